@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* `content render FILE [--pretty]`: the AST document of a local file, no server. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "markdown.h"
+
+static const char render_help[] =
+    "usage: content render FILE [--pretty]\n"
+    "\n"
+    "Prints the AST document (the JSON a Nuxt MDC front end renders) of a local\n"
+    "markdown file.  FILE '-' reads standard input.  No server is needed.\n"
+    "\n"
+    "  --pretty   indent the JSON\n";
+
+static int read_all(FILE *f, cd_buf *b)
+{
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        cd_buf_append(b, chunk, n);
+    return ferror(f) ? -1 : 0;
+}
+
+int cmd_render(int argc, char **argv)
+{
+    const char *path = NULL;
+    unsigned flags = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(render_help, stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--pretty")) {
+            flags |= MD_PRETTY;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cli_error("render: unknown option '%s'", argv[i]);
+            return CLI_USAGE;
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            cli_error("render: only one FILE may be given");
+            return CLI_USAGE;
+        }
+    }
+    if (!path) {
+        cli_error("render: missing FILE (use - for standard input)");
+        return CLI_USAGE;
+    }
+
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) {
+        cli_error("render: cannot open %s: %s", path, strerror(errno));
+        return CLI_FAIL;
+    }
+    cd_buf src = CD_BUF_INIT;
+    int rc = read_all(f, &src);
+    int saved = errno;
+    if (f != stdin)
+        fclose(f);
+    if (rc) {
+        cli_error("render: cannot read %s: %s", path, strerror(saved));
+        cd_buf_free(&src);
+        return CLI_FAIL;
+    }
+
+    char *json = NULL;
+    size_t len = 0;
+    md_error err;
+    rc = md_render(src.data ? src.data : "", src.len, flags, &json, &len, &err);
+    cd_buf_free(&src);
+    if (rc != MD_OK) {
+        if (err.line > 0)
+            cli_error("%s:%d: %s", path, err.line, err.message);
+        else
+            cli_error("%s: %s", path, err.message);
+        return CLI_FAIL;
+    }
+    fwrite(json, 1, len, stdout);
+    fputc('\n', stdout);
+    free(json);
+    if (fflush(stdout) != 0) {
+        cli_error("render: cannot write output: %s", strerror(errno));
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * common — the few helpers every module of contentd shares: the allocator
+ * wrappers (out of memory aborts here and nowhere else), a growable byte
+ * buffer, JSON string escaping and UTF-8 repair.
+ */
+#ifndef CONTENTD_COMMON_H
+#define CONTENTD_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CD_WUR __attribute__((warn_unused_result))
+#define CD_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Allocation that never returns NULL: on exhaustion the process aborts with a
+ * message.  Memory from these is released with free(). */
+void *cd_xmalloc(size_t n);
+void *cd_xcalloc(size_t n, size_t size);
+void *cd_xrealloc(void *p, size_t n);
+char *cd_xstrdup(const char *s);
+char *cd_xstrndup(const char *s, size_t n);
+
+/* A growable byte buffer, always NUL-terminated after the first append.
+ * The buffer owns data; release it with cd_buf_free() or take it with
+ * cd_buf_steal() (then the caller frees it with free()). */
+typedef struct cd_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} cd_buf;
+
+#define CD_BUF_INIT {NULL, 0, 0}
+
+void cd_buf_grow(cd_buf *b, size_t extra);
+void cd_buf_append(cd_buf *b, const void *p, size_t n);
+void cd_buf_puts(cd_buf *b, const char *s);
+void cd_buf_putc(cd_buf *b, char c);
+void cd_buf_printf(cd_buf *b, const char *fmt, ...) CD_PRINTF(2, 3);
+void cd_buf_vprintf(cd_buf *b, const char *fmt, va_list ap);
+void cd_buf_reset(cd_buf *b);
+void cd_buf_free(cd_buf *b);
+/* Returns the NUL-terminated contents (never NULL) and leaves b empty;
+ * the caller frees the result with free(). */
+char *cd_buf_steal(cd_buf *b, size_t *len);
+
+/* Appends s (n bytes of valid UTF-8) as a quoted JSON string. */
+void cd_json_str(cd_buf *b, const char *s, size_t n);
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if s[0..n) does not
+ * start with one. */
+size_t cd_utf8_valid_len(const unsigned char *s, size_t n);
+/* True when s[0..n) is valid UTF-8 with no NUL byte. */
+bool cd_utf8_valid(const char *s, size_t n);
+/* Appends s[0..n) to b with every invalid UTF-8 sequence and NUL byte
+ * replaced by U+FFFD. */
+void cd_utf8_repair(cd_buf *b, const char *s, size_t n);
+
+#endif
