@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: MIT
+# Shared by scripts/run, scripts/test and bench/markdown/run (sourced, not
+# run): install what is missing, keep the node modules of tests/ current,
+# configure and build a meson build directory.  Callers set -euo pipefail
+# and ROOT (the repository root) before sourcing this file.
+
+# Debian packages the build and the tests need.  A later feature that needs
+# one more package adds it here, and every script picks it up.
+CONTENTD_DEBIAN_PACKAGES=(
+    meson ninja-build pkg-config gcc libc6-dev
+    libcmark-gfm-dev libcmark-gfm-extensions-dev cmark-gfm
+    libgumbo-dev libyaml-dev
+    libcmocka-dev python3 python3-pytest
+)
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root to run: $* (install sudo or run as root)"
+    fi
+}
+
+# Installs every package of CONTENTD_DEBIAN_PACKAGES (plus nodejs and npm when
+# node is missing) that dpkg does not already report as installed.
+# apt-get update runs only when something is missing.
+ensure_debian_packages() {
+    local want=("${CONTENTD_DEBIAN_PACKAGES[@]}") missing=() p
+    command -v node >/dev/null 2>&1 || want+=(nodejs)
+    command -v npm >/dev/null 2>&1 || want+=(npm)
+    for p in "${want[@]}"; do
+        if [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" != "ii " ]; then
+            missing+=("$p")
+        fi
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    command -v apt-get >/dev/null 2>&1 || die "missing packages (${missing[*]}) and no apt-get: install them by hand"
+    say "installing Debian packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Runs `npm ci` in tests/ when the lockfile exists and node_modules is
+# missing or older than the lockfile (npm records what it installed in
+# node_modules/.package-lock.json).
+ensure_npm_modules() {
+    local dir="$ROOT/tests"
+    [ -f "$dir/package-lock.json" ] || return 0
+    local stamp="$dir/node_modules/.package-lock.json"
+    if [ -f "$stamp" ] && [ ! "$dir/package-lock.json" -nt "$stamp" ] &&
+        [ ! "$dir/package.json" -nt "$stamp" ]; then
+        return 0
+    fi
+    say "installing node modules in tests/ (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+}
+
+# build_dir DIR [MESON_SETUP_ARGS...]: configures DIR once (again from
+# scratch if it was left half-configured) and builds it.  Later option
+# changes in the arguments are applied with --reconfigure.  Returns non-zero
+# on failure (explicitly: callers may run it under `if`, where set -e is off).
+build_dir() {
+    local dir="$1"
+    shift
+    local mode=()
+    if [ -f "$ROOT/$dir/build.ninja" ]; then
+        mode=(--reconfigure)
+    elif [ -d "$ROOT/$dir/meson-private" ]; then
+        mode=(--wipe)
+    fi
+    say "configuring $dir ${mode[*]} $*"
+    local log
+    log="$(mktemp)"
+    if ! meson setup "${mode[@]}" "$ROOT/$dir" "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+    say "building $dir"
+    ninja -C "$ROOT/$dir" >&2 || return 1
+}
