@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 # Shared by scripts/run, scripts/test and bench/markdown/run (sourced, not
 # run): install what is missing, keep the node modules of tests/ current,
 # configure and build a meson build directory.  Callers set -euo pipefail
