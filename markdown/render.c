@@ -1,13 +1,202 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * md_render(): the pipeline.  Input is made valid UTF-8 with LF line ends,
+ * the front matter is split off and parsed, cmark-gfm parses the rest with
+ * the GFM extensions and ours, and the tree goes through conversion, the
+ * raw-HTML pass, sanitising and heading ids before it is written.
+ */
 #include "markdown.h"
-#include "common.h"
+#include "md_int.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *out_len, md_error *err)
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm_version.h>
+
+/* Inputs larger than this are refused rather than rendered slowly. */
+#define MD_MAX_INPUT (64u << 20)
+
+static pthread_once_t ext_once = PTHREAD_ONCE_INIT;
+static cmark_syntax_extension *gfm[4];
+
+static void find_extensions(void)
 {
-    (void)src; (void)len; (void)flags; (void)err;
-    cd_buf b = CD_BUF_INIT;
-    cd_buf_puts(&b, "{\"data\":{},\"body\":{\"type\":\"root\",\"children\":[]},\"toc\":{\"title\":\"\",\"searchDepth\":2,\"depth\":2,\"links\":[]}}");
-    *out = cd_buf_steal(&b, out_len);
-    return MD_OK;
+    cmark_gfm_core_extensions_ensure_registered();
+    static const char *const names[] = {"table", "strikethrough", "autolink", "tasklist"};
+    for (int i = 0; i < 4; i++)
+        gfm[i] = cmark_find_syntax_extension(names[i]);
 }
-const char *md_version(void) { return "0.1.0"; }
+
+/* Valid UTF-8 with "\r\n" folded to "\n", as MDC's parseMarkdown does. */
+static void normalise(const char *src, size_t len, cd_buf *out)
+{
+    cd_buf fixed = CD_BUF_INIT;
+    if (!cd_utf8_valid(src, len)) {
+        cd_utf8_repair(&fixed, src, len);
+        src = fixed.data;
+        len = fixed.len;
+    }
+    cd_buf_grow(out, len);
+    size_t run = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (src[i] == '\r' && src[i + 1] == '\n') {
+            cd_buf_append(out, src + run, i - run);
+            run = i + 1;
+        }
+    }
+    cd_buf_append(out, src + run, len - run);
+    cd_buf_free(&fixed);
+}
+
+/* remark-mdc's parseFrontMatter: "---" at the very start, up to the first
+ * "\n---"; the body starts right after that marker. */
+static int front_matter(md_ctx *c, const char *s, size_t len, jv **front, size_t *body_off)
+{
+    *front = NULL;
+    *body_off = 0;
+    if (len < 3 || memcmp(s, "---", 3))
+        return 0;
+    const char *end = NULL;
+    for (size_t i = 3; i + 4 <= len; i++)
+        if (s[i] == '\n' && !memcmp(s + i + 1, "---", 3)) {
+            end = s + i;
+            break;
+        }
+    if (!end || end - s <= 4)
+        return 0;
+    *front = md_yaml_parse(c->arena, s + 4, (size_t)(end - s - 4), 1, c->err);
+    if (!*front)
+        return -1;
+    *body_off = (size_t)(end - s) + 4;
+    return 0;
+}
+
+static cmark_node *parse(const char *s, size_t len, cmark_syntax_extension *mdc)
+{
+    int opts = CMARK_OPT_FOOTNOTES | CMARK_OPT_UNSAFE;
+    cmark_parser *p = cmark_parser_new(opts);
+    /* ours first: the table extension claims every line that follows a
+     * paragraph line, whether or not a table starts there */
+    cmark_parser_attach_syntax_extension(p, mdc);
+    for (int i = 0; i < 4; i++)
+        if (gfm[i])
+            cmark_parser_attach_syntax_extension(p, gfm[i]);
+    cmark_parser_feed(p, s, len);
+    cmark_node *doc = cmark_parser_finish(p);
+    cmark_parser_free(p);
+    return doc;
+}
+
+static void pretty_print(const char *s, size_t n, cd_buf *out)
+{
+    int indent = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (in_str) {
+            cd_buf_putc(out, ch);
+            if (ch == '\\' && i + 1 < n)
+                cd_buf_putc(out, s[++i]);
+            else if (ch == '"')
+                in_str = false;
+            continue;
+        }
+        switch (ch) {
+        case '"': in_str = true; cd_buf_putc(out, ch); break;
+        case '{':
+        case '[':
+            if (i + 1 < n && (s[i + 1] == '}' || s[i + 1] == ']')) {
+                cd_buf_putc(out, ch);
+                cd_buf_putc(out, s[++i]);
+                break;
+            }
+            cd_buf_putc(out, ch);
+            indent++;
+            cd_buf_putc(out, '\n');
+            for (int k = 0; k < indent; k++)
+                cd_buf_append(out, "  ", 2);
+            break;
+        case '}':
+        case ']':
+            indent--;
+            cd_buf_putc(out, '\n');
+            for (int k = 0; k < indent; k++)
+                cd_buf_append(out, "  ", 2);
+            cd_buf_putc(out, ch);
+            break;
+        case ',':
+            cd_buf_putc(out, ',');
+            cd_buf_putc(out, '\n');
+            for (int k = 0; k < indent; k++)
+                cd_buf_append(out, "  ", 2);
+            break;
+        case ':': cd_buf_append(out, ": ", 2); break;
+        default: cd_buf_putc(out, ch);
+        }
+    }
+}
+
+int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *out_len,
+              md_error *err)
+{
+    md_error local;
+    if (!err)
+        err = &local;
+    err->line = 0;
+    err->message[0] = '\0';
+    *out = NULL;
+    if (out_len)
+        *out_len = 0;
+    if (len > MD_MAX_INPUT) {
+        snprintf(err->message, sizeof err->message,
+                 "document too large (%zu bytes; the limit is %u)", len, MD_MAX_INPUT);
+        return MD_ERR_INPUT;
+    }
+    pthread_once(&ext_once, find_extensions);
+
+    int rc = MD_OK;
+    md_ctx c = {.arena = md_arena_new(), .err = err};
+    cd_buf text = CD_BUF_INIT, json = CD_BUF_INIT;
+    cmark_syntax_extension *mdc = md_component_extension_new();
+    normalise(src, len, &text);
+    const char *s = text.data ? text.data : "";
+
+    jv *front;
+    size_t off;
+    if (front_matter(&c, s, text.len, &front, &off) < 0) {
+        rc = MD_ERR_YAML;
+        goto out;
+    }
+    cmark_node *doc = parse(s + off, text.len - off, mdc);
+    hnode *root = md_convert(&c, doc);
+    cmark_node_free(doc);
+    if (c.has_raw)
+        root = md_reparse_html(&c, root);
+    md_sanitize(&c, root);
+    md_heading_ids(&c, root);
+    md_write_document(&c, root, front, &json, false);
+    if (flags & MD_PRETTY) {
+        cd_buf pretty = CD_BUF_INIT;
+        pretty_print(json.data, json.len, &pretty);
+        cd_buf_free(&json);
+        json = pretty;
+    }
+    *out = cd_buf_steal(&json, out_len);
+out:
+    cmark_syntax_extension_free(cmark_get_default_mem_allocator(), mdc);
+    cd_buf_free(&text);
+    cd_buf_free(&json);
+    md_arena_free(c.arena);
+    return rc;
+}
+
+const char *md_version(void)
+{
+    static char v[64];
+    if (!v[0])
+        snprintf(v, sizeof v, "%s (cmark-gfm %s)", CONTENTD_VERSION, CMARK_GFM_VERSION_STRING);
+    return v;
+}

@@ -1,0 +1,768 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmark tree → hast, applying the handlers MDC installs on remark-rehype
+ * (code fences to pre with language/filename/highlights/meta/code, inline
+ * code, lists and task items, GFM footnotes, tables, components and slots)
+ * and the list-item paragraph flattening of MDC's compiler.  The walk uses
+ * cmark's iterator, so depth costs no stack.
+ */
+#include "md_int.h"
+#include "markdown.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmark-gfm-core-extensions.h>
+#include <cmark-gfm/node.h>
+
+struct conv {
+    md_ctx *c;
+    md_arena *a;
+    hnode *root;
+    hnode *footnotes; /* the footnote section's ol, once made */
+    int fn_count;
+};
+
+static bool cd_is_alnum(char ch)
+{
+    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
+}
+
+static bool type_is(cmark_node *n, const char *s)
+{
+    const char *t = cmark_node_get_type_string(n);
+    return t && !strcmp(t, s);
+}
+
+/* micromark-util-sanitize-uri's normalizeUri: percent-encode what may not
+ * appear in a URL, keep valid escapes. */
+static void normalize_uri(const char *s, size_t n, cd_buf *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        bool keep;
+        if (ch == '%')
+            keep = i + 2 < n && cd_is_alnum(s[i + 1]) && cd_is_alnum(s[i + 2]);
+        else if (ch >= 0x80)
+            keep = false;
+        else
+            keep = ch == '!' || ch == '#' || ch == '$' || (ch >= '&' && ch <= ';') || ch == '=' ||
+                   (ch >= '?' && ch <= 'Z') || ch == '_' || (ch >= 'a' && ch <= 'z') || ch == '~';
+        if (keep) {
+            cd_buf_putc(out, (char)ch);
+        } else {
+            char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+            cd_buf_append(out, e, 3);
+        }
+    }
+}
+
+static void set_uri_prop(struct conv *cv, hnode *el, const char *name, const char *url)
+{
+    cd_buf b = CD_BUF_INIT;
+    normalize_uri(url, strlen(url), &b);
+    h_prop_str(cv->a, el, name, b.data ? b.data : "", b.len);
+    cd_buf_free(&b);
+}
+
+/* ---- code fences ------------------------------------------------------------ */
+
+/* JavaScript's Number(s) for the highlight ranges: NaN when not numeric. */
+static double js_number(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    if (!n)
+        return 0;
+    char tmp[64];
+    if (n >= sizeof tmp)
+        return NAN;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    char *end;
+    double d = strtod(tmp, &end);
+    return *end ? NAN : d;
+}
+
+static void highlights_json(const char *s, size_t n, cd_buf *out)
+{
+    size_t count = 0;
+    cd_buf_putc(out, '[');
+    for (size_t i = 0; i <= n;) {
+        size_t j = i;
+        while (j < n && s[j] != ',')
+            j++;
+        if (j > i) {
+            const char *dash = memchr(s + i, '-', j - i);
+            double start = js_number(s + i, dash ? (size_t)(dash - s - i) : j - i);
+            double end = dash ? js_number(dash + 1, (size_t)(s + j - dash - 1)) : NAN;
+            double from = isnan(start) ? 0 : start;
+            double to = !isnan(end) && end != 0 ? end : from;
+            double len = to - from + 1;
+            if (!isnan(start) && !(dash && isnan(end)) && len > 0 && len < 100000) {
+                for (double k = 0; k < floor(len); k++) {
+                    if (count++)
+                        cd_buf_putc(out, ',');
+                    md_write_number(out, from + k);
+                }
+            }
+        }
+        i = j + 1;
+    }
+    cd_buf_putc(out, ']');
+    if (!count)
+        cd_buf_reset(out);
+}
+
+/* detab: tabs to spaces at 4-column stops, as the `detab` package does. */
+static void detab(const char *s, size_t n, cd_buf *out)
+{
+    size_t col = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\t') {
+            size_t add = 4 - col % 4;
+            for (size_t k = 0; k < add; k++)
+                cd_buf_putc(out, ' ');
+            col += add;
+        } else {
+            cd_buf_putc(out, s[i]);
+            col = (s[i] == '\n' || s[i] == '\r') ? 0 : col + 1;
+        }
+    }
+}
+
+static void remove_first(cd_buf *b, const char *pat, size_t plen)
+{
+    if (!plen || !b->data)
+        return;
+    char *hit = memmem(b->data, b->len, pat, plen);
+    if (!hit)
+        return;
+    memmove(hit, hit + plen, b->len - (size_t)(hit - b->data) - plen + 1);
+    b->len -= plen;
+}
+
+static bool is_ws(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+}
+
+/* MDC's parseThematicBlock() on "lang meta": language, {highlights},
+ * [filename] and what remains as meta. */
+static const char *fence_props(struct conv *cv, hnode *pre, const char *info)
+{
+    md_arena *a = cv->a;
+    cd_buf lang = CD_BUF_INIT;
+    size_t w = strcspn(info, " \t");
+    const char *rest = info + w;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    cd_buf_append(&lang, info, w);
+    cd_buf_putc(&lang, ' ');
+    cd_buf_puts(&lang, rest);
+    const char *L = lang.data;
+    bool empty = true;
+    for (size_t i = 0; i < lang.len; i++)
+        empty = empty && is_ws(L[i]);
+    if (empty) {
+        cd_buf_free(&lang);
+        return "text";
+    }
+    /* lang.replace(/[{|[](.+)/, "").match(/^[^ \t]+(?=[ \t]|$)/) */
+    size_t cut = lang.len;
+    for (size_t i = 0; i + 1 < lang.len; i++)
+        if (L[i] == '{' || L[i] == '|' || L[i] == '[') {
+            cut = i;
+            break;
+        }
+    size_t lw = 0;
+    while (lw < cut && L[lw] != ' ' && L[lw] != '\t')
+        lw++;
+    const char *language = lw ? md_strndup(a, L, lw) : NULL;
+    /* lang.match(/\{([^}]*)\}/) */
+    const char *lb = strchr(L, '{'), *rb = lb ? strchr(lb, '}') : NULL;
+    /* lang.match(/\[(.*)\]/) */
+    const char *fb = strchr(L, '['), *fe = fb ? strrchr(fb, ']') : NULL;
+    char *hl = lb && rb ? md_strndup(a, lb, (size_t)(rb - lb + 1)) : NULL;
+    char *fn = fb && fe ? md_strndup(a, fb, (size_t)(fe - fb + 1)) : NULL;
+
+    cd_buf meta = CD_BUF_INIT;
+    cd_buf_append(&meta, L, lang.len);
+    if (language)
+        remove_first(&meta, language, lw);
+    if (hl)
+        remove_first(&meta, hl, strlen(hl));
+    if (fn)
+        remove_first(&meta, fn, strlen(fn));
+    const char *m = meta.data;
+    size_t ml = meta.len;
+    while (ml && is_ws(*m))
+        m++, ml--;
+    while (ml && is_ws(m[ml - 1]))
+        ml--;
+    h_prop_str(a, pre, "meta", m, ml);
+    cd_buf_free(&meta);
+
+    if (fn && strlen(fn) > 2) {
+        cd_buf name = CD_BUF_INIT;
+        for (const char *p = fn + 1; p < fn + strlen(fn) - 1; p++) {
+            if (*p == '\\' && strchr("[]{}().*+?^$|", p[1]) && p[1])
+                p++;
+            cd_buf_putc(&name, *p);
+        }
+        h_prop_str(a, pre, "filename", name.data, name.len);
+        cd_buf_free(&name);
+    }
+    if (hl) {
+        cd_buf json = CD_BUF_INIT;
+        highlights_json(hl + 1, strlen(hl) - 2, &json);
+        if (json.len)
+            h_prop_json(a, pre, "highlights", json.data);
+        cd_buf_free(&json);
+    }
+    cd_buf_free(&lang);
+    return language ? language : "text";
+}
+
+static hnode *code_block(struct conv *cv, cmark_node *node)
+{
+    md_arena *a = cv->a;
+    const char *info = cmark_node_get_fence_info(node);
+    const char *lit = cmark_node_get_literal(node);
+    hnode *pre = h_elem(a, "pre");
+    const char *language = fence_props(cv, pre, info ? info : "");
+
+    cd_buf val = CD_BUF_INIT;
+    size_t litlen = lit ? strlen(lit) : 0;
+    if (litlen) {
+        detab(lit, litlen, &val);
+        if (val.data[val.len - 1] != '\n')
+            cd_buf_putc(&val, '\n');
+    }
+    const char *v = val.data ? val.data : "";
+    cd_buf cls = CD_BUF_INIT, name = CD_BUF_INIT;
+    cd_buf_puts(&name, "language-");
+    cd_buf_puts(&name, language);
+    cd_buf_putc(&cls, '[');
+    cd_json_str(&cls, name.data, name.len);
+    cd_buf_putc(&cls, ']');
+    h_prop_json(a, pre, "className", cls.data);
+    cd_buf_free(&cls);
+    cd_buf_free(&name);
+    h_prop_str(a, pre, "code", v, val.len);
+    h_prop_str(a, pre, "language", language, strlen(language));
+    hnode *code = h_elem(a, "code");
+    h_prop_str(a, code, "__ignoreMap", "", 0);
+    h_append(pre, code);
+    if (val.len)
+        h_append(code, h_text(a, v, val.len));
+    cd_buf_free(&val);
+    return pre;
+}
+
+/* ---- footnotes ------------------------------------------------------------- */
+
+static void footnote_id(cmark_node *def, cd_buf *out)
+{
+    const char *label = def ? (const char *)def->as.literal.data : "";
+    size_t n = def ? (size_t)def->as.literal.len : 0;
+    cd_buf norm = CD_BUF_INIT;
+    bool space = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = label[i];
+        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+            space = norm.len > 0;
+            continue;
+        }
+        if (space)
+            cd_buf_putc(&norm, ' ');
+        space = false;
+        cd_buf_putc(&norm, (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch);
+    }
+    normalize_uri(norm.data ? norm.data : "", norm.len, out);
+    cd_buf_free(&norm);
+}
+
+static int footnote_number(cmark_node *def)
+{
+    int k = 0;
+    for (cmark_node *n = def; n; n = cmark_node_previous(n))
+        k += cmark_node_get_type(n) == CMARK_NODE_FOOTNOTE_DEFINITION;
+    return k;
+}
+
+static hnode *footnote_ref(struct conv *cv, cmark_node *node)
+{
+    md_arena *a = cv->a;
+    cmark_node *def = node->parent_footnote_def;
+    cd_buf id = CD_BUF_INIT, tmp = CD_BUF_INIT;
+    footnote_id(def, &id);
+    hnode *sup = h_elem(a, "sup");
+    hnode *link = h_elem(a, "a");
+    cd_buf_printf(&tmp, "#user-content-fn-%s", id.data ? id.data : "");
+    h_prop_str(a, link, "href", tmp.data, tmp.len);
+    h_prop_json(a, link, "ariaDescribedBy", "[\"footnote-label\"]");
+    h_prop_str(a, link, "dataFootnoteRef", "", 0);
+    cd_buf_reset(&tmp);
+    cd_buf_printf(&tmp, "user-content-fnref-%s", id.data ? id.data : "");
+    if (node->footnote.ref_ix > 1)
+        cd_buf_printf(&tmp, "-%d", node->footnote.ref_ix);
+    h_prop_str(a, link, "id", tmp.data, tmp.len);
+    cd_buf_reset(&tmp);
+    cd_buf_printf(&tmp, "%d", footnote_number(def));
+    h_append(link, h_text(a, tmp.data, tmp.len));
+    h_append(sup, link);
+    cd_buf_free(&id);
+    cd_buf_free(&tmp);
+    return sup;
+}
+
+static hnode *footnote_list(struct conv *cv)
+{
+    if (cv->footnotes)
+        return cv->footnotes;
+    md_arena *a = cv->a;
+    hnode *sec = h_elem(a, "section");
+    h_prop_json(a, sec, "className", "[\"footnotes\"]");
+    h_prop_str(a, sec, "dataFootnotes", "", 0);
+    hnode *h2 = h_elem(a, "h2");
+    h_prop_json(a, h2, "className", "[\"sr-only\"]");
+    h_prop_str(a, h2, "id", "footnote-label", 14);
+    h_append(h2, h_text(a, "Footnotes", 9));
+    h_append(sec, h2);
+    cv->footnotes = h_elem(a, "ol");
+    h_append(sec, cv->footnotes);
+    h_append(cv->root, sec);
+    return cv->footnotes;
+}
+
+static void footnote_backrefs(struct conv *cv, cmark_node *def, hnode *li)
+{
+    md_arena *a = cv->a;
+    cd_buf id = CD_BUF_INIT, tmp = CD_BUF_INIT;
+    footnote_id(def, &id);
+    int num = footnote_number(def);
+    /* into the last paragraph (flattened into the li) after a space, else
+     * after the other children */
+    hnode *target = li;
+    cmark_node *last = cmark_node_last_child(def);
+    if (last && cmark_node_get_type(last) == CMARK_NODE_PARAGRAPH)
+        h_append_text(a, target, " ", 1);
+    for (int k = 1; k <= def->footnote.def_count; k++) {
+        if (k > 1)
+            h_append_text(a, target, " ", 1);
+        hnode *link = h_elem(a, "a");
+        cd_buf_reset(&tmp);
+        cd_buf_printf(&tmp, "#user-content-fnref-%s", id.data ? id.data : "");
+        if (k > 1)
+            cd_buf_printf(&tmp, "-%d", k);
+        h_prop_str(a, link, "href", tmp.data, tmp.len);
+        cd_buf_reset(&tmp);
+        cd_buf_printf(&tmp, "Back to reference %d", num);
+        if (k > 1)
+            cd_buf_printf(&tmp, "-%d", k);
+        h_prop_str(a, link, "ariaLabel", tmp.data, tmp.len);
+        h_prop_json(a, link, "className", "[\"data-footnote-backref\"]");
+        h_prop_str(a, link, "dataFootnoteBackref", "", 0);
+        h_append(link, h_text(a, "\xE2\x86\xA9", 3));
+        if (k > 1) {
+            hnode *sup = h_elem(a, "sup");
+            cd_buf_reset(&tmp);
+            cd_buf_printf(&tmp, "%d", k);
+            h_append(sup, h_text(a, tmp.data, tmp.len));
+            h_append(link, sup);
+        }
+        h_append(target, link);
+    }
+    cd_buf_free(&id);
+    cd_buf_free(&tmp);
+}
+
+/* ---- element per node ---------------------------------------------------------- */
+
+static hnode *raw_node(struct conv *cv, cmark_node *node)
+{
+    const char *lit = cmark_node_get_literal(node);
+    hnode *r = h_text(cv->a, lit ? lit : "", lit ? strlen(lit) : 0);
+    r->type = H_RAW;
+    cv->c->has_raw = true;
+    return r;
+}
+
+static hnode *list_elem(struct conv *cv, cmark_node *node)
+{
+    bool ordered = cmark_node_get_list_type(node) == CMARK_ORDERED_LIST;
+    hnode *el = h_elem(cv->a, ordered ? "ol" : "ul");
+    int start = cmark_node_get_list_start(node);
+    if (ordered && start != 1) {
+        char tmp[24];
+        snprintf(tmp, sizeof tmp, "%d", start);
+        h_prop_json(cv->a, el, "start", tmp);
+    }
+    for (cmark_node *it = cmark_node_first_child(node); it; it = cmark_node_next(it))
+        if (type_is(it, "tasklist")) {
+            h_prop_json(cv->a, el, "className", "[\"contains-task-list\"]");
+            break;
+        }
+    return el;
+}
+
+static hnode *item_elem(struct conv *cv, cmark_node *node)
+{
+    hnode *li = h_elem(cv->a, "li");
+    if (!type_is(node, "tasklist"))
+        return li;
+    h_prop_json(cv->a, li, "className", "[\"task-list-item\"]");
+    hnode *input = h_elem(cv->a, "input");
+    if (cmark_gfm_extensions_get_tasklist_item_checked(node))
+        h_prop_json(cv->a, input, "checked", "true");
+    h_prop_json(cv->a, input, "disabled", "true");
+    h_prop_str(cv->a, input, "type", "checkbox", 8);
+    h_append(li, input);
+    /* the text " " mdast-util-gfm-task-list-item puts after the box */
+    h_append_text(cv->a, li, " ", 1);
+    return li;
+}
+
+static void alt_text(cmark_node *node, cd_buf *out)
+{
+    cmark_iter *it = cmark_iter_new(node);
+    cmark_event_type ev;
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        if (ev != CMARK_EVENT_ENTER)
+            continue;
+        cmark_node_type t = cmark_node_get_type(n);
+        if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE || t == CMARK_NODE_HTML_INLINE)
+            cd_buf_puts(out, cmark_node_get_literal(n));
+        else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK)
+            cd_buf_putc(out, '\n');
+    }
+    cmark_iter_free(it);
+}
+
+static hnode *image_elem(struct conv *cv, cmark_node *node)
+{
+    hnode *img = h_elem(cv->a, "img");
+    set_uri_prop(cv, img, "src", cmark_node_get_url(node));
+    cd_buf alt = CD_BUF_INIT;
+    alt_text(node, &alt);
+    h_prop_str(cv->a, img, "alt", alt.data ? alt.data : "", alt.len);
+    cd_buf_free(&alt);
+    const char *title = cmark_node_get_title(node);
+    if (title && *title)
+        h_prop_str(cv->a, img, "title", title, strlen(title));
+    return img;
+}
+
+/* rehype-external-links: absolute http(s) URLs, or protocol-relative. */
+static bool external(const char *url, size_t n)
+{
+    if (n >= 2 && url[0] == '/' && url[1] == '/')
+        return true;
+    size_t i = 0;
+    if (!n || !(((url[0] | 0x20) >= 'a' && (url[0] | 0x20) <= 'z')))
+        return false;
+    while (i < n && url[i] != ':' && (cd_is_alnum(url[i]) || url[i] == '+' || url[i] == '-' ||
+                                      url[i] == '.'))
+        i++;
+    if (i >= n || url[i] != ':')
+        return false;
+    if (i == 1 && i + 1 < n && url[2] == '\\')
+        return false; /* a Windows path */
+    return (i == 4 && !memcmp(url, "http", 4)) || (i == 5 && !memcmp(url, "https", 5));
+}
+
+static hnode *link_elem(struct conv *cv, cmark_node *node)
+{
+    hnode *el = h_elem(cv->a, "a");
+    set_uri_prop(cv, el, "href", cmark_node_get_url(node));
+    hprop *href = h_prop_get(el, "href");
+    if (external(href->val, href->len))
+        h_prop_json(cv->a, el, "rel", "[\"nofollow\"]");
+    const char *title = cmark_node_get_title(node);
+    if (title && *title)
+        h_prop_str(cv->a, el, "title", title, strlen(title));
+    return el;
+}
+
+static hnode *component_elem(struct conv *cv, cmark_node *node)
+{
+    md_arena *a = cv->a;
+    if (md_is_slot(node)) {
+        hnode *t = h_elem(a, "template");
+        char *name = md_alloc(a, strlen(md_component_name(node)) + 8);
+        strcpy(name, "v-slot:");
+        strcat(name, md_component_name(node));
+        h_prop_str(a, t, name, "", 0);
+        return t;
+    }
+    hnode *el = h_elem(a, md_strdup(a, md_component_name(node)));
+    size_t alen;
+    const char *attrs = md_component_attrs(node, &alen);
+    if (attrs)
+        md_attrs_apply(a, el, attrs, alen);
+    int line;
+    size_t ylen;
+    const char *yaml = md_component_yaml(node, &ylen, &line);
+    if (yaml && ylen) {
+        jv *props = md_yaml_parse(a, yaml, ylen, line - 1, NULL);
+        if (props && props->type == JV_OBJ)
+            md_yaml_props(a, el, props);
+    }
+    return el;
+}
+
+/* The element for a container node, or NULL when its children go straight
+ * into the parent (a paragraph MDC unwraps). */
+static hnode *container_elem(struct conv *cv, cmark_node *node, hnode *parent, bool *skip)
+{
+    md_arena *a = cv->a;
+    char tag[3] = {'h', '1', 0};
+    switch (cmark_node_get_type(node)) {
+    case CMARK_NODE_BLOCK_QUOTE: return h_elem(a, "blockquote");
+    case CMARK_NODE_LIST: return list_elem(cv, node);
+    case CMARK_NODE_ITEM: return item_elem(cv, node);
+    case CMARK_NODE_HEADING:
+        tag[1] = (char)('0' + cmark_node_get_heading_level(node));
+        return h_elem(a, md_strdup(a, tag));
+    case CMARK_NODE_EMPH: return h_elem(a, "em");
+    case CMARK_NODE_STRONG: return h_elem(a, "strong");
+    case CMARK_NODE_LINK: return link_elem(cv, node);
+    case CMARK_NODE_IMAGE:
+        *skip = true; /* alt text is taken from the children */
+        return image_elem(cv, node);
+    case CMARK_NODE_FOOTNOTE_DEFINITION: {
+        hnode *li = h_elem(a, "li");
+        cd_buf id = CD_BUF_INIT;
+        cd_buf_puts(&id, "user-content-fn-");
+        footnote_id(node, &id);
+        h_prop_str(a, li, "id", id.data, id.len);
+        cd_buf_free(&id);
+        (void)parent;
+        return li;
+    }
+    default: break;
+    }
+    if (md_is_component(node) || md_is_slot(node))
+        return component_elem(cv, node);
+    if (type_is(node, "strikethrough"))
+        return h_elem(a, "del");
+    if (type_is(node, "table"))
+        return h_elem(a, "table");
+    if (type_is(node, "table_cell"))
+        return h_elem(a, "td"); /* fixed up in table_cell() */
+    return h_elem(a, "div");
+}
+
+/* A table cell: th in the header row, align from the table's alignments. */
+static hnode *table_cell(struct conv *cv, cmark_node *node)
+{
+    cmark_node *row = cmark_node_parent(node);
+    cmark_node *table = cmark_node_parent(row);
+    bool header = cmark_gfm_extensions_get_table_row_is_header(row);
+    hnode *el = h_elem(cv->a, header ? "th" : "td");
+    uint8_t *align = cmark_gfm_extensions_get_table_alignments(table);
+    int cols = cmark_gfm_extensions_get_table_columns(table), ix = 0;
+    for (cmark_node *n = cmark_node_previous(node); n; n = cmark_node_previous(n))
+        ix++;
+    if (align && ix < cols) {
+        const char *v = align[ix] == 'l' ? "left" : align[ix] == 'c' ? "center"
+                        : align[ix] == 'r' ? "right" : NULL;
+        if (v)
+            h_prop_str(cv->a, el, "align", v, strlen(v));
+    }
+    return el;
+}
+
+/* Where a table row goes: thead for the header, tbody (made on demand) for
+ * the rest. */
+static hnode *table_section(struct conv *cv, hnode *table, cmark_node *row)
+{
+    bool header = cmark_gfm_extensions_get_table_row_is_header(row);
+    const char *tag = header ? "thead" : "tbody";
+    if (table->last && table->last->type == H_ELEM && !strcmp(table->last->tag, tag))
+        return table->last;
+    hnode *sec = h_elem(cv->a, tag);
+    h_append(table, sec);
+    return sec;
+}
+
+/* MDC does not wrap a paragraph whose first child is raw HTML of a tag that
+ * is not an HTML element (a Vue component written as HTML). */
+static bool unwrapped_paragraph(cmark_node *para)
+{
+    cmark_node *first = cmark_node_first_child(para);
+    if (!first || cmark_node_get_type(first) != CMARK_NODE_HTML_INLINE)
+        return false;
+    const char *lit = cmark_node_get_literal(first);
+    const char *p = lit + 1 + (lit[1] == '/');
+    size_t n = 0;
+    cd_buf name = CD_BUF_INIT;
+    while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+           (p[n] >= '0' && p[n] <= '9') || p[n] == '-' || p[n] == '_') {
+        char ch = p[n];
+        if (ch >= 'A' && ch <= 'Z') {
+            if (name.len && name.data[name.len - 1] != '-')
+                cd_buf_putc(&name, '-');
+            ch = (char)(ch + 32);
+        }
+        cd_buf_putc(&name, ch);
+        n++;
+    }
+    bool custom = n > 0 && !md_is_html_tag(name.data);
+    cd_buf_free(&name);
+    return custom;
+}
+
+/* Leaf nodes: text, breaks, code, raw HTML, footnote references. */
+static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
+{
+    md_arena *a = cv->a;
+    const char *lit;
+    switch (cmark_node_get_type(node)) {
+    case CMARK_NODE_TEXT:
+        lit = cmark_node_get_literal(node);
+        h_append_text(a, parent, lit, strlen(lit));
+        return;
+    case CMARK_NODE_SOFTBREAK:
+        h_append_text(a, parent, "\n", 1);
+        return;
+    case CMARK_NODE_LINEBREAK:
+        h_append(parent, h_elem(a, "br"));
+        h_append(parent, h_text(a, "\n", 1));
+        return;
+    case CMARK_NODE_CODE: {
+        lit = cmark_node_get_literal(node);
+        hnode *code = h_elem(a, "code");
+        h_prop_json(a, code, "className", "[]");
+        h_append(code, h_text(a, lit, strlen(lit)));
+        h_append(parent, code);
+        return;
+    }
+    case CMARK_NODE_CODE_BLOCK:
+        h_append(parent, code_block(cv, node));
+        return;
+    case CMARK_NODE_HTML_BLOCK:
+    case CMARK_NODE_HTML_INLINE:
+        h_append(parent, raw_node(cv, node));
+        return;
+    case CMARK_NODE_THEMATIC_BREAK:
+        h_append(parent, h_elem(a, "hr"));
+        return;
+    case CMARK_NODE_FOOTNOTE_REFERENCE:
+        h_append(parent, footnote_ref(cv, node));
+        return;
+    default:
+        return;
+    }
+}
+
+/* Where a paragraph's inlines go: a new p, the enclosing li (MDC flattens
+ * paragraphs in list items, with a br between consecutive ones), or the
+ * parent itself. */
+static hnode *paragraph_target(struct conv *cv, cmark_node *node, hnode *parent)
+{
+    cmark_node *up = cmark_node_parent(node);
+    cmark_node_type ut = cmark_node_get_type(up);
+    if (ut == CMARK_NODE_ITEM || ut == CMARK_NODE_FOOTNOTE_DEFINITION) {
+        for (cmark_node *s = cmark_node_previous(node); s; s = cmark_node_previous(s))
+            if (cmark_node_get_type(s) == CMARK_NODE_PARAGRAPH) {
+                h_append(parent, h_elem(cv->a, "br"));
+                break;
+            }
+        return parent;
+    }
+    if (unwrapped_paragraph(node))
+        return parent;
+    hnode *p = h_elem(cv->a, "p");
+    h_append(parent, p);
+    return p;
+}
+
+static bool is_leaf(cmark_node_type t)
+{
+    switch (t) {
+    case CMARK_NODE_HTML_BLOCK:
+    case CMARK_NODE_THEMATIC_BREAK:
+    case CMARK_NODE_CODE_BLOCK:
+    case CMARK_NODE_TEXT:
+    case CMARK_NODE_SOFTBREAK:
+    case CMARK_NODE_LINEBREAK:
+    case CMARK_NODE_CODE:
+    case CMARK_NODE_HTML_INLINE: return true;
+    default: return false;
+    }
+}
+
+/* The hast parent that a container node's children go into. */
+static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, bool *skip)
+{
+    cmark_node_type t = cmark_node_get_type(node);
+    if (t == CMARK_NODE_PARAGRAPH)
+        return paragraph_target(cv, node, cur);
+    if (t == CMARK_NODE_FOOTNOTE_REFERENCE) {
+        h_append(cur, footnote_ref(cv, node));
+        return cur;
+    }
+    if (t == CMARK_NODE_FOOTNOTE_DEFINITION) {
+        hnode *li = container_elem(cv, node, cur, skip);
+        h_append(footnote_list(cv), li);
+        return li;
+    }
+    if (type_is(node, "table_row") || type_is(node, "table_header")) {
+        hnode *tr = h_elem(cv->a, "tr");
+        h_append(table_section(cv, cur, node), tr);
+        return tr;
+    }
+    hnode *el = type_is(node, "table_cell") ? table_cell(cv, node)
+                                            : container_elem(cv, node, cur, skip);
+    h_append(cur, el);
+    return el;
+}
+
+hnode *md_convert(md_ctx *c, cmark_node *doc)
+{
+    struct conv cv = {.c = c, .a = c->arena};
+    cv.root = md_alloc(c->arena, sizeof *cv.root);
+    cv.root->type = H_ROOT;
+    cv.root->tag = "root";
+    size_t depth = 0, cap = 64;
+    hnode **stack = cd_xmalloc(cap * sizeof *stack);
+    hnode *cur = cv.root;
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *node = cmark_iter_get_node(it);
+        cmark_node_type t = cmark_node_get_type(node);
+        if (t == CMARK_NODE_DOCUMENT)
+            continue;
+        if (is_leaf(t)) {
+            leaf(&cv, node, cur);
+            continue;
+        }
+        if (ev == CMARK_EVENT_EXIT) {
+            if (t == CMARK_NODE_FOOTNOTE_DEFINITION)
+                footnote_backrefs(&cv, node, cur);
+            cur = stack[--depth];
+            continue;
+        }
+        if (depth == cap)
+            stack = cd_xrealloc(stack, (cap *= 2) * sizeof *stack);
+        stack[depth++] = cur;
+        bool skip = false;
+        cur = enter_container(&cv, node, cur, &skip);
+        if (skip) { /* an image: its children were read for alt already */
+            cur = stack[--depth];
+            cmark_iter_reset(it, node, CMARK_EVENT_EXIT);
+        }
+    }
+    cmark_iter_free(it);
+    free(stack);
+    return cv.root;
+}

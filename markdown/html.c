@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Raw HTML.  MDC lets rehype-raw re-parse the whole tree with an HTML5
+ * parser, so raw tags may wrap markdown (<div> … markdown … </div>).  We do
+ * the same with gumbo: the tree is written out as HTML in which every
+ * markdown-made element carries a reference attribute, gumbo builds the
+ * tree, and markdown elements get their own node (and props) back while raw
+ * elements get props from their attributes.  Then every element, raw or
+ * not, passes the allow-list: md_sanitize().
+ */
+#include "md_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gumbo.h>
+
+#define REF_ATTR "data-mdc-ref"
+/* Deeper than this, gumbo's recursive tree code could exhaust the stack:
+ * such documents keep their raw HTML as text instead. */
+#define MAX_HTML_DEPTH 2000
+
+/* Elements MDC treats as HTML (others written as HTML are components). */
+static const char *const html_tags[] = {
+    "a", "abbr", "address", "area", "article", "aside", "audio", "b", "base", "bdi", "bdo",
+    "blockquote", "body", "br", "button", "canvas", "caption", "center", "cite", "code", "col",
+    "colgroup", "data", "datalist", "dd", "del", "details", "dfn", "dialog", "div", "dl", "dt",
+    "em", "embed", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
+    "h5", "h6", "head", "header", "hgroup", "hr", "html", "i", "iframe", "img", "input", "ins",
+    "kbd", "label", "legend", "li", "link", "main", "map", "mark", "math", "menu", "meta",
+    "meter", "nav", "noscript", "object", "ol", "optgroup", "option", "output", "p", "param",
+    "picture", "pre", "progress", "q", "rp", "rt", "ruby", "s", "samp", "script", "search",
+    "section", "select", "slot", "small", "source", "span", "strong", "style", "sub", "summary",
+    "sup", "svg", "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead", "time",
+    "title", "tr", "track", "u", "ul", "var", "video", "wbr", NULL};
+
+bool md_is_html_tag(const char *name)
+{
+    for (const char *const *t = html_tags; *t; t++)
+        if (!strcmp(*t, name))
+            return true;
+    return false;
+}
+
+/* Elements removed with everything inside them. */
+static const char *const dropped_tags[] = {
+    "script", "style", "iframe", "object", "embed", "applet", "frame", "frameset", "noframes",
+    "noscript", "noembed", "base", "link", "meta", "title", "head", "svg", "math", "xmp",
+    "plaintext", "portal", "fencedframe", "param", NULL};
+
+static bool is_dropped(const char *tag)
+{
+    for (const char *const *t = dropped_tags; *t; t++)
+        if (!strcasecmp(*t, tag))
+            return true;
+    return false;
+}
+
+static bool is_void(const char *tag)
+{
+    static const char *const v[] = {"area", "base", "br", "col", "embed", "hr", "img", "input",
+                                    "link", "meta", "param", "source", "track", "wbr", NULL};
+    for (const char *const *t = v; *t; t++)
+        if (!strcmp(*t, tag))
+            return true;
+    return false;
+}
+
+/* ---- URL policy ------------------------------------------------------------- */
+
+bool md_url_safe(const char *url, size_t len, bool is_img_src)
+{
+    /* browsers ignore surrounding whitespace/controls and embedded tab/newline */
+    char scheme[32];
+    size_t sl = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)url[i];
+        if (ch <= 0x20 && sl == 0)
+            continue;
+        if (ch == '\t' || ch == '\n' || ch == '\r')
+            continue;
+        if (ch == ':')
+            break;
+        if (!((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') && !(sl && ((ch >= '0' && ch <= '9') ||
+                                                                  ch == '+' || ch == '-' || ch == '.')))
+            return true; /* no scheme: a relative URL */
+        if (sl + 1 >= sizeof scheme)
+            return true;
+        scheme[sl++] = (char)(ch | 0x20);
+    }
+    scheme[sl] = '\0';
+    if (!sl || memchr(url, ':', len) == NULL)
+        return true;
+    if (!strcmp(scheme, "javascript") || !strcmp(scheme, "vbscript") ||
+        !strcmp(scheme, "livescript") || !strcmp(scheme, "mocha"))
+        return false;
+    if (!strcmp(scheme, "data")) {
+        const char *rest = memchr(url, ':', len) + 1;
+        size_t rl = len - (size_t)(rest - url);
+        while (rl && (unsigned char)*rest <= 0x20)
+            rest++, rl--;
+        return is_img_src && rl > 6 && !strncasecmp(rest, "image/", 6);
+    }
+    return true;
+}
+
+static bool is_url_prop(const char *p)
+{
+    static const char *const names[] = {"href", "src", "action", "formAction", "poster",
+                                        "background", "cite", "longDesc", "data", "codeBase",
+                                        "dynsrc", "lowsrc", "manifest", "xlinkHref", "xlink:href",
+                                        "ping", "srcSet", "icon", NULL};
+    for (const char *const *n = names; *n; n++)
+        if (!strcasecmp(*n, p))
+            return true;
+    return false;
+}
+
+/* Decodes a bound prop's JSON string value ("\"javascript:…\"") for the check. */
+static bool bound_url_safe(const char *v, size_t n, bool img)
+{
+    if (!md_url_safe(v, n, img))
+        return false;
+    if (n >= 2 && (v[0] == '"' || v[0] == '\''))
+        return md_url_safe(v + 1, n - 2, img);
+    return true;
+}
+
+static void sanitize_props(hnode *el)
+{
+    bool img = !strcmp(el->tag, "img") || !strcmp(el->tag, "source");
+    hprop *p = el->props;
+    while (p) {
+        hprop *next = p->next;
+        const char *name = p->name[0] == ':' ? p->name + 1 : p->name;
+        bool bad = (name[0] | 0x20) == 'o' && (name[1] | 0x20) == 'n';
+        bad = bad || !strcasecmp(name, "srcdoc") || !strcasecmp(name, "formaction") ||
+              !strcasecmp(name, REF_ATTR);
+        if (!bad && is_url_prop(name)) {
+            if (p->kind == PV_STR)
+                bad = p->name[0] == ':' ? !bound_url_safe(p->val, p->len, img)
+                                        : !md_url_safe(p->val, p->len, img);
+            else
+                bad = !bound_url_safe(p->val, p->len, img);
+        }
+        if (bad)
+            h_prop_del(el, p->name);
+        p = next;
+    }
+}
+
+void md_sanitize(md_ctx *c, hnode *root)
+{
+    hnode *cur = root->first;
+    while (cur) {
+        hnode *next_after = NULL;
+        if (cur->type == H_ELEM && is_dropped(cur->tag)) {
+            hnode *n = cur;
+            while (n != root && !n->next)
+                n = n->parent;
+            next_after = n == root ? NULL : n->next;
+            h_remove(cur);
+            cur = next_after;
+            continue;
+        }
+        if (cur->type == H_ELEM)
+            sanitize_props(cur);
+        if (cur->type == H_ELEM && cur->first) {
+            cur = cur->first;
+            continue;
+        }
+        while (cur != root && !cur->next)
+            cur = cur->parent;
+        cur = cur == root ? NULL : cur->next;
+    }
+}
+
+/* ---- writing the tree as HTML ----------------------------------------------------- */
+
+struct refs {
+    hnode **v;
+    size_t n, cap;
+};
+
+static void esc_text(cd_buf *b, const char *s, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;" : NULL;
+        if (!e)
+            continue;
+        cd_buf_append(b, s + run, i - run);
+        cd_buf_puts(b, e);
+        run = i + 1;
+    }
+    cd_buf_append(b, s + run, n - run);
+}
+
+/* Raw HTML as MDC's html handler leaves it: a first tag written in
+ * PascalCase becomes kebab-case (<MyAlert> → <my-alert>). */
+static void write_raw(cd_buf *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] != '<')
+        i++;
+    size_t st = i + 1 + (i + 1 < n && s[i + 1] == '/');
+    size_t e = st;
+    bool upper = false;
+    while (e < n && (((s[e] | 0x20) >= 'a' && (s[e] | 0x20) <= 'z') ||
+                     (s[e] >= '0' && s[e] <= '9') || s[e] == '-' || s[e] == '_')) {
+        upper = upper || (s[e] >= 'A' && s[e] <= 'Z');
+        e++;
+    }
+    if (i >= n || !upper) {
+        cd_buf_append(b, s, n);
+        return;
+    }
+    cd_buf_append(b, s, st);
+    for (size_t k = st; k < e; k++) {
+        char ch = s[k];
+        if (ch >= 'A' && ch <= 'Z') {
+            if (k > st && s[k - 1] != '-')
+                cd_buf_putc(b, '-');
+            ch = (char)(ch + 32);
+        }
+        cd_buf_putc(b, ch);
+    }
+    size_t rest = e;
+    cd_buf_append(b, s + rest, n - rest);
+}
+
+/* Tags that would switch gumbo's tokenizer to raw text are written as
+ * <div>; the node keeps its real tag. */
+static const char *safe_tag(const char *tag)
+{
+    static const char *const raw[] = {"script", "style", "textarea", "title", "xmp", "iframe",
+                                      "noembed", "noframes", "noscript", "plaintext", NULL};
+    for (const char *const *t = raw; *t; t++)
+        if (!strcasecmp(*t, tag))
+            return "div";
+    return tag;
+}
+
+/* Writes the subtree iteratively; returns its maximum depth. */
+static size_t write_html(hnode *root, cd_buf *b, struct refs *refs)
+{
+    size_t depth = 0, max = 0;
+    hnode *cur = root->first;
+    while (cur) {
+        bool descend = false;
+        if (cur->type == H_TEXT) {
+            esc_text(b, cur->text, cur->len);
+        } else if (cur->type == H_RAW) {
+            write_raw(b, cur->text, cur->len);
+        } else {
+            if (refs->n == refs->cap) {
+                refs->cap = refs->cap ? refs->cap * 2 : 256;
+                refs->v = cd_xrealloc(refs->v, refs->cap * sizeof *refs->v);
+            }
+            refs->v[refs->n] = cur;
+            cd_buf_printf(b, "<%s " REF_ATTR "=\"%zu\">", safe_tag(cur->tag), refs->n++);
+            if (is_void(cur->tag))
+                ;
+            else if (cur->first) {
+                descend = true;
+            } else {
+                cd_buf_printf(b, "</%s>", safe_tag(cur->tag));
+            }
+        }
+        if (descend) {
+            cur = cur->first;
+            if (++depth > max)
+                max = depth;
+            continue;
+        }
+        while (cur != root && !cur->next) {
+            cur = cur->parent;
+            if (cur != root) {
+                cd_buf_printf(b, "</%s>", safe_tag(cur->tag));
+                depth--;
+            }
+        }
+        cur = cur == root ? NULL : cur->next;
+    }
+    return max;
+}
+
+/* ---- reading gumbo's tree back -------------------------------------------------- */
+
+static const char *elem_tag(md_ctx *c, const GumboElement *e)
+{
+    if (e->tag != GUMBO_TAG_UNKNOWN)
+        return gumbo_normalized_tagname(e->tag);
+    GumboStringPiece t = e->original_tag;
+    gumbo_tag_from_original_text(&t);
+    char *s = md_strndup(c->arena, t.data ? t.data : "", t.length);
+    for (char *p = s; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p + 32);
+    return s;
+}
+
+static hnode *from_gumbo_elem(md_ctx *c, const GumboElement *e, struct refs *refs)
+{
+    for (unsigned i = 0; i < e->attributes.length; i++) {
+        const GumboAttribute *at = e->attributes.data[i];
+        if (!strcmp(at->name, REF_ATTR)) {
+            size_t ix = strtoul(at->value, NULL, 10);
+            if (ix < refs->n) {
+                hnode *n = refs->v[ix];
+                refs->v[ix] = NULL; /* adoption may clone an element: use it once */
+                if (n) {
+                    n->first = n->last = n->next = n->prev = n->parent = NULL;
+                    return n;
+                }
+            }
+        }
+    }
+    hnode *n = h_elem(c->arena, elem_tag(c, e));
+    n->from_md = false;
+    for (unsigned i = 0; i < e->attributes.length; i++) {
+        const GumboAttribute *at = e->attributes.data[i];
+        if (!strcmp(at->name, REF_ATTR))
+            continue;
+        md_prop_from_attr(c->arena, n, at->name, strlen(at->name), at->value,
+                          strlen(at->value), true);
+    }
+    return n;
+}
+
+static hnode *from_gumbo(md_ctx *c, GumboNode *top, struct refs *refs)
+{
+    hnode *root = md_alloc(c->arena, sizeof *root);
+    root->type = H_ROOT;
+    root->tag = "root";
+    /* explicit stack of (gumbo node, index of next child, hast node) */
+    struct frame {
+        GumboNode *g;
+        unsigned next;
+        hnode *h;
+    };
+    size_t cap = 64, top_i = 0;
+    struct frame *st = cd_xmalloc(cap * sizeof *st);
+    st[top_i++] = (struct frame){top, 0, root};
+    while (top_i) {
+        struct frame *f = &st[top_i - 1];
+        const GumboVector *kids = &f->g->v.element.children;
+        if (f->next >= kids->length) {
+            top_i--;
+            continue;
+        }
+        GumboNode *g = kids->data[f->next++];
+        hnode *parent = f->h;
+        if (g->type == GUMBO_NODE_TEXT || g->type == GUMBO_NODE_WHITESPACE ||
+            g->type == GUMBO_NODE_CDATA) {
+            h_append_text(c->arena, parent, g->v.text.text, strlen(g->v.text.text));
+            continue;
+        }
+        if (g->type != GUMBO_NODE_ELEMENT && g->type != GUMBO_NODE_TEMPLATE)
+            continue;
+        hnode *el = from_gumbo_elem(c, &g->v.element, refs);
+        h_append(parent, el);
+        if (top_i == cap)
+            st = cd_xrealloc(st, (cap *= 2) * sizeof *st);
+        st[top_i++] = (struct frame){g, 0, el};
+    }
+    free(st);
+    return root;
+}
+
+/* Raw HTML kept as text, for documents too deep for the HTML pass. */
+static void raw_to_text(hnode *root)
+{
+    for (hnode *cur = root->first; cur;) {
+        if (cur->type == H_RAW)
+            cur->type = H_TEXT;
+        if (cur->type != H_TEXT && cur->first) {
+            cur = cur->first;
+            continue;
+        }
+        while (cur != root && !cur->next)
+            cur = cur->parent;
+        cur = cur == root ? NULL : cur->next;
+    }
+}
+
+/* An upper bound of the element depth gumbo will build from the text. */
+static size_t html_depth(const char *s, size_t n)
+{
+    size_t d = 0, max = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '<')
+            continue;
+        if (s[i + 1] == '/') {
+            d -= d > 0;
+            continue;
+        }
+        if (!((s[i + 1] | 0x20) >= 'a' && (s[i + 1] | 0x20) <= 'z'))
+            continue;
+        size_t e = i + 1;
+        while (e < n && s[e] != '>' && s[e] != ' ' && s[e] != '/' && s[e] != '\n' && s[e] != '\t')
+            e++;
+        char tag[16] = {0};
+        size_t tl = e - i - 1 < sizeof tag - 1 ? e - i - 1 : sizeof tag - 1;
+        for (size_t k = 0; k < tl; k++)
+            tag[k] = (char)(s[i + 1 + k] | 0x20);
+        if (!is_void(tag) && ++d > max)
+            max = d;
+    }
+    return max;
+}
+
+hnode *md_reparse_html(md_ctx *c, hnode *root)
+{
+    cd_buf html = CD_BUF_INIT;
+    struct refs refs = {0};
+    size_t depth = write_html(root, &html, &refs);
+    if (depth > MAX_HTML_DEPTH || html_depth(html.data, html.len) > MAX_HTML_DEPTH) {
+        cd_buf_free(&html);
+        free(refs.v);
+        raw_to_text(root);
+        return root;
+    }
+    GumboOptions opts = kGumboDefaultOptions;
+    opts.fragment_context = GUMBO_TAG_BODY;
+    opts.fragment_namespace = GUMBO_NAMESPACE_HTML;
+    opts.max_errors = 0;
+    GumboOutput *out = gumbo_parse_with_options(&opts, html.data ? html.data : "", html.len);
+    /* in fragment mode the fragment's nodes are the children of <html> */
+    hnode *result = from_gumbo(c, out->root, &refs);
+    gumbo_destroy_output(&opts, out);
+    cd_buf_free(&html);
+    free(refs.v);
+    return result;
+}

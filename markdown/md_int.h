@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal declarations of the markdown module.  The renderer works in three
+ * stages: cmark-gfm parses (with our component extension, component.c), the
+ * cmark tree is converted into a small HTML-like tree (the "hast", mirroring
+ * the unified/hast tree MDC builds; convert.c), raw HTML is re-parsed with
+ * gumbo and sanitised (html.c), and the tree is written out as the AST
+ * document with data and toc (output.c).  Every node and string of one
+ * render lives in one arena, released in a single call.
+ */
+#ifndef CONTENTD_MD_INT_H
+#define CONTENTD_MD_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cmark-gfm.h>
+#include <cmark-gfm-extension_api.h>
+
+#include "common.h"
+
+/* ---- arena ------------------------------------------------------------ */
+
+typedef struct md_arena md_arena;
+
+md_arena *md_arena_new(void);
+void md_arena_free(md_arena *a);
+void *md_alloc(md_arena *a, size_t n); /* zeroed, 8-byte aligned */
+char *md_strndup(md_arena *a, const char *s, size_t n);
+char *md_strdup(md_arena *a, const char *s);
+
+/* ---- JSON values (front matter, bound props) ---------------------------- */
+
+typedef enum { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ } jv_type;
+
+typedef struct jv {
+    jv_type type;
+    bool b;
+    double num;
+    const char *str; /* JV_STR; JV_NUM keeps nothing here */
+    size_t len;
+    const char *key; /* when a member of an object */
+    size_t key_len;
+    struct jv *first, *last, *next; /* JV_ARR / JV_OBJ members */
+} jv;
+
+jv *jv_new(md_arena *a, jv_type t);
+void jv_append(jv *parent, jv *child);
+jv *jv_get(const jv *obj, const char *key);
+void jv_write(cd_buf *b, const jv *v);
+void md_write_number(cd_buf *b, double d);
+
+/* Parses a YAML document into a JSON value (maps, lists, scalars resolved
+ * with the YAML 1.2 core schema; timestamps stay strings).  line_offset is
+ * added to error line numbers.  Returns NULL and fills err on failure; an
+ * empty document yields an empty object. */
+struct md_error;
+jv *md_yaml_parse(md_arena *a, const char *src, size_t len, int line_offset,
+                  struct md_error *err);
+
+/* ---- the tree ------------------------------------------------------------ */
+
+typedef enum { PV_STR, PV_JSON } pv_kind;
+
+typedef struct hprop {
+    const char *name;
+    const char *val; /* PV_STR: raw string; PV_JSON: JSON text */
+    size_t len;
+    pv_kind kind;
+    struct hprop *next;
+} hprop;
+
+typedef enum { H_ROOT, H_ELEM, H_TEXT, H_RAW } htype;
+
+typedef struct hnode {
+    htype type;
+    bool from_md; /* made by the markdown stage (not raw HTML) */
+    const char *tag;
+    const char *text; /* H_TEXT */
+    size_t len;
+    hprop *props, *props_last;
+    struct hnode *parent, *first, *last, *next, *prev;
+} hnode;
+
+hnode *h_elem(md_arena *a, const char *tag);
+hnode *h_text(md_arena *a, const char *s, size_t n);
+void h_append(hnode *parent, hnode *child);
+/* Appends text, merging with a preceding text node as hast does. */
+void h_append_text(md_arena *a, hnode *parent, const char *s, size_t n);
+void h_remove(hnode *n);
+void h_prop_str(md_arena *a, hnode *n, const char *name, const char *v, size_t len);
+void h_prop_json(md_arena *a, hnode *n, const char *name, const char *json);
+hprop *h_prop_get(const hnode *n, const char *name);
+void h_prop_del(hnode *n, const char *name);
+/* Concatenated text of the subtree (hast-util-to-string). */
+void h_text_content(const hnode *n, cd_buf *out);
+
+/* ---- props from MDC attribute syntax ------------------------------------- */
+
+/* Parses an MDC attribute list s[0..n) (the text between { and }) and adds
+ * the props to el as MDC does.  Returns false when the syntax is invalid. */
+bool md_attrs_apply(md_arena *a, hnode *el, const char *s, size_t n);
+/* Adds one attribute as hast would store it (class → className list,
+ * known booleans and numbers typed, aria-/data- camel-cased...). */
+void md_prop_from_attr(md_arena *a, hnode *el, const char *name, size_t nlen,
+                       const char *val, size_t vlen, bool has_value);
+/* Adds the props of a component's YAML block. */
+void md_yaml_props(md_arena *a, hnode *el, const jv *obj);
+
+/* ---- the component syntax extension --------------------------------------- */
+
+cmark_syntax_extension *md_component_extension_new(void);
+bool md_is_component(cmark_node *n);
+bool md_is_slot(cmark_node *n);
+/* Name, attribute text and YAML props text of a component or slot node. */
+const char *md_component_name(cmark_node *n);
+const char *md_component_attrs(cmark_node *n, size_t *len);
+const char *md_component_yaml(cmark_node *n, size_t *len, int *line);
+
+/* ---- stages ----------------------------------------------------------------- */
+
+typedef struct md_ctx {
+    md_arena *arena;
+    struct md_error *err;
+    bool has_raw; /* raw HTML was seen: the tree needs the gumbo pass */
+    int yaml_error;
+} md_ctx;
+
+/* cmark tree → hast root. */
+hnode *md_convert(md_ctx *c, cmark_node *doc);
+/* Re-parses the tree with raw HTML through gumbo, keeping markdown nodes. */
+hnode *md_reparse_html(md_ctx *c, hnode *root);
+/* Allow-list and URL sanitising of the whole tree, plus rel=nofollow. */
+void md_sanitize(md_ctx *c, hnode *root);
+/* Heading ids as MDC derives them. */
+void md_heading_ids(md_ctx *c, hnode *root);
+/* github-slugger: appends the slug of s to out (without duplicate suffix). */
+void md_slug(const char *s, size_t n, cd_buf *out);
+
+bool md_is_html_tag(const char *name);
+bool md_url_safe(const char *url, size_t len, bool is_img_src);
+
+/* Writes {data, body, toc}. */
+void md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty);
+
+#endif

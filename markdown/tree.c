@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/* The render arena, the hast-like tree and JSON values built in it. */
+#include "md_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+};
+
+struct md_arena {
+    struct chunk *head;
+};
+
+md_arena *md_arena_new(void)
+{
+    return cd_xcalloc(1, sizeof(md_arena));
+}
+
+void md_arena_free(md_arena *a)
+{
+    if (!a)
+        return;
+    for (struct chunk *c = a->head, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    free(a);
+}
+
+void *md_alloc(md_arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    struct chunk *c = a->head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        c = cd_xmalloc(sizeof *c + cap);
+        c->used = 0;
+        c->cap = cap;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *md_strndup(md_arena *a, const char *s, size_t n)
+{
+    char *p = md_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *md_strdup(md_arena *a, const char *s)
+{
+    return md_strndup(a, s, strlen(s));
+}
+
+/* ---- tree ----------------------------------------------------------------- */
+
+hnode *h_elem(md_arena *a, const char *tag)
+{
+    hnode *n = md_alloc(a, sizeof *n);
+    n->type = H_ELEM;
+    n->tag = tag;
+    n->from_md = true;
+    return n;
+}
+
+hnode *h_text(md_arena *a, const char *s, size_t len)
+{
+    hnode *n = md_alloc(a, sizeof *n);
+    n->type = H_TEXT;
+    n->text = md_strndup(a, s, len);
+    n->len = len;
+    return n;
+}
+
+void h_append(hnode *parent, hnode *child)
+{
+    child->parent = parent;
+    child->prev = parent->last;
+    child->next = NULL;
+    if (parent->last)
+        parent->last->next = child;
+    else
+        parent->first = child;
+    parent->last = child;
+}
+
+void h_append_text(md_arena *a, hnode *parent, const char *s, size_t n)
+{
+    hnode *l = parent->last;
+    if (l && l->type == H_TEXT) {
+        char *t = md_alloc(a, l->len + n + 1);
+        memcpy(t, l->text, l->len);
+        memcpy(t + l->len, s, n);
+        l->text = t;
+        l->len += n;
+        return;
+    }
+    h_append(parent, h_text(a, s, n));
+}
+
+void h_remove(hnode *n)
+{
+    hnode *p = n->parent;
+    if (!p)
+        return;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        p->first = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        p->last = n->prev;
+    n->parent = n->prev = n->next = NULL;
+}
+
+static void prop_add(md_arena *a, hnode *n, const char *name, const char *v, size_t len,
+                     pv_kind kind)
+{
+    h_prop_del(n, name);
+    hprop *p = md_alloc(a, sizeof *p);
+    p->name = name;
+    p->val = v;
+    p->len = len;
+    p->kind = kind;
+    if (n->props_last)
+        n->props_last->next = p;
+    else
+        n->props = p;
+    n->props_last = p;
+}
+
+void h_prop_str(md_arena *a, hnode *n, const char *name, const char *v, size_t len)
+{
+    prop_add(a, n, name, md_strndup(a, v, len), len, PV_STR);
+}
+
+void h_prop_json(md_arena *a, hnode *n, const char *name, const char *json)
+{
+    prop_add(a, n, name, md_strdup(a, json), strlen(json), PV_JSON);
+}
+
+hprop *h_prop_get(const hnode *n, const char *name)
+{
+    for (hprop *p = n->props; p; p = p->next)
+        if (!strcmp(p->name, name))
+            return p;
+    return NULL;
+}
+
+void h_prop_del(hnode *n, const char *name)
+{
+    hprop *prev = NULL;
+    for (hprop *p = n->props; p; prev = p, p = p->next) {
+        if (strcmp(p->name, name))
+            continue;
+        if (prev)
+            prev->next = p->next;
+        else
+            n->props = p->next;
+        if (n->props_last == p)
+            n->props_last = prev;
+        return;
+    }
+}
+
+/* Iterative pre-order walk: the tree may be 100,000 levels deep. */
+void h_text_content(const hnode *n, cd_buf *out)
+{
+    const hnode *cur = n;
+    while (cur) {
+        if (cur->type == H_TEXT)
+            cd_buf_append(out, cur->text, cur->len);
+        if (cur->type != H_TEXT && cur->first) {
+            cur = cur->first;
+            continue;
+        }
+        while (cur != n && !cur->next)
+            cur = cur->parent;
+        if (cur == n)
+            break;
+        cur = cur->next;
+    }
+}
+
+/* ---- JSON values ------------------------------------------------------------ */
+
+jv *jv_new(md_arena *a, jv_type t)
+{
+    jv *v = md_alloc(a, sizeof *v);
+    v->type = t;
+    return v;
+}
+
+void jv_append(jv *parent, jv *child)
+{
+    if (parent->last)
+        parent->last->next = child;
+    else
+        parent->first = child;
+    parent->last = child;
+}
+
+jv *jv_get(const jv *obj, const char *key)
+{
+    if (!obj || obj->type != JV_OBJ)
+        return NULL;
+    size_t kl = strlen(key);
+    jv *found = NULL;
+    for (jv *m = obj->first; m; m = m->next)
+        if (m->key_len == kl && !memcmp(m->key, key, kl))
+            found = m; /* the last duplicate wins, as in JavaScript */
+    return found;
+}
+
+/* Numbers as JavaScript's Number#toString prints them. */
+void md_write_number(cd_buf *b, double d)
+{
+    if (!isfinite(d)) {
+        cd_buf_puts(b, "null");
+        return;
+    }
+    if (d == floor(d) && fabs(d) < 1e21) {
+        cd_buf_printf(b, "%.0f", d == 0 ? 0.0 : d);
+        return;
+    }
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    char *e = strchr(tmp, 'e');
+    if (!e) {
+        cd_buf_puts(b, tmp);
+        return;
+    }
+    int ex = atoi(e + 1);
+    if (ex >= -7 && ex < 21) { /* JavaScript prints these in plain notation */
+        char plain[64];
+        snprintf(plain, sizeof plain, "%.*f", ex < 0 ? 17 - ex : 0, d);
+        /* trim to the shortest round-tripping plain form */
+        size_t l = strlen(plain);
+        while (l > 1 && plain[l - 1] == '0' && strchr(plain, '.'))
+            plain[--l] = '\0';
+        if (plain[l - 1] == '.')
+            plain[--l] = '\0';
+        cd_buf_puts(b, plain);
+        return;
+    }
+    cd_buf_append(b, tmp, (size_t)(e - tmp));
+    cd_buf_printf(b, "e%c%d", ex < 0 ? '-' : '+', abs(ex));
+}
+
+/* Iterative writer: YAML may nest deeply too. */
+void jv_write(cd_buf *b, const jv *root)
+{
+    const jv *v = root;
+    /* parent links are implicit: keep an explicit stack */
+    size_t cap = 16, top = 0;
+    const jv **stack = cd_xmalloc(cap * sizeof *stack);
+    for (;;) {
+        switch (v->type) {
+        case JV_NULL: cd_buf_puts(b, "null"); break;
+        case JV_BOOL: cd_buf_puts(b, v->b ? "true" : "false"); break;
+        case JV_NUM: md_write_number(b, v->num); break;
+        case JV_STR: cd_json_str(b, v->str, v->len); break;
+        case JV_ARR:
+        case JV_OBJ:
+            cd_buf_putc(b, v->type == JV_ARR ? '[' : '{');
+            if (v->first) {
+                if (top == cap)
+                    stack = cd_xrealloc(stack, (cap *= 2) * sizeof *stack);
+                stack[top++] = v;
+                v = v->first;
+                if (stack[top - 1]->type == JV_OBJ) {
+                    cd_json_str(b, v->key, v->key_len);
+                    cd_buf_putc(b, ':');
+                }
+                continue;
+            }
+            cd_buf_putc(b, v->type == JV_ARR ? ']' : '}');
+            break;
+        }
+        /* move to the next sibling, closing finished containers */
+        while (top > 0 && !v->next) {
+            v = stack[--top];
+            cd_buf_putc(b, v->type == JV_ARR ? ']' : '}');
+        }
+        if (top == 0)
+            break;
+        v = v->next;
+        cd_buf_putc(b, ',');
+        if (stack[top - 1]->type == JV_OBJ) {
+            cd_json_str(b, v->key, v->key_len);
+            cd_buf_putc(b, ':');
+        }
+    }
+    free(stack);
+}
