@@ -429,6 +429,18 @@ static hnode *item_elem(struct conv *cv, cmark_node *node)
     return li;
 }
 
+/* {attrs} written after an element, and inline components' tags. */
+static void apply_inline_attrs(struct conv *cv, cmark_node *node, hnode *el)
+{
+    const struct md_inline_info *in = md_inline_get(node);
+    if (!in)
+        return;
+    size_t len;
+    const char *attrs = md_inline_attrs(in, &len);
+    if (attrs)
+        md_attrs_apply(cv->a, el, attrs, len);
+}
+
 static void alt_text(cmark_node *node, cd_buf *out)
 {
     cmark_iter *it = cmark_iter_new(node);
@@ -450,6 +462,7 @@ static hnode *image_elem(struct conv *cv, cmark_node *node)
 {
     hnode *img = h_elem(cv->a, "img");
     set_uri_prop(cv, img, "src", cmark_node_get_url(node));
+    apply_inline_attrs(cv, node, img);
     cd_buf alt = CD_BUF_INIT;
     alt_text(node, &alt);
     h_prop_str(cv->a, img, "alt", alt.data ? alt.data : "", alt.len);
@@ -551,6 +564,10 @@ static hnode *container_elem(struct conv *cv, cmark_node *node, hnode *parent, b
     }
     if (md_is_component(node) || md_is_slot(node))
         return component_elem(cv, node);
+    if (cmark_node_get_type(node) == CMARK_NODE_CUSTOM_INLINE) {
+        const struct md_inline_info *in = md_inline_get(node);
+        return h_elem(a, in ? md_inline_tag(in) : "span");
+    }
     if (type_is(node, "strikethrough"))
         return h_elem(a, "del");
     if (type_is(node, "table"))
@@ -620,6 +637,39 @@ static bool unwrapped_paragraph(cmark_node *para)
     return custom;
 }
 
+/* MDC's inlineCode handler: {lang="ts"} adds language and a class. */
+static void inline_code_attrs(struct conv *cv, cmark_node *node, hnode *code)
+{
+    if (!md_inline_get(node))
+        return;
+    apply_inline_attrs(cv, node, code);
+    hprop *lang = h_prop_get(code, "language");
+    if (!lang)
+        lang = h_prop_get(code, "lang");
+    cd_buf cls = CD_BUF_INIT;
+    hprop *cp = h_prop_get(code, "className");
+    if (cp && cp->kind == PV_JSON && strcmp(cp->val, "[]"))
+        cd_buf_append(&cls, cp->val, cp->len - 1);
+    else
+        cd_buf_putc(&cls, '[');
+    if (lang) {
+        const char *v = md_strndup(cv->a, lang->val, lang->len);
+        size_t vl = lang->len;
+        h_prop_del(code, "lang");
+        h_prop_str(cv->a, code, "language", v, vl);
+        cd_buf tmp = CD_BUF_INIT;
+        cd_buf_puts(&tmp, "language-");
+        cd_buf_append(&tmp, v, vl);
+        if (cls.len > 1)
+            cd_buf_putc(&cls, ',');
+        cd_json_str(&cls, tmp.data, tmp.len);
+        cd_buf_free(&tmp);
+    }
+    cd_buf_putc(&cls, ']');
+    h_prop_json(cv->a, code, "className", cls.data);
+    cd_buf_free(&cls);
+}
+
 /* Leaf nodes: text, breaks, code, raw HTML, footnote references. */
 static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
 {
@@ -641,6 +691,7 @@ static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
         lit = cmark_node_get_literal(node);
         hnode *code = h_elem(a, "code");
         h_prop_json(a, code, "className", "[]");
+        inline_code_attrs(cv, node, code);
         h_append(code, h_text(a, lit, strlen(lit)));
         h_append(parent, code);
         return;
@@ -722,6 +773,7 @@ static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, boo
     }
     hnode *el = type_is(node, "table_cell") ? table_cell(cv, node)
                                             : container_elem(cv, node, cur, skip);
+    apply_inline_attrs(cv, node, el);
     h_append(cur, el);
     return el;
 }

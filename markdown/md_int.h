@@ -117,6 +117,17 @@ const char *md_component_name(cmark_node *n);
 const char *md_component_attrs(cmark_node *n, size_t *len);
 const char *md_component_yaml(cmark_node *n, size_t *len, int *line);
 
+/* ---- inline syntax (inline.c) ---------------------------------------------- */
+
+struct md_inline_info;
+struct md_ctx;
+/* Inline components, spans and {attrs} after elements, on the cmark tree. */
+void md_inline_syntax(struct md_ctx *c, cmark_node *doc);
+/* What md_inline_syntax() attached to a node, or NULL. */
+const struct md_inline_info *md_inline_get(cmark_node *n);
+const char *md_inline_tag(const struct md_inline_info *in);
+const char *md_inline_attrs(const struct md_inline_info *in, size_t *len);
+
 /* ---- stages ----------------------------------------------------------------- */
 
 typedef struct md_ctx {

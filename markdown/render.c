@@ -171,6 +171,7 @@ int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *o
         goto out;
     }
     cmark_node *doc = parse(s + off, text.len - off, mdc);
+    md_inline_syntax(&c, doc);
     hnode *root = md_convert(&c, doc);
     cmark_node_free(doc);
     if (c.has_raw)
