@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: MIT
+"""AST fidelity: `content render` must produce the tree @nuxtjs/mdc 0.17.4's
+parseMarkdown produces, for every file of tests/corpus, after the
+normalisation of docs/ast-fidelity.md and the deliberate differences listed in
+tests/corpus/deliberate.json.
+
+Run:  /usr/bin/python3 -m pytest tests/integration/test_fidelity.py
+Needs node and `npm ci --prefix tests`; skipped otherwise.  For a compact
+report of every file, run tests/mdc/diff.py.
+"""
+import json
+
+import pytest
+
+import fidelity
+
+CORPUS = [p.name for p in fidelity.corpus_files()]
+try:
+    _CFG = fidelity.load_deliberate()
+except ValueError:
+    _CFG = {"exclude": {}, "differences": {}}  # test_deliberate_config reports it
+EQUALITY_SET = [n for n in CORPUS if n not in _CFG["exclude"]]
+SANITISER_SET = [n for n, e in _CFG["exclude"].items() if e.get("sanitiser")]
+SHOWN = 8  # differences listed in a failure message
+
+
+@pytest.mark.parametrize("name", EQUALITY_SET)
+def test_matches_mdc(name, corpus_dir, mdc_trees, render_ours, deliberate):
+    mdc = mdc_trees[name]
+    assert "error" not in mdc, f"@nuxtjs/mdc cannot render {name}: {mdc.get('error')}"
+    ours = render_ours(corpus_dir / name)
+    assert "error" not in ours, ours.get("error")
+    res = fidelity.compare_file(name, ours, mdc, deliberate)
+    assert res.status != "error", res.detail
+    if res.diffs:
+        lines = [f"{name}: {len(res.diffs)} difference(s) (ours != mdc), first:"]
+        lines += [f"  {d}" for d in res.diffs[:SHOWN]]
+        lines.append(f"  (run: tests/mdc/diff.py --show -n 20 {name})")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+@pytest.mark.parametrize("name", SANITISER_SET)
+def test_sanitiser_smoke(name, corpus_dir, render_ours):
+    """Excluded hostile files: our output keeps none of what the CONTRACT
+    forbids.  The full sanitiser tests live with the sanitiser."""
+    ours = render_ours(corpus_dir / name)
+    assert "error" not in ours, ours.get("error")
+    bad = fidelity.sanitiser_violations(ours)
+    assert not bad, f"{name}: unsafe output:\n  " + "\n  ".join(bad[:SHOWN])
+
+
+def test_deliberate_config(mdc_trees):
+    """deliberate.json is valid, names only corpus files, gives every rule a
+    reason, and every path still resolves in MDC's tree."""
+    cfg = fidelity.load_deliberate()
+    for name in list(cfg["exclude"]) + list(cfg["differences"]):
+        assert name in CORPUS, f"deliberate.json names {name}, which is not in tests/corpus"
+    for name, rules in cfg["differences"].items():
+        assert name not in cfg["exclude"], f"{name} is both excluded and has rules"
+        _, _, stale = fidelity.apply_deliberate(fidelity.normalise(mdc_trees[name]), rules)
+        assert not stale, f"{name}: rules whose path is not in MDC's tree: {stale}"
+
+
+def test_corpus_renders_with_mdc(mdc_trees):
+    """Every corpus file is one MDC can parse (a file it throws on tests nothing)."""
+    failed = {n: d["error"] for n, d in mdc_trees.items() if "error" in d}
+    assert not failed, json.dumps(failed, indent=1)
