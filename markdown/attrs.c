@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ptype { P_STR, P_BOOL, P_NUM, P_SPACE, P_COMMA, P_BOOLISH };
+/* Booleanish attributes (draggable, spellcheck…) stay strings, as in hast. */
+enum ptype { P_STR, P_BOOL, P_NUM, P_SPACE, P_COMMA, P_OVERBOOL, P_BOOLISH = P_STR };
 
 struct pinfo {
     const char *attr;
@@ -48,6 +49,7 @@ static const struct pinfo known[] = {
     {"defer", "defer", P_BOOL},
     {"dirname", "dirName", P_STR},
     {"disabled", "disabled", P_BOOL},
+    {"download", "download", P_OVERBOOL},
     {"draggable", "draggable", P_BOOLISH},
     {"enctype", "encType", P_STR},
     {"enterkeyhint", "enterKeyHint", P_STR},
@@ -236,11 +238,9 @@ void md_prop_from_attr(md_arena *a, hnode *el, const char *name, size_t nlen, co
     case P_BOOL:
         h_prop_json(a, el, prop, "true");
         break;
-    case P_BOOLISH:
-        if (vlen == 4 && !memcmp(val, "true", 4))
+    case P_OVERBOOL:
+        if (vlen == 0)
             h_prop_json(a, el, prop, "true");
-        else if (vlen == 5 && !memcmp(val, "false", 5))
-            h_prop_json(a, el, prop, "false");
         else
             h_prop_str(a, el, prop, val, vlen);
         break;

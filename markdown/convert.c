@@ -714,6 +714,43 @@ static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
     }
 }
 
+#define FRAGMENT "#fragment"
+
+/* Moves an unwrapped paragraph's nodes into the parent, "\n" between them
+ * and around them where the paragraph had neighbours. */
+static void splice_fragment(struct conv *cv, cmark_node *para, hnode *frag, hnode *parent)
+{
+    if (cmark_node_previous(para))
+        h_append_text(cv->a, parent, "\n", 1);
+    for (hnode *n = frag->first, *next; n; n = next) {
+        next = n->next;
+        if (n != frag->first)
+            h_append_text(cv->a, parent, "\n", 1);
+        h_remove(n);
+        if (n->type == H_TEXT)
+            h_append_text(cv->a, parent, n->text, n->len);
+        else
+            h_append(parent, n);
+    }
+    if (cmark_node_next(para))
+        h_append_text(cv->a, parent, "\n", 1);
+}
+
+/* mdast-util-to-hast puts "\n" before each child of a tight list item but
+ * a leading paragraph; it merges into the text around it. */
+static void tight_item_newline(struct conv *cv, cmark_node *node, hnode *cur)
+{
+    cmark_node *item = cmark_node_parent(node);
+    if (!item || cmark_node_get_type(item) != CMARK_NODE_ITEM)
+        return;
+    cmark_node *list = cmark_node_parent(item);
+    if (!list || !cmark_node_get_list_tight(list))
+        return;
+    if (!cmark_node_previous(node) && cmark_node_get_type(node) == CMARK_NODE_PARAGRAPH)
+        return;
+    h_append_text(cv->a, cur, "\n", 1);
+}
+
 /* Where a paragraph's inlines go: a new p, the enclosing li (MDC flattens
  * paragraphs in list items, with a br between consecutive ones), or the
  * parent itself. */
@@ -729,8 +766,16 @@ static hnode *paragraph_target(struct conv *cv, cmark_node *node, hnode *parent)
             }
         return parent;
     }
-    if (unwrapped_paragraph(node))
+    /* a paragraph holding only an inline component becomes that component */
+    cmark_node *only = cmark_node_first_child(node);
+    if (only && !cmark_node_next(only) && md_is_inline_component(only))
         return parent;
+    if (unwrapped_paragraph(node)) {
+        /* its inlines become siblings, and hast puts "\n" between siblings */
+        hnode *frag = h_elem(cv->a, FRAGMENT);
+        frag->parent = parent;
+        return frag;
+    }
     hnode *p = h_elem(cv->a, "p");
     h_append(parent, p);
     return p;
@@ -755,6 +800,9 @@ static bool is_leaf(cmark_node_type t)
 static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, bool *skip)
 {
     cmark_node_type t = cmark_node_get_type(node);
+    tight_item_newline(cv, node, cur);
+    if (md_is_slot(node) && !strcmp(md_component_name(node), "default"))
+        return cur; /* #default content is the component's own children */
     if (t == CMARK_NODE_PARAGRAPH)
         return paragraph_target(cv, node, cur);
     if (t == CMARK_NODE_FOOTNOTE_REFERENCE) {
@@ -795,10 +843,13 @@ hnode *md_convert(md_ctx *c, cmark_node *doc)
         if (t == CMARK_NODE_DOCUMENT)
             continue;
         if (is_leaf(t)) {
+            tight_item_newline(&cv, node, cur);
             leaf(&cv, node, cur);
             continue;
         }
         if (ev == CMARK_EVENT_EXIT) {
+            if (t == CMARK_NODE_PARAGRAPH && cur->type == H_ELEM && cur->tag == (const char *)FRAGMENT)
+                splice_fragment(&cv, node, cur, stack[depth - 1]);
             if (t == CMARK_NODE_FOOTNOTE_DEFINITION)
                 footnote_backrefs(&cv, node, cur);
             cur = stack[--depth];

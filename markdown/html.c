@@ -344,6 +344,7 @@ static hnode *from_gumbo(md_ctx *c, GumboNode *top, struct refs *refs)
     size_t cap = 64, top_i = 0;
     struct frame *st = cd_xmalloc(cap * sizeof *st);
     st[top_i++] = (struct frame){top, 0, root};
+    bool after_comment = false;
     while (top_i) {
         struct frame *f = &st[top_i - 1];
         const GumboVector *kids = &f->g->v.element.children;
@@ -355,9 +356,16 @@ static hnode *from_gumbo(md_ctx *c, GumboNode *top, struct refs *refs)
         hnode *parent = f->h;
         if (g->type == GUMBO_NODE_TEXT || g->type == GUMBO_NODE_WHITESPACE ||
             g->type == GUMBO_NODE_CDATA) {
-            h_append_text(c->arena, parent, g->v.text.text, strlen(g->v.text.text));
+            const char *t = g->v.text.text;
+            /* text on both sides of a dropped comment stays two nodes */
+            if (after_comment)
+                h_append(parent, h_text(c->arena, t, strlen(t)));
+            else
+                h_append_text(c->arena, parent, t, strlen(t));
+            after_comment = false;
             continue;
         }
+        after_comment = g->type == GUMBO_NODE_COMMENT;
         if (g->type != GUMBO_NODE_ELEMENT && g->type != GUMBO_NODE_TEMPLATE)
             continue;
         hnode *el = from_gumbo_elem(c, &g->v.element, refs);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 struct md_inline_info {
+    bool is_span;
     const char *tag;
     const char *attrs;
     size_t attrs_len;
@@ -109,14 +110,27 @@ static char *tag_name(md_ctx *c, const char *s, size_t n)
     return r;
 }
 
-/* If text ends with ":name" (the colon at a word boundary), returns the
- * offset of the colon, else -1. */
-static long trailing_component(cmark_node *text)
+/* If text ends with ":name" or ":name{attrs}" (the colon at a word
+ * boundary), returns the offset of the colon (and where the attributes
+ * start, or 0), else -1. */
+static long trailing_component(cmark_node *text, size_t *attrs_at)
 {
+    *attrs_at = 0;
     if (!is_text(text, NULL))
         return -1;
     const char *lit = cmark_node_get_literal(text);
-    size_t n = strlen(lit), i = n;
+    size_t n = strlen(lit), i;
+    if (n && lit[n - 1] == '}') {
+        const char *ob = NULL;
+        for (const char *p = lit; (p = strchr(p, '{')); p++)
+            if (attr_block(p) == (size_t)(lit + n - p))
+                ob = p;
+        if (!ob)
+            return -1;
+        *attrs_at = (size_t)(ob - lit);
+        n = *attrs_at;
+    }
+    i = n;
     while (i > 0 && is_name_char(lit[i - 1]))
         i--;
     if (i == n || i == 0 || lit[i - 1] != ':' || !is_name_start(lit[i]))
@@ -132,11 +146,18 @@ static long trailing_component(cmark_node *text)
 static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
 {
     cmark_node *before = cmark_node_previous(open);
-    long colon = trailing_component(before);
-    const char *tag = "span";
+    size_t attrs_at;
+    long colon = trailing_component(before, &attrs_at);
+    const char *tag = "span", *pre_attrs = NULL;
+    size_t pre_len = 0;
     if (colon >= 0) {
         const char *lit = cmark_node_get_literal(before);
-        tag = tag_name(c, lit + colon + 1, strlen(lit) - (size_t)colon - 1);
+        size_t end = attrs_at ? attrs_at : strlen(lit);
+        tag = tag_name(c, lit + colon + 1, end - (size_t)colon - 1);
+        if (attrs_at) {
+            pre_len = strlen(lit) - attrs_at - 2;
+            pre_attrs = md_strndup(c->arena, lit + attrs_at + 1, pre_len);
+        }
         if (colon == 0) {
             cmark_node_free(before);
         } else {
@@ -146,6 +167,7 @@ static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
     }
     cmark_node *el = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
     struct md_inline_info *in = info_new(c, tag);
+    in->is_span = colon < 0;
     cmark_node_set_user_data(el, in);
     cmark_node_insert_before(open, el);
     for (cmark_node *n = cmark_node_next(open); n && n != close;) {
@@ -156,7 +178,12 @@ static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
     cmark_node_free(open);
     cmark_node *after = cmark_node_next(close);
     cmark_node_free(close);
-    take_attrs(c, after, in);
+    if (pre_attrs) {
+        in->attrs = pre_attrs;
+        in->attrs_len = pre_len;
+    } else {
+        take_attrs(c, after, in);
+    }
     return el;
 }
 
@@ -177,6 +204,11 @@ static cmark_node *bare_components(md_ctx *c, cmark_node *text)
             e++;
         if (e < n && (lit[e] == ':' || lit[e] == '['))
             continue;
+        if (e < n && lit[e] == '{') {
+            size_t b = attr_block(lit + e);
+            if (b && lit[e + b] == '\0' && is_text(cmark_node_next(text), "["))
+                continue; /* :name{attrs}[...]: the bracket pass took it */
+        }
         struct md_inline_info *in = info_new(c, tag_name(c, lit + i + 1, e - i - 1));
         if (e < n && lit[e] == '{') {
             size_t b = attr_block(lit + e);
@@ -325,6 +357,14 @@ const struct md_inline_info *md_inline_get(cmark_node *n)
     return cmark_node_get_user_data(n);
 }
 
+bool md_is_inline_component(cmark_node *n)
+{
+    const struct md_inline_info *in = cmark_node_get_type(n) == CMARK_NODE_CUSTOM_INLINE
+                                          ? cmark_node_get_user_data(n)
+                                          : NULL;
+    return in && in->tag && !in->is_span;
+}
+
 const char *md_inline_tag(const struct md_inline_info *in)
 {
     return in->tag;
@@ -334,4 +374,95 @@ const char *md_inline_attrs(const struct md_inline_info *in, size_t *len)
 {
     *len = in->attrs_len;
     return in->attrs;
+}
+
+/* ---- escaped brackets and colons ------------------------------------------ */
+
+/* "\[" "\]" "\:" become "\" + a private-use mark, which cmark keeps as a
+ * literal backslash and character: the inline pass then cannot mistake an
+ * escaped bracket for a span, and md_unmark_tree() puts the character back
+ * (and the backslash, where cmark would have kept it: code and raw HTML). */
+static const char marks[3][4] = {"\xEE\x80\x80", "\xEE\x80\x81", "\xEE\x80\x82"};
+static const char marked[3] = {'[', ']', ':'};
+
+bool md_escape_mark(const char *s, size_t n, cd_buf *out)
+{
+    if (!memchr(s, '\\', n) || memmem(s, n, "\xEE\x80", 2))
+        return false;
+    size_t run = 0;
+    bool any = false;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        const char *m = memchr(marked, s[i + 1], 3);
+        if (!m) {
+            i++; /* "\\" and any other escape: skip the pair */
+            continue;
+        }
+        cd_buf_append(out, s + run, i + 1 - run);
+        cd_buf_append(out, marks[m - marked], 3);
+        run = i + 2;
+        i++;
+        any = true;
+    }
+    cd_buf_append(out, s + run, n - run);
+    return any;
+}
+
+char *md_unmark(md_arena *a, const char *s, bool escape_applies)
+{
+    if (!s || !strstr(s, "\\\xEE\x80"))
+        return NULL;
+    cd_buf b = CD_BUF_INIT;
+    for (const char *p = s; *p;) {
+        if (p[0] == '\\' && (unsigned char)p[1] == 0xEE && (unsigned char)p[2] == 0x80 &&
+            (unsigned char)p[3] >= 0x80 && (unsigned char)p[3] <= 0x82) {
+            if (!escape_applies)
+                cd_buf_putc(&b, '\\');
+            cd_buf_putc(&b, marked[(unsigned char)p[3] - 0x80]);
+            p += 4;
+            continue;
+        }
+        cd_buf_putc(&b, *p++);
+    }
+    char *r = md_strndup(a, b.data, b.len);
+    cd_buf_free(&b);
+    return r;
+}
+
+void md_unmark_tree(md_ctx *c, cmark_node *doc)
+{
+    cmark_iter *it = cmark_iter_new(doc);
+    cmark_event_type ev;
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        if (ev != CMARK_EVENT_ENTER)
+            continue;
+        char *v;
+        switch (cmark_node_get_type(n)) {
+        case CMARK_NODE_TEXT:
+            if ((v = md_unmark(c->arena, cmark_node_get_literal(n), true)))
+                cmark_node_set_literal(n, v);
+            break;
+        case CMARK_NODE_CODE:
+        case CMARK_NODE_CODE_BLOCK:
+        case CMARK_NODE_HTML_BLOCK:
+        case CMARK_NODE_HTML_INLINE:
+            if ((v = md_unmark(c->arena, cmark_node_get_literal(n), false)))
+                cmark_node_set_literal(n, v);
+            if (cmark_node_get_type(n) == CMARK_NODE_CODE_BLOCK &&
+                (v = md_unmark(c->arena, cmark_node_get_fence_info(n), true)))
+                cmark_node_set_fence_info(n, v);
+            break;
+        case CMARK_NODE_LINK:
+        case CMARK_NODE_IMAGE:
+            if ((v = md_unmark(c->arena, cmark_node_get_url(n), true)))
+                cmark_node_set_url(n, v);
+            if ((v = md_unmark(c->arena, cmark_node_get_title(n), true)))
+                cmark_node_set_title(n, v);
+            break;
+        default: break;
+        }
+    }
+    cmark_iter_free(it);
 }

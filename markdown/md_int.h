@@ -126,6 +126,15 @@ void md_inline_syntax(struct md_ctx *c, cmark_node *doc);
 /* What md_inline_syntax() attached to a node, or NULL. */
 const struct md_inline_info *md_inline_get(cmark_node *n);
 const char *md_inline_tag(const struct md_inline_info *in);
+/* True for a custom inline node that is a component (not a span). */
+bool md_is_inline_component(cmark_node *n);
+/* Escaped "\[" "\]" "\:" protected through parsing: md_escape_mark()
+ * writes s with marks (returns false, writing nothing, when there is
+ * nothing to mark), md_unmark_tree() restores them in the parsed tree and
+ * md_unmark() in one string (NULL when it holds no mark). */
+bool md_escape_mark(const char *s, size_t n, cd_buf *out);
+void md_unmark_tree(struct md_ctx *c, cmark_node *doc);
+char *md_unmark(md_arena *a, const char *s, bool escape_applies);
 const char *md_inline_attrs(const struct md_inline_info *in, size_t *len);
 
 /* ---- stages ----------------------------------------------------------------- */

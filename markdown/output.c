@@ -160,7 +160,7 @@ static void unflatten(md_arena *a, jv *obj)
     *obj = *out;
 }
 
-static void write_data(md_ctx *c, cd_buf *b, hnode *root, jv *front)
+static jv *write_data(md_ctx *c, cd_buf *b, hnode *root, jv *front)
 {
     cd_buf title = CD_BUF_INIT, desc = CD_BUF_INIT;
     hnode *n = first_content(root->first);
@@ -200,6 +200,7 @@ static void write_data(md_ctx *c, cd_buf *b, hnode *root, jv *front)
     jv_write(b, data);
     cd_buf_free(&title);
     cd_buf_free(&desc);
+    return data;
 }
 
 /* ---- toc --------------------------------------------------------------------- */
@@ -273,11 +274,13 @@ static void write_links(cd_buf *b, struct toc_link *l, size_t n)
     cd_buf_putc(b, ']');
 }
 
-static void write_toc(cd_buf *b, hnode *root, jv *front)
+/* data.toc: false drops the toc; an object overrides depth, searchDepth
+ * and title. */
+static void write_toc(cd_buf *b, hnode *root, jv *data)
 {
     int depth = 2, search = 2;
     cd_buf title = CD_BUF_INIT;
-    jv *opt = front ? jv_get(front, "toc") : NULL;
+    jv *opt = jv_get(data, "toc");
     if (opt && opt->type == JV_BOOL && !opt->b)
         return;
     if (opt && opt->type == JV_OBJ) {
@@ -310,9 +313,9 @@ void md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pret
     (void)pretty;
     prune(root);
     cd_buf_puts(out, "{\"data\":");
-    write_data(c, out, root, front);
+    jv *data = write_data(c, out, root, front);
     cd_buf_puts(out, ",\"body\":");
     write_body(out, root);
-    write_toc(out, root, front);
+    write_toc(out, root, data);
     cd_buf_putc(out, '}');
 }

@@ -170,8 +170,14 @@ int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *o
         rc = MD_ERR_YAML;
         goto out;
     }
-    cmark_node *doc = parse(s + off, text.len - off, mdc);
+    cd_buf marked = CD_BUF_INIT;
+    bool has_marks = md_escape_mark(s + off, text.len - off, &marked);
+    cmark_node *doc = has_marks ? parse(marked.data, marked.len, mdc)
+                                : parse(s + off, text.len - off, mdc);
+    cd_buf_free(&marked);
     md_inline_syntax(&c, doc);
+    if (has_marks)
+        md_unmark_tree(&c, doc);
     hnode *root = md_convert(&c, doc);
     cmark_node_free(doc);
     if (c.has_raw)
