@@ -215,8 +215,10 @@ static cmark_node *open_component(cmark_syntax_extension *ext, cmark_parser *par
 static cmark_node *open_slot(cmark_syntax_extension *ext, cmark_parser *parser,
                              cmark_node *parent, unsigned char *input, int len, int pos)
 {
+    /* an open paragraph or list (its item did not continue) ends here */
     cmark_node *owner = parent;
-    if (cmark_node_get_type(owner) == CMARK_NODE_PARAGRAPH)
+    while (cmark_node_get_type(owner) == CMARK_NODE_PARAGRAPH ||
+           cmark_node_get_type(owner) == CMARK_NODE_LIST)
         owner = cmark_node_parent(owner);
     if (md_is_slot(owner))
         owner = cmark_node_parent(owner);

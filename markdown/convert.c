@@ -722,9 +722,10 @@ static void splice_fragment(struct conv *cv, cmark_node *para, hnode *frag, hnod
 {
     if (cmark_node_previous(para))
         h_append_text(cv->a, parent, "\n", 1);
-    for (hnode *n = frag->first, *next; n; n = next) {
+    bool first = true;
+    for (hnode *n = frag->first, *next; n; n = next, first = false) {
         next = n->next;
-        if (n != frag->first)
+        if (!first)
             h_append_text(cv->a, parent, "\n", 1);
         h_remove(n);
         if (n->type == H_TEXT)

@@ -187,6 +187,14 @@ static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
     return el;
 }
 
+/* What may stand before the colon of a bare ":name": not a word character
+ * (a:b, 10:30) nor a quote. */
+static bool bare_boundary(char c)
+{
+    return !is_name_char(c) && c != '"' && c != '\'' && c != ':' && c != '`' && c != '\\' &&
+           c != '/' && c != '.';
+}
+
 /* Splits bare ":name" and ":name{attrs}" out of one text node; returns the
  * node after which the walk goes on. */
 static cmark_node *bare_components(md_ctx *c, cmark_node *text)
@@ -196,7 +204,7 @@ static cmark_node *bare_components(md_ctx *c, cmark_node *text)
     for (size_t i = 0; i < n; i++) {
         if (lit[i] != ':' || i + 1 >= n || !is_name_start(lit[i + 1]))
             continue;
-        if (i > 0 ? !is_space(lit[i - 1])
+        if (i > 0 ? !bare_boundary(lit[i - 1])
                   : (cmark_node_previous(text) && is_text(cmark_node_previous(text), NULL)))
             continue;
         size_t e = i + 1;
