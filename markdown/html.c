@@ -47,8 +47,12 @@ bool md_is_html_tag(const char *name)
 /* Elements removed with everything inside them. */
 static const char *const dropped_tags[] = {
     "script", "style", "iframe", "object", "embed", "applet", "frame", "frameset", "noframes",
-    "noscript", "noembed", "base", "link", "meta", "title", "head", "svg", "math", "xmp",
-    "plaintext", "portal", "fencedframe", "param", NULL};
+    "noscript", "noembed", "base", "link", "meta", "title", "head", "math", "xmp",
+    "plaintext", "portal", "fencedframe", "param",
+    /* SVG elements that run script, animate attributes (href → javascript:)
+     * or embed HTML */
+    "foreignObject", "animate", "animateMotion", "animateTransform", "set", "handler",
+    "listener", NULL};
 
 static bool is_dropped(const char *tag)
 {
@@ -291,15 +295,45 @@ static size_t write_html(hnode *root, cd_buf *b, struct refs *refs)
 
 static const char *elem_tag(md_ctx *c, const GumboElement *e)
 {
-    if (e->tag != GUMBO_TAG_UNKNOWN)
+    if (e->tag != GUMBO_TAG_UNKNOWN && e->tag_namespace != GUMBO_NAMESPACE_SVG)
         return gumbo_normalized_tagname(e->tag);
     GumboStringPiece t = e->original_tag;
     gumbo_tag_from_original_text(&t);
-    char *s = md_strndup(c->arena, t.data ? t.data : "", t.length);
+    if (!t.data || !t.length)
+        return gumbo_normalized_tagname(e->tag);
+    if (e->tag_namespace == GUMBO_NAMESPACE_SVG) {
+        /* SVG keeps its camelCase names (clipPath, linearGradient) */
+        const char *fixed = gumbo_normalize_svg_tagname(&t);
+        if (fixed)
+            return fixed;
+    }
+    char *s = md_strndup(c->arena, t.data, t.length);
     for (char *p = s; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p + 32);
     return s;
+}
+
+/* hast's SVG schema: attributes camel-cased (stroke-width → strokeWidth),
+ * values kept as strings. */
+static void svg_prop(md_ctx *c, hnode *n, const char *name, const char *value)
+{
+    if (!strcmp(name, "class")) {
+        md_prop_from_attr(c->arena, n, name, 5, value, strlen(value), true);
+        return;
+    }
+    cd_buf b = CD_BUF_INIT;
+    bool up = false;
+    for (const char *p = name; *p; p++) {
+        if (*p == '-' || *p == ':') {
+            up = true;
+            continue;
+        }
+        cd_buf_putc(&b, up && *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : *p);
+        up = false;
+    }
+    h_prop_str(c->arena, n, md_strndup(c->arena, b.data, b.len), value, strlen(value));
+    cd_buf_free(&b);
 }
 
 static hnode *from_gumbo_elem(md_ctx *c, const GumboElement *e, struct refs *refs)
@@ -324,8 +358,11 @@ static hnode *from_gumbo_elem(md_ctx *c, const GumboElement *e, struct refs *ref
         const GumboAttribute *at = e->attributes.data[i];
         if (!strcmp(at->name, REF_ATTR))
             continue;
-        md_prop_from_attr(c->arena, n, at->name, strlen(at->name), at->value,
-                          strlen(at->value), true);
+        if (e->tag_namespace == GUMBO_NAMESPACE_SVG)
+            svg_prop(c, n, at->name, at->value);
+        else
+            md_prop_from_attr(c->arena, n, at->name, strlen(at->name), at->value,
+                              strlen(at->value), true);
     }
     return n;
 }
