@@ -258,21 +258,29 @@ static cmark_node *try_open(cmark_syntax_extension *ext, int indented, cmark_par
     return NULL;
 }
 
-/* True when a line of exactly `colons` colons should be left alone by
- * container: an open fenced code block below takes it as code, or a
- * deeper open component with the same count closes first. */
-static bool fence_belongs_below(cmark_node *container, int colons)
+/* Per-parse state: which open component a closing line belongs to, worked
+ * out once per line by the outermost component that sees it. */
+struct fence_cache {
+    int line;
+    cmark_node *owner;
+};
+
+/* The component a line of `colons` colons closes: the innermost open one
+ * with that count below (or at) container, or NULL when an open fenced
+ * code or HTML block below takes the line as its content. */
+static cmark_node *fence_owner(cmark_node *container, int colons)
 {
+    cmark_node *owner = comp_of(container)->colons == colons ? container : NULL;
     for (cmark_node *n = cmark_node_last_child(container); n && (n->flags & CMARK_NODE__OPEN);
          n = cmark_node_last_child(n)) {
-        if (cmark_node_get_type(n) == CMARK_NODE_CODE_BLOCK && cmark_node_get_fenced(n, NULL, NULL, NULL))
-            return true;
-        if (cmark_node_get_type(n) == CMARK_NODE_HTML_BLOCK)
-            return true;
+        cmark_node_type t = cmark_node_get_type(n);
+        if ((t == CMARK_NODE_CODE_BLOCK && cmark_node_get_fenced(n, NULL, NULL, NULL)) ||
+            t == CMARK_NODE_HTML_BLOCK)
+            return NULL;
         if (md_is_component(n) && !comp_of(n)->closed && comp_of(n)->colons == colons)
-            return true;
+            owner = n;
     }
-    return false;
+    return owner;
 }
 
 static bool is_dashes_line(const unsigned char *s, int pos, int len)
@@ -320,7 +328,13 @@ static int match_block(cmark_syntax_extension *ext, cmark_parser *parser, unsign
     int colons = colon_run(input, pos, len);
     if (colons < 2 || !is_blank_from(input, pos + colons, len))
         return 1;
-    if (colons != c->colons || fence_belongs_below(container, colons))
+    struct fence_cache *fc = cmark_syntax_extension_get_private(ext);
+    int line = cmark_parser_get_line_number(parser);
+    if (fc->line != line) {
+        fc->line = line;
+        fc->owner = fence_owner(container, colons);
+    }
+    if (fc->owner != container)
         return 1;
     c->closed = true;
     consume_line(parser, input, len);
@@ -347,6 +361,11 @@ static const char *type_string(cmark_syntax_extension *ext, cmark_node *node)
     return md_is_slot(node) ? "mdc_slot" : "mdc_component";
 }
 
+static void free_private(cmark_mem *mem, void *p)
+{
+    free(p);
+}
+
 cmark_syntax_extension *md_component_extension_new(void)
 {
     pthread_once(&types_once, register_types);
@@ -356,5 +375,8 @@ cmark_syntax_extension *md_component_extension_new(void)
     cmark_syntax_extension_set_can_contain_func(ext, can_contain);
     cmark_syntax_extension_set_contains_inlines_func(ext, contains_inlines);
     cmark_syntax_extension_set_get_type_string_func(ext, type_string);
+    struct fence_cache *fc = cd_xcalloc(1, sizeof *fc);
+    fc->line = -1;
+    cmark_syntax_extension_set_private(ext, fc, free_private);
     return ext;
 }

@@ -78,6 +78,7 @@ typedef struct hnode {
     const char *tag;
     const char *text; /* H_TEXT */
     size_t len;
+    size_t cap; /* bytes allocated for text, when it is growable */
     hprop *props, *props_last;
     struct hnode *parent, *first, *last, *next, *prev;
 } hnode;

@@ -100,11 +100,17 @@ void h_append_text(md_arena *a, hnode *parent, const char *s, size_t n)
 {
     hnode *l = parent->last;
     if (l && l->type == H_TEXT) {
-        char *t = md_alloc(a, l->len + n + 1);
-        memcpy(t, l->text, l->len);
-        memcpy(t + l->len, s, n);
-        l->text = t;
+        /* grow geometrically: long paragraphs are built from many pieces */
+        if (l->len + n + 1 > l->cap) {
+            size_t cap = (l->len + n + 1) * 2;
+            char *t = md_alloc(a, cap);
+            memcpy(t, l->text, l->len);
+            l->text = t;
+            l->cap = cap;
+        }
+        memcpy((char *)l->text + l->len, s, n);
         l->len += n;
+        ((char *)l->text)[l->len] = '\0';
         return;
     }
     h_append(parent, h_text(a, s, n));
