@@ -225,3 +225,15 @@ void cd_utf8_repair(cd_buf *b, const char *s, size_t n)
     }
     cd_buf_append(b, s + run, n - run);
 }
+
+int cd_err_set(cd_err *e, int code, const char *fmt, ...)
+{
+    if (e) {
+        va_list ap;
+        va_start(ap, fmt);
+        e->code = code;
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CD_WUR __attribute__((warn_unused_result))
 #define CD_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -45,6 +46,15 @@ void cd_buf_free(cd_buf *b);
 /* Returns the NUL-terminated contents (never NULL) and leaves b empty;
  * the caller frees the result with free(). */
 char *cd_buf_steal(cd_buf *b, size_t *len);
+
+/* An error for the caller to show: a status code and one sentence. */
+typedef struct cd_err {
+    int code;
+    char msg[256];
+} cd_err;
+
+/* Fills e (if not NULL) and returns code, so `return cd_err_set(...)`. */
+int cd_err_set(cd_err *e, int code, const char *fmt, ...) CD_PRINTF(3, 4);
 
 /* Appends s (n bytes of valid UTF-8) as a quoted JSON string. */
 void cd_json_str(cd_buf *b, const char *s, size_t n);

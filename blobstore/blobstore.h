@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blobstore — where file contents live: content-addressed blobs under
+ * `blobs/<sha[0:2]>/<sha>` and version manifests under
+ * `manifests/<KIND>/<NAME>/<version>.json`, with the same key layout in
+ * every backend.  The server holds a `blobstore *` and never asks which
+ * backend it is: a folder (blobstore_fs.c: temporary file, fsync, rename)
+ * or an S3 bucket (blobstore_s3.c, on s3/).
+ *
+ * Thread-safe.  Functions return 0 or a negative blob_status and fill err.
+ */
+#ifndef CONTENTD_BLOBSTORE_H
+#define CONTENTD_BLOBSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+typedef enum blob_status {
+    BLOB_OK = 0,
+    BLOB_NOT_FOUND = -1,
+    BLOB_DIGEST_MISMATCH = -2, /* put_finish: the bytes do not hash to the name */
+    BLOB_TOO_LARGE = -3,       /* write: past the store's size limit */
+    BLOB_UNAVAILABLE = -4,     /* the backend cannot be reached */
+    BLOB_ERROR = -5,
+} blob_status;
+
+typedef struct blobstore blobstore;
+typedef struct blob_writer blob_writer;
+typedef struct blob_reader blob_reader;
+
+struct blobstore_ops {
+    const char *name; /* "fs", "s3" */
+    int (*ping)(blobstore *s, cd_err *err);
+    /* Whether blob sha (lower-case hex) is stored. */
+    int (*has)(blobstore *s, const char *sha, bool *present, cd_err *err);
+    /* A streaming upload of blob `sha`: the bytes are hashed while written
+     * and nothing becomes visible unless put_finish() finds the digest
+     * equal to sha.  max_size bounds the upload (BLOB_TOO_LARGE). */
+    int (*put_begin)(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
+                     cd_err *err);
+    int (*put_write)(blob_writer *w, const void *p, size_t n, cd_err *err);
+    /* Verifies and publishes; frees w whatever the outcome. */
+    int (*put_finish)(blob_writer *w, cd_err *err);
+    /* Drops the upload; frees w. */
+    void (*put_abort)(blob_writer *w);
+    /* Opens blob sha for reading; *size is its length. */
+    int (*open)(blobstore *s, const char *sha, blob_reader **r, int64_t *size, cd_err *err);
+    /* Reads up to n bytes at offset; returns bytes read (0 at the end) or <0. */
+    ssize_t (*read)(blob_reader *r, uint64_t offset, void *p, size_t n);
+    void (*close_reader)(blob_reader *r);
+    /* Small named objects (manifests): whole-buffer put and get. */
+    int (*put_object)(blobstore *s, const char *key, const void *p, size_t n, cd_err *err);
+    int (*get_object)(blobstore *s, const char *key, cd_buf *out, cd_err *err);
+    /* Calls cb for every key under prefix, in lexical order; a non-zero
+     * return from cb stops the listing. */
+    int (*list)(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
+                void *arg, cd_err *err);
+    void (*close)(blobstore *s);
+};
+
+struct blobstore {
+    const struct blobstore_ops *ops;
+};
+
+/* The folder backend rooted at data_dir (blobs/ and manifests/ in it).
+ * Returns NULL and fills err on failure; close with s->ops->close(s). */
+blobstore *blobstore_open_fs(const char *data_dir, cd_err *err);
+
+/* "blobs/ab/abcd…" for sha; the caller frees the result. */
+char *blobstore_blob_key(const char *sha);
+/* "manifests/KIND/NAME/VERSION.json"; the caller frees the result. */
+char *blobstore_manifest_key(const char *kind, const char *name, int64_t version);
+/* True when s is 64 lower-case hex digits. */
+bool blobstore_sha_valid(const char *s);
+
+#endif
