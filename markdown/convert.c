@@ -23,6 +23,7 @@ struct conv {
     hnode *root;
     hnode *footnotes; /* the footnote section's ol, once made */
     int fn_count;
+    int cell_ix; /* column of the table cell being converted */
 };
 
 static bool cd_is_alnum(char ch)
@@ -585,9 +586,8 @@ static hnode *table_cell(struct conv *cv, cmark_node *node)
     bool header = cmark_gfm_extensions_get_table_row_is_header(row);
     hnode *el = h_elem(cv->a, header ? "th" : "td");
     uint8_t *align = cmark_gfm_extensions_get_table_alignments(table);
-    int cols = cmark_gfm_extensions_get_table_columns(table), ix = 0;
-    for (cmark_node *n = cmark_node_previous(node); n; n = cmark_node_previous(n))
-        ix++;
+    int cols = cmark_gfm_extensions_get_table_columns(table);
+    int ix = cmark_node_previous(node) ? ++cv->cell_ix : (cv->cell_ix = 0);
     if (align && ix < cols) {
         const char *v = align[ix] == 'l' ? "left" : align[ix] == 'c' ? "center"
                         : align[ix] == 'r' ? "right" : NULL;

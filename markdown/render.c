@@ -74,15 +74,38 @@ static int front_matter(md_ctx *c, const char *s, size_t len, jv **front, size_t
     return 0;
 }
 
+/* cmark-gfm 0.29's table rows append cells to a linked list in time linear
+ * in the row, so a row of c cells costs c² steps.  A document whose rows
+ * would cost more than this in all is parsed without the table extension
+ * (real tables are far below it: 300 rows of 250 columns). */
+#define MD_TABLE_BUDGET 20000000ull
+
+static bool has_huge_rows(const char *s, size_t len)
+{
+    unsigned long long pipes = 0, cost = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i == len || s[i] == '\n') {
+            cost += pipes * pipes;
+            if (cost > MD_TABLE_BUDGET)
+                return true;
+            pipes = 0;
+        } else if (s[i] == '|') {
+            pipes++;
+        }
+    }
+    return false;
+}
+
 static cmark_node *parse(const char *s, size_t len, cmark_syntax_extension *mdc)
 {
     int opts = CMARK_OPT_FOOTNOTES | CMARK_OPT_UNSAFE;
     cmark_parser *p = cmark_parser_new(opts);
+    bool tables = !has_huge_rows(s, len);
     /* ours first: the table extension claims every line that follows a
      * paragraph line, whether or not a table starts there */
     cmark_parser_attach_syntax_extension(p, mdc);
     for (int i = 0; i < 4; i++)
-        if (gfm[i])
+        if (gfm[i] && (i != 0 || tables))
             cmark_parser_attach_syntax_extension(p, gfm[i]);
     cmark_parser_feed(p, s, len);
     cmark_node *doc = cmark_parser_finish(p);
