@@ -31,8 +31,12 @@ static bool cd_is_alnum(char ch)
     return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
 }
 
+/* Extension node types are named by their extension; core nodes (the
+ * common case) have none and skip the string compare. */
 static bool type_is(cmark_node *n, const char *s)
 {
+    if (!cmark_node_get_syntax_extension(n))
+        return false;
     const char *t = cmark_node_get_type_string(n);
     return t && !strcmp(t, s);
 }

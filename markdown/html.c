@@ -54,12 +54,20 @@ static const char *const dropped_tags[] = {
     "foreignObject", "animate", "animateMotion", "animateTransform", "set", "handler",
     "listener", NULL};
 
-static bool is_dropped(const char *tag)
+/* Case-insensitive membership, first letters compared first: this runs
+ * for every element and prop of every document. */
+static bool in_list(const char *const *list, const char *s)
 {
-    for (const char *const *t = dropped_tags; *t; t++)
-        if (!strcasecmp(*t, tag))
+    char c = (char)(s[0] | 0x20);
+    for (const char *const *t = list; *t; t++)
+        if (((*t)[0] | 0x20) == c && !strcasecmp(*t, s))
             return true;
     return false;
+}
+
+static bool is_dropped(const char *tag)
+{
+    return in_list(dropped_tags, tag);
 }
 
 static bool is_void(const char *tag)
@@ -116,10 +124,7 @@ static bool is_url_prop(const char *p)
                                         "background", "cite", "longDesc", "data", "codeBase",
                                         "dynsrc", "lowsrc", "manifest", "xlinkHref", "xlink:href",
                                         "ping", "srcSet", "icon", NULL};
-    for (const char *const *n = names; *n; n++)
-        if (!strcasecmp(*n, p))
-            return true;
-    return false;
+    return in_list(names, p);
 }
 
 /* Decodes a bound prop's JSON string value ("\"javascript:…\"") for the check. */
@@ -264,7 +269,13 @@ static size_t write_html(hnode *root, cd_buf *b, struct refs *refs)
                 refs->v = cd_xrealloc(refs->v, refs->cap * sizeof *refs->v);
             }
             refs->v[refs->n] = cur;
-            cd_buf_printf(b, "<%s " REF_ATTR "=\"%zu\">", safe_tag(cur->tag), refs->n++);
+            char num[24];
+            int nl = snprintf(num, sizeof num, "%zu", refs->n++);
+            cd_buf_putc(b, '<');
+            cd_buf_puts(b, safe_tag(cur->tag));
+            cd_buf_puts(b, " " REF_ATTR "=\"");
+            cd_buf_append(b, num, (size_t)nl);
+            cd_buf_append(b, "\">", 2);
             if (is_void(cur->tag))
                 ;
             else if (cur->first) {
@@ -457,26 +468,145 @@ static size_t html_depth(const char *s, size_t n)
     return max;
 }
 
-hnode *md_reparse_html(md_ctx *c, hnode *root)
+/* gumbo allocates and frees many small buffers: in the render arena they
+ * cost a pointer bump, and are all released with it. */
+static void *gumbo_arena_alloc(void *arena, size_t n)
+{
+    return md_alloc_raw(arena, n);
+}
+
+static void gumbo_arena_free(void *arena, void *p)
+{
+    (void)arena;
+    (void)p;
+}
+
+/* Parses one run of the tree (a temporary root holding some of the
+ * document's top-level nodes) and returns the rebuilt run. */
+static hnode *reparse_run(md_ctx *c, hnode *run)
 {
     cd_buf html = CD_BUF_INIT;
     struct refs refs = {0};
-    size_t depth = write_html(root, &html, &refs);
+    size_t depth = write_html(run, &html, &refs);
     if (depth > MAX_HTML_DEPTH || html_depth(html.data, html.len) > MAX_HTML_DEPTH) {
         cd_buf_free(&html);
         free(refs.v);
-        raw_to_text(root);
-        return root;
+        raw_to_text(run);
+        return run;
     }
     GumboOptions opts = kGumboDefaultOptions;
+    opts.allocator = gumbo_arena_alloc;
+    opts.deallocator = gumbo_arena_free;
+    opts.userdata = c->arena;
     opts.fragment_context = GUMBO_TAG_BODY;
     opts.fragment_namespace = GUMBO_NAMESPACE_HTML;
     opts.max_errors = 0;
     GumboOutput *out = gumbo_parse_with_options(&opts, html.data ? html.data : "", html.len);
     /* in fragment mode the fragment's nodes are the children of <html> */
     hnode *result = from_gumbo(c, out->root, &refs);
-    gumbo_destroy_output(&opts, out);
     cd_buf_free(&html);
     free(refs.v);
     return result;
+}
+
+static bool has_raw(const hnode *n)
+{
+    for (const hnode *cur = n; cur;) {
+        if (cur->type == H_RAW)
+            return true;
+        if (cur->type != H_TEXT && cur->first) {
+            cur = cur->first;
+            continue;
+        }
+        while (cur != n && !cur->next)
+            cur = cur->parent;
+        cur = cur == n ? NULL : cur->next;
+    }
+    return false;
+}
+
+/* Open minus closed elements in the raw HTML of a subtree (void elements,
+ * self-closing tags and comments aside): positive when an element stays
+ * open past it and may wrap what follows. */
+static long raw_balance(const hnode *n)
+{
+    long bal = 0;
+    for (const hnode *cur = n; cur;) {
+        if (cur->type == H_RAW) {
+            const char *s = cur->text;
+            size_t len = cur->len;
+            for (size_t i = 0; i + 1 < len; i++) {
+                if (s[i] != '<')
+                    continue;
+                if (s[i + 1] == '!') {
+                    const char *end = memmem(s + i, len - i, "-->", 3);
+                    i = end ? (size_t)(end - s) + 2 : len;
+                    continue;
+                }
+                bool closing = s[i + 1] == '/';
+                size_t st = i + 1 + closing, e = st;
+                while (e < len && (((s[e] | 0x20) >= 'a' && (s[e] | 0x20) <= 'z') ||
+                                   (s[e] >= '0' && s[e] <= '9') || s[e] == '-'))
+                    e++;
+                if (e == st)
+                    continue;
+                char tag[16] = {0};
+                for (size_t k = 0; k < e - st && k < sizeof tag - 1; k++)
+                    tag[k] = (char)(s[st + k] | 0x20);
+                const char *gt = memchr(s + e, '>', len - e);
+                bool self_closing = gt && gt > s + e && gt[-1] == '/';
+                if (closing)
+                    bal--;
+                else if (!is_void(tag) && !self_closing)
+                    bal++;
+                if (gt)
+                    i = (size_t)(gt - s);
+            }
+        }
+        if (cur->type != H_TEXT && cur->type != H_RAW && cur->first) {
+            cur = cur->first;
+            continue;
+        }
+        while (cur != n && !cur->next)
+            cur = cur->parent;
+        cur = cur == n ? NULL : cur->next;
+    }
+    return bal;
+}
+
+/* Only the top-level blocks that hold raw HTML (and, while an element it
+ * opens stays open, the blocks after them) go through the HTML parser; the
+ * rest of the document keeps its nodes as they are. */
+hnode *md_reparse_html(md_ctx *c, hnode *root)
+{
+    hnode *cur = root->first;
+    while (cur) {
+        if (!has_raw(cur)) {
+            cur = cur->next;
+            continue;
+        }
+        hnode *first = cur, *last = cur;
+        long bal = raw_balance(cur);
+        while (bal > 0 && last->next) {
+            last = last->next;
+            bal += raw_balance(last);
+        }
+        hnode *after = last->next;
+        hnode *run = md_alloc(c->arena, sizeof *run);
+        run->type = H_ROOT;
+        run->tag = "root";
+        for (hnode *n = first, *next; n != after; n = next) {
+            next = n->next;
+            h_remove(n);
+            h_append(run, n);
+        }
+        hnode *rebuilt = reparse_run(c, run);
+        for (hnode *n = rebuilt->first, *next; n; n = next) {
+            next = n->next;
+            h_remove(n);
+            h_insert_before(root, after, n);
+        }
+        cur = after;
+    }
+    return root;
 }

@@ -25,7 +25,8 @@ typedef struct md_arena md_arena;
 
 md_arena *md_arena_new(void);
 void md_arena_free(md_arena *a);
-void *md_alloc(md_arena *a, size_t n); /* zeroed, 8-byte aligned */
+void *md_alloc(md_arena *a, size_t n); /* zeroed, 16-byte aligned */
+void *md_alloc_raw(md_arena *a, size_t n); /* not zeroed */
 char *md_strndup(md_arena *a, const char *s, size_t n);
 char *md_strdup(md_arena *a, const char *s);
 
@@ -86,6 +87,8 @@ typedef struct hnode {
 hnode *h_elem(md_arena *a, const char *tag);
 hnode *h_text(md_arena *a, const char *s, size_t n);
 void h_append(hnode *parent, hnode *child);
+/* Inserts child before ref (at the end when ref is NULL). */
+void h_insert_before(hnode *parent, hnode *ref, hnode *child);
 /* Appends text, merging with a preceding text node as hast does. */
 void h_append_text(md_arena *a, hnode *parent, const char *s, size_t n);
 void h_remove(hnode *n);

@@ -35,6 +35,13 @@ void md_arena_free(md_arena *a)
 
 void *md_alloc(md_arena *a, size_t n)
 {
+    void *p = md_alloc_raw(a, n);
+    memset(p, 0, n);
+    return p;
+}
+
+void *md_alloc_raw(md_arena *a, size_t n)
+{
     n = (n + 15) & ~(size_t)15;
     struct chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
@@ -47,7 +54,6 @@ void *md_alloc(md_arena *a, size_t n)
     }
     void *p = c->data + c->used;
     c->used += n;
-    memset(p, 0, n);
     return p;
 }
 
@@ -94,6 +100,22 @@ void h_append(hnode *parent, hnode *child)
     else
         parent->first = child;
     parent->last = child;
+}
+
+void h_insert_before(hnode *parent, hnode *ref, hnode *child)
+{
+    if (!ref) {
+        h_append(parent, child);
+        return;
+    }
+    child->parent = parent;
+    child->next = ref;
+    child->prev = ref->prev;
+    if (ref->prev)
+        ref->prev->next = child;
+    else
+        parent->first = child;
+    ref->prev = child;
 }
 
 void h_append_text(md_arena *a, hnode *parent, const char *s, size_t n)

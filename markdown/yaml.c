@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +34,61 @@ struct ybuild {
     size_t nodes;
 };
 
-static bool match_re(const char *pattern, const char *s)
+static bool is_digit(char c)
 {
-    regex_t re;
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
+    return c >= '0' && c <= '9';
+}
+
+/* [-+]?[0-9]+ */
+static bool is_int(const char *s)
+{
+    s += *s == '-' || *s == '+';
+    if (!*s)
         return false;
-    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
-    regfree(&re);
-    return ok;
+    for (; *s; s++)
+        if (!is_digit(*s))
+            return false;
+    return true;
+}
+
+/* prefix followed by one or more characters of `digits` */
+static bool is_based(const char *s, const char *prefix, const char *digits)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(s, prefix, pl) || !s[pl])
+        return false;
+    for (s += pl; *s; s++)
+        if (!strchr(digits, *s))
+            return false;
+    return true;
+}
+
+/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool is_float(const char *s)
+{
+    s += *s == '-' || *s == '+';
+    bool digits = false;
+    while (is_digit(*s))
+        s++, digits = true;
+    if (*s == '.') {
+        s++;
+        bool frac = false;
+        while (is_digit(*s))
+            s++, frac = true;
+        if (!digits && !frac)
+            return false;
+    } else if (!digits) {
+        return false;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        s += *s == '-' || *s == '+';
+        if (!is_digit(*s))
+            return false;
+        while (is_digit(*s))
+            s++;
+    }
+    return *s == '\0';
 }
 
 static bool str_in(const char *s, const char *const *list)
@@ -69,27 +115,28 @@ static jv *resolve_plain(md_arena *a, const char *s, size_t len)
     }
     if (len < 64 && (s[0] == '-' || s[0] == '+' || s[0] == '.' || (s[0] >= '0' && s[0] <= '9'))) {
         v = jv_new(a, JV_NUM);
-        if (match_re("^[-+]?[0-9]+$", s)) {
+        if (is_int(s)) {
             v->num = strtod(s, NULL);
             return v;
         }
-        if (match_re("^0o[0-7]+$", s)) {
+        if (is_based(s, "0o", "01234567")) {
             v->num = (double)strtoull(s + 2, NULL, 8);
             return v;
         }
-        if (match_re("^0x[0-9a-fA-F]+$", s)) {
+        if (is_based(s, "0x", "0123456789abcdefABCDEF")) {
             v->num = (double)strtoull(s + 2, NULL, 16);
             return v;
         }
-        if (match_re("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$", s)) {
+        if (is_float(s)) {
             v->num = strtod(s, NULL);
             return v;
         }
-        if (match_re("^[-+]?\\.(inf|Inf|INF)$", s)) {
+        const char *inf = s + (s[0] == '-' || s[0] == '+');
+        if (!strcmp(inf, ".inf") || !strcmp(inf, ".Inf") || !strcmp(inf, ".INF")) {
             v->num = s[0] == '-' ? -INFINITY : INFINITY;
             return v;
         }
-        if (match_re("^\\.(nan|NaN|NAN)$", s)) {
+        if (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN")) {
             v->num = NAN;
             return v;
         }
