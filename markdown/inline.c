@@ -165,7 +165,7 @@ static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
             cmark_node_set_literal(before, trimmed);
         }
     }
-    cmark_node *el = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
+    cmark_node *el = md_cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
     struct md_inline_info *in = info_new(c, tag);
     in->is_span = colon < 0;
     cmark_node_set_user_data(el, in);
@@ -226,11 +226,11 @@ static cmark_node *bare_components(md_ctx *c, cmark_node *text)
                 e += b;
             }
         }
-        cmark_node *el = cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
+        cmark_node *el = md_cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
         cmark_node_set_user_data(el, in);
         cmark_node_insert_after(text, el);
         if (e < n) {
-            cmark_node *rest = cmark_node_new(CMARK_NODE_TEXT);
+            cmark_node *rest = md_cmark_node_new(CMARK_NODE_TEXT);
             cmark_node_set_literal(rest, lit + e);
             cmark_node_insert_after(el, rest);
         }
@@ -262,7 +262,7 @@ static bool takes_attrs(cmark_node *n)
 static cmark_node *split_text(md_ctx *c, cmark_node *text, size_t k)
 {
     const char *lit = cmark_node_get_literal(text);
-    cmark_node *tail = cmark_node_new(CMARK_NODE_TEXT);
+    cmark_node *tail = md_cmark_node_new(CMARK_NODE_TEXT);
     cmark_node_set_literal(tail, lit + k);
     cmark_node_set_literal(text, md_strndup(c->arena, lit, k));
     cmark_node_insert_after(text, tail);

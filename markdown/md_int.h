@@ -141,6 +141,9 @@ void md_unmark_tree(struct md_ctx *c, cmark_node *doc);
 char *md_unmark(md_arena *a, const char *s, bool escape_applies);
 const char *md_inline_attrs(const struct md_inline_info *in, size_t *len);
 
+/* A cmark node in the render's allocator (the parsed tree's). */
+cmark_node *md_cmark_node_new(cmark_node_type type);
+
 /* ---- stages ----------------------------------------------------------------- */
 
 typedef struct md_ctx {

@@ -96,10 +96,46 @@ static bool has_huge_rows(const char *s, size_t len)
     return false;
 }
 
+/* cmark's allocations in the render arena: each is a size header and the
+ * block; free is a no-op and the arena goes at the end of the render. */
+static __thread md_arena *cmark_arena;
+
+static void *arena_calloc(size_t n, size_t size)
+{
+    size_t bytes = n * size;
+    size_t *p = md_alloc(cmark_arena, bytes + 16);
+    p[0] = bytes;
+    return (char *)p + 16;
+}
+
+static void *arena_realloc(void *old, size_t bytes)
+{
+    size_t *p = md_alloc_raw(cmark_arena, bytes + 16);
+    p[0] = bytes;
+    if (old) {
+        size_t was = *(size_t *)((char *)old - 16);
+        memcpy((char *)p + 16, old, was < bytes ? was : bytes);
+    }
+    return (char *)p + 16;
+}
+
+static void arena_free(void *p)
+{
+    (void)p;
+}
+
+static cmark_mem arena_mem = {arena_calloc, arena_realloc, arena_free};
+
+/* cmark links only nodes of one allocator: new nodes must use the parse's. */
+cmark_node *md_cmark_node_new(cmark_node_type type)
+{
+    return cmark_node_new_with_mem(type, &arena_mem);
+}
+
 static cmark_node *parse(const char *s, size_t len, cmark_syntax_extension *mdc)
 {
     int opts = CMARK_OPT_FOOTNOTES | CMARK_OPT_UNSAFE;
-    cmark_parser *p = cmark_parser_new(opts);
+    cmark_parser *p = cmark_parser_new_with_mem(opts, &arena_mem);
     bool tables = !has_huge_rows(s, len);
     /* ours first: the table extension claims every line that follows a
      * paragraph line, whether or not a table starts there */
@@ -193,6 +229,7 @@ int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *o
         rc = MD_ERR_YAML;
         goto out;
     }
+    cmark_arena = c.arena;
     cd_buf marked = CD_BUF_INIT;
     bool has_marks = md_escape_mark(s + off, text.len - off, &marked);
     cmark_node *doc = has_marks ? parse(marked.data, marked.len, mdc)
