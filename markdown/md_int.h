@@ -24,6 +24,8 @@
 typedef struct md_arena md_arena;
 
 md_arena *md_arena_new(void);
+/* Frees the arena; a few standard chunks stay with the thread for the next
+ * render (released when the thread ends). */
 void md_arena_free(md_arena *a);
 void *md_alloc(md_arena *a, size_t n); /* zeroed, 16-byte aligned */
 void *md_alloc_raw(md_arena *a, size_t n); /* not zeroed */

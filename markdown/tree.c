@@ -3,6 +3,7 @@
 #include "md_int.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +23,55 @@ md_arena *md_arena_new(void)
     return cd_xcalloc(1, sizeof(md_arena));
 }
 
+#define CHUNK_SIZE 65536
+#define CACHED_CHUNKS 32
+
+/* Standard chunks are kept per thread for the next render: a server renders
+ * one document after another, and fresh memory costs page faults. */
+static __thread struct chunk *spare;
+static __thread int spare_count;
+
+static void chunks_release(void *arg)
+{
+    (void)arg;
+    for (struct chunk *c = spare, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    spare = NULL;
+    spare_count = 0;
+}
+
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void spare_key_make(void)
+{
+    pthread_key_create(&spare_key, chunks_release);
+}
+
 void md_arena_free(md_arena *a)
 {
     if (!a)
         return;
+    /* the key's destructor frees the kept chunks when the thread ends */
+    pthread_once(&spare_once, spare_key_make);
+    if (!pthread_getspecific(spare_key))
+        pthread_setspecific(spare_key, (void *)1);
     for (struct chunk *c = a->head, *n; c; c = n) {
         n = c->next;
-        free(c);
+        if (c->cap == CHUNK_SIZE && spare_count < CACHED_CHUNKS) {
+            c->next = spare;
+            spare = c;
+            spare_count++;
+        } else {
+            free(c);
+        }
     }
     free(a);
 }
+
+
 
 void *md_alloc(md_arena *a, size_t n)
 {
@@ -45,8 +85,14 @@ void *md_alloc_raw(md_arena *a, size_t n)
     n = (n + 15) & ~(size_t)15;
     struct chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
-        size_t cap = n > 65536 ? n : 65536;
-        c = cd_xmalloc(sizeof *c + cap);
+        size_t cap = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+        if (cap == CHUNK_SIZE && spare) {
+            c = spare;
+            spare = c->next;
+            spare_count--;
+        } else {
+            c = cd_xmalloc(sizeof *c + cap);
+        }
         c->used = 0;
         c->cap = cap;
         c->next = a->head;
