@@ -39,8 +39,12 @@ typedef struct catalog_file {
     char *path;         /* relative, '/'-separated, validated by the caller */
     char sha256[65];    /* lower-case hex */
     int64_t size;
-    char *content_type; /* derived from the extension */
+    char *content_type; /* derived from the extension; commit: NULL derives it */
 } catalog_file;
+
+/* The Content-Type of path by its extension (case-insensitive), or
+ * "application/octet-stream".  A static string: never freed. */
+const char *catalog_content_type(const char *path);
 
 typedef struct catalog_item {
     char kind[16];
@@ -60,7 +64,8 @@ typedef struct catalog_version {
 } catalog_version;
 
 /* Releases what a catalog_item / file array / version array owns.
- * catalog_files_free and catalog_items_free also free the array itself. */
+ * catalog_files_free and catalog_items_free also free the array itself;
+ * a catalog_version array owns nothing else and is freed with free(). */
 void catalog_item_clear(catalog_item *it);
 void catalog_items_free(catalog_item *items, size_t n);
 void catalog_files_free(catalog_file *files, size_t n);
@@ -77,11 +82,14 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
 struct catalog_ops {
     const char *name; /* "sqlite", "mongodb" */
     int (*ping)(catalog *c, cd_err *err);
+    /* Fills *out; the caller releases it with catalog_item_clear(). */
     int (*item_get)(catalog *c, const char *kind, const char *name, catalog_item *out,
                     cd_err *err);
     /* All items, optionally of one kind, sorted by kind then name.
-     * Visibility filtering is the caller's. */
+     * Visibility filtering is the caller's.  Free with catalog_items_free(). */
     int (*item_list)(catalog *c, const char *kind, catalog_item **out, size_t *n, cd_err *err);
+    /* kind, name and owner are required; title NULL is ""; created_at 0 is
+     * now; version is ignored (a new item is at version 0). */
     int (*item_create)(catalog *c, const catalog_item *it, cd_err *err);
     /* title NULL: unchanged; visibility < 0: unchanged. */
     int (*item_update)(catalog *c, const char *kind, const char *name, const char *title,
@@ -95,14 +103,16 @@ struct catalog_ops {
     int (*commit)(catalog *c, const char *kind, const char *name, int64_t base,
                   const catalog_file *files, size_t n, const char *title, int64_t *new_version,
                   bool *created, cd_err *err);
-    /* The file list of a version (0 = the current one), sorted by path. */
+    /* The file list of a version (0 = the current one), sorted by path;
+     * CAT_NOT_FOUND for a version not kept.  Free with catalog_files_free(). */
     int (*files)(catalog *c, const char *kind, const char *name, int64_t version,
                  catalog_file **out, size_t *n, cd_err *err);
-    /* Version history, oldest first. */
+    /* Version history, oldest first; the caller frees *out with free(). */
     int (*versions)(catalog *c, const char *kind, const char *name, catalog_version **out,
                     size_t *n, cd_err *err);
     /* Tokens: only the SHA-256 (hex) of a token is ever stored. */
     int (*token_add)(catalog *c, const char *token_sha256, const char *user, cd_err *err);
+    /* *user: the caller frees it with free(). */
     int (*token_user)(catalog *c, const char *token_sha256, char **user, cd_err *err);
     int (*token_count)(catalog *c, int64_t *n, cd_err *err);
     void (*close)(catalog *c);

@@ -10,7 +10,7 @@
 CONTENTD_DEBIAN_PACKAGES=(
     meson ninja-build pkg-config gcc libc6-dev
     libcmark-gfm-dev libcmark-gfm-extensions-dev cmark-gfm
-    libgumbo-dev libyaml-dev
+    libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev
     libcmocka-dev python3 python3-pytest
 )
 

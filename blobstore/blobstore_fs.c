@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The folder backend of the blob store: the embedded default, keys mapped to
+ * files under the data folder (`blobs/ab/abcd…`, `manifests/KIND/NAME/N.json`,
+ * the layout of the S3 bucket).
+ *
+ * Nothing is ever visible half-written.  Every write goes to a temporary file
+ * in `<data>/.tmp/`, is fsynced, renamed into place, and the directory that
+ * received it is fsynced, so that after a crash a key holds either its old
+ * bytes or its new ones.  A writer holds flock() on its temporary file; at
+ * open, the temporary files nobody holds are the leftovers of a dead process
+ * and are removed (a live writer in another process keeps its lock, and one
+ * that loses the creation race notices its file was unlinked and retries).
+ *
+ * Keys live in two namespaces, `blobs/` and `manifests/`; the data folder
+ * also holds the catalog, which is no business of this store.  Every call
+ * uses *at() functions on the folder opened once, so the store is
+ * thread-safe and indifferent to the working directory.
+ */
+#include "blobstore_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#define TMP_PATH ".tmp"
+
+struct blob_writer {
+    fs_store *s;
+    char sha[65];
+    char tmp_name[40];
+    int fd; /* the temporary file; -1 when the blob exists and is only hashed */
+    EVP_MD_CTX *md;
+    int64_t max; /* negative: no limit */
+    int64_t written;
+    int failed; /* the first put_write error, repeated by put_finish */
+    cd_err failure;
+};
+
+struct blob_reader {
+    int fd;
+};
+
+/* Errors --------------------------------------------------------------- */
+
+/* A full or failing disk is "unavailable" (the server answers 503); any
+ * other errno is a plain error. */
+static int io_status(int e)
+{
+    return (e == ENOSPC || e == EDQUOT || e == EROFS || e == EIO) ? BLOB_UNAVAILABLE : BLOB_ERROR;
+}
+
+int blobstore_fs_io_err(cd_err *err, const char *what, const char *key)
+{
+    int e = errno;
+    return cd_err_set(err, io_status(e), "blob store: %s %s: %s", what, key, strerror(e));
+}
+
+/* Files and folders ------------------------------------------------------ */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* fsync of folder rel ("" for the root) so that a rename or mkdir in it
+ * survives a crash. */
+static int fsync_dir(int root, const char *rel)
+{
+    int fd = openat(root, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+/* Creates every missing folder on the way to key's parent, fsyncing the
+ * folder that received each new one. */
+static int mkdir_parents(int root, const char *key)
+{
+    char path[BLOB_KEY_MAX + 1];
+    snprintf(path, sizeof path, "%s", key);
+    for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (mkdirat(root, path, 0755) == 0) {
+            char *up = strrchr(path, '/');
+            if (up)
+                *up = '\0';
+            int rc = fsync_dir(root, up ? path : "");
+            if (up)
+                *up = '/';
+            if (rc < 0)
+                return -1;
+        } else if (errno != EEXIST) {
+            return -1;
+        }
+        *slash = '/';
+    }
+    return 0;
+}
+
+/* mkdir -p for the data folder itself (an absolute or relative path). */
+static int mkdir_p(const char *dir)
+{
+    if (!*dir) {
+        errno = ENOENT;
+        return -1;
+    }
+    char *p = cd_xstrdup(dir);
+    int rc = 0;
+    for (char *s = p + 1; rc == 0; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0755) < 0 && errno != EEXIST)
+            rc = -1;
+        *s = c;
+        if (!c)
+            break;
+    }
+    free(p);
+    return rc;
+}
+
+static void random_name(char out[40])
+{
+    static atomic_uint_fast64_t counter;
+    unsigned char r[12];
+    if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t v[2] = {(uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32),
+                         atomic_fetch_add(&counter, 1)};
+        memcpy(r, v, sizeof r);
+    }
+    memcpy(out, "up-", 3);
+    blobstore_hex(r, sizeof r, out + 3);
+}
+
+/* Creates and locks a new temporary file; its name goes to name. */
+static int tmp_create(fs_store *s, char name[40], cd_err *err)
+{
+    for (;;) {
+        random_name(name);
+        int fd = openat(s->tmp, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST)
+            continue;
+        if (fd < 0)
+            return blobstore_fs_io_err(err, "cannot create a temporary file in", TMP_PATH);
+        struct stat st;
+        if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
+            int rc = blobstore_fs_io_err(err, "cannot lock a temporary file in", TMP_PATH);
+            unlinkat(s->tmp, name, 0);
+            close(fd);
+            return rc;
+        }
+        if (st.st_nlink > 0)
+            return fd;
+        /* Another process's clean-up took it between create and lock. */
+        close(fd);
+    }
+}
+
+/* Removes the temporary files no live writer holds. */
+static void tmp_cleanup(fs_store *s)
+{
+    int dfd = dup(s->tmp);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        int fd = openat(s->tmp, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0)
+            continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            unlinkat(s->tmp, de->d_name, 0);
+        close(fd);
+    }
+    closedir(d);
+}
+
+/* Makes the temporary file `name` (open as fd) the object `key`: fsync,
+ * rename, fsync of the receiving folder. */
+static int publish(fs_store *s, int fd, const char *name, const char *key, cd_err *err)
+{
+    if (fsync(fd) < 0)
+        return blobstore_fs_io_err(err, "cannot fsync the upload of", key);
+    if (mkdir_parents(s->root, key) < 0)
+        return blobstore_fs_io_err(err, "cannot create the folder of", key);
+    if (renameat(s->tmp, name, s->root, key) < 0)
+        return blobstore_fs_io_err(err, "cannot move into place", key);
+    char parent[BLOB_KEY_MAX + 1];
+    snprintf(parent, sizeof parent, "%s", key);
+    *strrchr(parent, '/') = '\0'; /* keys always have a folder */
+    if (fsync_dir(s->root, parent) < 0)
+        return blobstore_fs_io_err(err, "cannot fsync the folder of", key);
+    return BLOB_OK;
+}
+
+/* The store's namespaces: a key outside them is refused. */
+bool blobstore_fs_key_ok(const char *key)
+{
+    return blobstore_key_valid(key) &&
+           (strncmp(key, "blobs/", 6) == 0 || strncmp(key, "manifests/", 10) == 0);
+}
+
+static int check_key(const char *key, cd_err *err)
+{
+    if (!blobstore_fs_key_ok(key))
+        return cd_err_set(err, BLOB_ERROR, "blob store: invalid key");
+    return BLOB_OK;
+}
+
+static int check_sha(const char *sha, cd_err *err)
+{
+    if (!blobstore_sha_valid(sha))
+        return cd_err_set(err, BLOB_ERROR, "blob store: not a SHA-256 in lower-case hex");
+    return BLOB_OK;
+}
+
+static EVP_MD_CTX *sha256_new(void)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+        fprintf(stderr, "contentd: cannot initialise SHA-256 (out of memory)\n");
+        abort();
+    }
+    return md;
+}
+
+/* Store operations ------------------------------------------------------- */
+
+static int fs_ping(blobstore *bs, cd_err *err)
+{
+    fs_store *s = (fs_store *)bs;
+    if (faccessat(s->root, "blobs", W_OK | X_OK, 0) < 0 ||
+        faccessat(s->root, TMP_PATH, W_OK | X_OK, 0) < 0) {
+        int e = errno;
+        return cd_err_set(err, BLOB_UNAVAILABLE, "blob store: data folder not writable: %s",
+                          strerror(e));
+    }
+    return BLOB_OK;
+}
+
+static int fs_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
+{
+    fs_store *s = (fs_store *)bs;
+    *present = false;
+    int rc = check_sha(sha, err);
+    if (rc)
+        return rc;
+    char *key = blobstore_blob_key(sha);
+    struct stat st;
+    if (fstatat(s->root, key, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        *present = S_ISREG(st.st_mode);
+    else if (errno != ENOENT && errno != ENOTDIR)
+        rc = blobstore_fs_io_err(err, "cannot stat", key);
+    free(key);
+    return rc;
+}
+
+static int fs_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_writer **out,
+                        cd_err *err)
+{
+    fs_store *s = (fs_store *)bs;
+    *out = NULL;
+    bool present;
+    int rc = fs_has(bs, sha, &present, err);
+    if (rc)
+        return rc;
+    blob_writer *w = cd_xcalloc(1, sizeof *w);
+    w->s = s;
+    w->fd = -1;
+    w->max = max_size;
+    memcpy(w->sha, sha, 65);
+    if (!present) {
+        w->fd = tmp_create(s, w->tmp_name, err);
+        if (w->fd < 0) {
+            rc = w->fd;
+            free(w);
+            return rc;
+        }
+    }
+    w->md = sha256_new();
+    *out = w;
+    return BLOB_OK;
+}
+
+static int fs_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
+{
+    if (w->failed)
+        return cd_err_set(err, w->failed, "%s", w->failure.msg);
+    if (w->max >= 0 && (uint64_t)w->written + n > (uint64_t)w->max) {
+        w->failed = cd_err_set(&w->failure, BLOB_TOO_LARGE,
+                               "blob store: the blob is larger than %" PRId64 " bytes", w->max);
+    } else if (w->fd >= 0 && write_all(w->fd, p, n) < 0) {
+        w->failed = blobstore_fs_io_err(&w->failure, "cannot write the upload of", w->sha);
+    } else {
+        EVP_DigestUpdate(w->md, p, n);
+        w->written += (int64_t)n;
+        return BLOB_OK;
+    }
+    return cd_err_set(err, w->failed, "%s", w->failure.msg);
+}
+
+static void writer_free(blob_writer *w)
+{
+    if (w->fd >= 0) {
+        if (w->tmp_name[0]) /* not published */
+            unlinkat(w->s->tmp, w->tmp_name, 0);
+        close(w->fd);
+    }
+    EVP_MD_CTX_free(w->md);
+    free(w);
+}
+
+static int fs_put_finish(blob_writer *w, cd_err *err)
+{
+    int rc = BLOB_OK;
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dn = 0;
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    if (w->failed) {
+        rc = cd_err_set(err, w->failed, "%s", w->failure.msg);
+        goto out;
+    }
+    EVP_DigestFinal_ex(w->md, d, &dn);
+    blobstore_hex(d, dn, hex);
+    if (strcmp(hex, w->sha) != 0) {
+        rc = cd_err_set(err, BLOB_DIGEST_MISMATCH, "the uploaded bytes hash to %s, not to %s", hex,
+                        w->sha);
+        goto out;
+    }
+    if (w->fd >= 0) {
+        char *key = blobstore_blob_key(w->sha);
+        rc = publish(w->s, w->fd, w->tmp_name, key, err);
+        if (rc == BLOB_OK)
+            w->tmp_name[0] = '\0';
+        free(key);
+    }
+out:
+    writer_free(w);
+    return rc;
+}
+
+static void fs_put_abort(blob_writer *w)
+{
+    writer_free(w);
+}
+
+static int fs_open(blobstore *bs, const char *sha, blob_reader **r, int64_t *size, cd_err *err)
+{
+    fs_store *s = (fs_store *)bs;
+    *r = NULL;
+    int rc = check_sha(sha, err);
+    if (rc)
+        return rc;
+    char *key = blobstore_blob_key(sha);
+    int fd = openat(s->root, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+        rc = cd_err_set(err, BLOB_NOT_FOUND, "blob store: no blob %s", sha);
+    else if (fd < 0 || fstat(fd, &st) < 0)
+        rc = blobstore_fs_io_err(err, "cannot open", key);
+    else if (!S_ISREG(st.st_mode))
+        rc = cd_err_set(err, BLOB_NOT_FOUND, "blob store: no blob %s", sha);
+    free(key);
+    if (rc) {
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    *r = cd_xmalloc(sizeof **r);
+    (*r)->fd = fd;
+    *size = st.st_size;
+    return BLOB_OK;
+}
+
+static ssize_t fs_read(blob_reader *r, uint64_t offset, void *p, size_t n)
+{
+    if (offset > INT64_MAX)
+        return 0;
+    ssize_t got;
+    do
+        got = pread(r->fd, p, n, (off_t)offset);
+    while (got < 0 && errno == EINTR);
+    return got;
+}
+
+static void fs_close_reader(blob_reader *r)
+{
+    if (!r)
+        return;
+    close(r->fd);
+    free(r);
+}
+
+static int fs_put_object(blobstore *bs, const char *key, const void *p, size_t n, cd_err *err)
+{
+    fs_store *s = (fs_store *)bs;
+    int rc = check_key(key, err);
+    if (rc)
+        return rc;
+    char name[40];
+    int fd = tmp_create(s, name, err);
+    if (fd < 0)
+        return fd;
+    if (write_all(fd, p, n) < 0)
+        rc = blobstore_fs_io_err(err, "cannot write", key);
+    else
+        rc = publish(s, fd, name, key, err);
+    if (rc)
+        unlinkat(s->tmp, name, 0);
+    close(fd);
+    return rc;
+}
+
+static int fs_get_object(blobstore *bs, const char *key, cd_buf *out, cd_err *err)
+{
+    fs_store *s = (fs_store *)bs;
+    int rc = check_key(key, err);
+    if (rc)
+        return rc;
+    int fd = openat(s->root, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+        return cd_err_set(err, BLOB_NOT_FOUND, "blob store: no object %s", key);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        rc = blobstore_fs_io_err(err, "cannot open", key);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = cd_err_set(err, BLOB_NOT_FOUND, "blob store: no object %s", key);
+        goto out;
+    }
+    cd_buf_reset(out);
+    cd_buf_grow(out, (size_t)st.st_size);
+    for (;;) {
+        cd_buf_grow(out, 4096);
+        ssize_t got = read(fd, out->data + out->len, out->cap - out->len - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            rc = blobstore_fs_io_err(err, "cannot read", key);
+            goto out;
+        }
+        if (got == 0)
+            break;
+        out->len += (size_t)got;
+    }
+    out->data[out->len] = '\0';
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+static void fs_close(blobstore *bs)
+{
+    fs_store *s = (fs_store *)bs;
+    if (!s)
+        return;
+    close(s->tmp);
+    close(s->root);
+    free(s);
+}
+
+static const struct blobstore_ops fs_ops = {
+    .name = "fs",
+    .ping = fs_ping,
+    .has = fs_has,
+    .put_begin = fs_put_begin,
+    .put_write = fs_put_write,
+    .put_finish = fs_put_finish,
+    .put_abort = fs_put_abort,
+    .open = fs_open,
+    .read = fs_read,
+    .close_reader = fs_close_reader,
+    .put_object = fs_put_object,
+    .get_object = fs_get_object,
+    .list = blobstore_fs_list,
+    .close = fs_close,
+};
+
+blobstore *blobstore_open_fs(const char *data_dir, cd_err *err)
+{
+    fs_store *s = cd_xcalloc(1, sizeof *s);
+    s->base.ops = &fs_ops;
+    s->root = s->tmp = -1;
+    if (mkdir_p(data_dir) < 0)
+        goto fail;
+    s->root = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->root < 0)
+        goto fail;
+    static const char *const dirs[] = {"blobs", "manifests", TMP_PATH};
+    for (size_t i = 0; i < 3; i++)
+        if (mkdirat(s->root, dirs[i], 0755) < 0 && errno != EEXIST)
+            goto fail;
+    s->tmp = openat(s->root, TMP_PATH, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->tmp < 0)
+        goto fail;
+    tmp_cleanup(s);
+    return &s->base;
+fail:
+    blobstore_fs_io_err(err, "cannot open the data folder", data_dir);
+    if (s->root >= 0)
+        close(s->root);
+    free(s);
+    return NULL;
+}

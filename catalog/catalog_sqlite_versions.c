@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Versions in the SQLite catalog: the atomic commit of a new file list, the
+ * file list of any kept version and the history.
+ *
+ * A commit is one BEGIN IMMEDIATE transaction: the base check, the
+ * comparison with the current list, the new rows and the item's new version
+ * either all happen or none does, and a reader (on another connection, in
+ * WAL) sees the old version or the new one, never a mix.
+ */
+#include "catalog_sqlite_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* How many paths of the sorted list `want` are added, removed or changed
+ * against version `version` of item id (0: the empty list). */
+static int count_changes(sqlite3 *db, int64_t id, int64_t version, const catalog_file **want,
+                         size_t n, int *changed, cd_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sq_prep(db, &st, err,
+                     "SELECT path, sha256, size FROM version_files"
+                     " WHERE item_id = ? AND version = ? ORDER BY path",
+                     "ii", id, version);
+    if (rc)
+        return rc;
+    *changed = 0;
+    size_t i = 0;
+    int step = sqlite3_step(st);
+    while (step == SQLITE_ROW || i < n) {
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            break;
+        const char *path = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        int cmp = !path ? 1 : i == n ? -1 : strcmp(path, want[i]->path);
+        if (cmp == 0 && (strcmp((const char *)sqlite3_column_text(st, 1), want[i]->sha256) ||
+                         sqlite3_column_int64(st, 2) != want[i]->size))
+            (*changed)++;
+        else if (cmp != 0)
+            (*changed)++; /* removed (cmp < 0) or added (cmp > 0) */
+        if (cmp >= 0)
+            i++;
+        if (cmp <= 0)
+            step = sqlite3_step(st);
+    }
+    if (step != SQLITE_DONE)
+        rc = sq_fail(db, step, err, "cannot read a file list");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Writes the rows of version v of item id. */
+static int insert_version(sqlite3 *db, int64_t id, int64_t v, int changed,
+                          const catalog_file **files, size_t n, cd_err *err)
+{
+    int64_t now = catalog_now_ms();
+    int rc = sq_run(db, err,
+                    "INSERT INTO versions (item_id, version, created_at, files_changed)"
+                    " VALUES (?, ?, ?, ?)",
+                    "iiii", id, v, now, (int64_t)changed);
+    sqlite3_stmt *st = NULL;
+    if (rc == CAT_OK)
+        rc = sq_prep(db, &st, err,
+                     "INSERT INTO version_files (item_id, version, path, sha256, size,"
+                     " content_type) VALUES (?, ?, ?, ?, ?, ?)",
+                     "ii", id, v);
+    for (size_t i = 0; rc == CAT_OK && i < n; i++) {
+        const catalog_file *f = files[i];
+        const char *type = f->content_type ? f->content_type : catalog_content_type(f->path);
+        sqlite3_bind_text(st, 3, f->path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, f->sha256, 64, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, f->size);
+        sqlite3_bind_text(st, 6, type, -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step != SQLITE_DONE)
+            rc = sq_fail(db, step, err, "cannot store a file list");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
+              const catalog_file *files, size_t n, const char *title, int64_t *new_version,
+              bool *created, cd_err *err)
+{
+    sq_catalog *c = (sq_catalog *)cat;
+    *new_version = base;
+    *created = false;
+    const catalog_file **sorted = catalog_files_sorted(files, n, err);
+    if (!sorted)
+        return CAT_ERROR;
+    sqlite3 *db;
+    int rc = sq_write_begin(c, &db, err);
+    if (rc)
+        goto out;
+    int64_t id = 0, current = 0;
+    int changed = 0;
+    rc = sq_item_id(db, kind, name, &id, &current, err);
+    if (rc == CAT_OK && current != base)
+        rc = cd_err_set(err, CAT_CONFLICT, "%s/%s is at version %lld, not %lld", kind, name,
+                        (long long)current, (long long)base);
+    if (rc == CAT_OK)
+        rc = count_changes(db, id, current, sorted, n, &changed, err);
+    if (rc == CAT_OK && changed > 0)
+        rc = insert_version(db, id, current + 1, changed, sorted, n, err);
+    if (rc == CAT_OK && changed > 0)
+        rc = sq_run(db, err,
+                    "UPDATE items SET version = ?, updated_at = ?, title = coalesce(?, title)"
+                    " WHERE id = ?",
+                    "iisi", current + 1, catalog_now_ms(), title, id);
+    rc = sq_write_end(c, db, rc, err);
+    if (rc == CAT_OK && changed > 0) {
+        *new_version = current + 1;
+        *created = true;
+        catalog_emit(cat, CAT_EV_VERSION, kind, name, current + 1);
+    }
+out:
+    free(sorted);
+    return rc;
+}
+
+/* Checks that version v of item id is kept. */
+static int version_exists(sqlite3 *db, int64_t id, int64_t v, const char *kind, const char *name,
+                          cd_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sq_prep(db, &st, err, "SELECT 1 FROM versions WHERE item_id = ? AND version = ?", "ii",
+                     id, v);
+    if (rc)
+        return rc;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE)
+        rc = cd_err_set(err, CAT_NOT_FOUND, "no version %lld of %s/%s", (long long)v, kind, name);
+    else if (step != SQLITE_ROW)
+        rc = sq_fail(db, step, err, "cannot read the history");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int read_files(sqlite3 *db, int64_t id, int64_t v, catalog_file **out, size_t *n,
+                      cd_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sq_prep(db, &st, err,
+                     "SELECT path, sha256, size, content_type FROM version_files"
+                     " WHERE item_id = ? AND version = ? ORDER BY path",
+                     "ii", id, v);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *out = cd_xrealloc(*out, cap * sizeof **out);
+        }
+        catalog_file *f = &(*out)[(*n)++];
+        f->path = sq_text_dup(st, 0);
+        sq_text_copy(st, 1, f->sha256, sizeof f->sha256);
+        f->size = sqlite3_column_int64(st, 2);
+        f->content_type = sq_text_dup(st, 3);
+    }
+    if (step != SQLITE_DONE)
+        rc = sq_fail(db, step, err, "cannot read a file list");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_files(catalog *cat, const char *kind, const char *name, int64_t version, catalog_file **out,
+             size_t *n, cd_err *err)
+{
+    sq_catalog *c = (sq_catalog *)cat;
+    *out = NULL;
+    *n = 0;
+    sqlite3 *db;
+    int rc = sq_read_begin(c, &db, err);
+    if (rc)
+        return rc;
+    int64_t id = 0, current = 0;
+    rc = sq_item_id(db, kind, name, &id, &current, err);
+    int64_t v = version ? version : current;
+    if (rc == CAT_OK && v != 0)
+        rc = version_exists(db, id, v, kind, name, err);
+    if (rc == CAT_OK && v != 0)
+        rc = read_files(db, id, v, out, n, err);
+    sq_read_end(c, db);
+    if (rc) {
+        catalog_files_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int sq_versions(catalog *cat, const char *kind, const char *name, catalog_version **out, size_t *n,
+                cd_err *err)
+{
+    sq_catalog *c = (sq_catalog *)cat;
+    *out = NULL;
+    *n = 0;
+    sqlite3 *db;
+    int rc = sq_read_begin(c, &db, err);
+    if (rc)
+        return rc;
+    int64_t id = 0, current = 0;
+    sqlite3_stmt *st = NULL;
+    rc = sq_item_id(db, kind, name, &id, &current, err);
+    if (rc == CAT_OK)
+        rc = sq_prep(db, &st, err,
+                     "SELECT version, created_at, files_changed FROM versions"
+                     " WHERE item_id = ? ORDER BY version",
+                     "i", id);
+    size_t cap = 0;
+    int step = SQLITE_DONE;
+    while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *out = cd_xrealloc(*out, cap * sizeof **out);
+        }
+        (*out)[(*n)++] = (catalog_version){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                           sqlite3_column_int(st, 2)};
+    }
+    if (rc == CAT_OK && step != SQLITE_DONE)
+        rc = sq_fail(db, step, err, "cannot read the history");
+    sqlite3_finalize(st);
+    sq_read_end(c, db);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
