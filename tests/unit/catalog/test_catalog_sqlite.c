@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the SQLite catalog (catalog/catalog_sqlite*.c) and the
+ * shared helpers of catalog/catalog.c: the item life cycle, the commit
+ * protocol (stale base, unchanged list, files_changed), history and old
+ * file lists, persistence across reopening, tokens, change notifications,
+ * and concurrent commits from threads and from two handles on one file.
+ * Every test works in a fresh temporary folder.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+
+/* Fixture ------------------------------------------------------------------ */
+
+typedef struct fixture {
+    char dir[64];
+    catalog *c;
+} fixture;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static catalog *open_or_fail(const char *dir)
+{
+    cd_err err = {0, ""};
+    catalog *c = catalog_open_sqlite(dir, &err);
+    if (!c)
+        fail_msg("open: %s", err.msg);
+    return c;
+}
+
+static int setup(void **state)
+{
+    fixture *f = cd_xcalloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/contentd-catalog-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->c = open_or_fail(f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f->c)
+        f->c->ops->close(f->c);
+    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* Helpers ------------------------------------------------------------------- */
+
+static void create(catalog *c, const char *kind, const char *name, const char *owner)
+{
+    catalog_item it = {.owner = (char *)owner, .title = (char *)"T"};
+    snprintf(it.kind, sizeof it.kind, "%s", kind);
+    snprintf(it.name, sizeof it.name, "%s", name);
+    cd_err err = {0, ""};
+    if (c->ops->item_create(c, &it, &err) != CAT_OK)
+        fail_msg("create %s/%s: %s", kind, name, err.msg);
+}
+
+/* A file whose digest is the character d repeated. */
+static catalog_file file(const char *path, char d, int64_t size)
+{
+    catalog_file f = {.path = (char *)path, .size = size};
+    memset(f.sha256, d, 64);
+    f.sha256[64] = '\0';
+    return f;
+}
+
+static int commit(catalog *c, const char *name, int64_t base, const catalog_file *files, size_t n,
+                  int64_t *v, bool *created)
+{
+    cd_err err = {0, ""};
+    return c->ops->commit(c, "tutorial", name, base, files, n, NULL, v, created, &err);
+}
+
+/* Tests ---------------------------------------------------------------------- */
+
+static void test_names(void **state)
+{
+    assert_true(catalog_kind_valid("tutorial"));
+    assert_true(catalog_kind_valid("skill-path"));
+    assert_false(catalog_kind_valid("Tutorial"));
+    assert_false(catalog_kind_valid(""));
+    assert_false(catalog_kind_valid(NULL));
+    assert_true(catalog_name_valid("a"));
+    assert_true(catalog_name_valid("0-hello-world"));
+    assert_false(catalog_name_valid("-a"));
+    assert_false(catalog_name_valid("A"));
+    assert_false(catalog_name_valid("a_b"));
+    assert_false(catalog_name_valid(""));
+    char name[65];
+    memset(name, 'a', 64);
+    name[64] = '\0';
+    assert_false(catalog_name_valid(name));
+    name[63] = '\0';
+    assert_true(catalog_name_valid(name));
+    assert_string_equal(catalog_content_type("img/a.PNG"), "image/png");
+    assert_string_equal(catalog_content_type("index.md"), "text/markdown; charset=utf-8");
+    assert_string_equal(catalog_content_type("a.md/file"), "application/octet-stream");
+    assert_string_equal(catalog_content_type(".md"), "application/octet-stream");
+    assert_string_equal(catalog_content_type("Makefile"), "application/octet-stream");
+}
+
+static void test_items(void **state)
+{
+    fixture *f = *state;
+    catalog *c = f->c;
+    cd_err err = {0, ""};
+    assert_string_equal(c->ops->name, "sqlite");
+    assert_int_equal(c->ops->ping(c, &err), CAT_OK);
+    create(c, "tutorial", "zeta", "ann");
+    create(c, "course", "alpha", "bob");
+    create(c, "tutorial", "beta", "ann");
+    catalog_item it = {.owner = (char *)"x"};
+    strcpy(it.kind, "tutorial");
+    strcpy(it.name, "beta");
+    assert_int_equal(c->ops->item_create(c, &it, &err), CAT_EXISTS);
+    strcpy(it.kind, "blog");
+    assert_int_equal(c->ops->item_create(c, &it, &err), CAT_ERROR);
+    strcpy(it.kind, "course");
+    strcpy(it.name, "Bad");
+    assert_int_equal(c->ops->item_create(c, &it, &err), CAT_ERROR);
+
+    catalog_item *items;
+    size_t n;
+    assert_int_equal(c->ops->item_list(c, NULL, &items, &n, &err), CAT_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(items[0].kind, "course");
+    assert_string_equal(items[1].name, "beta");
+    assert_string_equal(items[2].name, "zeta");
+    assert_string_equal(items[2].owner, "ann");
+    assert_int_equal(items[2].version, 0);
+    assert_int_equal(items[2].visibility, CAT_PRIVATE);
+    assert_true(items[2].created_at > 1600000000000);
+    catalog_items_free(items, n);
+    assert_int_equal(c->ops->item_list(c, "tutorial", &items, &n, &err), CAT_OK);
+    assert_int_equal(n, 2);
+    catalog_items_free(items, n);
+
+    assert_int_equal(c->ops->item_update(c, "tutorial", "beta", "New", -1, &err), CAT_OK);
+    assert_int_equal(c->ops->item_update(c, "tutorial", "beta", NULL, CAT_PUBLIC, &err), CAT_OK);
+    assert_int_equal(c->ops->item_update(c, "tutorial", "nope", "x", -1, &err), CAT_NOT_FOUND);
+    catalog_item got;
+    assert_int_equal(c->ops->item_get(c, "tutorial", "beta", &got, &err), CAT_OK);
+    assert_string_equal(got.title, "New");
+    assert_int_equal(got.visibility, CAT_PUBLIC);
+    catalog_item_clear(&got);
+
+    assert_int_equal(c->ops->item_delete(c, "tutorial", "beta", &err), CAT_OK);
+    assert_int_equal(c->ops->item_get(c, "tutorial", "beta", &got, &err), CAT_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "tutorial/beta"));
+    assert_int_equal(c->ops->item_delete(c, "tutorial", "beta", &err), CAT_NOT_FOUND);
+}
+
+static void test_commits(void **state)
+{
+    fixture *f = *state;
+    catalog *c = f->c;
+    cd_err err = {0, ""};
+    int64_t v;
+    bool created;
+    create(c, "tutorial", "hello", "ann");
+    catalog_file v1[] = {file("index.md", 'a', 10), file("img/a.png", 'b', 20)};
+    assert_int_equal(commit(c, "hello", 0, v1, 2, &v, &created), CAT_OK);
+    assert_int_equal(v, 1);
+    assert_true(created);
+    /* A stale base. */
+    assert_int_equal(commit(c, "hello", 0, v1, 1, &v, &created), CAT_CONFLICT);
+    assert_false(created);
+    /* The same list in another order: no new version. */
+    catalog_file same[] = {v1[1], v1[0]};
+    assert_int_equal(commit(c, "hello", 1, same, 2, &v, &created), CAT_OK);
+    assert_int_equal(v, 1);
+    assert_false(created);
+    /* One changed, one removed, two added. */
+    catalog_file v2[] = {file("index.md", 'c', 11), file("lesson.md", 'd', 1),
+                         file("z/x.bin", 'e', 0)};
+    assert_int_equal(c->ops->commit(c, "tutorial", "hello", 1, v2, 3, "Hello", &v, &created, &err),
+                     CAT_OK);
+    assert_int_equal(v, 2);
+    assert_true(created);
+    /* A changed size alone is a change. */
+    catalog_file v3[] = {file("index.md", 'c', 12), file("lesson.md", 'd', 1),
+                         file("z/x.bin", 'e', 0)};
+    assert_int_equal(commit(c, "hello", 2, v3, 3, &v, &created), CAT_OK);
+    assert_int_equal(v, 3);
+    /* Everything removed is a version too. */
+    assert_int_equal(commit(c, "hello", 3, NULL, 0, &v, &created), CAT_OK);
+    assert_int_equal(v, 4);
+
+    catalog_version *vs;
+    size_t n;
+    assert_int_equal(c->ops->versions(c, "tutorial", "hello", &vs, &n, &err), CAT_OK);
+    assert_int_equal(n, 4);
+    int want[] = {2, 4, 1, 3};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(vs[i].version, (int64_t)i + 1);
+        assert_int_equal(vs[i].files_changed, want[i]);
+        assert_true(vs[i].created_at > 0);
+    }
+    free(vs);
+
+    catalog_file *files;
+    assert_int_equal(c->ops->files(c, "tutorial", "hello", 1, &files, &n, &err), CAT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(files[0].path, "img/a.png");
+    assert_string_equal(files[0].content_type, "image/png");
+    assert_int_equal(files[0].size, 20);
+    assert_memory_equal(files[0].sha256, v1[1].sha256, 65);
+    assert_string_equal(files[1].path, "index.md");
+    catalog_files_free(files, n);
+    assert_int_equal(c->ops->files(c, "tutorial", "hello", 3, &files, &n, &err), CAT_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(files[2].path, "z/x.bin");
+    assert_string_equal(files[2].content_type, "application/octet-stream");
+    catalog_files_free(files, n);
+    assert_int_equal(c->ops->files(c, "tutorial", "hello", 0, &files, &n, &err), CAT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(c->ops->files(c, "tutorial", "hello", 5, &files, &n, &err), CAT_NOT_FOUND);
+    assert_null(files);
+    assert_int_equal(c->ops->files(c, "tutorial", "nope", 0, &files, &n, &err), CAT_NOT_FOUND);
+
+    catalog_item it;
+    assert_int_equal(c->ops->item_get(c, "tutorial", "hello", &it, &err), CAT_OK);
+    assert_int_equal(it.version, 4);
+    assert_string_equal(it.title, "Hello");
+    assert_true(it.updated_at >= it.created_at);
+    catalog_item_clear(&it);
+}
+
+static void test_commit_refusals(void **state)
+{
+    fixture *f = *state;
+    catalog *c = f->c;
+    int64_t v;
+    bool created;
+    create(c, "tutorial", "hello", "ann");
+    catalog_file dup[] = {file("a.md", 'a', 1), file("a.md", 'b', 1)};
+    assert_int_equal(commit(c, "hello", 0, dup, 2, &v, &created), CAT_ERROR);
+    catalog_file bad = file("a.md", 'A', 1);
+    assert_int_equal(commit(c, "hello", 0, &bad, 1, &v, &created), CAT_ERROR);
+    bad = file("a.md", 'a', -1);
+    assert_int_equal(commit(c, "hello", 0, &bad, 1, &v, &created), CAT_ERROR);
+    catalog_file ok = file("a.md", 'a', 1);
+    assert_int_equal(commit(c, "nope", 0, &ok, 1, &v, &created), CAT_NOT_FOUND);
+    /* An empty first push equals the empty version 0. */
+    assert_int_equal(commit(c, "hello", 0, NULL, 0, &v, &created), CAT_OK);
+    assert_false(created);
+    assert_int_equal(v, 0);
+    /* An explicit content type is kept. */
+    ok.content_type = (char *)"text/x-custom";
+    assert_int_equal(commit(c, "hello", 0, &ok, 1, &v, &created), CAT_OK);
+    catalog_file *files;
+    size_t n;
+    assert_int_equal(c->ops->files(c, "tutorial", "hello", 0, &files, &n, NULL), CAT_OK);
+    assert_string_equal(files[0].content_type, "text/x-custom");
+    catalog_files_free(files, n);
+}
+
+static void test_delete_history(void **state)
+{
+    fixture *f = *state;
+    catalog *c = f->c;
+    int64_t v;
+    bool created;
+    create(c, "tutorial", "hello", "ann");
+    catalog_file a = file("index.md", 'a', 1);
+    assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_OK);
+    assert_int_equal(c->ops->item_delete(c, "tutorial", "hello", NULL), CAT_OK);
+    create(c, "tutorial", "hello", "bob");
+    catalog_version *vs;
+    catalog_file *files;
+    size_t n;
+    assert_int_equal(c->ops->versions(c, "tutorial", "hello", &vs, &n, NULL), CAT_OK);
+    assert_int_equal(n, 0);
+    free(vs);
+    assert_int_equal(c->ops->files(c, "tutorial", "hello", 1, &files, &n, NULL), CAT_NOT_FOUND);
+    assert_int_equal(c->ops->versions(c, "tutorial", "gone", &vs, &n, NULL), CAT_NOT_FOUND);
+}
+
+static void test_persistence(void **state)
+{
+    fixture *f = *state;
+    int64_t v;
+    bool created;
+    create(f->c, "course", "c1", "ann");
+    catalog_file a = file("index.md", 'a', 1);
+    assert_int_equal(commit(f->c, "x", 0, &a, 1, &v, &created), CAT_NOT_FOUND);
+    assert_int_equal(f->c->ops->commit(f->c, "course", "c1", 0, &a, 1, "Title", &v, &created, NULL),
+                     CAT_OK);
+    assert_int_equal(f->c->ops->token_add(f->c, a.sha256, "ann", NULL), CAT_OK);
+    f->c->ops->close(f->c);
+    f->c = open_or_fail(f->dir);
+    catalog_item it;
+    assert_int_equal(f->c->ops->item_get(f->c, "course", "c1", &it, NULL), CAT_OK);
+    assert_int_equal(it.version, 1);
+    assert_string_equal(it.title, "Title");
+    catalog_item_clear(&it);
+    char *user;
+    assert_int_equal(f->c->ops->token_user(f->c, a.sha256, &user, NULL), CAT_OK);
+    assert_string_equal(user, "ann");
+    free(user);
+
+    /* The file is in WAL mode with schema version 1. */
+    char path[128];
+    snprintf(path, sizeof path, "%s/catalog.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    /* A newer schema is refused with a reason. */
+    f->c->ops->close(f->c);
+    f->c = NULL;
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    cd_err err = {0, ""};
+    assert_null(catalog_open_sqlite(f->dir, &err));
+    assert_non_null(strstr(err.msg, "schema version 9"));
+}
+
+static void test_tokens(void **state)
+{
+    fixture *f = *state;
+    catalog *c = f->c;
+    int64_t n;
+    char *user = NULL;
+    assert_int_equal(c->ops->token_count(c, &n, NULL), CAT_OK);
+    assert_int_equal(n, 0);
+    char sha[65];
+    memset(sha, '7', 64);
+    sha[64] = '\0';
+    assert_int_equal(c->ops->token_add(c, sha, "ann", NULL), CAT_OK);
+    assert_int_equal(c->ops->token_add(c, sha, "bob", NULL), CAT_EXISTS);
+    assert_int_equal(c->ops->token_add(c, "abc", "bob", NULL), CAT_ERROR);
+    assert_int_equal(c->ops->token_add(c, sha, "", NULL), CAT_ERROR);
+    assert_int_equal(c->ops->token_user(c, sha, &user, NULL), CAT_OK);
+    assert_string_equal(user, "ann");
+    free(user);
+    sha[0] = '8';
+    assert_int_equal(c->ops->token_user(c, sha, &user, NULL), CAT_NOT_FOUND);
+    assert_null(user);
+    assert_int_equal(c->ops->token_count(c, &n, NULL), CAT_OK);
+    assert_int_equal(n, 1);
+}
+
+/* Change notifications ------------------------------------------------------- */
+
+typedef struct seen {
+    catalog *c;
+    char log[512];
+} seen;
+
+static void on_change(void *arg, catalog_event ev, const char *kind, const char *name,
+                      int64_t version)
+{
+    seen *s = arg;
+    static const char *const evs[] = {"created", "version", "updated", "deleted"};
+    size_t len = strlen(s->log);
+    snprintf(s->log + len, sizeof s->log - len, "%s %s/%s %lld;", evs[ev], kind, name,
+             (long long)version);
+    /* The catalog is usable from the callback: no lock is held. */
+    catalog_item it;
+    if (s->c->ops->item_get(s->c, kind, name, &it, NULL) == CAT_OK)
+        catalog_item_clear(&it);
+}
+
+static void test_events(void **state)
+{
+    fixture *f = *state;
+    catalog *c = f->c;
+    seen s = {c, ""};
+    c->on_change = on_change;
+    c->on_change_arg = &s;
+    int64_t v;
+    bool created;
+    create(c, "tutorial", "hello", "ann");
+    catalog_file a = file("index.md", 'a', 1);
+    assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_OK);
+    assert_int_equal(commit(c, "hello", 1, &a, 1, &v, &created), CAT_OK); /* no version */
+    assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_CONFLICT);
+    assert_int_equal(c->ops->item_update(c, "tutorial", "hello", "T2", -1, NULL), CAT_OK);
+    assert_int_equal(c->ops->item_delete(c, "tutorial", "hello", NULL), CAT_OK);
+    assert_string_equal(s.log, "created tutorial/hello 0;version tutorial/hello 1;"
+                               "updated tutorial/hello 1;deleted tutorial/hello 0;");
+}
+
+/* Concurrency ------------------------------------------------------------------ */
+
+typedef struct racer {
+    catalog *c;
+    pthread_barrier_t *go;
+    int64_t base;
+    char digest;
+    int rc;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    catalog_file fl = file("index.md", r->digest, 1);
+    int64_t v;
+    bool created;
+    pthread_barrier_wait(r->go);
+    r->rc = r->c->ops->commit(r->c, "tutorial", "race", r->base, &fl, 1, NULL, &v, &created, NULL);
+    return NULL;
+}
+
+/* Rounds of two commits with the same base, from two threads: one wins, one
+ * conflicts, every round.  With `second` set, the threads use two handles
+ * on the same file, as two processes would. */
+static void race_rounds(fixture *f, catalog *second)
+{
+    create(f->c, "tutorial", "race", "ann");
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, 2);
+    for (int64_t round = 0; round < 40; round++) {
+        racer r[2] = {{f->c, &go, round, (char)('a' + round % 6), 0},
+                      {second ? second : f->c, &go, round, (char)('0' + round % 10), 0}};
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&t[i], NULL, race, &r[i]);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        int won = (r[0].rc == CAT_OK) + (r[1].rc == CAT_OK);
+        int lost = (r[0].rc == CAT_CONFLICT) + (r[1].rc == CAT_CONFLICT);
+        assert_int_equal(won, 1);
+        assert_int_equal(lost, 1);
+    }
+    pthread_barrier_destroy(&go);
+    catalog_item it;
+    assert_int_equal(f->c->ops->item_get(f->c, "tutorial", "race", &it, NULL), CAT_OK);
+    assert_int_equal(it.version, 40);
+    catalog_item_clear(&it);
+}
+
+static void test_concurrent_commits(void **state)
+{
+    race_rounds(*state, NULL);
+}
+
+static void test_concurrent_handles(void **state)
+{
+    fixture *f = *state;
+    catalog *other = open_or_fail(f->dir);
+    race_rounds(f, other);
+    other->ops->close(other);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_names),
+        cmocka_unit_test_setup_teardown(test_items, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_commits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
