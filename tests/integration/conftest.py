@@ -1,17 +1,24 @@
 # SPDX-License-Identifier: MIT
 """Shared fixtures of the integration tests: where the corpus, the build and
-the reference renderer are, and the reference trees rendered once per session.
+the reference renderer are, the reference trees rendered once per session,
+and real `contentd` servers for the service tests.
 
-The machinery itself (paths, rendering, normalisation, diffing) lives in
-tests/mdc/fidelity.py so that tests/mdc/diff.py uses exactly the same code.
+The fidelity machinery (paths, rendering, normalisation, diffing) lives in
+tests/mdc/fidelity.py so that tests/mdc/diff.py uses exactly the same code;
+the service helpers (processes, HTTP, SSE) live in helpers/.
 """
+import itertools
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "mdc"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fidelity  # noqa: E402
+from helpers import server as srv  # noqa: E402
+from helpers.api import Client  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +67,77 @@ def mdc_trees() -> dict:
 def render_ours(content_bin):
     """render_ours(path) -> our document, or {"error": ...}."""
     return fidelity.render_ours
+
+
+# --------------------------------------------------------------------------
+# The contentd service
+
+
+@pytest.fixture(scope="session")
+def contentd_bin() -> Path:
+    """The `contentd` binary; skips the test when it has not been built."""
+    why = srv.missing_contentd()
+    if why:
+        pytest.skip(why)
+    return srv.contentd_binary()
+
+
+class ServerFactory:
+    """Starts servers for one test or module and stops them all at teardown."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.servers = []
+        self._n = itertools.count(1)
+
+    def data_dir(self) -> Path:
+        d = self.tmp / f"data{next(self._n)}"
+        d.mkdir(parents=True)
+        return d
+
+    def __call__(self, data_dir=None, args=(), env=None, start=True, port=None,
+                 flags=True) -> srv.Server:
+        data_dir = Path(data_dir) if data_dir else self.data_dir()
+        s = srv.Server(data_dir, self.tmp / f"contentd-{next(self._n)}.log", args, env, port, flags)
+        self.servers.append(s)
+        return s.start() if start else s
+
+    def stop_all(self):
+        for s in self.servers:
+            s.stop()
+
+
+@pytest.fixture
+def start_server(contentd_bin, tmp_path):
+    """start_server(data_dir=None, args=(), env=None, ...) -> a running Server."""
+    f = ServerFactory(tmp_path)
+    yield f
+    f.stop_all()
+
+
+@pytest.fixture(scope="module")
+def module_servers(contentd_bin, tmp_path_factory):
+    f = ServerFactory(tmp_path_factory.mktemp("contentd"))
+    yield f
+    f.stop_all()
+
+
+@pytest.fixture(scope="module")
+def server(module_servers) -> srv.Server:
+    """One server shared by the tests of a module (no tokens: user `local`).
+    Tests keep apart by using item names of their own (see `name`)."""
+    return module_servers()
+
+
+@pytest.fixture(scope="module")
+def api(server) -> Client:
+    return Client(server.port)
+
+
+_names = itertools.count(1)
+
+
+@pytest.fixture
+def name(request) -> str:
+    """An item name no other test uses: t<counter>-<pid>."""
+    return f"t{next(_names)}-{os.getpid()}"
