@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The upload half of a push.  POST /api/v1/blobs/missing tells which of a
+ * list of blobs the server lacks; PUT /api/v1/blobs/SHA256 streams one blob
+ * into the store, hashed while it arrives: nothing is stored when the bytes
+ * do not hash to SHA256 (400 digest_mismatch) or pass --max-blob-size
+ * (413, checked against Content-Length first, then while streaming).  A blob
+ * that is stored already is hashed and not written again.
+ */
+#include "srv_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#define MISSING_MAX 100000
+
+struct srv_blob_upload {
+    blob_writer *w;  /* a new blob being written */
+    EVP_MD_CTX *md;  /* a stored blob being checked */
+    bool broken;     /* a write failed: the request already failed */
+};
+
+enum MHD_Result srv_api_blobs_missing(srv_req *r)
+{
+    json_t *body = srv_json_body(r);
+    if (!body)
+        return MHD_YES;
+    json_t *arr = json_object_get(body, "sha256");
+    size_t n = json_array_size(arr);
+    enum MHD_Result ret = MHD_YES;
+    if (!json_is_array(arr) || n > MISSING_MAX) {
+        json_decref(body);
+        return srv_reply_error(r, 400, "invalid_sha256",
+                               "\"sha256\" must be an array of at most %d digests.", MISSING_MAX);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *sha = json_string_value(json_array_get(arr, i));
+        if (!sha || !blobstore_sha_valid(sha)) {
+            json_decref(body);
+            return srv_reply_error(r, 400, "invalid_sha256",
+                                   "sha256[%zu] is not 64 lower-case hex digits.", i);
+        }
+    }
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, "{\"missing\":[");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *sha = json_string_value(json_array_get(arr, i));
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup && n <= 4096; j++)
+            dup = !strcmp(sha, json_string_value(json_array_get(arr, j)));
+        bool present = false;
+        cd_err err = {0};
+        int rc = dup ? BLOB_OK : SRV_BLOB(r->s, has, sha, &present, &err);
+        if (rc != BLOB_OK) {
+            cd_buf_free(&b);
+            json_decref(body);
+            return srv_reply_blob_error(r, rc, &err);
+        }
+        if (!dup && !present)
+            cd_buf_printf(&b, "%s\"%s\"", k++ ? "," : "", sha);
+    }
+    cd_buf_puts(&b, "]}");
+    json_decref(body);
+    ret = srv_reply_json(r, 200, &b);
+    return ret;
+}
+
+static void fail_blob(srv_req *r, int rc, const cd_err *err)
+{
+    if (rc == BLOB_UNAVAILABLE)
+        srv_fail(r, 503, "blobstore_unavailable", "The blob store is unavailable: %s", err->msg);
+    else
+        srv_fail(r, 500, "internal_error", "The blob store failed: %s", err->msg);
+}
+
+static void too_large(srv_req *r)
+{
+    char lim[32];
+    int64_t m = r->s->cfg.max_blob_size;
+    if (m >= (1 << 20) && m % (1 << 20) == 0)
+        snprintf(lim, sizeof lim, "%lld MiB", (long long)(m >> 20));
+    else
+        snprintf(lim, sizeof lim, "%lld bytes", (long long)m);
+    srv_fail(r, 413, "blob_too_large", "The blob is larger than the server's limit (%s).", lim);
+}
+
+void srv_api_blob_begin(srv_req *r)
+{
+    if (r->content_length > r->s->cfg.max_blob_size) {
+        too_large(r);
+        return;
+    }
+    bool present = false;
+    cd_err err = {0};
+    int rc = SRV_BLOB(r->s, has, r->sha, &present, &err);
+    if (rc != BLOB_OK) {
+        fail_blob(r, rc, &err);
+        return;
+    }
+    struct srv_blob_upload *u = cd_xcalloc(1, sizeof *u);
+    r->upload = u;
+    if (present) {
+        u->md = EVP_MD_CTX_new();
+        if (!u->md || !EVP_DigestInit_ex(u->md, EVP_sha256(), NULL))
+            abort();
+        return;
+    }
+    rc = SRV_BLOB(r->s, put_begin, r->sha, r->s->cfg.max_blob_size, &u->w, &err);
+    if (rc != BLOB_OK) {
+        u->w = NULL;
+        fail_blob(r, rc, &err);
+    }
+}
+
+static void drop_writer(srv_req *r)
+{
+    struct srv_blob_upload *u = r->upload;
+    if (u && u->w) {
+        r->s->bs->ops->put_abort(u->w);
+        u->w = NULL;
+    }
+}
+
+void srv_api_blob_chunk(srv_req *r, const char *p, size_t n)
+{
+    struct srv_blob_upload *u = r->upload;
+    srv_metrics_push_bytes(n);
+    if (!u || u->broken)
+        return;
+    if (r->received > (uint64_t)r->s->cfg.max_blob_size) {
+        u->broken = true;
+        drop_writer(r);
+        too_large(r);
+        return;
+    }
+    if (u->md) {
+        EVP_DigestUpdate(u->md, p, n);
+        return;
+    }
+    cd_err err = {0};
+    int rc = r->s->bs->ops->put_write(u->w, p, n, &err);
+    if (rc != BLOB_OK) {
+        u->broken = true;
+        drop_writer(r);
+        if (rc == BLOB_TOO_LARGE)
+            too_large(r);
+        else
+            fail_blob(r, rc, &err);
+    }
+}
+
+static enum MHD_Result reply_stored(srv_req *r, unsigned status, bool created)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_printf(&b, "{\"sha256\":\"%s\",\"size\":%llu,\"created\":%s}", r->sha,
+                  (unsigned long long)r->received, created ? "true" : "false");
+    return srv_reply_json(r, status, &b);
+}
+
+static enum MHD_Result mismatch(srv_req *r)
+{
+    return srv_reply_error(r, 400, "digest_mismatch",
+                           "The body does not hash to %s: nothing was stored.", r->sha);
+}
+
+enum MHD_Result srv_api_blob_finish(srv_req *r)
+{
+    struct srv_blob_upload *u = r->upload;
+    if (!u)
+        return srv_reply_error(r, 500, "internal_error", "The upload was not started.");
+    if (u->md) {
+        unsigned char md[32];
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(u->md, md, &len);
+        char hex[65];
+        for (int i = 0; i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        return strcmp(hex, r->sha) ? mismatch(r) : reply_stored(r, 200, false);
+    }
+    cd_err err = {0};
+    int64_t t0 = srv_mono_ns();
+    int rc = r->s->bs->ops->put_finish(u->w, &err);
+    srv_metrics_blob_op(SRV_BLOB_OP_put_finish, srv_mono_ns() - t0);
+    u->w = NULL; /* put_finish frees it whatever the outcome */
+    switch (rc) {
+    case BLOB_OK: return reply_stored(r, 201, true);
+    case BLOB_DIGEST_MISMATCH: return mismatch(r);
+    case BLOB_TOO_LARGE:
+        r->phase = SRV_PH_FINAL;
+        too_large(r);
+        return MHD_YES;
+    default: return srv_reply_blob_error(r, rc, &err);
+    }
+}
+
+void srv_api_blob_free(srv_req *r)
+{
+    struct srv_blob_upload *u = r->upload;
+    if (!u)
+        return;
+    drop_writer(r);
+    if (u->md)
+        EVP_MD_CTX_free(u->md);
+    free(u);
+    r->upload = NULL;
+}

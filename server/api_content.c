@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The content items: list, create, read, change (title, visibility),
+ * delete, and version history.  Private items are visible to their owner
+ * only: to anyone else they do not exist (404).  Changing or deleting a
+ * public item of someone else is refused with 403.
+ */
+#include "srv_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TITLE_MAX 1024
+
+bool srv_can_see(const char *user, const catalog_item *it)
+{
+    return it->visibility == CAT_PUBLIC || (user && it->owner && !strcmp(user, it->owner));
+}
+
+bool srv_item_visible(srv_req *r, catalog_item *it)
+{
+    cd_err err = {0};
+    memset(it, 0, sizeof *it);
+    int rc = SRV_CAT(r->s, item_get, r->kind, r->name, it, &err);
+    if (rc == CAT_OK && srv_can_see(r->user, it))
+        return true;
+    if (rc == CAT_OK || rc == CAT_NOT_FOUND)
+        (void)srv_reply_error(r, 404, "not_found", "No content item %s/%s.", r->kind, r->name);
+    else
+        (void)srv_reply_cat_error(r, rc, &err);
+    catalog_item_clear(it);
+    return false;
+}
+
+/* Visible and owned by the caller; replies 404/403 otherwise. */
+static bool item_owned(srv_req *r, catalog_item *it)
+{
+    if (!srv_item_visible(r, it))
+        return false;
+    if (it->owner && r->user && !strcmp(it->owner, r->user))
+        return true;
+    catalog_item_clear(it);
+    (void)srv_reply_error(r, 403, "forbidden", "Only the owner of %s/%s can change it.", r->kind,
+                          r->name);
+    return false;
+}
+
+enum MHD_Result srv_api_content_list(srv_req *r)
+{
+    char *kind = srv_req_query(r, "kind");
+    if (kind && !catalog_kind_valid(kind)) {
+        free(kind);
+        return srv_reply_error(r, 400, "invalid_kind",
+                               "Unknown kind: expected tutorial, challenge, course, skill-path "
+                               "or roadmap.");
+    }
+    catalog_item *items = NULL;
+    size_t n = 0;
+    cd_err err = {0};
+    int rc = SRV_CAT(r->s, item_list, kind, &items, &n, &err);
+    free(kind);
+    if (rc != CAT_OK)
+        return srv_reply_cat_error(r, rc, &err);
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, "{\"items\":[");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!srv_can_see(r->user, &items[i]))
+            continue;
+        if (!first)
+            cd_buf_putc(&b, ',');
+        first = false;
+        srv_json_item(&b, &items[i], NULL, -1);
+    }
+    cd_buf_puts(&b, "]}");
+    catalog_items_free(items, n);
+    return srv_reply_json(r, 200, &b);
+}
+
+/* "private" / "public" → CAT_*, -1 when absent, -2 when bad. */
+static int visibility_of(json_t *v)
+{
+    if (!v)
+        return -1;
+    const char *s = json_string_value(v);
+    if (s && !strcmp(s, "private"))
+        return CAT_PRIVATE;
+    if (s && !strcmp(s, "public"))
+        return CAT_PUBLIC;
+    return -2;
+}
+
+/* The title member: NULL when absent; *bad when it is not a short string. */
+static const char *title_of(json_t *body, bool *bad)
+{
+    json_t *t = json_object_get(body, "title");
+    *bad = false;
+    if (!t || json_is_null(t))
+        return NULL;
+    const char *s = json_string_value(t);
+    if (!s || strlen(s) > TITLE_MAX) {
+        *bad = true;
+        return NULL;
+    }
+    return s;
+}
+
+static enum MHD_Result reply_item(srv_req *r, unsigned status, bool with_files)
+{
+    catalog_item it;
+    if (!srv_item_visible(r, &it))
+        return MHD_YES;
+    catalog_file *files = NULL;
+    size_t n = 0;
+    cd_err err = {0};
+    if (with_files && it.version > 0) {
+        int rc = SRV_CAT(r->s, files, r->kind, r->name, it.version, &files, &n, &err);
+        if (rc != CAT_OK) {
+            catalog_item_clear(&it);
+            return srv_reply_cat_error(r, rc, &err);
+        }
+    }
+    cd_buf b = CD_BUF_INIT;
+    srv_json_item(&b, &it, files, with_files ? (long)n : -1);
+    catalog_files_free(files, n);
+    catalog_item_clear(&it);
+    return srv_reply_json(r, status, &b);
+}
+
+enum MHD_Result srv_api_content_create(srv_req *r)
+{
+    json_t *body = srv_json_body(r);
+    if (!body)
+        return MHD_YES;
+    const char *kind = json_string_value(json_object_get(body, "kind"));
+    const char *name = json_string_value(json_object_get(body, "name"));
+    bool bad_title = false;
+    const char *title = title_of(body, &bad_title);
+    int vis = visibility_of(json_object_get(body, "visibility"));
+    enum MHD_Result res = MHD_YES;
+    if (!kind || !catalog_kind_valid(kind))
+        res = srv_reply_error(r, 400, "invalid_kind",
+                              "\"kind\" must be one of tutorial, challenge, course, skill-path, "
+                              "roadmap.");
+    else if (!name || !catalog_name_valid(name))
+        res = srv_reply_error(r, 400, "invalid_name",
+                              "\"name\" must match [a-z0-9][a-z0-9-]{0,62}.");
+    else if (bad_title)
+        res = srv_reply_error(r, 400, "invalid_title",
+                              "\"title\" must be a string of at most %d bytes.", TITLE_MAX);
+    else if (vis == -2)
+        res = srv_reply_error(r, 400, "invalid_visibility",
+                              "\"visibility\" must be \"private\" or \"public\".");
+    if (r->responded) {
+        json_decref(body);
+        return res;
+    }
+    catalog_item it = {0};
+    snprintf(it.kind, sizeof it.kind, "%s", kind);
+    snprintf(it.name, sizeof it.name, "%s", name);
+    it.owner = r->user;
+    it.title = (char *)(title ? title : "");
+    it.visibility = vis == CAT_PUBLIC ? CAT_PUBLIC : CAT_PRIVATE;
+    it.created_at = it.updated_at = catalog_now_ms();
+    cd_err err = {0};
+    int rc = SRV_CAT(r->s, item_create, &it, &err);
+    json_decref(body);
+    if (rc == CAT_EXISTS)
+        return srv_reply_error(r, 409, "already_exists", "The content item %s/%s exists already.",
+                               it.kind, it.name);
+    if (rc != CAT_OK)
+        return srv_reply_cat_error(r, rc, &err);
+    memcpy(r->kind, it.kind, sizeof r->kind);
+    memcpy(r->name, it.name, sizeof r->name);
+    return reply_item(r, 201, true);
+}
+
+enum MHD_Result srv_api_item_get(srv_req *r)
+{
+    return reply_item(r, 200, true);
+}
+
+enum MHD_Result srv_api_item_patch(srv_req *r)
+{
+    json_t *body = srv_json_body(r);
+    if (!body)
+        return MHD_YES;
+    bool bad_title = false;
+    const char *title = title_of(body, &bad_title);
+    int vis = visibility_of(json_object_get(body, "visibility"));
+    catalog_item it;
+    enum MHD_Result res = MHD_YES;
+    if (bad_title)
+        res = srv_reply_error(r, 400, "invalid_title",
+                              "\"title\" must be a string of at most %d bytes.", TITLE_MAX);
+    else if (vis == -2)
+        res = srv_reply_error(r, 400, "invalid_visibility",
+                              "\"visibility\" must be \"private\" or \"public\".");
+    else if (item_owned(r, &it))
+        catalog_item_clear(&it);
+    if (r->responded) {
+        json_decref(body);
+        return res;
+    }
+    cd_err err = {0};
+    int rc = CAT_OK;
+    if (title || vis >= 0)
+        rc = SRV_CAT(r->s, item_update, r->kind, r->name, title, vis, &err);
+    json_decref(body);
+    if (rc != CAT_OK)
+        return srv_reply_cat_error(r, rc, &err);
+    return reply_item(r, 200, true);
+}
+
+enum MHD_Result srv_api_item_delete(srv_req *r)
+{
+    catalog_item it;
+    if (!item_owned(r, &it))
+        return MHD_YES;
+    catalog_item_clear(&it);
+    pthread_mutex_t *mu = srv_commit_lock(r->s, r->kind, r->name);
+    pthread_mutex_lock(mu);
+    cd_err err = {0};
+    int rc = SRV_CAT(r->s, item_delete, r->kind, r->name, &err);
+    pthread_mutex_unlock(mu);
+    if (rc != CAT_OK)
+        return srv_reply_cat_error(r, rc, &err);
+    return srv_reply_empty(r, 204);
+}
+
+enum MHD_Result srv_api_versions_get(srv_req *r)
+{
+    catalog_item it;
+    if (!srv_item_visible(r, &it))
+        return MHD_YES;
+    catalog_item_clear(&it);
+    catalog_version *v = NULL;
+    size_t n = 0;
+    cd_err err = {0};
+    int rc = SRV_CAT(r->s, versions, r->kind, r->name, &v, &n, &err);
+    if (rc != CAT_OK)
+        return srv_reply_cat_error(r, rc, &err);
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_putc(&b, '[');
+    for (size_t i = 0; i < n; i++) {
+        cd_buf_printf(&b, "%s{\"version\":%lld,\"updated_at\":", i ? "," : "",
+                      (long long)v[i].version);
+        srv_json_time(&b, v[i].created_at);
+        cd_buf_printf(&b, ",\"files_changed\":%d}", v[i].files_changed);
+    }
+    cd_buf_putc(&b, ']');
+    free(v);
+    return srv_reply_json(r, 200, &b);
+}

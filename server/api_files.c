@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading a version's files: GET …/files/PATH streams the raw blob with
+ * its Content-Type, ETag "<sha256>" and 304 on a matching If-None-Match;
+ * GET …/ast/PATH answers the AST document of a markdown file from the
+ * render cache.  Both take ?version=N for an older version.
+ */
+#include "srv_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The file r->file_path of the requested version, or false after a reply. */
+static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
+{
+    catalog_item it;
+    if (!srv_item_visible(r, &it))
+        return false;
+    int64_t v = it.version;
+    catalog_item_clear(&it);
+    char *q = srv_req_query(r, "version");
+    if (q) {
+        int64_t want;
+        bool ok = srv_parse_i64(q, &want) && want >= 1;
+        free(q);
+        if (!ok) {
+            (void)srv_reply_error(r, 400, "invalid_version", "version must be an integer >= 1.");
+            return false;
+        }
+        if (want > v) {
+            (void)srv_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind,
+                                  r->name, (long long)want);
+            return false;
+        }
+        v = want;
+    }
+    catalog_file *files = NULL;
+    size_t n = 0;
+    cd_err err = {0};
+    int rc = v > 0 ? SRV_CAT(r->s, files, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
+    if (rc == CAT_NOT_FOUND) {
+        (void)srv_reply_error(r, 404, "not_found", "%s/%s no longer has version %lld.", r->kind,
+                              r->name, (long long)v);
+        return false;
+    }
+    if (rc != CAT_OK) {
+        (void)srv_reply_cat_error(r, rc, &err);
+        return false;
+    }
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++)
+        if (!strcmp(files[i].path, r->file_path)) {
+            found = true;
+            *out = files[i];
+            files[i].path = NULL;
+            files[i].content_type = NULL;
+        }
+    catalog_files_free(files, n);
+    if (!found)
+        (void)srv_reply_error(r, 404, "not_found", "%s/%s has no file %s in version %lld.",
+                              r->kind, r->name, r->file_path, (long long)v);
+    *version = v;
+    return found;
+}
+
+/* Whether If-None-Match lists the entity tag "sha" (or W/"sha", or *). */
+static bool etag_matches(srv_req *r, const char *sha)
+{
+    const char *h = srv_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (!h)
+        return false;
+    while (*h) {
+        while (*h == ' ' || *h == ',' || *h == '\t')
+            h++;
+        if (*h == '*')
+            return true;
+        if (!strncmp(h, "W/", 2))
+            h += 2;
+        size_t n = strcspn(h, ",");
+        if (n == 66 && h[0] == '"' && h[65] == '"' && !strncmp(h + 1, sha, 64))
+            return true;
+        const char *end = h + n;
+        while (end > h && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (end - h == 66 && h[0] == '"' && !strncmp(h + 1, sha, 64))
+            return true;
+        h += n;
+    }
+    return false;
+}
+
+static void file_headers(struct MHD_Response *resp, const char *sha, int64_t version)
+{
+    char etag[70], ver[24];
+    snprintf(etag, sizeof etag, "\"%s\"", sha);
+    snprintf(ver, sizeof ver, "%lld", (long long)version);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, "X-Content-Version", ver);
+}
+
+static enum MHD_Result not_modified(srv_req *r, const char *sha, int64_t version)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    file_headers(resp, sha, version);
+    return srv_reply_response(r, 304, resp, 0);
+}
+
+typedef struct {
+    srv *s;
+    blob_reader *rd;
+} blob_stream;
+
+static ssize_t read_blob(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    blob_stream *bs = cls;
+    ssize_t n = bs->s->bs->ops->read(bs->rd, pos, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void free_blob_stream(void *cls)
+{
+    blob_stream *bs = cls;
+    bs->s->bs->ops->close_reader(bs->rd);
+    free(bs);
+}
+
+enum MHD_Result srv_api_file_get(srv_req *r)
+{
+    catalog_file f = {0};
+    int64_t version = 0;
+    if (!find_file(r, &f, &version))
+        return MHD_YES;
+    enum MHD_Result ret;
+    if (etag_matches(r, f.sha256)) {
+        ret = not_modified(r, f.sha256, version);
+        goto out;
+    }
+    blob_stream *bs = cd_xcalloc(1, sizeof *bs);
+    bs->s = r->s;
+    int64_t size = 0;
+    cd_err err = {0};
+    int rc = SRV_BLOB(r->s, open, f.sha256, &bs->rd, &size, &err);
+    if (rc != BLOB_OK) {
+        free(bs);
+        ret = srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
+        goto out;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        (uint64_t)size, 64 * 1024, read_blob, bs, free_blob_stream);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            f.content_type ? f.content_type : catalog_content_type(f.path));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, "sandbox");
+    file_headers(resp, f.sha256, version);
+    ret = srv_reply_response(r, 200, resp, (uint64_t)size);
+out:
+    free(f.path);
+    free(f.content_type);
+    return ret;
+}
+
+static void drop_ast(void *cls)
+{
+    srv_ast_unref(cls);
+}
+
+enum MHD_Result srv_api_ast_get(srv_req *r)
+{
+    if (!srv_is_markdown(r->file_path))
+        return srv_reply_error(r, 422, "not_markdown", "%s is not a markdown (.md) document.",
+                               r->file_path);
+    catalog_file f = {0};
+    int64_t version = 0;
+    if (!find_file(r, &f, &version))
+        return MHD_YES;
+    enum MHD_Result ret;
+    srv_ast *a = NULL;
+    cd_err err = {0};
+    int rc;
+    if (etag_matches(r, f.sha256)) {
+        ret = not_modified(r, f.sha256, version);
+    } else if ((rc = srv_render_get(r->s, f.sha256, &a, &err)) != 0) {
+        ret = rc <= SRV_RENDER_ERR
+                  ? srv_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s",
+                                    f.path, err.msg)
+                  : srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
+    } else {
+        struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            a->len, a->json, drop_ast, a);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        file_headers(resp, f.sha256, version);
+        ret = srv_reply_response(r, 200, resp, a->len);
+    }
+    free(f.path);
+    free(f.content_type);
+    return ret;
+}

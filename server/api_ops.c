@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Operational endpoints: /healthz, /readyz, /metrics, and the placeholder
+ * for /preview. */
+#include "srv_int.h"
+
+#include <string.h>
+
+enum MHD_Result srv_api_healthz(srv_req *r)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, "{\"status\":\"ok\"}");
+    return srv_reply_json(r, 200, &b);
+}
+
+/* Ready when both stores answer a ping, and not while shutting down. */
+enum MHD_Result srv_api_readyz(srv_req *r)
+{
+    srv *s = r->s;
+    if (atomic_load(&s->stopping))
+        return srv_reply_error(r, 503, "not_ready", "The server is shutting down.");
+    cd_err err = {0};
+    if (SRV_CAT(s, ping, &err) != CAT_OK)
+        return srv_reply_error(r, 503, "not_ready", "The catalog (%s) does not answer: %s",
+                               s->cat->ops->name, err.msg);
+    memset(&err, 0, sizeof err);
+    if (SRV_BLOB(s, ping, &err) != BLOB_OK)
+        return srv_reply_error(r, 503, "not_ready", "The blob store (%s) does not answer: %s",
+                               s->bs->ops->name, err.msg);
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_printf(&b, "{\"status\":\"ready\",\"catalog\":\"%s\",\"blobstore\":\"%s\"}",
+                  s->cat->ops->name, s->bs->ops->name);
+    return srv_reply_json(r, 200, &b);
+}
+
+enum MHD_Result srv_api_metrics(srv_req *r)
+{
+    cd_buf b = CD_BUF_INIT;
+    srv_metrics_render(r->s, &b);
+    return srv_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
+}
+
+enum MHD_Result srv_api_preview(srv_req *r)
+{
+    return srv_reply_error(r, 404, "not_implemented",
+                           "The live preview page is not available in this build yet.");
+}

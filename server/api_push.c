@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * POST /api/v1/content/KIND/NAME/versions — the commit step of a push:
+ * {"base_version":N,"files":[{"path","sha256","size"},…]}, the full file list
+ * of the new version.  201 {"version":N+1,"created":true} when a version is
+ * made; 200 {"version":N,"created":false} when the list equals version N.
+ */
+#include "srv_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FILES_MAX 100000
+
+/* Reads one element of "files"; replies 400 and returns false when bad. */
+static bool parse_file(srv_req *r, json_t *e, size_t i, catalog_file *f)
+{
+    json_t *jp = json_object_get(e, "path"), *js = json_object_get(e, "sha256"),
+           *jz = json_object_get(e, "size");
+    const char *path = json_string_value(jp);
+    const char *sha = json_string_value(js);
+    if (!json_is_object(e) || !path || !sha || !json_is_integer(jz)) {
+        (void)srv_reply_error(r, 400, "invalid_files",
+                              "files[%zu] must be an object with \"path\" (string), \"sha256\" "
+                              "(string) and \"size\" (integer).", i);
+        return false;
+    }
+    const char *why = srv_path_problem(path, json_string_length(jp));
+    if (why) {
+        (void)srv_reply_error(r, 400, "invalid_path", "files[%zu]: invalid path: %s.", i, why);
+        return false;
+    }
+    if (!blobstore_sha_valid(sha)) {
+        (void)srv_reply_error(r, 400, "invalid_sha256",
+                              "files[%zu] (%s): sha256 must be 64 lower-case hex digits.", i, path);
+        return false;
+    }
+    if (json_integer_value(jz) < 0) {
+        (void)srv_reply_error(r, 400, "invalid_files", "files[%zu] (%s): size is negative.", i,
+                              path);
+        return false;
+    }
+    f->path = cd_xstrdup(path);
+    memcpy(f->sha256, sha, 65);
+    f->size = json_integer_value(jz);
+    return true;
+}
+
+/* The file list of the body, or NULL after replying 400. */
+static catalog_file *parse_files(srv_req *r, json_t *arr, size_t *n)
+{
+    size_t len = json_array_size(arr);
+    if (len > FILES_MAX) {
+        (void)srv_reply_error(r, 413, "payload_too_large",
+                              "A version holds at most %d files.", FILES_MAX);
+        return NULL;
+    }
+    catalog_file *files = cd_xcalloc(len ? len : 1, sizeof *files);
+    for (size_t i = 0; i < len; i++)
+        if (!parse_file(r, json_array_get(arr, i), i, &files[i])) {
+            catalog_files_free(files, i);
+            return NULL;
+        }
+    *n = len;
+    return files;
+}
+
+static enum MHD_Result reply_result(srv_req *r, srv_commit_result *res)
+{
+    cd_buf b = CD_BUF_INIT;
+    char extra[32];
+    switch (res->status) {
+    case SRV_COMMIT_OK:
+        cd_buf_printf(&b, "{\"version\":%lld,\"created\":%s}", (long long)res->version,
+                      res->created ? "true" : "false");
+        return srv_reply_json(r, res->created ? 201 : 200, &b);
+    case SRV_COMMIT_MISSING_BLOBS:
+        return srv_reply_error_extra(r, 422, res->code, res->msg, "missing", res->missing.data);
+    case SRV_COMMIT_CONFLICT:
+        snprintf(extra, sizeof extra, "%lld", (long long)res->version);
+        return srv_reply_error_extra(r, 409, res->code, res->msg, "current_version", extra);
+    case SRV_COMMIT_NOT_FOUND: return srv_reply_error(r, 404, res->code, "%s", res->msg);
+    case SRV_COMMIT_FORBIDDEN: return srv_reply_error(r, 403, res->code, "%s", res->msg);
+    case SRV_COMMIT_INVALID: return srv_reply_error(r, 400, res->code, "%s", res->msg);
+    case SRV_COMMIT_UNACCEPTABLE: return srv_reply_error(r, 422, res->code, "%s", res->msg);
+    case SRV_COMMIT_UNAVAILABLE: return srv_reply_error(r, 503, res->code, "%s", res->msg);
+    default: return srv_reply_error(r, 500, res->code ? res->code : "internal_error", "%s", res->msg);
+    }
+}
+
+enum MHD_Result srv_api_commit(srv_req *r)
+{
+    json_t *body = srv_json_body(r);
+    if (!body)
+        return MHD_YES;
+    json_t *jb = json_object_get(body, "base_version");
+    json_t *jf = json_object_get(body, "files");
+    enum MHD_Result ret = MHD_YES;
+    if (!json_is_integer(jb) || json_integer_value(jb) < 0) {
+        ret = srv_reply_error(r, 400, "invalid_base_version",
+                              "\"base_version\" must be an integer >= 0 (0 before the first push).");
+    } else if (!json_is_array(jf)) {
+        ret = srv_reply_error(r, 400, "invalid_files",
+                              "\"files\" must be the array of the new version's files.");
+    } else {
+        size_t n = 0;
+        catalog_file *files = parse_files(r, jf, &n);
+        if (files) {
+            srv_commit_result res;
+            srv_commit(r->s, r->user, r->kind, r->name, json_integer_value(jb), files, n, &res);
+            ret = reply_result(r, &res);
+            cd_buf_free(&res.missing);
+            catalog_files_free(files, n);
+        }
+    }
+    json_decref(body);
+    return ret;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Authentication.  Tokens are 32 random bytes (base64url, prefixed "cd_"),
+ * shown once by `contentd token create USER`; the catalog keeps only their
+ * SHA-256.  A request presents one as `Authorization: Bearer TOKEN` (or, on
+ * event streams, previews and file reads, `?access_token=TOKEN`).  While the
+ * catalog holds no token at all — allowed on loopback only, see
+ * srv_start() — every request acts as the user `local`.
+ */
+#include "srv_int.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+bool srv_user_valid(const char *user)
+{
+    size_t n = strlen(user);
+    if (n == 0 || n > 64 || !isalnum((unsigned char)user[0]))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)user[i];
+        if (!isalnum(c) && c != '.' && c != '_' && c != '-' && c != '@')
+            return false;
+    }
+    return true;
+}
+
+int srv_token_create(catalog *cat, const char *user, char **token, cd_err *err)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[33] = {0};
+    *token = NULL;
+    if (getrandom(raw, 32, 0) != 32)
+        return cd_err_set(err, -1, "cannot read random bytes for the token");
+    char *t = cd_xmalloc(3 + 44 + 1);
+    memcpy(t, "cd_", 3);
+    size_t o = 3;
+    for (int i = 0; i < 33; i += 3) { /* 32 bytes: 43 digits, no padding */
+        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
+        int digits = i + 3 <= 32 ? 4 : 3;
+        for (int k = 0; k < digits; k++)
+            t[o++] = b64[(v >> (18 - 6 * k)) & 63];
+    }
+    t[o] = '\0';
+    char hash[65];
+    srv_sha256_hex(t, o, hash);
+    int rc = cat->ops->token_add(cat, hash, user, err);
+    if (rc != CAT_OK) {
+        free(t);
+        return rc;
+    }
+    *token = t;
+    return 0;
+}
+
+/* The token the request presents, or NULL; *malformed when an
+ * Authorization header is there but is not a bearer token. */
+static char *presented_token(srv_req *r, bool allow_query, bool *malformed)
+{
+    *malformed = false;
+    const char *h = srv_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (h) {
+        while (*h == ' ')
+            h++;
+        if (strncasecmp(h, "Bearer ", 7)) {
+            *malformed = true;
+            return NULL;
+        }
+        h += 7;
+        while (*h == ' ')
+            h++;
+        size_t n = strlen(h);
+        while (n && h[n - 1] == ' ')
+            n--;
+        if (!n) {
+            *malformed = true;
+            return NULL;
+        }
+        return cd_xstrndup(h, n);
+    }
+    if (!allow_query)
+        return NULL;
+    char *q = srv_req_query(r, "access_token");
+    if (q && !*q) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+/* Whether any token exists; once one does, the answer never changes. */
+static int tokens_exist(srv *s, bool *yes)
+{
+    if (atomic_load(&s->tokens_exist)) {
+        *yes = true;
+        return 0;
+    }
+    int64_t n = 0;
+    int rc = SRV_CAT(s, token_count, &n, NULL);
+    if (rc != CAT_OK)
+        return rc;
+    if (n > 0)
+        atomic_store(&s->tokens_exist, true);
+    *yes = n > 0;
+    return 0;
+}
+
+bool srv_auth(srv_req *r, bool allow_query_token)
+{
+    bool any = false;
+    if (tokens_exist(r->s, &any) != 0) {
+        srv_fail(r, 503, "catalog_unavailable", "The catalog is unavailable: cannot check the token.");
+        return false;
+    }
+    if (!any) {
+        r->user = cd_xstrdup("local");
+        return true;
+    }
+    bool malformed = false;
+    char *tok = presented_token(r, allow_query_token, &malformed);
+    if (!tok) {
+        if (malformed)
+            srv_fail(r, 401, "invalid_token", "The Authorization header must be: Bearer TOKEN.");
+        else
+            srv_fail(r, 401, "missing_token",
+                     "This request needs a token: send Authorization: Bearer TOKEN.");
+        return false;
+    }
+    char hash[65];
+    srv_sha256_hex(tok, strlen(tok), hash);
+    free(tok);
+    char *user = NULL;
+    cd_err err = {0};
+    int rc = SRV_CAT(r->s, token_user, hash, &user, &err);
+    if (rc == CAT_OK) {
+        r->user = user;
+        return true;
+    }
+    if (rc == CAT_NOT_FOUND)
+        srv_fail(r, 401, "invalid_token", "The token is not valid.");
+    else
+        srv_fail(r, 503, "catalog_unavailable", "The catalog is unavailable: %s", err.msg);
+    return false;
+}

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The commit path, shared by POST …/versions and the folder watcher: check
+ * the base version, that every blob is stored (and has the size the client
+ * says), render the new markdown documents (so events never render), write
+ * the manifest to the blob store, then make the version in the catalog.
+ *
+ * The order keeps the CONTRACT's promise: the catalog never points at a blob
+ * or manifest that is not stored, and the version becomes visible at once
+ * (one catalog transaction).  Commits to one item are serialised in this
+ * process by a striped mutex, so two racing commits with the same base see
+ * one win (201) and one lose (409), and a loser never overwrites the
+ * winner's manifest.  Across replicas the catalog's own check decides.
+ */
+#include "srv_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+pthread_mutex_t *srv_commit_lock(srv *s, const char *kind, const char *name)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = kind; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ '/') * 1099511628211ull;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return &s->commit_mu[h % (sizeof s->commit_mu / sizeof s->commit_mu[0])];
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const catalog_file *)a)->path, ((const catalog_file *)b)->path);
+}
+
+static void fail(srv_commit_result *res, srv_commit_status st, const char *code, const char *fmt,
+                 ...) CD_PRINTF(4, 5);
+static void fail(srv_commit_result *res, srv_commit_status st, const char *code, const char *fmt,
+                 ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->msg, sizeof res->msg, fmt, ap);
+    va_end(ap);
+    res->status = st;
+    res->code = code;
+}
+
+static void fail_cat(srv_commit_result *res, int rc, const cd_err *err)
+{
+    if (rc == CAT_UNAVAILABLE)
+        fail(res, SRV_COMMIT_UNAVAILABLE, "catalog_unavailable", "The catalog is unavailable: %s",
+             err->msg);
+    else
+        fail(res, SRV_COMMIT_ERROR, "internal_error", "The catalog failed: %s", err->msg);
+}
+
+static const catalog_file *find_path(const catalog_file *files, size_t n, const char *path)
+{
+    catalog_file key = {.path = (char *)path};
+    return bsearch(&key, files, n, sizeof *files, cmp_file);
+}
+
+static bool same_files(const catalog_file *a, size_t na, const catalog_file *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i].path, b[i].path) || strcmp(a[i].sha256, b[i].sha256))
+            return false;
+    return true;
+}
+
+typedef struct {
+    const char *sha, *path;
+    int64_t size;
+} needed_blob;
+
+static int cmp_needed(const void *a, const void *b)
+{
+    return strcmp(((const needed_blob *)a)->sha, ((const needed_blob *)b)->sha);
+}
+
+static bool size_matches(const char *path, int64_t want, int64_t have, srv_commit_result *res)
+{
+    if (want == have)
+        return true;
+    fail(res, SRV_COMMIT_UNACCEPTABLE, "size_mismatch",
+         "%s: size %lld does not match the stored blob (%lld bytes).", path, (long long)want,
+         (long long)have);
+    return false;
+}
+
+/* Checks one blob a new file needs: stored, with the size the client gave.
+ * Returns 1 when present, 0 when missing, -1 after filling res. */
+static int check_blob(srv *s, const needed_blob *nb, srv_commit_result *res)
+{
+    blob_reader *rd = NULL;
+    int64_t size = 0;
+    cd_err err = {0};
+    int rc = SRV_BLOB(s, open, nb->sha, &rd, &size, &err);
+    if (rc == BLOB_NOT_FOUND)
+        return 0;
+    if (rc != BLOB_OK) {
+        fail(res, rc == BLOB_UNAVAILABLE ? SRV_COMMIT_UNAVAILABLE : SRV_COMMIT_ERROR,
+             rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
+             "The blob store failed: %s", err.msg);
+        return -1;
+    }
+    s->bs->ops->close_reader(rd);
+    return size_matches(nb->path, nb->size, size, res) ? 1 : -1;
+}
+
+/* Every file that is not in the current version unchanged: its blob is
+ * stored.  Fills res (MISSING_BLOBS, size_mismatch, …) and returns false
+ * otherwise.  Each distinct blob is looked up once. */
+static bool blobs_present(srv *s, catalog_file *files, size_t n, const catalog_file *cur,
+                          size_t ncur, srv_commit_result *res)
+{
+    needed_blob *need = cd_xcalloc(n ? n : 1, sizeof *need);
+    size_t m = 0, missing = 0;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        const catalog_file *c = find_path(cur, ncur, files[i].path);
+        if (c && !strcmp(c->sha256, files[i].sha256))
+            ok = size_matches(files[i].path, files[i].size, c->size, res);
+        else
+            need[m++] = (needed_blob){files[i].sha256, files[i].path, files[i].size};
+    }
+    if (m)
+        qsort(need, m, sizeof *need, cmp_needed);
+    cd_buf_putc(&res->missing, '[');
+    for (size_t i = 0; i < m && ok; i++) {
+        if (i && !strcmp(need[i].sha, need[i - 1].sha)) {
+            ok = size_matches(need[i].path, need[i].size, need[i - 1].size, res);
+            continue;
+        }
+        int got = check_blob(s, &need[i], res);
+        if (got < 0)
+            ok = false;
+        else if (got == 0)
+            cd_buf_printf(&res->missing, "%s\"%s\"", missing++ ? "," : "", need[i].sha);
+    }
+    cd_buf_putc(&res->missing, ']');
+    free(need);
+    if (!ok)
+        return false;
+    if (!missing)
+        return true;
+    fail(res, SRV_COMMIT_MISSING_BLOBS, "missing_blobs",
+         "%zu blob(s) are not stored yet: upload them with PUT /api/v1/blobs/SHA256, then "
+         "commit again.", missing);
+    return false;
+}
+
+/* data.title of an AST document, or NULL; the caller frees it. */
+static char *ast_title(const srv_ast *a)
+{
+    json_t *doc = json_loadb(a->json, a->len, 0, NULL);
+    const char *t = json_string_value(json_object_get(json_object_get(doc, "data"), "title"));
+    char *out = t && *t ? cd_xstrdup(t) : NULL;
+    json_decref(doc);
+    return out;
+}
+
+/* Renders every markdown file that is new in this version (warming the
+ * cache for the events) and reads the title from index.md.  Refuses a
+ * document that cannot be rendered. */
+static bool render_documents(srv *s, const catalog_file *files, size_t n, const catalog_file *cur,
+                             size_t ncur, char **title, srv_commit_result *res)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!srv_is_markdown(files[i].path))
+            continue;
+        const catalog_file *c = find_path(cur, ncur, files[i].path);
+        bool changed = !c || strcmp(c->sha256, files[i].sha256);
+        if (!changed)
+            continue;
+        srv_ast *a = NULL;
+        cd_err err = {0};
+        int rc = srv_render_get(s, files[i].sha256, &a, &err);
+        if (rc != 0) {
+            fail(res, rc <= SRV_RENDER_ERR ? SRV_COMMIT_UNACCEPTABLE : SRV_COMMIT_ERROR,
+                 rc <= SRV_RENDER_ERR ? "invalid_markdown" : "internal_error",
+                 "%s cannot be rendered: %s", files[i].path, err.msg);
+            return false;
+        }
+        if (!strcmp(files[i].path, "index.md"))
+            *title = ast_title(a);
+        srv_ast_unref(a);
+    }
+    return true;
+}
+
+static int write_manifest(srv *s, const catalog_item *it, int64_t version,
+                          const catalog_file *files, size_t n, const char *title, cd_err *err)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, "{\"kind\":");
+    cd_json_str(&b, it->kind, strlen(it->kind));
+    cd_buf_puts(&b, ",\"name\":");
+    cd_json_str(&b, it->name, strlen(it->name));
+    cd_buf_printf(&b, ",\"version\":%lld,\"base_version\":%lld,\"owner\":", (long long)version,
+                  (long long)it->version);
+    cd_json_str(&b, it->owner, strlen(it->owner));
+    const char *t = title ? title : it->title ? it->title : "";
+    cd_buf_puts(&b, ",\"title\":");
+    cd_json_str(&b, t, strlen(t));
+    cd_buf_printf(&b, ",\"visibility\":\"%s\",\"created_at\":",
+                  it->visibility == CAT_PUBLIC ? "public" : "private");
+    srv_json_time(&b, catalog_now_ms());
+    cd_buf_puts(&b, ",\"files\":");
+    srv_json_files(&b, files, n);
+    cd_buf_puts(&b, "}\n");
+    char *key = blobstore_manifest_key(it->kind, it->name, version);
+    int rc = SRV_BLOB(s, put_object, key, b.data, b.len, err);
+    free(key);
+    cd_buf_free(&b);
+    return rc;
+}
+
+/* The steps after the item is loaded and the base checked, under the lock. */
+static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, size_t n,
+                          srv_commit_result *res)
+{
+    catalog_file *cur = NULL;
+    size_t ncur = 0;
+    char *title = NULL;
+    cd_err err = {0};
+    int rc;
+    if (it->version > 0 &&
+        (rc = SRV_CAT(s, files, it->kind, it->name, it->version, &cur, &ncur, &err)) != CAT_OK) {
+        fail_cat(res, rc, &err);
+        goto out;
+    }
+    if (same_files(files, n, cur, ncur)) {
+        res->status = SRV_COMMIT_OK;
+        goto out;
+    }
+    if (!blobs_present(s, files, n, cur, ncur, res) ||
+        !render_documents(s, files, n, cur, ncur, &title, res))
+        goto out;
+    if ((rc = write_manifest(s, it, it->version + 1, files, n, title, &err)) != BLOB_OK) {
+        fail(res, rc == BLOB_UNAVAILABLE ? SRV_COMMIT_UNAVAILABLE : SRV_COMMIT_ERROR,
+             rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
+             "The manifest could not be stored: %s", err.msg);
+        goto out;
+    }
+    int64_t nv = it->version;
+    bool created = false;
+    rc = SRV_CAT(s, commit, it->kind, it->name, it->version, files, n, title, &nv, &created, &err);
+    if (rc == CAT_CONFLICT) {
+        fail(res, SRV_COMMIT_CONFLICT, "version_conflict",
+             "base_version %lld is not the current version any more: pull and commit again.",
+             (long long)it->version);
+        goto out;
+    }
+    if (rc != CAT_OK) {
+        fail_cat(res, rc, &err);
+        goto out;
+    }
+    res->status = SRV_COMMIT_OK;
+    res->version = nv;
+    res->created = created;
+out:
+    catalog_files_free(cur, ncur);
+    free(title);
+}
+
+static const char *metric_of(const srv_commit_result *res)
+{
+    switch (res->status) {
+    case SRV_COMMIT_OK: return res->created ? "created" : "unchanged";
+    case SRV_COMMIT_CONFLICT: return "conflict";
+    case SRV_COMMIT_MISSING_BLOBS: return "missing_blobs";
+    case SRV_COMMIT_UNAVAILABLE:
+    case SRV_COMMIT_ERROR: return "error";
+    default: return "rejected";
+    }
+}
+
+void srv_commit(srv *s, const char *user, const char *kind, const char *name, int64_t base,
+                catalog_file *files, size_t n, srv_commit_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->version = base;
+    if (n)
+        qsort(files, n, sizeof *files, cmp_file);
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(files[i - 1].path, files[i].path)) {
+            fail(res, SRV_COMMIT_INVALID, "duplicate_path", "The path %s is listed twice.",
+                 files[i].path);
+            goto done;
+        }
+    pthread_mutex_t *mu = srv_commit_lock(s, kind, name);
+    pthread_mutex_lock(mu);
+    catalog_item it = {0};
+    cd_err err = {0};
+    int rc = SRV_CAT(s, item_get, kind, name, &it, &err);
+    if (rc == CAT_NOT_FOUND || (rc == CAT_OK && !srv_can_see(user, &it)))
+        fail(res, SRV_COMMIT_NOT_FOUND, "not_found", "No content item %s/%s.", kind, name);
+    else if (rc != CAT_OK)
+        fail_cat(res, rc, &err);
+    else if (strcmp(it.owner, user))
+        fail(res, SRV_COMMIT_FORBIDDEN, "forbidden", "Only the owner of %s/%s can push to it.",
+             kind, name);
+    else if (it.version != base) {
+        fail(res, SRV_COMMIT_CONFLICT, "version_conflict",
+             "base_version %lld is not the current version (%lld): pull and commit again.",
+             (long long)base, (long long)it.version);
+        res->version = it.version;
+    } else
+        commit_locked(s, &it, files, n, res);
+    pthread_mutex_unlock(mu);
+    catalog_item_clear(&it);
+done:
+    srv_metrics_commit(metric_of(res));
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuration: defaults, then the environment (CONTRACT "Configuration");
+ * main.c applies the flags on top.  Also opens the stores the configuration
+ * selects — today only the embedded ones.
+ */
+#include "srv_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char *env_dup(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? cd_xstrdup(v) : NULL;
+}
+
+/* "64MiB", "64M", "64m", "512k", "1G", "1048576" (a bare number is bytes). */
+bool srv_parse_size(const char *s, int64_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s))
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return false;
+    unsigned long long mul = 1;
+    if (*end) {
+        switch (tolower((unsigned char)*end)) {
+        case 'k': mul = 1ull << 10; break;
+        case 'm': mul = 1ull << 20; break;
+        case 'g': mul = 1ull << 30; break;
+        case 'b': mul = 1; break;
+        default: return false;
+        }
+        const char *rest = end + 1;
+        if (mul > 1 && (!strcasecmp(rest, "ib") || !strcasecmp(rest, "b") || !*rest))
+            rest = "";
+        if (*rest)
+            return false;
+    }
+    if (v > (unsigned long long)INT64_MAX / mul)
+        return false;
+    *out = (int64_t)(v * mul);
+    return true;
+}
+
+int srv_config_from_env(srv_config *cfg, cd_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->listen = env_dup("CONTENTD_LISTEN");
+    if (!cfg->listen)
+        cfg->listen = cd_xstrdup("127.0.0.1:8080");
+    cfg->data_dir = env_dup("CONTENTD_DATA");
+    if (!cfg->data_dir)
+        cfg->data_dir = cd_xstrdup("./contentd-data");
+    cfg->s3_endpoint = env_dup("AWS_ENDPOINT_URL_S3");
+    if (!cfg->s3_endpoint)
+        cfg->s3_endpoint = env_dup("AWS_ENDPOINT_URL");
+    cfg->s3_bucket = env_dup("CONTENTD_S3_BUCKET");
+    cfg->s3_region = env_dup("AWS_REGION");
+    if (!cfg->s3_region)
+        cfg->s3_region = cd_xstrdup("us-east-1");
+    const char *ps = getenv("CONTENTD_S3_PATH_STYLE");
+    cfg->s3_path_style = ps && (!strcmp(ps, "1") || !strcasecmp(ps, "true"));
+    cfg->mongodb_uri = env_dup("MONGODB_URI");
+    cfg->mongodb_db = env_dup("CONTENTD_MONGODB_DB");
+    if (!cfg->mongodb_db)
+        cfg->mongodb_db = cd_xstrdup("contentd");
+    cfg->max_blob_size = 64ll << 20;
+    const char *mb = getenv("CONTENTD_MAX_BLOB_SIZE");
+    if (mb && *mb && !srv_parse_size(mb, &cfg->max_blob_size))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_MAX_BLOB_SIZE: '%s' is not a size (e.g. 64MiB)", mb);
+    const char *th = getenv("CONTENTD_THREADS");
+    int64_t t = 0;
+    if (th && *th && (!srv_parse_i64(th, &t) || t < 1 || t > 256))
+        return cd_err_set(err, SRV_EXIT_USAGE, "CONTENTD_THREADS: '%s' is not 1..256", th);
+    cfg->threads = (int)t;
+    return 0;
+}
+
+void srv_config_clear(srv_config *cfg)
+{
+    free(cfg->listen);
+    free(cfg->data_dir);
+    free(cfg->s3_endpoint);
+    free(cfg->s3_bucket);
+    free(cfg->s3_region);
+    free(cfg->mongodb_uri);
+    free(cfg->mongodb_db);
+    for (size_t i = 0; i < cfg->n_watch; i++)
+        free(cfg->watch[i]);
+    free(cfg->watch);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+/* mkdir -p. */
+static int make_dirs(const char *path, cd_err *err)
+{
+    char *p = cd_xstrdup(path);
+    int rc = 0;
+    for (char *q = p + 1;; q++) {
+        char c = *q;
+        if (c != '/' && c != '\0')
+            continue;
+        *q = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            rc = cd_err_set(err, -1, "cannot create the data folder %s: %s", p, strerror(errno));
+            break;
+        }
+        *q = c;
+        if (!c)
+            break;
+    }
+    free(p);
+    return rc;
+}
+
+int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err *err)
+{
+    *cat = NULL;
+    *bs = NULL;
+    if (cfg->s3_endpoint || cfg->s3_bucket)
+        return cd_err_set(err, -1,
+                          "the S3 blob store (--s3-endpoint, --s3-bucket, AWS_ENDPOINT_URL_S3, "
+                          "AWS_ENDPOINT_URL, CONTENTD_S3_BUCKET) is not supported in this build "
+                          "yet; unset them to use the data folder");
+    if (cfg->mongodb_uri)
+        return cd_err_set(err, -1,
+                          "the MongoDB catalog (--mongodb-uri, MONGODB_URI) is not supported in "
+                          "this build yet; unset it to use the embedded catalog");
+    if (make_dirs(cfg->data_dir, err) != 0)
+        return -1;
+    *cat = catalog_open_sqlite(cfg->data_dir, err);
+    if (!*cat)
+        return -1;
+    *bs = blobstore_open_fs(cfg->data_dir, err);
+    if (!*bs) {
+        (*cat)->ops->close(*cat);
+        *cat = NULL;
+        return -1;
+    }
+    return 0;
+}

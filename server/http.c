@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The request layer on libmicrohttpd: one srv_req per request, built on the
+ * first callback (headers), fed the body in chunks, dispatched to its
+ * handler on the last callback, logged and freed when libmicrohttpd reports
+ * the request complete.
+ *
+ * Request log: one line per request on stderr, at completion:
+ *   ts=… level=info mod=http method=GET path=/api/v1/content status=200
+ *   bytes=123 dur_ms=0.412 user=local remote=127.0.0.1 [end=closed]
+ * An event stream is logged when it ends (bytes and duration of the whole
+ * stream); `end=` appears when the request did not complete normally.
+ */
+#include "srv_int.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *srv_req_header(srv_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+char *srv_req_query(srv_req *r, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!v)
+        return NULL;
+    char *out = NULL;
+    /* '+' means a space in a query string */
+    char *tmp = cd_xstrdup(v);
+    for (char *p = tmp; *p; p++)
+        if (*p == '+')
+            *p = ' ';
+    bool ok = srv_pct_decode(tmp, strlen(tmp), &out, NULL);
+    free(tmp);
+    return ok ? out : NULL;
+}
+
+static srv_method method_of(const char *m)
+{
+    static const struct {
+        const char *name;
+        srv_method m;
+    } t[] = {{"GET", SRV_M_GET},     {"HEAD", SRV_M_HEAD},   {"POST", SRV_M_POST},
+             {"PUT", SRV_M_PUT},     {"PATCH", SRV_M_PATCH}, {"DELETE", SRV_M_DELETE}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(m, t[i].name))
+            return t[i].m;
+    return SRV_M_OTHER;
+}
+
+/* Whether Content-Type names JSON: application/json or any +json type. */
+static bool is_json_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n == 16 && !strncasecmp(ct, "application/json", 16))
+        return true;
+    return n > 5 && !strncasecmp(ct + n - 5, "+json", 5) && !strncasecmp(ct, "application/", 12);
+}
+
+static bool route_needs_auth(srv_route r)
+{
+    return r != SRV_R_HEALTHZ && r != SRV_R_READYZ && r != SRV_R_METRICS && r != SRV_R_NONE;
+}
+
+static bool route_takes_query_token(srv_req *r)
+{
+    return r->route == SRV_R_ITEM_EVENTS || r->route == SRV_R_EVENTS || r->route == SRV_R_PREVIEW ||
+           ((r->route == SRV_R_FILE || r->route == SRV_R_AST) && (r->method & (SRV_M_GET | SRV_M_HEAD)));
+}
+
+static srv_body_mode body_mode_of(srv_req *r)
+{
+    switch (r->route) {
+    case SRV_R_CONTENT:
+    case SRV_R_VERSIONS:
+    case SRV_R_BLOBS_MISSING: return r->method == SRV_M_POST ? SRV_BODY_JSON : SRV_BODY_DISCARD;
+    case SRV_R_ITEM: return r->method == SRV_M_PATCH ? SRV_BODY_JSON : SRV_BODY_DISCARD;
+    case SRV_R_BLOB: return SRV_BODY_BLOB;
+    default: return SRV_BODY_DISCARD;
+    }
+}
+
+/* What the headers say about the body. */
+static void read_body_headers(srv_req *r)
+{
+    r->content_length = -1;
+    const char *cl = srv_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int64_t v;
+    if (cl && srv_parse_i64(cl, &v) && v >= 0)
+        r->content_length = v;
+    const char *te = srv_req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    r->expect_body = r->content_length > 0 || (te && strcasestr(te, "chunked"));
+    const char *ex = srv_req_header(r, MHD_HTTP_HEADER_EXPECT);
+    r->expect_continue = ex && !strcasecmp(ex, "100-continue");
+}
+
+/* Checks a JSON body's media type and announced size. */
+static void check_json_body(srv_req *r)
+{
+    const char *ct = srv_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!is_json_type(ct)) {
+        srv_fail(r, 415, "unsupported_media_type",
+                 "This endpoint takes a JSON body: send Content-Type: application/json.");
+        return;
+    }
+    if (r->content_length > (int64_t)SRV_JSON_BODY_MAX)
+        srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
+                 SRV_JSON_BODY_MAX >> 10);
+}
+
+/* The first callback: route, authenticate, validate, prepare for the body. */
+static void begin(srv_req *r)
+{
+    read_body_headers(r);
+    srv_route_match(r);
+    if (r->route == SRV_R_NONE) {
+        srv_fail(r, 404, "not_found", "No such endpoint.");
+        return;
+    }
+    if (!srv_route_allows(r->route, r->method)) {
+        srv_fail(r, 405, "method_not_allowed", "%s is not allowed on this endpoint.",
+                 r->method_str);
+        return;
+    }
+    if (route_needs_auth(r->route) && !srv_auth(r, route_takes_query_token(r)))
+        return;
+    if (!srv_route_params(r))
+        return;
+    r->body_mode = body_mode_of(r);
+    if (r->body_mode == SRV_BODY_JSON)
+        check_json_body(r);
+    else if (r->body_mode == SRV_BODY_BLOB)
+        srv_api_blob_begin(r);
+}
+
+static enum MHD_Result body_chunk(srv_req *r, const char *p, size_t n)
+{
+    r->received += n;
+    switch (r->body_mode) {
+    case SRV_BODY_JSON:
+        if (r->body.len + n > SRV_JSON_BODY_MAX) {
+            srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
+                     SRV_JSON_BODY_MAX >> 10);
+            cd_buf_free(&r->body);
+            break;
+        }
+        cd_buf_append(&r->body, p, n);
+        break;
+    case SRV_BODY_BLOB: srv_api_blob_chunk(r, p, n); break;
+    default: break;
+    }
+    if (r->body_mode == SRV_BODY_DISCARD && r->received > SRV_DRAIN_MAX)
+        return MHD_NO; /* not worth reading any further: drop the connection */
+    return MHD_YES;
+}
+
+static enum MHD_Result dispatch(srv_req *r)
+{
+    bool get = r->method & (SRV_M_GET | SRV_M_HEAD);
+    switch (r->route) {
+    case SRV_R_HEALTHZ: return srv_api_healthz(r);
+    case SRV_R_READYZ: return srv_api_readyz(r);
+    case SRV_R_METRICS: return srv_api_metrics(r);
+    case SRV_R_CONTENT: return get ? srv_api_content_list(r) : srv_api_content_create(r);
+    case SRV_R_ITEM:
+        return get                       ? srv_api_item_get(r)
+               : r->method == SRV_M_PATCH ? srv_api_item_patch(r)
+                                         : srv_api_item_delete(r);
+    case SRV_R_VERSIONS: return get ? srv_api_versions_get(r) : srv_api_commit(r);
+    case SRV_R_FILE: return srv_api_file_get(r);
+    case SRV_R_AST: return srv_api_ast_get(r);
+    case SRV_R_ITEM_EVENTS: return srv_sse_item(r);
+    case SRV_R_EVENTS: return srv_sse_global(r);
+    case SRV_R_BLOBS_MISSING: return srv_api_blobs_missing(r);
+    case SRV_R_BLOB: return srv_api_blob_finish(r);
+    case SRV_R_PREVIEW: return srv_api_preview(r);
+    default: return srv_reply_error(r, 404, "not_found", "No such endpoint.");
+    }
+}
+
+static srv_req *req_new(srv *s, struct MHD_Connection *c, const char *url, const char *method)
+{
+    srv_req *r = cd_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->conn = c;
+    r->t0_ns = srv_mono_ns();
+    r->method_str = method;
+    r->method = method_of(method);
+    r->path = cd_xstrdup(url);
+    pthread_mutex_lock(&s->active_mu);
+    s->active++;
+    pthread_mutex_unlock(&s->active_mu);
+    return r;
+}
+
+enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char *url,
+                                const char *method, const char *version, const char *data,
+                                size_t *size, void **con_cls)
+{
+    srv_req *r = *con_cls;
+    if (!r) {
+        r = req_new(cls, c, url, method);
+        *con_cls = r;
+        begin(r);
+        r->phase = SRV_PH_BODY;
+        return MHD_YES;
+    }
+    if (r->responded) { /* replied early: libmicrohttpd skips the body */
+        *size = 0;
+        return MHD_YES;
+    }
+    if (*size) {
+        enum MHD_Result res = body_chunk(r, data, *size);
+        *size = 0;
+        return res;
+    }
+    r->phase = SRV_PH_FINAL;
+    if (r->pending)
+        return srv_reply_error(r, r->pending_status, r->pending_code, "%s", r->pending_msg);
+    enum MHD_Result res = dispatch(r);
+    if (!r->responded)
+        return srv_reply_error(r, 500, "internal_error", "The request was not answered.");
+    return res;
+}
+
+static const char *end_reason(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return NULL;
+    case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read_error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "closed";
+    default: return "error";
+    }
+}
+
+static void remote_of(struct MHD_Connection *c, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, cap, "-");
+    if (!ci || !ci->client_addr)
+        return;
+    socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                            : sizeof(struct sockaddr_in);
+    getnameinfo(ci->client_addr, len, out, (socklen_t)cap, NULL, 0, NI_NUMERICHOST);
+}
+
+static void log_request(srv_req *r, enum MHD_RequestTerminationCode toe)
+{
+    int64_t ns = srv_mono_ns() - r->t0_ns;
+    char remote[64];
+    remote_of(r->conn, remote, sizeof remote);
+    cd_buf b = CD_BUF_INIT;
+    srv_log_kv(&b, "method", r->method_str);
+    srv_log_kv(&b, "path", r->path);
+    cd_buf_printf(&b, " status=%u bytes=%llu dur_ms=%.3f", r->status,
+                  (unsigned long long)r->bytes, (double)ns / 1e6);
+    srv_log_kv(&b, "user", r->user ? r->user : "-");
+    srv_log_kv(&b, "remote", remote);
+    const char *why = end_reason(toe);
+    if (why)
+        cd_buf_printf(&b, " end=%s", why);
+    srv_log("info", "http", "%s", b.data + 1);
+    cd_buf_free(&b);
+    srv_metrics_request(r->route, r->status, ns);
+}
+
+void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                        enum MHD_RequestTerminationCode toe)
+{
+    srv *s = cls;
+    srv_req *r = *con_cls;
+    if (!r)
+        return;
+    *con_cls = NULL;
+    if (r->sub)
+        srv_sse_completed(r);
+    if (r->upload)
+        srv_api_blob_free(r);
+    log_request(r, toe);
+    free(r->path);
+    free(r->file_path);
+    free(r->user);
+    cd_buf_free(&r->body);
+    free(r);
+    pthread_mutex_lock(&s->active_mu);
+    if (--s->active == 0)
+        pthread_cond_broadcast(&s->active_cv);
+    pthread_mutex_unlock(&s->active_mu);
+}
+
+/* libmicrohttpd unescapes the path and the query by default, which would
+ * turn "%2F" into a separator and "%00" into the end of the string before
+ * we could see them.  We keep both raw and decode each part ourselves. */
+size_t srv_http_unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}

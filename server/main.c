@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `contentd` binary: global options, subcommands, and the serve loop.
+ * Every subcommand that touches storage takes the storage flags; flags win
+ * over the environment, which wins over the defaults.  Exit status: 0
+ * success, 1 failure, 2 usage error, with one clear line on stderr.
+ */
+#include "srv_int.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "markdown.h"
+
+#define STOP_TIMEOUT_MS 10000
+
+static const char usage_text[] =
+    "usage: contentd COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  serve                  run the service\n"
+    "  token create USER      create an API token for USER (printed once)\n"
+    "  rebuild-catalog        rebuild the catalog from the blob store's manifests\n"
+    "  --version, --help\n"
+    "\n"
+    "storage options (every command):\n"
+    "  --data DIR             embedded data folder      [CONTENTD_DATA, ./contentd-data]\n"
+    "  --s3-endpoint URL      S3 endpoint               [AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL]\n"
+    "  --s3-bucket NAME       S3 bucket                 [CONTENTD_S3_BUCKET]\n"
+    "  --s3-region REGION     S3 region                 [AWS_REGION, us-east-1]\n"
+    "  --s3-path-style        path-style S3 addressing  [CONTENTD_S3_PATH_STYLE=1]\n"
+    "  --mongodb-uri URI      MongoDB catalog           [MONGODB_URI]\n"
+    "  --mongodb-db NAME      MongoDB database          [CONTENTD_MONGODB_DB, contentd]\n"
+    "\n"
+    "serve options:\n"
+    "  --listen HOST:PORT     listen address            [CONTENTD_LISTEN, 127.0.0.1:8080]\n"
+    "  --max-blob-size SIZE   largest blob accepted     [CONTENTD_MAX_BLOB_SIZE, 64MiB]\n"
+    "  --watch DIR            commit DIR on every change (repeatable; not in this build yet)\n"
+    "  --threads N            HTTP worker threads       [CONTENTD_THREADS, 2 per CPU]\n"
+    "\n"
+    "S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and\n"
+    "AWS_SESSION_TOKEN.  On a non-loopback address, serve refuses to start until a\n"
+    "token exists.  Documentation: docs/operations.md, docs/api.md.\n";
+
+static void err_line(const char *fmt, ...) CD_PRINTF(1, 2);
+static void err_line(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("contentd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+enum {
+    OPT_DATA = 256, OPT_S3_ENDPOINT, OPT_S3_BUCKET, OPT_S3_REGION, OPT_S3_PATH_STYLE,
+    OPT_MONGODB_URI, OPT_MONGODB_DB, OPT_LISTEN, OPT_MAX_BLOB, OPT_WATCH, OPT_THREADS,
+    OPT_HELP, OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+    {"data", required_argument, NULL, OPT_DATA},
+    {"s3-endpoint", required_argument, NULL, OPT_S3_ENDPOINT},
+    {"s3-bucket", required_argument, NULL, OPT_S3_BUCKET},
+    {"s3-region", required_argument, NULL, OPT_S3_REGION},
+    {"s3-path-style", no_argument, NULL, OPT_S3_PATH_STYLE},
+    {"mongodb-uri", required_argument, NULL, OPT_MONGODB_URI},
+    {"mongodb-db", required_argument, NULL, OPT_MONGODB_DB},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"max-blob-size", required_argument, NULL, OPT_MAX_BLOB},
+    {"watch", required_argument, NULL, OPT_WATCH},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = cd_xstrdup(v);
+}
+
+typedef struct {
+    srv_config cfg;
+    char *positional[8];
+    int npos;
+    bool serve_only_flag; /* a flag only `serve` takes was given */
+    const char *serve_flag;
+    bool help, version;
+} cli;
+
+/* Applies one option; returns false (after a message) on a bad value. */
+static bool apply_opt(cli *c, int opt, const char *arg)
+{
+    srv_config *cfg = &c->cfg;
+    switch (opt) {
+    case OPT_DATA: set_str(&cfg->data_dir, arg); return true;
+    case OPT_S3_ENDPOINT: set_str(&cfg->s3_endpoint, arg); return true;
+    case OPT_S3_BUCKET: set_str(&cfg->s3_bucket, arg); return true;
+    case OPT_S3_REGION: set_str(&cfg->s3_region, arg); return true;
+    case OPT_S3_PATH_STYLE: cfg->s3_path_style = true; return true;
+    case OPT_MONGODB_URI: set_str(&cfg->mongodb_uri, arg); return true;
+    case OPT_MONGODB_DB: set_str(&cfg->mongodb_db, arg); return true;
+    case OPT_HELP: c->help = true; return true;
+    case OPT_VERSION: c->version = true; return true;
+    default: break;
+    }
+    c->serve_only_flag = true;
+    switch (opt) {
+    case OPT_LISTEN: c->serve_flag = "--listen"; set_str(&cfg->listen, arg); return true;
+    case OPT_WATCH:
+        c->serve_flag = "--watch";
+        cfg->watch = cd_xrealloc(cfg->watch, (cfg->n_watch + 1) * sizeof *cfg->watch);
+        cfg->watch[cfg->n_watch++] = cd_xstrdup(arg);
+        return true;
+    case OPT_MAX_BLOB:
+        c->serve_flag = "--max-blob-size";
+        if (srv_parse_size(arg, &cfg->max_blob_size))
+            return true;
+        err_line("--max-blob-size: '%s' is not a size (e.g. 64MiB, 512k, 1048576)", arg);
+        return false;
+    case OPT_THREADS: {
+        c->serve_flag = "--threads";
+        int64_t n;
+        if (srv_parse_i64(arg, &n) && n >= 1 && n <= 256) {
+            cfg->threads = (int)n;
+            return true;
+        }
+        err_line("--threads: '%s' is not a number from 1 to 256", arg);
+        return false;
+    }
+    default: return false;
+    }
+}
+
+/* Parses argv into c (environment first, flags over it).  Returns -1 to go
+ * on, else the exit status. */
+static int parse(cli *c, int argc, char **argv)
+{
+    cd_err err = {0};
+    if (srv_config_from_env(&c->cfg, &err) != 0) {
+        err_line("%s", err.msg);
+        return SRV_EXIT_USAGE;
+    }
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+:hV", long_opts, NULL)) != -1 ||
+           optind < argc) {
+        if (opt == -1) { /* a positional argument: collect it, go on after it */
+            if (c->npos < 8)
+                c->positional[c->npos++] = argv[optind];
+            optind++;
+            continue;
+        }
+        if (opt == 'h')
+            opt = OPT_HELP;
+        if (opt == 'V')
+            opt = OPT_VERSION;
+        if (opt == '?') {
+            err_line("unknown option '%s' (run `contentd --help`)", argv[optind - 1]);
+            return SRV_EXIT_USAGE;
+        }
+        if (opt == ':') {
+            err_line("option '%s' needs a value", argv[optind - 1]);
+            return SRV_EXIT_USAGE;
+        }
+        if (!apply_opt(c, opt, optarg))
+            return SRV_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int cmd_token(cli *c)
+{
+    if (c->npos < 2 || strcmp(c->positional[1], "create")) {
+        err_line("usage: contentd token create USER [storage options]");
+        return SRV_EXIT_USAGE;
+    }
+    if (c->npos != 3) {
+        err_line("token create takes exactly one USER");
+        return SRV_EXIT_USAGE;
+    }
+    const char *user = c->positional[2];
+    if (!srv_user_valid(user)) {
+        err_line("'%s' is not a valid user name: 1 to 64 letters, digits, '.', '_', '-' or '@', "
+                 "starting with a letter or digit", user);
+        return SRV_EXIT_USAGE;
+    }
+    catalog *cat = NULL;
+    blobstore *bs = NULL;
+    cd_err err = {0};
+    if (srv_stores_open(&c->cfg, &cat, &bs, &err) != 0) {
+        err_line("%s", err.msg);
+        return SRV_EXIT_FAIL;
+    }
+    char *token = NULL;
+    int rc = srv_token_create(cat, user, &token, &err);
+    cat->ops->close(cat);
+    bs->ops->close(bs);
+    if (rc != 0) {
+        err_line("cannot create the token: %s", err.msg);
+        return SRV_EXIT_FAIL;
+    }
+    printf("%s\n", token);
+    fflush(stdout);
+    fprintf(stderr, "contentd: created a token for user '%s'; it is shown only this once\n", user);
+    free(token);
+    return SRV_EXIT_OK;
+}
+
+static int run_server(srv *s)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    cd_err err = {0};
+    if (srv_start(s, &err) != 0) {
+        err_line("%s", err.msg);
+        return SRV_EXIT_FAIL;
+    }
+    printf("contentd %s listening on %s\n", CONTENTD_VERSION, srv_url(s));
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    srv_log("info", "server", "msg=\"stopping\" signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    srv_stop(s, STOP_TIMEOUT_MS);
+    return SRV_EXIT_OK;
+}
+
+static int cmd_serve(cli *c)
+{
+    if (c->npos != 1) {
+        err_line("serve takes no arguments (got '%s')", c->positional[1]);
+        return SRV_EXIT_USAGE;
+    }
+    if (c->cfg.n_watch) {
+        err_line("--watch is not supported in this build yet (push with `content push` "
+                 "or the HTTP API instead)");
+        return SRV_EXIT_FAIL;
+    }
+    /* Signals are taken by sigwait() in the main thread: block them before
+     * any other thread exists so that every thread inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    catalog *cat = NULL;
+    blobstore *bs = NULL;
+    cd_err err = {0};
+    if (srv_stores_open(&c->cfg, &cat, &bs, &err) != 0) {
+        err_line("%s", err.msg);
+        return SRV_EXIT_FAIL;
+    }
+    int status = SRV_EXIT_FAIL;
+    srv *s = srv_new(&c->cfg, cat, bs, &err);
+    if (!s)
+        err_line("%s", err.msg);
+    else
+        status = run_server(s);
+    srv_free(s);
+    cat->ops->close(cat);
+    bs->ops->close(bs);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {0};
+    int status = parse(&c, argc, argv);
+    if (status >= 0)
+        goto out;
+    if (c.help || (c.npos >= 1 && !strcmp(c.positional[0], "help"))) {
+        fputs(usage_text, stdout);
+        status = SRV_EXIT_OK;
+    } else if (c.version) {
+        printf("contentd %s (markdown %s, libmicrohttpd %s)\n", CONTENTD_VERSION, md_version(),
+               MHD_get_version());
+        status = SRV_EXIT_OK;
+    } else if (c.npos == 0) {
+        fputs(usage_text, stderr);
+        status = SRV_EXIT_USAGE;
+    } else if (strcmp(c.positional[0], "serve") && c.serve_only_flag) {
+        err_line("%s is an option of `contentd serve` only", c.serve_flag);
+        status = SRV_EXIT_USAGE;
+    } else if (!strcmp(c.positional[0], "serve")) {
+        status = cmd_serve(&c);
+    } else if (!strcmp(c.positional[0], "token")) {
+        status = cmd_token(&c);
+    } else if (!strcmp(c.positional[0], "rebuild-catalog")) {
+        err_line("rebuild-catalog is not supported in this build yet");
+        status = SRV_EXIT_FAIL;
+    } else {
+        err_line("unknown command '%s' (run `contentd --help`)", c.positional[0]);
+        status = SRV_EXIT_USAGE;
+    }
+out:
+    srv_config_clear(&c.cfg);
+    return status;
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The service's life cycle: create it on two stores, bind the listen
+ * address, run libmicrohttpd (epoll, a pool of worker threads, connections
+ * that can be suspended), and stop it gracefully.
+ */
+#include "srv_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static char *xstrdup_or_null(const char *s)
+{
+    return s ? cd_xstrdup(s) : NULL;
+}
+
+static void config_copy(srv_config *dst, const srv_config *src)
+{
+    *dst = *src;
+    dst->listen = xstrdup_or_null(src->listen);
+    dst->data_dir = xstrdup_or_null(src->data_dir);
+    dst->s3_endpoint = xstrdup_or_null(src->s3_endpoint);
+    dst->s3_bucket = xstrdup_or_null(src->s3_bucket);
+    dst->s3_region = xstrdup_or_null(src->s3_region);
+    dst->mongodb_uri = xstrdup_or_null(src->mongodb_uri);
+    dst->mongodb_db = xstrdup_or_null(src->mongodb_db);
+    dst->watch = src->n_watch ? cd_xcalloc(src->n_watch, sizeof *dst->watch) : NULL;
+    for (size_t i = 0; i < src->n_watch; i++)
+        dst->watch[i] = cd_xstrdup(src->watch[i]);
+}
+
+srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
+{
+    srv *s = cd_xcalloc(1, sizeof *s);
+    config_copy(&s->cfg, cfg);
+    s->cat = cat;
+    s->bs = bs;
+    for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
+        pthread_mutex_init(&s->commit_mu[i], NULL);
+    pthread_mutex_init(&s->active_mu, NULL);
+    pthread_cond_init(&s->active_cv, NULL);
+    s->rc = srv_render_cache_new(64u << 20);
+    s->hub = srv_hub_new(s, err);
+    if (!s->hub) {
+        srv_free(s);
+        return NULL;
+    }
+    cat->on_change = srv_hub_on_change;
+    cat->on_change_arg = s->hub;
+    return s;
+}
+
+/* Splits "HOST:PORT", "[V6]:PORT" or ":PORT". */
+static int split_listen(const char *listen, char *host, size_t hcap, char *port, size_t pcap,
+                        cd_err *err)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || !colon[1])
+        return cd_err_set(err, -1, "--listen '%s': expected HOST:PORT (e.g. 127.0.0.1:8080)",
+                          listen);
+    const char *h = listen;
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    if (hl >= hcap || strlen(colon + 1) >= pcap)
+        return cd_err_set(err, -1, "--listen '%s' is too long", listen);
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    snprintf(port, pcap, "%s", colon + 1);
+    int64_t p;
+    if (!srv_parse_i64(port, &p) || p < 0 || p > 65535)
+        return cd_err_set(err, -1, "--listen '%s': the port must be 0..65535", listen);
+    return 0;
+}
+
+/* Binds and listens; returns the socket or -1.  *loopback says whether
+ * only this machine can reach it. */
+static int bind_listen(const char *addr, bool *loopback, struct sockaddr_storage *bound,
+                       cd_err *err)
+{
+    char host[256], port[16];
+    if (split_listen(addr, host, sizeof host, port, sizeof port, err) != 0)
+        return -1;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (gai != 0) {
+        cd_err_set(err, -1, "--listen '%s': %s", addr, gai_strerror(gai));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
+        cd_err_set(err, -1, "cannot listen on %s: %s", addr, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return -1;
+    }
+    *loopback = srv_addr_is_loopback(ai->ai_addr);
+    freeaddrinfo(ai);
+    socklen_t len = sizeof *bound;
+    getsockname(fd, (struct sockaddr *)bound, &len);
+    return fd;
+}
+
+static void format_url(srv *s, const struct sockaddr_storage *ss)
+{
+    char host[INET6_ADDRSTRLEN + 2] = "?";
+    int port = 0;
+    getnameinfo((const struct sockaddr *)ss, sizeof *ss, host, sizeof host, NULL, 0,
+                NI_NUMERICHOST);
+    if (ss->ss_family == AF_INET6) {
+        port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+        snprintf(s->url, sizeof s->url, "http://[%s]:%d", host, port);
+    } else {
+        port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+        snprintf(s->url, sizeof s->url, "http://%s:%d", host, port);
+    }
+}
+
+/* Raises the open-file limit to its hard maximum: every event stream holds
+ * a socket.  Returns the limit now in force. */
+static rlim_t raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur;
+}
+
+static unsigned worker_threads(const srv_config *cfg)
+{
+    if (cfg->threads > 0)
+        return (unsigned)cfg->threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    n *= 2;
+    return (unsigned)(n < 4 ? 4 : n > 32 ? 32 : n);
+}
+
+/* Refuses to serve the network with no token in the catalog. */
+static int check_exposure(srv *s, bool loopback, cd_err *err)
+{
+    int64_t n = 0;
+    cd_err cerr = {0};
+    int rc = SRV_CAT(s, token_count, &n, &cerr);
+    if (rc != CAT_OK)
+        return cd_err_set(err, -1, "cannot read the tokens from the catalog: %s", cerr.msg);
+    atomic_store(&s->tokens_exist, n > 0);
+    if (!loopback && n == 0)
+        return cd_err_set(err, -1,
+                          "refusing to listen on %s, a non-loopback address, with no API "
+                          "token: anyone who can reach it would act as the local user. Create "
+                          "a token first (contentd token create USER) or listen on 127.0.0.1",
+                          s->cfg.listen);
+    return 0;
+}
+
+int srv_start(srv *s, cd_err *err)
+{
+    struct sockaddr_storage bound;
+    bool loopback = false;
+    int fd = bind_listen(s->cfg.listen, &loopback, &bound, err);
+    if (fd < 0)
+        return -1;
+    s->loopback = loopback;
+    if (check_exposure(s, loopback, err) != 0 || srv_hub_start(s->hub, err) != 0) {
+        close(fd);
+        return -1;
+    }
+    rlim_t nofile = raise_nofile();
+    unsigned limit = nofile > 200 ? (unsigned)(nofile - 100) : 100;
+    if (limit > 1000000)
+        limit = 1000000;
+    unsigned threads = worker_threads(&s->cfg);
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (bound.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, srv_http_access, s, MHD_OPTION_EXTERNAL_LOGGER, srv_log_mhd, NULL,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_NOTIFY_COMPLETED, srv_http_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
+        srv_http_unescape_none, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        close(fd);
+        return cd_err_set(err, -1, "cannot start the HTTP server on %s", s->cfg.listen);
+    }
+    format_url(s, &bound);
+    srv_log("info", "server",
+            "msg=listening url=%s threads=%u max_connections=%u catalog=%s blobstore=%s", s->url,
+            threads, limit, s->cat->ops->name, s->bs->ops->name);
+    return 0;
+}
+
+const char *srv_url(const srv *s)
+{
+    return s->url;
+}
+
+void srv_stop(srv *s, int timeout_ms)
+{
+    if (!s->daemon)
+        return;
+    atomic_store(&s->stopping, true);
+    int lfd = MHD_quiesce_daemon(s->daemon);
+    if (lfd >= 0)
+        close(lfd);
+    srv_hub_shutdown(s->hub);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&s->active_mu);
+    while (s->active > 0)
+        if (pthread_cond_timedwait(&s->active_cv, &s->active_mu, &deadline) != 0)
+            break;
+    int left = s->active;
+    pthread_mutex_unlock(&s->active_mu);
+    if (left)
+        srv_log("warn", "server", "msg=\"stopping with requests still open\" open=%d", left);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+    srv_log("info", "server", "msg=stopped");
+}
+
+void srv_free(srv *s)
+{
+    if (!s)
+        return;
+    if (s->daemon)
+        srv_stop(s, 0);
+    if (s->cat && s->cat->on_change == srv_hub_on_change) {
+        s->cat->on_change = NULL;
+        s->cat->on_change_arg = NULL;
+    }
+    srv_hub_free(s->hub);
+    srv_render_cache_free(s->rc);
+    for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
+        pthread_mutex_destroy(&s->commit_mu[i]);
+    pthread_mutex_destroy(&s->active_mu);
+    pthread_cond_destroy(&s->active_cv);
+    srv_config_clear(&s->cfg);
+    free(s);
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server — the contentd service: the HTTP API, the server-sent-event hub,
+ * authentication and the operational endpoints, on top of a catalog and a
+ * blob store (whichever backends sit behind them).
+ *
+ * The `contentd` binary (main.c) loads a srv_config from flags and the
+ * environment, opens the stores, and runs one srv until SIGTERM/SIGINT.  A
+ * folder watcher (`contentd serve --watch DIR`, later) drives the same
+ * commit path through srv_commit_folder().
+ */
+#ifndef CONTENTD_SERVER_H
+#define CONTENTD_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blobstore.h"
+#include "catalog.h"
+#include "common.h"
+
+/* Exit statuses of the binary (CONTRACT "Binaries"). */
+enum { SRV_EXIT_OK = 0, SRV_EXIT_FAIL = 1, SRV_EXIT_USAGE = 2 };
+
+/* Everything `contentd` can be configured with (CONTRACT "Configuration").
+ * Strings are owned by the struct and released by srv_config_clear(). */
+typedef struct srv_config {
+    char *listen;         /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
+    char *data_dir;       /* the embedded data folder */
+    char *s3_endpoint;    /* NULL: the embedded blob store */
+    char *s3_bucket;
+    char *s3_region;
+    bool s3_path_style;
+    char *mongodb_uri;    /* NULL: the embedded catalog */
+    char *mongodb_db;
+    char **watch;         /* folders to watch (serve --watch), n_watch of them */
+    size_t n_watch;
+    int64_t max_blob_size; /* bytes */
+    int threads;          /* HTTP worker threads; 0 picks from the CPU count */
+} srv_config;
+
+/* Fills cfg with the defaults, then overrides them from the environment
+ * (flags are applied by the caller afterwards).  Returns 0, or SRV_EXIT_USAGE
+ * with err filled when an environment variable has a bad value. */
+int srv_config_from_env(srv_config *cfg, cd_err *err) CD_WUR;
+/* Parses a size such as "64MiB", "512k", "1G" or "1048576" into bytes. */
+bool srv_parse_size(const char *s, int64_t *out);
+/* Frees what cfg owns and zeroes it. */
+void srv_config_clear(srv_config *cfg);
+
+/* Opens the catalog and the blob store that cfg selects (creating the data
+ * folder when needed).  S3 and MongoDB are not built yet: selecting them
+ * fails with a clear message.  On success the caller closes both with their
+ * ops->close(); on failure both are NULL and err says why. */
+int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err *err) CD_WUR;
+
+typedef struct srv srv;
+
+/* Creates the service on stores it does not own (the caller closes them
+ * after srv_free).  Hooks the catalog's on_change callback to the event hub.
+ * Returns NULL and fills err on failure. */
+srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err);
+/* Binds the listen address and starts the HTTP worker threads; refuses a
+ * non-loopback address while the catalog holds no token.  On success the
+ * listening URL is available from srv_url(). */
+int srv_start(srv *s, cd_err *err) CD_WUR;
+/* "http://HOST:PORT" of a started server (owned by s). */
+const char *srv_url(const srv *s);
+/* Graceful stop: stops accepting, ends every event stream, waits (up to
+ * timeout_ms) for in-flight requests such as commits, then closes. */
+void srv_stop(srv *s, int timeout_ms);
+/* Frees a stopped (or never started) server. */
+void srv_free(srv *s);
+
+/* The watcher's hook: commits the content folder dir (its index.md front
+ * matter names `kind` and `name`) as a new version owned by `user`, creating
+ * the item when it does not exist.  Uploads the blobs the store lacks and
+ * commits against the current version.  *version receives the item's
+ * version afterwards (unchanged when the folder equals it). */
+int srv_commit_folder(srv *s, const char *dir, const char *user, int64_t *version,
+                      cd_err *err) CD_WUR;
+
+#endif

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Joining a stream: the first events a new subscriber gets, and its
+ * registration with the hub, without a gap or a repeat.
+ *
+ * The first event is chosen from Last-Event-ID (CONTRACT "Server-sent
+ * events"): nothing when the client has the current version, one update
+ * from its version when that version is kept, else a snapshot.  Snapshots
+ * and the latest update are cached in the item's hub state and shared.  The
+ * event is built outside the hub lock; registration then checks, under the
+ * lock, that no newer version was applied in between (else it starts
+ * over), and records the version the client will be at, so that the hub
+ * thread sends it exactly the updates past that.
+ */
+#include "hub_int.h"
+
+#include <string.h>
+
+#define ATTEMPTS 5
+
+/* The first event for a client at last_id, for item it (version V). */
+static int first_event(srv_hub *h, const catalog_item *it, int64_t last_id, srv_event *snap,
+                       srv_event *upd, srv_event **out, cd_err *err)
+{
+    int64_t v = it->version;
+    *out = NULL;
+    if (last_id == v)
+        return 0;
+    if (last_id >= 0 && last_id < v) {
+        if (upd && upd->base == last_id && upd->version == v) {
+            *out = srv_event_ref(upd);
+            return 0;
+        }
+        int rc = srv_event_update(h->s, it->kind, it->name, last_id, v, out, err);
+        if (rc != CAT_NOT_FOUND)
+            return rc; /* else: version last_id is not kept, send a snapshot */
+    }
+    if (snap && snap->version == v) {
+        *out = srv_event_ref(snap);
+        return 0;
+    }
+    return srv_event_snapshot(h->s, it, out, err);
+}
+
+int srv_hub_subscribe_item(srv_hub *h, srv_sub *sub, const char *kind, const char *name,
+                           int64_t last_id, cd_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        pthread_mutex_lock(&h->mu);
+        if (h->closed) {
+            pthread_mutex_unlock(&h->mu);
+            return SRV_HUB_CLOSED;
+        }
+        uint64_t seq0 = h->seq;
+        srv_item_state *st = srv_hub_state_find(h, kind, name);
+        srv_event *snap = st && st->snapshot ? srv_event_ref(st->snapshot) : NULL;
+        srv_event *upd = st && st->last_update ? srv_event_ref(st->last_update) : NULL;
+        pthread_mutex_unlock(&h->mu);
+
+        catalog_item it = {0};
+        srv_event *first = NULL;
+        int rc = SRV_CAT(h->s, item_get, kind, name, &it, err);
+        if (rc == CAT_OK)
+            rc = first_event(h, &it, last_id, snap, upd, &first, err);
+        srv_event_unref(snap);
+        srv_event_unref(upd);
+        if (rc != CAT_OK) {
+            catalog_item_clear(&it);
+            return rc;
+        }
+
+        pthread_mutex_lock(&h->mu);
+        st = srv_hub_state_find(h, kind, name);
+        bool raced = h->closed || (st ? st->version > it.version : h->seq != seq0);
+        if (raced && attempt + 1 < ATTEMPTS && !h->closed) {
+            pthread_mutex_unlock(&h->mu);
+            srv_event_unref(first);
+            catalog_item_clear(&it);
+            continue;
+        }
+        if (h->closed) {
+            pthread_mutex_unlock(&h->mu);
+            srv_event_unref(first);
+            catalog_item_clear(&it);
+            return SRV_HUB_CLOSED;
+        }
+        st = srv_hub_state_get(h, &it);
+        if (first && first->is_snapshot && first->version == st->version &&
+            (!st->snapshot || st->snapshot->version < first->version)) {
+            srv_event_unref(st->snapshot);
+            st->snapshot = srv_event_ref(first); /* share it with the next subscribers */
+        }
+        sub->item = st;
+        sub->version = it.version;
+        srv_hub_link(h, sub);
+        srv_hub_push(h, sub, srv_event_retry());
+        if (first)
+            srv_hub_push(h, sub, first);
+        pthread_mutex_unlock(&h->mu);
+        srv_event_unref(first);
+        catalog_item_clear(&it);
+        return 0;
+    }
+}
+
+int srv_hub_subscribe_global(srv_hub *h, srv_sub *sub, cd_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        pthread_mutex_lock(&h->mu);
+        bool closed = h->closed;
+        uint64_t seq0 = h->seq;
+        pthread_mutex_unlock(&h->mu);
+        if (closed)
+            return SRV_HUB_CLOSED;
+        srv_event *snap = NULL;
+        int rc = srv_event_global_snapshot(h->s, sub->user, &snap, err);
+        if (rc != CAT_OK)
+            return rc;
+        pthread_mutex_lock(&h->mu);
+        if (h->closed || (h->seq != seq0 && attempt + 1 < ATTEMPTS)) {
+            closed = h->closed;
+            pthread_mutex_unlock(&h->mu);
+            srv_event_unref(snap);
+            if (closed)
+                return SRV_HUB_CLOSED;
+            continue;
+        }
+        sub->global = true;
+        srv_hub_link(h, sub);
+        srv_hub_push(h, sub, srv_event_retry());
+        srv_hub_push(h, sub, snap);
+        pthread_mutex_unlock(&h->mu);
+        srv_event_unref(snap);
+        return 0;
+    }
+}
