@@ -74,6 +74,29 @@ struct blobstore {
  * Returns NULL and fills err on failure; close with s->ops->close(s). */
 blobstore *blobstore_open_fs(const char *data_dir, cd_err *err);
 
+/* The S3 backend (blobstore_s3.c): the bucket `bucket` at endpoint
+ * ("https://host[:port]"; http for test servers), region NULL for us-east-1
+ * ("auto" for R2 and Tigris), path-style or virtual-host addressing.
+ * Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+ * AWS_SESSION_TOKEN, tuning from the CONTENTD_S3_* variables (docs/s3.md),
+ * and uploads are spooled under $TMPDIR (else /tmp).  Sends no request:
+ * ping() checks the bucket.  Returns NULL and fills err when the
+ * configuration is unusable; close with s->ops->close(s). */
+blobstore *blobstore_open_s3(const char *endpoint, const char *bucket, const char *region,
+                             bool path_style, cd_err *err);
+
+/* Calls cb for every manifest in the store (`manifests/KIND/NAME/N.json`),
+ * item by item in key order and, within an item, by increasing version, with
+ * the manifest's bytes (valid during the call).  This is what
+ * `contentd rebuild-catalog` replays into an empty catalog.  Keys that do not
+ * have that shape are skipped.  A non-zero return from cb stops the walk and
+ * is returned.  Works on every backend (only ops->list and ops->get_object
+ * are used). */
+int blobstore_each_manifest(blobstore *s,
+                            int (*cb)(void *arg, const char *kind, const char *name,
+                                      int64_t version, const char *json, size_t len),
+                            void *arg, cd_err *err);
+
 /* "blobs/ab/abcd…" for sha; the caller frees the result. */
 char *blobstore_blob_key(const char *sha);
 /* "manifests/KIND/NAME/VERSION.json"; the caller frees the result. */

@@ -12,6 +12,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     libcmark-gfm-dev libcmark-gfm-extensions-dev cmark-gfm
     libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev
     libmicrohttpd-dev libjansson-dev
+    libcurl4-openssl-dev libxml2-dev python3-botocore awscli
     libcmocka-dev python3 python3-pytest
 )
 
