@@ -10,12 +10,24 @@
 
 struct command {
     const char *name;
-    int (*run)(int argc, char **argv);
+    int (*run)(cli_config *cfg, int argc, char **argv);
     const char *summary;
 };
 
+/* render needs no server and takes no global options. */
+static int run_render(cli_config *cfg, int argc, char **argv)
+{
+    (void)cfg;
+    return cmd_render(argc, argv);
+}
+
 static const struct command commands[] = {
-    {"render", cmd_render, "print the AST document of a local markdown file"},
+    {"create", cmd_create, "create an item on the server and its local folder"},
+    {"list", cmd_list, "list the items you can see"},
+    {"push", cmd_push, "upload a folder as the item's new version (only what changed)"},
+    {"pull", cmd_pull, "download an item's current version into a folder"},
+    {"delete", cmd_delete, "delete an item"},
+    {"render", run_render, "print the AST document of a local markdown file"},
 };
 
 void cli_error(const char *fmt, ...)
@@ -33,26 +45,43 @@ static void usage(FILE *f)
     fputs("usage: content COMMAND [ARGS...]\n\ncommands:\n", f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fputs("\nRun `content COMMAND --help` for a command's options.\n", f);
+    fputs("\nglobal options (before or after COMMAND):\n"
+          "  --server URL         the contentd server (CONTENT_SERVER; default\n"
+          "                       http://127.0.0.1:8080)\n"
+          "  --token TOKEN        API token (CONTENT_TOKEN)\n"
+          "  --output text|json   how results are printed (default text)\n"
+          "\nRun `content COMMAND --help` for a command's options.\n",
+          f);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
+    cli_config cfg;
+    cli_config_init(&cfg);
+    int i = 1;
+    for (; i < argc; i++) { /* global options before the command */
+        int rc = cli_config_option(&cfg, NULL, argc, argv, &i);
+        if (rc == CLI_USAGE)
+            return CLI_USAGE;
+        if (rc == 0)
+            break;
+    }
+    if (i >= argc) {
         usage(stderr);
         return CLI_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    const char *cmd = argv[i];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
         return CLI_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
+    if (!strcmp(cmd, "--version")) {
         printf("content %s, markdown %s\n", CONTENTD_VERSION, md_version());
         return CLI_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (run `content --help`)", argv[1]);
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (!strcmp(cmd, commands[k].name))
+            return commands[k].run(&cfg, argc - i, argv + i);
+    cli_error("unknown command '%s' (run `content --help`)", cmd);
     return CLI_USAGE;
 }

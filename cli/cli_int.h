@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The modules under the `content` commands: content paths and item names
+ * (paths.c), ignore rules (ignore.c), folder scanning and hashing
+ * (scan.c), HTTP on libcurl with the server's errors turned into one line
+ * (http.c), parallel blob uploads (upload.c), the progress display
+ * (progress.c), index.md front matter (frontmatter.c) and the push engine
+ * that `push` and `push --watch` share (push.c, push_report.c).
+ */
+#ifndef CONTENTD_CLI_INT_H
+#define CONTENTD_CLI_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "common.h"
+
+/* ---- paths.c: the CONTRACT's path rules, item identifiers ------------- */
+
+#define CLI_PATH_MAX   1024
+#define CLI_KINDS_TEXT "tutorial, challenge, course, skill-path or roadmap"
+#define CLI_NAME_RULE  "lower-case letters, digits and '-', 1 to 63 of them, not starting with '-'"
+
+/* Why path[0..n) is not a valid content path (a static sentence), or NULL. */
+const char *cli_path_problem(const char *path, size_t n);
+/* Appends s to b with invalid UTF-8, control characters and backslashes
+ * shown as \xNN, so that any file name prints on one readable line. */
+void cli_path_printable(cd_buf *b, const char *s);
+bool cli_kind_valid(const char *kind);
+bool cli_name_valid(const char *name);
+/* Splits "KIND/NAME" into kind and name, both checked; on failure returns
+ * CLI_USAGE with err saying why. */
+int cli_parse_id(const char *id, char kind[16], char name[64], cd_err *err) CD_WUR;
+
+/* ---- ignore.c: gitignore-style rules ------------------------------------ */
+
+typedef struct cli_ignore cli_ignore;
+
+/* A rule set; `builtins` adds the hard `.git` rule and the editor-file
+ * rules.  Free it with cli_ignore_free(). */
+cli_ignore *cli_ignore_new(bool builtins);
+void cli_ignore_free(cli_ignore *ig);
+/* Adds one line of .contentignore syntax (comments and blanks are skipped). */
+void cli_ignore_add_line(cli_ignore *ig, const char *line, size_t n);
+/* Adds every line of file; a missing file adds nothing and is not an error. */
+int cli_ignore_load(cli_ignore *ig, const char *file, cd_err *err) CD_WUR;
+/* Whether the rules exclude path itself (relative, '/'-separated),
+ * without looking at its parent directories. */
+bool cli_ignore_match(const cli_ignore *ig, const char *path, bool is_dir);
+/* Whether path is excluded, itself or through an excluded parent
+ * directory (which nothing can re-include). */
+bool cli_ignore_path(const cli_ignore *ig, const char *path, bool is_dir);
+
+/* ---- scan.c: the folder as a sorted file list --------------------------- */
+
+typedef struct cli_file {
+    char *path;       /* the content path, relative, '/'-separated */
+    char *src;        /* the local file to read (a symlink's target) */
+    char sha256[65];  /* lower-case hex */
+    int64_t size;
+    /* What the file looked like when hashed: a later scan that finds the
+     * same reuses sha256 instead of reading the file again. */
+    uint64_t dev, ino;
+    int64_t mtime_ns, ctime_ns;
+} cli_file;
+
+typedef struct cli_tree {
+    cli_file *files; /* sorted by path (byte order) */
+    size_t n, cap;
+    int64_t scanned_ns; /* CLOCK_REALTIME when the scan started */
+    cd_buf problems; /* one line per file that cannot be pushed */
+    size_t nproblems;
+    size_t nskipped; /* special files (sockets, FIFOs) left out */
+} cli_tree;
+
+/* Lists, validates and hashes every file under dir that ig does not
+ * exclude.  prev (may be NULL) is an earlier scan of the same folder whose
+ * hashes are reused for files that have not changed since.  Returns 0 with
+ * t filled, or -1 when the folder cannot be read (err) or some files cannot
+ * be pushed (t->problems lists them, err holds the first).  Release t with
+ * cli_tree_clear() in either case. */
+int cli_scan(const char *dir, const cli_ignore *ig, const cli_tree *prev, cli_tree *t,
+             cd_err *err) CD_WUR;
+void cli_tree_clear(cli_tree *t);
+/* Hashes the file at path into hex[65]; *size is its length.  Returns 0,
+ * -2 when the file does not exist, else -1 (err says why). */
+int cli_sha256_file(const char *path, char hex[65], int64_t *size, cd_err *err) CD_WUR;
+/* Hashes what is left to read of fd; -1 (errno) on a read error. */
+int cli_sha256_fd(int fd, char hex[65], int64_t *size) CD_WUR;
+/* n bytes as lower-case hex into out[2n+1]. */
+void cli_hex(const unsigned char *d, size_t n, char *out);
+
+/* ---- http.c: requests to the server ------------------------------------ */
+
+typedef struct cli_http cli_http;
+
+/* A client of cfg->server with cfg->token.  Free with cli_http_free(). */
+cli_http *cli_http_new(const cli_config *cfg);
+void cli_http_free(cli_http *h);
+
+/* An answer: the HTTP status (0 when none arrived), the JSON body if there
+ * was one, and for errors the server's error code.  The reply owns json;
+ * release it with cli_reply_clear(). */
+typedef struct cli_reply {
+    long status;
+    json_t *json;
+    char code[48];
+} cli_reply;
+
+void cli_reply_clear(cli_reply *r);
+
+/* method path (relative to the server URL, already escaped) with an
+ * optional JSON body (borrowed).  Returns 0 on a 2xx answer; otherwise -1
+ * with err holding one line: the server's `message`, or why the server
+ * could not be reached.  r is filled in both cases. */
+int cli_http_json(cli_http *h, const char *method, const char *path, json_t *body,
+                  cli_reply *r, cd_err *err) CD_WUR;
+
+/* GET path, handing a 2xx body to sink as it arrives (a non-zero return
+ * from sink aborts).  Errors as cli_http_json(). */
+typedef int (*cli_sink)(void *arg, const void *p, size_t n);
+int cli_http_download(cli_http *h, const char *path, cli_sink sink, void *arg, cli_reply *r,
+                      cd_err *err) CD_WUR;
+
+/* The server URL followed by path; the caller frees it with free(). */
+char *cli_http_url(const cli_http *h, const char *path);
+/* s with each '/'-separated segment percent-encoded; free with free(). */
+char *cli_http_escape_path(const char *s);
+/* A new easy handle with the common options (timeouts, user agent, auth
+ * header, interruption) for `upload.c`; release with curl_easy_cleanup(). */
+CURL *cli_http_easy(cli_http *h, char errbuf[CURL_ERROR_SIZE]);
+/* Resets e for a blob upload: the common options, PUT, the blob headers. */
+void cli_http_put_options(cli_http *h, CURL *e, char errbuf[CURL_ERROR_SIZE]);
+/* Fills err with one sentence for a failed transfer and returns -1. */
+int cli_http_curl_fail(const cli_http *h, CURL *e, CURLcode rc, const char *errbuf, cd_err *err);
+/* Fills r and err from an error answer (status >= 300) and returns -1. */
+int cli_http_status_fail(long status, const cd_buf *body, cli_reply *r, cd_err *err);
+/* The server URL as the user gave it (for messages). */
+const char *cli_http_server(const cli_http *h);
+
+/* Ctrl-C: the first SIGINT sets a flag that every transfer checks, so the
+ * command stops cleanly; a second one kills the process. */
+void cli_interrupt_install(void);
+bool cli_interrupted(void);
+/* A descriptor that becomes readable on Ctrl-C (after install), or -1. */
+int cli_interrupt_fd(void);
+
+/* ---- progress.c ----------------------------------------------------------- */
+
+typedef struct cli_progress cli_progress;
+
+/* Progress of `verb` over files and bytes: a bar on stderr when stderr is
+ * a terminal and the work lasts more than ~300 ms, nothing otherwise.
+ * Free with cli_progress_end(). */
+cli_progress *cli_progress_new(const char *verb, size_t files, int64_t bytes);
+void cli_progress_update(cli_progress *p, size_t files_done, int64_t bytes_done);
+/* Clears the bar (if shown) and frees p. */
+void cli_progress_end(cli_progress *p);
+/* "1.5 MiB" style; returns buf. */
+const char *cli_human_bytes(double bytes, char buf[32]);
+
+/* ---- upload.c: parallel PUT /api/v1/blobs/SHA --------------------------- */
+
+#define CLI_UPLOAD_PARALLEL 8
+
+/* Uploads files[i] for every i in idx[0..n) (their blobs are missing on
+ * the server), at most `parallel` at a time over reused connections.
+ * Returns 0 when every blob was acknowledged; else -1 with err (the first
+ * failure; the others are abandoned).  *sent counts acknowledged bytes. */
+int cli_upload(cli_http *h, const cli_file *files, const size_t *idx, size_t n,
+               unsigned parallel, int64_t *sent, cd_err *err) CD_WUR;
+
+/* ---- push_blobs.c: which blobs a push sends ------------------------------ */
+
+/* A set of blobs to upload: indices into a cli_tree's files, one per
+ * distinct SHA-256, and their total size.  Release with cli_blobset_clear(). */
+typedef struct cli_blobset {
+    size_t *idx;
+    size_t n;
+    int64_t bytes;
+} cli_blobset;
+
+void cli_blobset_clear(cli_blobset *s);
+/* The blobs of t that the server lacks (POST blobs/missing, batched). */
+int cli_blobs_missing(cli_http *h, const cli_tree *t, cli_blobset *out, cd_err *err) CD_WUR;
+/* The blobs of t that a 422 missing_blobs answer names (all of them when
+ * the answer names none). */
+void cli_blobs_named(const cli_tree *t, json_t *answer, cli_blobset *out);
+
+/* ---- frontmatter.c: kind, name and title of index.md --------------------- */
+
+/* Reads the front matter of the markdown file at path (via md_render's
+ * `data`).  *kind, *name and *title are NULL when absent, else strings the
+ * caller frees with free().  A missing file is not an error. */
+int cli_front_matter(const char *path, char **kind, char **name, char **title,
+                     cd_err *err) CD_WUR;
+
+/* ---- push.c: one incremental push --------------------------------------- */
+
+typedef struct cli_push_opts {
+    const char *dir;  /* the content folder */
+    const char *kind; /* from the flags, else NULL: from index.md */
+    const char *name;
+    bool dry_run;
+    bool force;
+    bool quiet_unchanged; /* print nothing when there is nothing to push */
+    /* Watch mode: the previous scan, whose hashes are reused; replaced by
+     * this push's scan.  NULL: hash every file. */
+    cli_tree *cache;
+} cli_push_opts;
+
+/* Scans dir, creates the item if it does not exist, uploads the missing
+ * blobs and commits the folder as the new version; reports on stdout in
+ * cfg->output.  Returns CLI_OK, CLI_FAIL or CLI_USAGE, having printed the
+ * error.  The same call serves each batch of `push --watch`. */
+int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o);
+
+/* `push --watch`: pushes the folder, then again after each burst of saves
+ * (watch/), until Ctrl-C.  A failed push (the server down) is reported and
+ * retried until it succeeds.  Returns the exit status. */
+int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *o);
+
+/* What a push changed, for push_report.c. */
+typedef struct cli_push_diff {
+    const char **added, **modified, **removed; /* borrowed paths */
+    size_t nadded, nmodified, nremoved;
+} cli_push_diff;
+
+/* The differences between the local tree and the server's file list
+ * (json array of {path, sha256, size}).  Free with cli_push_diff_clear(). */
+void cli_push_diff_compute(const cli_tree *t, json_t *server_files, cli_push_diff *d);
+void cli_push_diff_clear(cli_push_diff *d);
+bool cli_push_diff_empty(const cli_push_diff *d);
+
+/* The outcome of a push, reported by cli_push_report(). */
+typedef struct cli_push_result {
+    const char *kind, *name;
+    bool created, dry_run, unchanged;
+    const char *owner;     /* when created */
+    int64_t base_version;  /* the version the push started from */
+    int64_t version;       /* the resulting (or, dry run, current) version */
+    size_t upload_files;   /* blobs that were (or would be) uploaded */
+    int64_t upload_bytes;
+    const cli_push_diff *diff;
+} cli_push_result;
+
+void cli_push_report(const cli_config *cfg, const cli_push_result *res);
+
+#endif

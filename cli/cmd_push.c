@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* `content push [DIR] [--dry-run] [--force] [--watch]`: the command line
+ * around the push engine (push.c). */
+#include "cli_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char push_help[] =
+    "usage: content push [DIR] [--dry-run] [--force] [--watch] [--kind K] [--name N]\n"
+    "\n"
+    "Uploads the folder DIR (default: the current folder) as the new version of\n"
+    "its item.  Kind and name come from index.md's front matter (`kind:`,\n"
+    "`name:`), else from --kind and --name.  Files are hashed (SHA-256); only\n"
+    "the blobs the server lacks are uploaded, in parallel; then the whole file\n"
+    "list is committed against the version the push started from, and the\n"
+    "added, modified and removed paths are printed.  An item that does not exist\n"
+    "yet is created, owned by you.  An interrupted push changes nothing on the\n"
+    "server, and the next one resumes where it stopped.\n"
+    "\n"
+    "Ignored: .git, editor swap and backup files (.*.swp, *~, .#*, 4913, *.tmp)\n"
+    "and the patterns of DIR/.contentignore (gitignore syntax).  A symlink that\n"
+    "points outside DIR is refused.\n"
+    "\n"
+    "  --dry-run      print what would change; send nothing that changes state\n"
+    "  --force        if someone else pushed meanwhile, commit over their version\n"
+    "  --watch        keep running: push each burst of saves as one version\n"
+    "  --kind KIND    the item's kind, when index.md does not say\n"
+    "  --name NAME    the item's name, when index.md does not say\n"
+    "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
+
+/* Parses argv into o; returns -1 when it is all good, else an exit status. */
+static int parse(cli_config *cfg, int argc, char **argv, cli_push_opts *o, bool *watch)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int g = cli_config_option(cfg, "push", argc, argv, &i);
+        if (g == 0)
+            g = cli_flag("push", "--kind", argc, argv, &i, &o->kind);
+        if (g == 0)
+            g = cli_flag("push", "--name", argc, argv, &i, &o->name);
+        if (g == CLI_USAGE)
+            return CLI_USAGE;
+        if (g == 1)
+            continue;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(push_help, stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) {
+            o->dry_run = true;
+        } else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
+            o->force = true;
+        } else if (!strcmp(a, "--watch") || !strcmp(a, "-w")) {
+            *watch = true;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            cli_error("push: unknown option '%s' (run `content push --help`)", a);
+            return CLI_USAGE;
+        } else if (!o->dir) {
+            o->dir = a;
+        } else {
+            cli_error("push: only one DIR may be given");
+            return CLI_USAGE;
+        }
+    }
+    return -1;
+}
+
+int cmd_push(cli_config *cfg, int argc, char **argv)
+{
+    cli_push_opts o = {0};
+    bool watch = false;
+    int rc = parse(cfg, argc, argv, &o, &watch);
+    if (rc >= 0)
+        return rc;
+    if (!o.dir)
+        o.dir = ".";
+    if (watch && o.dry_run) {
+        cli_error("push: --watch and --dry-run do not go together");
+        return CLI_USAGE;
+    }
+    if ((rc = cli_config_check(cfg, "push")) != 0)
+        return rc;
+    cli_interrupt_install();
+    cli_http *h = cli_http_new(cfg);
+#ifdef CLI_HAVE_WATCH
+    rc = watch ? cli_push_watch(h, cfg, &o) : cli_push(h, cfg, &o);
+#else
+    if (watch) {
+        cli_error("push: --watch is not available in this build (no folder watcher)");
+        rc = CLI_FAIL;
+    } else {
+        rc = cli_push(h, cfg, &o);
+    }
+#endif
+    cli_http_free(h);
+    return rc;
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One incremental push (`content push`, and each batch of `push --watch`):
+ *
+ *   scan and hash the folder → GET the item (POST it first if it does not
+ *   exist: the caller becomes its owner) → POST blobs/missing → PUT only
+ *   the missing blobs, in parallel → commit the whole file list against
+ *   the version the push started from.
+ *
+ * Nothing is committed unless every blob was acknowledged, so an
+ * interrupted push leaves the item at its previous version, and the blobs
+ * that did arrive are not sent again by the next push (blobs/missing no
+ * longer lists them).  A folder whose file list equals the server's is not
+ * committed at all.  A 409 means someone else pushed first: without
+ * --force that is the end; with it, the push re-reads the current version
+ * and commits against it.  A 422 missing_blobs (a blob vanished from the
+ * store between our check and the commit) uploads those and retries once.
+ */
+#include "cli_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FORCE_TRIES 5 /* --force re-bases at most this many times */
+
+typedef struct push {
+    cli_http *h;
+    const cli_config *cfg;
+    const cli_push_opts *o;
+    char kind[16], name[64], id[96]; /* id: "/api/v1/content/KIND/NAME" */
+    char *title;
+    cli_tree tree;
+    json_t *item; /* the server's item with its files */
+    int64_t base;
+    bool created;
+    char *owner;
+    cli_push_diff diff;
+    cli_blobset blobs; /* what the server lacks */
+    size_t sent_files;
+    int64_t sent_bytes;
+    cd_err err;
+} push;
+
+static int fail(push *p, const char *fmt, ...) CD_PRINTF(2, 3);
+
+/* Prints "content: push: <message>" and returns CLI_FAIL. */
+static int fail(push *p, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cli_error("push: %s", msg);
+    return CLI_FAIL;
+}
+
+/* One of kind/name: the front matter's, or the flag's, which must agree. */
+static int pick(const char *what, const char *flag, const char *front, char *out, size_t cap)
+{
+    if (flag && front && strcmp(flag, front)) {
+        cli_error("push: --%s %s disagrees with index.md, which says %s: %s", what, flag, what,
+                  front);
+        return CLI_USAGE;
+    }
+    const char *v = flag ? flag : front;
+    if (!v) {
+        cli_error("push: no %s: put `%s:` in index.md's front matter or give --%s", what, what,
+                  what);
+        return CLI_USAGE;
+    }
+    snprintf(out, cap, "%s", v);
+    return 0;
+}
+
+/* Which item the folder is: kind and name from index.md, then the flags. */
+static int identify(push *p)
+{
+    char *kind = NULL, *name = NULL;
+    cd_buf index = CD_BUF_INIT;
+    cd_buf_printf(&index, "%s/index.md", p->o->dir);
+    int rc = cli_front_matter(index.data, &kind, &name, &p->title, &p->err);
+    cd_buf_free(&index);
+    if (rc != 0)
+        return fail(p, "%s", p->err.msg);
+    rc = pick("kind", p->o->kind, kind, p->kind, sizeof p->kind);
+    if (rc == 0)
+        rc = pick("name", p->o->name, name, p->name, sizeof p->name);
+    free(kind);
+    free(name);
+    if (rc != 0)
+        return rc;
+    if (!cli_kind_valid(p->kind)) {
+        cli_error("push: unknown kind '%s' (%s)", p->kind, CLI_KINDS_TEXT);
+        return CLI_USAGE;
+    }
+    if (!cli_name_valid(p->name)) {
+        cli_error("push: '%s' is not a valid name (%s)", p->name, CLI_NAME_RULE);
+        return CLI_USAGE;
+    }
+    snprintf(p->id, sizeof p->id, "/api/v1/content/%s/%s", p->kind, p->name);
+    return 0;
+}
+
+static int scan(push *p)
+{
+    cli_ignore *ig = cli_ignore_new(true);
+    cd_buf file = CD_BUF_INIT;
+    cd_buf_printf(&file, "%s/.contentignore", p->o->dir);
+    int rc = cli_ignore_load(ig, file.data, &p->err);
+    cd_buf_free(&file);
+    if (rc == 0)
+        rc = cli_scan(p->o->dir, ig, p->o->cache, &p->tree, &p->err);
+    cli_ignore_free(ig);
+    if (rc == 0)
+        return 0;
+    if (p->tree.nproblems <= 1)
+        return fail(p, "%s", p->err.msg);
+    /* Every file that cannot be pushed, one line each. */
+    for (char *line = p->tree.problems.data; line && *line;) {
+        char *nl = strchr(line, '\n');
+        cli_error("push: %.*s", (int)(nl - line), line);
+        line = nl + 1;
+    }
+    return fail(p, "%zu files cannot be pushed; nothing was sent", p->tree.nproblems);
+}
+
+/* GETs the item into p->item and p->base; 1 when it does not exist. */
+static int fetch(push *p)
+{
+    cli_reply r = {0};
+    int rc = cli_http_json(p->h, "GET", p->id, NULL, &r, &p->err);
+    if (rc != 0) {
+        rc = r.status == 404 ? 1 : -1;
+    } else if (!json_is_integer(json_object_get(r.json, "version"))) {
+        rc = cd_err_set(&p->err, -1, "the server's answer for %s/%s has no version", p->kind,
+                        p->name);
+    } else {
+        json_decref(p->item);
+        p->item = json_incref(r.json);
+        p->base = json_integer_value(json_object_get(r.json, "version"));
+    }
+    cli_reply_clear(&r);
+    return rc;
+}
+
+/* POSTs the item (the caller becomes its owner), then reads it back. */
+static int create(push *p)
+{
+    json_t *body = json_pack("{s:s, s:s}", "kind", p->kind, "name", p->name);
+    if (p->title)
+        json_object_set_new(body, "title", json_string(p->title));
+    cli_reply r = {0};
+    int rc = cli_http_json(p->h, "POST", "/api/v1/content", body, &r, &p->err);
+    json_decref(body);
+    if (rc == 0) {
+        p->created = true;
+        const char *owner = json_string_value(json_object_get(r.json, "owner"));
+        p->owner = cd_xstrdup(owner ? owner : "you");
+    }
+    bool raced = rc != 0 && r.status == 409; /* created by someone meanwhile */
+    cli_reply_clear(&r);
+    if (rc != 0 && !raced)
+        return -1;
+    rc = fetch(p);
+    return rc == 1 ? cd_err_set(&p->err, -1, "%s/%s exists but is not visible to you", p->kind,
+                                p->name)
+                   : rc;
+}
+
+/* The item as the server has it, created first if needed (not in a dry
+ * run: then an absent item is an empty version 0). */
+static int fetch_or_create(push *p)
+{
+    int rc = fetch(p);
+    if (rc != 1)
+        return rc;
+    if (p->o->dry_run) {
+        p->created = true;
+        p->base = 0;
+        return 0;
+    }
+    return create(p);
+}
+
+static json_t *server_files(push *p)
+{
+    json_t *files = json_object_get(p->item, "files");
+    return json_is_array(files) ? files : NULL;
+}
+
+
+/* Uploads p->blobs; they are all acknowledged when this returns 0. */
+static int upload(push *p)
+{
+    if (p->blobs.n == 0)
+        return 0;
+    int64_t sent = 0;
+    int rc = cli_upload(p->h, p->tree.files, p->blobs.idx, p->blobs.n, CLI_UPLOAD_PARALLEL,
+                        &sent, &p->err);
+    p->sent_bytes += sent;
+    if (rc == 0)
+        p->sent_files += p->blobs.n;
+    return rc;
+}
+
+static json_t *file_list(const cli_tree *t)
+{
+    json_t *files = json_array();
+    for (size_t i = 0; i < t->n; i++)
+        json_array_append_new(files, json_pack("{s:s, s:s, s:I}", "path", t->files[i].path,
+                                               "sha256", t->files[i].sha256, "size",
+                                               (json_int_t)t->files[i].size));
+    return files;
+}
+
+/* POST …/versions {base_version: p->base, files}; *version on success. */
+static int commit_once(push *p, json_t *files, cli_reply *r, int64_t *version)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/versions", p->id);
+    json_t *body = json_pack("{s:I, s:O}", "base_version", (json_int_t)p->base, "files", files);
+    int rc = cli_http_json(p->h, "POST", path, body, r, &p->err);
+    json_decref(body);
+    json_t *v = json_object_get(r->json, "version");
+    if (rc == 0 && !json_is_integer(v))
+        return cd_err_set(&p->err, -1, "the server accepted the push but named no version");
+    if (rc == 0)
+        *version = json_integer_value(v);
+    return rc;
+}
+
+/* After a 409: re-reads the item; with --force, re-bases the push on the
+ * current version (0), else reports the conflict (CLI_FAIL). */
+static int rebase(push *p, int tries)
+{
+    int64_t started = p->base;
+    if (fetch(p) != 0)
+        return fail(p, "%s", p->err.msg);
+    if (!p->o->force)
+        return fail(p, "someone else pushed %s/%s (now at version %lld) since this push started "
+                       "from version %lld; pull it, or push again with --force to replace it",
+                    p->kind, p->name, (long long)p->base, (long long)started);
+    if (tries > FORCE_TRIES)
+        return fail(p, "%s/%s keeps changing under this push; try again", p->kind, p->name);
+    cli_push_diff_clear(&p->diff);
+    cli_push_diff_compute(&p->tree, server_files(p), &p->diff);
+    return 0;
+}
+
+/* Commits the folder, handling 409 (--force) and 422 (missing blobs). */
+static int commit(push *p, int64_t *version)
+{
+    json_t *files = file_list(&p->tree);
+    cli_reply r = {0};
+    int rc, tries = 0;
+    bool reuploaded = false;
+    for (;;) {
+        if (cli_interrupted()) {
+            rc = fail(p, "interrupted; %s/%s stays at version %lld", p->kind, p->name,
+                      (long long)p->base);
+            break;
+        }
+        if (commit_once(p, files, &r, version) == 0) {
+            rc = CLI_OK;
+            break;
+        }
+        if (r.status == 409) {
+            if ((rc = rebase(p, ++tries)) != 0)
+                break;
+            if (cli_push_diff_empty(&p->diff)) { /* the other push was ours, in effect */
+                *version = p->base;
+                break;
+            }
+        } else if (r.status == 422 && !strcmp(r.code, "missing_blobs") && !reuploaded) {
+            reuploaded = true;
+            cli_blobs_named(&p->tree, r.json, &p->blobs);
+            if ((rc = upload(p)) != 0) {
+                rc = fail(p, "%s; %s/%s stays at version %lld", p->err.msg, p->kind, p->name,
+                          (long long)p->base);
+                break;
+            }
+        } else {
+            rc = fail(p, "%s", p->err.msg);
+            break;
+        }
+    }
+    cli_reply_clear(&r);
+    json_decref(files);
+    return rc;
+}
+
+static void report(push *p, int64_t version, bool unchanged)
+{
+    cli_push_result res = {
+        .kind = p->kind,
+        .name = p->name,
+        .created = p->created,
+        .dry_run = p->o->dry_run,
+        .unchanged = unchanged,
+        .owner = p->owner,
+        .base_version = p->base,
+        .version = version,
+        .upload_files = p->o->dry_run ? p->blobs.n : p->sent_files,
+        .upload_bytes = p->o->dry_run ? p->blobs.bytes : p->sent_bytes,
+        .diff = &p->diff,
+    };
+    cli_push_report(p->cfg, &res);
+}
+
+static int run(push *p)
+{
+    int rc = identify(p);
+    if (rc == 0)
+        rc = scan(p);
+    if (rc != 0)
+        return rc;
+    if (fetch_or_create(p) != 0)
+        return fail(p, "%s", p->err.msg);
+    cli_push_diff_compute(&p->tree, server_files(p), &p->diff);
+    if (cli_push_diff_empty(&p->diff)) {
+        if (!p->o->quiet_unchanged || p->created)
+            report(p, p->base, true);
+        return CLI_OK;
+    }
+    if (cli_blobs_missing(p->h, &p->tree, &p->blobs, &p->err) != 0)
+        return fail(p, "%s", p->err.msg);
+    if (p->o->dry_run) {
+        report(p, p->base, false);
+        return CLI_OK;
+    }
+    if (upload(p) != 0)
+        return fail(p, "%s; %s/%s stays at version %lld (push again to resume)", p->err.msg,
+                    p->kind, p->name, (long long)p->base);
+    int64_t version = p->base;
+    rc = commit(p, &version);
+    if (rc == CLI_OK)
+        report(p, version, version == p->base);
+    return rc;
+}
+
+int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o)
+{
+    push p = {.h = h, .cfg = cfg, .o = o};
+    int rc = run(&p);
+    if (o->cache && p.tree.scanned_ns && !p.tree.nproblems) {
+        cli_tree_clear(o->cache);
+        *o->cache = p.tree; /* the next push reuses these hashes */
+        memset(&p.tree, 0, sizeof p.tree);
+    }
+    free(p.title);
+    free(p.owner);
+    cli_tree_clear(&p.tree);
+    json_decref(p.item);
+    cli_push_diff_clear(&p.diff);
+    cli_blobset_clear(&p.blobs);
+    return rc;
+}

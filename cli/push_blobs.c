@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which blobs a push has to send: one file per distinct SHA-256 of the
+ * folder, narrowed by POST /api/v1/blobs/missing (in batches) or by the
+ * list a 422 missing_blobs answer carries.  Whatever already arrived on
+ * the server — from an earlier, interrupted push too — is never sent again.
+ */
+#include "cli_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MISSING_BATCH 1000 /* hashes per blobs/missing request */
+
+static int by_sha(const void *a, const void *b)
+{
+    const cli_file *const *x = a, *const *y = b;
+    return strcmp((*x)->sha256, (*y)->sha256);
+}
+
+void cli_blobset_clear(cli_blobset *s)
+{
+    free(s->idx);
+    memset(s, 0, sizeof *s);
+}
+
+/* Sets s to one file per distinct blob of t that is a key of `want` (or
+ * every distinct blob when want is NULL). */
+static void select_blobs(const cli_tree *t, json_t *want, cli_blobset *s)
+{
+    const cli_file **sorted = cd_xmalloc((t->n + 1) * sizeof *sorted);
+    for (size_t i = 0; i < t->n; i++)
+        sorted[i] = &t->files[i];
+    qsort(sorted, t->n, sizeof *sorted, by_sha);
+    cli_blobset_clear(s);
+    s->idx = cd_xmalloc((t->n + 1) * sizeof *s->idx);
+    for (size_t i = 0; i < t->n; i++) {
+        const cli_file *f = sorted[i];
+        if (i > 0 && !strcmp(sorted[i - 1]->sha256, f->sha256))
+            continue;
+        if (want && !json_object_get(want, f->sha256))
+            continue;
+        s->idx[s->n++] = (size_t)(f - t->files);
+        s->bytes += f->size;
+    }
+    free(sorted);
+}
+
+/* Adds every string of the JSON array list as a key of want. */
+static void add_keys(json_t *want, json_t *list)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (json_is_string(v))
+            json_object_set(want, json_string_value(v), json_true());
+    }
+}
+
+/* One blobs/missing request for shas; adds the missing ones to want. */
+static int ask(cli_http *h, json_t *shas, json_t *want, cd_err *err)
+{
+    json_t *body = json_pack("{s:O}", "sha256", shas);
+    cli_reply r = {0};
+    int rc = cli_http_json(h, "POST", "/api/v1/blobs/missing", body, &r, err);
+    json_decref(body);
+    json_t *missing = json_object_get(r.json, "missing");
+    if (rc == 0 && !json_is_array(missing))
+        rc = cd_err_set(err, -1, "blobs/missing answered without a `missing` list");
+    if (rc == 0)
+        add_keys(want, missing);
+    cli_reply_clear(&r);
+    return rc;
+}
+
+int cli_blobs_missing(cli_http *h, const cli_tree *t, cli_blobset *out, cd_err *err)
+{
+    cli_blobset all = {0};
+    select_blobs(t, NULL, &all);
+    json_t *want = json_object(), *shas = json_array();
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < all.n; i++) {
+        json_array_append_new(shas, json_string(t->files[all.idx[i]].sha256));
+        if (json_array_size(shas) == MISSING_BATCH || i + 1 == all.n) {
+            rc = ask(h, shas, want, err);
+            json_array_clear(shas);
+        }
+    }
+    if (rc == 0)
+        select_blobs(t, want, out);
+    cli_blobset_clear(&all);
+    json_decref(shas);
+    json_decref(want);
+    return rc;
+}
+
+void cli_blobs_named(const cli_tree *t, json_t *answer, cli_blobset *out)
+{
+    json_t *list = json_object_get(json_object_get(answer, "error"), "missing");
+    if (!json_is_array(list))
+        list = json_object_get(answer, "missing");
+    json_t *want = json_object();
+    add_keys(want, list);
+    /* No usable list: send everything rather than fail the push. */
+    select_blobs(t, json_object_size(want) ? want : NULL, out);
+    json_decref(want);
+}

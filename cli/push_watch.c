@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `content push --watch`: the folder watcher (watch/) turns each burst of
+ * saves into one batch; each batch runs the same incremental push as
+ * `content push`, on this (the main) thread, with the previous scan's
+ * hashes reused so that only the files that changed are read again.
+ *
+ * The watcher's delivery thread only records that a batch came and wakes
+ * the main thread through an eventfd: saves made while a push runs become
+ * the next push.  A push that fails (the server down, the network gone) is
+ * retried with a growing delay, so the server catches up when it returns.
+ * The ignore rules also keep editors' temporary files from waking us at
+ * all; a changed .contentignore is re-read and the watch rescanned.
+ */
+#include "cli_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "watch.h"
+
+#define RETRY_FIRST_MS 250
+#define RETRY_MAX_MS   5000
+
+typedef struct watcher {
+    const char *dir;
+    pthread_mutex_t mu; /* guards what follows; never held across watch_* */
+    cli_ignore *ig;
+    bool pending, rules_changed, gone, back;
+    char *incomplete; /* the watcher's message, to print */
+    int efd;
+} watcher;
+
+static bool ignore_cb(void *arg, const char *rel, bool is_dir)
+{
+    watcher *w = arg;
+    pthread_mutex_lock(&w->mu);
+    bool out = cli_ignore_path(w->ig, rel, is_dir);
+    pthread_mutex_unlock(&w->mu);
+    return out;
+}
+
+static void batch_cb(void *arg, const watch_batch *b)
+{
+    watcher *w = arg;
+    pthread_mutex_lock(&w->mu);
+    w->pending = true;
+    for (size_t i = 0; i < b->npaths; i++)
+        if (!strcmp(b->paths[i], ".contentignore"))
+            w->rules_changed = true;
+    if (b->flags & WATCH_ROOT_GONE)
+        w->gone = true, w->back = false;
+    if (b->flags & WATCH_ROOT_BACK)
+        w->gone = false, w->back = w->rules_changed = true;
+    if ((b->flags & WATCH_INCOMPLETE) && b->error && !w->incomplete)
+        w->incomplete = cd_xstrdup(b->error);
+    pthread_mutex_unlock(&w->mu);
+    uint64_t one = 1;
+    ssize_t n = write(w->efd, &one, sizeof one);
+    (void)n;
+}
+
+/* The rules for dir: built in, then dir/.contentignore (if readable). */
+static cli_ignore *load_rules(const char *dir)
+{
+    cli_ignore *ig = cli_ignore_new(true);
+    cd_buf file = CD_BUF_INIT;
+    cd_buf_printf(&file, "%s/.contentignore", dir);
+    cd_err err;
+    if (cli_ignore_load(ig, file.data, &err) != 0)
+        cli_error("push: %s", err.msg); /* the push itself will fail on it */
+    cd_buf_free(&file);
+    return ig;
+}
+
+/* Swaps in freshly read rules, then has the watcher rescan with them. */
+static void reload_rules(watcher *w, watch_folder *wf)
+{
+    cli_ignore *fresh = load_rules(w->dir), *old;
+    pthread_mutex_lock(&w->mu);
+    old = w->ig;
+    w->ig = fresh;
+    pthread_mutex_unlock(&w->mu);
+    cli_ignore_free(old);
+    watch_rescan(wf);
+}
+
+/* Waits for a batch, Ctrl-C or the retry delay (ms; < 0: none). */
+static void wait_event(watcher *w, int delay_ms)
+{
+    struct pollfd fds[2] = {{.fd = w->efd, .events = POLLIN},
+                            {.fd = cli_interrupt_fd(), .events = POLLIN}};
+    if (poll(fds, 2, delay_ms) > 0 && (fds[0].revents & POLLIN)) {
+        uint64_t count;
+        ssize_t n = read(w->efd, &count, sizeof count);
+        (void)n;
+    }
+}
+
+/* Takes what the callbacks recorded; true when a push is due. */
+static bool take_state(watcher *w, watch_folder *wf)
+{
+    pthread_mutex_lock(&w->mu);
+    bool due = w->pending, reload = w->rules_changed, gone = w->gone, back = w->back;
+    char *incomplete = w->incomplete;
+    w->pending = w->rules_changed = w->back = false;
+    w->incomplete = NULL;
+    pthread_mutex_unlock(&w->mu);
+    if (incomplete)
+        cli_error("push: warning: %s (changes there may be missed)", incomplete);
+    free(incomplete);
+    if (gone && due)
+        cli_error("push: %s is gone; waiting for it to come back", w->dir);
+    if (back)
+        fprintf(stderr, "content: push: %s is back\n", w->dir);
+    if (reload && !gone)
+        reload_rules(w, wf);
+    return due && !gone;
+}
+
+static int loop(cli_http *h, const cli_config *cfg, const cli_push_opts *o, watcher *w,
+                watch_folder *wf)
+{
+    int delay = -1; /* retry delay after a failed push, in ms */
+    int rc = cli_push(h, cfg, o);
+    if (rc == CLI_USAGE)
+        return rc;
+    fprintf(stderr, "content: push: watching %s (Ctrl-C to stop)\n", o->dir);
+    for (;;) {
+        if (rc != CLI_OK)
+            delay = delay < 0 ? RETRY_FIRST_MS : delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
+        else
+            delay = -1;
+        wait_event(w, delay);
+        if (cli_interrupted())
+            return CLI_OK;
+        if (take_state(w, wf) || delay >= 0)
+            rc = cli_push(h, cfg, o);
+    }
+}
+
+int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts)
+{
+    cli_tree cache = {0};
+    cli_push_opts o = *opts;
+    o.cache = &cache;
+    o.quiet_unchanged = true;
+    watcher w = {.dir = o.dir, .ig = load_rules(o.dir)};
+    pthread_mutex_init(&w.mu, NULL);
+    w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    watch_options wo = {.ignore = ignore_cb, .ignore_arg = &w};
+    watch_folder *wf = NULL;
+    cd_err err;
+    int rc;
+    if (w.efd < 0) {
+        cli_error("push: cannot watch %s: %s", o.dir, strerror(errno));
+        rc = CLI_FAIL;
+    } else if (watch_start(o.dir, &wo, batch_cb, &w, &wf, &err) != WATCH_OK) {
+        cli_error("push: cannot watch %s: %s", o.dir, err.msg);
+        rc = CLI_FAIL;
+    } else {
+        rc = loop(h, cfg, &o, &w, wf);
+    }
+    watch_free(wf);
+    if (w.efd >= 0)
+        close(w.efd);
+    cli_ignore_free(w.ig);
+    free(w.incomplete);
+    pthread_mutex_destroy(&w.mu);
+    cli_tree_clear(&cache);
+    return rc;
+}
