@@ -11,6 +11,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     meson ninja-build pkg-config gcc libc6-dev
     libcmark-gfm-dev libcmark-gfm-extensions-dev cmark-gfm
     libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev
+    libinotifytools0-dev
     libmicrohttpd-dev libjansson-dev
     libcurl4-openssl-dev libxml2-dev python3-botocore awscli
     libcmocka-dev python3 python3-pytest

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public side of watch/: starting and stopping a watcher, its pending
+ * batch, and its delivery thread, which turns a burst of events into one
+ * callback (the debounce).
+ *
+ * The hub thread adds paths to the pending batch as events arrive.  The
+ * delivery thread sleeps until a batch is pending, then until it is due:
+ * the quiet window after its last event, or the maximum delay after its
+ * first, whichever comes first.  It takes the batch, leaves out the paths
+ * that were born within the batch and are gone again (an editor's temporary
+ * file, vim's `4913` probe), sorts the rest and calls the callback without
+ * holding any lock, so events arriving meanwhile start the next batch.
+ */
+#include "watch_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DEFAULT_QUIET_MS 50
+#define DEFAULT_MAX_DELAY_MS 500
+
+int64_t watch_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The pending batch ----------------------------------------------------- */
+
+/* Something was added to the pending batch (w->mu held). */
+static void noted(watch_folder *w)
+{
+    int64_t now = watch_now_ns();
+    if (!w->have) {
+        w->have = true;
+        w->first_ns = now;
+        pthread_cond_signal(&w->cv);
+    }
+    w->last_ns = now;
+}
+
+void watch_note_path(watch_folder *w, const char *rel, size_t len, bool born)
+{
+    pthread_mutex_lock(&w->mu);
+    watch_pathset_add(&w->pending, rel, len, born);
+    noted(w);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void watch_note_flags(watch_folder *w, unsigned flags, const char *error)
+{
+    pthread_mutex_lock(&w->mu);
+    w->flags |= flags;
+    if (error && !w->error)
+        w->error = cd_xstrdup(error);
+    noted(w);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* A batch taken from the pending state, owned by the delivery thread. */
+typedef struct taken {
+    watch_pathent *ents;
+    size_t n;
+    unsigned flags;
+    char *error;
+    int64_t first_ns;
+} taken;
+
+static taken take_pending(watch_folder *w)
+{
+    taken b = {.flags = w->flags, .error = w->error, .first_ns = w->first_ns};
+    b.ents = watch_pathset_take(&w->pending, &b.n);
+    w->flags = 0;
+    w->error = NULL;
+    w->have = false;
+    return b;
+}
+
+/* Delivery ---------------------------------------------------------------- */
+
+/* Whether rel exists now (anything but a clear "no" counts as yes). */
+static bool still_there(const watch_folder *w, const char *rel)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_printf(&b, "%s/%s", w->path, rel);
+    struct stat st;
+    bool there = lstat(b.data, &st) == 0 || (errno != ENOENT && errno != ENOTDIR);
+    cd_buf_free(&b);
+    return there;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void deliver(watch_folder *w, taken *b)
+{
+    const char **paths = cd_xmalloc((b->n ? b->n : 1) * sizeof *paths);
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (!b->ents[i].born || still_there(w, b->ents[i].path))
+            paths[k++] = b->ents[i].path;
+    qsort(paths, k, sizeof *paths, cmp_path);
+    if (k > 0 || b->flags) {
+        watch_batch batch = {
+            .paths = paths,
+            .npaths = k,
+            .flags = b->flags,
+            .error = b->error,
+            .first_event_ns = b->first_ns,
+        };
+        w->cb(w->arg, &batch);
+    }
+    for (size_t i = 0; i < b->n; i++)
+        free(b->ents[i].path);
+    free(b->ents);
+    free(b->error);
+    free(paths);
+}
+
+static struct timespec timespec_of(int64_t ns)
+{
+    return (struct timespec){.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+}
+
+/* The watcher whose delivery thread this is (NULL on other threads): lets
+ * watch_stop() know it was called from a callback without reading
+ * w->thread, which pthread_create() may not have stored yet. */
+static __thread watch_folder *delivering;
+
+static void *deliver_main(void *arg)
+{
+    watch_folder *w = arg;
+    delivering = w;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        if (!w->have) {
+            pthread_cond_wait(&w->cv, &w->mu);
+            continue;
+        }
+        int64_t due = w->last_ns + w->quiet_ns;
+        if (w->first_ns + w->max_delay_ns < due)
+            due = w->first_ns + w->max_delay_ns;
+        if (watch_now_ns() < due) {
+            struct timespec ts = timespec_of(due);
+            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+            continue;
+        }
+        taken b = take_pending(w);
+        pthread_mutex_unlock(&w->mu);
+        deliver(w, &b);
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* The API ----------------------------------------------------------------- */
+
+static watch_folder *folder_new(char *path, const watch_options *opt, watch_batch_fn cb, void *arg)
+{
+    watch_folder *w = cd_xcalloc(1, sizeof *w);
+    w->path = path;
+    w->pathlen = strlen(path);
+    w->cb = cb;
+    w->arg = arg;
+    unsigned quiet = opt && opt->quiet_ms ? opt->quiet_ms : DEFAULT_QUIET_MS;
+    unsigned max = opt && opt->max_delay_ms ? opt->max_delay_ms : DEFAULT_MAX_DELAY_MS;
+    w->quiet_ns = (int64_t)quiet * 1000000;
+    w->max_delay_ns = (int64_t)(max < quiet ? quiet : max) * 1000000;
+    w->ignore = opt ? opt->ignore : NULL;
+    w->ignore_arg = opt ? opt->ignore_arg : NULL;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    return w;
+}
+
+static void folder_free(watch_folder *w)
+{
+    watch_pathset_free(&w->pending);
+    free(w->error);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w->path);
+    free(w);
+}
+
+int watch_start(const char *dir, const watch_options *opt, watch_batch_fn cb, void *arg,
+                watch_folder **out, cd_err *err)
+{
+    *out = NULL;
+    if (!dir || !cb)
+        return cd_err_set(err, WATCH_EFAIL, "watch_start needs a folder and a callback");
+    char *real = realpath(dir, NULL);
+    struct stat st;
+    if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        int e = real ? ENOTDIR : errno;
+        free(real);
+        return cd_err_set(err, WATCH_ENOTDIR, "%s: %s", dir, strerror(e));
+    }
+    watch_folder *w = folder_new(real, opt, cb, arg);
+    int rc = watch_hub_attach(w, err);
+    if (rc) {
+        folder_free(w);
+        return rc;
+    }
+    /* Set before the thread exists: a callback may use its watcher at once. */
+    *out = w;
+    w->thread_started = true;
+    if (pthread_create(&w->thread, NULL, deliver_main, w) != 0) {
+        *out = NULL;
+        w->thread_started = false;
+        watch_hub_detach(w);
+        folder_free(w);
+        return cd_err_set(err, WATCH_EFAIL, "cannot start the delivery thread of %s", dir);
+    }
+    return WATCH_OK;
+}
+
+void watch_stop(watch_folder *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    bool first = !w->stop;
+    w->stop = true;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    if (first)
+        watch_hub_detach(w);
+    /* From the callback, the delivery thread ends when the callback returns;
+     * watch_free() joins it. */
+    if (w->thread_started && delivering != w) {
+        pthread_join(w->thread, NULL);
+        w->thread_started = false;
+    }
+}
+
+void watch_free(watch_folder *w)
+{
+    if (!w)
+        return;
+    watch_stop(w);
+    folder_free(w);
+}
+
+void watch_rescan(watch_folder *w)
+{
+    watch_hub_rescan(w);
+}
+
+const char *watch_path(const watch_folder *w)
+{
+    return w->path;
+}
