@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of watch/'s batching: the quiet window and the maximum delay
+ * (measured with CLOCK_MONOTONIC and asserted loosely: these run under ASan
+ * on shared machines), a `git checkout`-sized burst of 500 rewrites folding
+ * into a few batches, and an event-queue overflow turning into a rescan
+ * rather than lost changes.  Short sleeps here only shape the timing of the
+ * writes; every wait for the watcher is a condition with a deadline.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "watch_test_util.h"
+
+#define NONE ((size_t)-1)
+#define MS 1000000LL
+/* Scheduling slack allowed on top of a promised delay. */
+#define SLACK_MS 250
+
+static size_t expect_path(fx *f, size_t from, const char *path)
+{
+    size_t i = rec_wait_path(&f->r, from, path, WAIT_MS);
+    if (i == NONE)
+        fail_msg("no batch listed %s", path);
+    return i;
+}
+
+/* One save: the batch comes once the quiet window has passed, not before,
+ * and not much later. */
+static void check_single_save(fx *f, const char *name, int quiet_ms)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "root/%s", name);
+    size_t from = rec_count(&f->r);
+    int64_t t0 = now_ns();
+    put(f, rel, "saved\n");
+    size_t i = expect_path(f, from, name);
+    rbatch b = rec_get(&f->r, i);
+    int64_t latency = b.at_ns - t0;
+    print_message("# %s: save to batch %.1f ms (quiet window %d ms)\n", name,
+                  (double)latency / MS, quiet_ms);
+    assert_true(latency >= quiet_ms * MS);
+    assert_true(b.at_ns - b.first_ns >= quiet_ms * MS);
+    assert_true(latency < (quiet_ms + SLACK_MS) * MS);
+}
+
+static void test_quiet_window_default(void **state)
+{
+    fx *f = *state;
+    fx_start(f, NULL);
+    char name[32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "save%d.md", i);
+        check_single_save(f, name, 50);
+    }
+}
+
+/* Writes root/stream.md every period_ms for total_ms, then checks that
+ * batches kept coming at least every max_ms (+ slack) meanwhile. */
+static void check_stream(fx *f, int period_ms, int total_ms, int max_ms)
+{
+    size_t from = rec_count(&f->r);
+    int64_t start = now_ns(), end = start + (int64_t)total_ms * MS;
+    char text[32];
+    for (int n = 0; now_ns() < end; n++) {
+        snprintf(text, sizeof text, "%d\n", n);
+        put(f, "root/stream.md", text);
+        sleep_ms(period_ms);
+    }
+    int64_t stop = now_ns();
+    /* The last writes' batch closes the stream. */
+    size_t last = sentinel(f, "stream-end");
+    int64_t prev = start;
+    size_t during = 0;
+    for (size_t i = from; i <= last; i++) {
+        rbatch b = rec_get(&f->r, i);
+        if (b.at_ns > stop)
+            break;
+        int64_t gap = b.at_ns - prev;
+        assert_true(gap <= (max_ms + SLACK_MS) * MS);
+        assert_true(b.at_ns - b.first_ns <= (max_ms + SLACK_MS) * MS);
+        prev = b.at_ns;
+        during++;
+    }
+    assert_true(stop - prev <= (max_ms + SLACK_MS) * MS);
+    print_message("# stream every %d ms for %d ms: %zu batches (max delay %d ms)\n", period_ms,
+                  total_ms, during, max_ms);
+    assert_true(during >= (size_t)(total_ms / (max_ms + SLACK_MS)));
+}
+
+static void test_max_delay_default(void **state)
+{
+    fx *f = *state;
+    fx_start(f, NULL);
+    check_stream(f, 10, 2000, 500);
+}
+
+static void test_configured_windows(void **state)
+{
+    fx *f = *state;
+    watch_options opt = {.quiet_ms = 20, .max_delay_ms = 100};
+    fx_start(f, &opt);
+    check_single_save(f, "one.md", 20);
+    check_stream(f, 5, 1000, 100);
+}
+
+/* Saves closer together than the quiet window are one batch; saves further
+ * apart than it are two. */
+static void test_quiet_window_groups(void **state)
+{
+    fx *f = *state;
+    watch_options opt = {.quiet_ms = 300, .max_delay_ms = 5000};
+    fx_start(f, &opt);
+    char rel[32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(rel, sizeof rel, "root/g%d.md", i);
+        put(f, rel, "x\n");
+        sleep_ms(20);
+    }
+    size_t i = expect_path(f, 0, "g4.md");
+    for (int k = 0; k < 4; k++) {
+        snprintf(rel, sizeof rel, "g%d.md", k);
+        assert_int_equal(rec_find(&f->r, 0, rel), i);
+    }
+    put(f, "root/h1.md", "x\n");
+    size_t j = expect_path(f, i + 1, "h1.md");
+    put(f, "root/h2.md", "x\n");
+    assert_true(expect_path(f, j + 1, "h2.md") > j);
+}
+
+/* A `git checkout` of 500 files (half rewritten in place, half removed and
+ * created again): a few batches at most, every path in them. */
+static void test_burst_of_500(void **state)
+{
+    fx *f = *state;
+    char rel[64], want[64];
+    for (int d = 0; d < 10; d++) {
+        snprintf(rel, sizeof rel, "root/d%d", d);
+        mkdir_in(f, rel);
+    }
+    for (int i = 0; i < 500; i++) {
+        snprintf(rel, sizeof rel, "root/d%d/f%03d.md", i % 10, i);
+        put(f, rel, "before\n");
+    }
+    fx_start(f, NULL);
+    int64_t t0 = now_ns();
+    for (int i = 0; i < 500; i++) {
+        snprintf(rel, sizeof rel, "root/d%d/f%03d.md", i % 10, i);
+        if (i % 2)
+            unlink_in(f, rel);
+        put(f, rel, "after\n");
+    }
+    size_t last = 0;
+    for (int i = 0; i < 500; i++) {
+        snprintf(want, sizeof want, "d%d/f%03d.md", i % 10, i);
+        size_t k = expect_path(f, 0, want);
+        last = k > last ? k : last;
+    }
+    print_message("# 500 rewrites in %.1f ms: %zu batches\n",
+                  (double)(rec_get(&f->r, last).at_ns - t0) / MS, last + 1);
+    assert_true(last + 1 <= 3);
+}
+
+/* Overflow ----------------------------------------------------------------- */
+
+/* The ignore callback runs on the inotify thread: holding it on the path
+ * "gate" stops all reading while the test fills the kernel's queue. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool entered, open;
+} gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false};
+
+static bool hold_at_gate(void *arg, const char *rel, bool is_dir)
+{
+    (void)arg;
+    (void)is_dir;
+    if (strcmp(rel, "gate") != 0)
+        return false;
+    pthread_mutex_lock(&gate.mu);
+    if (!gate.entered) {
+        gate.entered = true;
+        pthread_cond_broadcast(&gate.cv);
+        while (!gate.open)
+            pthread_cond_wait(&gate.cv, &gate.mu);
+    }
+    pthread_mutex_unlock(&gate.mu);
+    return false;
+}
+
+static int max_queued_events(void)
+{
+    FILE *fp = fopen("/proc/sys/fs/inotify/max_queued_events", "r");
+    int n = -1;
+    if (fp) {
+        if (fscanf(fp, "%d", &n) != 1)
+            n = -1;
+        fclose(fp);
+    }
+    return n;
+}
+
+static void test_overflow_rescans(void **state)
+{
+    fx *f = *state;
+    int q = max_queued_events();
+    if (q <= 0 || q > 200000) {
+        print_message("# max_queued_events is %d: overflow test skipped\n", q);
+        skip();
+    }
+    watch_options opt = {.ignore = hold_at_gate};
+    fx_start(f, &opt);
+    put(f, "root/gate", "hold\n");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += WAIT_MS / 1000;
+    pthread_mutex_lock(&gate.mu);
+    while (!gate.entered && pthread_cond_timedwait(&gate.cv, &gate.mu, &ts) != ETIMEDOUT)
+        ;
+    bool entered = gate.entered;
+    pthread_mutex_unlock(&gate.mu);
+    assert_true(entered);
+
+    /* Each new file queues IN_CREATE and IN_CLOSE_WRITE. */
+    int n = q / 2 + 2000;
+    char rel[64];
+    for (int i = 0; i < n; i++) {
+        snprintf(rel, sizeof rel, "root/f%06d", i);
+        char *p = fx_path(f, rel);
+        int fd = open(p, O_CREAT | O_WRONLY, 0644);
+        assert_true(fd >= 0);
+        close(fd);
+        free(p);
+    }
+    pthread_mutex_lock(&gate.mu);
+    gate.open = true;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
+
+    size_t i = rec_wait_flags(&f->r, 0, WATCH_RESCAN, WAIT_MS);
+    assert_true(i != NONE);
+    snprintf(rel, sizeof rel, "f%06d", n - 1);
+    assert_int_equal(rec_find(&f->r, i, rel), i); /* the rescan lists it */
+    size_t from = rec_count(&f->r);
+    put(f, "root/after.md", "after\n");
+    expect_path(f, from, "after.md");
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_quiet_window_default),
+        T(test_max_delay_default),
+        T(test_configured_windows),
+        T(test_quiet_window_groups),
+        T(test_burst_of_500),
+        T(test_overflow_rescans),
+    };
+    return cmocka_run_group_tests_name("watch_debounce", tests, NULL, NULL);
+}
