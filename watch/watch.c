@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define DEFAULT_QUIET_MS 50
+#define DEFAULT_QUIET_MS     50
 #define DEFAULT_MAX_DELAY_MS 500
 
 int64_t watch_now_ns(void)

@@ -64,8 +64,8 @@ typedef struct watch_batch {
      * watcher and valid only during the callback. */
     const char *const *paths;
     size_t npaths;
-    unsigned flags;        /* WATCH_RESCAN, ... */
-    const char *error;     /* with WATCH_INCOMPLETE, else NULL; same lifetime */
+    unsigned flags;         /* WATCH_RESCAN, ... */
+    const char *error;      /* with WATCH_INCOMPLETE, else NULL; same lifetime */
     int64_t first_event_ns; /* CLOCK_MONOTONIC of the batch's first event */
 } watch_batch;
 
@@ -83,8 +83,8 @@ typedef void (*watch_batch_fn)(void *arg, const watch_batch *batch);
 typedef bool (*watch_ignore_fn)(void *arg, const char *relpath, bool is_dir);
 
 typedef struct watch_options {
-    unsigned quiet_ms;     /* 0: 50 */
-    unsigned max_delay_ms; /* 0: 500; raised to quiet_ms if smaller */
+    unsigned quiet_ms;      /* 0: 50 */
+    unsigned max_delay_ms;  /* 0: 500; raised to quiet_ms if smaller */
     watch_ignore_fn ignore; /* NULL: nothing ignored */
     void *ignore_arg;
 } watch_options;

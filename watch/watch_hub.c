@@ -93,7 +93,8 @@ static bool fd_in(int fd, const int *fds, int n)
  * makes the result ambiguous; that attempt is undone and retried. */
 static int open_inotify(struct hub *h, cd_err *err)
 {
-    int *before = cd_xmalloc(2 * MAX_INOTIFY_FDS * sizeof *before), *after = before + MAX_INOTIFY_FDS;
+    int *before = cd_xmalloc(2 * MAX_INOTIFY_FDS * sizeof *before),
+        *after = before + MAX_INOTIFY_FDS;
     int rc = WATCH_EFAIL, found = -1;
     for (int attempt = 0; attempt < 3 && found < 0; attempt++) {
         int nb = inotify_fds(before, MAX_INOTIFY_FDS);
@@ -178,6 +179,18 @@ static int poll_timeout(const struct hub *h, int64_t now)
     return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
 }
 
+/* poll() failed (it cannot with valid arguments, short of memory): no event
+ * will be read any more, and every watcher is told so. */
+static void hub_failed(struct hub *h, int e)
+{
+    char msg[128];
+    snprintf(msg, sizeof msg, "the inotify thread stopped: poll: %s", strerror(e));
+    pthread_mutex_lock(&h->mu);
+    for (watch_folder *w = h->roots; w; w = w->next)
+        watch_note_flags(w, WATCH_INCOMPLETE, msg);
+    pthread_mutex_unlock(&h->mu);
+}
+
 static void *hub_main(void *arg)
 {
     struct hub *h = arg;
@@ -188,10 +201,13 @@ static void *hub_main(void *arg)
         pthread_mutex_unlock(&h->mu);
         if (stop)
             break;
-        struct pollfd pfd[2] = {{.fd = h->ifd, .events = POLLIN}, {.fd = h->evfd, .events = POLLIN}};
+        struct pollfd pfd[2] = {{.fd = h->ifd, .events = POLLIN},
+                                {.fd = h->evfd, .events = POLLIN}};
         int n = poll(pfd, 2, timeout);
-        if (n < 0 && errno != EINTR)
-            break; /* cannot happen with valid arguments; nothing to report to */
+        if (n < 0 && errno != EINTR) {
+            hub_failed(h, errno);
+            break;
+        }
         if (n > 0 && (pfd[1].revents & POLLIN)) {
             uint64_t v;
             (void)!read(h->evfd, &v, sizeof v);

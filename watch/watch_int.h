@@ -71,7 +71,7 @@ typedef struct watch_tree {
     size_t ndirs, cap;
     watch_move *moves;
     size_t nmoves, movecap;
-    bool gone;            /* the root is missing; looked for at next_poll_ns */
+    bool gone; /* the root is missing; looked for at next_poll_ns */
     int64_t next_poll_ns;
 } watch_tree;
 

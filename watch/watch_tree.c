@@ -169,8 +169,7 @@ static void walk_sentence(const walk *k, char *msg, size_t n)
                  "(fs.inotify.max_user_watches = %d)",
                  k->w->path, sep, k->err_rel, inotifytools_get_max_user_watches());
     else
-        snprintf(msg, n, "cannot watch %s%s%s: %s", k->w->path, sep, k->err_rel,
-                 strerror(k->err));
+        snprintf(msg, n, "cannot watch %s%s%s: %s", k->w->path, sep, k->err_rel, strerror(k->err));
 }
 
 /* Ends a walk: an error becomes a WATCH_INCOMPLETE batch. */

@@ -448,6 +448,7 @@ static void test_stop_from_callback(void **state)
 
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
         T(test_vim_save),
         T(test_vim_save_filtered),
@@ -467,5 +468,6 @@ int main(void)
         T(test_start_errors),
         T(test_stop_from_callback),
     };
+    /* clang-format on */
     return cmocka_run_group_tests_name("watch", tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@
 #include "watch_test_util.h"
 
 #define NONE ((size_t)-1)
-#define MS 1000000LL
+#define MS   1000000LL
 /* Scheduling slack allowed on top of a promised delay. */
 #define SLACK_MS 250
 
@@ -48,8 +48,8 @@ static void check_single_save(fx *f, const char *name, int quiet_ms)
     size_t i = expect_path(f, from, name);
     rbatch b = rec_get(&f->r, i);
     int64_t latency = b.at_ns - t0;
-    print_message("# %s: save to batch %.1f ms (quiet window %d ms)\n", name,
-                  (double)latency / MS, quiet_ms);
+    print_message("# %s: save to batch %.1f ms (quiet window %d ms)\n", name, (double)latency / MS,
+                  quiet_ms);
     assert_true(latency >= quiet_ms * MS);
     assert_true(b.at_ns - b.first_ns >= quiet_ms * MS);
     assert_true(latency < (quiet_ms + SLACK_MS) * MS);
@@ -94,8 +94,10 @@ static void check_stream(fx *f, int period_ms, int total_ms, int max_ms)
         during++;
     }
     assert_true(stop - prev <= (max_ms + SLACK_MS) * MS);
-    print_message("# stream every %d ms for %d ms: %zu batches (max delay %d ms)\n", period_ms,
-                  total_ms, during, max_ms);
+    print_message(
+        "# stream every %d ms for %d ms: %zu batches, one every %.0f ms (max delay %d ms)\n",
+        period_ms, total_ms, during, during ? (double)(prev - start) / (double)during / MS : 0.0,
+        max_ms);
     assert_true(during >= (size_t)(total_ms / (max_ms + SLACK_MS)));
 }
 
@@ -261,6 +263,7 @@ static void test_overflow_rescans(void **state)
 
 int main(void)
 {
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
         T(test_quiet_window_default),
         T(test_max_delay_default),
@@ -269,5 +272,6 @@ int main(void)
         T(test_burst_of_500),
         T(test_overflow_rescans),
     };
+    /* clang-format on */
     return cmocka_run_group_tests_name("watch_debounce", tests, NULL, NULL);
 }

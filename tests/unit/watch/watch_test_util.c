@@ -60,7 +60,8 @@ void rec_free(rec *r)
 void rec_cb(void *arg, const watch_batch *b)
 {
     rec *r = arg;
-    rbatch rb = {.n = b->npaths, .flags = b->flags, .at_ns = now_ns(), .first_ns = b->first_event_ns};
+    rbatch rb = {
+        .n = b->npaths, .flags = b->flags, .at_ns = now_ns(), .first_ns = b->first_event_ns};
     rb.paths = calloc(b->npaths ? b->npaths : 1, sizeof *rb.paths);
     for (size_t i = 0; i < b->npaths; i++) {
         rb.paths[i] = strdup(b->paths[i]);
