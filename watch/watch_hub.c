@@ -119,7 +119,9 @@ static int open_inotify(struct hub *h, cd_err *err)
         }
     }
     if (found < 0) {
-        rc = cd_err_set(err, WATCH_EFAIL, "cannot find the inotify descriptor of libinotifytools");
+        rc = cd_err_set(err, WATCH_EFAIL,
+                        "cannot find the inotify descriptor of libinotifytools "
+                        "(is the library already in use elsewhere in this process?)");
         goto out;
     }
     (void)fcntl(found, F_SETFD, FD_CLOEXEC);
