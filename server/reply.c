@@ -13,7 +13,8 @@
 enum MHD_Result srv_reply_response(srv_req *r, unsigned status, struct MHD_Response *resp,
                                    uint64_t bytes)
 {
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (!r->sub) /* an event stream is not sniffed; spare its memory */
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (atomic_load(&r->s->stopping))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(r->conn, status, resp);
@@ -124,8 +125,8 @@ void srv_fail(srv_req *r, unsigned status, const char *code, const char *fmt, ..
     }
     r->pending = true;
     r->pending_status = status;
-    snprintf(r->pending_code, sizeof r->pending_code, "%s", code);
-    snprintf(r->pending_msg, sizeof r->pending_msg, "%s", msg);
+    r->pending_code = code;
+    r->pending_msg = cd_xstrdup(msg);
     r->body_mode = SRV_BODY_DISCARD;
 }
 

@@ -172,8 +172,8 @@ typedef struct srv_req {
     /* an error decided before the body was read: sent once it is drained */
     bool pending;
     unsigned pending_status;
-    char pending_code[40];
-    char pending_msg[256];
+    const char *pending_code; /* a string literal */
+    char *pending_msg;
     /* the outcome, for the log and the metrics */
     bool responded;
     unsigned status;
@@ -219,7 +219,8 @@ enum MHD_Result srv_reply_text(srv_req *r, unsigned status, const char *ctype, c
 enum MHD_Result srv_reply_response(srv_req *r, unsigned status, struct MHD_Response *resp,
                                    uint64_t bytes);
 /* Decides an error while the body is still to come: replied now when that
- * is safe, else after the body has been read and dropped (see http.c). */
+ * is safe, else after the body has been read and dropped (see reply.c).
+ * code must be a string literal (it is kept by reference). */
 void srv_fail(srv_req *r, unsigned status, const char *code, const char *fmt, ...)
     CD_PRINTF(4, 5);
 /* Maps a catalog / blob store status to an error reply. */
