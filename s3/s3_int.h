@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Declarations shared by the files of s3/ and nothing else: the client's
- * body, one HTTP request to S3 (s3_req) and the engine that runs a set of
- * them over a curl multi handle with retries (s3_xfer.c), the XML readers
+ * body, one HTTP request to S3 (s3_req, set up in s3_xfer.c), the engine
+ * that runs a set of them over a curl multi handle with retries
+ * (s3_engine.c), the XML readers
  * (s3_xml.c) and multipart upload (s3_multipart.c).
  */
 #ifndef CONTENTD_S3_INT_H
@@ -85,6 +86,7 @@ typedef struct s3_req {
     uint64_t resp_pos; /* object offset of the next byte of this response */
     bool resp_started;
     bool stalled, sink_failed, read_failed, done;
+    bool empty_object; /* the answer said the object is empty (on_header) */
     CURL *easy;
     struct curl_slist *hdrs;
     char errbuf[CURL_ERROR_SIZE];
@@ -114,6 +116,9 @@ void s3_req_clear(s3_req *r);
  * order of their names (SigV4 canonical order; curl 7.88 does not sort).
  * value NULL gives "name=". */
 void s3_req_query(s3_req *r, const char *name, const char *value);
+
+/* Prepares easy handle e for the next attempt of r (s3_xfer.c). */
+void s3_attempt_setup(s3_req *r, CURL *e, int64_t now);
 
 /* Runs the n requests, at most parallel of them at once, each until it
  * succeeds or fails for good; every r->status and r->err is filled.  With

@@ -291,6 +291,27 @@ static void test_range_ignored(void **state)
     done(c);
 }
 
+static void test_empty_object_range(void **state)
+{
+    /* S3's answer to a range GET of an empty object; and s3rver's, which
+     * announces a byte it never sends (the client must not wait for it). */
+    const fake_resp script[] = {
+        {416, "Content-Range: bytes */0\r\n", "<Error><Code>InvalidRange</Code></Error>", 0, 0},
+        {206, "Content-Range: bytes 0--1/0\r\n", "x", 0, 0}};
+    s3_client *c = client_for(script, 2, 5);
+    cd_err err;
+    cd_buf b = CD_BUF_INIT;
+    s3_object_info info = {.size = 99};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(s3_get(c, "empty", 0, 1000, collect, &b, &info, &err), S3_OK);
+        assert_int_equal(b.len, 0);
+        assert_int_equal(info.size, 0);
+    }
+    assert_int_equal(fake.n_got, 2);
+    cd_buf_free(&b);
+    done(c);
+}
+
 static void test_stall_is_retried(void **state)
 {
     /* The server holds the first answer for 1 s; the client gives up on it
@@ -466,7 +487,7 @@ int main(void)
         cmocka_unit_test(test_head_not_found),
         cmocka_unit_test(test_get_resumes),
         cmocka_unit_test(test_range_ignored),
-        cmocka_unit_test(test_stall_is_retried),
+        cmocka_unit_test(test_empty_object_range), cmocka_unit_test(test_stall_is_retried),
         cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_list_pages),
         cmocka_unit_test(test_multipart),
