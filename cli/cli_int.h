@@ -154,9 +154,9 @@ int cli_interrupt_fd(void);
 
 typedef struct cli_progress cli_progress;
 
-/* Progress of `verb` over files and bytes: a bar on stderr when stderr is
- * a terminal and the work lasts more than ~300 ms, nothing otherwise.
- * Free with cli_progress_end(). */
+/* Progress of `verb` over files and bytes on stderr: a bar when stderr is
+ * a terminal and the work lasts more than ~300 ms; plain lines every few
+ * seconds otherwise, once it lasts a second.  Free with cli_progress_end(). */
 cli_progress *cli_progress_new(const char *verb, size_t files, int64_t bytes);
 void cli_progress_update(cli_progress *p, size_t files_done, int64_t bytes_done);
 /* Clears the bar (if shown) and frees p. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The progress bar of long transfers: files, bytes and rate on one line of
- * stderr, redrawn at most ten times a second.  It appears only when stderr
- * is a terminal and the work has lasted 300 ms, so quick pushes and
- * scripts see nothing but the command's result lines.
+ * Progress of long transfers on stderr: files, bytes and rate.  On a
+ * terminal, a bar redrawn at most ten times a second once the work has
+ * lasted 300 ms; otherwise (a log, a pipe) a plain line every few seconds
+ * once it has lasted one.  Quick transfers show nothing at all, so scripts
+ * see only the command's result lines.
  */
 #include "cli_int.h"
 
@@ -12,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SHOW_AFTER  0.3 /* seconds */
+#define SHOW_AFTER  0.3 /* seconds, terminal */
 #define REDRAW_GAP  0.1
+#define PLAIN_AFTER 1.0 /* seconds, not a terminal */
+#define PLAIN_GAP   3.0
 #define BAR_WIDTH   24
 
 struct cli_progress {
@@ -77,11 +80,24 @@ static void draw(cli_progress *p, size_t files_done, int64_t bytes_done, double 
     p->last_draw = t;
 }
 
+static void plain_line(cli_progress *p, size_t files_done, int64_t bytes_done, double t)
+{
+    char done[32], total[32];
+    fprintf(stderr, "content: %s: %zu/%zu files, %s / %s\n", p->verb, files_done, p->files,
+            cli_human_bytes((double)bytes_done, done), cli_human_bytes((double)p->bytes, total));
+    p->last_draw = t;
+}
+
 void cli_progress_update(cli_progress *p, size_t files_done, int64_t bytes_done)
 {
-    if (!p || !p->tty)
+    if (!p)
         return;
     double t = now_s();
+    if (!p->tty) {
+        if (t - p->start >= PLAIN_AFTER && t - p->last_draw >= PLAIN_GAP)
+            plain_line(p, files_done, bytes_done, t);
+        return;
+    }
     if (t - p->start < SHOW_AFTER || t - p->last_draw < REDRAW_GAP)
         return;
     draw(p, files_done, bytes_done, t);

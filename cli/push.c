@@ -158,6 +158,10 @@ static int create(push *p)
         p->created = true;
         const char *owner = json_string_value(json_object_get(r.json, "owner"));
         p->owner = cd_xstrdup(owner ? owner : "you");
+        if (p->cfg->output == CLI_OUT_TEXT) { /* now: the push may yet be interrupted */
+            printf("created %s/%s (owner %s)\n", p->kind, p->name, p->owner);
+            fflush(stdout);
+        }
     }
     bool raced = rc != 0 && r.status == 409; /* created by someone meanwhile */
     cli_reply_clear(&r);

@@ -92,10 +92,8 @@ static void print_paths(const char *label, const char **paths, size_t n)
 static void report_text(const cli_push_result *res)
 {
     const cli_push_diff *d = res->diff;
-    if (res->created && res->dry_run)
+    if (res->created && res->dry_run) /* (a real creation was printed when it happened) */
         printf("%s/%s does not exist yet: the push would create it\n", res->kind, res->name);
-    else if (res->created)
-        printf("created %s/%s (owner %s)\n", res->kind, res->name, res->owner);
     if (res->unchanged) {
         printf("no changes: %s/%s stays at version %lld\n", res->kind, res->name,
                (long long)res->version);
