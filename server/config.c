@@ -2,7 +2,8 @@
 /*
  * Configuration: defaults, then the environment (CONTRACT "Configuration");
  * main.c applies the flags on top.  Also opens the stores the configuration
- * selects — today only the embedded ones.
+ * selects: the embedded catalog, and the data folder or an S3 bucket for
+ * the blobs.
  */
 #include "srv_int.h"
 
@@ -122,15 +123,31 @@ static int make_dirs(const char *path, cd_err *err)
     return rc;
 }
 
+/* The S3 blob store (blobstore_s3.c, docs/s3.md), selected by a bucket.  No
+ * endpoint means AWS S3 itself in the configured region; an endpoint without
+ * a bucket is refused, since it names no place to store anything.
+ * Credentials and tuning come from the environment (AWS_*, CONTENTD_S3_*). */
+static blobstore *open_s3_blobstore(const srv_config *cfg, cd_err *err)
+{
+    if (!cfg->s3_bucket) {
+        cd_err_set(err, -1,
+                   "an S3 endpoint is set (--s3-endpoint, AWS_ENDPOINT_URL_S3 or "
+                   "AWS_ENDPOINT_URL) but no bucket: give --s3-bucket or CONTENTD_S3_BUCKET");
+        return NULL;
+    }
+    cd_buf aws = CD_BUF_INIT;
+    if (!cfg->s3_endpoint)
+        cd_buf_printf(&aws, "https://s3.%s.amazonaws.com", cfg->s3_region);
+    blobstore *bs = blobstore_open_s3(cfg->s3_endpoint ? cfg->s3_endpoint : aws.data,
+                                      cfg->s3_bucket, cfg->s3_region, cfg->s3_path_style, err);
+    cd_buf_free(&aws);
+    return bs;
+}
+
 int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err *err)
 {
     *cat = NULL;
     *bs = NULL;
-    if (cfg->s3_endpoint || cfg->s3_bucket)
-        return cd_err_set(err, -1,
-                          "the S3 blob store (--s3-endpoint, --s3-bucket, AWS_ENDPOINT_URL_S3, "
-                          "AWS_ENDPOINT_URL, CONTENTD_S3_BUCKET) is not supported in this build "
-                          "yet; unset them to use the data folder");
     if (cfg->mongodb_uri)
         return cd_err_set(err, -1,
                           "the MongoDB catalog (--mongodb-uri, MONGODB_URI) is not supported in "
@@ -140,7 +157,8 @@ int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err
     *cat = catalog_open_sqlite(cfg->data_dir, err);
     if (!*cat)
         return -1;
-    *bs = blobstore_open_fs(cfg->data_dir, err);
+    *bs = cfg->s3_endpoint || cfg->s3_bucket ? open_s3_blobstore(cfg, err)
+                                             : blobstore_open_fs(cfg->data_dir, err);
     if (!*bs) {
         (*cat)->ops->close(*cat);
         *cat = NULL;

@@ -50,8 +50,8 @@ bool srv_parse_size(const char *s, int64_t *out);
 void srv_config_clear(srv_config *cfg);
 
 /* Opens the catalog and the blob store that cfg selects (creating the data
- * folder when needed).  S3 and MongoDB are not built yet: selecting them
- * fails with a clear message.  On success the caller closes both with their
+ * folder when needed): the blobs go to S3 when a bucket is configured.
+ * MongoDB is not built yet: selecting it fails with a clear message.  On success the caller closes both with their
  * ops->close(); on failure both are NULL and err says why. */
 int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err *err) CD_WUR;
 
