@@ -106,13 +106,24 @@ class ServerFactory:
         for s in self.servers:
             s.stop()
 
+    def check_alive(self):
+        """Every server no test stopped on purpose still answers /healthz."""
+        for s in self.servers:
+            if not s.expected_down:
+                s.assert_alive()
+
 
 @pytest.fixture
 def start_server(contentd_bin, tmp_path):
-    """start_server(data_dir=None, args=(), env=None, ...) -> a running Server."""
+    """start_server(data_dir=None, args=(), env=None, ...) -> a running Server.
+    At teardown each one must still answer /healthz, unless the test
+    stopped it, and then all are stopped."""
     f = ServerFactory(tmp_path)
-    yield f
-    f.stop_all()
+    try:
+        yield f
+        f.check_alive()
+    finally:
+        f.stop_all()
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +131,15 @@ def module_servers(contentd_bin, tmp_path_factory):
     f = ServerFactory(tmp_path_factory.mktemp("contentd"))
     yield f
     f.stop_all()
+
+
+@pytest.fixture(autouse=True)
+def module_servers_still_answer(request):
+    """After every test that used the module's servers, they still run and
+    answer /healthz (whatever input the test sent them)."""
+    yield
+    if "module_servers" in request.fixturenames:
+        request.getfixturevalue("module_servers").check_alive()
 
 
 @pytest.fixture(scope="module")

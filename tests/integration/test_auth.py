@@ -160,17 +160,19 @@ def test_public_item_stays_the_owners_to_change(users, name):
     s, alice, bob, _ = users
     alice.create_ok("tutorial", name, visibility="public", title="Alice's")
     alice.push_ok("tutorial", name, {"index.md": b"# alice\n"})
+    before = alice.item_ok("tutorial", name)
     base = f"/api/v1/content/tutorial/{name}"
     for r in (bob.patch(base, {"title": "Bob's"}), bob.delete(base),
               bob.push("tutorial", name, {"index.md": b"# bob\n"}, base=1)):
         assert r.status in (403, 404), f"a non-owner changed a public item: {r!r}"
         assert_error(r, r.status)
     item = alice.item_ok("tutorial", name)
-    assert (item["title"], item["version"]) == ("Alice's", 1)
+    assert (item["title"], item["version"], item["visibility"]) == \
+        (before["title"], 1, "public")
     assert alice.file("tutorial", name, "index.md").body == b"# alice\n"
 
 
-def test_access_token_query_for_sse_and_preview(users, name):
+def test_access_token_query_for_sse(users, name):
     s, alice, _, _ = users
     alice.create_ok("tutorial", name)
     alice.push_ok("tutorial", name, {"index.md": b"# q\n"})
@@ -180,16 +182,24 @@ def test_access_token_query_for_sse_and_preview(users, name):
         assert st.next_event(EVENT_DEADLINE).event == "snapshot"
     finally:
         st.close()
+    for path in (f"/api/v1/content/tutorial/{name}/events?access_token=wrong",
+                 f"/api/v1/events?access_token=wrong"):
+        st = SSEStream(s.port, path)
+        try:
+            assert st.status == 401, path
+        finally:
+            st.close()
+
+
+def test_access_token_query_for_preview(users, name):
+    s, alice, _, _ = users
+    alice.create_ok("tutorial", name)
+    alice.push_ok("tutorial", name, {"index.md": b"# q\n"})
     anon = Client(s.port)
     r = anon.get(f"/preview/tutorial/{name}?access_token={alice.token}")
     assert r.status == 200 and r.media_type == "text/html", r
     assert anon.get(f"/preview/tutorial/{name}").status == 401
     assert anon.get(f"/preview/tutorial/{name}?access_token=wrong").status == 401
-    st = SSEStream(s.port, f"/api/v1/content/tutorial/{name}/events?access_token=wrong")
-    try:
-        assert st.status == 401
-    finally:
-        st.close()
 
 
 def test_first_token_turns_auth_on_while_running(start_server, name):

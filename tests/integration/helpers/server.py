@@ -111,6 +111,7 @@ class Server:
         self.env = dict(env or {})
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
+        self.expected_down = False  # a test stopped or killed it on purpose
 
     @property
     def base_url(self) -> str:
@@ -162,11 +163,13 @@ class Server:
         return "\n".join(lines[-n:]) or "(empty log)"
 
     def signal(self, sig: int) -> None:
+        self.expected_down = True
         if self.alive():
             self.proc.send_signal(sig)
 
     def kill9(self) -> None:
         """SIGKILL, then reap: the process is gone when this returns."""
+        self.expected_down = True
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=STOP_DEADLINE)
@@ -176,6 +179,7 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it does not exit in time (teardown)."""
+        self.expected_down = True
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
