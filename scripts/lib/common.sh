@@ -14,7 +14,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     libinotifytools0-dev
     libmicrohttpd-dev libjansson-dev
     libcurl4-openssl-dev libxml2-dev python3-botocore awscli
-    libcmocka-dev python3 python3-pytest
+    libcmocka-dev python3 python3-pytest curl
 )
 
 say() { printf '==> %s\n' "$*" >&2; }
