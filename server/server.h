@@ -51,8 +51,9 @@ void srv_config_clear(srv_config *cfg);
 
 /* Opens the catalog and the blob store that cfg selects (creating the data
  * folder when needed): the blobs go to S3 when a bucket is configured.
- * MongoDB is not built yet: selecting it fails with a clear message.  On success the caller closes both with their
- * ops->close(); on failure both are NULL and err says why. */
+ * MongoDB is not built yet: selecting it fails with a clear message.  On
+ * success the caller closes both with their ops->close(); on failure both
+ * are NULL and err says why. */
 int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err *err) CD_WUR;
 
 typedef struct srv srv;
