@@ -40,8 +40,7 @@ int cli_config_option(cli_config *cfg, const char *cmd, int argc, char **argv, i
 /* If argv[*i] is `name VALUE` or `name=VALUE`, sets *value, advances *i
  * past it and returns 1; returns 0 when argv[*i] is another argument, and
  * CLI_USAGE (after printing why) when the value is missing. */
-int cli_flag(const char *cmd, const char *name, int argc, char **argv, int *i,
-             const char **value);
+int cli_flag(const char *cmd, const char *name, int argc, char **argv, int *i, const char **value);
 
 /* Checks the final settings (the server URL's scheme); prints why and
  * returns CLI_USAGE when they are unusable, else 0. */

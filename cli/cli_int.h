@@ -59,9 +59,9 @@ bool cli_ignore_path(const cli_ignore *ig, const char *path, bool is_dir);
 /* ---- scan.c: the folder as a sorted file list --------------------------- */
 
 typedef struct cli_file {
-    char *path;       /* the content path, relative, '/'-separated */
-    char *src;        /* the local file to read (a symlink's target) */
-    char sha256[65];  /* lower-case hex */
+    char *path;      /* the content path, relative, '/'-separated */
+    char *src;       /* the local file to read (a symlink's target) */
+    char sha256[65]; /* lower-case hex */
     int64_t size;
     /* What the file looked like when hashed: a later scan that finds the
      * same reuses sha256 instead of reading the file again. */
@@ -73,7 +73,7 @@ typedef struct cli_tree {
     cli_file *files; /* sorted by path (byte order) */
     size_t n, cap;
     int64_t scanned_ns; /* CLOCK_REALTIME when the scan started */
-    cd_buf problems; /* one line per file that cannot be pushed */
+    cd_buf problems;    /* one line per file that cannot be pushed */
     size_t nproblems;
     size_t nskipped; /* special files (sockets, FIFOs) left out */
 } cli_tree;
@@ -118,8 +118,8 @@ void cli_reply_clear(cli_reply *r);
  * optional JSON body (borrowed).  Returns 0 on a 2xx answer; otherwise -1
  * with err holding one line: the server's `message`, or why the server
  * could not be reached.  r is filled in both cases. */
-int cli_http_json(cli_http *h, const char *method, const char *path, json_t *body,
-                  cli_reply *r, cd_err *err) CD_WUR;
+int cli_http_json(cli_http *h, const char *method, const char *path, json_t *body, cli_reply *r,
+                  cd_err *err) CD_WUR;
 
 /* GET path, handing a 2xx body to sink as it arrives (a non-zero return
  * from sink aborts).  Errors as cli_http_json(). */
@@ -172,8 +172,8 @@ const char *cli_human_bytes(double bytes, char buf[32]);
  * the server), at most `parallel` at a time over reused connections.
  * Returns 0 when every blob was acknowledged; else -1 with err (the first
  * failure; the others are abandoned).  *sent counts acknowledged bytes. */
-int cli_upload(cli_http *h, const cli_file *files, const size_t *idx, size_t n,
-               unsigned parallel, int64_t *sent, cd_err *err) CD_WUR;
+int cli_upload(cli_http *h, const cli_file *files, const size_t *idx, size_t n, unsigned parallel,
+               int64_t *sent, cd_err *err) CD_WUR;
 
 /* ---- push_blobs.c: which blobs a push sends ------------------------------ */
 
@@ -197,8 +197,7 @@ void cli_blobs_named(const cli_tree *t, json_t *answer, cli_blobset *out);
 /* Reads the front matter of the markdown file at path (via md_render's
  * `data`).  *kind, *name and *title are NULL when absent, else strings the
  * caller frees with free().  A missing file is not an error. */
-int cli_front_matter(const char *path, char **kind, char **name, char **title,
-                     cd_err *err) CD_WUR;
+int cli_front_matter(const char *path, char **kind, char **name, char **title, cd_err *err) CD_WUR;
 
 /* ---- push.c: one incremental push --------------------------------------- */
 
@@ -241,10 +240,10 @@ bool cli_push_diff_empty(const cli_push_diff *d);
 typedef struct cli_push_result {
     const char *kind, *name;
     bool created, dry_run, unchanged;
-    const char *owner;     /* when created */
-    int64_t base_version;  /* the version the push started from */
-    int64_t version;       /* the resulting (or, dry run, current) version */
-    size_t upload_files;   /* blobs that were (or would be) uploaded */
+    const char *owner;    /* when created */
+    int64_t base_version; /* the version the push started from */
+    int64_t version;      /* the resulting (or, dry run, current) version */
+    size_t upload_files;  /* blobs that were (or would be) uploaded */
     int64_t upload_bytes;
     const cli_push_diff *diff;
 } cli_push_result;

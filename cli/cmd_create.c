@@ -152,8 +152,8 @@ static void print_created(const cli_config *cfg, const create_args *a, json_t *i
 static int run(cli_config *cfg, const create_args *a, const char *index)
 {
     cli_http *h = cli_http_new(cfg);
-    json_t *body = json_pack("{s:s, s:s, s:s}", "kind", a->kind, "name", a->name, "title",
-                             a->title);
+    json_t *body =
+        json_pack("{s:s, s:s, s:s}", "kind", a->kind, "name", a->name, "title", a->title);
     cli_reply r = {0};
     cd_err err;
     int rc = cli_http_json(h, "POST", "/api/v1/content", body, &r, &err);

@@ -134,8 +134,7 @@ static int download(pull *p, const char *path, const char *sha256, sink_state *s
     if (s->werrno)
         return cd_err_set(&p->err, -1, "cannot write %s: %s", path, strerror(s->werrno));
     if (s->got > s->want || (rc == 0 && (s->got != s->want || strcmp(hex, sha256))))
-        return cd_err_set(&p->err, -1, "%s: the downloaded bytes do not match its SHA-256",
-                          path);
+        return cd_err_set(&p->err, -1, "%s: the downloaded bytes do not match its SHA-256", path);
     return rc;
 }
 
@@ -218,7 +217,10 @@ static int pull_all(pull *p, json_t *item)
     size_t i;
     json_t *f;
     int64_t total = 0, done = 0;
-    json_array_foreach(files, i, f) total += json_integer_value(json_object_get(f, "size"));
+    json_array_foreach(files, i, f)
+    {
+        total += json_integer_value(json_object_get(f, "size"));
+    }
     cli_progress *prog = cli_progress_new("pulling", p->nfiles, total);
     int rc = 0;
     json_array_foreach(files, i, f)
@@ -239,8 +241,8 @@ static void report(const cli_config *cfg, const pull *p)
     if (cfg->output == CLI_OUT_JSON) {
         json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I}", "kind", p->kind, "name",
                               p->name, "version", (json_int_t)p->version, "dir", p->dir, "files",
-                              (json_int_t)p->nfiles, "downloaded", (json_int_t)p->fetched,
-                              "bytes", (json_int_t)p->bytes);
+                              (json_int_t)p->nfiles, "downloaded", (json_int_t)p->fetched, "bytes",
+                              (json_int_t)p->bytes);
         char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         puts(s);
         free(s);
@@ -249,8 +251,8 @@ static void report(const cli_config *cfg, const pull *p)
     }
     char b[32];
     printf("pulled %s/%s version %lld into %s/ (%zu file%s, %zu downloaded, %s)\n", p->kind,
-           p->name, (long long)p->version, p->dir, p->nfiles, p->nfiles == 1 ? "" : "s",
-           p->fetched, cli_human_bytes((double)p->bytes, b));
+           p->name, (long long)p->version, p->dir, p->nfiles, p->nfiles == 1 ? "" : "s", p->fetched,
+           cli_human_bytes((double)p->bytes, b));
 }
 
 static int parse(cli_config *cfg, int argc, char **argv, pull *p)

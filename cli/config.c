@@ -76,8 +76,7 @@ int cli_config_option(cli_config *cfg, const char *cmd, int argc, char **argv, i
     return 0;
 }
 
-int cli_flag(const char *cmd, const char *name, int argc, char **argv, int *i,
-             const char **value)
+int cli_flag(const char *cmd, const char *name, int argc, char **argv, int *i, const char **value)
 {
     int rc = flag_value(name, argc, argv, i, value);
     if (rc >= 0)

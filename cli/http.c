@@ -281,8 +281,8 @@ static int perform(cli_http *h, long *status, cd_err *err)
     return 0;
 }
 
-int cli_http_json(cli_http *h, const char *method, const char *path, json_t *body,
-                  cli_reply *r, cd_err *err)
+int cli_http_json(cli_http *h, const char *method, const char *path, json_t *body, cli_reply *r,
+                  cd_err *err)
 {
     cli_reply_clear(r);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -302,8 +302,8 @@ int cli_http_json(cli_http *h, const char *method, const char *path, json_t *bod
         r->status = status;
         r->json = resp.len ? json_loadb(resp.data, resp.len, 0, NULL) : NULL;
         if (resp.len && !r->json)
-            rc = cd_err_set(err, -1, "%s answered %s %s with something that is not JSON",
-                            h->given, method, path);
+            rc = cd_err_set(err, -1, "%s answered %s %s with something that is not JSON", h->given,
+                            method, path);
     }
     cd_buf_free(&resp);
     free(url);

@@ -168,9 +168,9 @@ static int create(push *p)
     if (rc != 0 && !raced)
         return -1;
     rc = fetch(p);
-    return rc == 1 ? cd_err_set(&p->err, -1, "%s/%s exists but is not visible to you", p->kind,
-                                p->name)
-                   : rc;
+    return rc == 1
+               ? cd_err_set(&p->err, -1, "%s/%s exists but is not visible to you", p->kind, p->name)
+               : rc;
 }
 
 /* The item as the server has it, created first if needed (not in a dry
@@ -194,15 +194,14 @@ static json_t *server_files(push *p)
     return json_is_array(files) ? files : NULL;
 }
 
-
 /* Uploads p->blobs; they are all acknowledged when this returns 0. */
 static int upload(push *p)
 {
     if (p->blobs.n == 0)
         return 0;
     int64_t sent = 0;
-    int rc = cli_upload(p->h, p->tree.files, p->blobs.idx, p->blobs.n, CLI_UPLOAD_PARALLEL,
-                        &sent, &p->err);
+    int rc = cli_upload(p->h, p->tree.files, p->blobs.idx, p->blobs.n, CLI_UPLOAD_PARALLEL, &sent,
+                        &p->err);
     p->sent_bytes += sent;
     if (rc == 0)
         p->sent_files += p->blobs.n;
@@ -213,9 +212,9 @@ static json_t *file_list(const cli_tree *t)
 {
     json_t *files = json_array();
     for (size_t i = 0; i < t->n; i++)
-        json_array_append_new(files, json_pack("{s:s, s:s, s:I}", "path", t->files[i].path,
-                                               "sha256", t->files[i].sha256, "size",
-                                               (json_int_t)t->files[i].size));
+        json_array_append_new(files,
+                              json_pack("{s:s, s:s, s:I}", "path", t->files[i].path, "sha256",
+                                        t->files[i].sha256, "size", (json_int_t)t->files[i].size));
     return files;
 }
 
@@ -243,8 +242,9 @@ static int rebase(push *p, int tries)
     if (fetch(p) != 0)
         return fail(p, "%s", p->err.msg);
     if (!p->o->force)
-        return fail(p, "someone else pushed %s/%s (now at version %lld) since this push started "
-                       "from version %lld; pull it, or push again with --force to replace it",
+        return fail(p,
+                    "someone else pushed %s/%s (now at version %lld) since this push started "
+                    "from version %lld; pull it, or push again with --force to replace it",
                     p->kind, p->name, (long long)p->base, (long long)started);
     if (tries > FORCE_TRIES)
         return fail(p, "%s/%s keeps changing under this push; try again", p->kind, p->name);

@@ -104,8 +104,8 @@ static void report_text(const cli_push_result *res)
     print_paths("removed", d->removed, d->nremoved);
     char bytes[32];
     cli_human_bytes((double)res->upload_bytes, bytes);
-    printf("%s %zu file%s (%s)\n", res->dry_run ? "would upload" : "uploaded",
-           res->upload_files, res->upload_files == 1 ? "" : "s", bytes);
+    printf("%s %zu file%s (%s)\n", res->dry_run ? "would upload" : "uploaded", res->upload_files,
+           res->upload_files == 1 ? "" : "s", bytes);
     if (res->dry_run)
         printf("dry run: nothing was sent; %s/%s stays at version %lld\n", res->kind, res->name,
                (long long)res->version);
@@ -130,8 +130,7 @@ static void report_json(const cli_push_result *res)
         res->unchanged, "base_version", (json_int_t)res->base_version, "version",
         (json_int_t)res->version, "added", path_array(d->added, d->nadded), "modified",
         path_array(d->modified, d->nmodified), "removed", path_array(d->removed, d->nremoved),
-        "upload", "files", (json_int_t)res->upload_files, "bytes",
-        (json_int_t)res->upload_bytes);
+        "upload", "files", (json_int_t)res->upload_files, "bytes", (json_int_t)res->upload_bytes);
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     puts(s);
     free(s);

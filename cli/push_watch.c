@@ -124,6 +124,15 @@ static bool take_state(watcher *w, watch_folder *wf)
     return due && !gone;
 }
 
+/* The retry delay after a failed push: RETRY_FIRST_MS, then doubling up
+ * to RETRY_MAX_MS (the previous delay is < 0 after a success). */
+static int next_delay(int previous)
+{
+    if (previous < 0)
+        return RETRY_FIRST_MS;
+    return previous * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : previous * 2;
+}
+
 static int loop(cli_http *h, const cli_config *cfg, const cli_push_opts *o, watcher *w,
                 watch_folder *wf)
 {
@@ -133,10 +142,7 @@ static int loop(cli_http *h, const cli_config *cfg, const cli_push_opts *o, watc
         return rc;
     fprintf(stderr, "content: push: watching %s (Ctrl-C to stop)\n", o->dir);
     for (;;) {
-        if (rc != CLI_OK)
-            delay = delay < 0 ? RETRY_FIRST_MS : delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
-        else
-            delay = -1;
+        delay = rc == CLI_OK ? -1 : next_delay(delay);
         wait_event(w, delay);
         if (cli_interrupted())
             return CLI_OK;

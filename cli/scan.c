@@ -75,8 +75,7 @@ static void add_file(cli_tree *t, const char *rel, const char *src, const struct
 /* For the symlink at fs (content path rel): its resolved target in
  * *target (free with free()) and what it is in *st; false (the problem
  * recorded) when it may not be followed. */
-static bool resolve_link(walk *w, const char *fs, const char *rel, char **target,
-                         struct stat *st)
+static bool resolve_link(walk *w, const char *fs, const char *rel, char **target, struct stat *st)
 {
     char text[PATH_MAX];
     ssize_t n = readlink(fs, text, sizeof text - 1);
@@ -128,8 +127,8 @@ static int walk_entry(walk *w, const char *fs, const char *rel, cd_err *err)
     else if (S_ISREG(st.st_mode))
         add_file(w->t, rel, target ? target : fs, &st);
     else
-        w->t->nskipped++, fprintf(stderr, "content: push: leaving out %s: not a regular file\n",
-                                  rel);
+        w->t->nskipped++,
+            fprintf(stderr, "content: push: leaving out %s: not a regular file\n", rel);
     free(target);
     return rc;
 }
@@ -316,8 +315,7 @@ static int hash_all(cli_tree *t, const cli_tree *prev, cd_err *err)
     return 0;
 }
 
-int cli_scan(const char *dir, const cli_ignore *ig, const cli_tree *prev, cli_tree *t,
-             cd_err *err)
+int cli_scan(const char *dir, const cli_ignore *ig, const cli_tree *prev, cli_tree *t, cd_err *err)
 {
     memset(t, 0, sizeof *t);
     struct timespec now;

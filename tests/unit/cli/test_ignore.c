@@ -131,8 +131,8 @@ static void test_gitignore_table(void **state)
         bool got = cli_ignore_path(ig, c->path, c->is_dir);
         if (got != c->ignored) {
             print_error("case %zu: rules \"%s\", %s \"%s\": expected %s, got %s\n", i, c->rules,
-                        c->is_dir ? "directory" : "file", c->path,
-                        c->ignored ? "ignored" : "kept", got ? "ignored" : "kept");
+                        c->is_dir ? "directory" : "file", c->path, c->ignored ? "ignored" : "kept",
+                        got ? "ignored" : "kept");
             failures++;
         }
         cli_ignore_free(ig);
@@ -158,15 +158,15 @@ static void test_builtins(void **state)
         const char *path;
         bool is_dir, ignored;
     } b[] = {
-        {".git", true, true},          {".git", false, true},
-        {"sub/.git", true, true},      {".git/config", false, true},
+        {".git", true, true},           {".git", false, true},
+        {"sub/.git", true, true},       {".git/config", false, true},
         {".index.md.swp", false, true}, {"sub/.a.md.swo", false, true},
-        {"index.md~", false, true},    {".#index.md", false, true},
-        {"#index.md#", false, true},   {"4913", false, true},
-        {"sub/4913", false, true},     {"save.tmp", false, true},
-        {"index.md", false, false},    {"swp.md", false, false},
-        {".gitignore", false, false},  {".contentignore", false, false},
-        {"a.tmp.md", false, false},    {"49130", false, false},
+        {"index.md~", false, true},     {".#index.md", false, true},
+        {"#index.md#", false, true},    {"4913", false, true},
+        {"sub/4913", false, true},      {"save.tmp", false, true},
+        {"index.md", false, false},     {"swp.md", false, false},
+        {".gitignore", false, false},   {".contentignore", false, false},
+        {"a.tmp.md", false, false},     {"49130", false, false},
     };
     cli_ignore *ig = cli_ignore_new(true);
     for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
@@ -243,9 +243,9 @@ static void test_many_globstars(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gitignore_table),  cmocka_unit_test(test_match_ignores_parents),
-        cmocka_unit_test(test_builtins),         cmocka_unit_test(test_builtins_negation),
-        cmocka_unit_test(test_load_file),        cmocka_unit_test(test_degenerate_lines),
+        cmocka_unit_test(test_gitignore_table), cmocka_unit_test(test_match_ignores_parents),
+        cmocka_unit_test(test_builtins),        cmocka_unit_test(test_builtins_negation),
+        cmocka_unit_test(test_load_file),       cmocka_unit_test(test_degenerate_lines),
         cmocka_unit_test(test_many_globstars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,11 +46,11 @@ static const path_case cases[] = {
     {"tab\there", 0, false},
     {"nl\nhere", 0, false},
     {"del\x7f", 0, false},
-    {"c1-\xC2\x85", 0, false},    /* U+0085, a C1 control */
-    {"bad-\xFF.md", 0, false},    /* not UTF-8 */
-    {"over-\xC0\xAF", 0, false},  /* overlong '/' */
+    {"c1-\xC2\x85", 0, false},      /* U+0085, a C1 control */
+    {"bad-\xFF.md", 0, false},      /* not UTF-8 */
+    {"over-\xC0\xAF", 0, false},    /* overlong '/' */
     {"sur-\xED\xA0\x80", 0, false}, /* a UTF-16 surrogate */
-    {"cut-\xE2\x82", 0, false},   /* truncated sequence */
+    {"cut-\xE2\x82", 0, false},     /* truncated sequence */
     {"nul\0x", 5, false},
 };
 
@@ -153,8 +153,8 @@ static void test_parse_id(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_rules),   cmocka_unit_test(test_path_length),
-        cmocka_unit_test(test_path_reasons), cmocka_unit_test(test_printable),
+        cmocka_unit_test(test_path_rules),    cmocka_unit_test(test_path_length),
+        cmocka_unit_test(test_path_reasons),  cmocka_unit_test(test_printable),
         cmocka_unit_test(test_kind_and_name), cmocka_unit_test(test_parse_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
