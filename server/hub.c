@@ -24,6 +24,7 @@
 #include "hub_int.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -203,7 +204,11 @@ static void wake(srv_sub *sub)
 }
 
 /* The queue is full: drop it and end the stream, so that a slow reader
- * costs the others nothing; it reconnects with Last-Event-ID. */
+ * costs the others nothing; it reconnects with Last-Event-ID.  A reader
+ * that stopped reading leaves libmicrohttpd waiting for the socket to drain,
+ * so the socket is shut down as well: libmicrohttpd then sees the error and
+ * closes the connection.  (sub->conn is set, so libmicrohttpd has not
+ * released the connection and the descriptor is still this socket.) */
 static void overflow(srv_hub *h, srv_sub *sub)
 {
     while (sub->q_len) {
@@ -214,6 +219,8 @@ static void overflow(srv_hub *h, srv_sub *sub)
     sub->q_bytes = sub->off = 0;
     sub->dead = true;
     wake(sub);
+    if (sub->conn && sub->fd >= 0)
+        shutdown(sub->fd, SHUT_RDWR);
     pthread_mutex_unlock(&sub->mu);
     unlink_sub(h, sub);
     srv_metrics_sse_overflow();

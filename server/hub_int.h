@@ -43,6 +43,7 @@ typedef struct srv_item_state srv_item_state;
 struct srv_sub {
     pthread_mutex_t mu;
     struct MHD_Connection *conn; /* NULL once the request completed */
+    int fd;                      /* its socket, to cut off a reader that stalls */
     srv_hub *hub;
     srv_item_state *item;        /* NULL on the global stream */
     bool global;

@@ -235,8 +235,13 @@ static int run_server(srv *s)
 
 static int cmd_serve(cli *c)
 {
+    cd_err err = {0};
     if (c->npos != 1) {
         err_line("serve takes no arguments (got '%s')", c->positional[1]);
+        return SRV_EXIT_USAGE;
+    }
+    if (!srv_listen_valid(c->cfg.listen, &err)) {
+        err_line("%s", err.msg);
         return SRV_EXIT_USAGE;
     }
     if (c->cfg.n_watch) {
@@ -254,7 +259,6 @@ static int cmd_serve(cli *c)
     signal(SIGPIPE, SIG_IGN);
     catalog *cat = NULL;
     blobstore *bs = NULL;
-    cd_err err = {0};
     if (srv_stores_open(&c->cfg, &cat, &bs, &err) != 0) {
         err_line("%s", err.msg);
         return SRV_EXIT_FAIL;

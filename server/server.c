@@ -82,6 +82,12 @@ static int split_listen(const char *listen, char *host, size_t hcap, char *port,
     return 0;
 }
 
+bool srv_listen_valid(const char *addr, cd_err *err)
+{
+    char host[256], port[16];
+    return split_listen(addr, host, sizeof host, port, sizeof port, err) == 0;
+}
+
 /* Binds and listens; returns the socket or -1.  *loopback says whether
  * only this machine can reach it. */
 static int bind_listen(const char *addr, bool *loopback, struct sockaddr_storage *bound,

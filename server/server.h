@@ -46,6 +46,9 @@ typedef struct srv_config {
 int srv_config_from_env(srv_config *cfg, cd_err *err) CD_WUR;
 /* Parses a size such as "64MiB", "512k", "1G" or "1048576" into bytes. */
 bool srv_parse_size(const char *s, int64_t *out);
+/* Whether addr has the form of a listen address (HOST:PORT, [V6]:PORT,
+ * :PORT, port 0..65535); err says what is wrong when not. */
+bool srv_listen_valid(const char *addr, cd_err *err);
 /* Frees what cfg owns and zeroes it. */
 void srv_config_clear(srv_config *cfg);
 

@@ -64,6 +64,9 @@ static srv_sub *sub_new(srv_req *r)
     srv_sub *sub = cd_xcalloc(1, sizeof *sub);
     pthread_mutex_init(&sub->mu, NULL);
     sub->conn = r->conn;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    sub->fd = ci ? ci->connect_fd : -1;
     sub->hub = r->s->hub;
     sub->user = cd_xstrdup(r->user ? r->user : "");
     sub->refs = 1; /* the response's, dropped when libmicrohttpd frees it */
