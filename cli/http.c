@@ -77,6 +77,9 @@ cli_http *cli_http_new(const cli_config *cfg)
     static bool global_done;
     if (!global_done) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
+        /* CURLOPT_NOSIGNAL leaves SIGPIPE to us: a peer that closes a TLS
+         * connection must be an error, not the end of the process. */
+        signal(SIGPIPE, SIG_IGN);
         global_done = true;
     }
     cli_http *h = cd_xcalloc(1, sizeof *h);
