@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What every catalog backend shares: the kind and name rules of the data
- * model, the content type of a path, releasing what the calls hand out, and
- * the clock.
+ * model, the content type of a path, releasing what the calls hand out, the
+ * clock, and the backend-neutral entry points of the change watcher.
  */
 #include "catalog_int.h"
 
@@ -183,4 +183,21 @@ void catalog_emit(catalog *c, catalog_event ev, const char *kind, const char *na
 {
     if (c->on_change)
         c->on_change(c->on_change_arg, ev, kind, name, version);
+}
+
+const int64_t catalog_lag_bounds_ms[CATALOG_LAG_BUCKETS - 1] = {1,   5,   10,   25,   50,   100,
+                                                                250, 500, 1000, 2500, 10000};
+
+int catalog_watch_start(catalog *c, cd_err *err)
+{
+    return c->ops->watch_start ? c->ops->watch_start(c, err) : CAT_OK;
+}
+
+bool catalog_watch_stats_get(catalog *c, catalog_watch_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c->ops->watch_stats)
+        return false;
+    c->ops->watch_stats(c, out);
+    return true;
 }

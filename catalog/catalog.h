@@ -36,8 +36,8 @@ bool catalog_kind_valid(const char *kind);
 bool catalog_name_valid(const char *name);
 
 typedef struct catalog_file {
-    char *path;         /* relative, '/'-separated, validated by the caller */
-    char sha256[65];    /* lower-case hex */
+    char *path;      /* relative, '/'-separated, validated by the caller */
+    char sha256[65]; /* lower-case hex */
     int64_t size;
     char *content_type; /* derived from the extension; commit: NULL derives it */
 } catalog_file;
@@ -71,10 +71,15 @@ void catalog_items_free(catalog_item *items, size_t n);
 void catalog_files_free(catalog_file *files, size_t n);
 
 typedef struct catalog catalog;
+struct catalog_watch_stats;
 
 /* Called after every successful change, from the thread that made it (for
  * the MongoDB backend, also for changes made by other replicas, from the
- * change-stream thread).  version is the new version (0 for a delete). */
+ * change-stream thread).  version is the new version (0 for a delete).
+ * Once catalog_watch_start() has succeeded, the MongoDB backend calls it
+ * under an internal lock, so that each version reaches it once and in
+ * order: the callback must be quick and must not write to this catalog
+ * (reads are fine); the server's hub only queues the change. */
 typedef enum { CAT_EV_CREATED, CAT_EV_VERSION, CAT_EV_UPDATED, CAT_EV_DELETED } catalog_event;
 typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind, const char *name,
                                   int64_t version);
@@ -83,8 +88,7 @@ struct catalog_ops {
     const char *name; /* "sqlite", "mongodb" */
     int (*ping)(catalog *c, cd_err *err);
     /* Fills *out; the caller releases it with catalog_item_clear(). */
-    int (*item_get)(catalog *c, const char *kind, const char *name, catalog_item *out,
-                    cd_err *err);
+    int (*item_get)(catalog *c, const char *kind, const char *name, catalog_item *out, cd_err *err);
     /* All items, optionally of one kind, sorted by kind then name.
      * Visibility filtering is the caller's.  Free with catalog_items_free(). */
     int (*item_list)(catalog *c, const char *kind, catalog_item **out, size_t *n, cd_err *err);
@@ -116,6 +120,10 @@ struct catalog_ops {
     int (*token_user)(catalog *c, const char *token_sha256, char **user, cd_err *err);
     int (*token_count)(catalog *c, int64_t *n, cd_err *err);
     void (*close)(catalog *c);
+    /* Optional (NULL for a backend whose changes all happen in this
+     * process): see catalog_watch_start() and catalog_watch_stats(). */
+    int (*watch_start)(catalog *c, cd_err *err);
+    void (*watch_stats)(catalog *c, struct catalog_watch_stats *out);
 };
 
 struct catalog {
@@ -128,6 +136,51 @@ struct catalog {
  * (WAL mode).  Returns NULL and fills err on failure; close with
  * c->ops->close(c). */
 catalog *catalog_open_sqlite(const char *data_dir, cd_err *err);
+
+/* Opens the MongoDB catalog: database `db` (NULL: "contentd") of the
+ * deployment at `uri` (a mongodb:// URI), with a thread-safe connection
+ * pool.  Checks at once that MongoDB answers and is a replica set member
+ * (change streams need one) and creates the indexes; returns NULL with one
+ * clear sentence in err otherwise (CAT_UNAVAILABLE when it cannot be
+ * reached).  Every write uses majority write concern.  Close with
+ * c->ops->close(c), which also stops the watcher. */
+catalog *catalog_open_mongo(const char *uri, const char *db, cd_err *err);
+
+/* Starts following changes made by other processes (other contentd
+ * replicas): for the MongoDB backend, a change stream on the `content`
+ * collection in its own thread, which calls c->on_change for every change
+ * wherever it was made, each version once and in order (see
+ * catalog_mongo_watch.c).  Set c->on_change before calling it.  A no-op
+ * returning CAT_OK for a backend without ops->watch_start (SQLite).
+ * Fails (CAT_UNAVAILABLE) when the first stream cannot be opened. */
+int catalog_watch_start(catalog *c, cd_err *err) CD_WUR;
+
+/* Upper bounds (milliseconds) of the buckets of catalog_watch_stats's
+ * lag histogram; the last bucket (index CATALOG_LAG_BUCKETS - 1) is +Inf. */
+#define CATALOG_LAG_BUCKETS 12
+extern const int64_t catalog_lag_bounds_ms[CATALOG_LAG_BUCKETS - 1];
+
+/* What the watcher has done since it started, for /metrics. */
+typedef struct catalog_watch_stats {
+    bool running;             /* catalog_watch_start() succeeded */
+    bool connected;           /* the change stream is open right now */
+    uint64_t events;          /* change events applied */
+    uint64_t announced;       /* on_change calls made from the change stream */
+    uint64_t announced_local; /* announced at once by this process's own write */
+    uint64_t resumes;         /* the stream re-opened from its resume token */
+    uint64_t resyncs;         /* the stream re-opened from now, the catalog re-read */
+    uint64_t errors;          /* stream errors of any kind */
+    /* Lag from a version's commit (the committing replica's clock) to its
+     * announcement here: count, sum, maximum and a cumulative histogram
+     * (lag_buckets[i] counts lags <= catalog_lag_bounds_ms[i]). */
+    uint64_t lag_count;
+    uint64_t lag_ms_sum;
+    int64_t lag_ms_max;
+    uint64_t lag_buckets[CATALOG_LAG_BUCKETS];
+} catalog_watch_stats;
+
+/* Fills *out; false (and *out zeroed) when the backend has no watcher. */
+bool catalog_watch_stats_get(catalog *c, catalog_watch_stats *out);
 
 /* The current time in milliseconds since the epoch. */
 int64_t catalog_now_ms(void);

@@ -13,6 +13,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev
     libinotifytools0-dev
     libmicrohttpd-dev libjansson-dev
+    libmongoc-dev libbson-dev python3-bson
     libcurl4-openssl-dev libxml2-dev python3-botocore awscli
     libcmocka-dev python3 python3-pytest curl
 )
