@@ -29,6 +29,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import select
 import signal
 import socket
@@ -112,6 +113,13 @@ def proc_status(pid, key):
     except OSError:
         pass
     return 0
+
+
+def busy_ticks():
+    """CPU ticks spent in user, nice and system mode by the whole machine."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return int(fields[1]) + int(fields[2]) + int(fields[3])
 
 
 def proc_cpu_ticks(pid):
@@ -284,6 +292,14 @@ def start_contentd(a, tmp, port):
 def start_nchan(a, tmp, port):
     with open(os.path.join(HERE, "nginx.conf")) as f:
         conf = f.read().replace("@TMP@", tmp).replace("@PORT@", str(port))
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if nofile == resource.RLIM_INFINITY:
+        nofile = 1 << 20
+    conns = a.subscribers + 1024
+    if conns > nofile:
+        raise RuntimeError(f"the open-file limit ({nofile}) is too low for {a.subscribers} "
+                           "subscribers on one nginx worker")
+    conf = conf.replace("@NOFILE@", str(nofile)).replace("@CONNS@", str(conns))
     path = os.path.join(tmp, "nginx.conf")
     with open(path, "w") as f:
         f.write(conf)
@@ -454,9 +470,11 @@ def measure(a, name):
 
         say(f"{name}: publishing {a.warmup} warm-up and {a.messages} measured events")
         sent, timeouts, cpu = {}, 0, []
+        ours = lambda: sum(proc_cpu_ticks(p) for p in pids() + [client.p.pid])
         for i in range(a.warmup + a.messages):
             if i == a.warmup:
                 cpu.append(client_cpu(client))
+                t_busy, busy0, ours0 = time.monotonic(), busy_ticks(), ours()
             marker, t0, t1 = pub.publish()
             if i >= a.warmup:
                 sent[marker] = (t0, t1)
@@ -464,6 +482,9 @@ def measure(a, name):
                 timeouts += 1
             time.sleep(a.gap)
         cpu.append(client_cpu(client))
+        others = (busy_ticks() - busy0) - (ours() - ours0)
+        res["other_cpu_pct"] = max(0.0, 100.0 * others / os.sysconf("SC_CLK_TCK")
+                                   / (time.monotonic() - t_busy))
         res["client_cpu_ms"] = (cpu[1] - cpu[0]) * 1000 / max(1, a.messages)
         if timeouts:
             res["notes"].append(f"{timeouts} of {a.warmup + a.messages} events did not reach every "
@@ -486,7 +507,18 @@ def measure(a, name):
         if client:
             stop(client.p)
         stop(server)
+    res["notes"] += error_log_notes(os.path.join(tmp, "error.log"))
     return res
+
+
+def error_log_notes(path):
+    """nginx: how many error-or-worse lines its log has, and the first."""
+    try:
+        with open(path, errors="replace") as f:
+            bad = [x.strip() for x in f if re.search(r"\[(error|crit|alert|emerg)\]", x)]
+    except OSError:
+        return []
+    return [f"{len(bad)} error lines in nginx's log, first: {bad[0]}"] if bad else []
 
 
 # ---- the report ----------------------------------------------------------
@@ -505,8 +537,8 @@ def report(a, results, machine):
     p("")
     p("| server | held | connect s | event B | p50 ms | p99 ms | max ms | last p50 ms "
       "| last max ms | missing | publish RTT p50 ms | RSS idle MiB | RSS/sub KiB | idle CPU % "
-      "| client CPU ms/event |")
-    p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| client CPU ms/event | others' CPU % |")
+    p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         if "p99" not in r:
             p(f"| {r['name']} | not measured: {r.get('error', '')} |")
@@ -517,7 +549,8 @@ def report(a, results, machine):
           f"| {fmt(r['last_p50'], '.2f')} | {fmt(r['last_max'], '.2f')} "
           f"| {r['expected'] - r['pairs']} | {fmt(r['publish_rtt_p50'], '.2f')} "
           f"| {fmt(r['rss_idle_kib'] / 1024, '.1f')} | {fmt(r['rss_per_sub_kib'], '.2f')} "
-          f"| {fmt(r['idle_cpu_pct'], '.1f')} | {fmt(r['client_cpu_ms'], '.1f')} |")
+          f"| {fmt(r['idle_cpu_pct'], '.1f')} | {fmt(r['client_cpu_ms'], '.1f')} "
+          f"| {fmt(r['other_cpu_pct'], '.0f')} |")
     p("")
     by = {r["name"]: r for r in results if "p99" in r}
     c = by.get("contentd")
@@ -546,6 +579,10 @@ def report(a, results, machine):
     if c:
         p(f"| contentd subscribers held | {c['result'].get('alive', 0)} | {a.subscribers} |")
     p("")
+    busy = [r["name"] for r in results if r.get("other_cpu_pct", 0) > 10.0]
+    if busy:
+        p(f"warning: other processes used more than 10% of a CPU while {', '.join(busy)} "
+          "published: they shared the 2 CPUs, so those latencies carry their noise")
     for r in results:
         for n in r.get("notes", []):
             p(f"note: {r['name']}: {n}")
