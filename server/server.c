@@ -208,6 +208,12 @@ int srv_start(srv *s, cd_err *err)
         close(fd);
         return -1;
     }
+    /* Changes made by other replicas (MongoDB change stream) reach the hub
+     * through the same on_change callback; a no-op for SQLite. */
+    if (catalog_watch_start(s->cat, err) != CAT_OK) {
+        close(fd);
+        return -1;
+    }
     rlim_t nofile = raise_nofile();
     unsigned limit = nofile > 200 ? (unsigned)(nofile - 100) : 100;
     if (limit > 1000000)
