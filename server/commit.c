@@ -58,6 +58,8 @@ static void fail_cat(srv_commit_result *res, int rc, const cd_err *err)
 
 static const catalog_file *find_path(const catalog_file *files, size_t n, const char *path)
 {
+    if (n == 0)
+        return NULL;
     catalog_file key = {.path = (char *)path};
     return bsearch(&key, files, n, sizeof *files, cmp_file);
 }
