@@ -12,10 +12,12 @@
  * on_change call is also printed, as {"event":"version","kind":...}.
  * Commands: ping, create KIND NAME OWNER [TITLE], get KIND NAME, list
  * [KIND], update KIND NAME TITLE|- public|private|-, delete KIND NAME,
- * commit KIND NAME BASE [title=T] [PATH=SHA256:SIZE ...], files KIND NAME
+ * commit KIND NAME BASE [title=T] [PATH=SHA256:SIZE[:TYPE] ...], files KIND NAME
  * [VERSION], versions KIND NAME, token-add SHA USER, token-user SHA,
  * token-count, watch-start, stats, commits KIND NAME BASE COUNT, race KIND
- * NAME ROUNDS SLOT_MS START_MS TAG, sleep MS.
+ * NAME ROUNDS SLOT_MS START_MS TAG, sleep MS.  `drop-database` (MongoDB
+ * only, not in the shell) drops the database, to leave a real replica set
+ * clean.
  *
  * Exit status: 0 success, 1 the catalog cannot be opened (one line on
  * stderr), 2 usage, 3 a command failed.
@@ -26,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <mongoc/mongoc.h>
 
 #include "catalog.h"
 
@@ -183,7 +187,7 @@ static int cmd_delete(tool *t, char **a, int n)
     return rc ? fail(rc, &err) : ok_line("{\"ok\":true}");
 }
 
-/* PATH=SHA256:SIZE */
+/* PATH=SHA256:SIZE[:CONTENT_TYPE] */
 static bool parse_file(char *spec, catalog_file *f)
 {
     char *eq = strrchr(spec, '=');
@@ -195,7 +199,10 @@ static bool parse_file(char *spec, catalog_file *f)
     f->path = spec;
     memcpy(f->sha256, eq + 1, 64);
     f->sha256[64] = '\0';
-    f->size = strtoll(colon + 1, NULL, 10);
+    char *end;
+    f->size = strtoll(colon + 1, &end, 10);
+    if (*end == ':')
+        f->content_type = end + 1;
     return true;
 }
 
@@ -483,6 +490,26 @@ static int shell(tool *t)
     return status;
 }
 
+/* Drops the test database (a real replica set is left clean); libmongoc
+ * directly, since the catalog interface has no such thing. */
+static int drop_database(const char *uri, const char *db)
+{
+    mongoc_init(); /* idempotent; the catalog calls it too */
+    mongoc_client_t *cl = mongoc_client_new(uri);
+    if (!cl) {
+        fprintf(stderr, "catalog_tool: invalid URI\n");
+        return 1;
+    }
+    mongoc_database_t *d = mongoc_client_get_database(cl, db);
+    bson_error_t e;
+    int rc = mongoc_database_drop(d, &e) ? 0 : 3;
+    if (rc)
+        fprintf(stderr, "catalog_tool: drop-database: %s\n", e.message);
+    mongoc_database_destroy(d);
+    mongoc_client_destroy(cl);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *uri = NULL, *db = NULL, *sqlite = NULL;
@@ -501,6 +528,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: catalog_tool (--uri URI [--db DB] | --sqlite DIR) COMMAND ...\n");
         return 2;
     }
+    if (uri && !strcmp(argv[i], "drop-database"))
+        return drop_database(uri, db ? db : "contentd");
     cd_err err = {0, ""};
     tool t = {uri ? catalog_open_mongo(uri, db, &err) : catalog_open_sqlite(sqlite, &err)};
     if (!t.c) {
