@@ -213,6 +213,29 @@ static int cmd_token(cli *c)
     return SRV_EXIT_OK;
 }
 
+static int cmd_rebuild(cli *c)
+{
+    if (c->npos != 1) {
+        err_line("rebuild-catalog takes no arguments (got '%s')", c->positional[1]);
+        return SRV_EXIT_USAGE;
+    }
+    catalog *cat = NULL;
+    blobstore *bs = NULL;
+    cd_err err = {0};
+    if (srv_stores_open(&c->cfg, &cat, &bs, &err) != 0) {
+        err_line("%s", err.msg);
+        return SRV_EXIT_FAIL;
+    }
+    int rc = srv_rebuild_catalog(cat, bs, &err);
+    cat->ops->close(cat);
+    bs->ops->close(bs);
+    if (rc != 0) {
+        err_line("rebuild-catalog: %s", err.msg);
+        return SRV_EXIT_FAIL;
+    }
+    return SRV_EXIT_OK;
+}
+
 static int run_server(srv *s)
 {
     sigset_t set;
@@ -299,8 +322,7 @@ int main(int argc, char **argv)
     } else if (!strcmp(c.positional[0], "token")) {
         status = cmd_token(&c);
     } else if (!strcmp(c.positional[0], "rebuild-catalog")) {
-        err_line("rebuild-catalog is not supported in this build yet");
-        status = SRV_EXIT_FAIL;
+        status = cmd_rebuild(&c);
     } else {
         err_line("unknown command '%s' (run `contentd --help`)", c.positional[0]);
         status = SRV_EXIT_USAGE;

@@ -77,6 +77,10 @@ void srv_stop(srv *s, int timeout_ms);
 /* Frees a stopped (or never started) server. */
 void srv_free(srv *s);
 
+/* `contentd rebuild-catalog`: replays every manifest of bs into cat, which
+ * must be empty.  Prints a summary (and each manifest skipped) on stderr. */
+int srv_rebuild_catalog(catalog *cat, blobstore *bs, cd_err *err) CD_WUR;
+
 /* The watcher's hook: commits the content folder dir (its index.md front
  * matter names `kind` and `name`) as a new version owned by `user`, creating
  * the item when it does not exist.  Uploads the blobs the store lacks and

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `contentd rebuild-catalog`: replays the version manifests that every
+ * commit writes to the blob store (`manifests/KIND/NAME/N.json`) into an
+ * empty catalog, item by item and version by version, so that losing the
+ * catalog loses no content.  The first manifest of an item recreates it
+ * (owner, visibility, creation time); each one after it is committed on top
+ * of the previous, keeping the version numbers.  What the manifests cannot
+ * tell is lost: the time each later version was made (it becomes the time of
+ * the rebuild), title changes made without a push, and deletions (a deleted
+ * item comes back).  Tokens are not in the blob store: create them again.
+ */
+#include "srv_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    catalog *cat;
+    char kind[16], name[64];
+    int64_t version;  /* of the item being replayed; -1: skipping it */
+    size_t items, versions, skipped;
+    cd_err *err;
+} replay;
+
+static void warn(const char *kind, const char *name, int64_t v, const char *why)
+{
+    fprintf(stderr, "contentd: %s/%s version %lld: %s; skipping the rest of this item\n", kind,
+            name, (long long)v, why);
+}
+
+/* "2026-05-01T12:00:00.123Z" → ms since the epoch; now when unreadable. */
+static int64_t parse_time(const char *s)
+{
+    struct tm tm = {0};
+    int ms = 0;
+    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+        return catalog_now_ms();
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+/* The manifest's file list; NULL when it is malformed. */
+static catalog_file *files_of(json_t *m, size_t *n)
+{
+    json_t *arr = json_object_get(m, "files");
+    if (!json_is_array(arr))
+        return NULL;
+    *n = json_array_size(arr);
+    catalog_file *files = cd_xcalloc(*n ? *n : 1, sizeof *files);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *e = json_array_get(arr, i);
+        const char *path = json_string_value(json_object_get(e, "path"));
+        const char *sha = json_string_value(json_object_get(e, "sha256"));
+        json_t *size = json_object_get(e, "size");
+        if (!path || srv_path_problem(path, strlen(path)) || !sha || !blobstore_sha_valid(sha) ||
+            !json_is_integer(size)) {
+            catalog_files_free(files, i);
+            return NULL;
+        }
+        files[i].path = cd_xstrdup(path);
+        memcpy(files[i].sha256, sha, 65);
+        files[i].size = json_integer_value(size);
+    }
+    return files;
+}
+
+static int create_item(replay *rp, json_t *m, const char *kind, const char *name)
+{
+    const char *owner = json_string_value(json_object_get(m, "owner"));
+    const char *vis = json_string_value(json_object_get(m, "visibility"));
+    catalog_item it = {0};
+    snprintf(it.kind, sizeof it.kind, "%s", kind);
+    snprintf(it.name, sizeof it.name, "%s", name);
+    it.owner = (char *)(owner && srv_user_valid(owner) ? owner : "local");
+    it.title = (char *)"";
+    it.visibility = vis && !strcmp(vis, "public") ? CAT_PUBLIC : CAT_PRIVATE;
+    it.created_at = it.updated_at =
+        parse_time(json_string_value(json_object_get(m, "created_at")));
+    return rp->cat->ops->item_create(rp->cat, &it, rp->err);
+}
+
+static int replay_one(void *arg, const char *kind, const char *name, int64_t version,
+                      const char *json, size_t len)
+{
+    replay *rp = arg;
+    if (strcmp(rp->kind, kind) || strcmp(rp->name, name)) {
+        snprintf(rp->kind, sizeof rp->kind, "%s", kind);
+        snprintf(rp->name, sizeof rp->name, "%s", name);
+        rp->version = 0;
+    }
+    if (rp->version < 0) {
+        rp->skipped++;
+        return 0;
+    }
+    json_t *m = json_loadb(json, len, 0, NULL);
+    size_t n = 0;
+    catalog_file *files = m ? files_of(m, &n) : NULL;
+    const char *why = !files ? "the manifest is malformed"
+                      : version != rp->version + 1 ? "a version before it has no manifest"
+                                                     : NULL;
+    int rc = 0;
+    if (!why && rp->version == 0 && (rc = create_item(rp, m, kind, name)) == 0)
+        rp->items++;
+    if (!why && rc == 0) {
+        const char *title = json_string_value(json_object_get(m, "title"));
+        int64_t nv = 0;
+        bool created = false;
+        rc = rp->cat->ops->commit(rp->cat, kind, name, rp->version, files, n,
+                                  title && *title ? title : NULL, &nv, &created, rp->err);
+        if (rc == 0 && !created) {
+            why = "its file list equals the version before it";
+        } else if (rc == 0) {
+            rp->version = nv;
+            rp->versions++;
+        }
+    }
+    if (why) {
+        warn(kind, name, version, why);
+        rp->version = -1;
+        rp->skipped++;
+    }
+    catalog_files_free(files, n);
+    json_decref(m);
+    return rc;
+}
+
+int srv_rebuild_catalog(catalog *cat, blobstore *bs, cd_err *err)
+{
+    catalog_item *items = NULL;
+    size_t n = 0;
+    int rc = cat->ops->item_list(cat, NULL, &items, &n, err);
+    catalog_items_free(items, n);
+    if (rc != 0)
+        return rc;
+    if (n)
+        return cd_err_set(err, -1,
+                          "the catalog holds %zu item(s): rebuild-catalog only fills an empty "
+                          "one (move the old catalog away first)", n);
+    replay rp = {.cat = cat, .err = err};
+    rc = blobstore_each_manifest(bs, replay_one, &rp, err);
+    if (rc != 0)
+        return rc;
+    fprintf(stderr, "contentd: rebuilt %zu item(s), %zu version(s) from the manifests", rp.items,
+            rp.versions);
+    if (rp.skipped)
+        fprintf(stderr, "; %zu manifest(s) skipped", rp.skipped);
+    fputc('\n', stderr);
+    return 0;
+}
