@@ -288,6 +288,7 @@ void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!r)
         return;
     *con_cls = NULL;
+    bool stream = r->sub != NULL;
     if (r->sub)
         srv_sse_completed(r);
     if (r->upload)
@@ -300,8 +301,10 @@ void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     cd_buf_free(&r->body);
     free(r);
     pthread_mutex_lock(&s->active_mu);
-    if (--s->active == 0)
-        pthread_cond_broadcast(&s->active_cv);
+    s->active--;
+    if (stream)
+        s->streams--;
+    pthread_cond_broadcast(&s->active_cv);
     pthread_mutex_unlock(&s->active_mu);
 }
 

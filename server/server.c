@@ -16,6 +16,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#define STREAM_GRACE_MS 1000
+
 static char *xstrdup_or_null(const char *s)
 {
     return s ? cd_xstrdup(s) : NULL;
@@ -254,18 +256,24 @@ void srv_stop(srv *s, int timeout_ms)
     if (lfd >= 0)
         close(lfd);
     srv_hub_shutdown(s->hub);
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    /* Requests in flight (commits, uploads) get timeout_ms to finish; event
+     * streams, which the hub has just ended, get a second to flush their
+     * last bytes — a subscriber that does not read is not waited for. */
+    int64_t start = srv_mono_ns() / 1000000, end = start + timeout_ms;
     pthread_mutex_lock(&s->active_mu);
-    while (s->active > 0)
-        if (pthread_cond_timedwait(&s->active_cv, &s->active_mu, &deadline) != 0)
+    while (s->active > 0) {
+        int64_t now = srv_mono_ns() / 1000000;
+        if (now >= end || (s->active == s->streams && now >= start + STREAM_GRACE_MS))
             break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000; /* re-check the stream grace period */
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&s->active_cv, &s->active_mu, &ts);
+    }
     int left = s->active;
     pthread_mutex_unlock(&s->active_mu);
     if (left)

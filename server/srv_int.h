@@ -54,7 +54,8 @@ struct srv {
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     pthread_mutex_t active_mu;
     pthread_cond_t active_cv;
-    int active; /* requests between their first callback and completion */
+    int active;  /* requests between their first callback and completion */
+    int streams; /* of which event streams */
 };
 
 /* Timed calls into the stores: the latency lands in the metrics. */

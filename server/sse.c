@@ -99,7 +99,11 @@ static enum MHD_Result start_stream(srv_req *r, srv_sub *sub)
     if (ok != MHD_YES) { /* never streamed: take it out of the hub */
         r->sub = NULL;
         srv_hub_release(sub->hub, sub, true);
+        return ok;
     }
+    pthread_mutex_lock(&r->s->active_mu);
+    r->s->streams++;
+    pthread_mutex_unlock(&r->s->active_mu);
     return ok;
 }
 
