@@ -17,9 +17,9 @@
 #define MISSING_MAX 100000
 
 struct srv_blob_upload {
-    blob_writer *w;  /* a new blob being written */
-    EVP_MD_CTX *md;  /* a stored blob being checked */
-    bool broken;     /* a write failed: the request already failed */
+    blob_writer *w; /* a new blob being written */
+    EVP_MD_CTX *md; /* a stored blob being checked */
+    bool broken;    /* a write failed: the request already failed */
 };
 
 enum MHD_Result srv_api_blobs_missing(srv_req *r)
@@ -186,13 +186,16 @@ enum MHD_Result srv_api_blob_finish(srv_req *r)
     srv_metrics_blob_op(SRV_BLOB_OP_put_finish, srv_mono_ns() - t0);
     u->w = NULL; /* put_finish frees it whatever the outcome */
     switch (rc) {
-    case BLOB_OK: return reply_stored(r, 201, true);
-    case BLOB_DIGEST_MISMATCH: return mismatch(r);
+    case BLOB_OK:
+        return reply_stored(r, 201, true);
+    case BLOB_DIGEST_MISMATCH:
+        return mismatch(r);
     case BLOB_TOO_LARGE:
         r->phase = SRV_PH_FINAL;
         too_large(r);
         return MHD_YES;
-    default: return srv_reply_blob_error(r, rc, &err);
+    default:
+        return srv_reply_blob_error(r, rc, &err);
     }
 }
 

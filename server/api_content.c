@@ -143,8 +143,8 @@ enum MHD_Result srv_api_content_create(srv_req *r)
                               "\"kind\" must be one of tutorial, challenge, course, skill-path, "
                               "roadmap.");
     else if (!name || !catalog_name_valid(name))
-        res = srv_reply_error(r, 400, "invalid_name",
-                              "\"name\" must match [a-z0-9][a-z0-9-]{0,62}.");
+        res =
+            srv_reply_error(r, 400, "invalid_name", "\"name\" must match [a-z0-9][a-z0-9-]{0,62}.");
     else if (bad_title)
         res = srv_reply_error(r, 400, "invalid_title",
                               "\"title\" must be a string of at most %d bytes.", TITLE_MAX);

@@ -58,8 +58,8 @@ static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
         }
     catalog_files_free(files, n);
     if (!found)
-        (void)srv_reply_error(r, 404, "not_found", "%s/%s has no file %s in version %lld.",
-                              r->kind, r->name, r->file_path, (long long)v);
+        (void)srv_reply_error(r, 404, "not_found", "%s/%s has no file %s in version %lld.", r->kind,
+                              r->name, r->file_path, (long long)v);
     *version = v;
     return found;
 }
@@ -149,8 +149,8 @@ enum MHD_Result srv_api_file_get(srv_req *r)
         ret = srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
         goto out;
     }
-    struct MHD_Response *resp = MHD_create_response_from_callback(
-        (uint64_t)size, 64 * 1024, read_blob, bs, free_blob_stream);
+    struct MHD_Response *resp = MHD_create_response_from_callback((uint64_t)size, 64 * 1024,
+                                                                  read_blob, bs, free_blob_stream);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             f.content_type ? f.content_type : catalog_content_type(f.path));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, "sandbox");
@@ -184,12 +184,12 @@ enum MHD_Result srv_api_ast_get(srv_req *r)
         ret = not_modified(r, f.sha256, version);
     } else if ((rc = srv_render_get(r->s, f.sha256, &a, &err)) != 0) {
         ret = rc <= SRV_RENDER_ERR
-                  ? srv_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s",
-                                    f.path, err.msg)
+                  ? srv_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s", f.path,
+                                    err.msg)
                   : srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
     } else {
-        struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback_cls(
-            a->len, a->json, drop_ast, a);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer_with_free_callback_cls(a->len, a->json, drop_ast, a);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         file_headers(resp, f.sha256, version);
         ret = srv_reply_response(r, 200, resp, a->len);

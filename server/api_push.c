@@ -22,7 +22,8 @@ static bool parse_file(srv_req *r, json_t *e, size_t i, catalog_file *f)
     if (!json_is_object(e) || !path || !sha || !json_is_integer(jz)) {
         (void)srv_reply_error(r, 400, "invalid_files",
                               "files[%zu] must be an object with \"path\" (string), \"sha256\" "
-                              "(string) and \"size\" (integer).", i);
+                              "(string) and \"size\" (integer).",
+                              i);
         return false;
     }
     const char *why = srv_path_problem(path, json_string_length(jp));
@@ -51,8 +52,8 @@ static catalog_file *parse_files(srv_req *r, json_t *arr, size_t *n)
 {
     size_t len = json_array_size(arr);
     if (len > FILES_MAX) {
-        (void)srv_reply_error(r, 413, "payload_too_large",
-                              "A version holds at most %d files.", FILES_MAX);
+        (void)srv_reply_error(r, 413, "payload_too_large", "A version holds at most %d files.",
+                              FILES_MAX);
         return NULL;
     }
     catalog_file *files = cd_xcalloc(len ? len : 1, sizeof *files);
@@ -79,12 +80,18 @@ static enum MHD_Result reply_result(srv_req *r, srv_commit_result *res)
     case SRV_COMMIT_CONFLICT:
         snprintf(extra, sizeof extra, "%lld", (long long)res->version);
         return srv_reply_error_extra(r, 409, res->code, res->msg, "current_version", extra);
-    case SRV_COMMIT_NOT_FOUND: return srv_reply_error(r, 404, res->code, "%s", res->msg);
-    case SRV_COMMIT_FORBIDDEN: return srv_reply_error(r, 403, res->code, "%s", res->msg);
-    case SRV_COMMIT_INVALID: return srv_reply_error(r, 400, res->code, "%s", res->msg);
-    case SRV_COMMIT_UNACCEPTABLE: return srv_reply_error(r, 422, res->code, "%s", res->msg);
-    case SRV_COMMIT_UNAVAILABLE: return srv_reply_error(r, 503, res->code, "%s", res->msg);
-    default: return srv_reply_error(r, 500, res->code ? res->code : "internal_error", "%s", res->msg);
+    case SRV_COMMIT_NOT_FOUND:
+        return srv_reply_error(r, 404, res->code, "%s", res->msg);
+    case SRV_COMMIT_FORBIDDEN:
+        return srv_reply_error(r, 403, res->code, "%s", res->msg);
+    case SRV_COMMIT_INVALID:
+        return srv_reply_error(r, 400, res->code, "%s", res->msg);
+    case SRV_COMMIT_UNACCEPTABLE:
+        return srv_reply_error(r, 422, res->code, "%s", res->msg);
+    case SRV_COMMIT_UNAVAILABLE:
+        return srv_reply_error(r, 503, res->code, "%s", res->msg);
+    default:
+        return srv_reply_error(r, 500, res->code ? res->code : "internal_error", "%s", res->msg);
     }
 }
 
@@ -97,8 +104,9 @@ enum MHD_Result srv_api_commit(srv_req *r)
     json_t *jf = json_object_get(body, "files");
     enum MHD_Result ret = MHD_YES;
     if (!json_is_integer(jb) || json_integer_value(jb) < 0) {
-        ret = srv_reply_error(r, 400, "invalid_base_version",
-                              "\"base_version\" must be an integer >= 0 (0 before the first push).");
+        ret =
+            srv_reply_error(r, 400, "invalid_base_version",
+                            "\"base_version\" must be an integer >= 0 (0 before the first push).");
     } else if (!json_is_array(jf)) {
         ret = srv_reply_error(r, 400, "invalid_files",
                               "\"files\" must be the array of the new version's files.");

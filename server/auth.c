@@ -112,7 +112,8 @@ bool srv_auth(srv_req *r, bool allow_query_token)
 {
     bool any = false;
     if (tokens_exist(r->s, &any) != 0) {
-        srv_fail(r, 503, "catalog_unavailable", "The catalog is unavailable: cannot check the token.");
+        srv_fail(r, 503, "catalog_unavailable",
+                 "The catalog is unavailable: cannot check the token.");
         return false;
     }
     if (!any) {

@@ -152,7 +152,8 @@ static bool blobs_present(srv *s, catalog_file *files, size_t n, const catalog_f
         return true;
     fail(res, SRV_COMMIT_MISSING_BLOBS, "missing_blobs",
          "%zu blob(s) are not stored yet: upload them with PUT /api/v1/blobs/SHA256, then "
-         "commit again.", missing);
+         "commit again.",
+         missing);
     return false;
 }
 
@@ -273,12 +274,17 @@ out:
 static const char *metric_of(const srv_commit_result *res)
 {
     switch (res->status) {
-    case SRV_COMMIT_OK: return res->created ? "created" : "unchanged";
-    case SRV_COMMIT_CONFLICT: return "conflict";
-    case SRV_COMMIT_MISSING_BLOBS: return "missing_blobs";
+    case SRV_COMMIT_OK:
+        return res->created ? "created" : "unchanged";
+    case SRV_COMMIT_CONFLICT:
+        return "conflict";
+    case SRV_COMMIT_MISSING_BLOBS:
+        return "missing_blobs";
     case SRV_COMMIT_UNAVAILABLE:
-    case SRV_COMMIT_ERROR: return "error";
-    default: return "rejected";
+    case SRV_COMMIT_ERROR:
+        return "error";
+    default:
+        return "rejected";
     }
 }
 

@@ -33,11 +33,20 @@ bool srv_parse_size(const char *s, int64_t *out)
     unsigned long long mul = 1;
     if (*end) {
         switch (tolower((unsigned char)*end)) {
-        case 'k': mul = 1ull << 10; break;
-        case 'm': mul = 1ull << 20; break;
-        case 'g': mul = 1ull << 30; break;
-        case 'b': mul = 1; break;
-        default: return false;
+        case 'k':
+            mul = 1ull << 10;
+            break;
+        case 'm':
+            mul = 1ull << 20;
+            break;
+        case 'g':
+            mul = 1ull << 30;
+            break;
+        case 'b':
+            mul = 1;
+            break;
+        default:
+            return false;
         }
         const char *rest = end + 1;
         if (mul > 1 && (!strcasecmp(rest, "ib") || !strcasecmp(rest, "b") || !*rest))

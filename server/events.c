@@ -13,10 +13,10 @@
 
 static char retry_bytes[] = "retry: 2000\n\n";
 static char keepalive_bytes[] = ": keep-alive\n\n";
-static srv_event retry_ev = {.refs = -1, .version = -1, .len = sizeof retry_bytes - 1,
-                             .data = retry_bytes};
-static srv_event keepalive_ev = {.refs = -1, .version = -1, .len = sizeof keepalive_bytes - 1,
-                                 .data = keepalive_bytes};
+static srv_event retry_ev = {
+    .refs = -1, .version = -1, .len = sizeof retry_bytes - 1, .data = retry_bytes};
+static srv_event keepalive_ev = {
+    .refs = -1, .version = -1, .len = sizeof keepalive_bytes - 1, .data = keepalive_bytes};
 
 srv_event *srv_event_retry(void)
 {

@@ -236,8 +236,8 @@ int srv_commit_folder(srv *s, const char *dir, const char *user, int64_t *versio
         if (res.status != SRV_COMMIT_OK)
             rc = cd_err_set(err, -1, "%s/%s: %s", kind, name, res.msg);
         else
-            srv_log("info", "watch", "msg=committed item=%s/%s version=%lld created=%s", kind,
-                    name, (long long)res.version, res.created ? "true" : "false");
+            srv_log("info", "watch", "msg=committed item=%s/%s version=%lld created=%s", kind, name,
+                    (long long)res.version, res.created ? "true" : "false");
     }
     if (rc == 0 && !done)
         rc = cd_err_set(err, -1, "%s/%s: %d commits in a row lost to concurrent ones", kind, name,

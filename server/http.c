@@ -46,8 +46,8 @@ static srv_method method_of(const char *m)
     static const struct {
         const char *name;
         srv_method m;
-    } t[] = {{"GET", SRV_M_GET},     {"HEAD", SRV_M_HEAD},   {"POST", SRV_M_POST},
-             {"PUT", SRV_M_PUT},     {"PATCH", SRV_M_PATCH}, {"DELETE", SRV_M_DELETE}};
+    } t[] = {{"GET", SRV_M_GET}, {"HEAD", SRV_M_HEAD},   {"POST", SRV_M_POST},
+             {"PUT", SRV_M_PUT}, {"PATCH", SRV_M_PATCH}, {"DELETE", SRV_M_DELETE}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(m, t[i].name))
             return t[i].m;
@@ -77,7 +77,8 @@ static bool route_needs_auth(srv_route r)
 static bool route_takes_query_token(srv_req *r)
 {
     return r->route == SRV_R_ITEM_EVENTS || r->route == SRV_R_EVENTS || r->route == SRV_R_PREVIEW ||
-           ((r->route == SRV_R_FILE || r->route == SRV_R_AST) && (r->method & (SRV_M_GET | SRV_M_HEAD)));
+           ((r->route == SRV_R_FILE || r->route == SRV_R_AST) &&
+            (r->method & (SRV_M_GET | SRV_M_HEAD)));
 }
 
 static srv_body_mode body_mode_of(srv_req *r)
@@ -85,10 +86,14 @@ static srv_body_mode body_mode_of(srv_req *r)
     switch (r->route) {
     case SRV_R_CONTENT:
     case SRV_R_VERSIONS:
-    case SRV_R_BLOBS_MISSING: return r->method == SRV_M_POST ? SRV_BODY_JSON : SRV_BODY_DISCARD;
-    case SRV_R_ITEM: return r->method == SRV_M_PATCH ? SRV_BODY_JSON : SRV_BODY_DISCARD;
-    case SRV_R_BLOB: return SRV_BODY_BLOB;
-    default: return SRV_BODY_DISCARD;
+    case SRV_R_BLOBS_MISSING:
+        return r->method == SRV_M_POST ? SRV_BODY_JSON : SRV_BODY_DISCARD;
+    case SRV_R_ITEM:
+        return r->method == SRV_M_PATCH ? SRV_BODY_JSON : SRV_BODY_DISCARD;
+    case SRV_R_BLOB:
+        return SRV_BODY_BLOB;
+    default:
+        return SRV_BODY_DISCARD;
     }
 }
 
@@ -158,8 +163,11 @@ static enum MHD_Result body_chunk(srv_req *r, const char *p, size_t n)
         }
         cd_buf_append(&r->body, p, n);
         break;
-    case SRV_BODY_BLOB: srv_api_blob_chunk(r, p, n); break;
-    default: break;
+    case SRV_BODY_BLOB:
+        srv_api_blob_chunk(r, p, n);
+        break;
+    default:
+        break;
     }
     if (r->body_mode == SRV_BODY_DISCARD && r->received > SRV_DRAIN_MAX)
         return MHD_NO; /* not worth reading any further: drop the connection */
@@ -170,23 +178,36 @@ static enum MHD_Result dispatch(srv_req *r)
 {
     bool get = r->method & (SRV_M_GET | SRV_M_HEAD);
     switch (r->route) {
-    case SRV_R_HEALTHZ: return srv_api_healthz(r);
-    case SRV_R_READYZ: return srv_api_readyz(r);
-    case SRV_R_METRICS: return srv_api_metrics(r);
-    case SRV_R_CONTENT: return get ? srv_api_content_list(r) : srv_api_content_create(r);
+    case SRV_R_HEALTHZ:
+        return srv_api_healthz(r);
+    case SRV_R_READYZ:
+        return srv_api_readyz(r);
+    case SRV_R_METRICS:
+        return srv_api_metrics(r);
+    case SRV_R_CONTENT:
+        return get ? srv_api_content_list(r) : srv_api_content_create(r);
     case SRV_R_ITEM:
-        return get                       ? srv_api_item_get(r)
+        return get                        ? srv_api_item_get(r)
                : r->method == SRV_M_PATCH ? srv_api_item_patch(r)
-                                         : srv_api_item_delete(r);
-    case SRV_R_VERSIONS: return get ? srv_api_versions_get(r) : srv_api_commit(r);
-    case SRV_R_FILE: return srv_api_file_get(r);
-    case SRV_R_AST: return srv_api_ast_get(r);
-    case SRV_R_ITEM_EVENTS: return srv_sse_item(r);
-    case SRV_R_EVENTS: return srv_sse_global(r);
-    case SRV_R_BLOBS_MISSING: return srv_api_blobs_missing(r);
-    case SRV_R_BLOB: return srv_api_blob_finish(r);
-    case SRV_R_PREVIEW: return srv_api_preview(r);
-    default: return srv_reply_error(r, 404, "not_found", "No such endpoint.");
+                                          : srv_api_item_delete(r);
+    case SRV_R_VERSIONS:
+        return get ? srv_api_versions_get(r) : srv_api_commit(r);
+    case SRV_R_FILE:
+        return srv_api_file_get(r);
+    case SRV_R_AST:
+        return srv_api_ast_get(r);
+    case SRV_R_ITEM_EVENTS:
+        return srv_sse_item(r);
+    case SRV_R_EVENTS:
+        return srv_sse_global(r);
+    case SRV_R_BLOBS_MISSING:
+        return srv_api_blobs_missing(r);
+    case SRV_R_BLOB:
+        return srv_api_blob_finish(r);
+    case SRV_R_PREVIEW:
+        return srv_api_preview(r);
+    default:
+        return srv_reply_error(r, 404, "not_found", "No such endpoint.");
     }
 }
 
@@ -238,13 +259,20 @@ enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char 
 static const char *end_reason(enum MHD_RequestTerminationCode toe)
 {
     switch (toe) {
-    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return NULL;
-    case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
-    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
-    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
-    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read_error";
-    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "closed";
-    default: return "error";
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return NULL;
+    case MHD_REQUEST_TERMINATED_WITH_ERROR:
+        return "error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return "read_error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+        return "closed";
+    default:
+        return "error";
     }
 }
 
@@ -256,7 +284,7 @@ static void remote_of(struct MHD_Connection *c, char *out, size_t cap)
     if (!ci || !ci->client_addr)
         return;
     socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                            : sizeof(struct sockaddr_in);
+                                                           : sizeof(struct sockaddr_in);
     getnameinfo(ci->client_addr, len, out, (socklen_t)cap, NULL, 0, NI_NUMERICHOST);
 }
 
@@ -268,8 +296,8 @@ static void log_request(srv_req *r, enum MHD_RequestTerminationCode toe)
     cd_buf b = CD_BUF_INIT;
     srv_log_kv(&b, "method", r->method_str);
     srv_log_kv(&b, "path", r->path);
-    cd_buf_printf(&b, " status=%u bytes=%llu dur_ms=%.3f", r->status,
-                  (unsigned long long)r->bytes, (double)ns / 1e6);
+    cd_buf_printf(&b, " status=%u bytes=%llu dur_ms=%.3f", r->status, (unsigned long long)r->bytes,
+                  (double)ns / 1e6);
     srv_log_kv(&b, "user", r->user ? r->user : "-");
     srv_log_kv(&b, "remote", remote);
     const char *why = end_reason(toe);

@@ -281,10 +281,14 @@ static bool audience_ok(const srv_event *ev, const srv_sub *sub)
 {
     bool owner = ev->owner && sub->user && !strcmp(ev->owner, sub->user);
     switch (ev->audience) {
-    case SRV_AUD_VISIBLE: return ev->is_public || owner;
-    case SRV_AUD_OWNER: return owner;
-    case SRV_AUD_OTHERS: return !owner;
-    default: return true;
+    case SRV_AUD_VISIBLE:
+        return ev->is_public || owner;
+    case SRV_AUD_OWNER:
+        return owner;
+    case SRV_AUD_OTHERS:
+        return !owner;
+    default:
+        return true;
     }
 }
 

@@ -26,16 +26,16 @@ typedef enum {
 } srv_audience;
 
 typedef struct srv_event {
-    atomic_int refs;   /* < 0: a static event, never freed */
-    int64_t version;   /* the id: line (-1: none) */
-    int64_t base;      /* update: base_version */
-    bool closes;       /* the stream ends once this event is out */
-    bool is_snapshot;  /* an item's snapshot (cacheable in its state) */
+    atomic_int refs;  /* < 0: a static event, never freed */
+    int64_t version;  /* the id: line (-1: none) */
+    int64_t base;     /* update: base_version */
+    bool closes;      /* the stream ends once this event is out */
+    bool is_snapshot; /* an item's snapshot (cacheable in its state) */
     srv_audience audience;
     bool is_public;
     char *owner;
     size_t len;
-    char *data;        /* the frame: "id: …\nevent: …\ndata: …\n\n" */
+    char *data; /* the frame: "id: …\nevent: …\ndata: …\n\n" */
 } srv_event;
 
 typedef struct srv_item_state srv_item_state;
@@ -45,15 +45,15 @@ struct srv_sub {
     struct MHD_Connection *conn; /* NULL once the request completed */
     int fd;                      /* its socket, to cut off a reader that stalls */
     srv_hub *hub;
-    srv_item_state *item;        /* NULL on the global stream */
+    srv_item_state *item; /* NULL on the global stream */
     bool global;
     char *user;
-    srv_sub *prev, *next;        /* in item->subs or hub->global (hub->mu) */
-    srv_sub *ka_prev, *ka_next;  /* keep-alive order, oldest first (hub->mu) */
-    bool linked;                 /* in the hub's lists (hub->mu) */
-    int refs;                    /* hub link + the response (hub->mu) */
-    int64_t last_ms;             /* last event queued, monotonic (hub->mu) */
-    int64_t version;             /* per item: the version the client is at */
+    srv_sub *prev, *next;       /* in item->subs or hub->global (hub->mu) */
+    srv_sub *ka_prev, *ka_next; /* keep-alive order, oldest first (hub->mu) */
+    bool linked;                /* in the hub's lists (hub->mu) */
+    int refs;                   /* hub link + the response (hub->mu) */
+    int64_t last_ms;            /* last event queued, monotonic (hub->mu) */
+    int64_t version;            /* per item: the version the client is at */
     /* the queue (sub->mu) */
     srv_event **q;
     uint32_t q_head, q_len, q_cap;

@@ -57,9 +57,19 @@ static void err_line(const char *fmt, ...)
 }
 
 enum {
-    OPT_DATA = 256, OPT_S3_ENDPOINT, OPT_S3_BUCKET, OPT_S3_REGION, OPT_S3_PATH_STYLE,
-    OPT_MONGODB_URI, OPT_MONGODB_DB, OPT_LISTEN, OPT_MAX_BLOB, OPT_WATCH, OPT_THREADS,
-    OPT_HELP, OPT_VERSION,
+    OPT_DATA = 256,
+    OPT_S3_ENDPOINT,
+    OPT_S3_BUCKET,
+    OPT_S3_REGION,
+    OPT_S3_PATH_STYLE,
+    OPT_MONGODB_URI,
+    OPT_MONGODB_DB,
+    OPT_LISTEN,
+    OPT_MAX_BLOB,
+    OPT_WATCH,
+    OPT_THREADS,
+    OPT_HELP,
+    OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -99,20 +109,42 @@ static bool apply_opt(cli *c, int opt, const char *arg)
 {
     srv_config *cfg = &c->cfg;
     switch (opt) {
-    case OPT_DATA: set_str(&cfg->data_dir, arg); return true;
-    case OPT_S3_ENDPOINT: set_str(&cfg->s3_endpoint, arg); return true;
-    case OPT_S3_BUCKET: set_str(&cfg->s3_bucket, arg); return true;
-    case OPT_S3_REGION: set_str(&cfg->s3_region, arg); return true;
-    case OPT_S3_PATH_STYLE: cfg->s3_path_style = true; return true;
-    case OPT_MONGODB_URI: set_str(&cfg->mongodb_uri, arg); return true;
-    case OPT_MONGODB_DB: set_str(&cfg->mongodb_db, arg); return true;
-    case OPT_HELP: c->help = true; return true;
-    case OPT_VERSION: c->version = true; return true;
-    default: break;
+    case OPT_DATA:
+        set_str(&cfg->data_dir, arg);
+        return true;
+    case OPT_S3_ENDPOINT:
+        set_str(&cfg->s3_endpoint, arg);
+        return true;
+    case OPT_S3_BUCKET:
+        set_str(&cfg->s3_bucket, arg);
+        return true;
+    case OPT_S3_REGION:
+        set_str(&cfg->s3_region, arg);
+        return true;
+    case OPT_S3_PATH_STYLE:
+        cfg->s3_path_style = true;
+        return true;
+    case OPT_MONGODB_URI:
+        set_str(&cfg->mongodb_uri, arg);
+        return true;
+    case OPT_MONGODB_DB:
+        set_str(&cfg->mongodb_db, arg);
+        return true;
+    case OPT_HELP:
+        c->help = true;
+        return true;
+    case OPT_VERSION:
+        c->version = true;
+        return true;
+    default:
+        break;
     }
     c->serve_only_flag = true;
     switch (opt) {
-    case OPT_LISTEN: c->serve_flag = "--listen"; set_str(&cfg->listen, arg); return true;
+    case OPT_LISTEN:
+        c->serve_flag = "--listen";
+        set_str(&cfg->listen, arg);
+        return true;
     case OPT_WATCH:
         c->serve_flag = "--watch";
         cfg->watch = cd_xrealloc(cfg->watch, (cfg->n_watch + 1) * sizeof *cfg->watch);
@@ -134,7 +166,8 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         err_line("--threads: '%s' is not a number from 1 to 256", arg);
         return false;
     }
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -149,8 +182,7 @@ static int parse(cli *c, int argc, char **argv)
     }
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "+:hV", long_opts, NULL)) != -1 ||
-           optind < argc) {
+    while ((opt = getopt_long(argc, argv, "+:hV", long_opts, NULL)) != -1 || optind < argc) {
         if (opt == -1) { /* a positional argument: collect it, go on after it */
             if (c->npos < 8)
                 c->positional[c->npos++] = argv[optind];
@@ -188,7 +220,8 @@ static int cmd_token(cli *c)
     const char *user = c->positional[2];
     if (!srv_user_valid(user)) {
         err_line("'%s' is not a valid user name: 1 to 64 letters, digits, '.', '_', '-' or '@', "
-                 "starting with a letter or digit", user);
+                 "starting with a letter or digit",
+                 user);
         return SRV_EXIT_USAGE;
     }
     catalog *cat = NULL;

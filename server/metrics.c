@@ -31,8 +31,8 @@ static const char *const blob_ops[] = {
     SRV_BLOB_OPS(X)
 #undef X
 };
-static const char *const commit_results[] = {"created", "unchanged", "conflict",
-                                             "missing_blobs", "rejected", "error"};
+static const char *const commit_results[] = {"created",       "unchanged", "conflict",
+                                             "missing_blobs", "rejected",  "error"};
 #define NCR (sizeof commit_results / sizeof commit_results[0])
 
 static struct {
@@ -188,8 +188,9 @@ static void gauge(cd_buf *b, const char *name, const char *help, uint64_t v)
 
 void srv_metrics_render(srv *s, cd_buf *b)
 {
-    cd_buf_printf(b, "# HELP contentd_build_info The running version.\n"
-                     "# TYPE contentd_build_info gauge\ncontentd_build_info{version=\"%s\"} 1\n",
+    cd_buf_printf(b,
+                  "# HELP contentd_build_info The running version.\n"
+                  "# TYPE contentd_build_info gauge\ncontentd_build_info{version=\"%s\"} 1\n",
                   CONTENTD_VERSION);
     requests_text(b);
     int64_t item_subs = 0, global_subs = 0;
@@ -197,10 +198,11 @@ void srv_metrics_render(srv *s, cd_buf *b)
     cd_buf_puts(b, "# HELP contentd_sse_subscribers Open event streams.\n"
                    "# TYPE contentd_sse_subscribers gauge\n");
     cd_buf_printf(b, "contentd_sse_subscribers{stream=\"item\"} %lld\n", (long long)item_subs);
-    cd_buf_printf(b, "contentd_sse_subscribers{stream=\"global\"} %lld\n",
-                  (long long)global_subs);
-    counter(b, "contentd_sse_events_sent_total", "Events queued to subscribers (one per "
-            "subscriber per event, keep-alives included).", get(&m.sse_events));
+    cd_buf_printf(b, "contentd_sse_subscribers{stream=\"global\"} %lld\n", (long long)global_subs);
+    counter(b, "contentd_sse_events_sent_total",
+            "Events queued to subscribers (one per "
+            "subscriber per event, keep-alives included).",
+            get(&m.sse_events));
     counter(b, "contentd_sse_bytes_sent_total", "Event-stream bytes handed to the sockets.",
             get(&m.sse_bytes));
     counter(b, "contentd_sse_overflow_disconnects_total",

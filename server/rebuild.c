@@ -20,7 +20,7 @@
 typedef struct {
     catalog *cat;
     char kind[16], name[64];
-    int64_t version;  /* of the item being replayed; -1: skipping it */
+    int64_t version; /* of the item being replayed; -1: skipping it */
     size_t items, versions, skipped;
     cd_err *err;
 } replay;
@@ -36,8 +36,8 @@ static int64_t parse_time(const char *s)
 {
     struct tm tm = {0};
     int ms = 0;
-    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                     &tm.tm_min, &tm.tm_sec, &ms) != 7)
         return catalog_now_ms();
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -79,8 +79,7 @@ static int create_item(replay *rp, json_t *m, const char *kind, const char *name
     it.owner = (char *)(owner && srv_user_valid(owner) ? owner : "local");
     it.title = (char *)"";
     it.visibility = vis && !strcmp(vis, "public") ? CAT_PUBLIC : CAT_PRIVATE;
-    it.created_at = it.updated_at =
-        parse_time(json_string_value(json_object_get(m, "created_at")));
+    it.created_at = it.updated_at = parse_time(json_string_value(json_object_get(m, "created_at")));
     return rp->cat->ops->item_create(rp->cat, &it, rp->err);
 }
 
@@ -100,9 +99,9 @@ static int replay_one(void *arg, const char *kind, const char *name, int64_t ver
     json_t *m = json_loadb(json, len, 0, NULL);
     size_t n = 0;
     catalog_file *files = m ? files_of(m, &n) : NULL;
-    const char *why = !files ? "the manifest is malformed"
+    const char *why = !files                       ? "the manifest is malformed"
                       : version != rp->version + 1 ? "a version before it has no manifest"
-                                                     : NULL;
+                                                   : NULL;
     int rc = 0;
     if (!why && rp->version == 0 && (rc = create_item(rp, m, kind, name)) == 0)
         rp->items++;
@@ -140,7 +139,8 @@ int srv_rebuild_catalog(catalog *cat, blobstore *bs, cd_err *err)
     if (n)
         return cd_err_set(err, -1,
                           "the catalog holds %zu item(s): rebuild-catalog only fills an empty "
-                          "one (move the old catalog away first)", n);
+                          "one (move the old catalog away first)",
+                          n);
     replay rp = {.cat = cat, .err = err};
     rc = blobstore_each_manifest(bs, replay_one, &rp, err);
     if (rc != 0)

@@ -221,8 +221,8 @@ int srv_render_get(srv *s, const char *sha, srv_ast **out, cd_err *err)
     return 0;
 }
 
-void srv_render_cache_stats(srv_render_cache *rc, uint64_t *hits, uint64_t *misses,
-                            uint64_t *bytes, uint64_t *entries)
+void srv_render_cache_stats(srv_render_cache *rc, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
+                            uint64_t *entries)
 {
     *hits = atomic_load_explicit(&rc->hits, memory_order_relaxed);
     *misses = atomic_load_explicit(&rc->misses, memory_order_relaxed);

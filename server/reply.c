@@ -29,8 +29,7 @@ enum MHD_Result srv_reply_text(srv_req *r, unsigned status, const char *ctype, c
 {
     size_t len = 0;
     char *data = cd_buf_steal(body, &len);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     return srv_reply_response(r, status, resp, len);
@@ -76,8 +75,7 @@ enum MHD_Result srv_reply_error_extra(srv_req *r, unsigned status, const char *c
     size_t len = 0;
     cd_buf_putc(&b, '\n');
     char *data = cd_buf_steal(&b, &len);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (status == 401)
@@ -90,8 +88,7 @@ enum MHD_Result srv_reply_error_extra(srv_req *r, unsigned status, const char *c
     return srv_reply_response(r, status, resp, len);
 }
 
-enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *code, const char *fmt,
-                                ...)
+enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -134,12 +131,16 @@ enum MHD_Result srv_reply_cat_error(srv_req *r, int status, const cd_err *err)
 {
     const char *m = err && err->msg[0] ? err->msg : "the catalog failed";
     switch (status) {
-    case CAT_NOT_FOUND: return srv_reply_error(r, 404, "not_found", "No such content item.");
-    case CAT_EXISTS: return srv_reply_error(r, 409, "already_exists", "%s", m);
-    case CAT_CONFLICT: return srv_reply_error(r, 409, "version_conflict", "%s", m);
+    case CAT_NOT_FOUND:
+        return srv_reply_error(r, 404, "not_found", "No such content item.");
+    case CAT_EXISTS:
+        return srv_reply_error(r, 409, "already_exists", "%s", m);
+    case CAT_CONFLICT:
+        return srv_reply_error(r, 409, "version_conflict", "%s", m);
     case CAT_UNAVAILABLE:
         return srv_reply_error(r, 503, "catalog_unavailable", "The catalog is unavailable: %s", m);
-    default: return srv_reply_error(r, 500, "internal_error", "The catalog failed: %s", m);
+    default:
+        return srv_reply_error(r, 500, "internal_error", "The catalog failed: %s", m);
     }
 }
 
@@ -147,10 +148,12 @@ enum MHD_Result srv_reply_blob_error(srv_req *r, int status, const cd_err *err)
 {
     const char *m = err && err->msg[0] ? err->msg : "the blob store failed";
     switch (status) {
-    case BLOB_NOT_FOUND: return srv_reply_error(r, 404, "not_found", "No such blob.");
+    case BLOB_NOT_FOUND:
+        return srv_reply_error(r, 404, "not_found", "No such blob.");
     case BLOB_UNAVAILABLE:
-        return srv_reply_error(r, 503, "blobstore_unavailable",
-                               "The blob store is unavailable: %s", m);
-    default: return srv_reply_error(r, 500, "internal_error", "The blob store failed: %s", m);
+        return srv_reply_error(r, 503, "blobstore_unavailable", "The blob store is unavailable: %s",
+                               m);
+    default:
+        return srv_reply_error(r, 500, "internal_error", "The blob store failed: %s", m);
     }
 }

@@ -98,7 +98,8 @@ static int bind_listen(const char *addr, bool *loopback, struct sockaddr_storage
     char host[256], port[16];
     if (split_listen(addr, host, sizeof host, port, sizeof port, err) != 0)
         return -1;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     int gai = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
@@ -224,13 +225,13 @@ int srv_start(srv *s, cd_err *err)
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (bound.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, srv_http_access, s, MHD_OPTION_EXTERNAL_LOGGER, srv_log_mhd, NULL,
-        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_NOTIFY_COMPLETED, srv_http_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
-        srv_http_unescape_none, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(),
-        MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, srv_http_access, s,
+                                 MHD_OPTION_EXTERNAL_LOGGER, srv_log_mhd, NULL,
+                                 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                 MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, srv_http_completed, s,
+                                 MHD_OPTION_UNESCAPE_CALLBACK, srv_http_unescape_none, NULL,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(), MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);
         return cd_err_set(err, -1, "cannot start the HTTP server on %s", s->cfg.listen);

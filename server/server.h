@@ -26,18 +26,18 @@ enum { SRV_EXIT_OK = 0, SRV_EXIT_FAIL = 1, SRV_EXIT_USAGE = 2 };
 /* Everything `contentd` can be configured with (CONTRACT "Configuration").
  * Strings are owned by the struct and released by srv_config_clear(). */
 typedef struct srv_config {
-    char *listen;         /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
-    char *data_dir;       /* the embedded data folder */
-    char *s3_endpoint;    /* NULL: the embedded blob store */
+    char *listen;      /* "HOST:PORT", "[V6]:PORT" or ":PORT" */
+    char *data_dir;    /* the embedded data folder */
+    char *s3_endpoint; /* NULL: the embedded blob store */
     char *s3_bucket;
     char *s3_region;
     bool s3_path_style;
-    char *mongodb_uri;    /* NULL: the embedded catalog */
+    char *mongodb_uri; /* NULL: the embedded catalog */
     char *mongodb_db;
-    char **watch;         /* folders to watch (serve --watch), n_watch of them */
+    char **watch; /* folders to watch (serve --watch), n_watch of them */
     size_t n_watch;
     int64_t max_blob_size; /* bytes */
-    int threads;          /* HTTP worker threads; 0 picks from the CPU count */
+    int threads;           /* HTTP worker threads; 0 picks from the CPU count */
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment

@@ -28,11 +28,11 @@
 
 /* ---- limits ---------------------------------------------------------- */
 
-#define SRV_JSON_BODY_MAX (1u << 20)        /* request JSON bodies: 413 above */
-#define SRV_DRAIN_MAX     (256ull << 20)    /* body bytes read and dropped before an error reply */
-#define SRV_PATH_MAX      1024              /* CONTRACT "Data model" */
-#define SRV_MD_MAX        (16u << 20)       /* largest markdown file rendered */
-#define SRV_KEEPALIVE_MS  15000             /* SSE `: keep-alive` on idle streams */
+#define SRV_JSON_BODY_MAX (1u << 20)     /* request JSON bodies: 413 above */
+#define SRV_DRAIN_MAX     (256ull << 20) /* body bytes read and dropped before an error reply */
+#define SRV_PATH_MAX      1024           /* CONTRACT "Data model" */
+#define SRV_MD_MAX        (16u << 20)    /* largest markdown file rendered */
+#define SRV_KEEPALIVE_MS  15000          /* SSE `: keep-alive` on idle streams */
 
 typedef struct srv_render_cache srv_render_cache;
 typedef struct srv_hub srv_hub;
@@ -50,7 +50,7 @@ struct srv {
     char url[128];
     bool loopback;
     atomic_bool stopping;
-    atomic_bool tokens_exist; /* once true, stays true: tokens are never deleted */
+    atomic_bool tokens_exist;      /* once true, stays true: tokens are never deleted */
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     pthread_mutex_t active_mu;
     pthread_cond_t active_cv;
@@ -60,8 +60,9 @@ struct srv {
 
 /* Timed calls into the stores: the latency lands in the metrics. */
 #define SRV_CAT_OPS(X)                                                                             \
-    X(ping) X(item_get) X(item_list) X(item_create) X(item_update) X(item_delete) X(commit)         \
-    X(files) X(versions) X(token_add) X(token_user) X(token_count)
+    X(ping)                                                                                        \
+    X(item_get) X(item_list) X(item_create) X(item_update) X(item_delete) X(commit) X(files)       \
+        X(versions) X(token_add) X(token_user) X(token_count)
 #define SRV_BLOB_OPS(X) X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object)
 
 enum srv_cat_op {
@@ -152,19 +153,19 @@ typedef struct srv_req {
     struct MHD_Connection *conn;
     srv_method method;
     const char *method_str;
-    char *path;          /* the raw request path, as sent (for the log) */
+    char *path; /* the raw request path, as sent (for the log) */
     srv_route route;
     srv_raw_params raw;
-    char kind[16];       /* route parameters, validated */
+    char kind[16]; /* route parameters, validated */
     char name[64];
-    char *file_path;     /* files/ and ast/: the decoded, validated path */
-    char sha[65];        /* blobs/SHA */
-    char *user;          /* the authenticated user (NULL on open routes) */
+    char *file_path; /* files/ and ast/: the decoded, validated path */
+    char sha[65];    /* blobs/SHA */
+    char *user;      /* the authenticated user (NULL on open routes) */
     int64_t t0_ns;
     enum { SRV_PH_HEADERS, SRV_PH_BODY, SRV_PH_FINAL } phase;
     /* the body */
     srv_body_mode body_mode;
-    bool expect_body;    /* Content-Length > 0 or chunked */
+    bool expect_body; /* Content-Length > 0 or chunked */
     bool expect_continue;
     int64_t content_length; /* -1 when not given */
     uint64_t received;
@@ -179,7 +180,7 @@ typedef struct srv_req {
     bool responded;
     unsigned status;
     uint64_t bytes;
-    srv_sub *sub;        /* an event stream's subscriber */
+    srv_sub *sub; /* an event stream's subscriber */
 } srv_req;
 
 /* Matches r->path to a route (route.c): sets r->route and r->raw. */
@@ -208,8 +209,8 @@ char *srv_req_query(srv_req *r, const char *name);
 /* Every reply sets r->responded, r->status and r->bytes, and returns what
  * the access handler returns to MHD.  Bodies passed in are taken over. */
 enum MHD_Result srv_reply_json(srv_req *r, unsigned status, cd_buf *body);
-enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *code, const char *fmt,
-                                ...) CD_PRINTF(4, 5);
+enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *code, const char *fmt, ...)
+    CD_PRINTF(4, 5);
 /* An error whose object carries one more member: `"key": json`. */
 enum MHD_Result srv_reply_error_extra(srv_req *r, unsigned status, const char *code,
                                       const char *msg, const char *key, const char *json);
@@ -222,8 +223,7 @@ enum MHD_Result srv_reply_response(srv_req *r, unsigned status, struct MHD_Respo
 /* Decides an error while the body is still to come: replied now when that
  * is safe, else after the body has been read and dropped (see reply.c).
  * code must be a string literal (it is kept by reference). */
-void srv_fail(srv_req *r, unsigned status, const char *code, const char *fmt, ...)
-    CD_PRINTF(4, 5);
+void srv_fail(srv_req *r, unsigned status, const char *code, const char *fmt, ...) CD_PRINTF(4, 5);
 /* Maps a catalog / blob store status to an error reply. */
 enum MHD_Result srv_reply_cat_error(srv_req *r, int status, const cd_err *err);
 enum MHD_Result srv_reply_blob_error(srv_req *r, int status, const cd_err *err);
@@ -287,11 +287,11 @@ typedef enum {
 
 typedef struct srv_commit_result {
     srv_commit_status status;
-    const char *code;     /* the error code, static */
+    const char *code; /* the error code, static */
     char msg[512];
-    cd_buf missing;       /* JSON array of the missing blobs (MISSING_BLOBS) */
-    int64_t version;      /* the item's version afterwards */
-    bool created;         /* a new version was made */
+    cd_buf missing;  /* JSON array of the missing blobs (MISSING_BLOBS) */
+    int64_t version; /* the item's version afterwards */
+    bool created;    /* a new version was made */
 } srv_commit_result;
 
 /* Commits files[0..n) (sha256, size and path filled; paths validated by the
@@ -319,8 +319,8 @@ void srv_render_cache_free(srv_render_cache *rc);
 int srv_render_get(srv *s, const char *sha, srv_ast **out, cd_err *err) CD_WUR;
 #define SRV_RENDER_ERR (-100)
 void srv_ast_unref(srv_ast *a);
-void srv_render_cache_stats(srv_render_cache *rc, uint64_t *hits, uint64_t *misses,
-                            uint64_t *bytes, uint64_t *entries);
+void srv_render_cache_stats(srv_render_cache *rc, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
+                            uint64_t *entries);
 
 /* ---- event hub (hub.c) ---------------------------------------------- */
 
