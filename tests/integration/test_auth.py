@@ -183,7 +183,7 @@ def test_access_token_query_for_sse(users, name):
     finally:
         st.close()
     for path in (f"/api/v1/content/tutorial/{name}/events?access_token=wrong",
-                 f"/api/v1/events?access_token=wrong"):
+                 "/api/v1/events?access_token=wrong"):
         st = SSEStream(s.port, path)
         try:
             assert st.status == 401, path

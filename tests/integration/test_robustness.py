@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from helpers.api import JSON, Client, assert_error, open_request, request, sha256
+from helpers.api import JSON, Client, assert_error, open_request, request, sha256, wait_until
 from helpers.sample import PNG, folder, random_bytes
 from helpers.sse import CurlStream, SSEStream
 
@@ -483,3 +483,26 @@ def test_stop_signal_exits_0_and_ends_streams_cleanly(start_server, name, sig):
         py.close()
         glob.close()
         curl.close()
+
+
+# --------------------------------------------------------------------------
+# Readiness
+
+
+def test_readyz_503_with_reason_while_blob_store_is_broken(start_server):
+    s = start_server()
+    api = Client(s.port)
+    assert api.get("/readyz").status == 200
+    blobs = s.data_dir / "blobs"
+    aside = s.data_dir.parent / (s.data_dir.name + "-blobs-aside")
+    blobs.rename(aside)
+    blobs.write_bytes(b"not a folder")  # the blob store can no longer write
+    try:
+        r = api.get("/readyz")
+        err = assert_error(r, 503)
+        assert "blob" in err["message"].lower(), f"503 without the reason: {err}"
+        assert api.get("/healthz").status == 200, "/healthz must stay 200 while not ready"
+    finally:
+        blobs.unlink()
+        aside.rename(blobs)
+    wait_until(lambda: api.get("/readyz").status == 200, 10.0, "/readyz to recover")
