@@ -109,6 +109,7 @@ class Server:
         self.log_path = Path(log_path)
         self.extra_args = list(extra_args)
         self.env = dict(env or {})
+        self.auto_port = port is None
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.expected_down = False  # a test stopped or killed it on purpose
@@ -122,14 +123,25 @@ class Server:
         return [str(contentd_binary()), "serve", *(flags if self.flags else []), *self.extra_args]
 
     def start(self) -> "Server":
+        """Starts the process and waits for /healthz.  A free port taken by
+        another process between free_port() and the bind is retried on a
+        new port (twice at most)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        try:
-            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, env=clean_env(self.env))
-        finally:
-            log.close()
-        self.wait_healthy()
+        for attempt in range(3):
+            log = open(self.log_path, "ab")
+            try:
+                self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log,
+                                             stderr=subprocess.STDOUT, env=clean_env(self.env))
+            finally:
+                log.close()
+            try:
+                self.wait_healthy()
+                return self
+            except AssertionError:
+                lost_port = self.proc.poll() is not None and "in use" in self.log_tail(3)
+                if not (self.auto_port and lost_port and attempt < 2):
+                    raise
+                self.port = free_port()
         return self
 
     def wait_healthy(self, deadline: float = START_DEADLINE) -> None:
@@ -139,8 +151,8 @@ class Server:
                 raise AssertionError(
                     f"contentd exited with status {self.proc.returncode} before answering "
                     f"/healthz on port {self.port}; its log:\n{self.log_tail()}")
-            if healthz_ok(self.port, timeout=1.0):
-                return
+            if healthz_ok(self.port, timeout=1.0) and self.proc.poll() is None:
+                return  # (and not some other process that holds the port)
             time.sleep(0.02)  # poll interval while waiting for the condition
         raise AssertionError(f"contentd did not answer /healthz within {deadline} s; "
                              f"its log:\n{self.log_tail()}")
