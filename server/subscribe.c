@@ -90,6 +90,14 @@ int srv_hub_subscribe_item(srv_hub *h, srv_sub *sub, const char *kind, const cha
             srv_event_unref(st->snapshot);
             st->snapshot = srv_event_ref(first); /* share it with the next subscribers */
         }
+        /* Likewise the update from the version before (a reconnect storm
+         * after a restart, when the hub has not seen that commit). */
+        if (first && !first->is_snapshot && first->version == st->version &&
+            first->base == first->version - 1 &&
+            (!st->last_update || st->last_update->version < first->version)) {
+            srv_event_unref(st->last_update);
+            st->last_update = srv_event_ref(first);
+        }
         sub->item = st;
         sub->version = it.version;
         srv_hub_link(h, sub);
