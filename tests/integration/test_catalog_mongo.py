@@ -354,8 +354,10 @@ def test_resumable_faults_during_500_commits(faulty):
         [dict(action="error", code=43, codeName="CursorNotFound", **cs)],
         # No label: libmongoc gives up; the watcher's legacy code list resumes.
         [dict(action="error", code=91, codeName="ShutdownInProgress", **cs)],
-        # libmongoc's own resume fails too: the watcher resumes after a backoff.
-        [dict(action="drop", **cs), dict(action="drop", command="aggregate", changeStream=True)],
+        # libmongoc's own resume (and its retried read) fails too: the
+        # watcher resumes after a backoff.
+        [dict(action="drop", **cs),
+         dict(action="drop", command="aggregate", changeStream=True, times=2)],
     ]
     injected = 0
     for i in range(500):
@@ -371,7 +373,10 @@ def test_resumable_faults_during_500_commits(faulty):
     peer.wait_fired()
     sa, sb = a.stats(), b.stats()
     assert sa["resyncs"] == sb["resyncs"] == 0
-    assert sa["resumes"] + sb["resumes"] >= 20  # the label-less and double faults
+    # At least the 20 label-less errors reach the watcher (libmongoc absorbs
+    # most others with its own resume and retried reads).
+    assert sa["errors"] + sb["errors"] >= 20
+    assert sa["resumes"] + sb["resumes"] >= 20
     assert sa["connected"] and sb["connected"]
 
 
