@@ -70,22 +70,21 @@ static bool etag_matches(srv_req *r, const char *sha)
     const char *h = srv_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (!h)
         return false;
+    /* a comma-separated list of tags, each "…" or W/"…" */
     while (*h) {
-        while (*h == ' ' || *h == ',' || *h == '\t')
+        while (*h == ' ' || *h == '\t' || *h == ',')
             h++;
-        if (*h == '*')
-            return true;
-        if (!strncmp(h, "W/", 2))
-            h += 2;
         size_t n = strcspn(h, ",");
-        if (n == 66 && h[0] == '"' && h[65] == '"' && !strncmp(h + 1, sha, 64))
-            return true;
-        const char *end = h + n;
-        while (end > h && (end[-1] == ' ' || end[-1] == '\t'))
+        const char *tag = h, *end = h + n;
+        h = end;
+        while (end > tag && (end[-1] == ' ' || end[-1] == '\t'))
             end--;
-        if (end - h == 66 && h[0] == '"' && !strncmp(h + 1, sha, 64))
+        if (end - tag == 1 && *tag == '*')
             return true;
-        h += n;
+        if (end - tag > 2 && !strncmp(tag, "W/", 2))
+            tag += 2;
+        if (end - tag == 66 && tag[0] == '"' && tag[65] == '"' && !strncmp(tag + 1, sha, 64))
+            return true;
     }
     return false;
 }

@@ -56,6 +56,12 @@ static void fail_cat(srv_commit_result *res, int rc, const cd_err *err)
         fail(res, SRV_COMMIT_ERROR, "internal_error", "The catalog failed: %s", err->msg);
 }
 
+void srv_files_sort(catalog_file *files, size_t n)
+{
+    if (n > 1)
+        qsort(files, n, sizeof *files, cmp_file);
+}
+
 static const catalog_file *find_path(const catalog_file *files, size_t n, const char *path)
 {
     if (n == 0)
@@ -237,6 +243,7 @@ static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, s
         fail_cat(res, rc, &err);
         goto out;
     }
+    srv_files_sort(cur, ncur); /* by strcmp, whatever order the backend keeps */
     if (same_files(files, n, cur, ncur)) {
         res->status = SRV_COMMIT_OK;
         goto out;

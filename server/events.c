@@ -189,6 +189,8 @@ int srv_event_update(srv *s, const char *kind, const char *name, int64_t from, i
         catalog_files_free(old, nold);
         return rc;
     }
+    srv_files_sort(old, nold);
+    srv_files_sort(cur, ncur);
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, kind, name);
     cd_buf_printf(&b, ",\"version\":%lld,\"base_version\":%lld", (long long)to, (long long)from);

@@ -61,8 +61,9 @@ struct srv {
 /* Timed calls into the stores: the latency lands in the metrics. */
 #define SRV_CAT_OPS(X)                                                                             \
     X(ping)                                                                                        \
-    X(item_get) X(item_list) X(item_create) X(item_update) X(item_delete) X(commit) X(files)       \
-        X(versions) X(token_add) X(token_user) X(token_count)
+    X(item_get)                                                                                    \
+    X(item_list) X(item_create) X(item_update) X(item_delete) X(commit) X(files) X(versions)       \
+        X(token_add) X(token_user) X(token_count)
 #define SRV_BLOB_OPS(X) X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object)
 
 enum srv_cat_op {
@@ -300,6 +301,9 @@ typedef struct srv_commit_result {
 void srv_commit(srv *s, const char *user, const char *kind, const char *name, int64_t base,
                 catalog_file *files, size_t n, srv_commit_result *res);
 pthread_mutex_t *srv_commit_lock(srv *s, const char *kind, const char *name);
+/* Sorts a file list by path (strcmp): the order every merge and search of
+ * file lists here relies on. */
+void srv_files_sort(catalog_file *files, size_t n);
 
 /* ---- render cache (render_cache.c) ---------------------------------- */
 
