@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The modules under the `content` commands: content paths and item names
- * (paths.c), ignore rules (ignore.c), folder scanning and hashing
- * (scan.c), HTTP on libcurl with the server's errors turned into one line
+ * (paths.c), folder scanning and hashing (scan.c; the ignore rules are the
+ * shared module ignore/), HTTP on libcurl with the server's errors turned into one line
  * (http.c), parallel blob uploads (upload.c), the progress display
  * (progress.c), index.md front matter (frontmatter.c) and the push engine
  * that `push` and `push --watch` share (push.c, push_report.c).
@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "common.h"
+#include "ignore.h"
 
 /* ---- paths.c: the CONTRACT's path rules, item identifiers ------------- */
 
@@ -36,25 +37,6 @@ bool cli_name_valid(const char *name);
 /* Splits "KIND/NAME" into kind and name, both checked; on failure returns
  * CLI_USAGE with err saying why. */
 int cli_parse_id(const char *id, char kind[16], char name[64], cd_err *err) CD_WUR;
-
-/* ---- ignore.c: gitignore-style rules ------------------------------------ */
-
-typedef struct cli_ignore cli_ignore;
-
-/* A rule set; `builtins` adds the hard `.git` rule and the editor-file
- * rules.  Free it with cli_ignore_free(). */
-cli_ignore *cli_ignore_new(bool builtins);
-void cli_ignore_free(cli_ignore *ig);
-/* Adds one line of .contentignore syntax (comments and blanks are skipped). */
-void cli_ignore_add_line(cli_ignore *ig, const char *line, size_t n);
-/* Adds every line of file; a missing file adds nothing and is not an error. */
-int cli_ignore_load(cli_ignore *ig, const char *file, cd_err *err) CD_WUR;
-/* Whether the rules exclude path itself (relative, '/'-separated),
- * without looking at its parent directories. */
-bool cli_ignore_match(const cli_ignore *ig, const char *path, bool is_dir);
-/* Whether path is excluded, itself or through an excluded parent
- * directory (which nothing can re-include). */
-bool cli_ignore_path(const cli_ignore *ig, const char *path, bool is_dir);
 
 /* ---- scan.c: the folder as a sorted file list --------------------------- */
 
@@ -84,7 +66,7 @@ typedef struct cli_tree {
  * t filled, or -1 when the folder cannot be read (err) or some files cannot
  * be pushed (t->problems lists them, err holds the first).  Release t with
  * cli_tree_clear() in either case. */
-int cli_scan(const char *dir, const cli_ignore *ig, const cli_tree *prev, cli_tree *t,
+int cli_scan(const char *dir, const ignore_rules *ig, const cli_tree *prev, cli_tree *t,
              cd_err *err) CD_WUR;
 void cli_tree_clear(cli_tree *t);
 /* Hashes the file at path into hex[65]; *size is its length.  Returns 0,

@@ -105,14 +105,11 @@ static int identify(push *p)
 
 static int scan(push *p)
 {
-    cli_ignore *ig = cli_ignore_new(true);
-    cd_buf file = CD_BUF_INIT;
-    cd_buf_printf(&file, "%s/.contentignore", p->o->dir);
-    int rc = cli_ignore_load(ig, file.data, &p->err);
-    cd_buf_free(&file);
+    ignore_rules *ig = NULL;
+    int rc = ignore_load_folder(p->o->dir, &ig, &p->err);
     if (rc == 0)
         rc = cli_scan(p->o->dir, ig, p->o->cache, &p->tree, &p->err);
-    cli_ignore_free(ig);
+    ignore_free(ig);
     if (rc == 0)
         return 0;
     if (p->tree.nproblems <= 1)

@@ -31,7 +31,7 @@
 typedef struct watcher {
     const char *dir;
     pthread_mutex_t mu; /* guards what follows; never held across watch_* */
-    cli_ignore *ig;
+    ignore_rules *ig;
     bool pending, rules_changed, gone, back;
     char *incomplete; /* the watcher's message, to print */
     int efd;
@@ -41,7 +41,7 @@ static bool ignore_cb(void *arg, const char *rel, bool is_dir)
 {
     watcher *w = arg;
     pthread_mutex_lock(&w->mu);
-    bool out = cli_ignore_path(w->ig, rel, is_dir);
+    bool out = ignore_path(w->ig, rel, is_dir);
     pthread_mutex_unlock(&w->mu);
     return out;
 }
@@ -67,27 +67,24 @@ static void batch_cb(void *arg, const watch_batch *b)
 }
 
 /* The rules for dir: built in, then dir/.contentignore (if readable). */
-static cli_ignore *load_rules(const char *dir)
+static ignore_rules *load_rules(const char *dir)
 {
-    cli_ignore *ig = cli_ignore_new(true);
-    cd_buf file = CD_BUF_INIT;
-    cd_buf_printf(&file, "%s/.contentignore", dir);
+    ignore_rules *ig = NULL;
     cd_err err;
-    if (cli_ignore_load(ig, file.data, &err) != 0)
+    if (ignore_load_folder(dir, &ig, &err) != 0)
         cli_error("push: %s", err.msg); /* the push itself will fail on it */
-    cd_buf_free(&file);
     return ig;
 }
 
 /* Swaps in freshly read rules, then has the watcher rescan with them. */
 static void reload_rules(watcher *w, watch_folder *wf)
 {
-    cli_ignore *fresh = load_rules(w->dir), *old;
+    ignore_rules *fresh = load_rules(w->dir), *old;
     pthread_mutex_lock(&w->mu);
     old = w->ig;
     w->ig = fresh;
     pthread_mutex_unlock(&w->mu);
-    cli_ignore_free(old);
+    ignore_free(old);
     watch_rescan(wf);
 }
 
@@ -176,7 +173,7 @@ int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts
     watch_free(wf);
     if (w.efd >= 0)
         close(w.efd);
-    cli_ignore_free(w.ig);
+    ignore_free(w.ig);
     free(w.incomplete);
     pthread_mutex_destroy(&w.mu);
     cli_tree_clear(&cache);

@@ -30,7 +30,7 @@
 #define MAX_DEPTH 256
 
 typedef struct walk {
-    const cli_ignore *ig;
+    const ignore_rules *ig;
     cli_tree *t;
     char *root_real; /* realpath of the folder */
     size_t root_len;
@@ -111,7 +111,7 @@ static int walk_entry(walk *w, const char *fs, const char *rel, cd_err *err)
     bool link = S_ISLNK(st.st_mode);
     struct stat tst;
     bool is_dir = S_ISDIR(st.st_mode) || (link && stat(fs, &tst) == 0 && S_ISDIR(tst.st_mode));
-    if (cli_ignore_match(w->ig, rel, is_dir))
+    if (ignore_match(w->ig, rel, is_dir))
         return 0;
     const char *why = cli_path_problem(rel, strlen(rel));
     if (why) {
@@ -315,7 +315,8 @@ static int hash_all(cli_tree *t, const cli_tree *prev, cd_err *err)
     return 0;
 }
 
-int cli_scan(const char *dir, const cli_ignore *ig, const cli_tree *prev, cli_tree *t, cd_err *err)
+int cli_scan(const char *dir, const ignore_rules *ig, const cli_tree *prev, cli_tree *t,
+             cd_err *err)
 {
     memset(t, 0, sizeof *t);
     struct timespec now;

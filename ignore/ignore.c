@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Ignore rules for `content push`: what never leaves the author's folder.
+ * Ignore rules (ignore.h): what never leaves an author's content folder,
+ * shared by `content push` and both watch modes.
  *
  * `.git` is always ignored.  Editors' swap, backup and atomic-save files
  * are ignored by built-in rules that come first, so a `.contentignore` line
@@ -14,9 +15,9 @@
  *
  * Parent directories are the walker's business: a directory that matches is
  * not entered, so nothing under it can be re-included (as in git).
- * cli_ignore_path() does the same walk for a whole path.
+ * ignore_path() does the same walk for a whole path.
  */
-#include "cli_int.h"
+#include "ignore.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -30,7 +31,7 @@ typedef struct rule {
     bool negate, dir_only, anchored;
 } rule;
 
-struct cli_ignore {
+struct ignore_rules {
     rule *rules;
     size_t n, cap;
     bool hard_git; /* ".git" ignored whatever the rules say */
@@ -45,16 +46,16 @@ static const char *const builtin_rules[] = {
     "*.tmp",      /* atomic saves' temporary files */
 };
 
-cli_ignore *cli_ignore_new(bool builtins)
+ignore_rules *ignore_new(bool builtins)
 {
-    cli_ignore *ig = cd_xcalloc(1, sizeof *ig);
+    ignore_rules *ig = cd_xcalloc(1, sizeof *ig);
     ig->hard_git = builtins;
     for (size_t i = 0; builtins && i < sizeof builtin_rules / sizeof builtin_rules[0]; i++)
-        cli_ignore_add_line(ig, builtin_rules[i], strlen(builtin_rules[i]));
+        ignore_add_line(ig, builtin_rules[i], strlen(builtin_rules[i]));
     return ig;
 }
 
-void cli_ignore_free(cli_ignore *ig)
+void ignore_free(ignore_rules *ig)
 {
     if (!ig)
         return;
@@ -100,7 +101,7 @@ static void split_segments(rule *r, const char *p, size_t n)
     }
 }
 
-void cli_ignore_add_line(cli_ignore *ig, const char *line, size_t n)
+void ignore_add_line(ignore_rules *ig, const char *line, size_t n)
 {
     if (n > 0 && line[n - 1] == '\r')
         n--;
@@ -129,7 +130,7 @@ void cli_ignore_add_line(cli_ignore *ig, const char *line, size_t n)
     ig->rules[ig->n++] = r;
 }
 
-int cli_ignore_load(cli_ignore *ig, const char *file, cd_err *err)
+int ignore_load(ignore_rules *ig, const char *file, cd_err *err)
 {
     FILE *f = fopen(file, "rb");
     if (!f) {
@@ -148,7 +149,7 @@ int cli_ignore_load(cli_ignore *ig, const char *file, cd_err *err)
         first = false;
         if (len > 0 && s[len - 1] == '\n')
             len--;
-        cli_ignore_add_line(ig, s, (size_t)len);
+        ignore_add_line(ig, s, (size_t)len);
     }
     int failed = ferror(f);
     free(line);
@@ -156,6 +157,20 @@ int cli_ignore_load(cli_ignore *ig, const char *file, cd_err *err)
     if (failed)
         return cd_err_set(err, -1, "cannot read %s", file);
     return 0;
+}
+
+int ignore_load_folder(const char *dir, ignore_rules **out, cd_err *err)
+{
+    *out = ignore_new(true);
+    cd_buf file = CD_BUF_INIT;
+    cd_buf_printf(&file, "%s/.contentignore", dir);
+    int rc = ignore_load(*out, file.data, err);
+    cd_buf_free(&file);
+    if (rc == 0)
+        return 0;
+    ignore_free(*out); /* a half-read file: the built-in rules alone */
+    *out = ignore_new(true);
+    return rc;
 }
 
 /* Whether pattern segments p[i..np) match path segments s[j..ns) entirely.
@@ -226,7 +241,7 @@ static char **split_path(const char *path, char **buf, size_t *ns)
     return segs;
 }
 
-bool cli_ignore_match(const cli_ignore *ig, const char *path, bool is_dir)
+bool ignore_match(const ignore_rules *ig, const char *path, bool is_dir)
 {
     char *buf;
     size_t ns;
@@ -248,15 +263,15 @@ out:
     return out;
 }
 
-bool cli_ignore_path(const cli_ignore *ig, const char *path, bool is_dir)
+bool ignore_path(const ignore_rules *ig, const char *path, bool is_dir)
 {
     char *prefix = cd_xstrdup(path);
     bool out = false;
     for (char *slash = strchr(prefix, '/'); slash && !out; slash = strchr(slash + 1, '/')) {
         *slash = '\0';
-        out = cli_ignore_match(ig, prefix, true);
+        out = ignore_match(ig, prefix, true);
         *slash = '/';
     }
     free(prefix);
-    return out || cli_ignore_match(ig, path, is_dir);
+    return out || ignore_match(ig, path, is_dir);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for cli/ignore.c: the gitignore semantics of .contentignore
+ * Unit tests for ignore/ignore.c: the gitignore semantics of .contentignore
  * as a table of (rules, path, is it a directory, ignored?) cases — each one
  * checked against git 2.39's own answer (`git status --ignored`) when the
  * table was written — then the built-in rules (.git, editor files) and
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "cli_int.h"
+#include "ignore.h"
 
 typedef struct ig_case {
     const char *rules; /* .contentignore lines */
@@ -108,14 +108,14 @@ static const ig_case cases[] = {
 };
 
 /* A rule set from newline-separated lines, without the built-in rules;
- * free it with cli_ignore_free(). */
-static cli_ignore *rules_of(const char *text, bool builtins)
+ * free it with ignore_free(). */
+static ignore_rules *rules_of(const char *text, bool builtins)
 {
-    cli_ignore *ig = cli_ignore_new(builtins);
+    ignore_rules *ig = ignore_new(builtins);
     for (const char *line = text; line;) {
         const char *nl = strchr(line, '\n');
         size_t n = nl ? (size_t)(nl - line) : strlen(line);
-        cli_ignore_add_line(ig, line, n);
+        ignore_add_line(ig, line, n);
         line = nl ? nl + 1 : NULL;
     }
     return ig;
@@ -127,28 +127,28 @@ static void test_gitignore_table(void **state)
     int failures = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const ig_case *c = &cases[i];
-        cli_ignore *ig = rules_of(c->rules, false);
-        bool got = cli_ignore_path(ig, c->path, c->is_dir);
+        ignore_rules *ig = rules_of(c->rules, false);
+        bool got = ignore_path(ig, c->path, c->is_dir);
         if (got != c->ignored) {
             print_error("case %zu: rules \"%s\", %s \"%s\": expected %s, got %s\n", i, c->rules,
                         c->is_dir ? "directory" : "file", c->path, c->ignored ? "ignored" : "kept",
                         got ? "ignored" : "kept");
             failures++;
         }
-        cli_ignore_free(ig);
+        ignore_free(ig);
     }
     assert_int_equal(failures, 0);
 }
 
-/* cli_ignore_match looks at the path alone: the walker checks parents. */
+/* ignore_match looks at the path alone: the walker checks parents. */
 static void test_match_ignores_parents(void **state)
 {
     (void)state;
-    cli_ignore *ig = rules_of("logs/", false);
-    assert_false(cli_ignore_match(ig, "logs/keep.txt", false));
-    assert_true(cli_ignore_path(ig, "logs/keep.txt", false));
-    assert_true(cli_ignore_match(ig, "logs", true));
-    cli_ignore_free(ig);
+    ignore_rules *ig = rules_of("logs/", false);
+    assert_false(ignore_match(ig, "logs/keep.txt", false));
+    assert_true(ignore_path(ig, "logs/keep.txt", false));
+    assert_true(ignore_match(ig, "logs", true));
+    ignore_free(ig);
 }
 
 static void test_builtins(void **state)
@@ -168,13 +168,13 @@ static void test_builtins(void **state)
         {".gitignore", false, false},   {".contentignore", false, false},
         {"a.tmp.md", false, false},     {"49130", false, false},
     };
-    cli_ignore *ig = cli_ignore_new(true);
+    ignore_rules *ig = ignore_new(true);
     for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
-        if (cli_ignore_path(ig, b[i].path, b[i].is_dir) != b[i].ignored)
+        if (ignore_path(ig, b[i].path, b[i].is_dir) != b[i].ignored)
             fail_msg("built-in rules: %s should be %s", b[i].path,
                      b[i].ignored ? "ignored" : "kept");
     }
-    cli_ignore_free(ig);
+    ignore_free(ig);
 }
 
 /* .contentignore comes after the built-in rules: it may re-include an
@@ -182,11 +182,11 @@ static void test_builtins(void **state)
 static void test_builtins_negation(void **state)
 {
     (void)state;
-    cli_ignore *ig = rules_of("!*.tmp\n!.git\n!.git/", true);
-    assert_false(cli_ignore_path(ig, "keep.tmp", false));
-    assert_true(cli_ignore_path(ig, ".git", true));
-    assert_true(cli_ignore_path(ig, ".git/HEAD", false));
-    cli_ignore_free(ig);
+    ignore_rules *ig = rules_of("!*.tmp\n!.git\n!.git/", true);
+    assert_false(ignore_path(ig, "keep.tmp", false));
+    assert_true(ignore_path(ig, ".git", true));
+    assert_true(ignore_path(ig, ".git/HEAD", false));
+    ignore_free(ig);
 }
 
 static void test_load_file(void **state)
@@ -198,26 +198,26 @@ static void test_load_file(void **state)
     static const char text[] = "\xEF\xBB\xBF*.log\r\n# comment\r\n\r\n!keep.log\r\nbuild/";
     assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
     close(fd);
-    cli_ignore *ig = cli_ignore_new(false);
+    ignore_rules *ig = ignore_new(false);
     cd_err err;
-    assert_int_equal(cli_ignore_load(ig, path, &err), 0);
+    assert_int_equal(ignore_load(ig, path, &err), 0);
     unlink(path);
-    assert_true(cli_ignore_path(ig, "a.log", false));
-    assert_false(cli_ignore_path(ig, "keep.log", false));
-    assert_true(cli_ignore_path(ig, "build", true));
-    assert_false(cli_ignore_path(ig, "# comment", false));
-    assert_int_equal(cli_ignore_load(ig, "/nonexistent/.contentignore", &err), 0);
-    cli_ignore_free(ig);
+    assert_true(ignore_path(ig, "a.log", false));
+    assert_false(ignore_path(ig, "keep.log", false));
+    assert_true(ignore_path(ig, "build", true));
+    assert_false(ignore_path(ig, "# comment", false));
+    assert_int_equal(ignore_load(ig, "/nonexistent/.contentignore", &err), 0);
+    ignore_free(ig);
 }
 
 /* Degenerate lines add no rule and match nothing. */
 static void test_degenerate_lines(void **state)
 {
     (void)state;
-    cli_ignore *ig = rules_of("/\n!\n!/\n \n\\", false);
-    assert_false(cli_ignore_path(ig, "a", false));
-    assert_false(cli_ignore_path(ig, "a/b", true));
-    cli_ignore_free(ig);
+    ignore_rules *ig = rules_of("/\n!\n!/\n \n\\", false);
+    assert_false(ignore_path(ig, "a", false));
+    assert_false(ignore_path(ig, "a/b", true));
+    ignore_free(ig);
 }
 
 /* Many ** segments against a deep path stay fast (no exponential
@@ -225,19 +225,19 @@ static void test_degenerate_lines(void **state)
 static void test_many_globstars(void **state)
 {
     (void)state;
-    cli_ignore *ig = rules_of("**/**/**/**/z\n**/d/**/d/**/d/**/d/**/d/**/d/**/z", false);
+    ignore_rules *ig = rules_of("**/**/**/**/z\n**/d/**/d/**/d/**/d/**/d/**/d/**/z", false);
     cd_buf p = CD_BUF_INIT;
     for (int i = 0; i < 300; i++)
         cd_buf_puts(&p, "d/");
     cd_buf_puts(&p, "y");
-    assert_false(cli_ignore_path(ig, p.data, false));
+    assert_false(ignore_path(ig, p.data, false));
     cd_buf_reset(&p);
     for (int i = 0; i < 300; i++)
         cd_buf_puts(&p, "d/");
     cd_buf_puts(&p, "z");
-    assert_true(cli_ignore_path(ig, p.data, false));
+    assert_true(ignore_path(ig, p.data, false));
     cd_buf_free(&p);
-    cli_ignore_free(ig);
+    ignore_free(ig);
 }
 
 int main(void)
