@@ -262,16 +262,17 @@ static bool reopen(mg_catalog *c, bool *resync)
         return false;
     }
     keep_token(w);
+    STAT(w, connected = true);
     if (*resync && scan(c, true, &e) != 0) {
         char q[512];
         mg_log("warn", "event=resync_failed err=\"%s\"", mg_quote(e.message, q, sizeof q));
         mongoc_change_stream_destroy(w->stream);
         w->stream = NULL;
+        STAT(w, connected = false);
         backoff(w);
         return false;
     }
     pthread_mutex_lock(&w->mu);
-    w->stats.connected = true;
     if (*resync)
         w->stats.resyncs++;
     else

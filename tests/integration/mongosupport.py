@@ -219,8 +219,9 @@ class Tool:
     def stats(self) -> dict:
         return self.ok("stats")["stats"]
 
-    def wait_stat(self, key: str, at_least: int, timeout: float = 20.0) -> dict:
-        """Waits until the watcher's counter `key` reaches at_least."""
+    def wait_stat(self, key: str, at_least: int = 1, timeout: float = 20.0) -> dict:
+        """Waits until the watcher's counter `key` reaches at_least (for a
+        flag such as "connected": until it is true)."""
         deadline = time.monotonic() + timeout
         while (s := self.stats())[key] < at_least:
             if time.monotonic() > deadline:

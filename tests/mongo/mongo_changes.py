@@ -16,7 +16,8 @@ import time
 
 from bson.timestamp import Timestamp
 
-from mongo_store import CommandError, id_key, run_stage
+from mongo_pipeline import run_stage
+from mongo_store import CommandError, id_key
 
 HISTORY_LOST = CommandError(
     286, "ChangeStreamHistoryLost",

@@ -24,7 +24,7 @@ import struct
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,16 +34,14 @@ from bson.objectid import ObjectId  # noqa: E402
 
 from mongo_changes import ChangeStream, Oplog, lookup_in  # noqa: E402
 from mongo_faults import Faults  # noqa: E402
-from mongo_store import (CommandError, Collection, apply_update, bad, equal,  # noqa: E402
-                         is_replacement, match, project, run_stage, sort_docs, upsert_seed)
+from mongo_control import bson_json, control_handler  # noqa: E402
+from mongo_pipeline import project, run_stage, sort_docs  # noqa: E402
+from mongo_store import CommandError, Collection, bad, match, refuse  # noqa: E402
+from mongo_writes import DropConnection, WriteCommands  # noqa: E402
 
 OP_REPLY, OP_QUERY, OP_MSG, OP_COMPRESSED = 1, 2004, 2013, 2012
 MAX_WIRE_VERSION = 13  # MongoDB 5.0
 ELECTION_ID = ObjectId("7fffffff0000000000000001")
-
-
-class DropConnection(Exception):
-    """Close the client's connection without a reply."""
 
 
 class PlainCursor:
@@ -52,17 +50,7 @@ class PlainCursor:
         self.last_used = time.monotonic()
 
 
-def _bson_json(v):
-    if isinstance(v, dict):
-        return {k: _bson_json(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_bson_json(x) for x in v]
-    if isinstance(v, (str, int, float, bool)) or v is None:
-        return v
-    return str(v)
-
-
-class MongoServer:
+class MongoServer(WriteCommands):
     def __init__(self, args):
         self.host, self.port = args.host, args.port
         self.me = f"{args.host}:{args.port}"
@@ -221,7 +209,7 @@ class MongoServer:
         canon = "hello" if name.lower() == "ismaster" else name
         self.counts[canon] += 1
         if self.verbose:
-            print(f"conn={cid} db={db} {json.dumps(_bson_json(cmd))[:400]}", file=sys.stderr, flush=True)
+            print(f"conn={cid} db={db} {json.dumps(bson_json(cmd))[:400]}", file=sys.stderr, flush=True)
         handler = getattr(self, "c_" + canon, None)
         if handler is None:
             return self._error(CommandError(59, "CommandNotFound", f"no such command: '{name}'"))
@@ -325,20 +313,6 @@ class MongoServer:
         if b is None:
             b = (cmd.get("cursor") or {}).get("batchSize", default)
         return int(b) if int(b) > 0 else (0 if b == 0 else default)
-
-    def _record(self, c: Collection, op: str, old, new):
-        """Puts a write in the oplog for the change streams."""
-        if op == "insert":
-            self.oplog.append(c.db, c.name, "insert", new["_id"], full=new)
-        elif op == "delete":
-            self.oplog.append(c.db, c.name, "delete", old["_id"])
-        elif op == "replace":
-            self.oplog.append(c.db, c.name, "replace", new["_id"], full=new)
-        else:
-            upd = {k: v for k, v in new.items() if k not in old or not equal(old[k], v)}
-            removed = [k for k in old if k not in new]
-            self.oplog.append(c.db, c.name, "update", new["_id"],
-                              desc={"updatedFields": upd, "removedFields": removed, "truncatedArrays": []})
 
     # Commands: handshake and administration ------------------------------------
 
@@ -501,6 +475,7 @@ class MongoServer:
     # Commands: reads --------------------------------------------------------------
 
     def c_find(self, db, cmd, cid):
+        refuse(cmd, "collation", "min", "max", "tailable", "awaitData")
         c = self._coll(db, cmd["find"])
         docs = c.find(cmd.get("filter") or {}) if c else []
         docs = sort_docs(docs, cmd.get("sort") or {})
@@ -518,6 +493,7 @@ class MongoServer:
         return {"n": len(docs), "ok": 1.0}
 
     def c_aggregate(self, db, cmd, cid):
+        refuse(cmd, "collation")
         target = cmd["aggregate"]
         pipeline = cmd.get("pipeline")
         if not isinstance(pipeline, list):
@@ -555,191 +531,6 @@ class MongoServer:
                 "operationTime": self.oplog.cluster_time(self.oplog.last_seq), "ok": 1.0}
 
     # Commands: writes --------------------------------------------------------------
-
-    @staticmethod
-    def _write_error(i: int, e: CommandError) -> dict:
-        return {"index": i, "code": e.code, "errmsg": e.msg, **e.extra}
-
-    def c_insert(self, db, cmd, cid):
-        c = self._coll(db, cmd["insert"], create=True)
-        n, errors = 0, []
-        for i, doc in enumerate(cmd.get("documents", [])):
-            try:
-                new = c.insert(dict(doc))
-                self._record(c, "insert", None, new)
-                n += 1
-            except CommandError as e:
-                errors.append(self._write_error(i, e))
-                if cmd.get("ordered", True):
-                    break
-        reply = {"n": n, "ok": 1.0}
-        if errors:
-            reply["writeErrors"] = errors
-        return reply
-
-    def _update_one_stmt(self, c: Collection, q: dict, u, multi: bool, upsert: bool):
-        """One update statement: (matched, modified, upserted _id or None)."""
-        docs = c.find(q)
-        if not multi:
-            docs = docs[:1]
-        if multi and is_replacement(u):
-            raise CommandError(9, "FailedToParse", "multi update is not supported for replacement-style update")
-        modified = 0
-        for old in docs:
-            new = apply_update(old, u, False)
-            if equal(old, new):
-                continue
-            c.replace(old, new)
-            self._record(c, "replace" if is_replacement(u) else "update", old, new)
-            modified += 1
-        if docs or not upsert:
-            return len(docs), modified, None
-        seed = upsert_seed(q)
-        new = apply_update(seed, u, True)
-        if is_replacement(u) and "_id" in seed and "_id" not in new:
-            new = {"_id": seed["_id"], **new}
-        new = c.insert(new)
-        self._record(c, "insert", None, new)
-        return 0, 0, new["_id"]
-
-    def c_update(self, db, cmd, cid):
-        c = self._coll(db, cmd["update"], create=True)
-        n = nmod = 0
-        upserted, errors = [], []
-        for i, st in enumerate(cmd.get("updates", [])):
-            try:
-                m, mod, uid = self._update_one_stmt(c, st.get("q") or {}, st.get("u"),
-                                                    bool(st.get("multi")), bool(st.get("upsert")))
-                n += m + (1 if uid is not None else 0)
-                nmod += mod
-                if uid is not None:
-                    upserted.append({"index": i, "_id": uid})
-            except CommandError as e:
-                errors.append(self._write_error(i, e))
-                if cmd.get("ordered", True):
-                    break
-        reply = {"n": n, "nModified": nmod, "ok": 1.0}
-        if upserted:
-            reply["upserted"] = upserted
-        if errors:
-            reply["writeErrors"] = errors
-        return reply
-
-    def c_delete(self, db, cmd, cid):
-        c = self._coll(db, cmd["delete"])
-        n = 0
-        for st in cmd.get("deletes", []):
-            docs = c.find(st.get("q") or {}) if c else []
-            if int(st.get("limit", 0)) == 1:
-                docs = docs[:1]
-            for d in docs:
-                c.remove(d)
-                self._record(c, "delete", d, None)
-                n += 1
-        return {"n": n, "ok": 1.0}
-
-    def c_findAndModify(self, db, cmd, cid):
-        name = cmd["findAndModify"]
-        c = self._coll(db, name, create=True)
-        docs = sort_docs(c.find(cmd.get("query") or {}), cmd.get("sort") or {})
-        old = docs[0] if docs else None
-        fields = cmd.get("fields") or {}
-        if cmd.get("remove"):
-            if old is not None:
-                c.remove(old)
-                self._record(c, "delete", old, None)
-            return {"lastErrorObject": {"n": 1 if old else 0},
-                    "value": project(old, fields) if old else None, "ok": 1.0}
-        u = cmd.get("update")
-        if u is None:
-            raise bad("Either an update or remove=true must be specified")
-        if old is not None:
-            new = apply_update(old, u, False)
-            if not equal(old, new):
-                c.replace(old, new)
-                self._record(c, "replace" if is_replacement(u) else "update", old, new)
-            value = new if cmd.get("new") else old
-            return {"lastErrorObject": {"n": 1, "updatedExisting": True},
-                    "value": project(value, fields), "ok": 1.0}
-        if not cmd.get("upsert"):
-            return {"lastErrorObject": {"n": 0, "updatedExisting": False}, "value": None, "ok": 1.0}
-        seed = upsert_seed(cmd.get("query") or {})
-        new = c.insert(apply_update(seed, u, True))
-        self._record(c, "insert", None, new)
-        return {"lastErrorObject": {"n": 1, "updatedExisting": False, "upserted": new["_id"]},
-                "value": project(new, fields) if cmd.get("new") else None, "ok": 1.0}
-
-
-# The HTTP control port ---------------------------------------------------------------
-
-
-def control_handler(srv: MongoServer):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def _reply(self, code: int, body):
-            data = json.dumps(_bson_json(body)).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _body(self):
-            n = int(self.headers.get("Content-Length") or 0)
-            return json.loads(self.rfile.read(n) or b"{}")
-
-        def do_GET(self):
-            if self.path == "/faults":
-                return self._reply(200, {"faults": srv.faults.list()})
-            if self.path == "/stats":
-                with srv.cond:
-                    body = {"up": srv.listener is not None, "connections": len(srv.conns),
-                            "commands": dict(srv.counts), "cursors": len(srv.cursors),
-                            "oplog": {"first": srv.oplog.first_seq, "last": srv.oplog.last_seq}}
-                return self._reply(200, body)
-            self._reply(404, {"error": "unknown path"})
-
-        def do_POST(self):
-            try:
-                body = self._body()
-            except ValueError:
-                return self._reply(400, {"error": "the body is not JSON"})
-            if self.path == "/fault":
-                rules = body if isinstance(body, list) else [body]
-                try:
-                    ids = [srv.faults.add(r) for r in rules]
-                except ValueError as e:
-                    return self._reply(400, {"error": str(e)})
-                return self._reply(200, {"ids": ids})
-            if self.path == "/command":
-                # A command as on the wire ({"db": ..., "command": {...}}, JSON
-                # types only): how a test drops a collection, say.
-                try:
-                    reply = srv.dispatch(body.get("command") or {}, body.get("db", "admin"), 0)
-                except DropConnection:
-                    reply = {"ok": 0, "errmsg": "a drop fault matched this command"}
-                return self._reply(200, reply)
-            if self.path == "/clear":
-                srv.faults.clear()
-            elif self.path == "/down":
-                srv.down()
-            elif self.path == "/up":
-                srv.up()
-            elif self.path == "/history-lost":
-                with srv.cond:
-                    srv._history_lost(bool(body.get("force")))
-            elif self.path == "/reset":
-                with srv.cond:
-                    srv.dbs.clear()
-                    srv.cursors.clear()
-            else:
-                return self._reply(404, {"error": "unknown path"})
-            self._reply(200, {"ok": True})
-
-    return Handler
-
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="MongoDB wire-protocol server for contentd's tests")
