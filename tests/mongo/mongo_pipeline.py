@@ -83,6 +83,8 @@ def _apply_op(new, op, path, arg, inserting):
     elif op == "$currentDate":
         set_path(new, path, _now())
     elif op in ("$push", "$addToSet"):
+        if isinstance(arg, dict) and any(k.startswith("$") and k != "$each" for k in arg):
+            raise CommandError(2, "BadValue", f"{op} modifiers other than $each are not supported")
         items = arg["$each"] if isinstance(arg, dict) and "$each" in arg else [arg]
         lst = [] if cur is MISSING else cur
         if not isinstance(lst, list):
