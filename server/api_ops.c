@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Operational endpoints: /healthz, /readyz, /metrics, and the placeholder
- * for /preview. */
+/* Operational endpoints: /healthz, /readyz, /metrics. */
 #include "srv_int.h"
 
 #include <string.h>
@@ -37,10 +36,4 @@ enum MHD_Result srv_api_metrics(srv_req *r)
     cd_buf b = CD_BUF_INIT;
     srv_metrics_render(r->s, &b);
     return srv_reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
-}
-
-enum MHD_Result srv_api_preview(srv_req *r)
-{
-    return srv_reply_error(r, 404, "not_implemented",
-                           "The live preview page is not available in this build yet.");
 }

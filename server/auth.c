@@ -91,8 +91,7 @@ static char *presented_token(srv_req *r, bool allow_query, bool *malformed)
     return q;
 }
 
-/* Whether any token exists; once one does, the answer never changes. */
-static int tokens_exist(srv *s, bool *yes)
+int srv_auth_required(srv *s, bool *yes)
 {
     if (atomic_load(&s->tokens_exist)) {
         *yes = true;
@@ -111,7 +110,7 @@ static int tokens_exist(srv *s, bool *yes)
 bool srv_auth(srv_req *r, bool allow_query_token)
 {
     bool any = false;
-    if (tokens_exist(r->s, &any) != 0) {
+    if (srv_auth_required(r->s, &any) != 0) {
         srv_fail(r, 503, "catalog_unavailable",
                  "The catalog is unavailable: cannot check the token.");
         return false;

@@ -69,14 +69,17 @@ static bool is_json_type(const char *ct)
     return n > 5 && !strncasecmp(ct + n - 5, "+json", 5) && !strncasecmp(ct, "application/", 12);
 }
 
+/* The preview page authenticates in its handler (preview.c); its scripts
+ * and styles need no token. */
 static bool route_needs_auth(srv_route r)
 {
-    return r != SRV_R_HEALTHZ && r != SRV_R_READYZ && r != SRV_R_METRICS && r != SRV_R_NONE;
+    return r != SRV_R_HEALTHZ && r != SRV_R_READYZ && r != SRV_R_METRICS && r != SRV_R_NONE &&
+           r != SRV_R_PREVIEW && r != SRV_R_PREVIEW_ASSET;
 }
 
 static bool route_takes_query_token(srv_req *r)
 {
-    return r->route == SRV_R_ITEM_EVENTS || r->route == SRV_R_EVENTS || r->route == SRV_R_PREVIEW ||
+    return r->route == SRV_R_ITEM_EVENTS || r->route == SRV_R_EVENTS ||
            ((r->route == SRV_R_FILE || r->route == SRV_R_AST) &&
             (r->method & (SRV_M_GET | SRV_M_HEAD)));
 }
@@ -206,6 +209,8 @@ static enum MHD_Result dispatch(srv_req *r)
         return srv_api_blob_finish(r);
     case SRV_R_PREVIEW:
         return srv_api_preview(r);
+    case SRV_R_PREVIEW_ASSET:
+        return srv_api_preview_asset(r);
     default:
         return srv_reply_error(r, 404, "not_found", "No such endpoint.");
     }

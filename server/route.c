@@ -36,6 +36,7 @@ static const unsigned allowed[SRV_R_COUNT] = {
     [SRV_R_BLOBS_MISSING] = SRV_M_POST,
     [SRV_R_BLOB] = SRV_M_PUT,
     [SRV_R_PREVIEW] = SRV_M_GET | SRV_M_HEAD,
+    [SRV_R_PREVIEW_ASSET] = SRV_M_GET | SRV_M_HEAD,
 };
 
 bool srv_route_allows(srv_route r, srv_method m)
@@ -43,18 +44,26 @@ bool srv_route_allows(srv_route r, srv_method m)
     return (allowed[r] & (unsigned)m) != 0;
 }
 
-static srv_route match_item(const char *p, srv_raw_params *rp)
+/* Splits p = KIND/NAME[/…] into rp->kind and rp->name; *end points at the
+ * '/' after NAME, or is NULL.  False when KIND or NAME is empty. */
+static bool split_item(const char *p, srv_raw_params *rp, const char **end)
 {
-    /* p follows "/api/v1/content/": KIND/NAME[/…] */
     const char *slash = strchr(p, '/');
     if (!slash || slash == p)
-        return SRV_R_NONE;
+        return false;
     rp->kind = p;
     rp->kind_len = (size_t)(slash - p);
     rp->name = slash + 1;
-    const char *end = strchr(rp->name, '/');
-    rp->name_len = end ? (size_t)(end - rp->name) : strlen(rp->name);
-    if (rp->name_len == 0)
+    *end = strchr(rp->name, '/');
+    rp->name_len = *end ? (size_t)(*end - rp->name) : strlen(rp->name);
+    return rp->name_len != 0;
+}
+
+static srv_route match_item(const char *p, srv_raw_params *rp)
+{
+    /* p follows "/api/v1/content/": KIND/NAME[/…] */
+    const char *end = NULL;
+    if (!split_item(p, rp, &end))
         return SRV_R_NONE;
     if (!end)
         return SRV_R_ITEM;
@@ -75,6 +84,24 @@ static srv_route match_item(const char *p, srv_raw_params *rp)
     return SRV_R_NONE;
 }
 
+static srv_route match_preview(const char *p, srv_raw_params *rp)
+{
+    /* p follows "/preview/": _assets/FILE, or KIND/NAME[/PATH] */
+    if (!strncmp(p, "_assets/", 8)) {
+        rp->rest = p + 8;
+        rp->rest_len = strlen(rp->rest);
+        return rp->rest_len ? SRV_R_PREVIEW_ASSET : SRV_R_NONE;
+    }
+    const char *end = NULL;
+    if (!split_item(p, rp, &end))
+        return SRV_R_NONE;
+    if (end && end[1]) {
+        rp->rest = end + 1;
+        rp->rest_len = strlen(rp->rest);
+    }
+    return SRV_R_PREVIEW;
+}
+
 static srv_route match(const char *path, srv_raw_params *rp)
 {
     if (!strcmp(path, "/healthz"))
@@ -83,8 +110,8 @@ static srv_route match(const char *path, srv_raw_params *rp)
         return SRV_R_READYZ;
     if (!strcmp(path, "/metrics"))
         return SRV_R_METRICS;
-    if (!strcmp(path, "/preview") || !strncmp(path, "/preview/", 9))
-        return SRV_R_PREVIEW;
+    if (!strncmp(path, "/preview/", 9))
+        return match_preview(path + 9, rp);
     if (strncmp(path, "/api/v1/", 8))
         return SRV_R_NONE;
     const char *p = path + 8;

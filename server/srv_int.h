@@ -114,7 +114,8 @@ void srv_metrics_blob_op(enum srv_blob_op op, int64_t ns);
     X(EVENTS, "/api/v1/events")                                                                    \
     X(BLOBS_MISSING, "/api/v1/blobs/missing")                                                      \
     X(BLOB, "/api/v1/blobs/{sha256}")                                                              \
-    X(PREVIEW, "/preview")
+    X(PREVIEW, "/preview/{kind}/{name}")                                                           \
+    X(PREVIEW_ASSET, "/preview/_assets/{file}")
 
 typedef enum srv_route {
 #define X(id, label) SRV_R_##id,
@@ -159,7 +160,7 @@ typedef struct srv_req {
     srv_raw_params raw;
     char kind[16]; /* route parameters, validated */
     char name[64];
-    char *file_path; /* files/ and ast/: the decoded, validated path */
+    char *file_path; /* files/, ast/, preview: the decoded, validated path */
     char sha[65];    /* blobs/SHA */
     char *user;      /* the authenticated user (NULL on open routes) */
     int64_t t0_ns;
@@ -255,7 +256,10 @@ enum MHD_Result srv_api_blobs_missing(srv_req *r);
 enum MHD_Result srv_api_healthz(srv_req *r);
 enum MHD_Result srv_api_readyz(srv_req *r);
 enum MHD_Result srv_api_metrics(srv_req *r);
+/* The preview page (preview.c): its HTML shell, and its scripts and
+ * styles (no authentication: they hold nothing of any item). */
 enum MHD_Result srv_api_preview(srv_req *r);
+enum MHD_Result srv_api_preview_asset(srv_req *r);
 /* Streaming blob upload: begin on the headers, then chunks, then finish. */
 void srv_api_blob_begin(srv_req *r);
 void srv_api_blob_chunk(srv_req *r, const char *p, size_t n);
@@ -344,6 +348,9 @@ void srv_hub_counts(srv_hub *h, int64_t *item_subs, int64_t *global_subs);
 /* Authenticates r: on success sets r->user and returns true; else replies
  * (401/503) through srv_fail and returns false. */
 bool srv_auth(srv_req *r, bool allow_query_token);
+/* Whether requests need a token: once any token exists, always.  Returns 0,
+ * or a catalog status when the catalog cannot tell. */
+int srv_auth_required(srv *s, bool *yes) CD_WUR;
 /* Creates a token for user: *token (the caller frees it) is shown once,
  * only its SHA-256 is stored. */
 int srv_token_create(catalog *cat, const char *user, char **token, cd_err *err) CD_WUR;

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The author's live preview page (docs/preview.md).  GET /preview/KIND/NAME
+ * [/PATH] answers the page's HTML shell, GET /preview/_assets/FILE its
+ * scripts and styles; all of them are the files of web/, embedded in the
+ * binary at build time (gen_assets.py), so the binary needs no data folder.
+ *
+ * The shell is the same for every item: the page reads KIND, NAME and PATH
+ * from its own address and gets the content through the API (the item's
+ * event stream and files/), so nothing an author wrote is ever put into
+ * HTML here.  Every reply carries a strict Content-Security-Policy: our own
+ * scripts, styles, workers and connections only, no inline script or style.
+ *
+ * Authentication: the shell answers as any API route (a bad token 401, an
+ * item the caller cannot see 404), except that a request with no token at
+ * all, on a server that needs one, gets the shell with status 401.  The page
+ * moves ?access_token= out of the address bar into the tab's
+ * sessionStorage, so a reload presents no token; the shell it gets then
+ * still finds the token there, and every request it makes is checked.
+ */
+#include "srv_int.h"
+
+#include "preview_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PREVIEW_CSP                                                                                \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; "                  \
+    "form-action 'none'; frame-ancestors 'none'"
+
+static const srv_asset *find_asset(const char *name)
+{
+    for (size_t i = 0; i < srv_preview_assets_n; i++)
+        if (!strcmp(srv_preview_assets[i].name, name))
+            return &srv_preview_assets[i];
+    return NULL;
+}
+
+/* Whether If-None-Match names the asset's entity tag (or is *). */
+static bool not_modified(srv_req *r, const srv_asset *a)
+{
+    const char *h = srv_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (!h)
+        return false;
+    while (*h == ' ')
+        h++;
+    return !strcmp(h, "*") || strstr(h, a->etag) != NULL;
+}
+
+static void page_headers(struct MHD_Response *resp, const srv_asset *a)
+{
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, PREVIEW_CSP);
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+}
+
+/* The shell, with status 200 or 401; never cached (which one a request
+ * gets depends on its token). */
+static enum MHD_Result reply_shell(srv_req *r, unsigned status)
+{
+    const srv_asset *a = find_asset("index.html");
+    if (!a)
+        return srv_reply_error(r, 500, "internal_error", "The preview page was not built in.");
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(a->size, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    page_headers(resp, a);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer realm=\"contentd\"");
+    return srv_reply_response(r, status, resp, a->size);
+}
+
+/* Whether the request carries a token at all (valid or not). */
+static bool token_presented(srv_req *r)
+{
+    if (srv_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION))
+        return true;
+    char *q = srv_req_query(r, "access_token");
+    bool yes = q && *q;
+    free(q);
+    return yes;
+}
+
+enum MHD_Result srv_api_preview(srv_req *r)
+{
+    if (!token_presented(r)) {
+        bool needed = false;
+        if (srv_auth_required(r->s, &needed) != 0)
+            return srv_reply_error(r, 503, "catalog_unavailable",
+                                   "The catalog is unavailable: cannot check the token.");
+        if (needed)
+            return reply_shell(r, 401);
+    }
+    if (!srv_auth(r, true))
+        return MHD_YES; /* replied */
+    catalog_item it;
+    if (!srv_item_visible(r, &it))
+        return MHD_YES;
+    catalog_item_clear(&it);
+    return reply_shell(r, 200);
+}
+
+enum MHD_Result srv_api_preview_asset(srv_req *r)
+{
+    const srv_asset *a = find_asset(r->file_path);
+    if (!a)
+        return srv_reply_error(r, 404, "not_found", "The preview page has no file %s.",
+                               r->file_path);
+    bool same = not_modified(r, a);
+    struct MHD_Response *resp =
+        same ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+             : MHD_create_response_from_buffer(a->size, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    page_headers(resp, a);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, a->etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return srv_reply_response(r, same ? 304 : 200, resp, same ? 0 : a->size);
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+// The preview page around the document: the bar (item, version, connection
+// state), the banner, the sidebar of the item's documents, the front matter
+// and the table of contents; navigation between documents without a
+// reload; and what each message of the stream does to all of them.
+
+import { DocView, highlight } from './patch.js';
+import { h, renderData, renderToc } from './render.js';
+import { applySnapshot, applyUpdate, docOrder, newItemState } from './store.js';
+import { previewUrl } from './urls.js';
+
+const STATUS_TEXT = {
+  connecting: 'connecting',
+  live: 'live',
+  reconnecting: 'reconnecting',
+  offline: 'offline',
+  deleted: 'deleted',
+  unauthorized: 'token needed',
+  'not-found': 'not found',
+};
+
+function qs(sel) {
+  return document.querySelector(sel);
+}
+
+function findId(root, id) {
+  return [...root.querySelectorAll('[id]')].find((e) => e.id === id) || null;
+}
+
+export class Page {
+  constructor(item, token, path) {
+    this.item = item;
+    this.token = token;
+    this.path = path;
+    this.state = newItemState();
+    this.images = new WeakMap(); // img → asset path
+    this.changed = new Set(); // documents changed since the reader last saw them
+    this.shown = false;
+    this.resync = () => {};
+    this.el = {
+      bar: qs('.cp-bar'), item: qs('.cp-item'), version: qs('.cp-version'), conn: qs('.cp-conn'),
+      banner: qs('.cp-banner'), docList: qs('.cp-doc-list'), meta: qs('.cp-meta'),
+      metaBody: qs('.cp-meta-body'), content: qs('.cp-content'), toc: qs('.cp-toc'),
+      tocTitle: qs('.cp-toc-title'), tocBody: qs('.cp-toc-body'),
+    };
+    this.view = new DocView(this.el.content, () => this.el.bar.getBoundingClientRect().bottom);
+    this.el.item.textContent = `${item.kind}/${item.name}`;
+    document.addEventListener('click', (e) => this.onClick(e));
+    window.addEventListener('popstate', () => this.onPopState());
+  }
+
+  setTransport(mode) {
+    this.el.conn.setAttribute('data-transport', mode);
+    this.el.conn.title = `one event stream per item for all tabs (${mode})`;
+  }
+
+  ctx() {
+    return {
+      item: this.item, docPath: this.currentPath(), token: this.token,
+      docs: new Set(this.state.docs.keys()), files: this.state.files, images: this.images,
+    };
+  }
+
+  // The links of a document depend on which documents the item has.
+  epoch() {
+    return docOrder(this.state.docs).join('\n');
+  }
+
+  currentPath() {
+    if (this.path) return this.path;
+    return this.state.docs.has('index.md') ? 'index.md' : docOrder(this.state.docs)[0] || 'index.md';
+  }
+
+  receive(m) {
+    switch (m.t) {
+      case 'snapshot': return this.onSnapshot(m);
+      case 'update': return this.onUpdate(m);
+      case 'deleted': return this.showBanner('deleted', 'This item was deleted. The page shows the last version it received.');
+      case 'status': return this.onStatus(m);
+      default: return undefined;
+    }
+  }
+
+  onSnapshot(m) {
+    const before = this.state.docs;
+    applySnapshot(this.state, m);
+    if (this.shown) {
+      for (const [p, ast] of this.state.docs) {
+        if (!before.has(p) || JSON.stringify(before.get(p)) !== JSON.stringify(ast)) this.noteChanged(p);
+      }
+    }
+    this.refresh(true);
+  }
+
+  onUpdate(m) {
+    if (m.version <= this.state.version) return; // seen already
+    if (!applyUpdate(this.state, m)) {
+      this.resync(); // a message was missed: ask for the whole state
+      return;
+    }
+    for (const [p] of m.docs) this.noteChanged(p);
+    const cur = this.currentPath();
+    const touched = m.docs.some(([p]) => p === cur) || m.removed.includes(cur);
+    this.refresh(touched);
+    if (m.assets.length) this.refreshImages(new Set(m.assets.map((f) => f.path)));
+    highlight(this.el.version, 'cp-changed');
+  }
+
+  noteChanged(p) {
+    if (p !== this.currentPath()) this.changed.add(p);
+  }
+
+  // Brings the whole page to the state; the document is patched in place
+  // (or shown from scratch the first time and after a navigation).
+  refresh(docTouched) {
+    const v = this.state.version;
+    this.el.version.textContent = v > 0 ? `v${v}` : 'no version yet';
+    this.el.version.setAttribute('data-version', String(v));
+    this.renderSidebar();
+    const path = this.currentPath();
+    const ast = this.state.docs.get(path);
+    if (!ast) {
+      this.showMissing(path);
+      return;
+    }
+    const epoch = this.epoch();
+    if (!this.shown || this.view.path !== path) {
+      const first = !this.shown;
+      this.view.show(path, ast, this.ctx(), epoch);
+      this.shown = true;
+      this.renderAside(ast);
+      if (first && location.hash) this.scrollToHash(location.hash);
+      return;
+    }
+    if (docTouched || epoch !== this.view.epoch) {
+      this.view.patch(ast, this.ctx(), epoch);
+      this.renderAside(ast);
+    }
+  }
+
+  showMissing(path) {
+    this.view.path = null;
+    this.shown = true;
+    const msg = this.state.version > 0
+      ? `Version ${this.state.version} of this item has no document ${path}.`
+      : 'Nothing has been pushed to this item yet.';
+    this.el.content.replaceChildren(h('p', 'cp-notice', msg));
+    this.el.meta.hidden = true;
+    this.el.toc.hidden = true;
+    document.title = `${path} · preview`;
+  }
+
+  renderAside(ast) {
+    const data = ast && ast.data && typeof ast.data === 'object' ? ast.data : {};
+    const title = typeof data.title === 'string' && data.title ? data.title : this.currentPath();
+    document.title = `${title} · preview`;
+    const keys = Object.keys(data).filter((k) => !((k === 'title' || k === 'description') && !data[k]));
+    this.el.meta.hidden = keys.length === 0;
+    this.el.metaBody.replaceChildren(renderData(data));
+    const toc = ast && ast.toc;
+    const links = toc && Array.isArray(toc.links) ? toc.links : [];
+    this.el.toc.hidden = links.length === 0;
+    this.el.tocTitle.textContent = toc && typeof toc.title === 'string' && toc.title ? toc.title : 'On this page';
+    this.el.tocBody.replaceChildren(renderToc(links));
+  }
+
+  renderSidebar() {
+    const cur = this.currentPath();
+    const items = docOrder(this.state.docs).map((p) => {
+      const ast = this.state.docs.get(p);
+      const t = ast && ast.data && typeof ast.data.title === 'string' && ast.data.title ? ast.data.title : p;
+      const a = h('a', 'cp-doc-link', h('span', 'cp-doc-title', t), h('span', 'cp-doc-path', p));
+      a.setAttribute('href', previewUrl(this.item, p));
+      a.setAttribute('data-cp-doc', p);
+      if (p === cur) a.setAttribute('aria-current', 'page');
+      const li = h('li', null, a);
+      if (this.changed.has(p)) li.append(h('span', 'cp-doc-changed', 'updated'));
+      return li;
+    });
+    this.el.docList.replaceChildren(...items);
+  }
+
+  // A changed image gets its new URL (the asset's hash is part of it).
+  refreshImages(paths) {
+    const ctx = this.ctx();
+    for (const img of this.el.content.querySelectorAll('img')) {
+      const p = this.images.get(img);
+      if (p === undefined || !paths.has(p)) continue;
+      const f = ctx.files.get(p);
+      const url = new URL(img.src);
+      if (f && f.sha256) url.searchParams.set('v', f.sha256.slice(0, 16));
+      img.setAttribute('src', url.pathname + url.search);
+      highlight(img, 'cp-changed');
+    }
+  }
+
+  onStatus(m) {
+    const state = typeof m.state === 'string' ? m.state : 'connecting';
+    this.el.conn.setAttribute('data-state', state);
+    this.el.conn.textContent = STATUS_TEXT[state] || state;
+    if (m.detail) this.el.conn.title = m.detail;
+    if (state === 'unauthorized') {
+      this.showBanner('unauthorized', 'This server needs a token: open the preview address with ?access_token=TOKEN (create one with `contentd token create USER`).');
+    } else if (state === 'not-found') {
+      this.showBanner('not-found', `There is no item ${this.item.kind}/${this.item.name} here, or it is private to another user.`);
+    } else if (state === 'live' && this.el.banner.getAttribute('data-kind') !== 'deleted') {
+      this.el.banner.hidden = true;
+    }
+  }
+
+  showBanner(kind, msg) {
+    this.el.banner.setAttribute('data-kind', kind);
+    this.el.banner.textContent = msg;
+    this.el.banner.hidden = false;
+  }
+
+  go(path, hash, push) {
+    if (push) history.pushState(null, '', previewUrl(this.item, path) + (hash || ''));
+    this.path = path;
+    this.changed.delete(path);
+    const same = this.view.path === path;
+    this.refresh(false);
+    if (hash) this.scrollToHash(hash);
+    else if (!same) window.scrollTo(0, 0);
+  }
+
+  scrollToHash(hash) {
+    let id = hash.replace(/^#/, '');
+    try {
+      id = decodeURIComponent(id);
+    } catch { /* keep it as written */ }
+    const el = id && findId(this.el.content, id);
+    if (el) el.scrollIntoView();
+  }
+
+  onClick(e) {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const a = e.target instanceof Element ? e.target.closest('a[data-cp-doc]') : null;
+    if (!a) return;
+    e.preventDefault();
+    let hash = '';
+    try {
+      hash = new URL(a.href).hash;
+    } catch { /* none */ }
+    this.go(a.getAttribute('data-cp-doc'), hash, true);
+  }
+
+  onPopState() {
+    const r = parseRoute(location.pathname);
+    if (!r) return;
+    this.go(r.path, location.hash, false);
+  }
+}
+
+// /preview/KIND/NAME[/PATH] → {kind, name, path} (path null: the item's
+// root document), or null.
+export function parseRoute(pathname) {
+  const m = /^\/preview\/([^/]+)\/([^/]+)(?:\/(.*))?$/.exec(pathname);
+  if (!m) return null;
+  try {
+    const path = m[3] ? m[3].split('/').map(decodeURIComponent).join('/') : null;
+    return { kind: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]), path: path || null };
+  } catch {
+    return null;
+  }
+}

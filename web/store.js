@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// An item as the page knows it: its version, its files and the AST of each
+// markdown document, kept current by the stream's events.  The same code
+// runs in the shared worker (or the leader tab), which keeps one copy per
+// item to hand to tabs that join late, and in every tab.
+//
+// Messages between the holder of the stream and the tabs (structured
+// clones; Maps travel as arrays of pairs):
+//   {t: 'snapshot', version, files: [FILE], docs: [[path, AST]]}
+//   {t: 'update', version, base_version, docs: [[path, AST]], assets: [FILE], removed: [path]}
+//   {t: 'deleted'}
+//   {t: 'status', state, detail}   state: connecting | live | reconnecting | offline |
+//                                         deleted | unauthorized | not-found
+// Maps keyed by path, never plain objects: a path may be "__proto__".
+
+export function newItemState() {
+  return { version: -1, files: new Map(), docs: new Map(), deleted: false };
+}
+
+// The stream's snapshot event data → a message.
+export function snapshotMessage(d) {
+  return {
+    t: 'snapshot',
+    version: d.version,
+    files: Array.isArray(d.files) ? d.files : [],
+    docs: Object.entries(d.documents && typeof d.documents === 'object' ? d.documents : {}),
+  };
+}
+
+// The stream's update event data → a message.
+export function updateMessage(d) {
+  return {
+    t: 'update',
+    version: d.version,
+    base_version: d.base_version,
+    docs: Object.entries(d.documents && typeof d.documents === 'object' ? d.documents : {}),
+    assets: Array.isArray(d.assets) ? d.assets : [],
+    removed: Array.isArray(d.removed) ? d.removed : [],
+  };
+}
+
+export function applySnapshot(st, m) {
+  st.version = m.version;
+  st.files = new Map(m.files.filter((f) => f && typeof f.path === 'string').map((f) => [f.path, f]));
+  st.docs = new Map(m.docs);
+  st.deleted = false;
+}
+
+// Applies an update; false when it does not follow the version held (the
+// holder must then get a snapshot).
+export function applyUpdate(st, m) {
+  if (m.base_version !== st.version) return false;
+  for (const [path, ast] of m.docs) st.docs.set(path, ast);
+  for (const f of m.assets) if (f && typeof f.path === 'string') st.files.set(f.path, f);
+  for (const path of m.removed) {
+    st.docs.delete(path);
+    st.files.delete(path);
+  }
+  st.version = m.version;
+  return true;
+}
+
+// The whole state as a snapshot message (for a tab that joins).
+export function stateMessage(st) {
+  return { t: 'snapshot', version: st.version, files: [...st.files.values()], docs: [...st.docs] };
+}
+
+// Document paths in the sidebar's order: index.md first, then by path.
+export function docOrder(docs) {
+  return [...docs.keys()].sort((a, b) => {
+    if (a === 'index.md' || b === 'index.md') return a === 'index.md' ? -1 : 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+}
