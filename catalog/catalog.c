@@ -193,6 +193,12 @@ int catalog_watch_start(catalog *c, cd_err *err)
     return c->ops->watch_start ? c->ops->watch_start(c, err) : CAT_OK;
 }
 
+void catalog_watch_stop(catalog *c)
+{
+    if (c->ops->watch_stop)
+        c->ops->watch_stop(c);
+}
+
 bool catalog_watch_stats_get(catalog *c, catalog_watch_stats *out)
 {
     memset(out, 0, sizeof *out);

@@ -123,6 +123,7 @@ struct catalog_ops {
     /* Optional (NULL for a backend whose changes all happen in this
      * process): see catalog_watch_start() and catalog_watch_stats(). */
     int (*watch_start)(catalog *c, cd_err *err);
+    void (*watch_stop)(catalog *c);
     void (*watch_stats)(catalog *c, struct catalog_watch_stats *out);
 };
 
@@ -154,6 +155,13 @@ catalog *catalog_open_mongo(const char *uri, const char *db, cd_err *err);
  * returning CAT_OK for a backend without ops->watch_start (SQLite).
  * Fails (CAT_UNAVAILABLE) when the first stream cannot be opened. */
 int catalog_watch_start(catalog *c, cd_err *err) CD_WUR;
+
+/* Stops the watcher, waiting for its thread (at most about a second):
+ * once it returns, on_change is called only by this process's own writes,
+ * from the writing thread, so the receiver of on_change may be freed after
+ * the writers have stopped.  A no-op when no watcher runs.  close() stops
+ * it too. */
+void catalog_watch_stop(catalog *c);
 
 /* Upper bounds (milliseconds) of the buckets of catalog_watch_stats's
  * lag histogram; the last bucket (index CATALOG_LAG_BUCKETS - 1) is +Inf. */

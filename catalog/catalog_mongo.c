@@ -361,6 +361,7 @@ static const struct catalog_ops mongo_ops = {
     .token_count = mg_token_count,
     .close = mg_close,
     .watch_start = mg_watch_start,
+    .watch_stop = mg_watch_stop_op,
     .watch_stats = mg_watch_stats,
 };
 

@@ -169,8 +169,10 @@ void mg_apply_scan(mg_catalog *c, const mg_change *items, size_t n, bool announc
 
 int mg_watch_start(catalog *cat, cd_err *err);
 void mg_watch_stats(catalog *cat, catalog_watch_stats *out);
-/* Stops and joins the thread (no-op when it never started). */
+/* Stops and joins the thread (no-op when it never started); the second
+ * is the ops table's entry. */
 void mg_watch_stop(mg_catalog *c);
+void mg_watch_stop_op(catalog *cat);
 
 /* How the watcher treats a stream error (exposed for the unit tests). */
 typedef enum { MG_STREAM_RESUMABLE, MG_STREAM_HISTORY_LOST, MG_STREAM_FATAL } mg_stream_error;

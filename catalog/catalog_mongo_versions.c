@@ -151,6 +151,19 @@ static bson_t *version_doc(const commit_ctx *x)
     return doc;
 }
 
+/* Whether the versions document KIND/NAME/base+1 is this commit's: how an
+ * insert whose reply was lost (or that the driver retried after it had
+ * landed) is told from another commit's claim. */
+static bool version_is_mine(commit_ctx *x)
+{
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(x->vkey), "commit", BCON_OID(&x->id)), doc;
+    bool mine = mg_find_one(x->c, x->cl, "versions", filter, NULL, &doc, NULL) == CAT_OK;
+    bson_destroy(&doc);
+    bson_destroy(filter);
+    return mine;
+}
+
+/* Step 2, idempotent: our own document already there counts as stored. */
 static int insert_version(commit_ctx *x, bool *dup, cd_err *err)
 {
     bson_t *doc = version_doc(x);
@@ -158,7 +171,7 @@ static int insert_version(commit_ctx *x, bool *dup, cd_err *err)
     bson_error_t e;
     int rc = CAT_OK;
     *dup = false;
-    if (!mongoc_collection_insert_one(col, doc, NULL, NULL, &e)) {
+    if (!mongoc_collection_insert_one(col, doc, NULL, NULL, &e) && !version_is_mine(x)) {
         *dup = mg_duplicate(&e);
         rc = *dup ? CAT_CONFLICT : mg_fail(&e, err, "cannot store a version");
     }

@@ -381,10 +381,16 @@ void mg_watch_stop(mg_catalog *c)
     pthread_mutex_unlock(&w->stop_mu);
     pthread_join(w->thread, NULL);
     w->started = false;
+    w->stop = false; /* (only this thread reads it now) */
     mg_push(c, w->client);
     w->client = NULL;
     pthread_mutex_lock(&w->mu);
     w->active = false;
     w->stats.running = w->stats.connected = false;
     pthread_mutex_unlock(&w->mu);
+}
+
+void mg_watch_stop_op(catalog *cat)
+{
+    mg_watch_stop((mg_catalog *)cat);
 }

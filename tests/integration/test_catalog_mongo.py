@@ -337,6 +337,22 @@ def test_commit_seen_by_another_process(mongo):
     assert a.stats()["announced_local"] >= 1  # its own commits, announced at once
 
 
+def test_watch_stop(mongo):
+    """Stopped, the watcher announces nothing from elsewhere; the process's
+    own writes announce themselves again, as without a watcher."""
+    b = mongo.tool("watcher")
+    b.ok("watch-start")
+    a = mongo.tool("committer")
+    a.ok("create", "tutorial", "calm", "ann")
+    b.wait_for(lambda evs: len(evs) == 1, what="the creation")
+    b.ok("watch-stop")
+    assert not b.stats()["running"]
+    a.ok("commit", "tutorial", "calm", 0, f("index.md", "a", 1))
+    b.ok("commit", "tutorial", "calm", 1, f("index.md", "b", 1))
+    b.ok("sleep", 1500)
+    assert [(e["event"], e["version"]) for e in b.events] == [("created", 0), ("version", 2)]
+
+
 def test_resumable_faults_during_500_commits(faulty):
     """100 injected disconnects and resumable errors while 500 versions are
     committed: both watchers announce every version, once, in order."""

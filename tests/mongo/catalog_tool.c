@@ -14,7 +14,7 @@
  * [KIND], update KIND NAME TITLE|- public|private|-, delete KIND NAME,
  * commit KIND NAME BASE [title=T] [PATH=SHA256:SIZE[:TYPE] ...], files KIND NAME
  * [VERSION], versions KIND NAME, token-add SHA USER, token-user SHA,
- * token-count, watch-start, stats, commits KIND NAME BASE COUNT, race KIND
+ * token-count, watch-start, watch-stop, stats, commits KIND NAME BASE COUNT, race KIND
  * NAME ROUNDS SLOT_MS START_MS TAG, sleep MS.  `drop-database` (MongoDB
  * only, not in the shell) drops the database, to leave a real replica set
  * clean.
@@ -338,6 +338,12 @@ static int cmd_watch_start(tool *t, char **a, int n)
     return rc ? fail(rc, &err) : ok_line("{\"ok\":true}");
 }
 
+static int cmd_watch_stop(tool *t, char **a, int n)
+{
+    catalog_watch_stop(t->c);
+    return ok_line("{\"ok\":true}");
+}
+
 static int cmd_stats(tool *t, char **a, int n)
 {
     catalog_watch_stats s;
@@ -449,6 +455,7 @@ static const struct {
     {"token-user", 1, cmd_token_user},
     {"token-count", 0, cmd_token_count},
     {"watch-start", 0, cmd_watch_start},
+    {"watch-stop", 0, cmd_watch_stop},
     {"stats", 0, cmd_stats},
     {"commits", 4, cmd_commits},
     {"race", 6, cmd_race},
