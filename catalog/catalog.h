@@ -156,7 +156,8 @@ catalog *catalog_open_mongo(const char *uri, const char *db, cd_err *err);
  * Fails (CAT_UNAVAILABLE) when the first stream cannot be opened. */
 int catalog_watch_start(catalog *c, cd_err *err) CD_WUR;
 
-/* Stops the watcher, waiting for its thread (at most about a second):
+/* Stops the watcher, waiting for its thread (about a second at most; up
+ * to the URI's serverSelectionTimeoutMS while MongoDB is unreachable):
  * once it returns, on_change is called only by this process's own writes,
  * from the writing thread, so the receiver of on_change may be freed after
  * the writers have stopped.  A no-op when no watcher runs.  close() stops
