@@ -164,25 +164,15 @@ void md_sanitize(md_ctx *c, hnode *root)
 {
     hnode *cur = root->first;
     while (cur) {
-        hnode *next_after = NULL;
         if (cur->type == H_ELEM && is_dropped(cur->tag)) {
-            hnode *n = cur;
-            while (n != root && !n->next)
-                n = n->parent;
-            next_after = n == root ? NULL : n->next;
+            hnode *next = h_walk_next(root, cur, false);
             h_remove(cur);
-            cur = next_after;
+            cur = next;
             continue;
         }
         if (cur->type == H_ELEM)
             sanitize_props(cur);
-        if (cur->type == H_ELEM && cur->first) {
-            cur = cur->first;
-            continue;
-        }
-        while (cur != root && !cur->next)
-            cur = cur->parent;
-        cur = cur == root ? NULL : cur->next;
+        cur = h_walk_next(root, cur, true);
     }
 }
 
@@ -429,17 +419,9 @@ static hnode *from_gumbo(md_ctx *c, GumboNode *top, struct refs *refs)
 /* Raw HTML kept as text, for documents too deep for the HTML pass. */
 static void raw_to_text(hnode *root)
 {
-    for (hnode *cur = root->first; cur;) {
+    for (hnode *cur = root->first; cur; cur = h_walk_next(root, cur, true))
         if (cur->type == H_RAW)
             cur->type = H_TEXT;
-        if (cur->type != H_TEXT && cur->first) {
-            cur = cur->first;
-            continue;
-        }
-        while (cur != root && !cur->next)
-            cur = cur->parent;
-        cur = cur == root ? NULL : cur->next;
-    }
 }
 
 /* An upper bound of the element depth gumbo will build from the text. */
@@ -511,17 +493,9 @@ static hnode *reparse_run(md_ctx *c, hnode *run)
 
 static bool has_raw(const hnode *n)
 {
-    for (const hnode *cur = n; cur;) {
+    for (const hnode *cur = n; cur; cur = h_walk_next(n, cur, true))
         if (cur->type == H_RAW)
             return true;
-        if (cur->type != H_TEXT && cur->first) {
-            cur = cur->first;
-            continue;
-        }
-        while (cur != n && !cur->next)
-            cur = cur->parent;
-        cur = cur == n ? NULL : cur->next;
-    }
     return false;
 }
 
@@ -531,7 +505,7 @@ static bool has_raw(const hnode *n)
 static long raw_balance(const hnode *n)
 {
     long bal = 0;
-    for (const hnode *cur = n; cur;) {
+    for (const hnode *cur = n; cur; cur = h_walk_next(n, cur, true)) {
         if (cur->type == H_RAW) {
             const char *s = cur->text;
             size_t len = cur->len;
@@ -563,13 +537,6 @@ static long raw_balance(const hnode *n)
                     i = (size_t)(gt - s);
             }
         }
-        if (cur->type != H_TEXT && cur->type != H_RAW && cur->first) {
-            cur = cur->first;
-            continue;
-        }
-        while (cur != n && !cur->next)
-            cur = cur->parent;
-        cur = cur == n ? NULL : cur->next;
     }
     return bal;
 }

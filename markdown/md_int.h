@@ -98,6 +98,10 @@ void h_prop_str(md_arena *a, hnode *n, const char *name, const char *v, size_t l
 void h_prop_json(md_arena *a, hnode *n, const char *name, const char *json);
 hprop *h_prop_get(const hnode *n, const char *name);
 void h_prop_del(hnode *n, const char *name);
+/* The node after n in a pre-order walk of root's subtree, going into n's
+ * children when descend is true; NULL at the end.  Every pass walks with
+ * it, without recursion: a tree may be 100,000 levels deep. */
+hnode *h_walk_next(const hnode *root, const hnode *n, bool descend);
 /* Concatenated text of the subtree (hast-util-to-string). */
 void h_text_content(const hnode *n, cd_buf *out);
 

@@ -50,24 +50,12 @@ static bool kept(const hnode *n)
 /* Drops what the compiler drops, so later passes see the final tree. */
 static void prune(hnode *root)
 {
-    hnode *cur = root->first;
-    while (cur) {
-        if (!kept(cur)) {
-            hnode *n = cur;
-            while (n != root && !n->next)
-                n = n->parent;
-            hnode *next = n == root ? NULL : n->next;
+    for (hnode *cur = root->first; cur;) {
+        bool keep = kept(cur);
+        hnode *next = h_walk_next(root, cur, keep);
+        if (!keep)
             h_remove(cur);
-            cur = next;
-            continue;
-        }
-        if (cur->type == H_ELEM && cur->first) {
-            cur = cur->first;
-            continue;
-        }
-        while (cur != root && !cur->next)
-            cur = cur->parent;
-        cur = cur == root ? NULL : cur->next;
+        cur = next;
     }
 }
 

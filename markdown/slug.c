@@ -219,13 +219,7 @@ void md_heading_ids(md_ctx *c, hnode *root)
             tidy_id(slug.data ? slug.data : "", slug.len, &id);
             h_prop_str(c->arena, cur, "id", id.data ? id.data : "", id.len);
         }
-        if (cur->type != H_TEXT && cur->first) {
-            cur = cur->first;
-            continue;
-        }
-        while (cur != root && !cur->next)
-            cur = cur->parent;
-        cur = cur == root ? NULL : cur->next;
+        cur = h_walk_next(root, cur, true);
     }
     slugset_free(&set);
     cd_buf_free(&text);

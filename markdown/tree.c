@@ -250,23 +250,20 @@ void h_prop_del(hnode *n, const char *name)
     }
 }
 
-/* Iterative pre-order walk: the tree may be 100,000 levels deep. */
+hnode *h_walk_next(const hnode *root, const hnode *n, bool descend)
+{
+    if (descend && n->first)
+        return n->first;
+    while (n != root && !n->next)
+        n = n->parent;
+    return n == root ? NULL : n->next;
+}
+
 void h_text_content(const hnode *n, cd_buf *out)
 {
-    const hnode *cur = n;
-    while (cur) {
+    for (const hnode *cur = n; cur; cur = h_walk_next(n, cur, true))
         if (cur->type == H_TEXT)
             cd_buf_append(out, cur->text, cur->len);
-        if (cur->type != H_TEXT && cur->first) {
-            cur = cur->first;
-            continue;
-        }
-        while (cur != n && !cur->next)
-            cur = cur->parent;
-        if (cur == n)
-            break;
-        cur = cur->next;
-    }
 }
 
 /* ---- JSON values ------------------------------------------------------------ */
