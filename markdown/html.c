@@ -416,12 +416,21 @@ static hnode *from_gumbo(md_ctx *c, GumboNode *top, struct refs *refs)
     return root;
 }
 
-/* Raw HTML kept as text, for documents too deep for the HTML pass. */
-static void raw_to_text(hnode *root)
+/* Raw HTML kept as text, for runs too deep for the HTML pass; at the top
+ * level (where text is not kept) it goes into a paragraph. */
+static void raw_to_text(md_ctx *c, hnode *root)
 {
-    for (hnode *cur = root->first; cur; cur = h_walk_next(root, cur, true))
-        if (cur->type == H_RAW)
-            cur->type = H_TEXT;
+    for (hnode *cur = root->first; cur; cur = h_walk_next(root, cur, true)) {
+        if (cur->type != H_RAW)
+            continue;
+        cur->type = H_TEXT;
+        if (cur->parent == root) {
+            hnode *p = h_elem(c->arena, "p");
+            h_insert_before(root, cur, p);
+            h_remove(cur);
+            h_append(p, cur);
+        }
+    }
 }
 
 /* An upper bound of the element depth gumbo will build from the text. */
@@ -473,7 +482,7 @@ static hnode *reparse_run(md_ctx *c, hnode *run)
     if (depth > MAX_HTML_DEPTH || html_depth(html.data, html.len) > MAX_HTML_DEPTH) {
         cd_buf_free(&html);
         free(refs.v);
-        raw_to_text(run);
+        raw_to_text(c, run);
         return run;
     }
     GumboOptions opts = kGumboDefaultOptions;
