@@ -2,8 +2,8 @@
 /*
  * Configuration: defaults, then the environment (CONTRACT "Configuration");
  * main.c applies the flags on top.  Also opens the stores the configuration
- * selects: the embedded catalog, and the data folder or an S3 bucket for
- * the blobs.
+ * selects: the embedded catalog or MongoDB, and the data folder or an S3
+ * bucket for the blobs.
  */
 #include "srv_int.h"
 
@@ -157,17 +157,18 @@ int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err
 {
     *cat = NULL;
     *bs = NULL;
-    if (cfg->mongodb_uri)
-        return cd_err_set(err, -1,
-                          "the MongoDB catalog (--mongodb-uri, MONGODB_URI) is not supported in "
-                          "this build yet; unset it to use the embedded catalog");
-    if (make_dirs(cfg->data_dir, err) != 0)
+    bool s3 = cfg->s3_endpoint || cfg->s3_bucket;
+    /* The data folder is made only for a store that lives in it: a replica
+     * on MongoDB and S3 keeps nothing on its own disk. */
+    if ((!cfg->mongodb_uri || !s3) && make_dirs(cfg->data_dir, err) != 0)
         return -1;
-    *cat = catalog_open_sqlite(cfg->data_dir, err);
+    if (cfg->mongodb_uri)
+        *cat = catalog_open_mongo(cfg->mongodb_uri, cfg->mongodb_db, err);
+    else
+        *cat = catalog_open_sqlite(cfg->data_dir, err);
     if (!*cat)
         return -1;
-    *bs = cfg->s3_endpoint || cfg->s3_bucket ? open_s3_blobstore(cfg, err)
-                                             : blobstore_open_fs(cfg->data_dir, err);
+    *bs = s3 ? open_s3_blobstore(cfg, err) : blobstore_open_fs(cfg->data_dir, err);
     if (!*bs) {
         (*cat)->ops->close(*cat);
         *cat = NULL;

@@ -186,6 +186,52 @@ static void gauge(cd_buf *b, const char *name, const char *help, uint64_t v)
                   (unsigned long long)v);
 }
 
+/* The change-stream watcher of the catalog (MongoDB only: a backend without
+ * one exports none of these).  Lags are milliseconds in the catalog,
+ * seconds here, as every duration of this exposition. */
+static void watch_text(srv *s, cd_buf *b)
+{
+    catalog_watch_stats w;
+    if (!catalog_watch_stats_get(s->cat, &w))
+        return;
+    gauge(b, "contentd_catalog_watch_running",
+          "1 while the catalog's change-stream watcher runs.", w.running);
+    gauge(b, "contentd_catalog_watch_connected", "1 while the change stream is open.",
+          w.connected);
+    counter(b, "contentd_catalog_watch_events_total", "Change events applied.", w.events);
+    counter(b, "contentd_catalog_watch_announced_total",
+            "Changes handed to the event hub from the change stream.", w.announced);
+    counter(b, "contentd_catalog_watch_announced_local_total",
+            "Changes handed to the event hub at once by this replica's own writes.",
+            w.announced_local);
+    counter(b, "contentd_catalog_watch_resumes_total",
+            "Change stream re-opened from its resume token.", w.resumes);
+    counter(b, "contentd_catalog_watch_resyncs_total",
+            "Change stream re-opened from now after the catalog was re-read (history "
+            "lost, invalidate, non-resumable error).",
+            w.resyncs);
+    counter(b, "contentd_catalog_watch_errors_total", "Change stream errors of any kind.",
+            w.errors);
+    cd_buf_puts(b, "# HELP contentd_catalog_watch_lag_seconds Time from a version's commit (on "
+                   "the committing replica's clock) to its announcement here.\n"
+                   "# TYPE contentd_catalog_watch_lag_seconds histogram\n");
+    for (int i = 0; i < CATALOG_LAG_BUCKETS - 1; i++)
+        cd_buf_printf(b, "contentd_catalog_watch_lag_seconds_bucket{le=\"%g\"} %llu\n",
+                      (double)catalog_lag_bounds_ms[i] / 1000.0,
+                      (unsigned long long)w.lag_buckets[i]);
+    cd_buf_printf(b, "contentd_catalog_watch_lag_seconds_bucket{le=\"+Inf\"} %llu\n",
+                  (unsigned long long)w.lag_buckets[CATALOG_LAG_BUCKETS - 1]);
+    cd_buf_printf(b, "contentd_catalog_watch_lag_seconds_sum %.3f\n",
+                  (double)w.lag_ms_sum / 1000.0);
+    cd_buf_printf(b, "contentd_catalog_watch_lag_seconds_count %llu\n",
+                  (unsigned long long)w.lag_count);
+    cd_buf_printf(b,
+                  "# HELP contentd_catalog_watch_lag_max_seconds The largest lag seen.\n"
+                  "# TYPE contentd_catalog_watch_lag_max_seconds gauge\n"
+                  "contentd_catalog_watch_lag_max_seconds %.3f\n",
+                  (double)w.lag_ms_max / 1000.0);
+}
+
 void srv_metrics_render(srv *s, cd_buf *b)
 {
     cd_buf_printf(b,
@@ -221,4 +267,5 @@ void srv_metrics_render(srv *s, cd_buf *b)
     gauge(b, "contentd_render_cache_bytes", "Bytes of AST JSON held by the cache.", bytes);
     gauge(b, "contentd_render_cache_entries", "ASTs held by the cache.", entries);
     storage_text(b);
+    watch_text(s, b);
 }

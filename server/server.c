@@ -290,6 +290,10 @@ void srv_free(srv *s)
         return;
     if (s->daemon)
         srv_stop(s, 0);
+    /* The change-stream thread calls into the hub: it ends before the hub
+     * is unhooked and freed. */
+    if (s->cat)
+        catalog_watch_stop(s->cat);
     if (s->cat && s->cat->on_change == srv_hub_on_change) {
         s->cat->on_change = NULL;
         s->cat->on_change_arg = NULL;

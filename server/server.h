@@ -53,8 +53,9 @@ bool srv_listen_valid(const char *addr, cd_err *err);
 void srv_config_clear(srv_config *cfg);
 
 /* Opens the catalog and the blob store that cfg selects (creating the data
- * folder when needed): the blobs go to S3 when a bucket is configured.
- * MongoDB is not built yet: selecting it fails with a clear message.  On
+ * folder when needed): the catalog is MongoDB when a URI is configured
+ * (catalog_open_mongo: one clear sentence when it is unreachable or not a
+ * replica set), the blobs go to S3 when a bucket is configured.  On
  * success the caller closes both with their ops->close(); on failure both
  * are NULL and err says why. */
 int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err *err) CD_WUR;
@@ -66,8 +67,10 @@ typedef struct srv srv;
  * Returns NULL and fills err on failure. */
 srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err);
 /* Binds the listen address and starts the HTTP worker threads; refuses a
- * non-loopback address while the catalog holds no token.  On success the
- * listening URL is available from srv_url(). */
+ * non-loopback address while the catalog holds no token.  Starts following
+ * the changes other replicas make (catalog_watch_start: the MongoDB change
+ * stream; srv_free stops it).  On success the listening URL is available
+ * from srv_url(). */
 int srv_start(srv *s, cd_err *err) CD_WUR;
 /* "http://HOST:PORT" of a started server (owned by s). */
 const char *srv_url(const srv *s);

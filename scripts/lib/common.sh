@@ -16,6 +16,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     libmongoc-dev libbson-dev python3-bson
     libcurl4-openssl-dev libxml2-dev python3-botocore awscli
     libcmocka-dev python3 python3-pytest curl
+    chromium chromium-driver python3-selenium
 )
 
 say() { printf '==> %s\n' "$*" >&2; }
