@@ -8,18 +8,28 @@
 #include "md_int.h"
 
 #include <locale.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
 
+/* One locale for the process, made on first use.  Threads may render at
+ * once (the server's workers, its folder watchers): the first to publish
+ * its locale wins and the others free theirs. */
 static locale_t utf8_locale(void)
 {
-    static locale_t loc;
-    if (!loc) {
-        locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-        loc = l ? l : newlocale(LC_CTYPE_MASK, "C", (locale_t)0);
-    }
-    return loc;
+    static _Atomic(locale_t) loc;
+    locale_t cur = atomic_load_explicit(&loc, memory_order_acquire);
+    if (cur)
+        return cur;
+    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (!l)
+        l = newlocale(LC_CTYPE_MASK, "C", (locale_t)0);
+    if (atomic_compare_exchange_strong(&loc, &cur, l))
+        return l;
+    if (l)
+        freelocale(l);
+    return cur;
 }
 
 static uint32_t decode(const unsigned char *s, size_t *len)
