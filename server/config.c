@@ -20,6 +20,8 @@ static char *env_dup(const char *name)
     return v && *v ? cd_xstrdup(v) : NULL;
 }
 
+static int watch_ms_env(const char *name, unsigned *out, cd_err *err);
+
 /* "64MiB", "64M", "64m", "512k", "1G", "1048576" (a bare number is bytes). */
 bool srv_parse_size(const char *s, int64_t *out)
 {
@@ -92,7 +94,29 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
     if (th && *th && (!srv_parse_i64(th, &t) || t < 1 || t > 256))
         return cd_err_set(err, SRV_EXIT_USAGE, "CONTENTD_THREADS: '%s' is not 1..256", th);
     cfg->threads = (int)t;
+    if (watch_ms_env("CONTENTD_WATCH_QUIET_MS", &cfg->watch_quiet_ms, err) != 0 ||
+        watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0)
+        return SRV_EXIT_USAGE;
     return 0;
+}
+
+bool srv_parse_watch_ms(const char *s, unsigned *out)
+{
+    int64_t v;
+    if (!srv_parse_i64(s, &v) || v < 1 || v > 60000)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+/* A debounce setting of `serve --watch` from the environment variable name. */
+static int watch_ms_env(const char *name, unsigned *out, cd_err *err)
+{
+    const char *v = getenv(name);
+    if (!v || !*v || srv_parse_watch_ms(v, out))
+        return 0;
+    return cd_err_set(err, SRV_EXIT_USAGE, "%s: '%s' is not a number of milliseconds (1..60000)",
+                      name, v);
 }
 
 void srv_config_clear(srv_config *cfg)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "markdown.h"
 
@@ -38,7 +39,9 @@ static const char usage_text[] =
     "serve options:\n"
     "  --listen HOST:PORT     listen address            [CONTENTD_LISTEN, 127.0.0.1:8080]\n"
     "  --max-blob-size SIZE   largest blob accepted     [CONTENTD_MAX_BLOB_SIZE, 64MiB]\n"
-    "  --watch DIR            commit DIR on every change (repeatable; not in this build yet)\n"
+    "  --watch DIR            commit each item folder of DIR on every save (repeatable)\n"
+    "  --watch-quiet-ms N     quiet window of the watch    [CONTENTD_WATCH_QUIET_MS, 50]\n"
+    "  --watch-max-delay-ms N its maximum delay           [CONTENTD_WATCH_MAX_DELAY_MS, 500]\n"
     "  --threads N            HTTP worker threads       [CONTENTD_THREADS, 2 per CPU]\n"
     "\n"
     "S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and\n"
@@ -67,6 +70,8 @@ enum {
     OPT_LISTEN,
     OPT_MAX_BLOB,
     OPT_WATCH,
+    OPT_WATCH_QUIET,
+    OPT_WATCH_MAX_DELAY,
     OPT_THREADS,
     OPT_HELP,
     OPT_VERSION,
@@ -83,6 +88,8 @@ static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"max-blob-size", required_argument, NULL, OPT_MAX_BLOB},
     {"watch", required_argument, NULL, OPT_WATCH},
+    {"watch-quiet-ms", required_argument, NULL, OPT_WATCH_QUIET},
+    {"watch-max-delay-ms", required_argument, NULL, OPT_WATCH_MAX_DELAY},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -150,6 +157,15 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         cfg->watch = cd_xrealloc(cfg->watch, (cfg->n_watch + 1) * sizeof *cfg->watch);
         cfg->watch[cfg->n_watch++] = cd_xstrdup(arg);
         return true;
+    case OPT_WATCH_QUIET:
+    case OPT_WATCH_MAX_DELAY: {
+        c->serve_flag = opt == OPT_WATCH_QUIET ? "--watch-quiet-ms" : "--watch-max-delay-ms";
+        if (srv_parse_watch_ms(arg, opt == OPT_WATCH_QUIET ? &cfg->watch_quiet_ms
+                                                           : &cfg->watch_max_delay_ms))
+            return true;
+        err_line("%s: '%s' is not a number of milliseconds (1..60000)", c->serve_flag, arg);
+        return false;
+    }
     case OPT_MAX_BLOB:
         c->serve_flag = "--max-blob-size";
         if (srv_parse_size(arg, &cfg->max_blob_size))
@@ -282,9 +298,18 @@ static int run_server(srv *s)
     }
     printf("contentd %s listening on %s\n", CONTENTD_VERSION, srv_url(s));
     fflush(stdout);
+    /* The watched folders are committed through the running service, so
+     * that subscribers see the initial sync like any push. */
+    srv_watch *w = NULL;
+    if (s->cfg.n_watch && srv_watch_start(s, &w, &err) != 0) {
+        err_line("%s", err.msg);
+        srv_stop(s, STOP_TIMEOUT_MS);
+        return SRV_EXIT_FAIL;
+    }
     int sig = 0;
     sigwait(&set, &sig);
     srv_log("info", "server", "msg=\"stopping\" signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    srv_watch_free(w); /* no commit starts once the service stops */
     srv_stop(s, STOP_TIMEOUT_MS);
     return SRV_EXIT_OK;
 }
@@ -300,10 +325,12 @@ static int cmd_serve(cli *c)
         err_line("%s", err.msg);
         return SRV_EXIT_USAGE;
     }
-    if (c->cfg.n_watch) {
-        err_line("--watch is not supported in this build yet (push with `content push` "
-                 "or the HTTP API instead)");
-        return SRV_EXIT_FAIL;
+    for (size_t i = 0; i < c->cfg.n_watch; i++) {
+        struct stat st;
+        if (stat(c->cfg.watch[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            err_line("--watch %s: no such folder", c->cfg.watch[i]);
+            return SRV_EXIT_USAGE;
+        }
     }
     /* Signals are taken by sigwait() in the main thread: block them before
      * any other thread exists so that every thread inherits the mask. */
@@ -320,8 +347,10 @@ static int cmd_serve(cli *c)
         return SRV_EXIT_FAIL;
     }
     int status = SRV_EXIT_FAIL;
-    srv *s = srv_new(&c->cfg, cat, bs, &err);
-    if (!s)
+    srv *s = NULL;
+    if (srv_watch_check(&c->cfg, &err) != 0)
+        err_line("%s", err.msg);
+    else if (!(s = srv_new(&c->cfg, cat, bs, &err)))
         err_line("%s", err.msg);
     else
         status = run_server(s);

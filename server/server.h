@@ -6,8 +6,8 @@
  *
  * The `contentd` binary (main.c) loads a srv_config from flags and the
  * environment, opens the stores, and runs one srv until SIGTERM/SIGINT.  A
- * folder watcher (`contentd serve --watch DIR`, later) drives the same
- * commit path through srv_commit_folder().
+ * folder watcher (`contentd serve --watch DIR`, folder_watch.c) drives the
+ * same commit path through srv_commit_folder().
  */
 #ifndef CONTENTD_SERVER_H
 #define CONTENTD_SERVER_H
@@ -19,6 +19,7 @@
 #include "blobstore.h"
 #include "catalog.h"
 #include "common.h"
+#include "ignore.h"
 
 /* Exit statuses of the binary (CONTRACT "Binaries"). */
 enum { SRV_EXIT_OK = 0, SRV_EXIT_FAIL = 1, SRV_EXIT_USAGE = 2 };
@@ -36,14 +37,18 @@ typedef struct srv_config {
     char *mongodb_db;
     char **watch; /* folders to watch (serve --watch), n_watch of them */
     size_t n_watch;
-    int64_t max_blob_size; /* bytes */
-    int threads;           /* HTTP worker threads; 0 picks from the CPU count */
+    unsigned watch_quiet_ms;     /* the watch's quiet window (0: 50 ms) */
+    unsigned watch_max_delay_ms; /* and its maximum delay (0: 500 ms) */
+    int64_t max_blob_size;       /* bytes */
+    int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment
  * (flags are applied by the caller afterwards).  Returns 0, or SRV_EXIT_USAGE
  * with err filled when an environment variable has a bad value. */
 int srv_config_from_env(srv_config *cfg, cd_err *err) CD_WUR;
+/* Parses a debounce window of `serve --watch`: 1..60000 milliseconds. */
+bool srv_parse_watch_ms(const char *s, unsigned *out);
 /* Parses a size such as "64MiB", "512k", "1G" or "1048576" into bytes. */
 bool srv_parse_size(const char *s, int64_t *out);
 /* Whether addr has the form of a listen address (HOST:PORT, [V6]:PORT,
@@ -84,12 +89,57 @@ void srv_free(srv *s);
  * must be empty.  Prints a summary (and each manifest skipped) on stderr. */
 int srv_rebuild_catalog(catalog *cat, blobstore *bs, cd_err *err) CD_WUR;
 
-/* The watcher's hook: commits the content folder dir (its index.md front
- * matter names `kind` and `name`) as a new version owned by `user`, creating
- * the item when it does not exist.  Uploads the blobs the store lacks and
- * commits against the current version.  *version receives the item's
- * version afterwards (unchanged when the folder equals it). */
-int srv_commit_folder(srv *s, const char *dir, const char *user, int64_t *version,
-                      cd_err *err) CD_WUR;
+/* ---- folders (folder.c, folder_watch.c): `contentd serve --watch` ----- */
+
+/* srv_folder_item() and srv_commit_folder() return 0 or one of these. */
+enum {
+    SRV_FOLDER_OK = 0,
+    /* The folder's content is not acceptable (front matter, a file name, a
+     * symlink out of the folder, markdown that cannot be rendered): only a
+     * change to the folder can fix it. */
+    SRV_FOLDER_REFUSED = -1,
+    /* A store failed, or a file changed while it was read: trying again
+     * later may succeed. */
+    SRV_FOLDER_RETRY = -2,
+};
+
+/* The item the content folder dir stands for: `kind` and `name` from its
+ * index.md front matter; without `kind`, a tutorial; without `name`, the
+ * folder's own name (which must then be a valid item name). */
+int srv_folder_item(const char *dir, char kind[16], char name[64], cd_err *err) CD_WUR;
+
+typedef struct srv_folder_result {
+    int64_t version;   /* the item's version afterwards */
+    bool changed;      /* a new version was made */
+    bool item_created; /* the item did not exist */
+    size_t files;      /* files in the folder's list */
+} srv_folder_result;
+
+/* The watcher's hook: commits the content folder dir as the new version of
+ * kind/name on behalf of `user`, creating the item (owned by user) when it
+ * does not exist.  The folder is listed as `content push` lists it, with
+ * the rules ig (ignore.h); the blobs the store lacks are stored, and the
+ * list is committed through the same path as POST …/versions (a folder
+ * equal to the current version makes no version).  Fills *out. */
+int srv_commit_folder(srv *s, const char *dir, const char *kind, const char *name, const char *user,
+                      const ignore_rules *ig, srv_folder_result *out, cd_err *err) CD_WUR;
+
+typedef struct srv_watch srv_watch;
+
+/* Checks cfg's watched folders before the service starts: each is a folder,
+ * and none holds the data folder (which must exist by then). */
+int srv_watch_check(const srv_config *cfg, cd_err *err) CD_WUR;
+
+/* Starts watching every folder of the configuration's `watch` list
+ * (docs/watch.md, "contentd serve --watch"): each subfolder holding an
+ * index.md (or the folder itself, when it holds one) is an item owned by
+ * the local user, committed now and after every burst of saves.  Failures
+ * are logged and retried; the watch never stops by itself.  Call it after
+ * srv_start(); on success free *out with srv_watch_free() before
+ * srv_stop(). */
+int srv_watch_start(srv *s, srv_watch **out, cd_err *err) CD_WUR;
+/* Stops the watchers (a commit in progress finishes first) and frees w.
+ * NULL is a no-op. */
+void srv_watch_free(srv_watch *w);
 
 #endif
