@@ -193,6 +193,8 @@ typedef struct cli_push_opts {
     /* Watch mode: the previous scan, whose hashes are reused; replaced by
      * this push's scan.  NULL: hash every file. */
     cli_tree *cache;
+    /* Watch mode: the debounce windows (0: the watcher's defaults). */
+    unsigned quiet_ms, max_delay_ms;
 } cli_push_opts;
 
 /* Scans dir, creates the item if it does not exist, uploads the missing

@@ -4,10 +4,12 @@
 #include "cli_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char push_help[] =
     "usage: content push [DIR] [--dry-run] [--force] [--watch] [--kind K] [--name N]\n"
+    "                    [--watch-quiet-ms N] [--watch-max-delay-ms N]\n"
     "\n"
     "Uploads the folder DIR (default: the current folder) as the new version of\n"
     "its item.  Kind and name come from index.md's front matter (`kind:`,\n"
@@ -25,9 +27,38 @@ static const char push_help[] =
     "  --dry-run      print what would change; send nothing that changes state\n"
     "  --force        if someone else pushed meanwhile, commit over their version\n"
     "  --watch        keep running: push each burst of saves as one version\n"
+    "  --watch-quiet-ms N      a burst ends after N ms without a save\n"
+    "                          [CONTENT_WATCH_QUIET_MS, 50]\n"
+    "  --watch-max-delay-ms N  and is pushed N ms after its first save at the latest\n"
+    "                          [CONTENT_WATCH_MAX_DELAY_MS, 500]\n"
     "  --kind KIND    the item's kind, when index.md does not say\n"
     "  --name NAME    the item's name, when index.md does not say\n"
     "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
+
+/* A debounce window, 1..60000 ms, from a flag or variable `what`. */
+static int parse_ms(const char *what, const char *v, unsigned *out)
+{
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    if (v && *v && !*end && n >= 1 && n <= 60000) {
+        *out = (unsigned)n;
+        return -1;
+    }
+    cli_error("push: %s: '%s' is not a number of milliseconds (1..60000)", what, v ? v : "");
+    return CLI_USAGE;
+}
+
+/* The watch's debounce windows from the environment (flags come later). */
+static int watch_env(cli_push_opts *o)
+{
+    const char *q = getenv("CONTENT_WATCH_QUIET_MS"), *m = getenv("CONTENT_WATCH_MAX_DELAY_MS");
+    int rc = -1;
+    if (q && *q)
+        rc = parse_ms("CONTENT_WATCH_QUIET_MS", q, &o->quiet_ms);
+    if (rc < 0 && m && *m)
+        rc = parse_ms("CONTENT_WATCH_MAX_DELAY_MS", m, &o->max_delay_ms);
+    return rc;
+}
 
 /* Parses argv into o; returns -1 when it is all good, else an exit status. */
 static int parse(cli_config *cfg, int argc, char **argv, cli_push_opts *o, bool *watch)
@@ -39,6 +70,13 @@ static int parse(cli_config *cfg, int argc, char **argv, cli_push_opts *o, bool 
             g = cli_flag("push", "--kind", argc, argv, &i, &o->kind);
         if (g == 0)
             g = cli_flag("push", "--name", argc, argv, &i, &o->name);
+        const char *ms = NULL;
+        if (g == 0 && (g = cli_flag("push", "--watch-quiet-ms", argc, argv, &i, &ms)) == 1 &&
+            parse_ms("--watch-quiet-ms", ms, &o->quiet_ms) >= 0)
+            return CLI_USAGE;
+        if (g == 0 && (g = cli_flag("push", "--watch-max-delay-ms", argc, argv, &i, &ms)) == 1 &&
+            parse_ms("--watch-max-delay-ms", ms, &o->max_delay_ms) >= 0)
+            return CLI_USAGE;
         if (g == CLI_USAGE)
             return CLI_USAGE;
         if (g == 1)
@@ -69,7 +107,9 @@ int cmd_push(cli_config *cfg, int argc, char **argv)
 {
     cli_push_opts o = {0};
     bool watch = false;
-    int rc = parse(cfg, argc, argv, &o, &watch);
+    int rc = watch_env(&o);
+    if (rc < 0)
+        rc = parse(cfg, argc, argv, &o, &watch);
     if (rc >= 0)
         return rc;
     if (!o.dir)

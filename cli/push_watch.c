@@ -157,7 +157,10 @@ int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts
     watcher w = {.dir = o.dir, .ig = load_rules(o.dir)};
     pthread_mutex_init(&w.mu, NULL);
     w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    watch_options wo = {.ignore = ignore_cb, .ignore_arg = &w};
+    watch_options wo = {.quiet_ms = o.quiet_ms,
+                        .max_delay_ms = o.max_delay_ms,
+                        .ignore = ignore_cb,
+                        .ignore_arg = &w};
     watch_folder *wf = NULL;
     cd_err err;
     int rc;
