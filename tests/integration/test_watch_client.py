@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: MIT
+"""`content push --watch DIR` against a real `contentd`, with the editors'
+save patterns of test_watch_server.py (helpers/watch.py): after each one the
+item must equal the folder, with exactly one version per save (a few at most
+for a `git checkout` of 500 files), and no temporary, swap or backup file
+may ever have been published.  Also: the server killed while the author
+keeps editing is reported, and the watch catches up when it returns.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from helpers.api import wait_until
+from helpers.server import clean_env, content_binary
+from helpers.watch import (Followed, atomic_save, cp_over, git, has_vim, index_md, mv,
+                           real_vim_substitute, rm_r, sed_inplace, two_branches, vim_save,
+                           write_tree)
+
+DEADLINE = 20.0
+KIND = "tutorial"
+
+DOC = {
+    "index.md": index_md("doc", body="The first lesson."),
+    "lesson.md": b"# Lesson\n\nold text\n",
+    "images/a.png": b"\x89PNG\r\n\x1a\n" + bytes(range(64)),
+    "sub/lesson-2/index.md": b"# Lesson 2\n",
+    "sub/lesson-2/b.txt": b"asset b\n",
+}
+
+
+class Pusher:
+    """`content push --watch DIR` as a child process; its stderr is read
+    line by line as it comes (for the messages a test waits for)."""
+
+    def __init__(self, server, folder: Path):
+        self.proc = subprocess.Popen(
+            [str(content_binary()), "push", "--watch", str(folder)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            env=clean_env({"CONTENT_SERVER": server.base_url}), text=True, errors="replace")
+        self.err: list = []
+        self.out: list = []
+        self._readers = [threading.Thread(target=self._read, args=(s, d), daemon=True)
+                         for s, d in ((self.proc.stderr, self.err), (self.proc.stdout, self.out))]
+        for t in self._readers:
+            t.start()
+
+    @staticmethod
+    def _read(stream, dest):
+        for line in stream:
+            dest.append(line.rstrip("\n"))
+
+    def wait_err(self, text: str) -> str:
+        def found():
+            assert self.proc.poll() is None, f"push --watch exited: {self.err}"
+            return next((line for line in self.err if text in line), None)
+        return wait_until(found, DEADLINE, f"push --watch to say {text!r} (said {self.err})")
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        rc = self.proc.wait(timeout=DEADLINE)
+        for t in self._readers:
+            t.join(timeout=DEADLINE)
+        return rc
+
+
+class ClientWatch:
+    """The folder doc/ watched by `content push --watch`, the item followed."""
+
+    def __init__(self, start_server, tmp_path: Path, files=None, before_start=None):
+        self.doc = write_tree(tmp_path / "doc", files or DOC)
+        if before_start:
+            before_start(self)
+        self.server = start_server()
+        self.pusher = Pusher(self.server, self.doc)
+        self.item = Followed(self.server, self.doc, KIND, "doc")
+        assert self.item.converge() == 1
+        self.item.subscribe()
+
+    def step(self, change, versions: int = 1) -> int:
+        before = self.item.version()
+        change()
+        v = self.item.converge()
+        assert v == before + versions, f"{v - before} versions for one change (want {versions})"
+        return v
+
+    def close(self) -> None:
+        self.item.close()
+        assert self.pusher.stop() == 0, self.pusher.err
+
+
+@pytest.fixture
+def cw(start_server, tmp_path, content_bin, contentd_bin):
+    w = ClientWatch(start_server, tmp_path)
+    yield w
+    w.close()
+
+
+@pytest.mark.parametrize("keep_swap", [False, True], ids=["vim-quit", "vim-still-open"])
+def test_vim_save(cw, keep_swap):
+    index = cw.doc / "index.md"
+    cw.step(lambda: vim_save(index, index_md("doc", body="Saved by vim."), keep_swap))
+    cw.step(lambda: vim_save(index, index_md("doc", body="Saved again."), keep_swap))
+    if keep_swap:
+        (cw.doc / ".index.md.swp").unlink()
+    cw.step(lambda: vim_save(cw.doc / "lesson.md", b"# Lesson\n\nby vim\n"))
+
+
+@pytest.mark.skipif(not has_vim(), reason="vim is not installed")
+def test_real_vim_save(cw):
+    cw.step(lambda: real_vim_substitute(cw.doc / "lesson.md", "old", "new"))
+
+
+@pytest.mark.parametrize("style", ["hidden", "tmp", "random"])
+def test_atomic_save(cw, style):
+    cw.step(lambda: atomic_save(cw.doc / "lesson.md", b"# Lesson\n\natomic\n", style))
+    cw.step(lambda: atomic_save(cw.doc / "images/a.png", b"\x89PNG new", style))
+    cw.step(lambda: atomic_save(cw.doc / "new.md", b"# created by a save\n", style))
+
+
+def test_sed_in_place(cw):
+    cw.step(lambda: sed_inplace(cw.doc / "lesson.md", "s/old/sed-edited/"))
+
+
+def test_cp_over(cw, tmp_path):
+    src = tmp_path / "elsewhere.md"
+    src.write_bytes(b"# Copied over\n" * 200)
+    cw.step(lambda: cp_over(src, cw.doc / "lesson.md"))
+
+
+def test_mv_in_and_out(cw, tmp_path):
+    outside = tmp_path / "outside"
+    write_tree(outside, {"extra.md": b"# Extra\n", "pack/one.md": b"# One\n",
+                         "pack/deep/two.bin": b"\x00\x01two"})
+    cw.step(lambda: mv(outside / "extra.md", cw.doc / "extra.md"))
+    cw.step(lambda: mv(outside / "pack", cw.doc / "pack"))
+    cw.step(lambda: mv(cw.doc / "lesson.md", outside / "lesson.md"))
+    cw.step(lambda: mv(cw.doc / "pack", outside / "pack-back"))
+
+
+def test_rm_r_of_a_subfolder(cw):
+    cw.step(lambda: rm_r(cw.doc / "sub"))
+
+
+def test_burst_of_saves_is_one_version(cw):
+    def burst():
+        for i in range(20):
+            (cw.doc / f"page-{i}.md").write_bytes(b"# page %d\n" % i)
+    cw.step(burst)
+
+
+def test_git_checkout_of_500_files_is_a_few_versions(start_server, tmp_path, content_bin,
+                                                     contentd_bin):
+    w = ClientWatch(start_server, tmp_path, files={"index.md": index_md("doc")},
+                    before_start=lambda w: two_branches(w.doc, 500))
+    try:
+        for branch in ("b", "a"):
+            before = w.item.version()
+            git(w.doc, "checkout", "-q", branch)
+            v = w.item.converge()
+            assert 1 <= v - before <= 3, f"checkout {branch}: {v - before} versions"
+    finally:
+        w.close()
+
+
+def test_contentignore_rules(cw):
+    cw.item.exclude = lambda rel: rel.startswith("drafts/") or (rel.endswith(".log") and
+                                                                rel != "keep.log")
+
+    def add():
+        (cw.doc / ".contentignore").write_bytes(b"drafts/\n*.log\n!keep.log\n")
+        write_tree(cw.doc, {"drafts/wip.md": b"# not yet\n", "x.log": b"log\n",
+                            "keep.log": b"kept\n"})
+    cw.step(add)
+    cw.item.exclude = lambda rel: rel.endswith(".log") and rel != "keep.log"
+    cw.step(lambda: (cw.doc / ".contentignore").write_bytes(b"*.log\n!keep.log\n"))
+    assert "drafts/wip.md" in cw.item.server_files()
+
+
+def test_server_killed_mid_watch_is_reported_and_caught_up(cw, start_server):
+    cw.item.close()
+    cw.item.stream = None
+    port, data = cw.server.port, cw.server.data_dir
+    cw.server.kill9()
+    (cw.doc / "during.md").write_bytes(b"# written while the server was down\n")
+    vim_save(cw.doc / "lesson.md", b"# Lesson\n\nsaved while the server was down\n")
+    line = cw.pusher.wait_err("cannot reach")
+    assert line.startswith("content: push: "), line
+    again = start_server(data_dir=data, port=port)
+    cw.item.server = again
+    assert cw.item.converge() == 2  # both saves, in one push once it is back
+    cw.step(lambda: (cw.doc / "after.md").write_bytes(b"# and the watch goes on\n"))
+
+
+def test_watched_folder_deleted_and_recreated(cw):
+    rm_r(cw.doc)
+    cw.pusher.wait_err("is gone")
+    write_tree(cw.doc, {"index.md": index_md("doc", body="recreated"), "only.md": b"# new\n"})
+    cw.pusher.wait_err("is back")
+    cw.item.converge()
+    assert set(cw.item.server_files()) == {"index.md", "only.md"}
