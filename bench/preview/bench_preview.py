@@ -1,0 +1,287 @@
+# SPDX-License-Identifier: MIT
+"""Save to paint: from a file saved in a watched folder to the changed text
+painted in the preview page, in headless Chromium (run by bench/preview/run).
+
+A copy of examples/hello-tutorial is put in a temporary watched folder and
+pushed by the watch mode: `contentd serve --watch DIR` when this build has
+it, else `content push --watch ITEM` against a plain `contentd serve`.  The
+preview page of the item is opened.  Then, EDITS times: a new marker is
+written into the first paragraph of index.md, and the page reports when it
+saw the marker and when it was painted.
+
+Measured in the page: a MutationObserver on the document notes the moment
+the marker is in the DOM (performance.now()); the first animation frame
+after it runs before that frame's paint, and a task queued from it runs
+once the frame has been painted: that time is "painted".
+
+One clock: the file write is timed here (CLOCK_REALTIME, time.time_ns());
+the page's times are performance.timeOrigin + performance.now(), which
+Chromium also derives from the wall clock, but to not depend on that, the
+offset between the two is measured by a handshake: this process reads its
+clock, asks the page for its own, reads its clock again; of 50 such round
+trips the shortest gives the offset (page − midpoint), correct to within
+half that round trip, which is printed as the uncertainty.  The handshake is
+repeated after the run to show any drift.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+
+from helpers import browser as chrome  # noqa: E402
+from helpers import server as srv  # noqa: E402
+from helpers.api import Client  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "hello-tutorial"
+KIND, NAME = "tutorial", "hello-tutorial"
+FIRST_PARAGRAPH = "This tutorial walks you through the markdown that **contentd** understands:"
+WARMUP = 5
+EDIT_DEADLINE = 10.0
+
+OBSERVER = r"""
+const root = document.querySelector('.cp-content');
+const now = () => performance.timeOrigin + performance.now();
+window.__bench = {want: null, seen: null, results: []};
+new MutationObserver(() => {
+  const b = window.__bench;
+  if (!b.want || b.seen === b.want || !root.textContent.includes(b.want)) return;
+  const want = b.want, dom = now();
+  b.seen = want;
+  requestAnimationFrame(() => {
+    const frame = now();
+    setTimeout(() => b.results.push({want, dom, frame, paint: now()}), 0);
+  });
+}).observe(root, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def percentile(xs, p):
+    s = sorted(xs)
+    if not s:
+        return float("nan")
+    k = (len(s) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def handshake(driver, rounds=50):
+    """(offset_ms, uncertainty_ms): page clock − this process's clock."""
+    best = None
+    for _ in range(rounds):
+        t1 = time.time_ns()
+        page = driver.execute_script("return performance.timeOrigin + performance.now()")
+        t2 = time.time_ns()
+        rtt = (t2 - t1) / 1e6
+        mid = (t1 + t2) / 2e6
+        if best is None or rtt < best[1]:
+            best = (page - mid, rtt)
+    return best[0], best[1] / 2
+
+
+def wait_version(api, at_least, deadline=15.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        r = api.item(KIND, NAME)
+        if r.status == 200 and r.json()["version"] >= at_least:
+            return r.json()["version"]
+        time.sleep(0.05)  # polling the API for the watcher's first push
+    return None
+
+
+class Watch:
+    """The watch mode and the processes behind it."""
+
+    def __init__(self, tmp: Path, mode: str, quiet_ms: int | None):
+        self.tmp = tmp
+        self.watched = tmp / "watched"
+        self.item_dir = self.watched / NAME
+        shutil.copytree(EXAMPLE, self.item_dir)
+        self.quiet_ms = quiet_ms
+        self.server = None
+        self.pusher = None
+        self.mode = None
+        order = {"auto": ["serve", "push"], "serve": ["serve"], "push": ["push"]}[mode]
+        for m in order:
+            if self._start(m):
+                self.mode = m
+                return
+            self.stop()
+        sys.exit("bench: no watch mode worked (see the logs above)")
+
+    def _start(self, m: str) -> bool:
+        env = {}
+        if self.quiet_ms is not None:
+            env = {"CONTENTD_WATCH_QUIET_MS": str(self.quiet_ms),
+                   "CONTENT_WATCH_QUIET_MS": str(self.quiet_ms)}
+        args = ["--watch", str(self.watched)] if m == "serve" else []
+        log = self.tmp / f"contentd-{m}.log"
+        s = srv.Server(self.tmp / f"data-{m}", log, args, env)
+        try:
+            s.start()
+        except AssertionError as e:
+            print(f"bench: contentd serve {' '.join(args)} did not start: "
+                  f"{str(e).splitlines()[0]}", file=sys.stderr)
+            return False
+        self.server = s
+        if m == "push":
+            self.pusher = subprocess.Popen(
+                [str(srv.content_binary()), "push", "--watch", str(self.item_dir),
+                 "--server", s.base_url],
+                stdin=subprocess.DEVNULL, stdout=open(self.tmp / "push.log", "ab"),
+                stderr=subprocess.STDOUT, env=srv.clean_env(env))
+        if wait_version(Client(s.port), 1) is None:
+            print(f"bench: the {m} watch mode pushed nothing within 15 s", file=sys.stderr)
+            return False
+        return True
+
+    def stop(self):
+        if self.pusher and self.pusher.poll() is None:
+            self.pusher.terminate()
+            self.pusher.wait(timeout=10)
+        self.pusher = None
+        if self.server:
+            self.server.stop()
+        self.server = None
+
+    def describe(self) -> str:
+        q = f"{self.quiet_ms} ms" if self.quiet_ms is not None else "default (50 ms)"
+        if self.mode == "serve":
+            return f"contentd serve --watch DIR (quiet window {q})"
+        return f"content push --watch DIR against contentd serve (quiet window {q})"
+
+
+def edit(path: Path, original: str, marker: str) -> int:
+    """Saves index.md with the marker in its first paragraph; returns the
+    time (ns, CLOCK_REALTIME) just before the write began."""
+    text = original.replace(FIRST_PARAGRAPH, f"Edit {marker}: " + FIRST_PARAGRAPH, 1)
+    t0 = time.time_ns()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return t0
+
+
+def run(args) -> dict:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    tmp = Path(tempfile.mkdtemp(prefix="contentd-preview-bench-"))
+    watch = b = None
+    try:
+        watch = Watch(tmp, args.mode, args.quiet_ms)
+        s = watch.server
+        try:
+            b = chrome.start()
+        except chrome.BrowserUnavailable as e:
+            sys.exit(f"bench: {e}")
+        d = b.driver
+        d.get(f"{s.base_url}/preview/{KIND}/{NAME}")
+        WebDriverWait(d, 15, poll_frequency=0.02).until(lambda d: d.execute_script(
+            "return document.querySelector('.cp-conn').dataset.state === 'live'"
+            " && document.querySelector('.cp-content h1') !== null"))
+        d.execute_script(OBSERVER)
+        offset0, unc0 = handshake(d)
+        index = watch.item_dir / "index.md"
+        original = index.read_text(encoding="utf-8")
+        samples = []
+        run_id = os.getpid()
+        for i in range(WARMUP + args.edits):
+            marker = f"m{run_id}x{i}"
+            d.execute_script("window.__bench.want = arguments[0]", marker)
+            t0 = edit(index, original, marker) / 1e6
+            r = WebDriverWait(d, EDIT_DEADLINE, poll_frequency=0.01).until(
+                lambda d: d.execute_script(
+                    "return window.__bench.results.find((r) => r.want === arguments[0]) || null",
+                    marker),
+                message=f"edit {i} did not reach the page within {EDIT_DEADLINE} s")
+            if i >= WARMUP:
+                samples.append({k: r[k] - offset0 - t0 for k in ("dom", "frame", "paint")})
+        offset1, unc1 = handshake(d)
+        violations = d.execute_script("return window.__cspViolations")
+        return {
+            "mode": watch.describe(),
+            "edits": len(samples),
+            "samples": samples,
+            "offset_ms": offset0,
+            "uncertainty_ms": unc0,
+            "drift_ms": offset1 - offset0,
+            "uncertainty_after_ms": unc1,
+            "violations": violations,
+            "chromium": d.capabilities.get("browserVersion", "?"),
+        }
+    finally:
+        if b:
+            b.quit()
+        if watch:
+            watch.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs, {model}, {platform.system()} {platform.release()}"
+
+
+def report(res: dict) -> str:
+    rows = []
+    for key, label in (("dom", "marker in the DOM"), ("paint", "painted (frame after it)")):
+        xs = [s[key] for s in res["samples"]]
+        rows.append(f"| {label} | {percentile(xs, 50):.1f} | {percentile(xs, 99):.1f} | "
+                    f"{statistics.mean(xs):.1f} | {min(xs):.1f} | {max(xs):.1f} |")
+    return "\n".join([
+        f"watch mode: {res['mode']}",
+        f"edits: {res['edits']} (after {WARMUP} warm-up edits), one at a time",
+        f"machine: {machine()}; Chromium {res['chromium']} (headless)",
+        f"clock offset page - bench: {res['offset_ms']:+.2f} ms "
+        f"(+/- {res['uncertainty_ms']:.2f} ms); drift over the run: {res['drift_ms']:+.2f} ms",
+        "",
+        "| save → | p50 ms | p99 ms | mean ms | min ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|",
+        *rows,
+    ])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--edits", type=int, default=100)
+    ap.add_argument("--mode", choices=["auto", "serve", "push"], default="auto",
+                    help="watch mode: contentd serve --watch, content push --watch, or the "
+                         "first that works (auto)")
+    ap.add_argument("--quiet-ms", type=int, default=None,
+                    help="the watcher's quiet window (default: the watcher's own, 50 ms)")
+    ap.add_argument("--json", type=Path, help="also write the raw samples here")
+    args = ap.parse_args()
+    if srv.missing_contentd():
+        sys.exit(f"bench: {srv.missing_contentd()}")
+    res = run(args)
+    if res["violations"]:
+        print(f"bench: the page reported CSP violations: {res['violations']}", file=sys.stderr)
+    text = report(res)
+    print(text)
+    out = ROOT / "bench" / "results" / "preview"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.txt").write_text(text + "\n", encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
