@@ -15,7 +15,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     libmicrohttpd-dev libjansson-dev
     libmongoc-dev libbson-dev python3-bson
     libcurl4-openssl-dev libxml2-dev python3-botocore awscli
-    libcmocka-dev python3 python3-pytest curl
+    libcmocka-dev python3 python3-pytest curl git
     chromium chromium-driver python3-selenium
 )
 
