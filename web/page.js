@@ -36,6 +36,8 @@ export class Page {
     this.images = new WeakMap(); // img → asset path
     this.changed = new Set(); // documents changed since the reader last saw them
     this.shown = false;
+    this.transport = '';
+    this.detail = '';
     this.resync = () => {};
     this.el = {
       bar: qs('.cp-bar'), item: qs('.cp-item'), version: qs('.cp-version'), conn: qs('.cp-conn'),
@@ -50,8 +52,14 @@ export class Page {
   }
 
   setTransport(mode) {
+    this.transport = mode;
     this.el.conn.setAttribute('data-transport', mode);
-    this.el.conn.title = `one event stream per item for all tabs (${mode})`;
+    this.updateConnTitle();
+  }
+
+  updateConnTitle() {
+    const how = `one event stream per item for all tabs (${this.transport})`;
+    this.el.conn.title = this.detail ? `${this.detail}; ${how}` : how;
   }
 
   ctx() {
@@ -198,7 +206,8 @@ export class Page {
     const state = typeof m.state === 'string' ? m.state : 'connecting';
     this.el.conn.setAttribute('data-state', state);
     this.el.conn.textContent = STATUS_TEXT[state] || state;
-    if (m.detail) this.el.conn.title = m.detail;
+    this.detail = typeof m.detail === 'string' ? m.detail : '';
+    this.updateConnTitle();
     if (state === 'unauthorized') {
       this.showBanner('unauthorized', 'This server needs a token: open the preview address with ?access_token=TOKEN (create one with `contentd token create USER`).');
     } else if (state === 'not-found') {

@@ -474,6 +474,10 @@ def test_access_token_leaves_the_address_bar_and_keeps_working(start_server, bro
     token = srv.create_token(s.data_dir, "alice")
     api = Client(s.port, token)
     push_course(api, "course", name, COURSE)
+    bare = Client(s.port).get(f"/preview/course/{name}")
+    assert bare.status == 401 and bare.media_type == "text/html", \
+        "without a token the shell still comes, with 401, so that a reload can start"
+    assert Client(s.port).get(f"/preview/course/{name}?access_token=wrong").status == 401
     b = browsers()
     d = b.driver
     open_preview(d, preview_url(s, "course", name, token=token))
