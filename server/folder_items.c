@@ -377,7 +377,7 @@ void fw_sync(fw_dir *d, const fw_keys *keys, const fw_keys *rules_changed, bool 
             for (size_t i = 0; i < d->nitems; i++)
                 fw_keys_add(&todo, d->items[i]->key, strlen(d->items[i]->key));
         }
-        for (size_t i = 0; i < todo.n; i++)
+        for (size_t i = 0; i < todo.n && !fw_stopping(d); i++)
             sync_key(d, todo.v[i], fw_keys_has(rules_changed, todo.v[i]), initial, rescan, &nitems,
                      &nfailed);
         fw_keys_clear(&todo);

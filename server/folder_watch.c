@@ -112,6 +112,14 @@ static void batch_cb(void *arg, const watch_batch *b)
 
 /* ---- the worker ---------------------------------------------------------- */
 
+bool fw_stopping(fw_dir *d)
+{
+    pthread_mutex_lock(&d->mu);
+    bool stop = d->stop;
+    pthread_mutex_unlock(&d->mu);
+    return stop;
+}
+
 /* What one round works on: taken from fw_dir under its lock. */
 typedef struct fw_round {
     fw_keys dirty, rules_changed;

@@ -118,4 +118,9 @@ void fw_due_retries(const fw_dir *d, int64_t now, fw_keys *keys);
  * with its leading space, from srv_log_kv); frees b. */
 void fw_log(const char *level, const char *msg, cd_buf *b);
 
+/* ---- folder_watch.c ------------------------------------------------------ */
+
+/* Whether the watch is stopping (a long round ends early). */
+bool fw_stopping(fw_dir *d);
+
 #endif
