@@ -9,6 +9,11 @@ preview page of the item is opened.  Then, EDITS times: a new marker is
 written into the first paragraph of index.md, and the page reports when it
 saw the marker and when it was painted.
 
+For comparison, a plain SSE client of the item in this process records
+when each update event reached it: the time the server side takes (watcher,
+commit, event), so that the rest is the browser's (shared worker, tab,
+patch, paint).
+
 Measured in the page: a MutationObserver on the document notes the moment
 the marker is in the DOM (performance.now()); the first animation frame
 after it runs before that frame's paint, and a task queued from it runs
@@ -29,11 +34,14 @@ import argparse
 import json
 import os
 import platform
+import re
+import select
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,6 +51,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 from helpers import browser as chrome  # noqa: E402
 from helpers import server as srv  # noqa: E402
 from helpers.api import Client  # noqa: E402
+from helpers.sse import SSEStream  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "hello-tutorial"
 KIND, NAME = "tutorial", "hello-tutorial"
@@ -88,6 +97,41 @@ def handshake(driver, rounds=50):
         if best is None or rtt < best[1]:
             best = (page - mid, rtt)
     return best[0], best[1] / 2
+
+
+class EventClock(threading.Thread):
+    """A plain SSE client of the item beside the page: when each edit's
+    update event reached a socket of this process.  The difference with the
+    page's times is the browser's share (worker, tab, patch, paint)."""
+
+    MARKER = re.compile(r"Edit (m\d+x\d+):")
+
+    def __init__(self, port: int):
+        super().__init__(daemon=True)
+        self.stream = SSEStream(port, f"/api/v1/content/{KIND}/{NAME}/events")
+        assert self.stream.status == 200, self.stream.status
+        self.arrivals = {}  # marker → time.time_ns() when its event's bytes were readable
+        self.done = threading.Event()
+
+    def run(self):
+        seen = 0
+        while not self.done.is_set():
+            ready, _, _ = select.select([self.stream.sock], [], [], 0.2)
+            if not ready:
+                continue
+            t = time.time_ns()
+            if not self.stream.pump():
+                return
+            for ev in self.stream.events[seen:]:
+                m = self.MARKER.search(ev.data) if ev.event == "update" else None
+                if m:
+                    self.arrivals.setdefault(m.group(1), t)
+            seen = len(self.stream.events)
+
+    def stop(self):
+        self.done.set()
+        self.join(timeout=5)
+        self.stream.sock.close()
 
 
 def wait_version(api, at_least, deadline=15.0):
@@ -190,6 +234,8 @@ def run(args) -> dict:
             "return document.querySelector('.cp-conn').dataset.state === 'live'"
             " && document.querySelector('.cp-content h1') !== null"))
         d.execute_script(OBSERVER)
+        events = EventClock(s.port)
+        events.start()
         offset0, unc0 = handshake(d)
         index = watch.item_dir / "index.md"
         original = index.read_text(encoding="utf-8")
@@ -205,7 +251,11 @@ def run(args) -> dict:
                     marker),
                 message=f"edit {i} did not reach the page within {EDIT_DEADLINE} s")
             if i >= WARMUP:
-                samples.append({k: r[k] - offset0 - t0 for k in ("dom", "frame", "paint")})
+                sample = {k: r[k] - offset0 - t0 for k in ("dom", "frame", "paint")}
+                arrived = events.arrivals.get(marker)
+                sample["event"] = arrived / 1e6 - t0 if arrived else None
+                samples.append(sample)
+        events.stop()
         offset1, unc1 = handshake(d)
         violations = d.execute_script("return window.__cspViolations")
         return {
@@ -241,10 +291,17 @@ def machine() -> str:
 
 def report(res: dict) -> str:
     rows = []
-    for key, label in (("dom", "marker in the DOM"), ("paint", "painted (frame after it)")):
-        xs = [s[key] for s in res["samples"]]
+    for key, label in (("event", "update event at a plain SSE client"),
+                       ("dom", "marker in the page's DOM"),
+                       ("paint", "marker painted (frame after it)")):
+        xs = [s[key] for s in res["samples"] if s[key] is not None]
         rows.append(f"| {label} | {percentile(xs, 50):.1f} | {percentile(xs, 99):.1f} | "
                     f"{statistics.mean(xs):.1f} | {min(xs):.1f} | {max(xs):.1f} |")
+    share = [s["paint"] - s["event"] for s in res["samples"] if s["event"] is not None]
+    if share:
+        rows.append(f"| *of which the browser: event → painted* | {percentile(share, 50):.1f} | "
+                    f"{percentile(share, 99):.1f} | {statistics.mean(share):.1f} | "
+                    f"{min(share):.1f} | {max(share):.1f} |")
     return "\n".join([
         f"watch mode: {res['mode']}",
         f"edits: {res['edits']} (after {WARMUP} warm-up edits), one at a time",
