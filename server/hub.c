@@ -5,7 +5,7 @@
  *
  * The catalog's on_change callback only queues the change and wakes the
  * hub thread, so a change from this process and one from another replica
- * (a MongoDB change stream, later) take the same path, in order.  The hub
+ * (the MongoDB catalog's change stream) take the same path, in order.  The hub
  * thread builds each event once (from the catalog and the render cache),
  * then, under the hub lock, puts a reference to it in the queue of every
  * subscriber that should get it and resumes the suspended ones.
@@ -304,8 +304,8 @@ static void publish_global(srv_hub *h, srv_event *ev)
 
 /* ---- applying changes (the hub thread) ------------------------------- */
 
-/* A new version: the update to the item's subscribers, the item to the
- * global stream. */
+/* A new version: the update to the item's subscribers (a snapshot to
+ * those further behind), the item to the global stream. */
 static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
 {
     srv_event *upd = NULL;
@@ -313,6 +313,7 @@ static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
     if (srv_event_update(h->s, it->kind, it->name, v - 1, v, &upd, &err) != 0)
         srv_log("error", "sse", "msg=\"update not built\" item=%s/%s version=%lld err=\"%s\"",
                 it->kind, it->name, (long long)v, err.msg);
+    srv_event *snap = srv_hub_catch_up(h, it, v, upd != NULL);
     pthread_mutex_lock(&h->mu);
     srv_item_state *st = srv_hub_state_get(h, it);
     if (upd) {
@@ -323,12 +324,16 @@ static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
         srv_event_unref(st->snapshot);
         st->snapshot = NULL;
     }
+    if (snap && !st->snapshot)
+        st->snapshot = srv_event_ref(snap); /* shared with the next subscribers */
     for (srv_sub *sub = st->subs, *next; sub; sub = next) {
         next = sub->next;
         if (sub->version >= v)
             continue; /* its first event already brought it there */
         if (upd && sub->version == v - 1 && srv_hub_push(h, sub, upd))
             sub->version = v;
+        else if (snap && snap->version > sub->version && srv_hub_push(h, sub, snap))
+            sub->version = snap->version;
         else if (sub->version < v - 1 || !upd)
             close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
@@ -336,6 +341,7 @@ static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
     h->seq++;
     pthread_mutex_unlock(&h->mu);
     srv_event_unref(upd);
+    srv_event_unref(snap);
 }
 
 /* Title or visibility changed: tell the global stream; whoever lost sight

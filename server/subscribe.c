@@ -10,7 +10,9 @@
  * event is built outside the hub lock; registration then checks, under the
  * lock, that no newer version was applied in between (else it starts
  * over), and records the version the client will be at, so that the hub
- * thread sends it exactly the updates past that.
+ * thread sends it exactly the updates past that.  A subscriber the hub
+ * thread finds further behind than one version (after a resync of the
+ * catalog's change stream) gets a snapshot in place: srv_hub_catch_up().
  */
 #include "hub_int.h"
 
@@ -109,6 +111,26 @@ int srv_hub_subscribe_item(srv_hub *h, srv_sub *sub, const char *kind, const cha
         catalog_item_clear(&it);
         return 0;
     }
+}
+
+srv_event *srv_hub_catch_up(srv_hub *h, const catalog_item *it, int64_t v, bool have_upd)
+{
+    bool behind = false;
+    pthread_mutex_lock(&h->mu);
+    srv_item_state *st = srv_hub_state_find(h, it->kind, it->name);
+    for (srv_sub *sub = st ? st->subs : NULL; sub && !behind; sub = sub->next)
+        behind = sub->version < v && (sub->version < v - 1 || !have_upd);
+    pthread_mutex_unlock(&h->mu);
+    if (!behind)
+        return NULL;
+    srv_event *snap = NULL;
+    cd_err err = {0};
+    if (srv_event_snapshot(h->s, it, &snap, &err) != 0) {
+        srv_log("error", "sse", "msg=\"snapshot not built\" item=%s/%s version=%lld err=\"%s\"",
+                it->kind, it->name, (long long)it->version, err.msg);
+        return NULL;
+    }
+    return snap;
 }
 
 int srv_hub_subscribe_global(srv_hub *h, srv_sub *sub, cd_err *err)
