@@ -194,10 +194,9 @@ static void watch_text(srv *s, cd_buf *b)
     catalog_watch_stats w;
     if (!catalog_watch_stats_get(s->cat, &w))
         return;
-    gauge(b, "contentd_catalog_watch_running",
-          "1 while the catalog's change-stream watcher runs.", w.running);
-    gauge(b, "contentd_catalog_watch_connected", "1 while the change stream is open.",
-          w.connected);
+    gauge(b, "contentd_catalog_watch_running", "1 while the catalog's change-stream watcher runs.",
+          w.running);
+    gauge(b, "contentd_catalog_watch_connected", "1 while the change stream is open.", w.connected);
     counter(b, "contentd_catalog_watch_events_total", "Change events applied.", w.events);
     counter(b, "contentd_catalog_watch_announced_total",
             "Changes handed to the event hub from the change stream.", w.announced);
