@@ -104,11 +104,12 @@ export function connectBroadcast(item, token, deliver) {
     }, 50);
   }
 
+  const waiting = new AbortController(); // a tab that goes leaves the lock's queue
   if (useLocks) {
-    navigator.locks.request(key, () => new Promise((resolve) => {
+    navigator.locks.request(key, { signal: waiting.signal }, () => new Promise((resolve) => {
       release = resolve;
       lead();
-    })).catch(() => lead());
+    })).catch(() => lead()); // aborted (then closed: lead() does nothing), or no locks here
   } else {
     tryLease();
     timer = setInterval(tryLease, RENEW_MS);
@@ -136,6 +137,7 @@ export function connectBroadcast(item, token, deliver) {
         }
       }
       if (release) release();
+      else waiting.abort();
       channel.close();
     },
   };
