@@ -221,15 +221,24 @@ function renderHtml(n, ctx) {
   return renderChildren(el, n, ctx, n.tag);
 }
 
+// Inputs are shown, never used: always disabled, and only of the types
+// that fetch nothing and submit nothing (no image, file, submit).
+const INPUT_TYPES = new Set([
+  'checkbox', 'radio', 'text', 'search', 'email', 'url', 'tel', 'number', 'range', 'color',
+  'date', 'time', 'datetime-local', 'month', 'week', 'password',
+]);
+
 function renderInput(n) {
   const p = n.props || {};
-  const type = p.type === 'radio' ? 'radio' : 'checkbox';
+  const type = typeof p.type === 'string' && INPUT_TYPES.has(p.type.toLowerCase()) ? p.type.toLowerCase() : 'text';
   const el = createElement('input');
   el.setAttribute('type', type);
   if (p.checked === true || p.checked === '') el.setAttribute('checked', '');
+  for (const prop of ['value', 'placeholder']) {
+    if (typeof p[prop] === 'string' || typeof p[prop] === 'number') el.setAttribute(prop, String(p[prop]));
+  }
   el.setAttribute('disabled', '');
-  const cls = attrValue(p.className);
-  if (cls) setAttr(el, 'class', cls);
+  setHtmlProps(el, 'input', { id: p.id, className: p.className, title: p.title });
   return el;
 }
 
