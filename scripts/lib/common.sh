@@ -17,6 +17,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     libcurl4-openssl-dev libxml2-dev python3-botocore awscli
     libcmocka-dev python3 python3-pytest curl git
     chromium chromium-driver python3-selenium
+    docker-compose nginx
 )
 
 say() { printf '==> %s\n' "$*" >&2; }
