@@ -515,7 +515,8 @@ def test_history_lost_sends_a_snapshot(faulty, cluster):
     api_a = a.api()
     api_a.create_ok("challenge", "lost")
     assert api_a.push_ok("challenge", "lost", doc("1")) == 1
-    on_a, on_b = cluster.subscribe(a, "challenge", "lost"), cluster.subscribe(b, "challenge", "lost")
+    on_a = cluster.subscribe(a, "challenge", "lost")
+    on_b = cluster.subscribe(b, "challenge", "lost")
     on_a.wait_version(1)
     on_b.wait_version(1)
     blind_the_streams(peer, (a, b))
@@ -558,6 +559,8 @@ def test_mongodb_down_mid_run(faulty, cluster):
         assert "catalog (mongodb)" in body["error"]["message"], body
         wait_until(lambda: b.watch_metric("connected") == 0, 20,
                    "B's change stream to notice")
+        # API requests answer 503 (here already when the token is checked).
+        assert_error(a.api().commit("skill-path", "blip", 0, []), 503, "catalog_unavailable")
         assert b.server.alive() and a.server.alive()
     finally:
         peer.up()
@@ -566,6 +569,7 @@ def test_mongodb_down_mid_run(faulty, cluster):
     assert a.api().push_ok("skill-path", "blip", doc("back"), base=0) == 1
     on_b.wait_version(1, timeout=30)
     check_sequence(on_b, 1)
+    assert on_b.connects == 1  # the stream stayed open throughout
     wait_until(lambda: b.watch_metric("connected") == 1, 20, "B's stream to be open")
     assert b.watch_metric("errors_total") >= 1
 
