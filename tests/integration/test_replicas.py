@@ -483,7 +483,10 @@ def test_500_commits_through_100_faults(faulty, cluster):
         # Resumable faults lose nothing: no snapshot after the first event
         # and no reconnection was needed.
         assert counts["snapshots"] == 1 and counts["updates"] == 500, counts
-    peer.wait_fired(timeout=30)
+    try:
+        peer.wait_fired(timeout=60)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\nA: {a.server.log_tail(15)}\nB: {b.server.log_tail(15)}")
     for r in (a, b):
         wait_until(lambda r=r: r.watch_metric("connected") == 1, 20,
                    f"{r.name}'s change stream to be open again")
