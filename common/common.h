@@ -50,7 +50,7 @@ char *cd_buf_steal(cd_buf *b, size_t *len);
 /* An error for the caller to show: a status code and one sentence. */
 typedef struct cd_err {
     int code;
-    char msg[256];
+    char msg[512];
 } cd_err;
 
 /* Fills e (if not NULL) and returns code, so `return cd_err_set(...)`. */

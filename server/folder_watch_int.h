@@ -42,7 +42,7 @@ typedef struct fw_item {
     ignore_rules *ig;        /* built-in rules + the folder's .contentignore */
     char kind[16], name[64]; /* the item it was last committed to; "" before */
     int status;              /* the last outcome: SRV_FOLDER_* */
-    char last_err[256];      /* the last error logged */
+    char last_err[sizeof(((cd_err *)0)->msg)]; /* the last error logged */
     int retry_ms;            /* after SRV_FOLDER_RETRY: the delay, doubling */
     int64_t retry_at_ms;     /* and when (CLOCK_MONOTONIC, ms) */
 } fw_item;
