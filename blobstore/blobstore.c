@@ -53,13 +53,3 @@ bool blobstore_key_valid(const char *key)
     }
     return !seg_start; /* no trailing '/' */
 }
-
-void blobstore_hex(const unsigned char *d, size_t n, char *out)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[2 * n] = '\0';
-}

@@ -160,7 +160,7 @@ static void random_name(char out[40])
         memcpy(r, v, sizeof r);
     }
     memcpy(out, "up-", 3);
-    blobstore_hex(r, sizeof r, out + 3);
+    cd_hex(r, sizeof r, out + 3);
 }
 
 /* Creates and locks a new temporary file; its name goes to name. */
@@ -357,7 +357,7 @@ static int fs_put_finish(blob_writer *w, cd_err *err)
         goto out;
     }
     EVP_DigestFinal_ex(w->md, d, &dn);
-    blobstore_hex(d, dn, hex);
+    cd_hex(d, dn, hex);
     if (strcmp(hex, w->sha) != 0) {
         rc = cd_err_set(err, BLOB_DIGEST_MISMATCH, "the uploaded bytes hash to %s, not to %s", hex,
                         w->sha);

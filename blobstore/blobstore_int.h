@@ -17,9 +17,6 @@
  * against a key escaping the store. */
 bool blobstore_key_valid(const char *key);
 
-/* Writes the lower-case hex of n bytes at d into out (2n+1 bytes). */
-void blobstore_hex(const unsigned char *d, size_t n, char *out);
-
 /* The folder backend, shared by blobstore_fs.c and blobstore_fs_list.c. */
 typedef struct fs_store {
     blobstore base;

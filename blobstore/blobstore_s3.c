@@ -216,7 +216,7 @@ static int s3s_put_finish(blob_writer *w, cd_err *err)
         goto out;
     }
     EVP_DigestFinal_ex(w->md, d, &dn);
-    blobstore_hex(d, dn, hex);
+    cd_hex(d, dn, hex);
     if (strcmp(hex, w->sha) != 0) {
         rc = cd_err_set(err, BLOB_DIGEST_MISMATCH, "the uploaded bytes hash to %s, not to %s", hex,
                         w->sha);

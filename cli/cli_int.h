@@ -74,8 +74,6 @@ void cli_tree_clear(cli_tree *t);
 int cli_sha256_file(const char *path, char hex[65], int64_t *size, cd_err *err) CD_WUR;
 /* Hashes what is left to read of fd; -1 (errno) on a read error. */
 int cli_sha256_fd(int fd, char hex[65], int64_t *size) CD_WUR;
-/* n bytes as lower-case hex into out[2n+1]. */
-void cli_hex(const unsigned char *d, size_t n, char *out);
 
 /* ---- http.c: requests to the server ------------------------------------ */
 

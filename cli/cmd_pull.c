@@ -130,7 +130,7 @@ static int download(pull *p, const char *path, const char *sha256, sink_state *s
     unsigned char d[32];
     char hex[65];
     EVP_DigestFinal_ex(s->md, d, NULL);
-    cli_hex(d, 32, hex);
+    cd_hex(d, 32, hex);
     if (s->werrno)
         return cd_err_set(&p->err, -1, "cannot write %s: %s", path, strerror(s->werrno));
     if (s->got > s->want || (rc == 0 && (s->got != s->want || strcmp(hex, sha256))))

@@ -226,19 +226,9 @@ int cli_sha256_fd(int fd, char hex[65], int64_t *size)
     unsigned char d[32];
     EVP_DigestFinal_ex(md, d, NULL);
     EVP_MD_CTX_free(md);
-    cli_hex(d, 32, hex);
+    cd_hex(d, 32, hex);
     *size = total;
     return n < 0 ? -1 : 0;
-}
-
-void cli_hex(const unsigned char *d, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 int cli_sha256_file(const char *path, char hex[65], int64_t *size, cd_err *err)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Allocation wrappers, the growable buffer, JSON escaping and UTF-8 repair. */
+/* Allocation wrappers, the growable buffer, JSON escaping, UTF-8 repair and
+ * hex encoding. */
 #include "common.h"
 
 #include <stdio.h>
@@ -127,6 +128,16 @@ char *cd_buf_steal(cd_buf *b, size_t *len)
     b->data = NULL;
     b->len = b->cap = 0;
     return p;
+}
+
+void cd_hex(const unsigned char *d, size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[2 * n] = '\0';
 }
 
 void cd_json_str(cd_buf *b, const char *s, size_t n)

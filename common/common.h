@@ -2,7 +2,7 @@
 /*
  * common — the few helpers every module of contentd shares: the allocator
  * wrappers (out of memory aborts here and nowhere else), a growable byte
- * buffer, JSON string escaping and UTF-8 repair.
+ * buffer, JSON string escaping, UTF-8 repair and hex encoding.
  */
 #ifndef CONTENTD_COMMON_H
 #define CONTENTD_COMMON_H
@@ -55,6 +55,10 @@ typedef struct cd_err {
 
 /* Fills e (if not NULL) and returns code, so `return cd_err_set(...)`. */
 int cd_err_set(cd_err *e, int code, const char *fmt, ...) CD_PRINTF(3, 4);
+
+/* Writes the lower-case hex of the n bytes at d into out (2n+1 bytes, NUL
+ * included): how digests are named everywhere. */
+void cd_hex(const unsigned char *d, size_t n, char *out);
 
 /* Appends s (n bytes of valid UTF-8) as a quoted JSON string. */
 void cd_json_str(cd_buf *b, const char *s, size_t n);

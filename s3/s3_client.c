@@ -307,16 +307,11 @@ static EVP_MD_CTX *sha_new(void)
 
 static void sha_end(EVP_MD_CTX *md, char out[65])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_DigestFinal_ex(md, d, &n);
     EVP_MD_CTX_free(md);
-    for (unsigned i = 0; i < 32; i++) {
-        out[2 * i] = hex[d[i] >> 4];
-        out[2 * i + 1] = hex[d[i] & 15];
-    }
-    out[64] = '\0';
+    cd_hex(d, 32, out);
 }
 
 void s3_sha256_hex(const void *p, size_t n, char out[65])

@@ -176,8 +176,7 @@ enum MHD_Result srv_api_blob_finish(srv_req *r)
         unsigned int len = 0;
         EVP_DigestFinal_ex(u->md, md, &len);
         char hex[65];
-        for (int i = 0; i < 32; i++)
-            snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        cd_hex(md, 32, hex);
         return strcmp(hex, r->sha) ? mismatch(r) : reply_stored(r, 200, false);
     }
     cd_err err = {0};

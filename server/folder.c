@@ -162,8 +162,7 @@ static int hash_file(const char *path, char sha[65], int64_t *size, cd_err *err)
     EVP_MD_CTX_free(md);
     if (n < 0)
         return cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s: %s", path, strerror(errno));
-    for (int i = 0; i < 32; i++)
-        snprintf(sha + 2 * i, 3, "%02x", d[i]);
+    cd_hex(d, 32, sha);
     return 0;
 }
 

@@ -42,8 +42,7 @@ void srv_sha256_hex(const void *p, size_t n, char out[65])
     unsigned int len = 0;
     if (!EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) || len != 32)
         abort(); /* only fails on allocation failure */
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    cd_hex(md, 32, out);
 }
 
 bool srv_is_markdown(const char *path)

@@ -78,7 +78,7 @@ static void sha_of(const void *p, size_t n, char out[65])
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dn;
     assert_true(EVP_Digest(p, n, d, &dn, EVP_sha256(), NULL));
-    blobstore_hex(d, dn, out);
+    cd_hex(d, dn, out);
 }
 
 /* Puts n bytes at p as blob sha in chunks of `chunk` bytes. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for common/common.c: the growable buffer (growth, printf,
- * steal), JSON string escaping, and UTF-8 validation and repair.  These
+ * steal), JSON string escaping, UTF-8 validation and repair, and hex.  These
  * helpers sit under every byte the renderer and the server emit, so the
  * edge cases (control characters, overlong forms, surrogates, truncated
  * sequences, NUL bytes) are tested one by one and then by a seeded random
@@ -446,6 +446,20 @@ static void test_repair_random(void **state)
     }
 }
 
+/* Hex ------------------------------------------------------------------- */
+
+static void test_hex(void **state)
+{
+    (void)state;
+    static const unsigned char d[] = {0x00, 0x01, 0x7f, 0x80, 0xab, 0xff};
+    char out[2 * sizeof d + 1];
+    memset(out, 'x', sizeof out);
+    cd_hex(d, sizeof d, out);
+    assert_string_equal(out, "00017f80abff");
+    cd_hex(d, 0, out);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_repair_nul_and_stray),
         cmocka_unit_test(test_repair_appends),
         cmocka_unit_test(test_repair_random),
+        cmocka_unit_test(test_hex),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
