@@ -70,21 +70,6 @@ int blobstore_fs_io_err(cd_err *err, const char *what, const char *key)
 
 /* Files and folders ------------------------------------------------------ */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* fsync of folder rel ("" for the root) so that a rename or mkdir in it
  * survives a crash. */
 static int fsync_dir(int root, const char *rel)
@@ -122,30 +107,6 @@ static int mkdir_parents(int root, const char *key)
         *slash = '/';
     }
     return 0;
-}
-
-/* mkdir -p for the data folder itself (an absolute or relative path). */
-static int mkdir_p(const char *dir)
-{
-    if (!*dir) {
-        errno = ENOENT;
-        return -1;
-    }
-    char *p = cd_xstrdup(dir);
-    int rc = 0;
-    for (char *s = p + 1; rc == 0; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            rc = -1;
-        *s = c;
-        if (!c)
-            break;
-    }
-    free(p);
-    return rc;
 }
 
 static void random_name(char out[40])
@@ -325,7 +286,7 @@ static int fs_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
     if (w->max >= 0 && (uint64_t)w->written + n > (uint64_t)w->max) {
         w->failed = cd_err_set(&w->failure, BLOB_TOO_LARGE,
                                "blob store: the blob is larger than %" PRId64 " bytes", w->max);
-    } else if (w->fd >= 0 && write_all(w->fd, p, n) < 0) {
+    } else if (w->fd >= 0 && cd_write_all(w->fd, p, n) < 0) {
         w->failed = blobstore_fs_io_err(&w->failure, "cannot write the upload of", w->sha);
     } else {
         EVP_DigestUpdate(w->md, p, n);
@@ -437,7 +398,7 @@ static int fs_put_object(blobstore *bs, const char *key, const void *p, size_t n
     int fd = tmp_create(s, name, err);
     if (fd < 0)
         return fd;
-    if (write_all(fd, p, n) < 0)
+    if (cd_write_all(fd, p, n) < 0)
         rc = blobstore_fs_io_err(err, "cannot write", key);
     else
         rc = publish(s, fd, name, key, err);
@@ -519,7 +480,7 @@ blobstore *blobstore_open_fs(const char *data_dir, cd_err *err)
     fs_store *s = cd_xcalloc(1, sizeof *s);
     s->base.ops = &fs_ops;
     s->root = s->tmp = -1;
-    if (mkdir_p(data_dir) < 0)
+    if (cd_mkdir_p(data_dir, 0755, NULL) < 0)
         goto fail;
     s->root = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->root < 0)

@@ -163,21 +163,6 @@ static int s3s_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_
     return BLOB_OK;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int s3s_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
 {
     if (w->failed)
@@ -185,7 +170,7 @@ static int s3s_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
     if (w->max >= 0 && (uint64_t)w->written + n > (uint64_t)w->max) {
         w->failed = cd_err_set(&w->failure, BLOB_TOO_LARGE,
                                "blob store: the blob is larger than %" PRId64 " bytes", w->max);
-    } else if (w->fd >= 0 && write_all(w->fd, p, n) < 0) {
+    } else if (w->fd >= 0 && cd_write_all(w->fd, p, n) < 0) {
         w->failed =
             cd_err_set(&w->failure, BLOB_UNAVAILABLE,
                        "blob store: cannot spool the upload of %s: %s", w->sha, strerror(errno));

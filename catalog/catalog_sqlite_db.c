@@ -225,25 +225,6 @@ void sq_read_end(sq_catalog *c, sqlite3 *db)
 
 /* Opening ------------------------------------------------------------------ */
 
-static int mkdir_p(const char *dir)
-{
-    char *p = cd_xstrdup(dir);
-    int rc = 0;
-    for (char *s = p + 1; *p && rc == 0; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0755) < 0 && errno != EEXIST)
-            rc = -1;
-        *s = c;
-        if (!c)
-            break;
-    }
-    free(p);
-    return rc;
-}
-
 /* Creates the schema in a new file, or checks that an existing file's is
  * one this code understands. */
 static int schema(sqlite3 *db, cd_err *err)
@@ -312,7 +293,7 @@ out:
 
 sq_catalog *sq_open(const char *data_dir, cd_err *err)
 {
-    if (!data_dir || !*data_dir || mkdir_p(data_dir) < 0) {
+    if (!data_dir || !*data_dir || cd_mkdir_p(data_dir, 0755, NULL) < 0) {
         int e = errno;
         cd_err_set(err, CAT_UNAVAILABLE, "catalog: cannot create the data folder %s: %s",
                    data_dir ? data_dir : "", strerror(data_dir && *data_dir ? e : ENOENT));

@@ -95,24 +95,13 @@ static void yaml_quoted(cd_buf *b, const char *s)
     cd_buf_putc(b, '"');
 }
 
-/* mkdir -p dir. */
+/* mkdir -p dir; err names the folder that could not be created. */
 static int make_dirs(const char *dir, cd_err *err)
 {
-    char *p = cd_xstrdup(dir);
-    int rc = 0;
-    for (char *s = p + 1; rc == 0; s++) {
-        if (*s != '/' && *s != '\0')
-            continue;
-        char c = *s;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            rc = cd_err_set(err, -1, "cannot create folder %s: %s", p, strerror(errno));
-        *s = c;
-        if (c == '\0')
-            break;
-    }
-    free(p);
-    return rc;
+    size_t len = 0;
+    if (cd_mkdir_p(dir, 0777, &len) == 0)
+        return 0;
+    return cd_err_set(err, -1, "cannot create folder %.*s: %s", (int)len, dir, strerror(errno));
 }
 
 /* Writes DIR/index.md (which must not exist yet). */

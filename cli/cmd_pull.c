@@ -59,16 +59,9 @@ static int sink(void *arg, const void *p, size_t n)
     if (s->got > s->want)
         return -1; /* more bytes than the file list says: refuse */
     EVP_DigestUpdate(s->md, p, n);
-    for (const char *c = p; n > 0;) {
-        ssize_t w = write(s->fd, c, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            s->werrno = errno;
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
+    if (cd_write_all(s->fd, p, n) < 0) {
+        s->werrno = errno;
+        return -1;
     }
     return 0;
 }

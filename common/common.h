@@ -2,7 +2,8 @@
 /*
  * common — the few helpers every module of contentd shares: the allocator
  * wrappers (out of memory aborts here and nowhere else), a growable byte
- * buffer, JSON string escaping, UTF-8 repair and hex encoding.
+ * buffer, JSON string escaping, UTF-8 repair and hex encoding (common.c),
+ * and the file-system loops every writer needs (fs.c).
  */
 #ifndef CONTENTD_COMMON_H
 #define CONTENTD_COMMON_H
@@ -71,5 +72,16 @@ bool cd_utf8_valid(const char *s, size_t n);
 /* Appends s[0..n) to b with every invalid UTF-8 sequence and NUL byte
  * replaced by U+FFFD. */
 void cd_utf8_repair(cd_buf *b, const char *s, size_t n);
+
+/* mkdir -p: creates dir and every missing folder on the way to it, each with
+ * mode (less the umask); folders that exist already are fine.  Returns 0, or
+ * -1 with errno set and, when failed_len is not NULL, the length of the
+ * prefix of dir that could not be created in *failed_len.  An empty dir
+ * fails with ENOENT. */
+int cd_mkdir_p(const char *dir, mode_t mode, size_t *failed_len) CD_WUR;
+
+/* Writes all n bytes at p to fd, going on after short writes and EINTR.
+ * Returns 0, or -1 with errno set (some bytes may have been written). */
+int cd_write_all(int fd, const void *p, size_t n) CD_WUR;
 
 #endif

@@ -176,15 +176,7 @@ static int deliver(s3_req *r, const char *p, size_t n)
     if (r->sink == S3_SINK_BUF) {
         cd_buf_append(r->out, p, n);
     } else if (r->sink == S3_SINK_FD) {
-        for (size_t done = 0; done < n && rc == 0;) {
-            ssize_t w = write(r->out_fd, p + done, n - done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                rc = -1;
-            else
-                done += (size_t)w;
-        }
+        rc = cd_write_all(r->out_fd, p, n);
     } else if (r->sink == S3_SINK_FN) {
         rc = r->fn(r->fn_arg, p, n);
     }
