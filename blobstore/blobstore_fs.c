@@ -22,7 +22,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,20 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #define TMP_PATH ".tmp"
 
 struct blob_writer {
+    blob_upload up; /* up.fd: the temporary file */
     fs_store *s;
-    char sha[65];
-    char tmp_name[40];
-    int fd; /* the temporary file; -1 when the blob exists and is only hashed */
-    EVP_MD_CTX *md;
-    int64_t max; /* negative: no limit */
-    int64_t written;
-    int failed; /* the first put_write error, repeated by put_finish */
-    cd_err failure;
+    char tmp_name[40]; /* its name in .tmp/; "" once published */
 };
 
 struct blob_reader {
@@ -197,30 +188,6 @@ bool blobstore_fs_key_ok(const char *key)
            (strncmp(key, "blobs/", 6) == 0 || strncmp(key, "manifests/", 10) == 0);
 }
 
-static int check_key(const char *key, cd_err *err)
-{
-    if (!blobstore_fs_key_ok(key))
-        return cd_err_set(err, BLOB_ERROR, "blob store: invalid key");
-    return BLOB_OK;
-}
-
-static int check_sha(const char *sha, cd_err *err)
-{
-    if (!blobstore_sha_valid(sha))
-        return cd_err_set(err, BLOB_ERROR, "blob store: not a SHA-256 in lower-case hex");
-    return BLOB_OK;
-}
-
-static EVP_MD_CTX *sha256_new(void)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        fprintf(stderr, "contentd: cannot initialise SHA-256 (out of memory)\n");
-        abort();
-    }
-    return md;
-}
-
 /* Store operations ------------------------------------------------------- */
 
 static int fs_ping(blobstore *bs, cd_err *err)
@@ -239,7 +206,7 @@ static int fs_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
     *present = false;
-    int rc = check_sha(sha, err);
+    int rc = blobstore_check_sha(sha, err);
     if (rc)
         return rc;
     char *key = blobstore_blob_key(sha);
@@ -250,6 +217,12 @@ static int fs_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
         rc = blobstore_fs_io_err(err, "cannot stat", key);
     free(key);
     return rc;
+}
+
+/* A failed write to the temporary file of an upload. */
+static int write_failed(cd_err *e, const char *sha)
+{
+    return blobstore_fs_io_err(e, "cannot write the upload of", sha);
 }
 
 static int fs_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_writer **out,
@@ -263,75 +236,39 @@ static int fs_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_w
         return rc;
     blob_writer *w = cd_xcalloc(1, sizeof *w);
     w->s = s;
-    w->fd = -1;
-    w->max = max_size;
-    memcpy(w->sha, sha, 65);
-    if (!present) {
-        w->fd = tmp_create(s, w->tmp_name, err);
-        if (w->fd < 0) {
-            rc = w->fd;
-            free(w);
-            return rc;
-        }
+    int fd = -1;
+    if (!present && (fd = tmp_create(s, w->tmp_name, err)) < 0) {
+        free(w);
+        return fd;
     }
-    w->md = sha256_new();
+    blob_upload_init(&w->up, sha, max_size, fd, write_failed);
     *out = w;
     return BLOB_OK;
 }
 
 static int fs_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
 {
-    if (w->failed)
-        return cd_err_set(err, w->failed, "%s", w->failure.msg);
-    if (w->max >= 0 && (uint64_t)w->written + n > (uint64_t)w->max) {
-        w->failed = cd_err_set(&w->failure, BLOB_TOO_LARGE,
-                               "blob store: the blob is larger than %" PRId64 " bytes", w->max);
-    } else if (w->fd >= 0 && cd_write_all(w->fd, p, n) < 0) {
-        w->failed = blobstore_fs_io_err(&w->failure, "cannot write the upload of", w->sha);
-    } else {
-        EVP_DigestUpdate(w->md, p, n);
-        w->written += (int64_t)n;
-        return BLOB_OK;
-    }
-    return cd_err_set(err, w->failed, "%s", w->failure.msg);
+    return blob_upload_write(&w->up, p, n, err);
 }
 
 static void writer_free(blob_writer *w)
 {
-    if (w->fd >= 0) {
-        if (w->tmp_name[0]) /* not published */
-            unlinkat(w->s->tmp, w->tmp_name, 0);
-        close(w->fd);
-    }
-    EVP_MD_CTX_free(w->md);
+    if (w->up.fd >= 0 && w->tmp_name[0]) /* not published */
+        unlinkat(w->s->tmp, w->tmp_name, 0);
+    blob_upload_release(&w->up);
     free(w);
 }
 
 static int fs_put_finish(blob_writer *w, cd_err *err)
 {
-    int rc = BLOB_OK;
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dn = 0;
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    if (w->failed) {
-        rc = cd_err_set(err, w->failed, "%s", w->failure.msg);
-        goto out;
-    }
-    EVP_DigestFinal_ex(w->md, d, &dn);
-    cd_hex(d, dn, hex);
-    if (strcmp(hex, w->sha) != 0) {
-        rc = cd_err_set(err, BLOB_DIGEST_MISMATCH, "the uploaded bytes hash to %s, not to %s", hex,
-                        w->sha);
-        goto out;
-    }
-    if (w->fd >= 0) {
-        char *key = blobstore_blob_key(w->sha);
-        rc = publish(w->s, w->fd, w->tmp_name, key, err);
+    int rc = blob_upload_verify(&w->up, err);
+    if (rc == BLOB_OK && w->up.fd >= 0) {
+        char *key = blobstore_blob_key(w->up.sha);
+        rc = publish(w->s, w->up.fd, w->tmp_name, key, err);
         if (rc == BLOB_OK)
             w->tmp_name[0] = '\0';
         free(key);
     }
-out:
     writer_free(w);
     return rc;
 }
@@ -345,7 +282,7 @@ static int fs_open(blobstore *bs, const char *sha, blob_reader **r, int64_t *siz
 {
     fs_store *s = (fs_store *)bs;
     *r = NULL;
-    int rc = check_sha(sha, err);
+    int rc = blobstore_check_sha(sha, err);
     if (rc)
         return rc;
     char *key = blobstore_blob_key(sha);
@@ -391,7 +328,7 @@ static void fs_close_reader(blob_reader *r)
 static int fs_put_object(blobstore *bs, const char *key, const void *p, size_t n, cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
-    int rc = check_key(key, err);
+    int rc = blobstore_check_key(key, err);
     if (rc)
         return rc;
     char name[40];
@@ -411,7 +348,7 @@ static int fs_put_object(blobstore *bs, const char *key, const void *p, size_t n
 static int fs_get_object(blobstore *bs, const char *key, cd_buf *out, cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
-    int rc = check_key(key, err);
+    int rc = blobstore_check_key(key, err);
     if (rc)
         return rc;
     int fd = openat(s->root, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

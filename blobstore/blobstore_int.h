@@ -7,6 +7,8 @@
 
 #include "blobstore.h"
 
+#include <openssl/evp.h>
+
 /* Longest key any backend accepts (S3 allows 1024 bytes). */
 #define BLOB_KEY_MAX 1024
 
@@ -16,6 +18,42 @@
  * folder backend turns keys into paths, so this is its line of defence
  * against a key escaping the store. */
 bool blobstore_key_valid(const char *key);
+
+/* Argument checks of the ops: BLOB_OK, or BLOB_ERROR with err filled. */
+int blobstore_check_key(const char *key, cd_err *err);
+int blobstore_check_sha(const char *sha, cd_err *err);
+
+/* What every backend's blob_writer does while the bytes come in: bound them
+ * by max, hash them, and write them to fd (the backend's temporary or spool
+ * file; -1 when the blob is stored already and is only hashed).  The first
+ * error sticks: every later write and the check at the end repeat it.  A
+ * backend's struct blob_writer holds one and adds what it needs to publish
+ * the bytes. */
+typedef struct blob_upload {
+    char sha[65];
+    int fd;
+    EVP_MD_CTX *md;
+    int64_t max; /* negative: no limit */
+    int64_t written;
+    int failed; /* the first put_write error, repeated by put_finish */
+    cd_err failure;
+    /* Fills e for a write to fd that failed (errno says why) and returns
+     * the status. */
+    int (*write_failed)(cd_err *e, const char *sha);
+} blob_upload;
+
+/* Starts hashing an upload of blob sha; fd becomes u's, closed by
+ * blob_upload_release(). */
+void blob_upload_init(blob_upload *u, const char *sha, int64_t max, int fd,
+                      int (*write_failed)(cd_err *e, const char *sha));
+/* The put_write op: bounds, writes and hashes n bytes at p. */
+int blob_upload_write(blob_upload *u, const void *p, size_t n, cd_err *err);
+/* The check of put_finish: the sticky error if any, else BLOB_DIGEST_MISMATCH
+ * unless the bytes hash to u->sha.  BLOB_OK: the backend may publish. */
+int blob_upload_verify(blob_upload *u, cd_err *err);
+/* Closes fd (when open) and frees the hash state; u itself stays the
+ * caller's. */
+void blob_upload_release(blob_upload *u);
 
 /* The folder backend, shared by blobstore_fs.c and blobstore_fs_list.c. */
 typedef struct fs_store {

@@ -21,13 +21,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #define WINDOW_MIN (256u * 1024u)
 #define WINDOW_MAX (8u * 1024u * 1024u)
@@ -39,14 +36,8 @@ typedef struct s3_store {
 } s3_store;
 
 struct blob_writer {
+    blob_upload up; /* up.fd: the spool file (unnamed: closing deletes it) */
     s3_store *s;
-    char sha[65];
-    int fd; /* the spool file; -1 when the blob is already stored and is only hashed */
-    EVP_MD_CTX *md;
-    int64_t max; /* negative: no limit */
-    int64_t written;
-    int failed; /* the first put_write error, repeated by put_finish */
-    cd_err failure;
 };
 
 struct blob_reader {
@@ -65,20 +56,6 @@ static int from_s3(int rc, const cd_err *e, cd_err *err)
              : (rc == S3_UNAVAILABLE || rc == S3_DENIED) ? BLOB_UNAVAILABLE
                                                          : BLOB_ERROR;
     return cd_err_set(err, st, "blob store: %s", e->msg);
-}
-
-static int check_key(const char *key, cd_err *err)
-{
-    if (!blobstore_fs_key_ok(key))
-        return cd_err_set(err, BLOB_ERROR, "blob store: invalid key");
-    return BLOB_OK;
-}
-
-static int check_sha(const char *sha, cd_err *err)
-{
-    if (!blobstore_sha_valid(sha))
-        return cd_err_set(err, BLOB_ERROR, "blob store: not a SHA-256 in lower-case hex");
-    return BLOB_OK;
 }
 
 /* An unnamed temporary file in the spool folder (nothing to clean after a
@@ -117,7 +94,7 @@ static int s3s_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
     *present = false;
-    int rc = check_sha(sha, err);
+    int rc = blobstore_check_sha(sha, err);
     if (rc)
         return rc;
     char *key = blobstore_blob_key(sha);
@@ -131,14 +108,11 @@ static int s3s_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
     return BLOB_OK;
 }
 
-static EVP_MD_CTX *sha256_new(void)
+/* A failed write to the spool file of an upload. */
+static int write_failed(cd_err *e, const char *sha)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        fprintf(stderr, "contentd: cannot initialise SHA-256 (out of memory)\n");
-        abort();
-    }
-    return md;
+    return cd_err_set(e, BLOB_UNAVAILABLE, "blob store: cannot spool the upload of %s: %s", sha,
+                      strerror(errno));
 }
 
 static int s3s_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_writer **out,
@@ -155,68 +129,34 @@ static int s3s_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_
         return fd;
     blob_writer *w = cd_xcalloc(1, sizeof *w);
     w->s = s;
-    w->fd = fd;
-    w->max = max_size;
-    memcpy(w->sha, sha, 65);
-    w->md = sha256_new();
+    blob_upload_init(&w->up, sha, max_size, fd, write_failed);
     *out = w;
     return BLOB_OK;
 }
 
 static int s3s_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
 {
-    if (w->failed)
-        return cd_err_set(err, w->failed, "%s", w->failure.msg);
-    if (w->max >= 0 && (uint64_t)w->written + n > (uint64_t)w->max) {
-        w->failed = cd_err_set(&w->failure, BLOB_TOO_LARGE,
-                               "blob store: the blob is larger than %" PRId64 " bytes", w->max);
-    } else if (w->fd >= 0 && cd_write_all(w->fd, p, n) < 0) {
-        w->failed =
-            cd_err_set(&w->failure, BLOB_UNAVAILABLE,
-                       "blob store: cannot spool the upload of %s: %s", w->sha, strerror(errno));
-    } else {
-        EVP_DigestUpdate(w->md, p, n);
-        w->written += (int64_t)n;
-        return BLOB_OK;
-    }
-    return cd_err_set(err, w->failed, "%s", w->failure.msg);
+    return blob_upload_write(&w->up, p, n, err);
 }
 
 static void writer_free(blob_writer *w)
 {
-    if (w->fd >= 0)
-        close(w->fd); /* the spool file is unnamed: closing deletes it */
-    EVP_MD_CTX_free(w->md);
+    blob_upload_release(&w->up); /* the spool file is unnamed: closing deletes it */
     free(w);
 }
 
 static int s3s_put_finish(blob_writer *w, cd_err *err)
 {
-    int rc = BLOB_OK;
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dn = 0;
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    if (w->failed) {
-        rc = cd_err_set(err, w->failed, "%s", w->failure.msg);
-        goto out;
-    }
-    EVP_DigestFinal_ex(w->md, d, &dn);
-    cd_hex(d, dn, hex);
-    if (strcmp(hex, w->sha) != 0) {
-        rc = cd_err_set(err, BLOB_DIGEST_MISMATCH, "the uploaded bytes hash to %s, not to %s", hex,
-                        w->sha);
-        goto out;
-    }
-    if (w->fd >= 0) {
-        char *key = blobstore_blob_key(w->sha);
+    int rc = blob_upload_verify(&w->up, err);
+    if (rc == BLOB_OK && w->up.fd >= 0) {
+        char *key = blobstore_blob_key(w->up.sha);
         cd_err e = {0, ""};
-        int s3rc = s3_put_fd(w->s->c, key, w->fd, (uint64_t)w->written, w->sha,
+        int s3rc = s3_put_fd(w->s->c, key, w->up.fd, (uint64_t)w->up.written, w->up.sha,
                              "application/octet-stream", &e);
         if (s3rc)
             rc = from_s3(s3rc, &e, err);
         free(key);
     }
-out:
     writer_free(w);
     return rc;
 }
@@ -246,7 +186,7 @@ static int s3s_open(blobstore *bs, const char *sha, blob_reader **out, int64_t *
 {
     s3_store *s = (s3_store *)bs;
     *out = NULL;
-    int rc = check_sha(sha, err);
+    int rc = blobstore_check_sha(sha, err);
     if (rc)
         return rc;
     blob_reader *r = cd_xcalloc(1, sizeof *r);
@@ -314,7 +254,7 @@ static void s3s_close_reader(blob_reader *r)
 static int s3s_put_object(blobstore *bs, const char *key, const void *p, size_t n, cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
-    int rc = check_key(key, err);
+    int rc = blobstore_check_key(key, err);
     if (rc)
         return rc;
     size_t kl = strlen(key);
@@ -328,7 +268,7 @@ static int s3s_put_object(blobstore *bs, const char *key, const void *p, size_t 
 static int s3s_get_object(blobstore *bs, const char *key, cd_buf *out, cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
-    int rc = check_key(key, err);
+    int rc = blobstore_check_key(key, err);
     if (rc)
         return rc;
     cd_err e = {0, ""};
