@@ -23,7 +23,6 @@
 
 /* ---- paths.c: the CONTRACT's path rules, item identifiers ------------- */
 
-#define CLI_PATH_MAX   1024
 #define CLI_KINDS_TEXT "tutorial, challenge, course, skill-path or roadmap"
 #define CLI_NAME_RULE  "lower-case letters, digits and '-', 1 to 63 of them, not starting with '-'"
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Content paths on the client side: the CONTRACT's rules ("Data model"),
- * checked before anything is sent so that a bad file name is reported by
- * name instead of as a 400 in the middle of a push, and a printable form of
+ * Content paths on the client side: the CONTRACT's rules ("Data model",
+ * common/path.c), checked before anything is sent so that a bad file name
+ * is reported by name instead of as a 400 in the middle of a push, and a
+ * printable form of
  * any byte string for those reports.  Item identifiers (KIND, NAME) are
  * checked here too.
  */
@@ -10,50 +11,22 @@
 
 #include <string.h>
 
-/* A C0 or C1 control character at p (UTF-8 encoded), or DEL. */
-static bool is_control(const unsigned char *p, size_t left)
-{
-    if (p[0] < 0x20 || p[0] == 0x7f)
-        return true;
-    return p[0] == 0xc2 && left > 1 && p[1] >= 0x80 && p[1] <= 0x9f;
-}
-
-/* The first problem of the '/'-separated segments of path[0..n), or NULL. */
-static const char *segment_problem(const char *path, size_t n)
-{
-    size_t start = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i < n && path[i] != '/')
-            continue;
-        size_t len = i - start;
-        if (len == 0)
-            return "the path has an empty segment";
-        if ((len == 1 && path[start] == '.') ||
-            (len == 2 && path[start] == '.' && path[start + 1] == '.'))
-            return "the path has a '.' or '..' segment";
-        start = i + 1;
-    }
-    return NULL;
-}
-
 const char *cli_path_problem(const char *path, size_t n)
 {
-    if (n == 0)
-        return "the path is empty";
-    if (n > CLI_PATH_MAX)
-        return "the path is longer than 1024 bytes";
-    if (!cd_utf8_valid(path, n))
-        return "the name is not valid UTF-8";
-    if (path[0] == '/')
-        return "the path starts with '/'";
-    const unsigned char *u = (const unsigned char *)path;
-    for (size_t i = 0; i < n; i++) {
-        if (u[i] == '\\')
-            return "the name holds a backslash";
-        if (is_control(u + i, n - i))
-            return "the name holds a control character";
-    }
-    return segment_problem(path, n);
+    /* A push reports the file by its name: "the name" for a problem in its
+     * characters. */
+    static const char *const why[] = {
+        [CD_PATH_OK] = NULL,
+        [CD_PATH_EMPTY] = "the path is empty",
+        [CD_PATH_TOO_LONG] = "the path is longer than 1024 bytes",
+        [CD_PATH_NOT_UTF8] = "the name is not valid UTF-8",
+        [CD_PATH_ABSOLUTE] = "the path starts with '/'",
+        [CD_PATH_BACKSLASH] = "the name holds a backslash",
+        [CD_PATH_CONTROL] = "the name holds a control character",
+        [CD_PATH_EMPTY_SEGMENT] = "the path has an empty segment",
+        [CD_PATH_DOT_SEGMENT] = "the path has a '.' or '..' segment",
+    };
+    return why[cd_path_check(path, n)];
 }
 
 void cli_path_printable(cd_buf *b, const char *s)
@@ -62,7 +35,7 @@ void cli_path_printable(cd_buf *b, const char *s)
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         size_t k = cd_utf8_valid_len(u + i, n - i);
-        if (k == 0 || is_control(u + i, n - i) || u[i] == '\\') {
+        if (k == 0 || cd_is_control(u + i, n - i) || u[i] == '\\') {
             size_t m = k ? k : 1;
             for (size_t j = 0; j < m; j++)
                 cd_buf_printf(b, "\\x%02x", u[i + j]);

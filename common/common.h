@@ -3,7 +3,8 @@
  * common — the few helpers every module of contentd shares: the allocator
  * wrappers (out of memory aborts here and nowhere else), a growable byte
  * buffer, JSON string escaping, UTF-8 repair and hex encoding (common.c),
- * and the file-system loops every writer needs (fs.c).
+ * the file-system loops every writer needs (fs.c) and the rules of a
+ * content path (path.c).
  */
 #ifndef CONTENTD_COMMON_H
 #define CONTENTD_COMMON_H
@@ -72,6 +73,32 @@ bool cd_utf8_valid(const char *s, size_t n);
 /* Appends s[0..n) to b with every invalid UTF-8 sequence and NUL byte
  * replaced by U+FFFD. */
 void cd_utf8_repair(cd_buf *b, const char *s, size_t n);
+
+/* True when p (left bytes remain) starts with a C0 or C1 control character
+ * (UTF-8 encoded) or DEL. */
+bool cd_is_control(const unsigned char *p, size_t left);
+
+/* The longest content path, in bytes (CONTRACT "Data model"). */
+#define CD_PATH_MAX 1024
+
+/* What makes a content path invalid: the first problem found, checked in
+ * this order. */
+typedef enum cd_path_problem {
+    CD_PATH_OK = 0,
+    CD_PATH_EMPTY,
+    CD_PATH_TOO_LONG, /* more than CD_PATH_MAX bytes */
+    CD_PATH_NOT_UTF8, /* or holds a NUL byte */
+    CD_PATH_ABSOLUTE, /* starts with '/' */
+    CD_PATH_BACKSLASH,
+    CD_PATH_CONTROL, /* a C0 or C1 control character, or DEL */
+    CD_PATH_EMPTY_SEGMENT,
+    CD_PATH_DOT_SEGMENT, /* a "." or ".." segment */
+} cd_path_problem;
+
+/* Checks path[0..n) against the CONTRACT's rules for a content path:
+ * relative, '/'-separated, valid UTF-8, at most CD_PATH_MAX bytes, no empty,
+ * "." or ".." segment, no backslash and no control character. */
+cd_path_problem cd_path_check(const char *path, size_t n);
 
 /* mkdir -p: creates dir and every missing folder on the way to it, each with
  * mode (less the umask); folders that exist already are fine.  Returns 0, or

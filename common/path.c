@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The CONTRACT's rules for a content path ("Data model"), checked once for
+ * the client (before anything is sent) and the server (on every path it is
+ * given).  A path is taken exactly as the author wrote it or refused:
+ * nothing here normalises.  Each side words the problem in its own message.
+ */
+#include "common.h"
+
+bool cd_is_control(const unsigned char *p, size_t left)
+{
+    if (p[0] < 0x20 || p[0] == 0x7f)
+        return true;
+    return p[0] == 0xc2 && left > 1 && p[1] >= 0x80 && p[1] <= 0x9f;
+}
+
+/* The first problem of the '/'-separated segments of path[0..n). */
+static cd_path_problem segment_problem(const char *path, size_t n)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && path[i] != '/')
+            continue;
+        size_t len = i - start;
+        if (len == 0)
+            return CD_PATH_EMPTY_SEGMENT;
+        if ((len == 1 && path[start] == '.') ||
+            (len == 2 && path[start] == '.' && path[start + 1] == '.'))
+            return CD_PATH_DOT_SEGMENT;
+        start = i + 1;
+    }
+    return CD_PATH_OK;
+}
+
+cd_path_problem cd_path_check(const char *path, size_t n)
+{
+    if (n == 0)
+        return CD_PATH_EMPTY;
+    if (n > CD_PATH_MAX)
+        return CD_PATH_TOO_LONG;
+    if (!cd_utf8_valid(path, n))
+        return CD_PATH_NOT_UTF8;
+    if (path[0] == '/')
+        return CD_PATH_ABSOLUTE;
+    const unsigned char *u = (const unsigned char *)path;
+    for (size_t i = 0; i < n; i++) {
+        if (u[i] == '\\')
+            return CD_PATH_BACKSLASH;
+        if (cd_is_control(u + i, n - i))
+            return CD_PATH_CONTROL;
+    }
+    return segment_problem(path, n);
+}
