@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What every catalog backend shares: the kind and name rules of the data
- * model, the content type of a path, releasing what the calls hand out, the
- * clock, and the backend-neutral entry points of the change watcher.
+ * model, the checks of the ops' arguments, the content type of a path,
+ * releasing what the calls hand out, the clock, and the backend-neutral
+ * entry points of the change watcher.
  */
 #include "catalog_int.h"
 
@@ -147,6 +148,33 @@ bool catalog_sha_valid(const char *s)
         if (i >= 64 || !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return i == 64;
+}
+
+int catalog_check_new_item(const catalog_item *it, cd_err *err)
+{
+    if (!catalog_kind_valid(it->kind))
+        return cd_err_set(err, CAT_ERROR, "catalog: unknown kind");
+    if (!catalog_name_valid(it->name))
+        return cd_err_set(err, CAT_ERROR, "catalog: invalid name");
+    if (!it->owner || !*it->owner)
+        return cd_err_set(err, CAT_ERROR, "catalog: an item needs an owner");
+    return CAT_OK;
+}
+
+int catalog_check_visibility(int visibility, cd_err *err)
+{
+    if (visibility > CAT_PUBLIC)
+        return cd_err_set(err, CAT_ERROR, "catalog: invalid visibility");
+    return CAT_OK;
+}
+
+int catalog_check_token(const char *token_sha256, const char *user, cd_err *err)
+{
+    if (!catalog_sha_valid(token_sha256))
+        return cd_err_set(err, CAT_ERROR, "catalog: a token is stored as its SHA-256 in hex");
+    if (!user || !*user)
+        return cd_err_set(err, CAT_ERROR, "catalog: a token needs a user");
+    return CAT_OK;
 }
 
 static int file_ptr_cmp(const void *a, const void *b)

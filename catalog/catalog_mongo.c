@@ -39,15 +39,6 @@ static void global_init(void)
     mongoc_log_set_handler(driver_log, NULL);
 }
 
-static int check_ref(const char *kind, const char *name, cd_err *err)
-{
-    if (!catalog_kind_valid(kind))
-        return cd_err_set(err, CAT_ERROR, "catalog: unknown kind");
-    if (!catalog_name_valid(name))
-        return cd_err_set(err, CAT_ERROR, "catalog: invalid name");
-    return CAT_OK;
-}
-
 /* ping: fails at once when the driver's monitor knows of no primary (no
  * server-selection wait: /readyz must answer quickly), else asks it. */
 static int mg_ping(catalog *cat, cd_err *err)
@@ -149,11 +140,9 @@ static int mg_item_list(catalog *cat, const char *kind, catalog_item **out, size
 static int mg_item_create(catalog *cat, const catalog_item *it, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
-    int rc = check_ref(it->kind, it->name, err);
+    int rc = catalog_check_new_item(it, err);
     if (rc)
         return rc;
-    if (!it->owner || !*it->owner)
-        return cd_err_set(err, CAT_ERROR, "catalog: an item needs an owner");
     int64_t now = it->created_at ? it->created_at : catalog_now_ms();
     char key[MG_KEY_MAX];
     mg_item_key(key, it->kind, it->name);
@@ -200,8 +189,9 @@ static int mg_item_update(catalog *cat, const char *kind, const char *name, cons
                           int visibility, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
-    if (visibility > CAT_PUBLIC)
-        return cd_err_set(err, CAT_ERROR, "catalog: invalid visibility");
+    int rc = catalog_check_visibility(visibility, err);
+    if (rc)
+        return rc;
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
     bson_t *query = BCON_NEW("_id", BCON_UTF8(key)), *update = meta_update(title, visibility);
@@ -215,7 +205,6 @@ static int mg_item_update(catalog *cat, const char *kind, const char *name, cons
     mongoc_collection_t *col = mg_coll(c, cl, "content");
     bson_t reply;
     bson_error_t e;
-    int rc = CAT_OK;
     bson_oid_t inc = {{0}};
     int64_t meta = 0, version = 0;
     if (!mongoc_collection_find_and_modify_with_opts(col, query, opts, &reply, &e)) {
@@ -278,16 +267,14 @@ static int mg_item_delete(catalog *cat, const char *kind, const char *name, cd_e
 static int mg_token_add(catalog *cat, const char *token_sha256, const char *user, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
-    if (!catalog_sha_valid(token_sha256))
-        return cd_err_set(err, CAT_ERROR, "catalog: a token is stored as its SHA-256 in hex");
-    if (!user || !*user)
-        return cd_err_set(err, CAT_ERROR, "catalog: a token needs a user");
+    int rc = catalog_check_token(token_sha256, user, err);
+    if (rc)
+        return rc;
     bson_t *doc = BCON_NEW("_id", BCON_UTF8(token_sha256), "user", BCON_UTF8(user), "created_at",
                            BCON_DATE_TIME(catalog_now_ms()));
     mongoc_client_t *cl = mg_pop(c);
     mongoc_collection_t *col = mg_coll(c, cl, "tokens");
     bson_error_t e;
-    int rc = CAT_OK;
     if (!mongoc_collection_insert_one(col, doc, NULL, NULL, &e))
         rc = mg_duplicate(&e) ? cd_err_set(err, CAT_EXISTS, "this token exists already")
                               : mg_fail(&e, err, "cannot store a token");

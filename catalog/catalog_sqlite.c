@@ -16,15 +16,6 @@
 
 #define ITEM_COLUMNS "kind, name, owner, title, visibility, version, created_at, updated_at"
 
-static int check_ref(const char *kind, const char *name, cd_err *err)
-{
-    if (!catalog_kind_valid(kind))
-        return cd_err_set(err, CAT_ERROR, "catalog: unknown kind");
-    if (!catalog_name_valid(name))
-        return cd_err_set(err, CAT_ERROR, "catalog: invalid name");
-    return CAT_OK;
-}
-
 static void row_item(sqlite3_stmt *st, catalog_item *it)
 {
     sq_text_copy(st, 0, it->kind, sizeof it->kind);
@@ -105,11 +96,9 @@ static int sq_item_list(catalog *cat, const char *kind, catalog_item **out, size
 static int sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
-    int rc = check_ref(it->kind, it->name, err);
+    int rc = catalog_check_new_item(it, err);
     if (rc)
         return rc;
-    if (!it->owner || !*it->owner)
-        return cd_err_set(err, CAT_ERROR, "catalog: an item needs an owner");
     int64_t now = it->created_at ? it->created_at : catalog_now_ms();
     sqlite3 *db;
     rc = sq_write_begin(c, &db, err);
@@ -138,10 +127,11 @@ static int sq_item_update(catalog *cat, const char *kind, const char *name, cons
                           int visibility, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
-    if (visibility > CAT_PUBLIC)
-        return cd_err_set(err, CAT_ERROR, "catalog: invalid visibility");
+    int rc = catalog_check_visibility(visibility, err);
+    if (rc)
+        return rc;
     sqlite3 *db;
-    int rc = sq_write_begin(c, &db, err);
+    rc = sq_write_begin(c, &db, err);
     if (rc)
         return rc;
     int64_t id = 0, version = 0;
@@ -184,12 +174,11 @@ static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_e
 static int sq_token_add(catalog *cat, const char *token_sha256, const char *user, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
-    if (!catalog_sha_valid(token_sha256))
-        return cd_err_set(err, CAT_ERROR, "catalog: a token is stored as its SHA-256 in hex");
-    if (!user || !*user)
-        return cd_err_set(err, CAT_ERROR, "catalog: a token needs a user");
+    int rc = catalog_check_token(token_sha256, user, err);
+    if (rc)
+        return rc;
     sqlite3 *db;
-    int rc = sq_write_begin(c, &db, err);
+    rc = sq_write_begin(c, &db, err);
     if (rc)
         return rc;
     sqlite3_stmt *st;
