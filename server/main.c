@@ -106,10 +106,19 @@ typedef struct {
     srv_config cfg;
     char *positional[8];
     int npos;
-    bool serve_only_flag; /* a flag only `serve` takes was given */
-    const char *serve_flag;
+    bool serve_only_flag;   /* a flag only `serve` takes was given */
+    const char *serve_flag; /* its name, without the "--" */
     bool help, version;
 } cli;
+
+/* The name of option opt as long_opts spells it (without the "--"). */
+static const char *opt_name(int opt)
+{
+    for (const struct option *o = long_opts; o->name; o++)
+        if (o->val == opt)
+            return o->name;
+    return "";
+}
 
 /* Applies one option; returns false (after a message) on a bad value. */
 static bool apply_opt(cli *c, int opt, const char *arg)
@@ -147,33 +156,29 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         break;
     }
     c->serve_only_flag = true;
+    c->serve_flag = opt_name(opt);
     switch (opt) {
     case OPT_LISTEN:
-        c->serve_flag = "--listen";
         set_str(&cfg->listen, arg);
         return true;
     case OPT_WATCH:
-        c->serve_flag = "--watch";
         cfg->watch = cd_xrealloc(cfg->watch, (cfg->n_watch + 1) * sizeof *cfg->watch);
         cfg->watch[cfg->n_watch++] = cd_xstrdup(arg);
         return true;
     case OPT_WATCH_QUIET:
     case OPT_WATCH_MAX_DELAY: {
-        c->serve_flag = opt == OPT_WATCH_QUIET ? "--watch-quiet-ms" : "--watch-max-delay-ms";
         if (srv_parse_watch_ms(arg, opt == OPT_WATCH_QUIET ? &cfg->watch_quiet_ms
                                                            : &cfg->watch_max_delay_ms))
             return true;
-        err_line("%s: '%s' is not a number of milliseconds (1..60000)", c->serve_flag, arg);
+        err_line("--%s: '%s' is not a number of milliseconds (1..60000)", c->serve_flag, arg);
         return false;
     }
     case OPT_MAX_BLOB:
-        c->serve_flag = "--max-blob-size";
         if (srv_parse_size(arg, &cfg->max_blob_size))
             return true;
         err_line("--max-blob-size: '%s' is not a size (e.g. 64MiB, 512k, 1048576)", arg);
         return false;
     case OPT_THREADS: {
-        c->serve_flag = "--threads";
         int64_t n;
         if (srv_parse_i64(arg, &n) && n >= 1 && n <= 256) {
             cfg->threads = (int)n;
@@ -223,6 +228,31 @@ static int parse(cli *c, int argc, char **argv)
     return -1;
 }
 
+/* Opens the stores c's options name, for a subcommand: false after one
+ * line on stderr.  close_stores() closes both. */
+static bool open_stores(const cli *c, catalog **cat, blobstore **bs)
+{
+    cd_err err = {0};
+    if (srv_stores_open(&c->cfg, cat, bs, &err) == 0)
+        return true;
+    err_line("%s", err.msg);
+    return false;
+}
+
+static void close_stores(catalog *cat, blobstore *bs)
+{
+    cat->ops->close(cat);
+    bs->ops->close(bs);
+}
+
+/* SIGINT and SIGTERM: the signals that stop the server. */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
 static int cmd_token(cli *c)
 {
     if (c->npos < 2 || strcmp(c->positional[1], "create")) {
@@ -242,15 +272,12 @@ static int cmd_token(cli *c)
     }
     catalog *cat = NULL;
     blobstore *bs = NULL;
-    cd_err err = {0};
-    if (srv_stores_open(&c->cfg, &cat, &bs, &err) != 0) {
-        err_line("%s", err.msg);
+    if (!open_stores(c, &cat, &bs))
         return SRV_EXIT_FAIL;
-    }
     char *token = NULL;
+    cd_err err = {0};
     int rc = srv_token_create(cat, user, &token, &err);
-    cat->ops->close(cat);
-    bs->ops->close(bs);
+    close_stores(cat, bs);
     if (rc != 0) {
         err_line("cannot create the token: %s", err.msg);
         return SRV_EXIT_FAIL;
@@ -270,14 +297,11 @@ static int cmd_rebuild(cli *c)
     }
     catalog *cat = NULL;
     blobstore *bs = NULL;
-    cd_err err = {0};
-    if (srv_stores_open(&c->cfg, &cat, &bs, &err) != 0) {
-        err_line("%s", err.msg);
+    if (!open_stores(c, &cat, &bs))
         return SRV_EXIT_FAIL;
-    }
+    cd_err err = {0};
     int rc = srv_rebuild_catalog(cat, bs, &err);
-    cat->ops->close(cat);
-    bs->ops->close(bs);
+    close_stores(cat, bs);
     if (rc != 0) {
         err_line("rebuild-catalog: %s", err.msg);
         return SRV_EXIT_FAIL;
@@ -288,9 +312,7 @@ static int cmd_rebuild(cli *c)
 static int run_server(srv *s)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    stop_signals(&set);
     cd_err err = {0};
     if (srv_start(s, &err) != 0) {
         err_line("%s", err.msg);
@@ -335,17 +357,13 @@ static int cmd_serve(cli *c)
     /* Signals are taken by sigwait() in the main thread: block them before
      * any other thread exists so that every thread inherits the mask. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
+    stop_signals(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     catalog *cat = NULL;
     blobstore *bs = NULL;
-    if (srv_stores_open(&c->cfg, &cat, &bs, &err) != 0) {
-        err_line("%s", err.msg);
+    if (!open_stores(c, &cat, &bs))
         return SRV_EXIT_FAIL;
-    }
     int status = SRV_EXIT_FAIL;
     srv *s = NULL;
     if (srv_watch_check(&c->cfg, &err) != 0)
@@ -355,8 +373,7 @@ static int cmd_serve(cli *c)
     else
         status = run_server(s);
     srv_free(s);
-    cat->ops->close(cat);
-    bs->ops->close(bs);
+    close_stores(cat, bs);
     return status;
 }
 
@@ -377,7 +394,7 @@ int main(int argc, char **argv)
         fputs(usage_text, stderr);
         status = SRV_EXIT_USAGE;
     } else if (strcmp(c.positional[0], "serve") && c.serve_only_flag) {
-        err_line("%s is an option of `contentd serve` only", c.serve_flag);
+        err_line("--%s is an option of `contentd serve` only", c.serve_flag);
         status = SRV_EXIT_USAGE;
     } else if (!strcmp(c.positional[0], "serve")) {
         status = cmd_serve(&c);
