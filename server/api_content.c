@@ -62,17 +62,7 @@ enum MHD_Result srv_api_content_list(srv_req *r)
     if (rc != CAT_OK)
         return srv_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;
-    cd_buf_puts(&b, "{\"items\":[");
-    bool first = true;
-    for (size_t i = 0; i < n; i++) {
-        if (!srv_can_see(r->user, &items[i]))
-            continue;
-        if (!first)
-            cd_buf_putc(&b, ',');
-        first = false;
-        srv_json_item(&b, &items[i], NULL, -1);
-    }
-    cd_buf_puts(&b, "]}");
+    srv_json_visible_items(&b, r->user, items, n);
     catalog_items_free(items, n);
     return srv_reply_json(r, 200, &b);
 }

@@ -238,17 +238,7 @@ int srv_event_global_snapshot(srv *s, const char *user, srv_event **out, cd_err 
     if (rc != CAT_OK)
         return rc;
     cd_buf b = CD_BUF_INIT;
-    cd_buf_puts(&b, "{\"items\":[");
-    bool first = true;
-    for (size_t i = 0; i < n; i++) {
-        if (!srv_can_see(user, &items[i]))
-            continue;
-        if (!first)
-            cd_buf_putc(&b, ',');
-        first = false;
-        srv_json_item(&b, &items[i], NULL, -1);
-    }
-    cd_buf_puts(&b, "]}");
+    srv_json_visible_items(&b, user, items, n);
     catalog_items_free(items, n);
     *out = finish(&b, "snapshot", -1);
     return 0;

@@ -80,3 +80,18 @@ void srv_json_item(cd_buf *b, const catalog_item *it, const catalog_file *files,
     }
     cd_buf_putc(b, '}');
 }
+
+void srv_json_visible_items(cd_buf *b, const char *user, const catalog_item *items, size_t n)
+{
+    cd_buf_puts(b, "{\"items\":[");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!srv_can_see(user, &items[i]))
+            continue;
+        if (!first)
+            cd_buf_putc(b, ',');
+        first = false;
+        srv_json_item(b, &items[i], NULL, -1);
+    }
+    cd_buf_puts(b, "]}");
+}

@@ -236,6 +236,10 @@ enum MHD_Result srv_reply_blob_error(srv_req *r, int status, const cd_err *err);
 json_t *srv_json_body(srv_req *r);
 /* Appends an item as JSON, with its n files (n < 0: without "files"). */
 void srv_json_item(cd_buf *b, const catalog_item *it, const catalog_file *files, long n);
+/* Appends {"items":[...]}: those of items[0..n) user may see (srv_can_see),
+ * in their order, without files.  The listing's body and the global
+ * stream's snapshot. */
+void srv_json_visible_items(cd_buf *b, const char *user, const catalog_item *items, size_t n);
 void srv_json_files(cd_buf *b, const catalog_file *files, size_t n);
 void srv_json_file(cd_buf *b, const catalog_file *f);
 void srv_json_time(cd_buf *b, int64_t ms);
