@@ -156,22 +156,25 @@ static void requests_text(cd_buf *b)
     }
 }
 
+/* The latency histogram `name` of a store: one series per operation,
+ * labelled op="NAME" (ops[i] for h[i]), empty ones included. */
+static void op_histos(cd_buf *b, const char *name, const char *help, const char *const *ops,
+                      histo *h, int n)
+{
+    cd_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    for (int i = 0; i < n; i++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "op=\"%s\"", ops[i]);
+        histo_text(b, name, labels, &h[i]);
+    }
+}
+
 static void storage_text(cd_buf *b)
 {
-    cd_buf_puts(b, "# HELP contentd_catalog_op_duration_seconds Catalog call latency.\n"
-                   "# TYPE contentd_catalog_op_duration_seconds histogram\n");
-    for (int i = 0; i < SRV_CAT_OP_COUNT; i++) {
-        char labels[64];
-        snprintf(labels, sizeof labels, "op=\"%s\"", cat_ops[i]);
-        histo_text(b, "contentd_catalog_op_duration_seconds", labels, &m.cat[i]);
-    }
-    cd_buf_puts(b, "# HELP contentd_blobstore_op_duration_seconds Blob store call latency.\n"
-                   "# TYPE contentd_blobstore_op_duration_seconds histogram\n");
-    for (int i = 0; i < SRV_BLOB_OP_COUNT; i++) {
-        char labels[64];
-        snprintf(labels, sizeof labels, "op=\"%s\"", blob_ops[i]);
-        histo_text(b, "contentd_blobstore_op_duration_seconds", labels, &m.blob[i]);
-    }
+    op_histos(b, "contentd_catalog_op_duration_seconds", "Catalog call latency.", cat_ops, m.cat,
+              SRV_CAT_OP_COUNT);
+    op_histos(b, "contentd_blobstore_op_duration_seconds", "Blob store call latency.", blob_ops,
+              m.blob, SRV_BLOB_OP_COUNT);
 }
 
 static void counter(cd_buf *b, const char *name, const char *help, uint64_t v)
