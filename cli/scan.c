@@ -86,8 +86,7 @@ static bool resolve_link(walk *w, const char *fs, const char *rel, char **target
     bool ok = false;
     if (!*target || stat(*target, st) != 0) {
         problem(w, rel, " -> %s: the symlink's target does not exist", shown.data);
-    } else if (strncmp(*target, w->root_real, w->root_len) != 0 ||
-               ((*target)[w->root_len] != '/' && (*target)[w->root_len] != '\0')) {
+    } else if (!cd_path_inside(*target, w->root_real, w->root_len)) {
         problem(w, rel, " -> %s: symlink points outside the folder", shown.data);
     } else {
         ok = true;

@@ -100,6 +100,11 @@ typedef enum cd_path_problem {
  * "." or ".." segment, no backslash and no control character. */
 cd_path_problem cd_path_check(const char *path, size_t n);
 
+/* True when the resolved path p is root or lies below it: root is root_len
+ * bytes of a resolved folder path (realpath(), no trailing '/').  What
+ * decides whether a symlink of a content folder may be followed. */
+bool cd_path_inside(const char *p, const char *root, size_t root_len);
+
 /* mkdir -p: creates dir and every missing folder on the way to it, each with
  * mode (less the umask); folders that exist already are fine.  Returns 0, or
  * -1 with errno set and, when failed_len is not NULL, the length of the

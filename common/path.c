@@ -4,8 +4,11 @@
  * the client (before anything is sent) and the server (on every path it is
  * given).  A path is taken exactly as the author wrote it or refused:
  * nothing here normalises.  Each side words the problem in its own message.
+ * Also here: whether a resolved symlink stays inside the content folder.
  */
 #include "common.h"
+
+#include <string.h>
 
 bool cd_is_control(const unsigned char *p, size_t left)
 {
@@ -50,4 +53,9 @@ cd_path_problem cd_path_check(const char *path, size_t n)
             return CD_PATH_CONTROL;
     }
     return segment_problem(path, n);
+}
+
+bool cd_path_inside(const char *p, const char *root, size_t root_len)
+{
+    return strncmp(p, root, root_len) == 0 && (p[root_len] == '/' || p[root_len] == '\0');
 }

@@ -186,8 +186,7 @@ static int walk_dir(walk *w, const char *fs, const char *rel, cd_err *err);
 static char *link_inside(const walk *w, const char *fs)
 {
     char *target = realpath(fs, NULL);
-    if (target && (strncmp(target, w->root_real, w->root_len) != 0 ||
-                   (target[w->root_len] != '/' && target[w->root_len] != '\0'))) {
+    if (target && !cd_path_inside(target, w->root_real, w->root_len)) {
         free(target);
         target = NULL;
     }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for common/path.c: the CONTRACT's content path rules, one
- * case per problem, in the order they are checked, and the bounds.
+ * case per problem, in the order they are checked, and the bounds; and
+ * the inside-the-folder test of a resolved symlink.
  * (tests/unit/cli/test_paths.c checks the client's wording of them.)
  */
 #include <setjmp.h>
@@ -54,11 +55,24 @@ static void test_path_length(void **state)
     assert_int_equal(cd_path_check(buf, CD_PATH_MAX + 1), CD_PATH_TOO_LONG);
 }
 
+static void test_path_inside(void **state)
+{
+    (void)state;
+    static const char root[] = "/home/ann/site";
+    size_t n = strlen(root);
+    assert_true(cd_path_inside("/home/ann/site", root, n));
+    assert_true(cd_path_inside("/home/ann/site/a/b.md", root, n));
+    assert_false(cd_path_inside("/home/ann/site2/a.md", root, n));
+    assert_false(cd_path_inside("/home/ann", root, n));
+    assert_false(cd_path_inside("/etc/passwd", root, n));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_cases),
         cmocka_unit_test(test_path_length),
+        cmocka_unit_test(test_path_inside),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
