@@ -37,13 +37,7 @@ def start_s3_server(contentd_bin, s3peer, tmp_path):  # noqa: F811
                        {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
                         **TUNING})
         started.append(s)
-        try:
-            return s.start()
-        except AssertionError:
-            if "not supported" in s.log_tail():
-                pytest.skip("contentd serve does not support the S3 blob store yet: "
-                            + s.log_tail(3).strip())
-            raise
+        return s.start()
 
     yield start
     for s in started:
@@ -185,8 +179,6 @@ def test_rebuild_catalog(s3peer, start_s3_server, tmp_path):  # noqa: F811
                           s3peer.endpoint, "--s3-bucket", BUCKET, "--s3-path-style"],
                          env={"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY})
     err = p.stderr.decode("utf-8", "replace")
-    if p.returncode != 0 and "not supported" in err:
-        pytest.skip("contentd rebuild-catalog is not implemented yet: " + err.strip())
     assert p.returncode == 0, err
     s2 = srv.Server(fresh, tmp_path / "rebuilt.log",
                     ["--s3-endpoint", s3peer.endpoint, "--s3-bucket", BUCKET, "--s3-path-style"],
