@@ -20,20 +20,13 @@ import pytest
 
 from helpers.api import Client, wait_until
 from helpers.server import clean_env, contentd_binary
-from helpers.watch import (Followed, atomic_save, cp_over, git, has_vim, index_md, mv,
+from helpers.watch import (DOC, Followed, atomic_save, cp_over, git, has_vim, index_md, mv,
                            real_vim_substitute, rm_r, sed_inplace, sha, two_branches,
                            vim_save, write_tree)
 
 DEADLINE = 20.0
 KIND = "tutorial"
 
-DOC = {
-    "index.md": index_md("doc", body="The first lesson."),
-    "lesson.md": b"# Lesson\n\nold text\n",
-    "images/a.png": b"\x89PNG\r\n\x1a\n" + bytes(range(64)),
-    "sub/lesson-2/index.md": b"# Lesson 2\n",
-    "sub/lesson-2/b.txt": b"asset b\n",
-}
 
 
 class Watch:

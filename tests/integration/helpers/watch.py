@@ -316,3 +316,14 @@ def two_branches(repo: Path, n: int = 500) -> None:
 
 def has_vim() -> bool:
     return shutil.which("vim") is not None
+
+
+# The item folder both watch modes' tests start from: an index, a lesson, an
+# image and a nested folder.
+DOC = {
+    "index.md": index_md("doc", body="The first lesson."),
+    "lesson.md": b"# Lesson\n\nold text\n",
+    "images/a.png": b"\x89PNG\r\n\x1a\n" + bytes(range(64)),
+    "sub/lesson-2/index.md": b"# Lesson 2\n",
+    "sub/lesson-2/b.txt": b"asset b\n",
+}
