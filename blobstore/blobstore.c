@@ -12,18 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-bool blobstore_sha_valid(const char *s)
-{
-    if (!s)
-        return false;
-    size_t i = 0;
-    for (; s[i]; i++) {
-        char c = s[i];
-        if (i >= 64 || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-    }
-    return i == 64;
-}
 
 char *blobstore_blob_key(const char *sha)
 {
@@ -67,7 +55,7 @@ int blobstore_check_key(const char *key, cd_err *err)
 
 int blobstore_check_sha(const char *sha, cd_err *err)
 {
-    if (!blobstore_sha_valid(sha))
+    if (!cd_sha_valid(sha))
         return cd_err_set(err, BLOB_ERROR, "blob store: not a SHA-256 in lower-case hex");
     return BLOB_OK;
 }
@@ -82,11 +70,7 @@ void blob_upload_init(blob_upload *u, const char *sha, int64_t max, int fd,
     u->fd = fd;
     u->max = max;
     u->write_failed = write_failed;
-    u->md = EVP_MD_CTX_new();
-    if (!u->md || !EVP_DigestInit_ex(u->md, EVP_sha256(), NULL)) {
-        fprintf(stderr, "contentd: cannot initialise SHA-256 (out of memory)\n");
-        abort();
-    }
+    u->md = cd_sha256_new();
 }
 
 int blob_upload_write(blob_upload *u, const void *p, size_t n, cd_err *err)
@@ -99,7 +83,7 @@ int blob_upload_write(blob_upload *u, const void *p, size_t n, cd_err *err)
     } else if (u->fd >= 0 && cd_write_all(u->fd, p, n) < 0) {
         u->failed = u->write_failed(&u->failure, u->sha);
     } else {
-        EVP_DigestUpdate(u->md, p, n);
+        cd_sha256_update(u->md, p, n);
         u->written += (int64_t)n;
         return BLOB_OK;
     }
@@ -110,11 +94,9 @@ int blob_upload_verify(blob_upload *u, cd_err *err)
 {
     if (u->failed)
         return cd_err_set(err, u->failed, "%s", u->failure.msg);
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dn = 0;
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    EVP_DigestFinal_ex(u->md, d, &dn);
-    cd_hex(d, dn, hex);
+    char hex[CD_SHA256_HEX];
+    cd_sha256_final(u->md, hex);
+    u->md = NULL;
     if (strcmp(hex, u->sha) != 0)
         return cd_err_set(err, BLOB_DIGEST_MISMATCH, "the uploaded bytes hash to %s, not to %s",
                           hex, u->sha);
@@ -126,6 +108,6 @@ void blob_upload_release(blob_upload *u)
     if (u->fd >= 0)
         close(u->fd);
     u->fd = -1;
-    EVP_MD_CTX_free(u->md);
+    cd_sha256_free(u->md);
     u->md = NULL;
 }

@@ -101,7 +101,5 @@ int blobstore_each_manifest(blobstore *s,
 char *blobstore_blob_key(const char *sha);
 /* "manifests/KIND/NAME/VERSION.json"; the caller frees the result. */
 char *blobstore_manifest_key(const char *kind, const char *name, int64_t version);
-/* True when s is 64 lower-case hex digits. */
-bool blobstore_sha_valid(const char *s);
 
 #endif

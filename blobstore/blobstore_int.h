@@ -7,7 +7,6 @@
 
 #include "blobstore.h"
 
-#include <openssl/evp.h>
 
 /* Longest key any backend accepts (S3 allows 1024 bytes). */
 #define BLOB_KEY_MAX 1024
@@ -32,7 +31,7 @@ int blobstore_check_sha(const char *sha, cd_err *err);
 typedef struct blob_upload {
     char sha[65];
     int fd;
-    EVP_MD_CTX *md;
+    cd_sha256 *md;
     int64_t max; /* negative: no limit */
     int64_t written;
     int failed; /* the first put_write error, repeated by put_finish */

@@ -12,33 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
-static const char *const kinds[] = {"tutorial", "challenge", "course", "skill-path", "roadmap"};
 
-bool catalog_kind_valid(const char *kind)
-{
-    if (!kind)
-        return false;
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(kind, kinds[i]) == 0)
-            return true;
-    return false;
-}
 
-static bool lower_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-bool catalog_name_valid(const char *name)
-{
-    if (!name || !lower_alnum(name[0]))
-        return false;
-    size_t i = 1;
-    for (; name[i]; i++)
-        if (i > 62 || !(lower_alnum(name[i]) || name[i] == '-'))
-            return false;
-    return true;
-}
 
 /* Extensions and their types; text types carry the charset, since every
  * text file of a content folder is UTF-8. */
@@ -134,27 +109,13 @@ void catalog_files_free(catalog_file *files, size_t n)
     free(files);
 }
 
-int64_t catalog_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-bool catalog_sha_valid(const char *s)
-{
-    size_t i = 0;
-    for (; s && s[i]; i++)
-        if (i >= 64 || !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return i == 64;
-}
 
 int catalog_check_new_item(const catalog_item *it, cd_err *err)
 {
-    if (!catalog_kind_valid(it->kind))
+    if (!cd_kind_valid(it->kind))
         return cd_err_set(err, CAT_ERROR, "catalog: unknown kind");
-    if (!catalog_name_valid(it->name))
+    if (!cd_name_valid(it->name))
         return cd_err_set(err, CAT_ERROR, "catalog: invalid name");
     if (!it->owner || !*it->owner)
         return cd_err_set(err, CAT_ERROR, "catalog: an item needs an owner");
@@ -170,7 +131,7 @@ int catalog_check_visibility(int visibility, cd_err *err)
 
 int catalog_check_token(const char *token_sha256, const char *user, cd_err *err)
 {
-    if (!catalog_sha_valid(token_sha256))
+    if (!cd_sha_valid(token_sha256))
         return cd_err_set(err, CAT_ERROR, "catalog: a token is stored as its SHA-256 in hex");
     if (!user || !*user)
         return cd_err_set(err, CAT_ERROR, "catalog: a token needs a user");
@@ -187,7 +148,7 @@ const catalog_file **catalog_files_sorted(const catalog_file *files, size_t n, c
     const catalog_file **sorted = cd_xcalloc(n, sizeof *sorted);
     for (size_t i = 0; i < n; i++) {
         const catalog_file *f = &files[i];
-        if (!f->path || !*f->path || !catalog_sha_valid(f->sha256) || f->size < 0) {
+        if (!f->path || !*f->path || !cd_sha_valid(f->sha256) || f->size < 0) {
             cd_err_set(err, CAT_ERROR, "catalog: file %zu has no path, a bad digest or a bad size",
                        i);
             goto fail;

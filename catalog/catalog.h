@@ -31,9 +31,6 @@ typedef enum catalog_status {
 
 typedef enum { CAT_PRIVATE = 0, CAT_PUBLIC = 1 } catalog_visibility;
 
-/* The kinds of the contract, and the name rule [a-z0-9][a-z0-9-]{0,62}. */
-bool catalog_kind_valid(const char *kind);
-bool catalog_name_valid(const char *name);
 
 typedef struct catalog_file {
     char *path;      /* relative, '/'-separated, validated by the caller */
@@ -190,8 +187,5 @@ typedef struct catalog_watch_stats {
 
 /* Fills *out; false (and *out zeroed) when the backend has no watcher. */
 bool catalog_watch_stats_get(catalog *c, catalog_watch_stats *out);
-
-/* The current time in milliseconds since the epoch. */
-int64_t catalog_now_ms(void);
 
 #endif

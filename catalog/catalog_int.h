@@ -8,7 +8,6 @@
 #include "catalog.h"
 
 /* True when s is 64 lower-case hex digits. */
-bool catalog_sha_valid(const char *s);
 
 /* The checks of the ops' arguments that every backend makes, before it
  * touches its store: CAT_OK, or CAT_ERROR with err filled. */

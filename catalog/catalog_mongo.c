@@ -143,7 +143,7 @@ static int mg_item_create(catalog *cat, const catalog_item *it, cd_err *err)
     int rc = catalog_check_new_item(it, err);
     if (rc)
         return rc;
-    int64_t now = it->created_at ? it->created_at : catalog_now_ms();
+    int64_t now = it->created_at ? it->created_at : cd_now_ms();
     char key[MG_KEY_MAX];
     mg_item_key(key, it->kind, it->name);
     bson_oid_t inc;
@@ -179,7 +179,7 @@ static bson_t *meta_update(const char *title, int visibility)
         BSON_APPEND_UTF8(&set, "title", title);
     if (visibility >= 0)
         BSON_APPEND_UTF8(&set, "visibility", visibility == CAT_PUBLIC ? "public" : "private");
-    BSON_APPEND_DATE_TIME(&set, "updated_at", catalog_now_ms());
+    BSON_APPEND_DATE_TIME(&set, "updated_at", cd_now_ms());
     bson_append_document_end(u, &set);
     BCON_APPEND(u, "$inc", "{", "meta", BCON_INT64(1), "}");
     return u;
@@ -271,7 +271,7 @@ static int mg_token_add(catalog *cat, const char *token_sha256, const char *user
     if (rc)
         return rc;
     bson_t *doc = BCON_NEW("_id", BCON_UTF8(token_sha256), "user", BCON_UTF8(user), "created_at",
-                           BCON_DATE_TIME(catalog_now_ms()));
+                           BCON_DATE_TIME(cd_now_ms()));
     mongoc_client_t *cl = mg_pop(c);
     mongoc_collection_t *col = mg_coll(c, cl, "tokens");
     bson_error_t e;

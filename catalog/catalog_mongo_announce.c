@@ -30,7 +30,7 @@
 #include <string.h>
 
 struct mg_entry {
-    mg_entry *next;
+    cd_hnode node; /* in w->table, by key */
     char key[MG_KEY_MAX];
     bool has_inc;
     bson_oid_t inc;
@@ -43,20 +43,16 @@ void mg_watch_init(mg_watch *w)
     memset(w, 0, sizeof *w);
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->stop_mu, NULL);
-    pthread_cond_init(&w->stop_cv, NULL);
-    w->nbuckets = 256;
-    w->table = cd_xcalloc(w->nbuckets, sizeof *w->table);
+    cd_cond_init_mono(&w->stop_cv);
 }
 
 void mg_watch_destroy(mg_watch *w)
 {
-    for (size_t i = 0; w->table && i < w->nbuckets; i++)
-        for (mg_entry *e = w->table[i], *next; e; e = next) {
-            next = e->next;
-            free(e);
-        }
-    free(w->table);
-    w->table = NULL;
+    for (cd_hnode *n; (n = cd_htab_any(&w->table));) {
+        cd_htab_del(&w->table, n);
+        free(CD_CONTAINER_OF(n, mg_entry, node));
+    }
+    cd_htab_free(&w->table);
     if (w->token)
         bson_destroy(w->token);
     w->token = NULL;
@@ -65,61 +61,29 @@ void mg_watch_destroy(mg_watch *w)
     pthread_cond_destroy(&w->stop_cv);
 }
 
-static size_t bucket_of(const char *key, size_t nbuckets)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return (size_t)h & (nbuckets - 1);
-}
-
-static void grow(mg_watch *w)
-{
-    size_t nb = w->nbuckets * 2;
-    mg_entry **t = cd_xcalloc(nb, sizeof *t);
-    for (size_t i = 0; i < w->nbuckets; i++)
-        for (mg_entry *e = w->table[i], *next; e; e = next) {
-            next = e->next;
-            size_t b = bucket_of(e->key, nb);
-            e->next = t[b];
-            t[b] = e;
-        }
-    free(w->table);
-    w->table = t;
-    w->nbuckets = nb;
-}
-
 static mg_entry *find(mg_watch *w, const char *key)
 {
-    for (mg_entry *e = w->table[bucket_of(key, w->nbuckets)]; e; e = e->next)
+    for (cd_hnode *n = cd_htab_first(&w->table, cd_hash_str(key)); n; n = cd_htab_next(n)) {
+        mg_entry *e = CD_CONTAINER_OF(n, mg_entry, node);
         if (!strcmp(e->key, key))
             return e;
+    }
     return NULL;
 }
 
 /* A fresh entry (version 0, no incarnation) for a key known to be absent. */
 static mg_entry *add(mg_watch *w, const char *key)
 {
-    if (w->count >= 2 * w->nbuckets)
-        grow(w);
     mg_entry *e = cd_xcalloc(1, sizeof *e);
     snprintf(e->key, sizeof e->key, "%s", key);
-    size_t b = bucket_of(key, w->nbuckets);
-    e->next = w->table[b];
-    w->table[b] = e;
-    w->count++;
+    cd_htab_add(&w->table, &e->node, cd_hash_str(key));
     return e;
 }
 
 static void drop(mg_watch *w, mg_entry *gone)
 {
-    for (mg_entry **pp = &w->table[bucket_of(gone->key, w->nbuckets)]; *pp; pp = &(*pp)->next)
-        if (*pp == gone) {
-            *pp = gone->next;
-            free(gone);
-            w->count--;
-            return;
-        }
+    cd_htab_del(&w->table, &gone->node);
+    free(gone);
 }
 
 static void emit(mg_catalog *c, catalog_event ev, const char *key, int64_t version)
@@ -134,7 +98,7 @@ static void note_lag(mg_watch *w, int64_t committed_at)
 {
     if (committed_at <= 0)
         return;
-    int64_t lag = catalog_now_ms() - committed_at;
+    int64_t lag = cd_now_ms() - committed_at;
     if (lag < 0)
         lag = 0; /* the other replica's clock is ahead */
     catalog_watch_stats *s = &w->stats;
@@ -307,16 +271,17 @@ void mg_apply_scan(mg_catalog *c, const mg_change *items, size_t n, bool announc
     for (size_t i = 0; i < n; i++)
         set_whole(c, find(w, items[i].key), &items[i], announce)->mark = mark;
     /* Whatever the scan did not meet was deleted meanwhile. */
-    for (size_t b = 0; b < w->nbuckets; b++)
-        for (mg_entry *e = w->table[b], *next; e; e = next) {
-            next = e->next;
-            if (e->mark == mark)
-                continue;
-            if (announce) {
-                w->stats.announced++;
-                emit(c, CAT_EV_DELETED, e->key, 0);
-            }
-            drop(w, e);
+    size_t pos = 0;
+    for (cd_hnode *h = cd_htab_walk(&w->table, &pos, NULL), *next; h; h = next) {
+        next = cd_htab_walk(&w->table, &pos, h);
+        mg_entry *e = CD_CONTAINER_OF(h, mg_entry, node);
+        if (e->mark == mark)
+            continue;
+        if (announce) {
+            w->stats.announced++;
+            emit(c, CAT_EV_DELETED, e->key, 0);
         }
+        drop(w, e);
+    }
     pthread_mutex_unlock(&w->mu);
 }

@@ -126,7 +126,7 @@ bool mg_split_key(const char *key, char kind[16], char name[64])
     memcpy(kind, key, (size_t)(slash - key));
     kind[slash - key] = '\0';
     strcpy(name, slash + 1);
-    return catalog_kind_valid(kind) && catalog_name_valid(name);
+    return cd_kind_valid(kind) && cd_name_valid(name);
 }
 
 int mg_find_one(mg_catalog *c, mongoc_client_t *cl, const char *coll, const bson_t *filter,
@@ -282,7 +282,7 @@ static bool read_file(bson_iter_t *el, catalog_file *f)
         free(f->content_type);
         f->content_type = cd_xstrdup(catalog_content_type(f->path));
     }
-    return *f->path && catalog_sha_valid(f->sha256) && f->size >= 0;
+    return *f->path && cd_sha_valid(f->sha256) && f->size >= 0;
 }
 
 int mg_read_files(const bson_t *doc, const char *key, catalog_file **out, size_t *n, cd_err *err)

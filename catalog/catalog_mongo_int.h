@@ -44,8 +44,7 @@ typedef struct mg_entry mg_entry;
 typedef struct mg_watch {
     pthread_mutex_t mu;
     bool active; /* announcements go through the record (under mu) */
-    mg_entry **table;
-    size_t nbuckets, count;
+    cd_htab table; /* mg_entry by key */
     uint64_t sweep; /* mark for the resync's sweep of vanished items */
     catalog_watch_stats stats;
 

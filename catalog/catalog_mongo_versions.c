@@ -258,7 +258,7 @@ int mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,
     if (rc != CAT_OK || x.changed == 0)
         goto out;
     bson_oid_init(&x.id, NULL);
-    x.now = catalog_now_ms();
+    x.now = cd_now_ms();
     bool dup;
     rc = insert_version(&x, &dup, err);
     if (dup)

@@ -86,16 +86,9 @@ static bool stopping(mg_watch *w)
 /* Sleeps ms, or less if the watcher is told to stop. */
 static void nap(mg_watch *w, int64_t ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
+    int64_t until = cd_mono_ms() + ms;
     pthread_mutex_lock(&w->stop_mu);
-    while (!w->stop && pthread_cond_timedwait(&w->stop_cv, &w->stop_mu, &ts) == 0)
+    while (!w->stop && cd_cond_wait_until(&w->stop_cv, &w->stop_mu, until))
         ;
     pthread_mutex_unlock(&w->stop_mu);
 }

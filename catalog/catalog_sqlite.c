@@ -99,7 +99,7 @@ static int sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
     int rc = catalog_check_new_item(it, err);
     if (rc)
         return rc;
-    int64_t now = it->created_at ? it->created_at : catalog_now_ms();
+    int64_t now = it->created_at ? it->created_at : cd_now_ms();
     sqlite3 *db;
     rc = sq_write_begin(c, &db, err);
     if (rc)
@@ -141,7 +141,7 @@ static int sq_item_update(catalog *cat, const char *kind, const char *name, cons
                     "UPDATE items SET title = coalesce(?, title),"
                     " visibility = CASE WHEN ?2 < 0 THEN visibility ELSE ?2 END,"
                     " updated_at = ? WHERE id = ?",
-                    "siii", title, (int64_t)visibility, catalog_now_ms(), id);
+                    "siii", title, (int64_t)visibility, cd_now_ms(), id);
     rc = sq_write_end(c, db, rc, err);
     if (rc == CAT_OK)
         catalog_emit(cat, CAT_EV_UPDATED, kind, name, version);
@@ -193,7 +193,7 @@ static int sq_token_add(catalog *cat, const char *token_sha256, const char *user
     }
     if (rc == CAT_OK)
         rc = sq_run(db, err, "INSERT INTO tokens (sha256, user, created_at) VALUES (?, ?, ?)",
-                    "ssi", token_sha256, user, catalog_now_ms());
+                    "ssi", token_sha256, user, cd_now_ms());
     return sq_write_end(c, db, rc, err);
 }
 

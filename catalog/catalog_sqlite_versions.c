@@ -53,7 +53,7 @@ static int count_changes(sqlite3 *db, int64_t id, int64_t version, const catalog
 static int insert_version(sqlite3 *db, int64_t id, int64_t v, int changed,
                           const catalog_file **files, size_t n, cd_err *err)
 {
-    int64_t now = catalog_now_ms();
+    int64_t now = cd_now_ms();
     int rc = sq_run(db, err,
                     "INSERT INTO versions (item_id, version, created_at, files_changed)"
                     " VALUES (?, ?, ?, ?)",
@@ -108,7 +108,7 @@ int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
         rc = sq_run(db, err,
                     "UPDATE items SET version = ?, updated_at = ?, title = coalesce(?, title)"
                     " WHERE id = ?",
-                    "iisi", current + 1, catalog_now_ms(), title, id);
+                    "iisi", current + 1, cd_now_ms(), title, id);
     rc = sq_write_end(c, db, rc, err);
     if (rc == CAT_OK && changed > 0) {
         *new_version = current + 1;

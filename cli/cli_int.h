@@ -23,16 +23,12 @@
 
 /* ---- paths.c: the CONTRACT's path rules, item identifiers ------------- */
 
-#define CLI_KINDS_TEXT "tutorial, challenge, course, skill-path or roadmap"
-#define CLI_NAME_RULE  "lower-case letters, digits and '-', 1 to 63 of them, not starting with '-'"
 
 /* Why path[0..n) is not a valid content path (a static sentence), or NULL. */
 const char *cli_path_problem(const char *path, size_t n);
 /* Appends s to b with invalid UTF-8, control characters and backslashes
  * shown as \xNN, so that any file name prints on one readable line. */
 void cli_path_printable(cd_buf *b, const char *s);
-bool cli_kind_valid(const char *kind);
-bool cli_name_valid(const char *name);
 /* Splits "KIND/NAME" into kind and name, both checked; on failure returns
  * CLI_USAGE with err saying why. */
 int cli_parse_id(const char *id, char kind[16], char name[64], cd_err *err) CD_WUR;
@@ -72,7 +68,6 @@ void cli_tree_clear(cli_tree *t);
  * -2 when the file does not exist, else -1 (err says why). */
 int cli_sha256_file(const char *path, char hex[65], int64_t *size, cd_err *err) CD_WUR;
 /* Hashes what is left to read of fd; -1 (errno) on a read error. */
-int cli_sha256_fd(int fd, char hex[65], int64_t *size) CD_WUR;
 
 /* ---- http.c: requests to the server ------------------------------------ */
 

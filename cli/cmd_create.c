@@ -17,8 +17,8 @@ static const char create_help[] =
     "Creates the item KIND/NAME on the server (you are its owner; it is\n"
     "private), then the folder DIR (default ./NAME) with an index.md whose\n"
     "front matter names its kind, name and title, ready for `content push`.\n"
-    "KIND is one of " CLI_KINDS_TEXT ";\n"
-    "NAME is " CLI_NAME_RULE ".\n"
+    "KIND is one of " CD_KINDS_TEXT ";\n"
+    "NAME is " CD_NAME_RULE ".\n"
     "\n"
     "  --dir DIR       the local folder (default ./NAME)\n"
     "  --title TITLE   the item's title (default NAME)\n"
@@ -65,12 +65,12 @@ static int check(create_args *a)
                   a->kind ? "NAME" : "KIND and NAME");
         return CLI_USAGE;
     }
-    if (!cli_kind_valid(a->kind)) {
-        cli_error("create: unknown kind '%s' (%s)", a->kind, CLI_KINDS_TEXT);
+    if (!cd_kind_valid(a->kind)) {
+        cli_error("create: unknown kind '%s' (%s)", a->kind, CD_KINDS_TEXT);
         return CLI_USAGE;
     }
-    if (!cli_name_valid(a->name)) {
-        cli_error("create: '%s' is not a valid name (%s)", a->name, CLI_NAME_RULE);
+    if (!cd_name_valid(a->name)) {
+        cli_error("create: '%s' is not a valid name (%s)", a->name, CD_NAME_RULE);
         return CLI_USAGE;
     }
     if (!a->dir)

@@ -18,7 +18,7 @@ static const char list_help[] =
     "has the columns KIND, NAME, TITLE, VERSION, VISIBILITY, OWNER and UPDATED;\n"
     "--output json prints {\"items\": [...]} as the server sends it.\n"
     "\n"
-    "  --kind KIND   only items of this kind (" CLI_KINDS_TEXT ")\n"
+    "  --kind KIND   only items of this kind (" CD_KINDS_TEXT ")\n"
     "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
 
 static const char *const headers[NCOLS] = {"KIND",       "NAME",  "TITLE",  "VERSION",
@@ -138,8 +138,8 @@ static int parse(cli_config *cfg, int argc, char **argv, const char **kind)
             cli_error("list: unexpected argument '%s' (use --kind to filter)", argv[i]);
         return CLI_USAGE;
     }
-    if (*kind && !cli_kind_valid(*kind)) {
-        cli_error("list: unknown kind '%s' (%s)", *kind, CLI_KINDS_TEXT);
+    if (*kind && !cd_kind_valid(*kind)) {
+        cli_error("list: unknown kind '%s' (%s)", *kind, CD_KINDS_TEXT);
         return CLI_USAGE;
     }
     return -1;

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 static const char pull_help[] =
     "usage: content pull KIND/NAME [DIR]\n"
@@ -47,7 +46,7 @@ typedef struct pull {
 
 typedef struct sink_state {
     int fd;
-    EVP_MD_CTX *md;
+    cd_sha256 *md;
     int64_t got, want;
     int werrno; /* a failed write's errno */
 } sink_state;
@@ -58,7 +57,7 @@ static int sink(void *arg, const void *p, size_t n)
     s->got += (int64_t)n;
     if (s->got > s->want)
         return -1; /* more bytes than the file list says: refuse */
-    EVP_DigestUpdate(s->md, p, n);
+    cd_sha256_update(s->md, p, n);
     if (cd_write_all(s->fd, p, n) < 0) {
         s->werrno = errno;
         return -1;
@@ -101,7 +100,7 @@ static bool up_to_date(int dirfd, const char *base, const char *sha256)
     struct stat st;
     char hex[65];
     int64_t size;
-    bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && cli_sha256_fd(fd, hex, &size) == 0 &&
+    bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && cd_sha256_fd(fd, hex, &size) == 0 &&
                 !strcmp(hex, sha256);
     close(fd);
     return same;
@@ -120,10 +119,9 @@ static int download(pull *p, const char *path, const char *sha256, sink_state *s
     int rc = cli_http_download(p->h, url.data, sink, s, &r, &p->err);
     cli_reply_clear(&r);
     cd_buf_free(&url);
-    unsigned char d[32];
-    char hex[65];
-    EVP_DigestFinal_ex(s->md, d, NULL);
-    cd_hex(d, 32, hex);
+    char hex[CD_SHA256_HEX];
+    cd_sha256_final(s->md, hex);
+    s->md = NULL;
     if (s->werrno)
         return cd_err_set(&p->err, -1, "cannot write %s: %s", path, strerror(s->werrno));
     if (s->got > s->want || (rc == 0 && (s->got != s->want || strcmp(hex, sha256))))
@@ -145,8 +143,7 @@ static int pull_file(pull *p, const char *path, const char *sha256, int64_t size
     }
     char tmp[64];
     snprintf(tmp, sizeof tmp, ".content-pull-%ld-%zu.tmp", (long)getpid(), p->fetched);
-    sink_state s = {.want = size, .md = EVP_MD_CTX_new()};
-    EVP_DigestInit_ex(s.md, EVP_sha256(), NULL);
+    sink_state s = {.want = size, .md = cd_sha256_new()};
     s.fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     int rc = s.fd < 0 ? cd_err_set(&p->err, -1, "cannot write %s: %s", path, strerror(errno))
                       : download(p, path, sha256, &s);
@@ -156,7 +153,7 @@ static int pull_file(pull *p, const char *path, const char *sha256, int64_t size
         rc = cd_err_set(&p->err, -1, "cannot write %s: %s", path, strerror(errno));
     if (rc != 0 && s.fd >= 0)
         unlinkat(dirfd, tmp, 0);
-    EVP_MD_CTX_free(s.md);
+    cd_sha256_free(s.md);
     close(dirfd);
     if (rc == 0)
         p->fetched++, p->bytes += size;

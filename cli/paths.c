@@ -47,29 +47,7 @@ void cli_path_printable(cd_buf *b, const char *s)
     }
 }
 
-static const char *const kinds[] = {"tutorial", "challenge", "course", "skill-path", "roadmap"};
 
-bool cli_kind_valid(const char *kind)
-{
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (!strcmp(kind, kinds[i]))
-            return true;
-    return false;
-}
-
-bool cli_name_valid(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
 
 int cli_parse_id(const char *id, char kind[16], char name[64], cd_err *err)
 {
@@ -79,11 +57,11 @@ int cli_parse_id(const char *id, char kind[16], char name[64], cd_err *err)
     }
     memcpy(kind, id, (size_t)(slash - id));
     kind[slash - id] = '\0';
-    if (!cli_kind_valid(kind))
-        return cd_err_set(err, CLI_USAGE, "unknown kind '%s' (%s)", kind, CLI_KINDS_TEXT);
-    if (!cli_name_valid(slash + 1))
+    if (!cd_kind_valid(kind))
+        return cd_err_set(err, CLI_USAGE, "unknown kind '%s' (%s)", kind, CD_KINDS_TEXT);
+    if (!cd_name_valid(slash + 1))
         return cd_err_set(err, CLI_USAGE, "'%s' is not a valid name (%s)", slash + 1,
-                          CLI_NAME_RULE);
+                          CD_NAME_RULE);
     strcpy(name, slash + 1);
     return 0;
 }

@@ -29,9 +29,7 @@ struct cli_progress {
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)cd_mono_ns() / 1e9;
 }
 
 const char *cli_human_bytes(double bytes, char buf[32])

@@ -91,12 +91,12 @@ static int identify(push *p)
     free(name);
     if (rc != 0)
         return rc;
-    if (!cli_kind_valid(p->kind)) {
-        cli_error("push: unknown kind '%s' (%s)", p->kind, CLI_KINDS_TEXT);
+    if (!cd_kind_valid(p->kind)) {
+        cli_error("push: unknown kind '%s' (%s)", p->kind, CD_KINDS_TEXT);
         return CLI_USAGE;
     }
-    if (!cli_name_valid(p->name)) {
-        cli_error("push: '%s' is not a valid name (%s)", p->name, CLI_NAME_RULE);
+    if (!cd_name_valid(p->name)) {
+        cli_error("push: '%s' is not a valid name (%s)", p->name, CD_NAME_RULE);
         return CLI_USAGE;
     }
     snprintf(p->id, sizeof p->id, "/api/v1/content/%s/%s", p->kind, p->name);

@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #define MAX_DEPTH 256
 
@@ -209,34 +208,13 @@ static int walk_dir(walk *w, const char *fs, const char *rel, cd_err *err)
     return rc;
 }
 
-int cli_sha256_fd(int fd, char hex[65], int64_t *size)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    static __thread unsigned char buf[1 << 17];
-    int64_t total = 0;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-        if (n > 0) {
-            EVP_DigestUpdate(md, buf, (size_t)n);
-            total += n;
-        }
-    }
-    unsigned char d[32];
-    EVP_DigestFinal_ex(md, d, NULL);
-    EVP_MD_CTX_free(md);
-    cd_hex(d, 32, hex);
-    *size = total;
-    return n < 0 ? -1 : 0;
-}
-
 int cli_sha256_file(const char *path, char hex[65], int64_t *size, cd_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cd_err_set(err, errno == ENOENT ? -2 : -1, "cannot read %s: %s", path,
                           strerror(errno));
-    int rc = cli_sha256_fd(fd, hex, size);
+    int rc = cd_sha256_fd(fd, hex, size);
     if (rc != 0)
         rc = cd_err_set(err, -1, "cannot read %s: %s", path, strerror(errno));
     close(fd);

@@ -3,12 +3,15 @@
  * common — the few helpers every module of contentd shares: the allocator
  * wrappers (out of memory aborts here and nowhere else), a growable byte
  * buffer, JSON string escaping, UTF-8 repair and hex encoding (common.c),
- * the file-system loops every writer needs (fs.c) and the rules of a
- * content path (path.c).
+ * the file-system loops every writer needs (fs.c), the rules of a content
+ * path (path.c), the identifiers of the data model (ids.c), the clocks
+ * (clock.c), the hash function and table (hash.c), SHA-256 (sha256.c) and
+ * the log (log.c).
  */
 #ifndef CONTENTD_COMMON_H
 #define CONTENTD_COMMON_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -115,5 +118,99 @@ int cd_mkdir_p(const char *dir, mode_t mode, size_t *failed_len) CD_WUR;
 /* Writes all n bytes at p to fd, going on after short writes and EINTR.
  * Returns 0, or -1 with errno set (some bytes may have been written). */
 int cd_write_all(int fd, const void *p, size_t n) CD_WUR;
+
+/* ---- identifiers (ids.c) --------------------------------------------- */
+
+/* Buffer sizes, NUL included, of a kind, an item name and a SHA-256 in hex. */
+#define CD_KIND_MAX    16
+#define CD_NAME_MAX    64
+#define CD_SHA256_HEX  65
+#define CD_KINDS_COUNT 5
+/* The kinds of the contract, in its order, and the same as one phrase. */
+extern const char *const cd_kinds[CD_KINDS_COUNT];
+#define CD_KINDS_TEXT "tutorial, challenge, course, skill-path or roadmap"
+#define CD_NAME_RULE  "lower-case letters, digits and '-', 1 to 63 of them, not starting with '-'"
+
+/* True when kind is one of cd_kinds. */
+bool cd_kind_valid(const char *kind);
+/* True when name matches [a-z0-9][a-z0-9-]{0,62}. */
+bool cd_name_valid(const char *name);
+/* True when s is 64 lower-case hex digits (a blob's name). */
+bool cd_sha_valid(const char *s);
+
+/* ---- clocks (clock.c) ------------------------------------------------ */
+
+/* The monotonic clock, for intervals, deadlines and timed waits. */
+int64_t cd_mono_ns(void);
+int64_t cd_mono_ms(void);
+/* The wall clock, milliseconds since the epoch (UTC): time stamps only. */
+int64_t cd_now_ms(void);
+/* Writes ms as "2024-05-01T12:00:00.123Z" into out. */
+void cd_time_rfc3339(int64_t ms, char out[32]);
+/* Initialises cv so that cd_cond_wait_until() measures the monotonic clock. */
+void cd_cond_init_mono(pthread_cond_t *cv);
+/* Waits on cv (made by cd_cond_init_mono(), mu held) until it is signalled
+ * or cd_mono_ms() reaches deadline_ms; false when the deadline passed. */
+bool cd_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms);
+
+/* ---- hashing (hash.c) ------------------------------------------------ */
+
+/* FNV-1a: cd_hash_more(CD_HASH_SEED, p, n) hashes p[0..n); chain calls to
+ * hash several pieces as one key. */
+#define CD_HASH_SEED 14695981039346656037ull
+uint64_t cd_hash_more(uint64_t h, const void *p, size_t n);
+uint64_t cd_hash_str(const char *s);
+
+/* An intrusive chained hash table: the caller embeds a cd_hnode in each
+ * entry, owns the entries, and compares keys while walking a chain:
+ *   for (cd_hnode *n = cd_htab_first(t, h); n; n = cd_htab_next(n)) …
+ * cd_htab_free() releases the bucket array only. */
+typedef struct cd_hnode {
+    struct cd_hnode *next;
+    uint64_t hash;
+} cd_hnode;
+typedef struct cd_htab {
+    cd_hnode **b;
+    size_t nb, n;
+} cd_htab;
+#define CD_HTAB_INIT {NULL, 0, 0}
+#define CD_CONTAINER_OF(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
+
+void cd_htab_add(cd_htab *t, cd_hnode *n, uint64_t hash);
+/* The first node of hash `hash`, then the next one of the same hash. */
+cd_hnode *cd_htab_first(const cd_htab *t, uint64_t hash);
+cd_hnode *cd_htab_next(const cd_hnode *n);
+void cd_htab_del(cd_htab *t, cd_hnode *n);
+/* Some node of the table (NULL when empty): to drain it. */
+cd_hnode *cd_htab_any(const cd_htab *t);
+/* Every node in turn: start with *pos = 0 and n = NULL, then pass the node
+ * returned.  The node returned may be deleted once the one after it has
+ * been asked for; nothing may be added during the walk. */
+cd_hnode *cd_htab_walk(const cd_htab *t, size_t *pos, const cd_hnode *n);
+void cd_htab_free(cd_htab *t);
+
+/* ---- SHA-256 (sha256.c) ---------------------------------------------- */
+
+/* A streaming digest: new, update any number of times, then final (which
+ * writes the lower-case hex and frees c) or free (which drops it). */
+typedef struct cd_sha256 cd_sha256;
+cd_sha256 *cd_sha256_new(void);
+void cd_sha256_update(cd_sha256 *c, const void *p, size_t n);
+void cd_sha256_final(cd_sha256 *c, char out[CD_SHA256_HEX]);
+void cd_sha256_free(cd_sha256 *c);
+/* The hex SHA-256 of p[0..n). */
+void cd_sha256_hex(const void *p, size_t n, char out[CD_SHA256_HEX]);
+/* The hex SHA-256 of everything left to read on fd, and its length in
+ * *size (may be NULL).  Returns 0, or -1 with errno set on a read error. */
+int cd_sha256_fd(int fd, char out[CD_SHA256_HEX], int64_t *size) CD_WUR;
+
+/* ---- the log (log.c) ------------------------------------------------- */
+
+/* One line on stderr: `ts=… level=… mod=… ` followed by fmt (key=value
+ * pairs).  Values that may hold spaces go through cd_log_kv(). */
+void cd_log(const char *level, const char *mod, const char *fmt, ...) CD_PRINTF(3, 4);
+void cd_log_v(const char *level, const char *mod, const char *fmt, va_list ap) CD_PRINTF(3, 0);
+/* Appends ` key=value` to b, quoting and escaping value when needed. */
+void cd_log_kv(cd_buf *b, const char *key, const char *value);
 
 #endif

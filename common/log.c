@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The service's log: one line per event on stderr, logfmt style —
- * `ts=<RFC 3339 UTC> level=<info|warn|error> mod=<module> key=value …`.
+ * The log of every contentd process: one line per event on stderr, logfmt
+ * style — `ts=<RFC 3339 UTC> level=<info|warn|error> mod=<module> key=value …`.
  * A value holding a space, a quote, '=', a backslash, a control character or
  * invalid UTF-8 is written in double quotes with C-style escapes.  Each line
  * goes out in one write(2), so lines of concurrent threads never interleave.
  */
-#include "srv_int.h"
+#include "common.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +30,7 @@ static bool needs_quotes(const unsigned char *v, size_t n)
     return false;
 }
 
-void srv_log_kv(cd_buf *b, const char *key, const char *value)
+void cd_log_kv(cd_buf *b, const char *key, const char *value)
 {
     const unsigned char *v = (const unsigned char *)(value ? value : "");
     size_t n = strlen((const char *)v);
@@ -60,44 +60,24 @@ void srv_log_kv(cd_buf *b, const char *key, const char *value)
     cd_buf_putc(b, '"');
 }
 
-static void emit(const char *level, const char *mod, const char *fmt, va_list ap)
+void cd_log_v(const char *level, const char *mod, const char *fmt, va_list ap)
 {
     char ts[32];
     cd_buf b = CD_BUF_INIT;
-    srv_time_rfc3339(srv_now_ms(), ts);
+    cd_time_rfc3339(cd_now_ms(), ts);
     cd_buf_printf(&b, "ts=%s level=%s mod=%s ", ts, level, mod);
     cd_buf_vprintf(&b, fmt, ap);
     while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' '))
         b.len--;
     cd_buf_putc(&b, '\n');
-    size_t off = 0;
-    while (off < b.len) {
-        ssize_t w = write(STDERR_FILENO, b.data + off, b.len - off);
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
+    (void)!cd_write_all(STDERR_FILENO, b.data, b.len);
     cd_buf_free(&b);
 }
 
-void srv_log(const char *level, const char *mod, const char *fmt, ...)
+void cd_log(const char *level, const char *mod, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    emit(level, mod, fmt, ap);
+    cd_log_v(level, mod, fmt, ap);
     va_end(ap);
-}
-
-/* libmicrohttpd's own messages, as one quoted msg= each. */
-void srv_log_mhd(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    cd_buf msg = CD_BUF_INIT, line = CD_BUF_INIT;
-    cd_buf_vprintf(&msg, fmt, ap);
-    while (msg.len && msg.data[msg.len - 1] == '\n')
-        msg.data[--msg.len] = '\0';
-    srv_log_kv(&line, "msg", msg.data ? msg.data : "");
-    srv_log("warn", "mhd", "%s", line.data + 1);
-    cd_buf_free(&msg);
-    cd_buf_free(&line);
 }

@@ -119,10 +119,7 @@ struct slugset {
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return cd_hash_str(s);
 }
 
 static struct slot *find(struct slugset *set, const char *key)

@@ -77,7 +77,7 @@ static int prepare(s3_client *c, batch_item *it)
         if (op->sha256 && strlen(op->sha256) == 64)
             memcpy(r->sha, op->sha256, 65);
         else
-            s3_sha256_hex(r->buf, r->len, r->sha);
+            cd_sha256_hex(r->buf, r->len, r->sha);
         break;
     case S3_OP_PUT_FILE:
         return prepare_put_file(c, it);

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <libxml/parser.h>
-#include <openssl/evp.h>
 
 #define MiB (1024u * 1024u)
 
@@ -288,42 +287,10 @@ void s3_uri_encode(cd_buf *out, const char *s, bool keep_slash)
     }
 }
 
-int64_t s3_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static EVP_MD_CTX *sha_new(void)
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-        fprintf(stderr, "contentd: cannot initialise SHA-256 (out of memory)\n");
-        abort();
-    }
-    return md;
-}
-
-static void sha_end(EVP_MD_CTX *md, char out[65])
-{
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_DigestFinal_ex(md, d, &n);
-    EVP_MD_CTX_free(md);
-    cd_hex(d, 32, out);
-}
-
-void s3_sha256_hex(const void *p, size_t n, char out[65])
-{
-    EVP_MD_CTX *md = sha_new();
-    EVP_DigestUpdate(md, p, n);
-    sha_end(md, out);
-}
 
 int s3_sha256_fd(int fd, uint64_t off, uint64_t len, char out[65])
 {
-    EVP_MD_CTX *md = sha_new();
+    cd_sha256 *md = cd_sha256_new();
     char *buf = cd_xmalloc(MiB);
     int rc = 0;
     while (len) {
@@ -337,11 +304,11 @@ int s3_sha256_fd(int fd, uint64_t off, uint64_t len, char out[65])
             rc = -1;
             break;
         }
-        EVP_DigestUpdate(md, buf, (size_t)got);
+        cd_sha256_update(md, buf, (size_t)got);
         off += (uint64_t)got;
         len -= (uint64_t)got;
     }
     free(buf);
-    sha_end(md, out);
+    cd_sha256_final(md, out);
     return rc;
 }

@@ -97,7 +97,7 @@ static double random_unit(void)
 {
     uint32_t x = 0;
     if (getrandom(&x, sizeof x, GRND_NONBLOCK) != (ssize_t)sizeof x)
-        x = (uint32_t)s3_now_ms() * 2654435761u;
+        x = (uint32_t)cd_mono_ms() * 2654435761u;
     return (double)x / 4294967296.0;
 }
 
@@ -300,7 +300,7 @@ int s3_exec(s3_client *c, s3_req **reqs, size_t n, int parallel, bool fail_fast)
     for (size_t i = 0; i < n; i++)
         done += reqs[i]->done;
     while (done < n) {
-        start_ready(l, reqs, n, s3_now_ms());
+        start_ready(l, reqs, n, cd_mono_ms());
         int running = 0;
         curl_multi_perform(l->multi, &running);
         CURLMsg *m;
@@ -312,7 +312,7 @@ int s3_exec(s3_client *c, s3_req **reqs, size_t n, int parallel, bool fail_fast)
             curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
             CURLcode rc = m->data.result;
             curl_multi_remove_handle(l->multi, m->easy_handle);
-            attempt_done(r, rc, s3_now_ms());
+            attempt_done(r, rc, cd_mono_ms());
             l->easy[l->n_free++] = r->easy;
             r->easy = NULL;
             if (fail_fast && r->done && r->status)
@@ -322,7 +322,7 @@ int s3_exec(s3_client *c, s3_req **reqs, size_t n, int parallel, bool fail_fast)
         for (size_t i = 0; i < n; i++)
             done += reqs[i]->done;
         if (done < n)
-            curl_multi_poll(l->multi, NULL, 0, (int)wait_ms(l, reqs, n, s3_now_ms()), NULL);
+            curl_multi_poll(l->multi, NULL, 0, (int)wait_ms(l, reqs, n, cd_mono_ms()), NULL);
     }
     l->n_free = keep;
     lane_put(c, l);

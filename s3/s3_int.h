@@ -130,8 +130,6 @@ int s3_exec(s3_client *c, s3_req **reqs, size_t n, int parallel, bool fail_fast)
 /* Runs one request and copies a failure's message to err. */
 int s3_exec1(s3_client *c, s3_req *r, cd_err *err);
 
-/* Monotonic milliseconds. */
-int64_t s3_now_ms(void);
 /* The wait before attempt `attempt` + 1 (attempt >= 1): exponential from
  * base, capped at max, with "equal jitter" (uniformly random in its upper
  * half) drawn from rnd in [0, 1). */
@@ -141,8 +139,6 @@ bool s3_http_retryable(long http, const char *code);
 /* Whether a transport error is worth another try. */
 bool s3_curl_retryable(CURLcode rc);
 
-/* SHA-256 (hex) of n bytes at p. */
-void s3_sha256_hex(const void *p, size_t n, char out[65]);
 /* SHA-256 (hex) of the bytes [off, off+len) of fd; -1 with errno on a read
  * error. */
 int s3_sha256_fd(int fd, uint64_t off, uint64_t len, char out[65]);

@@ -90,7 +90,7 @@ static int complete_upload(s3_client *c, const char *key, const char *id, s3_req
     r.len = xml.len;
     r.content_type = "application/xml";
     r.check_body = true; /* S3 may answer 200 and then an <Error> */
-    s3_sha256_hex(xml.data, xml.len, r.sha);
+    cd_sha256_hex(xml.data, xml.len, r.sha);
     int rc = s3_exec1(c, &r, err);
     s3_req_clear(&r);
     cd_buf_free(&xml);

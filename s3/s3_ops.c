@@ -60,7 +60,7 @@ int s3_put_buffer(s3_client *c, const char *key, const void *p, size_t n, const 
     r.buf = p;
     r.len = n;
     r.content_type = content_type;
-    s3_sha256_hex(p, n, r.sha);
+    cd_sha256_hex(p, n, r.sha);
     rc = s3_exec1(c, &r, err);
     s3_req_clear(&r);
     return rc;

@@ -32,7 +32,7 @@ void s3_req_init(s3_req *r, s3_client *c, const char *op, const char *method, co
     r->key = key;
     r->fd = r->out_fd = -1;
     memcpy(r->sha, S3_EMPTY_SHA256, 65);
-    r->deadline = s3_now_ms() + c->cfg.deadline_ms;
+    r->deadline = cd_mono_ms() + c->cfg.deadline_ms;
 }
 
 void s3_req_clear(s3_req *r)
@@ -212,7 +212,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
                        curl_off_t ulnow)
 {
     s3_req *r = arg;
-    int64_t now = s3_now_ms();
+    int64_t now = cd_mono_ms();
     curl_off_t bytes = dlnow + ulnow;
     if (bytes != r->last_bytes || !r->last_progress) {
         r->last_bytes = bytes;

@@ -12,13 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #define MISSING_MAX 100000
 
 struct srv_blob_upload {
     blob_writer *w; /* a new blob being written */
-    EVP_MD_CTX *md; /* a stored blob being checked */
+    cd_sha256 *md; /* a stored blob being checked */
     bool broken;    /* a write failed: the request already failed */
 };
 
@@ -37,7 +36,7 @@ enum MHD_Result srv_api_blobs_missing(srv_req *r)
     }
     for (size_t i = 0; i < n; i++) {
         const char *sha = json_string_value(json_array_get(arr, i));
-        if (!sha || !blobstore_sha_valid(sha)) {
+        if (!sha || !cd_sha_valid(sha)) {
             json_decref(body);
             return srv_reply_error(r, 400, "invalid_sha256",
                                    "sha256[%zu] is not 64 lower-case hex digits.", i);
@@ -103,9 +102,7 @@ void srv_api_blob_begin(srv_req *r)
     struct srv_blob_upload *u = cd_xcalloc(1, sizeof *u);
     r->upload = u;
     if (present) {
-        u->md = EVP_MD_CTX_new();
-        if (!u->md || !EVP_DigestInit_ex(u->md, EVP_sha256(), NULL))
-            abort();
+        u->md = cd_sha256_new();
         return;
     }
     rc = SRV_BLOB(r->s, put_begin, r->sha, r->s->cfg.max_blob_size, &u->w, &err);
@@ -137,7 +134,7 @@ void srv_api_blob_chunk(srv_req *r, const char *p, size_t n)
         return;
     }
     if (u->md) {
-        EVP_DigestUpdate(u->md, p, n);
+        cd_sha256_update(u->md, p, n);
         return;
     }
     cd_err err = {0};
@@ -172,17 +169,15 @@ enum MHD_Result srv_api_blob_finish(srv_req *r)
     if (!u)
         return srv_reply_error(r, 500, "internal_error", "The upload was not started.");
     if (u->md) {
-        unsigned char md[32];
-        unsigned int len = 0;
-        EVP_DigestFinal_ex(u->md, md, &len);
-        char hex[65];
-        cd_hex(md, 32, hex);
+        char hex[CD_SHA256_HEX];
+        cd_sha256_final(u->md, hex);
+        u->md = NULL;
         return strcmp(hex, r->sha) ? mismatch(r) : reply_stored(r, 200, false);
     }
     cd_err err = {0};
-    int64_t t0 = srv_mono_ns();
+    int64_t t0 = cd_mono_ns();
     int rc = r->s->bs->ops->put_finish(u->w, &err);
-    srv_metrics_blob_op(SRV_BLOB_OP_put_finish, srv_mono_ns() - t0);
+    srv_metrics_blob_op(SRV_BLOB_OP_put_finish, cd_mono_ns() - t0);
     u->w = NULL; /* put_finish frees it whatever the outcome */
     switch (rc) {
     case BLOB_OK:
@@ -204,8 +199,7 @@ void srv_api_blob_free(srv_req *r)
     if (!u)
         return;
     drop_writer(r);
-    if (u->md)
-        EVP_MD_CTX_free(u->md);
+    cd_sha256_free(u->md);
     free(u);
     r->upload = NULL;
 }

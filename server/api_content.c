@@ -48,7 +48,7 @@ static bool item_owned(srv_req *r, catalog_item *it)
 enum MHD_Result srv_api_content_list(srv_req *r)
 {
     char *kind = srv_req_query(r, "kind");
-    if (kind && !catalog_kind_valid(kind)) {
+    if (kind && !cd_kind_valid(kind)) {
         free(kind);
         return srv_reply_error(r, 400, "invalid_kind",
                                "Unknown kind: expected tutorial, challenge, course, skill-path "
@@ -128,11 +128,11 @@ enum MHD_Result srv_api_content_create(srv_req *r)
     const char *title = title_of(body, &bad_title);
     int vis = visibility_of(json_object_get(body, "visibility"));
     enum MHD_Result res = MHD_YES;
-    if (!kind || !catalog_kind_valid(kind))
+    if (!kind || !cd_kind_valid(kind))
         res = srv_reply_error(r, 400, "invalid_kind",
                               "\"kind\" must be one of tutorial, challenge, course, skill-path, "
                               "roadmap.");
-    else if (!name || !catalog_name_valid(name))
+    else if (!name || !cd_name_valid(name))
         res =
             srv_reply_error(r, 400, "invalid_name", "\"name\" must match [a-z0-9][a-z0-9-]{0,62}.");
     else if (bad_title)
@@ -151,7 +151,7 @@ enum MHD_Result srv_api_content_create(srv_req *r)
     it.owner = r->user;
     it.title = (char *)(title ? title : "");
     it.visibility = vis == CAT_PUBLIC ? CAT_PUBLIC : CAT_PRIVATE;
-    it.created_at = it.updated_at = catalog_now_ms();
+    it.created_at = it.updated_at = cd_now_ms();
     cd_err err = {0};
     int rc = SRV_CAT(r->s, item_create, &it, &err);
     json_decref(body);

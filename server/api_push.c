@@ -31,7 +31,7 @@ static bool parse_file(srv_req *r, json_t *e, size_t i, catalog_file *f)
         (void)srv_reply_error(r, 400, "invalid_path", "files[%zu]: invalid path: %s.", i, why);
         return false;
     }
-    if (!blobstore_sha_valid(sha)) {
+    if (!cd_sha_valid(sha)) {
         (void)srv_reply_error(r, 400, "invalid_sha256",
                               "files[%zu] (%s): sha256 must be 64 lower-case hex digits.", i, path);
         return false;

@@ -46,7 +46,7 @@ int srv_token_create(catalog *cat, const char *user, char **token, cd_err *err)
     }
     t[o] = '\0';
     char hash[65];
-    srv_sha256_hex(t, o, hash);
+    cd_sha256_hex(t, o, hash);
     int rc = cat->ops->token_add(cat, hash, user, err);
     if (rc != CAT_OK) {
         free(t);
@@ -130,7 +130,7 @@ bool srv_auth(srv_req *r, bool allow_query_token)
         return false;
     }
     char hash[65];
-    srv_sha256_hex(tok, strlen(tok), hash);
+    cd_sha256_hex(tok, strlen(tok), hash);
     free(tok);
     char *user = NULL;
     cd_err err = {0};

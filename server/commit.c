@@ -20,12 +20,8 @@
 
 pthread_mutex_t *srv_commit_lock(srv *s, const char *kind, const char *name)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = kind; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ '/') * 1099511628211ull;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    uint64_t h = cd_hash_more(CD_HASH_SEED, kind, strlen(kind));
+    h = cd_hash_more(cd_hash_more(h, "/", 1), name, strlen(name));
     return &s->commit_mu[h % (sizeof s->commit_mu / sizeof s->commit_mu[0])];
 }
 
@@ -218,7 +214,7 @@ static int write_manifest(srv *s, const catalog_item *it, int64_t version,
     cd_json_str(&b, t, strlen(t));
     cd_buf_printf(&b, ",\"visibility\":\"%s\",\"created_at\":",
                   it->visibility == CAT_PUBLIC ? "public" : "private");
-    srv_json_time(&b, catalog_now_ms());
+    srv_json_time(&b, cd_now_ms());
     cd_buf_puts(&b, ",\"files\":");
     srv_json_files(&b, files, n);
     cd_buf_puts(&b, "}\n");

@@ -96,7 +96,7 @@ static void document(srv *s, cd_buf *b, const catalog_file *f, bool first)
         srv_ast_unref(a);
     } else {
         cd_buf_puts(b, "null");
-        srv_log("warn", "sse", "msg=\"document not rendered\" path=%s sha256=%s", f->path,
+        cd_log("warn", "sse", "msg=\"document not rendered\" path=%s sha256=%s", f->path,
                 f->sha256);
     }
 }

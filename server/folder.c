@@ -32,7 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "markdown.h"
 
@@ -112,17 +111,17 @@ int srv_folder_item(const char *dir, char kind[16], char name[64], cd_err *err)
         k = FALLBACK_KIND;
     if (!n)
         folder_name(dir, fname, sizeof fname);
-    if (!catalog_kind_valid(k))
+    if (!cd_kind_valid(k))
         rc = cd_err_set(err, SRV_FOLDER_REFUSED,
                         "index.md: kind '%s' is not one of tutorial, challenge, course, "
                         "skill-path, roadmap",
                         k);
-    else if (n && !catalog_name_valid(n))
+    else if (n && !cd_name_valid(n))
         rc = cd_err_set(err, SRV_FOLDER_REFUSED,
                         "index.md: name '%s' is not a valid item name (lower-case letters, "
                         "digits and '-', 1 to 63, not starting with '-')",
                         n);
-    else if (!n && !catalog_name_valid(fname))
+    else if (!n && !cd_name_valid(fname))
         rc = cd_err_set(err, SRV_FOLDER_REFUSED,
                         "the folder name '%s' is not a valid item name: set `name:` in "
                         "index.md's front matter",
@@ -145,24 +144,11 @@ static int hash_file(const char *path, char sha[65], int64_t *size, cd_err *err)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s: %s", path, strerror(errno));
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
-        abort();
-    char buf[65536];
-    ssize_t n;
-    *size = 0;
-    while ((n = read(fd, buf, sizeof buf)) > 0) {
-        EVP_DigestUpdate(md, buf, (size_t)n);
-        *size += n;
-    }
+    int rc = cd_sha256_fd(fd, sha, size);
+    int saved = errno;
     close(fd);
-    unsigned char d[32];
-    unsigned int dl = 0;
-    EVP_DigestFinal_ex(md, d, &dl);
-    EVP_MD_CTX_free(md);
-    if (n < 0)
-        return cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s: %s", path, strerror(errno));
-    cd_hex(d, 32, sha);
+    if (rc != 0)
+        return cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s: %s", path, strerror(saved));
     return 0;
 }
 
@@ -356,7 +342,7 @@ static int load_item(srv *s, const char *kind, const char *name, const char *use
         catalog_item nit = {.owner = (char *)user, .title = "", .visibility = CAT_PRIVATE};
         snprintf(nit.kind, sizeof nit.kind, "%s", kind);
         snprintf(nit.name, sizeof nit.name, "%s", name);
-        nit.created_at = nit.updated_at = catalog_now_ms();
+        nit.created_at = nit.updated_at = cd_now_ms();
         rc = SRV_CAT(s, item_create, &nit, err);
         *made = rc == CAT_OK;
         if (rc == CAT_OK || rc == CAT_EXISTS)

@@ -33,10 +33,10 @@
 void fw_log(const char *level, const char *msg, cd_buf *b)
 {
     cd_buf line = CD_BUF_INIT;
-    srv_log_kv(&line, "msg", msg);
+    cd_log_kv(&line, "msg", msg);
     if (b->len)
         cd_buf_append(&line, b->data, b->len);
-    srv_log(level, "watch", "%s", line.data + 1);
+    cd_log(level, "watch", "%s", line.data + 1);
     cd_buf_free(&line);
     cd_buf_free(b);
 }
@@ -112,8 +112,8 @@ static void load_rules(fw_item *it)
     cd_err err = {0};
     if (ignore_load_folder(it->path, &fresh, &err) != 0) {
         cd_buf b = CD_BUF_INIT;
-        srv_log_kv(&b, "folder", it->path);
-        srv_log_kv(&b, "error", err.msg);
+        cd_log_kv(&b, "folder", it->path);
+        cd_log_kv(&b, "error", err.msg);
         fw_log("warn", "cannot read .contentignore; the built-in rules apply", &b);
     }
     ignore_rules *old = it->ig;
@@ -171,8 +171,8 @@ static void table_remove(fw_dir *d, fw_item *it, const char *why)
         item_id(it, id);
         unclaim(d->sw, id, it->path);
         cd_buf b = CD_BUF_INIT;
-        srv_log_kv(&b, "item", id);
-        srv_log_kv(&b, "folder", it->path);
+        cd_log_kv(&b, "item", id);
+        cd_log_kv(&b, "folder", it->path);
         fw_log("info", why, &b);
     }
     pthread_rwlock_wrlock(&d->rules_mu);
@@ -252,9 +252,9 @@ static int resolve(fw_dir *d, fw_item *it, char kind[16], char name[64], cd_err 
         item_id(it, old);
         unclaim(d->sw, old, it->path);
         cd_buf b = CD_BUF_INIT;
-        srv_log_kv(&b, "item", id);
-        srv_log_kv(&b, "previous", old);
-        srv_log_kv(&b, "folder", it->path);
+        cd_log_kv(&b, "item", id);
+        cd_log_kv(&b, "previous", old);
+        cd_log_kv(&b, "folder", it->path);
         fw_log("info", "folder names another item now; the previous one is kept", &b);
     }
     snprintf(it->kind, sizeof it->kind, "%s", kind);
@@ -269,7 +269,7 @@ static bool outcome(fw_item *it, const char *id, int rc, const cd_err *err,
 {
     cd_buf b = CD_BUF_INIT;
     if (id) /* unknown when the front matter cannot be read */
-        srv_log_kv(&b, "item", id);
+        cd_log_kv(&b, "item", id);
     if (rc == 0) {
         bool recovered = it->status != SRV_FOLDER_OK;
         it->status = SRV_FOLDER_OK;
@@ -281,12 +281,12 @@ static bool outcome(fw_item *it, const char *id, int rc, const cd_err *err,
         }
         cd_buf_printf(&b, " version=%lld changed=%s files=%zu", (long long)res->version,
                       res->changed ? "true" : "false", res->files);
-        srv_log_kv(&b, "folder", it->path);
+        cd_log_kv(&b, "folder", it->path);
         fw_log("info", "synced", &b);
         return true;
     }
-    srv_log_kv(&b, "folder", it->path);
-    srv_log_kv(&b, "error", err->msg);
+    cd_log_kv(&b, "folder", it->path);
+    cd_log_kv(&b, "error", err->msg);
     if (rc == SRV_FOLDER_REFUSED) {
         it->status = rc;
         it->retry_ms = 0;
@@ -299,7 +299,7 @@ static bool outcome(fw_item *it, const char *id, int rc, const cd_err *err,
     it->retry_ms = it->retry_ms ? it->retry_ms * 2 : RETRY_FIRST_MS;
     if (it->retry_ms > RETRY_MAX_MS)
         it->retry_ms = RETRY_MAX_MS;
-    it->retry_at_ms = srv_mono_ns() / 1000000 + it->retry_ms;
+    it->retry_at_ms = cd_mono_ms() + it->retry_ms;
     snprintf(it->last_err, sizeof it->last_err, "%s", err->msg);
     if (same) { /* said already: the same failure, again */
         cd_buf_free(&b);
@@ -384,7 +384,7 @@ void fw_sync(fw_dir *d, const fw_keys *keys, const fw_keys *rules_changed, bool 
     }
     if (initial) {
         cd_buf b = CD_BUF_INIT;
-        srv_log_kv(&b, "folder", d->path);
+        cd_log_kv(&b, "folder", d->path);
         cd_buf_printf(&b, " items=%zu failed=%zu", nitems, nfailed);
         fw_log("info", "initial sync done", &b);
     }

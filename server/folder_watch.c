@@ -127,11 +127,6 @@ typedef struct fw_round {
     char *incomplete;
 } fw_round;
 
-static int64_t mono_ms(void)
-{
-    return srv_mono_ns() / 1000000;
-}
-
 static bool work_pending(const fw_dir *d)
 {
     return d->dirty.n || d->all || d->gone || d->back || d->incomplete;
@@ -148,14 +143,13 @@ static bool next_round(fw_dir *d, fw_round *r, bool initial)
             return false;
         }
         int64_t next = d->was_gone ? -1 : fw_next_retry(d);
-        if (initial || work_pending(d) || (next >= 0 && next <= mono_ms()))
+        if (initial || work_pending(d) || (next >= 0 && next <= cd_mono_ms()))
             break;
         if (next < 0) {
             pthread_cond_wait(&d->cv, &d->mu);
             continue;
         }
-        struct timespec ts = {.tv_sec = next / 1000, .tv_nsec = (next % 1000) * 1000000};
-        pthread_cond_timedwait(&d->cv, &d->mu, &ts);
+        cd_cond_wait_until(&d->cv, &d->mu, next);
     }
     r->dirty = d->dirty;
     r->rules_changed = d->rules_changed;
@@ -169,16 +163,16 @@ static bool next_round(fw_dir *d, fw_round *r, bool initial)
     d->incomplete = NULL;
     pthread_mutex_unlock(&d->mu);
     if (!d->was_gone)
-        fw_due_retries(d, mono_ms(), &r->dirty);
+        fw_due_retries(d, cd_mono_ms(), &r->dirty);
     return true;
 }
 
 static void log_folder(const char *level, const char *msg, const fw_dir *d, const char *error)
 {
     cd_buf b = CD_BUF_INIT;
-    srv_log_kv(&b, "folder", d->path);
+    cd_log_kv(&b, "folder", d->path);
     if (error)
-        srv_log_kv(&b, "error", error);
+        cd_log_kv(&b, "error", error);
     fw_log(level, msg, &b);
 }
 
@@ -264,11 +258,7 @@ static int dir_start(srv_watch *sw, fw_dir *d, const char *path, cd_err *err)
     d->sw = sw;
     d->path = cd_xstrdup(path);
     pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    cd_cond_init_mono(&d->cv);
     pthread_rwlock_init(&d->rules_mu, NULL);
     fw_table_load(d);
     watch_options wo = {.quiet_ms = sw->quiet_ms,
@@ -342,7 +332,7 @@ int srv_watch_start(srv *s, srv_watch **out, cd_err *err)
             return -1;
         }
         cd_buf b = CD_BUF_INIT;
-        srv_log_kv(&b, "folder", s->cfg.watch[i]);
+        cd_log_kv(&b, "folder", s->cfg.watch[i]);
         cd_buf_printf(&b, " quiet_ms=%u max_delay_ms=%u", sw->quiet_ms ? sw->quiet_ms : 50,
                       sw->max_delay_ms ? sw->max_delay_ms : 500);
         fw_log("info", "watching", &b);

@@ -115,7 +115,7 @@ int64_t fw_next_retry(const fw_dir *d);
 void fw_due_retries(const fw_dir *d, int64_t now, fw_keys *keys);
 
 /* One log line `mod=watch msg=…` followed by the key=value pairs in b (each
- * with its leading space, from srv_log_kv); frees b. */
+ * with its leading space, from cd_log_kv); frees b. */
 void fw_log(const char *level, const char *msg, cd_buf *b);
 
 /* ---- folder_watch.c ------------------------------------------------------ */

@@ -221,7 +221,7 @@ static srv_req *req_new(srv *s, struct MHD_Connection *c, const char *url, const
     srv_req *r = cd_xcalloc(1, sizeof *r);
     r->s = s;
     r->conn = c;
-    r->t0_ns = srv_mono_ns();
+    r->t0_ns = cd_mono_ns();
     r->method_str = method;
     r->method = method_of(method);
     r->path = cd_xstrdup(url);
@@ -295,20 +295,20 @@ static void remote_of(struct MHD_Connection *c, char *out, size_t cap)
 
 static void log_request(srv_req *r, enum MHD_RequestTerminationCode toe)
 {
-    int64_t ns = srv_mono_ns() - r->t0_ns;
+    int64_t ns = cd_mono_ns() - r->t0_ns;
     char remote[64];
     remote_of(r->conn, remote, sizeof remote);
     cd_buf b = CD_BUF_INIT;
-    srv_log_kv(&b, "method", r->method_str);
-    srv_log_kv(&b, "path", r->path);
+    cd_log_kv(&b, "method", r->method_str);
+    cd_log_kv(&b, "path", r->path);
     cd_buf_printf(&b, " status=%u bytes=%llu dur_ms=%.3f", r->status, (unsigned long long)r->bytes,
                   (double)ns / 1e6);
-    srv_log_kv(&b, "user", r->user ? r->user : "-");
-    srv_log_kv(&b, "remote", remote);
+    cd_log_kv(&b, "user", r->user ? r->user : "-");
+    cd_log_kv(&b, "remote", remote);
     const char *why = end_reason(toe);
     if (why)
         cd_buf_printf(&b, " end=%s", why);
-    srv_log("info", "http", "%s", b.data + 1);
+    cd_log("info", "http", "%s", b.data + 1);
     cd_buf_free(&b);
     srv_metrics_request(r->route, r->status, ns);
 }

@@ -32,26 +32,18 @@
 #define QUEUE_EVENTS_DEFAULT 256
 #define QUEUE_BYTES_DEFAULT  (8u << 20)
 
-int64_t srv_hub_mono_ms(void)
+static uint64_t hash_of(const char *kind, const char *name)
 {
-    return srv_mono_ns() / 1000000;
-}
-
-static size_t bucket(const srv_hub *h, const char *kind, const char *name)
-{
-    uint64_t x = 1469598103934665603ull;
-    for (const char *p = kind; *p; p++)
-        x = (x ^ (unsigned char)*p) * 1099511628211ull;
-    for (const char *p = name; *p; p++)
-        x = (x ^ (unsigned char)*p) * 1099511628211ull;
-    return (size_t)x & (h->nbuckets - 1);
+    return cd_hash_more(cd_hash_more(CD_HASH_SEED, kind, strlen(kind) + 1), name, strlen(name));
 }
 
 srv_item_state *srv_hub_state_find(srv_hub *h, const char *kind, const char *name)
 {
-    for (srv_item_state *st = h->table[bucket(h, kind, name)]; st; st = st->hnext)
+    for (cd_hnode *n = cd_htab_first(&h->table, hash_of(kind, name)); n; n = cd_htab_next(n)) {
+        srv_item_state *st = CD_CONTAINER_OF(n, srv_item_state, node);
         if (!strcmp(st->kind, kind) && !strcmp(st->name, name))
             return st;
+    }
     return NULL;
 }
 
@@ -64,9 +56,7 @@ srv_item_state *srv_hub_state_get(srv_hub *h, const catalog_item *it)
         st = cd_xcalloc(1, sizeof *st);
         memcpy(st->kind, it->kind, sizeof st->kind);
         memcpy(st->name, it->name, sizeof st->name);
-        size_t b = bucket(h, it->kind, it->name);
-        st->hnext = h->table[b];
-        h->table[b] = st;
+        cd_htab_add(&h->table, &st->node, hash_of(it->kind, it->name));
     }
     free(st->owner);
     st->owner = cd_xstrdup(it->owner ? it->owner : "");
@@ -78,10 +68,7 @@ srv_item_state *srv_hub_state_get(srv_hub *h, const catalog_item *it)
 
 static void state_remove(srv_hub *h, srv_item_state *st)
 {
-    srv_item_state **pp = &h->table[bucket(h, st->kind, st->name)];
-    while (*pp != st)
-        pp = &(*pp)->hnext;
-    *pp = st->hnext;
+    cd_htab_del(&h->table, &st->node);
     srv_event_unref(st->snapshot);
     srv_event_unref(st->last_update);
     free(st->owner);
@@ -132,7 +119,7 @@ void srv_hub_link(srv_hub *h, srv_sub *sub)
     *head = sub;
     sub->linked = true;
     sub->refs++;
-    sub->last_ms = srv_hub_mono_ms();
+    sub->last_ms = cd_mono_ms();
     ka_append(h, sub);
     if (sub->global)
         h->n_global_subs++;
@@ -224,7 +211,7 @@ static void overflow(srv_hub *h, srv_sub *sub)
     pthread_mutex_unlock(&sub->mu);
     unlink_sub(h, sub);
     srv_metrics_sse_overflow();
-    srv_log("warn", "sse", "msg=\"slow subscriber disconnected\" user=%s",
+    cd_log("warn", "sse", "msg=\"slow subscriber disconnected\" user=%s",
             sub->user ? sub->user : "-");
 }
 
@@ -258,7 +245,7 @@ bool srv_hub_push(srv_hub *h, srv_sub *sub, srv_event *ev)
     wake(sub);
     pthread_mutex_unlock(&sub->mu);
     if (sub->linked) {
-        sub->last_ms = srv_hub_mono_ms();
+        sub->last_ms = cd_mono_ms();
         ka_unlink(h, sub);
         ka_append(h, sub);
     }
@@ -311,7 +298,7 @@ static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
     srv_event *upd = NULL;
     cd_err err = {0};
     if (srv_event_update(h->s, it->kind, it->name, v - 1, v, &upd, &err) != 0)
-        srv_log("error", "sse", "msg=\"update not built\" item=%s/%s version=%lld err=\"%s\"",
+        cd_log("error", "sse", "msg=\"update not built\" item=%s/%s version=%lld err=\"%s\"",
                 it->kind, it->name, (long long)v, err.msg);
     srv_event *snap = srv_hub_catch_up(h, it, v, upd != NULL);
     pthread_mutex_lock(&h->mu);
@@ -454,17 +441,6 @@ static void keepalives(srv_hub *h, int64_t now)
     }
 }
 
-static void deadline_in(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 static void *hub_main(void *arg)
 {
     srv_hub *h = arg;
@@ -481,7 +457,7 @@ static void *hub_main(void *arg)
             pthread_mutex_lock(&h->mu);
             continue;
         }
-        int64_t now = srv_hub_mono_ms();
+        int64_t now = cd_mono_ms();
         keepalives(h, now);
         if (!h->ka_head) {
             pthread_cond_wait(&h->cv, &h->mu);
@@ -489,9 +465,7 @@ static void *hub_main(void *arg)
         }
         /* Wake when the oldest is due; a quarter second of slack lets one
          * wake-up serve every subscriber due around the same time. */
-        struct timespec ts;
-        deadline_in(&ts, h->ka_head->last_ms + SRV_KEEPALIVE_MS - now + 250);
-        pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+        cd_cond_wait_until(&h->cv, &h->mu, h->ka_head->last_ms + SRV_KEEPALIVE_MS + 250);
     }
     pthread_mutex_unlock(&h->mu);
     return NULL;
@@ -511,13 +485,7 @@ srv_hub *srv_hub_new(srv *s, cd_err *err)
     srv_hub *h = cd_xcalloc(1, sizeof *h);
     h->s = s;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&h->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    h->nbuckets = 1024;
-    h->table = cd_xcalloc(h->nbuckets, sizeof *h->table);
+    cd_cond_init_mono(&h->cv);
     h->max_events = env_u32("CONTENTD_SSE_QUEUE_EVENTS", QUEUE_EVENTS_DEFAULT);
     int64_t bytes = QUEUE_BYTES_DEFAULT;
     const char *qb = getenv("CONTENTD_SSE_QUEUE_BYTES");
@@ -582,14 +550,13 @@ void srv_hub_free(srv_hub *h)
         return;
     if (h->started)
         srv_hub_shutdown(h);
-    for (size_t b = 0; b < h->nbuckets; b++)
-        while (h->table[b])
-            state_remove(h, h->table[b]);
+    for (cd_hnode *n; (n = cd_htab_any(&h->table));)
+        state_remove(h, CD_CONTAINER_OF(n, srv_item_state, node));
     for (srv_change *c = h->q_head, *next; c; c = next) {
         next = c->next;
         free(c);
     }
-    free(h->table);
+    cd_htab_free(&h->table);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
     free(h);

@@ -84,7 +84,7 @@ srv_event *srv_event_global(const char *type, const catalog_item *it, srv_audien
 int srv_event_global_snapshot(srv *s, const char *user, srv_event **out, cd_err *err);
 
 struct srv_item_state {
-    srv_item_state *hnext;
+    cd_hnode node; /* in hub->table, by kind and name */
     char kind[16], name[64];
     char *owner;
     bool is_public;
@@ -105,8 +105,7 @@ struct srv_hub {
     srv *s;
     pthread_mutex_t mu;
     pthread_cond_t cv; /* CLOCK_MONOTONIC */
-    srv_item_state **table;
-    size_t nbuckets;
+    cd_htab table; /* srv_item_state by kind and name */
     srv_sub *global;
     srv_sub *ka_head, *ka_tail;
     int64_t n_item_subs, n_global_subs;
@@ -119,7 +118,6 @@ struct srv_hub {
 };
 
 /* hub.c, for subscribe.c (hub->mu held) */
-int64_t srv_hub_mono_ms(void);
 srv_item_state *srv_hub_state_find(srv_hub *h, const char *kind, const char *name);
 srv_item_state *srv_hub_state_get(srv_hub *h, const catalog_item *it);
 void srv_hub_link(srv_hub *h, srv_sub *sub);

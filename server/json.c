@@ -26,7 +26,7 @@ json_t *srv_json_body(srv_req *r)
 void srv_json_time(cd_buf *b, int64_t ms)
 {
     char ts[32];
-    srv_time_rfc3339(ms, ts);
+    cd_time_rfc3339(ms, ts);
     cd_buf_printf(b, "\"%s\"", ts);
 }
 

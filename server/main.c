@@ -330,7 +330,7 @@ static int run_server(srv *s)
     }
     int sig = 0;
     sigwait(&set, &sig);
-    srv_log("info", "server", "msg=\"stopping\" signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    cd_log("info", "server", "msg=\"stopping\" signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     srv_watch_free(w); /* no commit starts once the service stops */
     srv_stop(s, STOP_TIMEOUT_MS);
     return SRV_EXIT_OK;

@@ -38,7 +38,7 @@ static int64_t parse_time(const char *s)
     int ms = 0;
     if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
                      &tm.tm_min, &tm.tm_sec, &ms) != 7)
-        return catalog_now_ms();
+        return cd_now_ms();
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     return (int64_t)timegm(&tm) * 1000 + ms;
@@ -57,7 +57,7 @@ static catalog_file *files_of(json_t *m, size_t *n)
         const char *path = json_string_value(json_object_get(e, "path"));
         const char *sha = json_string_value(json_object_get(e, "sha256"));
         json_t *size = json_object_get(e, "size");
-        if (!path || srv_path_problem(path, strlen(path)) || !sha || !blobstore_sha_valid(sha) ||
+        if (!path || srv_path_problem(path, strlen(path)) || !sha || !cd_sha_valid(sha) ||
             !json_is_integer(size)) {
             catalog_files_free(files, i);
             return NULL;

@@ -17,14 +17,13 @@
 typedef struct entry {
     char sha[65];
     srv_ast *ast;
-    struct entry *hnext;
+    cd_hnode node; /* in the table, by sha */
     struct entry *prev, *next; /* LRU: head is the most recent */
 } entry;
 
 struct srv_render_cache {
     pthread_mutex_t mu;
-    entry **table;
-    size_t nbuckets; /* a power of two */
+    cd_htab table;
     size_t count, bytes, max_bytes;
     entry *head, *tail;
     atomic_uint_fast64_t hits, misses;
@@ -34,8 +33,6 @@ srv_render_cache *srv_render_cache_new(size_t max_bytes)
 {
     srv_render_cache *rc = cd_xcalloc(1, sizeof *rc);
     pthread_mutex_init(&rc->mu, NULL);
-    rc->nbuckets = 4096;
-    rc->table = cd_xcalloc(rc->nbuckets, sizeof *rc->table);
     rc->max_bytes = max_bytes;
     return rc;
 }
@@ -57,25 +54,24 @@ void srv_render_cache_free(srv_render_cache *rc)
         srv_ast_unref(e->ast);
         free(e);
     }
-    free(rc->table);
+    cd_htab_free(&rc->table);
     pthread_mutex_destroy(&rc->mu);
     free(rc);
 }
 
-static size_t bucket_of(const srv_render_cache *rc, const char *sha)
+/* The key is a hash already: mixing its first 16 hex digits will do. */
+static uint64_t hash_of(const char *sha)
 {
-    /* The key is a hash already: mixing its first 16 hex digits will do. */
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ (unsigned char)sha[i]) * 1099511628211ull;
-    return (size_t)h & (rc->nbuckets - 1);
+    return cd_hash_more(CD_HASH_SEED, sha, 16);
 }
 
 static entry *find(srv_render_cache *rc, const char *sha)
 {
-    for (entry *e = rc->table[bucket_of(rc, sha)]; e; e = e->hnext)
+    for (cd_hnode *n = cd_htab_first(&rc->table, hash_of(sha)); n; n = cd_htab_next(n)) {
+        entry *e = CD_CONTAINER_OF(n, entry, node);
         if (!memcmp(e->sha, sha, 64))
             return e;
+    }
     return NULL;
 }
 
@@ -105,10 +101,7 @@ static void lru_push_front(srv_render_cache *rc, entry *e)
 
 static void evict(srv_render_cache *rc, entry *e)
 {
-    entry **pp = &rc->table[bucket_of(rc, e->sha)];
-    while (*pp != e)
-        pp = &(*pp)->hnext;
-    *pp = e->hnext;
+    cd_htab_del(&rc->table, &e->node);
     lru_unlink(rc, e);
     rc->count--;
     rc->bytes -= e->ast->len;
@@ -149,9 +142,7 @@ static srv_ast *insert(srv_render_cache *rc, const char *sha, srv_ast *a)
     memcpy(e->sha, sha, 65);
     e->ast = a;
     atomic_fetch_add(&a->refs, 1); /* the cache's reference */
-    size_t b = bucket_of(rc, sha);
-    e->hnext = rc->table[b];
-    rc->table[b] = e;
+    cd_htab_add(&rc->table, &e->node, hash_of(sha));
     lru_push_front(rc, e);
     rc->count++;
     rc->bytes += a->len;

@@ -67,9 +67,9 @@ enum MHD_Result srv_reply_error_extra(srv_req *r, unsigned status, const char *c
     cd_buf_puts(&b, "}}");
     if (status >= 500) {
         cd_buf line = CD_BUF_INIT;
-        srv_log_kv(&line, "path", r->path);
-        srv_log_kv(&line, "msg", msg);
-        srv_log("error", "http", "status=%u code=%s%s", status, code, line.data);
+        cd_log_kv(&line, "path", r->path);
+        cd_log_kv(&line, "msg", msg);
+        cd_log("error", "http", "status=%u code=%s%s", status, code, line.data);
         cd_buf_free(&line);
     }
     size_t len = 0;

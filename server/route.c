@@ -155,13 +155,13 @@ bool srv_route_params(srv_req *r)
     srv_raw_params *rp = &r->raw;
     if (rp->kind) {
         if (!decode_ident(rp->kind, rp->kind_len, r->kind, sizeof r->kind) ||
-            !catalog_kind_valid(r->kind)) {
+            !cd_kind_valid(r->kind)) {
             srv_fail(r, 400, "invalid_kind",
                      "Unknown kind: expected tutorial, challenge, course, skill-path or roadmap.");
             return false;
         }
         if (!decode_ident(rp->name, rp->name_len, r->name, sizeof r->name) ||
-            !catalog_name_valid(r->name)) {
+            !cd_name_valid(r->name)) {
             srv_fail(r, 400, "invalid_name",
                      "Invalid name: it must match [a-z0-9][a-z0-9-]{0,62}.");
             return false;
@@ -184,7 +184,7 @@ bool srv_route_params(srv_req *r)
     }
     if (rp->sha) {
         if (rp->sha_len != 64 || !decode_ident(rp->sha, rp->sha_len, r->sha, sizeof r->sha) ||
-            !blobstore_sha_valid(r->sha)) {
+            !cd_sha_valid(r->sha)) {
             srv_fail(r, 400, "invalid_sha256",
                      "The blob name must be a SHA-256 digest: 64 lower-case hex digits.");
             return false;

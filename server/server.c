@@ -38,6 +38,20 @@ static void config_copy(srv_config *dst, const srv_config *src)
         dst->watch[i] = cd_xstrdup(src->watch[i]);
 }
 
+/* libmicrohttpd's own messages, as one quoted msg= each. */
+void srv_log_mhd(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    cd_buf msg = CD_BUF_INIT, line = CD_BUF_INIT;
+    cd_buf_vprintf(&msg, fmt, ap);
+    while (msg.len && msg.data[msg.len - 1] == '\n')
+        msg.data[--msg.len] = '\0';
+    cd_log_kv(&line, "msg", msg.data ? msg.data : "");
+    cd_log("warn", "mhd", "%s", line.data + 1);
+    cd_buf_free(&msg);
+    cd_buf_free(&line);
+}
+
 srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
 {
     srv *s = cd_xcalloc(1, sizeof *s);
@@ -47,7 +61,7 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
     for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
         pthread_mutex_init(&s->commit_mu[i], NULL);
     pthread_mutex_init(&s->active_mu, NULL);
-    pthread_cond_init(&s->active_cv, NULL);
+    cd_cond_init_mono(&s->active_cv);
     s->rc = srv_render_cache_new(64u << 20);
     s->hub = srv_hub_new(s, err);
     if (!s->hub) {
@@ -237,7 +251,7 @@ int srv_start(srv *s, cd_err *err)
         return cd_err_set(err, -1, "cannot start the HTTP server on %s", s->cfg.listen);
     }
     format_url(s, &bound);
-    srv_log("info", "server",
+    cd_log("info", "server",
             "msg=listening url=%s threads=%u max_connections=%u catalog=%s blobstore=%s", s->url,
             threads, limit, s->cat->ops->name, s->bs->ops->name);
     return 0;
@@ -260,28 +274,22 @@ void srv_stop(srv *s, int timeout_ms)
     /* Requests in flight (commits, uploads) get timeout_ms to finish; event
      * streams, which the hub has just ended, get a second to flush their
      * last bytes — a subscriber that does not read is not waited for. */
-    int64_t start = srv_mono_ns() / 1000000, end = start + timeout_ms;
+    int64_t start = cd_mono_ms(), end = start + timeout_ms;
     pthread_mutex_lock(&s->active_mu);
     while (s->active > 0) {
-        int64_t now = srv_mono_ns() / 1000000;
+        int64_t now = cd_mono_ms();
         if (now >= end || (s->active == s->streams && now >= start + STREAM_GRACE_MS))
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000; /* re-check the stream grace period */
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&s->active_cv, &s->active_mu, &ts);
+        /* re-check the stream grace period */
+        cd_cond_wait_until(&s->active_cv, &s->active_mu, now + 50);
     }
     int left = s->active;
     pthread_mutex_unlock(&s->active_mu);
     if (left)
-        srv_log("warn", "server", "msg=\"stopping with requests still open\" open=%d", left);
+        cd_log("warn", "server", "msg=\"stopping with requests still open\" open=%d", left);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
-    srv_log("info", "server", "msg=stopped");
+    cd_log("info", "server", "msg=stopped");
 }
 
 void srv_free(srv *s)

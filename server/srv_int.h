@@ -78,22 +78,21 @@ enum srv_blob_op {
         SRV_BLOB_OP_COUNT
 };
 
-int64_t srv_mono_ns(void);
 void srv_metrics_cat_op(enum srv_cat_op op, int64_t ns);
 void srv_metrics_blob_op(enum srv_blob_op op, int64_t ns);
 
 #define SRV_CAT(s, op, ...)                                                                        \
     __extension__({                                                                                \
-        int64_t t0_ = srv_mono_ns();                                                               \
+        int64_t t0_ = cd_mono_ns();                                                               \
         int r_ = (s)->cat->ops->op((s)->cat, __VA_ARGS__);                                         \
-        srv_metrics_cat_op(SRV_CAT_OP_##op, srv_mono_ns() - t0_);                                  \
+        srv_metrics_cat_op(SRV_CAT_OP_##op, cd_mono_ns() - t0_);                                  \
         r_;                                                                                        \
     })
 #define SRV_BLOB(s, op, ...)                                                                       \
     __extension__({                                                                                \
-        int64_t t0_ = srv_mono_ns();                                                               \
+        int64_t t0_ = cd_mono_ns();                                                               \
         int r_ = (s)->bs->ops->op((s)->bs, __VA_ARGS__);                                           \
-        srv_metrics_blob_op(SRV_BLOB_OP_##op, srv_mono_ns() - t0_);                                \
+        srv_metrics_blob_op(SRV_BLOB_OP_##op, cd_mono_ns() - t0_);                                \
         r_;                                                                                        \
     })
 
@@ -369,20 +368,13 @@ void srv_metrics_push_bytes(uint64_t n);
 void srv_metrics_commit(const char *result);
 void srv_metrics_render(srv *s, cd_buf *out);
 
-/* ---- logging (log.c) ------------------------------------------------- */
+/* ---- logging ---------------------------------------------------------- */
 
-/* One line on stderr: `ts=… level=… mod=… ` followed by fmt (key=value
- * pairs).  Values that may hold spaces go through srv_log_q(). */
-void srv_log(const char *level, const char *mod, const char *fmt, ...) CD_PRINTF(3, 4);
-/* Appends ` key=value` to b, quoting and escaping value when needed. */
-void srv_log_kv(cd_buf *b, const char *key, const char *value);
+/* libmicrohttpd's own messages, logged through cd_log(). */
 void srv_log_mhd(void *cls, const char *fmt, va_list ap) CD_PRINTF(2, 0);
 
 /* ---- small helpers (util.c, paths.c) -------------------------------- */
 
-int64_t srv_now_ms(void);
-void srv_time_rfc3339(int64_t ms, char out[32]);
-void srv_sha256_hex(const void *p, size_t n, char out[65]);
 bool srv_is_markdown(const char *path);
 /* Why path[0..n) is not an acceptable content path (NULL when it is). */
 const char *srv_path_problem(const char *path, size_t n);

@@ -126,7 +126,7 @@ srv_event *srv_hub_catch_up(srv_hub *h, const catalog_item *it, int64_t v, bool 
     srv_event *snap = NULL;
     cd_err err = {0};
     if (srv_event_snapshot(h->s, it, &snap, &err) != 0) {
-        srv_log("error", "sse", "msg=\"snapshot not built\" item=%s/%s version=%lld err=\"%s\"",
+        cd_log("error", "sse", "msg=\"snapshot not built\" item=%s/%s version=%lld err=\"%s\"",
                 it->kind, it->name, (long long)it->version, err.msg);
         return NULL;
     }

@@ -10,40 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
-int64_t srv_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
-int64_t srv_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-/* "2024-05-01T12:00:00.123Z": UTC, millisecond precision. */
-void srv_time_rfc3339(int64_t ms, char out[32])
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
-}
 
-void srv_sha256_hex(const void *p, size_t n, char out[65])
-{
-    unsigned char md[32];
-    unsigned int len = 0;
-    if (!EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) || len != 32)
-        abort(); /* only fails on allocation failure */
-    cd_hex(md, 32, out);
-}
 
 bool srv_is_markdown(const char *path)
 {

@@ -23,19 +23,13 @@
 #define DEFAULT_QUIET_MS     50
 #define DEFAULT_MAX_DELAY_MS 500
 
-int64_t watch_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* The pending batch ----------------------------------------------------- */
 
 /* Something was added to the pending batch (w->mu held). */
 static void noted(watch_folder *w)
 {
-    int64_t now = watch_now_ns();
+    int64_t now = cd_mono_ns();
     if (!w->have) {
         w->have = true;
         w->first_ns = now;
@@ -124,11 +118,6 @@ static void deliver(watch_folder *w, taken *b)
     free(paths);
 }
 
-static struct timespec timespec_of(int64_t ns)
-{
-    return (struct timespec){.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-}
-
 /* The watcher whose delivery thread this is (NULL on other threads): lets
  * watch_stop() know it was called from a callback without reading
  * w->thread, which pthread_create() may not have stored yet. */
@@ -147,9 +136,8 @@ static void *deliver_main(void *arg)
         int64_t due = w->last_ns + w->quiet_ns;
         if (w->first_ns + w->max_delay_ns < due)
             due = w->first_ns + w->max_delay_ns;
-        if (watch_now_ns() < due) {
-            struct timespec ts = timespec_of(due);
-            pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        if (cd_mono_ns() < due) {
+            cd_cond_wait_until(&w->cv, &w->mu, (due + 999999) / 1000000);
             continue;
         }
         taken b = take_pending(w);
@@ -177,11 +165,7 @@ static watch_folder *folder_new(char *path, const watch_options *opt, watch_batc
     w->ignore = opt ? opt->ignore : NULL;
     w->ignore_arg = opt ? opt->ignore_arg : NULL;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    cd_cond_init_mono(&w->cv);
     return w;
 }
 

@@ -199,7 +199,7 @@ static void *hub_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&h->mu);
         bool stop = h->stop;
-        int timeout = poll_timeout(h, watch_now_ns());
+        int timeout = poll_timeout(h, cd_mono_ns());
         pthread_mutex_unlock(&h->mu);
         if (stop)
             break;
@@ -218,7 +218,7 @@ static void *hub_main(void *arg)
         if (!h->stop) {
             if (n > 0 && (pfd[0].revents & POLLIN))
                 drain(h);
-            int64_t now = watch_now_ns();
+            int64_t now = cd_mono_ns();
             for (watch_folder *w = h->roots; w; w = w->next)
                 watch_tree_poll(w, h->ifd, now);
         }

@@ -42,8 +42,7 @@ typedef struct watch_pathent {
 } watch_pathent;
 
 typedef struct watch_pathset {
-    watch_pathent *slots; /* open addressing; path NULL: empty */
-    size_t cap, n;
+    cd_htab table; /* of entries holding a watch_pathent */
 } watch_pathset;
 
 /* Adds path[0..len) unless present (then its born bit is kept). */
@@ -101,8 +100,6 @@ struct watch_folder {
     bool thread_started;
     pthread_t thread;
 };
-
-int64_t watch_now_ns(void);
 
 /* Adds a changed path (relative, len bytes) or flags to w's pending batch
  * and wakes its delivery thread; error (copied, may be NULL) is kept if the

@@ -290,7 +290,7 @@ static void root_gone(watch_folder *w, int ifd)
     sweep(t, ifd);
     moves_clear(t);
     t->gone = true;
-    t->next_poll_ns = watch_now_ns() + WATCH_ROOT_POLL_NS;
+    t->next_poll_ns = cd_mono_ns() + WATCH_ROOT_POLL_NS;
     watch_note_flags(w, WATCH_ROOT_GONE, NULL);
 }
 

@@ -86,7 +86,7 @@ static int ok_line(const char *json)
 
 static int64_t now_ms(void)
 {
-    return catalog_now_ms();
+    return cd_now_ms();
 }
 
 static void on_change(void *arg, catalog_event ev, const char *kind, const char *name,

@@ -141,7 +141,7 @@ static void test_keys(void **state)
     char sha[65];
     sha_of("", 0, sha);
     assert_string_equal(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    assert_true(blobstore_sha_valid(sha));
+    assert_true(cd_sha_valid(sha));
     char *k = blobstore_blob_key(sha);
     assert_string_equal(
         k, "blobs/e3/e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -150,9 +150,9 @@ static void test_keys(void **state)
     assert_string_equal(k, "manifests/tutorial/hello/12.json");
     free(k);
     sha[0] = 'E';
-    assert_false(blobstore_sha_valid(sha));
-    assert_false(blobstore_sha_valid("abc"));
-    assert_false(blobstore_sha_valid(NULL));
+    assert_false(cd_sha_valid(sha));
+    assert_false(cd_sha_valid("abc"));
+    assert_false(cd_sha_valid(NULL));
     static const char *const bad[] = {"",
                                       "/abs",
                                       "a/../b",

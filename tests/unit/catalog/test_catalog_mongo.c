@@ -149,7 +149,7 @@ static void test_local_and_stream(void **state)
     stream(f, MG_CH_UPDATE, "tutorial/a", 0, 1, -1);
     assert_string_equal(drain(f), "created tutorial/a 0;version tutorial/a 1;");
     /* In step: announced at once, and the stream's copy dropped. */
-    mg_local_version(&f->c, "tutorial", "a", &one, 2, catalog_now_ms() - 30);
+    mg_local_version(&f->c, "tutorial", "a", &one, 2, cd_now_ms() - 30);
     assert_string_equal(drain(f), "version tutorial/a 2;");
     stream(f, MG_CH_UPDATE, "tutorial/a", 0, 2, -1);
     assert_string_equal(drain(f), "");

@@ -97,23 +97,23 @@ static int commit(catalog *c, const char *name, int64_t base, const catalog_file
 
 static void test_names(void **state)
 {
-    assert_true(catalog_kind_valid("tutorial"));
-    assert_true(catalog_kind_valid("skill-path"));
-    assert_false(catalog_kind_valid("Tutorial"));
-    assert_false(catalog_kind_valid(""));
-    assert_false(catalog_kind_valid(NULL));
-    assert_true(catalog_name_valid("a"));
-    assert_true(catalog_name_valid("0-hello-world"));
-    assert_false(catalog_name_valid("-a"));
-    assert_false(catalog_name_valid("A"));
-    assert_false(catalog_name_valid("a_b"));
-    assert_false(catalog_name_valid(""));
+    assert_true(cd_kind_valid("tutorial"));
+    assert_true(cd_kind_valid("skill-path"));
+    assert_false(cd_kind_valid("Tutorial"));
+    assert_false(cd_kind_valid(""));
+    assert_false(cd_kind_valid(NULL));
+    assert_true(cd_name_valid("a"));
+    assert_true(cd_name_valid("0-hello-world"));
+    assert_false(cd_name_valid("-a"));
+    assert_false(cd_name_valid("A"));
+    assert_false(cd_name_valid("a_b"));
+    assert_false(cd_name_valid(""));
     char name[65];
     memset(name, 'a', 64);
     name[64] = '\0';
-    assert_false(catalog_name_valid(name));
+    assert_false(cd_name_valid(name));
     name[63] = '\0';
-    assert_true(catalog_name_valid(name));
+    assert_true(cd_name_valid(name));
     assert_string_equal(catalog_content_type("img/a.PNG"), "image/png");
     assert_string_equal(catalog_content_type("index.md"), "text/markdown; charset=utf-8");
     assert_string_equal(catalog_content_type("a.md/file"), "application/octet-stream");

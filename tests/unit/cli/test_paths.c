@@ -112,24 +112,24 @@ static void test_kind_and_name(void **state)
     (void)state;
     const char *kinds[] = {"tutorial", "challenge", "course", "skill-path", "roadmap"};
     for (size_t i = 0; i < 5; i++)
-        assert_true(cli_kind_valid(kinds[i]));
-    assert_false(cli_kind_valid("Tutorial"));
-    assert_false(cli_kind_valid("blog"));
-    assert_false(cli_kind_valid(""));
-    assert_true(cli_name_valid("hello"));
-    assert_true(cli_name_valid("0-a-b"));
+        assert_true(cd_kind_valid(kinds[i]));
+    assert_false(cd_kind_valid("Tutorial"));
+    assert_false(cd_kind_valid("blog"));
+    assert_false(cd_kind_valid(""));
+    assert_true(cd_name_valid("hello"));
+    assert_true(cd_name_valid("0-a-b"));
     char longest[65];
     memset(longest, 'a', 64);
     longest[63] = '\0';
-    assert_true(cli_name_valid(longest)); /* 63 characters */
+    assert_true(cd_name_valid(longest)); /* 63 characters */
     longest[63] = 'a';
     longest[64] = '\0';
-    assert_false(cli_name_valid(longest)); /* 64 */
-    assert_false(cli_name_valid("-a"));
-    assert_false(cli_name_valid("Hello"));
-    assert_false(cli_name_valid("a_b"));
-    assert_false(cli_name_valid("a.b"));
-    assert_false(cli_name_valid(""));
+    assert_false(cd_name_valid(longest)); /* 64 */
+    assert_false(cd_name_valid("-a"));
+    assert_false(cd_name_valid("Hello"));
+    assert_false(cd_name_valid("a_b"));
+    assert_false(cd_name_valid("a.b"));
+    assert_false(cd_name_valid(""));
 }
 
 static void test_parse_id(void **state)
