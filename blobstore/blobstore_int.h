@@ -29,7 +29,7 @@ int blobstore_check_sha(const char *sha, cd_err *err);
  * backend's struct blob_writer holds one and adds what it needs to publish
  * the bytes. */
 typedef struct blob_upload {
-    char sha[65];
+    char sha[CD_SHA256_HEX];
     int fd;
     cd_sha256 *md;
     int64_t max; /* negative: no limit */

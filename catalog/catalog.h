@@ -34,7 +34,7 @@ typedef enum { CAT_PRIVATE = 0, CAT_PUBLIC = 1 } catalog_visibility;
 
 typedef struct catalog_file {
     char *path;      /* relative, '/'-separated, validated by the caller */
-    char sha256[65]; /* lower-case hex */
+    char sha256[CD_SHA256_HEX]; /* lower-case hex */
     int64_t size;
     char *content_type; /* derived from the extension; commit: NULL derives it */
 } catalog_file;
@@ -44,8 +44,8 @@ typedef struct catalog_file {
 const char *catalog_content_type(const char *path);
 
 typedef struct catalog_item {
-    char kind[16];
-    char name[64];
+    char kind[CD_KIND_MAX];
+    char name[CD_NAME_MAX];
     char *owner;
     char *title;
     catalog_visibility visibility;

@@ -88,7 +88,7 @@ static void drop(mg_watch *w, mg_entry *gone)
 
 static void emit(mg_catalog *c, catalog_event ev, const char *key, int64_t version)
 {
-    char kind[16], name[64];
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     if (mg_split_key(key, kind, name))
         catalog_emit(&c->base, ev, kind, name, version);
 }

@@ -118,7 +118,7 @@ void mg_version_key(char out[MG_KEY_MAX + 24], const char *kind, const char *nam
     snprintf(out, MG_KEY_MAX + 24, "%s/%s/%lld", kind, name, (long long)v);
 }
 
-bool mg_split_key(const char *key, char kind[16], char name[64])
+bool mg_split_key(const char *key, char kind[CD_KIND_MAX], char name[CD_NAME_MAX])
 {
     const char *slash = strchr(key, '/');
     if (!slash || (size_t)(slash - key) >= 16 || strlen(slash + 1) >= 64)

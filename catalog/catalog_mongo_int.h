@@ -103,7 +103,7 @@ mongoc_collection_t *mg_coll(mg_catalog *c, mongoc_client_t *cl, const char *nam
  * false for a key that is no item's. */
 void mg_item_key(char out[MG_KEY_MAX], const char *kind, const char *name);
 void mg_version_key(char out[MG_KEY_MAX + 24], const char *kind, const char *name, int64_t v);
-bool mg_split_key(const char *key, char kind[16], char name[64]);
+bool mg_split_key(const char *key, char kind[CD_KIND_MAX], char name[CD_NAME_MAX]);
 
 /* The first document matching filter into *out (bson_destroy it):
  * CAT_OK, CAT_NOT_FOUND (err untouched) or an error. */

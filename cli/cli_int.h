@@ -31,14 +31,14 @@ const char *cli_path_problem(const char *path, size_t n);
 void cli_path_printable(cd_buf *b, const char *s);
 /* Splits "KIND/NAME" into kind and name, both checked; on failure returns
  * CLI_USAGE with err saying why. */
-int cli_parse_id(const char *id, char kind[16], char name[64], cd_err *err) CD_WUR;
+int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err) CD_WUR;
 
 /* ---- scan.c: the folder as a sorted file list --------------------------- */
 
 typedef struct cli_file {
     char *path;      /* the content path, relative, '/'-separated */
     char *src;       /* the local file to read (a symlink's target) */
-    char sha256[65]; /* lower-case hex */
+    char sha256[CD_SHA256_HEX]; /* lower-case hex */
     int64_t size;
     /* What the file looked like when hashed: a later scan that finds the
      * same reuses sha256 instead of reading the file again. */
@@ -64,9 +64,9 @@ typedef struct cli_tree {
 int cli_scan(const char *dir, const ignore_rules *ig, const cli_tree *prev, cli_tree *t,
              cd_err *err) CD_WUR;
 void cli_tree_clear(cli_tree *t);
-/* Hashes the file at path into hex[65]; *size is its length.  Returns 0,
+/* Hashes the file at path into hex[CD_SHA256_HEX]; *size is its length.  Returns 0,
  * -2 when the file does not exist, else -1 (err says why). */
-int cli_sha256_file(const char *path, char hex[65], int64_t *size, cd_err *err) CD_WUR;
+int cli_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size, cd_err *err) CD_WUR;
 /* Hashes what is left to read of fd; -1 (errno) on a read error. */
 
 /* ---- http.c: requests to the server ------------------------------------ */

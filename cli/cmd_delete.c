@@ -50,7 +50,7 @@ int cmd_delete(cli_config *cfg, int argc, char **argv)
     int rc = parse(cfg, argc, argv, &id);
     if (rc >= 0)
         return rc;
-    char kind[16], name[64];
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     cd_err err;
     if (cli_parse_id(id, kind, name, &err) != 0) {
         cli_error("delete: %s", err.msg);

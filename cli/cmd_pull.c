@@ -35,7 +35,7 @@ static const char pull_help[] =
 
 typedef struct pull {
     cli_http *h;
-    char kind[16], name[64];
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     const char *dir;
     int rootfd;
     int64_t version;
@@ -98,7 +98,7 @@ static bool up_to_date(int dirfd, const char *base, const char *sha256)
     if (fd < 0)
         return false;
     struct stat st;
-    char hex[65];
+    char hex[CD_SHA256_HEX];
     int64_t size;
     bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && cd_sha256_fd(fd, hex, &size) == 0 &&
                 !strcmp(hex, sha256);

@@ -49,7 +49,7 @@ void cli_path_printable(cd_buf *b, const char *s)
 
 
 
-int cli_parse_id(const char *id, char kind[16], char name[64], cd_err *err)
+int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
 {
     const char *slash = strchr(id, '/');
     if (!slash || (size_t)(slash - id) >= 16) {

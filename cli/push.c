@@ -28,7 +28,7 @@ typedef struct push {
     cli_http *h;
     const cli_config *cfg;
     const cli_push_opts *o;
-    char kind[16], name[64], id[96]; /* id: "/api/v1/content/KIND/NAME" */
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX], id[96]; /* id: "/api/v1/content/KIND/NAME" */
     char *title;
     cli_tree tree;
     json_t *item; /* the server's item with its files */

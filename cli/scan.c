@@ -208,7 +208,7 @@ static int walk_dir(walk *w, const char *fs, const char *rel, cd_err *err)
     return rc;
 }
 
-int cli_sha256_file(const char *path, char hex[65], int64_t *size, cd_err *err)
+int cli_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size, cd_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

@@ -66,7 +66,7 @@ typedef struct s3_req {
     const char *buf; /* S3_BODY_BUF */
     int fd;          /* S3_BODY_FD: bytes [off, off+len) of fd */
     uint64_t off, len;
-    char sha[65];                  /* the payload's SHA-256 (hex) */
+    char sha[CD_SHA256_HEX];                  /* the payload's SHA-256 (hex) */
     uint64_t range_off, range_len; /* GET of part of the object (range_len 0: to the end) */
     bool check_body; /* a 200 whose body is an <Error> fails (CompleteMultipartUpload) */
     s3_sink_kind sink;
@@ -141,7 +141,7 @@ bool s3_curl_retryable(CURLcode rc);
 
 /* SHA-256 (hex) of the bytes [off, off+len) of fd; -1 with errno on a read
  * error. */
-int s3_sha256_fd(int fd, uint64_t off, uint64_t len, char out[65]);
+int s3_sha256_fd(int fd, uint64_t off, uint64_t len, char out[CD_SHA256_HEX]);
 
 /* XML readers (libxml2).  Every one takes the whole body. */
 

@@ -45,7 +45,7 @@ int srv_token_create(catalog *cat, const char *user, char **token, cd_err *err)
             t[o++] = b64[(v >> (18 - 6 * k)) & 63];
     }
     t[o] = '\0';
-    char hash[65];
+    char hash[CD_SHA256_HEX];
     cd_sha256_hex(t, o, hash);
     int rc = cat->ops->token_add(cat, hash, user, err);
     if (rc != CAT_OK) {
@@ -129,7 +129,7 @@ bool srv_auth(srv_req *r, bool allow_query_token)
                      "This request needs a token: send Authorization: Bearer TOKEN.");
         return false;
     }
-    char hash[65];
+    char hash[CD_SHA256_HEX];
     cd_sha256_hex(tok, strlen(tok), hash);
     free(tok);
     char *user = NULL;

@@ -88,7 +88,7 @@ static void folder_name(const char *dir, char *out, size_t cap)
     free(real);
 }
 
-int srv_folder_item(const char *dir, char kind[16], char name[64], cd_err *err)
+int srv_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/index.md", dir);
@@ -139,7 +139,7 @@ int srv_folder_item(const char *dir, char kind[16], char name[64], cd_err *err)
 /* ---- the folder as a file list ------------------------------------------ */
 
 /* SHA-256 and size of the file at path. */
-static int hash_file(const char *path, char sha[65], int64_t *size, cd_err *err)
+static int hash_file(const char *path, char sha[CD_SHA256_HEX], int64_t *size, cd_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

@@ -231,7 +231,7 @@ void fw_table_load(fw_dir *d)
 
 /* The item the folder names now, claimed for it.  A folder that names
  * another item than before moves to it (the previous item is kept). */
-static int resolve(fw_dir *d, fw_item *it, char kind[16], char name[64], cd_err *err)
+static int resolve(fw_dir *d, fw_item *it, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
 {
     int rc = srv_folder_item(it->path, kind, name, err);
     if (rc != 0 || (!strcmp(it->kind, kind) && !strcmp(it->name, name)))
@@ -313,7 +313,7 @@ static bool outcome(fw_item *it, const char *id, int rc, const cd_err *err,
 /* Commits one item folder; returns whether it succeeded. */
 static bool commit_item(fw_dir *d, fw_item *it, bool initial)
 {
-    char kind[16] = "", name[64] = "", id[96];
+    char kind[CD_KIND_MAX] = "", name[CD_NAME_MAX] = "", id[96];
     cd_err err = {0};
     srv_folder_result res = {0};
     int rc = resolve(d, it, kind, name, &err);

@@ -40,7 +40,7 @@ typedef struct fw_item {
     char *key;
     char *path;              /* the folder: <watched folder>/<key> */
     ignore_rules *ig;        /* built-in rules + the folder's .contentignore */
-    char kind[16], name[64]; /* the item it was last committed to; "" before */
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX]; /* the item it was last committed to; "" before */
     int status;              /* the last outcome: SRV_FOLDER_* */
     char last_err[sizeof(((cd_err *)0)->msg)]; /* the last error logged */
     int retry_ms;            /* after SRV_FOLDER_RETRY: the delay, doubling */

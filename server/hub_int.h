@@ -85,7 +85,7 @@ int srv_event_global_snapshot(srv *s, const char *user, srv_event **out, cd_err 
 
 struct srv_item_state {
     cd_hnode node; /* in hub->table, by kind and name */
-    char kind[16], name[64];
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     char *owner;
     bool is_public;
     int64_t version;
@@ -97,7 +97,7 @@ struct srv_item_state {
 typedef struct srv_change {
     struct srv_change *next;
     catalog_event ev;
-    char kind[16], name[64];
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     int64_t version;
 } srv_change;
 

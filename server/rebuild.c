@@ -19,7 +19,7 @@
 
 typedef struct {
     catalog *cat;
-    char kind[16], name[64];
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     int64_t version; /* of the item being replayed; -1: skipping it */
     size_t items, versions, skipped;
     cd_err *err;

@@ -15,7 +15,7 @@
 #include "markdown.h"
 
 typedef struct entry {
-    char sha[65];
+    char sha[CD_SHA256_HEX];
     srv_ast *ast;
     cd_hnode node; /* in the table, by sha */
     struct entry *prev, *next; /* LRU: head is the most recent */

@@ -106,7 +106,7 @@ enum {
 /* The item the content folder dir stands for: `kind` and `name` from its
  * index.md front matter; without `kind`, a tutorial; without `name`, the
  * folder's own name (which must then be a valid item name). */
-int srv_folder_item(const char *dir, char kind[16], char name[64], cd_err *err) CD_WUR;
+int srv_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err) CD_WUR;
 
 typedef struct srv_folder_result {
     int64_t version;   /* the item's version afterwards */

@@ -156,10 +156,10 @@ typedef struct srv_req {
     char *path; /* the raw request path, as sent (for the log) */
     srv_route route;
     srv_raw_params raw;
-    char kind[16]; /* route parameters, validated */
-    char name[64];
+    char kind[CD_KIND_MAX]; /* route parameters, validated */
+    char name[CD_NAME_MAX];
     char *file_path; /* files/, ast/, preview: the decoded, validated path */
-    char sha[65];    /* blobs/SHA */
+    char sha[CD_SHA256_HEX];    /* blobs/SHA */
     char *user;      /* the authenticated user (NULL on open routes) */
     int64_t t0_ns;
     enum { SRV_PH_HEADERS, SRV_PH_BODY, SRV_PH_FINAL } phase;
