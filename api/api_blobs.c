@@ -52,7 +52,7 @@ enum MHD_Result srv_api_blobs_missing(srv_req *r)
             dup = !strcmp(sha, json_string_value(json_array_get(arr, j)));
         bool present = false;
         cd_err err = {0};
-        int rc = dup ? BLOB_OK : SRV_BLOB(r->s, has, sha, &present, &err);
+        int rc = dup ? BLOB_OK : blobstore_has(r->s->bs, sha, &present, &err);
         if (rc != BLOB_OK) {
             cd_buf_free(&b);
             json_decref(body);
@@ -94,7 +94,7 @@ void srv_api_blob_begin(srv_req *r)
     }
     bool present = false;
     cd_err err = {0};
-    int rc = SRV_BLOB(r->s, has, r->sha, &present, &err);
+    int rc = blobstore_has(r->s->bs, r->sha, &present, &err);
     if (rc != BLOB_OK) {
         fail_blob(r, rc, &err);
         return;
@@ -105,7 +105,7 @@ void srv_api_blob_begin(srv_req *r)
         u->md = cd_sha256_new();
         return;
     }
-    rc = SRV_BLOB(r->s, put_begin, r->sha, r->s->cfg.max_blob_size, &u->w, &err);
+    rc = blobstore_put_begin(r->s->bs, r->sha, r->s->cfg.max_blob_size, &u->w, &err);
     if (rc != BLOB_OK) {
         u->w = NULL;
         fail_blob(r, rc, &err);
@@ -116,7 +116,7 @@ static void drop_writer(srv_req *r)
 {
     struct srv_blob_upload *u = r->upload;
     if (u && u->w) {
-        r->s->bs->ops->put_abort(u->w);
+        blobstore_put_abort(r->s->bs, u->w);
         u->w = NULL;
     }
 }
@@ -138,7 +138,7 @@ void srv_api_blob_chunk(srv_req *r, const char *p, size_t n)
         return;
     }
     cd_err err = {0};
-    int rc = r->s->bs->ops->put_write(u->w, p, n, &err);
+    int rc = blobstore_put_write(r->s->bs, u->w, p, n, &err);
     if (rc != BLOB_OK) {
         u->broken = true;
         drop_writer(r);
@@ -175,9 +175,7 @@ enum MHD_Result srv_api_blob_finish(srv_req *r)
         return strcmp(hex, r->sha) ? mismatch(r) : reply_stored(r, 200, false);
     }
     cd_err err = {0};
-    int64_t t0 = cd_mono_ns();
-    int rc = r->s->bs->ops->put_finish(u->w, &err);
-    srv_metrics_blob_op(SRV_BLOB_OP_put_finish, cd_mono_ns() - t0);
+    int rc = blobstore_put_finish(r->s->bs, u->w, &err);
     u->w = NULL; /* put_finish frees it whatever the outcome */
     switch (rc) {
     case BLOB_OK:

@@ -21,7 +21,7 @@ bool srv_item_visible(srv_req *r, catalog_item *it)
 {
     cd_err err = {0};
     memset(it, 0, sizeof *it);
-    int rc = SRV_CAT(r->s, item_get, r->kind, r->name, it, &err);
+    int rc = catalog_item_get(r->s->cat, r->kind, r->name, it, &err);
     if (rc == CAT_OK && srv_can_see(r->user, it))
         return true;
     if (rc == CAT_OK || rc == CAT_NOT_FOUND)
@@ -57,7 +57,7 @@ enum MHD_Result srv_api_content_list(srv_req *r)
     catalog_item *items = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = SRV_CAT(r->s, item_list, kind, &items, &n, &err);
+    int rc = catalog_item_list(r->s->cat, kind, &items, &n, &err);
     free(kind);
     if (rc != CAT_OK)
         return srv_reply_cat_error(r, rc, &err);
@@ -104,7 +104,7 @@ static enum MHD_Result reply_item(srv_req *r, unsigned status, bool with_files)
     size_t n = 0;
     cd_err err = {0};
     if (with_files && it.version > 0) {
-        int rc = SRV_CAT(r->s, files, r->kind, r->name, it.version, &files, &n, &err);
+        int rc = catalog_files(r->s->cat, r->kind, r->name, it.version, &files, &n, &err);
         if (rc != CAT_OK) {
             catalog_item_clear(&it);
             return srv_reply_cat_error(r, rc, &err);
@@ -153,7 +153,7 @@ enum MHD_Result srv_api_content_create(srv_req *r)
     it.visibility = vis == CAT_PUBLIC ? CAT_PUBLIC : CAT_PRIVATE;
     it.created_at = it.updated_at = cd_now_ms();
     cd_err err = {0};
-    int rc = SRV_CAT(r->s, item_create, &it, &err);
+    int rc = catalog_item_create(r->s->cat, &it, &err);
     json_decref(body);
     if (rc == CAT_EXISTS)
         return srv_reply_error(r, 409, "already_exists", "The content item %s/%s exists already.",
@@ -195,7 +195,7 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
     cd_err err = {0};
     int rc = CAT_OK;
     if (title || vis >= 0)
-        rc = SRV_CAT(r->s, item_update, r->kind, r->name, title, vis, &err);
+        rc = catalog_item_update(r->s->cat, r->kind, r->name, title, vis, &err);
     json_decref(body);
     if (rc != CAT_OK)
         return srv_reply_cat_error(r, rc, &err);
@@ -211,7 +211,7 @@ enum MHD_Result srv_api_item_delete(srv_req *r)
     pthread_mutex_t *mu = srv_commit_lock(r->s, r->kind, r->name);
     pthread_mutex_lock(mu);
     cd_err err = {0};
-    int rc = SRV_CAT(r->s, item_delete, r->kind, r->name, &err);
+    int rc = catalog_item_delete(r->s->cat, r->kind, r->name, &err);
     pthread_mutex_unlock(mu);
     if (rc != CAT_OK)
         return srv_reply_cat_error(r, rc, &err);
@@ -227,7 +227,7 @@ enum MHD_Result srv_api_versions_get(srv_req *r)
     catalog_version *v = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = SRV_CAT(r->s, versions, r->kind, r->name, &v, &n, &err);
+    int rc = catalog_versions(r->s->cat, r->kind, r->name, &v, &n, &err);
     if (rc != CAT_OK)
         return srv_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;

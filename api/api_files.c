@@ -38,7 +38,7 @@ static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
     catalog_file *files = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = v > 0 ? SRV_CAT(r->s, files, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
+    int rc = v > 0 ? catalog_files(r->s->cat, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
     if (rc == CAT_NOT_FOUND) {
         (void)srv_reply_error(r, 404, "not_found", "%s/%s no longer has version %lld.", r->kind,
                               r->name, (long long)v);
@@ -114,7 +114,7 @@ typedef struct {
 static ssize_t read_blob(void *cls, uint64_t pos, char *buf, size_t max)
 {
     blob_stream *bs = cls;
-    ssize_t n = bs->s->bs->ops->read(bs->rd, pos, buf, max);
+    ssize_t n = blobstore_read(bs->s->bs, bs->rd, pos, buf, max);
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
@@ -123,7 +123,7 @@ static ssize_t read_blob(void *cls, uint64_t pos, char *buf, size_t max)
 static void free_blob_stream(void *cls)
 {
     blob_stream *bs = cls;
-    bs->s->bs->ops->close_reader(bs->rd);
+    blobstore_close_reader(bs->s->bs, bs->rd);
     free(bs);
 }
 
@@ -142,7 +142,7 @@ enum MHD_Result srv_api_file_get(srv_req *r)
     bs->s = r->s;
     int64_t size = 0;
     cd_err err = {0};
-    int rc = SRV_BLOB(r->s, open, f.sha256, &bs->rd, &size, &err);
+    int rc = blobstore_open(r->s->bs, f.sha256, &bs->rd, &size, &err);
     if (rc != BLOB_OK) {
         free(bs);
         ret = srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);

@@ -18,16 +18,16 @@ enum MHD_Result srv_api_readyz(srv_req *r)
     if (atomic_load(&s->stopping))
         return srv_reply_error(r, 503, "not_ready", "The server is shutting down.");
     cd_err err = {0};
-    if (SRV_CAT(s, ping, &err) != CAT_OK)
+    if (catalog_ping(s->cat, &err) != CAT_OK)
         return srv_reply_error(r, 503, "not_ready", "The catalog (%s) does not answer: %s",
-                               s->cat->ops->name, err.msg);
+                               catalog_backend(s->cat), err.msg);
     memset(&err, 0, sizeof err);
-    if (SRV_BLOB(s, ping, &err) != BLOB_OK)
+    if (blobstore_ping(s->bs, &err) != BLOB_OK)
         return srv_reply_error(r, 503, "not_ready", "The blob store (%s) does not answer: %s",
-                               s->bs->ops->name, err.msg);
+                               blobstore_backend(s->bs), err.msg);
     cd_buf b = CD_BUF_INIT;
     cd_buf_printf(&b, "{\"status\":\"ready\",\"catalog\":\"%s\",\"blobstore\":\"%s\"}",
-                  s->cat->ops->name, s->bs->ops->name);
+                  catalog_backend(s->cat), blobstore_backend(s->bs));
     return srv_reply_json(r, 200, &b);
 }
 

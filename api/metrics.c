@@ -8,51 +8,20 @@
 
 #include <string.h>
 
-#define NB 16
-static const double bucket_s[NB] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
-
-typedef struct {
-    atomic_uint_fast64_t b[NB + 1]; /* the last is +Inf */
-    atomic_uint_fast64_t sum_ns;
-} histo;
-
 static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
                                     405, 409, 413, 415, 422, 500, 503, 0};
 #define NS (sizeof statuses / sizeof statuses[0])
 
-static const char *const cat_ops[] = {
-#define X(n) #n,
-    SRV_CAT_OPS(X)
-#undef X
-};
-static const char *const blob_ops[] = {
-#define X(n) #n,
-    SRV_BLOB_OPS(X)
-#undef X
-};
 static const char *const commit_results[] = {"created",       "unchanged", "conflict",
                                              "missing_blobs", "rejected",  "error"};
 #define NCR (sizeof commit_results / sizeof commit_results[0])
 
 static struct {
     atomic_uint_fast64_t requests[SRV_R_COUNT][NS];
-    histo request_time[SRV_R_COUNT];
-    histo cat[SRV_CAT_OP_COUNT];
-    histo blob[SRV_BLOB_OP_COUNT];
+    cd_histo request_time[SRV_R_COUNT];
     atomic_uint_fast64_t sse_events, sse_bytes, sse_overflows, push_bytes;
     atomic_uint_fast64_t commits[NCR];
 } m;
-
-static void observe(histo *h, int64_t ns)
-{
-    double s = (double)ns / 1e9;
-    int i = 0;
-    while (i < NB && s > bucket_s[i])
-        i++;
-    atomic_fetch_add_explicit(&h->b[i], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&h->sum_ns, (uint64_t)(ns > 0 ? ns : 0), memory_order_relaxed);
-}
 
 void srv_metrics_request(srv_route route, unsigned status, int64_t ns)
 {
@@ -60,17 +29,7 @@ void srv_metrics_request(srv_route route, unsigned status, int64_t ns)
     while (i < NS - 1 && statuses[i] != status)
         i++;
     atomic_fetch_add_explicit(&m.requests[route][i], 1, memory_order_relaxed);
-    observe(&m.request_time[route], ns);
-}
-
-void srv_metrics_cat_op(enum srv_cat_op op, int64_t ns)
-{
-    observe(&m.cat[op], ns);
-}
-
-void srv_metrics_blob_op(enum srv_blob_op op, int64_t ns)
-{
-    observe(&m.blob[op], ns);
+    cd_histo_observe(&m.request_time[route], ns);
 }
 
 void srv_metrics_sse_events(uint64_t n)
@@ -105,30 +64,6 @@ static uint64_t get(atomic_uint_fast64_t *a)
     return atomic_load_explicit(a, memory_order_relaxed);
 }
 
-static void histo_text(cd_buf *b, const char *name, const char *labels, histo *h)
-{
-    uint64_t cum = 0;
-    for (int i = 0; i <= NB; i++) {
-        cum += get(&h->b[i]);
-        if (i < NB)
-            cd_buf_printf(b, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels, bucket_s[i],
-                          (unsigned long long)cum);
-        else
-            cd_buf_printf(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels,
-                          (unsigned long long)cum);
-    }
-    cd_buf_printf(b, "%s_sum{%s} %.9f\n", name, labels, (double)get(&h->sum_ns) / 1e9);
-    cd_buf_printf(b, "%s_count{%s} %llu\n", name, labels, (unsigned long long)cum);
-}
-
-static bool histo_empty(histo *h)
-{
-    for (int i = 0; i <= NB; i++)
-        if (get(&h->b[i]))
-            return false;
-    return true;
-}
-
 static void requests_text(cd_buf *b)
 {
     cd_buf_puts(b, "# HELP contentd_http_requests_total HTTP requests by route, method-agnostic, "
@@ -148,33 +83,31 @@ static void requests_text(cd_buf *b)
                    "first byte to its completion (event streams: their lifetime).\n"
                    "# TYPE contentd_http_request_duration_seconds histogram\n");
     for (int r = 0; r < SRV_R_COUNT; r++) {
-        if (histo_empty(&m.request_time[r]))
+        if (cd_histo_empty(&m.request_time[r]))
             continue;
         char labels[96];
         snprintf(labels, sizeof labels, "route=\"%s\"", srv_route_label((srv_route)r));
-        histo_text(b, "contentd_http_request_duration_seconds", labels, &m.request_time[r]);
+        cd_histo_text(b, "contentd_http_request_duration_seconds", labels, &m.request_time[r]);
     }
 }
 
-/* The latency histogram `name` of a store: one series per operation,
- * labelled op="NAME" (ops[i] for h[i]), empty ones included. */
-static void op_histos(cd_buf *b, const char *name, const char *help, const char *const *ops,
-                      histo *h, int n)
+/* The latency histograms of the two stores, which time their own calls:
+ * one series per operation, labelled op="NAME", empty ones included. */
+static void storage_text(srv *s, cd_buf *b)
 {
-    cd_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-    for (int i = 0; i < n; i++) {
-        char labels[64];
-        snprintf(labels, sizeof labels, "op=\"%s\"", ops[i]);
-        histo_text(b, name, labels, &h[i]);
+    static const char *const cat = "contentd_catalog_op_duration_seconds";
+    static const char *const blob = "contentd_blobstore_op_duration_seconds";
+    char labels[64];
+    cd_buf_printf(b, "# HELP %s Catalog call latency.\n# TYPE %s histogram\n", cat, cat);
+    for (int i = 0; i < CATALOG_OP_COUNT; i++) {
+        snprintf(labels, sizeof labels, "op=\"%s\"", catalog_op_name((catalog_op)i));
+        cd_histo_text(b, cat, labels, catalog_latency(s->cat, (catalog_op)i));
     }
-}
-
-static void storage_text(cd_buf *b)
-{
-    op_histos(b, "contentd_catalog_op_duration_seconds", "Catalog call latency.", cat_ops, m.cat,
-              SRV_CAT_OP_COUNT);
-    op_histos(b, "contentd_blobstore_op_duration_seconds", "Blob store call latency.", blob_ops,
-              m.blob, SRV_BLOB_OP_COUNT);
+    cd_buf_printf(b, "# HELP %s Blob store call latency.\n# TYPE %s histogram\n", blob, blob);
+    for (int i = 0; i < BLOBSTORE_OP_COUNT; i++) {
+        snprintf(labels, sizeof labels, "op=\"%s\"", blobstore_op_name((blobstore_op)i));
+        cd_histo_text(b, blob, labels, blobstore_latency(s->bs, (blobstore_op)i));
+    }
 }
 
 static void counter(cd_buf *b, const char *name, const char *help, uint64_t v)
@@ -268,6 +201,6 @@ void srv_metrics_render(srv *s, cd_buf *b)
     counter(b, "contentd_render_cache_misses_total", "Markdown blobs rendered.", misses);
     gauge(b, "contentd_render_cache_bytes", "Bytes of AST JSON held by the cache.", bytes);
     gauge(b, "contentd_render_cache_entries", "ASTs held by the cache.", entries);
-    storage_text(b);
+    storage_text(s, b);
     watch_text(s, b);
 }

@@ -111,3 +111,112 @@ void blob_upload_release(blob_upload *u)
     cd_sha256_free(u->md);
     u->md = NULL;
 }
+
+/* The door: argument checks, then the backend, timed. --------------------- */
+
+static const char *const op_names[] = {
+#define X(n) #n,
+    BLOBSTORE_OPS(X)
+#undef X
+};
+
+const char *blobstore_op_name(blobstore_op op)
+{
+    return (unsigned)op < BLOBSTORE_OP_COUNT ? op_names[op] : "unknown";
+}
+
+const cd_histo *blobstore_latency(const blobstore *s, blobstore_op op)
+{
+    return &s->latency[op];
+}
+
+const char *blobstore_backend(const blobstore *s)
+{
+    return s->ops->name;
+}
+
+#define TIMED(s, op, ...)                                                                          \
+    __extension__({                                                                                \
+        int64_t t0_ = cd_mono_ns();                                                                \
+        int r_ = (s)->ops->op(__VA_ARGS__);                                                        \
+        cd_histo_observe(&(s)->latency[BLOBSTORE_OP_##op], cd_mono_ns() - t0_);                    \
+        r_;                                                                                        \
+    })
+
+int blobstore_ping(blobstore *s, cd_err *err)
+{
+    return TIMED(s, ping, s, err);
+}
+
+int blobstore_has(blobstore *s, const char *sha, bool *present, cd_err *err)
+{
+    *present = false;
+    int rc = blobstore_check_sha(sha, err);
+    return rc ? rc : TIMED(s, has, s, sha, present, err);
+}
+
+int blobstore_put_begin(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
+                        cd_err *err)
+{
+    *w = NULL;
+    int rc = blobstore_check_sha(sha, err);
+    return rc ? rc : TIMED(s, put_begin, s, sha, max_size, w, err);
+}
+
+int blobstore_put_write(blobstore *s, blob_writer *w, const void *p, size_t n, cd_err *err)
+{
+    return s->ops->put_write(w, p, n, err);
+}
+
+int blobstore_put_finish(blobstore *s, blob_writer *w, cd_err *err)
+{
+    return TIMED(s, put_finish, w, err);
+}
+
+void blobstore_put_abort(blobstore *s, blob_writer *w)
+{
+    if (w)
+        s->ops->put_abort(w);
+}
+
+int blobstore_open(blobstore *s, const char *sha, blob_reader **r, int64_t *size, cd_err *err)
+{
+    *r = NULL;
+    int rc = blobstore_check_sha(sha, err);
+    return rc ? rc : TIMED(s, open, s, sha, r, size, err);
+}
+
+ssize_t blobstore_read(blobstore *s, blob_reader *r, uint64_t offset, void *p, size_t n)
+{
+    return s->ops->read(r, offset, p, n);
+}
+
+void blobstore_close_reader(blobstore *s, blob_reader *r)
+{
+    if (r)
+        s->ops->close_reader(r);
+}
+
+int blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n, cd_err *err)
+{
+    int rc = blobstore_check_key(key, err);
+    return rc ? rc : TIMED(s, put_object, s, key, p, n, err);
+}
+
+int blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_err *err)
+{
+    int rc = blobstore_check_key(key, err);
+    return rc ? rc : TIMED(s, get_object, s, key, out, err);
+}
+
+int blobstore_list(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
+                   void *arg, cd_err *err)
+{
+    return TIMED(s, list, s, prefix, cb, arg, err);
+}
+
+void blobstore_close(blobstore *s)
+{
+    if (s)
+        s->ops->close(s);
+}

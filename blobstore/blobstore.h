@@ -31,47 +31,59 @@ typedef struct blobstore blobstore;
 typedef struct blob_writer blob_writer;
 typedef struct blob_reader blob_reader;
 
-struct blobstore_ops {
-    const char *name; /* "fs", "s3" */
-    int (*ping)(blobstore *s, cd_err *err);
-    /* Whether blob sha (lower-case hex) is stored. */
-    int (*has)(blobstore *s, const char *sha, bool *present, cd_err *err);
-    /* A streaming upload of blob `sha`: the bytes are hashed while written
-     * and nothing becomes visible unless put_finish() finds the digest
-     * equal to sha.  max_size bounds the upload (BLOB_TOO_LARGE; negative:
-     * no limit).  Putting a blob that is already stored is not an error. */
-    int (*put_begin)(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
-                     cd_err *err);
-    /* After an error, end the upload with put_abort() (or put_finish(),
-     * which repeats the error). */
-    int (*put_write)(blob_writer *w, const void *p, size_t n, cd_err *err);
-    /* Verifies and publishes; frees w whatever the outcome. */
-    int (*put_finish)(blob_writer *w, cd_err *err);
-    /* Drops the upload; frees w. */
-    void (*put_abort)(blob_writer *w);
-    /* Opens blob sha for reading; *size is its length.  Release *r with
-     * close_reader(). */
-    int (*open)(blobstore *s, const char *sha, blob_reader **r, int64_t *size, cd_err *err);
-    /* Reads up to n bytes at offset; returns bytes read (0 at the end) or <0. */
-    ssize_t (*read)(blob_reader *r, uint64_t offset, void *p, size_t n);
-    void (*close_reader)(blob_reader *r);
-    /* Small named objects (manifests): whole-buffer put and get.  get_object
-     * replaces the contents of out, which stays the caller's. */
-    int (*put_object)(blobstore *s, const char *key, const void *p, size_t n, cd_err *err);
-    int (*get_object)(blobstore *s, const char *key, cd_buf *out, cd_err *err);
-    /* Calls cb for every key under prefix, in lexical order; a non-zero
-     * return from cb stops the listing. */
-    int (*list)(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
-                void *arg, cd_err *err);
-    void (*close)(blobstore *s);
-};
+/* The calls, each through blobstore.c: it checks the arguments and times
+ * the call (blobstore_latency()).  Thread-safe. */
+#define BLOBSTORE_OPS(X)                                                                           \
+    X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object) X(get_object) X(list)
+typedef enum blobstore_op {
+#define X(n) BLOBSTORE_OP_##n,
+    BLOBSTORE_OPS(X)
+#undef X
+        BLOBSTORE_OP_COUNT
+} blobstore_op;
+/* "ping", "has", …: the op's label in /metrics. */
+const char *blobstore_op_name(blobstore_op op);
+/* The latency histogram of op's calls since the store was opened. */
+const cd_histo *blobstore_latency(const blobstore *s, blobstore_op op);
 
-struct blobstore {
-    const struct blobstore_ops *ops;
-};
+/* "fs" or "s3": a static string. */
+const char *blobstore_backend(const blobstore *s);
+int blobstore_ping(blobstore *s, cd_err *err) CD_WUR;
+/* Whether blob sha (lower-case hex) is stored. */
+int blobstore_has(blobstore *s, const char *sha, bool *present, cd_err *err) CD_WUR;
+/* A streaming upload of blob `sha`: the bytes are hashed while written and
+ * nothing becomes visible unless blobstore_put_finish() finds the digest
+ * equal to sha.  max_size bounds the upload (BLOB_TOO_LARGE; negative: no
+ * limit).  Putting a blob that is already stored is not an error.  On
+ * success *w is ended by put_finish or put_abort. */
+int blobstore_put_begin(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
+                        cd_err *err) CD_WUR;
+/* After an error, end the upload with put_abort() (or put_finish(), which
+ * repeats the error). */
+int blobstore_put_write(blobstore *s, blob_writer *w, const void *p, size_t n, cd_err *err) CD_WUR;
+/* Verifies and publishes; frees w whatever the outcome. */
+int blobstore_put_finish(blobstore *s, blob_writer *w, cd_err *err) CD_WUR;
+/* Drops the upload; frees w. */
+void blobstore_put_abort(blobstore *s, blob_writer *w);
+/* Opens blob sha for reading; *size is its length.  Release *r with
+ * blobstore_close_reader(). */
+int blobstore_open(blobstore *s, const char *sha, blob_reader **r, int64_t *size, cd_err *err) CD_WUR;
+/* Reads up to n bytes at offset; returns bytes read (0 at the end) or <0. */
+ssize_t blobstore_read(blobstore *s, blob_reader *r, uint64_t offset, void *p, size_t n);
+void blobstore_close_reader(blobstore *s, blob_reader *r);
+/* Small named objects (manifests): whole-buffer put and get.  get_object
+ * replaces the contents of out, which stays the caller's. */
+int blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n, cd_err *err) CD_WUR;
+int blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_err *err) CD_WUR;
+/* Calls cb for every key under prefix, in lexical order; a non-zero return
+ * from cb stops the listing. */
+int blobstore_list(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
+                   void *arg, cd_err *err) CD_WUR;
+/* Closes the store; NULL is a no-op. */
+void blobstore_close(blobstore *s);
 
 /* The folder backend rooted at data_dir (blobs/ and manifests/ in it).
- * Returns NULL and fills err on failure; close with s->ops->close(s). */
+ * Returns NULL and fills err on failure; close with blobstore_close(). */
 blobstore *blobstore_open_fs(const char *data_dir, cd_err *err);
 
 /* The S3 backend (blobstore_s3.c): the bucket `bucket` at endpoint
@@ -81,7 +93,7 @@ blobstore *blobstore_open_fs(const char *data_dir, cd_err *err);
  * AWS_SESSION_TOKEN, tuning from the CONTENTD_S3_* variables (docs/s3.md),
  * and uploads are spooled under $TMPDIR (else /tmp).  Sends no request:
  * ping() checks the bucket.  Returns NULL and fills err when the
- * configuration is unusable; close with s->ops->close(s). */
+ * configuration is unusable; close with blobstore_close(). */
 blobstore *blobstore_open_s3(const char *endpoint, const char *bucket, const char *region,
                              bool path_style, cd_err *err);
 
@@ -90,8 +102,7 @@ blobstore *blobstore_open_s3(const char *endpoint, const char *bucket, const cha
  * the manifest's bytes (valid during the call).  This is what
  * `contentd rebuild-catalog` replays into an empty catalog.  Keys that do not
  * have that shape are skipped.  A non-zero return from cb stops the walk and
- * is returned.  Works on every backend (only ops->list and ops->get_object
- * are used). */
+ * is returned.  Works on every backend. */
 int blobstore_each_manifest(blobstore *s,
                             int (*cb)(void *arg, const char *kind, const char *name,
                                       int64_t version, const char *json, size_t len),

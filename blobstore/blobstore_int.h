@@ -7,6 +7,49 @@
 
 #include "blobstore.h"
 
+/* A backend: blobstore.c calls it once the arguments are checked; the
+ * struct blobstore is the first member of the backend's own struct. */
+struct blobstore_ops {
+    const char *name; /* "fs", "s3" */
+    int (*ping)(blobstore *s, cd_err *err);
+    /* Whether blob sha (lower-case hex) is stored. */
+    int (*has)(blobstore *s, const char *sha, bool *present, cd_err *err);
+    /* A streaming upload of blob `sha`: the bytes are hashed while written
+     * and nothing becomes visible unless put_finish() finds the digest
+     * equal to sha.  max_size bounds the upload (BLOB_TOO_LARGE; negative:
+     * no limit).  Putting a blob that is already stored is not an error. */
+    int (*put_begin)(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
+                     cd_err *err);
+    /* After an error, end the upload with put_abort() (or put_finish(),
+     * which repeats the error). */
+    int (*put_write)(blob_writer *w, const void *p, size_t n, cd_err *err);
+    /* Verifies and publishes; frees w whatever the outcome. */
+    int (*put_finish)(blob_writer *w, cd_err *err);
+    /* Drops the upload; frees w. */
+    void (*put_abort)(blob_writer *w);
+    /* Opens blob sha for reading; *size is its length.  Release *r with
+     * close_reader(). */
+    int (*open)(blobstore *s, const char *sha, blob_reader **r, int64_t *size, cd_err *err);
+    /* Reads up to n bytes at offset; returns bytes read (0 at the end) or <0. */
+    ssize_t (*read)(blob_reader *r, uint64_t offset, void *p, size_t n);
+    void (*close_reader)(blob_reader *r);
+    /* Small named objects (manifests): whole-buffer put and get.  get_object
+     * replaces the contents of out, which stays the caller's. */
+    int (*put_object)(blobstore *s, const char *key, const void *p, size_t n, cd_err *err);
+    int (*get_object)(blobstore *s, const char *key, cd_buf *out, cd_err *err);
+    /* Calls cb for every key under prefix, in lexical order; a non-zero
+     * return from cb stops the listing. */
+    int (*list)(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
+                void *arg, cd_err *err);
+    void (*close)(blobstore *s);
+};
+
+struct blobstore {
+    const struct blobstore_ops *ops;
+    cd_histo latency[BLOBSTORE_OP_COUNT];
+};
+
+
 
 /* Longest key any backend accepts (S3 allows 1024 bytes). */
 #define BLOB_KEY_MAX 1024

@@ -170,8 +170,163 @@ fail:
 
 void catalog_emit(catalog *c, catalog_event ev, const char *kind, const char *name, int64_t version)
 {
-    if (c->on_change)
-        c->on_change(c->on_change_arg, ev, kind, name, version);
+    int n = atomic_load_explicit(&c->n_listeners, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (c->listeners[i].cb)
+            c->listeners[i].cb(c->listeners[i].arg, ev, kind, name, version);
+}
+
+int catalog_listen(catalog *c, catalog_change_cb cb, void *arg)
+{
+    int n = atomic_load(&c->n_listeners);
+    if (n >= CATALOG_LISTENERS_MAX)
+        return -1;
+    c->listeners[n].cb = cb;
+    c->listeners[n].arg = arg;
+    atomic_store_explicit(&c->n_listeners, n + 1, memory_order_release);
+    return 0;
+}
+
+void catalog_unlisten(catalog *c, catalog_change_cb cb, void *arg)
+{
+    int n = atomic_load(&c->n_listeners);
+    for (int i = 0; i < n; i++)
+        if (c->listeners[i].cb == cb && c->listeners[i].arg == arg)
+            c->listeners[i].cb = NULL;
+}
+
+/* The door: argument checks, then the backend, timed. -------------------- */
+
+static const char *const op_names[] = {
+#define X(n) #n,
+    CATALOG_OPS(X)
+#undef X
+};
+
+const char *catalog_op_name(catalog_op op)
+{
+    return (unsigned)op < CATALOG_OP_COUNT ? op_names[op] : "unknown";
+}
+
+const cd_histo *catalog_latency(const catalog *c, catalog_op op)
+{
+    return &c->latency[op];
+}
+
+const char *catalog_backend(const catalog *c)
+{
+    return c->ops->name;
+}
+
+#define TIMED(c, op, ...)                                                                          \
+    __extension__({                                                                                \
+        int64_t t0_ = cd_mono_ns();                                                                \
+        int r_ = (c)->ops->op((c), __VA_ARGS__);                                                   \
+        cd_histo_observe(&(c)->latency[CATALOG_OP_##op], cd_mono_ns() - t0_);                      \
+        r_;                                                                                        \
+    })
+
+static int check_id(const char *kind, const char *name, cd_err *err)
+{
+    if (!cd_kind_valid(kind))
+        return cd_err_set(err, CAT_ERROR, "catalog: unknown kind");
+    if (!cd_name_valid(name))
+        return cd_err_set(err, CAT_ERROR, "catalog: invalid name");
+    return CAT_OK;
+}
+
+int catalog_ping(catalog *c, cd_err *err)
+{
+    return TIMED(c, ping, err);
+}
+
+int catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out,
+                     cd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = check_id(kind, name, err);
+    return rc ? rc : TIMED(c, item_get, kind, name, out, err);
+}
+
+int catalog_item_list(catalog *c, const char *kind, catalog_item **out, size_t *n, cd_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    return TIMED(c, item_list, kind, out, n, err);
+}
+
+int catalog_item_create(catalog *c, const catalog_item *it, cd_err *err)
+{
+    int rc = catalog_check_new_item(it, err);
+    return rc ? rc : TIMED(c, item_create, it, err);
+}
+
+int catalog_item_update(catalog *c, const char *kind, const char *name, const char *title,
+                        int visibility, cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK)
+        rc = catalog_check_visibility(visibility, err);
+    return rc ? rc : TIMED(c, item_update, kind, name, title, visibility, err);
+}
+
+int catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    return rc ? rc : TIMED(c, item_delete, kind, name, err);
+}
+
+int catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
+                   const catalog_file *files, size_t n, const char *title, int64_t *new_version,
+                   bool *created, cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    return rc ? rc
+              : TIMED(c, commit, kind, name, base, files, n, title, new_version, created, err);
+}
+
+int catalog_files(catalog *c, const char *kind, const char *name, int64_t version,
+                  catalog_file **out, size_t *n, cd_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = check_id(kind, name, err);
+    return rc ? rc : TIMED(c, files, kind, name, version, out, n, err);
+}
+
+int catalog_versions(catalog *c, const char *kind, const char *name, catalog_version **out,
+                     size_t *n, cd_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = check_id(kind, name, err);
+    return rc ? rc : TIMED(c, versions, kind, name, out, n, err);
+}
+
+int catalog_token_add(catalog *c, const char *token_sha256, const char *user, cd_err *err)
+{
+    int rc = catalog_check_token(token_sha256, user, err);
+    return rc ? rc : TIMED(c, token_add, token_sha256, user, err);
+}
+
+int catalog_token_user(catalog *c, const char *token_sha256, char **user, cd_err *err)
+{
+    *user = NULL;
+    if (!cd_sha_valid(token_sha256))
+        return cd_err_set(err, CAT_NOT_FOUND, "catalog: no such token");
+    return TIMED(c, token_user, token_sha256, user, err);
+}
+
+int catalog_token_count(catalog *c, int64_t *n, cd_err *err)
+{
+    *n = 0;
+    return TIMED(c, token_count, n, err);
+}
+
+void catalog_close(catalog *c)
+{
+    if (c)
+        c->ops->close(c);
 }
 
 const int64_t catalog_lag_bounds_ms[CATALOG_LAG_BUCKETS - 1] = {1,   5,   10,   25,   50,   100,

@@ -81,58 +81,86 @@ typedef enum { CAT_EV_CREATED, CAT_EV_VERSION, CAT_EV_UPDATED, CAT_EV_DELETED } 
 typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind, const char *name,
                                   int64_t version);
 
-struct catalog_ops {
-    const char *name; /* "sqlite", "mongodb" */
-    int (*ping)(catalog *c, cd_err *err);
-    /* Fills *out; the caller releases it with catalog_item_clear(). */
-    int (*item_get)(catalog *c, const char *kind, const char *name, catalog_item *out, cd_err *err);
-    /* All items, optionally of one kind, sorted by kind then name.
-     * Visibility filtering is the caller's.  Free with catalog_items_free(). */
-    int (*item_list)(catalog *c, const char *kind, catalog_item **out, size_t *n, cd_err *err);
-    /* kind, name and owner are required; title NULL is ""; created_at 0 is
-     * now; version is ignored (a new item is at version 0). */
-    int (*item_create)(catalog *c, const catalog_item *it, cd_err *err);
-    /* title NULL: unchanged; visibility < 0: unchanged. */
-    int (*item_update)(catalog *c, const char *kind, const char *name, const char *title,
-                       int visibility, cd_err *err);
-    /* Deletes the item and its history (blobs stay: they may be shared). */
-    int (*item_delete)(catalog *c, const char *kind, const char *name, cd_err *err);
-    /* Atomically makes files[0..n) version base+1, if base is the current
-     * version (CAT_CONFLICT otherwise).  A file list equal to the current
-     * one creates no version: *new_version = base and *created = false.
-     * title (may be NULL) replaces the item's title with the version. */
-    int (*commit)(catalog *c, const char *kind, const char *name, int64_t base,
-                  const catalog_file *files, size_t n, const char *title, int64_t *new_version,
-                  bool *created, cd_err *err);
-    /* The file list of a version (0 = the current one), sorted by path;
-     * CAT_NOT_FOUND for a version not kept.  Free with catalog_files_free(). */
-    int (*files)(catalog *c, const char *kind, const char *name, int64_t version,
-                 catalog_file **out, size_t *n, cd_err *err);
-    /* Version history, oldest first; the caller frees *out with free(). */
-    int (*versions)(catalog *c, const char *kind, const char *name, catalog_version **out,
-                    size_t *n, cd_err *err);
-    /* Tokens: only the SHA-256 (hex) of a token is ever stored. */
-    int (*token_add)(catalog *c, const char *token_sha256, const char *user, cd_err *err);
-    /* *user: the caller frees it with free(). */
-    int (*token_user)(catalog *c, const char *token_sha256, char **user, cd_err *err);
-    int (*token_count)(catalog *c, int64_t *n, cd_err *err);
-    void (*close)(catalog *c);
-    /* Optional (NULL for a backend whose changes all happen in this
-     * process): see catalog_watch_start() and catalog_watch_stats(). */
-    int (*watch_start)(catalog *c, cd_err *err);
-    void (*watch_stop)(catalog *c);
-    void (*watch_stats)(catalog *c, struct catalog_watch_stats *out);
-};
+/* The calls, each through catalog.c: it checks the arguments, times the call
+ * (catalog_latency()) and hands the backend's change events to the
+ * listeners (catalog_listen()).  Every one is thread-safe. */
+#define CATALOG_OPS(X)                                                                             \
+    X(ping)                                                                                        \
+    X(item_get)                                                                                    \
+    X(item_list)                                                                                   \
+    X(item_create)                                                                                 \
+    X(item_update)                                                                                 \
+    X(item_delete)                                                                                 \
+    X(commit)                                                                                      \
+    X(files)                                                                                       \
+    X(versions)                                                                                    \
+    X(token_add)                                                                                   \
+    X(token_user)                                                                                  \
+    X(token_count)
+typedef enum catalog_op {
+#define X(n) CATALOG_OP_##n,
+    CATALOG_OPS(X)
+#undef X
+        CATALOG_OP_COUNT
+} catalog_op;
+/* "ping", "item_get", …: the op's label in /metrics. */
+const char *catalog_op_name(catalog_op op);
+/* The latency histogram of op's calls since the catalog was opened. */
+const cd_histo *catalog_latency(const catalog *c, catalog_op op);
 
-struct catalog {
-    const struct catalog_ops *ops;
-    catalog_change_cb on_change; /* may be NULL */
-    void *on_change_arg;
-};
+/* "sqlite" or "mongodb": a static string. */
+const char *catalog_backend(const catalog *c);
+int catalog_ping(catalog *c, cd_err *err) CD_WUR;
+/* Fills *out; the caller releases it with catalog_item_clear(). */
+int catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out,
+                     cd_err *err) CD_WUR;
+/* All items, optionally of one kind (NULL: all), sorted by kind then name.
+ * Visibility filtering is the caller's.  Free with catalog_items_free(). */
+int catalog_item_list(catalog *c, const char *kind, catalog_item **out, size_t *n,
+                      cd_err *err) CD_WUR;
+/* kind, name and owner are required; title NULL is ""; created_at 0 is
+ * now; version is ignored (a new item is at version 0).  CAT_EXISTS when
+ * the item exists. */
+int catalog_item_create(catalog *c, const catalog_item *it, cd_err *err) CD_WUR;
+/* title NULL: unchanged; visibility < 0: unchanged. */
+int catalog_item_update(catalog *c, const char *kind, const char *name, const char *title,
+                        int visibility, cd_err *err) CD_WUR;
+/* Deletes the item and its history (blobs stay: they may be shared). */
+int catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *err) CD_WUR;
+/* Atomically makes files[0..n) version base+1, if base is the current
+ * version (CAT_CONFLICT otherwise).  A file list equal to the current one
+ * creates no version: *new_version = base and *created = false.  title
+ * (may be NULL) replaces the item's title with the version. */
+int catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
+                   const catalog_file *files, size_t n, const char *title, int64_t *new_version,
+                   bool *created, cd_err *err) CD_WUR;
+/* The file list of a version (0 = the current one), sorted by path;
+ * CAT_NOT_FOUND for a version not kept.  Free with catalog_files_free(). */
+int catalog_files(catalog *c, const char *kind, const char *name, int64_t version,
+                  catalog_file **out, size_t *n, cd_err *err) CD_WUR;
+/* Version history, oldest first; the caller frees *out with free(). */
+int catalog_versions(catalog *c, const char *kind, const char *name, catalog_version **out,
+                     size_t *n, cd_err *err) CD_WUR;
+/* Tokens: only the SHA-256 (hex) of a token is ever stored. */
+int catalog_token_add(catalog *c, const char *token_sha256, const char *user, cd_err *err) CD_WUR;
+/* *user: the caller frees it with free(). */
+int catalog_token_user(catalog *c, const char *token_sha256, char **user, cd_err *err) CD_WUR;
+int catalog_token_count(catalog *c, int64_t *n, cd_err *err) CD_WUR;
+/* Closes the catalog (stopping its watcher); NULL is a no-op. */
+void catalog_close(catalog *c);
+
+/* Registers cb(arg, …) for every change (see catalog_change_cb); up to
+ * CATALOG_LISTENERS_MAX listeners, registered before the catalog is shared
+ * between threads.  Returns 0, or -1 when the table is full. */
+#define CATALOG_LISTENERS_MAX 4
+int catalog_listen(catalog *c, catalog_change_cb cb, void *arg) CD_WUR;
+/* Removes the listener (cb, arg); once it returns, cb is not called again
+ * by this process's writes (the watcher: see catalog_watch_stop()). */
+void catalog_unlisten(catalog *c, catalog_change_cb cb, void *arg);
 
 /* Opens (creating if needed) the SQLite catalog `catalog.db` in data_dir
  * (WAL mode).  Returns NULL and fills err on failure; close with
- * c->ops->close(c). */
+ * catalog_close(). */
 catalog *catalog_open_sqlite(const char *data_dir, cd_err *err);
 
 /* Opens the MongoDB catalog: database `db` (NULL: "contentd") of the
@@ -141,22 +169,22 @@ catalog *catalog_open_sqlite(const char *data_dir, cd_err *err);
  * (change streams need one) and creates the indexes; returns NULL with one
  * clear sentence in err otherwise (CAT_UNAVAILABLE when it cannot be
  * reached).  Every write uses majority write concern.  Close with
- * c->ops->close(c), which also stops the watcher. */
+ * catalog_close(), which also stops the watcher. */
 catalog *catalog_open_mongo(const char *uri, const char *db, cd_err *err);
 
 /* Starts following changes made by other processes (other contentd
  * replicas): for the MongoDB backend, a change stream on the `content`
- * collection in its own thread, which calls c->on_change for every change
+ * collection in its own thread, which calls the listeners for every change
  * wherever it was made, each version once and in order (see
- * catalog_mongo_watch.c).  Set c->on_change before calling it.  A no-op
+ * catalog_mongo_watch.c).  Register the listeners before calling it.  A no-op
  * returning CAT_OK for a backend without ops->watch_start (SQLite).
  * Fails (CAT_UNAVAILABLE) when the first stream cannot be opened. */
 int catalog_watch_start(catalog *c, cd_err *err) CD_WUR;
 
 /* Stops the watcher, waiting for its thread (about a second at most; up
  * to the URI's serverSelectionTimeoutMS while MongoDB is unreachable):
- * once it returns, on_change is called only by this process's own writes,
- * from the writing thread, so the receiver of on_change may be freed after
+ * once it returns, the listeners are called only by this process's own writes,
+ * from the writing thread, so a listener may be freed after
  * the writers have stopped.  A no-op when no watcher runs.  close() stops
  * it too. */
 void catalog_watch_stop(catalog *c);

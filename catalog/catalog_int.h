@@ -7,7 +7,62 @@
 
 #include "catalog.h"
 
-/* True when s is 64 lower-case hex digits. */
+/* A backend: catalog.c calls it once the arguments are checked; the
+ * struct catalog of catalog_open_*() is the first member of the
+ * backend's own struct. */
+struct catalog_ops {
+    const char *name; /* "sqlite", "mongodb" */
+    int (*ping)(catalog *c, cd_err *err);
+    /* Fills *out; the caller releases it with catalog_item_clear(). */
+    int (*item_get)(catalog *c, const char *kind, const char *name, catalog_item *out, cd_err *err);
+    /* All items, optionally of one kind, sorted by kind then name.
+     * Visibility filtering is the caller's.  Free with catalog_items_free(). */
+    int (*item_list)(catalog *c, const char *kind, catalog_item **out, size_t *n, cd_err *err);
+    /* kind, name and owner are required; title NULL is ""; created_at 0 is
+     * now; version is ignored (a new item is at version 0). */
+    int (*item_create)(catalog *c, const catalog_item *it, cd_err *err);
+    /* title NULL: unchanged; visibility < 0: unchanged. */
+    int (*item_update)(catalog *c, const char *kind, const char *name, const char *title,
+                       int visibility, cd_err *err);
+    /* Deletes the item and its history (blobs stay: they may be shared). */
+    int (*item_delete)(catalog *c, const char *kind, const char *name, cd_err *err);
+    /* Atomically makes files[0..n) version base+1, if base is the current
+     * version (CAT_CONFLICT otherwise).  A file list equal to the current
+     * one creates no version: *new_version = base and *created = false.
+     * title (may be NULL) replaces the item's title with the version. */
+    int (*commit)(catalog *c, const char *kind, const char *name, int64_t base,
+                  const catalog_file *files, size_t n, const char *title, int64_t *new_version,
+                  bool *created, cd_err *err);
+    /* The file list of a version (0 = the current one), sorted by path;
+     * CAT_NOT_FOUND for a version not kept.  Free with catalog_files_free(). */
+    int (*files)(catalog *c, const char *kind, const char *name, int64_t version,
+                 catalog_file **out, size_t *n, cd_err *err);
+    /* Version history, oldest first; the caller frees *out with free(). */
+    int (*versions)(catalog *c, const char *kind, const char *name, catalog_version **out,
+                    size_t *n, cd_err *err);
+    /* Tokens: only the SHA-256 (hex) of a token is ever stored. */
+    int (*token_add)(catalog *c, const char *token_sha256, const char *user, cd_err *err);
+    /* *user: the caller frees it with free(). */
+    int (*token_user)(catalog *c, const char *token_sha256, char **user, cd_err *err);
+    int (*token_count)(catalog *c, int64_t *n, cd_err *err);
+    void (*close)(catalog *c);
+    /* Optional (NULL for a backend whose changes all happen in this
+     * process): see catalog_watch_start() and catalog_watch_stats(). */
+    int (*watch_start)(catalog *c, cd_err *err);
+    void (*watch_stop)(catalog *c);
+    void (*watch_stats)(catalog *c, struct catalog_watch_stats *out);
+};
+
+struct catalog {
+    const struct catalog_ops *ops;
+    struct {
+        catalog_change_cb cb;
+        void *arg;
+    } listeners[CATALOG_LISTENERS_MAX];
+    atomic_int n_listeners;
+    cd_histo latency[CATALOG_OP_COUNT];
+};
+
 
 /* The checks of the ops' arguments that every backend makes, before it
  * touches its store: CAT_OK, or CAT_ERROR with err filled. */
@@ -24,7 +79,7 @@ int catalog_check_token(const char *token_sha256, const char *user, cd_err *err)
  * filled (CAT_ERROR) when the list is unacceptable. */
 const catalog_file **catalog_files_sorted(const catalog_file *files, size_t n, cd_err *err);
 
-/* Calls c->on_change, if set. */
+/* Hands a change to every listener (catalog_listen()). */
 void catalog_emit(catalog *c, catalog_event ev, const char *kind, const char *name,
                   int64_t version);
 

@@ -103,7 +103,7 @@ static int check_blob(srv *s, const needed_blob *nb, srv_commit_result *res)
     blob_reader *rd = NULL;
     int64_t size = 0;
     cd_err err = {0};
-    int rc = SRV_BLOB(s, open, nb->sha, &rd, &size, &err);
+    int rc = blobstore_open(s->bs, nb->sha, &rd, &size, &err);
     if (rc == BLOB_NOT_FOUND)
         return 0;
     if (rc != BLOB_OK) {
@@ -112,7 +112,7 @@ static int check_blob(srv *s, const needed_blob *nb, srv_commit_result *res)
              "The blob store failed: %s", err.msg);
         return -1;
     }
-    s->bs->ops->close_reader(rd);
+    blobstore_close_reader(s->bs, rd);
     return size_matches(nb->path, nb->size, size, res) ? 1 : -1;
 }
 
@@ -219,7 +219,7 @@ static int write_manifest(srv *s, const catalog_item *it, int64_t version,
     srv_json_files(&b, files, n);
     cd_buf_puts(&b, "}\n");
     char *key = blobstore_manifest_key(it->kind, it->name, version);
-    int rc = SRV_BLOB(s, put_object, key, b.data, b.len, err);
+    int rc = blobstore_put_object(s->bs, key, b.data, b.len, err);
     free(key);
     cd_buf_free(&b);
     return rc;
@@ -235,7 +235,7 @@ static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, s
     cd_err err = {0};
     int rc;
     if (it->version > 0 &&
-        (rc = SRV_CAT(s, files, it->kind, it->name, it->version, &cur, &ncur, &err)) != CAT_OK) {
+        (rc = catalog_files(s->cat, it->kind, it->name, it->version, &cur, &ncur, &err)) != CAT_OK) {
         fail_cat(res, rc, &err);
         goto out;
     }
@@ -255,7 +255,7 @@ static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, s
     }
     int64_t nv = it->version;
     bool created = false;
-    rc = SRV_CAT(s, commit, it->kind, it->name, it->version, files, n, title, &nv, &created, &err);
+    rc = catalog_commit(s->cat, it->kind, it->name, it->version, files, n, title, &nv, &created, &err);
     if (rc == CAT_CONFLICT) {
         fail(res, SRV_COMMIT_CONFLICT, "version_conflict",
              "base_version %lld is not the current version any more: pull and commit again.",
@@ -308,7 +308,7 @@ void srv_commit(srv *s, const char *user, const char *kind, const char *name, in
     pthread_mutex_lock(mu);
     catalog_item it = {0};
     cd_err err = {0};
-    int rc = SRV_CAT(s, item_get, kind, name, &it, &err);
+    int rc = catalog_item_get(s->cat, kind, name, &it, &err);
     if (rc == CAT_NOT_FOUND || (rc == CAT_OK && !srv_can_see(user, &it)))
         fail(res, SRV_COMMIT_NOT_FOUND, "not_found", "No content item %s/%s.", kind, name);
     else if (rc != CAT_OK)

@@ -157,25 +157,25 @@ static int read_blob(srv *s, const char *sha, cd_buf *out, cd_err *err)
 {
     blob_reader *rd = NULL;
     int64_t size = 0;
-    int rc = SRV_BLOB(s, open, sha, &rd, &size, err);
+    int rc = blobstore_open(s->bs, sha, &rd, &size, err);
     if (rc != BLOB_OK)
         return rc;
     if (size > (int64_t)SRV_MD_MAX) {
-        s->bs->ops->close_reader(rd);
+        blobstore_close_reader(s->bs, rd);
         return cd_err_set(err, BLOB_ERROR, "the markdown file is larger than %u MiB",
                           SRV_MD_MAX >> 20);
     }
     cd_buf_grow(out, (size_t)size + 1);
     while (out->len < (size_t)size) {
-        ssize_t n = s->bs->ops->read(rd, out->len, out->data + out->len, (size_t)size - out->len);
+        ssize_t n = blobstore_read(s->bs, rd, out->len, out->data + out->len, (size_t)size - out->len);
         if (n <= 0) {
-            s->bs->ops->close_reader(rd);
+            blobstore_close_reader(s->bs, rd);
             return cd_err_set(err, BLOB_ERROR, "blob %.12s… could not be read", sha);
         }
         out->len += (size_t)n;
     }
     out->data[out->len] = '\0';
-    s->bs->ops->close_reader(rd);
+    blobstore_close_reader(s->bs, rd);
     return BLOB_OK;
 }
 

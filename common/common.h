@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -203,6 +204,21 @@ void cd_sha256_hex(const void *p, size_t n, char out[CD_SHA256_HEX]);
 /* The hex SHA-256 of everything left to read on fd, and its length in
  * *size (may be NULL).  Returns 0, or -1 with errno set on a read error. */
 int cd_sha256_fd(int fd, char out[CD_SHA256_HEX], int64_t *size) CD_WUR;
+
+/* ---- latency histograms (histo.c) ----------------------------------- */
+
+/* Buckets of cd_histo, upper bounds in seconds; one more bucket is +Inf. */
+#define CD_HISTO_BUCKETS 16
+extern const double cd_histo_bounds_s[CD_HISTO_BUCKETS];
+/* A histogram of durations; zero-initialised storage is an empty one. */
+typedef struct cd_histo {
+    atomic_uint_fast64_t b[CD_HISTO_BUCKETS + 1];
+    atomic_uint_fast64_t sum_ns;
+} cd_histo;
+void cd_histo_observe(cd_histo *h, int64_t ns);
+bool cd_histo_empty(const cd_histo *h);
+/* Appends NAME_bucket{LABELS,le=…}, NAME_sum and NAME_count lines. */
+void cd_histo_text(cd_buf *b, const char *name, const char *labels, const cd_histo *h);
 
 /* ---- the log (log.c) ------------------------------------------------- */
 

@@ -47,7 +47,7 @@ int srv_token_create(catalog *cat, const char *user, char **token, cd_err *err)
     t[o] = '\0';
     char hash[CD_SHA256_HEX];
     cd_sha256_hex(t, o, hash);
-    int rc = cat->ops->token_add(cat, hash, user, err);
+    int rc = catalog_token_add(cat, hash, user, err);
     if (rc != CAT_OK) {
         free(t);
         return rc;
@@ -98,7 +98,7 @@ int srv_auth_required(srv *s, bool *yes)
         return 0;
     }
     int64_t n = 0;
-    int rc = SRV_CAT(s, token_count, &n, NULL);
+    int rc = catalog_token_count(s->cat, &n, NULL);
     if (rc != CAT_OK)
         return rc;
     if (n > 0)
@@ -134,7 +134,7 @@ bool srv_auth(srv_req *r, bool allow_query_token)
     free(tok);
     char *user = NULL;
     cd_err err = {0};
-    int rc = SRV_CAT(r->s, token_user, hash, &user, &err);
+    int rc = catalog_token_user(r->s->cat, hash, &user, &err);
     if (rc == CAT_OK) {
         r->user = user;
         return true;

@@ -387,7 +387,7 @@ static void apply(srv_hub *h, const srv_change *c)
     }
     catalog_item it = {0};
     cd_err err = {0};
-    if (SRV_CAT(h->s, item_get, c->kind, c->name, &it, &err) != CAT_OK)
+    if (catalog_item_get(h->s->cat, c->kind, c->name, &it, &err) != CAT_OK)
         return; /* gone already: its delete follows */
     if (c->ev == CAT_EV_VERSION) {
         apply_version(h, &it, c->version);
@@ -504,7 +504,7 @@ static int load_items(srv_hub *h, cd_err *err)
 {
     catalog_item *items = NULL;
     size_t n = 0;
-    int rc = SRV_CAT(h->s, item_list, NULL, &items, &n, err);
+    int rc = catalog_item_list(h->s->cat, NULL, &items, &n, err);
     if (rc != CAT_OK)
         return rc;
     pthread_mutex_lock(&h->mu);

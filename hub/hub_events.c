@@ -114,7 +114,7 @@ int srv_event_snapshot(srv *s, const catalog_item *it, srv_event **out, cd_err *
     catalog_file *files = NULL;
     size_t n = 0;
     if (it->version > 0) {
-        int rc = SRV_CAT(s, files, it->kind, it->name, it->version, &files, &n, err);
+        int rc = catalog_files(s->cat, it->kind, it->name, it->version, &files, &n, err);
         if (rc != CAT_OK)
             return rc;
     }
@@ -182,9 +182,9 @@ int srv_event_update(srv *s, const char *kind, const char *name, int64_t from, i
     size_t nold = 0, ncur = 0;
     int rc = CAT_OK;
     if (from > 0)
-        rc = SRV_CAT(s, files, kind, name, from, &old, &nold, err);
+        rc = catalog_files(s->cat, kind, name, from, &old, &nold, err);
     if (rc == CAT_OK && to > 0)
-        rc = SRV_CAT(s, files, kind, name, to, &cur, &ncur, err);
+        rc = catalog_files(s->cat, kind, name, to, &cur, &ncur, err);
     if (rc != CAT_OK) {
         catalog_files_free(old, nold);
         return rc;
@@ -234,7 +234,7 @@ int srv_event_global_snapshot(srv *s, const char *user, srv_event **out, cd_err 
 {
     catalog_item *items = NULL;
     size_t n = 0;
-    int rc = SRV_CAT(s, item_list, NULL, &items, &n, err);
+    int rc = catalog_item_list(s->cat, NULL, &items, &n, err);
     if (rc != CAT_OK)
         return rc;
     cd_buf b = CD_BUF_INIT;

@@ -61,7 +61,7 @@ int srv_hub_subscribe_item(srv_hub *h, srv_sub *sub, const char *kind, const cha
 
         catalog_item it = {0};
         srv_event *first = NULL;
-        int rc = SRV_CAT(h->s, item_get, kind, name, &it, err);
+        int rc = catalog_item_get(h->s->cat, kind, name, &it, err);
         if (rc == CAT_OK)
             rc = first_event(h, &it, last_id, snap, upd, &first, err);
         srv_event_unref(snap);

@@ -194,7 +194,7 @@ int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err
         return -1;
     *bs = s3 ? open_s3_blobstore(cfg, err) : blobstore_open_fs(cfg->data_dir, err);
     if (!*bs) {
-        (*cat)->ops->close(*cat);
+        catalog_close(*cat);
         *cat = NULL;
         return -1;
     }

@@ -241,8 +241,8 @@ static bool open_stores(const cli *c, catalog **cat, blobstore **bs)
 
 static void close_stores(catalog *cat, blobstore *bs)
 {
-    cat->ops->close(cat);
-    bs->ops->close(bs);
+    catalog_close(cat);
+    blobstore_close(bs);
 }
 
 /* SIGINT and SIGTERM: the signals that stop the server. */

@@ -80,7 +80,7 @@ static int create_item(replay *rp, json_t *m, const char *kind, const char *name
     it.title = (char *)"";
     it.visibility = vis && !strcmp(vis, "public") ? CAT_PUBLIC : CAT_PRIVATE;
     it.created_at = it.updated_at = parse_time(json_string_value(json_object_get(m, "created_at")));
-    return rp->cat->ops->item_create(rp->cat, &it, rp->err);
+    return catalog_item_create(rp->cat, &it, rp->err);
 }
 
 static int replay_one(void *arg, const char *kind, const char *name, int64_t version,
@@ -109,7 +109,7 @@ static int replay_one(void *arg, const char *kind, const char *name, int64_t ver
         const char *title = json_string_value(json_object_get(m, "title"));
         int64_t nv = 0;
         bool created = false;
-        rc = rp->cat->ops->commit(rp->cat, kind, name, rp->version, files, n,
+        rc = catalog_commit(rp->cat, kind, name, rp->version, files, n,
                                   title && *title ? title : NULL, &nv, &created, rp->err);
         if (rc == 0 && !created) {
             why = "its file list equals the version before it";
@@ -132,7 +132,7 @@ int srv_rebuild_catalog(catalog *cat, blobstore *bs, cd_err *err)
 {
     catalog_item *items = NULL;
     size_t n = 0;
-    int rc = cat->ops->item_list(cat, NULL, &items, &n, err);
+    int rc = catalog_item_list(cat, NULL, &items, &n, err);
     catalog_items_free(items, n);
     if (rc != 0)
         return rc;

@@ -68,8 +68,12 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
         srv_free(s);
         return NULL;
     }
-    cat->on_change = srv_hub_on_change;
-    cat->on_change_arg = s->hub;
+    if (catalog_listen(cat, srv_hub_on_change, s->hub) != 0) {
+        cd_err_set(err, -1, "the catalog takes no more change listeners");
+        srv_free(s);
+        return NULL;
+    }
+    s->listening = true;
     return s;
 }
 
@@ -200,7 +204,7 @@ static int check_exposure(srv *s, bool loopback, cd_err *err)
 {
     int64_t n = 0;
     cd_err cerr = {0};
-    int rc = SRV_CAT(s, token_count, &n, &cerr);
+    int rc = catalog_token_count(s->cat, &n, &cerr);
     if (rc != CAT_OK)
         return cd_err_set(err, -1, "cannot read the tokens from the catalog: %s", cerr.msg);
     atomic_store(&s->tokens_exist, n > 0);
@@ -253,7 +257,7 @@ int srv_start(srv *s, cd_err *err)
     format_url(s, &bound);
     cd_log("info", "server",
             "msg=listening url=%s threads=%u max_connections=%u catalog=%s blobstore=%s", s->url,
-            threads, limit, s->cat->ops->name, s->bs->ops->name);
+            threads, limit, catalog_backend(s->cat), blobstore_backend(s->bs));
     return 0;
 }
 
@@ -302,10 +306,8 @@ void srv_free(srv *s)
      * is unhooked and freed. */
     if (s->cat)
         catalog_watch_stop(s->cat);
-    if (s->cat && s->cat->on_change == srv_hub_on_change) {
-        s->cat->on_change = NULL;
-        s->cat->on_change_arg = NULL;
-    }
+    if (s->listening)
+        catalog_unlisten(s->cat, srv_hub_on_change, s->hub);
     srv_hub_free(s->hub);
     srv_render_cache_free(s->rc);
     for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)

@@ -46,6 +46,7 @@ struct srv {
     struct MHD_Daemon *daemon;
     srv_render_cache *rc;
     srv_hub *hub;
+    bool listening; /* the hub listens to the catalog's changes */
     char url[128];
     bool loopback;
     atomic_bool stopping;
@@ -56,45 +57,6 @@ struct srv {
     int active;  /* requests between their first callback and completion */
     int streams; /* of which event streams */
 };
-
-/* Timed calls into the stores: the latency lands in the metrics. */
-#define SRV_CAT_OPS(X)                                                                             \
-    X(ping)                                                                                        \
-    X(item_get)                                                                                    \
-    X(item_list) X(item_create) X(item_update) X(item_delete) X(commit) X(files) X(versions)       \
-        X(token_add) X(token_user) X(token_count)
-#define SRV_BLOB_OPS(X) X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object)
-
-enum srv_cat_op {
-#define X(n) SRV_CAT_OP_##n,
-    SRV_CAT_OPS(X)
-#undef X
-        SRV_CAT_OP_COUNT
-};
-enum srv_blob_op {
-#define X(n) SRV_BLOB_OP_##n,
-    SRV_BLOB_OPS(X)
-#undef X
-        SRV_BLOB_OP_COUNT
-};
-
-void srv_metrics_cat_op(enum srv_cat_op op, int64_t ns);
-void srv_metrics_blob_op(enum srv_blob_op op, int64_t ns);
-
-#define SRV_CAT(s, op, ...)                                                                        \
-    __extension__({                                                                                \
-        int64_t t0_ = cd_mono_ns();                                                               \
-        int r_ = (s)->cat->ops->op((s)->cat, __VA_ARGS__);                                         \
-        srv_metrics_cat_op(SRV_CAT_OP_##op, cd_mono_ns() - t0_);                                  \
-        r_;                                                                                        \
-    })
-#define SRV_BLOB(s, op, ...)                                                                       \
-    __extension__({                                                                                \
-        int64_t t0_ = cd_mono_ns();                                                               \
-        int r_ = (s)->bs->ops->op((s)->bs, __VA_ARGS__);                                           \
-        srv_metrics_blob_op(SRV_BLOB_OP_##op, cd_mono_ns() - t0_);                                \
-        r_;                                                                                        \
-    })
 
 /* ---- routes and requests -------------------------------------------- */
 

@@ -278,7 +278,7 @@ static int walk_dir(walk *w, const char *fs, const char *rel, cd_err *err)
 static int store_blob(srv *s, const char *dir, const catalog_file *f, cd_err *err)
 {
     bool present = false;
-    int rc = SRV_BLOB(s, has, f->sha256, &present, err);
+    int rc = blobstore_has(s->bs, f->sha256, &present, err);
     if (rc != BLOB_OK || present)
         return rc;
     char path[PATH_MAX * 2];
@@ -287,21 +287,21 @@ static int store_blob(srv *s, const char *dir, const catalog_file *f, cd_err *er
     if (fd < 0)
         return cd_err_set(err, BLOB_ERROR, "cannot read %s: %s", f->path, strerror(errno));
     blob_writer *w = NULL;
-    rc = SRV_BLOB(s, put_begin, f->sha256, s->cfg.max_blob_size, &w, err);
+    rc = blobstore_put_begin(s->bs, f->sha256, s->cfg.max_blob_size, &w, err);
     char buf[65536];
     ssize_t n = 0;
     while (rc == BLOB_OK && (n = read(fd, buf, sizeof buf)) > 0)
-        rc = s->bs->ops->put_write(w, buf, (size_t)n, err);
+        rc = blobstore_put_write(s->bs, w, buf, (size_t)n, err);
     close(fd);
     if (rc != BLOB_OK || n < 0) {
         if (w)
-            s->bs->ops->put_abort(w);
+            blobstore_put_abort(s->bs, w);
         return rc != BLOB_OK ? rc : cd_err_set(err, BLOB_ERROR, "cannot read %s", f->path);
     }
     /* a file saved again since it was hashed no longer hashes to its name:
      * the store refuses it (BLOB_DIGEST_MISMATCH), and the save's own batch
      * commits it */
-    return s->bs->ops->put_finish(w, err);
+    return blobstore_put_finish(s->bs, w, err);
 }
 
 static int by_path(const void *a, const void *b)
@@ -337,19 +337,19 @@ static int store_new_blobs(srv *s, const char *dir, const file_list *list, const
 static int load_item(srv *s, const char *kind, const char *name, const char *user, catalog_item *it,
                      catalog_file **cur, size_t *ncur, bool *made, cd_err *err)
 {
-    int rc = SRV_CAT(s, item_get, kind, name, it, err);
+    int rc = catalog_item_get(s->cat, kind, name, it, err);
     if (rc == CAT_NOT_FOUND) {
         catalog_item nit = {.owner = (char *)user, .title = "", .visibility = CAT_PRIVATE};
         snprintf(nit.kind, sizeof nit.kind, "%s", kind);
         snprintf(nit.name, sizeof nit.name, "%s", name);
         nit.created_at = nit.updated_at = cd_now_ms();
-        rc = SRV_CAT(s, item_create, &nit, err);
+        rc = catalog_item_create(s->cat, &nit, err);
         *made = rc == CAT_OK;
         if (rc == CAT_OK || rc == CAT_EXISTS)
-            rc = SRV_CAT(s, item_get, kind, name, it, err);
+            rc = catalog_item_get(s->cat, kind, name, it, err);
     }
     if (rc == CAT_OK && it->version > 0 && srv_can_see(user, it))
-        rc = SRV_CAT(s, files, kind, name, it->version, cur, ncur, err);
+        rc = catalog_files(s->cat, kind, name, it->version, cur, ncur, err);
     if (rc == CAT_OK)
         srv_files_sort(*cur, *ncur);
     return rc == CAT_OK ? 0 : SRV_FOLDER_RETRY;

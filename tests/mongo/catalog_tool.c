@@ -128,7 +128,7 @@ static int cmd_get(tool *t, char **a, int n)
 {
     catalog_item it;
     cd_err err = {0, ""};
-    int rc = t->c->ops->item_get(t->c, a[0], a[1], &it, &err);
+    int rc = catalog_item_get(t->c, a[0], a[1], &it, &err);
     if (rc)
         return fail(rc, &err);
     cd_buf b = CD_BUF_INIT;
@@ -145,7 +145,7 @@ static int cmd_list(tool *t, char **a, int n)
     catalog_item *items;
     size_t count;
     cd_err err = {0, ""};
-    int rc = t->c->ops->item_list(t->c, n > 0 ? a[0] : NULL, &items, &count, &err);
+    int rc = catalog_item_list(t->c, n > 0 ? a[0] : NULL, &items, &count, &err);
     if (rc)
         return fail(rc, &err);
     cd_buf b = CD_BUF_INIT;
@@ -167,7 +167,7 @@ static int cmd_create(tool *t, char **a, int n)
     snprintf(it.kind, sizeof it.kind, "%s", a[0]);
     snprintf(it.name, sizeof it.name, "%s", a[1]);
     cd_err err = {0, ""};
-    int rc = t->c->ops->item_create(t->c, &it, &err);
+    int rc = catalog_item_create(t->c, &it, &err);
     return rc ? fail(rc, &err) : ok_line("{\"ok\":true}");
 }
 
@@ -176,14 +176,14 @@ static int cmd_update(tool *t, char **a, int n)
     const char *title = strcmp(a[2], "-") ? a[2] : NULL;
     int vis = !strcmp(a[3], "public") ? CAT_PUBLIC : !strcmp(a[3], "private") ? CAT_PRIVATE : -1;
     cd_err err = {0, ""};
-    int rc = t->c->ops->item_update(t->c, a[0], a[1], title, vis, &err);
+    int rc = catalog_item_update(t->c, a[0], a[1], title, vis, &err);
     return rc ? fail(rc, &err) : ok_line("{\"ok\":true}");
 }
 
 static int cmd_delete(tool *t, char **a, int n)
 {
     cd_err err = {0, ""};
-    int rc = t->c->ops->item_delete(t->c, a[0], a[1], &err);
+    int rc = catalog_item_delete(t->c, a[0], a[1], &err);
     return rc ? fail(rc, &err) : ok_line("{\"ok\":true}");
 }
 
@@ -212,7 +212,7 @@ static int do_commit(tool *t, const char *kind, const char *name, int64_t base,
     int64_t v;
     bool created;
     cd_err err = {0, ""};
-    int rc = t->c->ops->commit(t->c, kind, name, base, files, nf, title, &v, &created, &err);
+    int rc = catalog_commit(t->c, kind, name, base, files, nf, title, &v, &created, &err);
     if (rc)
         return fail(rc, &err);
     cd_buf b = CD_BUF_INIT;
@@ -247,7 +247,7 @@ static int cmd_files(tool *t, char **a, int n)
     size_t count;
     cd_err err = {0, ""};
     int64_t v = n > 2 ? strtoll(a[2], NULL, 10) : 0;
-    int rc = t->c->ops->files(t->c, a[0], a[1], v, &files, &count, &err);
+    int rc = catalog_files(t->c, a[0], a[1], v, &files, &count, &err);
     if (rc)
         return fail(rc, &err);
     cd_buf b = CD_BUF_INIT;
@@ -271,7 +271,7 @@ static int cmd_versions(tool *t, char **a, int n)
     catalog_version *vs;
     size_t count;
     cd_err err = {0, ""};
-    int rc = t->c->ops->versions(t->c, a[0], a[1], &vs, &count, &err);
+    int rc = catalog_versions(t->c, a[0], a[1], &vs, &count, &err);
     if (rc)
         return fail(rc, &err);
     cd_buf b = CD_BUF_INIT;
@@ -289,7 +289,7 @@ static int cmd_versions(tool *t, char **a, int n)
 static int cmd_token_add(tool *t, char **a, int n)
 {
     cd_err err = {0, ""};
-    int rc = t->c->ops->token_add(t->c, a[0], a[1], &err);
+    int rc = catalog_token_add(t->c, a[0], a[1], &err);
     return rc ? fail(rc, &err) : ok_line("{\"ok\":true}");
 }
 
@@ -297,7 +297,7 @@ static int cmd_token_user(tool *t, char **a, int n)
 {
     char *user;
     cd_err err = {0, ""};
-    int rc = t->c->ops->token_user(t->c, a[0], &user, &err);
+    int rc = catalog_token_user(t->c, a[0], &user, &err);
     if (rc)
         return fail(rc, &err);
     cd_buf b = CD_BUF_INIT;
@@ -313,7 +313,7 @@ static int cmd_token_count(tool *t, char **a, int n)
 {
     int64_t count;
     cd_err err = {0, ""};
-    int rc = t->c->ops->token_count(t->c, &count, &err);
+    int rc = catalog_token_count(t->c, &count, &err);
     if (rc)
         return fail(rc, &err);
     cd_buf b = CD_BUF_INIT;
@@ -325,14 +325,14 @@ static int cmd_token_count(tool *t, char **a, int n)
 static int cmd_ping(tool *t, char **a, int n)
 {
     cd_err err = {0, ""};
-    int rc = t->c->ops->ping(t->c, &err);
+    int rc = catalog_ping(t->c, &err);
     return rc ? fail(rc, &err) : ok_line("{\"ok\":true}");
 }
 
 static int cmd_watch_start(tool *t, char **a, int n)
 {
-    t->c->on_change = on_change;
-    t->c->on_change_arg = t;
+    if (catalog_listen(t->c, on_change, t) != 0)
+        abort();
     cd_err err = {0, ""};
     int rc = catalog_watch_start(t->c, &err);
     return rc ? fail(rc, &err) : ok_line("{\"ok\":true}");
@@ -384,7 +384,7 @@ static int cmd_commits(tool *t, char **a, int n)
         int64_t v;
         bool created;
         cd_err err = {0, ""};
-        int rc = t->c->ops->commit(t->c, a[0], a[1], base + i, &f, 1, NULL, &v, &created, &err);
+        int rc = catalog_commit(t->c, a[0], a[1], base + i, &f, 1, NULL, &v, &created, &err);
         if (rc)
             return fail(rc, &err);
     }
@@ -412,7 +412,7 @@ static int cmd_race(tool *t, char **a, int n)
         sleep_until(start + r * slot);
         catalog_item it;
         cd_err err = {0, ""};
-        int rc = t->c->ops->item_get(t->c, a[0], a[1], &it, &err);
+        int rc = catalog_item_get(t->c, a[0], a[1], &it, &err);
         if (rc)
             return fail(rc, &err);
         int64_t base = it.version, v;
@@ -420,7 +420,7 @@ static int cmd_race(tool *t, char **a, int n)
         sleep_until(start + r * slot + slot / 2);
         catalog_file f = numbered_file(tag * 1000003u + (uint64_t)r);
         bool created;
-        rc = t->c->ops->commit(t->c, a[0], a[1], base, &f, 1, NULL, &v, &created, &err);
+        rc = catalog_commit(t->c, a[0], a[1], base, &f, 1, NULL, &v, &created, &err);
         if (rc && rc != CAT_CONFLICT)
             return fail(rc, &err);
         cd_buf b = CD_BUF_INIT;
@@ -544,6 +544,6 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = !strcmp(argv[i], "shell") ? shell(&t) : run(&t, argv + i, argc - i);
-    t.c->ops->close(t.c);
+    catalog_close(t.c);
     return rc;
 }

@@ -21,15 +21,15 @@ static int blob_put(blobstore *bs, const char *sha, const char *path, cd_err *e)
     if (fd < 0)
         return cd_err_set(e, BLOB_ERROR, "cannot open %s", path);
     blob_writer *w = NULL;
-    int rc = bs->ops->put_begin(bs, sha, -1, &w, e);
+    int rc = blobstore_put_begin(bs, sha, -1, &w, e);
     char *buf = malloc(CHUNK);
     ssize_t got;
     while (rc == 0 && (got = read(fd, buf, CHUNK)) > 0)
-        rc = bs->ops->put_write(w, buf, (size_t)got, e);
+        rc = blobstore_put_write(bs, w, buf, (size_t)got, e);
     if (w && rc == 0)
-        rc = bs->ops->put_finish(w, e);
+        rc = blobstore_put_finish(bs, w, e);
     else if (w)
-        bs->ops->put_abort(w);
+        blobstore_put_abort(bs, w);
     free(buf);
     close(fd);
     return rc;
@@ -40,14 +40,14 @@ static int blob_get(blobstore *bs, const char *sha, const char *path, cd_err *e)
 {
     blob_reader *r = NULL;
     int64_t size = 0;
-    int rc = bs->ops->open(bs, sha, &r, &size, e);
+    int rc = blobstore_open(bs, sha, &r, &size, e);
     if (rc)
         return rc;
     FILE *out = strcmp(path, "-") ? fopen(path, "wb") : stdout;
     char *buf = malloc(CHUNK + 7);
     uint64_t off = 0;
     while (out && off < (uint64_t)size) {
-        ssize_t got = bs->ops->read(r, off, buf, CHUNK + 7);
+        ssize_t got = blobstore_read(bs, r, off, buf, CHUNK + 7);
         if (got <= 0) {
             rc = cd_err_set(e, BLOB_ERROR, "read at %" PRIu64 " failed", off);
             break;
@@ -60,7 +60,7 @@ static int blob_get(blobstore *bs, const char *sha, const char *path, cd_err *e)
     else if (out != stdout)
         fclose(out);
     free(buf);
-    bs->ops->close_reader(r);
+    blobstore_close_reader(bs, r);
     return rc;
 }
 
@@ -75,7 +75,7 @@ static int object_put(blobstore *bs, const char *key, const char *path, cd_err *
     while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
         cd_buf_append(&b, tmp, n);
     fclose(f);
-    int rc = bs->ops->put_object(bs, key, b.data ? b.data : "", b.len, e);
+    int rc = blobstore_put_object(bs, key, b.data ? b.data : "", b.len, e);
     cd_buf_free(&b);
     return rc;
 }
@@ -100,10 +100,10 @@ int blob_command(const s3_config *cfg, const char *cmd, int argc, char **argv, c
     } else if (argc < 1) {
         rc = cd_err_set(e, BLOB_ERROR, "%s needs an argument", cmd);
     } else if (!strcmp(cmd, "blob-has")) {
-        if ((rc = bs->ops->has(bs, argv[0], &present, e)) == 0)
+        if ((rc = blobstore_has(bs, argv[0], &present, e)) == 0)
             printf("%s\n", present ? "present" : "absent");
     } else if (!strcmp(cmd, "object-get")) {
-        if ((rc = bs->ops->get_object(bs, argv[0], &out, e)) == 0)
+        if ((rc = blobstore_get_object(bs, argv[0], &out, e)) == 0)
             fwrite(out.data, 1, out.len, stdout);
     } else if (argc < 2) {
         rc = cd_err_set(e, BLOB_ERROR, "%s needs two arguments", cmd);
@@ -117,7 +117,7 @@ int blob_command(const s3_config *cfg, const char *cmd, int argc, char **argv, c
         rc = cd_err_set(e, BLOB_ERROR, "unknown command %s", cmd);
     }
     cd_buf_free(&out);
-    bs->ops->close(bs);
+    blobstore_close(bs);
     fflush(stdout);
     return rc;
 }

@@ -65,7 +65,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     if (f->s)
-        f->s->ops->close(f->s);
+        blobstore_close(f->s);
     nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
@@ -86,24 +86,24 @@ static int put(blobstore *s, const char *sha, const void *p, size_t n, size_t ch
 {
     blob_writer *w;
     cd_err err = {0, ""};
-    int rc = s->ops->put_begin(s, sha, max, &w, &err);
+    int rc = blobstore_put_begin(s, sha, max, &w, &err);
     if (rc)
         return rc;
     for (size_t off = 0; off < n; off += chunk) {
         size_t len = n - off < chunk ? n - off : chunk;
-        rc = s->ops->put_write(w, (const char *)p + off, len, &err);
+        rc = blobstore_put_write(s, w, (const char *)p + off, len, &err);
         if (rc) {
-            s->ops->put_abort(w);
+            blobstore_put_abort(s, w);
             return rc;
         }
     }
-    return s->ops->put_finish(w, &err);
+    return blobstore_put_finish(s, w, &err);
 }
 
 static bool has(blobstore *s, const char *sha)
 {
     bool present = true;
-    assert_int_equal(s->ops->has(s, sha, &present, NULL), BLOB_OK);
+    assert_int_equal(blobstore_has(s, sha, &present, NULL), BLOB_OK);
     return present;
 }
 
@@ -174,8 +174,8 @@ static void test_roundtrip(void **state)
 {
     fixture *f = *state;
     blobstore *s = f->s;
-    assert_string_equal(s->ops->name, "fs");
-    assert_int_equal(s->ops->ping(s, NULL), BLOB_OK);
+    assert_string_equal(blobstore_backend(s), "fs");
+    assert_int_equal(blobstore_ping(s, NULL), BLOB_OK);
     size_t n = 300000;
     char *data = random_bytes(n);
     char sha[65];
@@ -192,18 +192,18 @@ static void test_roundtrip(void **state)
 
     blob_reader *r;
     int64_t size;
-    assert_int_equal(s->ops->open(s, sha, &r, &size, NULL), BLOB_OK);
+    assert_int_equal(blobstore_open(s, sha, &r, &size, NULL), BLOB_OK);
     assert_int_equal(size, (int64_t)n);
     char *back = cd_xmalloc(n);
     size_t off = 0;
     ssize_t got;
-    while ((got = s->ops->read(r, off, back + off, 4096)) > 0)
+    while ((got = blobstore_read(s, r, off, back + off, 4096)) > 0)
         off += (size_t)got;
     assert_int_equal(got, 0);
     assert_int_equal(off, n);
     assert_memory_equal(back, data, n);
-    assert_int_equal(s->ops->read(r, n + 10, back, 10), 0);
-    s->ops->close_reader(r);
+    assert_int_equal(blobstore_read(s, r, n + 10, back, 10), 0);
+    blobstore_close_reader(s, r);
 
     /* Again: idempotent, and the exact size limit is allowed. */
     assert_int_equal(put(s, sha, data, n, n, (int64_t)n), BLOB_OK);
@@ -211,9 +211,9 @@ static void test_roundtrip(void **state)
     char empty[65];
     sha_of("", 0, empty);
     assert_int_equal(put(s, empty, "", 0, 1, 0), BLOB_OK);
-    assert_int_equal(s->ops->open(s, empty, &r, &size, NULL), BLOB_OK);
+    assert_int_equal(blobstore_open(s, empty, &r, &size, NULL), BLOB_OK);
     assert_int_equal(size, 0);
-    s->ops->close_reader(r);
+    blobstore_close_reader(s, r);
     free(back);
     free(data);
 }
@@ -234,17 +234,17 @@ static void test_nothing_visible(void **state)
     /* Over the limit: refused at the write that crosses it, and after. */
     blob_writer *w;
     cd_err err = {0, ""};
-    assert_int_equal(s->ops->put_begin(s, sha, 5, &w, &err), BLOB_OK);
-    assert_int_equal(s->ops->put_write(w, text, 5, &err), BLOB_OK);
-    assert_int_equal(s->ops->put_write(w, text + 5, 1, &err), BLOB_TOO_LARGE);
+    assert_int_equal(blobstore_put_begin(s, sha, 5, &w, &err), BLOB_OK);
+    assert_int_equal(blobstore_put_write(s, w, text, 5, &err), BLOB_OK);
+    assert_int_equal(blobstore_put_write(s, w, text + 5, 1, &err), BLOB_TOO_LARGE);
     assert_non_null(strstr(err.msg, "5 bytes"));
-    assert_int_equal(s->ops->put_write(w, text, 0, &err), BLOB_TOO_LARGE);
-    assert_int_equal(s->ops->put_finish(w, &err), BLOB_TOO_LARGE);
+    assert_int_equal(blobstore_put_write(s, w, text, 0, &err), BLOB_TOO_LARGE);
+    assert_int_equal(blobstore_put_finish(s, w, &err), BLOB_TOO_LARGE);
     assert_false(has(s, sha));
     /* Abort. */
-    assert_int_equal(s->ops->put_begin(s, sha, -1, &w, &err), BLOB_OK);
-    assert_int_equal(s->ops->put_write(w, text, strlen(text), &err), BLOB_OK);
-    s->ops->put_abort(w);
+    assert_int_equal(blobstore_put_begin(s, sha, -1, &w, &err), BLOB_OK);
+    assert_int_equal(blobstore_put_write(s, w, text, strlen(text), &err), BLOB_OK);
+    blobstore_put_abort(s, w);
     assert_false(has(s, sha));
     assert_int_equal(entries(f, ".tmp"), 0);
     assert_int_equal(entries(f, "blobs"), 0);
@@ -257,11 +257,11 @@ static void test_nothing_visible(void **state)
     blob_reader *r;
     int64_t size;
     char buf[32];
-    assert_int_equal(s->ops->open(s, sha, &r, &size, NULL), BLOB_OK);
-    assert_int_equal(s->ops->read(r, 0, buf, sizeof buf), (ssize_t)strlen(text));
+    assert_int_equal(blobstore_open(s, sha, &r, &size, NULL), BLOB_OK);
+    assert_int_equal(blobstore_read(s, r, 0, buf, sizeof buf), (ssize_t)strlen(text));
     assert_memory_equal(buf, text, strlen(text));
-    s->ops->close_reader(r);
-    assert_int_equal(s->ops->open(s, other, &r, &size, NULL), BLOB_NOT_FOUND);
+    blobstore_close_reader(s, r);
+    assert_int_equal(blobstore_open(s, other, &r, &size, NULL), BLOB_NOT_FOUND);
     assert_null(r);
 }
 
@@ -274,20 +274,20 @@ static void test_bad_input(void **state)
     blob_reader *r;
     int64_t size;
     cd_buf b = CD_BUF_INIT;
-    assert_int_equal(s->ops->has(s, "../../etc/passwd", &present, NULL), BLOB_ERROR);
-    assert_int_equal(s->ops->put_begin(s, "ABC", -1, &w, NULL), BLOB_ERROR);
+    assert_int_equal(blobstore_has(s, "../../etc/passwd", &present, NULL), BLOB_ERROR);
+    assert_int_equal(blobstore_put_begin(s, "ABC", -1, &w, NULL), BLOB_ERROR);
     assert_null(w);
-    assert_int_equal(s->ops->open(s, "x", &r, &size, NULL), BLOB_ERROR);
+    assert_int_equal(blobstore_open(s, "x", &r, &size, NULL), BLOB_ERROR);
     static const char *const keys[] = {"../x",           "/etc/passwd",        "manifests/../x",
                                        "manifests/.tmp", "blobs//a",           "other/x",
                                        "catalog.db",     "manifests/a/../../x"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        assert_int_equal(s->ops->put_object(s, keys[i], "x", 1, NULL), BLOB_ERROR);
-        assert_int_equal(s->ops->get_object(s, keys[i], &b, NULL), BLOB_ERROR);
+        assert_int_equal(blobstore_put_object(s, keys[i], "x", 1, NULL), BLOB_ERROR);
+        assert_int_equal(blobstore_get_object(s, keys[i], &b, NULL), BLOB_ERROR);
     }
     cd_err err = {0, ""};
-    assert_int_equal(s->ops->list(s, "manifests/../", NULL, NULL, &err), BLOB_ERROR);
-    assert_int_equal(s->ops->get_object(s, "manifests/none.json", &b, NULL), BLOB_NOT_FOUND);
+    assert_int_equal(blobstore_list(s, "manifests/../", NULL, NULL, &err), BLOB_ERROR);
+    assert_int_equal(blobstore_get_object(s, "manifests/none.json", &b, NULL), BLOB_NOT_FOUND);
     cd_buf_free(&b);
 }
 
@@ -310,7 +310,7 @@ static const char *list(blobstore *s, const char *prefix, keys *k)
     if (!k->limit)
         k->limit = -1;
     cd_err err = {0, ""};
-    if (s->ops->list(s, prefix, collect, k, &err) != BLOB_OK)
+    if (blobstore_list(s, prefix, collect, k, &err) != BLOB_OK)
         fail_msg("list %s: %s", prefix, err.msg);
     k->limit = 0;
     return k->log;
@@ -327,14 +327,14 @@ static void test_manifests(void **state)
     };
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(
-            s->ops->put_object(s, put_order[i], put_order[i], strlen(put_order[i]), NULL), BLOB_OK);
+            blobstore_put_object(s, put_order[i], put_order[i], strlen(put_order[i]), NULL), BLOB_OK);
     /* Overwriting is atomic and allowed. */
-    assert_int_equal(s->ops->put_object(s, put_order[0], "{\"v\":2}", 7, NULL), BLOB_OK);
+    assert_int_equal(blobstore_put_object(s, put_order[0], "{\"v\":2}", 7, NULL), BLOB_OK);
     cd_buf b = CD_BUF_INIT;
-    assert_int_equal(s->ops->get_object(s, put_order[0], &b, NULL), BLOB_OK);
+    assert_int_equal(blobstore_get_object(s, put_order[0], &b, NULL), BLOB_OK);
     assert_int_equal(b.len, 7);
     assert_string_equal(b.data, "{\"v\":2}");
-    assert_int_equal(s->ops->get_object(s, put_order[3], &b, NULL), BLOB_OK);
+    assert_int_equal(blobstore_get_object(s, put_order[3], &b, NULL), BLOB_OK);
     assert_string_equal(b.data, put_order[3]);
     cd_buf_free(&b);
     assert_int_equal(entries(f, ".tmp"), 0);
@@ -385,8 +385,8 @@ static void test_stale_temporaries(void **state)
     char sha[65];
     sha_of(text, strlen(text), sha);
     blob_writer *w;
-    assert_int_equal(f->s->ops->put_begin(f->s, sha, -1, &w, NULL), BLOB_OK);
-    assert_int_equal(f->s->ops->put_write(w, text, 3, NULL), BLOB_OK);
+    assert_int_equal(blobstore_put_begin(f->s, sha, -1, &w, NULL), BLOB_OK);
+    assert_int_equal(blobstore_put_write(f->s, w, text, 3, NULL), BLOB_OK);
     /* A dead writer's leftover: nobody holds it. */
     char path[128];
     snprintf(path, sizeof path, "%s/.tmp/up-dead", f->dir);
@@ -400,11 +400,11 @@ static void test_stale_temporaries(void **state)
     assert_int_equal(entries(f, ".tmp"), 1);
     assert_int_equal(access(path, F_OK), -1);
     /* The live upload was left alone and completes. */
-    assert_int_equal(f->s->ops->put_write(w, text + 3, strlen(text) - 3, NULL), BLOB_OK);
-    assert_int_equal(f->s->ops->put_finish(w, NULL), BLOB_OK);
+    assert_int_equal(blobstore_put_write(f->s, w, text + 3, strlen(text) - 3, NULL), BLOB_OK);
+    assert_int_equal(blobstore_put_finish(f->s, w, NULL), BLOB_OK);
     assert_true(has(again, sha));
     assert_int_equal(entries(f, ".tmp"), 0);
-    again->ops->close(again);
+    blobstore_close(again);
 }
 
 typedef struct putter {
@@ -450,7 +450,7 @@ static void test_reopen(void **state)
     char sha[65];
     sha_of("kept", 4, sha);
     assert_int_equal(put(f->s, sha, "kept", 4, 4, -1), BLOB_OK);
-    f->s->ops->close(f->s);
+    blobstore_close(f->s);
     f->s = open_or_fail(f->dir);
     assert_true(has(f->s, sha));
     cd_err err = {0, ""};
@@ -458,7 +458,7 @@ static void test_reopen(void **state)
     snprintf(missing, sizeof missing, "%s/no/such/dir", f->dir);
     blobstore *deep = blobstore_open_fs(missing, &err);
     assert_non_null(deep); /* the data folder is created */
-    deep->ops->close(deep);
+    blobstore_close(deep);
     assert_null(blobstore_open_fs("/proc/contentd-cannot-exist", &err));
     assert_non_null(strstr(err.msg, "data folder"));
 }

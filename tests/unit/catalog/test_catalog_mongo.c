@@ -94,8 +94,7 @@ static int setup(void **state)
     fixture *f = cd_xcalloc(1, sizeof *f);
     mg_watch_init(&f->c.watch);
     f->c.watch.active = true;
-    f->c.base.on_change = on_change;
-    f->c.base.on_change_arg = f;
+    assert_int_equal(catalog_listen(&f->c.base, on_change, f), 0);
     *state = f;
     return 0;
 }

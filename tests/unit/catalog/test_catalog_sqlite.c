@@ -59,7 +59,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     if (f->c)
-        f->c->ops->close(f->c);
+        catalog_close(f->c);
     nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return 0;
@@ -73,7 +73,7 @@ static void create(catalog *c, const char *kind, const char *name, const char *o
     snprintf(it.kind, sizeof it.kind, "%s", kind);
     snprintf(it.name, sizeof it.name, "%s", name);
     cd_err err = {0, ""};
-    if (c->ops->item_create(c, &it, &err) != CAT_OK)
+    if (catalog_item_create(c, &it, &err) != CAT_OK)
         fail_msg("create %s/%s: %s", kind, name, err.msg);
 }
 
@@ -90,7 +90,7 @@ static int commit(catalog *c, const char *name, int64_t base, const catalog_file
                   int64_t *v, bool *created)
 {
     cd_err err = {0, ""};
-    return c->ops->commit(c, "tutorial", name, base, files, n, NULL, v, created, &err);
+    return catalog_commit(c, "tutorial", name, base, files, n, NULL, v, created, &err);
 }
 
 /* Tests ---------------------------------------------------------------------- */
@@ -126,24 +126,24 @@ static void test_items(void **state)
     fixture *f = *state;
     catalog *c = f->c;
     cd_err err = {0, ""};
-    assert_string_equal(c->ops->name, "sqlite");
-    assert_int_equal(c->ops->ping(c, &err), CAT_OK);
+    assert_string_equal(catalog_backend(c), "sqlite");
+    assert_int_equal(catalog_ping(c, &err), CAT_OK);
     create(c, "tutorial", "zeta", "ann");
     create(c, "course", "alpha", "bob");
     create(c, "tutorial", "beta", "ann");
     catalog_item it = {.owner = (char *)"x"};
     strcpy(it.kind, "tutorial");
     strcpy(it.name, "beta");
-    assert_int_equal(c->ops->item_create(c, &it, &err), CAT_EXISTS);
+    assert_int_equal(catalog_item_create(c, &it, &err), CAT_EXISTS);
     strcpy(it.kind, "blog");
-    assert_int_equal(c->ops->item_create(c, &it, &err), CAT_ERROR);
+    assert_int_equal(catalog_item_create(c, &it, &err), CAT_ERROR);
     strcpy(it.kind, "course");
     strcpy(it.name, "Bad");
-    assert_int_equal(c->ops->item_create(c, &it, &err), CAT_ERROR);
+    assert_int_equal(catalog_item_create(c, &it, &err), CAT_ERROR);
 
     catalog_item *items;
     size_t n;
-    assert_int_equal(c->ops->item_list(c, NULL, &items, &n, &err), CAT_OK);
+    assert_int_equal(catalog_item_list(c, NULL, &items, &n, &err), CAT_OK);
     assert_int_equal(n, 3);
     assert_string_equal(items[0].kind, "course");
     assert_string_equal(items[1].name, "beta");
@@ -153,23 +153,23 @@ static void test_items(void **state)
     assert_int_equal(items[2].visibility, CAT_PRIVATE);
     assert_true(items[2].created_at > 1600000000000);
     catalog_items_free(items, n);
-    assert_int_equal(c->ops->item_list(c, "tutorial", &items, &n, &err), CAT_OK);
+    assert_int_equal(catalog_item_list(c, "tutorial", &items, &n, &err), CAT_OK);
     assert_int_equal(n, 2);
     catalog_items_free(items, n);
 
-    assert_int_equal(c->ops->item_update(c, "tutorial", "beta", "New", -1, &err), CAT_OK);
-    assert_int_equal(c->ops->item_update(c, "tutorial", "beta", NULL, CAT_PUBLIC, &err), CAT_OK);
-    assert_int_equal(c->ops->item_update(c, "tutorial", "nope", "x", -1, &err), CAT_NOT_FOUND);
+    assert_int_equal(catalog_item_update(c, "tutorial", "beta", "New", -1, &err), CAT_OK);
+    assert_int_equal(catalog_item_update(c, "tutorial", "beta", NULL, CAT_PUBLIC, &err), CAT_OK);
+    assert_int_equal(catalog_item_update(c, "tutorial", "nope", "x", -1, &err), CAT_NOT_FOUND);
     catalog_item got;
-    assert_int_equal(c->ops->item_get(c, "tutorial", "beta", &got, &err), CAT_OK);
+    assert_int_equal(catalog_item_get(c, "tutorial", "beta", &got, &err), CAT_OK);
     assert_string_equal(got.title, "New");
     assert_int_equal(got.visibility, CAT_PUBLIC);
     catalog_item_clear(&got);
 
-    assert_int_equal(c->ops->item_delete(c, "tutorial", "beta", &err), CAT_OK);
-    assert_int_equal(c->ops->item_get(c, "tutorial", "beta", &got, &err), CAT_NOT_FOUND);
+    assert_int_equal(catalog_item_delete(c, "tutorial", "beta", &err), CAT_OK);
+    assert_int_equal(catalog_item_get(c, "tutorial", "beta", &got, &err), CAT_NOT_FOUND);
     assert_non_null(strstr(err.msg, "tutorial/beta"));
-    assert_int_equal(c->ops->item_delete(c, "tutorial", "beta", &err), CAT_NOT_FOUND);
+    assert_int_equal(catalog_item_delete(c, "tutorial", "beta", &err), CAT_NOT_FOUND);
 }
 
 static void test_commits(void **state)
@@ -195,7 +195,7 @@ static void test_commits(void **state)
     /* One changed, one removed, two added. */
     catalog_file v2[] = {file("index.md", 'c', 11), file("lesson.md", 'd', 1),
                          file("z/x.bin", 'e', 0)};
-    assert_int_equal(c->ops->commit(c, "tutorial", "hello", 1, v2, 3, "Hello", &v, &created, &err),
+    assert_int_equal(catalog_commit(c, "tutorial", "hello", 1, v2, 3, "Hello", &v, &created, &err),
                      CAT_OK);
     assert_int_equal(v, 2);
     assert_true(created);
@@ -210,7 +210,7 @@ static void test_commits(void **state)
 
     catalog_version *vs;
     size_t n;
-    assert_int_equal(c->ops->versions(c, "tutorial", "hello", &vs, &n, &err), CAT_OK);
+    assert_int_equal(catalog_versions(c, "tutorial", "hello", &vs, &n, &err), CAT_OK);
     assert_int_equal(n, 4);
     int want[] = {2, 4, 1, 3};
     for (size_t i = 0; i < n; i++) {
@@ -221,7 +221,7 @@ static void test_commits(void **state)
     free(vs);
 
     catalog_file *files;
-    assert_int_equal(c->ops->files(c, "tutorial", "hello", 1, &files, &n, &err), CAT_OK);
+    assert_int_equal(catalog_files(c, "tutorial", "hello", 1, &files, &n, &err), CAT_OK);
     assert_int_equal(n, 2);
     assert_string_equal(files[0].path, "img/a.png");
     assert_string_equal(files[0].content_type, "image/png");
@@ -229,19 +229,19 @@ static void test_commits(void **state)
     assert_memory_equal(files[0].sha256, v1[1].sha256, 65);
     assert_string_equal(files[1].path, "index.md");
     catalog_files_free(files, n);
-    assert_int_equal(c->ops->files(c, "tutorial", "hello", 3, &files, &n, &err), CAT_OK);
+    assert_int_equal(catalog_files(c, "tutorial", "hello", 3, &files, &n, &err), CAT_OK);
     assert_int_equal(n, 3);
     assert_string_equal(files[2].path, "z/x.bin");
     assert_string_equal(files[2].content_type, "application/octet-stream");
     catalog_files_free(files, n);
-    assert_int_equal(c->ops->files(c, "tutorial", "hello", 0, &files, &n, &err), CAT_OK);
+    assert_int_equal(catalog_files(c, "tutorial", "hello", 0, &files, &n, &err), CAT_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(c->ops->files(c, "tutorial", "hello", 5, &files, &n, &err), CAT_NOT_FOUND);
+    assert_int_equal(catalog_files(c, "tutorial", "hello", 5, &files, &n, &err), CAT_NOT_FOUND);
     assert_null(files);
-    assert_int_equal(c->ops->files(c, "tutorial", "nope", 0, &files, &n, &err), CAT_NOT_FOUND);
+    assert_int_equal(catalog_files(c, "tutorial", "nope", 0, &files, &n, &err), CAT_NOT_FOUND);
 
     catalog_item it;
-    assert_int_equal(c->ops->item_get(c, "tutorial", "hello", &it, &err), CAT_OK);
+    assert_int_equal(catalog_item_get(c, "tutorial", "hello", &it, &err), CAT_OK);
     assert_int_equal(it.version, 4);
     assert_string_equal(it.title, "Hello");
     assert_true(it.updated_at >= it.created_at);
@@ -272,7 +272,7 @@ static void test_commit_refusals(void **state)
     assert_int_equal(commit(c, "hello", 0, &ok, 1, &v, &created), CAT_OK);
     catalog_file *files;
     size_t n;
-    assert_int_equal(c->ops->files(c, "tutorial", "hello", 0, &files, &n, NULL), CAT_OK);
+    assert_int_equal(catalog_files(c, "tutorial", "hello", 0, &files, &n, NULL), CAT_OK);
     assert_string_equal(files[0].content_type, "text/x-custom");
     catalog_files_free(files, n);
 }
@@ -286,16 +286,16 @@ static void test_delete_history(void **state)
     create(c, "tutorial", "hello", "ann");
     catalog_file a = file("index.md", 'a', 1);
     assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_OK);
-    assert_int_equal(c->ops->item_delete(c, "tutorial", "hello", NULL), CAT_OK);
+    assert_int_equal(catalog_item_delete(c, "tutorial", "hello", NULL), CAT_OK);
     create(c, "tutorial", "hello", "bob");
     catalog_version *vs;
     catalog_file *files;
     size_t n;
-    assert_int_equal(c->ops->versions(c, "tutorial", "hello", &vs, &n, NULL), CAT_OK);
+    assert_int_equal(catalog_versions(c, "tutorial", "hello", &vs, &n, NULL), CAT_OK);
     assert_int_equal(n, 0);
     free(vs);
-    assert_int_equal(c->ops->files(c, "tutorial", "hello", 1, &files, &n, NULL), CAT_NOT_FOUND);
-    assert_int_equal(c->ops->versions(c, "tutorial", "gone", &vs, &n, NULL), CAT_NOT_FOUND);
+    assert_int_equal(catalog_files(c, "tutorial", "hello", 1, &files, &n, NULL), CAT_NOT_FOUND);
+    assert_int_equal(catalog_versions(c, "tutorial", "gone", &vs, &n, NULL), CAT_NOT_FOUND);
 }
 
 static void test_persistence(void **state)
@@ -306,18 +306,18 @@ static void test_persistence(void **state)
     create(f->c, "course", "c1", "ann");
     catalog_file a = file("index.md", 'a', 1);
     assert_int_equal(commit(f->c, "x", 0, &a, 1, &v, &created), CAT_NOT_FOUND);
-    assert_int_equal(f->c->ops->commit(f->c, "course", "c1", 0, &a, 1, "Title", &v, &created, NULL),
+    assert_int_equal(catalog_commit(f->c, "course", "c1", 0, &a, 1, "Title", &v, &created, NULL),
                      CAT_OK);
-    assert_int_equal(f->c->ops->token_add(f->c, a.sha256, "ann", NULL), CAT_OK);
-    f->c->ops->close(f->c);
+    assert_int_equal(catalog_token_add(f->c, a.sha256, "ann", NULL), CAT_OK);
+    catalog_close(f->c);
     f->c = open_or_fail(f->dir);
     catalog_item it;
-    assert_int_equal(f->c->ops->item_get(f->c, "course", "c1", &it, NULL), CAT_OK);
+    assert_int_equal(catalog_item_get(f->c, "course", "c1", &it, NULL), CAT_OK);
     assert_int_equal(it.version, 1);
     assert_string_equal(it.title, "Title");
     catalog_item_clear(&it);
     char *user;
-    assert_int_equal(f->c->ops->token_user(f->c, a.sha256, &user, NULL), CAT_OK);
+    assert_int_equal(catalog_token_user(f->c, a.sha256, &user, NULL), CAT_OK);
     assert_string_equal(user, "ann");
     free(user);
 
@@ -336,7 +336,7 @@ static void test_persistence(void **state)
     assert_int_equal(sqlite3_column_int(st, 0), 1);
     sqlite3_finalize(st);
     /* A newer schema is refused with a reason. */
-    f->c->ops->close(f->c);
+    catalog_close(f->c);
     f->c = NULL;
     assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -351,22 +351,22 @@ static void test_tokens(void **state)
     catalog *c = f->c;
     int64_t n;
     char *user = NULL;
-    assert_int_equal(c->ops->token_count(c, &n, NULL), CAT_OK);
+    assert_int_equal(catalog_token_count(c, &n, NULL), CAT_OK);
     assert_int_equal(n, 0);
     char sha[65];
     memset(sha, '7', 64);
     sha[64] = '\0';
-    assert_int_equal(c->ops->token_add(c, sha, "ann", NULL), CAT_OK);
-    assert_int_equal(c->ops->token_add(c, sha, "bob", NULL), CAT_EXISTS);
-    assert_int_equal(c->ops->token_add(c, "abc", "bob", NULL), CAT_ERROR);
-    assert_int_equal(c->ops->token_add(c, sha, "", NULL), CAT_ERROR);
-    assert_int_equal(c->ops->token_user(c, sha, &user, NULL), CAT_OK);
+    assert_int_equal(catalog_token_add(c, sha, "ann", NULL), CAT_OK);
+    assert_int_equal(catalog_token_add(c, sha, "bob", NULL), CAT_EXISTS);
+    assert_int_equal(catalog_token_add(c, "abc", "bob", NULL), CAT_ERROR);
+    assert_int_equal(catalog_token_add(c, sha, "", NULL), CAT_ERROR);
+    assert_int_equal(catalog_token_user(c, sha, &user, NULL), CAT_OK);
     assert_string_equal(user, "ann");
     free(user);
     sha[0] = '8';
-    assert_int_equal(c->ops->token_user(c, sha, &user, NULL), CAT_NOT_FOUND);
+    assert_int_equal(catalog_token_user(c, sha, &user, NULL), CAT_NOT_FOUND);
     assert_null(user);
-    assert_int_equal(c->ops->token_count(c, &n, NULL), CAT_OK);
+    assert_int_equal(catalog_token_count(c, &n, NULL), CAT_OK);
     assert_int_equal(n, 1);
 }
 
@@ -387,7 +387,7 @@ static void on_change(void *arg, catalog_event ev, const char *kind, const char 
              (long long)version);
     /* The catalog is usable from the callback: no lock is held. */
     catalog_item it;
-    if (s->c->ops->item_get(s->c, kind, name, &it, NULL) == CAT_OK)
+    if (catalog_item_get(s->c, kind, name, &it, NULL) == CAT_OK)
         catalog_item_clear(&it);
 }
 
@@ -396,8 +396,7 @@ static void test_events(void **state)
     fixture *f = *state;
     catalog *c = f->c;
     seen s = {c, ""};
-    c->on_change = on_change;
-    c->on_change_arg = &s;
+    assert_int_equal(catalog_listen(c, on_change, &s), 0);
     int64_t v;
     bool created;
     create(c, "tutorial", "hello", "ann");
@@ -405,8 +404,8 @@ static void test_events(void **state)
     assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_OK);
     assert_int_equal(commit(c, "hello", 1, &a, 1, &v, &created), CAT_OK); /* no version */
     assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_CONFLICT);
-    assert_int_equal(c->ops->item_update(c, "tutorial", "hello", "T2", -1, NULL), CAT_OK);
-    assert_int_equal(c->ops->item_delete(c, "tutorial", "hello", NULL), CAT_OK);
+    assert_int_equal(catalog_item_update(c, "tutorial", "hello", "T2", -1, NULL), CAT_OK);
+    assert_int_equal(catalog_item_delete(c, "tutorial", "hello", NULL), CAT_OK);
     assert_string_equal(s.log, "created tutorial/hello 0;version tutorial/hello 1;"
                                "updated tutorial/hello 1;deleted tutorial/hello 0;");
 }
@@ -428,7 +427,7 @@ static void *race(void *arg)
     int64_t v;
     bool created;
     pthread_barrier_wait(r->go);
-    r->rc = r->c->ops->commit(r->c, "tutorial", "race", r->base, &fl, 1, NULL, &v, &created, NULL);
+    r->rc = catalog_commit(r->c, "tutorial", "race", r->base, &fl, 1, NULL, &v, &created, NULL);
     return NULL;
 }
 
@@ -455,7 +454,7 @@ static void race_rounds(fixture *f, catalog *second)
     }
     pthread_barrier_destroy(&go);
     catalog_item it;
-    assert_int_equal(f->c->ops->item_get(f->c, "tutorial", "race", &it, NULL), CAT_OK);
+    assert_int_equal(catalog_item_get(f->c, "tutorial", "race", &it, NULL), CAT_OK);
     assert_int_equal(it.version, 40);
     catalog_item_clear(&it);
 }
@@ -470,7 +469,7 @@ static void test_concurrent_handles(void **state)
     fixture *f = *state;
     catalog *other = open_or_fail(f->dir);
     race_rounds(f, other);
-    other->ops->close(other);
+    catalog_close(other);
 }
 
 int main(void)
