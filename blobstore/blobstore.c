@@ -135,13 +135,7 @@ const char *blobstore_backend(const blobstore *s)
     return s->ops->name;
 }
 
-#define TIMED(s, op, ...)                                                                          \
-    __extension__({                                                                                \
-        int64_t t0_ = cd_mono_ns();                                                                \
-        int r_ = (s)->ops->op(__VA_ARGS__);                                                        \
-        cd_histo_observe(&(s)->latency[BLOBSTORE_OP_##op], cd_mono_ns() - t0_);                    \
-        r_;                                                                                        \
-    })
+#define TIMED(s, op, ...) CD_TIMED(&(s)->latency[BLOBSTORE_OP_##op], (s)->ops->op(__VA_ARGS__))
 
 int blobstore_ping(blobstore *s, cd_err *err)
 {

@@ -218,13 +218,7 @@ const char *catalog_backend(const catalog *c)
     return c->ops->name;
 }
 
-#define TIMED(c, op, ...)                                                                          \
-    __extension__({                                                                                \
-        int64_t t0_ = cd_mono_ns();                                                                \
-        int r_ = (c)->ops->op((c), __VA_ARGS__);                                                   \
-        cd_histo_observe(&(c)->latency[CATALOG_OP_##op], cd_mono_ns() - t0_);                      \
-        r_;                                                                                        \
-    })
+#define TIMED(c, op, ...) CD_TIMED(&(c)->latency[CATALOG_OP_##op], (c)->ops->op((c), __VA_ARGS__))
 
 static int check_id(const char *kind, const char *name, cd_err *err)
 {

@@ -216,6 +216,15 @@ typedef struct cd_histo {
     atomic_uint_fast64_t sum_ns;
 } cd_histo;
 void cd_histo_observe(cd_histo *h, int64_t ns);
+/* Evaluates the int expression call, observes its duration in *h and
+ * yields its value. */
+#define CD_TIMED(h, call)                                                                          \
+    __extension__({                                                                                \
+        int64_t t0_ = cd_mono_ns();                                                                \
+        int r_ = (call);                                                                           \
+        cd_histo_observe((h), cd_mono_ns() - t0_);                                                 \
+        r_;                                                                                        \
+    })
 bool cd_histo_empty(const cd_histo *h);
 /* Appends NAME_bucket{LABELS,le=…}, NAME_sum and NAME_count lines. */
 void cd_histo_text(cd_buf *b, const char *name, const char *labels, const cd_histo *h);
