@@ -12,17 +12,12 @@
 
 #define TITLE_MAX 1024
 
-bool srv_can_see(const char *user, const catalog_item *it)
-{
-    return it->visibility == CAT_PUBLIC || (user && it->owner && !strcmp(user, it->owner));
-}
-
 bool srv_item_visible(srv_req *r, catalog_item *it)
 {
     cd_err err = {0};
     memset(it, 0, sizeof *it);
     int rc = catalog_item_get(r->s->cat, r->kind, r->name, it, &err);
-    if (rc == CAT_OK && srv_can_see(r->user, it))
+    if (rc == CAT_OK && catalog_can_see(r->user, it))
         return true;
     if (rc == CAT_OK || rc == CAT_NOT_FOUND)
         (void)srv_reply_error(r, 404, "not_found", "No content item %s/%s.", r->kind, r->name);
@@ -62,7 +57,7 @@ enum MHD_Result srv_api_content_list(srv_req *r)
     if (rc != CAT_OK)
         return srv_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;
-    srv_json_visible_items(&b, r->user, items, n);
+    catalog_json_visible_items(&b, r->user, items, n);
     catalog_items_free(items, n);
     return srv_reply_json(r, 200, &b);
 }
@@ -111,7 +106,7 @@ static enum MHD_Result reply_item(srv_req *r, unsigned status, bool with_files)
         }
     }
     cd_buf b = CD_BUF_INIT;
-    srv_json_item(&b, &it, files, with_files ? (long)n : -1);
+    catalog_json_item(&b, &it, files, with_files ? (long)n : -1);
     catalog_files_free(files, n);
     catalog_item_clear(&it);
     return srv_reply_json(r, status, &b);
@@ -235,7 +230,7 @@ enum MHD_Result srv_api_versions_get(srv_req *r)
     for (size_t i = 0; i < n; i++) {
         cd_buf_printf(&b, "%s{\"version\":%lld,\"updated_at\":", i ? "," : "",
                       (long long)v[i].version);
-        srv_json_time(&b, v[i].created_at);
+        catalog_json_time(&b, v[i].created_at);
         cd_buf_printf(&b, ",\"files_changed\":%d}", v[i].files_changed);
     }
     cd_buf_putc(&b, ']');

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* JSON in (request bodies, through jansson) and out (items and file lists,
- * written straight into a buffer). */
+/* JSON request bodies, through jansson (the JSON written out is
+ * catalog_json.c's). */
 #include "srv_int.h"
 
 #include <string.h>
@@ -21,77 +21,4 @@ json_t *srv_json_body(srv_req *r)
         return NULL;
     }
     return j;
-}
-
-void srv_json_time(cd_buf *b, int64_t ms)
-{
-    char ts[32];
-    cd_time_rfc3339(ms, ts);
-    cd_buf_printf(b, "\"%s\"", ts);
-}
-
-static void str_field(cd_buf *b, const char *key, const char *v)
-{
-    cd_buf_printf(b, "\"%s\":", key);
-    if (v)
-        cd_json_str(b, v, strlen(v));
-    else
-        cd_buf_puts(b, "null");
-}
-
-void srv_json_file(cd_buf *b, const catalog_file *f)
-{
-    cd_buf_putc(b, '{');
-    str_field(b, "path", f->path);
-    cd_buf_printf(b, ",\"sha256\":\"%s\",\"size\":%lld,", f->sha256, (long long)f->size);
-    str_field(b, "content_type", f->content_type ? f->content_type : catalog_content_type(f->path));
-    cd_buf_putc(b, '}');
-}
-
-void srv_json_files(cd_buf *b, const catalog_file *files, size_t n)
-{
-    cd_buf_putc(b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            cd_buf_putc(b, ',');
-        srv_json_file(b, &files[i]);
-    }
-    cd_buf_putc(b, ']');
-}
-
-void srv_json_item(cd_buf *b, const catalog_item *it, const catalog_file *files, long n)
-{
-    cd_buf_putc(b, '{');
-    str_field(b, "kind", it->kind);
-    cd_buf_putc(b, ',');
-    str_field(b, "name", it->name);
-    cd_buf_putc(b, ',');
-    str_field(b, "owner", it->owner);
-    cd_buf_putc(b, ',');
-    str_field(b, "title", it->title ? it->title : "");
-    cd_buf_printf(b, ",\"visibility\":\"%s\",\"version\":%lld,\"created_at\":",
-                  it->visibility == CAT_PUBLIC ? "public" : "private", (long long)it->version);
-    srv_json_time(b, it->created_at);
-    cd_buf_puts(b, ",\"updated_at\":");
-    srv_json_time(b, it->updated_at);
-    if (n >= 0) {
-        cd_buf_puts(b, ",\"files\":");
-        srv_json_files(b, files, (size_t)n);
-    }
-    cd_buf_putc(b, '}');
-}
-
-void srv_json_visible_items(cd_buf *b, const char *user, const catalog_item *items, size_t n)
-{
-    cd_buf_puts(b, "{\"items\":[");
-    bool first = true;
-    for (size_t i = 0; i < n; i++) {
-        if (!srv_can_see(user, &items[i]))
-            continue;
-        if (!first)
-            cd_buf_putc(b, ',');
-        first = false;
-        srv_json_item(b, &items[i], NULL, -1);
-    }
-    cd_buf_puts(b, "]}");
 }

@@ -67,6 +67,22 @@ void catalog_item_clear(catalog_item *it);
 void catalog_items_free(catalog_item *items, size_t n);
 void catalog_files_free(catalog_file *files, size_t n);
 
+/* Whether user (NULL: nobody) may see the item: its owner, or anyone when
+ * it is public (CONTRACT "Data model"). */
+bool catalog_can_see(const char *user, const catalog_item *it);
+/* JSON forms, appended to b (catalog_json.c): an item with its n files
+ * (n < 0: without "files"); {"items":[...]} of those of items[0..n) user
+ * may see, in their order, without files; a file list; a file; a time
+ * stamp (RFC 3339 UTC, quoted). */
+void catalog_json_item(cd_buf *b, const catalog_item *it, const catalog_file *files, long n);
+void catalog_json_visible_items(cd_buf *b, const char *user, const catalog_item *items, size_t n);
+void catalog_json_files(cd_buf *b, const catalog_file *files, size_t n);
+void catalog_json_file(cd_buf *b, const catalog_file *f);
+void catalog_json_time(cd_buf *b, int64_t ms);
+/* Sorts a file list by path (strcmp): the order every merge and search of
+ * file lists relies on. */
+void catalog_files_sort(catalog_file *files, size_t n);
+
 typedef struct catalog catalog;
 struct catalog_watch_stats;
 

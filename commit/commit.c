@@ -52,12 +52,6 @@ static void fail_cat(srv_commit_result *res, int rc, const cd_err *err)
         fail(res, SRV_COMMIT_ERROR, "internal_error", "The catalog failed: %s", err->msg);
 }
 
-void srv_files_sort(catalog_file *files, size_t n)
-{
-    if (n > 1)
-        qsort(files, n, sizeof *files, cmp_file);
-}
-
 static const catalog_file *find_path(const catalog_file *files, size_t n, const char *path)
 {
     if (n == 0)
@@ -214,9 +208,9 @@ static int write_manifest(srv *s, const catalog_item *it, int64_t version,
     cd_json_str(&b, t, strlen(t));
     cd_buf_printf(&b, ",\"visibility\":\"%s\",\"created_at\":",
                   it->visibility == CAT_PUBLIC ? "public" : "private");
-    srv_json_time(&b, cd_now_ms());
+    catalog_json_time(&b, cd_now_ms());
     cd_buf_puts(&b, ",\"files\":");
-    srv_json_files(&b, files, n);
+    catalog_json_files(&b, files, n);
     cd_buf_puts(&b, "}\n");
     char *key = blobstore_manifest_key(it->kind, it->name, version);
     int rc = blobstore_put_object(s->bs, key, b.data, b.len, err);
@@ -239,7 +233,7 @@ static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, s
         fail_cat(res, rc, &err);
         goto out;
     }
-    srv_files_sort(cur, ncur); /* by strcmp, whatever order the backend keeps */
+    catalog_files_sort(cur, ncur); /* by strcmp, whatever order the backend keeps */
     if (same_files(files, n, cur, ncur)) {
         res->status = SRV_COMMIT_OK;
         goto out;
@@ -309,7 +303,7 @@ void srv_commit(srv *s, const char *user, const char *kind, const char *name, in
     catalog_item it = {0};
     cd_err err = {0};
     int rc = catalog_item_get(s->cat, kind, name, &it, &err);
-    if (rc == CAT_NOT_FOUND || (rc == CAT_OK && !srv_can_see(user, &it)))
+    if (rc == CAT_NOT_FOUND || (rc == CAT_OK && !catalog_can_see(user, &it)))
         fail(res, SRV_COMMIT_NOT_FOUND, "not_found", "No content item %s/%s.", kind, name);
     else if (rc != CAT_OK)
         fail_cat(res, rc, &err);

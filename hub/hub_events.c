@@ -121,7 +121,7 @@ int srv_event_snapshot(srv *s, const catalog_item *it, srv_event **out, cd_err *
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, it->kind, it->name);
     cd_buf_printf(&b, ",\"version\":%lld,\"files\":", (long long)it->version);
-    srv_json_files(&b, files, n);
+    catalog_json_files(&b, files, n);
     cd_buf_puts(&b, ",\"documents\":{");
     bool first = true;
     for (size_t i = 0; i < n; i++)
@@ -163,7 +163,7 @@ static void diff(srv *s, cd_buf *b, const catalog_file *old, size_t nold, const 
             first_doc = false;
         } else {
             cd_buf_putc(&assets, assets.len ? ',' : '[');
-            srv_json_file(&assets, f);
+            catalog_json_file(&assets, f);
         }
     }
     cd_buf_puts(b, "},\"assets\":");
@@ -189,8 +189,8 @@ int srv_event_update(srv *s, const char *kind, const char *name, int64_t from, i
         catalog_files_free(old, nold);
         return rc;
     }
-    srv_files_sort(old, nold);
-    srv_files_sort(cur, ncur);
+    catalog_files_sort(old, nold);
+    catalog_files_sort(cur, ncur);
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, kind, name);
     cd_buf_printf(&b, ",\"version\":%lld,\"base_version\":%lld", (long long)to, (long long)from);
@@ -221,7 +221,7 @@ srv_event *srv_event_global(const char *type, const catalog_item *it, srv_audien
         kind_name(&b, it->kind, it->name);
         cd_buf_putc(&b, '}');
     } else {
-        srv_json_item(&b, it, NULL, -1);
+        catalog_json_item(&b, it, NULL, -1);
     }
     srv_event *ev = finish(&b, type, deleted ? -1 : it->version);
     ev->audience = aud;
@@ -238,7 +238,7 @@ int srv_event_global_snapshot(srv *s, const char *user, srv_event **out, cd_err 
     if (rc != CAT_OK)
         return rc;
     cd_buf b = CD_BUF_INIT;
-    srv_json_visible_items(&b, user, items, n);
+    catalog_json_visible_items(&b, user, items, n);
     catalog_items_free(items, n);
     *out = finish(&b, "snapshot", -1);
     return 0;

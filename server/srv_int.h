@@ -195,15 +195,6 @@ enum MHD_Result srv_reply_blob_error(srv_req *r, int status, const cd_err *err);
 /* Parses the request body as a JSON object; replies 400 and returns NULL
  * when it is not one.  The caller frees the result with json_decref(). */
 json_t *srv_json_body(srv_req *r);
-/* Appends an item as JSON, with its n files (n < 0: without "files"). */
-void srv_json_item(cd_buf *b, const catalog_item *it, const catalog_file *files, long n);
-/* Appends {"items":[...]}: those of items[0..n) user may see (srv_can_see),
- * in their order, without files.  The listing's body and the global
- * stream's snapshot. */
-void srv_json_visible_items(cd_buf *b, const char *user, const catalog_item *items, size_t n);
-void srv_json_files(cd_buf *b, const catalog_file *files, size_t n);
-void srv_json_file(cd_buf *b, const catalog_file *f);
-void srv_json_time(cd_buf *b, int64_t ms);
 
 /* ---- API handlers (api_*.c): called once the request is complete ----- */
 
@@ -238,7 +229,6 @@ void srv_sse_completed(srv_req *r);
 /* Loads an item and checks the caller may see it (owner, or public);
  * replies 404 (or 503) and returns false when not. */
 bool srv_item_visible(srv_req *r, catalog_item *it);
-bool srv_can_see(const char *user, const catalog_item *it);
 
 /* ---- commit (commit.c) ---------------------------------------------- */
 
@@ -269,9 +259,6 @@ typedef struct srv_commit_result {
 void srv_commit(srv *s, const char *user, const char *kind, const char *name, int64_t base,
                 catalog_file *files, size_t n, srv_commit_result *res);
 pthread_mutex_t *srv_commit_lock(srv *s, const char *kind, const char *name);
-/* Sorts a file list by path (strcmp): the order every merge and search of
- * file lists here relies on. */
-void srv_files_sort(catalog_file *files, size_t n);
 
 /* ---- render cache (render_cache.c) ---------------------------------- */
 

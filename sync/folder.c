@@ -348,10 +348,10 @@ static int load_item(srv *s, const char *kind, const char *name, const char *use
         if (rc == CAT_OK || rc == CAT_EXISTS)
             rc = catalog_item_get(s->cat, kind, name, it, err);
     }
-    if (rc == CAT_OK && it->version > 0 && srv_can_see(user, it))
+    if (rc == CAT_OK && it->version > 0 && catalog_can_see(user, it))
         rc = catalog_files(s->cat, kind, name, it->version, cur, ncur, err);
     if (rc == CAT_OK)
-        srv_files_sort(*cur, *ncur);
+        catalog_files_sort(*cur, *ncur);
     return rc == CAT_OK ? 0 : SRV_FOLDER_RETRY;
 }
 

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON forms of the catalog's records (CONTRACT "HTTP API"): an item,
+ * a file, a file list, a time stamp, and the listing of the items a user
+ * may see — written straight into a buffer, for the API's replies and the
+ * event hub's frames alike.  Also the visibility rule they share.
+ */
+#include "catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool catalog_can_see(const char *user, const catalog_item *it)
+{
+    return it->visibility == CAT_PUBLIC || (user && it->owner && !strcmp(user, it->owner));
+}
+
+void catalog_json_time(cd_buf *b, int64_t ms)
+{
+    char ts[32];
+    cd_time_rfc3339(ms, ts);
+    cd_buf_printf(b, "\"%s\"", ts);
+}
+
+static void str_field(cd_buf *b, const char *key, const char *v)
+{
+    cd_buf_printf(b, "\"%s\":", key);
+    if (v)
+        cd_json_str(b, v, strlen(v));
+    else
+        cd_buf_puts(b, "null");
+}
+
+void catalog_json_file(cd_buf *b, const catalog_file *f)
+{
+    cd_buf_putc(b, '{');
+    str_field(b, "path", f->path);
+    cd_buf_printf(b, ",\"sha256\":\"%s\",\"size\":%lld,", f->sha256, (long long)f->size);
+    str_field(b, "content_type", f->content_type ? f->content_type : catalog_content_type(f->path));
+    cd_buf_putc(b, '}');
+}
+
+void catalog_json_files(cd_buf *b, const catalog_file *files, size_t n)
+{
+    cd_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            cd_buf_putc(b, ',');
+        catalog_json_file(b, &files[i]);
+    }
+    cd_buf_putc(b, ']');
+}
+
+void catalog_json_item(cd_buf *b, const catalog_item *it, const catalog_file *files, long n)
+{
+    cd_buf_putc(b, '{');
+    str_field(b, "kind", it->kind);
+    cd_buf_putc(b, ',');
+    str_field(b, "name", it->name);
+    cd_buf_putc(b, ',');
+    str_field(b, "owner", it->owner);
+    cd_buf_putc(b, ',');
+    str_field(b, "title", it->title ? it->title : "");
+    cd_buf_printf(b, ",\"visibility\":\"%s\",\"version\":%lld,\"created_at\":",
+                  it->visibility == CAT_PUBLIC ? "public" : "private", (long long)it->version);
+    catalog_json_time(b, it->created_at);
+    cd_buf_puts(b, ",\"updated_at\":");
+    catalog_json_time(b, it->updated_at);
+    if (n >= 0) {
+        cd_buf_puts(b, ",\"files\":");
+        catalog_json_files(b, files, (size_t)n);
+    }
+    cd_buf_putc(b, '}');
+}
+
+void catalog_json_visible_items(cd_buf *b, const char *user, const catalog_item *items, size_t n)
+{
+    cd_buf_puts(b, "{\"items\":[");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!catalog_can_see(user, &items[i]))
+            continue;
+        if (!first)
+            cd_buf_putc(b, ',');
+        first = false;
+        catalog_json_item(b, &items[i], NULL, -1);
+    }
+    cd_buf_puts(b, "]}");
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const catalog_file *)a)->path, ((const catalog_file *)b)->path);
+}
+
+void catalog_files_sort(catalog_file *files, size_t n)
+{
+    if (n > 1)
+        qsort(files, n, sizeof *files, cmp_file);
+}
