@@ -168,7 +168,7 @@ static void drop_ast(void *cls)
 
 enum MHD_Result srv_api_ast_get(srv_req *r)
 {
-    if (!srv_is_markdown(r->file_path))
+    if (!cd_path_is_markdown(r->file_path))
         return srv_reply_error(r, 422, "not_markdown", "%s is not a markdown (.md) document.",
                                r->file_path);
     catalog_file f = {0};

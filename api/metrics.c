@@ -19,7 +19,7 @@ static const char *const commit_results[] = {"created",       "unchanged", "conf
 static struct {
     atomic_uint_fast64_t requests[SRV_R_COUNT][NS];
     cd_histo request_time[SRV_R_COUNT];
-    atomic_uint_fast64_t sse_events, sse_bytes, sse_overflows, push_bytes;
+    atomic_uint_fast64_t sse_bytes, push_bytes;
     atomic_uint_fast64_t commits[NCR];
 } m;
 
@@ -32,19 +32,9 @@ void srv_metrics_request(srv_route route, unsigned status, int64_t ns)
     cd_histo_observe(&m.request_time[route], ns);
 }
 
-void srv_metrics_sse_events(uint64_t n)
-{
-    atomic_fetch_add_explicit(&m.sse_events, n, memory_order_relaxed);
-}
-
 void srv_metrics_sse_bytes(uint64_t n)
 {
     atomic_fetch_add_explicit(&m.sse_bytes, n, memory_order_relaxed);
-}
-
-void srv_metrics_sse_overflow(void)
-{
-    atomic_fetch_add_explicit(&m.sse_overflows, 1, memory_order_relaxed);
 }
 
 void srv_metrics_push_bytes(uint64_t n)
@@ -174,8 +164,9 @@ void srv_metrics_render(srv *s, cd_buf *b)
                   "# TYPE contentd_build_info gauge\ncontentd_build_info{version=\"%s\"} 1\n",
                   CONTENTD_VERSION);
     requests_text(b);
-    int64_t item_subs = 0, global_subs = 0;
-    srv_hub_counts(s->hub, &item_subs, &global_subs);
+    hub_stats hs;
+    hub_stats_get(s->hub, &hs);
+    int64_t item_subs = hs.item_subs, global_subs = hs.global_subs;
     cd_buf_puts(b, "# HELP contentd_sse_subscribers Open event streams.\n"
                    "# TYPE contentd_sse_subscribers gauge\n");
     cd_buf_printf(b, "contentd_sse_subscribers{stream=\"item\"} %lld\n", (long long)item_subs);
@@ -183,11 +174,11 @@ void srv_metrics_render(srv *s, cd_buf *b)
     counter(b, "contentd_sse_events_sent_total",
             "Events queued to subscribers (one per "
             "subscriber per event, keep-alives included).",
-            get(&m.sse_events));
+            hs.events);
     counter(b, "contentd_sse_bytes_sent_total", "Event-stream bytes handed to the sockets.",
             get(&m.sse_bytes));
     counter(b, "contentd_sse_overflow_disconnects_total",
-            "Subscribers disconnected because their queue overflowed.", get(&m.sse_overflows));
+            "Subscribers disconnected because their queue overflowed.", hs.overflows);
     counter(b, "contentd_push_bytes_total", "Blob bytes received by PUT /api/v1/blobs.",
             get(&m.push_bytes));
     cd_buf_puts(b, "# HELP contentd_commits_total Commits by outcome.\n"

@@ -170,7 +170,7 @@ static bool render_documents(srv *s, const catalog_file *files, size_t n, const 
                              size_t ncur, char **title, srv_commit_result *res)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!srv_is_markdown(files[i].path))
+        if (!cd_path_is_markdown(files[i].path))
             continue;
         const catalog_file *c = find_path(cur, ncur, files[i].path);
         bool changed = !c || strcmp(c->sha256, files[i].sha256);

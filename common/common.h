@@ -104,6 +104,9 @@ typedef enum cd_path_problem {
  * "." or ".." segment, no backslash and no control character. */
 cd_path_problem cd_path_check(const char *path, size_t n);
 
+/* True when path names a markdown document (ends in ".md", any case). */
+bool cd_path_is_markdown(const char *path);
+
 /* True when the resolved path p is root or lies below it: root is root_len
  * bytes of a resolved folder path (realpath(), no trailing '/').  What
  * decides whether a symlink of a content folder may be followed. */

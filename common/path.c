@@ -9,6 +9,7 @@
 #include "common.h"
 
 #include <string.h>
+#include <strings.h>
 
 bool cd_is_control(const unsigned char *p, size_t left)
 {
@@ -58,4 +59,10 @@ cd_path_problem cd_path_check(const char *path, size_t n)
 bool cd_path_inside(const char *p, const char *root, size_t root_len)
 {
     return strncmp(p, root, root_len) == 0 && (p[root_len] == '/' || p[root_len] == '\0');
+}
+
+bool cd_path_is_markdown(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 3 && !strcasecmp(path + n - 3, ".md");
 }

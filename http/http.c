@@ -331,6 +331,7 @@ void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(r->file_path);
     free(r->user);
     free(r->pending_msg);
+    free(r->sse_conn);
     cd_buf_free(&r->body);
     free(r);
     pthread_mutex_lock(&s->active_mu);

@@ -7,70 +7,70 @@
  * off the epoll set and costs no CPU until the hub queues an event and
  * resumes it.
  */
-#include "hub_int.h"
+#include "srv_int.h"
+
+#include <sys/socket.h>
 
 #include <stdlib.h>
 #include <string.h>
 
+/* The transport of a subscriber: its connection, and its socket to cut
+ * off a reader that stalls. */
+typedef struct sse_conn {
+    struct MHD_Connection *conn;
+    int fd;
+} sse_conn;
+
+static void conn_suspend(void *arg)
+{
+    MHD_suspend_connection(((sse_conn *)arg)->conn);
+}
+
+static void conn_resume(void *arg)
+{
+    MHD_resume_connection(((sse_conn *)arg)->conn);
+}
+
+/* A reader that stopped reading leaves libmicrohttpd waiting for the socket
+ * to drain: shutting it down makes libmicrohttpd see the error and close
+ * the connection.  (The hub calls this only while the request is attached,
+ * so libmicrohttpd has not released the connection and the descriptor is
+ * still this socket.) */
+static void conn_cut(void *arg)
+{
+    sse_conn *c = arg;
+    if (c->fd >= 0)
+        shutdown(c->fd, SHUT_RDWR);
+}
+
 static ssize_t sub_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    srv_sub *sub = cls;
-    size_t n = 0;
     (void)pos;
-    pthread_mutex_lock(&sub->mu);
-    while (n < max && sub->q_len) {
-        srv_event *ev = sub->q[sub->q_head];
-        size_t take = ev->len - sub->off;
-        if (take > max - n)
-            take = max - n;
-        memcpy(buf + n, ev->data + sub->off, take);
-        n += take;
-        sub->off += take;
-        if (sub->off == ev->len) {
-            sub->off = 0;
-            sub->q_bytes -= ev->len;
-            sub->q_head = (sub->q_head + 1) % sub->q_cap;
-            sub->q_len--;
-            srv_event_unref(ev);
-        }
-    }
-    if (n == 0) {
-        ssize_t ret = 0;
-        if (sub->dead)
-            ret = MHD_CONTENT_READER_END_WITH_ERROR;
-        else if (sub->closing || !sub->conn)
-            ret = MHD_CONTENT_READER_END_OF_STREAM;
-        else {
-            sub->suspended = true;
-            MHD_suspend_connection(sub->conn);
-        }
-        pthread_mutex_unlock(&sub->mu);
-        return ret;
-    }
-    pthread_mutex_unlock(&sub->mu);
-    atomic_fetch_add_explicit(&sub->sent, n, memory_order_relaxed);
-    srv_metrics_sse_bytes(n);
-    return (ssize_t)n;
+    ssize_t n = hub_sub_read(cls, buf, max);
+    if (n == HUB_READ_ERROR)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == HUB_READ_END)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n > 0)
+        srv_metrics_sse_bytes((uint64_t)n);
+    return n;
 }
 
 static void sub_response_freed(void *cls)
 {
-    srv_sub *sub = cls;
-    srv_hub_release(sub->hub, sub, false);
+    hub_sub_unref(cls);
 }
 
-static srv_sub *sub_new(srv_req *r)
+static hub_sub *sub_new(srv_req *r)
 {
-    srv_sub *sub = cd_xcalloc(1, sizeof *sub);
-    pthread_mutex_init(&sub->mu, NULL);
-    sub->conn = r->conn;
+    sse_conn *c = cd_xcalloc(1, sizeof *c);
+    c->conn = r->conn;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    sub->fd = ci ? ci->connect_fd : -1;
-    sub->hub = r->s->hub;
-    sub->user = cd_xstrdup(r->user ? r->user : "");
-    sub->refs = 1; /* the response's, dropped when libmicrohttpd frees it */
-    return sub;
+    c->fd = ci ? ci->connect_fd : -1;
+    r->sse_conn = c;
+    hub_transport t = {.suspend = conn_suspend, .resume = conn_resume, .cut = conn_cut, .arg = c};
+    return hub_sub_new(r->s->hub, r->user, &t);
 }
 
 /* The Last-Event-ID of a reconnecting client: -1 when none, -2 when it is
@@ -87,7 +87,7 @@ static int64_t last_event_id(srv_req *r)
     return id;
 }
 
-static enum MHD_Result start_stream(srv_req *r, srv_sub *sub)
+static enum MHD_Result start_stream(srv_req *r, hub_sub *sub)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32, sub_read, sub, sub_response_freed);
@@ -98,7 +98,7 @@ static enum MHD_Result start_stream(srv_req *r, srv_sub *sub)
     enum MHD_Result ok = srv_reply_response(r, 200, resp, 0);
     if (ok != MHD_YES) { /* never streamed: take it out of the hub */
         r->sub = NULL;
-        srv_hub_release(sub->hub, sub, true);
+        hub_sub_detach(sub);
         return ok;
     }
     pthread_mutex_lock(&r->s->active_mu);
@@ -107,10 +107,10 @@ static enum MHD_Result start_stream(srv_req *r, srv_sub *sub)
     return ok;
 }
 
-static enum MHD_Result subscribe_failed(srv_req *r, srv_sub *sub, int rc, const cd_err *err)
+static enum MHD_Result subscribe_failed(srv_req *r, hub_sub *sub, int rc, const cd_err *err)
 {
-    srv_sub_free(sub);
-    if (rc == SRV_HUB_CLOSED)
+    hub_sub_free(sub);
+    if (rc == HUB_CLOSED)
         return srv_reply_error(r, 503, "shutting_down", "The server is shutting down.");
     if (rc == CAT_NOT_FOUND)
         return srv_reply_error(r, 404, "not_found", "No content item %s/%s.", r->kind, r->name);
@@ -125,9 +125,9 @@ enum MHD_Result srv_sse_item(srv_req *r)
     if (!srv_item_visible(r, &it))
         return MHD_YES;
     catalog_item_clear(&it);
-    srv_sub *sub = sub_new(r);
+    hub_sub *sub = sub_new(r);
     cd_err err = {0};
-    int rc = srv_hub_subscribe_item(r->s->hub, sub, r->kind, r->name, last_event_id(r), &err);
+    int rc = hub_subscribe_item(r->s->hub, sub, r->kind, r->name, last_event_id(r), &err);
     if (rc != 0)
         return subscribe_failed(r, sub, rc, &err);
     return start_stream(r, sub);
@@ -137,9 +137,9 @@ enum MHD_Result srv_sse_global(srv_req *r)
 {
     if (atomic_load(&r->s->stopping))
         return srv_reply_error(r, 503, "shutting_down", "The server is shutting down.");
-    srv_sub *sub = sub_new(r);
+    hub_sub *sub = sub_new(r);
     cd_err err = {0};
-    int rc = srv_hub_subscribe_global(r->s->hub, sub, &err);
+    int rc = hub_subscribe_global(r->s->hub, sub, &err);
     if (rc != 0)
         return subscribe_failed(r, sub, rc, &err);
     return start_stream(r, sub);
@@ -147,8 +147,8 @@ enum MHD_Result srv_sse_global(srv_req *r)
 
 void srv_sse_completed(srv_req *r)
 {
-    srv_sub *sub = r->sub;
-    r->bytes = atomic_load_explicit(&sub->sent, memory_order_relaxed);
+    hub_sub *sub = r->sub;
+    r->bytes = hub_sub_sent(sub);
     r->sub = NULL;
-    srv_hub_release(sub->hub, sub, true);
+    hub_sub_detach(sub);
 }

@@ -3,10 +3,10 @@
  * The event hub: who is subscribed to what, and one thread that turns
  * catalog changes into events and sends the keep-alives.
  *
- * The catalog's on_change callback only queues the change and wakes the
+ * The catalog listener (hub_on_change) only queues the change and wakes the
  * hub thread, so a change from this process and one from another replica
  * (the MongoDB catalog's change stream) take the same path, in order.  The hub
- * thread builds each event once (from the catalog and the render cache),
+ * thread builds each event once (from the catalog and the configured documents),
  * then, under the hub lock, puts a reference to it in the queue of every
  * subscriber that should get it and resumes the suspended ones.
  *
@@ -23,24 +23,19 @@
  */
 #include "hub_int.h"
 
-#include <errno.h>
-#include <sys/socket.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#define QUEUE_EVENTS_DEFAULT 256
-#define QUEUE_BYTES_DEFAULT  (8u << 20)
 
 static uint64_t hash_of(const char *kind, const char *name)
 {
     return cd_hash_more(cd_hash_more(CD_HASH_SEED, kind, strlen(kind) + 1), name, strlen(name));
 }
 
-srv_item_state *srv_hub_state_find(srv_hub *h, const char *kind, const char *name)
+hub_item *hub_state_find(hub *h, const char *kind, const char *name)
 {
     for (cd_hnode *n = cd_htab_first(&h->table, hash_of(kind, name)); n; n = cd_htab_next(n)) {
-        srv_item_state *st = CD_CONTAINER_OF(n, srv_item_state, node);
+        hub_item *st = CD_CONTAINER_OF(n, hub_item, node);
         if (!strcmp(st->kind, kind) && !strcmp(st->name, name))
             return st;
     }
@@ -49,9 +44,9 @@ srv_item_state *srv_hub_state_find(srv_hub *h, const char *kind, const char *nam
 
 /* The state of an item, created from it when missing; refreshes owner and
  * visibility from it when it is given. */
-srv_item_state *srv_hub_state_get(srv_hub *h, const catalog_item *it)
+hub_item *hub_state_get(hub *h, const catalog_item *it)
 {
-    srv_item_state *st = srv_hub_state_find(h, it->kind, it->name);
+    hub_item *st = hub_state_find(h, it->kind, it->name);
     if (!st) {
         st = cd_xcalloc(1, sizeof *st);
         memcpy(st->kind, it->kind, sizeof st->kind);
@@ -66,18 +61,18 @@ srv_item_state *srv_hub_state_get(srv_hub *h, const catalog_item *it)
     return st;
 }
 
-static void state_remove(srv_hub *h, srv_item_state *st)
+static void state_remove(hub *h, hub_item *st)
 {
     cd_htab_del(&h->table, &st->node);
-    srv_event_unref(st->snapshot);
-    srv_event_unref(st->last_update);
+    hub_event_unref(st->snapshot);
+    hub_event_unref(st->last_update);
     free(st->owner);
     free(st);
 }
 
 /* ---- subscriber lists (hub->mu held) -------------------------------- */
 
-static void ka_unlink(srv_hub *h, srv_sub *sub)
+static void ka_unlink(hub *h, hub_sub *sub)
 {
     if (sub->ka_prev)
         sub->ka_prev->ka_next = sub->ka_next;
@@ -90,7 +85,7 @@ static void ka_unlink(srv_hub *h, srv_sub *sub)
     sub->ka_prev = sub->ka_next = NULL;
 }
 
-static void ka_append(srv_hub *h, srv_sub *sub)
+static void ka_append(hub *h, hub_sub *sub)
 {
     bool was_empty = !h->ka_head;
     sub->ka_prev = h->ka_tail;
@@ -104,14 +99,14 @@ static void ka_append(srv_hub *h, srv_sub *sub)
         pthread_cond_signal(&h->cv); /* the thread may be waiting with no deadline */
 }
 
-static srv_sub **list_of(srv_hub *h, srv_sub *sub)
+static hub_sub **list_of(hub *h, hub_sub *sub)
 {
     return sub->global ? &h->global : &sub->item->subs;
 }
 
-void srv_hub_link(srv_hub *h, srv_sub *sub)
+void hub_link(hub *h, hub_sub *sub)
 {
-    srv_sub **head = list_of(h, sub);
+    hub_sub **head = list_of(h, sub);
     sub->prev = NULL;
     sub->next = *head;
     if (*head)
@@ -119,7 +114,7 @@ void srv_hub_link(srv_hub *h, srv_sub *sub)
     *head = sub;
     sub->linked = true;
     sub->refs++;
-    sub->last_ms = cd_mono_ms();
+    sub->last_ms = hub_now(h);
     ka_append(h, sub);
     if (sub->global)
         h->n_global_subs++;
@@ -127,12 +122,12 @@ void srv_hub_link(srv_hub *h, srv_sub *sub)
         h->n_item_subs++;
 }
 
-static void unlink_sub(srv_hub *h, srv_sub *sub)
+void hub_unlink(hub *h, hub_sub *sub)
 {
     if (!sub->linked)
         return;
     if (sub->item || sub->global) {
-        srv_sub **head = list_of(h, sub);
+        hub_sub **head = list_of(h, sub);
         if (sub->prev)
             sub->prev->next = sub->next;
         else
@@ -150,86 +145,42 @@ static void unlink_sub(srv_hub *h, srv_sub *sub)
         h->n_item_subs--;
 }
 
-void srv_sub_free(srv_sub *sub)
-{
-    while (sub->q_len) {
-        srv_event_unref(sub->q[sub->q_head]);
-        sub->q_head = (sub->q_head + 1) % sub->q_cap;
-        sub->q_len--;
-    }
-    free(sub->q);
-    free(sub->user);
-    pthread_mutex_destroy(&sub->mu);
-    free(sub);
-}
-
-void srv_hub_release(srv_hub *h, srv_sub *sub, bool unlink)
-{
-    pthread_mutex_lock(&h->mu);
-    if (unlink) {
-        unlink_sub(h, sub);
-        pthread_mutex_lock(&sub->mu);
-        sub->conn = NULL;
-        pthread_mutex_unlock(&sub->mu);
-    } else {
-        sub->refs--;
-    }
-    bool last = sub->refs == 0;
-    pthread_mutex_unlock(&h->mu);
-    if (last)
-        srv_sub_free(sub);
-}
-
 /* ---- queueing (hub->mu held) ---------------------------------------- */
-
-static void wake(srv_sub *sub)
-{
-    if (sub->suspended && sub->conn) {
-        sub->suspended = false;
-        MHD_resume_connection(sub->conn);
-    }
-}
 
 /* The queue is full: drop it and end the stream, so that a slow reader
  * costs the others nothing; it reconnects with Last-Event-ID.  A reader
- * that stopped reading leaves libmicrohttpd waiting for the socket to drain,
- * so the socket is shut down as well: libmicrohttpd then sees the error and
- * closes the connection.  (sub->conn is set, so libmicrohttpd has not
- * released the connection and the descriptor is still this socket.) */
-static void overflow(srv_hub *h, srv_sub *sub)
+ * that stopped reading would leave its connection waiting for the socket
+ * to drain, so the transport is told to cut it as well. */
+static void overflow(hub *h, hub_sub *sub)
 {
-    while (sub->q_len) {
-        srv_event_unref(sub->q[sub->q_head]);
-        sub->q_head = (sub->q_head + 1) % sub->q_cap;
-        sub->q_len--;
-    }
-    sub->q_bytes = sub->off = 0;
+    hub_sub_drain(sub);
     sub->dead = true;
-    wake(sub);
-    if (sub->conn && sub->fd >= 0)
-        shutdown(sub->fd, SHUT_RDWR);
+    hub_sub_wake(sub);
+    if (sub->attached && sub->t.cut)
+        sub->t.cut(sub->t.arg);
     pthread_mutex_unlock(&sub->mu);
-    unlink_sub(h, sub);
-    srv_metrics_sse_overflow();
+    hub_unlink(h, sub);
+    atomic_fetch_add_explicit(&h->overflows, 1, memory_order_relaxed);
     cd_log("warn", "sse", "msg=\"slow subscriber disconnected\" user=%s",
             sub->user ? sub->user : "-");
 }
 
 /* Queues ev for sub; returns false when sub was dropped instead. */
-bool srv_hub_push(srv_hub *h, srv_sub *sub, srv_event *ev)
+bool hub_push(hub *h, hub_sub *sub, hub_event *ev)
 {
     pthread_mutex_lock(&sub->mu);
     if (sub->dead || sub->closing) {
         pthread_mutex_unlock(&sub->mu);
         return true;
     }
-    if (sub->q_len >= h->max_events || (sub->q_len && sub->q_bytes + ev->len > h->max_bytes)) {
+    if (sub->q_len >= h->cfg.max_events ||
+        (sub->q_len && sub->q_bytes + ev->len > h->cfg.max_bytes)) {
         overflow(h, sub);
         return false;
     }
     if (sub->q_len == sub->q_cap) {
         uint32_t cap = sub->q_cap ? sub->q_cap * 2 : 4;
-        srv_event **q = cd_xcalloc(cap, sizeof *q);
+        hub_event **q = cd_xcalloc(cap, sizeof *q);
         for (uint32_t i = 0; i < sub->q_len; i++)
             q[i] = sub->q[(sub->q_head + i) % sub->q_cap];
         free(sub->q);
@@ -237,149 +188,149 @@ bool srv_hub_push(srv_hub *h, srv_sub *sub, srv_event *ev)
         sub->q_cap = cap;
         sub->q_head = 0;
     }
-    sub->q[(sub->q_head + sub->q_len) % sub->q_cap] = srv_event_ref(ev);
+    sub->q[(sub->q_head + sub->q_len) % sub->q_cap] = hub_event_ref(ev);
     sub->q_len++;
     sub->q_bytes += ev->len;
     if (ev->closes)
         sub->closing = true;
-    wake(sub);
+    hub_sub_wake(sub);
     pthread_mutex_unlock(&sub->mu);
     if (sub->linked) {
-        sub->last_ms = cd_mono_ms();
+        sub->last_ms = hub_now(h);
         ka_unlink(h, sub);
         ka_append(h, sub);
     }
-    srv_metrics_sse_events(1);
+    atomic_fetch_add_explicit(&h->events, 1, memory_order_relaxed);
     return true;
 }
 
 /* Ends a stream once its queue is out (after a delete, a lost view). */
-static void close_sub(srv_hub *h, srv_sub *sub)
+static void close_sub(hub *h, hub_sub *sub)
 {
     pthread_mutex_lock(&sub->mu);
     sub->closing = true;
-    wake(sub);
+    hub_sub_wake(sub);
     pthread_mutex_unlock(&sub->mu);
-    unlink_sub(h, sub);
+    hub_unlink(h, sub);
     sub->item = NULL;
 }
 
-static bool audience_ok(const srv_event *ev, const srv_sub *sub)
+static bool audience_ok(const hub_event *ev, const hub_sub *sub)
 {
     bool owner = ev->owner && sub->user && !strcmp(ev->owner, sub->user);
     switch (ev->audience) {
-    case SRV_AUD_VISIBLE:
+    case HUB_AUD_VISIBLE:
         return ev->is_public || owner;
-    case SRV_AUD_OWNER:
+    case HUB_AUD_OWNER:
         return owner;
-    case SRV_AUD_OTHERS:
+    case HUB_AUD_OTHERS:
         return !owner;
     default:
         return true;
     }
 }
 
-static void publish_global(srv_hub *h, srv_event *ev)
+static void publish_global(hub *h, hub_event *ev)
 {
-    for (srv_sub *sub = h->global, *next; sub; sub = next) {
+    for (hub_sub *sub = h->global, *next; sub; sub = next) {
         next = sub->next;
         if (audience_ok(ev, sub))
-            srv_hub_push(h, sub, ev);
+            hub_push(h, sub, ev);
     }
-    srv_event_unref(ev);
+    hub_event_unref(ev);
 }
 
 /* ---- applying changes (the hub thread) ------------------------------- */
 
 /* A new version: the update to the item's subscribers (a snapshot to
  * those further behind), the item to the global stream. */
-static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
+static void apply_version(hub *h, const catalog_item *it, int64_t v)
 {
-    srv_event *upd = NULL;
+    hub_event *upd = NULL;
     cd_err err = {0};
-    if (srv_event_update(h->s, it->kind, it->name, v - 1, v, &upd, &err) != 0)
+    if (hub_event_update(h, it->kind, it->name, v - 1, v, &upd, &err) != 0)
         cd_log("error", "sse", "msg=\"update not built\" item=%s/%s version=%lld err=\"%s\"",
                 it->kind, it->name, (long long)v, err.msg);
-    srv_event *snap = srv_hub_catch_up(h, it, v, upd != NULL);
+    hub_event *snap = hub_catch_up(h, it, v, upd != NULL);
     pthread_mutex_lock(&h->mu);
-    srv_item_state *st = srv_hub_state_get(h, it);
+    hub_item *st = hub_state_get(h, it);
     if (upd) {
-        srv_event_unref(st->last_update);
-        st->last_update = srv_event_ref(upd);
+        hub_event_unref(st->last_update);
+        st->last_update = hub_event_ref(upd);
     }
     if (st->snapshot && st->snapshot->version < v) {
-        srv_event_unref(st->snapshot);
+        hub_event_unref(st->snapshot);
         st->snapshot = NULL;
     }
     if (snap && !st->snapshot)
-        st->snapshot = srv_event_ref(snap); /* shared with the next subscribers */
-    for (srv_sub *sub = st->subs, *next; sub; sub = next) {
+        st->snapshot = hub_event_ref(snap); /* shared with the next subscribers */
+    for (hub_sub *sub = st->subs, *next; sub; sub = next) {
         next = sub->next;
         if (sub->version >= v)
             continue; /* its first event already brought it there */
-        if (upd && sub->version == v - 1 && srv_hub_push(h, sub, upd))
+        if (upd && sub->version == v - 1 && hub_push(h, sub, upd))
             sub->version = v;
-        else if (snap && snap->version > sub->version && srv_hub_push(h, sub, snap))
+        else if (snap && snap->version > sub->version && hub_push(h, sub, snap))
             sub->version = snap->version;
         else if (sub->version < v - 1 || !upd)
             close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
-    publish_global(h, srv_event_global("version", it, SRV_AUD_VISIBLE));
+    publish_global(h, hub_event_global("version", it, HUB_AUD_VISIBLE));
     h->seq++;
     pthread_mutex_unlock(&h->mu);
-    srv_event_unref(upd);
-    srv_event_unref(snap);
+    hub_event_unref(upd);
+    hub_event_unref(snap);
 }
 
 /* Title or visibility changed: tell the global stream; whoever lost sight
  * of the item sees it deleted, whoever gained it sees it created. */
-static void apply_updated(srv_hub *h, const catalog_item *it)
+static void apply_updated(hub *h, const catalog_item *it)
 {
     pthread_mutex_lock(&h->mu);
-    srv_item_state *old = srv_hub_state_find(h, it->kind, it->name);
+    hub_item *old = hub_state_find(h, it->kind, it->name);
     bool was_public = old ? old->is_public : it->visibility == CAT_PUBLIC;
-    srv_item_state *st = srv_hub_state_get(h, it);
+    hub_item *st = hub_state_get(h, it);
     bool is_public = st->is_public;
-    publish_global(h, srv_event_global("updated", it, SRV_AUD_VISIBLE));
+    publish_global(h, hub_event_global("updated", it, HUB_AUD_VISIBLE));
     if (was_public && !is_public) {
-        publish_global(h, srv_event_global("deleted", it, SRV_AUD_OTHERS));
-        for (srv_sub *sub = st->subs, *next; sub; sub = next) {
+        publish_global(h, hub_event_global("deleted", it, HUB_AUD_OTHERS));
+        for (hub_sub *sub = st->subs, *next; sub; sub = next) {
             next = sub->next;
             if (!sub->user || strcmp(sub->user, st->owner))
                 close_sub(h, sub);
         }
     } else if (!was_public && is_public) {
-        publish_global(h, srv_event_global("created", it, SRV_AUD_OTHERS));
+        publish_global(h, hub_event_global("created", it, HUB_AUD_OTHERS));
     }
     h->seq++;
     pthread_mutex_unlock(&h->mu);
 }
 
-static void apply_deleted(srv_hub *h, const char *kind, const char *name)
+static void apply_deleted(hub *h, const char *kind, const char *name)
 {
     pthread_mutex_lock(&h->mu);
-    srv_item_state *st = srv_hub_state_find(h, kind, name);
+    hub_item *st = hub_state_find(h, kind, name);
     if (st) {
-        srv_event *ev = srv_event_deleted(kind, name);
-        for (srv_sub *sub = st->subs, *next; sub; sub = next) {
+        hub_event *ev = hub_event_deleted(kind, name);
+        for (hub_sub *sub = st->subs, *next; sub; sub = next) {
             next = sub->next;
-            srv_hub_push(h, sub, ev);
-            unlink_sub(h, sub);
+            hub_push(h, sub, ev);
+            hub_unlink(h, sub);
             sub->item = NULL;
         }
-        srv_event_unref(ev);
+        hub_event_unref(ev);
         catalog_item it = {.owner = st->owner,
                            .visibility = st->is_public ? CAT_PUBLIC : CAT_PRIVATE};
         memcpy(it.kind, st->kind, sizeof it.kind);
         memcpy(it.name, st->name, sizeof it.name);
-        publish_global(h, srv_event_global("deleted", &it, SRV_AUD_VISIBLE));
+        publish_global(h, hub_event_global("deleted", &it, HUB_AUD_VISIBLE));
         state_remove(h, st);
     }
     h->seq++;
     pthread_mutex_unlock(&h->mu);
 }
 
-static void apply(srv_hub *h, const srv_change *c)
+static void apply(hub *h, const hub_change *c)
 {
     if (c->ev == CAT_EV_DELETED) {
         apply_deleted(h, c->kind, c->name);
@@ -387,7 +338,7 @@ static void apply(srv_hub *h, const srv_change *c)
     }
     catalog_item it = {0};
     cd_err err = {0};
-    if (catalog_item_get(h->s->cat, c->kind, c->name, &it, &err) != CAT_OK)
+    if (catalog_item_get(h->cfg.cat, c->kind, c->name, &it, &err) != CAT_OK)
         return; /* gone already: its delete follows */
     if (c->ev == CAT_EV_VERSION) {
         apply_version(h, &it, c->version);
@@ -395,19 +346,19 @@ static void apply(srv_hub *h, const srv_change *c)
         apply_updated(h, &it);
     } else {
         pthread_mutex_lock(&h->mu);
-        srv_hub_state_get(h, &it);
-        publish_global(h, srv_event_global("created", &it, SRV_AUD_VISIBLE));
+        hub_state_get(h, &it);
+        publish_global(h, hub_event_global("created", &it, HUB_AUD_VISIBLE));
         h->seq++;
         pthread_mutex_unlock(&h->mu);
     }
     catalog_item_clear(&it);
 }
 
-void srv_hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
+void hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
                        int64_t version)
 {
-    srv_hub *h = arg;
-    srv_change *c = cd_xcalloc(1, sizeof *c);
+    hub *h = arg;
+    hub_change *c = cd_xcalloc(1, sizeof *c);
     c->ev = ev;
     snprintf(c->kind, sizeof c->kind, "%s", kind);
     snprintf(c->name, sizeof c->name, "%s", name);
@@ -423,16 +374,16 @@ void srv_hub_on_change(void *arg, catalog_event ev, const char *kind, const char
 }
 
 /* Sends `: keep-alive` to every subscriber idle for 15 s (hub->mu held). */
-static void keepalives(srv_hub *h, int64_t now)
+static void keepalives(hub *h, int64_t now)
 {
-    srv_event *ka = srv_event_keepalive();
-    while (h->ka_head && h->ka_head->last_ms + SRV_KEEPALIVE_MS <= now) {
-        srv_sub *sub = h->ka_head;
+    hub_event *ka = hub_event_keepalive();
+    while (h->ka_head && h->ka_head->last_ms + h->cfg.keepalive_ms <= now) {
+        hub_sub *sub = h->ka_head;
         pthread_mutex_lock(&sub->mu);
         bool idle = sub->q_len == 0 && !sub->closing && !sub->dead;
         pthread_mutex_unlock(&sub->mu);
         if (idle)
-            srv_hub_push(h, sub, ka); /* moves it to the end of the list */
+            hub_push(h, sub, ka); /* moves it to the end of the list */
         if (sub->linked && h->ka_head == sub) {
             sub->last_ms = now;
             ka_unlink(h, sub);
@@ -441,23 +392,53 @@ static void keepalives(srv_hub *h, int64_t now)
     }
 }
 
+/* Takes the oldest queued change (hub->mu held); NULL when none. */
+static hub_change *next_change(hub *h)
+{
+    hub_change *c = h->q_head;
+    if (c) {
+        h->q_head = c->next;
+        if (!h->q_head)
+            h->q_tail = NULL;
+    }
+    return c;
+}
+
+void hub_process(hub *h)
+{
+    pthread_mutex_lock(&h->mu);
+    for (hub_change *c; (c = next_change(h));) {
+        pthread_mutex_unlock(&h->mu);
+        apply(h, c);
+        free(c);
+        pthread_mutex_lock(&h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+int64_t hub_tick(hub *h)
+{
+    pthread_mutex_lock(&h->mu);
+    keepalives(h, hub_now(h));
+    int64_t next = h->ka_head ? h->ka_head->last_ms + h->cfg.keepalive_ms : -1;
+    pthread_mutex_unlock(&h->mu);
+    return next;
+}
+
 static void *hub_main(void *arg)
 {
-    srv_hub *h = arg;
+    hub *h = arg;
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
-        if (h->q_head) {
-            srv_change *c = h->q_head;
-            h->q_head = c->next;
-            if (!h->q_head)
-                h->q_tail = NULL;
+        hub_change *c = next_change(h);
+        if (c) {
             pthread_mutex_unlock(&h->mu);
             apply(h, c);
             free(c);
             pthread_mutex_lock(&h->mu);
             continue;
         }
-        int64_t now = cd_mono_ms();
+        int64_t now = hub_now(h);
         keepalives(h, now);
         if (!h->ka_head) {
             pthread_cond_wait(&h->cv, &h->mu);
@@ -465,59 +446,51 @@ static void *hub_main(void *arg)
         }
         /* Wake when the oldest is due; a quarter second of slack lets one
          * wake-up serve every subscriber due around the same time. */
-        cd_cond_wait_until(&h->cv, &h->mu, h->ka_head->last_ms + SRV_KEEPALIVE_MS + 250);
+        int64_t due = h->ka_head->last_ms + h->cfg.keepalive_ms + 250;
+        cd_cond_wait_until(&h->cv, &h->mu, cd_mono_ms() + (due - now));
     }
     pthread_mutex_unlock(&h->mu);
     return NULL;
 }
 
-static uint32_t env_u32(const char *name, uint32_t def)
+int64_t hub_now(const hub *h)
 {
-    const char *v = getenv(name);
-    int64_t x;
-    if (v && srv_parse_i64(v, &x) && x > 0 && x < (1ll << 31))
-        return (uint32_t)x;
-    return def;
+    return h->cfg.now_ms ? h->cfg.now_ms() : cd_mono_ms();
 }
 
-srv_hub *srv_hub_new(srv *s, cd_err *err)
+hub *hub_new(const hub_config *cfg)
 {
-    srv_hub *h = cd_xcalloc(1, sizeof *h);
-    h->s = s;
+    hub *h = cd_xcalloc(1, sizeof *h);
+    h->cfg = *cfg;
+    if (!h->cfg.max_events)
+        h->cfg.max_events = HUB_QUEUE_EVENTS;
+    if (!h->cfg.max_bytes)
+        h->cfg.max_bytes = HUB_QUEUE_BYTES;
+    if (h->cfg.keepalive_ms <= 0)
+        h->cfg.keepalive_ms = HUB_KEEPALIVE_MS;
     pthread_mutex_init(&h->mu, NULL);
     cd_cond_init_mono(&h->cv);
-    h->max_events = env_u32("CONTENTD_SSE_QUEUE_EVENTS", QUEUE_EVENTS_DEFAULT);
-    int64_t bytes = QUEUE_BYTES_DEFAULT;
-    const char *qb = getenv("CONTENTD_SSE_QUEUE_BYTES");
-    if (qb && !srv_parse_size(qb, &bytes)) {
-        cd_err_set(err, -1, "CONTENTD_SSE_QUEUE_BYTES: '%s' is not a size", qb);
-        srv_hub_free(h);
-        return NULL;
-    }
-    h->max_bytes = (size_t)bytes;
     return h;
 }
 
-/* Loads every item's owner, visibility and version, so that events about
- * items nobody subscribed to yet reach the right global subscribers. */
-static int load_items(srv_hub *h, cd_err *err)
+int hub_load(hub *h, cd_err *err)
 {
     catalog_item *items = NULL;
     size_t n = 0;
-    int rc = catalog_item_list(h->s->cat, NULL, &items, &n, err);
+    int rc = catalog_item_list(h->cfg.cat, NULL, &items, &n, err);
     if (rc != CAT_OK)
         return rc;
     pthread_mutex_lock(&h->mu);
     for (size_t i = 0; i < n; i++)
-        srv_hub_state_get(h, &items[i]);
+        hub_state_get(h, &items[i]);
     pthread_mutex_unlock(&h->mu);
     catalog_items_free(items, n);
     return 0;
 }
 
-int srv_hub_start(srv_hub *h, cd_err *err)
+int hub_start(hub *h, cd_err *err)
 {
-    if (load_items(h, err) != 0)
+    if (hub_load(h, err) != 0)
         return -1;
     if (pthread_create(&h->thread, NULL, hub_main, h) != 0)
         return cd_err_set(err, -1, "cannot start the event hub thread");
@@ -525,15 +498,15 @@ int srv_hub_start(srv_hub *h, cd_err *err)
     return 0;
 }
 
-void srv_hub_shutdown(srv_hub *h)
+void hub_shutdown(hub *h)
 {
     pthread_mutex_lock(&h->mu);
     h->closed = true;
     h->stop = true;
-    for (srv_sub *sub = h->ka_head; sub; sub = sub->ka_next) {
+    for (hub_sub *sub = h->ka_head; sub; sub = sub->ka_next) {
         pthread_mutex_lock(&sub->mu);
         sub->closing = true;
-        wake(sub);
+        hub_sub_wake(sub);
         pthread_mutex_unlock(&sub->mu);
     }
     pthread_cond_signal(&h->cv);
@@ -544,15 +517,15 @@ void srv_hub_shutdown(srv_hub *h)
     }
 }
 
-void srv_hub_free(srv_hub *h)
+void hub_free(hub *h)
 {
     if (!h)
         return;
     if (h->started)
-        srv_hub_shutdown(h);
+        hub_shutdown(h);
     for (cd_hnode *n; (n = cd_htab_any(&h->table));)
-        state_remove(h, CD_CONTAINER_OF(n, srv_item_state, node));
-    for (srv_change *c = h->q_head, *next; c; c = next) {
+        state_remove(h, CD_CONTAINER_OF(n, hub_item, node));
+    for (hub_change *c = h->q_head, *next; c; c = next) {
         next = c->next;
         free(c);
     }
@@ -562,10 +535,12 @@ void srv_hub_free(srv_hub *h)
     free(h);
 }
 
-void srv_hub_counts(srv_hub *h, int64_t *item_subs, int64_t *global_subs)
+void hub_stats_get(hub *h, hub_stats *out)
 {
     pthread_mutex_lock(&h->mu);
-    *item_subs = h->n_item_subs;
-    *global_subs = h->n_global_subs;
+    out->item_subs = h->n_item_subs;
+    out->global_subs = h->n_global_subs;
     pthread_mutex_unlock(&h->mu);
+    out->events = atomic_load_explicit(&h->events, memory_order_relaxed);
+    out->overflows = atomic_load_explicit(&h->overflows, memory_order_relaxed);
 }

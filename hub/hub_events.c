@@ -4,7 +4,8 @@
  * one item, `deleted`, the item-level events of the global stream, and the
  * two constant frames (`retry: 2000` and `: keep-alive`).  Each is written
  * once into its final wire bytes and then shared by reference count.
- * ASTs come from the render cache (rendered at commit time).
+ * ASTs come from the configured document callback (the commit path's
+ * render cache: rendered at commit time).
  */
 #include "hub_int.h"
 
@@ -13,24 +14,24 @@
 
 static char retry_bytes[] = "retry: 2000\n\n";
 static char keepalive_bytes[] = ": keep-alive\n\n";
-static srv_event retry_ev = {
+static hub_event retry_ev = {
     .refs = -1, .version = -1, .len = sizeof retry_bytes - 1, .data = retry_bytes};
-static srv_event keepalive_ev = {
+static hub_event keepalive_ev = {
     .refs = -1, .version = -1, .len = sizeof keepalive_bytes - 1, .data = keepalive_bytes};
 
-srv_event *srv_event_retry(void)
+hub_event *hub_event_retry(void)
 {
     return &retry_ev;
 }
 
-srv_event *srv_event_keepalive(void)
+hub_event *hub_event_keepalive(void)
 {
     return &keepalive_ev;
 }
 
-srv_event *srv_event_new(cd_buf *frame, int64_t version)
+hub_event *hub_event_new(cd_buf *frame, int64_t version)
 {
-    srv_event *ev = cd_xcalloc(1, sizeof *ev);
+    hub_event *ev = cd_xcalloc(1, sizeof *ev);
     atomic_init(&ev->refs, 1);
     ev->version = version;
     ev->base = -1;
@@ -38,14 +39,14 @@ srv_event *srv_event_new(cd_buf *frame, int64_t version)
     return ev;
 }
 
-srv_event *srv_event_ref(srv_event *ev)
+hub_event *hub_event_ref(hub_event *ev)
 {
     if (atomic_load_explicit(&ev->refs, memory_order_relaxed) >= 0)
         atomic_fetch_add_explicit(&ev->refs, 1, memory_order_relaxed);
     return ev;
 }
 
-void srv_event_unref(srv_event *ev)
+void hub_event_unref(hub_event *ev)
 {
     if (!ev || atomic_load_explicit(&ev->refs, memory_order_relaxed) < 0)
         return;
@@ -56,7 +57,7 @@ void srv_event_unref(srv_event *ev)
     }
 }
 
-void srv_event_frame(cd_buf *out, const char *type, int64_t id, const char *json, size_t len)
+void hub_event_frame(cd_buf *out, const char *type, int64_t id, const char *json, size_t len)
 {
     if (id >= 0)
         cd_buf_printf(out, "id: %lld\n", (long long)id);
@@ -83,38 +84,33 @@ static void kind_name(cd_buf *b, const char *kind, const char *name)
 }
 
 /* `"path":AST` for one document (null when it cannot be rendered). */
-static void document(srv *s, cd_buf *b, const catalog_file *f, bool first)
+static void document(hub *h, cd_buf *b, const catalog_file *f, bool first)
 {
     if (!first)
         cd_buf_putc(b, ',');
     cd_json_str(b, f->path, strlen(f->path));
     cd_buf_putc(b, ':');
-    srv_ast *a = NULL;
-    cd_err err = {0};
-    if (srv_render_get(s, f->sha256, &a, &err) == 0) {
-        cd_buf_append(b, a->json, a->len);
-        srv_ast_unref(a);
-    } else {
+    if (!h->cfg.document || !h->cfg.document(h->cfg.document_arg, f->sha256, b)) {
         cd_buf_puts(b, "null");
         cd_log("warn", "sse", "msg=\"document not rendered\" path=%s sha256=%s", f->path,
                 f->sha256);
     }
 }
 
-static srv_event *finish(cd_buf *json, const char *type, int64_t id)
+static hub_event *finish(cd_buf *json, const char *type, int64_t id)
 {
     cd_buf frame = CD_BUF_INIT;
-    srv_event_frame(&frame, type, id, json->data, json->len);
+    hub_event_frame(&frame, type, id, json->data, json->len);
     cd_buf_free(json);
-    return srv_event_new(&frame, id);
+    return hub_event_new(&frame, id);
 }
 
-int srv_event_snapshot(srv *s, const catalog_item *it, srv_event **out, cd_err *err)
+int hub_event_snapshot(hub *h, const catalog_item *it, hub_event **out, cd_err *err)
 {
     catalog_file *files = NULL;
     size_t n = 0;
     if (it->version > 0) {
-        int rc = catalog_files(s->cat, it->kind, it->name, it->version, &files, &n, err);
+        int rc = catalog_files(h->cfg.cat, it->kind, it->name, it->version, &files, &n, err);
         if (rc != CAT_OK)
             return rc;
     }
@@ -125,8 +121,8 @@ int srv_event_snapshot(srv *s, const catalog_item *it, srv_event **out, cd_err *
     cd_buf_puts(&b, ",\"documents\":{");
     bool first = true;
     for (size_t i = 0; i < n; i++)
-        if (srv_is_markdown(files[i].path)) {
-            document(s, &b, &files[i], first);
+        if (cd_path_is_markdown(files[i].path)) {
+            document(h, &b, &files[i], first);
             first = false;
         }
     cd_buf_puts(&b, "}}");
@@ -137,7 +133,7 @@ int srv_event_snapshot(srv *s, const catalog_item *it, srv_event **out, cd_err *
 }
 
 /* The three lists of an update, by a merge walk of two path-sorted lists. */
-static void diff(srv *s, cd_buf *b, const catalog_file *old, size_t nold, const catalog_file *cur,
+static void diff(hub *h, cd_buf *b, const catalog_file *old, size_t nold, const catalog_file *cur,
                  size_t ncur)
 {
     cd_buf assets = CD_BUF_INIT, removed = CD_BUF_INIT;
@@ -158,8 +154,8 @@ static void diff(srv *s, cd_buf *b, const catalog_file *old, size_t nold, const 
             i++;
         if (!changed)
             continue;
-        if (srv_is_markdown(f->path)) {
-            document(s, b, f, first_doc);
+        if (cd_path_is_markdown(f->path)) {
+            document(h, b, f, first_doc);
             first_doc = false;
         } else {
             cd_buf_putc(&assets, assets.len ? ',' : '[');
@@ -175,16 +171,16 @@ static void diff(srv *s, cd_buf *b, const catalog_file *old, size_t nold, const 
     cd_buf_free(&removed);
 }
 
-int srv_event_update(srv *s, const char *kind, const char *name, int64_t from, int64_t to,
-                     srv_event **out, cd_err *err)
+int hub_event_update(hub *h, const char *kind, const char *name, int64_t from, int64_t to,
+                     hub_event **out, cd_err *err)
 {
     catalog_file *old = NULL, *cur = NULL;
     size_t nold = 0, ncur = 0;
     int rc = CAT_OK;
     if (from > 0)
-        rc = catalog_files(s->cat, kind, name, from, &old, &nold, err);
+        rc = catalog_files(h->cfg.cat, kind, name, from, &old, &nold, err);
     if (rc == CAT_OK && to > 0)
-        rc = catalog_files(s->cat, kind, name, to, &cur, &ncur, err);
+        rc = catalog_files(h->cfg.cat, kind, name, to, &cur, &ncur, err);
     if (rc != CAT_OK) {
         catalog_files_free(old, nold);
         return rc;
@@ -194,7 +190,7 @@ int srv_event_update(srv *s, const char *kind, const char *name, int64_t from, i
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, kind, name);
     cd_buf_printf(&b, ",\"version\":%lld,\"base_version\":%lld", (long long)to, (long long)from);
-    diff(s, &b, old, nold, cur, ncur);
+    diff(h, &b, old, nold, cur, ncur);
     cd_buf_putc(&b, '}');
     catalog_files_free(old, nold);
     catalog_files_free(cur, ncur);
@@ -203,17 +199,17 @@ int srv_event_update(srv *s, const char *kind, const char *name, int64_t from, i
     return 0;
 }
 
-srv_event *srv_event_deleted(const char *kind, const char *name)
+hub_event *hub_event_deleted(const char *kind, const char *name)
 {
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, kind, name);
     cd_buf_putc(&b, '}');
-    srv_event *ev = finish(&b, "deleted", -1);
+    hub_event *ev = finish(&b, "deleted", -1);
     ev->closes = true;
     return ev;
 }
 
-srv_event *srv_event_global(const char *type, const catalog_item *it, srv_audience aud)
+hub_event *hub_event_global(const char *type, const catalog_item *it, hub_audience aud)
 {
     cd_buf b = CD_BUF_INIT;
     bool deleted = !strcmp(type, "deleted");
@@ -223,18 +219,18 @@ srv_event *srv_event_global(const char *type, const catalog_item *it, srv_audien
     } else {
         catalog_json_item(&b, it, NULL, -1);
     }
-    srv_event *ev = finish(&b, type, deleted ? -1 : it->version);
+    hub_event *ev = finish(&b, type, deleted ? -1 : it->version);
     ev->audience = aud;
     ev->is_public = it->visibility == CAT_PUBLIC;
     ev->owner = cd_xstrdup(it->owner ? it->owner : "");
     return ev;
 }
 
-int srv_event_global_snapshot(srv *s, const char *user, srv_event **out, cd_err *err)
+int hub_event_global_snapshot(hub *h, const char *user, hub_event **out, cd_err *err)
 {
     catalog_item *items = NULL;
     size_t n = 0;
-    int rc = catalog_item_list(s->cat, NULL, &items, &n, err);
+    int rc = catalog_item_list(h->cfg.cat, NULL, &items, &n, err);
     if (rc != CAT_OK)
         return rc;
     cd_buf b = CD_BUF_INIT;

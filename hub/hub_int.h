@@ -1,143 +1,142 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The event hub's insides, shared by events.c (building events), hub.c
- * (who gets what, keep-alives, the change thread) and sse.c (the
- * subscriber's side of the connection).
+ * The event hub's insides, shared by hub_events.c (building events),
+ * hub.c (who gets what, keep-alives, the change thread), hub_subscribe.c
+ * (joining a stream) and hub_sub.c (a subscriber's queue).
  *
  * An event is serialised once, as the exact bytes of its event-stream frame,
  * and shared by reference count by every subscriber queue holding it.  A
- * subscriber owns a bounded ring of event references; libmicrohttpd's
- * content-reader callback copies from it into the socket buffer and
- * suspends the connection when the ring is empty, and the hub resumes it
- * when it queues the next event.  Lock order: hub->mu, then sub->mu, then
- * libmicrohttpd's own locks (inside MHD_resume_connection).
+ * subscriber owns a bounded ring of event references; its transport copies
+ * from it with hub_sub_read() and suspends the connection when the ring is
+ * empty, and the hub resumes it when it queues the next event.  Lock order:
+ * hub->mu, then sub->mu, then the transport's own (inside its resume).
  */
 #ifndef CONTENTD_HUB_INT_H
 #define CONTENTD_HUB_INT_H
 
-#include "srv_int.h"
+#include "hub.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
 
 /* Who on the global stream gets an event about an item. */
 typedef enum {
-    SRV_AUD_ALL,     /* everyone (keep-alives, per-item events) */
-    SRV_AUD_VISIBLE, /* the owner, and everyone when the item is public */
-    SRV_AUD_OWNER,   /* the owner only */
-    SRV_AUD_OTHERS,  /* everyone but the owner */
-} srv_audience;
+    HUB_AUD_ALL,     /* everyone (keep-alives, per-item events) */
+    HUB_AUD_VISIBLE, /* the owner, and everyone when the item is public */
+    HUB_AUD_OWNER,   /* the owner only */
+    HUB_AUD_OTHERS,  /* everyone but the owner */
+} hub_audience;
 
-typedef struct srv_event {
+typedef struct hub_event {
     atomic_int refs;  /* < 0: a static event, never freed */
     int64_t version;  /* the id: line (-1: none) */
     int64_t base;     /* update: base_version */
     bool closes;      /* the stream ends once this event is out */
     bool is_snapshot; /* an item's snapshot (cacheable in its state) */
-    srv_audience audience;
+    hub_audience audience;
     bool is_public;
     char *owner;
     size_t len;
     char *data; /* the frame: "id: …\nevent: …\ndata: …\n\n" */
-} srv_event;
+} hub_event;
 
-typedef struct srv_item_state srv_item_state;
+typedef struct hub_item hub_item;
 
-struct srv_sub {
+struct hub_sub {
     pthread_mutex_t mu;
-    struct MHD_Connection *conn; /* NULL once the request completed */
-    int fd;                      /* its socket, to cut off a reader that stalls */
-    srv_hub *hub;
-    srv_item_state *item; /* NULL on the global stream */
+    hub_transport t;
+    bool attached; /* false once the request completed (hub_sub_detach) */
+    hub *hub;
+    hub_item *item; /* NULL on the global stream */
     bool global;
     char *user;
-    srv_sub *prev, *next;       /* in item->subs or hub->global (hub->mu) */
-    srv_sub *ka_prev, *ka_next; /* keep-alive order, oldest first (hub->mu) */
+    hub_sub *prev, *next;       /* in item->subs or hub->global (hub->mu) */
+    hub_sub *ka_prev, *ka_next; /* keep-alive order, oldest first (hub->mu) */
     bool linked;                /* in the hub's lists (hub->mu) */
     int refs;                   /* hub link + the response (hub->mu) */
     int64_t last_ms;            /* last event queued, monotonic (hub->mu) */
     int64_t version;            /* per item: the version the client is at */
     /* the queue (sub->mu) */
-    srv_event **q;
+    hub_event **q;
     uint32_t q_head, q_len, q_cap;
     size_t q_bytes, off;
     bool suspended, closing, dead;
     atomic_uint_fast64_t sent;
 };
 
-/* events.c */
-srv_event *srv_event_new(cd_buf *frame, int64_t version);
-srv_event *srv_event_ref(srv_event *ev);
-void srv_event_unref(srv_event *ev);
-srv_event *srv_event_retry(void);
-srv_event *srv_event_keepalive(void);
+/* hub_events.c */
+hub_event *hub_event_new(cd_buf *frame, int64_t version);
+hub_event *hub_event_ref(hub_event *ev);
+void hub_event_unref(hub_event *ev);
+hub_event *hub_event_retry(void);
+hub_event *hub_event_keepalive(void);
 /* Appends one frame: optional id, event type, JSON data (one line each). */
-void srv_event_frame(cd_buf *out, const char *type, int64_t id, const char *json, size_t len);
+void hub_event_frame(cd_buf *out, const char *type, int64_t id, const char *json, size_t len);
 /* The snapshot of version it->version of an item. */
-int srv_event_snapshot(srv *s, const catalog_item *it, srv_event **out, cd_err *err);
+int hub_event_snapshot(hub *h, const catalog_item *it, hub_event **out, cd_err *err);
 /* An update from version `from` (0: empty) to `to`.  CAT_NOT_FOUND when
  * `from` is not kept. */
-int srv_event_update(srv *s, const char *kind, const char *name, int64_t from, int64_t to,
-                     srv_event **out, cd_err *err);
-srv_event *srv_event_deleted(const char *kind, const char *name);
+int hub_event_update(hub *h, const char *kind, const char *name, int64_t from, int64_t to,
+                     hub_event **out, cd_err *err);
+hub_event *hub_event_deleted(const char *kind, const char *name);
 /* An item-level event of the global stream (created, version, updated,
  * deleted). */
-srv_event *srv_event_global(const char *type, const catalog_item *it, srv_audience aud);
+hub_event *hub_event_global(const char *type, const catalog_item *it, hub_audience aud);
 /* The global stream's first event: the items user can see. */
-int srv_event_global_snapshot(srv *s, const char *user, srv_event **out, cd_err *err);
+int hub_event_global_snapshot(hub *h, const char *user, hub_event **out, cd_err *err);
 
-struct srv_item_state {
+struct hub_item {
     cd_hnode node; /* in hub->table, by kind and name */
     char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     char *owner;
     bool is_public;
     int64_t version;
-    srv_event *snapshot;    /* of version snapshot->version */
-    srv_event *last_update; /* from version-1 to version */
-    srv_sub *subs;
+    hub_event *snapshot;    /* of version snapshot->version */
+    hub_event *last_update; /* from version-1 to version */
+    hub_sub *subs;
 };
 
-typedef struct srv_change {
-    struct srv_change *next;
+typedef struct hub_change {
+    struct hub_change *next;
     catalog_event ev;
     char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     int64_t version;
-} srv_change;
+} hub_change;
 
-struct srv_hub {
-    srv *s;
+struct hub {
+    hub_config cfg;
     pthread_mutex_t mu;
     pthread_cond_t cv; /* CLOCK_MONOTONIC */
-    cd_htab table; /* srv_item_state by kind and name */
-    srv_sub *global;
-    srv_sub *ka_head, *ka_tail;
+    cd_htab table; /* hub_item by kind and name */
+    hub_sub *global;
+    hub_sub *ka_head, *ka_tail;
     int64_t n_item_subs, n_global_subs;
     uint64_t seq; /* bumped by every change applied */
-    srv_change *q_head, *q_tail;
-    uint32_t max_events;
-    size_t max_bytes;
+    hub_change *q_head, *q_tail;
+    atomic_uint_fast64_t events, overflows; /* for hub_stats */
     bool started, stop, closed;
     pthread_t thread;
 };
 
-/* hub.c, for subscribe.c (hub->mu held) */
-srv_item_state *srv_hub_state_find(srv_hub *h, const char *kind, const char *name);
-srv_item_state *srv_hub_state_get(srv_hub *h, const catalog_item *it);
-void srv_hub_link(srv_hub *h, srv_sub *sub);
-bool srv_hub_push(srv_hub *h, srv_sub *sub, srv_event *ev);
+/* The configured clock. */
+int64_t hub_now(const hub *h);
 
-/* subscribe.c: registration, called by sse.c.  last_id: -1 none, -2 unusable. */
-int srv_hub_subscribe_item(srv_hub *h, srv_sub *sub, const char *kind, const char *name,
-                           int64_t last_id, cd_err *err);
-int srv_hub_subscribe_global(srv_hub *h, srv_sub *sub, cd_err *err);
-/* For the hub thread, applying version v of item it (upd: the update from
+/* hub.c, for hub_subscribe.c (hub->mu held) */
+hub_item *hub_state_find(hub *h, const char *kind, const char *name);
+hub_item *hub_state_get(hub *h, const catalog_item *it);
+void hub_link(hub *h, hub_sub *sub);
+void hub_unlink(hub *h, hub_sub *sub);
+bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
+
+/* hub_subscribe.c *//* For the hub thread, applying version v of item it (upd: the update from
  * v-1, when it could be built): when a subscriber of the item is further
  * behind than v-1 (a resync of the catalog's change stream announced a
  * jump), the snapshot of `it` that brings it up to date in place, else
  * NULL.  Built outside the hub lock; the caller unrefs it. */
-srv_event *srv_hub_catch_up(srv_hub *h, const catalog_item *it, int64_t v, bool have_upd);
-/* Drops one reference (the response's or the link's) to sub. */
-void srv_hub_release(srv_hub *h, srv_sub *sub, bool unlink);
-/* Frees a subscriber that never made it into the hub. */
-void srv_sub_free(srv_sub *sub);
-
-#define SRV_HUB_CLOSED (-10)
+hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, bool have_upd);
+/* Wakes a suspended subscriber (sub->mu held). */
+void hub_sub_wake(hub_sub *sub);
+/* Drops every queued event (sub->mu held). */
+void hub_sub_drain(hub_sub *sub);
 
 #endif

@@ -94,6 +94,16 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
     if (th && *th && (!srv_parse_i64(th, &t) || t < 1 || t > 256))
         return cd_err_set(err, SRV_EXIT_USAGE, "CONTENTD_THREADS: '%s' is not 1..256", th);
     cfg->threads = (int)t;
+    const char *qe = getenv("CONTENTD_SSE_QUEUE_EVENTS");
+    int64_t x;
+    if (qe && srv_parse_i64(qe, &x) && x > 0 && x < (1ll << 31))
+        cfg->sse_queue_events = (uint32_t)x;
+    const char *qb = getenv("CONTENTD_SSE_QUEUE_BYTES");
+    if (qb && !srv_parse_size(qb, &cfg->sse_queue_bytes))
+        return cd_err_set(err, SRV_EXIT_FAIL, "CONTENTD_SSE_QUEUE_BYTES: '%s' is not a size", qb);
+    const char *cm = getenv("CONTENTD_CONNECTION_MEMORY");
+    if (cm && srv_parse_size(cm, &x) && x >= 4096 && x <= (16 << 20))
+        cfg->connection_memory = (size_t)x;
     if (watch_ms_env("CONTENTD_WATCH_QUIET_MS", &cfg->watch_quiet_ms, err) != 0 ||
         watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0)
         return SRV_EXIT_USAGE;

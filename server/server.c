@@ -52,6 +52,18 @@ void srv_log_mhd(void *cls, const char *fmt, va_list ap)
     cd_buf_free(&line);
 }
 
+/* The hub's documents: the render cache's ASTs. */
+static bool hub_document(void *arg, const char *sha, cd_buf *out)
+{
+    srv_ast *a = NULL;
+    cd_err err = {0};
+    if (srv_render_get(arg, sha, &a, &err) != 0)
+        return false;
+    cd_buf_append(out, a->json, a->len);
+    srv_ast_unref(a);
+    return true;
+}
+
 srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
 {
     srv *s = cd_xcalloc(1, sizeof *s);
@@ -63,12 +75,13 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
     pthread_mutex_init(&s->active_mu, NULL);
     cd_cond_init_mono(&s->active_cv);
     s->rc = srv_render_cache_new(64u << 20);
-    s->hub = srv_hub_new(s, err);
-    if (!s->hub) {
-        srv_free(s);
-        return NULL;
-    }
-    if (catalog_listen(cat, srv_hub_on_change, s->hub) != 0) {
+    hub_config hc = {.cat = cat,
+                     .document = hub_document,
+                     .document_arg = s,
+                     .max_events = cfg->sse_queue_events,
+                     .max_bytes = (size_t)cfg->sse_queue_bytes};
+    s->hub = hub_new(&hc);
+    if (catalog_listen(cat, hub_on_change, s->hub) != 0) {
         cd_err_set(err, -1, "the catalog takes no more change listeners");
         srv_free(s);
         return NULL;
@@ -190,13 +203,9 @@ static unsigned worker_threads(const srv_config *cfg)
  * subscriber under 8 KiB of RSS while leaving room for about 2.5 KiB of
  * request headers and a 4 KiB request line.  CONTENTD_CONNECTION_MEMORY
  * raises it for clients that send more. */
-static size_t conn_memory(void)
+static size_t conn_memory(const srv_config *cfg)
 {
-    const char *v = getenv("CONTENTD_CONNECTION_MEMORY");
-    int64_t n = 0;
-    if (v && srv_parse_size(v, &n) && n >= 4096 && n <= (16 << 20))
-        return (size_t)n;
-    return 5632;
+    return cfg->connection_memory ? cfg->connection_memory : 5632;
 }
 
 /* Refuses to serve the network with no token in the catalog. */
@@ -225,7 +234,7 @@ int srv_start(srv *s, cd_err *err)
     if (fd < 0)
         return -1;
     s->loopback = loopback;
-    if (check_exposure(s, loopback, err) != 0 || srv_hub_start(s->hub, err) != 0) {
+    if (check_exposure(s, loopback, err) != 0 || hub_start(s->hub, err) != 0) {
         close(fd);
         return -1;
     }
@@ -249,7 +258,7 @@ int srv_start(srv *s, cd_err *err)
                                  MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, srv_http_completed, s,
                                  MHD_OPTION_UNESCAPE_CALLBACK, srv_http_unescape_none, NULL,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(), MHD_OPTION_END);
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(&s->cfg), MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);
         return cd_err_set(err, -1, "cannot start the HTTP server on %s", s->cfg.listen);
@@ -274,7 +283,7 @@ void srv_stop(srv *s, int timeout_ms)
     int lfd = MHD_quiesce_daemon(s->daemon);
     if (lfd >= 0)
         close(lfd);
-    srv_hub_shutdown(s->hub);
+    hub_shutdown(s->hub);
     /* Requests in flight (commits, uploads) get timeout_ms to finish; event
      * streams, which the hub has just ended, get a second to flush their
      * last bytes — a subscriber that does not read is not waited for. */
@@ -307,8 +316,8 @@ void srv_free(srv *s)
     if (s->cat)
         catalog_watch_stop(s->cat);
     if (s->listening)
-        catalog_unlisten(s->cat, srv_hub_on_change, s->hub);
-    srv_hub_free(s->hub);
+        catalog_unlisten(s->cat, hub_on_change, s->hub);
+    hub_free(s->hub);
     srv_render_cache_free(s->rc);
     for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
         pthread_mutex_destroy(&s->commit_mu[i]);

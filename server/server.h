@@ -41,6 +41,9 @@ typedef struct srv_config {
     unsigned watch_max_delay_ms; /* and its maximum delay (0: 500 ms) */
     int64_t max_blob_size;       /* bytes */
     int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
+    uint32_t sse_queue_events;   /* a subscriber's queue bound (0: the hub's default) */
+    int64_t sse_queue_bytes;     /* in bytes (0: the hub's default) */
+    size_t connection_memory;    /* libmicrohttpd's per-connection pool (0: the default) */
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment

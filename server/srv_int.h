@@ -24,6 +24,7 @@
 #include "blobstore.h"
 #include "catalog.h"
 #include "common.h"
+#include "hub.h"
 #include "server.h"
 
 /* ---- limits ---------------------------------------------------------- */
@@ -31,11 +32,8 @@
 #define SRV_JSON_BODY_MAX (1u << 20)     /* request JSON bodies: 413 above */
 #define SRV_DRAIN_MAX     (256ull << 20) /* body bytes read and dropped before an error reply */
 #define SRV_MD_MAX        (16u << 20)    /* largest markdown file rendered */
-#define SRV_KEEPALIVE_MS  15000          /* SSE `: keep-alive` on idle streams */
 
 typedef struct srv_render_cache srv_render_cache;
-typedef struct srv_hub srv_hub;
-typedef struct srv_sub srv_sub;
 
 /* ---- the service ----------------------------------------------------- */
 
@@ -45,7 +43,7 @@ struct srv {
     blobstore *bs;
     struct MHD_Daemon *daemon;
     srv_render_cache *rc;
-    srv_hub *hub;
+    hub *hub;
     bool listening; /* the hub listens to the catalog's changes */
     char url[128];
     bool loopback;
@@ -142,7 +140,8 @@ typedef struct srv_req {
     bool responded;
     unsigned status;
     uint64_t bytes;
-    srv_sub *sub; /* an event stream's subscriber */
+    hub_sub *sub;   /* an event stream's subscriber */
+    void *sse_conn; /* and its transport (sse.c), freed with the request */
 } srv_req;
 
 /* Matches r->path to a route (route.c): sets r->route and r->raw. */
@@ -281,19 +280,6 @@ void srv_ast_unref(srv_ast *a);
 void srv_render_cache_stats(srv_render_cache *rc, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
                             uint64_t *entries);
 
-/* ---- event hub (hub.c) ---------------------------------------------- */
-
-srv_hub *srv_hub_new(srv *s, cd_err *err);
-/* Starts the hub thread (changes, keep-alives). */
-int srv_hub_start(srv_hub *h, cd_err *err) CD_WUR;
-/* Ends every stream cleanly and stops the hub thread. */
-void srv_hub_shutdown(srv_hub *h);
-void srv_hub_free(srv_hub *h);
-/* The catalog's on_change callback (arg is the srv_hub). */
-void srv_hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
-                       int64_t version);
-void srv_hub_counts(srv_hub *h, int64_t *item_subs, int64_t *global_subs);
-
 /* ---- auth (auth.c) --------------------------------------------------- */
 
 /* Authenticates r: on success sets r->user and returns true; else replies
@@ -310,9 +296,7 @@ bool srv_user_valid(const char *user);
 /* ---- metrics (metrics.c) -------------------------------------------- */
 
 void srv_metrics_request(srv_route route, unsigned status, int64_t ns);
-void srv_metrics_sse_events(uint64_t n);
 void srv_metrics_sse_bytes(uint64_t n);
-void srv_metrics_sse_overflow(void);
 void srv_metrics_push_bytes(uint64_t n);
 void srv_metrics_commit(const char *result);
 void srv_metrics_render(srv *s, cd_buf *out);
@@ -324,7 +308,6 @@ void srv_log_mhd(void *cls, const char *fmt, va_list ap) CD_PRINTF(2, 0);
 
 /* ---- small helpers (util.c, paths.c) -------------------------------- */
 
-bool srv_is_markdown(const char *path);
 /* Why path[0..n) is not an acceptable content path (NULL when it is). */
 const char *srv_path_problem(const char *path, size_t n);
 /* Percent-decodes s[0..n) into a new NUL-terminated string (the caller

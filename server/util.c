@@ -15,11 +15,6 @@
 
 
 
-bool srv_is_markdown(const char *path)
-{
-    size_t n = strlen(path);
-    return n >= 3 && !strcasecmp(path + n - 3, ".md");
-}
 
 /* A decimal int64 with nothing around it. */
 bool srv_parse_i64(const char *s, int64_t *out)
