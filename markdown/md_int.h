@@ -147,6 +147,19 @@ void md_unmark_tree(struct md_ctx *c, cmark_node *doc);
 char *md_unmark(md_arena *a, const char *s, bool escape_applies);
 const char *md_inline_attrs(const struct md_inline_info *in, size_t *len);
 
+/* ---- cmark-gfm private state (cmark_private.c, the only reader) ---------- */
+
+/* True while the parser still has block n open. */
+bool md_cmark_is_open(cmark_node *n);
+/* A footnote reference's definition (NULL when it has none). */
+cmark_node *md_cmark_footnote_def(cmark_node *ref);
+/* A footnote definition's label: *len bytes, not NUL-terminated. */
+const char *md_cmark_footnote_label(cmark_node *def, size_t *len);
+/* Which reference to its definition ref is (1 for the first). */
+int md_cmark_footnote_ref_ix(cmark_node *ref);
+/* How many references point to definition def. */
+int md_cmark_footnote_def_count(cmark_node *def);
+
 /* A cmark node in the render's allocator (the parsed tree's). */
 cmark_node *md_cmark_node_new(cmark_node_type type);
 

@@ -84,6 +84,11 @@ static const struct rcase cases[] = {
      {"\"links\":[{\"id\":\"a\",\"depth\":2,\"text\":\"A\",\"children\":[{\"id\":\"b\",\"depth\":3"},
      {0}},
     {"toc false drops it", "---\ntoc: false\n---\n## A\n", {"\"body\""}, {"\"toc\":{"}},
+    /* cmark_node_get_fenced() with NULL out-pointers crashed on these */
+    {"closing line inside a fence in a component", "::note\n```\n::\n```\n::\n",
+     {"\"tag\":\"note\"", "\"code\":\"::\\n\""}, {0}},
+    {"closing line after nested indented component", "::a\n  ::b\n    Text.\n  ::\n::\n",
+     {"\"tag\":\"a\"", "\"tag\":\"b\"", "Text."}, {0}},
 };
 
 static void render_case(void **state)
