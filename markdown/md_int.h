@@ -32,6 +32,18 @@ void *md_alloc_raw(md_arena *a, size_t n); /* not zeroed */
 char *md_strndup(md_arena *a, const char *s, size_t n);
 char *md_strdup(md_arena *a, const char *s);
 
+/* ---- string-keyed map (map.c) ------------------------------------------- */
+
+typedef struct md_map md_map;
+
+/* An empty map in arena a (freed with it). */
+md_map *md_map_new(md_arena *a);
+/* The value slot of key[0..len), NULL for a key not seen yet (the map keeps
+ * a copy of the key).  Storing NULL makes the key absent again. */
+void **md_map_slot(md_map *m, const char *key, size_t len);
+/* The value of key[0..len), or NULL. */
+void *md_map_get(const md_map *m, const char *key, size_t len);
+
 /* ---- JSON values (front matter, bound props) ---------------------------- */
 
 typedef enum { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ } jv_type;
@@ -70,7 +82,7 @@ typedef struct hprop {
     const char *val; /* PV_STR: raw string; PV_JSON: JSON text */
     size_t len;
     pv_kind kind;
-    struct hprop *next;
+    struct hprop *next, *prev;
 } hprop;
 
 typedef enum { H_ROOT, H_ELEM, H_TEXT, H_RAW } htype;
@@ -83,6 +95,7 @@ typedef struct hnode {
     size_t len;
     size_t cap; /* bytes allocated for text, when it is growable */
     hprop *props, *props_last;
+    md_map *prop_map; /* name → hprop, once an element has many props */
     struct hnode *parent, *first, *last, *next, *prev;
 } hnode;
 
