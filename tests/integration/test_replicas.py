@@ -434,6 +434,29 @@ def test_token_create_and_rebuild_catalog_on_mongodb(cluster):
             run_tool(cluster.mongo.uri, db2, "drop-database")
 
 
+def test_rebuild_catalog_on_mongodb_keeps_latest_visibility(cluster):
+    """rebuild-catalog into MongoDB restores visibility and title as they
+    were last (an item made private after its last push stays private),
+    not as its first manifest had them."""
+    a = cluster.replica("A")
+    api = a.api()
+    api.create_ok("tutorial", "rb-private", visibility="public")
+    assert api.push_ok("tutorial", "rb-private", doc("p1")) == 1
+    assert api.push_ok("tutorial", "rb-private", doc("p2")) == 2
+    r = api.patch("/api/v1/content/tutorial/rb-private", {"visibility": "private",
+                                                          "title": "Hidden"})
+    assert r.status == 200, r
+    db2 = fresh_db_name()
+    try:
+        p = cluster.contentd("rebuild-catalog", db=db2)
+        assert p.returncode == 0, p.stderr
+        item = cluster.replica("C", db=db2).api().item_ok("tutorial", "rb-private")
+        assert (item["visibility"], item["title"], item["version"]) == ("private", "Hidden", 2)
+    finally:
+        if cluster.mongo.peer is None and not catalog_tool_missing():
+            run_tool(cluster.mongo.uri, db2, "drop-database")
+
+
 # --------------------------------------------------------------------------
 # Faults (wire-protocol server only)
 
