@@ -282,7 +282,7 @@ static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, s
     if (!blobs_present(s, files, n, cur, ncur, res) ||
         !render_documents(s, files, n, cur, ncur, &title, res))
         goto out;
-    if ((rc = write_manifest(s, it, it->version + 1, files, n, title, &err)) != BLOB_OK) {
+    if ((rc = write_manifest(s, it, catalog_next_version(it), files, n, title, &err)) != BLOB_OK) {
         fail(res, rc == BLOB_UNAVAILABLE ? SRV_COMMIT_UNAVAILABLE : SRV_COMMIT_ERROR,
              rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
              "The manifest could not be stored: %s", err.msg);

@@ -305,15 +305,18 @@ static void publish_global(srv_hub *h, srv_event *ev)
 /* ---- applying changes (the hub thread) ------------------------------- */
 
 /* A new version: the update to the item's subscribers (a snapshot to
- * those further behind), the item to the global stream. */
+ * those further behind), the item to the global stream.  The first version
+ * of an item created again under a deleted one's name follows the empty
+ * item (version 0), not the deleted one's last version. */
 static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
 {
     srv_event *upd = NULL;
     cd_err err = {0};
-    if (srv_event_update(h->s, it->kind, it->name, v - 1, v, &upd, &err) != 0)
+    int64_t from = v - 1 == it->deleted_version ? 0 : v - 1;
+    if (srv_event_update(h->s, it->kind, it->name, from, v, &upd, &err) != 0)
         srv_log("error", "sse", "msg=\"update not built\" item=%s/%s version=%lld err=\"%s\"",
                 it->kind, it->name, (long long)v, err.msg);
-    srv_event *snap = srv_hub_catch_up(h, it, v, upd != NULL);
+    srv_event *snap = srv_hub_catch_up(h, it, v, from, upd != NULL);
     pthread_mutex_lock(&h->mu);
     srv_item_state *st = srv_hub_state_get(h, it);
     if (upd) {
@@ -330,11 +333,11 @@ static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
         next = sub->next;
         if (sub->version >= v)
             continue; /* its first event already brought it there */
-        if (upd && sub->version == v - 1 && srv_hub_push(h, sub, upd))
+        if (upd && sub->version == from && srv_hub_push(h, sub, upd))
             sub->version = v;
         else if (snap && snap->version > sub->version && srv_hub_push(h, sub, snap))
             sub->version = snap->version;
-        else if (sub->version < v - 1 || !upd)
+        else if (sub->version != from || !upd)
             close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
     publish_global(h, srv_event_global("version", it, SRV_AUD_VISIBLE));
