@@ -99,6 +99,9 @@ typedef struct srv_change {
     catalog_event ev;
     char kind[16], name[64];
     int64_t version;
+    int64_t due_ms;     /* monotonic: not before (a retry) */
+    int64_t backoff_ms; /* the wait before the next retry */
+    unsigned attempts;
 } srv_change;
 
 struct srv_hub {

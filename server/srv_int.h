@@ -371,6 +371,7 @@ void srv_metrics_request(srv_route route, unsigned status, int64_t ns);
 void srv_metrics_sse_events(uint64_t n);
 void srv_metrics_sse_bytes(uint64_t n);
 void srv_metrics_sse_overflow(void);
+void srv_metrics_change_retry(void);
 void srv_metrics_push_bytes(uint64_t n);
 void srv_metrics_commit(const char *result);
 void srv_metrics_render(srv *s, cd_buf *out);
