@@ -216,19 +216,39 @@ static enum MHD_Result dispatch(srv_req *r)
     }
 }
 
-static srv_req *req_new(srv *s, struct MHD_Connection *c, const char *url, const char *method)
+static srv_req *req_new(srv *s, struct MHD_Connection *c)
 {
     srv_req *r = cd_xcalloc(1, sizeof *r);
     r->s = s;
     r->conn = c;
     r->t0_ns = srv_mono_ns();
-    r->method_str = method;
-    r->method = method_of(method);
-    r->path = cd_xstrdup(url);
     pthread_mutex_lock(&s->active_mu);
     s->active++;
     pthread_mutex_unlock(&s->active_mu);
     return r;
+}
+
+/* libmicrohttpd hands the request target over as a C string, so a NUL
+ * byte sent in it would silently cut the path short ("index.md\0/../x"
+ * read as "index.md").  This callback sees the target before anything
+ * else touches it: it remembers where the C string ends, and the access
+ * handler compares that with where the target really ends (the byte
+ * before the HTTP version, which follows it in the same buffer). */
+void *srv_http_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    srv_req *r = req_new(cls, c);
+    r->raw_target = uri;
+    r->raw_target_len = strlen(uri);
+    return r;
+}
+
+/* Whether the target the client sent is longer than the C string seen:
+ * it held a NUL byte. */
+static bool target_has_nul(const srv_req *r, const char *version)
+{
+    if (!r->raw_target || !version || version <= r->raw_target || version[-1] != '\0')
+        return false; /* the version is not where the request line puts it */
+    return (size_t)(version - 1 - r->raw_target) != r->raw_target_len;
 }
 
 enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -236,10 +256,17 @@ enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char 
                                 size_t *size, void **con_cls)
 {
     srv_req *r = *con_cls;
-    if (!r) {
-        r = req_new(cls, c, url, method);
+    if (!r || !r->method_str) {
+        if (!r)
+            r = req_new(cls, c);
         *con_cls = r;
-        begin(r);
+        r->method_str = method;
+        r->method = method_of(method);
+        r->path = cd_xstrdup(url);
+        if (target_has_nul(r, version))
+            srv_fail(r, 400, "invalid_request", "The request target holds a NUL byte.");
+        else
+            begin(r);
         r->phase = SRV_PH_BODY;
         return MHD_YES;
     }
@@ -326,7 +353,10 @@ void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         srv_sse_completed(r);
     if (r->upload)
         srv_api_blob_free(r);
-    log_request(r, toe);
+    /* A request libmicrohttpd refused before our handler saw it (its own
+     * 4xx, logged through srv_log_mhd) has no method: nothing to log. */
+    if (r->method_str)
+        log_request(r, toe);
     free(r->path);
     free(r->file_path);
     free(r->user);

@@ -231,6 +231,7 @@ int srv_start(srv *s, cd_err *err)
                                  MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, srv_http_completed, s,
                                  MHD_OPTION_UNESCAPE_CALLBACK, srv_http_unescape_none, NULL,
+                                 MHD_OPTION_URI_LOG_CALLBACK, srv_http_uri_log, s,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(), MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);
