@@ -128,10 +128,36 @@ static void check_json_body(srv_req *r)
                  SRV_JSON_BODY_MAX >> 10);
 }
 
+/* The request line and headers against the limits (SRV_TARGET_MAX,
+ * --max-header-size); false after failing the request. */
+static bool head_fits(srv_req *r)
+{
+    if (r->raw_target_len > SRV_TARGET_MAX) {
+        srv_fail(r, 414, "uri_too_long", "The request target is longer than %u KiB.",
+                 SRV_TARGET_MAX >> 10);
+        return false;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t line = strlen(r->method_str) + r->raw_target_len + 12; /* " HTTP/1.1\r\n" */
+    size_t headers = ci && ci->header_size > line ? ci->header_size - line : 0;
+    int64_t max = r->s->cfg.max_header_size;
+    if ((int64_t)headers > max) {
+        srv_fail(r, 431, "header_fields_too_large",
+                 "The request headers take %zu bytes; this server accepts %lld "
+                 "(--max-header-size).",
+                 headers, (long long)max);
+        return false;
+    }
+    return true;
+}
+
 /* The first callback: route, authenticate, validate, prepare for the body. */
 static void begin(srv_req *r)
 {
     read_body_headers(r);
+    if (!head_fits(r))
+        return;
     srv_route_match(r);
     if (r->route == SRV_R_NONE) {
         srv_fail(r, 404, "not_found", "No such endpoint.");

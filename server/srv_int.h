@@ -32,6 +32,7 @@
 #define SRV_DRAIN_MAX     (256ull << 20) /* body bytes read and dropped before an error reply */
 #define SRV_MD_MAX        (16u << 20)    /* largest markdown file rendered */
 #define SRV_KEEPALIVE_MS  15000          /* SSE `: keep-alive` on idle streams */
+#define SRV_TARGET_MAX    (8u << 10)     /* request target (path and query): 414 above */
 
 typedef struct srv_render_cache srv_render_cache;
 typedef struct srv_hub srv_hub;

@@ -55,3 +55,104 @@ def test_same_targets_without_nul_are_served(server, pushed):
         resp = raw_request(server.port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n"
                            b"Connection: close\r\n\r\n")
         assert resp.status == status, (target, resp)
+
+
+# --------------------------------------------------------------------------
+# Request headers
+
+def head(target: bytes, headers: list) -> bytes:
+    return (b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            + b"".join(h + b"\r\n" for h in headers) + b"\r\n")
+
+
+def cookie(size: int) -> bytes:
+    """A Cookie header of `size` bytes made of many small cookies, as a
+    browser sends every localhost cookie to every port."""
+    parts, n = [], 0
+    while sum(len(p) + 2 for p in parts) < size:
+        parts.append(b"c%d=%s" % (n, b"v" * 40))
+        n += 1
+    return (b"Cookie: " + b"; ".join(parts))[:size]
+
+
+def small_headers(count: int, size: int) -> list:
+    return [b"X-Small-%03d: %s" % (i, b"s" * (size // count - 15)) for i in range(count)]
+
+
+HEADER_SETS = {
+    "cookie-2600": [cookie(2600)],
+    "80-small": small_headers(80, 80 * 40),
+    "cookie-and-80-small": [cookie(2600)] + small_headers(80, 80 * 40),
+    "16k-of-small": small_headers(80, 16 * 1024 - 200),
+    "16k-cookie": [cookie(16 * 1024 - 200)],
+}
+
+
+@pytest.mark.parametrize("which", list(HEADER_SETS))
+def test_16k_of_headers_are_accepted_by_default(server, pushed, which):
+    hdrs = HEADER_SETS[which]
+    assert sum(len(h) + 2 for h in hdrs) <= 16 * 1024
+    target = b"/api/v1/content/tutorial/" + pushed.encode() + b"/files/x"
+    resp = raw_request(server.port, head(target, hdrs))
+    assert resp.status == 200, resp
+    assert resp.body == b"secret x\n"
+
+
+def test_event_stream_with_16k_cookie(server, pushed):
+    """An event stream (the connection that stays open) takes them too."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(head(b"/api/v1/content/tutorial/" + pushed.encode() + b"/events",
+                       [cookie(16 * 1024 - 200)]))
+        data = b""
+        while b"event: snapshot" not in data:
+            chunk = s.recv(65536)
+            assert chunk, f"stream closed: {data[:200]!r}"
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 200 "), data[:100]
+
+
+@pytest.mark.parametrize("which", ["cookie", "small"])
+def test_headers_over_the_limit_get_json_431(server, which):
+    hdrs = [cookie(20 * 1024)] if which == "cookie" else small_headers(100, 20 * 1024)
+    resp = raw_request(server.port, head(b"/api/v1/content", hdrs))
+    err = assert_error(resp, 431, "header_fields_too_large")
+    assert "--max-header-size" in err["message"]
+
+
+def test_request_target_over_8k_gets_json_414(server):
+    resp = raw_request(server.port, head(b"/api/v1/content/tutorial/" + b"a" * 9000, []))
+    err = assert_error(resp, 414, "uri_too_long")
+    assert "8 KiB" in err["message"]
+
+
+def test_long_target_under_8k_is_routed(server):
+    """A 1024-byte path, every byte percent-encoded (3 KiB), plus a token:
+    the longest target a client needs reaches the API."""
+    target = b"/api/v1/content/tutorial/nope/files/" + b"%C3%A9" * 512 + b"?access_token=" + \
+        b"t" * 64
+    resp = raw_request(server.port, head(target, []))
+    assert_error(resp, 404, "not_found")
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_header_limit_is_configurable(start_server, how):
+    if how == "flag":
+        s = start_server(args=["--max-header-size", "4KiB"])
+    else:
+        s = start_server(env={"CONTENTD_MAX_HEADER_SIZE": "4k"})
+    ok = raw_request(s.port, head(b"/api/v1/content", [cookie(3500)]))
+    assert ok.status == 200, ok
+    err = assert_error(raw_request(s.port, head(b"/api/v1/content", [cookie(5000)])), 431,
+                       "header_fields_too_large")
+    assert "4096" in err["message"]
+    big = start_server(args=["--max-header-size", "64k"])
+    assert raw_request(big.port, head(b"/api/v1/content", [cookie(60000)])).status == 200
+
+
+@pytest.mark.parametrize("value", ["0", "512", "2M", "lots"])
+def test_bad_header_limit_is_a_usage_error(contentd_bin, tmp_path, value):
+    import subprocess
+    p = subprocess.run([str(contentd_bin), "serve", "--data", str(tmp_path),
+                        "--max-header-size", value], capture_output=True, timeout=30)
+    assert p.returncode == 2
+    assert b"--max-header-size" in p.stderr
