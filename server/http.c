@@ -114,6 +114,24 @@ static void read_body_headers(srv_req *r)
     r->expect_continue = ex && !strcasecmp(ex, "100-continue");
 }
 
+/* The largest JSON body of r's endpoint: a commit carries a whole file
+ * list (common.h), every other body is small. */
+static size_t json_body_max(const srv_req *r)
+{
+    return r->route == SRV_R_VERSIONS ? CD_COMMIT_BODY_MAX : SRV_JSON_BODY_MAX;
+}
+
+static void fail_json_too_large(srv_req *r)
+{
+    if (r->route == SRV_R_VERSIONS)
+        srv_fail(r, 413, "payload_too_large",
+                 "The commit's file list is larger than %u MiB, the most one version can take.",
+                 CD_COMMIT_BODY_MAX >> 20);
+    else
+        srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
+                 SRV_JSON_BODY_MAX >> 10);
+}
+
 /* Checks a JSON body's media type and announced size. */
 static void check_json_body(srv_req *r)
 {
@@ -123,9 +141,8 @@ static void check_json_body(srv_req *r)
                  "This endpoint takes a JSON body: send Content-Type: application/json.");
         return;
     }
-    if (r->content_length > (int64_t)SRV_JSON_BODY_MAX)
-        srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
-                 SRV_JSON_BODY_MAX >> 10);
+    if (r->content_length > (int64_t)json_body_max(r))
+        fail_json_too_large(r);
 }
 
 /* The request line and headers against the limits (SRV_TARGET_MAX,
@@ -184,9 +201,8 @@ static enum MHD_Result body_chunk(srv_req *r, const char *p, size_t n)
     r->received += n;
     switch (r->body_mode) {
     case SRV_BODY_JSON:
-        if (r->body.len + n > SRV_JSON_BODY_MAX) {
-            srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
-                     SRV_JSON_BODY_MAX >> 10);
+        if (r->body.len + n > json_body_max(r)) {
+            fail_json_too_large(r);
             cd_buf_free(&r->body);
             break;
         }

@@ -28,7 +28,7 @@
 
 /* ---- limits ---------------------------------------------------------- */
 
-#define SRV_JSON_BODY_MAX (1u << 20)     /* request JSON bodies: 413 above */
+#define SRV_JSON_BODY_MAX (1u << 20)     /* request JSON bodies but commits': 413 above */
 #define SRV_DRAIN_MAX     (256ull << 20) /* body bytes read and dropped before an error reply */
 #define SRV_MD_MAX        (16u << 20)    /* largest markdown file rendered */
 #define SRV_KEEPALIVE_MS  15000          /* SSE `: keep-alive` on idle streams */

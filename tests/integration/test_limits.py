@@ -6,12 +6,25 @@ the target over as a C string: unchecked, "files/index.md\\0/../x" would be
 read as "files/index.md").  Request headers up to 16 KiB are accepted by
 default (browsers send every localhost cookie to every port), the limit is
 configurable, and what is over it is answered in the contract's JSON error
-shape."""
+shape.
+
+The limits of one version (common.h: files per version, size of the
+commit's file list): a 20,000-file item pushes, and a folder over a limit is
+refused by `content push` (and `--dry-run`) before anything is sent, with
+the limit named; the server names it too."""
+import json
 import socket
+import subprocess
+import time
 
 import pytest
 
-from helpers.api import Client, assert_error, read_response
+from helpers import metrics
+from helpers.api import JSON, Client, assert_error, read_response, request
+from helpers.server import clean_env, content_binary
+
+FILES_MAX = 100_000           # CD_VERSION_FILES_MAX
+COMMIT_BODY_MAX = 64 << 20    # CD_COMMIT_BODY_MAX
 
 
 def raw_request(port: int, head: bytes, timeout: float = 10.0):
@@ -156,3 +169,114 @@ def test_bad_header_limit_is_a_usage_error(contentd_bin, tmp_path, value):
                         "--max-header-size", value], capture_output=True, timeout=30)
     assert p.returncode == 2
     assert b"--max-header-size" in p.stderr
+
+
+# --------------------------------------------------------------------------
+# The limits of one version
+
+
+def content(server, *args, timeout=600):
+    return subprocess.run([str(content_binary()), *map(str, args)], capture_output=True,
+                          env=clean_env({"CONTENT_SERVER": server.base_url}), timeout=timeout,
+                          encoding="utf-8", errors="surrogateescape")
+
+
+def make_folder(root, name, n, distinct):
+    """index.md and n-1 tiny files in folders of 500; file i holds i % distinct
+    (so only `distinct` blobs travel: the upload is not what is tested)."""
+    root.mkdir()
+    (root / "index.md").write_text(f"---\nkind: tutorial\nname: {name}\n---\n# Many\n")
+    for i in range(n - 1):
+        d = root / f"part-{i // 500:03d}"
+        if i % 500 == 0:
+            d.mkdir()
+        (d / f"file-{i:06d}.txt").write_text(f"{i % distinct}\n")
+    return root
+
+
+def blob_puts(server) -> float:
+    r = request(server.port, "GET", "/metrics")
+    samples, _ = metrics.parse(r.body.decode())
+    return sum(v for n, labels, v in samples
+               if n == "contentd_http_requests_total" and labels.get("route") == "/api/v1/blobs/{sha256}")
+
+
+def test_push_of_20000_files(start_server, tmp_path, name):
+    server = start_server()
+    src = make_folder(tmp_path / "src", name, 20_000, distinct=2_000)
+    dry = content(server, "push", src, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    t0 = time.monotonic()
+    p = content(server, "push", src)
+    took = time.monotonic() - t0
+    assert p.returncode == 0, p.stderr[-2000:]
+    print(f"pushed 20,000 files in {took:.1f} s")
+    it = Client(server.port).item_ok("tutorial", name)
+    assert it["version"] == 1 and len(it["files"]) == 20_000
+    listed = {f["path"] for f in it["files"]}
+    assert "part-039/file-019998.txt" in listed and "index.md" in listed
+    f = Client(server.port).file("tutorial", name, "part-039/file-019998.txt")
+    assert f.status == 200 and f.body == b"1998\n"
+
+
+def test_too_many_files_are_refused_before_anything_is_sent(start_server, tmp_path, name):
+    server = start_server()
+    src = make_folder(tmp_path / "src", name, FILES_MAX + 1, distinct=10)
+    for args in (["--dry-run"], []):
+        p = content(server, "push", src, *args)
+        assert p.returncode == 1, (args, p.stdout, p.stderr)
+        err = p.stderr.strip().splitlines()[-1]
+        assert f"{FILES_MAX + 1} files" in err and "at most 100000" in err, err
+        assert "Nothing was sent" in err, err
+    assert Client(server.port).item("tutorial", name).status == 404, "the item was created"
+    assert blob_puts(server) == 0, "blobs were uploaded"
+
+
+def test_file_list_too_large_is_refused_before_anything_is_sent(start_server, tmp_path, name):
+    """70,000 files whose paths are 1,000 bytes long: under the file count,
+    over the size of one version's file list."""
+    server = start_server()
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "index.md").write_text(f"---\nkind: tutorial\nname: {name}\n---\n# Long\n")
+    deep = src / ("d" * 200) / ("e" * 200) / ("f" * 200) / ("g" * 200)
+    for j in range(70):
+        sub = deep / f"{j:02d}{'h' * 100}"
+        sub.mkdir(parents=True)
+        for i in range(1000):
+            (sub / f"{i:03d}{'i' * 90}").write_bytes(b"")
+    p = content(server, "push", src)
+    assert p.returncode == 1, (p.stdout, p.stderr)
+    err = p.stderr.strip().splitlines()[-1]
+    assert "64 MiB" in err and "70001 files" in err and "Nothing was sent" in err, err
+    assert Client(server.port).item("tutorial", name).status == 404, "the item was created"
+    assert blob_puts(server) == 0, "blobs were uploaded"
+
+
+def test_server_names_the_file_count_limit(api, name):
+    api.create_ok("tutorial", name)
+    sha = "0" * 64
+    files = [{"path": f"f{i}", "sha256": sha, "size": 0} for i in range(FILES_MAX + 1)]
+    err = assert_error(api.commit("tutorial", name, 0, files), 413, "too_many_files")
+    assert "100001" in err["message"] and "at most 100000" in err["message"], err
+
+
+def test_server_names_the_commit_body_limit(api, name):
+    api.create_ok("tutorial", name)
+    body = b'{"base_version":0,"files":[]' + b" " * COMMIT_BODY_MAX + b"}"
+    r = api.req("POST", f"/api/v1/content/tutorial/{name}/versions", body, content_type=JSON)
+    err = assert_error(r, 413, "payload_too_large")
+    assert "64 MiB" in err["message"] and "version" in err["message"], err
+
+
+def test_commit_of_a_few_mib_is_accepted(api, name):
+    """2.5 MiB of file list (the 1 MiB JSON limit of the other endpoints
+    does not apply to commits)."""
+    api.create_ok("tutorial", name)
+    listing = api.upload({"index.md": b"# x\n", "a": b"a"})
+    sha_a = listing[1]["sha256"]
+    files = listing[:1] + [{"path": f"dir/{'p' * 100}-{i}", "sha256": sha_a, "size": 1}
+                           for i in range(20_000)]
+    assert len(json.dumps({"base_version": 0, "files": files})) > 2 << 20
+    r = api.commit("tutorial", name, 0, files)
+    assert r.status == 201, r
