@@ -215,6 +215,28 @@ static json_t *file_list(const cli_tree *t)
     return files;
 }
 
+/* The limits of one version (common.h), checked before anything is sent
+ * (and by --dry-run): the server would refuse the commit only after every
+ * blob had been uploaded. */
+static int check_limits(push *p)
+{
+    if (p->tree.n > CD_VERSION_FILES_MAX)
+        return fail(p, "the folder has %zu files; a version holds at most %d. Nothing was sent",
+                    p->tree.n, CD_VERSION_FILES_MAX);
+    /* The commit body as commit_once() sends it, with the largest base. */
+    json_t *files = file_list(&p->tree);
+    json_t *body = json_pack("{s:I, s:o}", "base_version", (json_int_t)INT64_MAX, "files", files);
+    size_t size = json_dumpb(body, NULL, 0, JSON_COMPACT);
+    json_decref(body);
+    if (size <= CD_COMMIT_BODY_MAX)
+        return 0;
+    char have[32];
+    return fail(p,
+                "the folder's file list takes %s as a commit, more than the %u MiB one version "
+                "can take (%zu files; shorter paths or fewer files fit). Nothing was sent",
+                cli_human_bytes((double)size, have), CD_COMMIT_BODY_MAX >> 20, p->tree.n);
+}
+
 /* POST …/versions {base_version: p->base, files}; *version on success. */
 static int commit_once(push *p, json_t *files, cli_reply *r, int64_t *version)
 {
@@ -315,6 +337,8 @@ static int run(push *p)
     int rc = identify(p);
     if (rc == 0)
         rc = scan(p);
+    if (rc == 0)
+        rc = check_limits(p);
     if (rc != 0)
         return rc;
     if (fetch_or_create(p) != 0)
