@@ -111,3 +111,68 @@ def test_run_reuses_a_given_build_for_the_programs_only(tmp_path):
     assert p.returncode != 0
     assert not meson_rec.exists(), meson_rec.read_text()
     assert ninja_rec.read_text().split() == ["-C", str(given), "server/contentd", "cli/content"]
+
+
+def children_named(pid: int, name: str) -> list[int]:
+    """The pids of pid's child processes whose command is name."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        ppid = int(text[text.rindex(")") + 2:].split()[1])
+        if ppid == pid and comm == name:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """True while pid exists and is not a zombie."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2] != "Z"
+
+
+def poll(cond, deadline_s: float, what: str) -> None:
+    deadline = time.monotonic() + deadline_s
+    while not cond():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(missing_contentd() is not None, reason=missing_contentd() or "")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_run_stops_itself_and_contentd_on_a_signal(tmp_path, sig):
+    """`kill -SIG PID` of scripts/run alone (not its process group) stops
+    contentd and then the script."""
+    examples = tmp_path / "examples"
+    (examples / "hello").mkdir(parents=True)
+    (examples / "hello" / "index.md").write_text("---\nkind: tutorial\nname: hello\n---\n# Hi\n")
+    port = free_port()
+    log = tmp_path / "run.log"
+    env = clean_env({"CONTENTD_BUILD": str(build_dir()), "CONTENTD_LISTEN": f"127.0.0.1:{port}",
+                     "CONTENTD_DATA": str(tmp_path / "data")})
+    with open(log, "w") as out:
+        # Its own session: the signal reaches the script only, as `kill PID` does.
+        run = subprocess.Popen([str(REPO_ROOT / "scripts" / "run"), str(examples)],
+                               stdout=out, stderr=subprocess.STDOUT, env=env,
+                               start_new_session=True)
+    try:
+        poll(lambda: "Ctrl-C stops." in log.read_text() or run.poll() is not None, 120,
+             "scripts/run did not get to its running state")
+        assert run.poll() is None, log.read_text()
+        served = children_named(run.pid, "contentd")
+        assert len(served) == 1, f"contentd children of scripts/run: {served}"
+        run.send_signal(sig)
+        poll(lambda: run.poll() is not None, 20,
+             f"scripts/run still runs 20 s after {sig.name}:\n{log.read_text()}")
+        poll(lambda: not running(served[0]), 20, f"contentd still runs after {sig.name}")
+        assert run.returncode == 128 + sig, log.read_text()
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
