@@ -546,6 +546,33 @@ def test_delete(content, start_server, tmp_path):
     assert "doomed" in line
 
 
+def test_visibility_makes_an_item_public_then_private(content, start_server, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    alice, bob = create_token(data, "alice"), create_token(data, "bob")
+    server = start_server(data_dir=data)
+    ok(run(server, "create", KIND, "shown", cwd=tmp_path, token=alice))
+
+    def bob_sees() -> bool:
+        r = Client(server.port, token=bob).item(KIND, "shown")
+        assert r.status in (200, 404), r
+        return r.status == 200
+
+    assert not bob_sees()
+    out = ok(run(server, "visibility", f"{KIND}/shown", "public", token=alice))
+    assert out == "tutorial/shown is public\n"
+    assert bob_sees()
+    doc = json.loads(ok(run(server, "visibility", f"{KIND}/shown", "private", "--output", "json",
+                            token=alice)))
+    assert (doc["kind"], doc["name"], doc["visibility"]) == (KIND, "shown", "private")
+    assert not bob_sees()
+    # Only the owner may: to anyone else the private item does not exist.
+    line = one_line_error(run(server, "visibility", f"{KIND}/shown", "public", token=bob))
+    assert "shown" in line and not bob_sees()
+    line = one_line_error(run(server, "visibility", f"{KIND}/nope", "public", token=alice))
+    assert "nope" in line
+
+
 # --------------------------------------------------------------------------
 # errors and exit statuses
 
@@ -568,6 +595,8 @@ def test_unreachable_server_is_one_sentence(content, tmp_path):
     ["create", KIND, "x", "y", "z"], ["pull"], ["pull", "nokind"], ["pull", "tutorial/A"],
     ["pull", "a/b", "c", "d"], ["delete"], ["delete", "x/y"], ["push", "--bogus"],
     ["push", "a", "b"], ["push", "--watch", "--dry-run"], ["push", "--kind"],
+    ["visibility"], ["visibility", "tutorial/x"], ["visibility", "tutorial/x", "hidden"],
+    ["visibility", "x/y", "public"], ["visibility", "tutorial/x", "public", "extra"],
     ["--output", "yaml", "list"], ["list", "--output"], ["--server", "ftp://x", "list"],
 ])
 def test_usage_errors_exit_2_with_one_line(content, tmp_path, args):
@@ -579,7 +608,8 @@ def test_usage_errors_exit_2_with_one_line(content, tmp_path, args):
         one_line_error(p, USAGE)
 
 
-@pytest.mark.parametrize("cmd", ["create", "list", "push", "pull", "delete", "render"])
+@pytest.mark.parametrize("cmd", ["create", "list", "push", "pull", "delete", "visibility",
+                                 "render"])
 def test_help_for_each_command(content, cmd):
     class Nowhere:
         base_url = "http://127.0.0.1:1"
