@@ -115,6 +115,16 @@ char *cli_http_escape_path(const char *s);
 CURL *cli_http_easy(cli_http *h, char errbuf[CURL_ERROR_SIZE]);
 /* Resets e for a blob upload: the common options, PUT, the blob headers. */
 void cli_http_put_options(cli_http *h, CURL *e, char errbuf[CURL_ERROR_SIZE]);
+/* cd_err.code of a failed request: whether running the same command again
+ * can succeed (the connection was lost, the server was down, busy or
+ * failed, the user interrupted) or cannot until something is changed (the
+ * server refused the request itself: too large, not allowed, bad input). */
+enum { CLI_ERR_FINAL = -1, CLI_ERR_TRANSIENT = -2 };
+
+/* Appends "; <clause>" to err->msg, first dropping a sentence's final '.'
+ * (a server's message), so that the two read as one sentence. */
+void cli_err_append(cd_err *err, const char *fmt, ...) CD_PRINTF(2, 3);
+
 /* Fills err with one sentence for a failed transfer and returns -1. */
 int cli_http_curl_fail(const cli_http *h, CURL *e, CURLcode rc, const char *errbuf, cd_err *err);
 /* Fills r and err from an error answer (status >= 300) and returns -1. */

@@ -56,6 +56,17 @@ static int fail(push *p, const char *fmt, ...)
     return CLI_FAIL;
 }
 
+/* The push stopped on p->err before committing: says so, with the version
+ * the item stays at, and suggests pushing again only when that can
+ * succeed as it is (the blobs that arrived are not sent again). */
+static int fail_stays(push *p)
+{
+    cli_err_append(&p->err, "%s/%s stays at version %lld%s", p->kind, p->name,
+                   (long long)p->base,
+                   p->err.code == CLI_ERR_TRANSIENT ? " (push again to resume)" : "");
+    return fail(p, "%s", p->err.msg);
+}
+
 /* One of kind/name: the front matter's, or the flag's, which must agree. */
 static int pick(const char *what, const char *flag, const char *front, char *out, size_t cap)
 {
@@ -259,8 +270,8 @@ static int commit(push *p, int64_t *version)
     bool reuploaded = false;
     for (;;) {
         if (cli_interrupted()) {
-            rc = fail(p, "interrupted; %s/%s stays at version %lld", p->kind, p->name,
-                      (long long)p->base);
+            cd_err_set(&p->err, CLI_ERR_TRANSIENT, "interrupted");
+            rc = fail_stays(p);
             break;
         }
         if (commit_once(p, files, &r, version) == 0) {
@@ -278,8 +289,7 @@ static int commit(push *p, int64_t *version)
             reuploaded = true;
             cli_blobs_named(&p->tree, r.json, &p->blobs);
             if ((rc = upload(p)) != 0) {
-                rc = fail(p, "%s; %s/%s stays at version %lld", p->err.msg, p->kind, p->name,
-                          (long long)p->base);
+                rc = fail_stays(p);
                 break;
             }
         } else {
@@ -332,8 +342,7 @@ static int run(push *p)
         return CLI_OK;
     }
     if (upload(p) != 0)
-        return fail(p, "%s; %s/%s stays at version %lld (push again to resume)", p->err.msg,
-                    p->kind, p->name, (long long)p->base);
+        return fail_stays(p);
     int64_t version = p->base;
     rc = commit(p, &version);
     if (rc == CLI_OK)

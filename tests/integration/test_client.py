@@ -312,7 +312,7 @@ def test_interrupted_push_keeps_old_version_and_resumes(content, start_server, t
         assert p.returncode == FAIL, (p.returncode, out, err)
         lines = error_lines(err)
         assert len(lines) == 1 and "interrupted" in lines[0], err
-        assert "stays at version 1" in lines[0], err
+        assert "stays at version 1 (push again to resume)" in lines[0], err
     else:
         assert p.returncode == -signal.SIGKILL
     sent_first = push_bytes(server) - before
@@ -367,11 +367,26 @@ def test_server_down_during_push_leaves_old_version(content, start_server, tmp_p
     out, err = p.communicate(timeout=120)
     res = subprocess.CompletedProcess(p.args, p.returncode, out, err)
     line = one_line_error(res)
-    assert "tutorial/netloss stays at version 1" in line, line
+    assert "tutorial/netloss stays at version 1 (push again to resume)" in line, line
+    assert not re.search(r"[.;:,][.;:,]", line), f"doubled punctuation: {line}"
     again = start_server(data_dir=server.data_dir, port=server.port)
     assert item(again, "netloss")["version"] == 1
     ok(run(again, "push", src))
     assert item(again, "netloss")["version"] == 2
+
+
+def test_a_refused_upload_is_one_sentence_with_no_resume_advice(content, start_server, tmp_path):
+    """A blob over the server's limit: the server's sentence and the push's
+    own clause read as one (no ".;"), and pushing again is not suggested,
+    since it would be refused the same way."""
+    server = start_server(args=["--max-blob-size", "1048576"])
+    src = write_tree(tmp_path / "src", {"index.md": index_md("toolarge"),
+                                        "video.bin": os.urandom(1048576 + 4096)})
+    line = one_line_error(run(server, "push", src))
+    assert "video.bin" in line and "1 MiB" in line, line
+    assert not re.search(r"[.;:,][.;:,]", line), f"doubled punctuation: {line}"
+    assert "tutorial/toolarge stays at version 0" in line, line
+    assert "again" not in line and "resume" not in line, line
 
 
 # --------------------------------------------------------------------------
@@ -631,6 +646,7 @@ def test_token_required_is_explained(content, start_server, tmp_path):
     server = start_server(data_dir=data)
     line = one_line_error(run(server, "list"))
     assert "--token" in line and "CONTENT_TOKEN" in line, line
+    assert not re.search(r"[.;:,] ?[.;:,(]", line), f"doubled punctuation: {line}"
     ok(run(server, "list", token=token))
     src = write_tree(tmp_path / "src", {"index.md": index_md("mine")})
     out = ok(run(server, "push", src, "--token", token))
