@@ -393,6 +393,19 @@ def test_a_refused_upload_is_one_sentence_with_no_resume_advice(content, start_s
 # what is pushed: ignore rules, symlinks, names
 
 
+def test_push_of_a_missing_folder_says_so(content, tmp_path):
+    """Not the front matter's fault: the folder is not there, and that is
+    said before any server is asked (this one does not listen)."""
+    class Nowhere:
+        base_url = "http://127.0.0.1:1"
+    for args in (["push", tmp_path / "nonexistent"], ["push", "--watch", tmp_path / "gone"]):
+        line = one_line_error(run(Nowhere, *args))
+        assert line == f"content: push: the folder {args[-1]} does not exist", line
+    (tmp_path / "file.md").write_text("# a file\n")
+    line = one_line_error(run(Nowhere, "push", tmp_path / "file.md"))
+    assert f"{tmp_path / 'file.md'} is not a folder" in line, line
+
+
 def test_contentignore_rules_are_honoured(content, start_server, tmp_path):
     server = start_server()
     kept = {
