@@ -28,8 +28,9 @@
 
 /* Why path[0..n) is not a valid content path (a static sentence), or NULL. */
 const char *cli_path_problem(const char *path, size_t n);
-/* Appends s to b with invalid UTF-8, control characters and backslashes
- * shown as \xNN, so that any file name prints on one readable line. */
+/* Appends s to b with invalid UTF-8 and control characters shown as \xNN,
+ * so that any file name prints on one line; everything else, a backslash
+ * and every other character of valid UTF-8 included, is shown as it is. */
 void cli_path_printable(cd_buf *b, const char *s);
 bool cli_kind_valid(const char *kind);
 bool cli_name_valid(const char *name);

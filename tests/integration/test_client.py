@@ -495,6 +495,16 @@ def test_bad_file_names_are_reported_before_anything_is_sent(content, start_serv
     assert item(server, "names") is None
 
 
+def test_refused_names_are_shown_readably(content, start_server, tmp_path):
+    """Only what cannot be shown is escaped: a control character, a byte
+    that is not UTF-8.  A backslash and accented letters are shown as they are."""
+    server = start_server()
+    src = write_tree(tmp_path / "src", {"index.md": index_md("shown"),
+                                        "leçons\\ünï.md": b"x"})
+    line = one_line_error(run(server, "push", src))
+    assert line == "content: push: leçons\\ünï.md: the name holds a backslash", line
+
+
 # --------------------------------------------------------------------------
 # dry run
 
