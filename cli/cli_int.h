@@ -231,7 +231,9 @@ bool cli_push_diff_empty(const cli_push_diff *d);
 /* The outcome of a push, reported by cli_push_report(). */
 typedef struct cli_push_result {
     const char *kind, *name;
-    bool created, dry_run, unchanged;
+    bool created;      /* this push created the item */
+    bool would_create; /* a dry run of a push that would create it */
+    bool dry_run, unchanged;
     const char *owner;    /* when created */
     int64_t base_version; /* the version the push started from */
     int64_t version;      /* the resulting (or, dry run, current) version */

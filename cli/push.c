@@ -33,7 +33,8 @@ typedef struct push {
     cli_tree tree;
     json_t *item; /* the server's item with its files */
     int64_t base;
-    bool created;
+    bool created;      /* this push created the item */
+    bool would_create; /* dry run: the item does not exist yet */
     char *owner;
     cli_push_diff diff;
     cli_blobset blobs; /* what the server lacks */
@@ -189,7 +190,7 @@ static int fetch_or_create(push *p)
     if (rc != 1)
         return rc;
     if (p->o->dry_run) {
-        p->created = true;
+        p->would_create = true;
         p->base = 0;
         return 0;
     }
@@ -308,6 +309,7 @@ static void report(push *p, int64_t version, bool unchanged)
         .kind = p->kind,
         .name = p->name,
         .created = p->created,
+        .would_create = p->would_create,
         .dry_run = p->o->dry_run,
         .unchanged = unchanged,
         .owner = p->owner,

@@ -515,6 +515,9 @@ def test_dry_run_changes_nothing_on_the_server(content, start_server, tmp_path):
     out = ok(run(server, "push", src, "--dry-run"))
     assert "would create" in out and "  added     a.md" in out, out
     assert item(server, "dry") is None, "--dry-run created the item"
+    doc = json.loads(ok(run(server, "push", src, "--dry-run", "--output", "json")))
+    assert (doc["dry_run"], doc["created"], doc["would_create"]) == (True, False, True), doc
+    assert doc["added"] == ["a.md", "index.md"] and item(server, "dry") is None
 
     ok(run(server, "push", src))
     (src / "a.md").write_bytes(b"changed " * 1000)
@@ -526,6 +529,8 @@ def test_dry_run_changes_nothing_on_the_server(content, start_server, tmp_path):
     assert push_bytes(server) == before, "--dry-run uploaded blob bytes"
     it = item(server, "dry")
     assert it["version"] == 1 and {f["path"] for f in it["files"]} == {"index.md", "a.md"}
+    doc = json.loads(ok(run(server, "push", src, "--dry-run", "--output", "json")))
+    assert (doc["created"], doc["would_create"], doc["version"]) == (False, False, 1), doc
 
 
 # --------------------------------------------------------------------------
