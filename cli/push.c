@@ -33,7 +33,8 @@ typedef struct push {
     cli_tree tree;
     json_t *item; /* the server's item with its files */
     int64_t base;
-    bool created;
+    bool created;      /* this push created the item */
+    bool would_create; /* dry run: the item does not exist yet */
     char *owner;
     cli_push_diff diff;
     cli_blobset blobs; /* what the server lacks */
@@ -54,6 +55,17 @@ static int fail(push *p, const char *fmt, ...)
     va_end(ap);
     cli_error("push: %s", msg);
     return CLI_FAIL;
+}
+
+/* The push stopped on p->err before committing: says so, with the version
+ * the item stays at, and suggests pushing again only when that can
+ * succeed as it is (the blobs that arrived are not sent again). */
+static int fail_stays(push *p)
+{
+    cli_err_append(&p->err, "%s/%s stays at version %lld%s", p->kind, p->name,
+                   (long long)p->base,
+                   p->err.code == CLI_ERR_TRANSIENT ? " (push again to resume)" : "");
+    return fail(p, "%s", p->err.msg);
 }
 
 /* One of kind/name: the front matter's, or the flag's, which must agree. */
@@ -178,7 +190,7 @@ static int fetch_or_create(push *p)
     if (rc != 1)
         return rc;
     if (p->o->dry_run) {
-        p->created = true;
+        p->would_create = true;
         p->base = 0;
         return 0;
     }
@@ -281,8 +293,8 @@ static int commit(push *p, int64_t *version)
     bool reuploaded = false;
     for (;;) {
         if (cli_interrupted()) {
-            rc = fail(p, "interrupted; %s/%s stays at version %lld", p->kind, p->name,
-                      (long long)p->base);
+            cd_err_set(&p->err, CLI_ERR_TRANSIENT, "interrupted");
+            rc = fail_stays(p);
             break;
         }
         if (commit_once(p, files, &r, version) == 0) {
@@ -300,8 +312,7 @@ static int commit(push *p, int64_t *version)
             reuploaded = true;
             cli_blobs_named(&p->tree, r.json, &p->blobs);
             if ((rc = upload(p)) != 0) {
-                rc = fail(p, "%s; %s/%s stays at version %lld", p->err.msg, p->kind, p->name,
-                          (long long)p->base);
+                rc = fail_stays(p);
                 break;
             }
         } else {
@@ -320,6 +331,7 @@ static void report(push *p, int64_t version, bool unchanged)
         .kind = p->kind,
         .name = p->name,
         .created = p->created,
+        .would_create = p->would_create,
         .dry_run = p->o->dry_run,
         .unchanged = unchanged,
         .owner = p->owner,
@@ -356,8 +368,7 @@ static int run(push *p)
         return CLI_OK;
     }
     if (upload(p) != 0)
-        return fail(p, "%s; %s/%s stays at version %lld (push again to resume)", p->err.msg,
-                    p->kind, p->name, (long long)p->base);
+        return fail_stays(p);
     int64_t version = p->base;
     rc = commit(p, &version);
     if (rc == CLI_OK)
