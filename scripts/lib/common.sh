@@ -7,6 +7,9 @@
 
 # Debian packages the build and the tests need.  A later feature that needs
 # one more package adds it here, and every script picks it up.
+# ceph-* and radosgw: the S3 tests run against a real Ceph RADOS Gateway
+# (tests/integration/helpers/rgw.py).  Never remove them with `apt-get purge`:
+# it tries to remove sudo.  libfaketime: the clock-skew test.
 CONTENTD_DEBIAN_PACKAGES=(
     meson ninja-build pkg-config gcc libc6-dev
     libcmark-gfm-dev libcmark-gfm-extensions-dev cmark-gfm
@@ -15,6 +18,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     libmicrohttpd-dev libjansson-dev
     libmongoc-dev libbson-dev python3-bson
     libcurl4-openssl-dev libxml2-dev python3-botocore awscli
+    ceph-mon ceph-osd radosgw ceph-common libfaketime
     libcmocka-dev python3 python3-pytest curl git
     chromium chromium-driver python3-selenium
     docker-compose nginx

@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers import rgw
 from helpers.server import REPO_ROOT, build_dir, clean_env, free_port
 
 BUCKET = "contentd-test"
@@ -75,6 +76,8 @@ def http_answers(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> bo
 
 class S3rver:
     """One s3rver child on a free port, serving BUCKET from a temp folder."""
+
+    kind = "s3rver"
 
     def __init__(self, tmp: Path):
         self.dir = tmp / "s3rver-data"
@@ -357,18 +360,100 @@ def aws(endpoint: str, *args, tmp: Path, timeout=120) -> subprocess.CompletedPro
 
 
 # --------------------------------------------------------------------------
+# Ceph RADOS Gateway, the real server beside s3rver
+
+
+class RgwPeer:
+    """BUCKET on the session's Ceph gateway, emptied for each module: the
+    same face as S3rver (endpoint, port) to the tests."""
+
+    kind = "rgw"
+
+    def __init__(self, cluster: rgw.Rgw):
+        self.cluster = cluster
+        self.port = cluster.port
+
+    @property
+    def endpoint(self) -> str:
+        return self.cluster.endpoint
+
+    def fresh_bucket(self, name: str = BUCKET) -> "RgwPeer":
+        """Creates bucket `name`, or empties it when it exists."""
+        c = admin_client(self.endpoint)
+        try:
+            c.create_bucket(Bucket=name)
+        except c.exceptions.BucketAlreadyOwnedByYou:
+            empty_bucket(c, name)
+        return self
+
+
+def admin_client(endpoint: str):
+    """A botocore S3 client with the test account, path-style: creates and
+    empties buckets (our client has no bucket-level writes)."""
+    import botocore.session
+    from botocore.config import Config
+    return botocore.session.get_session().create_client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY, region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+
+
+def empty_bucket(c, name: str) -> None:
+    for page in c.get_paginator("list_objects_v2").paginate(Bucket=name):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            c.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+    for u in c.list_multipart_uploads(Bucket=name).get("Uploads", []):
+        c.abort_multipart_upload(Bucket=name, Key=u["Key"], UploadId=u["UploadId"])
+
+
+# --------------------------------------------------------------------------
 # Fixtures (imported by the test_s3*.py modules)
 
 import pytest  # noqa: E402
 
+SERVERS = ["s3rver", "rgw"]
 
-@pytest.fixture(scope="module")
-def s3peer(tmp_path_factory):
-    """A running s3rver with BUCKET; skips when s3rver or s3_tool is missing."""
+
+@pytest.fixture(scope="session")
+def rgw_cluster(tmp_path_factory):
+    """One Ceph cluster with a gateway and the test account for the whole
+    session; skips, saying why, when the packages are missing."""
+    why = rgw.missing() or s3_tool_missing()
+    if why:
+        pytest.skip(why)
+    cluster = rgw.Rgw(tmp_path_factory.mktemp("rgw")).start()
+    try:
+        cluster.create_user("contentd-test", ACCESS_KEY, SECRET_KEY)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def start_s3rver(tmp_path_factory):
     why = s3rver_missing() or s3_tool_missing()
     if why:
         pytest.skip(why)
-    s = S3rver(tmp_path_factory.mktemp("s3rver")).start()
+    return S3rver(tmp_path_factory.mktemp("s3rver")).start()
+
+
+@pytest.fixture(scope="module", params=SERVERS)
+def s3peer(request, tmp_path_factory):
+    """BUCKET, empty, on each server in turn: s3rver (a fake that checks no
+    signature) and Ceph RGW (a real one).  Skips, saying why, when the
+    server cannot run here."""
+    if request.param == "rgw":
+        yield RgwPeer(request.getfixturevalue("rgw_cluster")).fresh_bucket()
+        return
+    s = start_s3rver(tmp_path_factory)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def s3rver_peer(tmp_path_factory):
+    """s3rver alone, for suites whose subject is not S3 (the replica tests)."""
+    s = start_s3rver(tmp_path_factory)
     yield s
     s.stop()
 

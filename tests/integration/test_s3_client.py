@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import urllib.parse
 
 import pytest
 
@@ -217,11 +218,18 @@ def test_aws_cli_reads_what_we_wrote(s3peer, tmp_path):
     (tmp_path / "big").write_bytes(big)
     s3_tool(s3peer.endpoint, "put", "reader/big.bin", str(tmp_path / "big"))
     want["reader/big.bin"] = big
-    # s3rver ignores encoding-type=url, so ask for it explicitly: the CLI
-    # then leaves the keys as the server sent them.
+    # Asked for explicitly, encoding-type=url makes the CLI leave the keys as
+    # the server sent them.  A server that encodes them (S3, RGW) says so in
+    # <EncodingType>; s3rver ignores the parameter and sends them raw.  Decode
+    # as botocore does (unquote_plus) exactly when the answer says it is encoded.
     out = aws(s3peer.endpoint, "s3api", "list-objects-v2", "--bucket", BUCKET, "--prefix",
-              "reader/", "--encoding-type", "url", "--output", "json", tmp=tmp_path).stdout
-    listed = {o["Key"]: o["Size"] for o in json.loads(out)["Contents"]}
+              "reader/", "--encoding-type", "url", "--no-paginate", "--output", "json",
+              tmp=tmp_path).stdout
+    doc = json.loads(out)
+    encoded = doc.get("EncodingType") == "url"
+    assert encoded == (s3peer.kind == "rgw"), doc.get("EncodingType")
+    decode = urllib.parse.unquote_plus if encoded else str
+    listed = {decode(o["Key"]): o["Size"] for o in doc["Contents"]}
     assert listed == {k: len(v) for k, v in want.items()}
     ls = aws(s3peer.endpoint, "s3", "ls", f"s3://{BUCKET}/reader/dir/", tmp=tmp_path).stdout
     assert ls.decode().split()[-2:] == [str(len(want["reader/dir/b.png"])), "b.png"]
