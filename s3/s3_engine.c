@@ -147,6 +147,8 @@ static bool judge(s3_req *r, CURLcode rc, int *status)
                  r->s3code[0] ? " " : "", r->s3code, r->s3msg[0] ? " (" : "", r->s3msg,
                  r->s3msg[0] ? ")" : "");
         *status = status_of_http(http);
+        if (*status == S3_NOT_FOUND && !strcmp(r->s3code, "NoSuchBucket"))
+            *status = S3_NO_BUCKET;
         return s3_http_retryable(http, r->s3code);
     }
     *status = S3_ERROR;
@@ -177,10 +179,12 @@ static void fail(s3_req *r, int status, const char *why)
 {
     const char *key = r->key ? r->key : r->client->bucket;
     size_t kl = strlen(key);
+    /* A 404 to a HEAD of a key is the everyday "not stored": no hint. */
+    const char *hint = status == S3_NOT_FOUND ? NULL : s3_error_hint(r->http, r->s3code);
     r->done = true;
     r->status = status;
-    cd_err_set(&r->err, status, "s3 %s \"%.*s%s\": %s%s", r->op, kl > 96 ? 93 : (int)kl, key,
-               kl > 96 ? "..." : "", r->problem, why);
+    cd_err_set(&r->err, status, "s3 %s \"%.*s%s\": %s%s%s%s", r->op, kl > 96 ? 93 : (int)kl, key,
+               kl > 96 ? "..." : "", r->problem, why, hint ? "; " : "", hint ? hint : "");
 }
 
 /* Ends an attempt: success, a scheduled retry, or a failure. */

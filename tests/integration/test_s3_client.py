@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -197,11 +198,53 @@ def test_manifests_walk(s3peer, tmp_path):
 def test_errors_name_operation_key_status_code(s3peer, tmp_path):
     other = ["--bucket", "no-such-bucket"]
     p = s3_tool(s3peer.endpoint, "put-data", "some/key", "v", opts=other, check=False)
-    assert p.returncode == 3, p.stderr
+    assert p.returncode == 4, p.stderr  # no such bucket, not "no such key"
     msg = p.stderr.decode()
     assert 's3 put "some/key": HTTP 404 NoSuchBucket' in msg, msg
+    assert "create it, or correct --s3-bucket" in msg, msg
     p = s3_tool(s3peer.endpoint, "ping", opts=other, check=False)
-    assert p.returncode == 3 and "head-bucket" in p.stderr.decode(), p.stderr
+    assert p.returncode == 4 and "head-bucket" in p.stderr.decode(), p.stderr
+
+
+# What each refusal must name: (the S3 error code, the setting to check).
+REFUSALS = {
+    "wrong-secret": ({"AWS_SECRET_ACCESS_KEY": "not-the-secret"},
+                     "SignatureDoesNotMatch", "check AWS_SECRET_ACCESS_KEY"),
+    "wrong-key": ({"AWS_ACCESS_KEY_ID": "NO-SUCH-KEY"}, "InvalidAccessKeyId",
+                  "check AWS_ACCESS_KEY_ID"),
+    "clock-skew": (None, "RequestTimeTooSkewed", "set the clock right"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refusals_name_their_cause(s3peer, case):
+    """Wrong credentials and a skewed clock fail every operation at once with
+    the server's error code and the setting to check, HEAD included: a HEAD
+    answer has no body, so our client asks again with a GET to learn why."""
+    env, code, hint = REFUSALS[case]
+    if case == "wrong-secret" and s3peer.kind == "s3rver":
+        pytest.skip("s3rver checks no signature, so it accepts any secret")
+    if case == "clock-skew":
+        env = clock_off_by_an_hour()
+    s3_tool(s3peer.endpoint, "put-data", "refusals/there", "v")
+    for args in (["ping"], ["head", "refusals/there"], ["head", "refusals/absent"],
+                 ["put-data", "refusals/new", "v"], ["get", "refusals/there", "-"]):
+        p = s3_tool(s3peer.endpoint, *args, env=env, check=False)
+        msg = p.stderr.decode()
+        assert p.returncode == 1, (args, msg)
+        assert f"HTTP 403 {code}" in msg and hint in msg, (args, msg)
+        assert "after" not in msg, (args, msg)  # not retried
+    assert s3_tool(s3peer.endpoint, "head", "refusals/new", check=False).returncode == 3
+
+
+def clock_off_by_an_hour() -> dict:
+    """The environment that runs s3_tool an hour behind (libfaketime, Debian
+    libfaketime: only the wall clock, which SigV4 signs; deadlines and
+    backoff use the monotonic clock)."""
+    lib = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+    if not lib.is_file():
+        pytest.skip(f"{lib} is missing (Debian libfaketime; scripts/test installs it)")
+    return {"LD_PRELOAD": str(lib), "FAKETIME": "-1h", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
 
 
 def test_aws_cli_reads_what_we_wrote(s3peer, tmp_path):
