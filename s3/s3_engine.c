@@ -143,7 +143,7 @@ static bool judge(s3_req *r, CURLcode rc, int *status)
         long http = r->http >= 200 && r->http < 300 ? 500 : r->http; /* 200 with <Error> */
         if (!have_code && r->http == 404)
             snprintf(r->s3code, sizeof r->s3code, "%s", r->key ? "NoSuchKey" : "NoSuchBucket");
-        snprintf(r->problem, sizeof r->problem, "HTTP %ld%s%s%s%.80s%s", r->http,
+        snprintf(r->problem, sizeof r->problem, "HTTP %ld%s%s%s%.159s%s", r->http,
                  r->s3code[0] ? " " : "", r->s3code, r->s3msg[0] ? " (" : "", r->s3msg,
                  r->s3msg[0] ? ")" : "");
         *status = status_of_http(http);

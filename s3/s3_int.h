@@ -91,7 +91,7 @@ typedef struct s3_req {
     struct curl_slist *hdrs;
     char errbuf[CURL_ERROR_SIZE];
     char match_etag[80]; /* the ETag a resumed GET must still find (If-Match) */
-    char problem[200];   /* the last transient failure, for the final message */
+    char problem[320];   /* the last failure, for the final message */
 
     /* The last response. */
     long http;

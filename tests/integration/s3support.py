@@ -345,6 +345,16 @@ def s3_tool(endpoint: str, *args, opts=(), env=None, timeout=120, check=True,
     return p
 
 
+def clock_off_by_an_hour() -> dict:
+    """The environment that runs a program (s3_tool, contentd) an hour behind
+    the S3 server, through Debian's libfaketime: only the wall clock, which
+    SigV4 signs, is moved; deadlines and backoff use the monotonic clock."""
+    lib = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+    if not lib.is_file():
+        pytest.skip(f"{lib} is missing (Debian libfaketime; scripts/test installs it)")
+    return {"LD_PRELOAD": str(lib), "FAKETIME": "-1h", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
 def aws(endpoint: str, *args, tmp: Path, timeout=120) -> subprocess.CompletedProcess:
     """The AWS CLI against endpoint, with the dummy credentials and no user
     configuration."""

@@ -8,11 +8,10 @@ import hashlib
 import json
 import os
 import urllib.parse
-from pathlib import Path
 
 import pytest
 
-from s3support import BUCKET, aws, proxy, s3_tool, s3peer  # noqa: F401
+from s3support import BUCKET, aws, clock_off_by_an_hour, proxy, s3_tool, s3peer  # noqa: F401
 
 SPECIAL_KEYS = [
     "special/with space.txt",
@@ -236,15 +235,6 @@ def test_refusals_name_their_cause(s3peer, case):
         assert "after" not in msg, (args, msg)  # not retried
     assert s3_tool(s3peer.endpoint, "head", "refusals/new", check=False).returncode == 3
 
-
-def clock_off_by_an_hour() -> dict:
-    """The environment that runs s3_tool an hour behind (libfaketime, Debian
-    libfaketime: only the wall clock, which SigV4 signs; deadlines and
-    backoff use the monotonic clock)."""
-    lib = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
-    if not lib.is_file():
-        pytest.skip(f"{lib} is missing (Debian libfaketime; scripts/test installs it)")
-    return {"LD_PRELOAD": str(lib), "FAKETIME": "-1h", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
 
 
 def test_aws_cli_reads_what_we_wrote(s3peer, tmp_path):

@@ -20,8 +20,8 @@ import pytest
 from helpers import server as srv
 from helpers.api import Client, request
 from helpers.server import clean_env, content_binary
-from s3support import (ACCESS_KEY, BUCKET, SECRET_KEY, Rule, aws, proxy, s3_tool,  # noqa: F401
-                       s3peer)
+from s3support import (ACCESS_KEY, BUCKET, SECRET_KEY, Rule, aws,  # noqa: F401
+                       clock_off_by_an_hour, proxy, s3_tool, s3peer)
 
 MiB = 1024 * 1024
 _n = itertools.count(1)
@@ -217,7 +217,8 @@ def test_missing_bucket_is_503_naming_it(s3peer, start_s3_server, tmp_path):  # 
 
 
 # (environment, the S3 code the message names, the setting it says to check)
-WRONG_CREDENTIALS = {
+REFUSALS = {
+    "clock-skew": (None, "RequestTimeTooSkewed", "set the clock right"),
     "wrong-secret": ({"AWS_SECRET_ACCESS_KEY": "not-the-secret"}, "SignatureDoesNotMatch",
                      "check AWS_SECRET_ACCESS_KEY"),
     "wrong-key": ({"AWS_ACCESS_KEY_ID": "NO-SUCH-KEY"}, "InvalidAccessKeyId",
@@ -225,16 +226,17 @@ WRONG_CREDENTIALS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(WRONG_CREDENTIALS))
-def test_wrong_credentials_are_503_naming_the_cause(s3peer, start_s3_server, tmp_path,  # noqa: F811
-                                                    case):
-    """A deliberately wrong secret (or access key): /readyz, a blob upload,
-    a file read and `content push` all fail at once with the server's code
-    and the variable to check — even where S3 answers a HEAD with a bare
-    403."""
-    env, code, hint = WRONG_CREDENTIALS[case]
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refusals_are_503_naming_the_cause(s3peer, start_s3_server, tmp_path, case):  # noqa: F811
+    """A deliberately wrong secret (or access key, or a clock an hour off):
+    /readyz, a blob upload, a file read and `content push` all fail at once
+    with the server's code and what to check — even where S3 answers a HEAD
+    with a bare 403."""
+    env, code, hint = REFUSALS[case]
     if case == "wrong-secret" and s3peer.kind == "s3rver":
         pytest.skip("s3rver checks no signature, so it accepts any secret")
+    if case == "clock-skew":
+        env = clock_off_by_an_hour()
     good = start_s3_server(s3peer.endpoint)
     Client(good.port).create_ok("tutorial", "s3-creds")
     Client(good.port).push_ok("tutorial", "s3-creds", {"index.md": b"# Stored\n"})

@@ -310,6 +310,25 @@ static void test_no_such_bucket(void **state)
     done(c);
 }
 
+/* AWS checks the region a request is signed for (s3rver and RGW do not):
+ * its refusal names the setting. */
+static void test_wrong_region(void **state)
+{
+    const fake_resp script[] = {
+        {400, NULL,
+         "<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization header is "
+         "malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'</Message></Error>",
+         0, 0}};
+    s3_client *c = client_for(script, 1, 5);
+    cd_err err;
+    assert_int_equal(s3_put_buffer(c, "k", "x", 1, NULL, &err), S3_ERROR);
+    assert_int_equal(fake.n_got, 1);
+    assert_non_null(strstr(err.msg, "HTTP 400 AuthorizationHeaderMalformed"));
+    assert_non_null(strstr(err.msg, "expecting 'eu-west-1')")); /* S3's message, whole */
+    assert_non_null(strstr(err.msg, "check --s3-region (AWS_REGION)"));
+    done(c);
+}
+
 static void test_hints(void **state)
 {
     assert_non_null(strstr(s3_error_hint(403, "InvalidAccessKeyId"), "AWS_ACCESS_KEY_ID"));
@@ -558,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_head_refusal_explained),
         cmocka_unit_test(test_head_refusal_unexplained),
         cmocka_unit_test(test_no_such_bucket),
+        cmocka_unit_test(test_wrong_region),
         cmocka_unit_test(test_hints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
