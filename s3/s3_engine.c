@@ -57,9 +57,13 @@ bool s3_http_retryable(long http, const char *code)
     if (http >= 500 || http == 429)
         return true;
     /* S3 answers 400 RequestTimeout when the body came too slowly, and some
-     * servers say SlowDown with a 4xx. */
+     * servers say SlowDown with a 4xx.  Every payload hash is computed from
+     * the bytes we send, so a body that does not match it (400
+     * XAmzContentSHA256Mismatch, or BadDigest) was changed on the way: the
+     * next attempt sends the bytes again. */
     return code && (!strcmp(code, "RequestTimeout") || !strcmp(code, "SlowDown") ||
-                    !strcmp(code, "InternalError") || !strcmp(code, "ServiceUnavailable"));
+                    !strcmp(code, "InternalError") || !strcmp(code, "ServiceUnavailable") ||
+                    !strcmp(code, "XAmzContentSHA256Mismatch") || !strcmp(code, "BadDigest"));
 }
 
 bool s3_curl_retryable(CURLcode rc)

@@ -7,7 +7,8 @@
 - Proxy: an HTTP proxy between our client and s3rver that records every
   request exactly as received (method, raw target, headers, body hash) for
   the SigV4 checks, and injects faults on chosen requests: 500/503/SlowDown/
-  429 answers, connection resets, and stalls in the middle of a body.
+  429 answers, connection resets, stalls in the middle of a body, and a
+  request body changed on the way.
 - s3_tool(): runs tests/s3/s3_tool (the driver of our client) with the
   credentials s3rver accepts.
 - aws(): the AWS CLI (Debian's awscli) as an independent reader.
@@ -153,7 +154,8 @@ class Captured:
 class Rule:
     """Fault `action` on the requests that match (method, target substring),
     `times` of them (-1: all), skipping the first `skip` matches."""
-    action: str            # "500", "503", "slowdown", "429", "403", "reset", "stall", "reset-mid"
+    action: str            # "500", "503", "slowdown", "429", "403", "reset", "stall", "reset-mid",
+                           # "corrupt" (one byte of the body changed on the way)
     method: str | None = None
     contains: str | None = None
     times: int = 1
@@ -270,6 +272,8 @@ class Proxy:
                 time.sleep(self.stall_s)  # the client must give up on its own before this
             _reset(h)
             return
+        if action == "corrupt" and body:
+            body = bytes([body[0] ^ 0x01]) + body[1:]
         status, headers, rbody = self._forward(h, body)
         if action in ("stall", "reset-mid") and len(rbody) > 1:
             h.send_response(status)
@@ -432,7 +436,12 @@ def rgw_cluster(tmp_path_factory):
     why = rgw.missing() or s3_tool_missing()
     if why:
         pytest.skip(why)
-    cluster = rgw.Rgw(tmp_path_factory.mktemp("rgw")).start()
+    try:
+        cluster = rgw.Rgw(tmp_path_factory.mktemp("rgw")).start()
+    except rgw.RgwError:
+        # A free port taken by someone else between free_port() and the
+        # daemon's bind: once more, on new ports (a real failure repeats).
+        cluster = rgw.Rgw(tmp_path_factory.mktemp("rgw")).start()
     try:
         cluster.create_user("contentd-test", ACCESS_KEY, SECRET_KEY)
         yield cluster

@@ -140,6 +140,7 @@ static void test_retryable(void **state)
     assert_true(s3_http_retryable(400, "RequestTimeout"));
     assert_false(s3_http_retryable(400, "InvalidArgument"));
     assert_false(s3_http_retryable(403, "AccessDenied"));
+    assert_true(s3_http_retryable(400, "XAmzContentSHA256Mismatch")); /* changed on the way */
     assert_false(s3_http_retryable(404, "NoSuchKey"));
     assert_true(s3_curl_retryable(CURLE_RECV_ERROR));
     assert_true(s3_curl_retryable(CURLE_OPERATION_TIMEDOUT));
