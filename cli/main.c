@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"push", cmd_push, "upload a folder as the item's new version (only what changed)"},
     {"pull", cmd_pull, "download an item's current version into a folder"},
     {"delete", cmd_delete, "delete an item"},
+    {"check", cmd_check, "check a local folder for broken links, missing files and more"},
     {"render", run_render, "print the AST document of a local markdown file"},
 };
 
