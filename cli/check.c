@@ -135,12 +135,12 @@ int cli_check_tree(const cli_tree *t, const char *kind, const char *name, const 
     return rc;
 }
 
-void cli_check_print(const json_t *findings)
+void cli_check_print(const json_t *findings, FILE *to)
 {
     cd_buf out = CD_BUF_INIT;
     chk_format_text(findings, &out);
     if (out.len)
-        fwrite(out.data, 1, out.len, stdout);
+        fwrite(out.data, 1, out.len, to);
     cd_buf_free(&out);
 }
 

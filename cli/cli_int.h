@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -196,9 +197,9 @@ int cli_check_flag(const char *cmd, int argc, char **argv, int *i, cli_check_opt
  * Returns 0 with *findings a new array (json_decref() it), or -1 (err). */
 int cli_check_tree(const cli_tree *t, const char *kind, const char *name,
                    const cli_check_opts *o, json_t **findings, cd_err *err) CD_WUR;
-/* Prints findings (ours or a server's) on stdout, one line each:
+/* Prints findings (ours or a server's) to `to`, one line each:
  * `PATH:LINE: severity: message [code]`. */
-void cli_check_print(const json_t *findings);
+void cli_check_print(const json_t *findings, FILE *to);
 /* "N errors, M warnings" on stderr, when there is any finding. */
 void cli_check_summary(const json_t *findings);
 

@@ -103,7 +103,7 @@ static void print(const cli_config *cfg, json_t *findings)
         free(s);
         json_decref(o);
     } else {
-        cli_check_print(findings);
+        cli_check_print(findings, stdout);
         cli_check_summary(findings);
     }
 }
