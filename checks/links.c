@@ -83,8 +83,11 @@ static void missing(chk_ctx *c, chk_doc *d, size_t line, const char *what, const
                     const char *path, bool document)
 {
     cd_buf where = CD_BUF_INIT;
-    if (strcmp(path, ref))
-        cd_buf_printf(&where, " (looked for %s)", *path ? path : "index.md");
+    size_t n = strlen(path);
+    if (n == 0 || path[n - 1] == '/')
+        cd_buf_printf(&where, " (looked for %sindex.md)", path);
+    else if (strcmp(path, ref))
+        cd_buf_printf(&where, " (looked for %s)", path);
     chk_add(c, d->path, line, CHK_ERROR, document ? "broken-link" : "missing-asset",
             "%s %s: there is no such %s in this item%s", what, ref, document ? "document" : "file",
             where.data ? where.data : "");
@@ -153,6 +156,11 @@ static void check_component(chk_ctx *c, chk_doc *d, const char *tag, json_t *pro
         cd_buf needle = CD_BUF_INIT;
         cd_buf_printf(&needle, ":%s", tag);
         size_t line = chk_source_find(d, needle.data);
+        if (!line) { /* written as HTML: <my-widget> */
+            cd_buf_reset(&needle);
+            cd_buf_printf(&needle, "<%s", tag);
+            line = chk_source_find(d, needle.data);
+        }
         cd_buf_free(&needle);
         chk_add(c, d->path, line, CHK_ERROR, "unknown-component",
                 "unknown component '%s': it is not in the list of known components", tag);

@@ -92,10 +92,11 @@ static bool gather(chk_ctx *c, chk_doc *d, json_t *in, size_t line, tasks *t)
     json_array_foreach(in, i, v)
     {
         const char *name = json_string_value(json_object_get(v, "name"));
-        if (!name && json_object_size(v) == 1) { /* - task_name: {needs: ...} */
-            void *it = json_object_iter(v);
-            name = json_object_iter_key(it);
-            v = json_object_iter_value(it);
+        void *it = json_object_iter(v);
+        json_t *inner = it ? json_object_iter_value(it) : NULL;
+        if (!name && json_object_size(v) == 1 && (json_is_object(inner) || json_is_null(inner))) {
+            name = json_object_iter_key(it); /* - task_name: {needs: ...} */
+            v = inner;
         }
         if (name && *name)
             add_task(c, d, t, name, v, line);

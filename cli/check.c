@@ -147,6 +147,7 @@ void cli_check_print(const json_t *findings, FILE *to)
 void cli_check_summary(const json_t *findings)
 {
     size_t e = chk_count(findings, "error"), w = chk_count(findings, "warning");
+    fflush(stdout); /* after the findings, when both go to one terminal */
     if (e || w)
         fprintf(stderr, "%zu error%s, %zu warning%s\n", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
 }
