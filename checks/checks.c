@@ -132,15 +132,21 @@ static void free_docs(chk_ctx *c)
         json_decref(c->docs[i].ids);
     }
     free(c->docs);
+    free(c->doc_index);
 }
 
 static int load_docs(chk_ctx *c, cd_err *err)
 {
-    c->docs = cd_xcalloc(c->item->nfiles ? c->item->nfiles : 1, sizeof *c->docs);
+    size_t n = c->item->nfiles ? c->item->nfiles : 1;
+    c->docs = cd_xcalloc(n, sizeof *c->docs);
+    c->doc_index = cd_xmalloc(n * sizeof *c->doc_index);
+    for (size_t i = 0; i < c->item->nfiles; i++)
+        c->doc_index[i] = -1;
     for (size_t k = 0; k < c->item->nfiles; k++) {
         size_t i = c->order[k];
         if (!chk_is_markdown(c->item->files[i].path))
             continue;
+        c->doc_index[i] = (long)c->ndocs;
         int rc = load_doc(c, i, &c->docs[c->ndocs], err);
         c->ndocs++; /* even on failure: free_docs() releases what it holds */
         if (rc != 0)

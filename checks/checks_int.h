@@ -42,6 +42,7 @@ typedef struct chk_ctx {
     const chk_options *o;
     size_t *order;    /* file indices sorted by path */
     bool *referenced; /* per file: something refers to it */
+    long *doc_index;  /* per file: its index in docs, or -1 */
     chk_doc *docs;
     size_t ndocs;
     json_t *findings;

@@ -29,10 +29,7 @@ long chk_find_file(const chk_ctx *c, const char *path)
 
 chk_doc *chk_doc_of(const chk_ctx *c, size_t index)
 {
-    for (size_t i = 0; i < c->ndocs; i++)
-        if (c->docs[i].file == index)
-            return &c->docs[i];
-    return NULL;
+    return c->doc_index[index] >= 0 ? &c->docs[c->doc_index[index]] : NULL;
 }
 
 bool chk_is_markdown(const char *path)
