@@ -179,6 +179,9 @@ void srv_metrics_render(srv *s, cd_buf *b)
             get(&m.sse_bytes));
     counter(b, "contentd_sse_overflow_disconnects_total",
             "Subscribers disconnected because their queue overflowed.", hs.overflows);
+    counter(b, "contentd_sse_change_retries_total",
+            "Changes the event hub could not read from the catalog at once and retried.",
+            hs.change_retries);
     counter(b, "contentd_push_bytes_total", "Blob bytes received by PUT /api/v1/blobs.",
             get(&m.push_bytes));
     cd_buf_puts(b, "# HELP contentd_commits_total Commits by outcome.\n"

@@ -24,12 +24,16 @@ struct catalog_ops {
     /* title NULL: unchanged; visibility < 0: unchanged. */
     int (*item_update)(catalog *c, const char *kind, const char *name, const char *title,
                        int visibility, cd_err *err);
-    /* Deletes the item and its history (blobs stay: they may be shared). */
+    /* Deletes the item and its history (blobs stay: they may be shared),
+     * keeping its last version number: an item created again under the
+     * same KIND/NAME has it as deleted_version. */
     int (*item_delete)(catalog *c, const char *kind, const char *name, cd_err *err);
-    /* Atomically makes files[0..n) version base+1, if base is the current
-     * version (CAT_CONFLICT otherwise).  A file list equal to the current
-     * one creates no version: *new_version = base and *created = false.
-     * title (may be NULL) replaces the item's title with the version. */
+    /* Atomically makes files[0..n) the item's next version
+     * (catalog_next_version: base+1, or past a deleted predecessor's last
+     * version), if base is the current version (CAT_CONFLICT otherwise).
+     * A file list equal to the current one creates no version:
+     * *new_version = base and *created = false.  title (may be NULL)
+     * replaces the item's title with the version. */
     int (*commit)(catalog *c, const char *kind, const char *name, int64_t base,
                   const catalog_file *files, size_t n, const char *title, int64_t *new_version,
                   bool *created, cd_err *err);

@@ -16,6 +16,15 @@
  * it records the version its first event brings it to, and gets only the
  * updates past it.
  *
+ * A change is never dropped: when the item cannot be read after it (a
+ * catalog error, such as MongoDB briefly unavailable), the change stays at
+ * the head of the queue and is retried with exponential backoff until the
+ * item is read or is really gone (its delete follows); every failure is
+ * logged and counted (contentd_sse_change_retries_total).  Only an error
+ * other than unavailability that persists makes the hub give up on the
+ * change, and then it closes the item's streams: their clients reconnect
+ * with Last-Event-ID and catch up.
+ *
  * Keep-alives: subscribers sit in a list ordered by the time of their last
  * event; the thread sleeps until the oldest is 15 s idle (a condition
  * variable with a deadline: no polling), then sends `: keep-alive` to every
@@ -26,6 +35,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define RETRY_FIRST_MS       50
+#define RETRY_MAX_MS         5000
+/* An error that is not the catalog being unavailable (a document it cannot
+ * read) is retried this many times, then the item's subscribers are sent
+ * away to reconnect (and catch up from the catalog themselves), so that one
+ * such item cannot hold up every other change for ever. */
+#define RETRY_ERROR_ATTEMPTS 6
 
 static uint64_t hash_of(const char *kind, const char *name)
 {
@@ -243,15 +260,18 @@ static void publish_global(hub *h, hub_event *ev)
 /* ---- applying changes (the hub thread) ------------------------------- */
 
 /* A new version: the update to the item's subscribers (a snapshot to
- * those further behind), the item to the global stream. */
+ * those further behind), the item to the global stream.  The first version
+ * of an item created again under a deleted one's name follows the empty
+ * item (version 0), not the deleted one's last version. */
 static void apply_version(hub *h, const catalog_item *it, int64_t v)
 {
     hub_event *upd = NULL;
     cd_err err = {0};
-    if (hub_event_update(h, it->kind, it->name, v - 1, v, &upd, &err) != 0)
+    int64_t from = v - 1 == it->deleted_version ? 0 : v - 1;
+    if (hub_event_update(h, it->kind, it->name, from, v, &upd, &err) != 0)
         cd_log("error", "sse", "msg=\"update not built\" item=%s/%s version=%lld err=\"%s\"",
-                it->kind, it->name, (long long)v, err.msg);
-    hub_event *snap = hub_catch_up(h, it, v, upd != NULL);
+               it->kind, it->name, (long long)v, err.msg);
+    hub_event *snap = hub_catch_up(h, it, v, from, upd != NULL);
     pthread_mutex_lock(&h->mu);
     hub_item *st = hub_state_get(h, it);
     if (upd) {
@@ -268,11 +288,11 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
         next = sub->next;
         if (sub->version >= v)
             continue; /* its first event already brought it there */
-        if (upd && sub->version == v - 1 && hub_push(h, sub, upd))
+        if (upd && sub->version == from && hub_push(h, sub, upd))
             sub->version = v;
         else if (snap && snap->version > sub->version && hub_push(h, sub, snap))
             sub->version = snap->version;
-        else if (sub->version < v - 1 || !upd)
+        else if (sub->version != from || !upd)
             close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
     publish_global(h, hub_event_global("version", it, HUB_AUD_VISIBLE));
@@ -330,16 +350,52 @@ static void apply_deleted(hub *h, const char *kind, const char *name)
     pthread_mutex_unlock(&h->mu);
 }
 
-static void apply(hub *h, const hub_change *c)
+/* Applies one change; false when the item could not be read (the change
+ * is to be retried). */
+static bool apply(hub *h, hub_change *c)
 {
     if (c->ev == CAT_EV_DELETED) {
         apply_deleted(h, c->kind, c->name);
-        return;
+        return true;
     }
     catalog_item it = {0};
     cd_err err = {0};
-    if (catalog_item_get(h->cfg.cat, c->kind, c->name, &it, &err) != CAT_OK)
-        return; /* gone already: its delete follows */
+    int rc = catalog_item_get(h->cfg.cat, c->kind, c->name, &it, &err);
+    if (rc == CAT_NOT_FOUND)
+        return true; /* gone already: its delete follows */
+    if (rc != CAT_OK && rc != CAT_UNAVAILABLE && c->attempts + 1 >= RETRY_ERROR_ATTEMPTS) {
+        cd_log("error", "sse",
+               "msg=\"change not applied: the item cannot be read; its streams are closed to "
+               "catch up\" item=%s/%s version=%lld attempts=%u err=\"%s\"",
+               c->kind, c->name, (long long)c->version, c->attempts + 1, err.msg);
+        atomic_fetch_add_explicit(&h->change_retries, 1, memory_order_relaxed);
+        pthread_mutex_lock(&h->mu);
+        hub_item *st = hub_state_find(h, c->kind, c->name);
+        for (hub_sub *sub = st ? st->subs : NULL, *next; sub; sub = next) {
+            next = sub->next;
+            close_sub(h, sub);
+        }
+        h->seq++;
+        pthread_mutex_unlock(&h->mu);
+        return true;
+    }
+    if (rc != CAT_OK) {
+        c->attempts++;
+        c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : RETRY_FIRST_MS;
+        if (c->backoff_ms > RETRY_MAX_MS)
+            c->backoff_ms = RETRY_MAX_MS;
+        c->due_ms = hub_now(h) + c->backoff_ms;
+        atomic_fetch_add_explicit(&h->change_retries, 1, memory_order_relaxed);
+        cd_log("warn", "sse",
+               "msg=\"change not applied yet: the item cannot be read; retrying\" item=%s/%s "
+               "version=%lld attempt=%u retry_ms=%lld err=\"%s\"",
+               c->kind, c->name, (long long)c->version, c->attempts, (long long)c->backoff_ms,
+               err.msg);
+        return false;
+    }
+    if (c->attempts)
+        cd_log("info", "sse", "msg=\"change applied after retries\" item=%s/%s attempts=%u",
+               c->kind, c->name, c->attempts);
     if (c->ev == CAT_EV_VERSION) {
         apply_version(h, &it, c->version);
     } else if (c->ev == CAT_EV_UPDATED) {
@@ -352,6 +408,7 @@ static void apply(hub *h, const hub_change *c)
         pthread_mutex_unlock(&h->mu);
     }
     catalog_item_clear(&it);
+    return true;
 }
 
 void hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
@@ -393,25 +450,43 @@ static void keepalives(hub *h, int64_t now)
 }
 
 /* Takes the oldest queued change (hub->mu held); NULL when none. */
-static hub_change *next_change(hub *h)
+/* Takes the oldest queued change if it is due at now (hub->mu held); NULL
+ * when there is none, or it waits for its retry. */
+static hub_change *next_change(hub *h, int64_t now)
 {
     hub_change *c = h->q_head;
-    if (c) {
-        h->q_head = c->next;
-        if (!h->q_head)
-            h->q_tail = NULL;
-    }
+    if (!c || c->due_ms > now)
+        return NULL;
+    h->q_head = c->next;
+    if (!h->q_head)
+        h->q_tail = NULL;
     return c;
+}
+
+/* After apply (hub->mu held): frees c, or puts it back at the head to be
+ * retried, the changes after it waiting, in order. */
+static void settle(hub *h, hub_change *c, bool done)
+{
+    if (done) {
+        free(c);
+        return;
+    }
+    c->next = h->q_head;
+    h->q_head = c;
+    if (!h->q_tail)
+        h->q_tail = c;
 }
 
 void hub_process(hub *h)
 {
     pthread_mutex_lock(&h->mu);
-    for (hub_change *c; (c = next_change(h));) {
+    for (hub_change *c; (c = next_change(h, hub_now(h)));) {
         pthread_mutex_unlock(&h->mu);
-        apply(h, c);
-        free(c);
+        bool done = apply(h, c);
         pthread_mutex_lock(&h->mu);
+        settle(h, c, done);
+        if (!done)
+            break; /* due later: the thread (or the next call) retries it */
     }
     pthread_mutex_unlock(&h->mu);
 }
@@ -430,24 +505,29 @@ static void *hub_main(void *arg)
     hub *h = arg;
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
-        hub_change *c = next_change(h);
+        int64_t now = hub_now(h);
+        hub_change *c = next_change(h, now);
         if (c) {
             pthread_mutex_unlock(&h->mu);
-            apply(h, c);
-            free(c);
+            bool done = apply(h, c);
             pthread_mutex_lock(&h->mu);
+            settle(h, c, done);
             continue;
         }
-        int64_t now = hub_now(h);
         keepalives(h, now);
-        if (!h->ka_head) {
+        /* Wake when the oldest is due (a quarter second of slack lets one
+         * wake-up serve every subscriber due around the same time) or when
+         * a change is to be retried. */
+        int64_t wait = -1;
+        if (h->ka_head)
+            wait = h->ka_head->last_ms + h->cfg.keepalive_ms - now + 250;
+        if (h->q_head && (wait < 0 || h->q_head->due_ms - now < wait))
+            wait = h->q_head->due_ms - now;
+        if (wait < 0) {
             pthread_cond_wait(&h->cv, &h->mu);
             continue;
         }
-        /* Wake when the oldest is due; a quarter second of slack lets one
-         * wake-up serve every subscriber due around the same time. */
-        int64_t due = h->ka_head->last_ms + h->cfg.keepalive_ms + 250;
-        cd_cond_wait_until(&h->cv, &h->mu, cd_mono_ms() + (due - now));
+        cd_cond_wait_until(&h->cv, &h->mu, cd_mono_ms() + wait);
     }
     pthread_mutex_unlock(&h->mu);
     return NULL;
@@ -543,4 +623,5 @@ void hub_stats_get(hub *h, hub_stats *out)
     pthread_mutex_unlock(&h->mu);
     out->events = atomic_load_explicit(&h->events, memory_order_relaxed);
     out->overflows = atomic_load_explicit(&h->overflows, memory_order_relaxed);
+    out->change_retries = atomic_load_explicit(&h->change_retries, memory_order_relaxed);
 }

@@ -72,8 +72,10 @@ void hub_free(hub *h);
  * thread (or hub_process) and returns at once. */
 void hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
                    int64_t version);
-/* Applies every queued change now, in order, on the calling thread: what
- * the hub's thread does; for a hub that was not started. */
+/* Applies every queued change that is due, in order, on the calling
+ * thread: what the hub's thread does; for a hub that was not started.  A
+ * change whose item cannot be read is kept, with the ones after it, for a
+ * retry with backoff (the thread's, or the next call's). */
 void hub_process(hub *h);
 /* Sends `: keep-alive` to every subscriber idle for keepalive_ms by the
  * configured clock.  Returns when the next one is due (that clock's ms), or
@@ -84,6 +86,7 @@ typedef struct hub_stats {
     int64_t item_subs, global_subs; /* open streams */
     uint64_t events;                /* events queued, one per subscriber, keep-alives included */
     uint64_t overflows;             /* subscribers cut because their queue was full */
+    uint64_t change_retries;        /* changes whose item could not be read at once */
 } hub_stats;
 void hub_stats_get(hub *h, hub_stats *out);
 

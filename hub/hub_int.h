@@ -101,6 +101,9 @@ typedef struct hub_change {
     catalog_event ev;
     char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     int64_t version;
+    int64_t due_ms;     /* the hub's clock: not before (a retry) */
+    int64_t backoff_ms; /* the wait before the next retry */
+    unsigned attempts;
 } hub_change;
 
 struct hub {
@@ -113,7 +116,7 @@ struct hub {
     int64_t n_item_subs, n_global_subs;
     uint64_t seq; /* bumped by every change applied */
     hub_change *q_head, *q_tail;
-    atomic_uint_fast64_t events, overflows; /* for hub_stats */
+    atomic_uint_fast64_t events, overflows, change_retries; /* for hub_stats */
     bool started, stop, closed;
     pthread_t thread;
 };
@@ -128,12 +131,13 @@ void hub_link(hub *h, hub_sub *sub);
 void hub_unlink(hub *h, hub_sub *sub);
 bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
 
-/* hub_subscribe.c *//* For the hub thread, applying version v of item it (upd: the update from
- * v-1, when it could be built): when a subscriber of the item is further
- * behind than v-1 (a resync of the catalog's change stream announced a
+/* hub_subscribe.c *//* For the hub thread, applying version v of item it (have_upd: the update
+ * from version `from`, v-1 or 0, could be built): when a subscriber of the
+ * item is at neither (a resync of the catalog's change stream announced a
  * jump), the snapshot of `it` that brings it up to date in place, else
  * NULL.  Built outside the hub lock; the caller unrefs it. */
-hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, bool have_upd);
+hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from,
+                        bool have_upd);
 /* Wakes a suspended subscriber (sub->mu held). */
 void hub_sub_wake(hub_sub *sub);
 /* Drops every queued event (sub->mu held). */

@@ -113,13 +113,13 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
     }
 }
 
-hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, bool have_upd)
+hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from, bool have_upd)
 {
     bool behind = false;
     pthread_mutex_lock(&h->mu);
     hub_item *st = hub_state_find(h, it->kind, it->name);
     for (hub_sub *sub = st ? st->subs : NULL; sub && !behind; sub = sub->next)
-        behind = sub->version < v && (sub->version < v - 1 || !have_upd);
+        behind = sub->version < v && (sub->version != from || !have_upd);
     pthread_mutex_unlock(&h->mu);
     if (!behind)
         return NULL;

@@ -91,7 +91,7 @@ typedef struct s3_req {
     struct curl_slist *hdrs;
     char errbuf[CURL_ERROR_SIZE];
     char match_etag[80]; /* the ETag a resumed GET must still find (If-Match) */
-    char problem[200];   /* the last transient failure, for the final message */
+    char problem[320];   /* the last failure, for the final message */
 
     /* The last response. */
     long http;
@@ -139,6 +139,14 @@ bool s3_http_retryable(long http, const char *code);
 /* Whether a transport error is worth another try. */
 bool s3_curl_retryable(CURLcode rc);
 
+/* What to check about a refusal (HTTP status, S3 error code, "" when the
+ * answer had none), as a static sentence, or NULL when configuration is not
+ * the likely cause (s3_explain.c). */
+const char *s3_error_hint(long http, const char *code);
+/* When rc, the outcome of a HEAD of key (NULL: the bucket), is S3_DENIED,
+ * asks again with a GET of at most one byte and, when that refusal names an
+ * error code, replaces err with its message.  Returns the status to report. */
+int s3_explain_head(s3_client *c, const char *op, const char *key, int rc, cd_err *err);
 /* SHA-256 (hex) of the bytes [off, off+len) of fd; -1 with errno on a read
  * error. */
 int s3_sha256_fd(int fd, uint64_t off, uint64_t len, char out[CD_SHA256_HEX]);

@@ -73,7 +73,7 @@ static int teardown(void **state)
 
 /* Helpers ------------------------------------------------------------------- */
 
-static void sha_of(const void *p, size_t n, char out[65])
+static void sha_of(const void *p, size_t n, char out[CD_SHA256_HEX])
 {
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int dn;
@@ -138,7 +138,7 @@ static char *random_bytes(size_t n)
 
 static void test_keys(void **state)
 {
-    char sha[65];
+    char sha[CD_SHA256_HEX];
     sha_of("", 0, sha);
     assert_string_equal(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     assert_true(cd_sha_valid(sha));
@@ -178,7 +178,7 @@ static void test_roundtrip(void **state)
     assert_int_equal(blobstore_ping(s, NULL), BLOB_OK);
     size_t n = 300000;
     char *data = random_bytes(n);
-    char sha[65];
+    char sha[CD_SHA256_HEX];
     sha_of(data, n, sha);
     assert_false(has(s, sha));
     assert_int_equal(put(s, sha, data, n, 7919, -1), BLOB_OK);
@@ -223,7 +223,7 @@ static void test_nothing_visible(void **state)
     fixture *f = *state;
     blobstore *s = f->s;
     const char *text = "hello, world\n";
-    char sha[65], other[65];
+    char sha[CD_SHA256_HEX], other[65];
     sha_of(text, strlen(text), sha);
     sha_of("other", 5, other);
 
@@ -359,7 +359,7 @@ static void test_manifests(void **state)
                         "manifests/course/c/1.json;manifests/tutorial/a-b/1.json;");
 
     /* The whole store: blobs before manifests, nothing else of the folder. */
-    char sha[65];
+    char sha[CD_SHA256_HEX];
     sha_of("x", 1, sha);
     assert_int_equal(put(s, sha, "x", 1, 1, -1), BLOB_OK);
     char path[128];
@@ -382,7 +382,7 @@ static void test_stale_temporaries(void **state)
     fixture *f = *state;
     /* A writer in progress (another handle, as another process would). */
     const char *text = "in progress";
-    char sha[65];
+    char sha[CD_SHA256_HEX];
     sha_of(text, strlen(text), sha);
     blob_writer *w;
     assert_int_equal(blobstore_put_begin(f->s, sha, -1, &w, NULL), BLOB_OK);
@@ -427,7 +427,7 @@ static void test_concurrent_puts(void **state)
     fixture *f = *state;
     size_t n = 100000;
     char *data = random_bytes(n);
-    char sha[65];
+    char sha[CD_SHA256_HEX];
     sha_of(data, n, sha);
     putter p[4];
     pthread_t t[4];
@@ -447,7 +447,7 @@ static void test_concurrent_puts(void **state)
 static void test_reopen(void **state)
 {
     fixture *f = *state;
-    char sha[65];
+    char sha[CD_SHA256_HEX];
     sha_of("kept", 4, sha);
     assert_int_equal(put(f->s, sha, "kept", 4, 4, -1), BLOB_OK);
     blobstore_close(f->s);

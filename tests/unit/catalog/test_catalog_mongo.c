@@ -60,7 +60,7 @@ static void test_classify(void **state)
 
 static void test_keys(void **state)
 {
-    char key[MG_KEY_MAX], kind[16], name[64];
+    char key[MG_KEY_MAX], kind[CD_KIND_MAX], name[CD_NAME_MAX];
     mg_item_key(key, "skill-path", "a-b");
     assert_string_equal(key, "skill-path/a-b");
     assert_true(mg_split_key(key, kind, name));

@@ -102,7 +102,8 @@ static void test_printable(void **state)
     assert_printable("plain/ünï.md", "plain/ünï.md");
     assert_printable("bad\x01name", "bad\\x01name");
     assert_printable("x\xFFy", "x\\xffy");
-    assert_printable("back\\slash", "back\\x5cslash");
+    assert_printable("back\\slash", "back\\slash");
+    assert_printable("le\xC3\xA7ons\\\xC3\xBCn\xC3\xAF.md", "le\xC3\xA7ons\\\xC3\xBCn\xC3\xAF.md");
     assert_printable("c1\xC2\x85", "c1\\xc2\\x85");
     assert_printable("", "");
 }
@@ -135,7 +136,7 @@ static void test_kind_and_name(void **state)
 static void test_parse_id(void **state)
 {
     (void)state;
-    char kind[16], name[64];
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
     cd_err err;
     assert_int_equal(cli_parse_id("tutorial/hello", kind, name, &err), 0);
     assert_string_equal(kind, "tutorial");

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * commit — the commit path, shared by POST …/versions and `serve --watch`:
+ * from a full file list to a new version.  It checks the base version and
+ * that every blob is stored with the size the client says, renders the
+ * new markdown documents (so that events never render: the render cache
+ * is this module's), writes the manifest to the blob store, then makes the
+ * version in the catalog, whose listeners (the event hub) take it from
+ * there.  Commits to one item are serialised in this process.
+ */
+#ifndef CONTENTD_COMMIT_H
+#define CONTENTD_COMMIT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blobstore.h"
+#include "catalog.h"
+#include "common.h"
+
+/* The largest markdown file rendered. */
+#define COMMIT_MD_MAX (16u << 20)
+
+typedef struct commit_path commit_path;
+
+/* The commit path on two stores it does not own, with a render cache of
+ * render_cache_bytes of AST JSON.  Free with commit_free(). */
+commit_path *commit_new(catalog *cat, blobstore *bs, size_t render_cache_bytes);
+void commit_free(commit_path *cp);
+
+typedef enum {
+    COMMIT_OK,
+    COMMIT_NOT_FOUND,     /* 404 */
+    COMMIT_FORBIDDEN,     /* 403: someone else's public item */
+    COMMIT_INVALID,       /* 400: bad path, duplicate path */
+    COMMIT_CONFLICT,      /* 409 version_conflict */
+    COMMIT_MISSING_BLOBS, /* 422 missing_blobs */
+    COMMIT_UNACCEPTABLE,  /* 422 (size_mismatch, invalid_markdown) */
+    COMMIT_UNAVAILABLE,   /* 503 */
+    COMMIT_ERROR,         /* 500 */
+} commit_status;
+
+typedef struct commit_result {
+    commit_status status;
+    const char *code; /* the error code, static */
+    char msg[512];
+    cd_buf missing;  /* JSON array of the missing blobs (MISSING_BLOBS) */
+    int64_t version; /* the item's version afterwards */
+    bool created;    /* a new version was made */
+} commit_result;
+
+/* Commits files[0..n) (sha256, size and path filled; paths validated by the
+ * caller) as the version after base.  Sorts files by path.  Always fills
+ * res; the caller frees res->missing with cd_buf_free(). */
+void commit_run(commit_path *cp, const char *user, const char *kind, const char *name,
+                int64_t base, catalog_file *files, size_t n, commit_result *res);
+/* The lock that serialises changes to kind/name in this process (static
+ * storage of cp). */
+pthread_mutex_t *commit_lock(commit_path *cp, const char *kind, const char *name);
+/* Writes the item record (blobstore_item_key) of `it` with title (NULL:
+ * its own) and visibility (< 0: its own): a title or visibility change
+ * does this before the catalog changes, so that `rebuild-catalog` restores
+ * the latest state.  Returns a blob_status. */
+int commit_item_record(commit_path *cp, const catalog_item *it, const char *title, int visibility,
+                       cd_err *err) CD_WUR;
+
+/* Commits by outcome, for /metrics: commit_outcomes[i] is the label of
+ * commit_count(cp, i). */
+#define COMMIT_OUTCOMES 6
+extern const char *const commit_outcomes[COMMIT_OUTCOMES];
+uint64_t commit_count(commit_path *cp, int outcome);
+
+/* ---- the render cache (render_cache.c) -------------------------------- */
+
+/* A rendered AST document, shared by reference count. */
+typedef struct commit_ast {
+    atomic_int refs;
+    size_t len;
+    char *json; /* NUL-terminated, one line (md_render's output) */
+} commit_ast;
+
+/* The AST of markdown blob sha: from the cache, else read from the blob
+ * store and rendered once.  On 0, *out holds a reference the caller drops
+ * with commit_ast_unref().  Fails with a BLOB_* status, or MD_ERR_* (<
+ * COMMIT_RENDER_ERR) with err naming the line. */
+int commit_render_get(commit_path *cp, const char *sha, commit_ast **out, cd_err *err) CD_WUR;
+#define COMMIT_RENDER_ERR (-100)
+void commit_ast_unref(commit_ast *a);
+void commit_render_stats(commit_path *cp, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
+                         uint64_t *entries);
+
+#endif
