@@ -187,7 +187,7 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
     }
     /* Under the commit lock, so that the item record and a concurrent
      * version's manifest agree on what the item is. */
-    pthread_mutex_t *mu = srv_commit_lock(r->s, r->kind, r->name);
+    pthread_mutex_t *mu = commit_lock(r->s->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
     cd_err err = {0};
     int rc = CAT_OK, brc = BLOB_OK;
@@ -197,7 +197,7 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
         return MHD_YES;
     }
     if (title || vis >= 0)
-        brc = srv_write_item_record(r->s, &it, title, vis, &err);
+        brc = commit_item_record(r->s->commit, &it, title, vis, &err);
     if (brc == BLOB_OK && (title || vis >= 0))
         rc = catalog_item_update(r->s->cat, r->kind, r->name, title, vis, &err);
     pthread_mutex_unlock(mu);
@@ -216,7 +216,7 @@ enum MHD_Result srv_api_item_delete(srv_req *r)
     if (!item_owned(r, &it))
         return MHD_YES;
     catalog_item_clear(&it);
-    pthread_mutex_t *mu = srv_commit_lock(r->s, r->kind, r->name);
+    pthread_mutex_t *mu = commit_lock(r->s->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
     cd_err err = {0};
     int rc = catalog_item_delete(r->s->cat, r->kind, r->name, &err);

@@ -301,7 +301,7 @@ out:
 
 static void drop_ast(void *cls)
 {
-    srv_ast_unref(cls);
+    commit_ast_unref(cls);
 }
 
 enum MHD_Result srv_api_ast_get(srv_req *r)
@@ -314,13 +314,13 @@ enum MHD_Result srv_api_ast_get(srv_req *r)
     if (!find_file(r, &f, &version))
         return MHD_YES;
     enum MHD_Result ret;
-    srv_ast *a = NULL;
+    commit_ast *a = NULL;
     cd_err err = {0};
     int rc;
     if (etag_matches(r, f.sha256)) {
         ret = not_modified(r, f.sha256, version);
-    } else if ((rc = srv_render_get(r->s, f.sha256, &a, &err)) != 0) {
-        ret = rc <= SRV_RENDER_ERR
+    } else if ((rc = commit_render_get(r->s->commit, f.sha256, &a, &err)) != 0) {
+        ret = rc <= COMMIT_RENDER_ERR
                   ? srv_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s", f.path,
                                     err.msg)
                   : srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);

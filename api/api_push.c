@@ -65,29 +65,29 @@ static catalog_file *parse_files(srv_req *r, json_t *arr, size_t *n)
     return files;
 }
 
-static enum MHD_Result reply_result(srv_req *r, srv_commit_result *res)
+static enum MHD_Result reply_result(srv_req *r, commit_result *res)
 {
     cd_buf b = CD_BUF_INIT;
     char extra[32];
     switch (res->status) {
-    case SRV_COMMIT_OK:
+    case COMMIT_OK:
         cd_buf_printf(&b, "{\"version\":%lld,\"created\":%s}", (long long)res->version,
                       res->created ? "true" : "false");
         return srv_reply_json(r, res->created ? 201 : 200, &b);
-    case SRV_COMMIT_MISSING_BLOBS:
+    case COMMIT_MISSING_BLOBS:
         return srv_reply_error_extra(r, 422, res->code, res->msg, "missing", res->missing.data);
-    case SRV_COMMIT_CONFLICT:
+    case COMMIT_CONFLICT:
         snprintf(extra, sizeof extra, "%lld", (long long)res->version);
         return srv_reply_error_extra(r, 409, res->code, res->msg, "current_version", extra);
-    case SRV_COMMIT_NOT_FOUND:
+    case COMMIT_NOT_FOUND:
         return srv_reply_error(r, 404, res->code, "%s", res->msg);
-    case SRV_COMMIT_FORBIDDEN:
+    case COMMIT_FORBIDDEN:
         return srv_reply_error(r, 403, res->code, "%s", res->msg);
-    case SRV_COMMIT_INVALID:
+    case COMMIT_INVALID:
         return srv_reply_error(r, 400, res->code, "%s", res->msg);
-    case SRV_COMMIT_UNACCEPTABLE:
+    case COMMIT_UNACCEPTABLE:
         return srv_reply_error(r, 422, res->code, "%s", res->msg);
-    case SRV_COMMIT_UNAVAILABLE:
+    case COMMIT_UNAVAILABLE:
         return srv_reply_error(r, 503, res->code, "%s", res->msg);
     default:
         return srv_reply_error(r, 500, res->code ? res->code : "internal_error", "%s", res->msg);
@@ -113,8 +113,8 @@ enum MHD_Result srv_api_commit(srv_req *r)
         size_t n = 0;
         catalog_file *files = parse_files(r, jf, &n);
         if (files) {
-            srv_commit_result res;
-            srv_commit(r->s, r->user, r->kind, r->name, json_integer_value(jb), files, n, &res);
+            commit_result res;
+            commit_run(r->s->commit, r->user, r->kind, r->name, json_integer_value(jb), files, n, &res);
             ret = reply_result(r, &res);
             cd_buf_free(&res.missing);
             catalog_files_free(files, n);

@@ -12,15 +12,11 @@ static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
                                     405, 409, 413, 415, 422, 500, 503, 0};
 #define NS (sizeof statuses / sizeof statuses[0])
 
-static const char *const commit_results[] = {"created",       "unchanged", "conflict",
-                                             "missing_blobs", "rejected",  "error"};
-#define NCR (sizeof commit_results / sizeof commit_results[0])
 
 static struct {
     atomic_uint_fast64_t requests[SRV_R_COUNT][NS];
     cd_histo request_time[SRV_R_COUNT];
     atomic_uint_fast64_t sse_bytes, push_bytes;
-    atomic_uint_fast64_t commits[NCR];
 } m;
 
 void srv_metrics_request(srv_route route, unsigned status, int64_t ns)
@@ -40,13 +36,6 @@ void srv_metrics_sse_bytes(uint64_t n)
 void srv_metrics_push_bytes(uint64_t n)
 {
     atomic_fetch_add_explicit(&m.push_bytes, n, memory_order_relaxed);
-}
-
-void srv_metrics_commit(const char *result)
-{
-    for (size_t i = 0; i < NCR; i++)
-        if (!strcmp(commit_results[i], result))
-            atomic_fetch_add_explicit(&m.commits[i], 1, memory_order_relaxed);
 }
 
 static uint64_t get(atomic_uint_fast64_t *a)
@@ -186,11 +175,11 @@ void srv_metrics_render(srv *s, cd_buf *b)
             get(&m.push_bytes));
     cd_buf_puts(b, "# HELP contentd_commits_total Commits by outcome.\n"
                    "# TYPE contentd_commits_total counter\n");
-    for (size_t i = 0; i < NCR; i++)
-        cd_buf_printf(b, "contentd_commits_total{result=\"%s\"} %llu\n", commit_results[i],
-                      (unsigned long long)get(&m.commits[i]));
+    for (int i = 0; i < COMMIT_OUTCOMES; i++)
+        cd_buf_printf(b, "contentd_commits_total{result=\"%s\"} %llu\n", commit_outcomes[i],
+                      (unsigned long long)commit_count(s->commit, i));
     uint64_t hits, misses, bytes, entries;
-    srv_render_cache_stats(s->rc, &hits, &misses, &bytes, &entries);
+    commit_render_stats(s->commit, &hits, &misses, &bytes, &entries);
     counter(b, "contentd_render_cache_hits_total", "AST lookups served from the cache.", hits);
     counter(b, "contentd_render_cache_misses_total", "Markdown blobs rendered.", misses);
     gauge(b, "contentd_render_cache_bytes", "Bytes of AST JSON held by the cache.", bytes);

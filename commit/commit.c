@@ -12,13 +12,36 @@
  * one win (201) and one lose (409), and a loser never overwrites the
  * winner's manifest.  Across replicas the catalog's own check decides.
  */
-#include "srv_int.h"
+#include "commit_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-pthread_mutex_t *srv_commit_lock(srv *s, const char *kind, const char *name)
+#include <jansson.h>
+
+commit_path *commit_new(catalog *cat, blobstore *bs, size_t render_cache_bytes)
+{
+    commit_path *cp = cd_xcalloc(1, sizeof *cp);
+    cp->cat = cat;
+    cp->bs = bs;
+    cp->rc = commit_render_cache_new(render_cache_bytes);
+    for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
+        pthread_mutex_init(&cp->commit_mu[i], NULL);
+    return cp;
+}
+
+void commit_free(commit_path *cp)
+{
+    if (!cp)
+        return;
+    commit_render_cache_free(cp->rc);
+    for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
+        pthread_mutex_destroy(&cp->commit_mu[i]);
+    free(cp);
+}
+
+pthread_mutex_t *commit_lock(commit_path *s, const char *kind, const char *name)
 {
     uint64_t h = cd_hash_more(CD_HASH_SEED, kind, strlen(kind));
     h = cd_hash_more(cd_hash_more(h, "/", 1), name, strlen(name));
@@ -30,9 +53,9 @@ static int cmp_file(const void *a, const void *b)
     return strcmp(((const catalog_file *)a)->path, ((const catalog_file *)b)->path);
 }
 
-static void fail(srv_commit_result *res, srv_commit_status st, const char *code, const char *fmt,
+static void fail(commit_result *res, commit_status st, const char *code, const char *fmt,
                  ...) CD_PRINTF(4, 5);
-static void fail(srv_commit_result *res, srv_commit_status st, const char *code, const char *fmt,
+static void fail(commit_result *res, commit_status st, const char *code, const char *fmt,
                  ...)
 {
     va_list ap;
@@ -43,13 +66,13 @@ static void fail(srv_commit_result *res, srv_commit_status st, const char *code,
     res->code = code;
 }
 
-static void fail_cat(srv_commit_result *res, int rc, const cd_err *err)
+static void fail_cat(commit_result *res, int rc, const cd_err *err)
 {
     if (rc == CAT_UNAVAILABLE)
-        fail(res, SRV_COMMIT_UNAVAILABLE, "catalog_unavailable", "The catalog is unavailable: %s",
+        fail(res, COMMIT_UNAVAILABLE, "catalog_unavailable", "The catalog is unavailable: %s",
              err->msg);
     else
-        fail(res, SRV_COMMIT_ERROR, "internal_error", "The catalog failed: %s", err->msg);
+        fail(res, COMMIT_ERROR, "internal_error", "The catalog failed: %s", err->msg);
 }
 
 static const catalog_file *find_path(const catalog_file *files, size_t n, const char *path)
@@ -80,11 +103,11 @@ static int cmp_needed(const void *a, const void *b)
     return strcmp(((const needed_blob *)a)->sha, ((const needed_blob *)b)->sha);
 }
 
-static bool size_matches(const char *path, int64_t want, int64_t have, srv_commit_result *res)
+static bool size_matches(const char *path, int64_t want, int64_t have, commit_result *res)
 {
     if (want == have)
         return true;
-    fail(res, SRV_COMMIT_UNACCEPTABLE, "size_mismatch",
+    fail(res, COMMIT_UNACCEPTABLE, "size_mismatch",
          "%s: size %lld does not match the stored blob (%lld bytes).", path, (long long)want,
          (long long)have);
     return false;
@@ -92,7 +115,7 @@ static bool size_matches(const char *path, int64_t want, int64_t have, srv_commi
 
 /* Checks one blob a new file needs: stored, with the size the client gave.
  * Returns 1 when present, 0 when missing, -1 after filling res. */
-static int check_blob(srv *s, const needed_blob *nb, srv_commit_result *res)
+static int check_blob(commit_path *s, const needed_blob *nb, commit_result *res)
 {
     blob_reader *rd = NULL;
     int64_t size = 0;
@@ -101,7 +124,7 @@ static int check_blob(srv *s, const needed_blob *nb, srv_commit_result *res)
     if (rc == BLOB_NOT_FOUND)
         return 0;
     if (rc != BLOB_OK) {
-        fail(res, rc == BLOB_UNAVAILABLE ? SRV_COMMIT_UNAVAILABLE : SRV_COMMIT_ERROR,
+        fail(res, rc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR,
              rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
              "The blob store failed: %s", err.msg);
         return -1;
@@ -113,8 +136,8 @@ static int check_blob(srv *s, const needed_blob *nb, srv_commit_result *res)
 /* Every file that is not in the current version unchanged: its blob is
  * stored.  Fills res (MISSING_BLOBS, size_mismatch, …) and returns false
  * otherwise.  Each distinct blob is looked up once. */
-static bool blobs_present(srv *s, catalog_file *files, size_t n, const catalog_file *cur,
-                          size_t ncur, srv_commit_result *res)
+static bool blobs_present(commit_path *s, catalog_file *files, size_t n, const catalog_file *cur,
+                          size_t ncur, commit_result *res)
 {
     needed_blob *need = cd_xcalloc(n ? n : 1, sizeof *need);
     size_t m = 0, missing = 0;
@@ -146,7 +169,7 @@ static bool blobs_present(srv *s, catalog_file *files, size_t n, const catalog_f
         return false;
     if (!missing)
         return true;
-    fail(res, SRV_COMMIT_MISSING_BLOBS, "missing_blobs",
+    fail(res, COMMIT_MISSING_BLOBS, "missing_blobs",
          "%zu blob(s) are not stored yet: upload them with PUT /api/v1/blobs/SHA256, then "
          "commit again.",
          missing);
@@ -154,7 +177,7 @@ static bool blobs_present(srv *s, catalog_file *files, size_t n, const catalog_f
 }
 
 /* data.title of an AST document, or NULL; the caller frees it. */
-static char *ast_title(const srv_ast *a)
+static char *ast_title(const commit_ast *a)
 {
     json_t *doc = json_loadb(a->json, a->len, 0, NULL);
     const char *t = json_string_value(json_object_get(json_object_get(doc, "data"), "title"));
@@ -166,8 +189,8 @@ static char *ast_title(const srv_ast *a)
 /* Renders every markdown file that is new in this version (warming the
  * cache for the events) and reads the title from index.md.  Refuses a
  * document that cannot be rendered. */
-static bool render_documents(srv *s, const catalog_file *files, size_t n, const catalog_file *cur,
-                             size_t ncur, char **title, srv_commit_result *res)
+static bool render_documents(commit_path *s, const catalog_file *files, size_t n, const catalog_file *cur,
+                             size_t ncur, char **title, commit_result *res)
 {
     for (size_t i = 0; i < n; i++) {
         if (!cd_path_is_markdown(files[i].path))
@@ -176,18 +199,18 @@ static bool render_documents(srv *s, const catalog_file *files, size_t n, const 
         bool changed = !c || strcmp(c->sha256, files[i].sha256);
         if (!changed)
             continue;
-        srv_ast *a = NULL;
+        commit_ast *a = NULL;
         cd_err err = {0};
-        int rc = srv_render_get(s, files[i].sha256, &a, &err);
+        int rc = commit_render_get(s, files[i].sha256, &a, &err);
         if (rc != 0) {
-            fail(res, rc <= SRV_RENDER_ERR ? SRV_COMMIT_UNACCEPTABLE : SRV_COMMIT_ERROR,
-                 rc <= SRV_RENDER_ERR ? "invalid_markdown" : "internal_error",
+            fail(res, rc <= COMMIT_RENDER_ERR ? COMMIT_UNACCEPTABLE : COMMIT_ERROR,
+                 rc <= COMMIT_RENDER_ERR ? "invalid_markdown" : "internal_error",
                  "%s cannot be rendered: %s", files[i].path, err.msg);
             return false;
         }
         if (!strcmp(files[i].path, "index.md"))
             *title = ast_title(a);
-        srv_ast_unref(a);
+        commit_ast_unref(a);
     }
     return true;
 }
@@ -214,7 +237,7 @@ static void kind_name(cd_buf *b, const catalog_item *it)
     cd_json_str(b, it->name, strlen(it->name));
 }
 
-int srv_write_item_record(srv *s, const catalog_item *it, const char *title, int visibility,
+int commit_item_record(commit_path *s, const catalog_item *it, const char *title, int visibility,
                           cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
@@ -230,7 +253,7 @@ int srv_write_item_record(srv *s, const catalog_item *it, const char *title, int
     return rc;
 }
 
-static int write_manifest(srv *s, const catalog_item *it, int64_t version,
+static int write_manifest(commit_path *s, const catalog_item *it, int64_t version,
                           const catalog_file *files, size_t n, const char *title, cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
@@ -251,8 +274,8 @@ static int write_manifest(srv *s, const catalog_item *it, int64_t version,
 }
 
 /* The steps after the item is loaded and the base checked, under the lock. */
-static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, size_t n,
-                          srv_commit_result *res)
+static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *files, size_t n,
+                          commit_result *res)
 {
     catalog_file *cur = NULL;
     size_t ncur = 0;
@@ -266,14 +289,14 @@ static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, s
     }
     catalog_files_sort(cur, ncur); /* by strcmp, whatever order the backend keeps */
     if (same_files(files, n, cur, ncur)) {
-        res->status = SRV_COMMIT_OK;
+        res->status = COMMIT_OK;
         goto out;
     }
     if (!blobs_present(s, files, n, cur, ncur, res) ||
         !render_documents(s, files, n, cur, ncur, &title, res))
         goto out;
     if ((rc = write_manifest(s, it, catalog_next_version(it), files, n, title, &err)) != BLOB_OK) {
-        fail(res, rc == BLOB_UNAVAILABLE ? SRV_COMMIT_UNAVAILABLE : SRV_COMMIT_ERROR,
+        fail(res, rc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR,
              rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
              "The manifest could not be stored: %s", err.msg);
         goto out;
@@ -282,7 +305,7 @@ static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, s
     bool created = false;
     rc = catalog_commit(s->cat, it->kind, it->name, it->version, files, n, title, &nv, &created, &err);
     if (rc == CAT_CONFLICT) {
-        fail(res, SRV_COMMIT_CONFLICT, "version_conflict",
+        fail(res, COMMIT_CONFLICT, "version_conflict",
              "base_version %lld is not the current version any more: pull and commit again.",
              (long long)it->version);
         goto out;
@@ -291,7 +314,7 @@ static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, s
         fail_cat(res, rc, &err);
         goto out;
     }
-    res->status = SRV_COMMIT_OK;
+    res->status = COMMIT_OK;
     res->version = nv;
     res->created = created;
 out:
@@ -299,25 +322,34 @@ out:
     free(title);
 }
 
-static const char *metric_of(const srv_commit_result *res)
+const char *const commit_outcomes[COMMIT_OUTCOMES] = {"created",       "unchanged", "conflict",
+                                                      "missing_blobs", "rejected",  "error"};
+
+/* The index in commit_outcomes of a commit's result. */
+static int outcome_of(const commit_result *res)
 {
     switch (res->status) {
-    case SRV_COMMIT_OK:
-        return res->created ? "created" : "unchanged";
-    case SRV_COMMIT_CONFLICT:
-        return "conflict";
-    case SRV_COMMIT_MISSING_BLOBS:
-        return "missing_blobs";
-    case SRV_COMMIT_UNAVAILABLE:
-    case SRV_COMMIT_ERROR:
-        return "error";
+    case COMMIT_OK:
+        return res->created ? 0 : 1;
+    case COMMIT_CONFLICT:
+        return 2;
+    case COMMIT_MISSING_BLOBS:
+        return 3;
+    case COMMIT_UNAVAILABLE:
+    case COMMIT_ERROR:
+        return 5;
     default:
-        return "rejected";
+        return 4;
     }
 }
 
-void srv_commit(srv *s, const char *user, const char *kind, const char *name, int64_t base,
-                catalog_file *files, size_t n, srv_commit_result *res)
+uint64_t commit_count(commit_path *cp, int outcome)
+{
+    return atomic_load_explicit(&cp->outcomes[outcome], memory_order_relaxed);
+}
+
+void commit_run(commit_path *s, const char *user, const char *kind, const char *name, int64_t base,
+                catalog_file *files, size_t n, commit_result *res)
 {
     memset(res, 0, sizeof *res);
     res->version = base;
@@ -325,24 +357,24 @@ void srv_commit(srv *s, const char *user, const char *kind, const char *name, in
         qsort(files, n, sizeof *files, cmp_file);
     for (size_t i = 1; i < n; i++)
         if (!strcmp(files[i - 1].path, files[i].path)) {
-            fail(res, SRV_COMMIT_INVALID, "duplicate_path", "The path %s is listed twice.",
+            fail(res, COMMIT_INVALID, "duplicate_path", "The path %s is listed twice.",
                  files[i].path);
             goto done;
         }
-    pthread_mutex_t *mu = srv_commit_lock(s, kind, name);
+    pthread_mutex_t *mu = commit_lock(s, kind, name);
     pthread_mutex_lock(mu);
     catalog_item it = {0};
     cd_err err = {0};
     int rc = catalog_item_get(s->cat, kind, name, &it, &err);
     if (rc == CAT_NOT_FOUND || (rc == CAT_OK && !catalog_can_see(user, &it)))
-        fail(res, SRV_COMMIT_NOT_FOUND, "not_found", "No content item %s/%s.", kind, name);
+        fail(res, COMMIT_NOT_FOUND, "not_found", "No content item %s/%s.", kind, name);
     else if (rc != CAT_OK)
         fail_cat(res, rc, &err);
     else if (strcmp(it.owner, user))
-        fail(res, SRV_COMMIT_FORBIDDEN, "forbidden", "Only the owner of %s/%s can push to it.",
+        fail(res, COMMIT_FORBIDDEN, "forbidden", "Only the owner of %s/%s can push to it.",
              kind, name);
     else if (it.version != base) {
-        fail(res, SRV_COMMIT_CONFLICT, "version_conflict",
+        fail(res, COMMIT_CONFLICT, "version_conflict",
              "base_version %lld is not the current version (%lld): pull and commit again.",
              (long long)base, (long long)it.version);
         res->version = it.version;
@@ -351,5 +383,5 @@ void srv_commit(srv *s, const char *user, const char *kind, const char *name, in
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
 done:
-    srv_metrics_commit(metric_of(res));
+    atomic_fetch_add_explicit(&s->outcomes[outcome_of(res)], 1, memory_order_relaxed);
 }

@@ -7,7 +7,7 @@
  * Rendering happens outside the lock; two threads missing the same blob at
  * once may both render it, and the second result is dropped.
  */
-#include "srv_int.h"
+#include "commit_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +16,12 @@
 
 typedef struct entry {
     char sha[CD_SHA256_HEX];
-    srv_ast *ast;
+    commit_ast *ast;
     cd_hnode node; /* in the table, by sha */
     struct entry *prev, *next; /* LRU: head is the most recent */
 } entry;
 
-struct srv_render_cache {
+struct commit_render_cache {
     pthread_mutex_t mu;
     cd_htab table;
     size_t count, bytes, max_bytes;
@@ -29,15 +29,15 @@ struct srv_render_cache {
     atomic_uint_fast64_t hits, misses;
 };
 
-srv_render_cache *srv_render_cache_new(size_t max_bytes)
+commit_render_cache *commit_render_cache_new(size_t max_bytes)
 {
-    srv_render_cache *rc = cd_xcalloc(1, sizeof *rc);
+    commit_render_cache *rc = cd_xcalloc(1, sizeof *rc);
     pthread_mutex_init(&rc->mu, NULL);
     rc->max_bytes = max_bytes;
     return rc;
 }
 
-void srv_ast_unref(srv_ast *a)
+void commit_ast_unref(commit_ast *a)
 {
     if (a && atomic_fetch_sub(&a->refs, 1) == 1) {
         free(a->json);
@@ -45,13 +45,13 @@ void srv_ast_unref(srv_ast *a)
     }
 }
 
-void srv_render_cache_free(srv_render_cache *rc)
+void commit_render_cache_free(commit_render_cache *rc)
 {
     if (!rc)
         return;
     for (entry *e = rc->head, *next; e; e = next) {
         next = e->next;
-        srv_ast_unref(e->ast);
+        commit_ast_unref(e->ast);
         free(e);
     }
     cd_htab_free(&rc->table);
@@ -65,7 +65,7 @@ static uint64_t hash_of(const char *sha)
     return cd_hash_more(CD_HASH_SEED, sha, 16);
 }
 
-static entry *find(srv_render_cache *rc, const char *sha)
+static entry *find(commit_render_cache *rc, const char *sha)
 {
     for (cd_hnode *n = cd_htab_first(&rc->table, hash_of(sha)); n; n = cd_htab_next(n)) {
         entry *e = CD_CONTAINER_OF(n, entry, node);
@@ -75,7 +75,7 @@ static entry *find(srv_render_cache *rc, const char *sha)
     return NULL;
 }
 
-static void lru_unlink(srv_render_cache *rc, entry *e)
+static void lru_unlink(commit_render_cache *rc, entry *e)
 {
     if (e->prev)
         e->prev->next = e->next;
@@ -88,7 +88,7 @@ static void lru_unlink(srv_render_cache *rc, entry *e)
     e->prev = e->next = NULL;
 }
 
-static void lru_push_front(srv_render_cache *rc, entry *e)
+static void lru_push_front(commit_render_cache *rc, entry *e)
 {
     e->prev = NULL;
     e->next = rc->head;
@@ -99,20 +99,20 @@ static void lru_push_front(srv_render_cache *rc, entry *e)
         rc->tail = e;
 }
 
-static void evict(srv_render_cache *rc, entry *e)
+static void evict(commit_render_cache *rc, entry *e)
 {
     cd_htab_del(&rc->table, &e->node);
     lru_unlink(rc, e);
     rc->count--;
     rc->bytes -= e->ast->len;
-    srv_ast_unref(e->ast);
+    commit_ast_unref(e->ast);
     free(e);
 }
 
 /* Returns a new reference to the cached AST of sha, or NULL. */
-static srv_ast *lookup(srv_render_cache *rc, const char *sha)
+static commit_ast *lookup(commit_render_cache *rc, const char *sha)
 {
-    srv_ast *a = NULL;
+    commit_ast *a = NULL;
     pthread_mutex_lock(&rc->mu);
     entry *e = find(rc, sha);
     if (e) {
@@ -127,15 +127,15 @@ static srv_ast *lookup(srv_render_cache *rc, const char *sha)
 
 /* Inserts a (which carries one reference for the caller) unless sha is
  * there already; returns the AST the caller should use, with a reference. */
-static srv_ast *insert(srv_render_cache *rc, const char *sha, srv_ast *a)
+static commit_ast *insert(commit_render_cache *rc, const char *sha, commit_ast *a)
 {
     pthread_mutex_lock(&rc->mu);
     entry *e = find(rc, sha);
     if (e) {
-        srv_ast *had = e->ast;
+        commit_ast *had = e->ast;
         atomic_fetch_add(&had->refs, 1);
         pthread_mutex_unlock(&rc->mu);
-        srv_ast_unref(a);
+        commit_ast_unref(a);
         return had;
     }
     e = cd_xcalloc(1, sizeof *e);
@@ -152,18 +152,18 @@ static srv_ast *insert(srv_render_cache *rc, const char *sha, srv_ast *a)
     return a;
 }
 
-/* Reads blob sha whole (at most SRV_MD_MAX bytes) into out. */
-static int read_blob(srv *s, const char *sha, cd_buf *out, cd_err *err)
+/* Reads blob sha whole (at most COMMIT_MD_MAX bytes) into out. */
+static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
 {
     blob_reader *rd = NULL;
     int64_t size = 0;
     int rc = blobstore_open(s->bs, sha, &rd, &size, err);
     if (rc != BLOB_OK)
         return rc;
-    if (size > (int64_t)SRV_MD_MAX) {
+    if (size > (int64_t)COMMIT_MD_MAX) {
         blobstore_close_reader(s->bs, rd);
         return cd_err_set(err, BLOB_ERROR, "the markdown file is larger than %u MiB",
-                          SRV_MD_MAX >> 20);
+                          COMMIT_MD_MAX >> 20);
     }
     cd_buf_grow(out, (size_t)size + 1);
     while (out->len < (size_t)size) {
@@ -179,9 +179,9 @@ static int read_blob(srv *s, const char *sha, cd_buf *out, cd_err *err)
     return BLOB_OK;
 }
 
-int srv_render_get(srv *s, const char *sha, srv_ast **out, cd_err *err)
+int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err *err)
 {
-    srv_render_cache *rc = s->rc;
+    commit_render_cache *rc = s->rc;
     *out = lookup(rc, sha);
     if (*out) {
         atomic_fetch_add_explicit(&rc->hits, 1, memory_order_relaxed);
@@ -201,10 +201,10 @@ int srv_render_get(srv *s, const char *sha, srv_ast **out, cd_err *err)
     cd_buf_free(&src);
     if (st != MD_OK) {
         if (merr.line > 0)
-            return cd_err_set(err, SRV_RENDER_ERR + st, "line %d: %s", merr.line, merr.message);
-        return cd_err_set(err, SRV_RENDER_ERR + st, "%s", merr.message);
+            return cd_err_set(err, COMMIT_RENDER_ERR + st, "line %d: %s", merr.line, merr.message);
+        return cd_err_set(err, COMMIT_RENDER_ERR + st, "%s", merr.message);
     }
-    srv_ast *a = cd_xmalloc(sizeof *a);
+    commit_ast *a = cd_xmalloc(sizeof *a);
     atomic_init(&a->refs, 1);
     a->json = json;
     a->len = len;
@@ -212,9 +212,10 @@ int srv_render_get(srv *s, const char *sha, srv_ast **out, cd_err *err)
     return 0;
 }
 
-void srv_render_cache_stats(srv_render_cache *rc, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
-                            uint64_t *entries)
+void commit_render_stats(commit_path *cp, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
+                         uint64_t *entries)
 {
+    commit_render_cache *rc = cp->rc;
     *hits = atomic_load_explicit(&rc->hits, memory_order_relaxed);
     *misses = atomic_load_explicit(&rc->misses, memory_order_relaxed);
     pthread_mutex_lock(&rc->mu);

@@ -55,12 +55,12 @@ void srv_log_mhd(void *cls, const char *fmt, va_list ap)
 /* The hub's documents: the render cache's ASTs. */
 static bool hub_document(void *arg, const char *sha, cd_buf *out)
 {
-    srv_ast *a = NULL;
+    commit_ast *a = NULL;
     cd_err err = {0};
-    if (srv_render_get(arg, sha, &a, &err) != 0)
+    if (commit_render_get(arg, sha, &a, &err) != 0)
         return false;
     cd_buf_append(out, a->json, a->len);
-    srv_ast_unref(a);
+    commit_ast_unref(a);
     return true;
 }
 
@@ -70,14 +70,12 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
     config_copy(&s->cfg, cfg);
     s->cat = cat;
     s->bs = bs;
-    for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
-        pthread_mutex_init(&s->commit_mu[i], NULL);
     pthread_mutex_init(&s->active_mu, NULL);
     cd_cond_init_mono(&s->active_cv);
-    s->rc = srv_render_cache_new(64u << 20);
+    s->commit = commit_new(cat, bs, 64u << 20);
     hub_config hc = {.cat = cat,
                      .document = hub_document,
-                     .document_arg = s,
+                     .document_arg = s->commit,
                      .max_events = cfg->sse_queue_events,
                      .max_bytes = (size_t)cfg->sse_queue_bytes};
     s->hub = hub_new(&hc);
@@ -326,9 +324,7 @@ void srv_free(srv *s)
     if (s->listening)
         catalog_unlisten(s->cat, hub_on_change, s->hub);
     hub_free(s->hub);
-    srv_render_cache_free(s->rc);
-    for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
-        pthread_mutex_destroy(&s->commit_mu[i]);
+    commit_free(s->commit);
     pthread_mutex_destroy(&s->active_mu);
     pthread_cond_destroy(&s->active_cv);
     srv_config_clear(&s->cfg);

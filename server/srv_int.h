@@ -23,6 +23,7 @@
 
 #include "blobstore.h"
 #include "catalog.h"
+#include "commit.h"
 #include "common.h"
 #include "hub.h"
 #include "server.h"
@@ -31,10 +32,8 @@
 
 #define SRV_JSON_BODY_MAX (1u << 20)     /* request JSON bodies but commits': 413 above */
 #define SRV_DRAIN_MAX     (256ull << 20) /* body bytes read and dropped before an error reply */
-#define SRV_MD_MAX        (16u << 20)    /* largest markdown file rendered */
 #define SRV_TARGET_MAX    (8u << 10)     /* request target (path and query): 414 above */
 
-typedef struct srv_render_cache srv_render_cache;
 
 /* ---- the service ----------------------------------------------------- */
 
@@ -43,14 +42,13 @@ struct srv {
     catalog *cat;
     blobstore *bs;
     struct MHD_Daemon *daemon;
-    srv_render_cache *rc;
+    commit_path *commit;
     hub *hub;
     bool listening; /* the hub listens to the catalog's changes */
     char url[128];
     bool loopback;
     atomic_bool stopping;
     atomic_bool tokens_exist;      /* once true, stays true: tokens are never deleted */
-    pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     pthread_mutex_t active_mu;
     pthread_cond_t active_cv;
     int active;  /* requests between their first callback and completion */
@@ -235,63 +233,6 @@ void srv_sse_completed(srv_req *r);
  * replies 404 (or 503) and returns false when not. */
 bool srv_item_visible(srv_req *r, catalog_item *it);
 
-/* ---- commit (commit.c) ---------------------------------------------- */
-
-typedef enum {
-    SRV_COMMIT_OK,
-    SRV_COMMIT_NOT_FOUND,     /* 404 */
-    SRV_COMMIT_FORBIDDEN,     /* 403: someone else's public item */
-    SRV_COMMIT_INVALID,       /* 400: bad path, duplicate path */
-    SRV_COMMIT_CONFLICT,      /* 409 version_conflict */
-    SRV_COMMIT_MISSING_BLOBS, /* 422 missing_blobs */
-    SRV_COMMIT_UNACCEPTABLE,  /* 422 (size_mismatch, invalid_markdown) */
-    SRV_COMMIT_UNAVAILABLE,   /* 503 */
-    SRV_COMMIT_ERROR,         /* 500 */
-} srv_commit_status;
-
-typedef struct srv_commit_result {
-    srv_commit_status status;
-    const char *code; /* the error code, static */
-    char msg[512];
-    cd_buf missing;  /* JSON array of the missing blobs (MISSING_BLOBS) */
-    int64_t version; /* the item's version afterwards */
-    bool created;    /* a new version was made */
-} srv_commit_result;
-
-/* Commits files[0..n) (sha256, size and path filled; paths validated by the
- * caller) as the version after base.  Sorts files by path.  Always fills
- * res; the caller frees res->missing with cd_buf_free(). */
-void srv_commit(srv *s, const char *user, const char *kind, const char *name, int64_t base,
-                catalog_file *files, size_t n, srv_commit_result *res);
-pthread_mutex_t *srv_commit_lock(srv *s, const char *kind, const char *name);
-/* Writes the item record (blobstore_item_key) of `it` with title (NULL:
- * its own) and visibility (< 0: its own): a title or visibility change
- * does this before the catalog changes, so that `rebuild-catalog` restores
- * the latest state.  Returns a blob_status. */
-int srv_write_item_record(srv *s, const catalog_item *it, const char *title, int visibility,
-                          cd_err *err) CD_WUR;
-
-/* ---- render cache (render_cache.c) ---------------------------------- */
-
-/* A rendered AST document, shared by reference count. */
-typedef struct srv_ast {
-    atomic_int refs;
-    size_t len;
-    char *json; /* NUL-terminated, one line (md_render's output) */
-} srv_ast;
-
-srv_render_cache *srv_render_cache_new(size_t max_bytes);
-void srv_render_cache_free(srv_render_cache *rc);
-/* The AST of markdown blob sha: from the cache, else read from the blob
- * store and rendered once.  On 0, *out holds a reference the caller drops
- * with srv_ast_unref().  Fails with a BLOB_* status, or MD_ERR_* (< -100,
- * see SRV_RENDER_ERR) with err naming the line. */
-int srv_render_get(srv *s, const char *sha, srv_ast **out, cd_err *err) CD_WUR;
-#define SRV_RENDER_ERR (-100)
-void srv_ast_unref(srv_ast *a);
-void srv_render_cache_stats(srv_render_cache *rc, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
-                            uint64_t *entries);
-
 /* ---- auth (auth.c) --------------------------------------------------- */
 
 /* Authenticates r: on success sets r->user and returns true; else replies
@@ -310,7 +251,6 @@ bool srv_user_valid(const char *user);
 void srv_metrics_request(srv_route route, unsigned status, int64_t ns);
 void srv_metrics_sse_bytes(uint64_t n);
 void srv_metrics_push_bytes(uint64_t n);
-void srv_metrics_commit(const char *result);
 void srv_metrics_render(srv *s, cd_buf *out);
 
 /* ---- logging ---------------------------------------------------------- */

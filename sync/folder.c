@@ -5,7 +5,7 @@
  * saves.  It does what `content push` does over HTTP — list the folder with
  * the client's ignore rules, hash every file, store the blobs the store
  * lacks, commit the full list against the current version — through the
- * same srv_commit() as POST …/versions, so the SSE subscribers see the
+ * same commit_run() as POST …/versions, so the SSE subscribers see the
  * change exactly as if it had been pushed.
  *
  * The folder is read as `content push` reads it: ignored paths are left
@@ -355,13 +355,13 @@ static int load_item(srv *s, const char *kind, const char *name, const char *use
     return rc == CAT_OK ? 0 : SRV_FOLDER_RETRY;
 }
 
-static int commit_status(srv_commit_status st)
+static int folder_status_of(commit_status st)
 {
     switch (st) {
-    case SRV_COMMIT_NOT_FOUND:
-    case SRV_COMMIT_FORBIDDEN:
-    case SRV_COMMIT_INVALID:
-    case SRV_COMMIT_UNACCEPTABLE:
+    case COMMIT_NOT_FOUND:
+    case COMMIT_FORBIDDEN:
+    case COMMIT_INVALID:
+    case COMMIT_UNACCEPTABLE:
         return SRV_FOLDER_REFUSED;
     default:
         return SRV_FOLDER_RETRY;
@@ -379,15 +379,15 @@ static int commit_once(srv *s, const char *dir, const char *kind, const char *na
     if (rc == 0)
         rc = store_new_blobs(s, dir, list, cur, ncur, err);
     if (rc == 0) {
-        srv_commit_result res;
-        srv_commit(s, user, kind, name, it.version, list->files, list->n, &res);
+        commit_result res;
+        commit_run(s->commit, user, kind, name, it.version, list->files, list->n, &res);
         cd_buf_free(&res.missing);
         out->version = res.version;
-        out->changed = res.status == SRV_COMMIT_OK && res.created;
-        if (res.status == SRV_COMMIT_CONFLICT)
+        out->changed = res.status == COMMIT_OK && res.created;
+        if (res.status == COMMIT_CONFLICT)
             rc = 1;
-        else if (res.status != SRV_COMMIT_OK)
-            rc = cd_err_set(err, commit_status(res.status), "%s", res.msg);
+        else if (res.status != COMMIT_OK)
+            rc = cd_err_set(err, folder_status_of(res.status), "%s", res.msg);
     }
     catalog_item_clear(&it);
     catalog_files_free(cur, ncur);

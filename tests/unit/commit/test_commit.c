@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for commit/: the commit path on an embedded catalog and a
+ * folder blob store in a temporary folder — a version is made only when
+ * every blob is stored, against the current base, and an identical list
+ * makes none; the render cache renders a document once.
+ */
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "commit.h"
+
+typedef struct fixture {
+    char dir[64];
+    catalog *cat;
+    blobstore *bs;
+    commit_path *cp;
+} fixture;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    fixture *f = cd_xcalloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/contentd-commit-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    cd_err err = {0};
+    f->cat = catalog_open_sqlite(f->dir, &err);
+    f->bs = blobstore_open_fs(f->dir, &err);
+    assert_non_null(f->cat);
+    assert_non_null(f->bs);
+    f->cp = commit_new(f->cat, f->bs, 1 << 20);
+    catalog_item it = {.kind = "tutorial", .name = "hello", .owner = (char *)"alice"};
+    assert_int_equal(catalog_item_create(f->cat, &it, &err), CAT_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    commit_free(f->cp);
+    blobstore_close(f->bs);
+    catalog_close(f->cat);
+    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* Stores text as a blob and fills file (path, digest, size). */
+static void put(fixture *f, const char *path, const char *text, catalog_file *file)
+{
+    memset(file, 0, sizeof *file);
+    file->path = cd_xstrdup(path);
+    file->size = (int64_t)strlen(text);
+    cd_sha256_hex(text, strlen(text), file->sha256);
+    blob_writer *w = NULL;
+    cd_err err = {0};
+    assert_int_equal(blobstore_put_begin(f->bs, file->sha256, -1, &w, &err), BLOB_OK);
+    assert_int_equal(blobstore_put_write(f->bs, w, text, strlen(text), &err), BLOB_OK);
+    assert_int_equal(blobstore_put_finish(f->bs, w, &err), BLOB_OK);
+}
+
+static void run(fixture *f, int64_t base, catalog_file *files, size_t n, commit_result *res)
+{
+    memset(res, 0, sizeof *res);
+    commit_run(f->cp, "alice", "tutorial", "hello", base, files, n, res);
+}
+
+static void test_commit_path(void **state)
+{
+    fixture *f = *state;
+    catalog_file files[2];
+    put(f, "index.md", "---\ntitle: Hi\n---\n# Hello\n", &files[0]);
+    memset(&files[1], 0, sizeof files[1]);
+    files[1].path = cd_xstrdup("img.png");
+    files[1].size = 3;
+    memset(files[1].sha256, 'a', 64); /* never uploaded */
+    commit_result res;
+    run(f, 0, files, 2, &res);
+    assert_int_equal(res.status, COMMIT_MISSING_BLOBS);
+    assert_non_null(strstr(res.missing.data, "aaaa"));
+    cd_buf_free(&res.missing);
+    /* commit_run sorted the list by path: the missing blob is first now. */
+    assert_string_equal(files[0].path, "img.png");
+    free(files[0].path);
+    put(f, "img.png", "png", &files[0]);
+    run(f, 0, files, 2, &res);
+    assert_int_equal(res.status, COMMIT_OK);
+    assert_true(res.created);
+    assert_int_equal(res.version, 1);
+    run(f, 0, files, 2, &res);
+    assert_int_equal(res.status, COMMIT_CONFLICT);
+    run(f, 1, files, 2, &res);
+    assert_int_equal(res.status, COMMIT_OK);
+    assert_false(res.created);
+    assert_int_equal(res.version, 1);
+    assert_int_equal(commit_count(f->cp, 0), 1); /* created */
+    assert_int_equal(commit_count(f->cp, 1), 1); /* unchanged */
+    assert_int_equal(commit_count(f->cp, 2), 1); /* conflict */
+    assert_int_equal(commit_count(f->cp, 3), 1); /* missing_blobs */
+    catalog_item it;
+    cd_err err = {0};
+    assert_int_equal(catalog_item_get(f->cat, "tutorial", "hello", &it, &err), CAT_OK);
+    assert_string_equal(it.title, "Hi"); /* from the front matter */
+    catalog_item_clear(&it);
+    /* The document was rendered at commit time: the first get hits. */
+    uint64_t hits, misses, bytes, entries;
+    commit_render_stats(f->cp, &hits, &misses, &bytes, &entries);
+    commit_ast *a = NULL;
+    assert_int_equal(commit_render_get(f->cp, files[1].sha256, &a, &err), 0);
+    assert_non_null(strstr(a->json, "\"tag\":\"h1\""));
+    commit_ast_unref(a);
+    uint64_t hits2;
+    commit_render_stats(f->cp, &hits2, &misses, &bytes, &entries);
+    assert_int_equal(hits2, hits + 1);
+    assert_int_equal(entries, 1);
+    free(files[0].path);
+    free(files[1].path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_commit_path, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
