@@ -14,12 +14,12 @@ static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
 
 
 static struct {
-    atomic_uint_fast64_t requests[SRV_R_COUNT][NS];
-    cd_histo request_time[SRV_R_COUNT];
+    atomic_uint_fast64_t requests[SRV_ROUTES_MAX + 1][NS];
+    cd_histo request_time[SRV_ROUTES_MAX + 1];
     atomic_uint_fast64_t sse_bytes, push_bytes;
 } m;
 
-void srv_metrics_request(srv_route route, unsigned status, int64_t ns)
+void srv_metrics_request(unsigned route, unsigned status, int64_t ns)
 {
     size_t i = 0;
     while (i < NS - 1 && statuses[i] != status)
@@ -47,7 +47,7 @@ static void requests_text(cd_buf *b)
 {
     cd_buf_puts(b, "# HELP contentd_http_requests_total HTTP requests by route, method-agnostic, "
                    "and status.\n# TYPE contentd_http_requests_total counter\n");
-    for (int r = 0; r < SRV_R_COUNT; r++)
+    for (unsigned r = 0; r < srv_route_count(); r++)
         for (size_t i = 0; i < NS; i++) {
             uint64_t v = get(&m.requests[r][i]);
             if (!v)
@@ -55,17 +55,17 @@ static void requests_text(cd_buf *b)
             char st[8];
             snprintf(st, sizeof st, "%u", statuses[i]);
             cd_buf_printf(b, "contentd_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
-                          srv_route_label((srv_route)r), statuses[i] ? st : "other",
+                          srv_route_label(r), statuses[i] ? st : "other",
                           (unsigned long long)v);
         }
     cd_buf_puts(b, "# HELP contentd_http_request_duration_seconds Time from the request's "
                    "first byte to its completion (event streams: their lifetime).\n"
                    "# TYPE contentd_http_request_duration_seconds histogram\n");
-    for (int r = 0; r < SRV_R_COUNT; r++) {
+    for (unsigned r = 0; r < srv_route_count(); r++) {
         if (cd_histo_empty(&m.request_time[r]))
             continue;
         char labels[96];
-        snprintf(labels, sizeof labels, "route=\"%s\"", srv_route_label((srv_route)r));
+        snprintf(labels, sizeof labels, "route=\"%s\"", srv_route_label(r));
         cd_histo_text(b, "contentd_http_request_duration_seconds", labels, &m.request_time[r]);
     }
 }

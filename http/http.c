@@ -69,37 +69,6 @@ static bool is_json_type(const char *ct)
     return n > 5 && !strncasecmp(ct + n - 5, "+json", 5) && !strncasecmp(ct, "application/", 12);
 }
 
-/* The preview page authenticates in its handler (preview.c); its scripts
- * and styles need no token. */
-static bool route_needs_auth(srv_route r)
-{
-    return r != SRV_R_HEALTHZ && r != SRV_R_READYZ && r != SRV_R_METRICS && r != SRV_R_NONE &&
-           r != SRV_R_PREVIEW && r != SRV_R_PREVIEW_ASSET;
-}
-
-static bool route_takes_query_token(srv_req *r)
-{
-    return r->route == SRV_R_ITEM_EVENTS || r->route == SRV_R_EVENTS ||
-           ((r->route == SRV_R_FILE || r->route == SRV_R_AST) &&
-            (r->method & (SRV_M_GET | SRV_M_HEAD)));
-}
-
-static srv_body_mode body_mode_of(srv_req *r)
-{
-    switch (r->route) {
-    case SRV_R_CONTENT:
-    case SRV_R_VERSIONS:
-    case SRV_R_BLOBS_MISSING:
-        return r->method == SRV_M_POST ? SRV_BODY_JSON : SRV_BODY_DISCARD;
-    case SRV_R_ITEM:
-        return r->method == SRV_M_PATCH ? SRV_BODY_JSON : SRV_BODY_DISCARD;
-    case SRV_R_BLOB:
-        return SRV_BODY_BLOB;
-    default:
-        return SRV_BODY_DISCARD;
-    }
-}
-
 /* What the headers say about the body. */
 static void read_body_headers(srv_req *r)
 {
@@ -118,18 +87,21 @@ static void read_body_headers(srv_req *r)
  * list (common.h), every other body is small. */
 static size_t json_body_max(const srv_req *r)
 {
-    return r->route == SRV_R_VERSIONS ? CD_COMMIT_BODY_MAX : SRV_JSON_BODY_MAX;
+    return r->endpoint->body_max ? r->endpoint->body_max : SRV_JSON_BODY_MAX;
 }
 
 static void fail_json_too_large(srv_req *r)
 {
-    if (r->route == SRV_R_VERSIONS)
-        srv_fail(r, 413, "payload_too_large",
-                 "The commit's file list is larger than %u MiB, the most one version can take.",
-                 CD_COMMIT_BODY_MAX >> 20);
-    else
+    const srv_endpoint *e = r->endpoint;
+    if (!e->body_max || !e->body_too_large) {
         srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
                  SRV_JSON_BODY_MAX >> 10);
+        return;
+    }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    srv_fail(r, 413, "payload_too_large", e->body_too_large, (unsigned)(e->body_max >> 20));
+#pragma GCC diagnostic pop
 }
 
 /* Checks a JSON body's media type and announced size. */
@@ -176,24 +148,25 @@ static void begin(srv_req *r)
     if (!head_fits(r))
         return;
     srv_route_match(r);
-    if (r->route == SRV_R_NONE) {
+    const srv_endpoint *e = r->endpoint;
+    if (!e && r->route == 0) {
         srv_fail(r, 404, "not_found", "No such endpoint.");
         return;
     }
-    if (!srv_route_allows(r->route, r->method)) {
+    if (!e) {
         srv_fail(r, 405, "method_not_allowed", "%s is not allowed on this endpoint.",
                  r->method_str);
         return;
     }
-    if (route_needs_auth(r->route) && !srv_auth(r, route_takes_query_token(r)))
+    if (e->auth && !srv_auth(r, e->query_token))
         return;
     if (!srv_route_params(r))
         return;
-    r->body_mode = body_mode_of(r);
+    r->body_mode = e->body;
     if (r->body_mode == SRV_BODY_JSON)
         check_json_body(r);
-    else if (r->body_mode == SRV_BODY_BLOB)
-        srv_api_blob_begin(r);
+    else if (r->body_mode == SRV_BODY_STREAM)
+        e->body_begin(r);
 }
 
 static enum MHD_Result body_chunk(srv_req *r, const char *p, size_t n)
@@ -208,8 +181,8 @@ static enum MHD_Result body_chunk(srv_req *r, const char *p, size_t n)
         }
         cd_buf_append(&r->body, p, n);
         break;
-    case SRV_BODY_BLOB:
-        srv_api_blob_chunk(r, p, n);
+    case SRV_BODY_STREAM:
+        r->endpoint->body_chunk(r, p, n);
         break;
     default:
         break;
@@ -221,41 +194,9 @@ static enum MHD_Result body_chunk(srv_req *r, const char *p, size_t n)
 
 static enum MHD_Result dispatch(srv_req *r)
 {
-    bool get = r->method & (SRV_M_GET | SRV_M_HEAD);
-    switch (r->route) {
-    case SRV_R_HEALTHZ:
-        return srv_api_healthz(r);
-    case SRV_R_READYZ:
-        return srv_api_readyz(r);
-    case SRV_R_METRICS:
-        return srv_api_metrics(r);
-    case SRV_R_CONTENT:
-        return get ? srv_api_content_list(r) : srv_api_content_create(r);
-    case SRV_R_ITEM:
-        return get                        ? srv_api_item_get(r)
-               : r->method == SRV_M_PATCH ? srv_api_item_patch(r)
-                                          : srv_api_item_delete(r);
-    case SRV_R_VERSIONS:
-        return get ? srv_api_versions_get(r) : srv_api_commit(r);
-    case SRV_R_FILE:
-        return srv_api_file_get(r);
-    case SRV_R_AST:
-        return srv_api_ast_get(r);
-    case SRV_R_ITEM_EVENTS:
-        return srv_sse_item(r);
-    case SRV_R_EVENTS:
-        return srv_sse_global(r);
-    case SRV_R_BLOBS_MISSING:
-        return srv_api_blobs_missing(r);
-    case SRV_R_BLOB:
-        return srv_api_blob_finish(r);
-    case SRV_R_PREVIEW:
-        return srv_api_preview(r);
-    case SRV_R_PREVIEW_ASSET:
-        return srv_api_preview_asset(r);
-    default:
+    if (!r->endpoint)
         return srv_reply_error(r, 404, "not_found", "No such endpoint.");
-    }
+    return r->endpoint->handler(r);
 }
 
 static srv_req *req_new(srv *s, struct MHD_Connection *c)
@@ -393,8 +334,8 @@ void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     bool stream = r->sub != NULL;
     if (r->sub)
         srv_sse_completed(r);
-    if (r->upload)
-        srv_api_blob_free(r);
+    if (r->endpoint && r->endpoint->body_free)
+        r->endpoint->body_free(r);
     /* A request libmicrohttpd refused before our handler saw it (its own
      * 4xx, logged through srv_log_mhd) has no method: nothing to log. */
     if (r->method_str)

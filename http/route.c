@@ -1,140 +1,118 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * URL routing: which endpoint of the API a request path names, its raw
- * parameters, and the methods each endpoint takes.  The path is matched as
- * sent (libmicrohttpd does not unescape it, see http.c); parameters are
- * percent-decoded here and validated by srv_route_params() once the caller
- * is authenticated.
+ * URL routing on one table of endpoints (the API's: api/api_routes.c): a
+ * request path is matched, as sent (libmicrohttpd does not unescape it, see
+ * http.c), against each row's pattern in turn, and the first row whose
+ * pattern and method match is the endpoint.  A pattern is literal segments
+ * and parameters: {kind}, {name}, {sha256} (one segment each), {path} (the
+ * rest of the path, '/' included, maybe empty), {file} (the same, not
+ * empty), and a last "/{path?}" (nothing, or '/' and the rest).  The first
+ * row whose pattern matches names the endpoint; among the rows of that
+ * pattern, the one of the request's method serves it (none: 405).
+ * Parameters are percent-decoded and validated by srv_route_params() once
+ * the caller is authenticated.
  */
 #include "srv_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const labels[] = {
-#define X(id, label) label,
-    SRV_ROUTES(X)
-#undef X
-};
+static const srv_endpoint *table;
+static size_t table_n;
+/* Per row: the index of its metrics label (rows sharing a pattern share
+ * it); label 0 is "unknown". */
+static unsigned row_label[SRV_ROUTES_MAX];
+static const char *labels[SRV_ROUTES_MAX + 1] = {"unknown"};
+static unsigned n_labels = 1;
 
-const char *srv_route_label(srv_route r)
+void srv_routes_init(const srv_endpoint *rows, size_t n)
 {
-    return (unsigned)r < SRV_R_COUNT ? labels[r] : "unknown";
+    table = rows;
+    table_n = n < SRV_ROUTES_MAX ? n : SRV_ROUTES_MAX;
+    n_labels = 1;
+    for (size_t i = 0; i < table_n; i++) {
+        unsigned l = 1;
+        while (l < n_labels && strcmp(labels[l], rows[i].pattern))
+            l++;
+        if (l == n_labels)
+            labels[n_labels++] = rows[i].pattern;
+        row_label[i] = l;
+    }
 }
 
-static const unsigned allowed[SRV_R_COUNT] = {
-    [SRV_R_HEALTHZ] = SRV_M_GET | SRV_M_HEAD,
-    [SRV_R_READYZ] = SRV_M_GET | SRV_M_HEAD,
-    [SRV_R_METRICS] = SRV_M_GET | SRV_M_HEAD,
-    [SRV_R_CONTENT] = SRV_M_GET | SRV_M_HEAD | SRV_M_POST,
-    [SRV_R_ITEM] = SRV_M_GET | SRV_M_HEAD | SRV_M_PATCH | SRV_M_DELETE,
-    [SRV_R_VERSIONS] = SRV_M_GET | SRV_M_HEAD | SRV_M_POST,
-    [SRV_R_FILE] = SRV_M_GET | SRV_M_HEAD,
-    [SRV_R_AST] = SRV_M_GET | SRV_M_HEAD,
-    [SRV_R_ITEM_EVENTS] = SRV_M_GET,
-    [SRV_R_EVENTS] = SRV_M_GET,
-    [SRV_R_BLOBS_MISSING] = SRV_M_POST,
-    [SRV_R_BLOB] = SRV_M_PUT,
-    [SRV_R_PREVIEW] = SRV_M_GET | SRV_M_HEAD,
-    [SRV_R_PREVIEW_ASSET] = SRV_M_GET | SRV_M_HEAD,
-};
-
-bool srv_route_allows(srv_route r, srv_method m)
+unsigned srv_route_count(void)
 {
-    return (allowed[r] & (unsigned)m) != 0;
+    return n_labels;
 }
 
-/* Splits p = KIND/NAME[/…] into rp->kind and rp->name; *end points at the
- * '/' after NAME, or is NULL.  False when KIND or NAME is empty. */
-static bool split_item(const char *p, srv_raw_params *rp, const char **end)
+const char *srv_route_label(unsigned label)
 {
-    const char *slash = strchr(p, '/');
-    if (!slash || slash == p)
-        return false;
-    rp->kind = p;
-    rp->kind_len = (size_t)(slash - p);
-    rp->name = slash + 1;
-    *end = strchr(rp->name, '/');
-    rp->name_len = *end ? (size_t)(*end - rp->name) : strlen(rp->name);
-    return rp->name_len != 0;
+    return label < n_labels ? labels[label] : "unknown";
 }
 
-static srv_route match_item(const char *p, srv_raw_params *rp)
+static bool param_is(const char *p, size_t len, const char *name)
 {
-    /* p follows "/api/v1/content/": KIND/NAME[/…] */
-    const char *end = NULL;
-    if (!split_item(p, rp, &end))
-        return SRV_R_NONE;
-    if (!end)
-        return SRV_R_ITEM;
-    if (!strcmp(end, "/versions"))
-        return SRV_R_VERSIONS;
-    if (!strcmp(end, "/events"))
-        return SRV_R_ITEM_EVENTS;
-    if (!strncmp(end, "/files/", 7)) {
-        rp->rest = end + 7;
-        rp->rest_len = strlen(rp->rest);
-        return SRV_R_FILE;
-    }
-    if (!strncmp(end, "/ast/", 5)) {
-        rp->rest = end + 5;
-        rp->rest_len = strlen(rp->rest);
-        return SRV_R_AST;
-    }
-    return SRV_R_NONE;
+    return strlen(name) == len && !strncmp(p, name, len);
 }
 
-static srv_route match_preview(const char *p, srv_raw_params *rp)
+/* Matches path against pattern, filling rp; false when it does not. */
+static bool match(const char *pattern, const char *path, srv_raw_params *rp)
 {
-    /* p follows "/preview/": _assets/FILE, or KIND/NAME[/PATH] */
-    if (!strncmp(p, "_assets/", 8)) {
-        rp->rest = p + 8;
-        rp->rest_len = strlen(rp->rest);
-        return rp->rest_len ? SRV_R_PREVIEW_ASSET : SRV_R_NONE;
+    memset(rp, 0, sizeof *rp);
+    const char *p = pattern, *s = path;
+    while (*p) {
+        if (!*s && !strcmp(p, "/{path?}"))
+            return true; /* no path */
+        if (*p != '{') {
+            if (*p++ != *s++)
+                return false;
+            continue;
+        }
+        const char *name = p + 1;
+        size_t plen = strcspn(name, "}");
+        p = name + plen + 1;
+        if (param_is(name, plen, "path") || param_is(name, plen, "path?") ||
+            param_is(name, plen, "file")) {
+            if (!*s && name[0] == 'f')
+                return false;
+            rp->rest = s;
+            rp->rest_len = strlen(s);
+            return !*p;
+        }
+        size_t n = strcspn(s, "/");
+        if (n == 0)
+            return false;
+        if (param_is(name, plen, "kind")) {
+            rp->kind = s;
+            rp->kind_len = n;
+        } else if (param_is(name, plen, "name")) {
+            rp->name = s;
+            rp->name_len = n;
+        } else {
+            rp->sha = s;
+            rp->sha_len = n;
+        }
+        s += n;
     }
-    const char *end = NULL;
-    if (!split_item(p, rp, &end))
-        return SRV_R_NONE;
-    if (end && end[1]) {
-        rp->rest = end + 1;
-        rp->rest_len = strlen(rp->rest);
-    }
-    return SRV_R_PREVIEW;
-}
-
-static srv_route match(const char *path, srv_raw_params *rp)
-{
-    if (!strcmp(path, "/healthz"))
-        return SRV_R_HEALTHZ;
-    if (!strcmp(path, "/readyz"))
-        return SRV_R_READYZ;
-    if (!strcmp(path, "/metrics"))
-        return SRV_R_METRICS;
-    if (!strncmp(path, "/preview/", 9))
-        return match_preview(path + 9, rp);
-    if (strncmp(path, "/api/v1/", 8))
-        return SRV_R_NONE;
-    const char *p = path + 8;
-    if (!strcmp(p, "content"))
-        return SRV_R_CONTENT;
-    if (!strncmp(p, "content/", 8))
-        return match_item(p + 8, rp);
-    if (!strcmp(p, "events"))
-        return SRV_R_EVENTS;
-    if (!strcmp(p, "blobs/missing"))
-        return SRV_R_BLOBS_MISSING;
-    if (!strncmp(p, "blobs/", 6) && p[6] && !strchr(p + 6, '/')) {
-        rp->sha = p + 6;
-        rp->sha_len = strlen(rp->sha);
-        return SRV_R_BLOB;
-    }
-    return SRV_R_NONE;
+    return !*s;
 }
 
 void srv_route_match(srv_req *r)
 {
+    r->endpoint = NULL;
+    r->route = 0;
     memset(&r->raw, 0, sizeof r->raw);
-    r->route = match(r->path, &r->raw);
+    const char *pattern = NULL;
+    for (size_t i = 0; i < table_n; i++) {
+        if (pattern ? strcmp(pattern, table[i].pattern) : !match(table[i].pattern, r->path, &r->raw))
+            continue;
+        pattern = table[i].pattern;
+        r->route = row_label[i];
+        if (table[i].methods & (unsigned)r->method) {
+            r->endpoint = &table[i];
+            return;
+        }
+    }
 }
 
 static bool decode_ident(const char *s, size_t n, char *out, size_t cap)

@@ -73,6 +73,7 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
     pthread_mutex_init(&s->active_mu, NULL);
     cd_cond_init_mono(&s->active_cv);
     s->commit = commit_new(cat, bs, 64u << 20);
+    srv_routes_init(srv_endpoints, srv_endpoints_n);
     hub_config hc = {.cat = cat,
                      .document = hub_document,
                      .document_arg = s->commit,

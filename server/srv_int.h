@@ -57,32 +57,6 @@ struct srv {
 
 /* ---- routes and requests -------------------------------------------- */
 
-#define SRV_ROUTES(X)                                                                              \
-    X(NONE, "unknown")                                                                             \
-    X(HEALTHZ, "/healthz")                                                                         \
-    X(READYZ, "/readyz")                                                                           \
-    X(METRICS, "/metrics")                                                                         \
-    X(CONTENT, "/api/v1/content")                                                                  \
-    X(ITEM, "/api/v1/content/{kind}/{name}")                                                       \
-    X(VERSIONS, "/api/v1/content/{kind}/{name}/versions")                                          \
-    X(FILE, "/api/v1/content/{kind}/{name}/files/{path}")                                          \
-    X(AST, "/api/v1/content/{kind}/{name}/ast/{path}")                                             \
-    X(ITEM_EVENTS, "/api/v1/content/{kind}/{name}/events")                                         \
-    X(EVENTS, "/api/v1/events")                                                                    \
-    X(BLOBS_MISSING, "/api/v1/blobs/missing")                                                      \
-    X(BLOB, "/api/v1/blobs/{sha256}")                                                              \
-    X(PREVIEW, "/preview/{kind}/{name}")                                                           \
-    X(PREVIEW_ASSET, "/preview/_assets/{file}")
-
-typedef enum srv_route {
-#define X(id, label) SRV_R_##id,
-    SRV_ROUTES(X)
-#undef X
-        SRV_R_COUNT
-} srv_route;
-
-const char *srv_route_label(srv_route r);
-
 typedef enum {
     SRV_M_GET = 1 << 0,
     SRV_M_HEAD = 1 << 1,
@@ -93,9 +67,43 @@ typedef enum {
     SRV_M_OTHER = 1 << 6,
 } srv_method;
 
-bool srv_route_allows(srv_route r, srv_method m);
+typedef enum {
+    SRV_BODY_NONE,    /* no endpoint: the body is not read */
+    SRV_BODY_DISCARD, /* read and dropped (up to SRV_DRAIN_MAX) */
+    SRV_BODY_JSON,    /* collected for srv_json_body(), up to the row's body_max */
+    SRV_BODY_STREAM,  /* handed to the row's body_begin/body_chunk as it comes */
+} srv_body_mode;
 
-typedef enum { SRV_BODY_NONE, SRV_BODY_JSON, SRV_BODY_BLOB, SRV_BODY_DISCARD } srv_body_mode;
+typedef struct srv_req srv_req;
+
+/* One endpoint of the API: one row of the table (api/api_routes.c). */
+typedef struct srv_endpoint {
+    unsigned methods;    /* SRV_M_* of this row */
+    const char *pattern; /* "/api/v1/content/{kind}/{name}" (http/route.c) */
+    enum MHD_Result (*handler)(srv_req *r); /* once the request is complete */
+    srv_body_mode body;
+    bool auth;        /* a token is required (once any exists); false: open, or the handler's */
+    bool query_token; /* ?access_token= is accepted too (EventSource, preview links) */
+    size_t body_max;  /* SRV_BODY_JSON: the largest body (0: SRV_JSON_BODY_MAX) */
+    const char *body_too_large; /* and its 413 message, with one %u of MiB */
+    /* SRV_BODY_STREAM: called on the headers, for each chunk, and when the
+     * request is freed. */
+    void (*body_begin)(srv_req *r);
+    void (*body_chunk)(srv_req *r, const char *p, size_t n);
+    void (*body_free)(srv_req *r);
+} srv_endpoint;
+
+/* The table of endpoints, in matching order (api/api_routes.c). */
+extern const srv_endpoint srv_endpoints[];
+extern const size_t srv_endpoints_n;
+
+/* Rows (sharing a pattern: one label) at most. */
+#define SRV_ROUTES_MAX 64
+/* Reads the table: srv_route_match() uses it from then on. */
+void srv_routes_init(const srv_endpoint *rows, size_t n);
+/* Distinct route labels (0 is "unknown"), and their names for /metrics. */
+unsigned srv_route_count(void);
+const char *srv_route_label(unsigned label);
 
 struct srv_blob_upload; /* api_blobs.c */
 
@@ -107,7 +115,7 @@ typedef struct srv_raw_params {
 
 /* One HTTP request, from its first callback to MHD's completion notice
  * (http.c frees it there). */
-typedef struct srv_req {
+struct srv_req {
     srv *s;
     struct MHD_Connection *conn;
     srv_method method;
@@ -115,7 +123,8 @@ typedef struct srv_req {
     char *path; /* the raw request path, as sent (for the log) */
     const char *raw_target; /* the target in libmicrohttpd's buffer (valid until the body) */
     size_t raw_target_len;  /* its length as a C string */
-    srv_route route;
+    const srv_endpoint *endpoint; /* NULL: none (404 or 405) */
+    unsigned route;               /* its label (srv_route_label) */
     srv_raw_params raw;
     char kind[CD_KIND_MAX]; /* route parameters, validated */
     char name[CD_NAME_MAX];
@@ -143,9 +152,10 @@ typedef struct srv_req {
     uint64_t bytes;
     hub_sub *sub;   /* an event stream's subscriber */
     void *sse_conn; /* and its transport (sse.c), freed with the request */
-} srv_req;
+};
 
-/* Matches r->path to a route (route.c): sets r->route and r->raw. */
+/* Matches r->path to an endpoint (route.c): sets r->endpoint, r->route
+ * and r->raw. */
 void srv_route_match(srv_req *r);
 /* Decodes and validates the matched parameters into r->kind, r->name,
  * r->file_path and r->sha; fails the request (400) when one is bad. */
@@ -248,7 +258,7 @@ bool srv_user_valid(const char *user);
 
 /* ---- metrics (metrics.c) -------------------------------------------- */
 
-void srv_metrics_request(srv_route route, unsigned status, int64_t ns);
+void srv_metrics_request(unsigned route, unsigned status, int64_t ns);
 void srv_metrics_sse_bytes(uint64_t n);
 void srv_metrics_push_bytes(uint64_t n);
 void srv_metrics_render(srv *s, cd_buf *out);
