@@ -5,7 +5,8 @@
  * shared module ignore/), HTTP on libcurl with the server's errors turned into one line
  * (http.c), parallel blob uploads (upload.c), the progress display
  * (progress.c), index.md front matter (frontmatter.c) and the push engine
- * that `push` and `push --watch` share (push.c, push_report.c).
+ * that `push` and `push --watch` share (push.c, push_report.c), and the
+ * checks on a folder that `check` and `push` share (check.c).
  */
 #ifndef CONTENTD_CLI_INT_H
 #define CONTENTD_CLI_INT_H
@@ -13,10 +14,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "checks.h"
 #include "cli.h"
 #include "common.h"
 #include "ignore.h"
@@ -189,6 +192,28 @@ void cli_blobs_named(const cli_tree *t, json_t *answer, cli_blobset *out);
  * caller frees with free().  A missing file is not an error. */
 int cli_front_matter(const char *path, char **kind, char **name, char **title, cd_err *err) CD_WUR;
 
+/* ---- check.c: the checks (checks/) on a scanned folder -------------------- */
+
+typedef struct cli_check_opts {
+    const char *components_file; /* --components FILE; NULL: components not checked */
+    int64_t max_file_size;       /* --max-file-size; 0: no limit */
+} cli_check_opts;
+
+/* The defaults: no components list, CHK_DEFAULT_MAX_FILE_SIZE. */
+void cli_check_opts_init(cli_check_opts *o);
+/* If argv[*i] is --components or --max-file-size, applies it as
+ * cli_flag() does (1, 0, or CLI_USAGE after printing why). */
+int cli_check_flag(const char *cmd, int argc, char **argv, int *i, cli_check_opts *o);
+/* Runs the checks on the folder t as item kind/name (either may be NULL).
+ * Returns 0 with *findings a new array (json_decref() it), or -1 (err). */
+int cli_check_tree(const cli_tree *t, const char *kind, const char *name,
+                   const cli_check_opts *o, json_t **findings, cd_err *err) CD_WUR;
+/* Prints findings (ours or a server's) to `to`, one line each:
+ * `PATH:LINE: severity: message [code]`. */
+void cli_check_print(const json_t *findings, FILE *to);
+/* "N errors, M warnings" on stderr, when there is any finding. */
+void cli_check_summary(const json_t *findings);
+
 /* ---- push.c: one incremental push --------------------------------------- */
 
 typedef struct cli_push_opts {
@@ -203,6 +228,8 @@ typedef struct cli_push_opts {
     cli_tree *cache;
     /* Watch mode: the debounce windows (0: the watcher's defaults). */
     unsigned quiet_ms, max_delay_ms;
+    /* The checks run on the folder and printed after the summary. */
+    cli_check_opts checks;
 } cli_push_opts;
 
 /* Scans dir, creates the item if it does not exist, uploads the missing
@@ -240,6 +267,9 @@ typedef struct cli_push_result {
     size_t upload_files;  /* blobs that were (or would be) uploaded */
     int64_t upload_bytes;
     const cli_push_diff *diff;
+    /* The findings to show after the summary (the server's when its answer
+     * carries them, else the local checks'); NULL: none were made. */
+    const json_t *checks;
 } cli_push_result;
 
 void cli_push_report(const cli_config *cfg, const cli_push_result *res);

@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"pull", cmd_pull, "download an item's current version into a folder"},
     {"delete", cmd_delete, "delete an item"},
     {"visibility", cmd_visibility, "make an item public or private"},
+    {"check", cmd_check, "check a local folder for broken links, missing files and more"},
     {"render", run_render, "print the AST document of a local markdown file"},
 };
 

@@ -113,6 +113,18 @@ static void report_text(const cli_push_result *res)
         printf("version %lld\n", (long long)res->version);
 }
 
+/* The findings after the summary, as `content check` prints them but on
+ * stderr, like a compiler's diagnostics: what a script reads of a push's
+ * standard output (the summary, "version N" last) stays the same. */
+static void report_checks(const cli_push_result *res)
+{
+    if (!res->checks)
+        return;
+    fflush(stdout);
+    cli_check_print(res->checks, stderr);
+    cli_check_summary(res->checks);
+}
+
 static json_t *path_array(const char **paths, size_t n)
 {
     json_t *a = json_array();
@@ -131,6 +143,8 @@ static void report_json(const cli_push_result *res)
         (json_int_t)res->version, "added", path_array(d->added, d->nadded), "modified",
         path_array(d->modified, d->nmodified), "removed", path_array(d->removed, d->nremoved),
         "upload", "files", (json_int_t)res->upload_files, "bytes", (json_int_t)res->upload_bytes);
+    if (res->checks)
+        json_object_set(o, "checks", (json_t *)res->checks);
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     puts(s);
     free(s);
@@ -139,9 +153,11 @@ static void report_json(const cli_push_result *res)
 
 void cli_push_report(const cli_config *cfg, const cli_push_result *res)
 {
-    if (cfg->output == CLI_OUT_JSON)
+    if (cfg->output == CLI_OUT_JSON) {
         report_json(res);
-    else
+    } else {
         report_text(res);
+        report_checks(res);
+    }
     fflush(stdout);
 }

@@ -25,6 +25,10 @@ CONTENTD_RUN_PACKAGES=(
 CONTENTD_DEBIAN_PACKAGES=(
     "${CONTENTD_RUN_PACKAGES[@]}"
     cmark-gfm python3-bson python3-botocore awscli
+    # ceph-* and radosgw: the S3 tests run against a real Ceph RADOS Gateway
+    # (tests/integration/helpers/rgw.py).  Never remove them with `apt-get
+    # purge`: it tries to remove sudo.  libfaketime: the clock-skew test.
+    ceph-mon ceph-osd radosgw ceph-common libfaketime
     libcmocka-dev python3-pytest git
     chromium chromium-driver python3-selenium
     docker-compose nginx
