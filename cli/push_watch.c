@@ -134,17 +134,25 @@ static int loop(cli_http *h, const cli_config *cfg, const cli_push_opts *o, watc
                 watch_folder *wf)
 {
     int delay = -1; /* retry delay after a failed push, in ms */
-    int rc = cli_push(h, cfg, o);
+    bool retry = false, pushed = true;
+    int rc = cli_push(h, cfg, o, &retry);
     if (rc == CLI_USAGE)
         return rc;
     fprintf(stderr, "content: push: watching %s (Ctrl-C to stop)\n", o->dir);
     for (;;) {
-        delay = rc == CLI_OK ? -1 : next_delay(delay);
+        /* A failure that the same push cannot fix (a refused upload, a bad
+         * file name) waits for the next save instead of being retried. */
+        if (pushed && rc != CLI_OK && !retry)
+            fprintf(stderr, "content: push: waiting for the next save to push again\n");
+        pushed = false;
+        delay = rc == CLI_OK || !retry ? -1 : next_delay(delay);
         wait_event(w, delay);
         if (cli_interrupted())
             return CLI_OK;
-        if (take_state(w, wf) || delay >= 0)
-            rc = cli_push(h, cfg, o);
+        if (take_state(w, wf) || delay >= 0) {
+            rc = cli_push(h, cfg, o, &retry);
+            pushed = true;
+        }
     }
 }
 
@@ -154,6 +162,7 @@ int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts
     cli_push_opts o = *opts;
     o.cache = &cache;
     o.quiet_unchanged = true;
+    o.watch = true;
     watcher w = {.dir = o.dir, .ig = load_rules(o.dir)};
     pthread_mutex_init(&w.mu, NULL);
     w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
