@@ -56,12 +56,25 @@ void chk_components_free(chk_components *c);
 /* True when name (as the AST writes a tag) is in the set. */
 bool chk_components_has(const chk_components *c, const char *name);
 
+/* A cache of what the checks learn from each file on its own (a document's
+ * references, ids and components, an image's format...), keyed by the
+ * file's SHA-256 and path: a run over a version that differs from the one
+ * before by one lesson renders that lesson alone.  Any number of runs on
+ * any threads may share one cache.  It keeps at most max_files entries,
+ * the least recently used going first.  Free it with chk_cache_free()
+ * once no run uses it. */
+typedef struct chk_cache chk_cache;
+chk_cache *chk_cache_new(size_t max_files);
+void chk_cache_free(chk_cache *cache);
+
 /* The default of chk_options.max_file_size: 10 MiB. */
 #define CHK_DEFAULT_MAX_FILE_SIZE ((int64_t)10 << 20)
 
 typedef struct chk_options {
     const chk_components *components; /* borrowed; NULL: components are not checked */
     int64_t max_file_size;            /* bytes; 0: no limit */
+    chk_cache *cache;                 /* borrowed; NULL: nothing is kept between runs.
+                                         Only files with a sha256 are cached. */
 } chk_options;
 
 /* The version to check.  Everything is borrowed for the call. */

@@ -197,7 +197,7 @@ static void colon_line(scan *st, const char *s, const char *end, size_t line)
     o->name[len] = '\0';
 }
 
-void chk_source_scan(chk_ctx *c, chk_doc *d)
+void chk_source_scan(chk_doc *d)
 {
     scan st = {0};
     for (size_t line = d->fm_last + 1; line <= d->nlines; line++) {
@@ -213,12 +213,12 @@ void chk_source_scan(chk_ctx *c, chk_doc *d)
             colon_line(&st, s, end, line);
     }
     if (st.fence_ch)
-        chk_add(c, d->path, st.fence_line, CHK_WARNING, "unclosed-fence",
+        chk_add(d->f->local, d->path, st.fence_line, CHK_WARNING, "unclosed-fence",
                 "this code fence is never closed: the rest of the file is shown as code "
                 "(close it with a line of %zu '%c')",
                 st.fence_len, st.fence_ch);
     for (size_t i = 0; i < st.nopen; i++)
-        chk_add(c, d->path, st.open[i].line, CHK_WARNING, "unclosed-component",
+        chk_add(d->f->local, d->path, st.open[i].line, CHK_WARNING, "unclosed-component",
                 "component '%s' is never closed: it takes in the rest of the file (close it "
                 "with a line of %d colons)",
                 st.open[i].name, st.open[i].colons);

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A document's facts against this version of the item: each reference
+ * against the file list (and, for an anchor, the target document's ids),
+ * the front matter's kind and name against the item's, the components
+ * against the known list.  Cheap: no file is read here, so a cached
+ * document costs only this.
+ */
+#include "checks_int.h"
+
+#include <string.h>
+
+/* A link target without an extension, or one ending in '/' or ".md": it
+ * means a document. */
+static bool means_document(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return chk_is_markdown(path) || !*base || !strchr(base, '.');
+}
+
+/* Reports a reference to a document or file that is not in the item;
+ * path is where it was looked for, when that differs from ref. */
+static void missing(chk_ctx *c, const char *doc, const chk_fref *r, const char *path, bool document)
+{
+    cd_buf where = CD_BUF_INIT;
+    size_t n = strlen(path);
+    if (n == 0 || path[n - 1] == '/')
+        cd_buf_printf(&where, " (looked for %sindex.md)", path);
+    else if (strcmp(path, r->ref))
+        cd_buf_printf(&where, " (looked for %s)", path);
+    chk_add(c->findings, doc, r->line, CHK_ERROR, document ? "broken-link" : "missing-asset",
+            "%s %s: there is no such %s in this item%s", r->what, r->ref,
+            document ? "document" : "file", where.data ? where.data : "");
+    cd_buf_free(&where);
+}
+
+static void check_anchor(chk_ctx *c, size_t from, const chk_fref *r, long target, const char *frag)
+{
+    const chk_facts *t = c->facts[target];
+    if (!*frag || !strcmp(frag, "top") || !t || !t->walked || json_object_get(t->ids, frag))
+        return;
+    const char *doc = c->item->files[from].path;
+    if ((size_t)target == from)
+        chk_add(c->findings, doc, r->line, CHK_ERROR, "broken-anchor",
+                "link to #%s: this document has no heading with that id", frag);
+    else
+        chk_add(c->findings, doc, r->line, CHK_ERROR, "broken-anchor",
+                "link to %s: %s has no heading with the id '%s'", r->ref,
+                c->item->files[target].path, frag);
+}
+
+static void check_ref(chk_ctx *c, size_t index, const chk_fref *r)
+{
+    const char *doc = c->item->files[index].path;
+    cd_buf path = CD_BUF_INIT, frag = CD_BUF_INIT;
+    if (chk_resolve(doc, r->ref, &path, &frag) == CHK_REF_LOCAL) {
+        long t;
+        if (!r->link)
+            t = chk_find_file(c, path.data);
+        else if (r->ref[0] == '#' || r->ref[0] == '?')
+            t = (long)index;
+        else
+            t = chk_link_target(c, path.data);
+        if (t >= 0) {
+            c->referenced[t] = true;
+            if (r->link)
+                check_anchor(c, index, r, t, frag.data);
+        } else {
+            missing(c, doc, r, path.data,
+                    r->link ? means_document(path.data) : chk_is_markdown(path.data));
+        }
+    }
+    cd_buf_free(&path);
+    cd_buf_free(&frag);
+}
+
+void chk_resolve_doc(chk_ctx *c, size_t index)
+{
+    const chk_facts *f = c->facts[index];
+    const char *doc = c->item->files[index].path;
+    size_t i;
+    chk_add_copies(c->findings, f->local);
+    if (f->kind && c->item->kind && strcmp(f->kind, c->item->kind))
+        chk_add(c->findings, doc, f->kind_line, CHK_ERROR, "kind-mismatch",
+                "front matter says kind: %s, but this item is a %s", f->kind, c->item->kind);
+    if (f->name && c->item->name && strcmp(f->name, c->item->name))
+        chk_add(c->findings, doc, f->name_line, CHK_ERROR, "name-mismatch",
+                "front matter says name: %s, but this item is named %s", f->name, c->item->name);
+    for (i = 0; i < f->nrefs; i++)
+        check_ref(c, index, &f->refs[i]);
+    for (i = 0; c->o->components && i < f->ncomps; i++)
+        if (!chk_components_has(c->o->components, f->comps[i].tag))
+            chk_add(c->findings, doc, f->comps[i].line, CHK_ERROR, "unknown-component",
+                    "unknown component '%s': it is not in the list of known components",
+                    f->comps[i].tag);
+}
