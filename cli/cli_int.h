@@ -31,8 +31,9 @@
 
 /* Why path[0..n) is not a valid content path (a static sentence), or NULL. */
 const char *cli_path_problem(const char *path, size_t n);
-/* Appends s to b with invalid UTF-8, control characters and backslashes
- * shown as \xNN, so that any file name prints on one readable line. */
+/* Appends s to b with invalid UTF-8 and control characters shown as \xNN,
+ * so that any file name prints on one line; everything else, a backslash
+ * and every other character of valid UTF-8 included, is shown as it is. */
 void cli_path_printable(cd_buf *b, const char *s);
 bool cli_kind_valid(const char *kind);
 bool cli_name_valid(const char *name);
@@ -118,6 +119,16 @@ char *cli_http_escape_path(const char *s);
 CURL *cli_http_easy(cli_http *h, char errbuf[CURL_ERROR_SIZE]);
 /* Resets e for a blob upload: the common options, PUT, the blob headers. */
 void cli_http_put_options(cli_http *h, CURL *e, char errbuf[CURL_ERROR_SIZE]);
+/* cd_err.code of a failed request: whether running the same command again
+ * can succeed (the connection was lost, the server was down, busy or
+ * failed, the user interrupted) or cannot until something is changed (the
+ * server refused the request itself: too large, not allowed, bad input). */
+enum { CLI_ERR_FINAL = -1, CLI_ERR_TRANSIENT = -2 };
+
+/* Appends "; <clause>" to err->msg, first dropping a sentence's final '.'
+ * (a server's message), so that the two read as one sentence. */
+void cli_err_append(cd_err *err, const char *fmt, ...) CD_PRINTF(2, 3);
+
 /* Fills err with one sentence for a failed transfer and returns -1. */
 int cli_http_curl_fail(const cli_http *h, CURL *e, CURLcode rc, const char *errbuf, cd_err *err);
 /* Fills r and err from an error answer (status >= 300) and returns -1. */
@@ -248,7 +259,9 @@ bool cli_push_diff_empty(const cli_push_diff *d);
 /* The outcome of a push, reported by cli_push_report(). */
 typedef struct cli_push_result {
     const char *kind, *name;
-    bool created, dry_run, unchanged;
+    bool created;      /* this push created the item */
+    bool would_create; /* a dry run of a push that would create it */
+    bool dry_run, unchanged;
     const char *owner;    /* when created */
     int64_t base_version; /* the version the push started from */
     int64_t version;      /* the resulting (or, dry run, current) version */

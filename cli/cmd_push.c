@@ -3,9 +3,11 @@
  * around the push engine (push.c). */
 #include "cli_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char push_help[] =
     "usage: content push [DIR] [--dry-run] [--force] [--watch] [--kind K] [--name N]\n"
@@ -112,6 +114,25 @@ static int parse(cli_config *cfg, int argc, char **argv, cli_push_opts *o, bool 
     return -1;
 }
 
+/* The folder must exist before its front matter or files mean anything:
+ * 0, or CLI_FAIL after saying what is wrong with it. */
+static int check_folder(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            cli_error("push: the folder %s does not exist", dir);
+        else
+            cli_error("push: cannot open the folder %s: %s", dir, strerror(errno));
+        return CLI_FAIL;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        cli_error("push: %s is not a folder (push the folder that holds index.md)", dir);
+        return CLI_FAIL;
+    }
+    return 0;
+}
+
 int cmd_push(cli_config *cfg, int argc, char **argv)
 {
     cli_push_opts o = {0};
@@ -128,7 +149,7 @@ int cmd_push(cli_config *cfg, int argc, char **argv)
         cli_error("push: --watch and --dry-run do not go together");
         return CLI_USAGE;
     }
-    if ((rc = cli_config_check(cfg, "push")) != 0)
+    if ((rc = cli_config_check(cfg, "push")) != 0 || (rc = check_folder(o.dir)) != 0)
         return rc;
     cli_interrupt_install();
     cli_http *h = cli_http_new(cfg);

@@ -33,7 +33,8 @@ typedef struct push {
     cli_tree tree;
     json_t *item; /* the server's item with its files */
     int64_t base;
-    bool created;
+    bool created;      /* this push created the item */
+    bool would_create; /* dry run: the item does not exist yet */
     char *owner;
     cli_push_diff diff;
     cli_blobset blobs; /* what the server lacks */
@@ -55,6 +56,17 @@ static int fail(push *p, const char *fmt, ...)
     va_end(ap);
     cli_error("push: %s", msg);
     return CLI_FAIL;
+}
+
+/* The push stopped on p->err before committing: says so, with the version
+ * the item stays at, and suggests pushing again only when that can
+ * succeed as it is (the blobs that arrived are not sent again). */
+static int fail_stays(push *p)
+{
+    cli_err_append(&p->err, "%s/%s stays at version %lld%s", p->kind, p->name,
+                   (long long)p->base,
+                   p->err.code == CLI_ERR_TRANSIENT ? " (push again to resume)" : "");
+    return fail(p, "%s", p->err.msg);
 }
 
 /* One of kind/name: the front matter's, or the flag's, which must agree. */
@@ -179,7 +191,7 @@ static int fetch_or_create(push *p)
     if (rc != 1)
         return rc;
     if (p->o->dry_run) {
-        p->created = true;
+        p->would_create = true;
         p->base = 0;
         return 0;
     }
@@ -214,6 +226,28 @@ static json_t *file_list(const cli_tree *t)
                               json_pack("{s:s, s:s, s:I}", "path", t->files[i].path, "sha256",
                                         t->files[i].sha256, "size", (json_int_t)t->files[i].size));
     return files;
+}
+
+/* The limits of one version (common.h), checked before anything is sent
+ * (and by --dry-run): the server would refuse the commit only after every
+ * blob had been uploaded. */
+static int check_limits(push *p)
+{
+    if (p->tree.n > CD_VERSION_FILES_MAX)
+        return fail(p, "the folder has %zu files; a version holds at most %d. Nothing was sent",
+                    p->tree.n, CD_VERSION_FILES_MAX);
+    /* The commit body as commit_once() sends it, with the largest base. */
+    json_t *files = file_list(&p->tree);
+    json_t *body = json_pack("{s:I, s:o}", "base_version", (json_int_t)INT64_MAX, "files", files);
+    size_t size = json_dumpb(body, NULL, 0, JSON_COMPACT);
+    json_decref(body);
+    if (size <= CD_COMMIT_BODY_MAX)
+        return 0;
+    char have[32];
+    return fail(p,
+                "the folder's file list takes %s as a commit, more than the %u MiB one version "
+                "can take (%zu files; shorter paths or fewer files fit). Nothing was sent",
+                cli_human_bytes((double)size, have), CD_COMMIT_BODY_MAX >> 20, p->tree.n);
 }
 
 /* POST …/versions {base_version: p->base, files}; *version on success. */
@@ -265,8 +299,8 @@ static int commit(push *p, int64_t *version)
     bool reuploaded = false;
     for (;;) {
         if (cli_interrupted()) {
-            rc = fail(p, "interrupted; %s/%s stays at version %lld", p->kind, p->name,
-                      (long long)p->base);
+            cd_err_set(&p->err, CLI_ERR_TRANSIENT, "interrupted");
+            rc = fail_stays(p);
             break;
         }
         if (commit_once(p, files, &r, version) == 0) {
@@ -284,8 +318,7 @@ static int commit(push *p, int64_t *version)
             reuploaded = true;
             cli_blobs_named(&p->tree, r.json, &p->blobs);
             if ((rc = upload(p)) != 0) {
-                rc = fail(p, "%s; %s/%s stays at version %lld", p->err.msg, p->kind, p->name,
-                          (long long)p->base);
+                rc = fail_stays(p);
                 break;
             }
         } else {
@@ -315,6 +348,7 @@ static void report(push *p, int64_t version, bool unchanged)
         .kind = p->kind,
         .name = p->name,
         .created = p->created,
+        .would_create = p->would_create,
         .dry_run = p->o->dry_run,
         .unchanged = unchanged,
         .owner = p->owner,
@@ -333,6 +367,8 @@ static int run(push *p)
     int rc = identify(p);
     if (rc == 0)
         rc = scan(p);
+    if (rc == 0)
+        rc = check_limits(p);
     if (rc != 0)
         return rc;
     if (fetch_or_create(p) != 0)
@@ -350,8 +386,7 @@ static int run(push *p)
         return CLI_OK;
     }
     if (upload(p) != 0)
-        return fail(p, "%s; %s/%s stays at version %lld (push again to resume)", p->err.msg,
-                    p->kind, p->name, (long long)p->base);
+        return fail_stays(p);
     int64_t version = p->base;
     rc = commit(p, &version);
     if (rc == CLI_OK)
