@@ -112,6 +112,11 @@ static void element(chk_doc *d, const char *tag, json_t *props)
     const char *id = json_string_value(json_object_get(props, "id"));
     if (id && *id)
         json_object_set_new(d->f->ids, id, json_true());
+    /* <a name="x">: the other thing a browser scrolls #x to (HTML's
+     * "indicated part of the document") */
+    const char *name = json_string_value(json_object_get(props, "name"));
+    if (!strcmp(tag, "a") && name && *name)
+        json_object_set_new(d->f->ids, name, json_true());
     const char *href = json_string_value(json_object_get(props, "href"));
     const char *src = json_string_value(json_object_get(props, "src"));
     const char *poster = json_string_value(json_object_get(props, "poster"));

@@ -19,6 +19,16 @@ static bool means_document(const char *path)
     return chk_is_markdown(path) || !*base || !strchr(base, '.');
 }
 
+/* What a missing target was taken for: "lessons/two" may have been
+ * either. */
+static const char *what_missing(const char *path, bool document)
+{
+    size_t n = strlen(path);
+    if (!document)
+        return "file";
+    return chk_is_markdown(path) || n == 0 || path[n - 1] == '/' ? "document" : "document or file";
+}
+
 /* Reports a reference to a document or file that is not in the item;
  * path is where it was looked for, when that differs from ref. */
 static void missing(chk_ctx *c, const char *doc, const chk_fref *r, const char *path, bool document)
@@ -31,8 +41,44 @@ static void missing(chk_ctx *c, const char *doc, const chk_fref *r, const char *
         cd_buf_printf(&where, " (looked for %s)", path);
     chk_add(c->findings, doc, r->line, CHK_ERROR, document ? "broken-link" : "missing-asset",
             "%s %s: there is no such %s in this item%s", r->what, r->ref,
-            document ? "document" : "file", where.data ? where.data : "");
+            what_missing(path, document), where.data ? where.data : "");
     cd_buf_free(&where);
+}
+
+/* s lower-cased with only its letters and digits (ASCII; other bytes
+ * kept): how two spellings of one heading's id are compared. */
+static void squash(const char *s, cd_buf *out)
+{
+    cd_buf_reset(out);
+    cd_buf_puts(out, "");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch >= 0x80)
+            cd_buf_putc(out, (char)ch);
+        else if (ch >= 'A' && ch <= 'Z')
+            cd_buf_putc(out, (char)(ch - 'A' + 'a'));
+    }
+}
+
+/* The id of ids that frag most likely meant (the same letters and digits:
+ * GitHub's `#8-bit-themes` for the renderer's `_8-bit-themes`), or NULL. */
+static const char *likely_id(json_t *ids, const char *frag)
+{
+    cd_buf want = CD_BUF_INIT, have = CD_BUF_INIT;
+    squash(frag, &want);
+    const char *found = NULL, *key;
+    json_t *v;
+    json_object_foreach(ids, key, v)
+    {
+        squash(key, &have);
+        if (want.len && !strcmp(want.data, have.data)) {
+            found = key;
+            break;
+        }
+    }
+    cd_buf_free(&want);
+    cd_buf_free(&have);
+    return found;
 }
 
 static void check_anchor(chk_ctx *c, size_t from, const chk_fref *r, long target, const char *frag)
@@ -41,13 +87,19 @@ static void check_anchor(chk_ctx *c, size_t from, const chk_fref *r, long target
     if (!*frag || !strcmp(frag, "top") || !t || !t->walked || json_object_get(t->ids, frag))
         return;
     const char *doc = c->item->files[from].path;
+    const char *meant = likely_id(t->ids, frag);
+    cd_buf hint = CD_BUF_INIT;
+    cd_buf_puts(&hint, "");
+    if (meant)
+        cd_buf_printf(&hint, " (the renderer's id is '%s')", meant);
     if ((size_t)target == from)
         chk_add(c->findings, doc, r->line, CHK_ERROR, "broken-anchor",
-                "link to #%s: this document has no heading with that id", frag);
+                "link to #%s: this document has no heading with that id%s", frag, hint.data);
     else
         chk_add(c->findings, doc, r->line, CHK_ERROR, "broken-anchor",
-                "link to %s: %s has no heading with the id '%s'", r->ref,
-                c->item->files[target].path, frag);
+                "link to %s: %s has no heading with the id '%s'%s", r->ref,
+                c->item->files[target].path, frag, hint.data);
+    cd_buf_free(&hint);
 }
 
 static void check_ref(chk_ctx *c, size_t index, const chk_fref *r)
