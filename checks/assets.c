@@ -165,9 +165,16 @@ static bool candidate(const chk_ctx *c, size_t i)
     return !c->referenced[i] && !chk_is_markdown(path) && *base != '.';
 }
 
-/* Clears candidate[] for every path some document's source names. */
+/* How many bytes the search for paths named in the sources may examine:
+ * an item of thousands of unused assets and large documents must not make
+ * it quadratic.  Past it, the remaining candidates are not reported. */
+#define MENTION_BUDGET ((size_t)1 << 28)
+
+/* Clears candidate[] for every path some document's source names; with
+ * the budget spent, every one. */
 static int mentioned(chk_ctx *c, bool *cand, cd_err *err)
 {
+    size_t budget = MENTION_BUDGET;
     for (size_t i = 0; i < c->item->nfiles; i++) {
         if (!chk_is_markdown(c->item->files[i].path))
             continue;
@@ -177,7 +184,11 @@ static int mentioned(chk_ctx *c, bool *cand, cd_err *err)
             return -1;
         for (size_t j = 0; j < c->item->nfiles; j++) {
             const char *p = c->item->files[j].path;
-            if (cand[j] && memmem(src, len, p, strlen(p)))
+            if (!cand[j])
+                continue;
+            if (budget < len)
+                cand[j] = false; /* given up on: not reported */
+            else if (budget -= len, memmem(src, len, p, strlen(p)))
                 cand[j] = false;
         }
         free(src);

@@ -122,6 +122,7 @@ int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_er
     qsort_r(c.order, item->nfiles, sizeof *c.order, by_path, (void *)item->files);
     c.referenced = cd_xcalloc(n, sizeof *c.referenced);
     c.facts = cd_xcalloc(n, sizeof *c.facts);
+    c.squashed = cd_xcalloc(n, sizeof *c.squashed);
 
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < item->nfiles; k++)
@@ -140,9 +141,12 @@ int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_er
         chk_sizes(&c);
     if (rc == 0)
         rc = chk_unused(&c, err);
-    for (size_t i = 0; i < item->nfiles; i++)
+    for (size_t i = 0; i < item->nfiles; i++) {
         chk_cache_release(c.o->cache, c.facts[i]);
+        json_decref(c.squashed[i]);
+    }
     free(c.facts);
+    free(c.squashed);
     free(c.order);
     free(c.referenced);
     if (rc != 0) {

@@ -78,6 +78,7 @@ typedef struct chk_doc {
     size_t fm_first, fm_last; /* the front matter's lines (1-based); 0: none */
     json_t *ast;              /* the AST document; NULL when it could not be rendered */
     size_t cursor;            /* where the next reference is searched from */
+    size_t budget;            /* bytes the line searches may still examine */
     chk_facts *f;
 } chk_doc;
 
@@ -87,6 +88,8 @@ typedef struct chk_ctx {
     size_t *order;     /* file indices sorted by path */
     chk_facts **facts; /* per file; NULL for a file with none */
     bool *referenced;  /* per file: something refers to it */
+    json_t **squashed; /* per file, made on the first broken anchor into it:
+                          {squashed id: id} (resolve.c) */
     json_t *findings;
 } chk_ctx;
 
@@ -130,12 +133,17 @@ bool chk_looks_like_file(const char *s);
 void chk_source_index(chk_doc *d);
 /* The 1-based line of byte offset off. */
 size_t chk_line_of(const chk_doc *d, size_t off);
+/* Line searches are bounded: a document may make each search miss and
+ * scan it whole.  Takes n bytes from d's budget; false (and the search
+ * gives up: line 0) once it is spent.  The budget is a few times the
+ * document's size, far more than any real document uses. */
+bool chk_source_spend(chk_doc *d, size_t n);
 /* The line of the next occurrence of needle (from d->cursor, wrapping to
  * the start), advancing the cursor past it; 0 when it does not occur. */
 size_t chk_source_find(chk_doc *d, const char *needle);
 /* The first line in [from, to] holding word as a whole word (neighbours
  * not letters, digits, '-' or '_'); 0 when none does. */
-size_t chk_source_word(const chk_doc *d, size_t from, size_t to, const char *word);
+size_t chk_source_word(chk_doc *d, size_t from, size_t to, const char *word);
 /* Unclosed fences and MDC block components. */
 void chk_source_scan(chk_doc *d);
 

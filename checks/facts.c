@@ -14,6 +14,9 @@
 
 #include "markdown.h"
 
+/* What the line searches of one document may examine, in bytes. */
+#define SEARCH_BUDGET(len) (64 * (len) + ((size_t)1 << 22))
+
 chk_facts *chk_facts_new(void)
 {
     chk_facts *f = cd_xcalloc(1, sizeof *f);
@@ -70,6 +73,7 @@ static int doc_facts(const chk_ctx *c, size_t index, chk_facts *f, cd_err *err)
         return -1;
     d.src = cd_xrealloc(data, d.len + 1);
     d.src[d.len] = '\0';
+    d.budget = SEARCH_BUDGET(d.len);
     chk_source_index(&d);
     render(&d);
     chk_source_scan(&d);

@@ -29,7 +29,7 @@ static bool kind_valid(const char *k)
 }
 
 /* The line of key's entry in the front matter (its first line if not found). */
-static size_t key_line(const chk_doc *d, const char *key)
+static size_t key_line(chk_doc *d, const char *key)
 {
     size_t line = chk_source_word(d, d->fm_first, d->fm_last, key);
     return line ? line : d->fm_first;
@@ -98,8 +98,9 @@ static void file_values(chk_doc *d, const char *key, json_t *v, size_t line, int
         json_t *e;
         json_object_foreach(v, k, e)
         {
-            size_t at = chk_source_word(d, line, d->fm_last, k);
-            file_values(d, k, e, at ? at : line, depth + 1);
+            /* the value's line is searched from the parent's when a value
+             * names a file: a search per key would be quadratic in keys */
+            file_values(d, k, e, line, depth + 1);
         }
     }
 }

@@ -60,24 +60,29 @@ static void squash(const char *s, cd_buf *out)
     }
 }
 
-/* The id of ids that frag most likely meant (the same letters and digits:
- * GitHub's `#8-bit-themes` for the renderer's `_8-bit-themes`), or NULL. */
-static const char *likely_id(json_t *ids, const char *frag)
+/* The id of target that frag most likely meant (the same letters and
+ * digits: GitHub's `#8-bit-themes` for the renderer's `_8-bit-themes`), or
+ * NULL.  The squashed ids are made once per target and run. */
+static const char *likely_id(chk_ctx *c, long target, const char *frag)
 {
-    cd_buf want = CD_BUF_INIT, have = CD_BUF_INIT;
-    squash(frag, &want);
-    const char *found = NULL, *key;
-    json_t *v;
-    json_object_foreach(ids, key, v)
-    {
-        squash(key, &have);
-        if (want.len && !strcmp(want.data, have.data)) {
-            found = key;
-            break;
+    if (!c->squashed[target]) {
+        json_t *map = json_object();
+        cd_buf b = CD_BUF_INIT;
+        const char *key;
+        json_t *v;
+        json_object_foreach(c->facts[target]->ids, key, v)
+        {
+            squash(key, &b);
+            if (b.len && !json_object_get(map, b.data))
+                json_object_set_new(map, b.data, json_string(key));
         }
+        cd_buf_free(&b);
+        c->squashed[target] = map;
     }
+    cd_buf want = CD_BUF_INIT;
+    squash(frag, &want);
+    const char *found = json_string_value(json_object_get(c->squashed[target], want.data));
     cd_buf_free(&want);
-    cd_buf_free(&have);
     return found;
 }
 
@@ -87,7 +92,7 @@ static void check_anchor(chk_ctx *c, size_t from, const chk_fref *r, long target
     if (!*frag || !strcmp(frag, "top") || !t || !t->walked || json_object_get(t->ids, frag))
         return;
     const char *doc = c->item->files[from].path;
-    const char *meant = likely_id(t->ids, frag);
+    const char *meant = likely_id(c, target, frag);
     cd_buf hint = CD_BUF_INIT;
     cd_buf_puts(&hint, "");
     if (meant)

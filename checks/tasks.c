@@ -36,11 +36,13 @@ typedef struct tasks {
 } tasks;
 
 /* The line declaring task name: `name:` (map) or `name: NAME` (list). */
-static size_t task_line(const chk_doc *d, size_t from, const char *name)
+static size_t task_line(chk_doc *d, size_t from, const char *name)
 {
     size_t n = strlen(name);
     for (size_t line = from; line >= 1 && line <= d->fm_last; line++) {
         const char *s = d->src + d->line_start[line - 1];
+        if (!chk_source_spend(d, n + 16))
+            return from;
         while (*s == ' ' || *s == '\t' || *s == '-')
             s++;
         if (!strncmp(s, "name:", 5)) {

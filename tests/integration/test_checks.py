@@ -294,3 +294,53 @@ def test_help(content_bin):
     p = check("--help")
     assert p.returncode == OK and p.stdout.startswith("usage: content check")
     assert "Exit status" in p.stdout
+
+
+# --------------------------------------------------------------------------
+# hostile items: no quadratic blow-up.  Each construct is checked at n and
+# 8n; linear work grows about 8x, quadratic 64x.  CPU time of the child,
+# best of three, less the cost of checking an empty item; the bound is
+# loose on purpose (an algorithmic check, not a speed assertion).
+
+def _chain(n):
+    tasks = "".join(f"  t{i}:\n    needs: [t{(i + 1) % n}]\n" for i in range(n))
+    return {"index.md": f"---\ntitle: T\ntasks:\n{tasks}---\n"}
+
+
+HOSTILE = {
+    "front matter keys": lambda n: {"index.md": "---\ntitle: T\n" + "".join(
+        f"key{i}: value {i}\n" for i in range(n)) + "---\n"},
+    "a chain of tasks in a cycle": _chain,
+    "links the source search cannot find": lambda n: {"index.md": index("".join(
+        f"[x](a&amp;b{i}.md)\n" for i in range(n)))},
+    "broken anchors among many headings": lambda n: {"index.md": index(
+        "".join(f"## Head {i}\n\n" for i in range(n)) +
+        "".join(f"[x](#head{i}-) " for i in range(n)))},
+    "unused assets": lambda n: dict({"index.md": index("text " * (n * 50))},
+                                    **{f"img/{i}.png": PNG for i in range(n // 10)}),
+    "open components": lambda n: {"index.md": index("".join(
+        ":" * (2 + i % 60) + f"c{i}\n" for i in range(n)))},
+}
+
+
+def _cpu(d: Path) -> float:
+    import resource
+    best = None
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        p = subprocess.run([str(content_binary()), "check", str(d)], capture_output=True,
+                           env=clean_env({}), timeout=300)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert p.returncode in (OK, FAIL), p.stderr[-500:]
+        t = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        best = t if best is None else min(best, t)
+    return best
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_items_cost_linear_time(content_bin, tmp_path, name):
+    base = _cpu(write(tmp_path / "empty", {"index.md": index()}))
+    small = _cpu(write(tmp_path / "small", HOSTILE[name](2000)))
+    large = _cpu(write(tmp_path / "large", HOSTILE[name](16000)))
+    grow = (large - base) / max(small - base, 0.05)
+    assert grow <= 12, f"{name}: 8x input took {grow:.1f}x the CPU time ({small:.3f}s, {large:.3f}s)"
