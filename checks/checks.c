@@ -111,6 +111,28 @@ static int facts_of(chk_ctx *c, size_t index, cd_err *err)
     return rc;
 }
 
+/* The passes over c, in order: every file's facts, then what needs the
+ * whole version. */
+static int passes(chk_ctx *c, cd_err *err)
+{
+    const chk_item *item = c->item;
+    for (size_t k = 0; k < item->nfiles; k++)
+        if (facts_of(c, c->order[k], err) != 0)
+            return -1;
+    if (chk_find_file(c, "index.md") < 0)
+        chk_add(c->findings, "index.md", 0, CHK_ERROR, "missing-index",
+                "the item has no index.md, its root document");
+    for (size_t k = 0; k < item->nfiles; k++) {
+        size_t i = c->order[k];
+        if (c->facts[i] && chk_is_markdown(item->files[i].path))
+            chk_resolve_doc(c, i);
+        else if (c->facts[i]) /* an image's format */
+            chk_add_copies(c->findings, c->facts[i]->local);
+    }
+    chk_sizes(c);
+    return chk_unused(c, err);
+}
+
 int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err)
 {
     static const chk_options defaults = {NULL, CHK_DEFAULT_MAX_FILE_SIZE, NULL};
@@ -123,24 +145,7 @@ int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_er
     c.referenced = cd_xcalloc(n, sizeof *c.referenced);
     c.facts = cd_xcalloc(n, sizeof *c.facts);
     c.squashed = cd_xcalloc(n, sizeof *c.squashed);
-
-    int rc = 0;
-    for (size_t k = 0; rc == 0 && k < item->nfiles; k++)
-        rc = facts_of(&c, c.order[k], err);
-    if (rc == 0 && chk_find_file(&c, "index.md") < 0)
-        chk_add(c.findings, "index.md", 0, CHK_ERROR, "missing-index",
-                "the item has no index.md, its root document");
-    for (size_t k = 0; rc == 0 && k < item->nfiles; k++) {
-        size_t i = c.order[k];
-        if (c.facts[i] && chk_is_markdown(item->files[i].path))
-            chk_resolve_doc(&c, i);
-        else if (c.facts[i]) /* an image's format */
-            chk_add_copies(c.findings, c.facts[i]->local);
-    }
-    if (rc == 0)
-        chk_sizes(&c);
-    if (rc == 0)
-        rc = chk_unused(&c, err);
+    int rc = passes(&c, err);
     for (size_t i = 0; i < item->nfiles; i++) {
         chk_cache_release(c.o->cache, c.facts[i]);
         json_decref(c.squashed[i]);
@@ -151,10 +156,10 @@ int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_er
     free(c.referenced);
     if (rc != 0) {
         json_decref(c.findings);
-        *findings = NULL;
-        return -1;
+        c.findings = NULL;
+    } else {
+        chk_sort(c.findings);
     }
-    chk_sort(c.findings);
     *findings = c.findings;
-    return 0;
+    return rc;
 }
