@@ -33,7 +33,7 @@
 /* One file of the version.  The strings are borrowed for the call. */
 typedef struct chk_file {
     const char *path;   /* the content path: relative, '/'-separated */
-    const char *sha256; /* lower-case hex; may be NULL (the checks do not use it) */
+    const char *sha256; /* lower-case hex: with path, the cache's key; NULL: not cached */
     int64_t size;
 } chk_file;
 
@@ -90,7 +90,11 @@ typedef struct chk_item {
 /* Runs every check on item.  Returns 0 with *findings a new JSON array
  * (sorted by path, then line; the caller releases it with json_decref()),
  * or -1 with err when a file could not be read (then *findings is NULL).
- * Safe to call from any number of threads at once. */
+ * o may be NULL (the defaults: no components list, the default size
+ * limit, no cache).  Files are read through item->read only when their
+ * facts are not in o->cache: documents whole, images' first 4 KiB, and
+ * documents again only when an asset may be unused.  Safe to call from
+ * any number of threads at once. */
 int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err) CD_WUR;
 
 /* How many findings of that severity ("error" or "warning") the array
