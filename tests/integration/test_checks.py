@@ -121,6 +121,9 @@ CASES = {
     "unclosed-component": (
         {"index.md": index("::note\nnever closed\n")}, [],
         [("index.md", 8, "warning", "unclosed-component")]),
+    "check-skipped": (
+        {"index.md": index(">" * 5000 + " [x](gone.md)\n")}, [],
+        [("index.md", 0, "warning", "check-skipped")]),
     "unclosed-fence": (
         {"index.md": index("```sh\necho open\n")}, [],
         [("index.md", 8, "warning", "unclosed-fence")]),
@@ -344,3 +347,11 @@ def test_hostile_items_cost_linear_time(content_bin, tmp_path, name):
     large = _cpu(write(tmp_path / "large", HOSTILE[name](16000)))
     grow = (large - base) / max(small - base, 0.05)
     assert grow <= 12, f"{name}: 8x input took {grow:.1f}x the CPU time ({small:.3f}s, {large:.3f}s)"
+
+
+def test_docs_list_every_code_the_cases_exercise():
+    """docs/checks.md's table names exactly the codes the cases above meet."""
+    table = (REPO / "docs" / "checks.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", table, re.M))
+    exercised = {code for _, _, want in CASES.values() for _, _, _, code in want}
+    assert documented == exercised, (documented ^ exercised)
