@@ -355,3 +355,54 @@ def test_docs_list_every_code_the_cases_exercise():
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", table, re.M))
     exercised = {code for _, _, want in CASES.values() for _, _, _, code in want}
     assert documented == exercised, (documented ^ exercised)
+
+
+def test_push_prints_the_servers_findings_when_the_commit_answer_has_them(content_bin, tmp_path):
+    """The contract's commit answer is {"version":N,"checks":[...]}: a push
+    shows those (here from a stand-in server) instead of its own."""
+    import http.server
+
+    server_finding = {"path": "index.md", "line": 3, "severity": "warning",
+                      "code": "from-server", "message": "the server's own finding"}
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def answer(self, status, doc):
+            body = json.dumps(doc).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer(200, {"kind": "tutorial", "name": "fake", "version": 1, "files": [],
+                              "owner": "local", "visibility": "private"})
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path == "/api/v1/blobs/missing":
+                self.answer(200, {"missing": []})
+            else:
+                self.answer(201, {"version": 2, "checks": [server_finding]})
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        d = write(tmp_path / "fake", {"index.md": "---\nkind: tutorial\nname: fake\ntitle: F\n"
+                                                 "---\n# F\n",
+                                      "unused.png": PNG})  # a local finding, not shown
+        env = clean_env({"CONTENT_SERVER": f"http://127.0.0.1:{httpd.server_port}"})
+        p = subprocess.run([str(content_binary()), "push", str(d)], capture_output=True,
+                           text=True, env=env, timeout=60)
+        assert p.returncode == OK, p
+        assert p.stdout.splitlines()[-1] == "version 2", p.stdout
+        lines = [ln for ln in p.stderr.splitlines() if FINDING.match(ln)]
+        assert lines == ["index.md:3: warning: the server's own finding [from-server]"], p.stderr
+        p = subprocess.run([str(content_binary()), "push", str(d), "--output", "json"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        assert json.loads(p.stdout)["checks"] == [server_finding]
+    finally:
+        httpd.shutdown()
