@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Front matter: whether it fits the item (`kind` and, in index.md, `name`
- * agree with the item; every document has a title, index.md in its front
- * matter or first heading) and whether the files it names exist.
+ * Front matter facts: `kind` (reported here when it is no kind at all)
+ * and, in index.md, `name`, with their lines, for resolve.c to compare
+ * with the item's; a missing title (neither `title:` nor a heading to take
+ * it from); the tasks (tasks.c); and the files it names.
  *
  * A front matter value names a file when it is a string that looks like
  * one (chk_looks_like_file: no spaces, no scheme, not absolute, and the
