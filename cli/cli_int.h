@@ -197,6 +197,7 @@ int cli_front_matter(const char *path, char **kind, char **name, char **title, c
 typedef struct cli_check_opts {
     const char *components_file; /* --components FILE; NULL: components not checked */
     int64_t max_file_size;       /* --max-file-size; 0: no limit */
+    chk_cache *cache;            /* borrowed; NULL: none (push --watch keeps one) */
 } cli_check_opts;
 
 /* The defaults: no components list, CHK_DEFAULT_MAX_FILE_SIZE. */
