@@ -83,6 +83,7 @@ typedef struct http_endpoint {
     http_body_mode body;
     bool auth;        /* a token is required (once any exists); false: open, or the handler's */
     bool query_token; /* ?access_token= is accepted too (EventSource, preview links) */
+    bool lenient_params; /* a bad KIND/NAME is the handler's to answer (route.c) */
     size_t body_max;  /* HTTP_BODY_JSON: the largest body (0: HTTP_JSON_BODY_MAX) */
     const char *body_too_large; /* and its 413 message, with one %u of MiB */
     /* HTTP_BODY_STREAM: called on the headers, for each chunk, and when the

@@ -128,8 +128,26 @@ static bool decode_ident(const char *s, size_t n, char *out, size_t cap)
     return ok;
 }
 
+/* A row that reads KIND, NAME and PATH from its own address (the preview
+ * page): a malformed KIND or NAME (a mistyped address) leaves r->kind
+ * empty, for the handler to answer; the path is the handler's to check.
+ * Never fails. */
+static bool lenient_params(http_req *r)
+{
+    http_raw_params *rp = &r->raw;
+    bool ok = rp->kind && decode_ident(rp->kind, rp->kind_len, r->kind, sizeof r->kind) &&
+              cd_kind_valid(r->kind) &&
+              decode_ident(rp->name, rp->name_len, r->name, sizeof r->name) &&
+              cd_name_valid(r->name);
+    if (!ok)
+        r->kind[0] = r->name[0] = '\0';
+    return true;
+}
+
 bool http_route_params(http_req *r)
 {
+    if (r->endpoint->lenient_params)
+        return lenient_params(r);
     http_raw_params *rp = &r->raw;
     if (rp->kind) {
         if (!decode_ident(rp->kind, rp->kind_len, r->kind, sizeof r->kind) ||
