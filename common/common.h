@@ -120,6 +120,11 @@ cd_path_problem cd_path_check(const char *path, size_t n);
  * characters, when a file is reported by its name); NULL when it is. */
 const char *cd_path_why(const char *path, size_t n, bool by_name);
 
+/* Appends s to b with invalid UTF-8 and control characters shown as \xNN,
+ * so that any file name prints on one line; everything else, a backslash
+ * and every other character of valid UTF-8 included, is shown as it is. */
+void cd_path_printable(cd_buf *b, const char *s);
+
 /* True when path names a markdown document (ends in ".md", any case). */
 bool cd_path_is_markdown(const char *path);
 
