@@ -86,9 +86,11 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
         cfg->mongodb_db = cd_xstrdup("contentd");
     cfg->max_blob_size = 64ll << 20;
     const char *mb = getenv("CONTENTD_MAX_BLOB_SIZE");
-    if (mb && *mb && !srv_parse_size(mb, &cfg->max_blob_size))
+    if (mb && *mb && (!srv_parse_size(mb, &cfg->max_blob_size) || cfg->max_blob_size < 1))
         return cd_err_set(err, SRV_EXIT_USAGE,
-                          "CONTENTD_MAX_BLOB_SIZE: '%s' is not a size (e.g. 64MiB)", mb);
+                          "CONTENTD_MAX_BLOB_SIZE: '%s' is not a size of at least 1 byte (e.g. "
+                          "64MiB)",
+                          mb);
     const char *th = getenv("CONTENTD_THREADS");
     int64_t t = 0;
     if (th && *th && (!srv_parse_i64(th, &t) || t < 1 || t > 256))
@@ -152,6 +154,12 @@ static int make_dirs(const char *path, cd_err *err)
         if (!c)
             break;
     }
+    struct stat st;
+    if (rc == 0 && stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+        rc = cd_err_set(err, -1,
+                        "the data folder %s is a file, not a folder: give --data (or "
+                        "CONTENTD_DATA) a folder",
+                        p);
     free(p);
     return rc;
 }

@@ -174,9 +174,11 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         return false;
     }
     case OPT_MAX_BLOB:
-        if (srv_parse_size(arg, &cfg->max_blob_size))
+        if (srv_parse_size(arg, &cfg->max_blob_size) && cfg->max_blob_size >= 1)
             return true;
-        err_line("--max-blob-size: '%s' is not a size (e.g. 64MiB, 512k, 1048576)", arg);
+        err_line("--max-blob-size: '%s' is not a size of at least 1 byte (e.g. 64MiB, 512k, "
+                 "1048576)",
+                 arg);
         return false;
     case OPT_THREADS: {
         int64_t n;
@@ -190,6 +192,14 @@ static bool apply_opt(cli *c, int opt, const char *arg)
     default:
         return false;
     }
+}
+
+/* Whether getopt took the next flag as the value of an option given
+ * without one (`--listen --data X`): no value of ours starts with "--". */
+static bool swallowed_flag(char **argv, int optind_now)
+{
+    return optarg && optind_now >= 2 && optarg == argv[optind_now - 1] &&
+           !strncmp(optarg, "--", 2);
 }
 
 /* Parses argv into c (environment first, flags over it).  Returns -1 to go
@@ -218,8 +228,8 @@ static int parse(cli *c, int argc, char **argv)
             err_line("unknown option '%s' (run `contentd --help`)", argv[optind - 1]);
             return SRV_EXIT_USAGE;
         }
-        if (opt == ':') {
-            err_line("option '%s' needs a value", argv[optind - 1]);
+        if (opt == ':' || swallowed_flag(argv, optind)) {
+            err_line("option '%s' needs a value", argv[optind - (opt == ':' ? 1 : 2)]);
             return SRV_EXIT_USAGE;
         }
         if (!apply_opt(c, opt, optarg))
