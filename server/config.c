@@ -96,10 +96,26 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
     if (th && *th && (!srv_parse_i64(th, &t) || t < 1 || t > 256))
         return cd_err_set(err, SRV_EXIT_USAGE, "CONTENTD_THREADS: '%s' is not 1..256", th);
     cfg->threads = (int)t;
+    cfg->max_per_address = -1;
+    const char *pa = getenv("CONTENTD_MAX_CONNECTIONS_PER_ADDRESS");
+    if (pa && *pa && !srv_parse_per_address(pa, &cfg->max_per_address))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_MAX_CONNECTIONS_PER_ADDRESS: '%s' is not a number from 0 "
+                          "(no limit) to 1000000",
+                          pa);
     if (watch_ms_env("CONTENTD_WATCH_QUIET_MS", &cfg->watch_quiet_ms, err) != 0 ||
         watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0)
         return SRV_EXIT_USAGE;
     return 0;
+}
+
+bool srv_parse_per_address(const char *s, int64_t *out)
+{
+    int64_t v;
+    if (!srv_parse_i64(s, &v) || v < 0 || v > 1000000)
+        return false;
+    *out = v;
+    return true;
 }
 
 bool srv_parse_watch_ms(const char *s, unsigned *out)

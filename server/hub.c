@@ -244,6 +244,17 @@ static void overflow(srv_hub *h, srv_sub *sub)
             sub->user ? sub->user : "-");
 }
 
+void srv_hub_hangup(srv_sub *sub)
+{
+    pthread_mutex_lock(&sub->mu);
+    if (sub->conn && !sub->hung_up) {
+        sub->hung_up = true;
+        sub->dead = true; /* nothing more is queued for it */
+        wake(sub);
+    }
+    pthread_mutex_unlock(&sub->mu);
+}
+
 /* Queues ev for sub; returns false when sub was dropped instead. */
 bool srv_hub_push(srv_hub *h, srv_sub *sub, srv_event *ev)
 {

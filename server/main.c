@@ -43,6 +43,9 @@ static const char usage_text[] =
     "  --watch-quiet-ms N     quiet window of the watch    [CONTENTD_WATCH_QUIET_MS, 50]\n"
     "  --watch-max-delay-ms N its maximum delay           [CONTENTD_WATCH_MAX_DELAY_MS, 500]\n"
     "  --threads N            HTTP worker threads       [CONTENTD_THREADS, 2 per CPU]\n"
+    "  --max-connections-per-address N\n"
+    "                         connections one client address may hold, 0: no limit\n"
+    "                         [CONTENTD_MAX_CONNECTIONS_PER_ADDRESS, half of the maximum]\n"
     "\n"
     "S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and\n"
     "AWS_SESSION_TOKEN.  On a non-loopback address, serve refuses to start until a\n"
@@ -73,6 +76,7 @@ enum {
     OPT_WATCH_QUIET,
     OPT_WATCH_MAX_DELAY,
     OPT_THREADS,
+    OPT_PER_ADDRESS,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -91,6 +95,7 @@ static const struct option long_opts[] = {
     {"watch-quiet-ms", required_argument, NULL, OPT_WATCH_QUIET},
     {"watch-max-delay-ms", required_argument, NULL, OPT_WATCH_MAX_DELAY},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-connections-per-address", required_argument, NULL, OPT_PER_ADDRESS},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -189,6 +194,13 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         err_line("--threads: '%s' is not a number from 1 to 256", arg);
         return false;
     }
+    case OPT_PER_ADDRESS:
+        if (srv_parse_per_address(arg, &cfg->max_per_address))
+            return true;
+        err_line("--max-connections-per-address: '%s' is not a number from 0 (no limit) to "
+                 "1000000",
+                 arg);
+        return false;
     default:
         return false;
     }
