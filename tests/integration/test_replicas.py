@@ -42,7 +42,7 @@ from helpers.metrics import parse as parse_metrics, total
 from helpers.sse import SSEStream
 from mongosupport import (REAL_URI_ENV, MongoPeer, bson_missing, catalog_tool_missing,
                           fresh_db_name, run_tool)
-from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3peer  # noqa: F401
+from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3rver_peer  # noqa: F401
 
 S3_ENV = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
           "CONTENTD_S3_MAX_ATTEMPTS": "3"}
@@ -296,8 +296,8 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(mongo, s3peer, contentd_bin, tmp_path):  # noqa: F811
-    c = Cluster(mongo, s3peer, tmp_path)
+def cluster(mongo, s3rver_peer, contentd_bin, tmp_path):  # noqa: F811
+    c = Cluster(mongo, s3rver_peer, tmp_path)
     yield c
     c.close()
 
