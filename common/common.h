@@ -259,6 +259,8 @@ void cd_histo_text(cd_buf *b, const char *name, const char *labels, const cd_his
  * pairs).  Values that may hold spaces go through cd_log_kv(). */
 void cd_log(const char *level, const char *mod, const char *fmt, ...) CD_PRINTF(3, 4);
 void cd_log_v(const char *level, const char *mod, const char *fmt, va_list ap) CD_PRINTF(3, 0);
+/* Whether "debug" lines are written (off at start). */
+void cd_log_set_debug(bool on);
 /* Appends ` key=value` to b, quoting and escaping value when needed. */
 void cd_log_kv(cd_buf *b, const char *key, const char *value);
 

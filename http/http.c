@@ -244,16 +244,20 @@ static http_req *req_new(http_server *s, struct MHD_Connection *c)
  * else touches it: it remembers where the C string ends, and the access
  * handler compares that with where the target really ends (the byte
  * before the HTTP version, which follows it in the same buffer). */
-void http_server_init(http_server *hs, catalog *cat, int64_t max_header_size)
+int http_server_init(http_server *hs, catalog *cat, int64_t max_header_size, cd_err *err)
 {
     hs->cat = cat;
     hs->max_header_size = max_header_size;
     pthread_mutex_init(&hs->active_mu, NULL);
     cd_cond_init_mono(&hs->active_cv);
+    hs->closer = http_sse_close_new(err);
+    return hs->closer ? 0 : -1;
 }
 
 void http_server_destroy(http_server *hs)
 {
+    http_sse_close_free(hs->closer);
+    hs->closer = NULL;
     pthread_mutex_destroy(&hs->active_mu);
     pthread_cond_destroy(&hs->active_cv);
 }
@@ -356,7 +360,7 @@ static void log_request(http_req *r, enum MHD_RequestTerminationCode toe)
                   (double)ns / 1e6);
     cd_log_kv(&b, "user", r->user ? r->user : "-");
     cd_log_kv(&b, "remote", remote);
-    const char *why = end_reason(toe);
+    const char *why = r->client_gone ? "closed" : end_reason(toe);
     if (why)
         cd_buf_printf(&b, " end=%s", why);
     cd_log("info", "http", "%s", b.data + 1);

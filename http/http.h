@@ -36,6 +36,10 @@
 
 /* ---- the server's state, shared by its requests ------------------------ */
 
+/* The closed-stream watcher (sse_close.c): one thread, one epoll set, that
+ * ends an event stream as soon as its client hangs up. */
+typedef struct http_sse_close http_sse_close;
+
 typedef struct http_server {
     catalog *cat;            /* where tokens are checked */
     int64_t max_header_size; /* bytes of request headers accepted (431 above) */
@@ -47,10 +51,13 @@ typedef struct http_server {
     int active;  /* requests between their first callback and completion */
     int streams; /* of which event streams */
     void *app;   /* the handlers' context */
+    http_sse_close *closer; /* notices event streams whose client left */
 } http_server;
 
-/* Initialises hs (zeroed by the caller) for the catalog cat. */
-void http_server_init(http_server *hs, catalog *cat, int64_t max_header_size);
+/* Initialises hs (zeroed by the caller) for the catalog cat, and starts its
+ * closed-stream watcher; -1 with err filled when that cannot start. */
+int http_server_init(http_server *hs, catalog *cat, int64_t max_header_size, cd_err *err) CD_WUR;
+/* Frees what init made; after the HTTP daemon has stopped. */
 void http_server_destroy(http_server *hs);
 
 /* ---- routes and requests -------------------------------------------- */
@@ -145,7 +152,8 @@ struct http_req {
     bool responded;
     unsigned status;
     uint64_t bytes;
-    hub_sub *sub;   /* an event stream's subscriber */
+    hub_sub *sub;     /* an event stream's subscriber */
+    bool client_gone; /* the event stream ended because its client left */
     void *sse_conn; /* and its transport (sse.c), freed with the request */
 };
 
@@ -226,6 +234,17 @@ enum MHD_Result http_sse_start(http_req *r, hub_sub *sub);
 hub_sub *http_sse_sub(http_req *r, hub *h);
 /* Completion of an event stream's request: detaches its subscriber. */
 void http_sse_completed(http_req *r);
+/* The closed-stream watcher (sse_close.c).  NULL on failure, with err
+ * filled. */
+http_sse_close *http_sse_close_new(cd_err *err);
+void http_sse_close_free(http_sse_close *w);
+/* Watches the socket fd of sub for the client hanging up (until
+ * forgotten); false when it could not. */
+bool http_sse_close_watch(http_sse_close *w, hub_sub *sub, int fd);
+/* Stops watching; after it returns the watcher never touches sub again. */
+void http_sse_close_forget(http_sse_close *w, hub_sub *sub, int fd);
+/* How many streams ended because their client hung up. */
+uint64_t http_sse_close_hangups(http_sse_close *w);
 /* Bytes of event streams handed to the sockets. */
 uint64_t http_sse_bytes(void);
 

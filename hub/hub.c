@@ -303,7 +303,8 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
 }
 
 /* Title or visibility changed: tell the global stream; whoever lost sight
- * of the item sees it deleted, whoever gained it sees it created. */
+ * of the item sees it deleted, whoever gained it sees it created (and
+ * nothing else: an `updated` of an item it never had would come first). */
 static void apply_updated(hub *h, const catalog_item *it)
 {
     pthread_mutex_lock(&h->mu);
@@ -311,7 +312,8 @@ static void apply_updated(hub *h, const catalog_item *it)
     bool was_public = old ? old->is_public : it->visibility == CAT_PUBLIC;
     hub_item *st = hub_state_get(h, it);
     bool is_public = st->is_public;
-    publish_global(h, hub_event_global("updated", it, HUB_AUD_VISIBLE));
+    bool gained = !was_public && is_public;
+    publish_global(h, hub_event_global("updated", it, gained ? HUB_AUD_OWNER : HUB_AUD_VISIBLE));
     if (was_public && !is_public) {
         publish_global(h, hub_event_global("deleted", it, HUB_AUD_OTHERS));
         for (hub_sub *sub = st->subs, *next; sub; sub = next) {

@@ -129,6 +129,12 @@ int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err) CD_WUR;
 ssize_t hub_sub_read(hub_sub *sub, char *buf, size_t max);
 /* Bytes read so far. */
 uint64_t hub_sub_sent(hub_sub *sub);
+/* The client of sub went away (its transport saw it): the stream ends at
+ * once, with nothing more queued (the transport is resumed and
+ * hub_sub_read() says HUB_READ_ERROR). */
+void hub_sub_hangup(hub_sub *sub);
+/* Whether hub_sub_hangup() ended sub. */
+bool hub_sub_hung_up(hub_sub *sub);
 /* The request is over: takes sub out of the hub and drops the hub's
  * reference. */
 void hub_sub_detach(hub_sub *sub);

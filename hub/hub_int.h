@@ -61,6 +61,7 @@ struct hub_sub {
     uint32_t q_head, q_len, q_cap;
     size_t q_bytes, off;
     bool suspended, closing, dead;
+    bool hung_up; /* the client closed its end (hub_sub_hangup) */
     atomic_uint_fast64_t sent;
 };
 
