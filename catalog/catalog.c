@@ -202,11 +202,7 @@ void catalog_unlisten(catalog *c, catalog_change_cb cb, void *arg)
 
 /* The door: argument checks, then the backend, timed. -------------------- */
 
-static const char *const op_names[] = {
-#define X(n) #n,
-    CATALOG_OPS(X)
-#undef X
-};
+static const char *const op_names[] = {CATALOG_OPS(CD_X_NAME)};
 
 const char *catalog_op_name(catalog_op op)
 {

@@ -240,6 +240,9 @@ typedef struct cd_histo {
     atomic_uint_fast64_t sum_ns;
 } cd_histo;
 void cd_histo_observe(cd_histo *h, int64_t ns);
+/* For an X-macro list of operations: each one's name as a string. */
+#define CD_X_NAME(n) #n,
+
 /* Evaluates the int expression call, observes its duration in *h and
  * yields its value. */
 #define CD_TIMED(h, call)                                                                          \

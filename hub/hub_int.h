@@ -129,6 +129,12 @@ int64_t hub_now(const hub *h);
 hub_item *hub_state_find(hub *h, const char *kind, const char *name);
 hub_item *hub_state_get(hub *h, const catalog_item *it);
 void hub_link(hub *h, hub_sub *sub);
+void hub_state_remove(hub *h, hub_item *st);
+/* Moves sub to the end of the keep-alive list, as last active at now. */
+void hub_ka_requeue(hub *h, hub_sub *sub, int64_t now);
+/* Applies one change (hub.c); false when the item could not be read and
+ * the change is to be retried (hub_thread.c). */
+bool hub_apply(hub *h, hub_change *c);
 void hub_unlink(hub *h, hub_sub *sub);
 bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
 
