@@ -77,13 +77,10 @@ int sync_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/index.md", dir);
     json_t *data = NULL;
-    int line = 0;
-    int rc = folder_front_matter(path, &data, &line, err);
-    if (rc == FOLDER_BAD_MARKDOWN) {
-        char msg[sizeof err->msg];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        return cd_err_set(err, SYNC_REFUSED, "index.md: line %d: %s", line, msg);
-    }
+    md_error me = {0};
+    int rc = folder_front_matter(path, &data, &me, err);
+    if (rc == FOLDER_BAD_MARKDOWN)
+        return cd_err_set(err, SYNC_REFUSED, "index.md: line %d: %s", me.line, me.message);
     if (rc != 0) {
         err->code = SYNC_REFUSED;
         return SYNC_REFUSED;
