@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* A string member of data as a new string, or NULL. */
 static char *member(json_t *data, const char *key)
 {

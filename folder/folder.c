@@ -21,7 +21,6 @@
 
 #include "markdown.h"
 
-
 #define MAX_DEPTH 256
 
 typedef struct walk {
@@ -278,7 +277,7 @@ static int hash_all(folder_tree *t, const folder_tree *prev, cd_err *err)
 }
 
 int folder_scan(const char *dir, const ignore_rules *ig, const folder_tree *prev, folder_tree *t,
-             cd_err *err)
+                cd_err *err)
 {
     memset(t, 0, sizeof *t);
     t->scanned_ns = cd_now_ms() * 1000000;
