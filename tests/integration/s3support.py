@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import rgw
-from helpers.server import REPO_ROOT, build_dir, clean_env, free_port
+from helpers.server import REPO_ROOT, build_dir, clean_env, free_port, http_answers
 
 BUCKET = "contentd-test"
 ACCESS_KEY = "S3RVER"  # the account s3rver knows
@@ -62,17 +62,6 @@ def s3_tool_missing() -> str | None:
     if not (p.is_file() and os.access(p, os.X_OK)):
         return f"{p} is not built (meson setup build && ninja -C build)"
     return None
-
-
-def http_answers(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> bool:
-    try:
-        c = http.client.HTTPConnection(host, port, timeout=timeout)
-        c.request("GET", "/")
-        c.getresponse().read()
-        c.close()
-        return True
-    except OSError:
-        return False
 
 
 class S3rver:

@@ -31,7 +31,7 @@ import time
 import uuid
 from pathlib import Path
 
-from helpers.server import clean_env, free_port
+from helpers.server import clean_env, free_port, http_answers
 
 PACKAGES = {"ceph-mon": "/usr/bin/ceph-mon", "ceph-osd": "/usr/bin/ceph-osd",
             "radosgw": "/usr/bin/radosgw", "ceph-common": "/usr/bin/radosgw-admin"}
@@ -225,18 +225,8 @@ class Rgw:
 
     def _start_gateway(self, deadline: float) -> None:
         self._daemon("client.rgw", "radosgw", "-n", "client.rgw")
-        import http.client
-
-        def answers() -> bool:
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                c.request("GET", "/")
-                c.getresponse().read()
-                c.close()
-                return True
-            except OSError:
-                return False
-        self._wait("the gateway to answer HTTP", answers, deadline)
+        self._wait("the gateway to answer HTTP", lambda: http_answers(self.port, timeout=2),
+                   deadline)
 
     def create_user(self, uid: str, access_key: str, secret_key: str) -> None:
         self.run("radosgw-admin", "-n", "client.rgw", "user", "create", f"--uid={uid}",
