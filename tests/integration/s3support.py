@@ -446,24 +446,28 @@ def start_s3rver(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=SERVERS)
-def s3peer(request, tmp_path_factory):
+def s3peer(request):
     """BUCKET, empty, on each server in turn: s3rver (a fake that checks no
     signature) and Ceph RGW (a real one).  Skips, saying why, when the
-    server cannot run here."""
-    if request.param == "rgw":
-        yield RgwPeer(request.getfixturevalue("rgw_cluster")).fresh_bucket()
-        return
+    server cannot run here.  A fixture that picks the server itself asks
+    for s3rver_peer or rgw_peer by name (a parametrized fixture cannot be
+    requested with getfixturevalue)."""
+    return request.getfixturevalue(f"{request.param}_peer")
+
+
+@pytest.fixture(scope="module")
+def s3rver_peer(tmp_path_factory):
+    """s3rver with BUCKET; alone, for suites whose subject is not S3 (the
+    replica tests)."""
     s = start_s3rver(tmp_path_factory)
     yield s
     s.stop()
 
 
 @pytest.fixture(scope="module")
-def s3rver_peer(tmp_path_factory):
-    """s3rver alone, for suites whose subject is not S3 (the replica tests)."""
-    s = start_s3rver(tmp_path_factory)
-    yield s
-    s.stop()
+def rgw_peer(rgw_cluster):
+    """BUCKET, emptied for this module, on the session's Ceph gateway."""
+    return RgwPeer(rgw_cluster).fresh_bucket()
 
 
 @pytest.fixture
