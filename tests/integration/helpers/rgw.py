@@ -246,15 +246,17 @@ class Rgw:
         return "\n".join(out) or "(no daemon log)"
 
     def stop(self) -> None:
-        """Ends the daemons start() began, gateway first, by PID."""
+        """Ends the daemons start() began, by PID, one after the other: the
+        gateway and the OSD each say goodbye to the monitor on the way out,
+        and wait seconds for it when it is already gone."""
         for name in ("client.rgw", "osd.0", "mon.a"):
-            p = self.procs.get(name)
-            if p and p.poll() is None:
+            p = self.procs.pop(name, None)
+            if p is None:
+                continue
+            if p.poll() is None:
                 p.terminate()
-        for name, p in self.procs.items():
             try:
                 p.wait(timeout=STOP_DEADLINE)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=STOP_DEADLINE)
-        self.procs.clear()
