@@ -14,7 +14,7 @@ processes start() began, by PID.
 Settings that matter (measured on these machines):
 - `auth none` inside the cluster needs `ms_*_mode = crc`: with the default
   "secure" mode the daemons hang at start-up.
-- `paxos_propose_interval = 0.05` takes a cold start from ~14 s to ~2 s.
+- `paxos_propose_interval = 0.05` takes a cold start from ~14 s to 1.3–2.5 s here.
 - beast needs `tcp_nodelay=1`, or every request on a kept-alive connection
   waits ~45 ms (Nagle's algorithm against delayed ACKs).
 - `rgw_dns_name` makes virtual-host addressing work (BUCKET.s3.localhost;
