@@ -40,6 +40,8 @@ static const char usage_text[] =
     "  --listen HOST:PORT     listen address            [CONTENTD_LISTEN, 127.0.0.1:8080]\n"
     "  --max-blob-size SIZE   largest blob accepted     [CONTENTD_MAX_BLOB_SIZE, 64MiB]\n"
     "  --max-header-size SIZE request headers accepted  [CONTENTD_MAX_HEADER_SIZE, 16KiB]\n"
+    "  --cors-origin ORIGIN   let pages of ORIGIN call the API (repeatable)\n"
+    "                                                   [CONTENTD_CORS_ORIGINS, comma-separated]\n"
     "  --watch DIR            commit each item folder of DIR on every save (repeatable)\n"
     "  --watch-quiet-ms N     quiet window of the watch    [CONTENTD_WATCH_QUIET_MS, 50]\n"
     "  --watch-max-delay-ms N its maximum delay           [CONTENTD_WATCH_MAX_DELAY_MS, 500]\n"
@@ -71,6 +73,7 @@ enum {
     OPT_LISTEN,
     OPT_MAX_BLOB,
     OPT_MAX_HEADER,
+    OPT_CORS_ORIGIN,
     OPT_WATCH,
     OPT_WATCH_QUIET,
     OPT_WATCH_MAX_DELAY,
@@ -90,6 +93,7 @@ static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"max-blob-size", required_argument, NULL, OPT_MAX_BLOB},
     {"max-header-size", required_argument, NULL, OPT_MAX_HEADER},
+    {"cors-origin", required_argument, NULL, OPT_CORS_ORIGIN},
     {"watch", required_argument, NULL, OPT_WATCH},
     {"watch-quiet-ms", required_argument, NULL, OPT_WATCH_QUIET},
     {"watch-max-delay-ms", required_argument, NULL, OPT_WATCH_MAX_DELAY},
@@ -112,6 +116,7 @@ typedef struct {
     bool serve_only_flag;   /* a flag only `serve` takes was given */
     const char *serve_flag; /* its name, without the "--" */
     bool help, version;
+    bool cors_flag; /* a --cors-origin was given: the flags replace the environment's list */
 } cli;
 
 /* The name of option opt as long_opts spells it (without the "--"). */
@@ -180,6 +185,19 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         if (srv_parse_size(arg, &cfg->max_blob_size))
             return true;
         err_line("--max-blob-size: '%s' is not a size (e.g. 64MiB, 512k, 1048576)", arg);
+        return false;
+    case OPT_CORS_ORIGIN:
+        if (!c->cors_flag) {
+            for (size_t i = 0; i < cfg->n_cors; i++)
+                free(cfg->cors[i]);
+            cfg->n_cors = 0;
+            c->cors_flag = true;
+        }
+        if (srv_config_add_cors(cfg, arg))
+            return true;
+        err_line("--cors-origin: '%s' is not an origin: give SCHEME://HOST[:PORT], e.g. "
+                 "http://localhost:3000",
+                 arg);
         return false;
     case OPT_MAX_HEADER:
         if (srv_parse_header_size(arg, &cfg->max_header_size))

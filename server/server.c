@@ -36,6 +36,9 @@ static void config_copy(srv_config *dst, const srv_config *src)
     dst->watch = src->n_watch ? cd_xcalloc(src->n_watch, sizeof *dst->watch) : NULL;
     for (size_t i = 0; i < src->n_watch; i++)
         dst->watch[i] = cd_xstrdup(src->watch[i]);
+    dst->cors = src->n_cors ? cd_xcalloc(src->n_cors, sizeof *dst->cors) : NULL;
+    for (size_t i = 0; i < src->n_cors; i++)
+        dst->cors[i] = cd_xstrdup(src->cors[i]);
 }
 
 srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)

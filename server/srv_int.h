@@ -133,7 +133,8 @@ typedef enum {
     SRV_M_PUT = 1 << 3,
     SRV_M_PATCH = 1 << 4,
     SRV_M_DELETE = 1 << 5,
-    SRV_M_OTHER = 1 << 6,
+    SRV_M_OPTIONS = 1 << 6,
+    SRV_M_OTHER = 1 << 7,
 } srv_method;
 
 bool srv_route_allows(srv_route r, srv_method m);
@@ -234,6 +235,15 @@ void srv_fail(srv_req *r, unsigned status, const char *code, const char *fmt, ..
 /* Maps a catalog / blob store status to an error reply. */
 enum MHD_Result srv_reply_cat_error(srv_req *r, int status, const cd_err *err);
 enum MHD_Result srv_reply_blob_error(srv_req *r, int status, const cd_err *err);
+
+/* ---- CORS (cors.c) --------------------------------------------------- */
+
+/* Adds the CORS headers of r's reply (Vary: Origin while CORS is on, and
+ * Access-Control-Allow-Origin for an allowed Origin). */
+void srv_cors_headers(srv_req *r, struct MHD_Response *resp);
+/* Answers an OPTIONS request to a known route: 204 with Allow, and the
+ * preflight's Access-Control-Allow-* headers for an allowed origin. */
+enum MHD_Result srv_cors_preflight(srv_req *r);
 
 /* ---- JSON helpers (json.c) ------------------------------------------- */
 
