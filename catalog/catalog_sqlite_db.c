@@ -247,6 +247,13 @@ static int schema(sqlite3 *db, cd_err *err)
         rc = sqlite3_exec(db, schema_v1, NULL, NULL, NULL);
         if (rc != SQLITE_OK)
             status = sq_fail(db, rc, err, "cannot create the schema");
+    }
+    /* When each token was last used: a table of its own, added to catalogs
+     * of schema version 1 as they are opened (older binaries ignore it). */
+    if (status == CAT_OK && (have == 0 || have == SQ_SCHEMA_VERSION)) {
+        rc = sqlite3_exec(db, SQ_TOKEN_USE_TABLE, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            status = sq_fail(db, rc, err, "cannot create the schema");
     } else if (status == CAT_OK && have != SQ_SCHEMA_VERSION) {
         status = cd_err_set(err, CAT_ERROR,
                             "catalog: catalog.db has schema version %lld; this contentd "

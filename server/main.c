@@ -24,6 +24,8 @@ static const char usage_text[] =
     "commands:\n"
     "  serve                  run the service\n"
     "  token create USER      create an API token for USER (printed once)\n"
+    "  token list             list the tokens: id, user, created, last used\n"
+    "  token revoke ID|USER   revoke one token, or every token of USER\n"
     "  rebuild-catalog        rebuild the catalog from the blob store's manifests\n"
     "  --version, --help\n"
     "\n"
@@ -279,10 +281,36 @@ static void stop_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
 }
 
+/* `token list` and `token revoke ID|USER` (server/tokens.c). */
+static int cmd_token_manage(cli *c, bool list)
+{
+    if (c->npos != (list ? 2 : 3)) {
+        err_line(list ? "token list takes no arguments" : "usage: contentd token revoke ID|USER");
+        return SRV_EXIT_USAGE;
+    }
+    catalog *cat = NULL;
+    blobstore *bs = NULL;
+    if (!open_stores(c, &cat, &bs))
+        return SRV_EXIT_FAIL;
+    cd_err err = {0};
+    int rc = list ? srv_token_list(cat, stdout, &err)
+                  : srv_token_revoke(cat, c->positional[2], stdout, &err);
+    close_stores(cat, bs);
+    fflush(stdout);
+    if (rc != 0) {
+        err_line("%s%s", list ? "cannot list the tokens: " : "", err.msg);
+        return SRV_EXIT_FAIL;
+    }
+    return SRV_EXIT_OK;
+}
+
 static int cmd_token(cli *c)
 {
+    if (c->npos >= 2 && (!strcmp(c->positional[1], "list") || !strcmp(c->positional[1], "revoke")))
+        return cmd_token_manage(c, !strcmp(c->positional[1], "list"));
     if (c->npos < 2 || strcmp(c->positional[1], "create")) {
-        err_line("usage: contentd token create USER [storage options]");
+        err_line("usage: contentd token create USER | token list | token revoke ID|USER "
+                 "[storage options]");
         return SRV_EXIT_USAGE;
     }
     if (c->npos != 3) {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -50,10 +51,16 @@ struct srv {
     char url[128];
     bool loopback;
     atomic_bool stopping;
-    atomic_bool tokens_exist;      /* once true, stays true: tokens are never deleted */
+    atomic_bool tokens_exist;      /* once true, stays true: revoking the last token does not
+                                      open the service to everyone */
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     pthread_mutex_t active_mu;
     pthread_cond_t active_cv;
+    pthread_mutex_t token_mu;
+    struct srv_token_seen {
+        char sha256[65];
+        int64_t at_ms;
+    } token_seen[64]; /* when each token's use was last recorded (token_mu) */
     int active;  /* requests between their first callback and completion */
     int streams; /* of which event streams */
 };
@@ -63,7 +70,7 @@ struct srv {
     X(ping)                                                                                        \
     X(item_get)                                                                                    \
     X(item_list) X(item_create) X(item_update) X(item_delete) X(commit) X(files) X(versions)       \
-        X(token_add) X(token_user) X(token_count)
+        X(token_add) X(token_user) X(token_count) X(token_touch)
 #define SRV_BLOB_OPS(X) X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object)
 
 enum srv_cat_op {
@@ -374,6 +381,15 @@ int srv_auth_required(srv *s, bool *yes) CD_WUR;
  * only its SHA-256 is stored. */
 int srv_token_create(catalog *cat, const char *user, char **token, cd_err *err) CD_WUR;
 bool srv_user_valid(const char *user);
+/* `contentd token list` (tokens.c): every token's id, user, creation and
+ * last use on out, never the token. */
+int srv_token_list(catalog *cat, FILE *out, cd_err *err) CD_WUR;
+/* `contentd token revoke ID|USER`: deletes the token with that id, else
+ * every token of that user, and says which on out; CAT_NOT_FOUND when
+ * none matched. */
+int srv_token_revoke(catalog *cat, const char *id_or_user, FILE *out, cd_err *err) CD_WUR;
+/* A token's id: the first SRV_TOKEN_ID_LEN hex digits of its SHA-256. */
+#define SRV_TOKEN_ID_LEN 12
 
 /* ---- metrics (metrics.c) -------------------------------------------- */
 
