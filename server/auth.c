@@ -159,6 +159,7 @@ bool srv_auth(srv_req *r, bool allow_query_token)
     int rc = SRV_CAT(r->s, token_user, hash, &user, &err);
     if (rc == CAT_OK) {
         r->user = user;
+        memcpy(r->token_sha256, hash, sizeof r->token_sha256);
         note_use(r->s, hash);
         return true;
     }

@@ -173,6 +173,7 @@ typedef struct srv_req {
     char *file_path; /* files/, ast/, preview: the decoded, validated path */
     char sha[65];    /* blobs/SHA */
     char *user;      /* the authenticated user (NULL on open routes) */
+    char token_sha256[65]; /* the SHA-256 of the token it came with ("": none) */
     int64_t t0_ns;
     enum { SRV_PH_HEADERS, SRV_PH_BODY, SRV_PH_FINAL } phase;
     /* the body */

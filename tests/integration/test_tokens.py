@@ -3,14 +3,18 @@
 catalogs (SQLite in the data folder, and MongoDB: the wire-protocol test
 server of tests/mongo): the list shows each token's id, user, creation and
 last use, never the token; a revoked token gets 401 at once from a running
-server."""
+server, and its open event streams close (at the hub's next keep-alive
+round: within about 15 s)."""
 import hashlib
 import re
+import select
+import time
 
 import pytest
 
 from helpers import server as srv
 from helpers.api import Client, assert_error
+from helpers.sse import SSEStream
 from mongosupport import MongoPeer, bson_missing, fresh_db_name
 
 ID = re.compile(r"^[0-9a-f]{12}$")
@@ -121,6 +125,35 @@ def test_revoking_every_token_does_not_open_the_service(start_server, storage):
     assert contentd(storage, "token", "revoke", "alice")[0] == 0
     assert_error(Client(s.port).get("/api/v1/content"), 401, "missing_token")
     assert_error(Client(s.port, t).get("/api/v1/content"), 401, "invalid_token")
+
+
+def response_ends(stream: SSEStream, timeout: float) -> bool:
+    """Reads until the stream's response ends (its last chunk, or the
+    connection closes); False when it does not within timeout."""
+    end = time.monotonic() + timeout
+    while not (stream.eof or (stream._chunked and stream._chunked.done)):
+        left = end - time.monotonic()
+        if left <= 0 or not select.select([stream.sock], [], [], left)[0]:
+            return False
+        stream.pump()
+    return True
+
+
+def test_revoked_token_ends_its_streams(start_server, storage, name):
+    alice, other = create(storage, "alice"), create(storage, "alice")
+    s = start(start_server, storage)
+    Client(s.port, alice).create_ok("tutorial", name, visibility="public")
+    gone = SSEStream(s.port, f"/api/v1/content/tutorial/{name}/events?access_token={alice}")
+    kept = SSEStream(s.port, f"/api/v1/events?access_token={other}")
+    try:
+        gone.next_event(timeout=10)
+        kept.next_event(timeout=10)
+        assert contentd(storage, "token", "revoke", token_id(alice))[0] == 0
+        assert response_ends(gone, 30), "the revoked token's stream is still open"
+        assert kept.pump() and not kept.eof, "a stream of another token ended"
+    finally:
+        gone.close()
+        kept.close()
 
 
 @pytest.mark.parametrize("args,why", [
