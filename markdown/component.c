@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmark-gfm/node.h>
-
 #define MD_MAX_COMPONENT_DEPTH 64
 
 enum fm_state { FM_EXPECT, FM_INSIDE, FM_DONE };
@@ -271,10 +269,13 @@ struct fence_cache {
 static cmark_node *fence_owner(cmark_node *container, int colons)
 {
     cmark_node *owner = comp_of(container)->colons == colons ? container : NULL;
-    for (cmark_node *n = cmark_node_last_child(container); n && (n->flags & CMARK_NODE__OPEN);
+    for (cmark_node *n = cmark_node_last_child(container); n && md_cmark_is_open(n);
          n = cmark_node_last_child(n)) {
         cmark_node_type t = cmark_node_get_type(n);
-        if ((t == CMARK_NODE_CODE_BLOCK && cmark_node_get_fenced(n, NULL, NULL, NULL)) ||
+        /* cmark-gfm 0.29 writes through all three pointers: none may be NULL */
+        int length, offset;
+        char fence_char;
+        if ((t == CMARK_NODE_CODE_BLOCK && cmark_node_get_fenced(n, &length, &offset, &fence_char)) ||
             t == CMARK_NODE_HTML_BLOCK)
             return NULL;
         if (md_is_component(n) && !comp_of(n)->closed && comp_of(n)->colons == colons)

@@ -332,6 +332,12 @@ typedef struct srv_commit_result {
 void srv_commit(srv *s, const char *user, const char *kind, const char *name, int64_t base,
                 catalog_file *files, size_t n, srv_commit_result *res);
 pthread_mutex_t *srv_commit_lock(srv *s, const char *kind, const char *name);
+/* Writes the item record (blobstore_item_key) of `it` with title (NULL:
+ * its own) and visibility (< 0: its own): a title or visibility change
+ * does this before the catalog changes, so that `rebuild-catalog` restores
+ * the latest state.  Returns a blob_status. */
+int srv_write_item_record(srv *s, const catalog_item *it, const char *title, int visibility,
+                          cd_err *err) CD_WUR;
 /* Sorts a file list by path (strcmp): the order every merge and search of
  * file lists here relies on. */
 void srv_files_sort(catalog_file *files, size_t n);
@@ -398,6 +404,7 @@ void srv_metrics_request(srv_route route, unsigned status, int64_t ns);
 void srv_metrics_sse_events(uint64_t n);
 void srv_metrics_sse_bytes(uint64_t n);
 void srv_metrics_sse_overflow(void);
+void srv_metrics_change_retry(void);
 void srv_metrics_push_bytes(uint64_t n);
 void srv_metrics_commit(const char *result);
 void srv_metrics_render(srv *s, cd_buf *out);
