@@ -44,12 +44,17 @@ typedef struct srv_config {
     char **cors;                 /* origins allowed cross-origin requests, n_cors of them */
     size_t n_cors;
     int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
+    /* Connections one client address may hold at once: 0 no limit, -1 the
+     * default (half the connection limit). */
+    int64_t max_per_address;
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment
  * (flags are applied by the caller afterwards).  Returns 0, or SRV_EXIT_USAGE
  * with err filled when an environment variable has a bad value. */
 int srv_config_from_env(srv_config *cfg, cd_err *err) CD_WUR;
+/* Parses a per-address connection limit: 0 (none) to 1000000. */
+bool srv_parse_per_address(const char *s, int64_t *out);
 /* Parses a debounce window of `serve --watch`: 1..60000 milliseconds. */
 bool srv_parse_watch_ms(const char *s, unsigned *out);
 /* Parses a size such as "64MiB", "512k", "1G" or "1048576" into bytes. */
