@@ -19,9 +19,9 @@
 #include <strings.h>
 
 #define PREFLIGHT_MAX_AGE "600"
-#define ALLOWED_HEADERS                                                                           \
+#define ALLOWED_HEADERS                                                                            \
     "Authorization, Content-Type, Last-Event-ID, If-None-Match, If-Range, Range, Cache-Control"
-#define EXPOSED_HEADERS                                                                           \
+#define EXPOSED_HEADERS                                                                            \
     "ETag, X-Content-Version, Content-Range, Accept-Ranges, Retry-After, WWW-Authenticate"
 
 bool srv_cors_origin_valid(const char *o)
@@ -68,8 +68,8 @@ static void methods_of(srv_route route, char *out, size_t cap)
     static const struct {
         srv_method m;
         const char *name;
-    } t[] = {{SRV_M_GET, "GET"},     {SRV_M_HEAD, "HEAD"},    {SRV_M_POST, "POST"},
-             {SRV_M_PUT, "PUT"},     {SRV_M_PATCH, "PATCH"},  {SRV_M_DELETE, "DELETE"}};
+    } t[] = {{SRV_M_GET, "GET"}, {SRV_M_HEAD, "HEAD"},   {SRV_M_POST, "POST"},
+             {SRV_M_PUT, "PUT"}, {SRV_M_PATCH, "PATCH"}, {SRV_M_DELETE, "DELETE"}};
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)

@@ -46,8 +46,8 @@ static srv_method method_of(const char *m)
     static const struct {
         const char *name;
         srv_method m;
-    } t[] = {{"GET", SRV_M_GET}, {"HEAD", SRV_M_HEAD},   {"POST", SRV_M_POST},
-             {"PUT", SRV_M_PUT}, {"PATCH", SRV_M_PATCH}, {"DELETE", SRV_M_DELETE},
+    } t[] = {{"GET", SRV_M_GET},        {"HEAD", SRV_M_HEAD},   {"POST", SRV_M_POST},
+             {"PUT", SRV_M_PUT},        {"PATCH", SRV_M_PATCH}, {"DELETE", SRV_M_DELETE},
              {"OPTIONS", SRV_M_OPTIONS}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(m, t[i].name))

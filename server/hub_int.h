@@ -48,8 +48,8 @@ struct srv_sub {
     srv_item_state *item; /* NULL on the global stream */
     bool global;
     char *user;
-    char token_sha256[65]; /* the token it was opened with ("": none) */
-    int64_t opened_ms;     /* monotonic */
+    char token_sha256[65];      /* the token it was opened with ("": none) */
+    int64_t opened_ms;          /* monotonic */
     srv_sub *prev, *next;       /* in item->subs or hub->global (hub->mu) */
     srv_sub *ka_prev, *ka_next; /* keep-alive order, oldest first (hub->mu) */
     bool linked;                /* in the hub's lists (hub->mu) */
