@@ -199,7 +199,7 @@ void md_slug(const char *s, size_t n, cd_buf *out);
 bool md_is_html_tag(const char *name);
 bool md_url_safe(const char *url, size_t len, bool is_img_src);
 
-/* Writes {data, body, toc}. */
-void md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty);
+/* Writes {data, body, toc}; returns data (in the render's arena). */
+jv *md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty);
 
 #endif
