@@ -379,6 +379,9 @@ static int cmd_serve(cli *c)
 
 int main(int argc, char **argv)
 {
+    /* a markdown render worker of this server's pool (markdown.h) */
+    if (argc == 2 && !strcmp(argv[1], MD_WORKER_ARG))
+        return md_worker_main();
     cli c = {0};
     int status = parse(&c, argc, argv);
     if (status >= 0)

@@ -49,6 +49,15 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
     pthread_mutex_init(&s->active_mu, NULL);
     pthread_cond_init(&s->active_cv, NULL);
     s->rc = srv_render_cache_new(64u << 20);
+    md_pool_options po = {.workers = (unsigned)cfg->render_workers,
+                          .timeout_ms = cfg->render_timeout_ms,
+                          .memory_bytes = (size_t)cfg->render_memory};
+    md_error merr;
+    if (md_pool_new(&po, &s->render_pool, &merr) != MD_OK) {
+        cd_err_set(err, -1, "%s", merr.message);
+        srv_free(s);
+        return NULL;
+    }
     s->hub = srv_hub_new(s, err);
     if (!s->hub) {
         srv_free(s);
@@ -300,6 +309,7 @@ void srv_free(srv *s)
     }
     srv_hub_free(s->hub);
     srv_render_cache_free(s->rc);
+    md_pool_free(s->render_pool);
     for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
         pthread_mutex_destroy(&s->commit_mu[i]);
     pthread_mutex_destroy(&s->active_mu);

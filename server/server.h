@@ -41,6 +41,10 @@ typedef struct srv_config {
     unsigned watch_max_delay_ms; /* and its maximum delay (0: 500 ms) */
     int64_t max_blob_size;       /* bytes */
     int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
+    /* markdown rendering in worker processes (docs/operations.md) */
+    int render_workers;          /* 0: 2 */
+    unsigned render_timeout_ms;  /* budget per document (0: 20,000 ms) */
+    int64_t render_memory;       /* address-space budget per worker, bytes (0: 4 GiB) */
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment
@@ -106,7 +110,7 @@ enum {
 /* The item the content folder dir stands for: `kind` and `name` from its
  * index.md front matter; without `kind`, a tutorial; without `name`, the
  * folder's own name (which must then be a valid item name). */
-int srv_folder_item(const char *dir, char kind[16], char name[64], cd_err *err) CD_WUR;
+int srv_folder_item(srv *s, const char *dir, char kind[16], char name[64], cd_err *err) CD_WUR;
 
 typedef struct srv_folder_result {
     int64_t version;   /* the item's version afterwards */

@@ -24,6 +24,7 @@
 #include "blobstore.h"
 #include "catalog.h"
 #include "common.h"
+#include "markdown.h"
 #include "server.h"
 
 /* ---- limits ---------------------------------------------------------- */
@@ -45,6 +46,7 @@ struct srv {
     blobstore *bs;
     struct MHD_Daemon *daemon;
     srv_render_cache *rc;
+    md_pool *render_pool; /* markdown rendering, in worker processes */
     srv_hub *hub;
     char url[128];
     bool loopback;
@@ -318,7 +320,8 @@ void srv_files_sort(catalog_file *files, size_t n);
 typedef struct srv_ast {
     atomic_int refs;
     size_t len;
-    char *json; /* NUL-terminated, one line (md_render's output) */
+    char *json;  /* NUL-terminated, one line (md_render's output) */
+    char *title; /* data.title as the renderer saw it ("" when none) */
 } srv_ast;
 
 srv_render_cache *srv_render_cache_new(size_t max_bytes);
