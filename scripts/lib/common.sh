@@ -16,6 +16,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     libmongoc-dev libbson-dev python3-bson
     libcurl4-openssl-dev libxml2-dev python3-botocore awscli
     libcmocka-dev python3 python3-pytest curl git
+    clang libclang-rt-14-dev
     chromium chromium-driver python3-selenium
     docker-compose nginx
 )
