@@ -86,7 +86,9 @@ int srv_folder_item(srv *s, const char *dir, char kind[16], char name[64], cd_er
      * `name: 2024`; "" for any other type, which is refused below) */
     if (rc == 0 && md_pool_render(s->render_pool, src.data ? src.data : "", src.len, 0, &res,
                                   &merr) != MD_OK)
-        rc = cd_err_set(err, SRV_FOLDER_REFUSED, "index.md: line %d: %s", merr.line, merr.message);
+        rc = merr.line > 0 ? cd_err_set(err, SRV_FOLDER_REFUSED, "index.md: line %d: %s",
+                                        merr.line, merr.message)
+                           : cd_err_set(err, SRV_FOLDER_REFUSED, "index.md: %s", merr.message);
     cd_buf_free(&src);
     if (rc != 0) {
         md_result_free(&res);
