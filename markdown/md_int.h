@@ -18,6 +18,7 @@
 #include <cmark-gfm-extension_api.h>
 
 #include "common.h"
+#include "markdown.h"
 
 /* ---- arena ------------------------------------------------------------ */
 
@@ -196,7 +197,6 @@ void md_heading_ids(md_ctx *c, hnode *root);
 /* github-slugger: appends the slug of s to out (without duplicate suffix). */
 void md_slug(const char *s, size_t n, cd_buf *out);
 
-bool md_is_html_tag(const char *name);
 bool md_url_safe(const char *url, size_t len, bool is_img_src);
 
 /* Writes {data, body, toc}; returns data (in the render's arena). */

@@ -86,6 +86,15 @@ static int render_env(srv_config *cfg, cd_err *err)
     return 0;
 }
 
+bool srv_parse_header_size(const char *s, int64_t *out)
+{
+    int64_t v;
+    if (!srv_parse_size(s, &v) || v < SRV_HEADER_SIZE_MIN || v > SRV_HEADER_SIZE_MAX)
+        return false;
+    *out = v;
+    return true;
+}
+
 int srv_config_from_env(srv_config *cfg, cd_err *err)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -113,6 +122,11 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
     if (mb && *mb && !srv_parse_size(mb, &cfg->max_blob_size))
         return cd_err_set(err, SRV_EXIT_USAGE,
                           "CONTENTD_MAX_BLOB_SIZE: '%s' is not a size (e.g. 64MiB)", mb);
+    cfg->max_header_size = SRV_HEADER_SIZE_DEFAULT;
+    const char *mh = getenv("CONTENTD_MAX_HEADER_SIZE");
+    if (mh && *mh && !srv_parse_header_size(mh, &cfg->max_header_size))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_MAX_HEADER_SIZE: '%s' is not a size from 1KiB to 1MiB", mh);
     const char *th = getenv("CONTENTD_THREADS");
     int64_t t = 0;
     if (th && *th && (!srv_parse_i64(th, &t) || t < 1 || t > 256))

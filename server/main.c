@@ -39,6 +39,7 @@ static const char usage_text[] =
     "serve options:\n"
     "  --listen HOST:PORT     listen address            [CONTENTD_LISTEN, 127.0.0.1:8080]\n"
     "  --max-blob-size SIZE   largest blob accepted     [CONTENTD_MAX_BLOB_SIZE, 64MiB]\n"
+    "  --max-header-size SIZE request headers accepted  [CONTENTD_MAX_HEADER_SIZE, 16KiB]\n"
     "  --watch DIR            commit each item folder of DIR on every save (repeatable)\n"
     "  --watch-quiet-ms N     quiet window of the watch    [CONTENTD_WATCH_QUIET_MS, 50]\n"
     "  --watch-max-delay-ms N its maximum delay           [CONTENTD_WATCH_MAX_DELAY_MS, 500]\n"
@@ -69,6 +70,7 @@ enum {
     OPT_MONGODB_DB,
     OPT_LISTEN,
     OPT_MAX_BLOB,
+    OPT_MAX_HEADER,
     OPT_WATCH,
     OPT_WATCH_QUIET,
     OPT_WATCH_MAX_DELAY,
@@ -87,6 +89,7 @@ static const struct option long_opts[] = {
     {"mongodb-db", required_argument, NULL, OPT_MONGODB_DB},
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"max-blob-size", required_argument, NULL, OPT_MAX_BLOB},
+    {"max-header-size", required_argument, NULL, OPT_MAX_HEADER},
     {"watch", required_argument, NULL, OPT_WATCH},
     {"watch-quiet-ms", required_argument, NULL, OPT_WATCH_QUIET},
     {"watch-max-delay-ms", required_argument, NULL, OPT_WATCH_MAX_DELAY},
@@ -177,6 +180,11 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         if (srv_parse_size(arg, &cfg->max_blob_size))
             return true;
         err_line("--max-blob-size: '%s' is not a size (e.g. 64MiB, 512k, 1048576)", arg);
+        return false;
+    case OPT_MAX_HEADER:
+        if (srv_parse_header_size(arg, &cfg->max_header_size))
+            return true;
+        err_line("--max-header-size: '%s' is not a size from 1KiB to 1MiB", arg);
         return false;
     case OPT_THREADS: {
         int64_t n;

@@ -40,6 +40,7 @@ typedef struct srv_config {
     unsigned watch_quiet_ms;     /* the watch's quiet window (0: 50 ms) */
     unsigned watch_max_delay_ms; /* and its maximum delay (0: 500 ms) */
     int64_t max_blob_size;       /* bytes */
+    int64_t max_header_size;     /* bytes of request header fields accepted */
     int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
     /* markdown rendering in worker processes (docs/operations.md) */
     int render_workers;          /* 0: 2 */
@@ -55,6 +56,12 @@ int srv_config_from_env(srv_config *cfg, cd_err *err) CD_WUR;
 bool srv_parse_watch_ms(const char *s, unsigned *out);
 /* Parses a size such as "64MiB", "512k", "1G" or "1048576" into bytes. */
 bool srv_parse_size(const char *s, int64_t *out);
+/* Parses --max-header-size / CONTENTD_MAX_HEADER_SIZE: a size from
+ * SRV_HEADER_SIZE_MIN to SRV_HEADER_SIZE_MAX. */
+bool srv_parse_header_size(const char *s, int64_t *out);
+#define SRV_HEADER_SIZE_DEFAULT (16 << 10)
+#define SRV_HEADER_SIZE_MIN     (1 << 10)
+#define SRV_HEADER_SIZE_MAX     (1 << 20)
 /* Whether addr has the form of a listen address (HOST:PORT, [V6]:PORT,
  * :PORT, port 0..65535); err says what is wrong when not. */
 bool srv_listen_valid(const char *addr, cd_err *err);

@@ -29,10 +29,11 @@
 
 /* ---- limits ---------------------------------------------------------- */
 
-#define SRV_JSON_BODY_MAX (1u << 20)     /* request JSON bodies: 413 above */
+#define SRV_JSON_BODY_MAX (1u << 20)     /* request JSON bodies but commits': 413 above */
 #define SRV_DRAIN_MAX     (256ull << 20) /* body bytes read and dropped before an error reply */
 #define SRV_MD_MAX        (16u << 20)    /* largest markdown file rendered */
 #define SRV_KEEPALIVE_MS  15000          /* SSE `: keep-alive` on idle streams */
+#define SRV_TARGET_MAX    (8u << 10)     /* request target (path and query): 414 above */
 
 typedef struct srv_render_cache srv_render_cache;
 typedef struct srv_hub srv_hub;
@@ -157,6 +158,8 @@ typedef struct srv_req {
     srv_method method;
     const char *method_str;
     char *path; /* the raw request path, as sent (for the log) */
+    const char *raw_target; /* the target in libmicrohttpd's buffer (valid until the body) */
+    size_t raw_target_len;  /* its length as a C string */
     srv_route route;
     srv_raw_params raw;
     char kind[16]; /* route parameters, validated */
@@ -200,6 +203,9 @@ enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char 
 void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                         enum MHD_RequestTerminationCode toe);
 size_t srv_http_unescape_none(void *cls, struct MHD_Connection *c, char *s);
+/* MHD_OPTION_URI_LOG_CALLBACK: allocates the request (cls is the srv) and
+ * notes the target's length as a C string, to refuse a NUL byte in it. */
+void *srv_http_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
 
 /* Request-level accessors (http.c). */
 const char *srv_req_header(srv_req *r, const char *name);
@@ -310,6 +316,12 @@ typedef struct srv_commit_result {
 void srv_commit(srv *s, const char *user, const char *kind, const char *name, int64_t base,
                 catalog_file *files, size_t n, srv_commit_result *res);
 pthread_mutex_t *srv_commit_lock(srv *s, const char *kind, const char *name);
+/* Writes the item record (blobstore_item_key) of `it` with title (NULL:
+ * its own) and visibility (< 0: its own): a title or visibility change
+ * does this before the catalog changes, so that `rebuild-catalog` restores
+ * the latest state.  Returns a blob_status. */
+int srv_write_item_record(srv *s, const catalog_item *it, const char *title, int visibility,
+                          cd_err *err) CD_WUR;
 /* Sorts a file list by path (strcmp): the order every merge and search of
  * file lists here relies on. */
 void srv_files_sort(catalog_file *files, size_t n);
@@ -368,6 +380,7 @@ void srv_metrics_request(srv_route route, unsigned status, int64_t ns);
 void srv_metrics_sse_events(uint64_t n);
 void srv_metrics_sse_bytes(uint64_t n);
 void srv_metrics_sse_overflow(void);
+void srv_metrics_change_retry(void);
 void srv_metrics_push_bytes(uint64_t n);
 void srv_metrics_commit(const char *result);
 void srv_metrics_render(srv *s, cd_buf *out);
