@@ -17,7 +17,8 @@
  * with prlimit(RLIMIT_AS) right after it starts, so an allocation past the
  * budget fails there (and the allocator's abort ends the worker).  A worker
  * that died is replaced when it is next needed.  A worker exits at end of
- * file on its socket, which is how md_pool_free() ends them.
+ * file on its socket (when the server itself is gone); md_pool_free()
+ * kills them.
  */
 #include "markdown.h"
 #include "md_int.h"
@@ -189,11 +190,10 @@ static bool spawn_worker(md_pool *p, struct worker *w)
     return true;
 }
 
-/* Ends a worker (killed when kill is true, else told by end of file). */
-static int reap(struct worker *w, bool kill_it)
+/* Kills a worker and waits for it; returns its wait status. */
+static int reap(struct worker *w)
 {
-    if (kill_it)
-        kill(w->pid, SIGKILL);
+    kill(w->pid, SIGKILL);
     close(w->fd);
     int status = 0;
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
@@ -234,9 +234,11 @@ void md_pool_free(md_pool *p)
 {
     if (!p)
         return;
+    /* workers keep no state: killing them cannot lose anything, and no
+     * worker stuck in a render can hold up the shutdown */
     for (unsigned i = 0; i < p->n; i++)
         if (p->w[i].pid > 0)
-            reap(&p->w[i], false);
+            reap(&p->w[i]);
     free(p->w);
     free(p->exe);
     pthread_mutex_destroy(&p->mu);
@@ -448,7 +450,7 @@ int md_pool_render(md_pool *p, const char *src, size_t len, unsigned flags, md_r
     }
     cd_buf_free(&frame);
     if (r != 0 && w->pid > 0) {
-        int status = reap(w, true);
+        int status = reap(w);
         const char *code = "render_timeout";
         if (r == -2)
             snprintf(err->message, sizeof err->message,
