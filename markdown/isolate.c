@@ -208,7 +208,8 @@ int md_pool_new(const md_pool_options *o, md_pool **out, md_error *err)
     md_pool *p = cd_xcalloc(1, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    p->n = o && o->workers ? o->workers : 2;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    p->n = o && o->workers ? o->workers : cpus < 2 ? 2 : cpus > 16 ? 16 : (unsigned)cpus;
     p->timeout_ms = o && o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
     p->memory = o && o->memory_bytes ? o->memory_bytes : DEFAULT_MEMORY;
     p->exe = cd_xstrdup(o && o->exe ? o->exe : "/proc/self/exe");

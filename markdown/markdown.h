@@ -83,7 +83,7 @@ void md_result_free(md_result *res);
 typedef struct md_pool md_pool;
 
 typedef struct md_pool_options {
-    unsigned workers;    /* worker processes (0: 2) */
+    unsigned workers;    /* worker processes (0: one per CPU, 2 to 16) */
     unsigned timeout_ms; /* wall-clock budget of one document (0: 20,000) */
     size_t memory_bytes; /* address-space budget of a worker (0: 4 GiB) */
     const char *exe;     /* the program to start (NULL: /proc/self/exe) */

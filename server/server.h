@@ -43,7 +43,7 @@ typedef struct srv_config {
     int64_t max_header_size;     /* bytes of request header fields accepted */
     int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
     /* markdown rendering in worker processes (docs/operations.md) */
-    int render_workers;          /* 0: 2 */
+    int render_workers;          /* 0: one per CPU, 2 to 16 */
     unsigned render_timeout_ms;  /* budget per document (0: 20,000 ms) */
     int64_t render_memory;       /* address-space budget per worker, bytes (0: 4 GiB) */
 } srv_config;
