@@ -374,7 +374,7 @@ static void log_request(srv_req *r, enum MHD_RequestTerminationCode toe)
                   (double)ns / 1e6);
     srv_log_kv(&b, "user", r->user ? r->user : "-");
     srv_log_kv(&b, "remote", remote);
-    const char *why = end_reason(toe);
+    const char *why = r->client_gone ? "closed" : end_reason(toe);
     if (why)
         cd_buf_printf(&b, " end=%s", why);
     srv_log("info", "http", "%s", b.data + 1);

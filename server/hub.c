@@ -244,6 +244,17 @@ static void overflow(srv_hub *h, srv_sub *sub)
             sub->user ? sub->user : "-");
 }
 
+void srv_hub_hangup(srv_sub *sub)
+{
+    pthread_mutex_lock(&sub->mu);
+    if (sub->conn && !sub->hung_up) {
+        sub->hung_up = true;
+        sub->dead = true; /* nothing more is queued for it */
+        wake(sub);
+    }
+    pthread_mutex_unlock(&sub->mu);
+}
+
 /* Queues ev for sub; returns false when sub was dropped instead. */
 bool srv_hub_push(srv_hub *h, srv_sub *sub, srv_event *ev)
 {
@@ -364,7 +375,8 @@ static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
 }
 
 /* Title or visibility changed: tell the global stream; whoever lost sight
- * of the item sees it deleted, whoever gained it sees it created. */
+ * of the item sees it deleted, whoever gained it sees it created (and
+ * nothing else: an `updated` of an item it never had would come first). */
 static void apply_updated(srv_hub *h, const catalog_item *it)
 {
     pthread_mutex_lock(&h->mu);
@@ -372,7 +384,8 @@ static void apply_updated(srv_hub *h, const catalog_item *it)
     bool was_public = old ? old->is_public : it->visibility == CAT_PUBLIC;
     srv_item_state *st = srv_hub_state_get(h, it);
     bool is_public = st->is_public;
-    publish_global(h, srv_event_global("updated", it, SRV_AUD_VISIBLE));
+    bool gained = !was_public && is_public;
+    publish_global(h, srv_event_global("updated", it, gained ? SRV_AUD_OWNER : SRV_AUD_VISIBLE));
     if (was_public && !is_public) {
         publish_global(h, srv_event_global("deleted", it, SRV_AUD_OTHERS));
         for (srv_sub *sub = st->subs, *next; sub; sub = next) {

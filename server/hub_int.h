@@ -59,6 +59,8 @@ struct srv_sub {
     uint32_t q_head, q_len, q_cap;
     size_t q_bytes, off;
     bool suspended, closing, dead;
+    bool hung_up; /* the client closed its end (sse_close.c) */
+    bool watched; /* in the closed-stream watcher (its lock) */
     atomic_uint_fast64_t sent;
 };
 
@@ -143,6 +145,17 @@ srv_event *srv_hub_catch_up(srv_hub *h, const catalog_item *it, int64_t v, int64
 void srv_hub_release(srv_hub *h, srv_sub *sub, bool unlink);
 /* Frees a subscriber that never made it into the hub. */
 void srv_sub_free(srv_sub *sub);
+/* The client of sub went away: the stream ends at once (its connection is
+ * resumed and its content reader ends it).  Takes sub->mu. */
+void srv_hub_hangup(srv_sub *sub);
+
+/* sse_close.c (srv_sse_close_new/free are in srv_int.h) */
+/* Watches sub's socket for the client hanging up (until forgotten). */
+void srv_sse_close_watch(srv_sse_close *w, srv_sub *sub);
+/* Stops watching; after it returns the watcher never touches sub again. */
+void srv_sse_close_forget(srv_sse_close *w, srv_sub *sub);
+/* How many streams ended because their client hung up. */
+uint64_t srv_sse_close_hangups(srv_sse_close *w);
 
 #define SRV_HUB_CLOSED (-10)
 

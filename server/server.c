@@ -59,7 +59,8 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
         return NULL;
     }
     s->hub = srv_hub_new(s, err);
-    if (!s->hub) {
+    s->closer = s->hub ? srv_sse_close_new(err) : NULL;
+    if (!s->closer) {
         srv_free(s);
         return NULL;
     }
@@ -236,6 +237,10 @@ int srv_start(srv *s, cd_err *err)
     if (limit > 1000000)
         limit = 1000000;
     unsigned threads = worker_threads(&s->cfg);
+    /* One client address (a reconnect loop, a runaway script) cannot take
+     * the whole connection table: by default it gets half of it. */
+    unsigned per_address =
+        s->cfg.max_per_address < 0 ? (limit + 1) / 2 : (unsigned)s->cfg.max_per_address;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (bound.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -246,15 +251,17 @@ int srv_start(srv *s, cd_err *err)
                                  (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, srv_http_completed, s,
                                  MHD_OPTION_UNESCAPE_CALLBACK, srv_http_unescape_none, NULL,
                                  MHD_OPTION_URI_LOG_CALLBACK, srv_http_uri_log, s,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(&s->cfg), MHD_OPTION_END);
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(&s->cfg),
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address, MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);
         return cd_err_set(err, -1, "cannot start the HTTP server on %s", s->cfg.listen);
     }
     format_url(s, &bound);
     srv_log("info", "server",
-            "msg=listening url=%s threads=%u max_connections=%u catalog=%s blobstore=%s", s->url,
-            threads, limit, s->cat->ops->name, s->bs->ops->name);
+            "msg=listening url=%s threads=%u max_connections=%u max_per_address=%u catalog=%s "
+            "blobstore=%s",
+            s->url, threads, limit, per_address, s->cat->ops->name, s->bs->ops->name);
     return 0;
 }
 
@@ -314,6 +321,7 @@ void srv_free(srv *s)
         s->cat->on_change_arg = NULL;
     }
     srv_hub_free(s->hub);
+    srv_sse_close_free(s->closer);
     srv_render_cache_free(s->rc);
     md_pool_free(s->render_pool);
     for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)

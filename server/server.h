@@ -42,6 +42,9 @@ typedef struct srv_config {
     int64_t max_blob_size;       /* bytes */
     int64_t max_header_size;     /* bytes of request header fields accepted */
     int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
+    /* Connections one client address may hold at once: 0 no limit, -1 the
+     * default (half the connection limit). */
+    int64_t max_per_address;
     /* markdown rendering in worker processes (docs/operations.md) */
     int render_workers;          /* 0: one per CPU, 2 to 16 */
     unsigned render_timeout_ms;  /* budget per document (0: 20,000 ms) */
@@ -52,6 +55,8 @@ typedef struct srv_config {
  * (flags are applied by the caller afterwards).  Returns 0, or SRV_EXIT_USAGE
  * with err filled when an environment variable has a bad value. */
 int srv_config_from_env(srv_config *cfg, cd_err *err) CD_WUR;
+/* Parses a per-address connection limit: 0 (none) to 1000000. */
+bool srv_parse_per_address(const char *s, int64_t *out);
 /* Parses a debounce window of `serve --watch`: 1..60000 milliseconds. */
 bool srv_parse_watch_ms(const char *s, unsigned *out);
 /* Parses a size such as "64MiB", "512k", "1G" or "1048576" into bytes. */

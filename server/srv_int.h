@@ -38,6 +38,7 @@
 typedef struct srv_render_cache srv_render_cache;
 typedef struct srv_hub srv_hub;
 typedef struct srv_sub srv_sub;
+typedef struct srv_sse_close srv_sse_close;
 
 /* ---- the service ----------------------------------------------------- */
 
@@ -49,6 +50,7 @@ struct srv {
     srv_render_cache *rc;
     md_pool *render_pool; /* markdown rendering, in worker processes */
     srv_hub *hub;
+    srv_sse_close *closer; /* notices event streams whose client left (sse_close.c) */
     char url[128];
     bool loopback;
     atomic_bool stopping;
@@ -186,7 +188,8 @@ typedef struct srv_req {
     bool responded;
     unsigned status;
     uint64_t bytes;
-    srv_sub *sub; /* an event stream's subscriber */
+    srv_sub *sub;     /* an event stream's subscriber */
+    bool client_gone; /* the event stream ended because its client left */
 } srv_req;
 
 /* Matches r->path to a route (route.c): sets r->route and r->raw. */
@@ -356,6 +359,11 @@ int srv_hub_start(srv_hub *h, cd_err *err) CD_WUR;
 /* Ends every stream cleanly and stops the hub thread. */
 void srv_hub_shutdown(srv_hub *h);
 void srv_hub_free(srv_hub *h);
+/* The closed-stream watcher (sse_close.c): one thread, one epoll set, that
+ * ends an event stream as soon as its client hangs up.  NULL on failure,
+ * with err filled; free it after the HTTP daemon has stopped. */
+srv_sse_close *srv_sse_close_new(cd_err *err);
+void srv_sse_close_free(srv_sse_close *w);
 /* The catalog's on_change callback (arg is the srv_hub). */
 void srv_hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
                        int64_t version);
