@@ -274,7 +274,10 @@ static cmark_node *fence_owner(cmark_node *container, int colons)
     for (cmark_node *n = cmark_node_last_child(container); n && (n->flags & CMARK_NODE__OPEN);
          n = cmark_node_last_child(n)) {
         cmark_node_type t = cmark_node_get_type(n);
-        if ((t == CMARK_NODE_CODE_BLOCK && cmark_node_get_fenced(n, NULL, NULL, NULL)) ||
+        int fence_len, fence_off;
+        char fence_char;
+        if ((t == CMARK_NODE_CODE_BLOCK &&
+             cmark_node_get_fenced(n, &fence_len, &fence_off, &fence_char)) ||
             t == CMARK_NODE_HTML_BLOCK)
             return NULL;
         if (md_is_component(n) && !comp_of(n)->closed && comp_of(n)->colons == colons)
