@@ -442,8 +442,11 @@ static void apply_inline_attrs(struct conv *cv, cmark_node *node, hnode *el)
         return;
     size_t len;
     const char *attrs = md_inline_attrs(in, &len);
+    bool component = cmark_node_get_type(node) == CMARK_NODE_CUSTOM_INLINE;
     if (attrs)
-        md_attrs_apply(cv->a, el, attrs, len);
+        md_attrs_apply(cv->a, el, attrs, len, component ? MD_ATTRS_INLINE : MD_ATTRS_ELEMENT);
+    if (component)
+        h_props_sort(el);
 }
 
 static void alt_text(cmark_node *node, cd_buf *out)
@@ -524,7 +527,7 @@ static hnode *component_elem(struct conv *cv, cmark_node *node)
     size_t alen;
     const char *attrs = md_component_attrs(node, &alen);
     if (attrs)
-        md_attrs_apply(a, el, attrs, alen);
+        md_attrs_apply(a, el, attrs, alen, MD_ATTRS_BLOCK);
     int line;
     size_t ylen;
     const char *yaml = md_component_yaml(node, &ylen, &line);
@@ -533,6 +536,7 @@ static hnode *component_elem(struct conv *cv, cmark_node *node)
         if (props && props->type == JV_OBJ)
             md_yaml_props(a, el, props);
     }
+    h_props_sort(el);
     return el;
 }
 

@@ -117,9 +117,21 @@ static hnode *first_content(hnode *n)
     return n;
 }
 
-/* flat.unflatten: "a.b: 1" at the top level becomes {a: {b: 1}}. */
-static void unflatten(md_arena *a, jv *obj)
+/* Nests the dotted keys of every object inside v (flat flattens the whole
+ * value before it unflattens it). */
+static void unflatten_inside(md_arena *a, jv *v)
 {
+    for (jv *m = v->first; m; m = m->next) {
+        if (m->type == JV_OBJ)
+            md_jv_unflatten(a, m);
+        else if (m->type == JV_ARR)
+            unflatten_inside(a, m);
+    }
+}
+
+void md_jv_unflatten(md_arena *a, jv *obj)
+{
+    unflatten_inside(a, obj);
     jv *out = jv_new(a, JV_OBJ);
     for (jv *m = obj->first, *next; m; m = next) {
         next = m->next;
@@ -145,7 +157,8 @@ static void unflatten(md_arena *a, jv *obj)
         m->key_len = kl;
         jv_append(target, m);
     }
-    *obj = *out;
+    obj->first = out->first;
+    obj->last = out->last;
 }
 
 static jv *write_data(md_ctx *c, cd_buf *b, hnode *root, jv *front)
@@ -167,7 +180,7 @@ static jv *write_data(md_ctx *c, cd_buf *b, hnode *root, jv *front)
     jv_append(data, t);
     jv_append(data, d);
     if (front && front->type == JV_OBJ) {
-        unflatten(c->arena, front);
+        md_jv_unflatten(c->arena, front);
         for (jv *m = front->first, *next; m; m = next) {
             next = m->next;
             m->next = NULL;

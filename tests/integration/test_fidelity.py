@@ -2,7 +2,8 @@
 """AST fidelity: `content render` must produce the tree @nuxtjs/mdc 0.17.4's
 parseMarkdown produces, for every file of tests/corpus, after the
 normalisation of docs/ast-fidelity.md and the deliberate differences listed in
-tests/corpus/deliberate.json.
+tests/corpus/deliberate.json; and MDC's own MDCRenderer must make the same
+HTML of both trees. 
 
 Run:  /usr/bin/python3 -m pytest tests/integration/test_fidelity.py
 Needs node and `npm ci --prefix tests`; skipped otherwise.  For a compact
@@ -65,3 +66,26 @@ def test_corpus_renders_with_mdc(mdc_trees):
     """Every corpus file is one MDC can parse (a file it throws on tests nothing)."""
     failed = {n: d["error"] for n, d in mdc_trees.items() if "error" in d}
     assert not failed, json.dumps(failed, indent=1)
+
+
+@pytest.fixture(scope="module")
+def corpus_html(corpus_dir, mdc_trees, content_bin, deliberate):
+    """{name: (our HTML, MDC's HTML)} for the equality set, both trees
+    rendered by MDC's MDCRenderer (tests/mdc/html.mjs) in one node process."""
+    docs = {}
+    for name in EQUALITY_SET:
+        ours, mdc = fidelity.html_inputs(name, fidelity.render_ours(corpus_dir / name),
+                                         mdc_trees[name], deliberate)
+        docs["ours:" + name], docs["mdc:" + name] = ours, mdc
+    html = fidelity.render_html(docs)
+    return {n: (html["ours:" + n], html["mdc:" + n]) for n in EQUALITY_SET}
+
+
+@pytest.mark.parametrize("name", EQUALITY_SET)
+def test_html_matches_mdc(name, corpus_html):
+    """What the Nuxt front end shows: MDCRenderer makes the same HTML of our
+    tree as of MDC's (components print their props and slots)."""
+    ours, mdc = corpus_html[name]
+    diff = fidelity.html_difference(ours, mdc)
+    assert diff is None, f"{name}: {diff}"
+
