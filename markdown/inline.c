@@ -279,6 +279,79 @@ static cmark_node *isolate(md_ctx *c, cmark_node *text, size_t k)
     return mid;
 }
 
+/* Whether a '{' at lit[k] opens MDC attributes: right after ":name", after
+ * a ']' or, at the start of a text node, after an element that takes them. */
+static bool attrs_position(cmark_node *text, const char *lit, size_t k)
+{
+    if (k == 0) {
+        cmark_node *prev = cmark_node_previous(text);
+        return prev && (takes_attrs(prev) || cmark_node_get_type(prev) == CMARK_NODE_CUSTOM_INLINE ||
+                        is_text(prev, "]"));
+    }
+    if (lit[k - 1] == ']')
+        return true;
+    size_t i = k;
+    while (i > 0 && is_name_char(lit[i - 1]))
+        i--;
+    return i < k && i > 0 && lit[i - 1] == ':' && is_name_start(lit[i]);
+}
+
+/* A link the autolink extension made: its only child is the URL as written
+ * (the URL itself, or it without the "http://" or "mailto:" cmark adds). */
+static const char *autolink_text(cmark_node *n)
+{
+    if (cmark_node_get_type(n) != CMARK_NODE_LINK)
+        return NULL;
+    cmark_node *t = cmark_node_first_child(n);
+    if (!is_text(t, NULL) || cmark_node_next(t))
+        return NULL;
+    const char *lit = cmark_node_get_literal(t), *url = cmark_node_get_url(n);
+    if (!url)
+        return NULL;
+    if (!strcmp(url, lit) || (!strncmp(url, "http://", 7) && !strcmp(url + 7, lit)) ||
+        (!strncmp(url, "mailto:", 7) && !strcmp(url + 7, lit)))
+        return lit;
+    return NULL;
+}
+
+#define MAX_SPLIT_ATTRS 4096
+
+/* MDC reads an attribute block as plain text, but cmark has already parsed
+ * inside it: a URL in a value became an autolink, a '[' or ']' a node of
+ * its own.  A text node whose last '{' opens attributes that close only in
+ * a later sibling gets those siblings (text and autolinks, up to
+ * MAX_SPLIT_ATTRS bytes) back as text. */
+static void join_split_attrs(md_ctx *c, cmark_node *text)
+{
+    const char *lit = cmark_node_get_literal(text);
+    const char *ob = strrchr(lit, '{');
+    if (!ob || attr_block(ob) || !attrs_position(text, lit, (size_t)(ob - lit)))
+        return;
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, ob);
+    cmark_node *end = cmark_node_next(text);
+    size_t closed = 0;
+    for (; end && b.len < MAX_SPLIT_ATTRS && !closed; end = cmark_node_next(end)) {
+        const char *piece = is_text(end, NULL) ? cmark_node_get_literal(end) : autolink_text(end);
+        if (!piece)
+            break;
+        cd_buf_puts(&b, piece);
+        closed = attr_block(b.data);
+    }
+    if (closed) {
+        cd_buf joined = CD_BUF_INIT;
+        cd_buf_append(&joined, lit, (size_t)(ob - lit));
+        cd_buf_append(&joined, b.data, b.len);
+        cmark_node_set_literal(text, md_strndup(c->arena, joined.data, joined.len));
+        cd_buf_free(&joined);
+        for (cmark_node *n = cmark_node_next(text), *next; n != end; n = next) {
+            next = cmark_node_next(n);
+            cmark_node_free(n);
+        }
+    }
+    cd_buf_free(&b);
+}
+
 /* Finds the innermost bracket pair among the children: the first ']' that
  * closes an earlier '['.  cmark has merged the brackets that formed no link
  * into the surrounding text. */
@@ -293,6 +366,12 @@ static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_nod
             continue;
         const char *lit = cmark_node_get_literal(n);
         for (size_t k = 0; lit[k]; k++) {
+            size_t skip;
+            if (lit[k] == '{' && k > 0 && lit[k - 1] != ']' && attrs_position(n, lit, k) &&
+                (skip = attr_block(lit + k)) > 0) {
+                k += skip - 1; /* ":name{a="[x]"}": brackets of a value */
+                continue;
+            }
             if (lit[k] == '[') {
                 stack_n = n, stack_k = k, have = true;
             } else if (lit[k] == ']' && have) {
@@ -310,6 +389,9 @@ static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_nod
  * components, then bare components. */
 static void container(md_ctx *c, cmark_node *parent)
 {
+    for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n))
+        if (is_text(n, NULL))
+            join_split_attrs(c, n);
     for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n)) {
         if (takes_attrs(n) && !cmark_node_get_user_data(n)) {
             struct md_inline_info *in = info_new(c, NULL);
