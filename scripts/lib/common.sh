@@ -10,7 +10,7 @@
 CONTENTD_DEBIAN_PACKAGES=(
     meson ninja-build pkg-config gcc libc6-dev
     libcmark-gfm-dev libcmark-gfm-extensions-dev cmark-gfm
-    libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev
+    libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev libutf8proc-dev
     libinotifytools0-dev
     libmicrohttpd-dev libjansson-dev
     libmongoc-dev libbson-dev python3-bson
