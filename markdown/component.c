@@ -36,6 +36,7 @@ struct comp {
     char *attrs;
     size_t attrs_len;
     int colons; /* 0 for a slot */
+    int indent; /* columns before the opening colons */
     bool closed;
     enum fm_state fm;
     cd_buf yaml;
@@ -205,6 +206,7 @@ static cmark_node *open_component(cmark_syntax_extension *ext, cmark_parser *par
         c->attrs_len = (size_t)(attrs_end - attrs_start);
     }
     c->colons = colons;
+    c->indent = cmark_parser_get_indent(parser);
     c->fm = FM_EXPECT;
     cmark_node_set_user_data(n, c);
     cmark_node_set_user_data_free_func(n, comp_free);
@@ -301,6 +303,13 @@ static int match_block(cmark_syntax_extension *ext, cmark_parser *parser, unsign
         return 1;
     int pos = cmark_parser_get_first_nonspace(parser);
     bool blank = is_blank_from(input, pos, len);
+    /* remark-mdc strips the opening line's indentation from the content:
+     * "  ::b" / "    Text." is a paragraph in b, not indented code */
+    int dedent = cmark_parser_get_indent(parser);
+    if (dedent > c->indent)
+        dedent = c->indent;
+    if (!blank && dedent > 0)
+        cmark_parser_advance_offset(parser, (const char *)input, dedent, 1);
 
     if (c->fm == FM_EXPECT) {
         c->fm = FM_DONE;
