@@ -745,6 +745,15 @@ static void splice_fragment(struct conv *cv, cmark_node *para, hnode *frag, hnod
         h_append_text(cv->a, parent, "\n", 1);
 }
 
+/* A paragraph holding only an inline component: in MDC, a line of its own
+ * that is the component itself (remark-mdc's container sugar), no p. */
+static bool component_paragraph(cmark_node *para)
+{
+    cmark_node *only = cmark_node_first_child(para);
+    return cmark_node_get_type(para) == CMARK_NODE_PARAGRAPH && only && !cmark_node_next(only) &&
+           md_is_inline_component(only);
+}
+
 /* mdast-util-to-hast puts "\n" before each child of a tight list item but
  * a leading paragraph; it merges into the text around it. */
 static void tight_item_newline(struct conv *cv, cmark_node *node, hnode *cur)
@@ -755,7 +764,8 @@ static void tight_item_newline(struct conv *cv, cmark_node *node, hnode *cur)
     cmark_node *list = cmark_node_parent(item);
     if (!list || !cmark_node_get_list_tight(list))
         return;
-    if (!cmark_node_previous(node) && cmark_node_get_type(node) == CMARK_NODE_PARAGRAPH)
+    if (!cmark_node_previous(node) && cmark_node_get_type(node) == CMARK_NODE_PARAGRAPH &&
+        !component_paragraph(node))
         return;
     h_append_text(cv->a, cur, "\n", 1);
 }
@@ -768,16 +778,16 @@ static hnode *paragraph_target(struct conv *cv, cmark_node *node, hnode *parent)
     cmark_node *up = cmark_node_parent(node);
     cmark_node_type ut = cmark_node_get_type(up);
     if (ut == CMARK_NODE_ITEM || ut == CMARK_NODE_FOOTNOTE_DEFINITION) {
+        if (component_paragraph(node))
+            return parent;
         for (cmark_node *s = cmark_node_previous(node); s; s = cmark_node_previous(s))
-            if (cmark_node_get_type(s) == CMARK_NODE_PARAGRAPH) {
+            if (cmark_node_get_type(s) == CMARK_NODE_PARAGRAPH && !component_paragraph(s)) {
                 h_append(parent, h_elem(cv->a, "br"));
                 break;
             }
         return parent;
     }
-    /* a paragraph holding only an inline component becomes that component */
-    cmark_node *only = cmark_node_first_child(node);
-    if (only && !cmark_node_next(only) && md_is_inline_component(only))
+    if (component_paragraph(node))
         return parent;
     if (unwrapped_paragraph(node)) {
         /* its inlines become siblings, and hast puts "\n" between siblings */

@@ -414,6 +414,62 @@ static void container(md_ctx *c, cmark_node *parent)
             n = bare_components(c, n);
 }
 
+/* Whether the line of a paragraph that starts at n is one inline component
+ * alone (then *end is what follows it: a soft break or NULL). */
+static bool component_line(cmark_node *n, cmark_node **end)
+{
+    if (!n || !md_is_inline_component(n))
+        return false;
+    cmark_node *next = cmark_node_next(n);
+    if (next && cmark_node_get_type(next) != CMARK_NODE_SOFTBREAK)
+        return false;
+    *end = next;
+    return true;
+}
+
+/* remark-mdc's "container sugar": a line that holds only an inline
+ * component (":read-more{to=\"/x\"}") is a block of its own, which ends
+ * the paragraph before it; the lines after it start a new one.  The
+ * paragraph is split there (the conversion unwraps a paragraph that holds
+ * only a component). */
+static void split_component_lines(cmark_node *para)
+{
+    cmark_node *line = cmark_node_first_child(para);
+    while (line) {
+        cmark_node *end = NULL;
+        bool alone = component_line(line, &end);
+        if (!alone) {
+            while (line && cmark_node_get_type(line) != CMARK_NODE_SOFTBREAK)
+                line = cmark_node_next(line);
+            line = line ? cmark_node_next(line) : NULL;
+            continue;
+        }
+        /* before | the component | after: each its own paragraph */
+        cmark_node *prev = cmark_node_previous(line);
+        if (prev) {
+            cmark_node *own = md_cmark_node_new(CMARK_NODE_PARAGRAPH);
+            cmark_node_insert_after(para, own);
+            cmark_node_free(prev); /* the soft break before the line */
+            cmark_node_append_child(own, line);
+            para = own;
+        }
+        if (!end)
+            return;
+        cmark_node *rest = cmark_node_next(end);
+        cmark_node_free(end);
+        if (!rest)
+            return;
+        cmark_node *after = md_cmark_node_new(CMARK_NODE_PARAGRAPH);
+        cmark_node_insert_after(para, after);
+        for (cmark_node *n = rest, *next; n; n = next) {
+            next = cmark_node_next(n);
+            cmark_node_append_child(after, n);
+        }
+        para = after;
+        line = rest;
+    }
+}
+
 void md_inline_syntax(md_ctx *c, cmark_node *doc)
 {
     /* collect first: the walk must not see the tree being edited */
@@ -434,8 +490,11 @@ void md_inline_syntax(md_ctx *c, cmark_node *doc)
     }
     cmark_iter_free(it);
     /* innermost containers last: a bracket pair is always within one */
-    for (size_t i = n; i-- > 0;)
+    for (size_t i = n; i-- > 0;) {
         container(c, list[i]);
+        if (cmark_node_get_type(list[i]) == CMARK_NODE_PARAGRAPH)
+            split_component_lines(list[i]);
+    }
     free(list);
 }
 
