@@ -231,13 +231,24 @@ static cmark_node *open_slot(cmark_syntax_extension *ext, cmark_parser *parser,
     int i = pos + 1;
     while (i < len && name_char(input[i]))
         i++;
+    int name_end = i, attrs_start = -1;
+    if (i < len && input[i] == '{') { /* #name{unwrap="p"} */
+        attrs_start = i + 1;
+        i = scan_attrs(input, i, len);
+        if (i < 0)
+            return NULL;
+    }
     if (!is_blank_from(input, i, len))
         return NULL;
     cmark_node *n = cmark_parser_add_child(parser, parent, SLOT_TYPE,
                                            cmark_parser_get_first_nonspace_column(parser) + 1);
     cmark_node_set_syntax_extension(n, ext);
     struct comp *c = cd_xcalloc(1, sizeof *c);
-    c->name = cd_xstrndup((const char *)input + pos + 1, (size_t)(i - pos - 1));
+    c->name = cd_xstrndup((const char *)input + pos + 1, (size_t)(name_end - pos - 1));
+    if (attrs_start >= 0) {
+        c->attrs_len = (size_t)(i - 1 - attrs_start);
+        c->attrs = cd_xstrndup((const char *)input + attrs_start, c->attrs_len);
+    }
     c->fm = FM_DONE;
     cmark_node_set_user_data(n, c);
     cmark_node_set_user_data_free_func(n, comp_free);

@@ -517,6 +517,10 @@ static hnode *component_elem(struct conv *cv, cmark_node *node)
     md_arena *a = cv->a;
     if (md_is_slot(node)) {
         hnode *t = h_elem(a, "template");
+        size_t slen;
+        const char *sattrs = md_component_attrs(node, &slen);
+        if (sattrs) /* a slot's attributes reach hast as written */
+            md_attrs_apply(a, t, sattrs, slen, MD_ATTRS_ELEMENT);
         char *name = md_alloc(a, strlen(md_component_name(node)) + 8);
         strcpy(name, "v-slot:");
         strcat(name, md_component_name(node));
@@ -820,7 +824,9 @@ static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, boo
 {
     cmark_node_type t = cmark_node_get_type(node);
     tight_item_newline(cv, node, cur);
-    if (md_is_slot(node) && !strcmp(md_component_name(node), "default"))
+    size_t slot_attrs;
+    if (md_is_slot(node) && !strcmp(md_component_name(node), "default") &&
+        (!md_component_attrs(node, &slot_attrs) || !slot_attrs))
         return cur; /* #default content is the component's own children */
     if (t == CMARK_NODE_PARAGRAPH)
         return paragraph_target(cv, node, cur);
