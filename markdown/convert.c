@@ -851,32 +851,29 @@ static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, boo
     return el;
 }
 
-hnode *md_convert(md_ctx *c, cmark_node *doc)
+/* Converts the subtree below top (not top itself) into into. */
+static void convert_tree(struct conv *cv, cmark_node *top, hnode *into)
 {
-    struct conv cv = {.c = c, .a = c->arena};
-    cv.root = md_alloc(c->arena, sizeof *cv.root);
-    cv.root->type = H_ROOT;
-    cv.root->tag = "root";
     size_t depth = 0, cap = 64;
     hnode **stack = cd_xmalloc(cap * sizeof *stack);
-    hnode *cur = cv.root;
-    cmark_iter *it = cmark_iter_new(doc);
+    hnode *cur = into;
+    cmark_iter *it = cmark_iter_new(top);
     cmark_event_type ev;
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *node = cmark_iter_get_node(it);
         cmark_node_type t = cmark_node_get_type(node);
-        if (t == CMARK_NODE_DOCUMENT)
+        if (node == top)
             continue;
         if (is_leaf(t)) {
-            tight_item_newline(&cv, node, cur);
-            leaf(&cv, node, cur);
+            tight_item_newline(cv, node, cur);
+            leaf(cv, node, cur);
             continue;
         }
         if (ev == CMARK_EVENT_EXIT) {
             if (t == CMARK_NODE_PARAGRAPH && cur->type == H_ELEM && cur->tag == (const char *)FRAGMENT)
-                splice_fragment(&cv, node, cur, stack[depth - 1]);
+                splice_fragment(cv, node, cur, stack[depth - 1]);
             if (t == CMARK_NODE_FOOTNOTE_DEFINITION)
-                footnote_backrefs(&cv, node, cur);
+                footnote_backrefs(cv, node, cur);
             cur = stack[--depth];
             continue;
         }
@@ -884,13 +881,24 @@ hnode *md_convert(md_ctx *c, cmark_node *doc)
             stack = cd_xrealloc(stack, (cap *= 2) * sizeof *stack);
         stack[depth++] = cur;
         bool skip = false;
-        cur = enter_container(&cv, node, cur, &skip);
+        cur = enter_container(cv, node, cur, &skip);
         if (skip) { /* an image: its children were read for alt already */
             cur = stack[--depth];
             cmark_iter_reset(it, node, CMARK_EVENT_EXIT);
+        } else if (type_is(node, "table_cell") && md_cell_inlines(node)) {
+            convert_tree(cv, md_cell_inlines(node), cur); /* inlines only */
         }
     }
     cmark_iter_free(it);
     free(stack);
+}
+
+hnode *md_convert(md_ctx *c, cmark_node *doc)
+{
+    struct conv cv = {.c = c, .a = c->arena};
+    cv.root = md_alloc(c->arena, sizeof *cv.root);
+    cv.root->type = H_ROOT;
+    cv.root->tag = "root";
+    convert_tree(&cv, doc, cv.root);
     return cv.root;
 }

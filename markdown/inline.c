@@ -491,11 +491,33 @@ void md_inline_syntax(md_ctx *c, cmark_node *doc)
     cmark_iter_free(it);
     /* innermost containers last: a bracket pair is always within one */
     for (size_t i = n; i-- > 0;) {
+        const char *type = cmark_node_get_syntax_extension(list[i])
+                               ? cmark_node_get_type_string(list[i])
+                               : NULL;
+        if (type && !strcmp(type, "table_cell")) {
+            /* cmark-gfm lets a cell hold only its own inline types: the
+             * cell's inlines move to a detached paragraph (in the render
+             * arena) that md_cell_inlines() finds */
+            cmark_node *holder = md_cmark_node_new(CMARK_NODE_PARAGRAPH);
+            for (cmark_node *k = cmark_node_first_child(list[i]), *next; k; k = next) {
+                next = cmark_node_next(k);
+                cmark_node_append_child(holder, k);
+            }
+            container(c, holder);
+            md_unmark_tree(c, holder);
+            cmark_node_set_user_data(list[i], holder);
+            continue;
+        }
         container(c, list[i]);
         if (cmark_node_get_type(list[i]) == CMARK_NODE_PARAGRAPH)
             split_component_lines(list[i]);
     }
     free(list);
+}
+
+cmark_node *md_cell_inlines(cmark_node *cell)
+{
+    return cmark_node_get_user_data(cell);
 }
 
 const struct md_inline_info *md_inline_get(cmark_node *n)

@@ -143,6 +143,9 @@ struct md_inline_info;
 struct md_ctx;
 /* Inline components, spans and {attrs} after elements, on the cmark tree. */
 void md_inline_syntax(struct md_ctx *c, cmark_node *doc);
+/* The paragraph holding a table cell's inlines after md_inline_syntax()
+ * (NULL for a cell it did not see). */
+cmark_node *md_cell_inlines(cmark_node *cell);
 /* What md_inline_syntax() attached to a node, or NULL. */
 const struct md_inline_info *md_inline_get(cmark_node *n);
 const char *md_inline_tag(const struct md_inline_info *in);
