@@ -352,15 +352,48 @@ static void join_split_attrs(md_ctx *c, cmark_node *text)
     cd_buf_free(&b);
 }
 
-/* Finds the innermost bracket pair among the children: the first ']' that
- * closes an earlier '['.  cmark has merged the brackets that formed no link
- * into the surrounding text. */
+/* The character after lit[k] in reading order: in lit, else the first of
+ * the next sibling's source ('[' for a link, '\0' for anything else). */
+static char char_after(cmark_node *n, const char *lit, size_t k)
+{
+    if (lit[k + 1])
+        return lit[k + 1];
+    cmark_node *next = cmark_node_next(n);
+    if (is_text(next, NULL))
+        return cmark_node_get_literal(next)[0];
+    if (next && cmark_node_get_type(next) == CMARK_NODE_LINK && !autolink_text(next))
+        return '[';
+    if (next && cmark_node_get_type(next) == CMARK_NODE_CUSTOM_INLINE &&
+        ((const struct md_inline_info *)cmark_node_get_user_data(next))->is_span)
+        return '['; /* a span made already, from brackets */
+    return '\0';
+}
+
+static char char_before(cmark_node *n, size_t k)
+{
+    if (k)
+        return cmark_node_get_literal(n)[k - 1];
+    cmark_node *prev = cmark_node_previous(n);
+    if (is_text(prev, NULL)) {
+        const char *lit = cmark_node_get_literal(prev);
+        return *lit ? lit[strlen(lit) - 1] : '\0';
+    }
+    return '\0';
+}
+
+#define MAX_BRACKET_DEPTH 64
+
+/* Finds the innermost bracket pair among the children that makes an MDC
+ * span: the first ']' that closes an earlier '[', where the '[' neither
+ * follows nor precedes another '[' and the ']' is not followed by '(' or
+ * '[' (remark-mdc's span rules).  cmark has left the brackets that formed
+ * no link in the text. */
 static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_node **cn,
                       size_t *ck)
 {
-    cmark_node *stack_n = NULL;
-    size_t stack_k = 0;
-    bool have = false;
+    cmark_node *stack_n[MAX_BRACKET_DEPTH];
+    size_t stack_k[MAX_BRACKET_DEPTH];
+    int depth = 0;
     for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n)) {
         if (!is_text(n, NULL))
             continue;
@@ -373,9 +406,22 @@ static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_nod
                 continue;
             }
             if (lit[k] == '[') {
-                stack_n = n, stack_k = k, have = true;
-            } else if (lit[k] == ']' && have) {
-                *on = stack_n, *ok = stack_k, *cn = n, *ck = k;
+                if (depth == MAX_BRACKET_DEPTH) {
+                    memmove(stack_n, stack_n + 1, sizeof stack_n - sizeof stack_n[0]);
+                    memmove(stack_k, stack_k + 1, sizeof stack_k - sizeof stack_k[0]);
+                    depth--;
+                }
+                stack_n[depth] = n, stack_k[depth] = k, depth++;
+            } else if (lit[k] == ']' && depth > 0) {
+                depth--;
+                char after = char_after(n, lit, k);
+                if (after == '(' || after == '[')
+                    continue;
+                if (char_before(stack_n[depth], stack_k[depth]) == '[' ||
+                    char_after(stack_n[depth], cmark_node_get_literal(stack_n[depth]),
+                               stack_k[depth]) == '[')
+                    continue;
+                *on = stack_n[depth], *ok = stack_k[depth], *cn = n, *ck = k;
                 return true;
             }
         }
@@ -387,8 +433,54 @@ static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_nod
 
 /* One inline container: attributes after elements, bracket spans and
  * components, then bare components. */
+/* Whether cmark made link n of a shortcut reference ("[Fish]" with a
+ * "[Fish]: url" definition): its source is its label's, one bracket wider
+ * on each side, where a full or collapsed reference ("[Fish][]") or an
+ * inline link is wider at the end. */
+static bool shortcut_reference(cmark_node *n)
+{
+    if (cmark_node_get_type(n) != CMARK_NODE_LINK || autolink_text(n))
+        return false;
+    cmark_node *first = cmark_node_first_child(n), *last = cmark_node_last_child(n);
+    if (!last || cmark_node_get_end_line(last) != cmark_node_get_end_line(n) ||
+        cmark_node_get_end_column(last) <= 0)
+        return false;
+    int tail = cmark_node_get_end_column(n) - cmark_node_get_end_column(last);
+    if (cmark_node_get_type(last) == CMARK_NODE_CODE) {
+        /* a code span's position is its content's: add its backtick fence,
+         * known when it also opens the label */
+        int fence = 1;
+        if (first == last && cmark_node_get_start_line(n) == cmark_node_get_end_line(n))
+            fence = cmark_node_get_start_column(last) - cmark_node_get_start_column(n) - 1;
+        tail -= fence;
+    }
+    return tail == 1;
+}
+
+/* remark-mdc reads "[text]" not followed by '(' or '[' as a span before
+ * any link is considered, so a shortcut reference is a span even when its
+ * definition exists. */
+static cmark_node *shortcut_to_span(md_ctx *c, cmark_node *link)
+{
+    cmark_node *el = md_cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
+    struct md_inline_info *in = info_new(c, "span");
+    in->is_span = true;
+    cmark_node_set_user_data(el, in);
+    cmark_node_insert_before(link, el);
+    for (cmark_node *k = cmark_node_first_child(link), *next; k; k = next) {
+        next = cmark_node_next(k);
+        cmark_node_append_child(el, k);
+    }
+    cmark_node_free(link);
+    take_attrs(c, cmark_node_next(el), in);
+    return el;
+}
+
 static void container(md_ctx *c, cmark_node *parent)
 {
+    for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n))
+        if (shortcut_reference(n))
+            n = shortcut_to_span(c, n);
     for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n))
         if (is_text(n, NULL))
             join_split_attrs(c, n);
