@@ -315,11 +315,12 @@ static int match_block(cmark_syntax_extension *ext, cmark_parser *parser, unsign
     int pos = cmark_parser_get_first_nonspace(parser);
     bool blank = is_blank_from(input, pos, len);
     /* remark-mdc strips the opening line's indentation from the content:
-     * "  ::b" / "    Text." is a paragraph in b, not indented code */
+     * "  ::b" / "    Text." is a paragraph in b, not indented code (and
+     * a blank line loses those spaces too, also inside fenced code) */
     int dedent = cmark_parser_get_indent(parser);
     if (dedent > c->indent)
         dedent = c->indent;
-    if (!blank && dedent > 0)
+    if (dedent > 0)
         cmark_parser_advance_offset(parser, (const char *)input, dedent, 1);
 
     if (c->fm == FM_EXPECT) {

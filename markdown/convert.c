@@ -244,6 +244,8 @@ static hnode *code_block(struct conv *cv, cmark_node *node)
 
     cd_buf val = CD_BUF_INIT;
     size_t litlen = lit ? strlen(lit) : 0;
+    if (litlen == 1 && lit[0] == '\n')
+        litlen = 0; /* one blank line: mdast's value is "", and so is MDC's code */
     if (litlen) {
         detab(lit, litlen, &val);
         if (val.data[val.len - 1] != '\n')
@@ -264,8 +266,12 @@ static hnode *code_block(struct conv *cv, cmark_node *node)
     hnode *code = h_elem(a, "code");
     h_prop_str(a, code, "__ignoreMap", "", 0);
     h_append(pre, code);
-    if (val.len)
-        h_append(code, h_text(a, v, val.len));
+    /* the HTML parser MDC passes the tree through drops a newline right
+     * after <pre>: a fence whose first line is blank loses it in the text
+     * (the code prop keeps it) */
+    size_t lead = val.len && v[0] == '\n';
+    if (val.len > lead)
+        h_append(code, h_text(a, v + lead, val.len - lead));
     cd_buf_free(&val);
     return pre;
 }
