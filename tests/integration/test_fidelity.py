@@ -3,7 +3,8 @@
 parseMarkdown produces, for every file of tests/corpus, after the
 normalisation of docs/ast-fidelity.md and the deliberate differences listed in
 tests/corpus/deliberate.json; and MDC's own MDCRenderer must make the same
-HTML of both trees. 
+HTML of both trees.  On the corpus of real documents (../shared/mdc-corpus,
+not in the repository) the agreement must reach the thresholds below.
 
 Run:  /usr/bin/python3 -m pytest tests/integration/test_fidelity.py
 Needs node and `npm ci --prefix tests`; skipped otherwise.  For a compact
@@ -13,6 +14,7 @@ import json
 
 import pytest
 
+import agreement
 import fidelity
 
 CORPUS = [p.name for p in fidelity.corpus_files()]
@@ -23,6 +25,10 @@ except ValueError:
 EQUALITY_SET = [n for n in CORPUS if n not in _CFG["exclude"]]
 SANITISER_SET = [n for n, e in _CFG["exclude"].items() if e.get("sanitiser")]
 SHOWN = 8  # differences listed in a failure message
+
+# Real documents (docs/ast-fidelity.md, "Agreement on real documents").
+REAL_AST_MIN = 0.95   # share of files whose AST is strictly equal
+REAL_HTML_MIN = 0.97  # share of files MDCRenderer renders to the same HTML
 
 
 @pytest.mark.parametrize("name", EQUALITY_SET)
@@ -89,3 +95,18 @@ def test_html_matches_mdc(name, corpus_html):
     diff = fidelity.html_difference(ours, mdc)
     assert diff is None, f"{name}: {diff}"
 
+
+def test_real_corpus_agreement(content_bin, mdc_trees, deliberate):
+    """Real documents nobody here wrote: no file fails to render, and the
+    strict-AST and HTML agreement reach REAL_AST_MIN and REAL_HTML_MIN."""
+    folder = fidelity.real_corpus_dir()
+    if not fidelity.real_corpus_files():
+        pytest.skip(f"no real corpus at {folder} (set CONTENTD_MDC_CORPUS to a folder of *.md)")
+    fig = agreement.measure(folder, deliberate)
+    print(fig.line())
+    failed = [n for n, (a, _) in fig.differ.items()
+              if a and ("content render" in a or "timed out" in a)]
+    assert not failed, f"content render failed on: {failed}"
+    listing = "\n".join(f"  {n}: {a or h}" for n, (a, h) in sorted(fig.differ.items())[:40])
+    assert fig.ast_equal >= REAL_AST_MIN * fig.files and fig.html_equal >= REAL_HTML_MIN * fig.files, \
+        f"{fig.line()}; needs AST >= {REAL_AST_MIN:.0%} and HTML >= {REAL_HTML_MIN:.0%}; differing:\n{listing}"
