@@ -385,6 +385,58 @@ static const char *type_string(cmark_syntax_extension *ext, cmark_node *node)
     return md_is_slot(node) ? "mdc_slot" : "mdc_component";
 }
 
+/* cmark-gfm's S_ends_with_blank_line, except that a component closed by
+ * its fence line does not end with a blank line: cmark saw that line,
+ * consumed by match_block(), as blank. */
+static bool ends_with_blank_line(cmark_node *n)
+{
+    for (;;) {
+        cmark_node_type t = cmark_node_get_type(n);
+        if ((t == CMARK_NODE_LIST || t == CMARK_NODE_ITEM) && cmark_node_last_child(n)) {
+            n = cmark_node_last_child(n);
+            continue;
+        }
+        if (md_is_component(n) && comp_of(n)->closed)
+            return false;
+        return (n->flags & CMARK_NODE__LAST_LINE_BLANK) != 0;
+    }
+}
+
+/* A list that holds a component right in an item is tight or loose as
+ * micromark decides, which ignores the component's closing line: cmark's
+ * looseness is recomputed there, without it. */
+static void retighten(cmark_node *list)
+{
+    bool has_component = false;
+    for (cmark_node *item = cmark_node_first_child(list); item; item = cmark_node_next(item))
+        for (cmark_node *sub = cmark_node_first_child(item); sub; sub = cmark_node_next(sub))
+            has_component = has_component || md_is_component(sub);
+    if (!has_component)
+        return;
+    for (cmark_node *item = cmark_node_first_child(list); item; item = cmark_node_next(item)) {
+        if (cmark_node_next(item) && ends_with_blank_line(item))
+            return;
+        for (cmark_node *sub = cmark_node_first_child(item); sub; sub = cmark_node_next(sub))
+            if ((cmark_node_next(item) || cmark_node_next(sub)) && ends_with_blank_line(sub))
+                return;
+    }
+    cmark_node_set_list_tight(list, 1);
+}
+
+static cmark_node *postprocess(cmark_syntax_extension *ext, cmark_parser *parser, cmark_node *root)
+{
+    cmark_iter *it = cmark_iter_new(root);
+    cmark_event_type ev;
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(n) == CMARK_NODE_LIST &&
+            !cmark_node_get_list_tight(n))
+            retighten(n);
+    }
+    cmark_iter_free(it);
+    return NULL;
+}
+
 static void free_private(cmark_mem *mem, void *p)
 {
     free(p);
@@ -399,6 +451,7 @@ cmark_syntax_extension *md_component_extension_new(void)
     cmark_syntax_extension_set_can_contain_func(ext, can_contain);
     cmark_syntax_extension_set_contains_inlines_func(ext, contains_inlines);
     cmark_syntax_extension_set_get_type_string_func(ext, type_string);
+    cmark_syntax_extension_set_postprocess_func(ext, postprocess);
     struct fence_cache *fc = cd_xcalloc(1, sizeof *fc);
     fc->line = -1;
     cmark_syntax_extension_set_private(ext, fc, free_private);

@@ -696,7 +696,8 @@ static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
     switch (cmark_node_get_type(node)) {
     case CMARK_NODE_TEXT:
         lit = cmark_node_get_literal(node);
-        h_append_text(a, parent, lit, strlen(lit));
+        if (*lit) /* the autolink extension leaves "" before a leading URL */
+            h_append_text(a, parent, lit, strlen(lit));
         return;
     case CMARK_NODE_SOFTBREAK:
         h_append_text(a, parent, "\n", 1);
@@ -789,6 +790,9 @@ static hnode *paragraph_target(struct conv *cv, cmark_node *node, hnode *parent)
     cmark_node_type ut = cmark_node_get_type(up);
     if (ut == CMARK_NODE_ITEM || ut == CMARK_NODE_FOOTNOTE_DEFINITION) {
         if (component_paragraph(node))
+            return parent;
+        /* a tight item has no p to put a br before: "\n" (tight_item_newline) */
+        if (ut == CMARK_NODE_ITEM && cmark_node_get_list_tight(cmark_node_parent(up)))
             return parent;
         for (cmark_node *s = cmark_node_previous(node); s; s = cmark_node_previous(s))
             if (cmark_node_get_type(s) == CMARK_NODE_PARAGRAPH && !component_paragraph(s)) {
