@@ -43,6 +43,14 @@ struct comp {
     int yaml_line;
 };
 
+/* Per-parse state: which open component a closing line belongs to, worked
+ * out once per line by the outermost component that sees it. */
+struct fence_cache {
+    int line;
+    cmark_node *owner;
+    bool in_item; /* a component opened right in a list item */
+};
+
 static cmark_node_type COMPONENT_TYPE, SLOT_TYPE;
 static pthread_once_t types_once = PTHREAD_ONCE_INIT;
 
@@ -199,6 +207,8 @@ static cmark_node *open_component(cmark_syntax_extension *ext, cmark_parser *par
     cmark_node *n = cmark_parser_add_child(parser, parent, COMPONENT_TYPE,
                                            cmark_parser_get_first_nonspace_column(parser) + 1);
     cmark_node_set_syntax_extension(n, ext);
+    if (cmark_node_get_type(cmark_node_parent(n)) == CMARK_NODE_ITEM)
+        ((struct fence_cache *)cmark_syntax_extension_get_private(ext))->in_item = true;
     struct comp *c = cd_xcalloc(1, sizeof *c);
     c->name = kebab(input + name_start, name_end - name_start);
     if (attrs_start >= 0) {
@@ -270,13 +280,6 @@ static cmark_node *try_open(cmark_syntax_extension *ext, int indented, cmark_par
         return open_slot(ext, parser, parent, input, len, pos);
     return NULL;
 }
-
-/* Per-parse state: which open component a closing line belongs to, worked
- * out once per line by the outermost component that sees it. */
-struct fence_cache {
-    int line;
-    cmark_node *owner;
-};
 
 /* The component a line of `colons` colons closes: the innermost open one
  * with that count below (or at) container, or NULL when an open fenced
@@ -425,6 +428,10 @@ static void retighten(cmark_node *list)
 
 static cmark_node *postprocess(cmark_syntax_extension *ext, cmark_parser *parser, cmark_node *root)
 {
+    struct fence_cache *fc = cmark_syntax_extension_get_private(ext);
+    if (!fc->in_item)
+        return NULL;
+    fc->in_item = false;
     cmark_iter *it = cmark_iter_new(root);
     cmark_event_type ev;
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
