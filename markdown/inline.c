@@ -143,6 +143,23 @@ static long trailing_component(cmark_node *text, size_t *attrs_at)
     return (long)colon;
 }
 
+/* micromark trims the whitespace that ends a label's text ("[a ]" is a
+ * span of "a"). */
+static void trim_label_end(md_ctx *c, cmark_node *el)
+{
+    cmark_node *last = cmark_node_last_child(el);
+    if (!is_text(last, NULL))
+        return;
+    const char *lit = cmark_node_get_literal(last);
+    size_t n = strlen(lit), e = n;
+    while (e > 0 && (lit[e - 1] == ' ' || lit[e - 1] == '\t'))
+        e--;
+    if (e == 0)
+        cmark_node_free(last);
+    else if (e < n)
+        cmark_node_set_literal(last, md_strndup(c->arena, lit, e));
+}
+
 static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
 {
     cmark_node *before = cmark_node_previous(open);
@@ -176,6 +193,7 @@ static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
         n = next;
     }
     cmark_node_free(open);
+    trim_label_end(c, el);
     cmark_node *after = cmark_node_next(close);
     cmark_node_free(close);
     if (pre_attrs) {
@@ -472,6 +490,7 @@ static cmark_node *shortcut_to_span(md_ctx *c, cmark_node *link)
         cmark_node_append_child(el, k);
     }
     cmark_node_free(link);
+    trim_label_end(c, el);
     take_attrs(c, cmark_node_next(el), in);
     return el;
 }
