@@ -39,6 +39,13 @@ char *blobstore_manifest_key(const char *kind, const char *name, int64_t version
     return cd_buf_steal(&b, NULL);
 }
 
+char *blobstore_item_key(const char *kind, const char *name)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_printf(&b, "items/%s/%s.json", kind, name);
+    return cd_buf_steal(&b, NULL);
+}
+
 bool blobstore_key_valid(const char *key)
 {
     if (!key || !*key)

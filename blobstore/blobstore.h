@@ -101,6 +101,10 @@ int blobstore_each_manifest(blobstore *s,
 char *blobstore_blob_key(const char *sha);
 /* "manifests/KIND/NAME/VERSION.json"; the caller frees the result. */
 char *blobstore_manifest_key(const char *kind, const char *name, int64_t version);
+/* "items/KIND/NAME.json", the item record (owner, title, visibility) that a
+ * title or visibility change writes, so that a rebuild restores the latest
+ * state even when no version followed it; the caller frees the result. */
+char *blobstore_item_key(const char *kind, const char *name);
 /* True when s is 64 lower-case hex digits. */
 bool blobstore_sha_valid(const char *s);
 

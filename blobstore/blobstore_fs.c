@@ -185,7 +185,8 @@ static int publish(fs_store *s, int fd, const char *name, const char *key, cd_er
 bool blobstore_fs_key_ok(const char *key)
 {
     return blobstore_key_valid(key) &&
-           (strncmp(key, "blobs/", 6) == 0 || strncmp(key, "manifests/", 10) == 0);
+           (strncmp(key, "blobs/", 6) == 0 || strncmp(key, "manifests/", 10) == 0 ||
+            strncmp(key, "items/", 6) == 0);
 }
 
 /* Store operations ------------------------------------------------------- */

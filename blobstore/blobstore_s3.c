@@ -49,12 +49,14 @@ struct blob_reader {
     size_t next_win; /* the size of the next fetch */
 };
 
-/* The blob store's status for an s3 failure, with its message. */
+/* The blob store's status for an s3 failure, with its message.  A missing
+ * bucket or refused credentials is the store being unusable, never a
+ * missing blob: the server answers 503 with the reason. */
 static int from_s3(int rc, const cd_err *e, cd_err *err)
 {
-    int st = rc == S3_NOT_FOUND                          ? BLOB_NOT_FOUND
-             : (rc == S3_UNAVAILABLE || rc == S3_DENIED) ? BLOB_UNAVAILABLE
-                                                         : BLOB_ERROR;
+    int st = rc == S3_NOT_FOUND ? BLOB_NOT_FOUND
+             : (rc == S3_UNAVAILABLE || rc == S3_DENIED || rc == S3_NO_BUCKET) ? BLOB_UNAVAILABLE
+                                                                              : BLOB_ERROR;
     return cd_err_set(err, st, "blob store: %s", e->msg);
 }
 

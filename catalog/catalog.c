@@ -105,6 +105,11 @@ const char *catalog_content_type(const char *path)
     return "application/octet-stream";
 }
 
+int64_t catalog_next_version(const catalog_item *it)
+{
+    return (it->version > it->deleted_version ? it->version : it->deleted_version) + 1;
+}
+
 void catalog_item_clear(catalog_item *it)
 {
     if (!it)

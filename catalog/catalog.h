@@ -55,7 +55,16 @@ typedef struct catalog_item {
     int64_t version;    /* 0 before the first push */
     int64_t created_at; /* milliseconds since the epoch, UTC */
     int64_t updated_at;
+    /* The last version an item of the same KIND/NAME had when it was
+     * deleted (0: none).  Versions keep counting across a delete and a
+     * re-creation, so that a version number (an event id) never names two
+     * different contents of one KIND/NAME: see catalog_next_version(). */
+    int64_t deleted_version;
 } catalog_item;
+
+/* The number the next version of it gets: one past its version, or past
+ * its deleted_version while that is higher. */
+int64_t catalog_next_version(const catalog_item *it);
 
 typedef struct catalog_version {
     int64_t version;
@@ -98,12 +107,16 @@ struct catalog_ops {
     /* title NULL: unchanged; visibility < 0: unchanged. */
     int (*item_update)(catalog *c, const char *kind, const char *name, const char *title,
                        int visibility, cd_err *err);
-    /* Deletes the item and its history (blobs stay: they may be shared). */
+    /* Deletes the item and its history (blobs stay: they may be shared),
+     * keeping its last version number: an item created again under the
+     * same KIND/NAME has it as deleted_version. */
     int (*item_delete)(catalog *c, const char *kind, const char *name, cd_err *err);
-    /* Atomically makes files[0..n) version base+1, if base is the current
-     * version (CAT_CONFLICT otherwise).  A file list equal to the current
-     * one creates no version: *new_version = base and *created = false.
-     * title (may be NULL) replaces the item's title with the version. */
+    /* Atomically makes files[0..n) the item's next version
+     * (catalog_next_version: base+1, or past a deleted predecessor's last
+     * version), if base is the current version (CAT_CONFLICT otherwise).
+     * A file list equal to the current one creates no version:
+     * *new_version = base and *created = false.  title (may be NULL)
+     * replaces the item's title with the version. */
     int (*commit)(catalog *c, const char *kind, const char *name, int64_t base,
                   const catalog_file *files, size_t n, const char *title, int64_t *new_version,
                   bool *created, cd_err *err);

@@ -137,6 +137,37 @@ static int mg_item_list(catalog *cat, const char *kind, catalog_item **out, size
     return rc;
 }
 
+/* The last version of a deleted item under key (0: none). */
+static int deleted_version(mg_catalog *c, mongoc_client_t *cl, const char *key, int64_t *out,
+                           cd_err *err)
+{
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(key)), doc;
+    int rc = mg_find_one(c, cl, "tombstones", filter, NULL, &doc, err);
+    *out = rc == CAT_OK ? mg_int64(&doc, "version", 0) : 0;
+    bson_destroy(&doc);
+    bson_destroy(filter);
+    return rc == CAT_NOT_FOUND ? CAT_OK : rc;
+}
+
+/* Raises the tombstone of key to version. */
+static int raise_tombstone(mg_catalog *c, mongoc_client_t *cl, const char *key, int64_t version,
+                           cd_err *err)
+{
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(key));
+    bson_t *update = BCON_NEW("$max", "{", "version", BCON_INT64(version), "}");
+    bson_t *opts = BCON_NEW("upsert", BCON_BOOL(true));
+    mongoc_collection_t *col = mg_coll(c, cl, "tombstones");
+    bson_error_t e;
+    int rc = CAT_OK;
+    if (!mongoc_collection_update_one(col, filter, update, opts, NULL, &e))
+        rc = mg_fail(&e, err, "cannot record a deleted item's last version");
+    mongoc_collection_destroy(col);
+    bson_destroy(filter);
+    bson_destroy(update);
+    bson_destroy(opts);
+    return rc;
+}
+
 static int mg_item_create(catalog *cat, const catalog_item *it, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
@@ -148,13 +179,19 @@ static int mg_item_create(catalog *cat, const catalog_item *it, cd_err *err)
     mg_item_key(key, it->kind, it->name);
     bson_oid_t inc;
     bson_oid_init(&inc, NULL);
+    int64_t dv = 0;
+    mongoc_client_t *cl = mg_pop(c);
+    rc = deleted_version(c, cl, key, &dv, err);
+    if (rc) {
+        mg_push(c, cl);
+        return rc;
+    }
     bson_t *doc = BCON_NEW(
         "_id", BCON_UTF8(key), "kind", BCON_UTF8(it->kind), "name", BCON_UTF8(it->name), "owner",
         BCON_UTF8(it->owner), "title", BCON_UTF8(it->title ? it->title : ""), "visibility",
         BCON_UTF8(it->visibility == CAT_PUBLIC ? "public" : "private"), "version", BCON_INT64(0),
         "meta", BCON_INT64(0), "inc", BCON_OID(&inc), "created_at", BCON_DATE_TIME(now),
-        "updated_at", BCON_DATE_TIME(now), "files", "[", "]");
-    mongoc_client_t *cl = mg_pop(c);
+        "updated_at", BCON_DATE_TIME(now), "deleted_version", BCON_INT64(dv), "files", "[", "]");
     mongoc_collection_t *col = mg_coll(c, cl, "content");
     bson_error_t e;
     if (!mongoc_collection_insert_one(col, doc, NULL, NULL, &e))
@@ -227,9 +264,12 @@ static int mg_item_update(catalog *cat, const char *kind, const char *name, cons
     return rc;
 }
 
-/* Deletes the content document, then the history: a failure in between
- * leaves versions documents of a dead incarnation, which nothing reads
- * (they carry its `inc`) and the next commit of that number replaces. */
+/* Records the item's last version in its tombstone, deletes the content
+ * document, then the history: a failure in between leaves versions
+ * documents of a dead incarnation, which nothing reads (they carry its
+ * `inc`) and the next commit of that number replaces.  The tombstone is
+ * written first (and raised again should a commit have landed meanwhile),
+ * so a deleted item's version numbers are never handed out again. */
 static int mg_item_delete(catalog *cat, const char *kind, const char *name, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
@@ -239,13 +279,30 @@ static int mg_item_delete(catalog *cat, const char *kind, const char *name, cd_e
     mongoc_client_t *cl = mg_pop(c);
     mongoc_collection_t *content = mg_coll(c, cl, "content"),
                         *versions = mg_coll(c, cl, "versions");
-    bson_t reply;
+    bson_t reply, doc, *proj = BCON_NEW("projection", "{", "version", BCON_INT32(1), "}");
     bson_error_t e;
-    int rc = CAT_OK;
-    if (!mongoc_collection_delete_one(content, filter, NULL, &reply, &e))
-        rc = mg_fail(&e, err, "cannot delete an item");
-    else if (mg_int64(&reply, "deletedCount", 0) == 0)
+    bson_oid_t inc;
+    bson_init(&reply);
+    int rc = mg_find_one(c, cl, "content", filter, proj, &doc, err);
+    int64_t last = rc == CAT_OK ? mg_int64(&doc, "version", 0) : 0;
+    bson_destroy(&doc);
+    bson_destroy(proj);
+    if (rc == CAT_NOT_FOUND)
         rc = cd_err_set(err, CAT_NOT_FOUND, "no item %s/%s", kind, name);
+    if (rc == CAT_OK)
+        rc = raise_tombstone(c, cl, key, last, err);
+    mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
+    mongoc_find_and_modify_opts_set_flags(fam, MONGOC_FIND_AND_MODIFY_REMOVE);
+    cd_err again = {0, ""};
+    if (rc == CAT_OK &&
+        !mongoc_collection_find_and_modify_with_opts(content, filter, fam, &reply, &e))
+        rc = mg_fail(&e, err, "cannot delete an item");
+    else if (rc == CAT_OK && !mg_oid(&reply, "value.inc", &inc))
+        rc = cd_err_set(err, CAT_NOT_FOUND, "no item %s/%s", kind, name);
+    else if (rc == CAT_OK && mg_int64(&reply, "value.version", 0) > last &&
+             raise_tombstone(c, cl, key, mg_int64(&reply, "value.version", 0), &again) != CAT_OK)
+        mg_log("error", "event=tombstone_behind item=%s", key);
+    mongoc_find_and_modify_opts_destroy(fam);
     bson_destroy(&reply);
     if (rc == CAT_OK && !mongoc_collection_delete_many(versions, hist, NULL, NULL, &e)) {
         char q[512];

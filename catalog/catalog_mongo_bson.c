@@ -237,6 +237,7 @@ void mg_doc_item(const bson_t *doc, catalog_item *out)
     out->version = mg_int64(doc, "version", 0);
     out->created_at = mg_date(doc, "created_at", 0);
     out->updated_at = mg_date(doc, "updated_at", out->created_at);
+    out->deleted_version = mg_int64(doc, "deleted_version", 0);
 }
 
 /* File lists ------------------------------------------------------------------ */

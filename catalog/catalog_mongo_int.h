@@ -14,6 +14,10 @@
  *   versions: {_id: "KIND/NAME/V", item: "KIND/NAME", inc, v, commit,
  *              created_at, files_changed, files: [...]}
  *   tokens:   {_id: SHA256, user, created_at}
+ *   tombstones: {_id: "KIND/NAME", version}: the last version of a deleted
+ *              item; an item created again under its name takes it as
+ *              `deleted_version` (in its content document) and goes on
+ *              counting from it
  * `inc` (an ObjectId made by item_create) tells one incarnation of an item
  * from another of the same name; `meta` counts title/visibility changes;
  * `commit` names the commit attempt that made the version.

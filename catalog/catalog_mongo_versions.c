@@ -9,8 +9,9 @@
  *
  *  1. read the content document: base must be its version (else
  *     CAT_CONFLICT); an unchanged file list stops here (no version);
- *  2. insert the versions document KIND/NAME/base+1, tagged with a fresh
- *     commit id.  Its _id makes this the claim on version base+1: a
+ *  2. insert the versions document KIND/NAME/next (base+1, or past a
+ *     deleted predecessor's last version: catalog_next_version), tagged
+ *     with a fresh commit id.  Its _id makes this the claim on it: a
  *     concurrent committer on the same base gets a duplicate key and
  *     CAT_CONFLICT;
  *  3. update the content document on {_id, inc, version: base, fenced ≠
@@ -40,6 +41,7 @@ typedef struct commit_ctx {
     char key[MG_KEY_MAX];
     char vkey[MG_KEY_MAX + 24];
     int64_t base, now;
+    int64_t next; /* the new version: catalog_next_version() */
     bson_oid_t inc, id;
     const catalog_file **files;
     size_t n;
@@ -59,11 +61,12 @@ static int read_item(commit_ctx *x, bool files, bson_t *doc, cd_err *err)
 {
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(x->key));
     bson_t *opts = BCON_NEW("projection", "{", "version", BCON_INT32(1), "inc", BCON_INT32(1),
-                            "commit", BCON_INT32(1), "}");
+                            "commit", BCON_INT32(1), "deleted_version", BCON_INT32(1), "}");
     if (files) {
         bson_destroy(opts);
-        opts = BCON_NEW("projection", "{", "version", BCON_INT32(1), "inc", BCON_INT32(1), "commit",
-                        BCON_INT32(1), "files", BCON_INT32(1), "}");
+        opts =
+            BCON_NEW("projection", "{", "version", BCON_INT32(1), "inc", BCON_INT32(1), "commit",
+                     BCON_INT32(1), "deleted_version", BCON_INT32(1), "files", BCON_INT32(1), "}");
     }
     int rc = mg_find_one(x->c, x->cl, "content", filter, opts, doc, err);
     if (rc == CAT_NOT_FOUND)
@@ -102,7 +105,7 @@ static int advance(commit_ctx *x, cd_err *err)
                               BCON_INT64(x->base), "fenced", "{", "$ne", BCON_OID(&x->id), "}");
     bson_t *update = bson_new(), set;
     BSON_APPEND_DOCUMENT_BEGIN(update, "$set", &set);
-    BSON_APPEND_INT64(&set, "version", x->base + 1);
+    BSON_APPEND_INT64(&set, "version", x->next);
     mg_append_files(&set, "files", x->files, x->n);
     BSON_APPEND_OID(&set, "commit", &x->id);
     BSON_APPEND_DATE_TIME(&set, "updated_at", x->now);
@@ -145,13 +148,13 @@ static bson_t *version_doc(const commit_ctx *x)
 {
     bson_t *doc =
         BCON_NEW("_id", BCON_UTF8(x->vkey), "item", BCON_UTF8(x->key), "inc", BCON_OID(&x->inc),
-                 "v", BCON_INT64(x->base + 1), "commit", BCON_OID(&x->id), "created_at",
+                 "v", BCON_INT64(x->next), "commit", BCON_OID(&x->id), "created_at",
                  BCON_DATE_TIME(x->now), "files_changed", BCON_INT32(x->changed));
     mg_append_files(doc, "files", x->files, x->n);
     return doc;
 }
 
-/* Whether the versions document KIND/NAME/base+1 is this commit's: how an
+/* Whether the versions document KIND/NAME/next is this commit's: how an
  * insert whose reply was lost (or that the driver retried after it had
  * landed) is told from another commit's claim. */
 static bool version_is_mine(commit_ctx *x)
@@ -180,7 +183,7 @@ static int insert_version(commit_ctx *x, bool *dup, cd_err *err)
     return rc;
 }
 
-/* Step 2 met a versions document base+1: conflict while it may be in
+/* Step 2 met a versions document `next`: conflict while it may be in
  * flight, else fence its commit out and take its place. */
 static int take_over(commit_ctx *x, cd_err *err)
 {
@@ -213,7 +216,7 @@ static int take_over(commit_ctx *x, cd_err *err)
             rc = insert_version(x, &dup, err);
         if (dup)
             rc = cd_err_set(err, CAT_CONFLICT, "%s/%s: another commit took version %lld", x->kind,
-                            x->name, (long long)(x->base + 1));
+                            x->name, (long long)x->next);
         bson_destroy(&reply);
         mongoc_collection_destroy(content);
         mongoc_collection_destroy(versions);
@@ -225,7 +228,7 @@ static int take_over(commit_ctx *x, cd_err *err)
         rc = insert_version(x, &dup, err);
         if (dup)
             rc = cd_err_set(err, CAT_CONFLICT, "%s/%s: another commit took version %lld", x->kind,
-                            x->name, (long long)(x->base + 1));
+                            x->name, (long long)x->next);
     }
     bson_destroy(&other);
     return rc;
@@ -243,11 +246,14 @@ int mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,
     if (!x.files)
         return CAT_ERROR;
     mg_item_key(x.key, kind, name);
-    mg_version_key(x.vkey, kind, name, base + 1);
     x.cl = mg_pop(x.c);
     bson_t cur;
     int rc = read_item(&x, true, &cur, err);
     int64_t current = rc == CAT_OK ? mg_int64(&cur, "version", 0) : 0;
+    catalog_item it = {.version = current,
+                       .deleted_version = rc == CAT_OK ? mg_int64(&cur, "deleted_version", 0) : 0};
+    x.next = catalog_next_version(&it);
+    mg_version_key(x.vkey, kind, name, x.next);
     if (rc == CAT_OK && current != base)
         rc = conflict(&x, current, err);
     if (rc == CAT_OK && !mg_oid(&cur, "inc", &x.inc))
@@ -266,14 +272,14 @@ int mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,
     if (rc == CAT_OK)
         rc = advance(&x, err);
     if (rc == CAT_OK) {
-        *new_version = base + 1;
+        *new_version = x.next;
         *created = true;
     }
 out:
     mg_push(x.c, x.cl);
     free(x.files);
     if (*created)
-        mg_local_version(x.c, kind, name, &x.inc, base + 1, x.now);
+        mg_local_version(x.c, kind, name, &x.inc, x.next, x.now);
     return rc;
 }
 

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ITEM_COLUMNS "kind, name, owner, title, visibility, version, created_at, updated_at"
+#define ITEM_COLUMNS                                                                               \
+    "kind, name, owner, title, visibility, version, created_at, updated_at,"                       \
+    " coalesce((SELECT t.version FROM tombstones t"                                                \
+    " WHERE t.kind = items.kind AND t.name = items.name), 0)"
 
 static void row_item(sqlite3_stmt *st, catalog_item *it)
 {
@@ -26,6 +29,7 @@ static void row_item(sqlite3_stmt *st, catalog_item *it)
     it->version = sqlite3_column_int64(st, 5);
     it->created_at = sqlite3_column_int64(st, 6);
     it->updated_at = sqlite3_column_int64(st, 7);
+    it->deleted_version = sqlite3_column_int64(st, 8);
 }
 
 static int sq_ping(catalog *cat, cd_err *err)
@@ -163,6 +167,12 @@ static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_e
         rc = sq_run(db, err, "DELETE FROM versions WHERE item_id = ?", "i", id);
     if (rc == CAT_OK)
         rc = sq_run(db, err, "DELETE FROM items WHERE id = ?", "i", id);
+    if (rc == CAT_OK) /* the version numbers stay used: see deleted_version */
+        rc = sq_run(db, err,
+                    "INSERT INTO tombstones (kind, name, version) VALUES (?, ?, ?)"
+                    " ON CONFLICT (kind, name) DO UPDATE"
+                    " SET version = max(version, excluded.version)",
+                    "ssi", kind, name, version);
     rc = sq_write_end(c, db, rc, err);
     if (rc == CAT_OK)
         catalog_emit(cat, CAT_EV_DELETED, kind, name, 0);

@@ -49,6 +49,15 @@ static const char schema_v1[] =
     "  user TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
     "PRAGMA user_version = 1;";
+/* Version 2: the last version of each deleted item, so that an item created
+ * again under the same name goes on counting from it. */
+static const char schema_v2[] =
+    "CREATE TABLE tombstones ("
+    "  kind TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, name)) WITHOUT ROWID;"
+    "PRAGMA user_version = 2;";
 /* clang-format on */
 
 int sq_fail(sqlite3 *db, int rc, cd_err *err, const char *what)
@@ -145,6 +154,24 @@ int sq_item_id(sqlite3 *db, const char *kind, const char *name, int64_t *id, int
     } else {
         rc = sq_fail(db, step, err, "cannot read an item");
     }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int sq_deleted_version(sqlite3 *db, const char *kind, const char *name, int64_t *version,
+                       cd_err *err)
+{
+    sqlite3_stmt *st;
+    *version = 0;
+    int rc = sq_prep(db, &st, err, "SELECT version FROM tombstones WHERE kind = ? AND name = ?",
+                     "ss", kind, name);
+    if (rc)
+        return rc;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *version = sqlite3_column_int64(st, 0);
+    else if (step != SQLITE_DONE)
+        rc = sq_fail(db, step, err, "cannot read an item");
     sqlite3_finalize(st);
     return rc;
 }
@@ -247,7 +274,15 @@ static int schema(sqlite3 *db, cd_err *err)
         rc = sqlite3_exec(db, schema_v1, NULL, NULL, NULL);
         if (rc != SQLITE_OK)
             status = sq_fail(db, rc, err, "cannot create the schema");
-    } else if (status == CAT_OK && have != SQ_SCHEMA_VERSION) {
+        have = 1;
+    }
+    if (status == CAT_OK && have == 1) { /* upgrades a version 1 file in place */
+        rc = sqlite3_exec(db, schema_v2, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            status = sq_fail(db, rc, err, "cannot upgrade the schema");
+        have = 2;
+    }
+    if (status == CAT_OK && have != SQ_SCHEMA_VERSION) {
         status = cd_err_set(err, CAT_ERROR,
                             "catalog: catalog.db has schema version %lld; this contentd "
                             "understands version %d",

@@ -20,7 +20,7 @@
 #include "catalog_int.h"
 
 #define SQ_POOL           4
-#define SQ_SCHEMA_VERSION 1
+#define SQ_SCHEMA_VERSION 2
 
 typedef struct sq_catalog {
     catalog base;
@@ -70,6 +70,9 @@ void sq_text_copy(sqlite3_stmt *st, int i, char *out, size_t n);
 /* The id and current version of KIND/NAME: CAT_NOT_FOUND if none. */
 int sq_item_id(sqlite3 *db, const char *kind, const char *name, int64_t *id, int64_t *version,
                cd_err *err);
+/* The last version of a deleted item KIND/NAME (0: none), from tombstones. */
+int sq_deleted_version(sqlite3 *db, const char *kind, const char *name, int64_t *version,
+                       cd_err *err);
 
 /* The version operations of the ops table (catalog_sqlite_versions.c). */
 int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,

@@ -94,26 +94,30 @@ int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
     int rc = sq_write_begin(c, &db, err);
     if (rc)
         goto out;
-    int64_t id = 0, current = 0;
+    catalog_item it = {0};
+    int64_t id = 0, next = 0;
     int changed = 0;
-    rc = sq_item_id(db, kind, name, &id, &current, err);
-    if (rc == CAT_OK && current != base)
+    rc = sq_item_id(db, kind, name, &id, &it.version, err);
+    if (rc == CAT_OK && it.version != base)
         rc = cd_err_set(err, CAT_CONFLICT, "%s/%s is at version %lld, not %lld", kind, name,
-                        (long long)current, (long long)base);
+                        (long long)it.version, (long long)base);
     if (rc == CAT_OK)
-        rc = count_changes(db, id, current, sorted, n, &changed, err);
+        rc = sq_deleted_version(db, kind, name, &it.deleted_version, err);
+    next = catalog_next_version(&it);
+    if (rc == CAT_OK)
+        rc = count_changes(db, id, it.version, sorted, n, &changed, err);
     if (rc == CAT_OK && changed > 0)
-        rc = insert_version(db, id, current + 1, changed, sorted, n, err);
+        rc = insert_version(db, id, next, changed, sorted, n, err);
     if (rc == CAT_OK && changed > 0)
         rc = sq_run(db, err,
                     "UPDATE items SET version = ?, updated_at = ?, title = coalesce(?, title)"
                     " WHERE id = ?",
-                    "iisi", current + 1, catalog_now_ms(), title, id);
+                    "iisi", next, catalog_now_ms(), title, id);
     rc = sq_write_end(c, db, rc, err);
     if (rc == CAT_OK && changed > 0) {
-        *new_version = current + 1;
+        *new_version = next;
         *created = true;
-        catalog_emit(cat, CAT_EV_VERSION, kind, name, current + 1);
+        catalog_emit(cat, CAT_EV_VERSION, kind, name, next);
     }
 out:
     free(sorted);

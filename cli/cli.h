@@ -55,5 +55,8 @@ int cmd_list(cli_config *cfg, int argc, char **argv);
 int cmd_push(cli_config *cfg, int argc, char **argv);
 int cmd_pull(cli_config *cfg, int argc, char **argv);
 int cmd_delete(cli_config *cfg, int argc, char **argv);
+int cmd_visibility(cli_config *cfg, int argc, char **argv);
+/* `content check [DIR]`: offline, but it takes the global --output. */
+int cmd_check(cli_config *cfg, int argc, char **argv);
 
 #endif

@@ -5,7 +5,8 @@
  * shared module ignore/), HTTP on libcurl with the server's errors turned into one line
  * (http.c), parallel blob uploads (upload.c), the progress display
  * (progress.c), index.md front matter (frontmatter.c) and the push engine
- * that `push` and `push --watch` share (push.c, push_report.c).
+ * that `push` and `push --watch` share (push.c, push_report.c), and the
+ * checks on a folder that `check` and `push` share (check.c).
  */
 #ifndef CONTENTD_CLI_INT_H
 #define CONTENTD_CLI_INT_H
@@ -13,10 +14,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "checks.h"
 #include "cli.h"
 #include "common.h"
 #include "ignore.h"
@@ -28,8 +31,9 @@
 
 /* Why path[0..n) is not a valid content path (a static sentence), or NULL. */
 const char *cli_path_problem(const char *path, size_t n);
-/* Appends s to b with invalid UTF-8, control characters and backslashes
- * shown as \xNN, so that any file name prints on one readable line. */
+/* Appends s to b with invalid UTF-8 and control characters shown as \xNN,
+ * so that any file name prints on one line; everything else, a backslash
+ * and every other character of valid UTF-8 included, is shown as it is. */
 void cli_path_printable(cd_buf *b, const char *s);
 bool cli_kind_valid(const char *kind);
 bool cli_name_valid(const char *name);
@@ -115,6 +119,16 @@ char *cli_http_escape_path(const char *s);
 CURL *cli_http_easy(cli_http *h, char errbuf[CURL_ERROR_SIZE]);
 /* Resets e for a blob upload: the common options, PUT, the blob headers. */
 void cli_http_put_options(cli_http *h, CURL *e, char errbuf[CURL_ERROR_SIZE]);
+/* cd_err.code of a failed request: whether running the same command again
+ * can succeed (the connection was lost, the server was down, busy or
+ * failed, the user interrupted) or cannot until something is changed (the
+ * server refused the request itself: too large, not allowed, bad input). */
+enum { CLI_ERR_FINAL = -1, CLI_ERR_TRANSIENT = -2 };
+
+/* Appends "; <clause>" to err->msg, first dropping a sentence's final '.'
+ * (a server's message), so that the two read as one sentence. */
+void cli_err_append(cd_err *err, const char *fmt, ...) CD_PRINTF(2, 3);
+
 /* Fills err with one sentence for a failed transfer and returns -1. */
 int cli_http_curl_fail(const cli_http *h, CURL *e, CURLcode rc, const char *errbuf, cd_err *err);
 /* Fills r and err from an error answer (status >= 300) and returns -1. */
@@ -178,6 +192,29 @@ void cli_blobs_named(const cli_tree *t, json_t *answer, cli_blobset *out);
  * caller frees with free().  A missing file is not an error. */
 int cli_front_matter(const char *path, char **kind, char **name, char **title, cd_err *err) CD_WUR;
 
+/* ---- check.c: the checks (checks/) on a scanned folder -------------------- */
+
+typedef struct cli_check_opts {
+    const char *components_file; /* --components FILE; NULL: components not checked */
+    int64_t max_file_size;       /* --max-file-size; 0: no limit */
+    chk_cache *cache;            /* borrowed; NULL: none (push --watch keeps one) */
+} cli_check_opts;
+
+/* The defaults: no components list, CHK_DEFAULT_MAX_FILE_SIZE. */
+void cli_check_opts_init(cli_check_opts *o);
+/* If argv[*i] is --components or --max-file-size, applies it as
+ * cli_flag() does (1, 0, or CLI_USAGE after printing why). */
+int cli_check_flag(const char *cmd, int argc, char **argv, int *i, cli_check_opts *o);
+/* Runs the checks on the folder t as item kind/name (either may be NULL).
+ * Returns 0 with *findings a new array (json_decref() it), or -1 (err). */
+int cli_check_tree(const cli_tree *t, const char *kind, const char *name,
+                   const cli_check_opts *o, json_t **findings, cd_err *err) CD_WUR;
+/* Prints findings (ours or a server's) to `to`, one line each:
+ * `PATH:LINE: severity: message [code]`. */
+void cli_check_print(const json_t *findings, FILE *to);
+/* "N errors, M warnings" on stderr, when there is any finding. */
+void cli_check_summary(const json_t *findings);
+
 /* ---- push.c: one incremental push --------------------------------------- */
 
 typedef struct cli_push_opts {
@@ -187,18 +224,24 @@ typedef struct cli_push_opts {
     bool dry_run;
     bool force;
     bool quiet_unchanged; /* print nothing when there is nothing to push */
+    bool watch;           /* a batch of push --watch, which retries by itself */
     /* Watch mode: the previous scan, whose hashes are reused; replaced by
      * this push's scan.  NULL: hash every file. */
     cli_tree *cache;
     /* Watch mode: the debounce windows (0: the watcher's defaults). */
     unsigned quiet_ms, max_delay_ms;
+    /* The checks run on the folder and printed after the summary. */
+    cli_check_opts checks;
 } cli_push_opts;
 
 /* Scans dir, creates the item if it does not exist, uploads the missing
  * blobs and commits the folder as the new version; reports on stdout in
  * cfg->output.  Returns CLI_OK, CLI_FAIL or CLI_USAGE, having printed the
- * error.  The same call serves each batch of `push --watch`. */
-int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o);
+ * error; after CLI_FAIL, *retry_helps (if not NULL) says whether pushing
+ * the same folder again can succeed (a lost connection, a server that was
+ * down or busy) or cannot until a file changes (a refused upload, a bad
+ * file name).  The same call serves each batch of `push --watch`. */
+int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o, bool *retry_helps);
 
 /* `push --watch`: pushes the folder, then again after each burst of saves
  * (watch/), until Ctrl-C.  A failed push (the server down) is reported and
@@ -220,13 +263,18 @@ bool cli_push_diff_empty(const cli_push_diff *d);
 /* The outcome of a push, reported by cli_push_report(). */
 typedef struct cli_push_result {
     const char *kind, *name;
-    bool created, dry_run, unchanged;
+    bool created;      /* this push created the item */
+    bool would_create; /* a dry run of a push that would create it */
+    bool dry_run, unchanged;
     const char *owner;    /* when created */
     int64_t base_version; /* the version the push started from */
     int64_t version;      /* the resulting (or, dry run, current) version */
     size_t upload_files;  /* blobs that were (or would be) uploaded */
     int64_t upload_bytes;
     const cli_push_diff *diff;
+    /* The findings to show after the summary (the server's when its answer
+     * carries them, else the local checks'); NULL: none were made. */
+    const json_t *checks;
 } cli_push_result;
 
 void cli_push_report(const cli_config *cfg, const cli_push_result *res);

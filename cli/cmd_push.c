@@ -3,13 +3,16 @@
  * around the push engine (push.c). */
 #include "cli_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char push_help[] =
     "usage: content push [DIR] [--dry-run] [--force] [--watch] [--kind K] [--name N]\n"
     "                    [--watch-quiet-ms N] [--watch-max-delay-ms N]\n"
+    "                    [--components FILE] [--max-file-size N]\n"
     "\n"
     "Uploads the folder DIR (default: the current folder) as the new version of\n"
     "its item.  Kind and name come from index.md's front matter (`kind:`,\n"
@@ -19,6 +22,10 @@ static const char push_help[] =
     "added, modified and removed paths are printed.  An item that does not exist\n"
     "yet is created, owned by you.  An interrupted push changes nothing on the\n"
     "server, and the next one resumes where it stopped.\n"
+    "\n"
+    "After the summary come the findings of the checks (`content check`), one\n"
+    "line each: `PATH:LINE: severity: message [code]`.  A finding never stops\n"
+    "a push.\n"
     "\n"
     "Ignored: .git, editor swap and backup files (.*.swp, *~, .#*, 4913, *.tmp)\n"
     "and the patterns of DIR/.contentignore (gitignore syntax).  A symlink that\n"
@@ -31,6 +38,8 @@ static const char push_help[] =
     "                          [CONTENT_WATCH_QUIET_MS, 50]\n"
     "  --watch-max-delay-ms N  and is pushed N ms after its first save at the latest\n"
     "                          [CONTENT_WATCH_MAX_DELAY_MS, 500]\n"
+    "  --components FILE  known MDC components for the checks (content check --help)\n"
+    "  --max-file-size N  the checks' file size limit (default 10M; 0: none)\n"
     "  --kind KIND    the item's kind, when index.md does not say\n"
     "  --name NAME    the item's name, when index.md does not say\n"
     "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
@@ -70,6 +79,8 @@ static int parse(cli_config *cfg, int argc, char **argv, cli_push_opts *o, bool 
             g = cli_flag("push", "--kind", argc, argv, &i, &o->kind);
         if (g == 0)
             g = cli_flag("push", "--name", argc, argv, &i, &o->name);
+        if (g == 0)
+            g = cli_check_flag("push", argc, argv, &i, &o->checks);
         const char *ms = NULL;
         if (g == 0 && (g = cli_flag("push", "--watch-quiet-ms", argc, argv, &i, &ms)) == 1 &&
             parse_ms("--watch-quiet-ms", ms, &o->quiet_ms) >= 0)
@@ -103,9 +114,29 @@ static int parse(cli_config *cfg, int argc, char **argv, cli_push_opts *o, bool 
     return -1;
 }
 
+/* The folder must exist before its front matter or files mean anything:
+ * 0, or CLI_FAIL after saying what is wrong with it. */
+static int check_folder(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            cli_error("push: the folder %s does not exist", dir);
+        else
+            cli_error("push: cannot open the folder %s: %s", dir, strerror(errno));
+        return CLI_FAIL;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        cli_error("push: %s is not a folder (push the folder that holds index.md)", dir);
+        return CLI_FAIL;
+    }
+    return 0;
+}
+
 int cmd_push(cli_config *cfg, int argc, char **argv)
 {
     cli_push_opts o = {0};
+    cli_check_opts_init(&o.checks);
     bool watch = false;
     int rc = watch_env(&o);
     if (rc < 0)
@@ -118,18 +149,18 @@ int cmd_push(cli_config *cfg, int argc, char **argv)
         cli_error("push: --watch and --dry-run do not go together");
         return CLI_USAGE;
     }
-    if ((rc = cli_config_check(cfg, "push")) != 0)
+    if ((rc = cli_config_check(cfg, "push")) != 0 || (rc = check_folder(o.dir)) != 0)
         return rc;
     cli_interrupt_install();
     cli_http *h = cli_http_new(cfg);
 #ifdef CLI_HAVE_WATCH
-    rc = watch ? cli_push_watch(h, cfg, &o) : cli_push(h, cfg, &o);
+    rc = watch ? cli_push_watch(h, cfg, &o) : cli_push(h, cfg, &o, NULL);
 #else
     if (watch) {
         cli_error("push: --watch is not available in this build (no folder watcher)");
         rc = CLI_FAIL;
     } else {
-        rc = cli_push(h, cfg, &o);
+        rc = cli_push(h, cfg, &o, NULL);
     }
 #endif
     cli_http_free(h);

@@ -12,6 +12,7 @@
 #include "cli_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -202,7 +203,30 @@ static void os_reason(CURL *e, char *out, size_t n, const char *fallback)
         out[0] = (char)(out[0] - 'A' + 'a');
 }
 
-int cli_http_curl_fail(const cli_http *h, CURL *e, CURLcode rc, const char *errbuf, cd_err *err)
+/* Drops one final '.' of a sentence (not of "..." or "e.g."-like endings
+ * that a clause after it would not double). */
+static void drop_final_period(char *msg)
+{
+    size_t n = strlen(msg);
+    if (n >= 2 && msg[n - 1] == '.' && msg[n - 2] != '.')
+        msg[n - 1] = '\0';
+}
+
+void cli_err_append(cd_err *err, const char *fmt, ...)
+{
+    drop_final_period(err->msg);
+    size_t n = strlen(err->msg);
+    if (n + 2 >= sizeof err->msg)
+        return;
+    memcpy(err->msg + n, "; ", 3);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg + n + 2, sizeof err->msg - n - 2, fmt, ap);
+    va_end(ap);
+}
+
+/* The sentence of cli_http_curl_fail(), by curl error. */
+static int curl_fail(const cli_http *h, CURL *e, CURLcode rc, const char *errbuf, cd_err *err)
 {
     char why[160];
     const char *url = h->given;
@@ -232,6 +256,14 @@ int cli_http_curl_fail(const cli_http *h, CURL *e, CURLcode rc, const char *errb
     }
 }
 
+int cli_http_curl_fail(const cli_http *h, CURL *e, CURLcode rc, const char *errbuf, cd_err *err)
+{
+    int ret = curl_fail(h, e, rc, errbuf, err);
+    bool final = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
+    err->code = final ? CLI_ERR_FINAL : CLI_ERR_TRANSIENT;
+    return ret;
+}
+
 int cli_http_status_fail(long status, const cd_buf *body, cli_reply *r, cd_err *err)
 {
     r->status = status;
@@ -241,12 +273,22 @@ int cli_http_status_fail(long status, const cd_buf *body, cli_reply *r, cd_err *
     const char *code = json_string_value(json_object_get(e, "code"));
     const char *msg = json_string_value(json_object_get(e, "message"));
     snprintf(r->code, sizeof r->code, "%s", code ? code : "");
-    if (status == 401)
-        return cd_err_set(err, -1, "%s (give a valid token with --token or CONTENT_TOKEN)",
-                          msg ? msg : "the server wants a token");
+    /* Worth trying again as it is: the server failed, was busy or timed out. */
+    bool transient = status >= 500 || status == 408 || status == 429;
+    int c = transient ? CLI_ERR_TRANSIENT : CLI_ERR_FINAL;
+    if (status == 401) {
+        cd_err_set(err, c, "%s", msg && *msg ? msg : "the server wants a token");
+        drop_final_period(err->msg);
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n,
+                 " (give a valid token with --token or CONTENT_TOKEN)");
+        return -1;
+    }
     if (msg && *msg)
-        return cd_err_set(err, -1, "%s", msg);
-    return cd_err_set(err, -1, "the server answered HTTP %ld with no explanation", status);
+        cd_err_set(err, c, "%s", msg);
+    else
+        cd_err_set(err, c, "the server answered HTTP %ld with no explanation", status);
+    return -1;
 }
 
 static size_t write_buf(char *p, size_t size, size_t nmemb, void *arg)

@@ -27,6 +27,8 @@ static const struct command commands[] = {
     {"push", cmd_push, "upload a folder as the item's new version (only what changed)"},
     {"pull", cmd_pull, "download an item's current version into a folder"},
     {"delete", cmd_delete, "delete an item"},
+    {"visibility", cmd_visibility, "make an item public or private"},
+    {"check", cmd_check, "check a local folder for broken links, missing files and more"},
     {"render", run_render, "print the AST document of a local markdown file"},
 };
 
@@ -44,7 +46,7 @@ static void usage(FILE *f)
 {
     fputs("usage: content COMMAND [ARGS...]\n\ncommands:\n", f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fputs("\nglobal options (before or after COMMAND):\n"
           "  --server URL         the contentd server (CONTENT_SERVER; default\n"
           "                       http://127.0.0.1:8080)\n"

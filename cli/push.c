@@ -33,10 +33,12 @@ typedef struct push {
     cli_tree tree;
     json_t *item; /* the server's item with its files */
     int64_t base;
-    bool created;
+    bool created;      /* this push created the item */
+    bool would_create; /* dry run: the item does not exist yet */
     char *owner;
     cli_push_diff diff;
     cli_blobset blobs; /* what the server lacks */
+    json_t *checks;    /* the findings: the server's (commit answer), else ours */
     size_t sent_files;
     int64_t sent_bytes;
     cd_err err;
@@ -54,6 +56,18 @@ static int fail(push *p, const char *fmt, ...)
     va_end(ap);
     cli_error("push: %s", msg);
     return CLI_FAIL;
+}
+
+/* The push stopped on p->err before committing: says so, with the version
+ * the item stays at, and suggests pushing again only when that can
+ * succeed as it is (the blobs that arrived are not sent again) and no
+ * watch does it already. */
+static int fail_stays(push *p)
+{
+    bool advice = p->err.code == CLI_ERR_TRANSIENT && !p->o->watch;
+    cli_err_append(&p->err, "%s/%s stays at version %lld%s", p->kind, p->name,
+                   (long long)p->base, advice ? " (push again to resume)" : "");
+    return fail(p, "%s", p->err.msg);
 }
 
 /* One of kind/name: the front matter's, or the flag's, which must agree. */
@@ -178,7 +192,7 @@ static int fetch_or_create(push *p)
     if (rc != 1)
         return rc;
     if (p->o->dry_run) {
-        p->created = true;
+        p->would_create = true;
         p->base = 0;
         return 0;
     }
@@ -215,6 +229,28 @@ static json_t *file_list(const cli_tree *t)
     return files;
 }
 
+/* The limits of one version (common.h), checked before anything is sent
+ * (and by --dry-run): the server would refuse the commit only after every
+ * blob had been uploaded. */
+static int check_limits(push *p)
+{
+    if (p->tree.n > CD_VERSION_FILES_MAX)
+        return fail(p, "the folder has %zu files; a version holds at most %d. Nothing was sent",
+                    p->tree.n, CD_VERSION_FILES_MAX);
+    /* The commit body as commit_once() sends it, with the largest base. */
+    json_t *files = file_list(&p->tree);
+    json_t *body = json_pack("{s:I, s:o}", "base_version", (json_int_t)INT64_MAX, "files", files);
+    size_t size = json_dumpb(body, NULL, 0, JSON_COMPACT);
+    json_decref(body);
+    if (size <= CD_COMMIT_BODY_MAX)
+        return 0;
+    char have[32];
+    return fail(p,
+                "the folder's file list takes %s as a commit, more than the %u MiB one version "
+                "can take (%zu files; shorter paths or fewer files fit). Nothing was sent",
+                cli_human_bytes((double)size, have), CD_COMMIT_BODY_MAX >> 20, p->tree.n);
+}
+
 /* POST …/versions {base_version: p->base, files}; *version on success. */
 static int commit_once(push *p, json_t *files, cli_reply *r, int64_t *version)
 {
@@ -228,6 +264,11 @@ static int commit_once(push *p, json_t *files, cli_reply *r, int64_t *version)
         return cd_err_set(&p->err, -1, "the server accepted the push but named no version");
     if (rc == 0)
         *version = json_integer_value(v);
+    json_t *checks = json_object_get(r->json, "checks");
+    if (rc == 0 && json_is_array(checks)) {
+        json_decref(p->checks);
+        p->checks = json_incref(checks);
+    }
     return rc;
 }
 
@@ -238,6 +279,7 @@ static int rebase(push *p, int tries)
     int64_t started = p->base;
     if (fetch(p) != 0)
         return fail(p, "%s", p->err.msg);
+    p->err.code = CLI_ERR_TRANSIENT; /* a new push starts from the new version */
     if (!p->o->force)
         return fail(p,
                     "someone else pushed %s/%s (now at version %lld) since this push started "
@@ -259,8 +301,8 @@ static int commit(push *p, int64_t *version)
     bool reuploaded = false;
     for (;;) {
         if (cli_interrupted()) {
-            rc = fail(p, "interrupted; %s/%s stays at version %lld", p->kind, p->name,
-                      (long long)p->base);
+            cd_err_set(&p->err, CLI_ERR_TRANSIENT, "interrupted");
+            rc = fail_stays(p);
             break;
         }
         if (commit_once(p, files, &r, version) == 0) {
@@ -278,8 +320,7 @@ static int commit(push *p, int64_t *version)
             reuploaded = true;
             cli_blobs_named(&p->tree, r.json, &p->blobs);
             if ((rc = upload(p)) != 0) {
-                rc = fail(p, "%s; %s/%s stays at version %lld", p->err.msg, p->kind, p->name,
-                          (long long)p->base);
+                rc = fail_stays(p);
                 break;
             }
         } else {
@@ -292,12 +333,24 @@ static int commit(push *p, int64_t *version)
     return rc;
 }
 
+/* Our own findings on the folder, unless the server sent its own. */
+static void local_checks(push *p)
+{
+    if (p->checks)
+        return;
+    cd_err err;
+    if (cli_check_tree(&p->tree, p->kind, p->name, &p->o->checks, &p->checks, &err) != 0)
+        cli_error("push: the checks could not run: %s", err.msg);
+}
+
 static void report(push *p, int64_t version, bool unchanged)
 {
+    local_checks(p);
     cli_push_result res = {
         .kind = p->kind,
         .name = p->name,
         .created = p->created,
+        .would_create = p->would_create,
         .dry_run = p->o->dry_run,
         .unchanged = unchanged,
         .owner = p->owner,
@@ -306,6 +359,7 @@ static void report(push *p, int64_t version, bool unchanged)
         .upload_files = p->o->dry_run ? p->blobs.n : p->sent_files,
         .upload_bytes = p->o->dry_run ? p->blobs.bytes : p->sent_bytes,
         .diff = &p->diff,
+        .checks = p->checks,
     };
     cli_push_report(p->cfg, &res);
 }
@@ -315,6 +369,8 @@ static int run(push *p)
     int rc = identify(p);
     if (rc == 0)
         rc = scan(p);
+    if (rc == 0)
+        rc = check_limits(p);
     if (rc != 0)
         return rc;
     if (fetch_or_create(p) != 0)
@@ -332,8 +388,7 @@ static int run(push *p)
         return CLI_OK;
     }
     if (upload(p) != 0)
-        return fail(p, "%s; %s/%s stays at version %lld (push again to resume)", p->err.msg,
-                    p->kind, p->name, (long long)p->base);
+        return fail_stays(p);
     int64_t version = p->base;
     rc = commit(p, &version);
     if (rc == CLI_OK)
@@ -341,10 +396,15 @@ static int run(push *p)
     return rc;
 }
 
-int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o)
+int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o, bool *retry_helps)
 {
     push p = {.h = h, .cfg = cfg, .o = o};
     int rc = run(&p);
+    /* A transfer or server failure leaves CLI_ERR_TRANSIENT in p.err (http.c,
+     * upload.c, a 409); a refusal or a local problem (bad names, front
+     * matter, limits) anything else. */
+    if (retry_helps)
+        *retry_helps = rc == CLI_FAIL && p.err.code == CLI_ERR_TRANSIENT;
     if (o->cache && p.tree.scanned_ns && !p.tree.nproblems) {
         cli_tree_clear(o->cache);
         *o->cache = p.tree; /* the next push reuses these hashes */
@@ -354,6 +414,7 @@ int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o)
     free(p.owner);
     cli_tree_clear(&p.tree);
     json_decref(p.item);
+    json_decref(p.checks);
     cli_push_diff_clear(&p.diff);
     cli_blobset_clear(&p.blobs);
     return rc;

@@ -92,7 +92,7 @@ static void print_paths(const char *label, const char **paths, size_t n)
 static void report_text(const cli_push_result *res)
 {
     const cli_push_diff *d = res->diff;
-    if (res->created && res->dry_run) /* (a real creation was printed when it happened) */
+    if (res->would_create) /* (a real creation was printed when it happened) */
         printf("%s/%s does not exist yet: the push would create it\n", res->kind, res->name);
     if (res->unchanged) {
         printf("no changes: %s/%s stays at version %lld\n", res->kind, res->name,
@@ -113,6 +113,18 @@ static void report_text(const cli_push_result *res)
         printf("version %lld\n", (long long)res->version);
 }
 
+/* The findings after the summary, as `content check` prints them but on
+ * stderr, like a compiler's diagnostics: what a script reads of a push's
+ * standard output (the summary, "version N" last) stays the same. */
+static void report_checks(const cli_push_result *res)
+{
+    if (!res->checks)
+        return;
+    fflush(stdout);
+    cli_check_print(res->checks, stderr);
+    cli_check_summary(res->checks);
+}
+
 static json_t *path_array(const char **paths, size_t n)
 {
     json_t *a = json_array();
@@ -125,12 +137,14 @@ static void report_json(const cli_push_result *res)
 {
     const cli_push_diff *d = res->diff;
     json_t *o = json_pack(
-        "{s:s, s:s, s:b, s:b, s:b, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "kind", res->kind,
-        "name", res->name, "created", res->created, "dry_run", res->dry_run, "unchanged",
-        res->unchanged, "base_version", (json_int_t)res->base_version, "version",
+        "{s:s, s:s, s:b, s:b, s:b, s:b, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "kind",
+        res->kind, "name", res->name, "created", res->created, "would_create", res->would_create,
+        "dry_run", res->dry_run, "unchanged", res->unchanged, "base_version", (json_int_t)res->base_version, "version",
         (json_int_t)res->version, "added", path_array(d->added, d->nadded), "modified",
         path_array(d->modified, d->nmodified), "removed", path_array(d->removed, d->nremoved),
         "upload", "files", (json_int_t)res->upload_files, "bytes", (json_int_t)res->upload_bytes);
+    if (res->checks)
+        json_object_set(o, "checks", (json_t *)res->checks);
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     puts(s);
     free(s);
@@ -139,9 +153,11 @@ static void report_json(const cli_push_result *res)
 
 void cli_push_report(const cli_config *cfg, const cli_push_result *res)
 {
-    if (cfg->output == CLI_OUT_JSON)
+    if (cfg->output == CLI_OUT_JSON) {
         report_json(res);
-    else
+    } else {
         report_text(res);
+        report_checks(res);
+    }
     fflush(stdout);
 }

@@ -110,12 +110,9 @@ static int finished(uploader *u, slot *s, CURLcode rc, cd_err *err)
 {
     const char *path = s->file->path;
     if (s->short_read)
-        return cd_err_set(err, -1, "%s changed while it was being pushed; push again", path);
-    cd_err why;
-    if (rc != CURLE_OK) {
-        cli_http_curl_fail(u->h, s->easy, rc, s->errbuf, &why);
-        return cd_err_set(err, -1, "%s", why.msg);
-    }
+        return cd_err_set(err, CLI_ERR_TRANSIENT, "%s changed while it was being pushed", path);
+    if (rc != CURLE_OK)
+        return cli_http_curl_fail(u->h, s->easy, rc, s->errbuf, err);
     long status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     if (status >= 200 && status < 300) {
@@ -124,12 +121,14 @@ static int finished(uploader *u, slot *s, CURLcode rc, cd_err *err)
         return 0;
     }
     cli_reply r = {0};
+    cd_err why;
     cli_http_status_fail(status, &s->body, &r, &why);
     bool changed = !strcmp(r.code, "digest_mismatch");
     cli_reply_clear(&r);
     if (changed)
-        return cd_err_set(err, -1, "%s changed while it was being pushed; push again", path);
-    return cd_err_set(err, -1, "uploading %s: %s", path, why.msg);
+        return cd_err_set(err, CLI_ERR_TRANSIENT, "%s changed while it was being pushed", path);
+    cd_err_set(err, why.code, "uploading %s: %s", path, why.msg);
+    return -1;
 }
 
 /* Handles every finished transfer, starting the next uploads in the freed
@@ -172,11 +171,11 @@ static int run(uploader *u, cd_err *err)
         int running = 0;
         CURLMcode mc = curl_multi_perform(u->multi, &running);
         if (mc != CURLM_OK)
-            return cd_err_set(err, -1, "upload failed: %s", curl_multi_strerror(mc));
+            return cd_err_set(err, CLI_ERR_TRANSIENT, "upload failed: %s", curl_multi_strerror(mc));
         if (reap(u, err) != 0)
             return -1;
         if (cli_interrupted())
-            return cd_err_set(err, -1, "interrupted");
+            return cd_err_set(err, CLI_ERR_TRANSIENT, "interrupted");
         cli_progress_update(u->progress, u->done, in_flight(u));
         if (u->done < u->n)
             curl_multi_poll(u->multi, NULL, 0, 100, NULL);

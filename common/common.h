@@ -81,6 +81,14 @@ bool cd_is_control(const unsigned char *p, size_t left);
 /* The longest content path, in bytes (CONTRACT "Data model"). */
 #define CD_PATH_MAX 1024
 
+/* The limits of one version, which the server enforces on a commit and
+ * the client checks before it uploads anything: the number of files, and
+ * the size of the commit's JSON body ({"base_version":N,"files":[…]},
+ * compact).  100,000 files with paths of up to ~500 bytes fit; the body
+ * limit is what bounds the memory one commit takes on the server. */
+#define CD_VERSION_FILES_MAX 100000
+#define CD_COMMIT_BODY_MAX   (64u << 20)
+
 /* What makes a content path invalid: the first problem found, checked in
  * this order. */
 typedef enum cd_path_problem {

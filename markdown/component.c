@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmark-gfm/node.h>
-
 #define MD_MAX_COMPONENT_DEPTH 64
 
 enum fm_state { FM_EXPECT, FM_INSIDE, FM_DONE };
@@ -287,13 +285,13 @@ static cmark_node *try_open(cmark_syntax_extension *ext, int indented, cmark_par
 static cmark_node *fence_owner(cmark_node *container, int colons)
 {
     cmark_node *owner = comp_of(container)->colons == colons ? container : NULL;
-    for (cmark_node *n = cmark_node_last_child(container); n && (n->flags & CMARK_NODE__OPEN);
+    for (cmark_node *n = cmark_node_last_child(container); n && md_cmark_is_open(n);
          n = cmark_node_last_child(n)) {
         cmark_node_type t = cmark_node_get_type(n);
-        int fence_len, fence_off;
+        /* cmark-gfm 0.29 writes through all three pointers: none may be NULL */
+        int length, offset;
         char fence_char;
-        if ((t == CMARK_NODE_CODE_BLOCK &&
-             cmark_node_get_fenced(n, &fence_len, &fence_off, &fence_char)) ||
+        if ((t == CMARK_NODE_CODE_BLOCK && cmark_node_get_fenced(n, &length, &offset, &fence_char)) ||
             t == CMARK_NODE_HTML_BLOCK)
             return NULL;
         if (md_is_component(n) && !comp_of(n)->closed && comp_of(n)->colons == colons)
@@ -401,7 +399,7 @@ static bool ends_with_blank_line(cmark_node *n)
         }
         if (md_is_component(n) && comp_of(n)->closed)
             return false;
-        return (n->flags & CMARK_NODE__LAST_LINE_BLANK) != 0;
+        return md_cmark_last_line_blank(n);
     }
 }
 

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include <cmark-gfm-core-extensions.h>
-#include <cmark-gfm/node.h>
 
 struct conv {
     md_ctx *c;
@@ -280,8 +279,8 @@ static hnode *code_block(struct conv *cv, cmark_node *node)
 
 static void footnote_id(cmark_node *def, cd_buf *out)
 {
-    const char *label = def ? (const char *)def->as.literal.data : "";
-    size_t n = def ? (size_t)def->as.literal.len : 0;
+    size_t n = 0;
+    const char *label = def ? md_cmark_footnote_label(def, &n) : "";
     cd_buf norm = CD_BUF_INIT;
     bool space = false;
     for (size_t i = 0; i < n; i++) {
@@ -310,7 +309,7 @@ static int footnote_number(cmark_node *def)
 static hnode *footnote_ref(struct conv *cv, cmark_node *node)
 {
     md_arena *a = cv->a;
-    cmark_node *def = node->parent_footnote_def;
+    cmark_node *def = md_cmark_footnote_def(node);
     cd_buf id = CD_BUF_INIT, tmp = CD_BUF_INIT;
     footnote_id(def, &id);
     hnode *sup = h_elem(a, "sup");
@@ -321,8 +320,9 @@ static hnode *footnote_ref(struct conv *cv, cmark_node *node)
     h_prop_str(a, link, "dataFootnoteRef", "", 0);
     cd_buf_reset(&tmp);
     cd_buf_printf(&tmp, "user-content-fnref-%s", id.data ? id.data : "");
-    if (node->footnote.ref_ix > 1)
-        cd_buf_printf(&tmp, "-%d", node->footnote.ref_ix);
+    int ref_ix = md_cmark_footnote_ref_ix(node);
+    if (ref_ix > 1)
+        cd_buf_printf(&tmp, "-%d", ref_ix);
     h_prop_str(a, link, "id", tmp.data, tmp.len);
     cd_buf_reset(&tmp);
     cd_buf_printf(&tmp, "%d", footnote_number(def));
@@ -364,7 +364,7 @@ static void footnote_backrefs(struct conv *cv, cmark_node *def, hnode *li)
     cmark_node *last = cmark_node_last_child(def);
     if (last && cmark_node_get_type(last) == CMARK_NODE_PARAGRAPH)
         h_append_text(a, target, " ", 1);
-    for (int k = 1; k <= def->footnote.def_count; k++) {
+    for (int k = 1; k <= md_cmark_footnote_def_count(def); k++) {
         if (k > 1)
             h_append_text(a, target, " ", 1);
         hnode *link = h_elem(a, "a");

@@ -10,6 +10,7 @@
  */
 #include "md_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,55 @@ bool md_url_safe(const char *url, size_t len, bool is_img_src)
     return true;
 }
 
+/* The text of a style value as a browser's CSS parser reads it, for the
+ * checks below: escapes decoded (CSS "\\6a " and JSON "\\u006a"), comments,
+ * whitespace and controls dropped, letters lower-cased; non-ASCII code
+ * points become '?'. */
+static void style_text(const char *v, size_t n, cd_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if (ch == '/' && i + 1 < n && v[i + 1] == '*') {
+            const char *end = memmem(v + i + 2, n - i - 2, "*/", 2);
+            i = end ? (size_t)(end - v) + 1 : n;
+            continue;
+        }
+        if (ch == '\\' && i + 1 < n) {
+            size_t j = i + 1 + (v[i + 1] == 'u' && i + 5 < n), k = 0;
+            unsigned long cp = 0;
+            while (j < n && k < 6 && isxdigit((unsigned char)v[j])) {
+                cp = cp * 16 + (unsigned long)(isdigit((unsigned char)v[j]) ? v[j] - '0'
+                                                                            : (v[j] | 0x20) - 'a' + 10);
+                j++, k++;
+            }
+            if (k) {
+                ch = cp < 128 ? (unsigned char)cp : '?';
+                i = j - 1;
+            } else {
+                ch = (unsigned char)v[++i];
+            }
+        }
+        if (ch <= 0x20 || ch == 0x7f)
+            continue;
+        cd_buf_putc(out, (char)tolower(ch));
+    }
+}
+
+/* A style attribute that can run script: expression() (old IE), a script
+ * URL in url() or anywhere else, behaviours and XBL bindings. */
+static bool style_safe(const char *v, size_t n)
+{
+    static const char *const bad[] = {"expression(", "javascript:", "vbscript:", "livescript:",
+                                      "mocha:", "behavior:", "-moz-binding", "@import"};
+    cd_buf t = CD_BUF_INIT;
+    style_text(v, n, &t);
+    bool safe = true;
+    for (size_t i = 0; safe && i < sizeof bad / sizeof bad[0]; i++)
+        safe = !t.len || !memmem(t.data, t.len, bad[i], strlen(bad[i]));
+    cd_buf_free(&t);
+    return safe;
+}
+
 static bool is_url_prop(const char *p)
 {
     static const char *const names[] = {"href", "src", "action", "formAction", "poster",
@@ -147,6 +197,8 @@ static void sanitize_props(hnode *el)
         bool bad = (name[0] | 0x20) == 'o' && (name[1] | 0x20) == 'n';
         bad = bad || !strcasecmp(name, "srcdoc") || !strcasecmp(name, "formaction") ||
               !strcasecmp(name, REF_ATTR);
+        if (!bad && !strcasecmp(name, "style"))
+            bad = !style_safe(p->val, p->len);
         if (!bad && is_url_prop(name)) {
             if (p->kind == PV_STR)
                 bad = p->name[0] == ':' ? !bound_url_safe(p->val, p->len, img)

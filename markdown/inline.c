@@ -213,54 +213,66 @@ static bool bare_boundary(char c)
            c != '/' && c != '.';
 }
 
-/* Splits bare ":name" and ":name{attrs}" out of one text node; returns the
- * node after which the walk goes on. */
+/* Appends a text node holding s[0..n) after `at`; returns it. */
+static cmark_node *text_after(md_ctx *c, cmark_node *at, const char *s, size_t n)
+{
+    cmark_node *t = md_cmark_node_new(CMARK_NODE_TEXT);
+    cmark_node_set_literal(t, md_strndup(c->arena, s, n));
+    cmark_node_insert_after(at, t);
+    return t;
+}
+
+/* Splits bare ":name" and ":name{attrs}" out of one text node in one pass,
+ * each piece copied once (a line of many components costs what a line of
+ * text does); returns the last node made, after which the walk goes on. */
 static cmark_node *bare_components(md_ctx *c, cmark_node *text)
 {
     const char *lit = cmark_node_get_literal(text);
-    size_t n = strlen(lit);
+    size_t n = strlen(lit), start = 0, head = 0;
+    cmark_node *next = cmark_node_next(text), *at = text;
+    bool found = false;
     for (size_t i = 0; i < n; i++) {
         if (lit[i] != ':' || i + 1 >= n || !is_name_start(lit[i + 1]))
             continue;
-        if (i > 0 ? !bare_boundary(lit[i - 1])
-                  : (cmark_node_previous(text) && is_text(cmark_node_previous(text), NULL)))
+        /* right after a component split off here, anything may follow */
+        if (i > start ? !bare_boundary(lit[i - 1])
+                      : (i == 0 && cmark_node_previous(text) &&
+                         is_text(cmark_node_previous(text), NULL)))
             continue;
         size_t e = i + 1;
         while (e < n && is_name_char(lit[e]))
             e++;
         if (e < n && (lit[e] == ':' || lit[e] == '['))
             continue;
-        if (e < n && lit[e] == '{') {
-            size_t b = attr_block(lit + e);
-            if (b && lit[e + b] == '\0' && is_text(cmark_node_next(text), "["))
-                continue; /* :name{attrs}[...]: the bracket pass took it */
-        }
+        size_t b = e < n && lit[e] == '{' ? attr_block(lit + e) : 0;
+        if (b && e + b == n && is_text(next, "["))
+            continue; /* :name{attrs}[...]: the bracket pass took it */
         struct md_inline_info *in = info_new(c, tag_name(c, lit + i + 1, e - i - 1));
-        if (e < n && lit[e] == '{') {
-            size_t b = attr_block(lit + e);
-            if (b) {
-                in->attrs = md_strndup(c->arena, lit + e + 1, b - 2);
-                in->attrs_len = b - 2;
-                e += b;
-            }
+        if (b) {
+            in->attrs = md_strndup(c->arena, lit + e + 1, b - 2);
+            in->attrs_len = b - 2;
+            e += b;
         }
+        if (!found)
+            head = i, found = true;
+        else if (i > start)
+            at = text_after(c, at, lit + start, i - start);
         cmark_node *el = md_cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
         cmark_node_set_user_data(el, in);
-        cmark_node_insert_after(text, el);
-        if (e < n) {
-            cmark_node *rest = md_cmark_node_new(CMARK_NODE_TEXT);
-            cmark_node_set_literal(rest, lit + e);
-            cmark_node_insert_after(el, rest);
-        }
-        if (i == 0) {
-            cmark_node_free(text);
-        } else {
-            char *head = md_strndup(c->arena, lit, i);
-            cmark_node_set_literal(text, head);
-        }
-        return el; /* the rest node is visited next */
+        cmark_node_insert_after(at, el);
+        at = el;
+        start = e;
+        i = e - 1;
     }
-    return text;
+    if (!found)
+        return text;
+    if (start < n)
+        at = text_after(c, at, lit + start, n - start);
+    if (head == 0)
+        cmark_node_free(text);
+    else
+        cmark_node_set_literal(text, md_strndup(c->arena, lit, head));
+    return at;
 }
 
 static bool takes_attrs(cmark_node *n)

@@ -12,6 +12,7 @@
 #ifndef CONTENTD_MARKDOWN_H
 #define CONTENTD_MARKDOWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum md_status {
@@ -36,6 +37,10 @@ typedef struct md_error {
  * (if not NULL) says why. */
 int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *out_len,
               md_error *err) __attribute__((warn_unused_result));
+
+/* True when an element of that tag is HTML to MDC (an element of any other
+ * tag is a component): the same list the renderer decides with. */
+bool md_is_html_tag(const char *name);
 
 /* The library's version string, e.g. "0.1.0 (cmark-gfm 0.29.0.gfm.6)". */
 const char *md_version(void);

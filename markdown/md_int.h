@@ -18,6 +18,7 @@
 #include <cmark-gfm-extension_api.h>
 
 #include "common.h"
+#include "markdown.h"
 
 /* ---- arena ------------------------------------------------------------ */
 
@@ -31,6 +32,18 @@ void *md_alloc(md_arena *a, size_t n); /* zeroed, 16-byte aligned */
 void *md_alloc_raw(md_arena *a, size_t n); /* not zeroed */
 char *md_strndup(md_arena *a, const char *s, size_t n);
 char *md_strdup(md_arena *a, const char *s);
+
+/* ---- string-keyed map (map.c) ------------------------------------------- */
+
+typedef struct md_map md_map;
+
+/* An empty map in arena a (freed with it). */
+md_map *md_map_new(md_arena *a);
+/* The value slot of key[0..len), NULL for a key not seen yet (the map keeps
+ * a copy of the key).  Storing NULL makes the key absent again. */
+void **md_map_slot(md_map *m, const char *key, size_t len);
+/* The value of key[0..len), or NULL. */
+void *md_map_get(const md_map *m, const char *key, size_t len);
 
 /* ---- JSON values (front matter, bound props) ---------------------------- */
 
@@ -70,7 +83,7 @@ typedef struct hprop {
     const char *val; /* PV_STR: raw string; PV_JSON: JSON text */
     size_t len;
     pv_kind kind;
-    struct hprop *next;
+    struct hprop *next, *prev;
 } hprop;
 
 typedef enum { H_ROOT, H_ELEM, H_TEXT, H_RAW } htype;
@@ -83,6 +96,7 @@ typedef struct hnode {
     size_t len;
     size_t cap; /* bytes allocated for text, when it is growable */
     hprop *props, *props_last;
+    md_map *prop_map; /* name → hprop, once an element has many props */
     struct hnode *parent, *first, *last, *next, *prev;
 } hnode;
 
@@ -160,6 +174,21 @@ void md_unmark_tree(struct md_ctx *c, cmark_node *doc);
 char *md_unmark(md_arena *a, const char *s, bool escape_applies);
 const char *md_inline_attrs(const struct md_inline_info *in, size_t *len);
 
+/* ---- cmark-gfm private state (cmark_private.c, the only reader) ---------- */
+
+/* True while the parser still has block n open. */
+bool md_cmark_is_open(cmark_node *n);
+/* True when block n's last line was blank (what makes a list loose). */
+bool md_cmark_last_line_blank(cmark_node *n);
+/* A footnote reference's definition (NULL when it has none). */
+cmark_node *md_cmark_footnote_def(cmark_node *ref);
+/* A footnote definition's label: *len bytes, not NUL-terminated. */
+const char *md_cmark_footnote_label(cmark_node *def, size_t *len);
+/* Which reference to its definition ref is (1 for the first). */
+int md_cmark_footnote_ref_ix(cmark_node *ref);
+/* How many references point to definition def. */
+int md_cmark_footnote_def_count(cmark_node *def);
+
 /* A cmark node in the render's allocator (the parsed tree's). */
 cmark_node *md_cmark_node_new(cmark_node_type type);
 
@@ -183,7 +212,6 @@ void md_heading_ids(md_ctx *c, hnode *root);
 /* github-slugger: appends the slug of s to out (without duplicate suffix). */
 void md_slug(const char *s, size_t n, cd_buf *out);
 
-bool md_is_html_tag(const char *name);
 bool md_url_safe(const char *url, size_t len, bool is_img_src);
 
 /* Writes {data, body, toc}. */

@@ -117,6 +117,15 @@ static hnode *first_content(hnode *n)
     return n;
 }
 
+/* A key of `children`: the object's address, then the name. */
+static void **child_slot(md_map *children, const jv *obj, const char *name, size_t n, cd_buf *key)
+{
+    cd_buf_reset(key);
+    cd_buf_append(key, &obj, sizeof obj);
+    cd_buf_append(key, name, n);
+    return md_map_slot(children, key->data, key->len);
+}
+
 /* Nests the dotted keys of every object inside v (flat flattens the whole
  * value before it unflattens it). */
 static void unflatten_inside(md_arena *a, jv *v)
@@ -129,10 +138,14 @@ static void unflatten_inside(md_arena *a, jv *v)
     }
 }
 
+/* Each object's last member of a name is found in one map (many dotted
+ * keys stay linear). */
 void md_jv_unflatten(md_arena *a, jv *obj)
 {
     unflatten_inside(a, obj);
     jv *out = jv_new(a, JV_OBJ);
+    md_map *children = md_map_new(a);
+    cd_buf key = CD_BUF_INIT;
     for (jv *m = obj->first, *next; m; m = next) {
         next = m->next;
         m->next = NULL;
@@ -141,22 +154,26 @@ void md_jv_unflatten(md_arena *a, jv *obj)
         size_t kl = m->key_len;
         const char *dot;
         while ((dot = memchr(k, '.', kl)) != NULL) {
-            char *part = md_strndup(a, k, (size_t)(dot - k));
-            jv *child = jv_get(target, part);
+            size_t pl = (size_t)(dot - k);
+            void **slot = child_slot(children, target, k, pl, &key);
+            jv *child = *slot;
             if (!child || child->type != JV_OBJ) {
                 child = jv_new(a, JV_OBJ);
-                child->key = part;
-                child->key_len = strlen(part);
+                child->key = md_strndup(a, k, pl);
+                child->key_len = pl;
                 jv_append(target, child);
+                *slot = child;
             }
             target = child;
-            kl -= (size_t)(dot - k) + 1;
+            kl -= pl + 1;
             k = dot + 1;
         }
         m->key = k;
         m->key_len = kl;
         jv_append(target, m);
+        *child_slot(children, target, k, kl, &key) = m;
     }
+    cd_buf_free(&key);
     obj->first = out->first;
     obj->last = out->last;
 }
@@ -184,7 +201,8 @@ static jv *write_data(md_ctx *c, cd_buf *b, hnode *root, jv *front)
         for (jv *m = front->first, *next; m; m = next) {
             next = m->next;
             m->next = NULL;
-            jv *old = jv_get(data, "title") == t && m->key_len == 5 && !memcmp(m->key, "title", 5) ? t
+            /* every "title" lands in t, so t stays data's title member */
+            jv *old = m->key_len == 5 && !memcmp(m->key, "title", 5) ? t
                       : m->key_len == 11 && !memcmp(m->key, "description", 11)           ? d
                                                                                          : NULL;
             if (old) {

@@ -151,9 +151,23 @@ static cmark_node *parse(const char *s, size_t len, cmark_syntax_extension *mdc)
     return doc;
 }
 
+/* Pretty output indents this many levels of JSON nesting; deeper values
+ * are written compact, so the output stays linear in the document (a tree
+ * 10,000 blockquotes deep would otherwise need gigabytes of indentation). */
+#define PRETTY_MAX_DEPTH 32
+
+static void pretty_newline(cd_buf *out, int depth)
+{
+    if (depth > PRETTY_MAX_DEPTH)
+        return;
+    cd_buf_putc(out, '\n');
+    for (int k = 0; k < depth; k++)
+        cd_buf_append(out, "  ", 2);
+}
+
 static void pretty_print(const char *s, size_t n, cd_buf *out)
 {
-    int indent = 0;
+    int depth = 0;
     bool in_str = false;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
@@ -169,32 +183,24 @@ static void pretty_print(const char *s, size_t n, cd_buf *out)
         case '"': in_str = true; cd_buf_putc(out, ch); break;
         case '{':
         case '[':
+            cd_buf_putc(out, ch);
             if (i + 1 < n && (s[i + 1] == '}' || s[i + 1] == ']')) {
-                cd_buf_putc(out, ch);
                 cd_buf_putc(out, s[++i]);
                 break;
             }
-            cd_buf_putc(out, ch);
-            indent++;
-            cd_buf_putc(out, '\n');
-            for (int k = 0; k < indent; k++)
-                cd_buf_append(out, "  ", 2);
+            pretty_newline(out, ++depth);
             break;
         case '}':
         case ']':
-            indent--;
-            cd_buf_putc(out, '\n');
-            for (int k = 0; k < indent; k++)
-                cd_buf_append(out, "  ", 2);
+            pretty_newline(out, depth > PRETTY_MAX_DEPTH ? depth : depth - 1);
+            depth--;
             cd_buf_putc(out, ch);
             break;
         case ',':
             cd_buf_putc(out, ',');
-            cd_buf_putc(out, '\n');
-            for (int k = 0; k < indent; k++)
-                cd_buf_append(out, "  ", 2);
+            pretty_newline(out, depth);
             break;
-        case ':': cd_buf_append(out, ": ", 2); break;
+        case ':': cd_buf_puts(out, depth > PRETTY_MAX_DEPTH ? ":" : ": "); break;
         default: cd_buf_putc(out, ch);
         }
     }

@@ -200,20 +200,55 @@ void h_remove(hnode *n)
     n->parent = n->prev = n->next = NULL;
 }
 
+/* Past this many props an element looks its props up in a map. */
+#define PROP_SCAN_MAX 8
+
+static void prop_unlink(hnode *n, hprop *p)
+{
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        n->props = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    else
+        n->props_last = p->prev;
+    if (n->prop_map)
+        *md_map_slot(n->prop_map, p->name, strlen(p->name)) = NULL;
+}
+
 static void prop_add(md_arena *a, hnode *n, const char *name, const char *v, size_t len,
                      pv_kind kind)
 {
-    h_prop_del(n, name);
+    size_t count = 0;
+    hprop *old = NULL;
+    if (n->prop_map) {
+        old = md_map_get(n->prop_map, name, strlen(name));
+    } else {
+        for (hprop *p = n->props; p && !old; p = p->next, count++)
+            if (!strcmp(p->name, name))
+                old = p;
+    }
+    if (old)
+        prop_unlink(n, old);
     hprop *p = md_alloc(a, sizeof *p);
     p->name = name;
     p->val = v;
     p->len = len;
     p->kind = kind;
+    p->prev = n->props_last;
     if (n->props_last)
         n->props_last->next = p;
     else
         n->props = p;
     n->props_last = p;
+    if (!n->prop_map && count >= PROP_SCAN_MAX) {
+        n->prop_map = md_map_new(a);
+        for (hprop *q = n->props; q; q = q->next)
+            *md_map_slot(n->prop_map, q->name, strlen(q->name)) = q;
+    } else if (n->prop_map) {
+        *md_map_slot(n->prop_map, name, strlen(name)) = p;
+    }
 }
 
 void h_prop_str(md_arena *a, hnode *n, const char *name, const char *v, size_t len)
@@ -254,13 +289,17 @@ void h_props_sort(hnode *n)
     for (hprop *p = n->props; p; p = p->next)
         count++;
     n->props = props_merge_sort(n->props, count);
-    n->props_last = n->props;
-    while (n->props_last && n->props_last->next)
-        n->props_last = n->props_last->next;
+    n->props_last = NULL;
+    for (hprop *p = n->props; p; p = p->next) { /* the back links */
+        p->prev = n->props_last;
+        n->props_last = p;
+    }
 }
 
 hprop *h_prop_get(const hnode *n, const char *name)
 {
+    if (n->prop_map)
+        return md_map_get(n->prop_map, name, strlen(name));
     for (hprop *p = n->props; p; p = p->next)
         if (!strcmp(p->name, name))
             return p;
@@ -269,18 +308,9 @@ hprop *h_prop_get(const hnode *n, const char *name)
 
 void h_prop_del(hnode *n, const char *name)
 {
-    hprop *prev = NULL;
-    for (hprop *p = n->props; p; prev = p, p = p->next) {
-        if (strcmp(p->name, name))
-            continue;
-        if (prev)
-            prev->next = p->next;
-        else
-            n->props = p->next;
-        if (n->props_last == p)
-            n->props_last = prev;
-        return;
-    }
+    hprop *p = h_prop_get(n, name);
+    if (p)
+        prop_unlink(n, p);
 }
 
 hnode *h_walk_next(const hnode *root, const hnode *n, bool descend)

@@ -18,19 +18,14 @@
 #define YAML_MAX_DEPTH 512
 #define YAML_MAX_NODES 200000
 
-struct anchor {
-    const char *name;
-    jv *value;
-    struct anchor *next;
-};
-
 struct ybuild {
     md_arena *a;
     jv *stack[YAML_MAX_DEPTH + 1];
     jv *pending_key[YAML_MAX_DEPTH + 1]; /* key waiting for its value, per map */
+    md_map *keys[YAML_MAX_DEPTH + 1];    /* key → member, per map (made lazily) */
     int top;
     jv *root;
-    struct anchor *anchors;
+    md_map *anchors; /* anchor name → value; a later anchor of a name wins */
     size_t nodes;
 };
 
@@ -208,20 +203,24 @@ static void attach(struct ybuild *y, jv *v)
     }
     y->pending_key[y->top - 1] = NULL;
     key_string(y->a, key, &v->key, &v->key_len);
-    /* a later duplicate replaces the earlier one, as in JavaScript */
-    jv *prev = NULL;
-    for (jv *m = parent->first; m; prev = m, m = m->next) {
-        if (m->key_len == v->key_len && !memcmp(m->key, v->key, v->key_len)) {
-            v->next = m->next;
-            if (prev)
-                prev->next = v;
-            else
-                parent->first = v;
-            if (parent->last == m)
-                parent->last = v;
-            return;
-        }
+    /* a later duplicate takes the earlier one's place, as in JavaScript; the
+     * map holds, per key, the link that points at the member */
+    md_map **keys = &y->keys[y->top - 1];
+    if (!*keys)
+        *keys = md_map_new(y->a);
+    void **slot = md_map_slot(*keys, v->key, v->key_len);
+    jv **link = *slot;
+    if (link) {
+        jv *m = *link;
+        v->next = m->next;
+        *link = v;
+        if (parent->last == m)
+            parent->last = v;
+        if (v->next)
+            *md_map_slot(*keys, v->next->key, v->next->key_len) = &v->next;
+        return;
     }
+    *slot = parent->last ? &parent->last->next : &parent->first;
     jv_append(parent, v);
 }
 
@@ -229,11 +228,9 @@ static void remember_anchor(struct ybuild *y, const yaml_char_t *anchor, jv *v)
 {
     if (!anchor)
         return;
-    struct anchor *an = md_alloc(y->a, sizeof *an);
-    an->name = md_strdup(y->a, (const char *)anchor);
-    an->value = v;
-    an->next = y->anchors;
-    y->anchors = an;
+    if (!y->anchors)
+        y->anchors = md_map_new(y->a);
+    *md_map_slot(y->anchors, (const char *)anchor, strlen((const char *)anchor)) = v;
 }
 
 static jv *scalar_value(struct ybuild *y, const yaml_event_t *ev)
@@ -284,6 +281,7 @@ static int on_event(struct ybuild *y, yaml_event_t *ev, int line_offset, md_erro
                                : ev->data.mapping_start.anchor,
                         v);
         y->pending_key[y->top] = NULL;
+        y->keys[y->top] = NULL;
         y->stack[y->top++] = v;
         break;
     case YAML_SEQUENCE_END_EVENT:
@@ -292,14 +290,13 @@ static int on_event(struct ybuild *y, yaml_event_t *ev, int line_offset, md_erro
         attach(y, v);
         break;
     case YAML_ALIAS_EVENT: {
-        struct anchor *an = y->anchors;
-        while (an && strcmp(an->name, (const char *)ev->data.alias.anchor))
-            an = an->next;
-        if (!an)
+        const char *name = (const char *)ev->data.alias.anchor;
+        jv *target = y->anchors ? md_map_get(y->anchors, name, strlen(name)) : NULL;
+        if (!target)
             return fail(err, line, "invalid front matter: unknown alias *%s",
                         (const char *)ev->data.alias.anchor);
         bool ok = true;
-        v = jv_copy(y, an->value, y->top, &ok);
+        v = jv_copy(y, target, y->top, &ok);
         if (!ok)
             return fail(err, line, "invalid front matter: %s", "aliases expand too far");
         attach(y, v);

@@ -30,10 +30,11 @@
 
 typedef enum s3_status {
     S3_OK = 0,
-    S3_NOT_FOUND = -1,   /* 404: NoSuchKey, NoSuchBucket, NoSuchUpload */
+    S3_NOT_FOUND = -1,   /* 404: NoSuchKey, NoSuchUpload */
     S3_UNAVAILABLE = -2, /* transient failures outlasted the retries or the deadline */
     S3_DENIED = -3,      /* 401/403: AccessDenied, SignatureDoesNotMatch, … */
     S3_ERROR = -4,       /* any other refusal, a local I/O error, bad input */
+    S3_NO_BUCKET = -5,   /* 404 NoSuchBucket: the bucket itself is missing */
 } s3_status;
 
 /* How to reach the bucket and how hard to try.  Zero/NULL fields take the
@@ -82,10 +83,14 @@ typedef struct s3_object_info {
     char etag[80]; /* as the server sent it, quotes included */
 } s3_object_info;
 
-/* HEAD of the bucket: S3_OK when it exists and the credentials may use it. */
+/* HEAD of the bucket: S3_OK when it exists and the credentials may use it,
+ * S3_NO_BUCKET when it does not exist.  A refusal is asked again as a GET,
+ * whose answer names the reason (a HEAD answer has no body). */
 int s3_head_bucket(s3_client *c, cd_err *err) CD_WUR;
 
-/* HEAD of key: S3_NOT_FOUND when there is no such object.  info may be NULL. */
+/* HEAD of key: S3_NOT_FOUND when there is no such object (a 404 to a HEAD
+ * cannot tell a missing bucket from a missing key).  A refusal is explained
+ * as s3_head_bucket() does.  info may be NULL. */
 int s3_head(s3_client *c, const char *key, s3_object_info *info, cd_err *err) CD_WUR;
 
 /* Uploads n bytes at p as key in one PUT (the buffer is streamed, not

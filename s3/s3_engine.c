@@ -57,9 +57,13 @@ bool s3_http_retryable(long http, const char *code)
     if (http >= 500 || http == 429)
         return true;
     /* S3 answers 400 RequestTimeout when the body came too slowly, and some
-     * servers say SlowDown with a 4xx. */
+     * servers say SlowDown with a 4xx.  Every payload hash is computed from
+     * the bytes we send, so a body that does not match it (400
+     * XAmzContentSHA256Mismatch, or BadDigest) was changed on the way: the
+     * next attempt sends the bytes again. */
     return code && (!strcmp(code, "RequestTimeout") || !strcmp(code, "SlowDown") ||
-                    !strcmp(code, "InternalError") || !strcmp(code, "ServiceUnavailable"));
+                    !strcmp(code, "InternalError") || !strcmp(code, "ServiceUnavailable") ||
+                    !strcmp(code, "XAmzContentSHA256Mismatch") || !strcmp(code, "BadDigest"));
 }
 
 bool s3_curl_retryable(CURLcode rc)
@@ -143,10 +147,12 @@ static bool judge(s3_req *r, CURLcode rc, int *status)
         long http = r->http >= 200 && r->http < 300 ? 500 : r->http; /* 200 with <Error> */
         if (!have_code && r->http == 404)
             snprintf(r->s3code, sizeof r->s3code, "%s", r->key ? "NoSuchKey" : "NoSuchBucket");
-        snprintf(r->problem, sizeof r->problem, "HTTP %ld%s%s%s%.80s%s", r->http,
+        snprintf(r->problem, sizeof r->problem, "HTTP %ld%s%s%s%.159s%s", r->http,
                  r->s3code[0] ? " " : "", r->s3code, r->s3msg[0] ? " (" : "", r->s3msg,
                  r->s3msg[0] ? ")" : "");
         *status = status_of_http(http);
+        if (*status == S3_NOT_FOUND && !strcmp(r->s3code, "NoSuchBucket"))
+            *status = S3_NO_BUCKET;
         return s3_http_retryable(http, r->s3code);
     }
     *status = S3_ERROR;
@@ -177,10 +183,12 @@ static void fail(s3_req *r, int status, const char *why)
 {
     const char *key = r->key ? r->key : r->client->bucket;
     size_t kl = strlen(key);
+    /* A 404 to a HEAD of a key is the everyday "not stored": no hint. */
+    const char *hint = status == S3_NOT_FOUND ? NULL : s3_error_hint(r->http, r->s3code);
     r->done = true;
     r->status = status;
-    cd_err_set(&r->err, status, "s3 %s \"%.*s%s\": %s%s", r->op, kl > 96 ? 93 : (int)kl, key,
-               kl > 96 ? "..." : "", r->problem, why);
+    cd_err_set(&r->err, status, "s3 %s \"%.*s%s\": %s%s%s%s", r->op, kl > 96 ? 93 : (int)kl, key,
+               kl > 96 ? "..." : "", r->problem, why, hint ? "; " : "", hint ? hint : "");
 }
 
 /* Ends an attempt: success, a scheduled retry, or a failure. */

@@ -91,7 +91,7 @@ typedef struct s3_req {
     struct curl_slist *hdrs;
     char errbuf[CURL_ERROR_SIZE];
     char match_etag[80]; /* the ETag a resumed GET must still find (If-Match) */
-    char problem[200];   /* the last transient failure, for the final message */
+    char problem[320];   /* the last failure, for the final message */
 
     /* The last response. */
     long http;
@@ -140,6 +140,15 @@ long s3_backoff_ms(const s3_config *cfg, int attempt, double rnd);
 bool s3_http_retryable(long http, const char *code);
 /* Whether a transport error is worth another try. */
 bool s3_curl_retryable(CURLcode rc);
+
+/* What to check about a refusal (HTTP status, S3 error code, "" when the
+ * answer had none), as a static sentence, or NULL when configuration is not
+ * the likely cause (s3_explain.c). */
+const char *s3_error_hint(long http, const char *code);
+/* When rc, the outcome of a HEAD of key (NULL: the bucket), is S3_DENIED,
+ * asks again with a GET of at most one byte and, when that refusal names an
+ * error code, replaces err with its message.  Returns the status to report. */
+int s3_explain_head(s3_client *c, const char *op, const char *key, int rc, cd_err *err);
 
 /* SHA-256 (hex) of n bytes at p. */
 void s3_sha256_hex(const void *p, size_t n, char out[65]);

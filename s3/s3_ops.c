@@ -31,7 +31,7 @@ int s3_head_bucket(s3_client *c, cd_err *err)
     s3_req_init(&r, c, "head-bucket", "HEAD", NULL);
     int rc = s3_exec1(c, &r, err);
     s3_req_clear(&r);
-    return rc;
+    return s3_explain_head(c, "head-bucket", NULL, rc, err);
 }
 
 int s3_head(s3_client *c, const char *key, s3_object_info *info, cd_err *err)
@@ -45,7 +45,7 @@ int s3_head(s3_client *c, const char *key, s3_object_info *info, cd_err *err)
     if (rc == S3_OK)
         fill_info(&r, info);
     s3_req_clear(&r);
-    return rc;
+    return s3_explain_head(c, "head", key, rc, err);
 }
 
 int s3_put_buffer(s3_client *c, const char *key, const void *p, size_t n, const char *content_type,

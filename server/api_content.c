@@ -186,17 +186,30 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
     else if (vis == -2)
         res = srv_reply_error(r, 400, "invalid_visibility",
                               "\"visibility\" must be \"private\" or \"public\".");
-    else if (item_owned(r, &it))
-        catalog_item_clear(&it);
     if (r->responded) {
         json_decref(body);
         return res;
     }
+    /* Under the commit lock, so that the item record and a concurrent
+     * version's manifest agree on what the item is. */
+    pthread_mutex_t *mu = srv_commit_lock(r->s, r->kind, r->name);
+    pthread_mutex_lock(mu);
     cd_err err = {0};
-    int rc = CAT_OK;
+    int rc = CAT_OK, brc = BLOB_OK;
+    if (!item_owned(r, &it)) {
+        pthread_mutex_unlock(mu);
+        json_decref(body);
+        return MHD_YES;
+    }
     if (title || vis >= 0)
+        brc = srv_write_item_record(r->s, &it, title, vis, &err);
+    if (brc == BLOB_OK && (title || vis >= 0))
         rc = SRV_CAT(r->s, item_update, r->kind, r->name, title, vis, &err);
+    pthread_mutex_unlock(mu);
+    catalog_item_clear(&it);
     json_decref(body);
+    if (brc != BLOB_OK)
+        return srv_reply_blob_error(r, brc, &err);
     if (rc != CAT_OK)
         return srv_reply_cat_error(r, rc, &err);
     return reply_item(r, 200, true);

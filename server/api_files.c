@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Reading a version's files: GET …/files/PATH streams the raw blob with
- * its Content-Type, ETag "<sha256>" and 304 on a matching If-None-Match;
- * GET …/ast/PATH answers the AST document of a markdown file from the
- * render cache.  Both take ?version=N for an older version.
+ * its Content-Type, ETag "<sha256>" and 304 on a matching If-None-Match,
+ * and one byte range of it on a Range header (206, 416; If-Range with the
+ * ETag); GET …/ast/PATH answers the AST document of a markdown file from
+ * the render cache.  Both take ?version=N for an older version.
  */
 #include "srv_int.h"
 
@@ -106,15 +107,112 @@ static enum MHD_Result not_modified(srv_req *r, const char *sha, int64_t version
     return srv_reply_response(r, 304, resp, 0);
 }
 
+/* What a Range header asks of a file of `size` bytes (RFC 9110 14.2). */
+typedef enum {
+    RANGE_WHOLE,         /* none, not understood, or several ranges: 200 */
+    RANGE_PART,          /* one satisfiable range: 206 */
+    RANGE_UNSATISFIABLE, /* no range overlaps the file: 416 */
+} range_kind;
+
+/* Parses one range-spec "A-B", "A-" or "-N" of s[0..n); false when it is
+ * malformed.  *sat says whether it overlaps the file. */
+static bool range_spec(const char *s, size_t n, int64_t size, int64_t *first, int64_t *last,
+                       bool *sat)
+{
+    char buf[48];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *dash = strchr(buf, '-');
+    if (!dash)
+        return false;
+    *dash = '\0';
+    int64_t a = -1, b = -1;
+    if ((buf[0] && !srv_parse_i64(buf, &a)) || (dash[1] && !srv_parse_i64(dash + 1, &b)))
+        return false;
+    if (a < 0 && b < 0)
+        return false;
+    if (a < 0) { /* the last b bytes */
+        *sat = b > 0 && size > 0;
+        *first = b >= size ? 0 : size - b;
+        *last = size - 1;
+        return true;
+    }
+    if (b >= 0 && b < a)
+        return false;
+    *sat = a < size;
+    *first = a;
+    *last = b < 0 || b >= size ? size - 1 : b;
+    return true;
+}
+
+/* Reads Range: bytes=… for a file of `size` bytes.  Several ranges are
+ * answered with the whole file (200), which RFC 9110 allows and every
+ * client handles; a malformed header is ignored, as it must be. */
+static range_kind parse_range(const char *h, int64_t size, int64_t *first, int64_t *last)
+{
+    if (!h || strncmp(h, "bytes=", 6))
+        return RANGE_WHOLE;
+    h += 6;
+    size_t specs = 0, satisfiable = 0;
+    int64_t f0 = 0, l0 = 0;
+    while (*h) {
+        while (*h == ' ' || *h == '\t' || *h == ',')
+            h++;
+        size_t n = strcspn(h, ",");
+        while (n && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+            n--;
+        if (n == 0)
+            break;
+        int64_t a, b;
+        bool sat = false;
+        if (!range_spec(h, n, size, &a, &b, &sat))
+            return RANGE_WHOLE;
+        if (sat && satisfiable++ == 0) {
+            f0 = a;
+            l0 = b;
+        }
+        specs++;
+        h += strcspn(h, ",");
+    }
+    if (specs == 0)
+        return RANGE_WHOLE;
+    if (satisfiable == 0)
+        return RANGE_UNSATISFIABLE;
+    if (specs > 1)
+        return RANGE_WHOLE;
+    *first = f0;
+    *last = l0;
+    return RANGE_PART;
+}
+
+/* If-Range: the range applies only while the file is still the one the
+ * client has, named by its strong ETag.  A date (we send no Last-Modified)
+ * or another tag means the whole file. */
+static bool if_range_holds(srv_req *r, const char *sha)
+{
+    const char *h = srv_req_header(r, MHD_HTTP_HEADER_IF_RANGE);
+    if (!h)
+        return true;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h);
+    while (n && h[n - 1] == ' ')
+        n--;
+    return n == 66 && h[0] == '"' && h[65] == '"' && !strncmp(h + 1, sha, 64);
+}
+
 typedef struct {
     srv *s;
     blob_reader *rd;
+    uint64_t base; /* the first byte sent: a range's start */
 } blob_stream;
 
 static ssize_t read_blob(void *cls, uint64_t pos, char *buf, size_t max)
 {
     blob_stream *bs = cls;
-    ssize_t n = bs->s->bs->ops->read(bs->rd, pos, buf, max);
+    ssize_t n = bs->s->bs->ops->read(bs->rd, bs->base + pos, buf, max);
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
@@ -125,6 +223,28 @@ static void free_blob_stream(void *cls)
     blob_stream *bs = cls;
     bs->s->bs->ops->close_reader(bs->rd);
     free(bs);
+}
+
+/* 416 in the API's error shape, with the Content-Range that names the
+ * file's size (so a client can ask again). */
+static enum MHD_Result range_not_satisfiable(srv_req *r, const catalog_file *f, int64_t size,
+                                             int64_t version)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_printf(&b,
+                  "{\"error\":{\"code\":\"range_not_satisfiable\",\"message\":\"The file is "
+                  "%lld bytes long: no byte of the requested range is in it.\"}}\n",
+                  (long long)size);
+    size_t len = 0;
+    char *data = cd_buf_steal(&b, &len);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    char cr[40];
+    snprintf(cr, sizeof cr, "bytes */%lld", (long long)size);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    file_headers(resp, f->sha256, version);
+    return srv_reply_response(r, 416, resp, len);
 }
 
 enum MHD_Result srv_api_file_get(srv_req *r)
@@ -148,13 +268,31 @@ enum MHD_Result srv_api_file_get(srv_req *r)
         ret = srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
         goto out;
     }
-    struct MHD_Response *resp = MHD_create_response_from_callback((uint64_t)size, 64 * 1024,
-                                                                  read_blob, bs, free_blob_stream);
+    int64_t first = 0, last = size - 1;
+    range_kind rk = r->method == SRV_M_GET && if_range_holds(r, f.sha256)
+                        ? parse_range(srv_req_header(r, MHD_HTTP_HEADER_RANGE), size, &first, &last)
+                        : RANGE_WHOLE;
+    if (rk == RANGE_UNSATISFIABLE) {
+        free_blob_stream(bs);
+        ret = range_not_satisfiable(r, &f, size, version);
+        goto out;
+    }
+    bs->base = (uint64_t)first;
+    uint64_t len = (uint64_t)(last - first + 1);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(len, 64 * 1024, read_blob, bs, free_blob_stream);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             f.content_type ? f.content_type : catalog_content_type(f.path));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, "sandbox");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     file_headers(resp, f.sha256, version);
-    ret = srv_reply_response(r, 200, resp, (uint64_t)size);
+    if (rk == RANGE_PART) {
+        char cr[80];
+        snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", (long long)first, (long long)last,
+                 (long long)size);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+    }
+    ret = srv_reply_response(r, rk == RANGE_PART ? 206 : 200, resp, len);
 out:
     free(f.path);
     free(f.content_type);

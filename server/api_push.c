@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FILES_MAX 100000
-
 /* Reads one element of "files"; replies 400 and returns false when bad. */
 static bool parse_file(srv_req *r, json_t *e, size_t i, catalog_file *f)
 {
@@ -51,9 +49,10 @@ static bool parse_file(srv_req *r, json_t *e, size_t i, catalog_file *f)
 static catalog_file *parse_files(srv_req *r, json_t *arr, size_t *n)
 {
     size_t len = json_array_size(arr);
-    if (len > FILES_MAX) {
-        (void)srv_reply_error(r, 413, "payload_too_large", "A version holds at most %d files.",
-                              FILES_MAX);
+    if (len > CD_VERSION_FILES_MAX) {
+        (void)srv_reply_error(r, 413, "too_many_files",
+                              "This version lists %zu files; a version holds at most %d.", len,
+                              CD_VERSION_FILES_MAX);
         return NULL;
     }
     catalog_file *files = cd_xcalloc(len ? len : 1, sizeof *files);

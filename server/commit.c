@@ -202,22 +202,53 @@ static bool render_documents(srv *s, const catalog_file *files, size_t n, const 
     return true;
 }
 
+/* `"owner":…,"title":…,"visibility":…`, what a rebuild restores of an item:
+ * title NULL is the item's, visibility < 0 the item's. */
+static void item_fields(cd_buf *b, const catalog_item *it, const char *title, int visibility)
+{
+    cd_buf_puts(b, ",\"owner\":");
+    cd_json_str(b, it->owner, strlen(it->owner));
+    const char *t = title ? title : it->title ? it->title : "";
+    cd_buf_puts(b, ",\"title\":");
+    cd_json_str(b, t, strlen(t));
+    if (visibility < 0)
+        visibility = (int)it->visibility;
+    cd_buf_printf(b, ",\"visibility\":\"%s\"", visibility == CAT_PUBLIC ? "public" : "private");
+}
+
+static void kind_name(cd_buf *b, const catalog_item *it)
+{
+    cd_buf_puts(b, "{\"kind\":");
+    cd_json_str(b, it->kind, strlen(it->kind));
+    cd_buf_puts(b, ",\"name\":");
+    cd_json_str(b, it->name, strlen(it->name));
+}
+
+int srv_write_item_record(srv *s, const catalog_item *it, const char *title, int visibility,
+                          cd_err *err)
+{
+    cd_buf b = CD_BUF_INIT;
+    kind_name(&b, it);
+    item_fields(&b, it, title, visibility);
+    cd_buf_puts(&b, ",\"updated_at\":");
+    srv_json_time(&b, catalog_now_ms());
+    cd_buf_puts(&b, "}\n");
+    char *key = blobstore_item_key(it->kind, it->name);
+    int rc = SRV_BLOB(s, put_object, key, b.data, b.len, err);
+    free(key);
+    cd_buf_free(&b);
+    return rc;
+}
+
 static int write_manifest(srv *s, const catalog_item *it, int64_t version,
                           const catalog_file *files, size_t n, const char *title, cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
-    cd_buf_puts(&b, "{\"kind\":");
-    cd_json_str(&b, it->kind, strlen(it->kind));
-    cd_buf_puts(&b, ",\"name\":");
-    cd_json_str(&b, it->name, strlen(it->name));
-    cd_buf_printf(&b, ",\"version\":%lld,\"base_version\":%lld,\"owner\":", (long long)version,
+    kind_name(&b, it);
+    cd_buf_printf(&b, ",\"version\":%lld,\"base_version\":%lld", (long long)version,
                   (long long)it->version);
-    cd_json_str(&b, it->owner, strlen(it->owner));
-    const char *t = title ? title : it->title ? it->title : "";
-    cd_buf_puts(&b, ",\"title\":");
-    cd_json_str(&b, t, strlen(t));
-    cd_buf_printf(&b, ",\"visibility\":\"%s\",\"created_at\":",
-                  it->visibility == CAT_PUBLIC ? "public" : "private");
+    item_fields(&b, it, title, -1);
+    cd_buf_puts(&b, ",\"created_at\":");
     srv_json_time(&b, catalog_now_ms());
     cd_buf_puts(&b, ",\"files\":");
     srv_json_files(&b, files, n);
@@ -251,7 +282,7 @@ static void commit_locked(srv *s, const catalog_item *it, catalog_file *files, s
     if (!blobs_present(s, files, n, cur, ncur, res) ||
         !render_documents(s, files, n, cur, ncur, &title, res))
         goto out;
-    if ((rc = write_manifest(s, it, it->version + 1, files, n, title, &err)) != BLOB_OK) {
+    if ((rc = write_manifest(s, it, catalog_next_version(it), files, n, title, &err)) != BLOB_OK) {
         fail(res, rc == BLOB_UNAVAILABLE ? SRV_COMMIT_UNAVAILABLE : SRV_COMMIT_ERROR,
              rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
              "The manifest could not be stored: %s", err.msg);

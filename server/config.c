@@ -62,6 +62,15 @@ bool srv_parse_size(const char *s, int64_t *out)
     return true;
 }
 
+bool srv_parse_header_size(const char *s, int64_t *out)
+{
+    int64_t v;
+    if (!srv_parse_size(s, &v) || v < SRV_HEADER_SIZE_MIN || v > SRV_HEADER_SIZE_MAX)
+        return false;
+    *out = v;
+    return true;
+}
+
 int srv_config_from_env(srv_config *cfg, cd_err *err)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -86,18 +95,41 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
         cfg->mongodb_db = cd_xstrdup("contentd");
     cfg->max_blob_size = 64ll << 20;
     const char *mb = getenv("CONTENTD_MAX_BLOB_SIZE");
-    if (mb && *mb && !srv_parse_size(mb, &cfg->max_blob_size))
+    if (mb && *mb && (!srv_parse_size(mb, &cfg->max_blob_size) || cfg->max_blob_size < 1))
         return cd_err_set(err, SRV_EXIT_USAGE,
-                          "CONTENTD_MAX_BLOB_SIZE: '%s' is not a size (e.g. 64MiB)", mb);
+                          "CONTENTD_MAX_BLOB_SIZE: '%s' is not a size of at least 1 byte (e.g. "
+                          "64MiB)",
+                          mb);
+    cfg->max_header_size = SRV_HEADER_SIZE_DEFAULT;
+    const char *mh = getenv("CONTENTD_MAX_HEADER_SIZE");
+    if (mh && *mh && !srv_parse_header_size(mh, &cfg->max_header_size))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_MAX_HEADER_SIZE: '%s' is not a size from 1KiB to 1MiB", mh);
     const char *th = getenv("CONTENTD_THREADS");
     int64_t t = 0;
     if (th && *th && (!srv_parse_i64(th, &t) || t < 1 || t > 256))
         return cd_err_set(err, SRV_EXIT_USAGE, "CONTENTD_THREADS: '%s' is not 1..256", th);
     cfg->threads = (int)t;
+    cfg->max_per_address = -1;
+    const char *pa = getenv("CONTENTD_MAX_CONNECTIONS_PER_ADDRESS");
+    if (pa && *pa && !srv_parse_per_address(pa, &cfg->max_per_address))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_MAX_CONNECTIONS_PER_ADDRESS: '%s' is not a number from 0 "
+                          "(no limit) to 1000000",
+                          pa);
     if (watch_ms_env("CONTENTD_WATCH_QUIET_MS", &cfg->watch_quiet_ms, err) != 0 ||
         watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0)
         return SRV_EXIT_USAGE;
     return 0;
+}
+
+bool srv_parse_per_address(const char *s, int64_t *out)
+{
+    int64_t v;
+    if (!srv_parse_i64(s, &v) || v < 0 || v > 1000000)
+        return false;
+    *out = v;
+    return true;
 }
 
 bool srv_parse_watch_ms(const char *s, unsigned *out)
@@ -152,6 +184,12 @@ static int make_dirs(const char *path, cd_err *err)
         if (!c)
             break;
     }
+    struct stat st;
+    if (rc == 0 && stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+        rc = cd_err_set(err, -1,
+                        "the data folder %s is a file, not a folder: give --data (or "
+                        "CONTENTD_DATA) a folder",
+                        p);
     free(p);
     return rc;
 }

@@ -36,7 +36,6 @@
 
 #include "markdown.h"
 
-#define FOLDER_FILES_MAX 100000
 #define FOLDER_DEPTH_MAX 64
 #define COMMIT_RETRIES   3
 #define FALLBACK_KIND    "tutorial"
@@ -196,8 +195,9 @@ static char *link_inside(const walk *w, const char *fs)
 static int add_file(walk *w, const char *fs, const char *rel, cd_err *err)
 {
     file_list *l = w->list;
-    if (l->n == FOLDER_FILES_MAX)
-        return cd_err_set(err, SRV_FOLDER_REFUSED, "more than %d files", FOLDER_FILES_MAX);
+    if (l->n == CD_VERSION_FILES_MAX)
+        return cd_err_set(err, SRV_FOLDER_REFUSED, "more than %d files, the most a version holds",
+                          CD_VERSION_FILES_MAX);
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 16;
         l->files = cd_xrealloc(l->files, l->cap * sizeof *l->files);

@@ -114,6 +114,24 @@ static void read_body_headers(srv_req *r)
     r->expect_continue = ex && !strcasecmp(ex, "100-continue");
 }
 
+/* The largest JSON body of r's endpoint: a commit carries a whole file
+ * list (common.h), every other body is small. */
+static size_t json_body_max(const srv_req *r)
+{
+    return r->route == SRV_R_VERSIONS ? CD_COMMIT_BODY_MAX : SRV_JSON_BODY_MAX;
+}
+
+static void fail_json_too_large(srv_req *r)
+{
+    if (r->route == SRV_R_VERSIONS)
+        srv_fail(r, 413, "payload_too_large",
+                 "The commit's file list is larger than %u MiB, the most one version can take.",
+                 CD_COMMIT_BODY_MAX >> 20);
+    else
+        srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
+                 SRV_JSON_BODY_MAX >> 10);
+}
+
 /* Checks a JSON body's media type and announced size. */
 static void check_json_body(srv_req *r)
 {
@@ -123,15 +141,40 @@ static void check_json_body(srv_req *r)
                  "This endpoint takes a JSON body: send Content-Type: application/json.");
         return;
     }
-    if (r->content_length > (int64_t)SRV_JSON_BODY_MAX)
-        srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
-                 SRV_JSON_BODY_MAX >> 10);
+    if (r->content_length > (int64_t)json_body_max(r))
+        fail_json_too_large(r);
+}
+
+/* The request line and headers against the limits (SRV_TARGET_MAX,
+ * --max-header-size); false after failing the request. */
+static bool head_fits(srv_req *r)
+{
+    if (r->raw_target_len > SRV_TARGET_MAX) {
+        srv_fail(r, 414, "uri_too_long", "The request target is longer than %u KiB.",
+                 SRV_TARGET_MAX >> 10);
+        return false;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t line = strlen(r->method_str) + r->raw_target_len + 12; /* " HTTP/1.1\r\n" */
+    size_t headers = ci && ci->header_size > line ? ci->header_size - line : 0;
+    int64_t max = r->s->cfg.max_header_size;
+    if ((int64_t)headers > max) {
+        srv_fail(r, 431, "header_fields_too_large",
+                 "The request headers take %zu bytes; this server accepts %lld "
+                 "(--max-header-size).",
+                 headers, (long long)max);
+        return false;
+    }
+    return true;
 }
 
 /* The first callback: route, authenticate, validate, prepare for the body. */
 static void begin(srv_req *r)
 {
     read_body_headers(r);
+    if (!head_fits(r))
+        return;
     srv_route_match(r);
     if (r->route == SRV_R_NONE) {
         srv_fail(r, 404, "not_found", "No such endpoint.");
@@ -158,9 +201,8 @@ static enum MHD_Result body_chunk(srv_req *r, const char *p, size_t n)
     r->received += n;
     switch (r->body_mode) {
     case SRV_BODY_JSON:
-        if (r->body.len + n > SRV_JSON_BODY_MAX) {
-            srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
-                     SRV_JSON_BODY_MAX >> 10);
+        if (r->body.len + n > json_body_max(r)) {
+            fail_json_too_large(r);
             cd_buf_free(&r->body);
             break;
         }
@@ -216,19 +258,39 @@ static enum MHD_Result dispatch(srv_req *r)
     }
 }
 
-static srv_req *req_new(srv *s, struct MHD_Connection *c, const char *url, const char *method)
+static srv_req *req_new(srv *s, struct MHD_Connection *c)
 {
     srv_req *r = cd_xcalloc(1, sizeof *r);
     r->s = s;
     r->conn = c;
     r->t0_ns = srv_mono_ns();
-    r->method_str = method;
-    r->method = method_of(method);
-    r->path = cd_xstrdup(url);
     pthread_mutex_lock(&s->active_mu);
     s->active++;
     pthread_mutex_unlock(&s->active_mu);
     return r;
+}
+
+/* libmicrohttpd hands the request target over as a C string, so a NUL
+ * byte sent in it would silently cut the path short ("index.md\0/../x"
+ * read as "index.md").  This callback sees the target before anything
+ * else touches it: it remembers where the C string ends, and the access
+ * handler compares that with where the target really ends (the byte
+ * before the HTTP version, which follows it in the same buffer). */
+void *srv_http_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    srv_req *r = req_new(cls, c);
+    r->raw_target = uri;
+    r->raw_target_len = strlen(uri);
+    return r;
+}
+
+/* Whether the target the client sent is longer than the C string seen:
+ * it held a NUL byte. */
+static bool target_has_nul(const srv_req *r, const char *version)
+{
+    if (!r->raw_target || !version || version <= r->raw_target || version[-1] != '\0')
+        return false; /* the version is not where the request line puts it */
+    return (size_t)(version - 1 - r->raw_target) != r->raw_target_len;
 }
 
 enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -236,10 +298,17 @@ enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char 
                                 size_t *size, void **con_cls)
 {
     srv_req *r = *con_cls;
-    if (!r) {
-        r = req_new(cls, c, url, method);
+    if (!r || !r->method_str) {
+        if (!r)
+            r = req_new(cls, c);
         *con_cls = r;
-        begin(r);
+        r->method_str = method;
+        r->method = method_of(method);
+        r->path = cd_xstrdup(url);
+        if (target_has_nul(r, version))
+            srv_fail(r, 400, "invalid_request", "The request target holds a NUL byte.");
+        else
+            begin(r);
         r->phase = SRV_PH_BODY;
         return MHD_YES;
     }
@@ -305,7 +374,7 @@ static void log_request(srv_req *r, enum MHD_RequestTerminationCode toe)
                   (double)ns / 1e6);
     srv_log_kv(&b, "user", r->user ? r->user : "-");
     srv_log_kv(&b, "remote", remote);
-    const char *why = end_reason(toe);
+    const char *why = r->client_gone ? "closed" : end_reason(toe);
     if (why)
         cd_buf_printf(&b, " end=%s", why);
     srv_log("info", "http", "%s", b.data + 1);
@@ -326,7 +395,10 @@ void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         srv_sse_completed(r);
     if (r->upload)
         srv_api_blob_free(r);
-    log_request(r, toe);
+    /* A request libmicrohttpd refused before our handler saw it (its own
+     * 4xx, logged through srv_log_mhd) has no method: nothing to log. */
+    if (r->method_str)
+        log_request(r, toe);
     free(r->path);
     free(r->file_path);
     free(r->user);

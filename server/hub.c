@@ -16,6 +16,15 @@
  * it records the version its first event brings it to, and gets only the
  * updates past it.
  *
+ * A change is never dropped: when the item cannot be read after it (a
+ * catalog error, such as MongoDB briefly unavailable), the change stays at
+ * the head of the queue and is retried with exponential backoff until the
+ * item is read or is really gone (its delete follows); every failure is
+ * logged and counted (contentd_sse_change_retries_total).  Only an error
+ * other than unavailability that persists makes the hub give up on the
+ * change, and then it closes the item's streams: their clients reconnect
+ * with Last-Event-ID and catch up.
+ *
  * Keep-alives: subscribers sit in a list ordered by the time of their last
  * event; the thread sleeps until the oldest is 15 s idle (a condition
  * variable with a deadline: no polling), then sends `: keep-alive` to every
@@ -31,6 +40,13 @@
 
 #define QUEUE_EVENTS_DEFAULT 256
 #define QUEUE_BYTES_DEFAULT  (8u << 20)
+#define RETRY_FIRST_MS       50
+#define RETRY_MAX_MS         5000
+/* An error that is not the catalog being unavailable (a document it cannot
+ * read) is retried this many times, then the item's subscribers are sent
+ * away to reconnect (and catch up from the catalog themselves), so that one
+ * such item cannot hold up every other change for ever. */
+#define RETRY_ERROR_ATTEMPTS 6
 
 int64_t srv_hub_mono_ms(void)
 {
@@ -228,6 +244,17 @@ static void overflow(srv_hub *h, srv_sub *sub)
             sub->user ? sub->user : "-");
 }
 
+void srv_hub_hangup(srv_sub *sub)
+{
+    pthread_mutex_lock(&sub->mu);
+    if (sub->conn && !sub->hung_up) {
+        sub->hung_up = true;
+        sub->dead = true; /* nothing more is queued for it */
+        wake(sub);
+    }
+    pthread_mutex_unlock(&sub->mu);
+}
+
 /* Queues ev for sub; returns false when sub was dropped instead. */
 bool srv_hub_push(srv_hub *h, srv_sub *sub, srv_event *ev)
 {
@@ -305,15 +332,18 @@ static void publish_global(srv_hub *h, srv_event *ev)
 /* ---- applying changes (the hub thread) ------------------------------- */
 
 /* A new version: the update to the item's subscribers (a snapshot to
- * those further behind), the item to the global stream. */
+ * those further behind), the item to the global stream.  The first version
+ * of an item created again under a deleted one's name follows the empty
+ * item (version 0), not the deleted one's last version. */
 static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
 {
     srv_event *upd = NULL;
     cd_err err = {0};
-    if (srv_event_update(h->s, it->kind, it->name, v - 1, v, &upd, &err) != 0)
+    int64_t from = v - 1 == it->deleted_version ? 0 : v - 1;
+    if (srv_event_update(h->s, it->kind, it->name, from, v, &upd, &err) != 0)
         srv_log("error", "sse", "msg=\"update not built\" item=%s/%s version=%lld err=\"%s\"",
                 it->kind, it->name, (long long)v, err.msg);
-    srv_event *snap = srv_hub_catch_up(h, it, v, upd != NULL);
+    srv_event *snap = srv_hub_catch_up(h, it, v, from, upd != NULL);
     pthread_mutex_lock(&h->mu);
     srv_item_state *st = srv_hub_state_get(h, it);
     if (upd) {
@@ -330,11 +360,11 @@ static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
         next = sub->next;
         if (sub->version >= v)
             continue; /* its first event already brought it there */
-        if (upd && sub->version == v - 1 && srv_hub_push(h, sub, upd))
+        if (upd && sub->version == from && srv_hub_push(h, sub, upd))
             sub->version = v;
         else if (snap && snap->version > sub->version && srv_hub_push(h, sub, snap))
             sub->version = snap->version;
-        else if (sub->version < v - 1 || !upd)
+        else if (sub->version != from || !upd)
             close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
     publish_global(h, srv_event_global("version", it, SRV_AUD_VISIBLE));
@@ -345,7 +375,8 @@ static void apply_version(srv_hub *h, const catalog_item *it, int64_t v)
 }
 
 /* Title or visibility changed: tell the global stream; whoever lost sight
- * of the item sees it deleted, whoever gained it sees it created. */
+ * of the item sees it deleted, whoever gained it sees it created (and
+ * nothing else: an `updated` of an item it never had would come first). */
 static void apply_updated(srv_hub *h, const catalog_item *it)
 {
     pthread_mutex_lock(&h->mu);
@@ -353,7 +384,8 @@ static void apply_updated(srv_hub *h, const catalog_item *it)
     bool was_public = old ? old->is_public : it->visibility == CAT_PUBLIC;
     srv_item_state *st = srv_hub_state_get(h, it);
     bool is_public = st->is_public;
-    publish_global(h, srv_event_global("updated", it, SRV_AUD_VISIBLE));
+    bool gained = !was_public && is_public;
+    publish_global(h, srv_event_global("updated", it, gained ? SRV_AUD_OWNER : SRV_AUD_VISIBLE));
     if (was_public && !is_public) {
         publish_global(h, srv_event_global("deleted", it, SRV_AUD_OTHERS));
         for (srv_sub *sub = st->subs, *next; sub; sub = next) {
@@ -392,16 +424,52 @@ static void apply_deleted(srv_hub *h, const char *kind, const char *name)
     pthread_mutex_unlock(&h->mu);
 }
 
-static void apply(srv_hub *h, const srv_change *c)
+/* Applies one change; false when the item could not be read (the change
+ * is to be retried). */
+static bool apply(srv_hub *h, srv_change *c)
 {
     if (c->ev == CAT_EV_DELETED) {
         apply_deleted(h, c->kind, c->name);
-        return;
+        return true;
     }
     catalog_item it = {0};
     cd_err err = {0};
-    if (SRV_CAT(h->s, item_get, c->kind, c->name, &it, &err) != CAT_OK)
-        return; /* gone already: its delete follows */
+    int rc = SRV_CAT(h->s, item_get, c->kind, c->name, &it, &err);
+    if (rc == CAT_NOT_FOUND)
+        return true; /* gone already: its delete follows */
+    if (rc != CAT_OK && rc != CAT_UNAVAILABLE && c->attempts + 1 >= RETRY_ERROR_ATTEMPTS) {
+        srv_log("error", "sse",
+                "msg=\"change not applied: the item cannot be read; its streams are closed to "
+                "catch up\" item=%s/%s version=%lld attempts=%u err=\"%s\"",
+                c->kind, c->name, (long long)c->version, c->attempts + 1, err.msg);
+        srv_metrics_change_retry();
+        pthread_mutex_lock(&h->mu);
+        srv_item_state *st = srv_hub_state_find(h, c->kind, c->name);
+        for (srv_sub *sub = st ? st->subs : NULL, *next; sub; sub = next) {
+            next = sub->next;
+            close_sub(h, sub);
+        }
+        h->seq++;
+        pthread_mutex_unlock(&h->mu);
+        return true;
+    }
+    if (rc != CAT_OK) {
+        c->attempts++;
+        c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : RETRY_FIRST_MS;
+        if (c->backoff_ms > RETRY_MAX_MS)
+            c->backoff_ms = RETRY_MAX_MS;
+        c->due_ms = srv_hub_mono_ms() + c->backoff_ms;
+        srv_metrics_change_retry();
+        srv_log("warn", "sse",
+                "msg=\"change not applied yet: the item cannot be read; retrying\" item=%s/%s "
+                "version=%lld attempt=%u retry_ms=%lld err=\"%s\"",
+                c->kind, c->name, (long long)c->version, c->attempts, (long long)c->backoff_ms,
+                err.msg);
+        return false;
+    }
+    if (c->attempts)
+        srv_log("info", "sse", "msg=\"change applied after retries\" item=%s/%s attempts=%u",
+                c->kind, c->name, c->attempts);
     if (c->ev == CAT_EV_VERSION) {
         apply_version(h, &it, c->version);
     } else if (c->ev == CAT_EV_UPDATED) {
@@ -414,6 +482,7 @@ static void apply(srv_hub *h, const srv_change *c)
         pthread_mutex_unlock(&h->mu);
     }
     catalog_item_clear(&it);
+    return true;
 }
 
 void srv_hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
@@ -470,27 +539,40 @@ static void *hub_main(void *arg)
     srv_hub *h = arg;
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
-        if (h->q_head) {
-            srv_change *c = h->q_head;
+        int64_t now = srv_hub_mono_ms();
+        srv_change *c = h->q_head;
+        if (c && c->due_ms <= now) {
             h->q_head = c->next;
             if (!h->q_head)
                 h->q_tail = NULL;
             pthread_mutex_unlock(&h->mu);
-            apply(h, c);
-            free(c);
+            bool done = apply(h, c);
             pthread_mutex_lock(&h->mu);
+            if (done) {
+                free(c);
+            } else { /* back at the head: the changes after it wait, in order */
+                c->next = h->q_head;
+                h->q_head = c;
+                if (!h->q_tail)
+                    h->q_tail = c;
+            }
             continue;
         }
-        int64_t now = srv_hub_mono_ms();
         keepalives(h, now);
-        if (!h->ka_head) {
+        /* Wake when the oldest is due (a quarter second of slack lets one
+         * wake-up serve every subscriber due around the same time) or when
+         * a change is to be retried. */
+        int64_t wait = -1;
+        if (h->ka_head)
+            wait = h->ka_head->last_ms + SRV_KEEPALIVE_MS - now + 250;
+        if (c && (wait < 0 || c->due_ms - now < wait))
+            wait = c->due_ms - now;
+        if (wait < 0) {
             pthread_cond_wait(&h->cv, &h->mu);
             continue;
         }
-        /* Wake when the oldest is due; a quarter second of slack lets one
-         * wake-up serve every subscriber due around the same time. */
         struct timespec ts;
-        deadline_in(&ts, h->ka_head->last_ms + SRV_KEEPALIVE_MS - now + 250);
+        deadline_in(&ts, wait);
         pthread_cond_timedwait(&h->cv, &h->mu, &ts);
     }
     pthread_mutex_unlock(&h->mu);

@@ -59,6 +59,8 @@ struct srv_sub {
     uint32_t q_head, q_len, q_cap;
     size_t q_bytes, off;
     bool suspended, closing, dead;
+    bool hung_up; /* the client closed its end (sse_close.c) */
+    bool watched; /* in the closed-stream watcher (its lock) */
     atomic_uint_fast64_t sent;
 };
 
@@ -99,6 +101,9 @@ typedef struct srv_change {
     catalog_event ev;
     char kind[16], name[64];
     int64_t version;
+    int64_t due_ms;     /* monotonic: not before (a retry) */
+    int64_t backoff_ms; /* the wait before the next retry */
+    unsigned attempts;
 } srv_change;
 
 struct srv_hub {
@@ -129,16 +134,28 @@ bool srv_hub_push(srv_hub *h, srv_sub *sub, srv_event *ev);
 int srv_hub_subscribe_item(srv_hub *h, srv_sub *sub, const char *kind, const char *name,
                            int64_t last_id, cd_err *err);
 int srv_hub_subscribe_global(srv_hub *h, srv_sub *sub, cd_err *err);
-/* For the hub thread, applying version v of item it (upd: the update from
- * v-1, when it could be built): when a subscriber of the item is further
- * behind than v-1 (a resync of the catalog's change stream announced a
+/* For the hub thread, applying version v of item it (have_upd: the update
+ * from version `from`, v-1 or 0, could be built): when a subscriber of the
+ * item is at neither (a resync of the catalog's change stream announced a
  * jump), the snapshot of `it` that brings it up to date in place, else
  * NULL.  Built outside the hub lock; the caller unrefs it. */
-srv_event *srv_hub_catch_up(srv_hub *h, const catalog_item *it, int64_t v, bool have_upd);
+srv_event *srv_hub_catch_up(srv_hub *h, const catalog_item *it, int64_t v, int64_t from,
+                            bool have_upd);
 /* Drops one reference (the response's or the link's) to sub. */
 void srv_hub_release(srv_hub *h, srv_sub *sub, bool unlink);
 /* Frees a subscriber that never made it into the hub. */
 void srv_sub_free(srv_sub *sub);
+/* The client of sub went away: the stream ends at once (its connection is
+ * resumed and its content reader ends it).  Takes sub->mu. */
+void srv_hub_hangup(srv_sub *sub);
+
+/* sse_close.c (srv_sse_close_new/free are in srv_int.h) */
+/* Watches sub's socket for the client hanging up (until forgotten). */
+void srv_sse_close_watch(srv_sse_close *w, srv_sub *sub);
+/* Stops watching; after it returns the watcher never touches sub again. */
+void srv_sse_close_forget(srv_sse_close *w, srv_sub *sub);
+/* How many streams ended because their client hung up. */
+uint64_t srv_sse_close_hangups(srv_sse_close *w);
 
 #define SRV_HUB_CLOSED (-10)
 

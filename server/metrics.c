@@ -40,7 +40,7 @@ static struct {
     histo request_time[SRV_R_COUNT];
     histo cat[SRV_CAT_OP_COUNT];
     histo blob[SRV_BLOB_OP_COUNT];
-    atomic_uint_fast64_t sse_events, sse_bytes, sse_overflows, push_bytes;
+    atomic_uint_fast64_t sse_events, sse_bytes, sse_overflows, push_bytes, change_retries;
     atomic_uint_fast64_t commits[NCR];
 } m;
 
@@ -86,6 +86,11 @@ void srv_metrics_sse_bytes(uint64_t n)
 void srv_metrics_sse_overflow(void)
 {
     atomic_fetch_add_explicit(&m.sse_overflows, 1, memory_order_relaxed);
+}
+
+void srv_metrics_change_retry(void)
+{
+    atomic_fetch_add_explicit(&m.change_retries, 1, memory_order_relaxed);
 }
 
 void srv_metrics_push_bytes(uint64_t n)
@@ -255,6 +260,9 @@ void srv_metrics_render(srv *s, cd_buf *b)
             get(&m.sse_bytes));
     counter(b, "contentd_sse_overflow_disconnects_total",
             "Subscribers disconnected because their queue overflowed.", get(&m.sse_overflows));
+    counter(b, "contentd_sse_change_retries_total",
+            "Changes the event hub could not read from the catalog at once and retried.",
+            get(&m.change_retries));
     counter(b, "contentd_push_bytes_total", "Blob bytes received by PUT /api/v1/blobs.",
             get(&m.push_bytes));
     cd_buf_puts(b, "# HELP contentd_commits_total Commits by outcome.\n"

@@ -12,8 +12,9 @@
  * scripts, styles, workers and connections only, no inline script or style.
  *
  * Authentication: the shell answers as any API route (a bad token 401, an
- * item the caller cannot see 404), except that a request with no token at
- * all, on a server that needs one, gets the shell with status 401.  The page
+ * item the caller cannot see 404, but with the shell as the 404's body),
+ * except that a request with no token at all, on a server that needs one,
+ * gets the shell with status 401.  The page
  * moves ?access_token= out of the address bar into the tab's
  * sessionStorage, so a reload presents no token; the shell it gets then
  * still finds the token there, and every request it makes is checked.
@@ -97,11 +98,23 @@ enum MHD_Result srv_api_preview(srv_req *r)
     }
     if (!srv_auth(r, true))
         return MHD_YES; /* replied */
+    /* A mistyped address — malformed, or an item that does not exist or
+     * that the caller may not see — gets the shell too, with 404: a browser
+     * shows the page's own "not found" state (docs/preview.md) rather than
+     * a JSON error, and learns nothing more than the API says. */
+    if (!r->kind[0]) /* not KIND/NAME at all (route.c) */
+        return reply_shell(r, 404);
     catalog_item it;
-    if (!srv_item_visible(r, &it))
-        return MHD_YES;
+    memset(&it, 0, sizeof it);
+    cd_err err = {0};
+    int rc = SRV_CAT(r->s, item_get, r->kind, r->name, &it, &err);
+    bool seen = rc == CAT_OK && srv_can_see(r->user, &it);
     catalog_item_clear(&it);
-    return reply_shell(r, 200);
+    if (seen)
+        return reply_shell(r, 200);
+    if (rc == CAT_OK || rc == CAT_NOT_FOUND)
+        return reply_shell(r, 404);
+    return srv_reply_cat_error(r, rc, &err);
 }
 
 enum MHD_Result srv_api_preview_asset(srv_req *r)

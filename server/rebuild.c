@@ -7,8 +7,11 @@
  * (owner, visibility, creation time); each one after it is committed on top
  * of the previous, keeping the version numbers.  What the manifests cannot
  * tell is lost: the time each later version was made (it becomes the time of
- * the rebuild), title changes made without a push, and deletions (a deleted
- * item comes back).  Tokens are not in the blob store: create them again.
+ * the rebuild) and deletions (a deleted item comes back).  Owner, title and
+ * visibility are restored as they were last: from the item's last manifest,
+ * or from its item record (`items/KIND/NAME.json`, written by every title or
+ * visibility change) when that is newer.  Tokens are not in the blob store:
+ * create them again.
  */
 #include "srv_int.h"
 
@@ -17,10 +20,20 @@
 #include <string.h>
 #include <time.h>
 
+/* What a rebuild restores of an item besides its versions. */
+typedef struct {
+    char *owner, *title;
+    bool is_public;
+    int64_t at; /* when it was so (ms) */
+} item_state;
+
 typedef struct {
     catalog *cat;
+    blobstore *bs;
     char kind[16], name[64];
     int64_t version; /* of the item being replayed; -1: skipping it */
+    bool created;    /* the item being replayed is in the catalog */
+    item_state latest;
     size_t items, versions, skipped;
     cd_err *err;
 } replay;
@@ -69,18 +82,133 @@ static catalog_file *files_of(json_t *m, size_t *n)
     return files;
 }
 
+static void state_clear(item_state *st)
+{
+    free(st->owner);
+    free(st->title);
+    memset(st, 0, sizeof *st);
+}
+
+/* Takes owner, title and visibility from a manifest or an item record
+ * (time_key: the member that says when it was written). */
+static void state_from(item_state *st, json_t *doc, const char *time_key)
+{
+    const char *owner = json_string_value(json_object_get(doc, "owner"));
+    const char *title = json_string_value(json_object_get(doc, "title"));
+    const char *vis = json_string_value(json_object_get(doc, "visibility"));
+    if (owner && srv_user_valid(owner)) {
+        free(st->owner);
+        st->owner = cd_xstrdup(owner);
+    }
+    if (title) {
+        free(st->title);
+        st->title = cd_xstrdup(title);
+    }
+    if (vis)
+        st->is_public = !strcmp(vis, "public");
+    st->at = parse_time(json_string_value(json_object_get(doc, time_key)));
+}
+
+typedef struct {
+    size_t skip; /* length of the prefix */
+    int64_t max;
+} max_version;
+
+static int note_version(void *arg, const char *key)
+{
+    max_version *mv = arg;
+    const char *num = key + mv->skip;
+    size_t nl = strlen(num);
+    char digits[24];
+    int64_t v;
+    if (nl > 5 && nl - 5 < sizeof digits && !strcmp(num + nl - 5, ".json")) {
+        memcpy(digits, num, nl - 5);
+        digits[nl - 5] = '\0';
+        if (srv_parse_i64(digits, &v) && v > mv->max)
+            mv->max = v;
+    }
+    return 0;
+}
+
+/* Reads object key as JSON into *out (NULL when it is not stored or not
+ * JSON); fails only when the store does. */
+static int load_json(replay *rp, const char *key, json_t **out)
+{
+    cd_buf b = CD_BUF_INIT;
+    *out = NULL;
+    int rc = rp->bs->ops->get_object(rp->bs, key, &b, rp->err);
+    if (rc == BLOB_OK)
+        *out = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+    cd_buf_free(&b);
+    return rc == BLOB_NOT_FOUND ? 0 : rc;
+}
+
+/* The latest owner, title and visibility of an item (a rebuild restores
+ * them as they are now, not as the first version had them): its last
+ * manifest's, unless its item record was written after it. */
+static int latest_state(replay *rp, json_t *first, const char *kind, const char *name)
+{
+    item_state *st = &rp->latest;
+    state_clear(st);
+    st->owner = cd_xstrdup("local");
+    st->title = cd_xstrdup("");
+    state_from(st, first, "created_at");
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "manifests/%s/%s/", kind, name);
+    max_version mv = {strlen(prefix), 0};
+    int rc = rp->bs->ops->list(rp->bs, prefix, note_version, &mv, rp->err);
+    json_t *last = NULL, *rec = NULL;
+    char *key = mv.max > 0 ? blobstore_manifest_key(kind, name, mv.max) : NULL;
+    if (rc == 0 && key)
+        rc = load_json(rp, key, &last);
+    free(key);
+    if (last)
+        state_from(st, last, "created_at");
+    key = blobstore_item_key(kind, name);
+    if (rc == 0)
+        rc = load_json(rp, key, &rec);
+    free(key);
+    item_state from_rec = {0};
+    if (rec)
+        state_from(&from_rec, rec, "updated_at");
+    if (rec && from_rec.at >= st->at) {
+        free(st->title);
+        st->title = cd_xstrdup(from_rec.title ? from_rec.title : "");
+        st->is_public = from_rec.is_public;
+    }
+    state_clear(&from_rec);
+    json_decref(last);
+    json_decref(rec);
+    return rc;
+}
+
 static int create_item(replay *rp, json_t *m, const char *kind, const char *name)
 {
-    const char *owner = json_string_value(json_object_get(m, "owner"));
-    const char *vis = json_string_value(json_object_get(m, "visibility"));
+    int rc = latest_state(rp, m, kind, name);
+    if (rc != 0)
+        return rc;
     catalog_item it = {0};
     snprintf(it.kind, sizeof it.kind, "%s", kind);
     snprintf(it.name, sizeof it.name, "%s", name);
-    it.owner = (char *)(owner && srv_user_valid(owner) ? owner : "local");
+    it.owner = rp->latest.owner;
     it.title = (char *)"";
-    it.visibility = vis && !strcmp(vis, "public") ? CAT_PUBLIC : CAT_PRIVATE;
+    it.visibility = rp->latest.is_public ? CAT_PUBLIC : CAT_PRIVATE;
     it.created_at = it.updated_at = parse_time(json_string_value(json_object_get(m, "created_at")));
-    return rp->cat->ops->item_create(rp->cat, &it, rp->err);
+    rc = rp->cat->ops->item_create(rp->cat, &it, rp->err);
+    rp->created = rc == 0;
+    return rc;
+}
+
+/* After an item's last manifest: its latest title (each version replayed
+ * set the title it had). */
+static int finish_item(replay *rp)
+{
+    int rc = 0;
+    if (rp->created && rp->latest.title)
+        rc = rp->cat->ops->item_update(rp->cat, rp->kind, rp->name, rp->latest.title, -1, rp->err);
+    rp->created = false;
+    state_clear(&rp->latest);
+    return rc;
 }
 
 static int replay_one(void *arg, const char *kind, const char *name, int64_t version,
@@ -88,6 +216,9 @@ static int replay_one(void *arg, const char *kind, const char *name, int64_t ver
 {
     replay *rp = arg;
     if (strcmp(rp->kind, kind) || strcmp(rp->name, name)) {
+        int frc = finish_item(rp);
+        if (frc != 0)
+            return frc;
         snprintf(rp->kind, sizeof rp->kind, "%s", kind);
         snprintf(rp->name, sizeof rp->name, "%s", name);
         rp->version = 0;
@@ -141,8 +272,11 @@ int srv_rebuild_catalog(catalog *cat, blobstore *bs, cd_err *err)
                           "the catalog holds %zu item(s): rebuild-catalog only fills an empty "
                           "one (move the old catalog away first)",
                           n);
-    replay rp = {.cat = cat, .err = err};
+    replay rp = {.cat = cat, .bs = bs, .err = err};
     rc = blobstore_each_manifest(bs, replay_one, &rp, err);
+    if (rc == 0)
+        rc = finish_item(&rp);
+    state_clear(&rp.latest);
     if (rc != 0)
         return rc;
     fprintf(stderr, "contentd: rebuilt %zu item(s), %zu version(s) from the manifests", rp.items,

@@ -108,7 +108,7 @@ void srv_fail(srv_req *r, unsigned status, const char *code, const char *fmt, ..
 {
     if (r->responded || r->pending)
         return;
-    char msg[256];
+    char msg[512]; /* as srv_reply_error(): an S3 refusal with its hint fits */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);

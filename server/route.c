@@ -92,9 +92,13 @@ static srv_route match_preview(const char *p, srv_raw_params *rp)
         rp->rest_len = strlen(rp->rest);
         return rp->rest_len ? SRV_R_PREVIEW_ASSET : SRV_R_NONE;
     }
+    /* Any other address under /preview/ is the page's, even one with no
+     * KIND/NAME: it shows its own "not found" (see preview_params()). */
     const char *end = NULL;
-    if (!split_item(p, rp, &end))
-        return SRV_R_NONE;
+    if (!split_item(p, rp, &end)) {
+        rp->kind = rp->name = NULL;
+        return SRV_R_PREVIEW;
+    }
     if (end && end[1]) {
         rp->rest = end + 1;
         rp->rest_len = strlen(rp->rest);
@@ -150,8 +154,26 @@ static bool decode_ident(const char *s, size_t n, char *out, size_t cap)
     return ok;
 }
 
+/* The preview page reads KIND, NAME and PATH from its own address: a
+ * malformed KIND or NAME (a mistyped address) leaves r->kind empty, and
+ * preview.c answers with the page and 404, which shows its "not found";
+ * the path is the page's to check.  Never fails. */
+static bool preview_params(srv_req *r)
+{
+    srv_raw_params *rp = &r->raw;
+    bool ok = rp->kind && decode_ident(rp->kind, rp->kind_len, r->kind, sizeof r->kind) &&
+              catalog_kind_valid(r->kind) &&
+              decode_ident(rp->name, rp->name_len, r->name, sizeof r->name) &&
+              catalog_name_valid(r->name);
+    if (!ok)
+        r->kind[0] = r->name[0] = '\0';
+    return true;
+}
+
 bool srv_route_params(srv_req *r)
 {
+    if (r->route == SRV_R_PREVIEW)
+        return preview_params(r);
     srv_raw_params *rp = &r->raw;
     if (rp->kind) {
         if (!decode_ident(rp->kind, rp->kind_len, r->kind, sizeof r->kind) ||

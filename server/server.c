@@ -50,7 +50,8 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
     pthread_cond_init(&s->active_cv, NULL);
     s->rc = srv_render_cache_new(64u << 20);
     s->hub = srv_hub_new(s, err);
-    if (!s->hub) {
+    s->closer = s->hub ? srv_sse_close_new(err) : NULL;
+    if (!s->closer) {
         srv_free(s);
         return NULL;
     }
@@ -166,19 +167,24 @@ static unsigned worker_threads(const srv_config *cfg)
 }
 
 /* The per-connection memory pool of libmicrohttpd: it holds the request
- * line and headers, and the read and write buffers.  Its pages are what an
- * idle event stream costs (libmicrohttpd zeroes the unused part of the read
- * buffer, so most of the pool becomes resident): 5.5 KiB keeps an idle
- * subscriber under 8 KiB of RSS while leaving room for about 2.5 KiB of
- * request headers and a 4 KiB request line.  CONTENTD_CONNECTION_MEMORY
- * raises it for clients that send more. */
-static size_t conn_memory(void)
+ * line and headers, and the read and write buffers.  libmicrohttpd keeps
+ * the headers in the read buffer, copies the Cookie header once more to
+ * parse it and allocates a 64-byte record per header and per cookie, so
+ * accepting H bytes of headers made of browser cookies (~45 bytes each)
+ * takes about 3.5 H, plus the request line and room for the reply's
+ * headers.  Whatever a smaller request leaves over lets one somewhat over
+ * the limits reach http.c, which answers it in the API's JSON error shape;
+ * only one far over them gets libmicrohttpd's own reply.  The pool's
+ * pages are most of what an idle event stream costs (libmicrohttpd zeroes
+ * the part of the read buffer it gives back; docs/operations.md has the
+ * figures).  CONTENTD_CONNECTION_MEMORY sets the pool directly. */
+static size_t conn_memory(const srv_config *cfg)
 {
     const char *v = getenv("CONTENTD_CONNECTION_MEMORY");
     int64_t n = 0;
     if (v && srv_parse_size(v, &n) && n >= 4096 && n <= (16 << 20))
         return (size_t)n;
-    return 5632;
+    return (size_t)cfg->max_header_size * 7 / 2 + SRV_TARGET_MAX + 4096;
 }
 
 /* Refuses to serve the network with no token in the catalog. */
@@ -222,6 +228,10 @@ int srv_start(srv *s, cd_err *err)
     if (limit > 1000000)
         limit = 1000000;
     unsigned threads = worker_threads(&s->cfg);
+    /* One client address (a reconnect loop, a runaway script) cannot take
+     * the whole connection table: by default it gets half of it. */
+    unsigned per_address =
+        s->cfg.max_per_address < 0 ? (limit + 1) / 2 : (unsigned)s->cfg.max_per_address;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (bound.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -231,15 +241,18 @@ int srv_start(srv *s, cd_err *err)
                                  MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, srv_http_completed, s,
                                  MHD_OPTION_UNESCAPE_CALLBACK, srv_http_unescape_none, NULL,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(), MHD_OPTION_END);
+                                 MHD_OPTION_URI_LOG_CALLBACK, srv_http_uri_log, s,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(&s->cfg),
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address, MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);
         return cd_err_set(err, -1, "cannot start the HTTP server on %s", s->cfg.listen);
     }
     format_url(s, &bound);
     srv_log("info", "server",
-            "msg=listening url=%s threads=%u max_connections=%u catalog=%s blobstore=%s", s->url,
-            threads, limit, s->cat->ops->name, s->bs->ops->name);
+            "msg=listening url=%s threads=%u max_connections=%u max_per_address=%u catalog=%s "
+            "blobstore=%s",
+            s->url, threads, limit, per_address, s->cat->ops->name, s->bs->ops->name);
     return 0;
 }
 
@@ -299,6 +312,7 @@ void srv_free(srv *s)
         s->cat->on_change_arg = NULL;
     }
     srv_hub_free(s->hub);
+    srv_sse_close_free(s->closer);
     srv_render_cache_free(s->rc);
     for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
         pthread_mutex_destroy(&s->commit_mu[i]);

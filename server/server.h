@@ -40,17 +40,29 @@ typedef struct srv_config {
     unsigned watch_quiet_ms;     /* the watch's quiet window (0: 50 ms) */
     unsigned watch_max_delay_ms; /* and its maximum delay (0: 500 ms) */
     int64_t max_blob_size;       /* bytes */
+    int64_t max_header_size;     /* bytes of request header fields accepted */
     int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
+    /* Connections one client address may hold at once: 0 no limit, -1 the
+     * default (half the connection limit). */
+    int64_t max_per_address;
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment
  * (flags are applied by the caller afterwards).  Returns 0, or SRV_EXIT_USAGE
  * with err filled when an environment variable has a bad value. */
 int srv_config_from_env(srv_config *cfg, cd_err *err) CD_WUR;
+/* Parses a per-address connection limit: 0 (none) to 1000000. */
+bool srv_parse_per_address(const char *s, int64_t *out);
 /* Parses a debounce window of `serve --watch`: 1..60000 milliseconds. */
 bool srv_parse_watch_ms(const char *s, unsigned *out);
 /* Parses a size such as "64MiB", "512k", "1G" or "1048576" into bytes. */
 bool srv_parse_size(const char *s, int64_t *out);
+/* Parses --max-header-size / CONTENTD_MAX_HEADER_SIZE: a size from
+ * SRV_HEADER_SIZE_MIN to SRV_HEADER_SIZE_MAX. */
+bool srv_parse_header_size(const char *s, int64_t *out);
+#define SRV_HEADER_SIZE_DEFAULT (16 << 10)
+#define SRV_HEADER_SIZE_MIN     (1 << 10)
+#define SRV_HEADER_SIZE_MAX     (1 << 20)
 /* Whether addr has the form of a listen address (HOST:PORT, [V6]:PORT,
  * :PORT, port 0..65535); err says what is wrong when not. */
 bool srv_listen_valid(const char *addr, cd_err *err);

@@ -28,14 +28,16 @@
 
 /* ---- limits ---------------------------------------------------------- */
 
-#define SRV_JSON_BODY_MAX (1u << 20)     /* request JSON bodies: 413 above */
+#define SRV_JSON_BODY_MAX (1u << 20)     /* request JSON bodies but commits': 413 above */
 #define SRV_DRAIN_MAX     (256ull << 20) /* body bytes read and dropped before an error reply */
 #define SRV_MD_MAX        (16u << 20)    /* largest markdown file rendered */
 #define SRV_KEEPALIVE_MS  15000          /* SSE `: keep-alive` on idle streams */
+#define SRV_TARGET_MAX    (8u << 10)     /* request target (path and query): 414 above */
 
 typedef struct srv_render_cache srv_render_cache;
 typedef struct srv_hub srv_hub;
 typedef struct srv_sub srv_sub;
+typedef struct srv_sse_close srv_sse_close;
 
 /* ---- the service ----------------------------------------------------- */
 
@@ -46,6 +48,7 @@ struct srv {
     struct MHD_Daemon *daemon;
     srv_render_cache *rc;
     srv_hub *hub;
+    srv_sse_close *closer; /* notices event streams whose client left (sse_close.c) */
     char url[128];
     bool loopback;
     atomic_bool stopping;
@@ -155,6 +158,8 @@ typedef struct srv_req {
     srv_method method;
     const char *method_str;
     char *path; /* the raw request path, as sent (for the log) */
+    const char *raw_target; /* the target in libmicrohttpd's buffer (valid until the body) */
+    size_t raw_target_len;  /* its length as a C string */
     srv_route route;
     srv_raw_params raw;
     char kind[16]; /* route parameters, validated */
@@ -181,7 +186,8 @@ typedef struct srv_req {
     bool responded;
     unsigned status;
     uint64_t bytes;
-    srv_sub *sub; /* an event stream's subscriber */
+    srv_sub *sub;     /* an event stream's subscriber */
+    bool client_gone; /* the event stream ended because its client left */
 } srv_req;
 
 /* Matches r->path to a route (route.c): sets r->route and r->raw. */
@@ -198,6 +204,9 @@ enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char 
 void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                         enum MHD_RequestTerminationCode toe);
 size_t srv_http_unescape_none(void *cls, struct MHD_Connection *c, char *s);
+/* MHD_OPTION_URI_LOG_CALLBACK: allocates the request (cls is the srv) and
+ * notes the target's length as a C string, to refuse a NUL byte in it. */
+void *srv_http_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
 
 /* Request-level accessors (http.c). */
 const char *srv_req_header(srv_req *r, const char *name);
@@ -308,6 +317,12 @@ typedef struct srv_commit_result {
 void srv_commit(srv *s, const char *user, const char *kind, const char *name, int64_t base,
                 catalog_file *files, size_t n, srv_commit_result *res);
 pthread_mutex_t *srv_commit_lock(srv *s, const char *kind, const char *name);
+/* Writes the item record (blobstore_item_key) of `it` with title (NULL:
+ * its own) and visibility (< 0: its own): a title or visibility change
+ * does this before the catalog changes, so that `rebuild-catalog` restores
+ * the latest state.  Returns a blob_status. */
+int srv_write_item_record(srv *s, const catalog_item *it, const char *title, int visibility,
+                          cd_err *err) CD_WUR;
 /* Sorts a file list by path (strcmp): the order every merge and search of
  * file lists here relies on. */
 void srv_files_sort(catalog_file *files, size_t n);
@@ -341,6 +356,11 @@ int srv_hub_start(srv_hub *h, cd_err *err) CD_WUR;
 /* Ends every stream cleanly and stops the hub thread. */
 void srv_hub_shutdown(srv_hub *h);
 void srv_hub_free(srv_hub *h);
+/* The closed-stream watcher (sse_close.c): one thread, one epoll set, that
+ * ends an event stream as soon as its client hangs up.  NULL on failure,
+ * with err filled; free it after the HTTP daemon has stopped. */
+srv_sse_close *srv_sse_close_new(cd_err *err);
+void srv_sse_close_free(srv_sse_close *w);
 /* The catalog's on_change callback (arg is the srv_hub). */
 void srv_hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
                        int64_t version);
@@ -365,6 +385,7 @@ void srv_metrics_request(srv_route route, unsigned status, int64_t ns);
 void srv_metrics_sse_events(uint64_t n);
 void srv_metrics_sse_bytes(uint64_t n);
 void srv_metrics_sse_overflow(void);
+void srv_metrics_change_retry(void);
 void srv_metrics_push_bytes(uint64_t n);
 void srv_metrics_commit(const char *result);
 void srv_metrics_render(srv *s, cd_buf *out);

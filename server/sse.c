@@ -18,6 +18,10 @@ static ssize_t sub_read(void *cls, uint64_t pos, char *buf, size_t max)
     size_t n = 0;
     (void)pos;
     pthread_mutex_lock(&sub->mu);
+    if (sub->hung_up) { /* nobody left to read what is queued */
+        pthread_mutex_unlock(&sub->mu);
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
     while (n < max && sub->q_len) {
         srv_event *ev = sub->q[sub->q_head];
         size_t take = ev->len - sub->off;
@@ -104,6 +108,7 @@ static enum MHD_Result start_stream(srv_req *r, srv_sub *sub)
     pthread_mutex_lock(&r->s->active_mu);
     r->s->streams++;
     pthread_mutex_unlock(&r->s->active_mu);
+    srv_sse_close_watch(r->s->closer, sub);
     return ok;
 }
 
@@ -150,5 +155,9 @@ void srv_sse_completed(srv_req *r)
     srv_sub *sub = r->sub;
     r->bytes = atomic_load_explicit(&sub->sent, memory_order_relaxed);
     r->sub = NULL;
+    srv_sse_close_forget(r->s->closer, sub);
+    pthread_mutex_lock(&sub->mu);
+    r->client_gone = sub->hung_up;
+    pthread_mutex_unlock(&sub->mu);
     srv_hub_release(sub->hub, sub, true);
 }

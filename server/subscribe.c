@@ -113,13 +113,14 @@ int srv_hub_subscribe_item(srv_hub *h, srv_sub *sub, const char *kind, const cha
     }
 }
 
-srv_event *srv_hub_catch_up(srv_hub *h, const catalog_item *it, int64_t v, bool have_upd)
+srv_event *srv_hub_catch_up(srv_hub *h, const catalog_item *it, int64_t v, int64_t from,
+                            bool have_upd)
 {
     bool behind = false;
     pthread_mutex_lock(&h->mu);
     srv_item_state *st = srv_hub_state_find(h, it->kind, it->name);
     for (srv_sub *sub = st ? st->subs : NULL; sub && !behind; sub = sub->next)
-        behind = sub->version < v && (sub->version < v - 1 || !have_upd);
+        behind = sub->version < v && (sub->version != from || !have_upd);
     pthread_mutex_unlock(&h->mu);
     if (!behind)
         return NULL;

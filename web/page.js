@@ -6,6 +6,7 @@
 
 import { DocView, highlight } from './patch.js';
 import { h, renderData, renderToc } from './render.js';
+import { statePanel, stateTitle, suggestItems } from './states.js';
 import { applySnapshot, applyUpdate, docOrder, newItemState } from './store.js';
 import { previewUrl } from './urls.js';
 
@@ -36,17 +37,19 @@ export class Page {
     this.images = new WeakMap(); // img → asset path
     this.changed = new Set(); // documents changed since the reader last saw them
     this.shown = false;
+    this.stateShown = ''; // the state panel on screen while no document is (showState)
     this.transport = '';
     this.detail = '';
     this.resync = () => {};
     this.el = {
       bar: qs('.cp-bar'), item: qs('.cp-item'), version: qs('.cp-version'), conn: qs('.cp-conn'),
-      banner: qs('.cp-banner'), docList: qs('.cp-doc-list'), meta: qs('.cp-meta'),
+      banner: qs('.cp-banner'), docs: qs('.cp-docs'), docList: qs('.cp-doc-list'), meta: qs('.cp-meta'),
       metaBody: qs('.cp-meta-body'), content: qs('.cp-content'), toc: qs('.cp-toc'),
       tocTitle: qs('.cp-toc-title'), tocBody: qs('.cp-toc-body'),
     };
     this.view = new DocView(this.el.content, () => this.el.bar.getBoundingClientRect().bottom);
     this.el.item.textContent = `${item.kind}/${item.name}`;
+    this.el.item.title = this.el.item.textContent; // the bar may cut it short
     document.addEventListener('click', (e) => this.onClick(e));
     window.addEventListener('popstate', () => this.onPopState());
   }
@@ -83,7 +86,7 @@ export class Page {
     switch (m.t) {
       case 'snapshot': return this.onSnapshot(m);
       case 'update': return this.onUpdate(m);
-      case 'deleted': return this.showBanner('deleted', 'This item was deleted. The page shows the last version it received.');
+      case 'deleted': return this.onDeleted();
       case 'status': return this.onStatus(m);
       default: return undefined;
     }
@@ -186,6 +189,14 @@ export class Page {
       return li;
     });
     this.el.docList.replaceChildren(...items);
+    this.el.docs.hidden = items.length === 0;
+    // On a phone the list is a row that scrolls sideways: the current
+    // document's tab is brought into it (never the page scrolled).
+    const list = this.el.docList;
+    const at = list.querySelector('[aria-current="page"]');
+    if (at && list.scrollWidth > list.clientWidth) {
+      list.scrollLeft = at.parentElement.offsetLeft - list.offsetLeft - 20;
+    }
   }
 
   // A changed image gets its new URL (the asset's hash is part of it).
@@ -208,6 +219,10 @@ export class Page {
     this.el.conn.textContent = STATUS_TEXT[state] || state;
     this.detail = typeof m.detail === 'string' ? m.detail : '';
     this.updateConnTitle();
+    if (!this.shown) {
+      this.showState(state);
+      return;
+    }
     if (state === 'unauthorized') {
       this.showBanner('unauthorized', 'This server needs a token: open the preview address with ?access_token=TOKEN (create one with `contentd token create USER`).');
     } else if (state === 'not-found') {
@@ -215,6 +230,27 @@ export class Page {
     } else if (state === 'live' && this.el.banner.getAttribute('data-kind') !== 'deleted') {
       this.el.banner.hidden = true;
     }
+  }
+
+  onDeleted() {
+    if (!this.shown) this.showState('deleted');
+    else this.showBanner('deleted', 'This item was deleted. The page shows the last version it received.');
+  }
+
+  // No document on screen yet: the state takes the document's place (and
+  // the empty sidebars stay hidden) instead of "Loading…".
+  showState(state) {
+    const key = `${state}\n${this.detail}`;
+    if (this.stateShown === key) return;
+    const panel = statePanel(state, this.item, this.detail);
+    if (!panel) return; // connecting, or live until the snapshot arrives
+    this.stateShown = key;
+    this.el.banner.hidden = true;
+    this.el.meta.hidden = true;
+    this.el.toc.hidden = true;
+    this.el.content.replaceChildren(panel);
+    document.title = `${stateTitle(state)} · preview`;
+    if (state === 'not-found') suggestItems(panel, this.token);
   }
 
   showBanner(kind, msg) {
@@ -261,14 +297,19 @@ export class Page {
   }
 }
 
+const KINDS = new Set(['tutorial', 'challenge', 'course', 'skill-path', 'roadmap']);
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 // /preview/KIND/NAME[/PATH] → {kind, name, path} (path null: the item's
-// root document), or null.
+// root document), or null when it is not such an address (the CONTRACT's
+// KIND and NAME).
 export function parseRoute(pathname) {
   const m = /^\/preview\/([^/]+)\/([^/]+)(?:\/(.*))?$/.exec(pathname);
   if (!m) return null;
   try {
     const path = m[3] ? m[3].split('/').map(decodeURIComponent).join('/') : null;
-    return { kind: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]), path: path || null };
+    const r = { kind: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]), path: path || null };
+    return KINDS.has(r.kind) && NAME.test(r.name) ? r : null;
   } catch {
     return null;
   }

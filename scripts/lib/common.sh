@@ -5,17 +5,31 @@
 # configure and build a meson build directory.  Callers set -euo pipefail
 # and ROOT (the repository root) before sourcing this file.
 
-# Debian packages the build and the tests need.  A later feature that needs
-# one more package adds it here, and every script picks it up.
-CONTENTD_DEBIAN_PACKAGES=(
-    meson ninja-build pkg-config gcc libc6-dev
-    libcmark-gfm-dev libcmark-gfm-extensions-dev cmark-gfm
+# Debian packages that building and running contentd and content need:
+# what scripts/run installs on a fresh machine.  A feature whose build or
+# service needs one more package adds it here.
+CONTENTD_RUN_PACKAGES=(
+    meson ninja-build pkg-config gcc libc6-dev python3
+    libcmark-gfm-dev libcmark-gfm-extensions-dev
     libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev libutf8proc-dev
     libinotifytools0-dev
     libmicrohttpd-dev libjansson-dev
-    libmongoc-dev libbson-dev python3-bson
-    libcurl4-openssl-dev libxml2-dev python3-botocore awscli
-    libcmocka-dev python3 python3-pytest curl git
+    libmongoc-dev libbson-dev
+    libcurl4-openssl-dev libxml2-dev curl
+)
+
+# Debian packages the unit tests, the integration tests, the benchmarks and
+# scripts/screenshot need on top of those (scripts/test installs both lists,
+# plus Node when it is missing).  A test that needs one more package adds it
+# here.
+CONTENTD_DEBIAN_PACKAGES=(
+    "${CONTENTD_RUN_PACKAGES[@]}"
+    cmark-gfm python3-bson python3-botocore awscli
+    # ceph-* and radosgw: the S3 tests run against a real Ceph RADOS Gateway
+    # (tests/integration/helpers/rgw.py).  Never remove them with `apt-get
+    # purge`: it tries to remove sudo.  libfaketime: the clock-skew test.
+    ceph-mon ceph-osd radosgw ceph-common libfaketime
+    libcmocka-dev python3-pytest git
     chromium chromium-driver python3-selenium
     docker-compose nginx
 )
@@ -34,14 +48,12 @@ as_root() {
     fi
 }
 
-# Installs every package of CONTENTD_DEBIAN_PACKAGES (plus nodejs and npm when
-# node is missing) that dpkg does not already report as installed.
-# apt-get update runs only when something is missing.
-ensure_debian_packages() {
-    local want=("${CONTENTD_DEBIAN_PACKAGES[@]}") missing=() p
-    command -v node >/dev/null 2>&1 || want+=(nodejs)
-    command -v npm >/dev/null 2>&1 || want+=(npm)
-    for p in "${want[@]}"; do
+# ensure_packages PACKAGE...: installs every PACKAGE that dpkg does not
+# already report as installed.  apt-get update runs only when something is
+# missing.
+ensure_packages() {
+    local missing=() p
+    for p in "$@"; do
         if [ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null)" != "ii " ]; then
             missing+=("$p")
         fi
@@ -51,6 +63,20 @@ ensure_debian_packages() {
     say "installing Debian packages: ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Installs what building and running need (CONTENTD_RUN_PACKAGES): scripts/run.
+ensure_run_packages() {
+    ensure_packages "${CONTENTD_RUN_PACKAGES[@]}"
+}
+
+# Installs what the tests need too (CONTENTD_DEBIAN_PACKAGES, plus nodejs
+# and npm when node is missing): scripts/test and scripts/screenshot.
+ensure_debian_packages() {
+    local want=("${CONTENTD_DEBIAN_PACKAGES[@]}")
+    command -v node >/dev/null 2>&1 || want+=(nodejs)
+    command -v npm >/dev/null 2>&1 || want+=(npm)
+    ensure_packages "${want[@]}"
 }
 
 # Runs `npm ci` in tests/ when the lockfile exists and node_modules is

@@ -7,7 +7,8 @@
 - Proxy: an HTTP proxy between our client and s3rver that records every
   request exactly as received (method, raw target, headers, body hash) for
   the SigV4 checks, and injects faults on chosen requests: 500/503/SlowDown/
-  429 answers, connection resets, and stalls in the middle of a body.
+  429 answers, connection resets, stalls in the middle of a body, and a
+  request body changed on the way.
 - s3_tool(): runs tests/s3/s3_tool (the driver of our client) with the
   credentials s3rver accepts.
 - aws(): the AWS CLI (Debian's awscli) as an independent reader.
@@ -30,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers import rgw
 from helpers.server import REPO_ROOT, build_dir, clean_env, free_port
 
 BUCKET = "contentd-test"
@@ -75,6 +77,8 @@ def http_answers(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> bo
 
 class S3rver:
     """One s3rver child on a free port, serving BUCKET from a temp folder."""
+
+    kind = "s3rver"
 
     def __init__(self, tmp: Path):
         self.dir = tmp / "s3rver-data"
@@ -150,7 +154,8 @@ class Captured:
 class Rule:
     """Fault `action` on the requests that match (method, target substring),
     `times` of them (-1: all), skipping the first `skip` matches."""
-    action: str            # "500", "503", "slowdown", "429", "403", "reset", "stall", "reset-mid"
+    action: str            # "500", "503", "slowdown", "429", "403", "reset", "stall", "reset-mid",
+                           # "corrupt" (one byte of the body changed on the way)
     method: str | None = None
     contains: str | None = None
     times: int = 1
@@ -267,6 +272,8 @@ class Proxy:
                 time.sleep(self.stall_s)  # the client must give up on its own before this
             _reset(h)
             return
+        if action == "corrupt" and body:
+            body = bytes([body[0] ^ 0x01]) + body[1:]
         status, headers, rbody = self._forward(h, body)
         if action in ("stall", "reset-mid") and len(rbody) > 1:
             h.send_response(status)
@@ -342,6 +349,16 @@ def s3_tool(endpoint: str, *args, opts=(), env=None, timeout=120, check=True,
     return p
 
 
+def clock_off_by_an_hour() -> dict:
+    """The environment that runs a program (s3_tool, contentd) an hour behind
+    the S3 server, through Debian's libfaketime: only the wall clock, which
+    SigV4 signs, is moved; deadlines and backoff use the monotonic clock."""
+    lib = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+    if not lib.is_file():
+        pytest.skip(f"{lib} is missing (Debian libfaketime; scripts/test installs it)")
+    return {"LD_PRELOAD": str(lib), "FAKETIME": "-1h", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
 def aws(endpoint: str, *args, tmp: Path, timeout=120) -> subprocess.CompletedProcess:
     """The AWS CLI against endpoint, with the dummy credentials and no user
     configuration."""
@@ -357,18 +374,105 @@ def aws(endpoint: str, *args, tmp: Path, timeout=120) -> subprocess.CompletedPro
 
 
 # --------------------------------------------------------------------------
+# Ceph RADOS Gateway, the real server beside s3rver
+
+
+class RgwPeer:
+    """BUCKET on the session's Ceph gateway, emptied for each module: the
+    same face as S3rver (endpoint, port) to the tests."""
+
+    kind = "rgw"
+
+    def __init__(self, cluster: rgw.Rgw):
+        self.cluster = cluster
+        self.port = cluster.port
+
+    @property
+    def endpoint(self) -> str:
+        return self.cluster.endpoint
+
+    def fresh_bucket(self, name: str = BUCKET) -> "RgwPeer":
+        """Creates bucket `name`, or empties it when it exists."""
+        c = admin_client(self.endpoint)
+        try:
+            c.create_bucket(Bucket=name)
+        except c.exceptions.BucketAlreadyOwnedByYou:
+            empty_bucket(c, name)
+        return self
+
+
+def admin_client(endpoint: str):
+    """A botocore S3 client with the test account, path-style: creates and
+    empties buckets (our client has no bucket-level writes)."""
+    import botocore.session
+    from botocore.config import Config
+    return botocore.session.get_session().create_client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY, region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+
+
+def empty_bucket(c, name: str) -> None:
+    for page in c.get_paginator("list_objects_v2").paginate(Bucket=name):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            c.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+    for u in c.list_multipart_uploads(Bucket=name).get("Uploads", []):
+        c.abort_multipart_upload(Bucket=name, Key=u["Key"], UploadId=u["UploadId"])
+
+
+# --------------------------------------------------------------------------
 # Fixtures (imported by the test_s3*.py modules)
 
 import pytest  # noqa: E402
 
+SERVERS = ["s3rver", "rgw"]
 
-@pytest.fixture(scope="module")
-def s3peer(tmp_path_factory):
-    """A running s3rver with BUCKET; skips when s3rver or s3_tool is missing."""
+
+@pytest.fixture(scope="session")
+def rgw_cluster(tmp_path_factory):
+    """One Ceph cluster with a gateway and the test account for the whole
+    session; skips, saying why, when the packages are missing."""
+    why = rgw.missing() or s3_tool_missing()
+    if why:
+        pytest.skip(why)
+    try:
+        cluster = rgw.Rgw(tmp_path_factory.mktemp("rgw")).start()
+    except rgw.RgwError:
+        # A free port taken by someone else between free_port() and the
+        # daemon's bind: once more, on new ports (a real failure repeats).
+        cluster = rgw.Rgw(tmp_path_factory.mktemp("rgw")).start()
+    try:
+        cluster.create_user("contentd-test", ACCESS_KEY, SECRET_KEY)
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def start_s3rver(tmp_path_factory):
     why = s3rver_missing() or s3_tool_missing()
     if why:
         pytest.skip(why)
-    s = S3rver(tmp_path_factory.mktemp("s3rver")).start()
+    return S3rver(tmp_path_factory.mktemp("s3rver")).start()
+
+
+@pytest.fixture(scope="module", params=SERVERS)
+def s3peer(request, tmp_path_factory):
+    """BUCKET, empty, on each server in turn: s3rver (a fake that checks no
+    signature) and Ceph RGW (a real one).  Skips, saying why, when the
+    server cannot run here."""
+    if request.param == "rgw":
+        yield RgwPeer(request.getfixturevalue("rgw_cluster")).fresh_bucket()
+        return
+    s = start_s3rver(tmp_path_factory)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def s3rver_peer(tmp_path_factory):
+    """s3rver alone, for suites whose subject is not S3 (the replica tests)."""
+    s = start_s3rver(tmp_path_factory)
     yield s
     s.stop()
 

@@ -203,9 +203,17 @@ def test_delete_history(mongo):
     assert t.ok("versions", "tutorial", "hello")["versions"] == []
     assert status(t.cmd("files", "tutorial", "hello", 1)) == "not_found"
     assert status(t.cmd("versions", "tutorial", "gone")) == "not_found"
-    # The new incarnation starts again at version 1.
-    assert t.ok("commit", "tutorial", "hello", 0, f("index.md", "b", 2))["version"] == 1
-    assert t.ok("files", "tutorial", "hello", 1)["files"][0]["sha256"] == sha("b")
+    # The new incarnation goes on counting: version 1 keeps meaning the
+    # deleted item's content.
+    assert t.ok("commit", "tutorial", "hello", 0, f("index.md", "b", 2))["version"] == 2
+    assert t.ok("files", "tutorial", "hello", 2)["files"][0]["sha256"] == sha("b")
+    assert status(t.cmd("files", "tutorial", "hello", 1)) == "not_found"
+    # Deleted before any push: the number it reached stays.
+    t.ok("delete", "tutorial", "hello")
+    t.ok("create", "tutorial", "hello", "bob")
+    t.ok("delete", "tutorial", "hello")
+    t.ok("create", "tutorial", "hello", "bob")
+    assert t.ok("commit", "tutorial", "hello", 0, f("index.md", "c", 3))["version"] == 3
 
 
 def test_persistence_and_tokens(mongo):

@@ -312,7 +312,7 @@ def test_interrupted_push_keeps_old_version_and_resumes(content, start_server, t
         assert p.returncode == FAIL, (p.returncode, out, err)
         lines = error_lines(err)
         assert len(lines) == 1 and "interrupted" in lines[0], err
-        assert "stays at version 1" in lines[0], err
+        assert "stays at version 1 (push again to resume)" in lines[0], err
     else:
         assert p.returncode == -signal.SIGKILL
     sent_first = push_bytes(server) - before
@@ -367,15 +367,43 @@ def test_server_down_during_push_leaves_old_version(content, start_server, tmp_p
     out, err = p.communicate(timeout=120)
     res = subprocess.CompletedProcess(p.args, p.returncode, out, err)
     line = one_line_error(res)
-    assert "tutorial/netloss stays at version 1" in line, line
+    assert "tutorial/netloss stays at version 1 (push again to resume)" in line, line
+    assert not re.search(r"[.;:,][.;:,]", line), f"doubled punctuation: {line}"
     again = start_server(data_dir=server.data_dir, port=server.port)
     assert item(again, "netloss")["version"] == 1
     ok(run(again, "push", src))
     assert item(again, "netloss")["version"] == 2
 
 
+def test_a_refused_upload_is_one_sentence_with_no_resume_advice(content, start_server, tmp_path):
+    """A blob over the server's limit: the server's sentence and the push's
+    own clause read as one (no ".;"), and pushing again is not suggested,
+    since it would be refused the same way."""
+    server = start_server(args=["--max-blob-size", "1048576"])
+    src = write_tree(tmp_path / "src", {"index.md": index_md("toolarge"),
+                                        "video.bin": os.urandom(1048576 + 4096)})
+    line = one_line_error(run(server, "push", src))
+    assert "video.bin" in line and "1 MiB" in line, line
+    assert not re.search(r"[.;:,][.;:,]", line), f"doubled punctuation: {line}"
+    assert "tutorial/toolarge stays at version 0" in line, line
+    assert "again" not in line and "resume" not in line, line
+
+
 # --------------------------------------------------------------------------
 # what is pushed: ignore rules, symlinks, names
+
+
+def test_push_of_a_missing_folder_says_so(content, tmp_path):
+    """Not the front matter's fault: the folder is not there, and that is
+    said before any server is asked (this one does not listen)."""
+    class Nowhere:
+        base_url = "http://127.0.0.1:1"
+    for args in (["push", tmp_path / "nonexistent"], ["push", "--watch", tmp_path / "gone"]):
+        line = one_line_error(run(Nowhere, *args))
+        assert line == f"content: push: the folder {args[-1]} does not exist", line
+    (tmp_path / "file.md").write_text("# a file\n")
+    line = one_line_error(run(Nowhere, "push", tmp_path / "file.md"))
+    assert f"{tmp_path / 'file.md'} is not a folder" in line, line
 
 
 def test_contentignore_rules_are_honoured(content, start_server, tmp_path):
@@ -467,6 +495,16 @@ def test_bad_file_names_are_reported_before_anything_is_sent(content, start_serv
     assert item(server, "names") is None
 
 
+def test_refused_names_are_shown_readably(content, start_server, tmp_path):
+    """Only what cannot be shown is escaped: a control character, a byte
+    that is not UTF-8.  A backslash and accented letters are shown as they are."""
+    server = start_server()
+    src = write_tree(tmp_path / "src", {"index.md": index_md("shown"),
+                                        "leçons\\ünï.md": b"x"})
+    line = one_line_error(run(server, "push", src))
+    assert line == "content: push: leçons\\ünï.md: the name holds a backslash", line
+
+
 # --------------------------------------------------------------------------
 # dry run
 
@@ -477,6 +515,9 @@ def test_dry_run_changes_nothing_on_the_server(content, start_server, tmp_path):
     out = ok(run(server, "push", src, "--dry-run"))
     assert "would create" in out and "  added     a.md" in out, out
     assert item(server, "dry") is None, "--dry-run created the item"
+    doc = json.loads(ok(run(server, "push", src, "--dry-run", "--output", "json")))
+    assert (doc["dry_run"], doc["created"], doc["would_create"]) == (True, False, True), doc
+    assert doc["added"] == ["a.md", "index.md"] and item(server, "dry") is None
 
     ok(run(server, "push", src))
     (src / "a.md").write_bytes(b"changed " * 1000)
@@ -488,6 +529,8 @@ def test_dry_run_changes_nothing_on_the_server(content, start_server, tmp_path):
     assert push_bytes(server) == before, "--dry-run uploaded blob bytes"
     it = item(server, "dry")
     assert it["version"] == 1 and {f["path"] for f in it["files"]} == {"index.md", "a.md"}
+    doc = json.loads(ok(run(server, "push", src, "--dry-run", "--output", "json")))
+    assert (doc["created"], doc["would_create"], doc["version"]) == (False, False, 1), doc
 
 
 # --------------------------------------------------------------------------
@@ -546,6 +589,33 @@ def test_delete(content, start_server, tmp_path):
     assert "doomed" in line
 
 
+def test_visibility_makes_an_item_public_then_private(content, start_server, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    alice, bob = create_token(data, "alice"), create_token(data, "bob")
+    server = start_server(data_dir=data)
+    ok(run(server, "create", KIND, "shown", cwd=tmp_path, token=alice))
+
+    def bob_sees() -> bool:
+        r = Client(server.port, token=bob).item(KIND, "shown")
+        assert r.status in (200, 404), r
+        return r.status == 200
+
+    assert not bob_sees()
+    out = ok(run(server, "visibility", f"{KIND}/shown", "public", token=alice))
+    assert out == "tutorial/shown is public\n"
+    assert bob_sees()
+    doc = json.loads(ok(run(server, "visibility", f"{KIND}/shown", "private", "--output", "json",
+                            token=alice)))
+    assert (doc["kind"], doc["name"], doc["visibility"]) == (KIND, "shown", "private")
+    assert not bob_sees()
+    # Only the owner may: to anyone else the private item does not exist.
+    line = one_line_error(run(server, "visibility", f"{KIND}/shown", "public", token=bob))
+    assert "shown" in line and not bob_sees()
+    line = one_line_error(run(server, "visibility", f"{KIND}/nope", "public", token=alice))
+    assert "nope" in line
+
+
 # --------------------------------------------------------------------------
 # errors and exit statuses
 
@@ -568,6 +638,8 @@ def test_unreachable_server_is_one_sentence(content, tmp_path):
     ["create", KIND, "x", "y", "z"], ["pull"], ["pull", "nokind"], ["pull", "tutorial/A"],
     ["pull", "a/b", "c", "d"], ["delete"], ["delete", "x/y"], ["push", "--bogus"],
     ["push", "a", "b"], ["push", "--watch", "--dry-run"], ["push", "--kind"],
+    ["visibility"], ["visibility", "tutorial/x"], ["visibility", "tutorial/x", "hidden"],
+    ["visibility", "x/y", "public"], ["visibility", "tutorial/x", "public", "extra"],
     ["--output", "yaml", "list"], ["list", "--output"], ["--server", "ftp://x", "list"],
 ])
 def test_usage_errors_exit_2_with_one_line(content, tmp_path, args):
@@ -579,7 +651,8 @@ def test_usage_errors_exit_2_with_one_line(content, tmp_path, args):
         one_line_error(p, USAGE)
 
 
-@pytest.mark.parametrize("cmd", ["create", "list", "push", "pull", "delete", "render"])
+@pytest.mark.parametrize("cmd", ["create", "list", "push", "pull", "delete", "visibility",
+                                 "render"])
 def test_help_for_each_command(content, cmd):
     class Nowhere:
         base_url = "http://127.0.0.1:1"
@@ -601,6 +674,7 @@ def test_token_required_is_explained(content, start_server, tmp_path):
     server = start_server(data_dir=data)
     line = one_line_error(run(server, "list"))
     assert "--token" in line and "CONTENT_TOKEN" in line, line
+    assert not re.search(r"[.;:,] ?[.;:,(]", line), f"doubled punctuation: {line}"
     ok(run(server, "list", token=token))
     src = write_tree(tmp_path / "src", {"index.md": index_md("mine")})
     out = ok(run(server, "push", src, "--token", token))

@@ -209,9 +209,11 @@ def test_dockerfile_stages():
 
 
 def common_sh_packages() -> list[str]:
-    text = (REPO_ROOT / "scripts" / "lib" / "common.sh").read_text()
-    body = re.search(r"CONTENTD_DEBIAN_PACKAGES=\((.*?)\)", text, re.S).group(1)
-    return re.sub(r"#[^\n]*", "", body).split()
+    """CONTENTD_DEBIAN_PACKAGES of scripts/lib/common.sh, as bash sees it."""
+    lib = REPO_ROOT / "scripts" / "lib" / "common.sh"
+    out = subprocess.run(["bash", "-c", f'. "$1"; printf "%s\\n" "${{CONTENTD_DEBIAN_PACKAGES[@]}}"', "-", str(lib)],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()
 
 
 def test_dockerfile_build_stage_has_the_build_dependencies():

@@ -42,7 +42,7 @@ from helpers.metrics import parse as parse_metrics, total
 from helpers.sse import SSEStream
 from mongosupport import (REAL_URI_ENV, MongoPeer, bson_missing, catalog_tool_missing,
                           fresh_db_name, run_tool)
-from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3peer  # noqa: F401
+from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3_tool, s3rver_peer  # noqa: F401
 
 S3_ENV = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
           "CONTENTD_S3_MAX_ATTEMPTS": "3"}
@@ -296,8 +296,8 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(mongo, s3peer, contentd_bin, tmp_path):  # noqa: F811
-    c = Cluster(mongo, s3peer, tmp_path)
+def cluster(mongo, s3rver_peer, contentd_bin, tmp_path):  # noqa: F811
+    c = Cluster(mongo, s3rver_peer, tmp_path)
     yield c
     c.close()
 
@@ -434,6 +434,29 @@ def test_token_create_and_rebuild_catalog_on_mongodb(cluster):
             run_tool(cluster.mongo.uri, db2, "drop-database")
 
 
+def test_rebuild_catalog_on_mongodb_keeps_latest_visibility(cluster):
+    """rebuild-catalog into MongoDB restores visibility and title as they
+    were last (an item made private after its last push stays private),
+    not as its first manifest had them."""
+    a = cluster.replica("A")
+    api = a.api()
+    api.create_ok("tutorial", "rb-private", visibility="public")
+    assert api.push_ok("tutorial", "rb-private", doc("p1")) == 1
+    assert api.push_ok("tutorial", "rb-private", doc("p2")) == 2
+    r = api.patch("/api/v1/content/tutorial/rb-private", {"visibility": "private",
+                                                          "title": "Hidden"})
+    assert r.status == 200, r
+    db2 = fresh_db_name()
+    try:
+        p = cluster.contentd("rebuild-catalog", db=db2)
+        assert p.returncode == 0, p.stderr
+        item = cluster.replica("C", db=db2).api().item_ok("tutorial", "rb-private")
+        assert (item["visibility"], item["title"], item["version"]) == ("private", "Hidden", 2)
+    finally:
+        if cluster.mongo.peer is None and not catalog_tool_missing():
+            run_tool(cluster.mongo.uri, db2, "drop-database")
+
+
 # --------------------------------------------------------------------------
 # Faults (wire-protocol server only)
 
@@ -453,6 +476,67 @@ FAULT_KINDS = [
     [dict(action="drop", command="getMore", changeStream=True),
      dict(action="drop", command="aggregate", changeStream=True, times=2)],
 ]
+
+
+def test_versions_keep_counting_across_delete_and_recreate_on_mongodb(cluster, tmp_path):
+    """On MongoDB and S3 too, an item deleted and created again goes on from
+    the deleted one's last version: a tab reconnecting with Last-Event-ID: 2
+    gets the new content as a snapshot, and the deleted item's manifests in
+    the bucket are not overwritten."""
+    a = cluster.replica("A")
+    api = a.api()
+    api.create_ok("tutorial", "again")
+    for tag in ("o1", "o2"):
+        api.push_ok("tutorial", "again", doc(tag))
+
+    def manifest(v: int) -> bytes:
+        out = tmp_path / f"m{v}.json"
+        s3_tool(cluster.s3.endpoint, "get", f"manifests/tutorial/again/{v}.json", str(out))
+        return out.read_bytes()
+
+    kept = {v: manifest(v) for v in (1, 2)}
+    assert api.delete("/api/v1/content/tutorial/again").status == 204
+    assert api.create_ok("tutorial", "again")["version"] == 0
+    assert [api.push_ok("tutorial", "again", doc(t)) for t in ("n1", "n2")] == [3, 4]
+    s = SSEStream(a.port, "/api/v1/content/tutorial/again/events", {"Last-Event-ID": "2"})
+    try:
+        assert s.status == 200, s.body
+        ev = s.next_event(10)
+        assert (ev.event, ev.id) == ("snapshot", "4"), ev
+        assert ev.json()["documents"]["index.md"] == render_ast(doc("n2")["index.md"])
+    finally:
+        s.close()
+    assert {v: manifest(v) for v in (1, 2)} == kept, "the deleted item's manifests changed"
+
+
+def test_change_is_retried_when_the_item_cannot_be_read(faulty, cluster):
+    """A version committed elsewhere (catalog_tool, as another replica would)
+    whose item this replica's hub cannot read at once (MongoDB refuses the
+    reads: HostUnreachable) is retried until delivered, not dropped: the
+    subscriber gets it without waiting for the next version, and the
+    failures are logged and counted in /metrics."""
+    a = cluster.replica("A")
+    api = a.api()
+    api.create_ok("tutorial", "retried")
+    assert api.push_ok("tutorial", "retried", doc("one")) == 1
+    sub = cluster.subscribe(a, "tutorial", "retried")
+    sub.wait_version(1)
+    listing = api.upload(doc("two"))
+    # The tool's own read (its commit's base check) passes; the reads after
+    # it, this replica's hub's, fail (the driver retries each read once).
+    faulty.peer.fault(action="error", command="find", collection="content", skip=1, times=4,
+                      code=6, codeName="HostUnreachable", errmsg="injected: host unreachable")
+    p = run_tool(faulty.uri, faulty.db, "commit", "tutorial", "retried", 1,
+                 *[f"{f['path']}={f['sha256']}:{f['size']}" for f in listing])
+    assert p.returncode == 0 and '"version":2' in p.stdout, (p.stdout, p.stderr)
+    sub.wait_version(2, timeout=15)
+    assert [r["fired"] for r in faulty.peer.faults()] == [4]
+    faulty.peer.clear()
+    assert total(a.metrics(), "contentd_sse_change_retries_total") >= 1
+    ups = [e for _, e in sub.content_events() if e.id == "2"]
+    assert len(ups) == 1 and ups[0].event == "update" and ups[0].json()["base_version"] == 1, ups
+    log = a.server.log_path.read_text()
+    assert "retrying" in log and "level=warn" in log, a.server.log_tail(20)
 
 
 def test_500_commits_through_100_faults(faulty, cluster):

@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import urllib.parse
 
 import pytest
 
-from s3support import BUCKET, aws, proxy, s3_tool, s3peer  # noqa: F401
+from s3support import BUCKET, aws, clock_off_by_an_hour, proxy, s3_tool, s3peer  # noqa: F401
 
 SPECIAL_KEYS = [
     "special/with space.txt",
@@ -196,11 +197,44 @@ def test_manifests_walk(s3peer, tmp_path):
 def test_errors_name_operation_key_status_code(s3peer, tmp_path):
     other = ["--bucket", "no-such-bucket"]
     p = s3_tool(s3peer.endpoint, "put-data", "some/key", "v", opts=other, check=False)
-    assert p.returncode == 3, p.stderr
+    assert p.returncode == 4, p.stderr  # no such bucket, not "no such key"
     msg = p.stderr.decode()
     assert 's3 put "some/key": HTTP 404 NoSuchBucket' in msg, msg
+    assert "create it, or correct --s3-bucket" in msg, msg
     p = s3_tool(s3peer.endpoint, "ping", opts=other, check=False)
-    assert p.returncode == 3 and "head-bucket" in p.stderr.decode(), p.stderr
+    assert p.returncode == 4 and "head-bucket" in p.stderr.decode(), p.stderr
+
+
+# What each refusal must name: (the S3 error code, the setting to check).
+REFUSALS = {
+    "wrong-secret": ({"AWS_SECRET_ACCESS_KEY": "not-the-secret"},
+                     "SignatureDoesNotMatch", "check AWS_SECRET_ACCESS_KEY"),
+    "wrong-key": ({"AWS_ACCESS_KEY_ID": "NO-SUCH-KEY"}, "InvalidAccessKeyId",
+                  "check AWS_ACCESS_KEY_ID"),
+    "clock-skew": (None, "RequestTimeTooSkewed", "set the clock right"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refusals_name_their_cause(s3peer, case):
+    """Wrong credentials and a skewed clock fail every operation at once with
+    the server's error code and the setting to check, HEAD included: a HEAD
+    answer has no body, so our client asks again with a GET to learn why."""
+    env, code, hint = REFUSALS[case]
+    if case == "wrong-secret" and s3peer.kind == "s3rver":
+        pytest.skip("s3rver checks no signature, so it accepts any secret")
+    if case == "clock-skew":
+        env = clock_off_by_an_hour()
+    s3_tool(s3peer.endpoint, "put-data", "refusals/there", "v")
+    for args in (["ping"], ["head", "refusals/there"], ["head", "refusals/absent"],
+                 ["put-data", "refusals/new", "v"], ["get", "refusals/there", "-"]):
+        p = s3_tool(s3peer.endpoint, *args, env=env, check=False)
+        msg = p.stderr.decode()
+        assert p.returncode == 1, (args, msg)
+        assert f"HTTP 403 {code}" in msg and hint in msg, (args, msg)
+        assert "after" not in msg, (args, msg)  # not retried
+    assert s3_tool(s3peer.endpoint, "head", "refusals/new", check=False).returncode == 3
+
 
 
 def test_aws_cli_reads_what_we_wrote(s3peer, tmp_path):
@@ -217,11 +251,18 @@ def test_aws_cli_reads_what_we_wrote(s3peer, tmp_path):
     (tmp_path / "big").write_bytes(big)
     s3_tool(s3peer.endpoint, "put", "reader/big.bin", str(tmp_path / "big"))
     want["reader/big.bin"] = big
-    # s3rver ignores encoding-type=url, so ask for it explicitly: the CLI
-    # then leaves the keys as the server sent them.
+    # Asked for explicitly, encoding-type=url makes the CLI leave the keys as
+    # the server sent them.  A server that encodes them (S3, RGW) says so in
+    # <EncodingType>; s3rver ignores the parameter and sends them raw.  Decode
+    # as botocore does (unquote_plus) exactly when the answer says it is encoded.
     out = aws(s3peer.endpoint, "s3api", "list-objects-v2", "--bucket", BUCKET, "--prefix",
-              "reader/", "--encoding-type", "url", "--output", "json", tmp=tmp_path).stdout
-    listed = {o["Key"]: o["Size"] for o in json.loads(out)["Contents"]}
+              "reader/", "--encoding-type", "url", "--no-paginate", "--output", "json",
+              tmp=tmp_path).stdout
+    doc = json.loads(out)
+    encoded = doc.get("EncodingType") == "url"
+    assert encoded == (s3peer.kind == "rgw"), doc.get("EncodingType")
+    decode = urllib.parse.unquote_plus if encoded else str
+    listed = {decode(o["Key"]): o["Size"] for o in doc["Contents"]}
     assert listed == {k: len(v) for k, v in want.items()}
     ls = aws(s3peer.endpoint, "s3", "ls", f"s3://{BUCKET}/reader/dir/", tmp=tmp_path).stdout
     assert ls.decode().split()[-2:] == [str(len(want["reader/dir/b.png"])), "b.png"]

@@ -1,22 +1,27 @@
 # SPDX-License-Identifier: MIT
 """contentd end to end on S3: `contentd serve --s3-endpoint … --s3-bucket …`
-against s3rver (and, for faults, through the fault proxy).  Push, pull, list
-and delete through the HTTP API, a 20 MiB asset, /readyz, what the bucket
-holds afterwards (read by the AWS CLI), and a push under persistent faults
-that fails clearly while the previous version stays current and readable."""
+against each server, s3rver and Ceph RGW (and, for faults, through the fault
+proxy).  Push, pull, list and delete through the HTTP API in path-style and
+virtual-host addressing, file names with spaces, `+`, `=`, `%` and UTF-8, a
+20 MiB asset, /readyz, what the bucket holds afterwards (read by the AWS
+CLI), a push under persistent faults that fails clearly while the previous
+version stays current and readable, and the refusals a misconfiguration
+brings (missing bucket, wrong credentials): 503 naming the cause."""
 from __future__ import annotations
 
 import hashlib
 import itertools
 import json
 import os
+import subprocess
 
 import pytest
 
 from helpers import server as srv
 from helpers.api import Client, request
-from s3support import (ACCESS_KEY, BUCKET, SECRET_KEY, Rule, aws, proxy, s3_tool,  # noqa: F401
-                       s3peer)
+from helpers.server import clean_env, content_binary
+from s3support import (ACCESS_KEY, BUCKET, SECRET_KEY, Rule, aws,  # noqa: F401
+                       clock_off_by_an_hour, proxy, s3_tool, s3peer)
 
 MiB = 1024 * 1024
 _n = itertools.count(1)
@@ -30,12 +35,14 @@ def start_s3_server(contentd_bin, s3peer, tmp_path):  # noqa: F811
     Skips, with the server's own words, when this build cannot use S3."""
     started = []
 
-    def start(endpoint: str, bucket: str = BUCKET) -> srv.Server:
+    def start(endpoint: str, bucket: str = BUCKET, path_style: bool = True,
+              env: dict | None = None) -> srv.Server:
         i = next(_n)
         s = srv.Server(tmp_path / f"data{i}", tmp_path / f"contentd{i}.log",
-                       ["--s3-endpoint", endpoint, "--s3-bucket", bucket, "--s3-path-style"],
+                       ["--s3-endpoint", endpoint, "--s3-bucket", bucket] +
+                       (["--s3-path-style"] if path_style else []),
                        {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-                        **TUNING})
+                        **TUNING, **(env or {})})
         started.append(s)
         return s.start()
 
@@ -56,11 +63,24 @@ def bucket_keys(s3peer, prefix) -> set[str]:  # noqa: F811
 def folder(tag: str) -> dict:
     return {"index.md": f"---\ntitle: S3 {tag}\n---\n# Hello {tag}\n".encode(),
             "lessons/one.md": f"# One {tag}\n".encode(),
-            "img/pic.png": os.urandom(50_000)}
+            "img/pic.png": os.urandom(50_000),
+            # Names that need encoding; they travel in the manifest's JSON.
+            "files/with space+plus=equals%25.txt": f"special {tag}".encode(),
+            "files/ünïcödé/日本語.md": f"# 日本語 {tag}\n".encode()}
 
 
-def test_push_pull_list_delete(s3peer, start_s3_server, tmp_path):  # noqa: F811
-    s = start_s3_server(s3peer.endpoint)
+def vhost(endpoint: str) -> str:
+    """The endpoint whose BUCKET.host is the bucket: *.s3.localhost is
+    loopback for curl, s3rver serves it (--service-endpoint localhost) and
+    RGW too (rgw_dns_name = s3.localhost)."""
+    return endpoint.replace("127.0.0.1", "s3.localhost")
+
+
+@pytest.mark.parametrize("addressing", ["path", "vhost"])
+def test_push_pull_list_delete(s3peer, start_s3_server, tmp_path, addressing):  # noqa: F811
+    path_style = addressing == "path"
+    s = start_s3_server(s3peer.endpoint if path_style else vhost(s3peer.endpoint),
+                        path_style=path_style)
     api = Client(s.port)
     api.create_ok("tutorial", "s3-hello")
     files = folder("v1")
@@ -165,6 +185,77 @@ def test_persistent_faults_fail_and_keep_previous_version(s3peer, proxy, start_s
     proxy.clear()
     assert api.push_ok("tutorial", "s3-down", v2) == 2
     assert api.file("tutorial", "s3-down", "index.md").body == new
+
+
+def push_cli(server: srv.Server, tmp_path, name: str) -> subprocess.CompletedProcess:
+    """`content push` of a new two-file folder for tutorial/NAME."""
+    d = tmp_path / name
+    (d / "lessons").mkdir(parents=True)
+    (d / "index.md").write_text(f"---\nkind: tutorial\nname: {name}\ntitle: T\n---\n# T\n")
+    (d / "lessons" / "01-lesson.md").write_text("# Lesson\n")
+    return subprocess.run([str(content_binary()), "push", str(d)], capture_output=True,
+                          env=clean_env({"CONTENT_SERVER": server.base_url}), timeout=120,
+                          encoding="utf-8", errors="replace")
+
+
+def test_missing_bucket_is_503_naming_it(s3peer, start_s3_server, tmp_path):  # noqa: F811
+    """A missing bucket is the store being unusable, not a missing blob: 503
+    naming NoSuchBucket and the flag to fix, from /readyz and from every
+    request, and `content push` says so."""
+    s = start_s3_server(s3peer.endpoint, bucket="no-such-bucket")
+    r = request(s.port, "GET", "/readyz")
+    assert r.status == 503 and b"NoSuchBucket" in r.body and b"--s3-bucket" in r.body, r
+    api = Client(s.port)
+    api.create_ok("tutorial", "s3-nobucket")
+    r = api.put_blob(b"# Lesson\n")
+    assert r.status == 503, r
+    msg = r.json()["error"]["message"]
+    assert "NoSuchBucket" in msg and "create it, or correct --s3-bucket" in msg, msg
+    p = push_cli(s, tmp_path, "s3-nobucket")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "NoSuchBucket" in p.stderr and "No such blob" not in p.stderr, p.stderr
+
+
+# (environment, the S3 code the message names, the setting it says to check)
+REFUSALS = {
+    "clock-skew": (None, "RequestTimeTooSkewed", "set the clock right"),
+    "wrong-secret": ({"AWS_SECRET_ACCESS_KEY": "not-the-secret"}, "SignatureDoesNotMatch",
+                     "check AWS_SECRET_ACCESS_KEY"),
+    "wrong-key": ({"AWS_ACCESS_KEY_ID": "NO-SUCH-KEY"}, "InvalidAccessKeyId",
+                  "check AWS_ACCESS_KEY_ID"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refusals_are_503_naming_the_cause(s3peer, start_s3_server, tmp_path, case):  # noqa: F811
+    """A deliberately wrong secret (or access key, or a clock an hour off):
+    /readyz, a blob upload, a file read and `content push` all fail at once
+    with the server's code and what to check — even where S3 answers a HEAD
+    with a bare 403."""
+    env, code, hint = REFUSALS[case]
+    if case == "wrong-secret" and s3peer.kind == "s3rver":
+        pytest.skip("s3rver checks no signature, so it accepts any secret")
+    if case == "clock-skew":
+        env = clock_off_by_an_hour()
+    good = start_s3_server(s3peer.endpoint)
+    Client(good.port).create_ok("tutorial", "s3-creds")
+    Client(good.port).push_ok("tutorial", "s3-creds", {"index.md": b"# Stored\n"})
+    good.stop()
+    s = srv.Server(good.data_dir, tmp_path / f"wrong-{case}.log", good.extra_args,
+                   dict(good.env, **env)).start()
+    try:
+        r = request(s.port, "GET", "/readyz")
+        assert r.status == 503, r
+        assert code.encode() in r.body and hint.encode() in r.body, r.body
+        api = Client(s.port)
+        for r in (api.put_blob(os.urandom(100)), api.file("tutorial", "s3-creds", "index.md")):
+            assert r.status == 503, r
+            msg = r.json()["error"]["message"]
+            assert f"HTTP 403 {code}" in msg and hint in msg, msg
+        p = push_cli(s, tmp_path, "s3-creds-cli")
+        assert p.returncode == 1 and code in p.stderr and hint in p.stderr, p.stderr
+    finally:
+        s.stop()
 
 
 def test_rebuild_catalog(s3peer, start_s3_server, tmp_path):  # noqa: F811

@@ -245,6 +245,43 @@ def test_reconnect_with_unknown_id_gets_snapshot(server, three_versions, streams
     assert_documents(ev.json()["documents"], versions[3])
 
 
+def test_ids_keep_counting_across_delete_and_recreate(server, api, name, streams, content_bin):
+    """An event id never names two contents of one KIND/NAME: after a delete
+    and a re-creation, versions go on from the deleted item's last one, so a
+    tab that was offline at version 2 gets the new content (a snapshot), a
+    tab on the new (empty) item gets the first push as an update from 0,
+    and the deleted item's manifests in the bucket are not overwritten."""
+    old = [{"index.md": b"# old one\n"}, {"index.md": b"# old two\n"}]
+    new = [{"index.md": b"# new one\n"}, {"index.md": b"# new two\n", "x.md": b"# x\n"}]
+    api.create_ok("tutorial", name)
+    for files in old:
+        api.push_ok("tutorial", name, files)
+    mdir = server.data_dir / "manifests" / "tutorial" / name
+    kept = {p.name: p.read_bytes() for p in mdir.iterdir()}
+    assert set(kept) == {"1.json", "2.json"}
+    assert api.delete(f"/api/v1/content/tutorial/{name}").status == 204
+    assert api.create_ok("tutorial", name)["version"] == 0
+    live = open_stream(server, "tutorial", name)
+    streams.append(live)
+    ev = live.next_event(EVENT_DEADLINE)
+    assert (ev.event, ev.id) == ("snapshot", "0"), ev
+    assert api.push_ok("tutorial", name, new[0]) == 3
+    ev = live.next_event(EVENT_DEADLINE)
+    assert (ev.event, ev.id) == ("update", "3"), ev
+    assert ev.json()["base_version"] == 0
+    assert_documents(ev.json()["documents"], new[0])
+    assert api.push_ok("tutorial", name, new[1]) == 4
+    s = reconnect(server, name, 2, "header")
+    streams.append(s)
+    ev = s.next_event(EVENT_DEADLINE)
+    assert (ev.event, ev.id) == ("snapshot", "4"), \
+        f"Last-Event-ID 2 is the deleted item's version: the tab needs the new content: {ev!r}"
+    assert_documents(ev.json()["documents"], new[1])
+    for fname, data in kept.items():
+        assert (mdir / fname).read_bytes() == data, f"manifest {fname} was overwritten"
+    assert api.file("tutorial", name, "index.md", version=2).status == 404
+
+
 def test_curl_reconnect_with_last_event_id(server, api, three_versions):
     name, _ = three_versions
     curl = CurlStream(f"{server.base_url}{events_path('tutorial', name)}",

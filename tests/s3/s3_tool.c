@@ -17,7 +17,7 @@
  * --threshold N --parallel N --max-attempts N --deadline-ms N --stall-ms N
  * --backoff-ms N --backoff-max-ms N.  Credentials come from the AWS_*
  * variables.  Exit status: 0 success, 1 failure (one line on stderr),
- * 3 not found, 2 usage.
+ * 3 not found, 4 no such bucket (s3 commands), 2 usage.
  */
 #include "s3_tool.h"
 
@@ -229,5 +229,9 @@ int main(int argc, char **argv)
     rc = run_s3(&t, cmd, argc - i - 1, argv + i + 1, &e);
     s3_client_free(t.c);
     fflush(stdout);
+    if (rc == S3_NO_BUCKET) {
+        report(rc, &e);
+        return 4;
+    }
     return report(rc, &e);
 }

@@ -296,6 +296,28 @@ static void test_delete_history(void **state)
     free(vs);
     assert_int_equal(c->ops->files(c, "tutorial", "hello", 1, &files, &n, NULL), CAT_NOT_FOUND);
     assert_int_equal(c->ops->versions(c, "tutorial", "gone", &vs, &n, NULL), CAT_NOT_FOUND);
+    /* The new incarnation goes on counting: version 1 keeps meaning the
+     * deleted item's content. */
+    catalog_item it;
+    assert_int_equal(c->ops->item_get(c, "tutorial", "hello", &it, NULL), CAT_OK);
+    assert_int_equal(it.version, 0);
+    assert_int_equal(it.deleted_version, 1);
+    catalog_item_clear(&it);
+    catalog_file b = file("index.md", 'b', 2);
+    assert_int_equal(commit(c, "hello", 0, &b, 1, &v, &created), CAT_OK);
+    assert_int_equal(v, 2);
+    assert_true(created);
+    assert_int_equal(c->ops->files(c, "tutorial", "hello", 2, &files, &n, NULL), CAT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(files[0].sha256[0], 'b');
+    catalog_files_free(files, n);
+    /* Deleted before any push: the number it reached stays. */
+    assert_int_equal(c->ops->item_delete(c, "tutorial", "hello", NULL), CAT_OK);
+    create(c, "tutorial", "hello", "ann");
+    assert_int_equal(c->ops->item_delete(c, "tutorial", "hello", NULL), CAT_OK);
+    create(c, "tutorial", "hello", "ann");
+    assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_OK);
+    assert_int_equal(v, 3);
 }
 
 static void test_persistence(void **state)
@@ -321,7 +343,7 @@ static void test_persistence(void **state)
     assert_string_equal(user, "ann");
     free(user);
 
-    /* The file is in WAL mode with schema version 1. */
+    /* The file is in WAL mode with schema version 2. */
     char path[128];
     snprintf(path, sizeof path, "%s/catalog.db", f->dir);
     sqlite3 *db;
@@ -333,8 +355,19 @@ static void test_persistence(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
     sqlite3_finalize(st);
+    /* A version 1 file (no tombstones) is upgraded in place. */
+    f->c->ops->close(f->c);
+    f->c = NULL;
+    assert_int_equal(
+        sqlite3_exec(db, "DROP TABLE tombstones; PRAGMA user_version = 1", NULL, NULL, NULL),
+        SQLITE_OK);
+    f->c = open_or_fail(f->dir);
+    assert_int_equal(f->c->ops->item_get(f->c, "course", "c1", &it, NULL), CAT_OK);
+    assert_int_equal(it.deleted_version, 0);
+    catalog_item_clear(&it);
+    assert_int_equal(f->c->ops->item_delete(f->c, "course", "c1", NULL), CAT_OK);
     /* A newer schema is refused with a reason. */
     f->c->ops->close(f->c);
     f->c = NULL;

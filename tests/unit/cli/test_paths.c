@@ -102,7 +102,8 @@ static void test_printable(void **state)
     assert_printable("plain/ünï.md", "plain/ünï.md");
     assert_printable("bad\x01name", "bad\\x01name");
     assert_printable("x\xFFy", "x\\xffy");
-    assert_printable("back\\slash", "back\\x5cslash");
+    assert_printable("back\\slash", "back\\slash");
+    assert_printable("le\xC3\xA7ons\\\xC3\xBCn\xC3\xAF.md", "le\xC3\xA7ons\\\xC3\xBCn\xC3\xAF.md");
     assert_printable("c1\xC2\x85", "c1\\xc2\\x85");
     assert_printable("", "");
 }

@@ -84,6 +84,20 @@ static const struct rcase cases[] = {
      {"\"links\":[{\"id\":\"a\",\"depth\":2,\"text\":\"A\",\"children\":[{\"id\":\"b\",\"depth\":3"},
      {0}},
     {"toc false drops it", "---\ntoc: false\n---\n## A\n", {"\"body\""}, {"\"toc\":{"}},
+    {"style with a script URL is dropped",
+     "<span style=\"background: url(javascript:alert(1))\">a</span> "
+     "<b style=\"width: expression(alert(1))\">b</b> "
+     "<i style=\"background:url('\\6a avascript:x')\">c</i> [d]{style=\"x: url(vbscript:y)\"}",
+     {"\"tag\":\"span\",\"props\":{}", "\"tag\":\"b\",\"props\":{}",
+      "\"tag\":\"i\",\"props\":{}", "\"value\":\"d\""},
+     {"style", "javascript", "expression", "vbscript"}},
+    {"harmless style is kept", "<span style=\"color: red; background: url(/a.png)\">a</span>",
+     {"\"style\":\"color: red; background: url(/a.png)\""}, {0}},
+    /* cmark_node_get_fenced() with NULL out-pointers crashed on these */
+    {"closing line inside a fence in a component", "::note\n```\n::\n```\n::\n",
+     {"\"tag\":\"note\"", "\"code\":\"::\\n\""}, {0}},
+    {"closing line after nested indented component", "::a\n  ::b\n    Text.\n  ::\n::\n",
+     {"\"tag\":\"a\"", "\"tag\":\"b\"", "Text."}, {0}},
 };
 
 static void render_case(void **state)

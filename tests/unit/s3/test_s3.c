@@ -140,6 +140,7 @@ static void test_retryable(void **state)
     assert_true(s3_http_retryable(400, "RequestTimeout"));
     assert_false(s3_http_retryable(400, "InvalidArgument"));
     assert_false(s3_http_retryable(403, "AccessDenied"));
+    assert_true(s3_http_retryable(400, "XAmzContentSHA256Mismatch")); /* changed on the way */
     assert_false(s3_http_retryable(404, "NoSuchKey"));
     assert_true(s3_curl_retryable(CURLE_RECV_ERROR));
     assert_true(s3_curl_retryable(CURLE_OPERATION_TIMEDOUT));
@@ -255,6 +256,87 @@ static void test_head_not_found(void **state)
     assert_string_equal(fake.got[0].method, "HEAD");
     assert_non_null(strstr(fake.got[0].headers, S3_EMPTY_SHA256));
     done(c);
+}
+
+/* A refused HEAD has no body: the client asks again with a one-byte GET and
+ * reports the reason that answer names, with the setting to check. */
+static void test_head_refusal_explained(void **state)
+{
+    const fake_resp script[] = {
+        {403, NULL, NULL, 0, 0},
+        {403, NULL, "<Error><Code>SignatureDoesNotMatch</Code></Error>", 0, 0},
+        {403, NULL, NULL, 0, 0},
+        {403, NULL, "<Error><Code>RequestTimeTooSkewed</Code></Error>", 0, 0}};
+    s3_client *c = client_for(script, 4, 5);
+    cd_err err;
+    assert_int_equal(s3_head(c, "k", NULL, &err), S3_DENIED);
+    assert_string_equal(fake.got[1].method, "GET");
+    assert_non_null(strstr(fake.got[1].headers, "Range: bytes=0-0"));
+    assert_non_null(strstr(err.msg, "s3 head \"k\": HTTP 403 SignatureDoesNotMatch"));
+    assert_non_null(strstr(err.msg, "check AWS_SECRET_ACCESS_KEY"));
+    assert_int_equal(s3_head_bucket(c, &err), S3_DENIED);
+    assert_string_equal(fake.got[3].method, "GET");
+    assert_non_null(strstr(fake.got[3].target, "list-type=2&max-keys=1"));
+    assert_non_null(strstr(err.msg, "head-bucket \"b\": HTTP 403 RequestTimeTooSkewed"));
+    assert_non_null(strstr(err.msg, "set the clock right"));
+    assert_int_equal(fake.n_got, 4);
+    done(c);
+}
+
+/* When the GET names no reason either, the HEAD's refusal stays, with what
+ * to check. */
+static void test_head_refusal_unexplained(void **state)
+{
+    const fake_resp script[] = {{403, NULL, NULL, 0, 0}, {403, NULL, NULL, 0, 0}};
+    s3_client *c = client_for(script, 2, 5);
+    cd_err err;
+    assert_int_equal(s3_head_bucket(c, &err), S3_DENIED);
+    assert_string_equal(fake.got[0].method, "HEAD");
+    assert_non_null(strstr(err.msg, "HTTP 403; access denied with no reason given"));
+    done(c);
+}
+
+/* A missing bucket is its own status, never "no such key". */
+static void test_no_such_bucket(void **state)
+{
+    const fake_resp script[] = {
+        {404, NULL, "<Error><Code>NoSuchBucket</Code><Message>gone</Message></Error>", 0, 0},
+        {404, NULL, NULL, 0, 0}};
+    s3_client *c = client_for(script, 2, 5);
+    cd_err err;
+    assert_int_equal(s3_put_buffer(c, "k", "x", 1, NULL, &err), S3_NO_BUCKET);
+    assert_non_null(strstr(err.msg, "HTTP 404 NoSuchBucket (gone); the bucket does not exist"));
+    assert_int_equal(s3_head_bucket(c, &err), S3_NO_BUCKET);
+    assert_int_equal(fake.n_got, 2);
+    done(c);
+}
+
+/* AWS checks the region a request is signed for (s3rver and RGW do not):
+ * its refusal names the setting. */
+static void test_wrong_region(void **state)
+{
+    const fake_resp script[] = {
+        {400, NULL,
+         "<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization header is "
+         "malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'</Message></Error>",
+         0, 0}};
+    s3_client *c = client_for(script, 1, 5);
+    cd_err err;
+    assert_int_equal(s3_put_buffer(c, "k", "x", 1, NULL, &err), S3_ERROR);
+    assert_int_equal(fake.n_got, 1);
+    assert_non_null(strstr(err.msg, "HTTP 400 AuthorizationHeaderMalformed"));
+    assert_non_null(strstr(err.msg, "expecting 'eu-west-1')")); /* S3's message, whole */
+    assert_non_null(strstr(err.msg, "check --s3-region (AWS_REGION)"));
+    done(c);
+}
+
+static void test_hints(void **state)
+{
+    assert_non_null(strstr(s3_error_hint(403, "InvalidAccessKeyId"), "AWS_ACCESS_KEY_ID"));
+    assert_non_null(strstr(s3_error_hint(400, "AuthorizationHeaderMalformed"), "--s3-region"));
+    assert_non_null(strstr(s3_error_hint(403, ""), "AWS_SECRET_ACCESS_KEY"));
+    assert_null(s3_error_hint(503, "SlowDown"));
+    assert_null(s3_error_hint(404, ""));
 }
 
 static void test_get_resumes(void **state)
@@ -493,6 +575,11 @@ int main(void)
         cmocka_unit_test(test_multipart),
         cmocka_unit_test(test_multipart_abort),
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_head_refusal_explained),
+        cmocka_unit_test(test_head_refusal_unexplained),
+        cmocka_unit_test(test_no_such_bucket),
+        cmocka_unit_test(test_wrong_region),
+        cmocka_unit_test(test_hints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * checks — what is wrong with one version of a content item, before a
+ * student finds out: links to documents, headings and assets that are not
+ * there, assets nobody uses, oversized files, images whose bytes are not
+ * what their name says, front matter that does not fit the item, `needs`
+ * of tasks that name nothing or go round in a cycle, unknown MDC
+ * components, and a component or fence left open to the end of the file.
+ *
+ * The same code serves the server (at commit), `content push` and the
+ * offline `content check`: the caller hands over the file list and a
+ * callback that reads a file's bytes (from a folder, from the blob store),
+ * and gets back findings
+ *
+ *   {"path","line","severity":"error"|"warning","code","message"}
+ *
+ * as a JSON array sorted by path and line.  `line` is 1-based; 0 means
+ * the finding is about the whole file.  Every `code` is stable and listed
+ * in docs/checks.md.  Markdown is rendered with the markdown module, so
+ * heading ids and components are exactly what the renderer makes.
+ */
+#ifndef CONTENTD_CHECKS_H
+#define CONTENTD_CHECKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common.h"
+
+/* One file of the version.  The strings are borrowed for the call. */
+typedef struct chk_file {
+    const char *path;   /* the content path: relative, '/'-separated */
+    const char *sha256; /* lower-case hex: with path, the cache's key; NULL: not cached */
+    int64_t size;
+} chk_file;
+
+/* Reads at most max bytes from the start of files[index] into *data (the
+ * library frees it with free()) and their count into *len.  Returns 0, or
+ * -1 with err saying why: the whole run then fails with that error. */
+typedef int (*chk_read_fn)(void *arg, size_t index, size_t max, char **data, size_t *len,
+                           cd_err *err);
+
+/* A set of known MDC component names.  Names match after lower-casing and
+ * dropping '-' and '_', as Nuxt resolves `::my-card` and `::MyCard` to the
+ * same component. */
+typedef struct chk_components chk_components;
+
+/* Parses a list with one name per line (blank lines and lines starting
+ * with '#' are skipped, spaces around a name trimmed).  The caller frees
+ * the set with chk_components_free(). */
+chk_components *chk_components_parse(const char *text, size_t len);
+void chk_components_free(chk_components *c);
+/* True when name (as the AST writes a tag) is in the set. */
+bool chk_components_has(const chk_components *c, const char *name);
+
+/* A cache of what the checks learn from each file on its own (a document's
+ * references, ids and components, an image's format...), keyed by the
+ * file's SHA-256 and path: a run over a version that differs from the one
+ * before by one lesson renders that lesson alone.  Any number of runs on
+ * any threads may share one cache.  It keeps at most max_files entries,
+ * the least recently used going first.  Free it with chk_cache_free()
+ * once no run uses it. */
+typedef struct chk_cache chk_cache;
+chk_cache *chk_cache_new(size_t max_files);
+void chk_cache_free(chk_cache *cache);
+
+/* The default of chk_options.max_file_size: 10 MiB. */
+#define CHK_DEFAULT_MAX_FILE_SIZE ((int64_t)10 << 20)
+
+typedef struct chk_options {
+    const chk_components *components; /* borrowed; NULL: components are not checked */
+    int64_t max_file_size;            /* bytes; 0: no limit */
+    chk_cache *cache;                 /* borrowed; NULL: nothing is kept between runs.
+                                         Only files with a sha256 are cached. */
+} chk_options;
+
+/* The version to check.  Everything is borrowed for the call. */
+typedef struct chk_item {
+    const char *kind; /* the item's kind; NULL: not known, kind is not compared */
+    const char *name; /* the item's name; NULL: not compared */
+    const chk_file *files;
+    size_t nfiles;
+    chk_read_fn read;
+    void *read_arg;
+} chk_item;
+
+/* Runs every check on item.  Returns 0 with *findings a new JSON array
+ * (sorted by path, then line; the caller releases it with json_decref()),
+ * or -1 with err when a file could not be read (then *findings is NULL).
+ * o may be NULL (the defaults: no components list, the default size
+ * limit, no cache).  Files are read through item->read only when their
+ * facts are not in o->cache: documents whole, images' first 4 KiB, and
+ * documents again only when an asset may be unused.  Safe to call from
+ * any number of threads at once. */
+int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err) CD_WUR;
+
+/* How many findings of that severity ("error" or "warning") the array
+ * holds. */
+size_t chk_count(const json_t *findings, const char *severity);
+
+/* Appends the findings (from chk_run() or from a server's answer) to out
+ * as lines `PATH:LINE: severity: message [code]`, `PATH: severity: …`
+ * when the line is 0.  Paths are shown with control characters escaped;
+ * elements that are not findings are skipped. */
+void chk_format_text(const json_t *findings, cd_buf *out);
+
+#endif
