@@ -82,10 +82,10 @@ def main() -> int:
     ap.add_argument("-v", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    for why in (fidelity.missing_ours(), fidelity.missing_mdc()):
-        if why:
-            print(f"agreement.py: {why}", file=sys.stderr)
-            return 2
+    why = fidelity.missing_renderers()
+    if why:
+        print(f"agreement.py: {why}", file=sys.stderr)
+        return 2
     dirs = args.dirs or [fidelity.CORPUS_DIR, fidelity.real_corpus_dir()]
     cfg = fidelity.load_deliberate()
     results = []

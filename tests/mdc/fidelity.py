@@ -64,6 +64,11 @@ def missing_mdc() -> str | None:
     return None
 
 
+def missing_renderers() -> str | None:
+    """Why one of the two renderers cannot run, or None when both can."""
+    return missing_mdc() or missing_ours()
+
+
 def mdc_version() -> str:
     try:
         return json.loads(MDC_PACKAGE.read_text())["version"]
