@@ -15,7 +15,8 @@ corpus, ../shared/mdc-corpus or $CONTENTD_MDC_CORPUS).  For every file:
         (tests/mdc/html.mjs).
 
 Prints one line per corpus, `-v` adds every file that differs with its first
-difference at each level.  Files excluded in deliberate.json are not counted.
+difference at each level; `--json` prints the figures and those differences
+as one JSON list instead.  Files excluded in deliberate.json are not counted.
 Exit status: 0 when the figures could be computed, 2 when a renderer is
 missing.
 """
@@ -106,7 +107,9 @@ def main() -> int:
                         print(f"      {h}")
     if args.json:
         print(json.dumps([{"corpus": f.corpus, "files": f.files, "ast_equal": f.ast_equal,
-                           "html_equal": f.html_equal} for f in results]))
+                           "html_equal": f.html_equal,
+                           "differ": {n: {"ast": a, "html": h} for n, (a, h) in f.differ.items()}}
+                          for f in results]))
     return 0
 
 
