@@ -173,6 +173,13 @@ int catalog_check_visibility(int visibility, cd_err *err)
     return CAT_OK;
 }
 
+void catalog_tokens_free(catalog_token *tokens, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(tokens[i].user);
+    free(tokens);
+}
+
 int catalog_check_token(const char *token_sha256, const char *user, cd_err *err)
 {
     if (!catalog_sha_valid(token_sha256))

@@ -163,16 +163,6 @@ static bool blobs_present(srv *s, catalog_file *files, size_t n, const catalog_f
     return false;
 }
 
-/* data.title of an AST document, or NULL; the caller frees it. */
-static char *ast_title(const srv_ast *a)
-{
-    json_t *doc = json_loadb(a->json, a->len, 0, NULL);
-    const char *t = json_string_value(json_object_get(json_object_get(doc, "data"), "title"));
-    char *out = t && *t ? cd_xstrdup(t) : NULL;
-    json_decref(doc);
-    return out;
-}
-
 /* Renders every markdown file that is new in this version (warming the
  * cache for the events) and reads the title from index.md.  Refuses a
  * document that cannot be rendered. */
@@ -196,7 +186,7 @@ static bool render_documents(srv *s, const catalog_file *files, size_t n, const 
             return false;
         }
         if (!strcmp(files[i].path, "index.md"))
-            *title = ast_title(a);
+            *title = a->title[0] ? cd_xstrdup(a->title) : NULL;
         srv_ast_unref(a);
     }
     return true;

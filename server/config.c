@@ -21,6 +21,7 @@ static char *env_dup(const char *name)
 }
 
 static int watch_ms_env(const char *name, unsigned *out, cd_err *err);
+static int cors_env(srv_config *cfg, cd_err *err);
 
 /* "64MiB", "64M", "64m", "512k", "1G", "1048576" (a bare number is bytes). */
 bool srv_parse_size(const char *s, int64_t *out)
@@ -60,6 +61,30 @@ bool srv_parse_size(const char *s, int64_t *out)
         return false;
     *out = (int64_t)(v * mul);
     return true;
+}
+
+/* The budgets of the render workers: CONTENTD_RENDER_WORKERS (1..64),
+ * CONTENTD_RENDER_TIMEOUT_MS (1..3,600,000), CONTENTD_RENDER_MEMORY (a size,
+ * at least 64 MiB). */
+static int render_env(srv_config *cfg, cd_err *err)
+{
+    const char *w = getenv("CONTENTD_RENDER_WORKERS"), *t = getenv("CONTENTD_RENDER_TIMEOUT_MS"),
+               *m = getenv("CONTENTD_RENDER_MEMORY");
+    int64_t v = 0;
+    if (w && *w && (!srv_parse_i64(w, &v) || v < 1 || v > 64))
+        return cd_err_set(err, SRV_EXIT_USAGE, "CONTENTD_RENDER_WORKERS: '%s' is not 1..64", w);
+    cfg->render_workers = (int)v;
+    v = 0;
+    if (t && *t && (!srv_parse_i64(t, &v) || v < 1 || v > 3600000))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_RENDER_TIMEOUT_MS: '%s' is not a number of milliseconds "
+                          "(1..3600000)",
+                          t);
+    cfg->render_timeout_ms = (unsigned)v;
+    if (m && *m && (!srv_parse_size(m, &cfg->render_memory) || cfg->render_memory < (64ll << 20)))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_RENDER_MEMORY: '%s' is not a size of at least 64MiB", m);
+    return 0;
 }
 
 bool srv_parse_header_size(const char *s, int64_t *out)
@@ -117,8 +142,11 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
                           "CONTENTD_MAX_CONNECTIONS_PER_ADDRESS: '%s' is not a number from 0 "
                           "(no limit) to 1000000",
                           pa);
+    if (render_env(cfg, err) != 0)
+        return SRV_EXIT_USAGE;
     if (watch_ms_env("CONTENTD_WATCH_QUIET_MS", &cfg->watch_quiet_ms, err) != 0 ||
-        watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0)
+        watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0 ||
+        cors_env(cfg, err) != 0)
         return SRV_EXIT_USAGE;
     return 0;
 }
@@ -151,6 +179,43 @@ static int watch_ms_env(const char *name, unsigned *out, cd_err *err)
                       name, v);
 }
 
+bool srv_config_add_cors(srv_config *cfg, const char *o)
+{
+    if (!srv_cors_origin_valid(o))
+        return false;
+    cfg->cors = cd_xrealloc(cfg->cors, (cfg->n_cors + 1) * sizeof *cfg->cors);
+    cfg->cors[cfg->n_cors++] = cd_xstrdup(o);
+    return true;
+}
+
+/* CONTENTD_CORS_ORIGINS: origins separated by commas (spaces around them
+ * are ignored). */
+static int cors_env(srv_config *cfg, cd_err *err)
+{
+    const char *v = getenv("CONTENTD_CORS_ORIGINS");
+    if (!v)
+        return 0;
+    for (const char *p = v; *p;) {
+        p += strspn(p, " ,");
+        size_t n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (!n)
+            break;
+        char *o = cd_xstrndup(p, n);
+        bool ok = srv_config_add_cors(cfg, o);
+        if (!ok)
+            cd_err_set(err, SRV_EXIT_USAGE,
+                       "CONTENTD_CORS_ORIGINS: '%s' is not an origin (e.g. http://localhost:3000)",
+                       o);
+        free(o);
+        if (!ok)
+            return SRV_EXIT_USAGE;
+        p += strcspn(p, ",");
+    }
+    return 0;
+}
+
 void srv_config_clear(srv_config *cfg)
 {
     free(cfg->listen);
@@ -163,6 +228,9 @@ void srv_config_clear(srv_config *cfg)
     for (size_t i = 0; i < cfg->n_watch; i++)
         free(cfg->watch[i]);
     free(cfg->watch);
+    for (size_t i = 0; i < cfg->n_cors; i++)
+        free(cfg->cors[i]);
+    free(cfg->cors);
     memset(cfg, 0, sizeof *cfg);
 }
 

@@ -62,21 +62,6 @@ static int slurp(const char *path, cd_buf *out, cd_err *err)
     return bad ? cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s", path) : 0;
 }
 
-/* A front matter value as text: a string, or an integer (`name: 2024`).
- * NULL when absent; "" (refused by the caller) for anything else. */
-static const char *fm_text(json_t *data, const char *key, char buf[32])
-{
-    json_t *v = json_object_get(data, key);
-    if (!v || json_is_null(v))
-        return NULL;
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(buf, 32, "%lld", (long long)json_integer_value(v));
-        return buf;
-    }
-    return "";
-}
 
 /* The folder's own name: the last segment of its real path. */
 static void folder_name(const char *dir, char *out, size_t cap)
@@ -88,25 +73,28 @@ static void folder_name(const char *dir, char *out, size_t cap)
     free(real);
 }
 
-int srv_folder_item(const char *dir, char kind[16], char name[64], cd_err *err)
+int srv_folder_item(srv *s, const char *dir, char kind[16], char name[64], cd_err *err)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/index.md", dir);
     cd_buf src = CD_BUF_INIT;
     int rc = slurp(path, &src, err);
-    char *json = NULL;
-    size_t len = 0;
+    md_result res = {0};
     md_error merr = {0};
-    if (rc == 0 && md_render(src.data ? src.data : "", src.len, 0, &json, &len, &merr) != MD_OK)
-        rc = cd_err_set(err, SRV_FOLDER_REFUSED, "index.md: line %d: %s", merr.line, merr.message);
+    /* the front matter's kind and name (a string, or an integer such as
+     * `name: 2024`; "" for any other type, which is refused below) */
+    if (rc == 0 && md_pool_render(s->render_pool, src.data ? src.data : "", src.len, 0, &res,
+                                  &merr) != MD_OK)
+        rc = merr.line > 0 ? cd_err_set(err, SRV_FOLDER_REFUSED, "index.md: line %d: %s",
+                                        merr.line, merr.message)
+                           : cd_err_set(err, SRV_FOLDER_REFUSED, "index.md: %s", merr.message);
     cd_buf_free(&src);
-    if (rc != 0)
+    if (rc != 0) {
+        md_result_free(&res);
         return rc;
-    json_t *doc = json_loadb(json, len, 0, NULL);
-    free(json);
-    json_t *data = json_object_get(doc, "data");
-    char kbuf[32], nbuf[32], fname[256];
-    const char *k = fm_text(data, "kind", kbuf), *n = fm_text(data, "name", nbuf);
+    }
+    char fname[256];
+    const char *k = md_result_field(&res, "kind"), *n = md_result_field(&res, "name");
     if (!k)
         k = FALLBACK_KIND;
     if (!n)
@@ -132,7 +120,7 @@ int srv_folder_item(const char *dir, char kind[16], char name[64], cd_err *err)
         const char *nm = n ? n : fname;
         memcpy(name, nm, strlen(nm) + 1);
     }
-    json_decref(doc);
+    md_result_free(&res);
     return rc;
 }
 

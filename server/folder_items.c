@@ -233,7 +233,7 @@ void fw_table_load(fw_dir *d)
  * another item than before moves to it (the previous item is kept). */
 static int resolve(fw_dir *d, fw_item *it, char kind[16], char name[64], cd_err *err)
 {
-    int rc = srv_folder_item(it->path, kind, name, err);
+    int rc = srv_folder_item(d->sw->s, it->path, kind, name, err);
     if (rc != 0 || (!strcmp(it->kind, kind) && !strcmp(it->name, name)))
         return rc;
     char id[96];

@@ -46,8 +46,9 @@ static srv_method method_of(const char *m)
     static const struct {
         const char *name;
         srv_method m;
-    } t[] = {{"GET", SRV_M_GET}, {"HEAD", SRV_M_HEAD},   {"POST", SRV_M_POST},
-             {"PUT", SRV_M_PUT}, {"PATCH", SRV_M_PATCH}, {"DELETE", SRV_M_DELETE}};
+    } t[] = {{"GET", SRV_M_GET},        {"HEAD", SRV_M_HEAD},   {"POST", SRV_M_POST},
+             {"PUT", SRV_M_PUT},        {"PATCH", SRV_M_PATCH}, {"DELETE", SRV_M_DELETE},
+             {"OPTIONS", SRV_M_OPTIONS}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(m, t[i].name))
             return t[i].m;
@@ -178,6 +179,13 @@ static void begin(srv_req *r)
     srv_route_match(r);
     if (r->route == SRV_R_NONE) {
         srv_fail(r, 404, "not_found", "No such endpoint.");
+        return;
+    }
+    if (r->method == SRV_M_OPTIONS) { /* a CORS preflight: no token comes with it */
+        if (!r->expect_body)
+            (void)srv_cors_preflight(r);
+        else
+            srv_fail(r, 400, "invalid_request", "OPTIONS takes no body.");
         return;
     }
     if (!srv_route_allows(r->route, r->method)) {

@@ -504,6 +504,45 @@ void srv_hub_on_change(void *arg, catalog_event ev, const char *kind, const char
     pthread_mutex_unlock(&h->mu);
 }
 
+#define TOKEN_CHECK_MS 5000
+
+static bool token_listed(const catalog_token *t, size_t n, const char *sha)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(t[i].sha256, sha))
+            return true;
+    return false;
+}
+
+/* Ends the streams opened with a token that has been revoked since
+ * (`contentd token revoke` runs in another process, or on another
+ * replica).  Called on the hub's keep-alive wake-ups, at most every
+ * TOKEN_CHECK_MS: one read of the token list, outside hub->mu, however
+ * many streams there are.  A stream opened after the read is left for
+ * the next check (its token may be newer than the list). */
+static void check_tokens(srv_hub *h, int64_t now)
+{
+    if (now - h->tokens_checked_ms < TOKEN_CHECK_MS || !atomic_load(&h->s->tokens_exist))
+        return;
+    h->tokens_checked_ms = now;
+    pthread_mutex_unlock(&h->mu);
+    catalog_token *t = NULL;
+    size_t n = 0;
+    int rc = h->s->cat->ops->token_list(h->s->cat, &t, &n, NULL);
+    pthread_mutex_lock(&h->mu);
+    if (rc != CAT_OK)
+        return; /* the catalog cannot tell: close nothing */
+    for (srv_sub *sub = h->ka_head, *next; sub; sub = next) {
+        next = sub->ka_next;
+        if (sub->token_sha256[0] && sub->opened_ms < now &&
+            !token_listed(t, n, sub->token_sha256)) {
+            srv_log("info", "sse", "msg=\"stream of a revoked token closed\" user=%s", sub->user);
+            close_sub(h, sub);
+        }
+    }
+    catalog_tokens_free(t, n);
+}
+
 /* Sends `: keep-alive` to every subscriber idle for 15 s (hub->mu held). */
 static void keepalives(srv_hub *h, int64_t now)
 {
@@ -539,6 +578,7 @@ static void *hub_main(void *arg)
     srv_hub *h = arg;
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
+        check_tokens(h, srv_hub_mono_ms()); /* may release h->mu: read the queue after it */
         int64_t now = srv_hub_mono_ms();
         srv_change *c = h->q_head;
         if (c && c->due_ms <= now) {

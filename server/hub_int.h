@@ -48,6 +48,8 @@ struct srv_sub {
     srv_item_state *item; /* NULL on the global stream */
     bool global;
     char *user;
+    char token_sha256[65];      /* the token it was opened with ("": none) */
+    int64_t opened_ms;          /* monotonic */
     srv_sub *prev, *next;       /* in item->subs or hub->global (hub->mu) */
     srv_sub *ka_prev, *ka_next; /* keep-alive order, oldest first (hub->mu) */
     bool linked;                /* in the hub's lists (hub->mu) */
@@ -116,6 +118,7 @@ struct srv_hub {
     srv_sub *ka_head, *ka_tail;
     int64_t n_item_subs, n_global_subs;
     uint64_t seq; /* bumped by every change applied */
+    int64_t tokens_checked_ms; /* when the streams' tokens were last checked */
     srv_change *q_head, *q_tail;
     uint32_t max_events;
     size_t max_bytes;

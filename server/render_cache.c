@@ -44,6 +44,7 @@ void srv_ast_unref(srv_ast *a)
 {
     if (a && atomic_fetch_sub(&a->refs, 1) == 1) {
         free(a->json);
+        free(a->title);
         free(a);
     }
 }
@@ -203,20 +204,27 @@ int srv_render_get(srv *s, const char *sha, srv_ast **out, cd_err *err)
         cd_buf_free(&src);
         return rc_;
     }
-    char *json = NULL;
-    size_t len = 0;
+    md_result res;
     md_error merr = {0};
-    int st = md_render(src.data ? src.data : "", src.len, 0, &json, &len, &merr);
+    int st = md_pool_render(s->render_pool, src.data ? src.data : "", src.len, 0, &res, &merr);
     cd_buf_free(&src);
-    if (st != MD_OK) {
+    if (st == MD_ERR_FAILED) { /* the failure document stands for it (docs/ast.md) */
+        cd_buf kv = CD_BUF_INIT;
+        srv_log_kv(&kv, "msg", merr.message);
+        srv_log("warn", "render", "sha256=%.64s%s", sha, kv.data);
+        cd_buf_free(&kv);
+    } else if (st != MD_OK) {
         if (merr.line > 0)
             return cd_err_set(err, SRV_RENDER_ERR + st, "line %d: %s", merr.line, merr.message);
         return cd_err_set(err, SRV_RENDER_ERR + st, "%s", merr.message);
     }
     srv_ast *a = cd_xmalloc(sizeof *a);
     atomic_init(&a->refs, 1);
-    a->json = json;
-    a->len = len;
+    a->json = res.json;
+    a->len = res.len;
+    a->title = cd_xstrdup(res.title);
+    res.json = NULL;
+    md_result_free(&res);
     *out = insert(rc, sha, a);
     return 0;
 }

@@ -36,6 +36,9 @@ static void config_copy(srv_config *dst, const srv_config *src)
     dst->watch = src->n_watch ? cd_xcalloc(src->n_watch, sizeof *dst->watch) : NULL;
     for (size_t i = 0; i < src->n_watch; i++)
         dst->watch[i] = cd_xstrdup(src->watch[i]);
+    dst->cors = src->n_cors ? cd_xcalloc(src->n_cors, sizeof *dst->cors) : NULL;
+    for (size_t i = 0; i < src->n_cors; i++)
+        dst->cors[i] = cd_xstrdup(src->cors[i]);
 }
 
 srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
@@ -47,8 +50,18 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
     for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
         pthread_mutex_init(&s->commit_mu[i], NULL);
     pthread_mutex_init(&s->active_mu, NULL);
+    pthread_mutex_init(&s->token_mu, NULL);
     pthread_cond_init(&s->active_cv, NULL);
     s->rc = srv_render_cache_new(64u << 20);
+    md_pool_options po = {.workers = (unsigned)cfg->render_workers,
+                          .timeout_ms = cfg->render_timeout_ms,
+                          .memory_bytes = (size_t)cfg->render_memory};
+    md_error merr;
+    if (md_pool_new(&po, &s->render_pool, &merr) != MD_OK) {
+        cd_err_set(err, -1, "%s", merr.message);
+        srv_free(s);
+        return NULL;
+    }
     s->hub = srv_hub_new(s, err);
     s->closer = s->hub ? srv_sse_close_new(err) : NULL;
     if (!s->closer) {
@@ -314,9 +327,11 @@ void srv_free(srv *s)
     srv_hub_free(s->hub);
     srv_sse_close_free(s->closer);
     srv_render_cache_free(s->rc);
+    md_pool_free(s->render_pool);
     for (size_t i = 0; i < sizeof s->commit_mu / sizeof s->commit_mu[0]; i++)
         pthread_mutex_destroy(&s->commit_mu[i]);
     pthread_mutex_destroy(&s->active_mu);
+    pthread_mutex_destroy(&s->token_mu);
     pthread_cond_destroy(&s->active_cv);
     srv_config_clear(&s->cfg);
     free(s);

@@ -41,10 +41,16 @@ typedef struct srv_config {
     unsigned watch_max_delay_ms; /* and its maximum delay (0: 500 ms) */
     int64_t max_blob_size;       /* bytes */
     int64_t max_header_size;     /* bytes of request header fields accepted */
+    char **cors;                 /* origins allowed cross-origin requests, n_cors of them */
+    size_t n_cors;
     int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
     /* Connections one client address may hold at once: 0 no limit, -1 the
      * default (half the connection limit). */
     int64_t max_per_address;
+    /* markdown rendering in worker processes (docs/operations.md) */
+    int render_workers;          /* 0: one per CPU, 2 to 16 */
+    unsigned render_timeout_ms;  /* budget per document (0: 20,000 ms) */
+    int64_t render_memory;       /* address-space budget per worker, bytes (0: 4 GiB) */
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment
@@ -66,6 +72,11 @@ bool srv_parse_header_size(const char *s, int64_t *out);
 /* Whether addr has the form of a listen address (HOST:PORT, [V6]:PORT,
  * :PORT, port 0..65535); err says what is wrong when not. */
 bool srv_listen_valid(const char *addr, cd_err *err);
+/* Whether o is an origin as --cors-origin takes it: http:// or https://,
+ * a host and an optional port, no path. */
+bool srv_cors_origin_valid(const char *o);
+/* Adds origin o to cfg's allowed origins; false when it is not valid. */
+bool srv_config_add_cors(srv_config *cfg, const char *o);
 /* Frees what cfg owns and zeroes it. */
 void srv_config_clear(srv_config *cfg);
 
@@ -118,7 +129,7 @@ enum {
 /* The item the content folder dir stands for: `kind` and `name` from its
  * index.md front matter; without `kind`, a tutorial; without `name`, the
  * folder's own name (which must then be a valid item name). */
-int srv_folder_item(const char *dir, char kind[16], char name[64], cd_err *err) CD_WUR;
+int srv_folder_item(srv *s, const char *dir, char kind[16], char name[64], cd_err *err) CD_WUR;
 
 typedef struct srv_folder_result {
     int64_t version;   /* the item's version afterwards */

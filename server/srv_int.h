@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -24,6 +25,7 @@
 #include "blobstore.h"
 #include "catalog.h"
 #include "common.h"
+#include "markdown.h"
 #include "server.h"
 
 /* ---- limits ---------------------------------------------------------- */
@@ -47,15 +49,22 @@ struct srv {
     blobstore *bs;
     struct MHD_Daemon *daemon;
     srv_render_cache *rc;
+    md_pool *render_pool; /* markdown rendering, in worker processes */
     srv_hub *hub;
     srv_sse_close *closer; /* notices event streams whose client left (sse_close.c) */
     char url[128];
     bool loopback;
     atomic_bool stopping;
-    atomic_bool tokens_exist;      /* once true, stays true: tokens are never deleted */
+    atomic_bool tokens_exist;      /* once true, stays true: revoking the last token does not
+                                      open the service to everyone */
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     pthread_mutex_t active_mu;
     pthread_cond_t active_cv;
+    pthread_mutex_t token_mu;
+    struct srv_token_seen {
+        char sha256[65];
+        int64_t at_ms;
+    } token_seen[64]; /* when each token's use was last recorded (token_mu) */
     int active;  /* requests between their first callback and completion */
     int streams; /* of which event streams */
 };
@@ -65,7 +74,7 @@ struct srv {
     X(ping)                                                                                        \
     X(item_get)                                                                                    \
     X(item_list) X(item_create) X(item_update) X(item_delete) X(commit) X(files) X(versions)       \
-        X(token_add) X(token_user) X(token_count)
+        X(token_add) X(token_user) X(token_count) X(token_touch)
 #define SRV_BLOB_OPS(X) X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object)
 
 enum srv_cat_op {
@@ -135,7 +144,8 @@ typedef enum {
     SRV_M_PUT = 1 << 3,
     SRV_M_PATCH = 1 << 4,
     SRV_M_DELETE = 1 << 5,
-    SRV_M_OTHER = 1 << 6,
+    SRV_M_OPTIONS = 1 << 6,
+    SRV_M_OTHER = 1 << 7,
 } srv_method;
 
 bool srv_route_allows(srv_route r, srv_method m);
@@ -167,6 +177,7 @@ typedef struct srv_req {
     char *file_path; /* files/, ast/, preview: the decoded, validated path */
     char sha[65];    /* blobs/SHA */
     char *user;      /* the authenticated user (NULL on open routes) */
+    char token_sha256[65]; /* the SHA-256 of the token it came with ("": none) */
     int64_t t0_ns;
     enum { SRV_PH_HEADERS, SRV_PH_BODY, SRV_PH_FINAL } phase;
     /* the body */
@@ -237,6 +248,15 @@ void srv_fail(srv_req *r, unsigned status, const char *code, const char *fmt, ..
 /* Maps a catalog / blob store status to an error reply. */
 enum MHD_Result srv_reply_cat_error(srv_req *r, int status, const cd_err *err);
 enum MHD_Result srv_reply_blob_error(srv_req *r, int status, const cd_err *err);
+
+/* ---- CORS (cors.c) --------------------------------------------------- */
+
+/* Adds the CORS headers of r's reply (Vary: Origin while CORS is on, and
+ * Access-Control-Allow-Origin for an allowed Origin). */
+void srv_cors_headers(srv_req *r, struct MHD_Response *resp);
+/* Answers an OPTIONS request to a known route: 204 with Allow, and the
+ * preflight's Access-Control-Allow-* headers for an allowed origin. */
+enum MHD_Result srv_cors_preflight(srv_req *r);
 
 /* ---- JSON helpers (json.c) ------------------------------------------- */
 
@@ -333,7 +353,8 @@ void srv_files_sort(catalog_file *files, size_t n);
 typedef struct srv_ast {
     atomic_int refs;
     size_t len;
-    char *json; /* NUL-terminated, one line (md_render's output) */
+    char *json;  /* NUL-terminated, one line (md_render's output) */
+    char *title; /* data.title as the renderer saw it ("" when none) */
 } srv_ast;
 
 srv_render_cache *srv_render_cache_new(size_t max_bytes);
@@ -378,6 +399,15 @@ int srv_auth_required(srv *s, bool *yes) CD_WUR;
  * only its SHA-256 is stored. */
 int srv_token_create(catalog *cat, const char *user, char **token, cd_err *err) CD_WUR;
 bool srv_user_valid(const char *user);
+/* `contentd token list` (tokens.c): every token's id, user, creation and
+ * last use on out, never the token. */
+int srv_token_list(catalog *cat, FILE *out, cd_err *err) CD_WUR;
+/* `contentd token revoke ID|USER`: deletes the token with that id, else
+ * every token of that user, and says which on out; CAT_NOT_FOUND when
+ * none matched. */
+int srv_token_revoke(catalog *cat, const char *id_or_user, FILE *out, cd_err *err) CD_WUR;
+/* A token's id: the first SRV_TOKEN_ID_LEN hex digits of its SHA-256. */
+#define SRV_TOKEN_ID_LEN 12
 
 /* ---- metrics (metrics.c) -------------------------------------------- */
 

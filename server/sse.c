@@ -73,6 +73,8 @@ static srv_sub *sub_new(srv_req *r)
     sub->fd = ci ? ci->connect_fd : -1;
     sub->hub = r->s->hub;
     sub->user = cd_xstrdup(r->user ? r->user : "");
+    memcpy(sub->token_sha256, r->token_sha256, sizeof sub->token_sha256);
+    sub->opened_ms = srv_hub_mono_ms();
     sub->refs = 1; /* the response's, dropped when libmicrohttpd frees it */
     return sub;
 }
