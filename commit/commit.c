@@ -26,6 +26,7 @@ commit_path *commit_new(catalog *cat, blobstore *bs, size_t render_cache_bytes)
     cp->cat = cat;
     cp->bs = bs;
     cp->rc = commit_render_cache_new(render_cache_bytes);
+    cp->stubs = commit_render_cache_new(COMMIT_STUB_CACHE_BYTES);
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
         pthread_mutex_init(&cp->commit_mu[i], NULL);
     return cp;
@@ -36,6 +37,7 @@ void commit_free(commit_path *cp)
     if (!cp)
         return;
     commit_render_cache_free(cp->rc);
+    commit_render_cache_free(cp->stubs);
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
         pthread_mutex_destroy(&cp->commit_mu[i]);
     free(cp);

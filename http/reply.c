@@ -10,6 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gz.h"
+
+bool srv_req_accepts_gzip(srv_req *r)
+{
+    return cd_gz_accepted(srv_req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+}
+
 enum MHD_Result srv_reply_response(srv_req *r, unsigned status, struct MHD_Response *resp,
                                    uint64_t bytes)
 {

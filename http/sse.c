@@ -5,9 +5,13 @@
  * reader copies queued event frames into libmicrohttpd's buffer.  When the
  * queue is empty the reader suspends the connection: an idle subscriber is
  * off the epoll set and costs no CPU until the hub queues an event and
- * resumes it.
+ * resumes it.  A client that accepts gzip gets a gzip stream (each event
+ * compressed once by the hub, for every subscriber); `?documents=` names
+ * the documents an item's stream carries in full.
  */
 #include "srv_int.h"
+
+#include "gz.h"
 
 #include <sys/socket.h>
 
@@ -70,7 +74,11 @@ static hub_sub *sub_new(srv_req *r)
     c->fd = ci ? ci->connect_fd : -1;
     r->sse_conn = c;
     hub_transport t = {.suspend = conn_suspend, .resume = conn_resume, .cut = conn_cut, .arg = c};
-    return hub_sub_new(r->s->hub, r->user, &t);
+    hub_sub *sub = hub_sub_new(r->s->hub, r->user, &t);
+    r->sse_gzip = cd_gz_accepted(srv_req_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+    if (r->sse_gzip)
+        hub_sub_gzip(sub);
+    return sub;
 }
 
 /* The Last-Event-ID of a reconnecting client: -1 when none, -2 when it is
@@ -94,6 +102,9 @@ static enum MHD_Result start_stream(srv_req *r, hub_sub *sub)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (r->sse_gzip)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     r->sub = sub;
     enum MHD_Result ok = srv_reply_response(r, 200, resp, 0);
     if (ok != MHD_YES) { /* never streamed: take it out of the hub */
@@ -127,7 +138,9 @@ enum MHD_Result srv_sse_item(srv_req *r)
     catalog_item_clear(&it);
     hub_sub *sub = sub_new(r);
     cd_err err = {0};
-    int rc = hub_subscribe_item(r->s->hub, sub, r->kind, r->name, last_event_id(r), &err);
+    char *docs = srv_req_query(r, "documents");
+    int rc = hub_subscribe_item(r->s->hub, sub, r->kind, r->name, last_event_id(r), docs, &err);
+    free(docs);
     if (rc != 0)
         return subscribe_failed(r, sub, rc, &err);
     return start_stream(r, sub);

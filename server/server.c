@@ -52,12 +52,12 @@ void srv_log_mhd(void *cls, const char *fmt, va_list ap)
     cd_buf_free(&line);
 }
 
-/* The hub's documents: the render cache's ASTs. */
-static bool hub_document(void *arg, const char *sha, cd_buf *out)
+/* The hub's documents: the render cache's ASTs, or their stubs. */
+static bool hub_document(void *arg, const char *sha, bool full, cd_buf *out)
 {
     commit_ast *a = NULL;
     cd_err err = {0};
-    if (commit_render_get(arg, sha, &a, &err) != 0)
+    if ((full ? commit_render_get(arg, sha, &a, &err) : commit_stub_get(arg, sha, &a, &err)) != 0)
         return false;
     cd_buf_append(out, a->json, a->len);
     commit_ast_unref(a);

@@ -152,6 +152,7 @@ struct srv_req {
     uint64_t bytes;
     hub_sub *sub;   /* an event stream's subscriber */
     void *sse_conn; /* and its transport (sse.c), freed with the request */
+    bool sse_gzip;  /* its stream is gzip-encoded */
 };
 
 /* Matches r->path to an endpoint (route.c): sets r->endpoint, r->route
@@ -175,6 +176,8 @@ void *srv_http_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
 
 /* Request-level accessors (http.c). */
 const char *srv_req_header(srv_req *r, const char *name);
+/* Whether the client accepts a gzip body (Accept-Encoding). */
+bool srv_req_accepts_gzip(srv_req *r);
 /* A query argument, percent-decoded; NULL when absent or malformed.
  * The caller frees the result. */
 char *srv_req_query(srv_req *r, const char *name);
