@@ -13,7 +13,7 @@
  * If-None-Match works for both.  Every such reply says Vary:
  * Accept-Encoding.
  */
-#include "srv_int.h"
+#include "api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,24 +25,24 @@
 #define GZ_FILE_MAX (16u << 20)
 
 /* The file r->file_path of the requested version, or false after a reply. */
-static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
+static bool find_file(http_req *r, catalog_file *out, int64_t *version)
 {
     catalog_item it;
-    if (!srv_item_visible(r, &it))
+    if (!api_item_visible(r, &it))
         return false;
     int64_t v = it.version;
     catalog_item_clear(&it);
-    char *q = srv_req_query(r, "version");
+    char *q = http_query(r, "version");
     if (q) {
         int64_t want;
-        bool ok = srv_parse_i64(q, &want) && want >= 1;
+        bool ok = cd_parse_i64(q, &want) && want >= 1;
         free(q);
         if (!ok) {
-            (void)srv_reply_error(r, 400, "invalid_version", "version must be an integer >= 1.");
+            (void)http_reply_error(r, 400, "invalid_version", "version must be an integer >= 1.");
             return false;
         }
         if (want > v) {
-            (void)srv_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind,
+            (void)http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind,
                                   r->name, (long long)want);
             return false;
         }
@@ -51,14 +51,14 @@ static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
     catalog_file *files = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = v > 0 ? catalog_files(r->s->cat, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
+    int rc = v > 0 ? catalog_files(API(r)->cat, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
     if (rc == CAT_NOT_FOUND) {
-        (void)srv_reply_error(r, 404, "not_found", "%s/%s no longer has version %lld.", r->kind,
+        (void)http_reply_error(r, 404, "not_found", "%s/%s no longer has version %lld.", r->kind,
                               r->name, (long long)v);
         return false;
     }
     if (rc != CAT_OK) {
-        (void)srv_reply_cat_error(r, rc, &err);
+        (void)http_reply_cat_error(r, rc, &err);
         return false;
     }
     bool found = false;
@@ -71,7 +71,7 @@ static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
         }
     catalog_files_free(files, n);
     if (!found)
-        (void)srv_reply_error(r, 404, "not_found", "%s/%s has no file %s in version %lld.", r->kind,
+        (void)http_reply_error(r, 404, "not_found", "%s/%s has no file %s in version %lld.", r->kind,
                               r->name, r->file_path, (long long)v);
     *version = v;
     return found;
@@ -79,10 +79,10 @@ static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
 
 /* Whether If-None-Match lists the entity tag "sha" ("sha-gz" for the gzip
  * form, gz), or W/ that, or *. */
-static bool etag_matches(srv_req *r, const char *sha, bool gz)
+static bool etag_matches(http_req *r, const char *sha, bool gz)
 {
     size_t want = gz ? 69 : 66; /* "sha" or "sha-gz" */
-    const char *h = srv_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *h = http_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (!h)
         return false;
     /* a comma-separated list of tags, each "…" or W/"…" */
@@ -122,14 +122,14 @@ static void file_headers(struct MHD_Response *resp, const char *sha, int64_t ver
     MHD_add_response_header(resp, "X-Content-Version", ver);
 }
 
-static enum MHD_Result not_modified(srv_req *r, const char *sha, int64_t version, bool vary,
+static enum MHD_Result not_modified(http_req *r, const char *sha, int64_t version, bool vary,
                                     bool gz)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     file_headers(resp, sha, version, vary, gz);
     /* a 304 names the representation, not its encoding of a body */
     MHD_del_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    return srv_reply_response(r, 304, resp, 0);
+    return http_reply_response(r, 304, resp, 0);
 }
 
 /* What a Range header asks of a file of `size` bytes (RFC 9110 14.2). */
@@ -154,7 +154,7 @@ static bool range_spec(const char *s, size_t n, int64_t size, int64_t *first, in
         return false;
     *dash = '\0';
     int64_t a = -1, b = -1;
-    if ((buf[0] && !srv_parse_i64(buf, &a)) || (dash[1] && !srv_parse_i64(dash + 1, &b)))
+    if ((buf[0] && !cd_parse_i64(buf, &a)) || (dash[1] && !cd_parse_i64(dash + 1, &b)))
         return false;
     if (a < 0 && b < 0)
         return false;
@@ -215,9 +215,9 @@ static range_kind parse_range(const char *h, int64_t size, int64_t *first, int64
 /* If-Range: the range applies only while the file is still the one the
  * client has, named by its strong ETag.  A date (we send no Last-Modified)
  * or another tag means the whole file. */
-static bool if_range_holds(srv_req *r, const char *sha)
+static bool if_range_holds(http_req *r, const char *sha)
 {
-    const char *h = srv_req_header(r, MHD_HTTP_HEADER_IF_RANGE);
+    const char *h = http_header(r, MHD_HTTP_HEADER_IF_RANGE);
     if (!h)
         return true;
     while (*h == ' ')
@@ -229,7 +229,7 @@ static bool if_range_holds(srv_req *r, const char *sha)
 }
 
 typedef struct {
-    srv *s;
+    api_ctx *s;
     blob_reader *rd;
     uint64_t base; /* the first byte sent: a range's start */
 } blob_stream;
@@ -252,7 +252,7 @@ static void free_blob_stream(void *cls)
 
 /* 416 in the API's error shape, with the Content-Range that names the
  * file's size (so a client can ask again). */
-static enum MHD_Result range_not_satisfiable(srv_req *r, const catalog_file *f, int64_t size,
+static enum MHD_Result range_not_satisfiable(http_req *r, const catalog_file *f, int64_t size,
                                              int64_t version)
 {
     cd_buf b = CD_BUF_INIT;
@@ -269,17 +269,17 @@ static enum MHD_Result range_not_satisfiable(srv_req *r, const catalog_file *f, 
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     file_headers(resp, f->sha256, version, false, false);
-    return srv_reply_response(r, 416, resp, len);
+    return http_reply_response(r, 416, resp, len);
 }
 
 /* The gzip form of a whole file of `size` bytes open in bs, or false (and
  * no reply) when it cannot be read. */
-static bool gzip_file(srv_req *r, blob_stream *bs, int64_t size, cd_buf *out)
+static bool gzip_file(blob_stream *bs, int64_t size, cd_buf *out)
 {
     cd_buf raw = CD_BUF_INIT;
     cd_buf_grow(&raw, (size_t)size + 1);
     while (raw.len < (size_t)size) {
-        ssize_t n = blobstore_read(r->s->bs, bs->rd, raw.len, raw.data + raw.len,
+        ssize_t n = blobstore_read(bs->s->bs, bs->rd, raw.len, raw.data + raw.len,
                                    (size_t)size - raw.len);
         if (n <= 0) {
             cd_buf_free(&raw);
@@ -292,7 +292,7 @@ static bool gzip_file(srv_req *r, blob_stream *bs, int64_t size, cd_buf *out)
     return true;
 }
 
-enum MHD_Result srv_api_file_get(srv_req *r)
+enum MHD_Result api_file_get(http_req *r)
 {
     catalog_file f = {0};
     int64_t version = 0;
@@ -302,24 +302,24 @@ enum MHD_Result srv_api_file_get(srv_req *r)
     const char *ctype = f.content_type ? f.content_type : catalog_content_type(f.path);
     bool vary = cd_gz_compressible(ctype);
     /* a range is of the identity form: a Range request gets that */
-    bool gz = vary && srv_req_accepts_gzip(r) && !srv_req_header(r, MHD_HTTP_HEADER_RANGE);
+    bool gz = vary && http_accepts_gzip(r) && !http_header(r, MHD_HTTP_HEADER_RANGE);
     if (etag_matches(r, f.sha256, gz)) {
         ret = not_modified(r, f.sha256, version, vary, gz);
         goto out;
     }
     blob_stream *bs = cd_xcalloc(1, sizeof *bs);
-    bs->s = r->s;
+    bs->s = API(r);
     int64_t size = 0;
     cd_err err = {0};
-    int rc = blobstore_open(r->s->bs, f.sha256, &bs->rd, &size, &err);
+    int rc = blobstore_open(API(r)->bs, f.sha256, &bs->rd, &size, &err);
     if (rc != BLOB_OK) {
         free(bs);
-        ret = srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
+        ret = http_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
         goto out;
     }
     int64_t first = 0, last = size - 1;
-    range_kind rk = r->method == SRV_M_GET && if_range_holds(r, f.sha256)
-                        ? parse_range(srv_req_header(r, MHD_HTTP_HEADER_RANGE), size, &first, &last)
+    range_kind rk = r->method == HTTP_M_GET && if_range_holds(r, f.sha256)
+                        ? parse_range(http_header(r, MHD_HTTP_HEADER_RANGE), size, &first, &last)
                         : RANGE_WHOLE;
     if (rk == RANGE_UNSATISFIABLE) {
         free_blob_stream(bs);
@@ -328,11 +328,11 @@ enum MHD_Result srv_api_file_get(srv_req *r)
     }
     if (gz && size <= (int64_t)GZ_FILE_MAX) {
         cd_buf body = CD_BUF_INIT;
-        bool ok = gzip_file(r, bs, size, &body);
+        bool ok = gzip_file(bs, size, &body);
         free_blob_stream(bs);
         if (!ok) {
             cd_buf_free(&body);
-            ret = srv_reply_error(r, 500, "internal_error", "%s could not be read.", f.path);
+            ret = http_reply_error(r, 500, "internal_error", "%s could not be read.", f.path);
             goto out;
         }
         size_t blen = 0;
@@ -343,7 +343,7 @@ enum MHD_Result srv_api_file_get(srv_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, "sandbox");
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
         file_headers(resp, f.sha256, version, true, true);
-        ret = srv_reply_response(r, 200, resp, blen);
+        ret = http_reply_response(r, 200, resp, blen);
         goto out;
     }
     bs->base = (uint64_t)first;
@@ -360,7 +360,7 @@ enum MHD_Result srv_api_file_get(srv_req *r)
                  (long long)size);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
     }
-    ret = srv_reply_response(r, rk == RANGE_PART ? 206 : 200, resp, len);
+    ret = http_reply_response(r, rk == RANGE_PART ? 206 : 200, resp, len);
 out:
     free(f.path);
     free(f.content_type);
@@ -372,10 +372,10 @@ static void drop_ast(void *cls)
     commit_ast_unref(cls);
 }
 
-enum MHD_Result srv_api_ast_get(srv_req *r)
+enum MHD_Result api_ast_get(http_req *r)
 {
     if (!cd_path_is_markdown(r->file_path))
-        return srv_reply_error(r, 422, "not_markdown", "%s is not a markdown (.md) document.",
+        return http_reply_error(r, 422, "not_markdown", "%s is not a markdown (.md) document.",
                                r->file_path);
     catalog_file f = {0};
     int64_t version = 0;
@@ -385,14 +385,14 @@ enum MHD_Result srv_api_ast_get(srv_req *r)
     commit_ast *a = NULL;
     cd_err err = {0};
     int rc;
-    bool gz = srv_req_accepts_gzip(r);
+    bool gz = http_accepts_gzip(r);
     if (etag_matches(r, f.sha256, gz)) {
         ret = not_modified(r, f.sha256, version, true, gz);
-    } else if ((rc = commit_render_get(r->s->commit, f.sha256, &a, &err)) != 0) {
+    } else if ((rc = commit_render_get(API(r)->commit, f.sha256, &a, &err)) != 0) {
         ret = rc <= COMMIT_RENDER_ERR
-                  ? srv_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s", f.path,
+                  ? http_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s", f.path,
                                     err.msg)
-                  : srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
+                  : http_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
     } else {
         size_t len = a->len;
         const char *body = gz ? commit_ast_gzip(a, &len) : a->json;
@@ -400,7 +400,7 @@ enum MHD_Result srv_api_ast_get(srv_req *r)
             len, (void *)body, drop_ast, a);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         file_headers(resp, f.sha256, version, true, gz);
-        ret = srv_reply_response(r, 200, resp, len);
+        ret = http_reply_response(r, 200, resp, len);
     }
     free(f.path);
     free(f.content_type);
