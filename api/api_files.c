@@ -343,6 +343,7 @@ enum MHD_Result api_file_get(http_req *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, "sandbox");
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
         file_headers(resp, f.sha256, version, true, true);
+        r->gzip = true;
         ret = http_reply_response(r, 200, resp, blen);
         goto out;
     }
@@ -400,6 +401,7 @@ enum MHD_Result api_ast_get(http_req *r)
             len, (void *)body, drop_ast, a);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         file_headers(resp, f.sha256, version, true, gz);
+        r->gzip = gz;
         ret = http_reply_response(r, 200, resp, len);
     }
     free(f.path);

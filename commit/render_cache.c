@@ -194,6 +194,8 @@ static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
     return BLOB_OK;
 }
 
+static char *stub_of(const commit_ast *a, size_t *len);
+
 int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err *err)
 {
     commit_render_cache *rc = s->rc;
@@ -220,6 +222,17 @@ int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err 
         return cd_err_set(err, COMMIT_RENDER_ERR + st, "%s", merr.message);
     }
     *out = insert(rc, sha, ast_new(json, len));
+    /* Its stub too, while the AST is at hand: a course's stubs are all
+     * there for its first partial snapshot, however many ASTs the cache
+     * has let go since. */
+    commit_ast *had = lookup(s->stubs, sha);
+    if (had) {
+        commit_ast_unref(had);
+    } else {
+        size_t slen = 0;
+        char *stub = stub_of(*out, &slen);
+        commit_ast_unref(insert(s->stubs, sha, ast_new(stub, slen)));
+    }
     return 0;
 }
 
@@ -266,6 +279,11 @@ int commit_stub_get(commit_path *cp, const char *sha, commit_ast **out, cd_err *
     int rc = commit_render_get(cp, sha, &a, err);
     if (rc != 0)
         return rc;
+    *out = lookup(cp->stubs, sha); /* made by the render */
+    if (*out) {
+        commit_ast_unref(a);
+        return 0;
+    }
     size_t len = 0;
     char *json = stub_of(a, &len);
     commit_ast_unref(a);

@@ -146,7 +146,7 @@ struct http_req {
     uint64_t bytes;
     hub_sub *sub;   /* an event stream's subscriber */
     void *sse_conn; /* and its transport (sse.c), freed with the request */
-    bool sse_gzip;  /* its stream is gzip-encoded */
+    bool gzip;      /* the body sent is gzip-encoded (logged as enc=gzip) */
 };
 
 /* Matches r->path to an endpoint (route.c): sets r->endpoint, r->route

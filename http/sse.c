@@ -75,8 +75,8 @@ hub_sub *http_sse_sub(http_req *r, hub *h)
     r->sse_conn = c;
     hub_transport t = {.suspend = conn_suspend, .resume = conn_resume, .cut = conn_cut, .arg = c};
     hub_sub *sub = hub_sub_new(h, r->user, &t);
-    r->sse_gzip = http_accepts_gzip(r);
-    if (r->sse_gzip)
+    r->gzip = http_accepts_gzip(r);
+    if (r->gzip)
         hub_sub_gzip(sub);
     return sub;
 }
@@ -89,7 +89,7 @@ enum MHD_Result http_sse_start(http_req *r, hub_sub *sub)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    if (r->sse_gzip)
+    if (r->gzip)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     r->sub = sub;
     enum MHD_Result ok = http_reply_response(r, 200, resp, 0);
