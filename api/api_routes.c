@@ -8,18 +8,29 @@
 #include "api.h"
 
 #define GET_HEAD (HTTP_M_GET | HTTP_M_HEAD)
-#define OPEN(m, pat, fn)  {.methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD}
+#define OPEN(m, pat, fn)                                                                           \
+    {                                                                                              \
+        .methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD               \
+    }
 #define AUTH(m, pat, fn)                                                                           \
-    {.methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD, .auth = true}
+    {                                                                                              \
+        .methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD, .auth = true \
+    }
 #define AUTH_JSON(m, pat, fn)                                                                      \
-    {.methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_JSON, .auth = true}
+    {                                                                                              \
+        .methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_JSON, .auth = true    \
+    }
 #define AUTH_QUERY(m, pat, fn)                                                                     \
-    {.methods = (m),                                                                               \
-     .pattern = (pat),                                                                             \
-     .handler = (fn),                                                                              \
-     .body = HTTP_BODY_DISCARD,                                                                     \
-     .auth = true,                                                                                 \
-     .query_token = true}
+    {                                                                                              \
+        .methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD,              \
+        .auth = true, .query_token = true                                                          \
+    }
+
+#define PREVIEW(pat)                                                                               \
+    {                                                                                              \
+        .methods = GET_HEAD, .pattern = (pat), .handler = api_preview, .body = HTTP_BODY_DISCARD,  \
+        .lenient_params = true                                                                     \
+    }
 
 const http_endpoint api_endpoints[] = {
     OPEN(GET_HEAD, "/healthz", api_healthz),
@@ -53,9 +64,12 @@ const http_endpoint api_endpoints[] = {
      .body_chunk = api_blob_chunk,
      .body_free = api_blob_free},
     /* The preview page authenticates in its handler (preview.c); its
-     * scripts and styles need no token. */
+     * scripts and styles need no token.  Any other address under
+     * /preview/ is the page's, even one with no KIND/NAME: it shows its
+     * own "not found". */
     OPEN(GET_HEAD, "/preview/_assets/{file}", api_preview_asset),
-    OPEN(GET_HEAD, "/preview/{kind}/{name}/{path?}", api_preview),
+    PREVIEW("/preview/{kind}/{name}/{path?}"),
+    PREVIEW("/preview/{path}"),
 };
 
 const size_t api_endpoints_n = sizeof api_endpoints / sizeof api_endpoints[0];

@@ -92,16 +92,18 @@ enum MHD_Result api_preview(http_req *r)
         bool needed = false;
         if (http_auth_required(r->s, &needed) != 0)
             return http_reply_error(r, 503, "catalog_unavailable",
-                                   "The catalog is unavailable: cannot check the token.");
+                                    "The catalog is unavailable: cannot check the token.");
         if (needed)
             return reply_shell(r, 401);
     }
     if (!http_auth(r, true))
         return MHD_YES; /* replied */
-    /* An item that does not exist (or that the caller may not see) gets the
-     * shell too, with 404: a browser shows the page's own "not found" state
-     * (docs/preview.md) rather than a JSON error, and learns nothing more
-     * than the API says. */
+    /* A mistyped address — malformed, or an item that does not exist or
+     * that the caller may not see — gets the shell too, with 404: a browser
+     * shows the page's own "not found" state (docs/preview.md) rather than
+     * a JSON error, and learns nothing more than the API says. */
+    if (!r->kind[0]) /* not KIND/NAME at all (route.c) */
+        return reply_shell(r, 404);
     catalog_item it;
     memset(&it, 0, sizeof it);
     cd_err err = {0};
@@ -120,7 +122,7 @@ enum MHD_Result api_preview_asset(http_req *r)
     const api_asset *a = find_asset(r->file_path);
     if (!a)
         return http_reply_error(r, 404, "not_found", "The preview page has no file %s.",
-                               r->file_path);
+                                r->file_path);
     bool same = not_modified(r, a);
     struct MHD_Response *resp =
         same ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)

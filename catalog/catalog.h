@@ -31,9 +31,8 @@ typedef enum catalog_status {
 
 typedef enum { CAT_PRIVATE = 0, CAT_PUBLIC = 1 } catalog_visibility;
 
-
 typedef struct catalog_file {
-    char *path;      /* relative, '/'-separated, validated by the caller */
+    char *path;                 /* relative, '/'-separated, validated by the caller */
     char sha256[CD_SHA256_HEX]; /* lower-case hex */
     int64_t size;
     char *content_type; /* derived from the extension; commit: NULL derives it */

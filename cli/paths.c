@@ -16,26 +16,6 @@ const char *cli_path_problem(const char *path, size_t n)
     return cd_path_why(path, n, true);
 }
 
-void cli_path_printable(cd_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t k = cd_utf8_valid_len(u + i, n - i);
-        if (k == 0 || cd_is_control(u + i, n - i)) {
-            size_t m = k ? k : 1;
-            for (size_t j = 0; j < m; j++)
-                cd_buf_printf(b, "\\x%02x", u[i + j]);
-            i += m;
-            continue;
-        }
-        cd_buf_append(b, s + i, k);
-        i += k;
-    }
-}
-
-
-
 int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
 {
     const char *slash = strchr(id, '/');
@@ -47,8 +27,7 @@ int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
     if (!cd_kind_valid(kind))
         return cd_err_set(err, CLI_USAGE, "unknown kind '%s' (%s)", kind, CD_KINDS_TEXT);
     if (!cd_name_valid(slash + 1))
-        return cd_err_set(err, CLI_USAGE, "'%s' is not a valid name (%s)", slash + 1,
-                          CD_NAME_RULE);
+        return cd_err_set(err, CLI_USAGE, "'%s' is not a valid name (%s)", slash + 1, CD_NAME_RULE);
     strcpy(name, slash + 1);
     return 0;
 }

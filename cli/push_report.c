@@ -48,7 +48,7 @@ static void push_path(const char ***list, size_t *n, const char *path)
     (*list)[(*n)++] = path;
 }
 
-void cli_push_diff_compute(const cli_tree *t, json_t *server_files, cli_push_diff *d)
+void cli_push_diff_compute(const folder_tree *t, json_t *server_files, cli_push_diff *d)
 {
     memset(d, 0, sizeof *d);
     size_t nr;
@@ -61,7 +61,7 @@ void cli_push_diff_compute(const cli_tree *t, json_t *server_files, cli_push_dif
         } else if (c > 0) {
             push_path(&d->removed, &d->nremoved, r[j++].path);
         } else {
-            const cli_file *f = &t->files[i++];
+            const folder_file *f = &t->files[i++];
             if (strcmp(f->sha256, r[j].sha256) || f->size != r[j].size)
                 push_path(&d->modified, &d->nmodified, f->path);
             j++;
@@ -137,10 +137,10 @@ static void report_json(const cli_push_result *res)
 {
     const cli_push_diff *d = res->diff;
     json_t *o = json_pack(
-        "{s:s, s:s, s:b, s:b, s:b, s:b, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "kind",
-        res->kind, "name", res->name, "created", res->created, "would_create", res->would_create,
-        "dry_run", res->dry_run, "unchanged", res->unchanged, "base_version", (json_int_t)res->base_version, "version",
-        (json_int_t)res->version, "added", path_array(d->added, d->nadded), "modified",
+        "{s:s, s:s, s:b, s:b, s:b, s:b, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "kind", res->kind,
+        "name", res->name, "created", res->created, "would_create", res->would_create, "dry_run",
+        res->dry_run, "unchanged", res->unchanged, "base_version", (json_int_t)res->base_version,
+        "version", (json_int_t)res->version, "added", path_array(d->added, d->nadded), "modified",
         path_array(d->modified, d->nmodified), "removed", path_array(d->removed, d->nremoved),
         "upload", "files", (json_int_t)res->upload_files, "bytes", (json_int_t)res->upload_bytes);
     if (res->checks)

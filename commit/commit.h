@@ -55,8 +55,8 @@ typedef struct commit_result {
 /* Commits files[0..n) (sha256, size and path filled; paths validated by the
  * caller) as the version after base.  Sorts files by path.  Always fills
  * res; the caller frees res->missing with cd_buf_free(). */
-void commit_run(commit_path *cp, const char *user, const char *kind, const char *name,
-                int64_t base, catalog_file *files, size_t n, commit_result *res);
+void commit_run(commit_path *cp, const char *user, const char *kind, const char *name, int64_t base,
+                catalog_file *files, size_t n, commit_result *res);
 /* The lock that serialises changes to kind/name in this process (static
  * storage of cp). */
 pthread_mutex_t *commit_lock(commit_path *cp, const char *kind, const char *name);

@@ -13,7 +13,7 @@ struct commit_path {
     catalog *cat;
     blobstore *bs;
     commit_render_cache *rc;
-    commit_render_cache *stubs; /* the {title, toc} of each AST */
+    commit_render_cache *stubs;    /* the {title, toc} of each AST */
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     atomic_uint_fast64_t outcomes[COMMIT_OUTCOMES];
 };

@@ -20,7 +20,7 @@
 typedef struct entry {
     char sha[CD_SHA256_HEX];
     commit_ast *ast;
-    cd_hnode node; /* in the table, by sha */
+    cd_hnode node;             /* in the table, by sha */
     struct entry *prev, *next; /* LRU: head is the most recent */
 } entry;
 
@@ -182,7 +182,8 @@ static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
     }
     cd_buf_grow(out, (size_t)size + 1);
     while (out->len < (size_t)size) {
-        ssize_t n = blobstore_read(s->bs, rd, out->len, out->data + out->len, (size_t)size - out->len);
+        ssize_t n =
+            blobstore_read(s->bs, rd, out->len, out->data + out->len, (size_t)size - out->len);
         if (n <= 0) {
             blobstore_close_reader(s->bs, rd);
             return cd_err_set(err, BLOB_ERROR, "blob %.12s… could not be read", sha);
@@ -257,7 +258,8 @@ static char *stub_of(const commit_ast *a, size_t *len)
     json_t *title = json_object_get(data, "title");
     json_t *toc = json_object_get(doc, "toc");
     json_t *stub = json_object();
-    json_object_set_new(stub, "title", json_is_string(title) ? json_incref(title) : json_string(""));
+    json_object_set_new(stub, "title",
+                        json_is_string(title) ? json_incref(title) : json_string(""));
     json_object_set_new(stub, "toc", toc ? json_incref(toc) : json_null());
     char *s = json_dumps(stub, JSON_COMPACT);
     json_decref(stub);

@@ -97,3 +97,21 @@ const char *cd_path_why(const char *path, size_t n, bool by_name)
     };
     return why[by_name][cd_path_check(path, n)];
 }
+
+void cd_path_printable(cd_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = cd_utf8_valid_len(u + i, n - i);
+        if (k == 0 || cd_is_control(u + i, n - i)) {
+            size_t m = k ? k : 1;
+            for (size_t j = 0; j < m; j++)
+                cd_buf_printf(b, "\\x%02x", u[i + j]);
+            i += m;
+            continue;
+        }
+        cd_buf_append(b, s + i, k);
+        i += k;
+    }
+}

@@ -127,6 +127,10 @@ ssize_t hub_sub_read(hub_sub *sub, char *buf, size_t max)
 {
     size_t n = 0;
     pthread_mutex_lock(&sub->mu);
+    if (sub->hung_up) { /* nobody left to read what is queued */
+        pthread_mutex_unlock(&sub->mu);
+        return HUB_READ_ERROR;
+    }
     if (sub->gzip && sub->gz_head < CD_GZ_HEADER_LEN) {
         size_t off = sub->gz_head;
         copy_from(buf, &n, max, CD_GZ_HEADER, CD_GZ_HEADER_LEN, &off);
@@ -188,4 +192,23 @@ ssize_t hub_sub_read(hub_sub *sub, char *buf, size_t max)
 uint64_t hub_sub_sent(hub_sub *sub)
 {
     return atomic_load_explicit(&sub->sent, memory_order_relaxed);
+}
+
+void hub_sub_hangup(hub_sub *sub)
+{
+    pthread_mutex_lock(&sub->mu);
+    if (sub->attached && !sub->hung_up) {
+        sub->hung_up = true;
+        sub->dead = true; /* nothing more is queued for it */
+        hub_sub_wake(sub);
+    }
+    pthread_mutex_unlock(&sub->mu);
+}
+
+bool hub_sub_hung_up(hub_sub *sub)
+{
+    pthread_mutex_lock(&sub->mu);
+    bool gone = sub->hung_up;
+    pthread_mutex_unlock(&sub->mu);
+    return gone;
 }

@@ -87,8 +87,8 @@ static void keep(hub_item *st, const hub_docs *docs, hub_event *first)
     }
 }
 
-int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
-                           int64_t last_id, const char *documents, cd_err *err)
+int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name, int64_t last_id,
+                       const char *documents, cd_err *err)
 {
     hub_docs_unref(sub->docs);
     sub->docs = hub_docs_parse(documents);
@@ -162,7 +162,7 @@ hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from,
     cd_err err = {0};
     if (hub_event_snapshot(h, it, NULL, &snap, &err) != 0) {
         cd_log("error", "sse", "msg=\"snapshot not built\" item=%s/%s version=%lld err=\"%s\"",
-                it->kind, it->name, (long long)it->version, err.msg);
+               it->kind, it->name, (long long)it->version, err.msg);
         return NULL;
     }
     return snap;

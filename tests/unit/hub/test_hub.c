@@ -23,7 +23,7 @@
 
 /* The padding of a big AST (see document()); the queue bound of the tests
  * that need one is smaller. */
-#define BIG_AST   3000
+#define BIG_AST     3000
 #define SMALL_BOUND 1024
 
 static int64_t fake_now;
@@ -93,8 +93,11 @@ static fixture *setup_bounded(uint32_t max_events, size_t max_bytes)
     f->cat = catalog_open_sqlite(f->dir, &err);
     assert_non_null(f->cat);
     fake_now = 1000000;
-    hub_config cfg = {.cat = f->cat, .document = document, .now_ms = clock_ms,
-                      .max_events = max_events, .max_bytes = max_bytes};
+    hub_config cfg = {.cat = f->cat,
+                      .document = document,
+                      .now_ms = clock_ms,
+                      .max_events = max_events,
+                      .max_bytes = max_bytes};
     f->h = hub_new(&cfg);
     assert_int_equal(catalog_listen(f->cat, hub_on_change, f->h), 0);
     assert_int_equal(hub_load(f->h, &err), 0);
@@ -411,10 +414,9 @@ static void test_documents(void **state)
     client_open(f, &part, "alice");
     client_open(f, &all, "alice");
     client_open(f, &none, "alice");
-    assert_int_equal(
-        hub_subscribe_item(f->h, part.sub, "tutorial", "course", -1, "lessons/a.md,,lessons/a.md",
-                           &err),
-        0);
+    assert_int_equal(hub_subscribe_item(f->h, part.sub, "tutorial", "course", -1,
+                                        "lessons/a.md,,lessons/a.md", &err),
+                     0);
     assert_int_equal(hub_subscribe_item(f->h, all.sub, "tutorial", "course", -1, "*", &err), 0);
     assert_int_equal(hub_subscribe_item(f->h, none.sub, "tutorial", "course", -1, "", &err), 0);
     client_read(&part);
@@ -438,8 +440,7 @@ static void test_documents(void **state)
     commit2(f, "course", 2, 'c', 'd'); /* the lesson changes */
     hub_process(f->h);
     client_read(&part);
-    assert_non_null(
-        strstr(got(&part), "\"documents\":{\"lessons/a.md\":{\"doc\":\"dddddddd\"}}"));
+    assert_non_null(strstr(got(&part), "\"documents\":{\"lessons/a.md\":{\"doc\":\"dddddddd\"}}"));
     client_close(&part);
     client_close(&all);
     client_close(&none);
@@ -523,10 +524,10 @@ static void test_gzip_shared(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ordering),  cmocka_unit_test(test_catch_up),
-        cmocka_unit_test(test_overflow),  cmocka_unit_test(test_keepalive),
+        cmocka_unit_test(test_ordering),          cmocka_unit_test(test_catch_up),
+        cmocka_unit_test(test_overflow),          cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_delete_and_global), cmocka_unit_test(test_big_snapshot),
-        cmocka_unit_test(test_documents), cmocka_unit_test(test_gzip_shared),
+        cmocka_unit_test(test_documents),         cmocka_unit_test(test_gzip_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
