@@ -656,16 +656,15 @@ def report(a, results, machine):
 
 def cost_table(a, by_payload):
     """Server CPU and bytes per delivery at every payload, and the ratios."""
-    out = [f"Cost per delivery ({a.subscribers} subscribers; clients "
-           f"{'ask for gzip' if a.gzip else 'ask for no compression'}):", "",
-           "| payload B | server | event B | server CPU µs/delivery | wire B/delivery |",
-           "|---:|---|---:|---:|---:|"]
+    out = [f"Cost per delivery (clients {'ask for gzip' if a.gzip else 'ask for no compression'}):",
+           "", "| payload B | subscribers | server | event B | server CPU µs/delivery "
+           "| wire B/delivery |", "|---:|---:|---|---:|---:|---:|"]
     ratios = []
-    for payload, results in by_payload:
+    for (payload, subscribers), results in by_payload:
         by = {r["name"]: r for r in results if "p99" in r}
         for r in results:
             if "p99" in r:
-                out.append(f"| {payload} | {r['name']} | {fmt(r['event_bytes'], '.0f')} "
+                out.append(f"| {payload} | {subscribers} | {r['name']} | {fmt(r['event_bytes'], '.0f')} "
                            f"| {fmt(r['server_cpu_us'], '.2f')} | {fmt(r['wire_bytes'], '.0f')} |")
         c, n = by.get("contentd"), by.get("nchan")
         if c and n:
@@ -680,6 +679,7 @@ def cost_table(a, by_payload):
                 else float("nan")
             ratios.append((payload, "contentd CPU / Node CPU per delivery", v, "", None))
     out += ["", "| payload B | ratio | value | target | met |", "|---:|---|---:|---:|---|"]
+    ratios = [((p[0] if isinstance(p, tuple) else p), w, v, t, m) for p, w, v, t, m in ratios]
     for payload, what, v, target, met in ratios:
         out.append(f"| {payload} | {what} | {fmt(v, '.2f')} | {target} "
                    f"| {'' if met is None else ('yes' if met else 'NO')} |")
@@ -703,20 +703,24 @@ def first_event(port, path, gzip):
         raise RuntimeError(f"GET {path}: HTTP {r.status}")
     inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) \
         if r.getheader("Content-Encoding") == "gzip" else None
-    text, got = b"", 0
-    while True:
+    text, got, start, scan = bytearray(), 0, -1, 0
+    while True:  # linear: each byte is appended once and searched once
         chunk = r.read1(1 << 20)
         if not chunk:
             raise RuntimeError(f"GET {path}: the stream ended before its first event")
         got += len(chunk)
         text += inflate.decompress(chunk) if inflate else chunk
-        start = text.find(b"event: ")
-        if start >= 0 and text.find(b"\n\n", start) >= 0:
-            break
+        if start < 0:
+            start = text.find(b"event: ")
+            scan = max(start, 0)
+        if start >= 0:
+            end = text.find(b"\n\n", max(start, scan - 1))
+            if end >= 0:
+                break
+            scan = len(text)
     ms = (time.monotonic_ns() - t0) / 1e6
     conn.close()
-    data = text[text.find(b"data: ", start) + 6:text.find(b"\n\n", start)]
-    return ms, got, len(data)
+    return ms, got, end - (text.find(b"data: ", start) + 6)
 
 
 def course_snapshot(a):
@@ -815,7 +819,8 @@ def main():
                     help="bytes of each event's data (default 2048)")
     ap.add_argument("--payloads", default=None,
                     help="comma-separated payload sizes measured one after the other in this "
-                         "run (e.g. 2048,204800): a cost table and its ratios at the end")
+                         "run, each SIZE or SIZE:SUBSCRIBERS (e.g. 2048:10000,204800:1000): a "
+                         "cost table and its ratios at the end")
     ap.add_argument("--no-gzip", dest="gzip", action="store_false",
                     help="clients do not send Accept-Encoding: gzip")
     ap.add_argument("--course-lessons", type=int, default=0,
@@ -838,9 +843,13 @@ def main():
     ap.add_argument("--pgids", default=None)
     ap.add_argument("--results", default=os.path.join(ROOT, "bench/results/sse/latest.txt"))
     a = ap.parse_args()
-    a.ready_timeout = 30 + a.subscribers / 100.0
-    a.message_timeout = 5 + a.subscribers / 1000.0
-    a.client_timeout = a.ready_timeout + a.messages * (a.message_timeout + a.gap) + 60
+
+    def timeouts():
+        a.ready_timeout = 30 + a.subscribers / 100.0
+        a.message_timeout = 5 + a.subscribers / 1000.0
+        a.client_timeout = a.ready_timeout + a.messages * (a.message_timeout + a.gap) + 60
+
+    timeouts()
     a.workdir = a.workdir or tempfile.mkdtemp(prefix="sse-bench-")
     a.pgids = a.pgids or os.path.join(a.workdir, "pgids")
 
@@ -849,12 +858,14 @@ def main():
     names = a.servers.split(",")
     if "contentd" in names and not os.access(a.contentd, os.X_OK):
         say(f"{a.contentd} is missing: contentd is not measured")
-    payloads = [int(x) for x in a.payloads.split(",")] if a.payloads else [a.payload]
+    payloads = [(int(x.split(":")[0]), int(x.split(":")[1]) if ":" in x else a.subscribers)
+                for x in a.payloads.split(",")] if a.payloads else [(a.payload, a.subscribers)]
     texts, by_payload, ok = [], [], True
     course_text = ""
     try:
-        for payload in payloads:
-            a.payload = payload
+        for payload, subscribers in payloads:
+            a.payload, a.subscribers = payload, subscribers
+            timeouts()
             rounds = {name: [] for name in names}
             for rnd in range(a.rounds):
                 for name in names:
@@ -870,7 +881,7 @@ def main():
                         rounds[name].append({"name": name, "error": str(e)})
             results = [quietest(rounds[name]) for name in names]
             ok = ok and all("p99" in r for r in results)
-            by_payload.append((payload, results))
+            by_payload.append(((payload, subscribers), results))
             text = report(a, results, machine_line())
             if a.rounds > 1:
                 text += "\n" + rounds_table(rounds)
