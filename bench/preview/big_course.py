@@ -3,8 +3,9 @@
 """The preview page of a big course, in headless Chromium (run by
 bench/preview/run --big-course): a generated course of N lessons (default
 2,000: some 12 MB of markdown) and 5,000 assets is pushed to a fresh
-contentd, then the page of lesson N/2 is opened ROUNDS times, each in a new
-tab, and the page reports
+contentd, then the page of lesson N/2 is opened ROUNDS times, each in a
+fresh browser (no shared worker holding the item yet, an empty cache), and
+the page reports
 
   - shown: navigation start to the lesson's heading in the DOM (a
     MutationObserver installed before the page's own scripts), and
@@ -105,12 +106,13 @@ def main():
         t0 = time.monotonic()
         version = api.push_ok("course", "big", files)
         push_s = time.monotonic() - t0
-        b = chrome.start()
         mid = a.lessons // 2
         url = f"{server.base_url}/preview/course/big/lessons/{mid:04d}.md"
         loads = []
         for r in range(a.rounds):
-            b.new_tab((PROBE,))
+            if b:
+                b.quit()
+            b = chrome.start(init_scripts=(PROBE,))  # a fresh browser: no worker, no cache
             b.driver.get(url)
             painted = wait(b.driver, "return window.__painted")
             shown = b.driver.execute_script("return window.__shown")
