@@ -197,20 +197,23 @@ static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
 
 static char *stub_of(const commit_ast *a, size_t *len);
 
-int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err *err)
+commit_render_status commit_render_get(commit_path *s, const char *sha, commit_ast **out,
+                                       cd_err *err)
 {
     commit_render_cache *rc = s->rc;
     *out = lookup(rc, sha);
     if (*out) {
         atomic_fetch_add_explicit(&rc->hits, 1, memory_order_relaxed);
-        return 0;
+        return COMMIT_RENDER_OK;
     }
     atomic_fetch_add_explicit(&rc->misses, 1, memory_order_relaxed);
     cd_buf src = CD_BUF_INIT;
     int rc_ = read_blob(s, sha, &src, err);
     if (rc_ != BLOB_OK) {
         cd_buf_free(&src);
-        return rc_;
+        if (err)
+            err->code = rc_;
+        return COMMIT_RENDER_UNREAD;
     }
     char *json = NULL;
     size_t len = 0;
@@ -219,8 +222,10 @@ int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err 
     cd_buf_free(&src);
     if (st != MD_OK) {
         if (merr.line > 0)
-            return cd_err_set(err, COMMIT_RENDER_ERR + st, "line %d: %s", merr.line, merr.message);
-        return cd_err_set(err, COMMIT_RENDER_ERR + st, "%s", merr.message);
+            cd_err_set(err, st, "line %d: %s", merr.line, merr.message);
+        else
+            cd_err_set(err, st, "%s", merr.message);
+        return COMMIT_RENDER_INVALID;
     }
     *out = insert(rc, sha, ast_new(json, len));
     /* Its stub too, while the AST is at hand: a course's stubs are all
@@ -234,7 +239,7 @@ int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err 
         char *stub = stub_of(*out, &slen);
         commit_ast_unref(insert(s->stubs, sha, ast_new(stub, slen)));
     }
-    return 0;
+    return COMMIT_RENDER_OK;
 }
 
 const char *commit_ast_gzip(commit_ast *a, size_t *len)
@@ -272,25 +277,26 @@ static char *stub_of(const commit_ast *a, size_t *len)
     return out;
 }
 
-int commit_stub_get(commit_path *cp, const char *sha, commit_ast **out, cd_err *err)
+commit_render_status commit_stub_get(commit_path *cp, const char *sha, commit_ast **out,
+                                     cd_err *err)
 {
     *out = lookup(cp->stubs, sha);
     if (*out)
-        return 0;
+        return COMMIT_RENDER_OK;
     commit_ast *a = NULL;
-    int rc = commit_render_get(cp, sha, &a, err);
-    if (rc != 0)
+    commit_render_status rc = commit_render_get(cp, sha, &a, err);
+    if (rc != COMMIT_RENDER_OK)
         return rc;
     *out = lookup(cp->stubs, sha); /* made by the render */
     if (*out) {
         commit_ast_unref(a);
-        return 0;
+        return COMMIT_RENDER_OK;
     }
     size_t len = 0;
     char *json = stub_of(a, &len);
     commit_ast_unref(a);
     *out = insert(cp->stubs, sha, ast_new(json, len));
-    return 0;
+    return COMMIT_RENDER_OK;
 }
 
 void commit_render_stats(commit_path *cp, uint64_t *hits, uint64_t *misses, uint64_t *bytes,

@@ -75,7 +75,7 @@ hub_sub *http_sse_sub(http_req *r, hub *h)
     c->fd = ci ? ci->connect_fd : -1;
     r->sse_conn = c;
     hub_transport t = {.suspend = conn_suspend, .resume = conn_resume, .cut = conn_cut, .arg = c};
-    hub_sub *sub = hub_sub_new(h, r->user, &t);
+    hub_sub *sub = hub_sub_new(h, r->user, r->token_sha256, &t);
     r->gzip = http_accepts_gzip(r);
     if (r->gzip)
         hub_sub_gzip(sub);

@@ -240,7 +240,7 @@ bool hub_push_snapshot(hub *h, hub_sub *sub, hub_event *ev)
 }
 
 /* Ends a stream once its queue is out (after a delete, a lost view). */
-static void close_sub(hub *h, hub_sub *sub)
+void hub_close_sub(hub *h, hub_sub *sub)
 {
     pthread_mutex_lock(&sub->mu);
     sub->closing = true;
@@ -385,7 +385,7 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
                  hub_push_snapshot(h, sub, snap))
             sub->version = snap->version;
         else if (sub->version != from || !u)
-            close_sub(h, sub); /* cannot be brought up to date: it reconnects */
+            hub_close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
     publish_global(h, hub_event_global("version", it, HUB_AUD_VISIBLE));
     h->seq++;
@@ -412,7 +412,7 @@ static void apply_updated(hub *h, const catalog_item *it)
         for (hub_sub *sub = st->subs, *next; sub; sub = next) {
             next = sub->next;
             if (!sub->user || strcmp(sub->user, st->owner))
-                close_sub(h, sub);
+                hub_close_sub(h, sub);
         }
     } else if (!was_public && is_public) {
         publish_global(h, hub_event_global("created", it, HUB_AUD_OTHERS));
@@ -468,7 +468,7 @@ bool hub_apply(hub *h, hub_change *c)
         hub_item *st = hub_state_find(h, c->kind, c->name);
         for (hub_sub *sub = st ? st->subs : NULL, *next; sub; sub = next) {
             next = sub->next;
-            close_sub(h, sub);
+            hub_close_sub(h, sub);
         }
         h->seq++;
         pthread_mutex_unlock(&h->mu);
