@@ -173,3 +173,19 @@ def test_ast_and_text_files_gzip_with_their_own_etags(server, api, name):
                            headers=dict(gz, **{"If-None-Match": r.header("ETag")})).status == 304
     r = request(server.port, "GET", f"{base}/files/index.md", headers=dict(gz, Range="bytes=0-9"))
     assert r.status == 206 and r.body == md[:10] and r.header("Content-Encoding") is None
+
+
+def test_preview_scripts_gzip_with_their_own_etag(server):
+    path = "/preview/_assets/page.js"
+    plain = request(server.port, "GET", path)
+    r = request(server.port, "GET", path, headers={"Accept-Encoding": "gzip"})
+    assert plain.status == 200 and plain.header("Content-Encoding") is None
+    assert r.status == 200 and r.header("Content-Encoding") == "gzip", r.headers
+    assert gzip.decompress(r.body) == plain.body
+    assert r.header("ETag") == plain.header("ETag")[:-1] + '-gz"'
+    assert "accept-encoding" in r.header("Vary").lower()
+    again = request(server.port, "GET", path, headers={"Accept-Encoding": "gzip",
+                                                       "If-None-Match": r.header("ETag")})
+    assert again.status == 304
+    assert request(server.port, "GET", path,
+                   headers={"If-None-Match": r.header("ETag")}).status == 200
