@@ -197,8 +197,8 @@ static bool render_documents(commit_path *s, const catalog_file *files, size_t n
         if (rc != COMMIT_RENDER_OK) {
             bool invalid = rc == COMMIT_RENDER_INVALID;
             fail(res, invalid ? COMMIT_UNACCEPTABLE : COMMIT_ERROR,
-                 invalid ? "invalid_markdown" : "internal_error",
-                 "%s cannot be rendered: %s", files[i].path, err.msg);
+                 invalid ? "invalid_markdown" : "internal_error", "%s cannot be rendered: %s",
+                 files[i].path, err.msg);
             return false;
         }
         if (!strcmp(files[i].path, "index.md"))
