@@ -2,8 +2,8 @@
 /*
  * The event-stream endpoints: GET …/KIND/NAME/events (one item, for those
  * who may see it) and GET /api/v1/events (every item the caller can see).
- * The hub chooses the first events from Last-Event-ID; http/sse.c carries
- * them to the connection.
+ * The hub chooses the first events from Last-Event-ID, and the documents
+ * sent in full from ?documents=; http/sse.c carries them to the connection.
  */
 #include "api.h"
 
@@ -43,7 +43,9 @@ enum MHD_Result api_sse_item(http_req *r)
     catalog_item_clear(&it);
     hub_sub *sub = http_sse_sub(r, API(r)->hub);
     cd_err err = {0};
-    int rc = hub_subscribe_item(API(r)->hub, sub, r->kind, r->name, last_event_id(r), &err);
+    char *docs = http_query(r, "documents"); /* NULL: every document in full */
+    int rc = hub_subscribe_item(API(r)->hub, sub, r->kind, r->name, last_event_id(r), docs, &err);
+    free(docs);
     if (rc != 0)
         return subscribe_failed(r, sub, rc, &err);
     return http_sse_start(r, sub);

@@ -5,12 +5,24 @@
  * and one byte range of it on a Range header (206, 416; If-Range with the
  * ETag); GET …/ast/PATH answers the AST document of a markdown file from
  * the render cache.  Both take ?version=N for an older version.
+ *
+ * A client that accepts gzip gets the AST (compressed once, kept with it
+ * in the render cache) and compressible files (text, JSON, SVG…; a whole
+ * file, not a range) gzip-encoded, with the ETag "<sha256>-gz": the two
+ * encodings are different representations, each with its own tag, and
+ * If-None-Match works for both.  Every such reply says Vary:
+ * Accept-Encoding.
  */
 #include "api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "gz.h"
+
+/* The largest file compressed for a reply (read whole into memory). */
+#define GZ_FILE_MAX (16u << 20)
 
 /* The file r->file_path of the requested version, or false after a reply. */
 static bool find_file(http_req *r, catalog_file *out, int64_t *version)
@@ -65,9 +77,11 @@ static bool find_file(http_req *r, catalog_file *out, int64_t *version)
     return found;
 }
 
-/* Whether If-None-Match lists the entity tag "sha" (or W/"sha", or *). */
-static bool etag_matches(http_req *r, const char *sha)
+/* Whether If-None-Match lists the entity tag "sha" ("sha-gz" for the gzip
+ * form, gz), or W/ that, or *. */
+static bool etag_matches(http_req *r, const char *sha, bool gz)
 {
+    size_t want = gz ? 69 : 66; /* "sha" or "sha-gz" */
     const char *h = http_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (!h)
         return false;
@@ -84,26 +98,37 @@ static bool etag_matches(http_req *r, const char *sha)
             return true;
         if (end - tag > 2 && !strncmp(tag, "W/", 2))
             tag += 2;
-        if (end - tag == 66 && tag[0] == '"' && tag[65] == '"' && !strncmp(tag + 1, sha, 64))
+        if ((size_t)(end - tag) == want && tag[0] == '"' && tag[want - 1] == '"' &&
+            !strncmp(tag + 1, sha, 64) && (!gz || !strncmp(tag + 65, "-gz", 3)))
             return true;
     }
     return false;
 }
 
-static void file_headers(struct MHD_Response *resp, const char *sha, int64_t version)
+/* ETag, caching and version; with vary, Vary: Accept-Encoding and, for the
+ * gzip form (gz), its own ETag. */
+static void file_headers(struct MHD_Response *resp, const char *sha, int64_t version, bool vary,
+                         bool gz)
 {
-    char etag[70], ver[24];
-    snprintf(etag, sizeof etag, "\"%s\"", sha);
+    char etag[74], ver[24];
+    snprintf(etag, sizeof etag, "\"%s%s\"", sha, gz ? "-gz" : "");
     snprintf(ver, sizeof ver, "%lld", (long long)version);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    if (vary)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (gz)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, "X-Content-Version", ver);
 }
 
-static enum MHD_Result not_modified(http_req *r, const char *sha, int64_t version)
+static enum MHD_Result not_modified(http_req *r, const char *sha, int64_t version, bool vary,
+                                    bool gz)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    file_headers(resp, sha, version);
+    file_headers(resp, sha, version, vary, gz);
+    /* a 304 names the representation, not its encoding of a body */
+    MHD_del_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     return http_reply_response(r, 304, resp, 0);
 }
 
@@ -243,8 +268,28 @@ static enum MHD_Result range_not_satisfiable(http_req *r, const catalog_file *f,
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-    file_headers(resp, f->sha256, version);
+    file_headers(resp, f->sha256, version, false, false);
     return http_reply_response(r, 416, resp, len);
+}
+
+/* The gzip form of a whole file of `size` bytes open in bs, or false (and
+ * no reply) when it cannot be read. */
+static bool gzip_file(blob_stream *bs, int64_t size, cd_buf *out)
+{
+    cd_buf raw = CD_BUF_INIT;
+    cd_buf_grow(&raw, (size_t)size + 1);
+    while (raw.len < (size_t)size) {
+        ssize_t n =
+            blobstore_read(bs->s->bs, bs->rd, raw.len, raw.data + raw.len, (size_t)size - raw.len);
+        if (n <= 0) {
+            cd_buf_free(&raw);
+            return false;
+        }
+        raw.len += (size_t)n;
+    }
+    cd_gzip(raw.data ? raw.data : "", raw.len, out);
+    cd_buf_free(&raw);
+    return true;
 }
 
 enum MHD_Result api_file_get(http_req *r)
@@ -254,8 +299,12 @@ enum MHD_Result api_file_get(http_req *r)
     if (!find_file(r, &f, &version))
         return MHD_YES;
     enum MHD_Result ret;
-    if (etag_matches(r, f.sha256)) {
-        ret = not_modified(r, f.sha256, version);
+    const char *ctype = f.content_type ? f.content_type : catalog_content_type(f.path);
+    bool vary = cd_gz_compressible(ctype);
+    /* a range is of the identity form: a Range request gets that */
+    bool gz = vary && http_accepts_gzip(r) && !http_header(r, MHD_HTTP_HEADER_RANGE);
+    if (etag_matches(r, f.sha256, gz)) {
+        ret = not_modified(r, f.sha256, version, vary, gz);
         goto out;
     }
     blob_stream *bs = cd_xcalloc(1, sizeof *bs);
@@ -277,15 +326,35 @@ enum MHD_Result api_file_get(http_req *r)
         ret = range_not_satisfiable(r, &f, size, version);
         goto out;
     }
+    if (gz && size <= (int64_t)GZ_FILE_MAX) {
+        cd_buf body = CD_BUF_INIT;
+        bool ok = gzip_file(bs, size, &body);
+        free_blob_stream(bs);
+        if (!ok) {
+            cd_buf_free(&body);
+            ret = http_reply_error(r, 500, "internal_error", "%s could not be read.", f.path);
+            goto out;
+        }
+        size_t blen = 0;
+        char *data = cd_buf_steal(&body, &blen);
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(blen, data, MHD_RESPMEM_MUST_FREE);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, "sandbox");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+        file_headers(resp, f.sha256, version, true, true);
+        r->gzip = true;
+        ret = http_reply_response(r, 200, resp, blen);
+        goto out;
+    }
     bs->base = (uint64_t)first;
     uint64_t len = (uint64_t)(last - first + 1);
     struct MHD_Response *resp =
         MHD_create_response_from_callback(len, 64 * 1024, read_blob, bs, free_blob_stream);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            f.content_type ? f.content_type : catalog_content_type(f.path));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, "sandbox");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-    file_headers(resp, f.sha256, version);
+    file_headers(resp, f.sha256, version, vary, false);
     if (rk == RANGE_PART) {
         char cr[80];
         snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", (long long)first, (long long)last,
@@ -317,8 +386,9 @@ enum MHD_Result api_ast_get(http_req *r)
     commit_ast *a = NULL;
     cd_err err = {0};
     int rc;
-    if (etag_matches(r, f.sha256)) {
-        ret = not_modified(r, f.sha256, version);
+    bool gz = http_accepts_gzip(r);
+    if (etag_matches(r, f.sha256, gz)) {
+        ret = not_modified(r, f.sha256, version, true, gz);
     } else if ((rc = commit_render_get(API(r)->commit, f.sha256, &a, &err)) != 0) {
         ret = rc == COMMIT_RENDER_INVALID
                   ? http_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s",
@@ -326,11 +396,14 @@ enum MHD_Result api_ast_get(http_req *r)
                   : http_reply_blob_error(r, err.code == BLOB_NOT_FOUND ? BLOB_ERROR : err.code,
                                           &err);
     } else {
+        size_t len = a->len;
+        const char *body = gz ? commit_ast_gzip(a, &len) : a->json;
         struct MHD_Response *resp =
-            MHD_create_response_from_buffer_with_free_callback_cls(a->len, a->json, drop_ast, a);
+            MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)body, drop_ast, a);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        file_headers(resp, f.sha256, version);
-        ret = http_reply_response(r, 200, resp, a->len);
+        file_headers(resp, f.sha256, version, true, gz);
+        r->gzip = gz;
+        ret = http_reply_response(r, 200, resp, len);
     }
     free(f.path);
     free(f.content_type);

@@ -18,13 +18,49 @@
  * moves ?access_token= out of the address bar into the tab's
  * sessionStorage, so a reload presents no token; the shell it gets then
  * still finds the token there, and every request it makes is checked.
+ *
+ * A client that accepts gzip gets the scripts and styles gzip-encoded,
+ * each compressed once, with the entity tag "<sha256>-gz".
  */
 #include "api.h"
 
 #include "preview_int.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "gz.h"
+
+/* The gzip form of each asset, made on first use (gz_mu). */
+#define GZ_ASSETS_MAX 64
+typedef struct {
+    char *data;
+    size_t len;
+    char etag[80];
+} gz_asset;
+static gz_asset gz_assets[GZ_ASSETS_MAX];
+static pthread_mutex_t gz_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* a's gzip form, or NULL when it is not compressed. */
+static const gz_asset *gz_of(const api_asset *a)
+{
+    size_t i = (size_t)(a - api_preview_assets);
+    if (i >= GZ_ASSETS_MAX || !cd_gz_compressible(a->content_type))
+        return NULL;
+    gz_asset *g = &gz_assets[i];
+    pthread_mutex_lock(&gz_mu);
+    if (!g->data) {
+        cd_buf b = CD_BUF_INIT;
+        cd_gzip(a->data, a->size, &b);
+        g->data = cd_buf_steal(&b, &g->len);
+        size_t n = strlen(a->etag); /* "\"<sha>\"": -gz goes inside the quotes */
+        snprintf(g->etag, sizeof g->etag, "%.*s-gz\"", (int)(n > 1 ? n - 1 : 0), a->etag);
+    }
+    pthread_mutex_unlock(&gz_mu);
+    return g;
+}
 
 #define PREVIEW_CSP                                                                                \
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
@@ -39,15 +75,15 @@ static const api_asset *find_asset(const char *name)
     return NULL;
 }
 
-/* Whether If-None-Match names the asset's entity tag (or is *). */
-static bool not_modified(http_req *r, const api_asset *a)
+/* Whether If-None-Match names the entity tag etag (or is *). */
+static bool not_modified(http_req *r, const char *etag)
 {
     const char *h = http_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (!h)
         return false;
     while (*h == ' ')
         h++;
-    return !strcmp(h, "*") || strstr(h, a->etag) != NULL;
+    return !strcmp(h, "*") || strstr(h, etag) != NULL;
 }
 
 static void page_headers(struct MHD_Response *resp, const api_asset *a)
@@ -123,12 +159,23 @@ enum MHD_Result api_preview_asset(http_req *r)
     if (!a)
         return http_reply_error(r, 404, "not_found", "The preview page has no file %s.",
                                 r->file_path);
-    bool same = not_modified(r, a);
+    const gz_asset *g = gz_of(a);
+    bool gz = g && http_accepts_gzip(r);
+    const char *etag = gz ? g->etag : a->etag;
+    const void *body = gz ? (const void *)g->data : (const void *)a->data;
+    size_t len = gz ? g->len : a->size;
+    bool same = not_modified(r, etag);
     struct MHD_Response *resp =
         same ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
-             : MHD_create_response_from_buffer(a->size, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+             : MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
     page_headers(resp, a);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, a->etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    return http_reply_response(r, same ? 304 : 200, resp, same ? 0 : a->size);
+    if (g)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (gz && !same) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+        r->gzip = true;
+    }
+    return http_reply_response(r, same ? 304 : 200, resp, same ? 0 : len);
 }

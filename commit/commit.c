@@ -27,6 +27,7 @@ commit_path *commit_new(catalog *cat, blobstore *bs, md_pool *pool, size_t rende
     cp->bs = bs;
     cp->pool = pool;
     cp->rc = commit_render_cache_new(render_cache_bytes);
+    cp->stubs = commit_render_cache_new(COMMIT_STUB_CACHE_BYTES);
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
         pthread_mutex_init(&cp->commit_mu[i], NULL);
     return cp;
@@ -37,6 +38,7 @@ void commit_free(commit_path *cp)
     if (!cp)
         return;
     commit_render_cache_free(cp->rc);
+    commit_render_cache_free(cp->stubs);
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
         pthread_mutex_destroy(&cp->commit_mu[i]);
     free(cp);
@@ -195,8 +197,8 @@ static bool render_documents(commit_path *s, const catalog_file *files, size_t n
         if (rc != COMMIT_RENDER_OK) {
             bool invalid = rc == COMMIT_RENDER_INVALID;
             fail(res, invalid ? COMMIT_UNACCEPTABLE : COMMIT_ERROR,
-                 invalid ? "invalid_markdown" : "internal_error",
-                 "%s cannot be rendered: %s", files[i].path, err.msg);
+                 invalid ? "invalid_markdown" : "internal_error", "%s cannot be rendered: %s",
+                 files[i].path, err.msg);
             return false;
         }
         if (!strcmp(files[i].path, "index.md"))

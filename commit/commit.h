@@ -83,6 +83,9 @@ typedef struct commit_ast {
     size_t len;
     char *json;  /* NUL-terminated, one line (md_render's output) */
     char *title; /* data.title as the renderer saw it ("" when none) */
+    pthread_mutex_t gz_mu;
+    char *gz; /* its gzip form, made once by commit_ast_gzip() */
+    size_t gz_len;
 } commit_ast;
 
 /* What commit_render_get() returns. */
@@ -98,6 +101,17 @@ typedef enum {
 commit_render_status commit_render_get(commit_path *cp, const char *sha, commit_ast **out,
                                        cd_err *err) CD_WUR;
 void commit_ast_unref(commit_ast *a);
+/* The gzip member of a's JSON, compressed on the first call and kept with
+ * a (so as long as a is cached). */
+const char *commit_ast_gzip(commit_ast *a, size_t *len);
+/* The stub of markdown blob sha: `{"title":…,"toc":…}`, its AST's
+ * data.title and toc (null when it has none), for an event stream that does
+ * not want the whole document.  Kept in a cache of its own (stubs are small:
+ * a course's thousands of them stay while its ASTs come and go).  As
+ * commit_render_get(). */
+commit_render_status commit_stub_get(commit_path *cp, const char *sha, commit_ast **out,
+                                     cd_err *err) CD_WUR;
+#define COMMIT_STUB_CACHE_BYTES (32u << 20)
 void commit_render_stats(commit_path *cp, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
                          uint64_t *entries);
 

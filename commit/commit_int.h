@@ -14,6 +14,7 @@ struct commit_path {
     blobstore *bs;
     md_pool *pool; /* renders in worker processes (NULL: in this one) */
     commit_render_cache *rc;
+    commit_render_cache *stubs;    /* the {title, toc} of each AST */
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     atomic_uint_fast64_t outcomes[COMMIT_OUTCOMES];
 };

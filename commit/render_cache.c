@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "gz.h"
 #include "markdown.h"
 
 typedef struct entry {
@@ -41,6 +44,8 @@ void commit_ast_unref(commit_ast *a)
 {
     if (a && atomic_fetch_sub(&a->refs, 1) == 1) {
         free(a->json);
+        free(a->gz);
+        pthread_mutex_destroy(&a->gz_mu);
         free(a->title);
         free(a);
     }
@@ -108,6 +113,16 @@ static void evict(commit_render_cache *rc, entry *e)
     rc->bytes -= e->ast->len;
     commit_ast_unref(e->ast);
     free(e);
+}
+
+static commit_ast *ast_new(char *json, size_t len)
+{
+    commit_ast *a = cd_xcalloc(1, sizeof *a);
+    atomic_init(&a->refs, 1);
+    pthread_mutex_init(&a->gz_mu, NULL);
+    a->json = json;
+    a->len = len;
+    return a;
 }
 
 /* Returns a new reference to the cached AST of sha, or NULL. */
@@ -181,6 +196,8 @@ static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
     return BLOB_OK;
 }
 
+static char *stub_of(const commit_ast *a, size_t *len);
+
 commit_render_status commit_render_get(commit_path *s, const char *sha, commit_ast **out,
                                        cd_err *err)
 {
@@ -188,7 +205,7 @@ commit_render_status commit_render_get(commit_path *s, const char *sha, commit_a
     *out = lookup(rc, sha);
     if (*out) {
         atomic_fetch_add_explicit(&rc->hits, 1, memory_order_relaxed);
-        return 0;
+        return COMMIT_RENDER_OK;
     }
     atomic_fetch_add_explicit(&rc->misses, 1, memory_order_relaxed);
     cd_buf src = CD_BUF_INIT;
@@ -216,15 +233,80 @@ commit_render_status commit_render_get(commit_path *s, const char *sha, commit_a
             cd_err_set(err, st, "%s", merr.message);
         return COMMIT_RENDER_INVALID;
     }
-    commit_ast *a = cd_xmalloc(sizeof *a);
-    atomic_init(&a->refs, 1);
-    a->json = res.json;
-    a->len = res.len;
+    commit_ast *a = ast_new(res.json, res.len);
     a->title = cd_xstrdup(res.title);
     res.json = NULL;
     md_result_free(&res);
     *out = insert(rc, sha, a);
-    return 0;
+    /* Its stub too, while the AST is at hand: a course's stubs are all
+     * there for its first partial snapshot, however many ASTs the cache
+     * has let go since. */
+    commit_ast *had = lookup(s->stubs, sha);
+    if (had) {
+        commit_ast_unref(had);
+    } else {
+        size_t slen = 0;
+        char *stub = stub_of(*out, &slen);
+        commit_ast_unref(insert(s->stubs, sha, ast_new(stub, slen)));
+    }
+    return COMMIT_RENDER_OK;
+}
+
+const char *commit_ast_gzip(commit_ast *a, size_t *len)
+{
+    pthread_mutex_lock(&a->gz_mu);
+    if (!a->gz) {
+        cd_buf b = CD_BUF_INIT;
+        cd_gzip(a->json, a->len, &b);
+        a->gz = cd_buf_steal(&b, &a->gz_len);
+    }
+    pthread_mutex_unlock(&a->gz_mu);
+    *len = a->gz_len;
+    return a->gz;
+}
+
+/* {"title":data.title,"toc":toc} of an AST document. */
+static char *stub_of(const commit_ast *a, size_t *len)
+{
+    json_t *doc = json_loadb(a->json, a->len, 0, NULL);
+    json_t *data = json_object_get(doc, "data");
+    json_t *title = json_object_get(data, "title");
+    json_t *toc = json_object_get(doc, "toc");
+    json_t *stub = json_object();
+    json_object_set_new(stub, "title",
+                        json_is_string(title) ? json_incref(title) : json_string(""));
+    json_object_set_new(stub, "toc", toc ? json_incref(toc) : json_null());
+    char *s = json_dumps(stub, JSON_COMPACT);
+    json_decref(stub);
+    json_decref(doc);
+    if (!s)
+        abort(); /* out of memory */
+    *len = strlen(s);
+    char *out = cd_xstrdup(s);
+    free(s);
+    return out;
+}
+
+commit_render_status commit_stub_get(commit_path *cp, const char *sha, commit_ast **out,
+                                     cd_err *err)
+{
+    *out = lookup(cp->stubs, sha);
+    if (*out)
+        return COMMIT_RENDER_OK;
+    commit_ast *a = NULL;
+    commit_render_status rc = commit_render_get(cp, sha, &a, err);
+    if (rc != COMMIT_RENDER_OK)
+        return rc;
+    *out = lookup(cp->stubs, sha); /* made by the render */
+    if (*out) {
+        commit_ast_unref(a);
+        return COMMIT_RENDER_OK;
+    }
+    size_t len = 0;
+    char *json = stub_of(a, &len);
+    commit_ast_unref(a);
+    *out = insert(cp->stubs, sha, ast_new(json, len));
+    return COMMIT_RENDER_OK;
 }
 
 void commit_render_stats(commit_path *cp, uint64_t *hits, uint64_t *misses, uint64_t *bytes,

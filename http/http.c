@@ -370,6 +370,8 @@ static void log_request(http_req *r, enum MHD_RequestTerminationCode toe)
                   (double)ns / 1e6);
     cd_log_kv(&b, "user", r->user ? r->user : "-");
     cd_log_kv(&b, "remote", remote);
+    if (r->gzip)
+        cd_buf_puts(&b, " enc=gzip");
     const char *why = r->client_gone ? "closed" : end_reason(toe);
     if (why)
         cd_buf_printf(&b, " end=%s", why);

@@ -140,9 +140,9 @@ struct http_req {
     http_raw_params raw;
     char kind[CD_KIND_MAX]; /* route parameters, validated */
     char name[CD_NAME_MAX];
-    char *file_path;         /* files/, ast/, preview: the decoded, validated path */
-    char sha[CD_SHA256_HEX]; /* blobs/SHA */
-    char *user;              /* the authenticated user (NULL on open routes) */
+    char *file_path;                  /* files/, ast/, preview: the decoded, validated path */
+    char sha[CD_SHA256_HEX];          /* blobs/SHA */
+    char *user;                       /* the authenticated user (NULL on open routes) */
     char token_sha256[CD_SHA256_HEX]; /* the SHA-256 of the token it came with ("": none) */
     int64_t t0_ns;
     enum { HTTP_PH_HEADERS, HTTP_PH_BODY, HTTP_PH_FINAL } phase;
@@ -166,6 +166,7 @@ struct http_req {
     hub_sub *sub;     /* an event stream's subscriber */
     bool client_gone; /* the event stream ended because its client left */
     void *sse_conn;   /* and its transport (sse.c), freed with the request */
+    bool gzip;        /* the body sent is gzip-encoded (logged as enc=gzip) */
 };
 
 /* Matches r->path to an endpoint (route.c): sets r->endpoint, r->route
@@ -189,6 +190,8 @@ void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *c);
 
 /* Request-level accessors (http.c). */
 const char *http_header(http_req *r, const char *name);
+/* Whether the client accepts a gzip body (Accept-Encoding). */
+bool http_accepts_gzip(http_req *r);
 /* A query argument, percent-decoded; NULL when absent or malformed.
  * The caller frees the result. */
 char *http_query(http_req *r, const char *name);

@@ -10,6 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gz.h"
+
+bool http_accepts_gzip(http_req *r)
+{
+    return cd_gz_accepted(http_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+}
+
 enum MHD_Result http_reply_response(http_req *r, unsigned status, struct MHD_Response *resp,
                                     uint64_t bytes)
 {

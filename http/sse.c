@@ -6,7 +6,8 @@
  * queued event frames into libmicrohttpd's buffer.  When the
  * queue is empty the reader suspends the connection: an idle subscriber is
  * off the epoll set and costs no CPU until the hub queues an event and
- * resumes it.
+ * resumes it.  A client that accepts gzip gets a gzip stream, whose events
+ * the hub compresses once for every subscriber.
  */
 #include "http.h"
 
@@ -74,7 +75,11 @@ hub_sub *http_sse_sub(http_req *r, hub *h)
     c->fd = ci ? ci->connect_fd : -1;
     r->sse_conn = c;
     hub_transport t = {.suspend = conn_suspend, .resume = conn_resume, .cut = conn_cut, .arg = c};
-    return hub_sub_new(h, r->user, r->token_sha256, &t);
+    hub_sub *sub = hub_sub_new(h, r->user, r->token_sha256, &t);
+    r->gzip = http_accepts_gzip(r);
+    if (r->gzip)
+        hub_sub_gzip(sub);
+    return sub;
 }
 
 enum MHD_Result http_sse_start(http_req *r, hub_sub *sub)
@@ -84,6 +89,9 @@ enum MHD_Result http_sse_start(http_req *r, hub_sub *sub)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (r->gzip)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     r->sub = sub;
     enum MHD_Result ok = http_reply_response(r, 200, resp, 0);
     if (ok != MHD_YES) { /* never streamed: take it out of the hub */

@@ -80,6 +80,8 @@ void hub_state_remove(hub *h, hub_item *st)
     cd_htab_del(&h->table, &st->node);
     hub_event_unref(st->snapshot);
     hub_event_unref(st->last_update);
+    hub_event_unref(st->part_snapshot);
+    hub_docs_unref(st->part_docs);
     free(st->owner);
     free(st);
 }
@@ -179,16 +181,21 @@ static void overflow(hub *h, hub_sub *sub)
            sub->user ? sub->user : "-");
 }
 
-/* Queues ev for sub; returns false when sub was dropped instead. */
-bool hub_push(hub *h, hub_sub *sub, hub_event *ev)
+/* Queues ev for sub; returns false when sub was dropped instead.  A
+ * snapshot (first) is not counted against the bound in bytes while it is
+ * the only one queued: the bound is about falling behind, and a snapshot
+ * of any size must reach a new subscriber. */
+static bool push(hub *h, hub_sub *sub, hub_event *ev, bool first)
 {
     pthread_mutex_lock(&sub->mu);
     if (sub->dead || sub->closing) {
         pthread_mutex_unlock(&sub->mu);
         return true;
     }
+    bool exempt = first && !sub->exempt;
+    uint32_t counted = sub->q_len - (sub->exempt ? 1 : 0);
     if (sub->q_len >= h->cfg.max_events ||
-        (sub->q_len && sub->q_bytes + ev->len > h->cfg.max_bytes)) {
+        (!exempt && counted && sub->q_bytes + ev->len > h->cfg.max_bytes)) {
         overflow(h, sub);
         return false;
     }
@@ -204,7 +211,11 @@ bool hub_push(hub *h, hub_sub *sub, hub_event *ev)
     }
     sub->q[(sub->q_head + sub->q_len) % sub->q_cap] = hub_event_ref(ev);
     sub->q_len++;
-    sub->q_bytes += ev->len;
+    sub->pushed++;
+    if (exempt)
+        sub->exempt = sub->pushed;
+    else
+        sub->q_bytes += ev->len;
     if (ev->closes)
         sub->closing = true;
     hub_sub_wake(sub);
@@ -216,6 +227,16 @@ bool hub_push(hub *h, hub_sub *sub, hub_event *ev)
     }
     atomic_fetch_add_explicit(&h->events, 1, memory_order_relaxed);
     return true;
+}
+
+bool hub_push(hub *h, hub_sub *sub, hub_event *ev)
+{
+    return push(h, sub, ev, false);
+}
+
+bool hub_push_snapshot(hub *h, hub_sub *sub, hub_event *ev)
+{
+    return push(h, sub, ev, true);
 }
 
 /* Ends a stream once its queue is out (after a delete, a lost view). */
@@ -256,18 +277,90 @@ static void publish_global(hub *h, hub_event *ev)
 
 /* ---- applying changes (the hub thread) ------------------------------- */
 
-/* A new version: the update to the item's subscribers (a snapshot to
- * those further behind), the item to the global stream.  The first version
- * of an item created again under a deleted one's name follows the empty
- * item (version 0), not the deleted one's last version. */
-static void apply_version(hub *h, const catalog_item *it, int64_t v)
+/* The update of one documents list (NULL: every document in full). */
+typedef struct part_update {
+    hub_docs *docs;
+    hub_event *ev;
+} part_update;
+
+static hub_event *build_update(hub *h, const catalog_item *it, int64_t from, int64_t v,
+                               const hub_docs *docs)
 {
     hub_event *upd = NULL;
     cd_err err = {0};
-    int64_t from = v - 1 == it->deleted_version ? 0 : v - 1;
-    if (hub_event_update(h, it->kind, it->name, from, v, &upd, &err) != 0)
+    if (hub_event_update(h, it->kind, it->name, from, v, docs, &upd, &err) != 0)
         cd_log("error", "sse", "msg=\"update not built\" item=%s/%s version=%lld err=\"%s\"",
                it->kind, it->name, (long long)v, err.msg);
+    return upd;
+}
+
+/* The update for every distinct documents list among the item's
+ * subscribers that want some documents only: each built once, shared by
+ * the subscribers of that list.  Returns how many (*out to free with
+ * free_parts). */
+static size_t part_updates(hub *h, const catalog_item *it, int64_t from, int64_t v,
+                           part_update **out)
+{
+    part_update *parts = NULL;
+    size_t n = 0, cap = 0;
+    pthread_mutex_lock(&h->mu);
+    hub_item *st = hub_state_find(h, it->kind, it->name);
+    for (hub_sub *sub = st ? st->subs : NULL; sub; sub = sub->next) {
+        if (!sub->docs || sub->version != from)
+            continue;
+        size_t i = 0;
+        while (i < n && !hub_docs_same(parts[i].docs, sub->docs))
+            i++;
+        if (i < n)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4;
+            part_update *p = cd_xcalloc(cap, sizeof *p);
+            if (n)
+                memcpy(p, parts, n * sizeof *p);
+            free(parts);
+            parts = p;
+        }
+        parts[n++].docs = hub_docs_ref(sub->docs);
+    }
+    pthread_mutex_unlock(&h->mu);
+    for (size_t i = 0; i < n; i++)
+        parts[i].ev = build_update(h, it, from, v, parts[i].docs);
+    *out = parts;
+    return n;
+}
+
+static void free_parts(part_update *parts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hub_docs_unref(parts[i].docs);
+        hub_event_unref(parts[i].ev);
+    }
+    free(parts);
+}
+
+static hub_event *update_for(const hub_sub *sub, hub_event *upd, const part_update *parts, size_t n)
+{
+    if (!sub->docs)
+        return upd;
+    for (size_t i = 0; i < n; i++)
+        if (hub_docs_same(parts[i].docs, sub->docs))
+            return parts[i].ev;
+    return NULL;
+}
+
+/* A new version: the update to the item's subscribers (a snapshot to
+ * those further behind), the item to the global stream.  The first version
+ * of an item created again under a deleted one's name follows the empty
+ * item (version 0), not the deleted one's last version.  A subscriber that
+ * wants some documents only gets the update of its list; when it is
+ * further behind, its stream ends and it reconnects with Last-Event-ID. */
+static void apply_version(hub *h, const catalog_item *it, int64_t v)
+{
+    int64_t from = v - 1 == it->deleted_version ? 0 : v - 1;
+    hub_event *upd = build_update(h, it, from, v, NULL);
+    part_update *parts = NULL;
+    size_t nparts = part_updates(h, it, from, v, &parts);
     hub_event *snap = hub_catch_up(h, it, v, from, upd != NULL);
     pthread_mutex_lock(&h->mu);
     hub_item *st = hub_state_get(h, it);
@@ -285,11 +378,13 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
         next = sub->next;
         if (sub->version >= v)
             continue; /* its first event already brought it there */
-        if (upd && sub->version == from && hub_push(h, sub, upd))
+        hub_event *u = update_for(sub, upd, parts, nparts);
+        if (u && sub->version == from && hub_push(h, sub, u))
             sub->version = v;
-        else if (snap && snap->version > sub->version && hub_push(h, sub, snap))
+        else if (snap && !sub->docs && snap->version > sub->version &&
+                 hub_push_snapshot(h, sub, snap))
             sub->version = snap->version;
-        else if (sub->version != from || !upd)
+        else if (sub->version != from || !u)
             hub_close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
     publish_global(h, hub_event_global("version", it, HUB_AUD_VISIBLE));
@@ -297,6 +392,7 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
     pthread_mutex_unlock(&h->mu);
     hub_event_unref(upd);
     hub_event_unref(snap);
+    free_parts(parts, nparts);
 }
 
 /* Title or visibility changed: tell the global stream; whoever lost sight

@@ -3,6 +3,9 @@
  * hub — the event hub: who is subscribed to which item (or to the global
  * stream), the bounded queue of every subscriber, the event frames they
  * get (CONTRACT "Server-sent events") and the keep-alives of idle streams.
+ * A stream may ask for some documents only in full (the others come as
+ * stubs: docs/api.md, "Server-sent events") and may be gzip-encoded: each
+ * event is then compressed once, and the same bytes go to every subscriber.
  *
  * The hub knows nothing of HTTP.  It listens to the catalog's changes
  * (hub_on_change is a catalog_change_cb), builds every event once, from
@@ -41,10 +44,10 @@ typedef struct hub_sub hub_sub;
 
 typedef struct hub_config {
     catalog *cat; /* read through its door, not owned */
-    /* Appends the AST document (JSON) of markdown blob sha to out and
-     * returns true, or false when it cannot be had (the event then says
-     * null for it). */
-    bool (*document)(void *arg, const char *sha, cd_buf *out);
+    /* Appends the AST document (JSON) of markdown blob sha to out (full),
+     * or its stub `{"title":…,"toc":…}` (!full), and returns true, or false
+     * when it cannot be had (the event then says null for it). */
+    bool (*document)(void *arg, const char *sha, bool full, cd_buf *out);
     void *document_arg;
     /* The monotonic clock in milliseconds; NULL is cd_mono_ms. */
     int64_t (*now_ms)(void);
@@ -111,13 +114,21 @@ typedef struct hub_transport {
  * hub_sub_free(). */
 hub_sub *hub_sub_new(hub *h, const char *user, const char *token_sha256, const hub_transport *t);
 void hub_sub_free(hub_sub *sub);
+/* Makes sub's stream gzip-encoded (before it subscribes): one gzip header,
+ * then every event as the piece of deflate it was compressed to once
+ * (gz.h), shared with every other gzip subscriber, and the gzip trailer
+ * when the stream ends cleanly. */
+void hub_sub_gzip(hub_sub *sub);
 /* Subscribes to one item, for a client whose Last-Event-ID is last_id (-1:
  * none, -2: not a version), and queues `retry:` and the first event: none
  * when the client is current, an update from last_id when that version is
- * kept, else a snapshot.  Returns 0, HUB_CLOSED, or a catalog status (with
- * err filled) such as CAT_NOT_FOUND. */
+ * kept, else a snapshot.  documents is the comma-separated list of the
+ * documents the client wants in full (NULL or "*": all); the others come
+ * as stubs.  The first snapshot is queued whatever its size: the queue's
+ * bound in bytes applies to what is queued after it.  Returns 0,
+ * HUB_CLOSED, or a catalog status (with err filled) such as CAT_NOT_FOUND. */
 int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name, int64_t last_id,
-                       cd_err *err) CD_WUR;
+                       const char *documents, cd_err *err) CD_WUR;
 /* Subscribes to the global stream: `retry:` and a snapshot of the items
  * the user can see, then every item-level change visible to the user. */
 int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err) CD_WUR;

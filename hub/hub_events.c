@@ -5,19 +5,29 @@
  * two constant frames (`retry: 2000` and `: keep-alive`).  Each is written
  * once into its final wire bytes and then shared by reference count.
  * ASTs come from the configured document callback (the commit path's
- * render cache: rendered at commit time).
+ * render cache: rendered at commit time).  A subscriber that wants some
+ * documents only in full gets the others as stubs; and a gzip stream gets
+ * each frame's compressed piece, made once on first use and shared.
  */
 #include "hub_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "gz.h"
+
 static char retry_bytes[] = "retry: 2000\n\n";
 static char keepalive_bytes[] = ": keep-alive\n\n";
-static hub_event retry_ev = {
-    .refs = -1, .version = -1, .len = sizeof retry_bytes - 1, .data = retry_bytes};
-static hub_event keepalive_ev = {
-    .refs = -1, .version = -1, .len = sizeof keepalive_bytes - 1, .data = keepalive_bytes};
+static hub_event retry_ev = {.refs = -1,
+                             .version = -1,
+                             .len = sizeof retry_bytes - 1,
+                             .data = retry_bytes,
+                             .gz_mu = PTHREAD_MUTEX_INITIALIZER};
+static hub_event keepalive_ev = {.refs = -1,
+                                 .version = -1,
+                                 .len = sizeof keepalive_bytes - 1,
+                                 .data = keepalive_bytes,
+                                 .gz_mu = PTHREAD_MUTEX_INITIALIZER};
 
 hub_event *hub_event_retry(void)
 {
@@ -36,7 +46,98 @@ hub_event *hub_event_new(cd_buf *frame, int64_t version)
     ev->version = version;
     ev->base = -1;
     ev->data = cd_buf_steal(frame, &ev->len);
+    pthread_mutex_init(&ev->gz_mu, NULL);
     return ev;
+}
+
+const char *hub_event_gz(hub_event *ev, size_t *len)
+{
+    pthread_mutex_lock(&ev->gz_mu);
+    if (!ev->gz) {
+        cd_buf b = CD_BUF_INIT;
+        ev->crc = cd_gz_piece(ev->data, ev->len, &b);
+        ev->gz = cd_buf_steal(&b, &ev->gz_len);
+    }
+    pthread_mutex_unlock(&ev->gz_mu);
+    *len = ev->gz_len;
+    return ev->gz;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+hub_docs *hub_docs_parse(const char *list)
+{
+    if (!list || !strcmp(list, "*"))
+        return NULL;
+    hub_docs *d = cd_xcalloc(1, sizeof *d);
+    atomic_init(&d->refs, 1);
+    size_t cap = 0;
+    for (const char *p = list;;) {
+        size_t n = strcspn(p, ",");
+        if (n) {
+            if (d->n == cap) {
+                cap = cap ? cap * 2 : 4;
+                char **paths = cd_xcalloc(cap, sizeof *paths);
+                if (d->n)
+                    memcpy(paths, d->paths, d->n * sizeof *paths);
+                free(d->paths);
+                d->paths = paths;
+            }
+            d->paths[d->n] = cd_xmalloc(n + 1);
+            memcpy(d->paths[d->n], p, n);
+            d->paths[d->n++][n] = '\0';
+        }
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    if (d->n)
+        qsort(d->paths, d->n, sizeof *d->paths, cmp_path);
+    cd_buf key = CD_BUF_INIT;
+    size_t kept = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (kept && !strcmp(d->paths[kept - 1], d->paths[i])) {
+            free(d->paths[i]);
+            continue;
+        }
+        d->paths[kept++] = d->paths[i];
+        cd_buf_puts(&key, d->paths[i]);
+        cd_buf_putc(&key, '\n');
+    }
+    d->n = kept;
+    d->key = cd_buf_steal(&key, NULL);
+    return d;
+}
+
+hub_docs *hub_docs_ref(hub_docs *d)
+{
+    if (d)
+        atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+    return d;
+}
+
+void hub_docs_unref(hub_docs *d)
+{
+    if (!d || atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    for (size_t i = 0; i < d->n; i++)
+        free(d->paths[i]);
+    free(d->paths);
+    free(d->key);
+    free(d);
+}
+
+bool hub_docs_has(const hub_docs *d, const char *path)
+{
+    return !d || (d->n && bsearch(&path, d->paths, d->n, sizeof *d->paths, cmp_path));
+}
+
+bool hub_docs_same(const hub_docs *a, const hub_docs *b)
+{
+    return a == b || (a && b && !strcmp(a->key, b->key));
 }
 
 hub_event *hub_event_ref(hub_event *ev)
@@ -53,6 +154,8 @@ void hub_event_unref(hub_event *ev)
     if (atomic_fetch_sub_explicit(&ev->refs, 1, memory_order_acq_rel) == 1) {
         free(ev->data);
         free(ev->owner);
+        free(ev->gz);
+        pthread_mutex_destroy(&ev->gz_mu);
         free(ev);
     }
 }
@@ -83,14 +186,16 @@ static void kind_name(cd_buf *b, const char *kind, const char *name)
     cd_json_str(b, name, strlen(name));
 }
 
-/* `"path":AST` for one document (null when it cannot be rendered). */
-static void document(hub *h, cd_buf *b, const catalog_file *f, bool first)
+/* `"path":AST` for one document, or `"path":STUB` when it is not in docs
+ * (null when it cannot be rendered). */
+static void document(hub *h, cd_buf *b, const catalog_file *f, const hub_docs *docs, bool first)
 {
     if (!first)
         cd_buf_putc(b, ',');
     cd_json_str(b, f->path, strlen(f->path));
     cd_buf_putc(b, ':');
-    if (!h->cfg.document || !h->cfg.document(h->cfg.document_arg, f->sha256, b)) {
+    bool full = hub_docs_has(docs, f->path);
+    if (!h->cfg.document || !h->cfg.document(h->cfg.document_arg, f->sha256, full, b)) {
         cd_buf_puts(b, "null");
         cd_log("warn", "sse", "msg=\"document not rendered\" path=%s sha256=%s", f->path,
                f->sha256);
@@ -105,7 +210,8 @@ static hub_event *finish(cd_buf *json, const char *type, int64_t id)
     return hub_event_new(&frame, id);
 }
 
-int hub_event_snapshot(hub *h, const catalog_item *it, hub_event **out, cd_err *err)
+int hub_event_snapshot(hub *h, const catalog_item *it, const hub_docs *docs, hub_event **out,
+                       cd_err *err)
 {
     catalog_file *files = NULL;
     size_t n = 0;
@@ -122,7 +228,7 @@ int hub_event_snapshot(hub *h, const catalog_item *it, hub_event **out, cd_err *
     bool first = true;
     for (size_t i = 0; i < n; i++)
         if (cd_path_is_markdown(files[i].path)) {
-            document(h, &b, &files[i], first);
+            document(h, &b, &files[i], docs, first);
             first = false;
         }
     cd_buf_puts(&b, "}}");
@@ -134,7 +240,7 @@ int hub_event_snapshot(hub *h, const catalog_item *it, hub_event **out, cd_err *
 
 /* The three lists of an update, by a merge walk of two path-sorted lists. */
 static void diff(hub *h, cd_buf *b, const catalog_file *old, size_t nold, const catalog_file *cur,
-                 size_t ncur)
+                 size_t ncur, const hub_docs *docs)
 {
     cd_buf assets = CD_BUF_INIT, removed = CD_BUF_INIT;
     bool first_doc = true;
@@ -155,7 +261,7 @@ static void diff(hub *h, cd_buf *b, const catalog_file *old, size_t nold, const 
         if (!changed)
             continue;
         if (cd_path_is_markdown(f->path)) {
-            document(h, b, f, first_doc);
+            document(h, b, f, docs, first_doc);
             first_doc = false;
         } else {
             cd_buf_putc(&assets, assets.len ? ',' : '[');
@@ -172,7 +278,7 @@ static void diff(hub *h, cd_buf *b, const catalog_file *old, size_t nold, const 
 }
 
 int hub_event_update(hub *h, const char *kind, const char *name, int64_t from, int64_t to,
-                     hub_event **out, cd_err *err)
+                     const hub_docs *docs, hub_event **out, cd_err *err)
 {
     catalog_file *old = NULL, *cur = NULL;
     size_t nold = 0, ncur = 0;
@@ -190,7 +296,7 @@ int hub_event_update(hub *h, const char *kind, const char *name, int64_t from, i
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, kind, name);
     cd_buf_printf(&b, ",\"version\":%lld,\"base_version\":%lld", (long long)to, (long long)from);
-    diff(h, &b, old, nold, cur, ncur);
+    diff(h, &b, old, nold, cur, ncur, docs);
     cd_buf_putc(&b, '}');
     catalog_files_free(old, nold);
     catalog_files_free(cur, ncur);

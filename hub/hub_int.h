@@ -38,7 +38,23 @@ typedef struct hub_event {
     char *owner;
     size_t len;
     char *data; /* the frame: "id: …\nevent: …\ndata: …\n\n" */
+    /* The frame as a piece of a gzip stream (gz.h), made once, on the
+     * first gzip subscriber's read (hub_event_gz). */
+    pthread_mutex_t gz_mu;
+    char *gz;
+    size_t gz_len;
+    uint32_t crc; /* CRC-32 of data */
 } hub_event;
+
+/* The documents a subscriber wants in full: sorted, distinct paths; the
+ * key (the paths joined by newlines) tells two lists apart.  Shared by
+ * reference count.  NULL means every document. */
+typedef struct hub_docs {
+    atomic_int refs;
+    char *key;
+    char **paths;
+    size_t n;
+} hub_docs;
 
 typedef struct hub_item hub_item;
 
@@ -52,17 +68,27 @@ struct hub_sub {
     char *user;
     char token_sha256[CD_SHA256_HEX]; /* the token it was opened with ("": none) */
     int64_t opened_ms;                /* the hub's clock */
-    hub_sub *prev, *next;       /* in item->subs or hub->global (hub->mu) */
-    hub_sub *ka_prev, *ka_next; /* keep-alive order, oldest first (hub->mu) */
-    bool linked;                /* in the hub's lists (hub->mu) */
-    int refs;                   /* hub link + the response (hub->mu) */
-    int64_t last_ms;            /* last event queued, monotonic (hub->mu) */
-    int64_t version;            /* per item: the version the client is at */
+    hub_sub *prev, *next;             /* in item->subs or hub->global (hub->mu) */
+    hub_sub *ka_prev, *ka_next;       /* keep-alive order, oldest first (hub->mu) */
+    bool linked;                      /* in the hub's lists (hub->mu) */
+    int refs;                         /* hub link + the response (hub->mu) */
+    int64_t last_ms;                  /* last event queued, monotonic (hub->mu) */
+    int64_t version;                  /* per item: the version the client is at */
+    hub_docs *docs;                   /* per item: the documents wanted in full (NULL: all) */
     /* the queue (sub->mu) */
     hub_event **q;
     uint32_t q_head, q_len, q_cap;
     size_t q_bytes, off;
+    /* the first snapshot, not counted in q_bytes: its index among the
+     * events pushed, plus one (0: none queued) */
+    uint64_t pushed, popped, exempt;
     bool suspended, closing, dead;
+    /* gzip: header bytes sent, CRC-32 and length of what was sent, the
+     * trailer's bytes sent (sub->mu) */
+    bool gzip;
+    unsigned gz_head, gz_tail;
+    uint32_t gz_crc;
+    uint64_t gz_isize;
     bool hung_up; /* the client closed its end (hub_sub_hangup) */
     atomic_uint_fast64_t sent;
 };
@@ -73,14 +99,25 @@ hub_event *hub_event_ref(hub_event *ev);
 void hub_event_unref(hub_event *ev);
 hub_event *hub_event_retry(void);
 hub_event *hub_event_keepalive(void);
+/* The frame's gzip piece, compressed on the first call (ev's lock). */
+const char *hub_event_gz(hub_event *ev, size_t *len);
+/* A documents list from "a.md,b.md" (NULL for NULL or "*"); one with no
+ * path is valid: every document as a stub. */
+hub_docs *hub_docs_parse(const char *list);
+hub_docs *hub_docs_ref(hub_docs *d);
+void hub_docs_unref(hub_docs *d);
+bool hub_docs_has(const hub_docs *d, const char *path);
+/* Whether two lists are the same (NULL is every document). */
+bool hub_docs_same(const hub_docs *a, const hub_docs *b);
 /* Appends one frame: optional id, event type, JSON data (one line each). */
 void hub_event_frame(cd_buf *out, const char *type, int64_t id, const char *json, size_t len);
-/* The snapshot of version it->version of an item. */
-int hub_event_snapshot(hub *h, const catalog_item *it, hub_event **out, cd_err *err);
-/* An update from version `from` (0: empty) to `to`.  CAT_NOT_FOUND when
- * `from` is not kept. */
+/* The snapshot of version it->version of an item, with docs in full. */
+int hub_event_snapshot(hub *h, const catalog_item *it, const hub_docs *docs, hub_event **out,
+                       cd_err *err);
+/* An update from version `from` (0: empty) to `to`, with docs in full.
+ * CAT_NOT_FOUND when `from` is not kept. */
 int hub_event_update(hub *h, const char *kind, const char *name, int64_t from, int64_t to,
-                     hub_event **out, cd_err *err);
+                     const hub_docs *docs, hub_event **out, cd_err *err);
 hub_event *hub_event_deleted(const char *kind, const char *name);
 /* An item-level event of the global stream (created, version, updated,
  * deleted). */
@@ -94,8 +131,10 @@ struct hub_item {
     char *owner;
     bool is_public;
     int64_t version;
-    hub_event *snapshot;    /* of version snapshot->version */
-    hub_event *last_update; /* from version-1 to version */
+    hub_event *snapshot;      /* of version snapshot->version */
+    hub_event *last_update;   /* from version-1 to version */
+    hub_event *part_snapshot; /* the last snapshot with some documents only */
+    hub_docs *part_docs;      /* its documents */
     hub_sub *subs;
 };
 
@@ -143,6 +182,9 @@ void hub_unlink(hub *h, hub_sub *sub);
  * revoked token). */
 void hub_close_sub(hub *h, hub_sub *sub);
 bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
+/* hub_push for a snapshot: not counted against the bound in bytes (see
+ * hub.c). */
+bool hub_push_snapshot(hub *h, hub_sub *sub, hub_event *ev);
 
 /* hub_subscribe.c */ /* For the hub thread, applying version v of item it (have_upd: the update
                        * from version `from`, v-1 or 0, could be built): when a subscriber of the

@@ -6,12 +6,20 @@
  * once by the connection's (unref).  When the ring is empty the reader asks
  * the transport to suspend the connection, so that an idle subscriber
  * costs no CPU until the hub queues an event and resumes it.
+ *
+ * A gzip stream reads each event's shared compressed piece instead of its
+ * frame, after the gzip header, and ends with the trailer computed from
+ * the CRC-32 of every piece it sent.  A piece not made yet is made outside
+ * the subscriber's lock, so that compressing a big snapshot never holds up
+ * the hub queueing events.
  */
 #include "hub_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "gz.h"
 
 hub_sub *hub_sub_new(hub *h, const char *user, const char *token_sha256, const hub_transport *t)
 {
@@ -36,6 +44,13 @@ void hub_sub_drain(hub_sub *sub)
         sub->q_len--;
     }
     sub->q_bytes = sub->off = 0;
+    sub->popped = sub->pushed;
+    sub->exempt = 0;
+}
+
+void hub_sub_gzip(hub_sub *sub)
+{
+    sub->gzip = true;
 }
 
 void hub_sub_free(hub_sub *sub)
@@ -43,6 +58,7 @@ void hub_sub_free(hub_sub *sub)
     hub_sub_drain(sub);
     free(sub->q);
     free(sub->user);
+    hub_docs_unref(sub->docs);
     pthread_mutex_destroy(&sub->mu);
     free(sub);
 }
@@ -85,6 +101,32 @@ void hub_sub_unref(hub_sub *sub)
     release(sub, false);
 }
 
+/* Copies what is left of src[0..len) from *off into buf[*n..max). */
+static void copy_from(char *buf, size_t *n, size_t max, const char *src, size_t len, size_t *off)
+{
+    size_t take = len - *off;
+    if (take > max - *n)
+        take = max - *n;
+    memcpy(buf + *n, src + *off, take);
+    *n += take;
+    *off += take;
+}
+
+/* The head event's bytes for this stream; NULL when its gzip piece is
+ * still to be made (sub->mu held). */
+static const char *head_bytes(hub_sub *sub, hub_event *ev, size_t *len)
+{
+    if (!sub->gzip) {
+        *len = ev->len;
+        return ev->data;
+    }
+    pthread_mutex_lock(&ev->gz_mu);
+    const char *gz = ev->gz;
+    *len = ev->gz_len;
+    pthread_mutex_unlock(&ev->gz_mu);
+    return gz;
+}
+
 ssize_t hub_sub_read(hub_sub *sub, char *buf, size_t max)
 {
     size_t n = 0;
@@ -93,21 +135,45 @@ ssize_t hub_sub_read(hub_sub *sub, char *buf, size_t max)
         pthread_mutex_unlock(&sub->mu);
         return HUB_READ_ERROR;
     }
+    if (sub->gzip && sub->gz_head < CD_GZ_HEADER_LEN) {
+        size_t off = sub->gz_head;
+        copy_from(buf, &n, max, CD_GZ_HEADER, CD_GZ_HEADER_LEN, &off);
+        sub->gz_head = (unsigned)off;
+    }
     while (n < max && sub->q_len) {
         hub_event *ev = sub->q[sub->q_head];
-        size_t take = ev->len - sub->off;
-        if (take > max - n)
-            take = max - n;
-        memcpy(buf + n, ev->data + sub->off, take);
-        n += take;
-        sub->off += take;
-        if (sub->off == ev->len) {
+        size_t len = 0;
+        const char *src = head_bytes(sub, ev, &len);
+        if (!src) { /* compress it once, unlocked: only this reader pops the queue */
+            hub_event_ref(ev);
+            pthread_mutex_unlock(&sub->mu);
+            hub_event_gz(ev, &len);
+            hub_event_unref(ev);
+            pthread_mutex_lock(&sub->mu);
+            continue;
+        }
+        copy_from(buf, &n, max, src, len, &sub->off);
+        if (sub->off == len) {
             sub->off = 0;
-            sub->q_bytes -= ev->len;
+            if (++sub->popped == sub->exempt)
+                sub->exempt = 0;
+            else
+                sub->q_bytes -= ev->len;
+            if (sub->gzip) {
+                sub->gz_crc = cd_gz_crc_add(sub->gz_crc, ev->crc, ev->len);
+                sub->gz_isize += ev->len;
+            }
             sub->q_head = (sub->q_head + 1) % sub->q_cap;
             sub->q_len--;
             hub_event_unref(ev);
         }
+    }
+    if (sub->gzip && n < max && !sub->q_len && !sub->dead && (sub->closing || !sub->attached) &&
+        sub->gz_tail < CD_GZ_TRAILER_MAX) {
+        unsigned char tail[CD_GZ_TRAILER_MAX];
+        size_t tlen = cd_gz_trailer(sub->gz_crc, sub->gz_isize, tail), off = sub->gz_tail;
+        copy_from(buf, &n, max, (const char *)tail, tlen, &off);
+        sub->gz_tail = off == tlen ? CD_GZ_TRAILER_MAX : (unsigned)off;
     }
     ssize_t ret = (ssize_t)n;
     if (n == 0) {

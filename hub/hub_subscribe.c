@@ -20,9 +20,10 @@
 
 #define ATTEMPTS 5
 
-/* The first event for a client at last_id, for item it (version V). */
-static int first_event(hub *h, const catalog_item *it, int64_t last_id, hub_event *snap,
-                       hub_event *upd, hub_event **out, cd_err *err)
+/* The first event for a client at last_id that wants docs in full, for
+ * item it (version V); snap and upd are the cached ones for docs. */
+static int first_event(hub *h, const catalog_item *it, int64_t last_id, const hub_docs *docs,
+                       hub_event *snap, hub_event *upd, hub_event **out, cd_err *err)
 {
     int64_t v = it->version;
     *out = NULL;
@@ -33,7 +34,7 @@ static int first_event(hub *h, const catalog_item *it, int64_t last_id, hub_even
             *out = hub_event_ref(upd);
             return 0;
         }
-        int rc = hub_event_update(h, it->kind, it->name, last_id, v, out, err);
+        int rc = hub_event_update(h, it->kind, it->name, last_id, v, docs, out, err);
         if (rc != CAT_NOT_FOUND)
             return rc; /* else: version last_id is not kept, send a snapshot */
     }
@@ -41,12 +42,56 @@ static int first_event(hub *h, const catalog_item *it, int64_t last_id, hub_even
         *out = hub_event_ref(snap);
         return 0;
     }
-    return hub_event_snapshot(h, it, out, err);
+    return hub_event_snapshot(h, it, docs, out, err);
+}
+
+/* The cached events of st for a subscriber that wants docs (hub->mu held). */
+static void cached(const hub_item *st, const hub_docs *docs, hub_event **snap, hub_event **upd)
+{
+    *snap = *upd = NULL;
+    if (!st)
+        return;
+    if (!docs) {
+        *snap = st->snapshot ? hub_event_ref(st->snapshot) : NULL;
+        *upd = st->last_update ? hub_event_ref(st->last_update) : NULL;
+    } else if (st->part_snapshot && hub_docs_same(st->part_docs, docs)) {
+        *snap = hub_event_ref(st->part_snapshot);
+    }
+}
+
+/* Keeps `first`, the snapshot or update a subscriber that wants docs got,
+ * for the next ones (hub->mu held). */
+static void keep(hub_item *st, const hub_docs *docs, hub_event *first)
+{
+    if (!first || first->version != st->version)
+        return;
+    if (docs) {
+        if (first->is_snapshot && first != st->part_snapshot) {
+            hub_event_unref(st->part_snapshot);
+            hub_docs_unref(st->part_docs);
+            st->part_snapshot = hub_event_ref(first);
+            st->part_docs = hub_docs_ref((hub_docs *)docs);
+        }
+        return;
+    }
+    if (first->is_snapshot && (!st->snapshot || st->snapshot->version < first->version)) {
+        hub_event_unref(st->snapshot);
+        st->snapshot = hub_event_ref(first); /* share it with the next subscribers */
+    }
+    /* Likewise the update from the version before (a reconnect storm
+     * after a restart, when the hub has not seen that commit). */
+    if (!first->is_snapshot && first->base == first->version - 1 &&
+        (!st->last_update || st->last_update->version < first->version)) {
+        hub_event_unref(st->last_update);
+        st->last_update = hub_event_ref(first);
+    }
 }
 
 int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name, int64_t last_id,
-                       cd_err *err)
+                       const char *documents, cd_err *err)
 {
+    hub_docs_unref(sub->docs);
+    sub->docs = hub_docs_parse(documents);
     for (int attempt = 0;; attempt++) {
         pthread_mutex_lock(&h->mu);
         if (h->closed) {
@@ -55,15 +100,15 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
         }
         uint64_t seq0 = h->seq;
         hub_item *st = hub_state_find(h, kind, name);
-        hub_event *snap = st && st->snapshot ? hub_event_ref(st->snapshot) : NULL;
-        hub_event *upd = st && st->last_update ? hub_event_ref(st->last_update) : NULL;
+        hub_event *snap, *upd;
+        cached(st, sub->docs, &snap, &upd);
         pthread_mutex_unlock(&h->mu);
 
         catalog_item it = {0};
         hub_event *first = NULL;
         int rc = catalog_item_get(h->cfg.cat, kind, name, &it, err);
         if (rc == CAT_OK)
-            rc = first_event(h, &it, last_id, snap, upd, &first, err);
+            rc = first_event(h, &it, last_id, sub->docs, snap, upd, &first, err);
         hub_event_unref(snap);
         hub_event_unref(upd);
         if (rc != CAT_OK) {
@@ -87,24 +132,14 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
             return HUB_CLOSED;
         }
         st = hub_state_get(h, &it);
-        if (first && first->is_snapshot && first->version == st->version &&
-            (!st->snapshot || st->snapshot->version < first->version)) {
-            hub_event_unref(st->snapshot);
-            st->snapshot = hub_event_ref(first); /* share it with the next subscribers */
-        }
-        /* Likewise the update from the version before (a reconnect storm
-         * after a restart, when the hub has not seen that commit). */
-        if (first && !first->is_snapshot && first->version == st->version &&
-            first->base == first->version - 1 &&
-            (!st->last_update || st->last_update->version < first->version)) {
-            hub_event_unref(st->last_update);
-            st->last_update = hub_event_ref(first);
-        }
+        keep(st, sub->docs, first);
         sub->item = st;
         sub->version = it.version;
         hub_link(h, sub);
         hub_push(h, sub, hub_event_retry());
-        if (first)
+        if (first && first->is_snapshot)
+            hub_push_snapshot(h, sub, first);
+        else if (first)
             hub_push(h, sub, first);
         pthread_mutex_unlock(&h->mu);
         hub_event_unref(first);
@@ -119,13 +154,13 @@ hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from,
     pthread_mutex_lock(&h->mu);
     hub_item *st = hub_state_find(h, it->kind, it->name);
     for (hub_sub *sub = st ? st->subs : NULL; sub && !behind; sub = sub->next)
-        behind = sub->version < v && (sub->version != from || !have_upd);
+        behind = !sub->docs && sub->version < v && (sub->version != from || !have_upd);
     pthread_mutex_unlock(&h->mu);
     if (!behind)
         return NULL;
     hub_event *snap = NULL;
     cd_err err = {0};
-    if (hub_event_snapshot(h, it, &snap, &err) != 0) {
+    if (hub_event_snapshot(h, it, NULL, &snap, &err) != 0) {
         cd_log("error", "sse", "msg=\"snapshot not built\" item=%s/%s version=%lld err=\"%s\"",
                it->kind, it->name, (long long)it->version, err.msg);
         return NULL;
@@ -158,7 +193,7 @@ int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err)
         sub->global = true;
         hub_link(h, sub);
         hub_push(h, sub, hub_event_retry());
-        hub_push(h, sub, snap);
+        hub_push_snapshot(h, sub, snap);
         pthread_mutex_unlock(&h->mu);
         hub_event_unref(snap);
         return 0;

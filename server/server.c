@@ -41,12 +41,13 @@ static void config_copy(srv_config *dst, const srv_config *src)
         dst->cors[i] = cd_xstrdup(src->cors[i]);
 }
 
-/* The hub's documents: the render cache's ASTs. */
-static bool hub_document(void *arg, const char *sha, cd_buf *out)
+/* The hub's documents: the render cache's ASTs, or their stubs. */
+static bool hub_document(void *arg, const char *sha, bool full, cd_buf *out)
 {
     commit_ast *a = NULL;
     cd_err err = {0};
-    if (commit_render_get(arg, sha, &a, &err) != 0)
+    if ((full ? commit_render_get(arg, sha, &a, &err) : commit_stub_get(arg, sha, &a, &err)) !=
+        COMMIT_RENDER_OK)
         return false;
     cd_buf_append(out, a->json, a->len);
     commit_ast_unref(a);

@@ -4,15 +4,16 @@
 // BroadcastChannel fallback (leader.js).  Either way the browser holds one
 // event stream per item, whatever the number of tabs.
 //
-// connect(item, token, deliver) → {mode, resync(), close()}; deliver(msg)
-// gets every message of store.js.
+// connect(item, token, deliver, path) → {mode, resync(), close()};
+// deliver(msg) gets every message of store.js; path is the document the
+// tab shows (the stream it opens carries that one whole).
 
 import { connectBroadcast } from './leader.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const WORKER_NAME = 'contentd-preview';
 
-function connectShared(item, token, deliver, fallback) {
+function connectShared(item, token, deliver, fallback, path) {
   const worker = new SharedWorker(WORKER_URL, { type: 'module', name: WORKER_NAME });
   const port = worker.port;
   let heard = false;
@@ -28,7 +29,7 @@ function connectShared(item, token, deliver, fallback) {
     replaced = fallback();
   });
   port.start();
-  port.postMessage({ t: 'subscribe', kind: item.kind, name: item.name, token });
+  port.postMessage({ t: 'subscribe', kind: item.kind, name: item.name, token, path });
   return {
     get mode() {
       return replaced ? replaced.mode : 'shared-worker';
@@ -45,11 +46,11 @@ function connectShared(item, token, deliver, fallback) {
   };
 }
 
-export function connect(item, token, deliver) {
-  const fallback = () => connectBroadcast(item, token, deliver);
+export function connect(item, token, deliver, path) {
+  const fallback = () => connectBroadcast(item, token, deliver, path);
   if (typeof globalThis.SharedWorker === 'function') {
     try {
-      return connectShared(item, token, deliver, fallback);
+      return connectShared(item, token, deliver, fallback, path);
     } catch {
       // SharedWorker exists but may not be used here (e.g. SecurityError).
     }

@@ -29,7 +29,7 @@ function fingerprint(s) {
   return h.toString(16);
 }
 
-export function connectBroadcast(item, token, deliver) {
+export function connectBroadcast(item, token, deliver, path) {
   const key = `contentd-preview:${item.kind}/${item.name}:${fingerprint(token || '')}`;
   const tabId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   const channel = new BroadcastChannel(key);
@@ -54,7 +54,7 @@ export function connectBroadcast(item, token, deliver) {
     source = new ItemSource(item, token, (m) => {
       receive(m);
       channel.postMessage(m);
-    }, seed);
+    }, seed, [path || 'index.md']);
     source.start();
   };
 

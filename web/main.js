@@ -43,7 +43,7 @@ function main() {
     const c = connect(item, token, (m) => {
       page.receive(m);
       if (m.t === 'status') page.setTransport(c.mode);
-    });
+    }, route.path || 'index.md');
     conn = c;
     page.resync = () => c.resync();
     page.setTransport(c.mode);

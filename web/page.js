@@ -3,12 +3,21 @@
 // state), the banner, the sidebar of the item's documents, the front matter
 // and the table of contents; navigation between documents without a
 // reload; and what each message of the stream does to all of them.
+//
+// The stream carries whole only the document the tab opened with; the
+// others are stubs (title and toc: enough for the sidebar).  A document
+// shown that the state holds as a stub is fetched whole from the API, once
+// per version of it.  An update redraws only what it touched: the shown
+// document block by block, and the sidebar entries of the documents it
+// names (the whole list only when documents come or go).
 
 import { DocView, highlight } from './patch.js';
 import { h, renderData, renderToc } from './render.js';
 import { statePanel, stateTitle, suggestItems } from './states.js';
-import { applySnapshot, applyUpdate, docOrder, newItemState } from './store.js';
-import { previewUrl } from './urls.js';
+import {
+  applySnapshot, applyUpdate, docOrder, docTitle, isStub, newItemState,
+} from './store.js';
+import { astUrl, previewUrl } from './urls.js';
 
 const STATUS_TEXT = {
   connecting: 'connecting',
@@ -36,6 +45,10 @@ export class Page {
     this.state = newItemState();
     this.images = new WeakMap(); // img → asset path
     this.changed = new Set(); // documents changed since the reader last saw them
+    this.whole = new Map(); // path → AST fetched whole (the state has its stub)
+    this.gen = new Map(); // path → updates of it seen: a fetch older than one is dropped
+    this.fetching = new Set(); // paths being fetched
+    this.side = { key: null, entries: new Map(), cur: null }; // the sidebar drawn
     this.shown = false;
     this.stateShown = ''; // the state panel on screen while no document is (showState)
     this.transport = '';
@@ -100,7 +113,50 @@ export class Page {
         if (!before.has(p) || JSON.stringify(before.get(p)) !== JSON.stringify(ast)) this.noteChanged(p);
       }
     }
-    this.refresh(true);
+    // Whole documents fetched for an older version may be stale now.
+    for (const p of this.whole.keys()) this.bump(p);
+    this.whole.clear();
+    this.refresh(true, null);
+  }
+
+  bump(p) {
+    this.gen.set(p, (this.gen.get(p) || 0) + 1);
+  }
+
+  // The AST of document `path` if the page has it whole, else null.
+  wholeDoc(path) {
+    const d = this.state.docs.get(path);
+    if (d && !isStub(d)) return d;
+    return this.whole.get(path) || null;
+  }
+
+  // Fetches the AST of `path` (a stub in the state) and shows it.
+  async fetchWhole(path) {
+    if (this.fetching.has(path)) return;
+    this.fetching.add(path);
+    const gen = this.gen.get(path) || 0;
+    const version = this.state.version;
+    let ast = null;
+    try {
+      const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
+      const r = await fetch(astUrl(this.item, path, version), { headers });
+      if (r.ok) ast = await r.json();
+    } catch {
+      ast = null; // the stream's state says whether the server is there
+    }
+    this.fetching.delete(path);
+    if ((this.gen.get(path) || 0) !== gen) {
+      if (path === this.currentPath()) this.refresh(true, new Set()); // changed meanwhile: again
+      return;
+    }
+    if (!ast || typeof ast !== 'object') {
+      if (path === this.currentPath() && !this.wholeDoc(path)) {
+        this.showNotice(`Document ${path} of version ${version} could not be loaded.`);
+      }
+      return;
+    }
+    this.whole.set(path, ast);
+    if (path === this.currentPath()) this.refresh(true, new Set());
   }
 
   onUpdate(m) {
@@ -109,10 +165,18 @@ export class Page {
       this.resync(); // a message was missed: ask for the whole state
       return;
     }
-    for (const [p] of m.docs) this.noteChanged(p);
+    for (const [p] of m.docs) {
+      this.noteChanged(p);
+      this.whole.delete(p);
+      this.bump(p);
+    }
+    for (const p of m.removed) {
+      this.whole.delete(p);
+      this.bump(p);
+    }
     const cur = this.currentPath();
     const touched = m.docs.some(([p]) => p === cur) || m.removed.includes(cur);
-    this.refresh(touched);
+    this.refresh(touched, new Set(m.docs.map(([p]) => p)));
     if (m.assets.length) this.refreshImages(new Set(m.assets.map((f) => f.path)));
     highlight(this.el.version, 'cp-changed');
   }
@@ -123,15 +187,20 @@ export class Page {
 
   // Brings the whole page to the state; the document is patched in place
   // (or shown from scratch the first time and after a navigation).
-  refresh(docTouched) {
+  // sideTouched: the documents whose sidebar entries changed (null: all).
+  refresh(docTouched, sideTouched) {
     const v = this.state.version;
     this.el.version.textContent = v > 0 ? `v${v}` : 'no version yet';
     this.el.version.setAttribute('data-version', String(v));
-    this.renderSidebar();
+    this.renderSidebar(sideTouched);
     const path = this.currentPath();
-    const ast = this.state.docs.get(path);
-    if (!ast) {
+    if (!this.state.docs.has(path)) {
       this.showMissing(path);
+      return;
+    }
+    const ast = this.wholeDoc(path);
+    if (!ast) {
+      this.fetchWhole(path); // shows it when it comes; the page keeps what it shows
       return;
     }
     const epoch = this.epoch();
@@ -150,11 +219,15 @@ export class Page {
   }
 
   showMissing(path) {
+    this.showNotice(this.state.version > 0
+      ? `Version ${this.state.version} of this item has no document ${path}.`
+      : 'Nothing has been pushed to this item yet.');
+  }
+
+  showNotice(msg) {
+    const path = this.currentPath();
     this.view.path = null;
     this.shown = true;
-    const msg = this.state.version > 0
-      ? `Version ${this.state.version} of this item has no document ${path}.`
-      : 'Nothing has been pushed to this item yet.';
     this.el.content.replaceChildren(h('p', 'cp-notice', msg));
     this.el.meta.hidden = true;
     this.el.toc.hidden = true;
@@ -175,21 +248,46 @@ export class Page {
     this.el.tocBody.replaceChildren(renderToc(links));
   }
 
-  renderSidebar() {
+  sideEntry(p, cur) {
+    const t = docTitle(this.state.docs.get(p)) || p;
+    const a = h('a', 'cp-doc-link', h('span', 'cp-doc-title', t), h('span', 'cp-doc-path', p));
+    a.setAttribute('href', previewUrl(this.item, p));
+    a.setAttribute('data-cp-doc', p);
+    if (p === cur) a.setAttribute('aria-current', 'page');
+    const li = h('li', null, a);
+    if (this.changed.has(p)) li.append(h('span', 'cp-doc-changed', 'updated'));
+    return li;
+  }
+
+  // The list of documents: drawn whole when documents came or went (or
+  // touched is null), else only the entries of `touched` and of the
+  // current document before and after a navigation are redrawn.
+  renderSidebar(touched) {
     const cur = this.currentPath();
-    const items = docOrder(this.state.docs).map((p) => {
-      const ast = this.state.docs.get(p);
-      const t = ast && ast.data && typeof ast.data.title === 'string' && ast.data.title ? ast.data.title : p;
-      const a = h('a', 'cp-doc-link', h('span', 'cp-doc-title', t), h('span', 'cp-doc-path', p));
-      a.setAttribute('href', previewUrl(this.item, p));
-      a.setAttribute('data-cp-doc', p);
-      if (p === cur) a.setAttribute('aria-current', 'page');
-      const li = h('li', null, a);
-      if (this.changed.has(p)) li.append(h('span', 'cp-doc-changed', 'updated'));
-      return li;
-    });
-    this.el.docList.replaceChildren(...items);
-    this.el.docs.hidden = items.length === 0;
+    const order = docOrder(this.state.docs);
+    const key = order.join('\n');
+    const side = this.side;
+    if (touched === null || touched === undefined || key !== side.key) {
+      side.entries = new Map(order.map((p) => [p, this.sideEntry(p, cur)]));
+      side.key = key;
+      this.el.docList.replaceChildren(...side.entries.values());
+    } else {
+      const redo = new Set(touched);
+      if (side.cur !== cur) {
+        redo.add(cur);
+        if (side.cur !== null) redo.add(side.cur);
+      }
+      for (const p of redo) {
+        const old = side.entries.get(p);
+        if (!old) continue;
+        const li = this.sideEntry(p, cur);
+        if (li.isEqualNode(old)) continue; // same title, marks and place
+        old.replaceWith(li);
+        side.entries.set(p, li);
+      }
+    }
+    side.cur = cur;
+    this.el.docs.hidden = order.length === 0;
     // On a phone the list is a row that scrolls sideways: the current
     // document's tab is brought into it (never the page scrolled).
     const list = this.el.docList;
@@ -264,7 +362,7 @@ export class Page {
     this.path = path;
     this.changed.delete(path);
     const same = this.view.path === path;
-    this.refresh(false);
+    this.refresh(false, new Set([path]));
     if (hash) this.scrollToHash(hash);
     else if (!same) window.scrollTo(0, 0);
   }

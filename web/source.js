@@ -28,10 +28,12 @@ const RETRY_REFUSED_MS = 10000; // after a 401 or 404
 
 export class ItemSource {
   // item: {kind, name}; seed: an item state to continue from (a tab that
-  // becomes the leader), or null.
-  constructor(item, token, emit, seed) {
+  // becomes the leader), or null; documents: the paths the stream carries
+  // whole (the document the first tab shows), or null for all.
+  constructor(item, token, emit, seed, documents = null) {
     this.item = item;
     this.token = token;
+    this.documents = documents;
     this.emit = emit;
     this.state = seed || newItemState();
     this.status = { t: 'status', state: 'connecting', detail: '' };
@@ -91,7 +93,7 @@ export class ItemSource {
     if (this.closed) return;
     clearTimeout(this.timer);
     if (this.es) this.es.close();
-    const es = new EventSource(eventsUrl(this.item, this.token, lastId));
+    const es = new EventSource(eventsUrl(this.item, this.token, lastId, this.documents));
     this.es = es;
     es.addEventListener('open', () => {
       this.failures = 0;

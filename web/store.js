@@ -12,6 +12,10 @@
 //   {t: 'status', state, detail}   state: connecting | live | reconnecting | offline |
 //                                         deleted | unauthorized | not-found
 // Maps keyed by path, never plain objects: a path may be "__proto__".
+//
+// A document of the stream is its AST, or — when the stream was not asked
+// for it in full (?documents=, docs/api.md) — a stub {title, toc} with no
+// body; the tab fetches the AST of a stub it shows.
 
 export function newItemState() {
   return { version: -1, files: new Map(), docs: new Map(), deleted: false };
@@ -63,6 +67,17 @@ export function applyUpdate(st, m) {
 // The whole state as a snapshot message (for a tab that joins).
 export function stateMessage(st) {
   return { t: 'snapshot', version: st.version, files: [...st.files.values()], docs: [...st.docs] };
+}
+
+export function isStub(doc) {
+  return !doc || typeof doc !== 'object' || !('body' in doc);
+}
+
+// A document's title, from its AST's front matter or its stub; '' if none.
+export function docTitle(doc) {
+  if (!doc || typeof doc !== 'object') return '';
+  const t = isStub(doc) ? doc.title : doc.data && doc.data.title;
+  return typeof t === 'string' ? t : '';
 }
 
 // Document paths in the sidebar's order: index.md first, then by path.

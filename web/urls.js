@@ -24,13 +24,21 @@ export function itemApi(item) {
 }
 
 // The address of the item's event stream; lastId > 0 asks for the events
-// after that version (the server reads ?last_event_id= like Last-Event-ID).
-export function eventsUrl(item, token, lastId) {
+// after that version (the server reads ?last_event_id= like Last-Event-ID);
+// documents (an array of paths, or null for all) are the documents the
+// stream carries whole, the others coming as stubs.
+export function eventsUrl(item, token, lastId, documents) {
   const q = new URLSearchParams();
   if (token) q.set('access_token', token);
   if (lastId > 0) q.set('last_event_id', String(lastId));
+  if (documents) q.set('documents', documents.join(','));
   const s = q.toString();
   return `${itemApi(item)}/events${s ? '?' + s : ''}`;
+}
+
+// The AST document of one file of version `version`.
+export function astUrl(item, path, version) {
+  return `${itemApi(item)}/ast/${encodePath(path)}${version > 0 ? `?version=${version}` : ''}`;
 }
 
 // The preview page of one document (index.md is the item's own address).

@@ -8,6 +8,8 @@
 //
 // Tabs say when they go (pagehide); a port can also report `close` in
 // browsers that support it.  The stream of an item closes with its last tab.
+// It carries whole the document its first tab shows (the others as stubs,
+// which a tab showing one fetches whole).
 
 import { ItemSource } from './source.js';
 
@@ -24,9 +26,10 @@ function subscribe(port, m) {
   let it = items.get(key);
   if (!it) {
     const ports = new Set();
+    const docs = [typeof m.path === 'string' && m.path ? m.path : 'index.md'];
     const source = new ItemSource({ kind: m.kind, name: m.name }, m.token || '', (msg) => {
       for (const p of ports) p.postMessage(msg);
-    }, null);
+    }, null, docs);
     it = { source, ports };
     items.set(key, it);
     source.start();

@@ -20,6 +20,19 @@ in one run and with the same client (sse_load):
      (subscriber, event) pair, the delivery latency, and per event the time
      until the last subscriber had it.
 
+Per server it also reports its own CPU time per delivery (utime + stime
+of its processes from /proc/PID/stat over the measured events, divided by
+events x subscribers, in µs) and the bytes on the wire per delivery (what
+the client read from its sockets over the same span — HTTP chunk framing,
+keep-alives and all — divided likewise).  Every client asks for
+gzip (Accept-Encoding, as browsers do: --no-gzip turns it off); each
+server answers as it is configured: contentd compresses every event once
+for all, nchan and the Node broadcaster send it plain.  --payloads
+2048,204800 measures every server at each size in one run (contentd: a
+document whose update event is about that big) and prints the CPU ratios
+against their targets; --course-lessons N also times the snapshot of a
+generated course of N lessons on contentd.
+
 The machine is shared: the CPU other processes used while each server
 published is measured and shown.  With --rounds R every server is measured
 R times, interleaved, and the round with the least such noise is reported
@@ -42,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -220,13 +234,42 @@ int main(void)
 """
 
 
+# Repeated in the document until its update event is about --payload bytes
+# (its AST is some 5x its markdown); the words vary, as prose does, so that
+# it compresses as a real document does (some 5 to 8 times), not better.
+PART = """
+## Part {k}: {title}
+
+{p1} With **{w1}** and *{w2}*, `{w3} --{w4}` and [the {w5} guide](https://example.com/{w5}/{k}).
+
+- {l1}
+- {l2}, with `{w6}`
+"""
+WORDS = ("container image layer network volume process kernel namespace cgroup socket port "
+         "service pod node cluster shell file folder command flag build cache index table "
+         "query commit branch merge patch review deploy rollback metric alert trace span "
+         "queue topic stream batch window shard replica leader follower quorum").split()
+
+
+def part(k, rev):
+    import random
+    rng = random.Random(k * 7919 + rev)
+    w = lambda: rng.choice(WORDS)  # noqa: E731
+    sentence = lambda: " ".join(w() for _ in range(rng.randint(6, 14))).capitalize() + "."  # noqa: E731
+    return PART.format(k=k, title=" ".join(w() for _ in range(3)),
+                       p1=" ".join(sentence() for _ in range(3)),
+                       w1=w(), w2=w(), w3=w(), w4=w(), w5=w(), w6=w(),
+                       l1=sentence(), l2=sentence())
+
+
 class ContentdPublisher:
     """Publishing = one new version through the push protocol."""
 
-    def __init__(self, port):
+    def __init__(self, port, payload=2048):
         self.http = Http(port)
         self.version = 0
         self.rev = 0
+        self.parts = max(0, (payload - 2048) // 1450)
         self.base = f"/api/v1/content/{ITEM[0]}/{ITEM[1]}"
 
     def setup(self):
@@ -240,7 +283,8 @@ class ContentdPublisher:
     def publish(self):
         """Commits a new version; returns (marker, t_sent, t_answered)."""
         self.rev += 1
-        doc = DOC.format(rev=self.rev).encode()
+        doc = (DOC.format(rev=self.rev)
+               + "".join(part(k, self.rev) for k in range(self.parts))).encode()
         sha = hashlib.sha256(doc).hexdigest()
         st, data, _, _ = self.http.request("POST", "/api/v1/blobs/missing",
                                            json.dumps({"sha256": [sha]}).encode())
@@ -290,7 +334,7 @@ def start_contentd(a, tmp, port):
                "--max-connections-per-address", "0"],
               os.path.join(tmp, "server.log"), a.pgids)
     wait_healthy(port, p)
-    pub = ContentdPublisher(port)
+    pub = ContentdPublisher(port, a.payload)
     pub.setup()
     url = f"http://127.0.0.1:{port}/api/v1/content/{ITEM[0]}/{ITEM[1]}/events"
     return p, (lambda: [p.pid]), pub, url, ["--ready", "event:snapshot", "--marker", "id"]
@@ -342,6 +386,8 @@ class Client:
         argv = [a.client, "--url", url, "--subscribers", str(a.subscribers),
                 "--max-pending", str(a.max_pending), "--connect-rate", str(a.connect_rate),
                 "--timeout", str(a.client_timeout), "--control", "--out", self.out] + extra
+        if a.gzip:
+            argv += ["--header", "Accept-Encoding: gzip"]
         self.p = spawn(argv, os.path.join(tmp, "client.log"), a.pgids,
                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.buf = b""
@@ -394,10 +440,12 @@ class Client:
         return self.lines
 
 
-def client_cpu(client):
-    """The client's CPU seconds so far (it answers between two events)."""
+def client_status(client):
+    """The client's CPU seconds and bytes read so far (it answers between
+    two events)."""
     client.command("status")
-    return float(kv(client.wait_for(r"status ", 10)).get("cpu_s", "nan"))
+    st = kv(client.wait_for(r"status ", 10))
+    return float(st.get("cpu_s", "nan")), int(st.get("bytes", 0))
 
 
 def kv(line):
@@ -480,15 +528,23 @@ def measure(a, name):
         ours = lambda: sum(proc_cpu_ticks(p) for p in pids() + [client.p.pid])
         for i in range(a.warmup + a.messages):
             if i == a.warmup:
-                cpu.append(client_cpu(client))
+                c0, bytes0 = client_status(client)
+                cpu.append(c0)
                 t_busy, busy0, ours0 = time.monotonic(), busy_ticks(), ours()
+                srv0 = sum(proc_cpu_ticks(p) for p in pids())
             marker, t0, t1 = pub.publish()
             if i >= a.warmup:
                 sent[marker] = (t0, t1)
             if client.wait_for(rf"complete marker={marker} ", a.message_timeout) is None:
                 timeouts += 1
             time.sleep(a.gap)
-        cpu.append(client_cpu(client))
+        srv1 = sum(proc_cpu_ticks(p) for p in pids())
+        deliveries = max(1, a.messages * ready)
+        res["server_cpu_us"] = (srv1 - srv0) / os.sysconf("SC_CLK_TCK") * 1e6 / deliveries
+        res["deliveries"] = a.messages * ready
+        c1, bytes1 = client_status(client)
+        cpu.append(c1)
+        res["wire_bytes"] = (bytes1 - bytes0) / deliveries
         others = (busy_ticks() - busy0) - (ours() - ours0)
         res["other_cpu_pct"] = max(0.0, 100.0 * others / os.sysconf("SC_CLK_TCK")
                                    / (time.monotonic() - t_busy))
@@ -538,15 +594,15 @@ def fmt(v, spec=".1f"):
 def report(a, results, machine):
     out = []
     p = out.append
-    p(f"SSE fan-out: {a.subscribers} subscribers, {a.messages} events, one at a time "
+    p(f"SSE fan-out: {a.subscribers} subscribers, {a.messages} events of {a.payload} B, one at a time "
       f"({a.gap * 1000:.0f} ms apart once all have the previous one)"
       + (f"; per server the quietest of {a.rounds} rounds" if a.rounds > 1 else ""))
     p(f"machine: {machine}")
     p("")
     p("| server | held | connect s | event B | p50 ms | p99 ms | max ms | last p50 ms "
       "| last max ms | missing | publish RTT p50 ms | RSS idle MiB | RSS/sub KiB | idle CPU % "
-      "| client CPU ms/event | others' CPU % |")
-    p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| client CPU ms/event | others' CPU % | server CPU µs/delivery | wire B/delivery |")
+    p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         if "p99" not in r:
             p(f"| {r['name']} | not measured: {r.get('error', '')} |")
@@ -558,7 +614,8 @@ def report(a, results, machine):
           f"| {r['expected'] - r['pairs']} | {fmt(r['publish_rtt_p50'], '.2f')} "
           f"| {fmt(r['rss_idle_kib'] / 1024, '.1f')} | {fmt(r['rss_per_sub_kib'], '.2f')} "
           f"| {fmt(r['idle_cpu_pct'], '.1f')} | {fmt(r['client_cpu_ms'], '.1f')} "
-          f"| {fmt(r['other_cpu_pct'], '.0f')} |")
+          f"| {fmt(r['other_cpu_pct'], '.0f')} | {fmt(r['server_cpu_us'], '.2f')} "
+          f"| {fmt(r['wire_bytes'], '.0f')} |")
     p("")
     by = {r["name"]: r for r in results if "p99" in r}
     c = by.get("contentd")
@@ -597,6 +654,133 @@ def report(a, results, machine):
     return "\n".join(out)
 
 
+def cost_table(a, by_payload):
+    """Server CPU and bytes per delivery at every payload, and the ratios."""
+    out = [f"Cost per delivery (clients {'ask for gzip' if a.gzip else 'ask for no compression'}):",
+           "", "| payload B | subscribers | server | event B | server CPU µs/delivery "
+           "| wire B/delivery |", "|---:|---:|---|---:|---:|---:|"]
+    ratios = []
+    for (payload, subscribers), results in by_payload:
+        by = {r["name"]: r for r in results if "p99" in r}
+        for r in results:
+            if "p99" in r:
+                out.append(f"| {payload} | {subscribers} | {r['name']} | {fmt(r['event_bytes'], '.0f')} "
+                           f"| {fmt(r['server_cpu_us'], '.2f')} | {fmt(r['wire_bytes'], '.0f')} |")
+        c, n = by.get("contentd"), by.get("nchan")
+        if c and n:
+            target = 0.5 if payload >= 100 * 1024 else 1.0
+            v = c["server_cpu_us"] / n["server_cpu_us"] if n["server_cpu_us"] else float("nan")
+            ratios.append((payload, "contentd CPU / nchan CPU per delivery", v, f"≤ {target:g}",
+                           v <= target))
+            w = c["wire_bytes"] / n["wire_bytes"] if n["wire_bytes"] else float("nan")
+            ratios.append((payload, "contentd bytes / nchan bytes per delivery", w, "", None))
+        if c and by.get("node"):
+            v = c["server_cpu_us"] / by["node"]["server_cpu_us"] if by["node"]["server_cpu_us"] \
+                else float("nan")
+            ratios.append((payload, "contentd CPU / Node CPU per delivery", v, "", None))
+    out += ["", "| payload B | ratio | value | target | met |", "|---:|---|---:|---:|---|"]
+    ratios = [((p[0] if isinstance(p, tuple) else p), w, v, t, m) for p, w, v, t, m in ratios]
+    for payload, what, v, target, met in ratios:
+        out.append(f"| {payload} | {what} | {fmt(v, '.2f')} | {target} "
+                   f"| {'' if met is None else ('yes' if met else 'NO')} |")
+    return "\n".join(out)
+
+
+# ---- the snapshot of a big course (contentd) ----------------------------
+
+
+def first_event(port, path, gzip):
+    """Opens an event stream and reads its first event: (ms until it was
+    complete, body bytes received, event data bytes)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Accept": "text/event-stream"}
+    if gzip:
+        headers["Accept-Encoding"] = "gzip"
+    t0 = time.monotonic_ns()
+    conn.request("GET", path, headers=headers)
+    r = conn.getresponse()
+    if r.status != 200:
+        raise RuntimeError(f"GET {path}: HTTP {r.status}")
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) \
+        if r.getheader("Content-Encoding") == "gzip" else None
+    text, got, start, scan = bytearray(), 0, -1, 0
+    while True:  # linear: each byte is appended once and searched once
+        chunk = r.read1(1 << 20)
+        if not chunk:
+            raise RuntimeError(f"GET {path}: the stream ended before its first event")
+        got += len(chunk)
+        text += inflate.decompress(chunk) if inflate else chunk
+        if start < 0:
+            start = text.find(b"event: ")
+            scan = max(start, 0)
+        if start >= 0:
+            end = text.find(b"\n\n", max(start, scan - 1))
+            if end >= 0:
+                break
+            scan = len(text)
+    ms = (time.monotonic_ns() - t0) / 1e6
+    conn.close()
+    return ms, got, end - (text.find(b"data: ", start) + 6)
+
+
+def course_snapshot(a):
+    """Pushes a generated course of a.course_lessons lessons to a fresh
+    contentd and times the first event of its stream: whole, gzip, and the
+    preview page's (one document whole, the others as stubs)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    from helpers.sample import PNG, course  # noqa: E402
+    tmp = tempfile.mkdtemp(prefix="sse-course-", dir=a.workdir)
+    port = free_port()
+    p = spawn([a.contentd, "serve", "--listen", f"127.0.0.1:{port}", "--data",
+               os.path.join(tmp, "data")], os.path.join(tmp, "server.log"), a.pgids)
+    out = []
+    try:
+        wait_healthy(port, p)
+        n = a.course_lessons
+        files = course("course", "big", n, assets_per_lesson=2)
+        for i in range(max(0, 5000 - 2 * n)):
+            files[f"images/extra-{i:04d}.png"] = PNG + f"extra {i}".encode()
+        md = sum(len(v) for k, v in files.items() if k.endswith(".md"))
+        say(f"course: pushing {n} lessons ({md / 1e6:.1f} MB of markdown), {len(files)} files")
+        http_ = Http(port)
+        st, data, _, _ = http_.request("POST", "/api/v1/content", json.dumps(
+            {"kind": "course", "name": "big"}).encode())
+        if st != 201:
+            raise RuntimeError(f"create: HTTP {st} {data[:200]!r}")
+        shas = {k: hashlib.sha256(v).hexdigest() for k, v in files.items()}
+        st, data, _, _ = http_.request("POST", "/api/v1/blobs/missing", json.dumps(
+            {"sha256": sorted(set(shas.values()))}).encode())
+        missing = set(json.loads(data)["missing"])
+        for k, v in files.items():
+            if shas[k] in missing:
+                missing.discard(shas[k])
+                st, data, _, _ = http_.request("PUT", f"/api/v1/blobs/{shas[k]}", v,
+                                               ctype="application/octet-stream")
+        t0 = time.monotonic()
+        st, data, _, _ = http_.request("POST", "/api/v1/content/course/big/versions", json.dumps(
+            {"base_version": 0, "files": [{"path": k, "sha256": shas[k], "size": len(v)}
+                                          for k, v in files.items()]}).encode())
+        if st != 201:
+            raise RuntimeError(f"commit: HTTP {st} {data[:200]!r}")
+        commit_s = time.monotonic() - t0
+        out += [f"Snapshot of a course of {n} lessons ({md / 1e6:.1f} MB of markdown, "
+                f"{len(files) - n - 1} assets; commit with rendering {commit_s:.1f} s), "
+                "time to the first event complete:", "",
+                "| stream | first open ms | again ms | body B | event data B |",
+                "|---|---:|---:|---:|---:|"]
+        base = "/api/v1/content/course/big/events"
+        for label, path, gz in (("whole (?documents=*), plain", base, False),
+                                ("whole, gzip", base, True),
+                                ("preview: one lesson whole, gzip", base + "?documents=lessons/1000.md"
+                                 if n >= 1000 else base + "?documents=index.md", True)):
+            ms1, got, dlen = first_event(port, path, gz)
+            ms2, _, _ = first_event(port, path, gz)
+            out.append(f"| {label} | {ms1:.0f} | {ms2:.0f} | {got} | {dlen} |")
+    finally:
+        stop(p)
+    return "\n".join(out)
+
+
 def quietest(runs):
     """The measured round with the least CPU used by other processes."""
     ok = [r for r in runs if "p99" in r]
@@ -632,7 +816,15 @@ def main():
     ap.add_argument("--subscribers", type=int, default=10000)
     ap.add_argument("--messages", type=int, default=20)
     ap.add_argument("--payload", type=int, default=2048,
-                    help="bytes of each nchan/Node event's data (default 2048)")
+                    help="bytes of each event's data (default 2048)")
+    ap.add_argument("--payloads", default=None,
+                    help="comma-separated payload sizes measured one after the other in this "
+                         "run, each SIZE or SIZE:SUBSCRIBERS (e.g. 2048:10000,204800:1000): a "
+                         "cost table and its ratios at the end")
+    ap.add_argument("--no-gzip", dest="gzip", action="store_false",
+                    help="clients do not send Accept-Encoding: gzip")
+    ap.add_argument("--course-lessons", type=int, default=0,
+                    help="also time the snapshot of a generated course of N lessons (contentd)")
     ap.add_argument("--servers", default="contentd,nchan,node")
     ap.add_argument("--connect-rate", type=float, default=0, help="per second, 0: no limit")
     ap.add_argument("--max-pending", type=int, default=256)
@@ -651,9 +843,13 @@ def main():
     ap.add_argument("--pgids", default=None)
     ap.add_argument("--results", default=os.path.join(ROOT, "bench/results/sse/latest.txt"))
     a = ap.parse_args()
-    a.ready_timeout = 30 + a.subscribers / 100.0
-    a.message_timeout = 5 + a.subscribers / 1000.0
-    a.client_timeout = a.ready_timeout + a.messages * (a.message_timeout + a.gap) + 60
+
+    def timeouts():
+        a.ready_timeout = 30 + a.subscribers / 100.0
+        a.message_timeout = 5 + a.subscribers / 1000.0
+        a.client_timeout = a.ready_timeout + a.messages * (a.message_timeout + a.gap) + 60
+
+    timeouts()
     a.workdir = a.workdir or tempfile.mkdtemp(prefix="sse-bench-")
     a.pgids = a.pgids or os.path.join(a.workdir, "pgids")
 
@@ -662,31 +858,48 @@ def main():
     names = a.servers.split(",")
     if "contentd" in names and not os.access(a.contentd, os.X_OK):
         say(f"{a.contentd} is missing: contentd is not measured")
-    rounds = {name: [] for name in names}
+    payloads = [(int(x.split(":")[0]), int(x.split(":")[1]) if ":" in x else a.subscribers)
+                for x in a.payloads.split(",")] if a.payloads else [(a.payload, a.subscribers)]
+    texts, by_payload, ok = [], [], True
+    course_text = ""
     try:
-        for rnd in range(a.rounds):
-            for name in names:
-                if name == "contentd" and not os.access(a.contentd, os.X_OK):
-                    rounds[name].append({"name": name, "error": "no contentd binary"})
-                    continue
-                if a.rounds > 1:
-                    say(f"round {rnd + 1} of {a.rounds}")
-                try:
-                    rounds[name].append(measure(a, name))
-                except (RuntimeError, OSError, KeyError, ValueError) as e:
-                    say(f"{name}: {e}")
-                    rounds[name].append({"name": name, "error": str(e)})
+        for payload, subscribers in payloads:
+            a.payload, a.subscribers = payload, subscribers
+            timeouts()
+            rounds = {name: [] for name in names}
+            for rnd in range(a.rounds):
+                for name in names:
+                    if name == "contentd" and not os.access(a.contentd, os.X_OK):
+                        rounds[name].append({"name": name, "error": "no contentd binary"})
+                        continue
+                    if a.rounds > 1:
+                        say(f"round {rnd + 1} of {a.rounds}")
+                    try:
+                        rounds[name].append(measure(a, name))
+                    except (RuntimeError, OSError, KeyError, ValueError) as e:
+                        say(f"{name}: {e}")
+                        rounds[name].append({"name": name, "error": str(e)})
+            results = [quietest(rounds[name]) for name in names]
+            ok = ok and all("p99" in r for r in results)
+            by_payload.append(((payload, subscribers), results))
+            text = report(a, results, machine_line())
+            if a.rounds > 1:
+                text += "\n" + rounds_table(rounds)
+            texts.append(text)
+        if a.course_lessons:
+            course_text = course_snapshot(a)
     finally:
         kill_all()
-    results = [quietest(rounds[name]) for name in names]
-    text = report(a, results, machine_line())
-    if a.rounds > 1:
-        text += "\n" + rounds_table(rounds)
+    if len(payloads) > 1 or a.payloads:
+        texts.append(cost_table(a, by_payload))
+    if course_text:
+        texts.append(course_text)
+    text = "\n\n".join(texts)
     print(text)
     os.makedirs(os.path.dirname(a.results), exist_ok=True)
     with open(a.results, "w") as f:
         f.write(text + "\n")
-    return 0 if all("p99" in r for r in results) else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@
  *   reason count=C what=...   (why subscribers failed or were closed)
  * With --out FILE, every receipt as one line "subscriber marker t_ns".
  * With --control, stdin takes commands: "status" prints
- *   status subscribers=N ready=R failed=F pending=P alive=A closed=C cpu_s=S
+ *   status subscribers=N ready=R failed=F pending=P alive=A closed=C cpu_s=S bytes=B
+ * (B: every byte read from the sockets so far, as it came off the wire)
  * and "quit" (or end of file) ends the run.  It also ends after --messages
  * markers reached every live subscriber, after --timeout, or on SIGINT or
  * SIGTERM; the results are printed and written in every case.
@@ -199,7 +200,7 @@ static void sub_dead(struct sub *s, const char *why)
     close(s->fd);
     s->fd = -1;
     s->state = S_DEAD;
-    sse_parser_free(&s->p);
+    sse_parser_close(&s->p);
     check_marks();
 }
 
@@ -393,8 +394,8 @@ static void control_input(void)
         g.stop = 1;
     else if (r > 0 && memmem(buf, (size_t)r, "status", 6))
         printf("status subscribers=%u ready=%u failed=%u pending=%u alive=%u closed=%u "
-               "cpu_s=%.3f\n",
-               g.n, g.ready, g.failed, g.pending, g.alive, g.closed, cpu_seconds());
+               "cpu_s=%.3f bytes=%" PRIu64 "\n",
+               g.n, g.ready, g.failed, g.pending, g.alive, g.closed, cpu_seconds(), g.bytes);
     if (r == 0)
         epoll_ctl(g.ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
 }

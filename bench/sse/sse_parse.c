@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <zlib.h>
+
 #include "sse_parse.h"
 
 #define HEAD_MAX 16384
@@ -28,6 +30,16 @@ void sse_parser_free(struct sse_parser *p)
 {
     free(p->head);
     p->head = NULL;
+}
+
+void sse_parser_close(struct sse_parser *p)
+{
+    sse_parser_free(p);
+    if (p->z) {
+        inflateEnd(p->z);
+        free(p->z);
+        p->z = NULL;
+    }
 }
 
 int sse_parser_headers_done(const struct sse_parser *p)
@@ -250,6 +262,9 @@ static enum sse_status parse_head(struct sse_parser *p)
         if (header_is(s, len, "transfer-encoding", &v) &&
             contains_ci(v, len - (size_t)(v - s), "chunked"))
             p->chunked = 1;
+        if (header_is(s, len, "content-encoding", &v) &&
+            contains_ci(v, len - (size_t)(v - s), "gzip"))
+            p->gzip = 1;
         if (header_is(s, len, "content-type", &v) &&
             contains_ci(v, len - (size_t)(v - s), "text/event-stream"))
             p->event_stream = 1;
@@ -258,6 +273,36 @@ static enum sse_status parse_head(struct sse_parser *p)
     free(p->head);
     p->head = NULL;
     p->http_state = p->chunked ? HS_CSIZE : HS_RAW;
+    if (p->gzip) {
+        p->z = calloc(1, sizeof(z_stream));
+        if (!p->z || inflateInit2(p->z, 16 + MAX_WBITS) != Z_OK)
+            return fail(p, "cannot start inflating");
+    }
+    return SSE_MORE;
+}
+
+/* Body bytes: inflated first on a gzip stream. */
+static enum sse_status body_bytes(struct sse_parser *p, const char *s, size_t n, int64_t t,
+                                  sse_event_fn fn, void *arg)
+{
+    if (!p->gzip) {
+        feed_events(p, s, n, t, fn, arg);
+        return SSE_MORE;
+    }
+    static char out[64 * 1024];
+    z_stream *z = p->z;
+    z->next_in = (Bytef *)(uintptr_t)s;
+    z->avail_in = (uInt)n;
+    while (z->avail_in) {
+        z->next_out = (Bytef *)out;
+        z->avail_out = sizeof out;
+        int rc = inflate(z, Z_NO_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+            return fail(p, "bad gzip data");
+        feed_events(p, out, sizeof out - z->avail_out, t, fn, arg);
+        if (rc == Z_STREAM_END || (rc == Z_BUF_ERROR && z->avail_out))
+            break;
+    }
     return SSE_MORE;
 }
 
@@ -316,7 +361,8 @@ enum sse_status sse_feed(struct sse_parser *p, const char *buf, size_t n, int64_
             break;
         }
         case HS_RAW:
-            feed_events(p, buf + i, n - i, t, fn, arg);
+            if (body_bytes(p, buf + i, n - i, t, fn, arg) != SSE_MORE)
+                return SSE_ERROR;
             i = n;
             break;
         case HS_CSIZE:
@@ -338,7 +384,8 @@ enum sse_status sse_feed(struct sse_parser *p, const char *buf, size_t n, int64_
         }
         case HS_CDATA: {
             size_t k = n - i < p->chunk_left ? n - i : p->chunk_left;
-            feed_events(p, buf + i, k, t, fn, arg);
+            if (body_bytes(p, buf + i, k, t, fn, arg) != SSE_MORE)
+                return SSE_ERROR;
             i += k;
             p->chunk_left -= (uint32_t)k;
             if (p->chunk_left == 0)

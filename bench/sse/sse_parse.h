@@ -5,7 +5,8 @@
  *
  * Bytes are fed as they come off the socket, in pieces of any size: the
  * status line and headers, then the body (chunked or read-until-close), then
- * the event stream inside it (`id:`, `event:`, `data:` fields, comment
+ * the event stream inside it, inflated first when the response says
+ * `Content-Encoding: gzip` (`id:`, `event:`, `data:` fields, comment
  * lines, LF, CRLF or CR line ends).  Nothing is kept but a few fixed-size
  * fields, so one parser costs about 200 bytes plus the header buffer, which
  * lives only until the headers are complete.  For each dispatched event the
@@ -48,6 +49,8 @@ struct sse_parser {
     uint8_t http_state;
     uint8_t chunked;
     uint8_t event_stream; /* Content-Type was text/event-stream */
+    uint8_t gzip;         /* Content-Encoding was gzip: z inflates the body */
+    void *z;              /* a z_stream, while the body is gzip */
     uint8_t line_state;
     uint8_t field;
     uint8_t cr;
@@ -66,6 +69,8 @@ struct sse_parser {
 void sse_parser_init(struct sse_parser *p);
 /* Releases the header buffer, if any (the parser itself is the caller's). */
 void sse_parser_free(struct sse_parser *p);
+/* Releases everything: the header buffer and the inflater, if any. */
+void sse_parser_close(struct sse_parser *p);
 /* True once the headers are complete (p->status is then set). */
 int sse_parser_headers_done(const struct sse_parser *p);
 /* Feeds n bytes received at time t; calls fn for every event they complete. */

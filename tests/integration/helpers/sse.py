@@ -16,6 +16,7 @@ import socket
 import subprocess
 import threading
 import time
+import zlib
 from dataclasses import dataclass
 
 from .api import open_request
@@ -153,8 +154,12 @@ class SSEStream:
 
     def __init__(self, port: int, path: str, headers: dict | None = None,
                  rcvbuf: int | None = None, timeout: float = 10.0, token: str | None = None,
-                 max_data: int | None = None):
+                 max_data: int | None = None, gzip: bool = False):
+        # gzip: ask for a gzip stream and inflate it with zlib as it comes
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
         hdrs = dict(SSE_HEADERS)
+        if gzip:
+            hdrs["Accept-Encoding"] = "gzip"
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
         hdrs.update(headers or {})
@@ -216,7 +221,10 @@ class SSEStream:
     # --- body ------------------------------------------------------------
 
     def _feed(self, raw: bytes) -> None:
-        self.parser.feed(self._chunked.feed(raw) if self._chunked else raw)
+        data = self._chunked.feed(raw) if self._chunked else raw
+        if self._inflate:
+            data = self._inflate.decompress(data)
+        self.parser.feed(data)
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -309,8 +317,9 @@ class SSEStream:
 class CurlStream:
     """`curl -sN URL` as a subprocess; its output is parsed as an event stream."""
 
-    def __init__(self, url: str, token: str | None = None, headers: dict | None = None):
-        argv = ["curl", "-sS", "-N", "-H", "Accept: text/event-stream"]
+    def __init__(self, url: str, token: str | None = None, headers: dict | None = None,
+                 extra_args: list | None = None):
+        argv = ["curl", "-sS", "-N", "-H", "Accept: text/event-stream", *(extra_args or [])]
         if token:
             argv += ["-H", f"Authorization: Bearer {token}"]
         for k, v in (headers or {}).items():

@@ -16,9 +16,15 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "catalog.h"
 #include "hub.h"
+
+/* The padding of a big AST (see document()); the queue bound of the tests
+ * that need one is smaller. */
+#define BIG_AST     3000
+#define SMALL_BOUND 1024
 
 static int64_t fake_now;
 
@@ -27,11 +33,24 @@ static int64_t clock_ms(void)
     return fake_now;
 }
 
-/* Every document's AST is a small object naming its blob. */
-static bool document(void *arg, const char *sha, cd_buf *out)
+/* Every document's AST is a small object naming its blob; its stub says
+ * so.  The AST of a blob whose digest starts with 'f' is big: 3/4 of a
+ * queue's bound. */
+static bool document(void *arg, const char *sha, bool full, cd_buf *out)
 {
     (void)arg;
-    cd_buf_printf(out, "{\"doc\":\"%.8s\"}", sha);
+    if (!full) {
+        cd_buf_printf(out, "{\"stub\":\"%.8s\"}", sha);
+        return true;
+    }
+    cd_buf_printf(out, "{\"doc\":\"%.8s\"", sha);
+    if (sha[0] == 'f') {
+        cd_buf_puts(out, ",\"pad\":\"");
+        for (size_t i = 0; i < BIG_AST; i++)
+            cd_buf_putc(out, (char)('a' + (i * 7 + i / 13) % 26));
+        cd_buf_putc(out, '"');
+    }
+    cd_buf_putc(out, '}');
     return true;
 }
 
@@ -65,7 +84,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
-static fixture *setup_with(uint32_t max_events)
+static fixture *setup_bounded(uint32_t max_events, size_t max_bytes)
 {
     fixture *f = cd_xcalloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/contentd-hub-XXXXXX");
@@ -74,12 +93,20 @@ static fixture *setup_with(uint32_t max_events)
     f->cat = catalog_open_sqlite(f->dir, &err);
     assert_non_null(f->cat);
     fake_now = 1000000;
-    hub_config cfg = {
-        .cat = f->cat, .document = document, .now_ms = clock_ms, .max_events = max_events};
+    hub_config cfg = {.cat = f->cat,
+                      .document = document,
+                      .now_ms = clock_ms,
+                      .max_events = max_events,
+                      .max_bytes = max_bytes};
     f->h = hub_new(&cfg);
     assert_int_equal(catalog_listen(f->cat, hub_on_change, f->h), 0);
     assert_int_equal(hub_load(f->h, &err), 0);
     return f;
+}
+
+static fixture *setup_with(uint32_t max_events)
+{
+    return setup_bounded(max_events, 0);
 }
 
 static void teardown_fixture(fixture *f)
@@ -99,19 +126,28 @@ static void create(fixture *f, const char *name, bool public)
     assert_int_equal(catalog_item_create(f->cat, &it, &err), CAT_OK);
 }
 
-/* Commits version base+1 of tutorial/name: index.md with digest d. */
-static void commit(fixture *f, const char *name, int64_t base, char d)
+/* Commits version base+1 of tutorial/name: index.md with digest d and,
+ * when l is not 0, lessons/a.md with digest l. */
+static void commit2(fixture *f, const char *name, int64_t base, char d, char l)
 {
-    catalog_file file = {.path = (char *)"index.md", .size = 1};
-    memset(file.sha256, d, 64);
-    file.sha256[64] = '\0';
+    catalog_file files[2] = {{.path = (char *)"index.md", .size = 1},
+                             {.path = (char *)"lessons/a.md", .size = 1}};
+    memset(files[0].sha256, d, 64);
+    files[0].sha256[64] = '\0';
+    memset(files[1].sha256, l, 64);
+    files[1].sha256[64] = '\0';
     int64_t v = 0;
     bool created = false;
     cd_err err = {0};
-    if (catalog_commit(f->cat, "tutorial", name, base, &file, 1, NULL, &v, &created, &err) !=
-        CAT_OK)
+    if (catalog_commit(f->cat, "tutorial", name, base, files, l ? 2 : 1, NULL, &v, &created,
+                       &err) != CAT_OK)
         fail_msg("commit %s %lld: %s", name, (long long)base, err.msg);
     assert_int_equal(v, base + 1);
+}
+
+static void commit(fixture *f, const char *name, int64_t base, char d)
+{
+    commit2(f, name, base, d, 0);
 }
 
 typedef struct client {
@@ -160,7 +196,7 @@ static void test_ordering(void **state)
     client c;
     client_open(f, &c, "alice");
     cd_err err = {0};
-    assert_int_equal(hub_subscribe_item(f->h, c.sub, "tutorial", "hello", -1, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, c.sub, "tutorial", "hello", -1, NULL, &err), 0);
     assert_int_equal(client_read(&c), HUB_READ_SUSPENDED);
     assert_int_equal(c.t.suspends, 1);
     assert_true(!strncmp(got(&c), "retry: 2000\n\nid: 1\nevent: snapshot\n", 35));
@@ -196,23 +232,23 @@ static void test_catch_up(void **state)
     cd_err err = {0};
     client cur, old, bad;
     client_open(f, &cur, "alice");
-    assert_int_equal(hub_subscribe_item(f->h, cur.sub, "tutorial", "hello", 3, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, cur.sub, "tutorial", "hello", 3, NULL, &err), 0);
     client_read(&cur);
     assert_string_equal(got(&cur), "retry: 2000\n\n");
     client_open(f, &old, "alice");
-    assert_int_equal(hub_subscribe_item(f->h, old.sub, "tutorial", "hello", 1, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, old.sub, "tutorial", "hello", 1, NULL, &err), 0);
     client_read(&old);
     assert_non_null(strstr(got(&old), "id: 3\nevent: update\n"));
     assert_non_null(strstr(got(&old), "\"version\":3,\"base_version\":1"));
     client_open(f, &bad, "alice");
-    assert_int_equal(hub_subscribe_item(f->h, bad.sub, "tutorial", "hello", -2, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, bad.sub, "tutorial", "hello", -2, NULL, &err), 0);
     client_read(&bad);
     assert_non_null(strstr(got(&bad), "id: 3\nevent: snapshot\n"));
     /* Someone else's private item does not exist for the hub's callers to
      * check; an unknown one is CAT_NOT_FOUND. */
     client none;
     client_open(f, &none, "alice");
-    assert_int_equal(hub_subscribe_item(f->h, none.sub, "tutorial", "nope", -1, &err),
+    assert_int_equal(hub_subscribe_item(f->h, none.sub, "tutorial", "nope", -1, NULL, &err),
                      CAT_NOT_FOUND);
     hub_sub_free(none.sub);
     client_close(&cur);
@@ -233,8 +269,8 @@ static void test_overflow(void **state)
     client slow, fast;
     client_open(f, &slow, "bob");
     client_open(f, &fast, "bob");
-    assert_int_equal(hub_subscribe_item(f->h, slow.sub, "tutorial", "hello", -1, &err), 0);
-    assert_int_equal(hub_subscribe_item(f->h, fast.sub, "tutorial", "hello", -1, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, slow.sub, "tutorial", "hello", -1, NULL, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, fast.sub, "tutorial", "hello", -1, NULL, &err), 0);
     for (int v = 0; v < 8; v++) {
         commit(f, "hello", v, "abcdef0123"[v]);
         hub_process(f->h);
@@ -264,7 +300,7 @@ static void test_keepalive(void **state)
     cd_err err = {0};
     client c;
     client_open(f, &c, "alice");
-    assert_int_equal(hub_subscribe_item(f->h, c.sub, "tutorial", "hello", 0, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, c.sub, "tutorial", "hello", 0, NULL, &err), 0);
     client_read(&c);
     cd_buf_reset(&c.got);
     int64_t t0 = fake_now;
@@ -302,7 +338,7 @@ static void test_delete_and_global(void **state)
     client_open(f, &item, "alice");
     client_open(f, &mine, "alice");
     client_open(f, &other, "bob");
-    assert_int_equal(hub_subscribe_item(f->h, item.sub, "tutorial", "hello", 0, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, item.sub, "tutorial", "hello", 0, NULL, &err), 0);
     assert_int_equal(hub_subscribe_global(f->h, mine.sub, &err), 0);
     assert_int_equal(hub_subscribe_global(f->h, other.sub, &err), 0);
     client_read(&mine);
@@ -329,12 +365,169 @@ static void test_delete_and_global(void **state)
     teardown_fixture(f);
 }
 
+/* A snapshot larger than the queue's bound in bytes still reaches a new
+ * subscriber; the bound then applies to what is queued after it. */
+static void test_big_snapshot(void **state)
+{
+    (void)state;
+    fixture *f = setup_bounded(0, SMALL_BOUND);
+    create(f, "big", false);
+    commit(f, "big", 0, 'f'); /* an AST of BIG_AST bytes */
+    hub_process(f->h);
+    cd_err err = {0};
+    client c;
+    client_open(f, &c, "alice");
+    assert_int_equal(hub_subscribe_item(f->h, c.sub, "tutorial", "big", -1, NULL, &err), 0);
+    commit(f, "big", 1, 'e'); /* a small update behind the unread snapshot: kept */
+    hub_process(f->h);
+    hub_stats st;
+    hub_stats_get(f->h, &st);
+    assert_int_equal(st.overflows, 0);
+    assert_int_equal(c.t.cuts, 0);
+    assert_int_equal(client_read(&c), HUB_READ_SUSPENDED);
+    assert_true(c.got.len > BIG_AST);
+    assert_non_null(strstr(got(&c), "id: 1\nevent: snapshot\n"));
+    assert_non_null(strstr(got(&c), "id: 2\nevent: update\n"));
+    /* Not read: a big update does not fit behind a small one. */
+    commit(f, "big", 2, 'd');
+    hub_process(f->h);
+    commit(f, "big", 3, 'f');
+    hub_process(f->h);
+    hub_stats_get(f->h, &st);
+    assert_int_equal(st.overflows, 1);
+    assert_int_equal(c.t.cuts, 1);
+    client_close(&c);
+    teardown_fixture(f);
+}
+
+/* ?documents=: the documents asked for come whole, the others as stubs, in
+ * the snapshot and in every update; each list's update is built once. */
+static void test_documents(void **state)
+{
+    (void)state;
+    fixture *f = setup_with(0);
+    create(f, "course", false);
+    commit2(f, "course", 0, 'a', 'b');
+    hub_process(f->h);
+    cd_err err = {0};
+    client part, all, none;
+    client_open(f, &part, "alice");
+    client_open(f, &all, "alice");
+    client_open(f, &none, "alice");
+    assert_int_equal(hub_subscribe_item(f->h, part.sub, "tutorial", "course", -1,
+                                        "lessons/a.md,,lessons/a.md", &err),
+                     0);
+    assert_int_equal(hub_subscribe_item(f->h, all.sub, "tutorial", "course", -1, "*", &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, none.sub, "tutorial", "course", -1, "", &err), 0);
+    client_read(&part);
+    client_read(&all);
+    client_read(&none);
+    assert_non_null(strstr(got(&part), "\"documents\":{\"index.md\":{\"stub\":\"aaaaaaaa\"},"
+                                       "\"lessons/a.md\":{\"doc\":\"bbbbbbbb\"}}"));
+    assert_non_null(strstr(got(&all), "\"documents\":{\"index.md\":{\"doc\":\"aaaaaaaa\"},"
+                                      "\"lessons/a.md\":{\"doc\":\"bbbbbbbb\"}}"));
+    assert_non_null(strstr(got(&none), "\"documents\":{\"index.md\":{\"stub\":\"aaaaaaaa\"},"
+                                       "\"lessons/a.md\":{\"stub\":\"bbbbbbbb\"}}"));
+    cd_buf_reset(&part.got);
+    cd_buf_reset(&all.got);
+    commit2(f, "course", 1, 'c', 'b'); /* index.md changes */
+    hub_process(f->h);
+    client_read(&part);
+    client_read(&all);
+    assert_non_null(strstr(got(&part), "\"documents\":{\"index.md\":{\"stub\":\"cccccccc\"}}"));
+    assert_non_null(strstr(got(&all), "\"documents\":{\"index.md\":{\"doc\":\"cccccccc\"}}"));
+    cd_buf_reset(&part.got);
+    commit2(f, "course", 2, 'c', 'd'); /* the lesson changes */
+    hub_process(f->h);
+    client_read(&part);
+    assert_non_null(strstr(got(&part), "\"documents\":{\"lessons/a.md\":{\"doc\":\"dddddddd\"}}"));
+    client_close(&part);
+    client_close(&all);
+    client_close(&none);
+    teardown_fixture(f);
+}
+
+/* Inflates a whole gzip stream; fails unless it is complete and valid
+ * (zlib checks the CRC-32 and the length of the trailer). */
+static void gunzip(const cd_buf *in, cd_buf *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 16 + 15), Z_OK);
+    z.next_in = (Bytef *)in->data;
+    z.avail_in = (uInt)in->len;
+    int rc;
+    do {
+        cd_buf_grow(out, 4096);
+        z.next_out = (Bytef *)out->data + out->len;
+        z.avail_out = 4095;
+        rc = inflate(&z, Z_NO_FLUSH);
+        out->len += 4095 - z.avail_out;
+    } while (rc == Z_OK);
+    assert_int_equal(rc, Z_STREAM_END);
+    assert_int_equal(z.avail_in, 0);
+    inflateEnd(&z);
+    out->data[out->len] = '\0';
+}
+
+/* gzip streams: two subscribers get the same bytes for the same events
+ * (each compressed once), which inflate to what a plain stream gets. */
+static void test_gzip_shared(void **state)
+{
+    (void)state;
+    fixture *f = setup_with(0);
+    create(f, "hello", false);
+    commit(f, "hello", 0, 'a');
+    hub_process(f->h);
+    cd_err err = {0};
+    client g1, g2, plain;
+    client_open(f, &g1, "alice");
+    client_open(f, &g2, "alice");
+    client_open(f, &plain, "alice");
+    hub_sub_gzip(g1.sub);
+    hub_sub_gzip(g2.sub);
+    assert_int_equal(hub_subscribe_item(f->h, g1.sub, "tutorial", "hello", -1, NULL, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, g2.sub, "tutorial", "hello", -1, NULL, &err), 0);
+    assert_int_equal(hub_subscribe_item(f->h, plain.sub, "tutorial", "hello", -1, NULL, &err), 0);
+    client_read(&g1);
+    size_t first = g1.got.len;
+    commit(f, "hello", 1, 'f'); /* a big update */
+    hub_process(f->h);
+    client_read(&g1);
+    client_read(&g2);
+    client_read(&plain);
+    fake_now += HUB_KEEPALIVE_MS;
+    hub_tick(f->h);
+    client_read(&g1);
+    client_read(&g2);
+    client_read(&plain);
+    assert_true(first > 10 && g1.got.len > first);
+    assert_int_equal(g1.got.len, g2.got.len);
+    assert_memory_equal(g1.got.data, g2.got.data, g1.got.len);
+    assert_true(g1.got.len < BIG_AST / 2); /* compressed */
+    assert_int_equal(catalog_item_delete(f->cat, "tutorial", "hello", &err), CAT_OK);
+    hub_process(f->h);
+    assert_int_equal(client_read(&g1), HUB_READ_END);
+    assert_int_equal(client_read(&plain), HUB_READ_END);
+    cd_buf text = CD_BUF_INIT;
+    gunzip(&g1.got, &text);
+    assert_int_equal(text.len, plain.got.len);
+    assert_memory_equal(text.data, plain.got.data, text.len);
+    assert_non_null(strstr(text.data, ": keep-alive\n\n"));
+    cd_buf_free(&text);
+    client_close(&g1);
+    client_close(&g2);
+    client_close(&plain);
+    teardown_fixture(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordering),          cmocka_unit_test(test_catch_up),
         cmocka_unit_test(test_overflow),          cmocka_unit_test(test_keepalive),
-        cmocka_unit_test(test_delete_and_global),
+        cmocka_unit_test(test_delete_and_global), cmocka_unit_test(test_big_snapshot),
+        cmocka_unit_test(test_documents),         cmocka_unit_test(test_gzip_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
