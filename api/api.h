@@ -63,6 +63,17 @@ enum MHD_Result api_sse_global(http_req *r);
  * replies 404 (or 503) and returns false when not. */
 bool api_item_visible(http_req *r, catalog_item *it);
 
+/* api_item_visible(), and the caller is the owner; replies 403 when not. */
+bool api_item_owned(http_req *r, catalog_item *it);
+/* Replies with the item as the caller sees it (readers of a published item:
+ * its published version), with its files when with_files. */
+enum MHD_Result api_reply_item(http_req *r, unsigned status, bool with_files);
+/* Review and sharing (api_review.c). */
+enum MHD_Result api_publish(http_req *r);
+enum MHD_Result api_members_get(http_req *r);
+enum MHD_Result api_member_put(http_req *r);
+enum MHD_Result api_member_delete(http_req *r);
+
 /* Blob bytes received by PUT /api/v1/blobs: counted, and the count. */
 void api_count_push(uint64_t n);
 uint64_t api_push_bytes(void);

@@ -46,6 +46,10 @@ const http_endpoint api_endpoints[] = {
      .body_max = CD_COMMIT_BODY_MAX,
      .body_too_large =
          "The commit's file list is larger than %u MiB, the most one version can take."},
+    AUTH_JSON(HTTP_M_POST, "/api/v1/content/{kind}/{name}/publish", api_publish),
+    AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/members", api_members_get),
+    AUTH_JSON(HTTP_M_PUT, "/api/v1/content/{kind}/{name}/members/{file}", api_member_put),
+    AUTH(HTTP_M_DELETE, "/api/v1/content/{kind}/{name}/members/{file}", api_member_delete),
     AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/files/{path}", api_file_get),
     AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/ast/{path}", api_ast_get),
     AUTH_QUERY(HTTP_M_GET, "/api/v1/content/{kind}/{name}/events", api_sse_item),

@@ -92,6 +92,11 @@ void catalog_item_clear(catalog_item *it)
     free(it->owner);
     free(it->title);
     it->owner = it->title = NULL;
+    for (size_t i = 0; i < it->n_members; i++)
+        free(it->members[i].user);
+    free(it->members);
+    it->members = NULL;
+    it->n_members = 0;
 }
 
 void catalog_items_free(catalog_item *items, size_t n)
@@ -316,6 +321,25 @@ int catalog_token_count(catalog *c, int64_t *n, cd_err *err)
 {
     *n = 0;
     return TIMED(c, token_count, n, err);
+}
+
+int catalog_publish(catalog *c, const char *kind, const char *name, int64_t version, cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK && version < 1)
+        rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no version %lld", (long long)version);
+    return rc ? rc : TIMED(c, publish, kind, name, version, err);
+}
+
+int catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
+                       catalog_role role, cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK && (!user || !*user))
+        rc = cd_err_set(err, CAT_ERROR, "catalog: a member needs a user");
+    if (rc == CAT_OK && (role < CAT_ROLE_NONE || role > CAT_ROLE_EDITOR))
+        rc = cd_err_set(err, CAT_ERROR, "catalog: unknown role");
+    return rc ? rc : TIMED(c, member_set, kind, name, user, role, err);
 }
 
 void catalog_close(catalog *c)

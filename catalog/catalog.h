@@ -31,6 +31,25 @@ typedef enum catalog_status {
 
 typedef enum { CAT_PRIVATE = 0, CAT_PUBLIC = 1 } catalog_visibility;
 
+/* A member's role on an item (CONTRACT "Review and sharing"): each one
+ * reads every version; a reviewer also comments, an editor also pushes. */
+typedef enum {
+    CAT_ROLE_NONE = 0,
+    CAT_ROLE_VIEWER = 1,
+    CAT_ROLE_REVIEWER = 2,
+    CAT_ROLE_EDITOR = 3,
+} catalog_role;
+
+typedef struct catalog_member {
+    char *user;
+    catalog_role role;
+} catalog_member;
+
+/* "viewer", "reviewer", "editor" (a static string; "" for CAT_ROLE_NONE),
+ * and back (CAT_ROLE_NONE for anything else, NULL included). */
+const char *catalog_role_name(catalog_role role);
+catalog_role catalog_role_parse(const char *s);
+
 
 typedef struct catalog_file {
     char *path;      /* relative, '/'-separated, validated by the caller */
@@ -57,6 +76,12 @@ typedef struct catalog_item {
      * re-creation, so that a version number (an event id) never names two
      * different contents of one KIND/NAME: see catalog_next_version(). */
     int64_t deleted_version;
+    /* The version readers who are not the owner or a member see (0: never
+     * published: they see the latest). */
+    int64_t published_version;
+    /* Who else may read (and, as editor, push), sorted by user. */
+    catalog_member *members;
+    size_t n_members;
 } catalog_item;
 
 /* The number the next version of it gets: one past its version, or past
@@ -76,9 +101,20 @@ void catalog_item_clear(catalog_item *it);
 void catalog_items_free(catalog_item *items, size_t n);
 void catalog_files_free(catalog_file *files, size_t n);
 
-/* Whether user (NULL: nobody) may see the item: its owner, or anyone when
- * it is public (CONTRACT "Data model"). */
+/* Whether user (NULL: nobody) may see the item: its owner, a member, or
+ * anyone when it is public (CONTRACT "Data model"). */
 bool catalog_can_see(const char *user, const catalog_item *it);
+/* Whether user is the item's owner. */
+bool catalog_is_owner(const char *user, const catalog_item *it);
+/* user's role on the item: CAT_ROLE_NONE for the owner and for strangers. */
+catalog_role catalog_role_of(const char *user, const catalog_item *it);
+/* Whether user sees the latest version (owner or member), not only the
+ * published one. */
+bool catalog_sees_drafts(const char *user, const catalog_item *it);
+/* The version user reads by default: the latest for the owner and the
+ * members, and for everyone while the item was never published; else the
+ * published version. */
+int64_t catalog_version_for(const char *user, const catalog_item *it);
 /* JSON forms, appended to b (catalog_json.c): an item with its n files
  * (n < 0: without "files"); {"items":[...]} of those of items[0..n) user
  * may see, in their order, without files; a file list; a file; a time
@@ -121,7 +157,9 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
     X(versions)                                                                                    \
     X(token_add)                                                                                   \
     X(token_user)                                                                                  \
-    X(token_count)
+    X(token_count)                                                                                 \
+    X(publish)                                                                                     \
+    X(member_set)
 typedef enum catalog_op {
 #define X(n) CATALOG_OP_##n,
     CATALOG_OPS(X)
@@ -175,6 +213,15 @@ int catalog_token_add(catalog *c, const char *token_sha256, const char *user, cd
 /* *user: the caller frees it with free(). */
 int catalog_token_user(catalog *c, const char *token_sha256, char **user, cd_err *err) CD_WUR;
 int catalog_token_count(catalog *c, int64_t *n, cd_err *err) CD_WUR;
+/* Points the item's published_version at version (a version it keeps):
+ * CAT_NOT_FOUND for an unknown item or version.  Announced as
+ * CAT_EV_UPDATED. */
+int catalog_publish(catalog *c, const char *kind, const char *name, int64_t version,
+                    cd_err *err) CD_WUR;
+/* Gives user the role on the item (CAT_ROLE_NONE: takes it away;
+ * CAT_NOT_FOUND when user had none).  Announced as CAT_EV_UPDATED. */
+int catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
+                       catalog_role role, cd_err *err) CD_WUR;
 /* Closes the catalog (stopping its watcher); NULL is a no-op. */
 void catalog_close(catalog *c);
 

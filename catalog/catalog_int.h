@@ -49,6 +49,10 @@ struct catalog_ops {
     /* *user: the caller frees it with free(). */
     int (*token_user)(catalog *c, const char *token_sha256, char **user, cd_err *err);
     int (*token_count)(catalog *c, int64_t *n, cd_err *err);
+    /* See catalog_publish() and catalog_member_set(). */
+    int (*publish)(catalog *c, const char *kind, const char *name, int64_t version, cd_err *err);
+    int (*member_set)(catalog *c, const char *kind, const char *name, const char *user,
+                      catalog_role role, cd_err *err);
     void (*close)(catalog *c);
     /* Optional (NULL for a backend whose changes all happen in this
      * process): see catalog_watch_start() and catalog_watch_stats(). */

@@ -17,7 +17,7 @@
 #define ITEM_COLUMNS                                                                               \
     "kind, name, owner, title, visibility, version, created_at, updated_at,"                       \
     " coalesce((SELECT t.version FROM tombstones t"                                                \
-    " WHERE t.kind = items.kind AND t.name = items.name), 0)"
+    " WHERE t.kind = items.kind AND t.name = items.name), 0), published_version, id"
 
 static void row_item(sqlite3_stmt *st, catalog_item *it)
 {
@@ -30,6 +30,37 @@ static void row_item(sqlite3_stmt *st, catalog_item *it)
     it->created_at = sqlite3_column_int64(st, 6);
     it->updated_at = sqlite3_column_int64(st, 7);
     it->deleted_version = sqlite3_column_int64(st, 8);
+    it->published_version = sqlite3_column_int64(st, 9);
+}
+
+/* Fills it->members from the members of item id, sorted by user. */
+static int load_members(sqlite3 *db, int64_t id, catalog_item *it, cd_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sq_prep(db, &st, err, "SELECT user, role FROM members WHERE item_id = ? ORDER BY user",
+                     "i", id);
+    size_t cap = 0;
+    int step = SQLITE_DONE;
+    while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (it->n_members == cap) {
+            cap = cap ? 2 * cap : 4;
+            it->members = cd_xrealloc(it->members, cap * sizeof *it->members);
+        }
+        catalog_member *m = &it->members[it->n_members++];
+        m->user = sq_text_dup(st, 0);
+        m->role = (catalog_role)sqlite3_column_int(st, 1);
+    }
+    if (rc == CAT_OK && step != SQLITE_DONE)
+        rc = sq_fail(db, step, err, "cannot read the members");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* row_item, then the item's members. */
+static int row_item_full(sqlite3 *db, sqlite3_stmt *st, catalog_item *it, cd_err *err)
+{
+    row_item(st, it);
+    return load_members(db, sqlite3_column_int64(st, 10), it, err);
 }
 
 static int sq_ping(catalog *cat, cd_err *err)
@@ -53,7 +84,7 @@ static int sq_item_get(catalog *cat, const char *kind, const char *name, catalog
     if (rc == CAT_OK) {
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW)
-            row_item(st, out);
+            rc = row_item_full(db, st, out, err);
         else if (step == SQLITE_DONE)
             rc = cd_err_set(err, CAT_NOT_FOUND, "no item %s/%s", kind, name);
         else
@@ -83,9 +114,9 @@ static int sq_item_list(catalog *cat, const char *kind, catalog_item **out, size
             *out = cd_xrealloc(*out, cap * sizeof **out);
         }
         memset(&(*out)[*n], 0, sizeof **out);
-        row_item(st, &(*out)[(*n)++]);
+        rc = row_item_full(db, st, &(*out)[(*n)++], err);
     }
-    if (rc == CAT_OK && step != SQLITE_DONE)
+    if (rc == CAT_OK && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = sq_fail(db, step, err, "cannot list items");
     sqlite3_finalize(st);
     sq_release(c, db);
@@ -162,6 +193,8 @@ static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_e
     if (rc == CAT_OK)
         rc = sq_run(db, err, "DELETE FROM versions WHERE item_id = ?", "i", id);
     if (rc == CAT_OK)
+        rc = sq_run(db, err, "DELETE FROM members WHERE item_id = ?", "i", id);
+    if (rc == CAT_OK)
         rc = sq_run(db, err, "DELETE FROM items WHERE id = ?", "i", id);
     if (rc == CAT_OK) /* the version numbers stay used: see deleted_version */
         rc = sq_run(db, err,
@@ -172,6 +205,74 @@ static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_e
     rc = sq_write_end(c, db, rc, err);
     if (rc == CAT_OK)
         catalog_emit(cat, CAT_EV_DELETED, kind, name, 0);
+    return rc;
+}
+
+/* Review and sharing ------------------------------------------------------ */
+
+/* A write transaction on item KIND/NAME: its id and latest version. */
+static int item_write_begin(sq_catalog *c, const char *kind, const char *name, sqlite3 **db,
+                            int64_t *id, int64_t *latest, cd_err *err)
+{
+    int rc = sq_write_begin(c, db, err);
+    if (rc == CAT_OK && (rc = sq_item_id(*db, kind, name, id, latest, err)) != CAT_OK)
+        rc = sq_write_end(c, *db, rc, err);
+    return rc;
+}
+
+static int sq_publish(catalog *cat, const char *kind, const char *name, int64_t version,
+                      cd_err *err)
+{
+    sq_catalog *c = (sq_catalog *)cat;
+    sqlite3 *db;
+    int64_t id = 0, latest = 0;
+    int rc = item_write_begin(c, kind, name, &db, &id, &latest, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    if (rc == CAT_OK)
+        rc = sq_prep(db, &st, err, "SELECT 1 FROM versions WHERE item_id = ? AND version = ?",
+                     "ii", id, version);
+    if (rc == CAT_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
+            rc = cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no version %lld", kind, name,
+                            (long long)version);
+        else if (step != SQLITE_ROW)
+            rc = sq_fail(db, step, err, "cannot read the versions");
+        sqlite3_finalize(st);
+    }
+    if (rc == CAT_OK)
+        rc = sq_run(db, err, "UPDATE items SET published_version = ?, updated_at = ? WHERE id = ?",
+                    "iii", version, cd_now_ms(), id);
+    rc = sq_write_end(c, db, rc, err);
+    if (rc == CAT_OK)
+        catalog_emit(cat, CAT_EV_UPDATED, kind, name, latest);
+    return rc;
+}
+
+static int sq_member_set(catalog *cat, const char *kind, const char *name, const char *user,
+                         catalog_role role, cd_err *err)
+{
+    sq_catalog *c = (sq_catalog *)cat;
+    sqlite3 *db;
+    int64_t id = 0, latest = 0;
+    int rc = item_write_begin(c, kind, name, &db, &id, &latest, err);
+    if (rc)
+        return rc;
+    if (rc == CAT_OK && role == CAT_ROLE_NONE) {
+        rc = sq_run(db, err, "DELETE FROM members WHERE item_id = ? AND user = ?", "is", id, user);
+        if (rc == CAT_OK && sqlite3_changes(db) == 0)
+            rc = cd_err_set(err, CAT_NOT_FOUND, "%s is no member of %s/%s", user, kind, name);
+    } else if (rc == CAT_OK) {
+        rc = sq_run(db, err,
+                    "INSERT INTO members (item_id, user, role) VALUES (?, ?, ?)"
+                    " ON CONFLICT (item_id, user) DO UPDATE SET role = excluded.role",
+                    "isi", id, user, (int64_t)role);
+    }
+    rc = sq_write_end(c, db, rc, err);
+    if (rc == CAT_OK)
+        catalog_emit(cat, CAT_EV_UPDATED, kind, name, latest);
     return rc;
 }
 
@@ -261,6 +362,8 @@ static const struct catalog_ops sqlite_ops = {
     .token_add = sq_token_add,
     .token_user = sq_token_user,
     .token_count = sq_token_count,
+    .publish = sq_publish,
+    .member_set = sq_member_set,
     .close = sq_close_ops,
 };
 

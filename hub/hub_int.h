@@ -22,9 +22,10 @@
 /* Who on the global stream gets an event about an item. */
 typedef enum {
     HUB_AUD_ALL,     /* everyone (keep-alives, per-item events) */
-    HUB_AUD_VISIBLE, /* the owner, and everyone when the item is public */
-    HUB_AUD_OWNER,   /* the owner only */
-    HUB_AUD_OTHERS,  /* everyone but the owner */
+    HUB_AUD_VISIBLE, /* the owner and the members, and everyone when the item is public */
+    HUB_AUD_OWNER,   /* the owner and the members only (who read drafts) */
+    HUB_AUD_OTHERS,  /* everyone but the owner and the members */
+    HUB_AUD_READERS, /* the others, when the item is public (who read the published version) */
 } hub_audience;
 
 typedef struct hub_event {
@@ -36,6 +37,8 @@ typedef struct hub_event {
     hub_audience audience;
     bool is_public;
     char *owner;
+    char **members; /* who reads drafts besides the owner */
+    size_t n_members;
     size_t len;
     char *data; /* the frame: "id: …\nevent: …\ndata: …\n\n" */
 } hub_event;
@@ -56,6 +59,9 @@ struct hub_sub {
     int refs;                   /* hub link + the response (hub->mu) */
     int64_t last_ms;            /* last event queued, monotonic (hub->mu) */
     int64_t version;            /* per item: the version the client is at */
+    /* Per item: the owner or a member, who follows the latest version;
+     * false for a reader, who follows the published one once there is one. */
+    bool drafts;
     /* the queue (sub->mu) */
     hub_event **q;
     uint32_t q_head, q_len, q_cap;
@@ -80,6 +86,9 @@ int hub_event_snapshot(hub *h, const catalog_item *it, hub_event **out, cd_err *
 int hub_event_update(hub *h, const char *kind, const char *name, int64_t from, int64_t to,
                      hub_event **out, cd_err *err);
 hub_event *hub_event_deleted(const char *kind, const char *name);
+/* `event: published` of an item's stream: its published and (for who reads
+ * drafts, with_latest) its latest version. */
+hub_event *hub_event_published(const catalog_item *it, bool with_latest);
 /* An item-level event of the global stream (created, version, updated,
  * deleted). */
 hub_event *hub_event_global(const char *type, const catalog_item *it, hub_audience aud);
@@ -92,6 +101,7 @@ struct hub_item {
     char *owner;
     bool is_public;
     int64_t version;
+    int64_t published; /* published_version as last applied */
     hub_event *snapshot;    /* of version snapshot->version */
     hub_event *last_update; /* from version-1 to version */
     hub_sub *subs;

@@ -62,8 +62,13 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
         catalog_item it = {0};
         hub_event *first = NULL;
         int rc = catalog_item_get(h->cfg.cat, kind, name, &it, err);
+        if (rc == CAT_OK && !catalog_can_see(sub->user, &it))
+            rc = cd_err_set(err, CAT_NOT_FOUND, "no item %s/%s", kind, name);
+        /* A reader follows the published version (the latest while none is). */
+        catalog_item view = it;
+        view.version = catalog_version_for(sub->user, &it);
         if (rc == CAT_OK)
-            rc = first_event(h, &it, last_id, snap, upd, &first, err);
+            rc = first_event(h, &view, last_id, snap, upd, &first, err);
         hub_event_unref(snap);
         hub_event_unref(upd);
         if (rc != CAT_OK) {
@@ -73,7 +78,8 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
 
         pthread_mutex_lock(&h->mu);
         st = hub_state_find(h, kind, name);
-        bool raced = h->closed || (st ? st->version > it.version : h->seq != seq0);
+        bool raced = h->closed || (st ? st->version > it.version : h->seq != seq0) ||
+                     (st && st->published != it.published_version);
         if (raced && attempt + 1 < ATTEMPTS && !h->closed) {
             pthread_mutex_unlock(&h->mu);
             hub_event_unref(first);
@@ -101,7 +107,8 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
             st->last_update = hub_event_ref(first);
         }
         sub->item = st;
-        sub->version = it.version;
+        sub->version = view.version;
+        sub->drafts = catalog_sees_drafts(sub->user, &it);
         hub_link(h, sub);
         hub_push(h, sub, hub_event_retry());
         if (first)
@@ -119,7 +126,8 @@ hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from,
     pthread_mutex_lock(&h->mu);
     hub_item *st = hub_state_find(h, it->kind, it->name);
     for (hub_sub *sub = st ? st->subs : NULL; sub && !behind; sub = sub->next)
-        behind = sub->version < v && (sub->version != from || !have_upd);
+        behind = sub->version < v && (sub->version != from || !have_upd) &&
+                 (sub->drafts || it->published_version <= 0);
     pthread_mutex_unlock(&h->mu);
     if (!behind)
         return NULL;

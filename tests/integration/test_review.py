@@ -1,0 +1,356 @@
+# SPDX-License-Identifier: MIT
+"""Review and sharing (CONTRACT "Review and sharing"), on both catalogs —
+SQLite and MongoDB (the wire-protocol test server tests/mongo/server.py):
+
+- a published version: readers who are neither the owner nor a member see
+  it only — the item, its files, its ASTs, its history, the listing, the
+  item's event stream and the global one — and never a later draft; they
+  get an update only when a new version is published;
+- members: viewer, reviewer and editor read every version; only an editor
+  pushes besides the owner; only the owner publishes and manages members;
+  a stranger gets 404 on a private item; taking a role away closes that
+  user's open streams of the item at once.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from helpers import server as srv
+from helpers.api import Client, assert_error, render_ast
+from helpers.sse import SSEStream
+from mongosupport import MongoPeer, bson_missing, fresh_db_name
+
+DEADLINE = 10.0
+USERS = ("alice", "bob", "carol", "dave", "eve")
+_n = itertools.count(1)
+
+
+class Env:
+    def __init__(self, server, tokens):
+        self.server = server
+        self.port = server.port
+        self.c = {u: Client(server.port, t) for u, t in tokens.items()}
+        self.tokens = tokens
+
+    def __getattr__(self, user):
+        try:
+            return self.__dict__["c"][user]
+        except KeyError:
+            raise AttributeError(user) from None
+
+    def sse(self, user, path, **kw):
+        return SSEStream(self.port, path, token=self.tokens[user], **kw)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "mongodb"])
+def env(request, module_servers, tmp_path_factory):
+    """A server with tokens for USERS, on the SQLite or the MongoDB catalog."""
+    data = module_servers.data_dir()
+    storage = []
+    peer = None
+    if request.param == "mongodb":
+        why = bson_missing()
+        if why:
+            pytest.skip(why)
+        peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
+        storage = ["--mongodb-uri", peer.uri, "--mongodb-db", fresh_db_name()]
+    tokens = {}
+    for u in USERS:
+        p = srv.run_contentd(["token", "create", u, "--data", str(data), *storage])
+        assert p.returncode == 0, p.stderr.decode()
+        tokens[u] = p.stdout.decode().split()[-1]
+    s = module_servers(data_dir=data, args=storage)
+    yield Env(s, tokens)
+    s.stop()
+    if peer:
+        peer.stop()
+
+
+@pytest.fixture
+def name() -> str:
+    return f"r{next(_n)}"
+
+
+def doc(text: str) -> dict:
+    return {"index.md": f"---\ntitle: T\n---\n\n# {text}\n".encode()}
+
+
+def versions_pushed(e, kind, name, n, **create):
+    """alice's item with versions 1..n, version k's heading "v<k>"."""
+    e.alice.create_ok(kind, name, **create)
+    for k in range(1, n + 1):
+        assert e.alice.push_ok(kind, name, doc(f"v{k}")) == k
+    return f"/api/v1/content/{kind}/{name}"
+
+
+def ended(st: SSEStream, timeout: float) -> bool:
+    """Whether the stream's response ended (its last chunk, or the
+    connection closed) within timeout."""
+    end = time.monotonic() + timeout
+    while not (st.eof or (st._chunked and st._chunked.done)):
+        if not st._read_some(end):
+            return False
+    return True
+
+
+def publish(e, base, version=None, user="alice"):
+    body = {} if version is None else {"version": version}
+    return getattr(e, user).post(base + "/publish", body)
+
+
+# ---- published version ------------------------------------------------------
+
+def test_publish_answers_the_item_with_its_published_version(env, name):
+    base = versions_pushed(env, "tutorial", name, 3, visibility="public")
+    assert env.alice.item_ok("tutorial", name)["published_version"] == 0
+    r = publish(env, base, 2)
+    assert r.status == 200, r
+    assert r.json()["published_version"] == 2 and r.json()["version"] == 3
+    r = publish(env, base)  # omitted: the latest
+    assert r.status == 200 and r.json()["published_version"] == 3, r
+
+
+def test_readers_see_the_published_version_only(env, name):
+    base = versions_pushed(env, "tutorial", name, 3, visibility="public")
+    assert publish(env, base, 2).status == 200
+    it = env.bob.item_ok("tutorial", name)
+    assert it["version"] == 2 and it["published_version"] == 2, it
+    raw = env.bob.file("tutorial", name, "index.md")
+    assert raw.status == 200 and b"# v2" in raw.body, raw
+    assert_error(env.bob.file("tutorial", name, "index.md", version=3), 404)
+    assert_error(env.bob.file("tutorial", name, "index.md", version=1), 404)
+    ast = env.bob.get(base + "/ast/index.md")
+    assert ast.status == 200 and ast.json() == render_ast(doc("v2")["index.md"]), ast
+    assert [v["version"] for v in env.bob.get(base + "/versions").json()] == [1, 2]
+    listed = [i for i in env.bob.get("/api/v1/content").json()["items"] if i["name"] == name]
+    assert listed and listed[0]["version"] == 2, listed
+    # the owner still sees everything
+    assert env.alice.item_ok("tutorial", name)["version"] == 3
+    assert b"# v3" in env.alice.file("tutorial", name, "index.md").body
+    assert env.alice.file("tutorial", name, "index.md", version=1).status == 200
+
+
+def test_an_item_never_published_shows_readers_the_latest(env, name):
+    versions_pushed(env, "tutorial", name, 2, visibility="public")
+    assert env.bob.item_ok("tutorial", name)["version"] == 2
+    assert env.bob.file("tutorial", name, "index.md", version=1).status == 200
+
+
+def test_only_the_owner_publishes(env, name):
+    base = versions_pushed(env, "tutorial", name, 2, visibility="public")
+    assert_error(publish(env, base, 1, user="bob"), 403, "forbidden")
+    priv = versions_pushed(env, "course", name, 1)
+    assert_error(publish(env, priv, 1, user="bob"), 404, "not_found")
+    assert_error(publish(env, base, 7), 404, "not_found")
+    assert_error(publish(env, base, 0), 400, "invalid_version")
+    assert_error(env.alice.post(base + "/publish", {"version": "2"}), 400, "invalid_version")
+    env.alice.create_ok("skill-path", name)
+    assert_error(publish(env, f"/api/v1/content/skill-path/{name}"), 409, "no_version")
+
+
+def test_a_reader_stream_gets_no_draft_only_the_next_published_version(env, name):
+    base = versions_pushed(env, "tutorial", name, 2, visibility="public")
+    assert publish(env, base, 2).status == 200
+    reader = env.sse("bob", base + "/events")
+    owner = env.sse("alice", base + "/events")
+    try:
+        snap = reader.next_event(DEADLINE)
+        assert snap.event == "snapshot" and snap.json()["version"] == 2, snap
+        assert owner.next_event(DEADLINE).json()["version"] == 2
+        env.alice.push_ok("tutorial", name, doc("v3"))
+        env.alice.push_ok("tutorial", name, doc("v4"))
+        # the owner gets both drafts; the hub hands one change to every
+        # stream before the next, so the reader would have had them by now
+        assert owner.wait_event(lambda e: e.id == "4", DEADLINE).event == "update"
+        assert publish(env, base, 4).status == 200
+        upd = reader.next_event(DEADLINE)
+        assert upd.event == "update", f"the reader got {upd!r} before the publish's update"
+        assert (upd.json()["base_version"], upd.json()["version"]) == (2, 4), upd
+        assert upd.json()["documents"]["index.md"] == render_ast(doc("v4")["index.md"])
+        pub = reader.next_event(DEADLINE)
+        assert pub.event == "published" and pub.json()["published_version"] == 4, pub
+        assert "version" not in pub.json(), "a reader's published event names the latest draft"
+        opub = owner.wait_event(lambda e: e.event == "published", DEADLINE)
+        assert opub.json()["published_version"] == 4 and opub.json()["version"] == 4
+    finally:
+        reader.close()
+        owner.close()
+
+
+def test_a_reconnecting_reader_gets_the_published_snapshot(env, name):
+    base = versions_pushed(env, "tutorial", name, 3, visibility="public")
+    assert publish(env, base, 1).status == 200
+    st = env.sse("bob", base + "/events", headers={"Last-Event-ID": "3"})
+    try:
+        ev = st.next_event(DEADLINE)
+        assert ev.event == "snapshot" and ev.json()["version"] == 1, ev
+        assert ev.json()["documents"]["index.md"] == render_ast(doc("v1")["index.md"])
+    finally:
+        st.close()
+
+
+def test_the_global_stream_shows_readers_published_versions_only(env, name):
+    base = versions_pushed(env, "tutorial", name, 1, visibility="public")
+    assert publish(env, base, 1).status == 200
+    reader = env.sse("bob", "/api/v1/events")
+    owner = env.sse("alice", "/api/v1/events")
+    try:
+        assert reader.next_event(DEADLINE).event == "snapshot"
+        assert owner.next_event(DEADLINE).event == "snapshot"
+        env.alice.push_ok("tutorial", name, doc("v2"))
+        ev = owner.wait_event(lambda e: name in e.data and e.event == "version", DEADLINE)
+        assert ev.json()["version"] == 2
+        assert publish(env, base, 2).status == 200
+        ev = reader.wait_event(lambda e: e.event == "published" and name in e.data, DEADLINE)
+        assert ev.json()["version"] == 2 and ev.json()["published_version"] == 2, ev
+        # before it, only what was there before the draft (events of the
+        # item's creation the hub may still have been applying), or the
+        # publish's own `updated`
+        before = reader.events[:reader.events.index(ev)]
+        seen = [e for e in before if name in e.data and e.event != "snapshot"]
+        drafts = [e for e in seen if e.json().get("version") == 2 and e.event != "updated"]
+        assert not drafts, f"the reader saw the draft: {drafts!r}"
+        owner.wait_event(lambda e: e.event == "published" and name in e.data, DEADLINE)
+    finally:
+        reader.close()
+        owner.close()
+
+
+# ---- members ----------------------------------------------------------------
+
+def put_role(e, base, user, role, by="alice"):
+    return getattr(e, by).send_json("PUT", f"{base}/members/{user}", {"role": role})
+
+
+@pytest.fixture
+def team(env, name):
+    """alice's private course at version 1, bob viewer, carol reviewer,
+    dave editor; eve is a stranger."""
+    base = versions_pushed(env, "course", name, 1)
+    for user, role in (("bob", "viewer"), ("carol", "reviewer"), ("dave", "editor")):
+        r = put_role(env, base, user, role)
+        assert r.status == 200, r
+    return env, base, name
+
+
+def test_members_are_listed_for_the_owner(team):
+    e, base, _ = team
+    r = e.alice.get(base + "/members")
+    assert r.status == 200 and r.json() == {"members": [
+        {"user": "bob", "role": "viewer"}, {"user": "carol", "role": "reviewer"},
+        {"user": "dave", "role": "editor"}]}, r
+
+
+@pytest.mark.parametrize("user", ["bob", "carol", "dave"])
+def test_every_role_reads_the_latest_and_every_version(team, user):
+    e, base, name = team
+    assert e.alice.push_ok("course", name, doc("v2")) == 2
+    assert publish(e, base, 1).status == 200
+    c = getattr(e, user)
+    assert c.item_ok("course", name)["version"] == 2
+    assert b"# v2" in c.file("course", name, "index.md").body
+    assert b"# v1" in c.file("course", name, "index.md", version=1).body
+    assert any(i["name"] == name for i in c.get("/api/v1/content").json()["items"])
+    st = e.sse(user, base + "/events")
+    try:
+        assert st.next_event(DEADLINE).json()["version"] == 2
+    finally:
+        st.close()
+
+
+@pytest.mark.parametrize("user,status", [("bob", 403), ("carol", 403), ("dave", 201),
+                                         ("eve", 404)])
+def test_only_editors_push_besides_the_owner(team, user, status):
+    e, base, name = team
+    r = getattr(e, user).push("course", name, doc(f"by {user}"), base=1)
+    assert r.status == status, r
+    if status == 201:
+        assert e.alice.item_ok("course", name)["version"] == 2
+
+
+@pytest.mark.parametrize("user,status", [("bob", 403), ("carol", 403), ("dave", 403),
+                                         ("eve", 404)])
+def test_only_the_owner_publishes_and_manages_members(team, user, status):
+    e, base, _ = team
+    c = getattr(e, user)
+    assert_error(publish(e, base, 1, user=user), status)
+    assert_error(c.get(base + "/members"), status)
+    assert_error(put_role(e, base, "eve", "viewer", by=user), status)
+    assert_error(c.delete(base + "/members/bob"), status)
+    assert_error(c.delete(base), status)
+
+
+def test_a_stranger_sees_nothing_of_a_private_item(team):
+    e, base, name = team
+    assert_error(e.eve.item("course", name), 404)
+    assert_error(e.eve.file("course", name, "index.md"), 404)
+    assert_error(e.eve.get(base + "/ast/index.md"), 404)
+    st = e.sse("eve", base + "/events")
+    try:
+        assert st.status == 404
+    finally:
+        st.close()
+
+
+def test_bad_member_requests(team):
+    e, base, _ = team
+    assert_error(put_role(e, base, "eve", "admin"), 400, "invalid_role")
+    assert_error(e.alice.send_json("PUT", base + "/members/eve", {}), 400, "invalid_role")
+    assert_error(put_role(e, base, "bad%20name", "viewer"), 400, "invalid_user")
+    assert_error(put_role(e, base, "alice", "editor"), 422, "owner_role")
+    assert_error(e.alice.delete(base + "/members/eve"), 404, "not_found")
+
+
+def test_changing_a_role_takes_effect_at_once(team):
+    e, base, name = team
+    assert put_role(e, base, "bob", "editor").status == 200
+    assert e.bob.push("course", name, doc("bob"), base=1).status == 201
+    assert put_role(e, base, "bob", "viewer").status == 200
+    assert_error(e.bob.push("course", name, doc("bob 2"), base=2), 403)
+    assert e.bob.delete(base + "/members/bob").status == 403
+    r = e.alice.delete(base + "/members/bob")
+    assert r.status == 204, r
+    assert_error(e.bob.item("course", name), 404)
+    roles = [m["user"] for m in e.alice.get(base + "/members").json()["members"]]
+    assert roles == ["carol", "dave"], roles
+
+
+def test_revoking_a_role_closes_that_users_streams_at_once(team):
+    e, base, name = team
+    bob = e.sse("bob", base + "/events")
+    dave = e.sse("dave", base + "/events")
+    try:
+        assert bob.next_event(DEADLINE).event == "snapshot"
+        assert dave.next_event(DEADLINE).event == "snapshot"
+        assert e.alice.delete(base + "/members/bob").status == 204
+        assert ended(bob, DEADLINE), "bob's stream stayed open after his role was revoked"
+        assert not [ev for ev in bob.events[1:] if ev.event == "update"]
+        # dave's stream is untouched and goes on getting versions
+        e.alice.push_ok("course", name, doc("v2"))
+        assert dave.wait_event(lambda ev: ev.event == "update", DEADLINE).json()["version"] == 2
+        again = e.sse("bob", base + "/events")
+        try:
+            assert again.status == 404
+        finally:
+            again.close()
+    finally:
+        bob.close()
+        dave.close()
+
+
+def test_a_member_of_a_public_published_item_reads_the_drafts(env, name):
+    base = versions_pushed(env, "tutorial", name, 2, visibility="public")
+    assert publish(env, base, 1).status == 200
+    assert env.bob.item_ok("tutorial", name)["version"] == 1
+    assert put_role(env, base, "bob", "viewer").status == 200
+    assert env.bob.item_ok("tutorial", name)["version"] == 2
+    st = env.sse("bob", base + "/events")
+    try:
+        assert st.next_event(DEADLINE).json()["version"] == 2
+        env.alice.push_ok("tutorial", name, doc("v3"))
+        assert st.wait_event(lambda e: e.event == "update", DEADLINE).json()["version"] == 3
+    finally:
+        st.close()
