@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 char *blobstore_blob_key(const char *sha)
 {
     cd_buf b = CD_BUF_INIT;

@@ -12,9 +12,6 @@
 #include <strings.h>
 #include <time.h>
 
-
-
-
 /* Extensions and their types; text types carry the charset, since every
  * text file of a content folder is UTF-8. */
 static const struct {
@@ -118,8 +115,6 @@ void catalog_files_free(catalog_file *files, size_t n)
     }
     free(files);
 }
-
-
 
 int catalog_check_new_item(const catalog_item *it, cd_err *err)
 {
@@ -240,8 +235,7 @@ int catalog_ping(catalog *c, cd_err *err)
     return TIMED(c, ping, err);
 }
 
-int catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out,
-                     cd_err *err)
+int catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out, cd_err *err)
 {
     memset(out, 0, sizeof *out);
     int rc = check_id(kind, name, err);
@@ -281,8 +275,7 @@ int catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
                    bool *created, cd_err *err)
 {
     int rc = check_id(kind, name, err);
-    return rc ? rc
-              : TIMED(c, commit, kind, name, base, files, n, title, new_version, created, err);
+    return rc ? rc : TIMED(c, commit, kind, name, base, files, n, title, new_version, created, err);
 }
 
 int catalog_files(catalog *c, const char *kind, const char *name, int64_t version,

@@ -50,9 +50,8 @@ typedef struct catalog_member {
 const char *catalog_role_name(catalog_role role);
 catalog_role catalog_role_parse(const char *s);
 
-
 typedef struct catalog_file {
-    char *path;      /* relative, '/'-separated, validated by the caller */
+    char *path;                 /* relative, '/'-separated, validated by the caller */
     char sha256[CD_SHA256_HEX]; /* lower-case hex */
     int64_t size;
     char *content_type; /* derived from the extension; commit: NULL derives it */

@@ -231,8 +231,8 @@ static int sq_publish(catalog *cat, const char *kind, const char *name, int64_t 
         return rc;
     sqlite3_stmt *st;
     if (rc == CAT_OK)
-        rc = sq_prep(db, &st, err, "SELECT 1 FROM versions WHERE item_id = ? AND version = ?",
-                     "ii", id, version);
+        rc = sq_prep(db, &st, err, "SELECT 1 FROM versions WHERE item_id = ? AND version = ?", "ii",
+                     id, version);
     if (rc == CAT_OK) {
         int step = sqlite3_step(st);
         if (step == SQLITE_DONE)

@@ -53,10 +53,9 @@ static int cmp_file(const void *a, const void *b)
     return strcmp(((const catalog_file *)a)->path, ((const catalog_file *)b)->path);
 }
 
-static void fail(commit_result *res, commit_status st, const char *code, const char *fmt,
-                 ...) CD_PRINTF(4, 5);
-static void fail(commit_result *res, commit_status st, const char *code, const char *fmt,
-                 ...)
+static void fail(commit_result *res, commit_status st, const char *code, const char *fmt, ...)
+    CD_PRINTF(4, 5);
+static void fail(commit_result *res, commit_status st, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -189,8 +188,8 @@ static char *ast_title(const commit_ast *a)
 /* Renders every markdown file that is new in this version (warming the
  * cache for the events) and reads the title from index.md.  Refuses a
  * document that cannot be rendered. */
-static bool render_documents(commit_path *s, const catalog_file *files, size_t n, const catalog_file *cur,
-                             size_t ncur, char **title, commit_result *res)
+static bool render_documents(commit_path *s, const catalog_file *files, size_t n,
+                             const catalog_file *cur, size_t ncur, char **title, commit_result *res)
 {
     for (size_t i = 0; i < n; i++) {
         if (!cd_path_is_markdown(files[i].path))
@@ -201,11 +200,12 @@ static bool render_documents(commit_path *s, const catalog_file *files, size_t n
             continue;
         commit_ast *a = NULL;
         cd_err err = {0};
-        int rc = commit_render_get(s, files[i].sha256, &a, &err);
-        if (rc != 0) {
-            fail(res, rc <= COMMIT_RENDER_ERR ? COMMIT_UNACCEPTABLE : COMMIT_ERROR,
-                 rc <= COMMIT_RENDER_ERR ? "invalid_markdown" : "internal_error",
-                 "%s cannot be rendered: %s", files[i].path, err.msg);
+        commit_render_status rc = commit_render_get(s, files[i].sha256, &a, &err);
+        if (rc != COMMIT_RENDER_OK) {
+            bool invalid = rc == COMMIT_RENDER_INVALID;
+            fail(res, invalid ? COMMIT_UNACCEPTABLE : COMMIT_ERROR,
+                 invalid ? "invalid_markdown" : "internal_error", "%s cannot be rendered: %s",
+                 files[i].path, err.msg);
             return false;
         }
         if (!strcmp(files[i].path, "index.md"))
@@ -238,7 +238,7 @@ static void kind_name(cd_buf *b, const catalog_item *it)
 }
 
 int commit_item_record(commit_path *s, const catalog_item *it, const char *title, int visibility,
-                          cd_err *err)
+                       cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, it);
@@ -282,8 +282,8 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     char *title = NULL;
     cd_err err = {0};
     int rc;
-    if (it->version > 0 &&
-        (rc = catalog_files(s->cat, it->kind, it->name, it->version, &cur, &ncur, &err)) != CAT_OK) {
+    if (it->version > 0 && (rc = catalog_files(s->cat, it->kind, it->name, it->version, &cur, &ncur,
+                                               &err)) != CAT_OK) {
         fail_cat(res, rc, &err);
         goto out;
     }
@@ -303,7 +303,8 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     }
     int64_t nv = it->version;
     bool created = false;
-    rc = catalog_commit(s->cat, it->kind, it->name, it->version, files, n, title, &nv, &created, &err);
+    rc = catalog_commit(s->cat, it->kind, it->name, it->version, files, n, title, &nv, &created,
+                        &err);
     if (rc == CAT_CONFLICT) {
         fail(res, COMMIT_CONFLICT, "version_conflict",
              "base_version %lld is not the current version any more: pull and commit again.",

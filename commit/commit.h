@@ -55,8 +55,8 @@ typedef struct commit_result {
 /* Commits files[0..n) (sha256, size and path filled; paths validated by the
  * caller) as the version after base.  Sorts files by path.  Always fills
  * res; the caller frees res->missing with cd_buf_free(). */
-void commit_run(commit_path *cp, const char *user, const char *kind, const char *name,
-                int64_t base, catalog_file *files, size_t n, commit_result *res);
+void commit_run(commit_path *cp, const char *user, const char *kind, const char *name, int64_t base,
+                catalog_file *files, size_t n, commit_result *res);
 /* The lock that serialises changes to kind/name in this process (static
  * storage of cp). */
 pthread_mutex_t *commit_lock(commit_path *cp, const char *kind, const char *name);
@@ -82,12 +82,18 @@ typedef struct commit_ast {
     char *json; /* NUL-terminated, one line (md_render's output) */
 } commit_ast;
 
+/* What commit_render_get() returns. */
+typedef enum {
+    COMMIT_RENDER_OK = 0,
+    COMMIT_RENDER_INVALID = -1, /* the markdown cannot be rendered: err names the line */
+    COMMIT_RENDER_UNREAD = -2,  /* the blob store failed: err->code is its blob_status */
+} commit_render_status;
+
 /* The AST of markdown blob sha: from the cache, else read from the blob
- * store and rendered once.  On 0, *out holds a reference the caller drops
- * with commit_ast_unref().  Fails with a BLOB_* status, or MD_ERR_* (<
- * COMMIT_RENDER_ERR) with err naming the line. */
-int commit_render_get(commit_path *cp, const char *sha, commit_ast **out, cd_err *err) CD_WUR;
-#define COMMIT_RENDER_ERR (-100)
+ * store and rendered once.  On COMMIT_RENDER_OK, *out holds a reference the
+ * caller drops with commit_ast_unref(). */
+commit_render_status commit_render_get(commit_path *cp, const char *sha, commit_ast **out,
+                                       cd_err *err) CD_WUR;
 void commit_ast_unref(commit_ast *a);
 void commit_render_stats(commit_path *cp, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
                          uint64_t *entries);

@@ -17,7 +17,7 @@
 typedef struct entry {
     char sha[CD_SHA256_HEX];
     commit_ast *ast;
-    cd_hnode node; /* in the table, by sha */
+    cd_hnode node;             /* in the table, by sha */
     struct entry *prev, *next; /* LRU: head is the most recent */
 } entry;
 
@@ -167,7 +167,8 @@ static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
     }
     cd_buf_grow(out, (size_t)size + 1);
     while (out->len < (size_t)size) {
-        ssize_t n = blobstore_read(s->bs, rd, out->len, out->data + out->len, (size_t)size - out->len);
+        ssize_t n =
+            blobstore_read(s->bs, rd, out->len, out->data + out->len, (size_t)size - out->len);
         if (n <= 0) {
             blobstore_close_reader(s->bs, rd);
             return cd_err_set(err, BLOB_ERROR, "blob %.12s… could not be read", sha);
@@ -179,7 +180,8 @@ static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
     return BLOB_OK;
 }
 
-int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err *err)
+commit_render_status commit_render_get(commit_path *s, const char *sha, commit_ast **out,
+                                       cd_err *err)
 {
     commit_render_cache *rc = s->rc;
     *out = lookup(rc, sha);
@@ -192,7 +194,9 @@ int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err 
     int rc_ = read_blob(s, sha, &src, err);
     if (rc_ != BLOB_OK) {
         cd_buf_free(&src);
-        return rc_;
+        if (err)
+            err->code = rc_;
+        return COMMIT_RENDER_UNREAD;
     }
     char *json = NULL;
     size_t len = 0;
@@ -201,8 +205,10 @@ int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err 
     cd_buf_free(&src);
     if (st != MD_OK) {
         if (merr.line > 0)
-            return cd_err_set(err, COMMIT_RENDER_ERR + st, "line %d: %s", merr.line, merr.message);
-        return cd_err_set(err, COMMIT_RENDER_ERR + st, "%s", merr.message);
+            cd_err_set(err, st, "line %d: %s", merr.line, merr.message);
+        else
+            cd_err_set(err, st, "%s", merr.message);
+        return COMMIT_RENDER_INVALID;
     }
     commit_ast *a = cd_xmalloc(sizeof *a);
     atomic_init(&a->refs, 1);

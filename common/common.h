@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CD_WUR __attribute__((warn_unused_result))
+#define CD_WUR          __attribute__((warn_unused_result))
 #define CD_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Allocation that never returns NULL: on exhaustion the process aborts with a
@@ -39,7 +39,10 @@ typedef struct cd_buf {
     size_t cap;
 } cd_buf;
 
-#define CD_BUF_INIT {NULL, 0, 0}
+#define CD_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void cd_buf_grow(cd_buf *b, size_t extra);
 void cd_buf_append(cd_buf *b, const void *p, size_t n);
@@ -198,7 +201,10 @@ typedef struct cd_htab {
     cd_hnode **b;
     size_t nb, n;
 } cd_htab;
-#define CD_HTAB_INIT {NULL, 0, 0}
+#define CD_HTAB_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 #define CD_CONTAINER_OF(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 
 void cd_htab_add(cd_htab *t, cd_hnode *n, uint64_t hash);

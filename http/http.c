@@ -95,7 +95,7 @@ static void fail_json_too_large(http_req *r)
     const http_endpoint *e = r->endpoint;
     if (!e->body_max || !e->body_too_large) {
         http_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
-                 HTTP_JSON_BODY_MAX >> 10);
+                  HTTP_JSON_BODY_MAX >> 10);
         return;
     }
 #pragma GCC diagnostic push
@@ -110,7 +110,7 @@ static void check_json_body(http_req *r)
     const char *ct = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!is_json_type(ct)) {
         http_fail(r, 415, "unsupported_media_type",
-                 "This endpoint takes a JSON body: send Content-Type: application/json.");
+                  "This endpoint takes a JSON body: send Content-Type: application/json.");
         return;
     }
     if (r->content_length > (int64_t)json_body_max(r))
@@ -123,7 +123,7 @@ static bool head_fits(http_req *r)
 {
     if (r->raw_target_len > HTTP_TARGET_MAX) {
         http_fail(r, 414, "uri_too_long", "The request target is longer than %u KiB.",
-                 HTTP_TARGET_MAX >> 10);
+                  HTTP_TARGET_MAX >> 10);
         return false;
     }
     const union MHD_ConnectionInfo *ci =
@@ -133,9 +133,9 @@ static bool head_fits(http_req *r)
     int64_t max = r->s->max_header_size;
     if ((int64_t)headers > max) {
         http_fail(r, 431, "header_fields_too_large",
-                 "The request headers take %zu bytes; this server accepts %lld "
-                 "(--max-header-size).",
-                 headers, (long long)max);
+                  "The request headers take %zu bytes; this server accepts %lld "
+                  "(--max-header-size).",
+                  headers, (long long)max);
         return false;
     }
     return true;
@@ -155,7 +155,7 @@ static void begin(http_req *r)
     }
     if (!e) {
         http_fail(r, 405, "method_not_allowed", "%s is not allowed on this endpoint.",
-                 r->method_str);
+                  r->method_str);
         return;
     }
     if (e->auth && !http_auth(r, e->query_token))
@@ -280,8 +280,8 @@ static bool target_has_nul(const http_req *r, const char *version)
 }
 
 enum MHD_Result http_access(void *cls, struct MHD_Connection *c, const char *url,
-                                const char *method, const char *version, const char *data,
-                                size_t *size, void **con_cls)
+                            const char *method, const char *version, const char *data, size_t *size,
+                            void **con_cls)
 {
     http_req *r = *con_cls;
     if (!r || !r->method_str) {
@@ -369,7 +369,7 @@ static void log_request(http_req *r, enum MHD_RequestTerminationCode toe)
 }
 
 void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                        enum MHD_RequestTerminationCode toe)
+                    enum MHD_RequestTerminationCode toe)
 {
     http_server *s = cls;
     http_req *r = *con_cls;

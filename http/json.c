@@ -19,7 +19,7 @@ json_t *http_json_body(http_req *r)
     }
     if (!j) {
         (void)http_reply_error(r, 400, "invalid_json", "The body is not valid JSON: %s (at %d:%d).",
-                              e.text, e.line, e.column);
+                               e.text, e.line, e.column);
         return NULL;
     }
     if (!json_is_object(j)) {

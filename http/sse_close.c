@@ -73,7 +73,7 @@ static void *watch_main(void *arg)
             continue;
         if (n < 0) {
             cd_log("error", "sse", "msg=\"closed-stream watcher stopped\" err=\"%s\"",
-                    strerror(errno));
+                   strerror(errno));
             return NULL;
         }
         for (int i = 0; i < n; i++) {

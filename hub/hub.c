@@ -33,8 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RETRY_FIRST_MS       50
-#define RETRY_MAX_MS         5000
+#define RETRY_FIRST_MS 50
+#define RETRY_MAX_MS   5000
 /* An error that is not the catalog being unavailable (a document it cannot
  * read) is retried this many times, then the item's subscribers are sent
  * away to reconnect (and catch up from the catalog themselves), so that one
@@ -177,7 +177,7 @@ static void overflow(hub *h, hub_sub *sub)
     hub_unlink(h, sub);
     atomic_fetch_add_explicit(&h->overflows, 1, memory_order_relaxed);
     cd_log("warn", "sse", "msg=\"slow subscriber disconnected\" user=%s",
-            sub->user ? sub->user : "-");
+           sub->user ? sub->user : "-");
 }
 
 /* Queues ev for sub; returns false when sub was dropped instead. */
@@ -523,8 +523,7 @@ bool hub_apply(hub *h, hub_change *c)
     return true;
 }
 
-void hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
-                       int64_t version)
+void hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name, int64_t version)
 {
     hub *h = arg;
     hub_change *c = cd_xcalloc(1, sizeof *c);

@@ -30,9 +30,9 @@
 
 /* Defaults of hub_config (CONTRACT: a comment line every 15 s on idle
  * streams; docs/api.md: the subscriber buffer bound). */
-#define HUB_KEEPALIVE_MS    15000
-#define HUB_QUEUE_EVENTS    256
-#define HUB_QUEUE_BYTES     (8u << 20)
+#define HUB_KEEPALIVE_MS 15000
+#define HUB_QUEUE_EVENTS 256
+#define HUB_QUEUE_BYTES  (8u << 20)
 /* hub_subscribe_*() while the hub is shutting down. */
 #define HUB_CLOSED (-10)
 
@@ -121,7 +121,7 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
 int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err) CD_WUR;
 
 /* What hub_sub_read() returns when it has no bytes. */
-#define HUB_READ_SUSPENDED 0 /* nothing queued: transport->suspend was called */
+#define HUB_READ_SUSPENDED 0    /* nothing queued: transport->suspend was called */
 #define HUB_READ_END       (-1) /* the stream ended cleanly */
 #define HUB_READ_ERROR     (-2) /* the stream was cut (overflow) */
 /* Copies up to max queued bytes into buf: returns how many, or one of

@@ -101,7 +101,7 @@ struct hub_item {
     char *owner;
     bool is_public;
     int64_t version;
-    int64_t published; /* published_version as last applied */
+    int64_t published;      /* published_version as last applied */
     hub_event *snapshot;    /* of version snapshot->version */
     hub_event *last_update; /* from version-1 to version */
     hub_sub *subs;
@@ -121,7 +121,7 @@ struct hub {
     hub_config cfg;
     pthread_mutex_t mu;
     pthread_cond_t cv; /* CLOCK_MONOTONIC */
-    cd_htab table; /* hub_item by kind and name */
+    cd_htab table;     /* hub_item by kind and name */
     hub_sub *global;
     hub_sub *ka_head, *ka_tail;
     int64_t n_item_subs, n_global_subs;
@@ -148,13 +148,12 @@ bool hub_apply(hub *h, hub_change *c);
 void hub_unlink(hub *h, hub_sub *sub);
 bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
 
-/* hub_subscribe.c *//* For the hub thread, applying version v of item it (have_upd: the update
- * from version `from`, v-1 or 0, could be built): when a subscriber of the
- * item is at neither (a resync of the catalog's change stream announced a
- * jump), the snapshot of `it` that brings it up to date in place, else
- * NULL.  Built outside the hub lock; the caller unrefs it. */
-hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from,
-                        bool have_upd);
+/* hub_subscribe.c */ /* For the hub thread, applying version v of item it (have_upd: the update
+                       * from version `from`, v-1 or 0, could be built): when a subscriber of the
+                       * item is at neither (a resync of the catalog's change stream announced a
+                       * jump), the snapshot of `it` that brings it up to date in place, else
+                       * NULL.  Built outside the hub lock; the caller unrefs it. */
+hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from, bool have_upd);
 /* Wakes a suspended subscriber (sub->mu held). */
 void hub_sub_wake(hub_sub *sub);
 /* Drops every queued event (sub->mu held). */

@@ -16,7 +16,6 @@
 
 #include "markdown.h"
 
-
 /* The watch's view of the configuration (and, once it exists, of the
  * service's stores). */
 static void sync_of(const srv_config *cfg, const srv *s, sync_config *out)
@@ -236,8 +235,7 @@ static bool apply_opt(cli *c, int opt, const char *arg)
  * without one (`--listen --data X`): no value of ours starts with "--". */
 static bool swallowed_flag(char **argv, int optind_now)
 {
-    return optarg && optind_now >= 2 && optarg == argv[optind_now - 1] &&
-           !strncmp(optarg, "--", 2);
+    return optarg && optind_now >= 2 && optarg == argv[optind_now - 1] && !strncmp(optarg, "--", 2);
 }
 
 /* Parses argv into c (environment first, flags over it).  Returns -1 to go

@@ -241,7 +241,7 @@ static int replay_one(void *arg, const char *kind, const char *name, int64_t ver
         int64_t nv = 0;
         bool created = false;
         rc = catalog_commit(rp->cat, kind, name, rp->version, files, n,
-                                  title && *title ? title : NULL, &nv, &created, rp->err);
+                            title && *title ? title : NULL, &nv, &created, rp->err);
         if (rc == 0 && !created) {
             why = "its file list equals the version before it";
         } else if (rc == 0) {

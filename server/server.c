@@ -256,15 +256,14 @@ int srv_start(srv *s, cd_err *err)
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (bound.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, &s->http,
-                                 MHD_OPTION_EXTERNAL_LOGGER, http_log_mhd, NULL,
-                                 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                 MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, http_completed, &s->http,
-                                 MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
-                                 MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, &s->http,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(&s->cfg),
-                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_access, &s->http, MHD_OPTION_EXTERNAL_LOGGER, http_log_mhd, NULL,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_NOTIFY_COMPLETED, http_completed, &s->http, MHD_OPTION_UNESCAPE_CALLBACK,
+        http_unescape_none, NULL, MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, &s->http,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(&s->cfg),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address, MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);
         return cd_err_set(err, -1, "cannot start the HTTP server on %s", s->cfg.listen);

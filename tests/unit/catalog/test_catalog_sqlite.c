@@ -406,8 +406,10 @@ static void test_review(void **state)
     assert_int_equal(catalog_publish(f->c, "tutorial", "c1", 3, NULL), CAT_NOT_FOUND);
     assert_int_equal(catalog_publish(f->c, "tutorial", "nope", 1, NULL), CAT_NOT_FOUND);
     assert_int_equal(catalog_publish(f->c, "tutorial", "c1", 1, NULL), CAT_OK);
-    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "zed", CAT_ROLE_EDITOR, NULL), CAT_OK);
-    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "bo", CAT_ROLE_VIEWER, NULL), CAT_OK);
+    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "zed", CAT_ROLE_EDITOR, NULL),
+                     CAT_OK);
+    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "bo", CAT_ROLE_VIEWER, NULL),
+                     CAT_OK);
     assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "bo", CAT_ROLE_REVIEWER, NULL),
                      CAT_OK);
     assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "cy", CAT_ROLE_NONE, NULL),
@@ -427,7 +429,8 @@ static void test_review(void **state)
     assert_true(catalog_can_see("bo", &it));
     assert_false(catalog_can_see("cy", &it));
     catalog_item_clear(&it);
-    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "zed", CAT_ROLE_NONE, NULL), CAT_OK);
+    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "zed", CAT_ROLE_NONE, NULL),
+                     CAT_OK);
     catalog_item *items;
     size_t n;
     assert_int_equal(catalog_item_list(f->c, NULL, &items, &n, NULL), CAT_OK);

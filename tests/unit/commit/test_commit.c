@@ -72,8 +72,11 @@ static void put(fixture *f, const char *path, const char *text, catalog_file *fi
     assert_int_equal(blobstore_put_finish(f->bs, w, &err), BLOB_OK);
 }
 
+/* Commits as alice; res's earlier missing list is freed first (the caller
+ * owns it after each run). */
 static void run(fixture *f, int64_t base, catalog_file *files, size_t n, commit_result *res)
 {
+    cd_buf_free(&res->missing);
     memset(res, 0, sizeof *res);
     commit_run(f->cp, "alice", "tutorial", "hello", base, files, n, res);
 }
@@ -87,7 +90,7 @@ static void test_commit_path(void **state)
     files[1].path = cd_xstrdup("img.png");
     files[1].size = 3;
     memset(files[1].sha256, 'a', 64); /* never uploaded */
-    commit_result res;
+    commit_result res = {0};
     run(f, 0, files, 2, &res);
     assert_int_equal(res.status, COMMIT_MISSING_BLOBS);
     assert_non_null(strstr(res.missing.data, "aaaa"));
@@ -126,14 +129,41 @@ static void test_commit_path(void **state)
     commit_render_stats(f->cp, &hits2, &misses, &bytes, &entries);
     assert_int_equal(hits2, hits + 1);
     assert_int_equal(entries, 1);
+    cd_buf_free(&res.missing);
     free(files[0].path);
     free(files[1].path);
+}
+
+/* A document the renderer refuses makes no version: 422 invalid_markdown,
+ * with the renderer's reason, and COMMIT_RENDER_INVALID from the cache. */
+static void test_invalid_markdown(void **state)
+{
+    fixture *f = *state;
+    catalog_file file;
+    put(f, "index.md", "---\ntitle: [unclosed\n---\n# x\n", &file);
+    commit_result res = {0};
+    run(f, 0, &file, 1, &res);
+    assert_int_equal(res.status, COMMIT_UNACCEPTABLE);
+    assert_string_equal(res.code, "invalid_markdown");
+    assert_non_null(strstr(res.msg, "index.md cannot be rendered"));
+    commit_ast *a = NULL;
+    cd_err err = {0};
+    assert_int_equal(commit_render_get(f->cp, file.sha256, &a, &err), COMMIT_RENDER_INVALID);
+    assert_null(a);
+    char absent[CD_SHA256_HEX];
+    memset(absent, 'e', 64);
+    absent[64] = '\0';
+    assert_int_equal(commit_render_get(f->cp, absent, &a, &err), COMMIT_RENDER_UNREAD);
+    assert_int_equal(err.code, BLOB_NOT_FOUND);
+    cd_buf_free(&res.missing);
+    free(file.path);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_markdown, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,8 +74,8 @@ static fixture *setup_with(uint32_t max_events)
     f->cat = catalog_open_sqlite(f->dir, &err);
     assert_non_null(f->cat);
     fake_now = 1000000;
-    hub_config cfg = {.cat = f->cat, .document = document, .now_ms = clock_ms,
-                      .max_events = max_events};
+    hub_config cfg = {
+        .cat = f->cat, .document = document, .now_ms = clock_ms, .max_events = max_events};
     f->h = hub_new(&cfg);
     assert_int_equal(catalog_listen(f->cat, hub_on_change, f->h), 0);
     assert_int_equal(hub_load(f->h, &err), 0);
@@ -108,7 +108,8 @@ static void commit(fixture *f, const char *name, int64_t base, char d)
     int64_t v = 0;
     bool created = false;
     cd_err err = {0};
-    if (catalog_commit(f->cat, "tutorial", name, base, &file, 1, NULL, &v, &created, &err) != CAT_OK)
+    if (catalog_commit(f->cat, "tutorial", name, base, &file, 1, NULL, &v, &created, &err) !=
+        CAT_OK)
         fail_msg("commit %s %lld: %s", name, (long long)base, err.msg);
     assert_int_equal(v, base + 1);
 }
@@ -331,8 +332,8 @@ static void test_delete_and_global(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ordering),  cmocka_unit_test(test_catch_up),
-        cmocka_unit_test(test_overflow),  cmocka_unit_test(test_keepalive),
+        cmocka_unit_test(test_ordering),          cmocka_unit_test(test_catch_up),
+        cmocka_unit_test(test_overflow),          cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_delete_and_global),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
