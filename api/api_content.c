@@ -12,14 +12,48 @@
 
 #define TITLE_MAX 1024
 
+int api_item_get_as(http_req *r, catalog_item *it, cd_err *err)
+{
+    memset(it, 0, sizeof *it);
+    int rc = CAT_OK;
+    if (r->link_sha256[0]) { /* a share link: of this item, and not expired */
+        char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+        rc = catalog_link_find(API(r)->cat, r->link_sha256, kind, name, err);
+        if (rc == CAT_OK && (strcmp(kind, r->kind) || strcmp(name, r->name)))
+            rc = CAT_NOT_FOUND;
+    }
+    if (rc == CAT_OK)
+        rc = catalog_item_get(API(r)->cat, r->kind, r->name, it, err);
+    if (rc == CAT_OK) {
+        const catalog_link *l = r->link_sha256[0] ? catalog_link_of(it, r->link_sha256) : NULL;
+        bool ok =
+            r->link_sha256[0] ? l && l->expires_at > cd_now_ms() : catalog_can_see(r->user, it);
+        if (!ok) {
+            catalog_item_clear(it);
+            rc = CAT_NOT_FOUND;
+        }
+    }
+    return rc;
+}
+
+int64_t api_version_for(http_req *r, const catalog_item *it, bool *others)
+{
+    const catalog_link *l = r->link_sha256[0] ? catalog_link_of(it, r->link_sha256) : NULL;
+    if (l) {
+        *others = false;
+        return l->version ? l->version : it->version;
+    }
+    *others = catalog_sees_drafts(r->user, it) || it->published_version <= 0;
+    return catalog_version_for(r->user, it);
+}
+
 bool api_item_visible(http_req *r, catalog_item *it)
 {
     cd_err err = {0};
-    memset(it, 0, sizeof *it);
-    int rc = catalog_item_get(API(r)->cat, r->kind, r->name, it, &err);
-    if (rc == CAT_OK && catalog_can_see(r->user, it))
+    int rc = api_item_get_as(r, it, &err);
+    if (rc == CAT_OK)
         return true;
-    if (rc == CAT_OK || rc == CAT_NOT_FOUND)
+    if (rc == CAT_NOT_FOUND)
         (void)http_reply_error(r, 404, "not_found", "No content item %s/%s.", r->kind, r->name);
     else
         (void)http_reply_cat_error(r, rc, &err);

@@ -18,8 +18,8 @@ static bool find_file(http_req *r, catalog_file *out, int64_t *version)
     catalog_item it;
     if (!api_item_visible(r, &it))
         return false;
-    int64_t v = catalog_version_for(r->user, &it);
-    bool drafts = catalog_sees_drafts(r->user, &it) || it.published_version <= 0;
+    bool drafts = false;
+    int64_t v = api_version_for(r, &it, &drafts);
     catalog_item_clear(&it);
     char *q = http_query(r, "version");
     if (q) {

@@ -120,3 +120,132 @@ enum MHD_Result api_member_delete(http_req *r)
         return MHD_YES;
     return set_role(r, CAT_ROLE_NONE);
 }
+
+/* ---- share links ---------------------------------------------------------- */
+
+#define LINK_EXPIRES_DEFAULT_S (7 * 24 * 3600)
+#define LINK_EXPIRES_MAX_S     (366 * 24 * 3600)
+
+static void json_link(cd_buf *b, const catalog_link *l)
+{
+    cd_buf_printf(b, "{\"id\":\"%s\",\"version\":", l->id);
+    if (l->version)
+        cd_buf_printf(b, "%lld", (long long)l->version);
+    else
+        cd_buf_puts(b, "null");
+    cd_buf_puts(b, ",\"expires_at\":");
+    catalog_json_time(b, l->expires_at);
+    cd_buf_puts(b, ",\"created_at\":");
+    catalog_json_time(b, l->created_at);
+}
+
+/* The link's address: the preview page of the item, on the host the
+ * request named. */
+static void link_url(http_req *r, cd_buf *b, const char *token)
+{
+    const char *host = http_header(r, MHD_HTTP_HEADER_HOST);
+    cd_buf u = CD_BUF_INIT;
+    if (host && *host && !strpbrk(host, "\"\\/ "))
+        cd_buf_printf(&u, "http://%s", host);
+    cd_buf_printf(&u, "/preview/%s/%s?link=%s", r->kind, r->name, token);
+    cd_json_str(b, u.data, u.len);
+    cd_buf_free(&u);
+}
+
+/* The body of POST …/links: false after a 400. */
+static bool link_body(http_req *r, int64_t *version, int64_t *expires_s)
+{
+    json_t *body = http_json_body(r);
+    if (!body)
+        return false;
+    json_t *v = json_object_get(body, "version"), *e = json_object_get(body, "expires_in");
+    bool ok_v = !v || json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= 1);
+    bool ok_e = !e || (json_is_integer(e) && json_integer_value(e) >= 1 &&
+                       json_integer_value(e) <= LINK_EXPIRES_MAX_S);
+    *version = v && json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+    *expires_s = e && json_is_integer(e) ? (int64_t)json_integer_value(e) : LINK_EXPIRES_DEFAULT_S;
+    json_decref(body);
+    if (!ok_v)
+        (void)http_reply_error(r, 400, "invalid_version",
+                               "\"version\" must be an integer >= 1, or null for the latest.");
+    else if (!ok_e)
+        (void)http_reply_error(r, 400, "invalid_expires_in",
+                               "\"expires_in\" must be a number of seconds from 1 to %d.",
+                               LINK_EXPIRES_MAX_S);
+    return ok_v && ok_e;
+}
+
+enum MHD_Result api_links_post(http_req *r)
+{
+    int64_t version = 0, expires_s = 0;
+    if (!link_body(r, &version, &expires_s))
+        return MHD_YES;
+    catalog_item it;
+    if (!api_item_owned(r, &it))
+        return MHD_YES;
+    int64_t latest = it.version;
+    catalog_item_clear(&it);
+    if (version > latest)
+        return http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
+                                (long long)version);
+    char *token = http_secret_new(HTTP_LINK_PREFIX), *id = http_secret_new("");
+    if (!token || !id) {
+        free(token);
+        free(id);
+        return http_reply_error(r, 503, "unavailable", "No random bytes for a link right now.");
+    }
+    catalog_link l = {.version = version, .created_at = cd_now_ms()};
+    l.expires_at = l.created_at + expires_s * 1000;
+    char id_hash[CD_SHA256_HEX]; /* the id: 16 hex digits of a random secret */
+    cd_sha256_hex(id, strlen(id), id_hash);
+    memcpy(l.id, id_hash, CATALOG_LINK_ID - 1);
+    free(id);
+    cd_sha256_hex(token, strlen(token), l.sha256);
+    cd_err err = {0};
+    int rc = catalog_link_add(API(r)->cat, r->kind, r->name, &l, &err);
+    if (rc != CAT_OK) {
+        free(token);
+        return http_reply_cat_error(r, rc, &err);
+    }
+    cd_buf b = CD_BUF_INIT;
+    json_link(&b, &l);
+    cd_buf_printf(&b, ",\"token\":\"%s\",\"url\":", token);
+    link_url(r, &b, token);
+    cd_buf_putc(&b, '}');
+    free(token);
+    return http_reply_json(r, 201, &b);
+}
+
+enum MHD_Result api_links_get(http_req *r)
+{
+    catalog_item it;
+    if (!api_item_owned(r, &it))
+        return MHD_YES;
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, "{\"links\":[");
+    for (size_t i = 0; i < it.n_links; i++) {
+        if (i)
+            cd_buf_putc(&b, ',');
+        json_link(&b, &it.links[i]);
+        cd_buf_putc(&b, '}');
+    }
+    cd_buf_puts(&b, "]}");
+    catalog_item_clear(&it);
+    return http_reply_json(r, 200, &b);
+}
+
+enum MHD_Result api_link_delete(http_req *r)
+{
+    catalog_item it;
+    if (!api_item_owned(r, &it))
+        return MHD_YES;
+    catalog_item_clear(&it);
+    cd_err err = {0};
+    int rc = catalog_link_delete(API(r)->cat, r->kind, r->name, r->file_path, &err);
+    if (rc == CAT_NOT_FOUND)
+        return http_reply_error(r, 404, "not_found", "%s/%s has no link %s.", r->kind, r->name,
+                                r->file_path);
+    if (rc != CAT_OK)
+        return http_reply_cat_error(r, rc, &err);
+    return http_reply_empty(r, 204);
+}

@@ -50,6 +50,18 @@ typedef struct catalog_member {
 const char *catalog_role_name(catalog_role role);
 catalog_role catalog_role_parse(const char *s);
 
+/* A share link: who holds its token reads one version's preview, files,
+ * ASTs and events (version 0: the latest, following edits) until
+ * expires_at.  Only the token's SHA-256 is stored. */
+#define CATALOG_LINK_ID 17 /* 16 hex digits */
+typedef struct catalog_link {
+    char id[CATALOG_LINK_ID];
+    char sha256[CD_SHA256_HEX];
+    int64_t version;
+    int64_t expires_at; /* ms since the epoch */
+    int64_t created_at;
+} catalog_link;
+
 typedef struct catalog_file {
     char *path;                 /* relative, '/'-separated, validated by the caller */
     char sha256[CD_SHA256_HEX]; /* lower-case hex */
@@ -81,6 +93,9 @@ typedef struct catalog_item {
     /* Who else may read (and, as editor, push), sorted by user. */
     catalog_member *members;
     size_t n_members;
+    /* Its share links, expired ones included, oldest first. */
+    catalog_link *links;
+    size_t n_links;
 } catalog_item;
 
 /* The number the next version of it gets: one past its version, or past
@@ -114,6 +129,8 @@ bool catalog_sees_drafts(const char *user, const catalog_item *it);
  * members, and for everyone while the item was never published; else the
  * published version. */
 int64_t catalog_version_for(const char *user, const catalog_item *it);
+/* The item's link whose token has that SHA-256, or NULL. */
+const catalog_link *catalog_link_of(const catalog_item *it, const char *token_sha256);
 /* JSON forms, appended to b (catalog_json.c): an item with its n files
  * (n < 0: without "files"); {"items":[...]} of those of items[0..n) user
  * may see, in their order, without files; a file list; a file; a time
@@ -158,7 +175,10 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
     X(token_user)                                                                                  \
     X(token_count)                                                                                 \
     X(publish)                                                                                     \
-    X(member_set)
+    X(member_set)                                                                                  \
+    X(link_add)                                                                                    \
+    X(link_delete)                                                                                 \
+    X(link_find)
 typedef enum catalog_op {
 #define X(n) CATALOG_OP_##n,
     CATALOG_OPS(X)
@@ -221,6 +241,18 @@ int catalog_publish(catalog *c, const char *kind, const char *name, int64_t vers
  * CAT_NOT_FOUND when user had none).  Announced as CAT_EV_UPDATED. */
 int catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
                        catalog_role role, cd_err *err) CD_WUR;
+/* Adds the share link (id, sha256 and expires_at required; created_at 0
+ * is now).  Announced as CAT_EV_UPDATED. */
+int catalog_link_add(catalog *c, const char *kind, const char *name, const catalog_link *link,
+                     cd_err *err) CD_WUR;
+/* Deletes the item's link `id`: CAT_NOT_FOUND when it has none such.
+ * Announced as CAT_EV_UPDATED. */
+int catalog_link_delete(catalog *c, const char *kind, const char *name, const char *id,
+                        cd_err *err) CD_WUR;
+/* The item a link token (by its SHA-256) belongs to: CAT_NOT_FOUND when
+ * none.  kind and name are CD_KIND_MAX and CD_NAME_MAX bytes. */
+int catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *name,
+                      cd_err *err) CD_WUR;
 /* Closes the catalog (stopping its watcher); NULL is a no-op. */
 void catalog_close(catalog *c);
 

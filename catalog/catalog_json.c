@@ -48,6 +48,14 @@ bool catalog_can_see(const char *user, const catalog_item *it)
     return it->visibility == CAT_PUBLIC || catalog_sees_drafts(user, it);
 }
 
+const catalog_link *catalog_link_of(const catalog_item *it, const char *token_sha256)
+{
+    for (size_t i = 0; token_sha256 && i < it->n_links; i++)
+        if (!strcmp(it->links[i].sha256, token_sha256))
+            return &it->links[i];
+    return NULL;
+}
+
 int64_t catalog_version_for(const char *user, const catalog_item *it)
 {
     if (it->published_version <= 0 || catalog_sees_drafts(user, it))

@@ -405,6 +405,9 @@ static const struct catalog_ops mongo_ops = {
     .token_count = mg_token_count,
     .publish = mg_publish,
     .member_set = mg_member_set,
+    .link_add = mg_link_add,
+    .link_delete = mg_link_delete,
+    .link_find = mg_link_find,
     .close = mg_close,
     .watch_start = mg_watch_start,
     .watch_stop = mg_watch_stop_op,
@@ -508,6 +511,12 @@ static int create_indexes(mg_catalog *c, cd_err *err)
                           BCON_NEW("createIndexes", "versions", "indexes", "[", "{", "key", "{",
                                    "item", BCON_INT32(1), "v", BCON_INT32(1), "}", "name",
                                    "item_1_v_1", "}", "]"),
+                          err);
+    if (rc == CAT_OK) /* a share link's token is looked up by its digest */
+        rc = create_index(c, cl, "content",
+                          BCON_NEW("createIndexes", "content", "indexes", "[", "{", "key", "{",
+                                   "links.sha256", BCON_INT32(1), "}", "name", "links.sha256_1",
+                                   "sparse", BCON_BOOL(true), "}", "]"),
                           err);
     mg_push(c, cl);
     return rc;

@@ -11,6 +11,7 @@
  *              "private"|"public", version, meta, inc, commit, created_at,
  *              updated_at, committed_at, files: [{path, sha256, size, type}],
  *              published_version, members: [{user, role}] (sorted by user),
+ *              links: [{id, sha256, version, expires_at, created_at}],
  *              fenced: [commit ids] (only while an orphan is taken over)}
  *   versions: {_id: "KIND/NAME/V", item: "KIND/NAME", inc, v, commit,
  *              created_at, files_changed, files: [...]}
@@ -143,7 +144,11 @@ int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson
 int mg_publish(catalog *cat, const char *kind, const char *name, int64_t version, cd_err *err);
 int mg_member_set(catalog *cat, const char *kind, const char *name, const char *user,
                   catalog_role role, cd_err *err);
-/* Reads doc's `members` into out->members. */
+int mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *link,
+                cd_err *err);
+int mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id, cd_err *err);
+int mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err);
+/* Reads doc's `members` and `links` into out. */
 void mg_doc_members(const bson_t *doc, catalog_item *out);
 
 /* The versions operations of the ops table (catalog_mongo_versions.c). */

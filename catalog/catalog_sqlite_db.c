@@ -58,8 +58,8 @@ static const char schema_v2[] =
     "  version INTEGER NOT NULL,"
     "  PRIMARY KEY (kind, name)) WITHOUT ROWID;"
     "PRAGMA user_version = 2;";
-/* Version 3: review and sharing — the published version of each item and
- * its members. */
+/* Version 3: review and sharing — the published version of each item, its
+ * members and its share links (their tokens' SHA-256 only). */
 static const char schema_v3[] =
     "ALTER TABLE items ADD COLUMN published_version INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE members ("
@@ -67,6 +67,14 @@ static const char schema_v3[] =
     "  user TEXT NOT NULL,"
     "  role INTEGER NOT NULL,"
     "  PRIMARY KEY (item_id, user)) WITHOUT ROWID;"
+    "CREATE TABLE links ("
+    "  id TEXT PRIMARY KEY,"
+    "  item_id INTEGER NOT NULL,"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  version INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX links_item ON links (item_id);"
     "PRAGMA user_version = 3;";
 /* clang-format on */
 

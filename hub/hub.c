@@ -135,6 +135,8 @@ void hub_link(hub *h, hub_sub *sub)
         h->n_global_subs++;
     else
         h->n_item_subs++;
+    if (!sub->global && sub->link[0])
+        h->n_link_subs++;
 }
 
 void hub_unlink(hub *h, hub_sub *sub)
@@ -158,6 +160,8 @@ void hub_unlink(hub *h, hub_sub *sub)
         h->n_global_subs--;
     else
         h->n_item_subs--;
+    if (!sub->global && sub->link[0])
+        h->n_link_subs--;
 }
 
 /* ---- queueing (hub->mu held) ---------------------------------------- */
@@ -220,7 +224,7 @@ bool hub_push(hub *h, hub_sub *sub, hub_event *ev)
 }
 
 /* Ends a stream once its queue is out (after a delete, a lost view). */
-static void close_sub(hub *h, hub_sub *sub)
+void hub_close_sub(hub *h, hub_sub *sub)
 {
     pthread_mutex_lock(&sub->mu);
     sub->closing = true;
@@ -318,20 +322,29 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
         next = sub->next;
         if (sub->version >= v)
             continue; /* its first event already brought it there */
-        if (!sub->drafts && it->published_version > 0)
-            continue; /* a reader: it follows the published version */
+        if (sub->pinned || (!sub->drafts && it->published_version > 0))
+            continue; /* a reader: it follows the published version (a link: its own) */
         if (upd && sub->version == from && hub_push(h, sub, upd))
             sub->version = v;
         else if (snap && snap->version > sub->version && hub_push(h, sub, snap))
             sub->version = snap->version;
         else if (sub->version != from || !upd)
-            close_sub(h, sub); /* cannot be brought up to date: it reconnects */
+            hub_close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
     publish_views(h, "version", it, false);
     h->seq++;
     pthread_mutex_unlock(&h->mu);
     hub_event_unref(upd);
     hub_event_unref(snap);
+}
+
+bool hub_may_read(const hub_sub *sub, const catalog_item *it)
+{
+    if (sub->link[0]) {
+        const catalog_link *l = catalog_link_of(it, sub->link);
+        return l && l->expires_at > cd_now_ms();
+    }
+    return sub->drafts ? catalog_sees_drafts(sub->user, it) : catalog_can_see(sub->user, it);
 }
 
 /* The most distinct versions readers of one item are brought from to a
@@ -349,7 +362,7 @@ static size_t published_updates(hub *h, const catalog_item *it, int64_t from[PUB
     hub_item *st = hub_state_find(h, it->kind, it->name);
     bool changed = st && to > 0 && st->published != to;
     for (hub_sub *sub = changed ? st->subs : NULL; sub && n < PUBLISH_FROM_MAX; sub = sub->next) {
-        bool seen = sub->drafts || sub->version == to;
+        bool seen = sub->drafts || sub->pinned || sub->version == to;
         for (size_t i = 0; i < n && !seen; i++)
             seen = from[i] == sub->version;
         if (!seen)
@@ -374,6 +387,8 @@ static void apply_published(hub *h, hub_item *st, const catalog_item *it, const 
     hub_event *drafts = hub_event_published(it, true), *readers = hub_event_published(it, false);
     for (hub_sub *sub = st->subs, *next; sub; sub = next) {
         next = sub->next;
+        if (sub->pinned)
+            continue; /* a link to one version: nothing changes for it */
         if (sub->drafts) {
             hub_push(h, sub, drafts);
             continue;
@@ -383,7 +398,7 @@ static void apply_published(hub *h, hub_item *st, const catalog_item *it, const 
             if (from[i] == sub->version)
                 u = upd[i];
         if (sub->version != it->published_version && !u) {
-            close_sub(h, sub); /* cannot be brought there: it reconnects */
+            hub_close_sub(h, sub); /* cannot be brought there: it reconnects */
             continue;
         }
         if (u && !hub_push(h, sub, u))
@@ -427,8 +442,8 @@ static void apply_updated(hub *h, const catalog_item *it)
     }
     for (hub_sub *sub = st->subs, *next; sub; sub = next) {
         next = sub->next;
-        if (sub->drafts ? !catalog_sees_drafts(sub->user, it) : !catalog_can_see(sub->user, it))
-            close_sub(h, sub);
+        if (!hub_may_read(sub, it))
+            hub_close_sub(h, sub);
     }
     if (published)
         apply_published(h, st, it, from, upd, n);
@@ -485,7 +500,7 @@ bool hub_apply(hub *h, hub_change *c)
         hub_item *st = hub_state_find(h, c->kind, c->name);
         for (hub_sub *sub = st ? st->subs : NULL, *next; sub; sub = next) {
             next = sub->next;
-            close_sub(h, sub);
+            hub_close_sub(h, sub);
         }
         h->seq++;
         pthread_mutex_unlock(&h->mu);

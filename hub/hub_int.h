@@ -62,6 +62,12 @@ struct hub_sub {
     /* Per item: the owner or a member, who follows the latest version;
      * false for a reader, who follows the published one once there is one. */
     bool drafts;
+    /* A share link's stream: its token's SHA-256, whether it shows one
+     * version only (pinned; else it follows the latest) and when it ends
+     * (wall clock, ms). */
+    char link[CD_SHA256_HEX];
+    bool pinned;
+    int64_t expires_at;
     /* the queue (sub->mu) */
     hub_event **q;
     uint32_t q_head, q_len, q_cap;
@@ -125,7 +131,8 @@ struct hub {
     hub_sub *global;
     hub_sub *ka_head, *ka_tail;
     int64_t n_item_subs, n_global_subs;
-    uint64_t seq; /* bumped by every change applied */
+    int64_t n_link_subs; /* of the item streams, those of share links */
+    uint64_t seq;        /* bumped by every change applied */
     hub_change *q_head, *q_tail;
     atomic_uint_fast64_t events, overflows, change_retries; /* for hub_stats */
     bool started, stop, closed;
@@ -146,6 +153,10 @@ void hub_ka_requeue(hub *h, hub_sub *sub, int64_t now);
  * the change is to be retried (hub_thread.c). */
 bool hub_apply(hub *h, hub_change *c);
 void hub_unlink(hub *h, hub_sub *sub);
+/* Whether sub's user (or link) may still read what sub follows of it. */
+bool hub_may_read(const hub_sub *sub, const catalog_item *it);
+/* Ends a stream once its queue is out (hub->mu held). */
+void hub_close_sub(hub *h, hub_sub *sub);
 bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
 
 /* hub_subscribe.c */ /* For the hub thread, applying version v of item it (have_upd: the update

@@ -9,6 +9,8 @@
  */
 #include "hub_int.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,11 @@ hub_sub *hub_sub_new(hub *h, const char *user, const hub_transport *t)
     sub->user = cd_xstrdup(user ? user : "");
     sub->refs = 1; /* the transport's, dropped by hub_sub_unref() */
     return sub;
+}
+
+void hub_sub_set_link(hub_sub *sub, const char *token_sha256)
+{
+    snprintf(sub->link, sizeof sub->link, "%s", token_sha256);
 }
 
 void hub_sub_drain(hub_sub *sub)

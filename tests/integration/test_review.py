@@ -354,3 +354,154 @@ def test_a_member_of_a_public_published_item_reads_the_drafts(env, name):
         assert st.wait_event(lambda e: e.event == "update", DEADLINE).json()["version"] == 3
     finally:
         st.close()
+
+
+# ---- share links ------------------------------------------------------------
+
+def make_link(e, base, version=None, expires_in=3600, by="alice"):
+    body = {"version": version, "expires_in": expires_in}
+    return getattr(e, by).post(base + "/links", body)
+
+
+@pytest.fixture
+def shared(env, name):
+    """alice's private tutorial at version 3, a link to version 2 and one
+    that follows the latest."""
+    base = versions_pushed(env, "tutorial", name, 3)
+    pinned = make_link(env, base, 2)
+    latest = make_link(env, base, None)
+    assert pinned.status == 201 and latest.status == 201, (pinned, latest)
+    return env, base, name, pinned.json(), latest.json()
+
+
+def anon(e) -> Client:
+    return Client(e.port)
+
+
+def test_a_link_is_shown_once_and_listed_without_its_secret(shared):
+    e, base, name, pinned, latest = shared
+    assert pinned["token"].startswith("cdl_") and pinned["version"] == 2
+    assert latest["version"] is None
+    assert pinned["url"].endswith(f"/preview/tutorial/{name}?link={pinned['token']}"), pinned
+    r = e.alice.get(base + "/links")
+    assert r.status == 200, r
+    links = r.json()["links"]
+    assert [(l["id"], l["version"]) for l in links] == [(pinned["id"], 2), (latest["id"], None)]
+    assert all(set(l) == {"id", "version", "expires_at", "created_at"} for l in links), links
+    assert pinned["token"] not in r.body.decode()
+    if not e.server.extra_args:  # SQLite: the token is nowhere in the data folder
+        stored = b"".join(p.read_bytes() for p in e.server.data_dir.rglob("*") if p.is_file())
+        assert pinned["token"].encode() not in stored
+
+
+def test_a_link_grants_its_versions_preview_files_asts_and_events(shared):
+    e, base, name, pinned, latest = shared
+    c = anon(e)
+    for link, v in ((pinned, 2), (latest, 3)):
+        q = f"?link={link['token']}"
+        assert c.get(f"/preview/tutorial/{name}{q}").status == 200
+        f = c.get(f"{base}/files/index.md{q}")
+        assert f.status == 200 and f"# v{v}".encode() in f.body, f
+        a = c.get(f"{base}/ast/index.md{q}")
+        assert a.status == 200 and a.json() == render_ast(doc(f"v{v}")["index.md"])
+        assert_error(c.get(f"{base}/files/index.md{q}&version=1"), 404)
+        st = SSEStream(e.port, f"{base}/events{q}")
+        try:
+            ev = st.next_event(DEADLINE)
+            assert ev.event == "snapshot" and ev.json()["version"] == v, ev
+        finally:
+            st.close()
+        # and nothing else
+        assert_error(c.get(f"{base}{q}"), 401)
+        assert_error(c.get(f"/api/v1/content{q}"), 401)
+        assert_error(c.get(f"{base}/versions{q}"), 401)
+        holder = Client(e.port, link["token"])
+        assert_error(holder.missing(["0" * 64]), 401)
+        assert_error(holder.commit("tutorial", name, 3, []), 401)
+        g = SSEStream(e.port, f"/api/v1/events{q}")
+        try:
+            assert g.status == 404
+        finally:
+            g.close()
+    other = versions_pushed(e, "course", name, 1)
+    assert_error(c.get(f"{other}/files/index.md?link={pinned['token']}"), 404)
+
+
+def test_a_pinned_link_stream_gets_no_later_version_a_following_one_does(shared):
+    e, base, name, pinned, latest = shared
+    p = SSEStream(e.port, f"{base}/events?link={pinned['token']}")
+    f = SSEStream(e.port, f"{base}/events?link={latest['token']}")
+    try:
+        assert p.next_event(DEADLINE).json()["version"] == 2
+        assert f.next_event(DEADLINE).json()["version"] == 3
+        e.alice.push_ok("tutorial", name, doc("v4"))
+        assert publish(e, base, 4).status == 200
+        assert f.wait_event(lambda ev: ev.event == "update", DEADLINE).json()["version"] == 4
+        f.wait_event(lambda ev: ev.event == "published", DEADLINE)
+        # the same change reached the pinned stream by now, if it was to
+        e.alice.push_ok("tutorial", name, doc("v5"))
+        assert f.wait_event(lambda ev: ev.event == "update", DEADLINE).json()["version"] == 5
+        assert not [ev for ev in p.events[1:] if ev.event in ("update", "snapshot")], p.events
+    finally:
+        p.close()
+        f.close()
+
+
+def test_a_revoked_link_is_404_at_once_and_its_streams_close(shared):
+    e, base, name, pinned, latest = shared
+    q = f"?link={pinned['token']}"
+    st = SSEStream(e.port, f"{base}/events{q}")
+    keep = SSEStream(e.port, f"{base}/events?link={latest['token']}")
+    try:
+        assert st.next_event(DEADLINE).event == "snapshot"
+        assert keep.next_event(DEADLINE).event == "snapshot"
+        r = e.alice.delete(f"{base}/links/{pinned['id']}")
+        assert r.status == 204, r
+        for path in (f"/preview/tutorial/{name}", f"{base}/files/index.md", f"{base}/ast/index.md"):
+            assert anon(e).get(path + q).status == 404, path
+        assert ended(st, DEADLINE), "the revoked link's stream stayed open"
+        again = SSEStream(e.port, f"{base}/events{q}")
+        try:
+            assert again.status == 404
+        finally:
+            again.close()
+        e.alice.push_ok("tutorial", name, doc("v4"))
+        assert keep.wait_event(lambda ev: ev.event == "update", DEADLINE).json()["version"] == 4
+        assert_error(e.alice.delete(f"{base}/links/{pinned['id']}"), 404)
+    finally:
+        st.close()
+        keep.close()
+
+
+def test_an_expired_link_is_404_and_its_streams_close(env, name):
+    base = versions_pushed(env, "tutorial", name, 1)
+    link = make_link(env, base, None, expires_in=2).json()
+    q = f"?link={link['token']}"
+    st = SSEStream(env.port, f"{base}/events{q}")
+    try:
+        assert st.next_event(DEADLINE).event == "snapshot"
+        assert ended(st, DEADLINE), "the stream outlived its link's expiry"
+        for path in (f"/preview/tutorial/{name}", f"{base}/files/index.md", f"{base}/ast/index.md"):
+            assert anon(env).get(path + q).status == 404, path
+    finally:
+        st.close()
+
+
+@pytest.mark.parametrize("user,status", [("bob", 403), ("carol", 403), ("dave", 403),
+                                         ("eve", 404)])
+def test_only_the_owner_makes_lists_and_revokes_links(team, user, status):
+    e, base, _ = team
+    link = make_link(e, base).json()
+    c = getattr(e, user)
+    assert_error(make_link(e, base, by=user), status)
+    assert_error(c.get(base + "/links"), status)
+    assert_error(c.delete(f"{base}/links/{link['id']}"), status)
+
+
+def test_bad_link_requests(env, name):
+    base = versions_pushed(env, "tutorial", name, 1)
+    assert_error(make_link(env, base, 5), 404)
+    assert_error(make_link(env, base, 0), 400, "invalid_version")
+    assert_error(make_link(env, base, None, expires_in=0), 400, "invalid_expires_in")
+    assert_error(make_link(env, base, None, expires_in="1d"), 400, "invalid_expires_in")
+    assert_error(anon(env).get(f"{base}/files/index.md?link=cdl_nonsense"), 404)

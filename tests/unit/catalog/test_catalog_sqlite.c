@@ -361,7 +361,7 @@ static void test_persistence(void **state)
      * place, its items unpublished. */
     catalog_close(f->c);
     f->c = NULL;
-    static const char *const to_v2 = "DROP TABLE members;"
+    static const char *const to_v2 = "DROP TABLE members; DROP TABLE links;"
                                      "ALTER TABLE items DROP COLUMN published_version;"
                                      "PRAGMA user_version = 2";
     assert_int_equal(sqlite3_exec(db, to_v2, NULL, NULL, NULL), SQLITE_OK);
