@@ -81,6 +81,7 @@ enum MHD_Result api_publish(http_req *r);
 enum MHD_Result api_members_get(http_req *r);
 enum MHD_Result api_member_put(http_req *r);
 enum MHD_Result api_member_delete(http_req *r);
+enum MHD_Result api_rollback(http_req *r);
 enum MHD_Result api_links_post(http_req *r);
 enum MHD_Result api_links_get(http_req *r);
 enum MHD_Result api_link_delete(http_req *r);

@@ -54,6 +54,7 @@ const http_endpoint api_endpoints[] = {
     AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/members", api_members_get),
     AUTH_JSON(HTTP_M_PUT, "/api/v1/content/{kind}/{name}/members/{file}", api_member_put),
     AUTH(HTTP_M_DELETE, "/api/v1/content/{kind}/{name}/members/{file}", api_member_delete),
+    AUTH_JSON(HTTP_M_POST, "/api/v1/content/{kind}/{name}/rollback", api_rollback),
     AUTH_JSON(HTTP_M_POST, "/api/v1/content/{kind}/{name}/links", api_links_post),
     AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/links", api_links_get),
     AUTH(HTTP_M_DELETE, "/api/v1/content/{kind}/{name}/links/{file}", api_link_delete),

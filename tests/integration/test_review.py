@@ -505,3 +505,33 @@ def test_bad_link_requests(env, name):
     assert_error(make_link(env, base, None, expires_in=0), 400, "invalid_expires_in")
     assert_error(make_link(env, base, None, expires_in="1d"), 400, "invalid_expires_in")
     assert_error(anon(env).get(f"{base}/files/index.md?link=cdl_nonsense"), 404)
+
+
+# ---- rollback -----------------------------------------------------------------
+
+def test_rollback_makes_a_new_version_with_the_old_files(env, name):
+    base = versions_pushed(env, "tutorial", name, 3)
+    r = env.alice.post(base + "/rollback", {"to": 1})
+    assert r.status == 201 and r.json()["version"] == 4, r
+    assert b"# v1" in env.alice.file("tutorial", name, "index.md").body
+    assert b"# v3" in env.alice.file("tutorial", name, "index.md", version=3).body
+    assert [v["version"] for v in env.alice.get(base + "/versions").json()] == [1, 2, 3, 4]
+    # the files of version 1 again: nothing new to make
+    r = env.alice.post(base + "/rollback", {"to": 1})
+    assert r.status == 200 and r.json() == {"version": 4, "created": False}, r
+
+
+@pytest.mark.parametrize("user,status", [("dave", 201), ("bob", 403), ("carol", 403),
+                                         ("eve", 404)])
+def test_rollback_is_for_the_owner_and_editors(team, user, status):
+    e, base, name = team
+    assert e.alice.push_ok("course", name, doc("v2")) == 2
+    r = getattr(e, user).post(base + "/rollback", {"to": 1})
+    assert r.status == status, r
+
+
+def test_bad_rollbacks(env, name):
+    base = versions_pushed(env, "tutorial", name, 2)
+    assert_error(env.alice.post(base + "/rollback", {"to": 3}), 404)
+    assert_error(env.alice.post(base + "/rollback", {"to": 0}), 400, "invalid_version")
+    assert_error(env.alice.post(base + "/rollback", {}), 400, "invalid_version")
