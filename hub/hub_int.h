@@ -53,12 +53,14 @@ struct hub_sub {
     hub_item *item; /* NULL on the global stream */
     bool global;
     char *user;
-    hub_sub *prev, *next;       /* in item->subs or hub->global (hub->mu) */
-    hub_sub *ka_prev, *ka_next; /* keep-alive order, oldest first (hub->mu) */
-    bool linked;                /* in the hub's lists (hub->mu) */
-    int refs;                   /* hub link + the response (hub->mu) */
-    int64_t last_ms;            /* last event queued, monotonic (hub->mu) */
-    int64_t version;            /* per item: the version the client is at */
+    char token_sha256[CD_SHA256_HEX]; /* the token it was opened with ("": none) */
+    int64_t opened_ms;                /* the hub's clock */
+    hub_sub *prev, *next;             /* in item->subs or hub->global (hub->mu) */
+    hub_sub *ka_prev, *ka_next;       /* keep-alive order, oldest first (hub->mu) */
+    bool linked;                      /* in the hub's lists (hub->mu) */
+    int refs;                         /* hub link + the response (hub->mu) */
+    int64_t last_ms;                  /* last event queued, monotonic (hub->mu) */
+    int64_t version;                  /* per item: the version the client is at */
     /* Per item: the owner or a member, who follows the latest version;
      * false for a reader, who follows the published one once there is one. */
     bool drafts;
@@ -131,8 +133,9 @@ struct hub {
     hub_sub *global;
     hub_sub *ka_head, *ka_tail;
     int64_t n_item_subs, n_global_subs;
-    int64_t n_link_subs; /* of the item streams, those of share links */
-    uint64_t seq;        /* bumped by every change applied */
+    uint64_t seq;              /* bumped by every change applied */
+    int64_t tokens_checked_ms; /* when the streams' tokens were last checked */
+    int64_t n_link_subs;       /* of the item streams, those of share links */
     hub_change *q_head, *q_tail;
     atomic_uint_fast64_t events, overflows, change_retries; /* for hub_stats */
     bool started, stop, closed;
@@ -155,7 +158,8 @@ bool hub_apply(hub *h, hub_change *c);
 void hub_unlink(hub *h, hub_sub *sub);
 /* Whether sub's user (or link) may still read what sub follows of it. */
 bool hub_may_read(const hub_sub *sub, const catalog_item *it);
-/* Ends a stream once its queue is out (hub->mu held). */
+/* Ends a stream once its queue is out (after a delete, a lost view, a
+ * revoked token or role or link; hub->mu held). */
 void hub_close_sub(hub *h, hub_sub *sub);
 bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
 
