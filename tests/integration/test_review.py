@@ -14,6 +14,8 @@ SQLite and MongoDB (the wire-protocol test server tests/mongo/server.py):
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
 import time
 
 import pytest
@@ -535,3 +537,69 @@ def test_bad_rollbacks(env, name):
     assert_error(env.alice.post(base + "/rollback", {"to": 3}), 404)
     assert_error(env.alice.post(base + "/rollback", {"to": 0}), 400, "invalid_version")
     assert_error(env.alice.post(base + "/rollback", {}), 400, "invalid_version")
+
+
+# ---- the client ---------------------------------------------------------------
+
+def content(e, user, *args):
+    """`content ARGS...` as user against the server; stdout and stderr as text."""
+    env = {"CONTENT_SERVER": e.server.base_url, "CONTENT_TOKEN": e.tokens[user]}
+    return subprocess.run([str(srv.content_binary()), *map(str, args)], capture_output=True,
+                          env=srv.clean_env(env), timeout=60, encoding="utf-8")
+
+
+def ok_json(p):
+    assert p.returncode == 0, f"exit {p.returncode}: {p.stderr}"
+    return json.loads(p.stdout)
+
+
+def test_client_publish_members_share_rollback(env, name):
+    versions_pushed(env, "tutorial", name, 3, visibility="public")
+    item = f"tutorial/{name}"
+    p = content(env, "alice", "publish", item, 2)
+    assert p.returncode == 0 and "published version 2 (latest 3)" in p.stdout, p
+    assert ok_json(content(env, "alice", "publish", item, "--output", "json"))[
+        "published_version"] == 3
+    p = content(env, "alice", "members", item, "bob", "editor")
+    assert p.returncode == 0 and "bob" in p.stdout and "editor" in p.stdout, p
+    assert ok_json(content(env, "alice", "members", item, "--output", "json")) == {
+        "members": [{"user": "bob", "role": "editor"}]}
+    p = content(env, "alice", "members", item, "--remove", "bob")
+    assert p.returncode == 0 and "no longer a member" in p.stdout, p
+    assert "no members" in content(env, "alice", "members", item).stdout
+    link = ok_json(content(env, "alice", "share", item, "--version", 1, "--expires", "2h",
+                           "--output", "json"))
+    assert link["version"] == 1 and link["token"].startswith("cdl_"), link
+    f = anon(env).get(f"/api/v1/content/{item}/files/index.md?link={link['token']}")
+    assert f.status == 200 and b"# v1" in f.body
+    p = content(env, "alice", "share", item)
+    assert p.returncode == 0 and "the latest version" in p.stdout and "?link=cdl_" in p.stdout, p
+    listed = content(env, "alice", "share", item, "--list")
+    assert listed.returncode == 0 and link["id"] in listed.stdout, listed
+    assert link["token"] not in listed.stdout
+    p = content(env, "alice", "share", item, "--revoke", link["id"])
+    assert p.returncode == 0 and "revoked" in p.stdout, p
+    assert anon(env).get(f"/api/v1/content/{item}/files/index.md?link={link['token']}").status \
+        == 404
+    p = content(env, "alice", "rollback", item, 1)
+    assert p.returncode == 0 and "version 4 has the files of version 1" in p.stdout, p
+    assert ok_json(content(env, "alice", "rollback", item, 1, "--output", "json")) == {
+        "version": 4, "created": False}
+
+
+@pytest.mark.parametrize("args", [
+    ("publish",), ("publish", "tutorial/x", "zero"), ("members", "tutorial/x", "bob"),
+    ("share", "tutorial/x", "--list", "--revoke", "abc"), ("share", "tutorial/x", "--expires", "7y"),
+    ("rollback", "tutorial/x"), ("rollback", "nokind/x", "1"), ("publish", "tutorial/x", "--bogus"),
+])
+def test_client_usage_errors_exit_2(env, args):
+    p = content(env, "alice", *args)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p
+
+
+def test_client_refusals_exit_1_with_the_servers_reason(env, name):
+    versions_pushed(env, "tutorial", name, 1, visibility="public")
+    p = content(env, "bob", "publish", f"tutorial/{name}")
+    assert p.returncode == 1 and p.stderr.count("\n") == 1 and "owner" in p.stderr.lower(), p
+    p = content(env, "alice", "rollback", f"tutorial/{name}", 9)
+    assert p.returncode == 1 and "no version 9" in p.stderr, p
