@@ -603,3 +603,25 @@ def test_client_refusals_exit_1_with_the_servers_reason(env, name):
     assert p.returncode == 1 and p.stderr.count("\n") == 1 and "owner" in p.stderr.lower(), p
     p = content(env, "alice", "rollback", f"tutorial/{name}", 9)
     assert p.returncode == 1 and "no version 9" in p.stderr, p
+
+
+@pytest.mark.parametrize("what", ["push", "publish", "members", "member_put", "links",
+                                  "link_post", "rollback", "delete", "patch"])
+def test_a_reader_of_a_public_item_changes_nothing(env, name, what):
+    """The contract's row "anyone else, public item": reads the published
+    version, and every change is 403."""
+    base = versions_pushed(env, "tutorial", name, 2, visibility="public")
+    assert publish(env, base, 1).status == 200
+    c = env.bob
+    r = {"push": lambda: c.push("tutorial", name, doc("bob"), base=2),
+         "publish": lambda: publish(env, base, 2, user="bob"),
+         "members": lambda: c.get(base + "/members"),
+         "member_put": lambda: put_role(env, base, "bob", "editor", by="bob"),
+         "links": lambda: c.get(base + "/links"),
+         "link_post": lambda: make_link(env, base, by="bob"),
+         "rollback": lambda: c.post(base + "/rollback", {"to": 1}),
+         "delete": lambda: c.delete(base),
+         "patch": lambda: c.patch(base, {"title": "bob's"})}[what]()
+    assert_error(r, 403)
+    it = env.alice.item_ok("tutorial", name)
+    assert (it["version"], it["published_version"], it["title"]) == (2, 1, "T"), it
