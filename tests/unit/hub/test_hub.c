@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -329,12 +330,101 @@ static void test_delete_and_global(void **state)
     teardown_fixture(f);
 }
 
+/* The views of review and sharing: a reader follows the published
+ * version, a member the latest; a role taken away or a link revoked or
+ * expired ends the stream; a pinned link gets nothing later. */
+static void test_review_views(void **state)
+{
+    (void)state;
+    fixture *f = setup_with(0);
+    cd_err err = {0};
+    create(f, "pub", true);
+    commit(f, "pub", 0, 'a');
+    commit(f, "pub", 1, 'b');
+    assert_int_equal(catalog_publish(f->cat, "tutorial", "pub", 1, &err), CAT_OK);
+    assert_int_equal(catalog_member_set(f->cat, "tutorial", "pub", "carol", CAT_ROLE_VIEWER, &err),
+                     CAT_OK);
+    hub_process(f->h);
+    client reader, owner, member, pinned;
+    client_open(f, &reader, "bob");
+    client_open(f, &owner, "alice");
+    client_open(f, &member, "carol");
+    client_open(f, &pinned, NULL);
+    catalog_link l = {.id = "0123456789abcdef", .version = 1};
+    memset(l.sha256, 'e', 64);
+    l.expires_at = cd_now_ms() + 3600 * 1000;
+    assert_int_equal(catalog_link_add(f->cat, "tutorial", "pub", &l, &err), CAT_OK);
+    hub_process(f->h);
+    hub_sub_set_link(pinned.sub, l.sha256);
+    client *all[] = {&reader, &owner, &member, &pinned};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(hub_subscribe_item(f->h, all[i]->sub, "tutorial", "pub", -1, &err), 0);
+    for (int i = 0; i < 4; i++)
+        client_read(all[i]);
+    assert_non_null(strstr(got(&reader), "id: 1\nevent: snapshot"));
+    assert_non_null(strstr(got(&pinned), "id: 1\nevent: snapshot"));
+    assert_non_null(strstr(got(&owner), "id: 2\nevent: snapshot"));
+    assert_non_null(strstr(got(&member), "id: 2\nevent: snapshot"));
+    for (int i = 0; i < 4; i++)
+        cd_buf_reset(&all[i]->got);
+    commit(f, "pub", 2, 'c'); /* a draft */
+    hub_process(f->h);
+    assert_int_equal(client_read(&reader), HUB_READ_SUSPENDED);
+    assert_string_equal(got(&reader), "");
+    client_read(&owner);
+    assert_non_null(strstr(got(&owner), "id: 3\nevent: update"));
+    assert_int_equal(catalog_publish(f->cat, "tutorial", "pub", 3, &err), CAT_OK);
+    hub_process(f->h);
+    client_read(&reader);
+    const char *u = strstr(got(&reader), "id: 3\nevent: update\n");
+    const char *p = strstr(got(&reader), "event: published\n");
+    assert_true(u && p && u < p);
+    assert_non_null(strstr(u, "\"version\":3,\"base_version\":1"));
+    assert_null(strstr(p, "\"version\":")); /* readers are not told the latest */
+    client_read(&owner);
+    assert_non_null(strstr(got(&owner), "\"published_version\":3,\"version\":3"));
+    /* the pinned link got nothing; a role taken away and the link revoked
+     * end their streams */
+    assert_int_equal(client_read(&pinned), HUB_READ_SUSPENDED);
+    assert_string_equal(got(&pinned), "");
+    assert_int_equal(catalog_member_set(f->cat, "tutorial", "pub", "carol", CAT_ROLE_NONE, &err),
+                     CAT_OK);
+    assert_int_equal(catalog_link_delete(f->cat, "tutorial", "pub", l.id, &err), CAT_OK);
+    hub_process(f->h);
+    assert_int_equal(client_read(&member), HUB_READ_END);
+    assert_int_equal(client_read(&pinned), HUB_READ_END);
+    assert_int_equal(client_read(&owner), HUB_READ_SUSPENDED);
+    /* a link that expires: its stream ends once hub_expire_links sees it */
+    client soon;
+    client_open(f, &soon, NULL);
+    catalog_link e = {.id = "fedcba9876543210"};
+    memset(e.sha256, 'f', 64);
+    e.expires_at = cd_now_ms() + 200;
+    assert_int_equal(catalog_link_add(f->cat, "tutorial", "pub", &e, &err), CAT_OK);
+    hub_process(f->h);
+    hub_sub_set_link(soon.sub, e.sha256);
+    assert_int_equal(hub_subscribe_item(f->h, soon.sub, "tutorial", "pub", -1, &err), 0);
+    assert_int_equal(hub_expire_links(f->h), e.expires_at);
+    int64_t deadline = cd_now_ms() + 5000;
+    while (client_read(&soon) != HUB_READ_END && cd_now_ms() < deadline) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        hub_expire_links(f->h);
+    }
+    assert_int_equal(client_read(&soon), HUB_READ_END);
+    assert_int_equal(hub_expire_links(f->h), -1);
+    client_close(&soon);
+    for (int i = 0; i < 4; i++)
+        client_close(all[i]);
+    teardown_fixture(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordering),          cmocka_unit_test(test_catch_up),
         cmocka_unit_test(test_overflow),          cmocka_unit_test(test_keepalive),
-        cmocka_unit_test(test_delete_and_global),
+        cmocka_unit_test(test_delete_and_global), cmocka_unit_test(test_review_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
