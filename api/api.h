@@ -59,9 +59,32 @@ void api_blob_free(http_req *r);
 enum MHD_Result api_sse_item(http_req *r);
 enum MHD_Result api_sse_global(http_req *r);
 
-/* Loads an item and checks the caller may see it (owner, or public);
- * replies 404 (or 503) and returns false when not. */
+/* Loads the item of r into *it as api_item_visible() does, without
+ * replying: CAT_NOT_FOUND when the caller may not see it. */
+int api_item_get_as(http_req *r, catalog_item *it, cd_err *err);
+/* The version of it the caller reads by default: a share link's (the
+ * latest for one that follows edits), else catalog_version_for(); *others
+ * says whether ?version= may ask for another. */
+int64_t api_version_for(http_req *r, const catalog_item *it, bool *others);
+/* Loads an item and checks the caller may see it (owner, member, public,
+ * or a share link of it that has not expired); replies 404 (or 503) and
+ * returns false when not. */
 bool api_item_visible(http_req *r, catalog_item *it);
+
+/* api_item_visible(), and the caller is the owner; replies 403 when not. */
+bool api_item_owned(http_req *r, catalog_item *it);
+/* Replies with the item as the caller sees it (readers of a published item:
+ * its published version), with its files when with_files. */
+enum MHD_Result api_reply_item(http_req *r, unsigned status, bool with_files);
+/* Review and sharing (api_review.c). */
+enum MHD_Result api_publish(http_req *r);
+enum MHD_Result api_members_get(http_req *r);
+enum MHD_Result api_member_put(http_req *r);
+enum MHD_Result api_member_delete(http_req *r);
+enum MHD_Result api_rollback(http_req *r);
+enum MHD_Result api_links_post(http_req *r);
+enum MHD_Result api_links_get(http_req *r);
+enum MHD_Result api_link_delete(http_req *r);
 
 /* Blob bytes received by PUT /api/v1/blobs: counted, and the count. */
 void api_count_push(uint64_t n);

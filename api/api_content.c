@@ -12,14 +12,48 @@
 
 #define TITLE_MAX 1024
 
+int api_item_get_as(http_req *r, catalog_item *it, cd_err *err)
+{
+    memset(it, 0, sizeof *it);
+    int rc = CAT_OK;
+    if (r->link_sha256[0]) { /* a share link: of this item, and not expired */
+        char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+        rc = catalog_link_find(API(r)->cat, r->link_sha256, kind, name, err);
+        if (rc == CAT_OK && (strcmp(kind, r->kind) || strcmp(name, r->name)))
+            rc = CAT_NOT_FOUND;
+    }
+    if (rc == CAT_OK)
+        rc = catalog_item_get(API(r)->cat, r->kind, r->name, it, err);
+    if (rc == CAT_OK) {
+        const catalog_link *l = r->link_sha256[0] ? catalog_link_of(it, r->link_sha256) : NULL;
+        bool ok =
+            r->link_sha256[0] ? l && l->expires_at > cd_now_ms() : catalog_can_see(r->user, it);
+        if (!ok) {
+            catalog_item_clear(it);
+            rc = CAT_NOT_FOUND;
+        }
+    }
+    return rc;
+}
+
+int64_t api_version_for(http_req *r, const catalog_item *it, bool *others)
+{
+    const catalog_link *l = r->link_sha256[0] ? catalog_link_of(it, r->link_sha256) : NULL;
+    if (l) {
+        *others = false;
+        return l->version ? l->version : it->version;
+    }
+    *others = catalog_sees_drafts(r->user, it) || it->published_version <= 0;
+    return catalog_version_for(r->user, it);
+}
+
 bool api_item_visible(http_req *r, catalog_item *it)
 {
     cd_err err = {0};
-    memset(it, 0, sizeof *it);
-    int rc = catalog_item_get(API(r)->cat, r->kind, r->name, it, &err);
-    if (rc == CAT_OK && catalog_can_see(r->user, it))
+    int rc = api_item_get_as(r, it, &err);
+    if (rc == CAT_OK)
         return true;
-    if (rc == CAT_OK || rc == CAT_NOT_FOUND)
+    if (rc == CAT_NOT_FOUND)
         (void)http_reply_error(r, 404, "not_found", "No content item %s/%s.", r->kind, r->name);
     else
         (void)http_reply_cat_error(r, rc, &err);
@@ -27,8 +61,7 @@ bool api_item_visible(http_req *r, catalog_item *it)
     return false;
 }
 
-/* Visible and owned by the caller; replies 404/403 otherwise. */
-static bool item_owned(http_req *r, catalog_item *it)
+bool api_item_owned(http_req *r, catalog_item *it)
 {
     if (!api_item_visible(r, it))
         return false;
@@ -90,7 +123,7 @@ static const char *title_of(json_t *body, bool *bad)
     return s;
 }
 
-static enum MHD_Result reply_item(http_req *r, unsigned status, bool with_files)
+enum MHD_Result api_reply_item(http_req *r, unsigned status, bool with_files)
 {
     catalog_item it;
     if (!api_item_visible(r, &it))
@@ -98,6 +131,7 @@ static enum MHD_Result reply_item(http_req *r, unsigned status, bool with_files)
     catalog_file *files = NULL;
     size_t n = 0;
     cd_err err = {0};
+    it.version = catalog_version_for(r->user, &it); /* readers: the published one */
     if (with_files && it.version > 0) {
         int rc = catalog_files(API(r)->cat, r->kind, r->name, it.version, &files, &n, &err);
         if (rc != CAT_OK) {
@@ -157,12 +191,12 @@ enum MHD_Result api_content_create(http_req *r)
         return http_reply_cat_error(r, rc, &err);
     memcpy(r->kind, it.kind, sizeof r->kind);
     memcpy(r->name, it.name, sizeof r->name);
-    return reply_item(r, 201, true);
+    return api_reply_item(r, 201, true);
 }
 
 enum MHD_Result api_item_get(http_req *r)
 {
-    return reply_item(r, 200, true);
+    return api_reply_item(r, 200, true);
 }
 
 enum MHD_Result api_item_patch(http_req *r)
@@ -191,7 +225,7 @@ enum MHD_Result api_item_patch(http_req *r)
     pthread_mutex_lock(mu);
     cd_err err = {0};
     int rc = CAT_OK, brc = BLOB_OK;
-    if (!item_owned(r, &it)) {
+    if (!api_item_owned(r, &it)) {
         pthread_mutex_unlock(mu);
         json_decref(body);
         return MHD_YES;
@@ -207,13 +241,13 @@ enum MHD_Result api_item_patch(http_req *r)
         return http_reply_blob_error(r, brc, &err);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
-    return reply_item(r, 200, true);
+    return api_reply_item(r, 200, true);
 }
 
 enum MHD_Result api_item_delete(http_req *r)
 {
     catalog_item it;
-    if (!item_owned(r, &it))
+    if (!api_item_owned(r, &it))
         return MHD_YES;
     catalog_item_clear(&it);
     pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
@@ -231,6 +265,7 @@ enum MHD_Result api_versions_get(http_req *r)
     catalog_item it;
     if (!api_item_visible(r, &it))
         return MHD_YES;
+    int64_t shown = catalog_version_for(r->user, &it);
     catalog_item_clear(&it);
     catalog_version *v = NULL;
     size_t n = 0;
@@ -240,8 +275,10 @@ enum MHD_Result api_versions_get(http_req *r)
         return http_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;
     cd_buf_putc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        cd_buf_printf(&b, "%s{\"version\":%lld,\"updated_at\":", i ? "," : "",
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (v[i].version > shown)
+            continue; /* a reader of the published version sees no later draft */
+        cd_buf_printf(&b, "%s{\"version\":%lld,\"updated_at\":", k++ ? "," : "",
                       (long long)v[i].version);
         catalog_json_time(&b, v[i].created_at);
         cd_buf_printf(&b, ",\"files_changed\":%d}", v[i].files_changed);

@@ -42,6 +42,8 @@ enum MHD_Result api_sse_item(http_req *r)
         return MHD_YES;
     catalog_item_clear(&it);
     hub_sub *sub = http_sse_sub(r, API(r)->hub);
+    if (r->link_sha256[0])
+        hub_sub_set_link(sub, r->link_sha256);
     cd_err err = {0};
     char *docs = http_query(r, "documents"); /* NULL: every document in full */
     int rc = hub_subscribe_item(API(r)->hub, sub, r->kind, r->name, last_event_id(r), docs, &err);
@@ -53,6 +55,8 @@ enum MHD_Result api_sse_item(http_req *r)
 
 enum MHD_Result api_sse_global(http_req *r)
 {
+    if (r->link_sha256[0]) /* a share link grants one item's stream, not this */
+        return http_reply_error(r, 404, "not_found", "A share link has no global stream.");
     if (atomic_load(&r->s->stopping))
         return http_reply_error(r, 503, "shutting_down", "The server is shutting down.");
     hub_sub *sub = http_sse_sub(r, API(r)->hub);

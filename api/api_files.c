@@ -30,7 +30,8 @@ static bool find_file(http_req *r, catalog_file *out, int64_t *version)
     catalog_item it;
     if (!api_item_visible(r, &it))
         return false;
-    int64_t v = it.version;
+    bool drafts = false;
+    int64_t v = api_version_for(r, &it, &drafts);
     catalog_item_clear(&it);
     char *q = http_query(r, "version");
     if (q) {
@@ -41,7 +42,7 @@ static bool find_file(http_req *r, catalog_file *out, int64_t *version)
             (void)http_reply_error(r, 400, "invalid_version", "version must be an integer >= 1.");
             return false;
         }
-        if (want > v) {
+        if (want > v || (!drafts && want != v)) { /* readers: the published one only */
             (void)http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind,
                                    r->name, (long long)want);
             return false;

@@ -125,3 +125,38 @@ enum MHD_Result api_commit(http_req *r)
     json_decref(body);
     return ret;
 }
+
+/* POST …/rollback {"to":N}: a new version whose files are version N's,
+ * committed like a push (owner and editors; history is kept). */
+enum MHD_Result api_rollback(http_req *r)
+{
+    json_t *body = http_json_body(r);
+    if (!body)
+        return MHD_YES;
+    json_t *jt = json_object_get(body, "to");
+    int64_t to = json_is_integer(jt) ? (int64_t)json_integer_value(jt) : 0;
+    json_decref(body);
+    if (to < 1)
+        return http_reply_error(r, 400, "invalid_version", "\"to\" must be a version >= 1.");
+    catalog_item it;
+    if (!api_item_visible(r, &it))
+        return MHD_YES;
+    int64_t latest = it.version;
+    catalog_item_clear(&it);
+    catalog_file *files = NULL;
+    size_t n = 0;
+    cd_err err = {0};
+    int rc = to <= latest ? catalog_files(API(r)->cat, r->kind, r->name, to, &files, &n, &err)
+                          : CAT_NOT_FOUND;
+    if (rc == CAT_NOT_FOUND)
+        return http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
+                                (long long)to);
+    if (rc != CAT_OK)
+        return http_reply_cat_error(r, rc, &err);
+    commit_result res;
+    commit_run(API(r)->commit, r->user, r->kind, r->name, latest, files, n, &res);
+    enum MHD_Result ret = reply_result(r, &res);
+    cd_buf_free(&res.missing);
+    catalog_files_free(files, n);
+    return ret;
+}

@@ -119,6 +119,9 @@ static bool token_presented(http_req *r)
     char *q = http_query(r, "access_token");
     bool yes = q && *q;
     free(q);
+    q = yes ? NULL : http_query(r, "link");
+    yes = yes || (q && *q);
+    free(q);
     return yes;
 }
 
@@ -143,12 +146,11 @@ enum MHD_Result api_preview(http_req *r)
     catalog_item it;
     memset(&it, 0, sizeof it);
     cd_err err = {0};
-    int rc = catalog_item_get(API(r)->cat, r->kind, r->name, &it, &err);
-    bool seen = rc == CAT_OK && catalog_can_see(r->user, &it);
+    int rc = api_item_get_as(r, &it, &err);
     catalog_item_clear(&it);
-    if (seen)
+    if (rc == CAT_OK)
         return reply_shell(r, 200);
-    if (rc == CAT_OK || rc == CAT_NOT_FOUND)
+    if (rc == CAT_NOT_FOUND)
         return reply_shell(r, 404);
     return http_reply_cat_error(r, rc, &err);
 }

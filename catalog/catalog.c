@@ -89,6 +89,14 @@ void catalog_item_clear(catalog_item *it)
     free(it->owner);
     free(it->title);
     it->owner = it->title = NULL;
+    for (size_t i = 0; i < it->n_members; i++)
+        free(it->members[i].user);
+    free(it->members);
+    it->members = NULL;
+    it->n_members = 0;
+    free(it->links);
+    it->links = NULL;
+    it->n_links = 0;
 }
 
 void catalog_items_free(catalog_item *items, size_t n)
@@ -337,6 +345,57 @@ int catalog_token_touch(catalog *c, const char *token_sha256, int64_t at_ms, cd_
     if (!cd_sha_valid(token_sha256))
         return cd_err_set(err, CAT_NOT_FOUND, "catalog: no such token");
     return TIMED(c, token_touch, token_sha256, at_ms, err);
+}
+
+int catalog_publish(catalog *c, const char *kind, const char *name, int64_t version, cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK && version < 1)
+        rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no version %lld", (long long)version);
+    return rc ? rc : TIMED(c, publish, kind, name, version, err);
+}
+
+int catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
+                       catalog_role role, cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK && (!user || !*user))
+        rc = cd_err_set(err, CAT_ERROR, "catalog: a member needs a user");
+    if (rc == CAT_OK && (role < CAT_ROLE_NONE || role > CAT_ROLE_EDITOR))
+        rc = cd_err_set(err, CAT_ERROR, "catalog: unknown role");
+    return rc ? rc : TIMED(c, member_set, kind, name, user, role, err);
+}
+
+static bool link_id_valid(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    return n == CATALOG_LINK_ID - 1 && strspn(id, "0123456789abcdef") == n;
+}
+
+int catalog_link_add(catalog *c, const char *kind, const char *name, const catalog_link *link,
+                     cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK && (!link_id_valid(link->id) || !cd_sha_valid(link->sha256) ||
+                         link->version < 0 || link->expires_at <= 0))
+        rc = cd_err_set(err, CAT_ERROR, "catalog: a link needs an id, a digest and an expiry");
+    return rc ? rc : TIMED(c, link_add, kind, name, link, err);
+}
+
+int catalog_link_delete(catalog *c, const char *kind, const char *name, const char *id, cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK && !link_id_valid(id))
+        rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no such link");
+    return rc ? rc : TIMED(c, link_delete, kind, name, id, err);
+}
+
+int catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *name, cd_err *err)
+{
+    kind[0] = name[0] = '\0';
+    if (!cd_sha_valid(token_sha256))
+        return cd_err_set(err, CAT_NOT_FOUND, "catalog: no such link");
+    return TIMED(c, link_find, token_sha256, kind, name, err);
 }
 
 void catalog_close(catalog *c)

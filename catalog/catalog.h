@@ -31,6 +31,37 @@ typedef enum catalog_status {
 
 typedef enum { CAT_PRIVATE = 0, CAT_PUBLIC = 1 } catalog_visibility;
 
+/* A member's role on an item (CONTRACT "Review and sharing"): each one
+ * reads every version; a reviewer also comments, an editor also pushes. */
+typedef enum {
+    CAT_ROLE_NONE = 0,
+    CAT_ROLE_VIEWER = 1,
+    CAT_ROLE_REVIEWER = 2,
+    CAT_ROLE_EDITOR = 3,
+} catalog_role;
+
+typedef struct catalog_member {
+    char *user;
+    catalog_role role;
+} catalog_member;
+
+/* "viewer", "reviewer", "editor" (a static string; "" for CAT_ROLE_NONE),
+ * and back (CAT_ROLE_NONE for anything else, NULL included). */
+const char *catalog_role_name(catalog_role role);
+catalog_role catalog_role_parse(const char *s);
+
+/* A share link: who holds its token reads one version's preview, files,
+ * ASTs and events (version 0: the latest, following edits) until
+ * expires_at.  Only the token's SHA-256 is stored. */
+#define CATALOG_LINK_ID 17 /* 16 hex digits */
+typedef struct catalog_link {
+    char id[CATALOG_LINK_ID];
+    char sha256[CD_SHA256_HEX];
+    int64_t version;
+    int64_t expires_at; /* ms since the epoch */
+    int64_t created_at;
+} catalog_link;
+
 typedef struct catalog_file {
     char *path;                 /* relative, '/'-separated, validated by the caller */
     char sha256[CD_SHA256_HEX]; /* lower-case hex */
@@ -56,6 +87,15 @@ typedef struct catalog_item {
      * re-creation, so that a version number (an event id) never names two
      * different contents of one KIND/NAME: see catalog_next_version(). */
     int64_t deleted_version;
+    /* The version readers who are not the owner or a member see (0: never
+     * published: they see the latest). */
+    int64_t published_version;
+    /* Who else may read (and, as editor, push), sorted by user. */
+    catalog_member *members;
+    size_t n_members;
+    /* Its share links, expired ones included, oldest first. */
+    catalog_link *links;
+    size_t n_links;
 } catalog_item;
 
 /* The number the next version of it gets: one past its version, or past
@@ -87,9 +127,22 @@ void catalog_item_clear(catalog_item *it);
 void catalog_items_free(catalog_item *items, size_t n);
 void catalog_files_free(catalog_file *files, size_t n);
 
-/* Whether user (NULL: nobody) may see the item: its owner, or anyone when
- * it is public (CONTRACT "Data model"). */
+/* Whether user (NULL: nobody) may see the item: its owner, a member, or
+ * anyone when it is public (CONTRACT "Data model"). */
 bool catalog_can_see(const char *user, const catalog_item *it);
+/* Whether user is the item's owner. */
+bool catalog_is_owner(const char *user, const catalog_item *it);
+/* user's role on the item: CAT_ROLE_NONE for the owner and for strangers. */
+catalog_role catalog_role_of(const char *user, const catalog_item *it);
+/* Whether user sees the latest version (owner or member), not only the
+ * published one. */
+bool catalog_sees_drafts(const char *user, const catalog_item *it);
+/* The version user reads by default: the latest for the owner and the
+ * members, and for everyone while the item was never published; else the
+ * published version. */
+int64_t catalog_version_for(const char *user, const catalog_item *it);
+/* The item's link whose token has that SHA-256, or NULL. */
+const catalog_link *catalog_link_of(const catalog_item *it, const char *token_sha256);
 /* JSON forms, appended to b (catalog_json.c): an item with its n files
  * (n < 0: without "files"); {"items":[...]} of those of items[0..n) user
  * may see, in their order, without files; a file list; a file; a time
@@ -135,7 +188,12 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
     X(token_count)                                                                                 \
     X(token_list)                                                                                  \
     X(token_delete)                                                                                \
-    X(token_touch)
+    X(token_touch)                                                                                 \
+    X(publish)                                                                                     \
+    X(member_set)                                                                                  \
+    X(link_add)                                                                                    \
+    X(link_delete)                                                                                 \
+    X(link_find)
 typedef enum catalog_op {
 #define X(n) CATALOG_OP_##n,
     CATALOG_OPS(X)
@@ -197,6 +255,27 @@ int catalog_token_delete(catalog *c, const char *token_sha256, cd_err *err) CD_W
 /* Records that the token was used at `at_ms` (kept when later than the
  * time already recorded). */
 int catalog_token_touch(catalog *c, const char *token_sha256, int64_t at_ms, cd_err *err) CD_WUR;
+/* Points the item's published_version at version (a version it keeps):
+ * CAT_NOT_FOUND for an unknown item or version.  Announced as
+ * CAT_EV_UPDATED. */
+int catalog_publish(catalog *c, const char *kind, const char *name, int64_t version,
+                    cd_err *err) CD_WUR;
+/* Gives user the role on the item (CAT_ROLE_NONE: takes it away;
+ * CAT_NOT_FOUND when user had none).  Announced as CAT_EV_UPDATED. */
+int catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
+                       catalog_role role, cd_err *err) CD_WUR;
+/* Adds the share link (id, sha256 and expires_at required; created_at 0
+ * is now).  Announced as CAT_EV_UPDATED. */
+int catalog_link_add(catalog *c, const char *kind, const char *name, const catalog_link *link,
+                     cd_err *err) CD_WUR;
+/* Deletes the item's link `id`: CAT_NOT_FOUND when it has none such.
+ * Announced as CAT_EV_UPDATED. */
+int catalog_link_delete(catalog *c, const char *kind, const char *name, const char *id,
+                        cd_err *err) CD_WUR;
+/* The item a link token (by its SHA-256) belongs to: CAT_NOT_FOUND when
+ * none.  kind and name are CD_KIND_MAX and CD_NAME_MAX bytes. */
+int catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *name,
+                      cd_err *err) CD_WUR;
 /* Closes the catalog (stopping its watcher); NULL is a no-op. */
 void catalog_close(catalog *c);
 

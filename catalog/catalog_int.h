@@ -57,6 +57,15 @@ struct catalog_ops {
     /* Records that the token was used at `at_ms` (kept when later than the
      * time already recorded). */
     int (*token_touch)(catalog *c, const char *token_sha256, int64_t at_ms, cd_err *err);
+    /* See catalog_publish() and catalog_member_set(). */
+    int (*publish)(catalog *c, const char *kind, const char *name, int64_t version, cd_err *err);
+    int (*member_set)(catalog *c, const char *kind, const char *name, const char *user,
+                      catalog_role role, cd_err *err);
+    /* See catalog_link_add(), catalog_link_delete() and catalog_link_find(). */
+    int (*link_add)(catalog *c, const char *kind, const char *name, const catalog_link *link,
+                    cd_err *err);
+    int (*link_delete)(catalog *c, const char *kind, const char *name, const char *id, cd_err *err);
+    int (*link_find)(catalog *c, const char *token_sha256, char *kind, char *name, cd_err *err);
     void (*close)(catalog *c);
     /* Optional (NULL for a backend whose changes all happen in this
      * process): see catalog_watch_start() and catalog_watch_stats(). */

@@ -10,9 +10,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const role_names[] = {"", "viewer", "reviewer", "editor"};
+
+const char *catalog_role_name(catalog_role role)
+{
+    return role >= CAT_ROLE_NONE && role <= CAT_ROLE_EDITOR ? role_names[role] : "";
+}
+
+catalog_role catalog_role_parse(const char *s)
+{
+    for (int i = CAT_ROLE_VIEWER; s && i <= CAT_ROLE_EDITOR; i++)
+        if (!strcmp(s, role_names[i]))
+            return (catalog_role)i;
+    return CAT_ROLE_NONE;
+}
+
+bool catalog_is_owner(const char *user, const catalog_item *it)
+{
+    return user && it->owner && !strcmp(user, it->owner);
+}
+
+catalog_role catalog_role_of(const char *user, const catalog_item *it)
+{
+    for (size_t i = 0; user && i < it->n_members; i++)
+        if (!strcmp(it->members[i].user, user))
+            return it->members[i].role;
+    return CAT_ROLE_NONE;
+}
+
+bool catalog_sees_drafts(const char *user, const catalog_item *it)
+{
+    return catalog_is_owner(user, it) || catalog_role_of(user, it) != CAT_ROLE_NONE;
+}
+
 bool catalog_can_see(const char *user, const catalog_item *it)
 {
-    return it->visibility == CAT_PUBLIC || (user && it->owner && !strcmp(user, it->owner));
+    return it->visibility == CAT_PUBLIC || catalog_sees_drafts(user, it);
+}
+
+const catalog_link *catalog_link_of(const catalog_item *it, const char *token_sha256)
+{
+    for (size_t i = 0; token_sha256 && i < it->n_links; i++)
+        if (!strcmp(it->links[i].sha256, token_sha256))
+            return &it->links[i];
+    return NULL;
+}
+
+int64_t catalog_version_for(const char *user, const catalog_item *it)
+{
+    if (it->published_version <= 0 || catalog_sees_drafts(user, it))
+        return it->version;
+    return it->published_version;
 }
 
 void catalog_json_time(cd_buf *b, int64_t ms)
@@ -61,8 +109,11 @@ void catalog_json_item(cd_buf *b, const catalog_item *it, const catalog_file *fi
     str_field(b, "owner", it->owner);
     cd_buf_putc(b, ',');
     str_field(b, "title", it->title ? it->title : "");
-    cd_buf_printf(b, ",\"visibility\":\"%s\",\"version\":%lld,\"created_at\":",
-                  it->visibility == CAT_PUBLIC ? "public" : "private", (long long)it->version);
+    cd_buf_printf(b,
+                  ",\"visibility\":\"%s\",\"version\":%lld,\"published_version\":%lld,"
+                  "\"created_at\":",
+                  it->visibility == CAT_PUBLIC ? "public" : "private", (long long)it->version,
+                  (long long)it->published_version);
     catalog_json_time(b, it->created_at);
     cd_buf_puts(b, ",\"updated_at\":");
     catalog_json_time(b, it->updated_at);
@@ -83,7 +134,9 @@ void catalog_json_visible_items(cd_buf *b, const char *user, const catalog_item 
         if (!first)
             cd_buf_putc(b, ',');
         first = false;
-        catalog_json_item(b, &items[i], NULL, -1);
+        catalog_item seen = items[i]; /* a reader of the published version sees it only */
+        seen.version = catalog_version_for(user, &items[i]);
+        catalog_json_item(b, &seen, NULL, -1);
     }
     cd_buf_puts(b, "]}");
 }

@@ -220,14 +220,10 @@ static bson_t *meta_update(const char *title, int visibility)
     return u;
 }
 
-static int mg_item_update(catalog *cat, const char *kind, const char *name, const char *title,
-                          int visibility, cd_err *err)
+int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson_t *query,
+                   const bson_t *update, cd_err *err)
 {
-    mg_catalog *c = (mg_catalog *)cat;
     int rc = CAT_OK;
-    char key[MG_KEY_MAX];
-    mg_item_key(key, kind, name);
-    bson_t *query = BCON_NEW("_id", BCON_UTF8(key)), *update = meta_update(title, visibility);
     bson_t *fields =
         BCON_NEW("inc", BCON_INT32(1), "meta", BCON_INT32(1), "version", BCON_INT32(1));
     mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
@@ -252,11 +248,21 @@ static int mg_item_update(catalog *cat, const char *kind, const char *name, cons
     mongoc_collection_destroy(col);
     mg_push(c, cl);
     mongoc_find_and_modify_opts_destroy(opts);
-    bson_destroy(query);
-    bson_destroy(update);
     bson_destroy(fields);
     if (rc == CAT_OK)
         mg_local_meta(c, kind, name, &inc, meta, version);
+    return rc;
+}
+
+static int mg_item_update(catalog *cat, const char *kind, const char *name, const char *title,
+                          int visibility, cd_err *err)
+{
+    char key[MG_KEY_MAX];
+    mg_item_key(key, kind, name);
+    bson_t *query = BCON_NEW("_id", BCON_UTF8(key)), *update = meta_update(title, visibility);
+    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, err);
+    bson_destroy(query);
+    bson_destroy(update);
     return rc;
 }
 
@@ -400,6 +406,11 @@ static const struct catalog_ops mongo_ops = {
     .token_list = mg_token_list,
     .token_delete = mg_token_delete,
     .token_touch = mg_token_touch,
+    .publish = mg_publish,
+    .member_set = mg_member_set,
+    .link_add = mg_link_add,
+    .link_delete = mg_link_delete,
+    .link_find = mg_link_find,
     .close = mg_close,
     .watch_start = mg_watch_start,
     .watch_stop = mg_watch_stop_op,
@@ -503,6 +514,12 @@ static int create_indexes(mg_catalog *c, cd_err *err)
                           BCON_NEW("createIndexes", "versions", "indexes", "[", "{", "key", "{",
                                    "item", BCON_INT32(1), "v", BCON_INT32(1), "}", "name",
                                    "item_1_v_1", "}", "]"),
+                          err);
+    if (rc == CAT_OK) /* a share link's token is looked up by its digest */
+        rc = create_index(c, cl, "content",
+                          BCON_NEW("createIndexes", "content", "indexes", "[", "{", "key", "{",
+                                   "links.sha256", BCON_INT32(1), "}", "name", "links.sha256_1",
+                                   "sparse", BCON_BOOL(true), "}", "]"),
                           err);
     mg_push(c, cl);
     return rc;

@@ -238,6 +238,8 @@ void mg_doc_item(const bson_t *doc, catalog_item *out)
     out->created_at = mg_date(doc, "created_at", 0);
     out->updated_at = mg_date(doc, "updated_at", out->created_at);
     out->deleted_version = mg_int64(doc, "deleted_version", 0);
+    out->published_version = mg_int64(doc, "published_version", 0);
+    mg_doc_members(doc, out);
 }
 
 /* File lists ------------------------------------------------------------------ */

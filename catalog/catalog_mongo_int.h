@@ -10,6 +10,8 @@
  *   content:  {_id: "KIND/NAME", kind, name, owner, title, visibility:
  *              "private"|"public", version, meta, inc, commit, created_at,
  *              updated_at, committed_at, files: [{path, sha256, size, type}],
+ *              published_version, members: [{user, role}] (sorted by user),
+ *              links: [{id, sha256, version, expires_at, created_at}],
  *              fenced: [commit ids] (only while an orphan is taken over)}
  *   versions: {_id: "KIND/NAME/V", item: "KIND/NAME", inc, v, commit,
  *              created_at, files_changed, files: [...]}
@@ -138,6 +140,22 @@ int mg_read_files(const bson_t *doc, const char *key, catalog_file **out, size_t
 /* How many paths of the sorted `want` are added, removed or changed
  * against the stored array `key` of doc. */
 int mg_count_changes(const bson_t *doc, const char *key, const catalog_file **want, size_t n);
+
+/* Applies update to the content document matching query (by _id, and
+ * whatever else query asks) and announces it as a meta change:
+ * CAT_NOT_FOUND when nothing matched. */
+int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson_t *query,
+                   const bson_t *update, cd_err *err);
+/* Publishing and members (catalog_mongo_review.c). */
+int mg_publish(catalog *cat, const char *kind, const char *name, int64_t version, cd_err *err);
+int mg_member_set(catalog *cat, const char *kind, const char *name, const char *user,
+                  catalog_role role, cd_err *err);
+int mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *link,
+                cd_err *err);
+int mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id, cd_err *err);
+int mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err);
+/* Reads doc's `members` and `links` into out. */
+void mg_doc_members(const bson_t *doc, catalog_item *out);
 
 /* The versions operations of the ops table (catalog_mongo_versions.c). */
 int mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,

@@ -17,7 +17,7 @@
 #define ITEM_COLUMNS                                                                               \
     "kind, name, owner, title, visibility, version, created_at, updated_at,"                       \
     " coalesce((SELECT t.version FROM tombstones t"                                                \
-    " WHERE t.kind = items.kind AND t.name = items.name), 0)"
+    " WHERE t.kind = items.kind AND t.name = items.name), 0), published_version, id"
 
 static void row_item(sqlite3_stmt *st, catalog_item *it)
 {
@@ -30,6 +30,66 @@ static void row_item(sqlite3_stmt *st, catalog_item *it)
     it->created_at = sqlite3_column_int64(st, 6);
     it->updated_at = sqlite3_column_int64(st, 7);
     it->deleted_version = sqlite3_column_int64(st, 8);
+    it->published_version = sqlite3_column_int64(st, 9);
+}
+
+/* Fills it->members from the members of item id, sorted by user. */
+static int load_members(sqlite3 *db, int64_t id, catalog_item *it, cd_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sq_prep(db, &st, err, "SELECT user, role FROM members WHERE item_id = ? ORDER BY user",
+                     "i", id);
+    size_t cap = 0;
+    int step = SQLITE_DONE;
+    while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (it->n_members == cap) {
+            cap = cap ? 2 * cap : 4;
+            it->members = cd_xrealloc(it->members, cap * sizeof *it->members);
+        }
+        catalog_member *m = &it->members[it->n_members++];
+        m->user = sq_text_dup(st, 0);
+        m->role = (catalog_role)sqlite3_column_int(st, 1);
+    }
+    if (rc == CAT_OK && step != SQLITE_DONE)
+        rc = sq_fail(db, step, err, "cannot read the members");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Fills it->links from the links of item id, oldest first. */
+static int load_links(sqlite3 *db, int64_t id, catalog_item *it, cd_err *err)
+{
+    sqlite3_stmt *st;
+    int rc = sq_prep(db, &st, err,
+                     "SELECT id, sha256, version, expires_at, created_at FROM links"
+                     " WHERE item_id = ? ORDER BY created_at, id",
+                     "i", id);
+    size_t cap = 0;
+    int step = SQLITE_DONE;
+    while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (it->n_links == cap) {
+            cap = cap ? 2 * cap : 4;
+            it->links = cd_xrealloc(it->links, cap * sizeof *it->links);
+        }
+        catalog_link *l = &it->links[it->n_links++];
+        sq_text_copy(st, 0, l->id, sizeof l->id);
+        sq_text_copy(st, 1, l->sha256, sizeof l->sha256);
+        l->version = sqlite3_column_int64(st, 2);
+        l->expires_at = sqlite3_column_int64(st, 3);
+        l->created_at = sqlite3_column_int64(st, 4);
+    }
+    if (rc == CAT_OK && step != SQLITE_DONE)
+        rc = sq_fail(db, step, err, "cannot read the links");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* row_item, then the item's members and links. */
+static int row_item_full(sqlite3 *db, sqlite3_stmt *st, catalog_item *it, cd_err *err)
+{
+    row_item(st, it);
+    int rc = load_members(db, sqlite3_column_int64(st, 10), it, err);
+    return rc ? rc : load_links(db, sqlite3_column_int64(st, 10), it, err);
 }
 
 static int sq_ping(catalog *cat, cd_err *err)
@@ -53,7 +113,7 @@ static int sq_item_get(catalog *cat, const char *kind, const char *name, catalog
     if (rc == CAT_OK) {
         int step = sqlite3_step(st);
         if (step == SQLITE_ROW)
-            row_item(st, out);
+            rc = row_item_full(db, st, out, err);
         else if (step == SQLITE_DONE)
             rc = cd_err_set(err, CAT_NOT_FOUND, "no item %s/%s", kind, name);
         else
@@ -83,9 +143,9 @@ static int sq_item_list(catalog *cat, const char *kind, catalog_item **out, size
             *out = cd_xrealloc(*out, cap * sizeof **out);
         }
         memset(&(*out)[*n], 0, sizeof **out);
-        row_item(st, &(*out)[(*n)++]);
+        rc = row_item_full(db, st, &(*out)[(*n)++], err);
     }
-    if (rc == CAT_OK && step != SQLITE_DONE)
+    if (rc == CAT_OK && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = sq_fail(db, step, err, "cannot list items");
     sqlite3_finalize(st);
     sq_release(c, db);
@@ -162,6 +222,10 @@ static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_e
     if (rc == CAT_OK)
         rc = sq_run(db, err, "DELETE FROM versions WHERE item_id = ?", "i", id);
     if (rc == CAT_OK)
+        rc = sq_run(db, err, "DELETE FROM members WHERE item_id = ?", "i", id);
+    if (rc == CAT_OK)
+        rc = sq_run(db, err, "DELETE FROM links WHERE item_id = ?", "i", id);
+    if (rc == CAT_OK)
         rc = sq_run(db, err, "DELETE FROM items WHERE id = ?", "i", id);
     if (rc == CAT_OK) /* the version numbers stay used: see deleted_version */
         rc = sq_run(db, err,
@@ -172,6 +236,137 @@ static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_e
     rc = sq_write_end(c, db, rc, err);
     if (rc == CAT_OK)
         catalog_emit(cat, CAT_EV_DELETED, kind, name, 0);
+    return rc;
+}
+
+/* Review and sharing ------------------------------------------------------ */
+
+/* What a change of the review records does inside its transaction, given
+ * the item's id. */
+typedef struct review_change {
+    int (*run)(sqlite3 *db, int64_t id, const struct review_change *ch, cd_err *err);
+    const char *kind, *name;
+    const char *text; /* the user, or the link id */
+    int64_t number;   /* the version, or the role */
+    const catalog_link *link;
+} review_change;
+
+/* Runs ch in a write transaction on its item, then announces the change
+ * (CAT_EV_UPDATED, like a title change). */
+static int review_write(catalog *cat, const review_change *ch, cd_err *err)
+{
+    sq_catalog *c = (sq_catalog *)cat;
+    sqlite3 *db;
+    int64_t id = 0, latest = 0;
+    int rc = sq_write_begin(c, &db, err);
+    if (rc)
+        return rc;
+    rc = sq_item_id(db, ch->kind, ch->name, &id, &latest, err);
+    if (rc == CAT_OK)
+        rc = ch->run(db, id, ch, err);
+    rc = sq_write_end(c, db, rc, err);
+    if (rc == CAT_OK)
+        catalog_emit(cat, CAT_EV_UPDATED, ch->kind, ch->name, latest);
+    return rc;
+}
+
+/* CAT_NOT_FOUND with what when the last statement changed no row. */
+static int changed_one(sqlite3 *db, int rc, cd_err *err, const char *what)
+{
+    if (rc == CAT_OK && sqlite3_changes(db) == 0)
+        return cd_err_set(err, CAT_NOT_FOUND, "%s", what);
+    return rc;
+}
+
+static int run_publish(sqlite3 *db, int64_t id, const review_change *ch, cd_err *err)
+{
+    int rc = sq_run(db, err,
+                    "UPDATE items SET published_version = ?1, updated_at = ?2 WHERE id = ?3"
+                    " AND EXISTS (SELECT 1 FROM versions WHERE item_id = ?3 AND version = ?1)",
+                    "iii", ch->number, cd_now_ms(), id);
+    return changed_one(db, rc, err, "no such version");
+}
+
+static int run_member(sqlite3 *db, int64_t id, const review_change *ch, cd_err *err)
+{
+    if (ch->number == CAT_ROLE_NONE) {
+        int rc = sq_run(db, err, "DELETE FROM members WHERE item_id = ? AND user = ?", "is", id,
+                        ch->text);
+        return changed_one(db, rc, err, "no such member");
+    }
+    return sq_run(db, err,
+                  "INSERT INTO members (item_id, user, role) VALUES (?, ?, ?)"
+                  " ON CONFLICT (item_id, user) DO UPDATE SET role = excluded.role",
+                  "isi", id, ch->text, ch->number);
+}
+
+static int run_link_add(sqlite3 *db, int64_t id, const review_change *ch, cd_err *err)
+{
+    const catalog_link *l = ch->link;
+    return sq_run(db, err,
+                  "INSERT INTO links (id, item_id, sha256, version, expires_at, created_at)"
+                  " VALUES (?, ?, ?, ?, ?, ?)",
+                  "sisiii", l->id, id, l->sha256, l->version, l->expires_at,
+                  l->created_at ? l->created_at : cd_now_ms());
+}
+
+static int run_link_delete(sqlite3 *db, int64_t id, const review_change *ch, cd_err *err)
+{
+    int rc = sq_run(db, err, "DELETE FROM links WHERE id = ? AND item_id = ?", "si", ch->text, id);
+    return changed_one(db, rc, err, "no such link");
+}
+
+static int sq_publish(catalog *cat, const char *kind, const char *name, int64_t version,
+                      cd_err *err)
+{
+    review_change ch = {.run = run_publish, .kind = kind, .name = name, .number = version};
+    return review_write(cat, &ch, err);
+}
+
+static int sq_member_set(catalog *cat, const char *kind, const char *name, const char *user,
+                         catalog_role role, cd_err *err)
+{
+    review_change ch = {
+        .run = run_member, .kind = kind, .name = name, .text = user, .number = role};
+    return review_write(cat, &ch, err);
+}
+
+static int sq_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *l,
+                       cd_err *err)
+{
+    review_change ch = {.run = run_link_add, .kind = kind, .name = name, .link = l};
+    return review_write(cat, &ch, err);
+}
+
+static int sq_link_delete(catalog *cat, const char *kind, const char *name, const char *link_id,
+                          cd_err *err)
+{
+    review_change ch = {.run = run_link_delete, .kind = kind, .name = name, .text = link_id};
+    return review_write(cat, &ch, err);
+}
+
+static int sq_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err)
+{
+    sq_catalog *c = (sq_catalog *)cat;
+    sqlite3 *db = sq_acquire(c);
+    sqlite3_stmt *st;
+    int rc = sq_prep(db, &st, err,
+                     "SELECT i.kind, i.name FROM links l JOIN items i ON i.id = l.item_id"
+                     " WHERE l.sha256 = ?",
+                     "s", token_sha256);
+    if (rc == CAT_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            sq_text_copy(st, 0, kind, CD_KIND_MAX);
+            sq_text_copy(st, 1, name, CD_NAME_MAX);
+        } else if (step == SQLITE_DONE) {
+            rc = cd_err_set(err, CAT_NOT_FOUND, "no such link");
+        } else {
+            rc = sq_fail(db, step, err, "cannot read the links");
+        }
+        sqlite3_finalize(st);
+    }
+    sq_release(c, db);
     return rc;
 }
 
@@ -264,6 +459,11 @@ static const struct catalog_ops sqlite_ops = {
     .token_list = sq_token_list,
     .token_delete = sq_token_delete,
     .token_touch = sq_token_touch,
+    .publish = sq_publish,
+    .member_set = sq_member_set,
+    .link_add = sq_link_add,
+    .link_delete = sq_link_delete,
+    .link_find = sq_link_find,
     .close = sq_close_ops,
 };
 

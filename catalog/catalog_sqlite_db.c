@@ -58,6 +58,24 @@ static const char schema_v2[] =
     "  version INTEGER NOT NULL,"
     "  PRIMARY KEY (kind, name)) WITHOUT ROWID;"
     "PRAGMA user_version = 2;";
+/* Version 3: review and sharing — the published version of each item, its
+ * members and its share links (their tokens' SHA-256 only). */
+static const char schema_v3[] =
+    "ALTER TABLE items ADD COLUMN published_version INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE members ("
+    "  item_id INTEGER NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  role INTEGER NOT NULL,"
+    "  PRIMARY KEY (item_id, user)) WITHOUT ROWID;"
+    "CREATE TABLE links ("
+    "  id TEXT PRIMARY KEY,"
+    "  item_id INTEGER NOT NULL,"
+    "  sha256 TEXT NOT NULL UNIQUE,"
+    "  version INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX links_item ON links (item_id);"
+    "PRAGMA user_version = 3;";
 /* clang-format on */
 
 int sq_fail(sqlite3 *db, int rc, cd_err *err, const char *what)
@@ -281,6 +299,12 @@ static int schema(sqlite3 *db, cd_err *err)
         if (rc != SQLITE_OK)
             status = sq_fail(db, rc, err, "cannot upgrade the schema");
         have = 2;
+    }
+    if (status == CAT_OK && have == 2) { /* and a version 2 file */
+        rc = sqlite3_exec(db, schema_v3, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            status = sq_fail(db, rc, err, "cannot upgrade the schema");
+        have = 3;
     }
     /* When each token was last used: a table of its own, added if missing
      * (older binaries of this schema version ignore it). */

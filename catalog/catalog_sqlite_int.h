@@ -20,7 +20,7 @@
 #include "catalog_int.h"
 
 #define SQ_POOL           4
-#define SQ_SCHEMA_VERSION 2
+#define SQ_SCHEMA_VERSION 3
 
 typedef struct sq_catalog {
     catalog base;

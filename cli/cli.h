@@ -56,6 +56,11 @@ int cmd_push(cli_config *cfg, int argc, char **argv);
 int cmd_pull(cli_config *cfg, int argc, char **argv);
 int cmd_delete(cli_config *cfg, int argc, char **argv);
 int cmd_visibility(cli_config *cfg, int argc, char **argv);
+/* Review and sharing (cmd_review.c). */
+int cmd_publish(cli_config *cfg, int argc, char **argv);
+int cmd_members(cli_config *cfg, int argc, char **argv);
+int cmd_share(cli_config *cfg, int argc, char **argv);
+int cmd_rollback(cli_config *cfg, int argc, char **argv);
 /* `content check [DIR]`: offline, but it takes the global --output. */
 int cmd_check(cli_config *cfg, int argc, char **argv);
 

@@ -28,6 +28,10 @@ static const struct command commands[] = {
     {"pull", cmd_pull, "download an item's current version into a folder"},
     {"delete", cmd_delete, "delete an item"},
     {"visibility", cmd_visibility, "make an item public or private"},
+    {"publish", cmd_publish, "publish a version: what readers see"},
+    {"members", cmd_members, "list, give or take away members' roles on an item"},
+    {"share", cmd_share, "make, list or revoke share links of an item's preview"},
+    {"rollback", cmd_rollback, "make a new version with the files of an older one"},
     {"check", cmd_check, "check a local folder for broken links, missing files and more"},
     {"render", run_render, "print the AST document of a local markdown file"},
 };

@@ -364,9 +364,9 @@ void commit_run(commit_path *s, const char *user, const char *kind, const char *
         fail(res, COMMIT_NOT_FOUND, "not_found", "No content item %s/%s.", kind, name);
     else if (rc != CAT_OK)
         fail_cat(res, rc, &err);
-    else if (strcmp(it.owner, user))
-        fail(res, COMMIT_FORBIDDEN, "forbidden", "Only the owner of %s/%s can push to it.", kind,
-             name);
+    else if (strcmp(it.owner, user) && catalog_role_of(user, &it) != CAT_ROLE_EDITOR)
+        fail(res, COMMIT_FORBIDDEN, "forbidden",
+             "Only the owner of %s/%s and its editors can push to it.", kind, name);
     else if (it.version != base) {
         fail(res, COMMIT_CONFLICT, "version_conflict",
              "base_version %lld is not the current version (%lld): pull and commit again.",

@@ -28,16 +28,16 @@ bool http_user_valid(const char *user)
     return true;
 }
 
-int http_token_create(catalog *cat, const char *user, char **token, cd_err *err)
+char *http_secret_new(const char *prefix)
 {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     unsigned char raw[33] = {0};
-    *token = NULL;
     if (getrandom(raw, 32, 0) != 32)
-        return cd_err_set(err, -1, "cannot read random bytes for the token");
-    char *t = cd_xmalloc(3 + 44 + 1);
-    memcpy(t, "cd_", 3);
-    size_t o = 3;
+        return NULL;
+    size_t p = strlen(prefix);
+    char *t = cd_xmalloc(p + 44 + 1);
+    memcpy(t, prefix, p);
+    size_t o = p;
     for (int i = 0; i < 33; i += 3) { /* 32 bytes: 43 digits, no padding */
         uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
         int digits = i + 3 <= 32 ? 4 : 3;
@@ -45,8 +45,17 @@ int http_token_create(catalog *cat, const char *user, char **token, cd_err *err)
             t[o++] = b64[(v >> (18 - 6 * k)) & 63];
     }
     t[o] = '\0';
+    return t;
+}
+
+int http_token_create(catalog *cat, const char *user, char **token, cd_err *err)
+{
+    *token = NULL;
+    char *t = http_secret_new("cd_");
+    if (!t)
+        return cd_err_set(err, -1, "cannot read random bytes for the token");
     char hash[CD_SHA256_HEX];
-    cd_sha256_hex(t, o, hash);
+    cd_sha256_hex(t, strlen(t), hash);
     int rc = catalog_token_add(cat, hash, user, err);
     if (rc != CAT_OK) {
         free(t);
@@ -129,8 +138,32 @@ static void note_use(http_server *s, const char *hash)
         (void)!catalog_token_touch(s->cat, hash, now, NULL);
 }
 
+/* A share link presented as ?link=TOKEN, or as a token with the link
+ * prefix: r->link_sha256 is its SHA-256 and r->user stays NULL (the
+ * handler checks the link).  False when none is. */
+static bool link_presented(http_req *r)
+{
+    char *tok = http_query(r, "link");
+    bool malformed = false;
+    if (!tok || !*tok) {
+        free(tok);
+        tok = presented_token(r, true, &malformed);
+        if (tok && strncmp(tok, HTTP_LINK_PREFIX, strlen(HTTP_LINK_PREFIX))) {
+            free(tok);
+            tok = NULL;
+        }
+    }
+    if (!tok)
+        return false;
+    cd_sha256_hex(tok, strlen(tok), r->link_sha256);
+    free(tok);
+    return true;
+}
+
 bool http_auth(http_req *r, bool allow_query_token)
 {
+    if (allow_query_token && link_presented(r))
+        return true;
     bool any = false;
     if (http_auth_required(r->s, &any) != 0) {
         http_fail(r, 503, "catalog_unavailable",

@@ -142,8 +142,9 @@ struct http_req {
     char name[CD_NAME_MAX];
     char *file_path;                  /* files/, ast/, preview: the decoded, validated path */
     char sha[CD_SHA256_HEX];          /* blobs/SHA */
-    char *user;                       /* the authenticated user (NULL on open routes) */
     char token_sha256[CD_SHA256_HEX]; /* the SHA-256 of the token it came with ("": none) */
+    char *user; /* the authenticated user (NULL on open routes, and for a share link) */
+    char link_sha256[CD_SHA256_HEX]; /* a share link token's SHA-256 ("" when none) */
     int64_t t0_ns;
     enum { HTTP_PH_HEADERS, HTTP_PH_BODY, HTTP_PH_FINAL } phase;
     /* the body */
@@ -241,7 +242,10 @@ json_t *http_json_body(http_req *r);
 /* ---- auth (auth.c) --------------------------------------------------- */
 
 /* Authenticates r: on success sets r->user and returns true; else replies
- * (401/503) through http_fail and returns false. */
+ * (401/503) through http_fail and returns false.  With allow_query_token, a
+ * share link (?link=TOKEN, or a token starting HTTP_LINK_PREFIX) is taken
+ * as it is: r->link_sha256 is set, r->user stays NULL, and the handler
+ * checks the link. */
 bool http_auth(http_req *r, bool allow_query_token);
 /* Whether requests need a token: once any token exists, always.  Returns 0,
  * or a catalog status when the catalog cannot tell. */
@@ -250,6 +254,10 @@ int http_auth_required(http_server *s, bool *yes) CD_WUR;
  * only its SHA-256 is stored. */
 int http_token_create(catalog *cat, const char *user, char **token, cd_err *err) CD_WUR;
 bool http_user_valid(const char *user);
+/* A new random secret: prefix and 43 base64url digits (32 bytes); NULL when
+ * no random bytes can be had.  The caller frees it. */
+char *http_secret_new(const char *prefix);
+#define HTTP_LINK_PREFIX "cdl_"
 
 /* ---- event streams (sse.c) ------------------------------------------ */
 

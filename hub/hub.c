@@ -66,6 +66,7 @@ hub_item *hub_state_get(hub *h, const catalog_item *it)
         memcpy(st->kind, it->kind, sizeof st->kind);
         memcpy(st->name, it->name, sizeof st->name);
         cd_htab_add(&h->table, &st->node, hash_of(it->kind, it->name));
+        st->published = it->published_version; /* later, apply_updated's to change */
     }
     free(st->owner);
     st->owner = cd_xstrdup(it->owner ? it->owner : "");
@@ -136,6 +137,8 @@ void hub_link(hub *h, hub_sub *sub)
         h->n_global_subs++;
     else
         h->n_item_subs++;
+    if (!sub->global && sub->link[0])
+        h->n_link_subs++;
 }
 
 void hub_unlink(hub *h, hub_sub *sub)
@@ -159,6 +162,8 @@ void hub_unlink(hub *h, hub_sub *sub)
         h->n_global_subs--;
     else
         h->n_item_subs--;
+    if (!sub->global && sub->link[0])
+        h->n_link_subs--;
 }
 
 /* ---- queueing (hub->mu held) ---------------------------------------- */
@@ -250,16 +255,31 @@ void hub_close_sub(hub *h, hub_sub *sub)
     sub->item = NULL;
 }
 
+/* Whether user reads the item's drafts: its owner or a member. */
+static bool reads_drafts(const hub_event *ev, const char *user)
+{
+    if (!user)
+        return false;
+    if (ev->owner && !strcmp(ev->owner, user))
+        return true;
+    for (size_t i = 0; i < ev->n_members; i++)
+        if (!strcmp(ev->members[i], user))
+            return true;
+    return false;
+}
+
 static bool audience_ok(const hub_event *ev, const hub_sub *sub)
 {
-    bool owner = ev->owner && sub->user && !strcmp(ev->owner, sub->user);
+    bool drafts = reads_drafts(ev, sub->user);
     switch (ev->audience) {
     case HUB_AUD_VISIBLE:
-        return ev->is_public || owner;
+        return ev->is_public || drafts;
     case HUB_AUD_OWNER:
-        return owner;
+        return drafts;
     case HUB_AUD_OTHERS:
-        return !owner;
+        return !drafts;
+    case HUB_AUD_READERS:
+        return ev->is_public && !drafts;
     default:
         return true;
     }
@@ -273,6 +293,23 @@ static void publish_global(hub *h, hub_event *ev)
             hub_push(h, sub, ev);
     }
     hub_event_unref(ev);
+}
+
+/* An item-level event of the global stream as each one sees it: who reads
+ * drafts gets the item as it is; once a version is published, readers get
+ * the item at that version (readers_too), or nothing (a new draft). */
+static void publish_views(hub *h, const char *type, const catalog_item *it, bool readers_too)
+{
+    if (it->published_version <= 0 || it->published_version == it->version) {
+        publish_global(h, hub_event_global(type, it, HUB_AUD_VISIBLE));
+        return;
+    }
+    publish_global(h, hub_event_global(type, it, HUB_AUD_OWNER));
+    if (!readers_too)
+        return;
+    catalog_item seen = *it;
+    seen.version = it->published_version;
+    publish_global(h, hub_event_global(type, &seen, HUB_AUD_READERS));
 }
 
 /* ---- applying changes (the hub thread) ------------------------------- */
@@ -306,7 +343,7 @@ static size_t part_updates(hub *h, const catalog_item *it, int64_t from, int64_t
     pthread_mutex_lock(&h->mu);
     hub_item *st = hub_state_find(h, it->kind, it->name);
     for (hub_sub *sub = st ? st->subs : NULL; sub; sub = sub->next) {
-        if (!sub->docs || sub->version != from)
+        if (!sub->docs || sub->version != from || !hub_follows_latest(sub, it))
             continue;
         size_t i = 0;
         while (i < n && !hub_docs_same(parts[i].docs, sub->docs))
@@ -378,6 +415,8 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
         next = sub->next;
         if (sub->version >= v)
             continue; /* its first event already brought it there */
+        if (!hub_follows_latest(sub, it))
+            continue; /* a reader: it follows the published version (a link: its own) */
         hub_event *u = update_for(sub, upd, parts, nparts);
         if (u && sub->version == from && hub_push(h, sub, u))
             sub->version = v;
@@ -387,7 +426,7 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
         else if (sub->version != from || !u)
             hub_close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
-    publish_global(h, hub_event_global("version", it, HUB_AUD_VISIBLE));
+    publish_views(h, "version", it, false);
     h->seq++;
     pthread_mutex_unlock(&h->mu);
     hub_event_unref(upd);
@@ -395,30 +434,139 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
     free_parts(parts, nparts);
 }
 
-/* Title or visibility changed: tell the global stream; whoever lost sight
- * of the item sees it deleted, whoever gained it sees it created (and
- * nothing else: an `updated` of an item it never had would come first). */
+bool hub_may_read(const hub_sub *sub, const catalog_item *it)
+{
+    if (sub->link[0]) {
+        const catalog_link *l = catalog_link_of(it, sub->link);
+        return l && l->expires_at > cd_now_ms();
+    }
+    return sub->drafts ? catalog_sees_drafts(sub->user, it) : catalog_can_see(sub->user, it);
+}
+
+bool hub_follows_latest(const hub_sub *sub, const catalog_item *it)
+{
+    return !sub->pinned && (sub->drafts || it->published_version <= 0);
+}
+
+/* The most distinct (version, documents list) pairs readers of one item
+ * are brought from to a newly published version; a reader at yet another
+ * is sent to reconnect. */
+#define PUBLISH_FROM_MAX 8
+
+/* The update that brings the readers at version `from` that want docs in
+ * full to the published version. */
+typedef struct reader_update {
+    int64_t from;
+    hub_docs *docs;
+    hub_event *ev;
+} reader_update;
+
+/* The updates that bring the item's readers from the versions they are at
+ * to the newly published one, each with its subscribers' documents list:
+ * built outside the hub lock. */
+static size_t published_updates(hub *h, const catalog_item *it, reader_update ru[PUBLISH_FROM_MAX])
+{
+    size_t n = 0;
+    int64_t to = it->published_version;
+    pthread_mutex_lock(&h->mu);
+    hub_item *st = hub_state_find(h, it->kind, it->name);
+    bool changed = st && to > 0 && st->published != to;
+    for (hub_sub *sub = changed ? st->subs : NULL; sub && n < PUBLISH_FROM_MAX; sub = sub->next) {
+        bool seen = sub->drafts || sub->pinned || sub->version == to;
+        for (size_t i = 0; i < n && !seen; i++)
+            seen = ru[i].from == sub->version && hub_docs_same(ru[i].docs, sub->docs);
+        if (!seen) {
+            ru[n].from = sub->version;
+            ru[n++].docs = hub_docs_ref(sub->docs);
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    for (size_t i = 0; i < n; i++) {
+        catalog_item seen = *it;
+        seen.version = to;
+        ru[i].ev = build_update(h, &seen, ru[i].from, to, ru[i].docs);
+    }
+    return n;
+}
+
+static void free_reader_updates(reader_update *ru, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hub_docs_unref(ru[i].docs);
+        hub_event_unref(ru[i].ev);
+    }
+}
+
+/* A new published version (hub->mu held): `event: published` to every
+ * subscriber of the item, and to each reader first the update to it. */
+static void apply_published(hub *h, hub_item *st, const catalog_item *it, const reader_update *ru,
+                            size_t n)
+{
+    hub_event *drafts = hub_event_published(it, true), *readers = hub_event_published(it, false);
+    for (hub_sub *sub = st->subs, *next; sub; sub = next) {
+        next = sub->next;
+        if (sub->pinned)
+            continue; /* a link to one version: nothing changes for it */
+        if (sub->drafts) {
+            hub_push(h, sub, drafts);
+            continue;
+        }
+        hub_event *u = NULL;
+        for (size_t i = 0; i < n && !u; i++)
+            if (ru[i].from == sub->version && hub_docs_same(ru[i].docs, sub->docs))
+                u = ru[i].ev;
+        if (sub->version != it->published_version && !u) {
+            hub_close_sub(h, sub); /* cannot be brought there: it reconnects */
+            continue;
+        }
+        if (u && !hub_push(h, sub, u))
+            continue;
+        sub->version = it->published_version;
+        hub_push(h, sub, readers);
+    }
+    hub_event_unref(drafts);
+    hub_event_unref(readers);
+    st->published = it->published_version;
+    publish_views(h, "published", it, true);
+}
+
+/* Title, visibility, the published version or the members changed: tell
+ * the global stream; whoever lost sight of the item sees it deleted,
+ * whoever gained it sees it created (and nothing else: an `updated` of an
+ * item it never had would come first).  A stream whose user may no longer
+ * read what it follows (a private item, a member's role taken away) ends. */
 static void apply_updated(hub *h, const catalog_item *it)
 {
+    reader_update ru[PUBLISH_FROM_MAX];
+    size_t n = published_updates(h, it, ru);
     pthread_mutex_lock(&h->mu);
     hub_item *old = hub_state_find(h, it->kind, it->name);
     bool was_public = old ? old->is_public : it->visibility == CAT_PUBLIC;
+    bool published = it->published_version > 0 && (!old || old->published != it->published_version);
     hub_item *st = hub_state_get(h, it);
     bool is_public = st->is_public;
     bool gained = !was_public && is_public;
-    publish_global(h, hub_event_global("updated", it, gained ? HUB_AUD_OWNER : HUB_AUD_VISIBLE));
+    if (gained)
+        publish_global(h, hub_event_global("updated", it, HUB_AUD_OWNER));
+    else
+        publish_views(h, "updated", it, true);
     if (was_public && !is_public) {
         publish_global(h, hub_event_global("deleted", it, HUB_AUD_OTHERS));
-        for (hub_sub *sub = st->subs, *next; sub; sub = next) {
-            next = sub->next;
-            if (!sub->user || strcmp(sub->user, st->owner))
-                hub_close_sub(h, sub);
-        }
-    } else if (!was_public && is_public) {
-        publish_global(h, hub_event_global("created", it, HUB_AUD_OTHERS));
+    } else if (gained) {
+        catalog_item seen = *it;
+        seen.version = catalog_version_for(NULL, it);
+        publish_global(h, hub_event_global("created", &seen, HUB_AUD_OTHERS));
     }
+    for (hub_sub *sub = st->subs, *next; sub; sub = next) {
+        next = sub->next;
+        if (!hub_may_read(sub, it))
+            hub_close_sub(h, sub);
+    }
+    if (published)
+        apply_published(h, st, it, ru, n);
     h->seq++;
     pthread_mutex_unlock(&h->mu);
+    free_reader_updates(ru, n);
 }
 
 static void apply_deleted(hub *h, const char *kind, const char *name)

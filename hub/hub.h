@@ -119,6 +119,14 @@ void hub_sub_free(hub_sub *sub);
  * (gz.h), shared with every other gzip subscriber, and the gzip trailer
  * when the stream ends cleanly. */
 void hub_sub_gzip(hub_sub *sub);
+/* Makes sub, before it subscribes to an item, the stream of the share link
+ * whose token has that SHA-256: it shows the link's version (or follows
+ * the latest), and ends when the link is revoked or expires. */
+void hub_sub_set_link(hub_sub *sub, const char *token_sha256);
+/* Ends the streams of share links that have expired by the wall clock;
+ * returns when the next one expires (wall clock ms), or -1 when none is
+ * open.  The hub's thread does it; for a hub that was not started. */
+int64_t hub_expire_links(hub *h);
 /* Subscribes to one item, for a client whose Last-Event-ID is last_id (-1:
  * none, -2: not a version), and queues `retry:` and the first event: none
  * when the client is current, an update from last_id when that version is

@@ -156,6 +156,9 @@ void hub_event_unref(hub_event *ev)
         free(ev->owner);
         free(ev->gz);
         pthread_mutex_destroy(&ev->gz_mu);
+        for (size_t i = 0; i < ev->n_members; i++)
+            free(ev->members[i]);
+        free(ev->members);
         free(ev);
     }
 }
@@ -329,7 +332,23 @@ hub_event *hub_event_global(const char *type, const catalog_item *it, hub_audien
     ev->audience = aud;
     ev->is_public = it->visibility == CAT_PUBLIC;
     ev->owner = cd_xstrdup(it->owner ? it->owner : "");
+    if (it->n_members)
+        ev->members = cd_xcalloc(it->n_members, sizeof *ev->members);
+    for (size_t i = 0; i < it->n_members; i++)
+        ev->members[i] = cd_xstrdup(it->members[i].user);
+    ev->n_members = it->n_members;
     return ev;
+}
+
+hub_event *hub_event_published(const catalog_item *it, bool with_latest)
+{
+    cd_buf b = CD_BUF_INIT;
+    kind_name(&b, it->kind, it->name);
+    cd_buf_printf(&b, ",\"published_version\":%lld", (long long)it->published_version);
+    if (with_latest)
+        cd_buf_printf(&b, ",\"version\":%lld", (long long)it->version);
+    cd_buf_putc(&b, '}');
+    return finish(&b, "published", -1);
 }
 
 int hub_event_global_snapshot(hub *h, const char *user, hub_event **out, cd_err *err)

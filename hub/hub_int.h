@@ -22,9 +22,10 @@
 /* Who on the global stream gets an event about an item. */
 typedef enum {
     HUB_AUD_ALL,     /* everyone (keep-alives, per-item events) */
-    HUB_AUD_VISIBLE, /* the owner, and everyone when the item is public */
-    HUB_AUD_OWNER,   /* the owner only */
-    HUB_AUD_OTHERS,  /* everyone but the owner */
+    HUB_AUD_VISIBLE, /* the owner and the members, and everyone when the item is public */
+    HUB_AUD_OWNER,   /* the owner and the members only (who read drafts) */
+    HUB_AUD_OTHERS,  /* everyone but the owner and the members */
+    HUB_AUD_READERS, /* the others, when the item is public (who read the published version) */
 } hub_audience;
 
 typedef struct hub_event {
@@ -36,6 +37,8 @@ typedef struct hub_event {
     hub_audience audience;
     bool is_public;
     char *owner;
+    char **members; /* who reads drafts besides the owner */
+    size_t n_members;
     size_t len;
     char *data; /* the frame: "id: …\nevent: …\ndata: …\n\n" */
     /* The frame as a piece of a gzip stream (gz.h), made once, on the
@@ -75,6 +78,15 @@ struct hub_sub {
     int64_t last_ms;                  /* last event queued, monotonic (hub->mu) */
     int64_t version;                  /* per item: the version the client is at */
     hub_docs *docs;                   /* per item: the documents wanted in full (NULL: all) */
+    /* Per item: the owner or a member, who follows the latest version;
+     * false for a reader, who follows the published one once there is one. */
+    bool drafts;
+    /* A share link's stream: its token's SHA-256, whether it shows one
+     * version only (pinned; else it follows the latest) and when it ends
+     * (wall clock, ms). */
+    char link[CD_SHA256_HEX];
+    bool pinned;
+    int64_t expires_at;
     /* the queue (sub->mu) */
     hub_event **q;
     uint32_t q_head, q_len, q_cap;
@@ -119,6 +131,9 @@ int hub_event_snapshot(hub *h, const catalog_item *it, const hub_docs *docs, hub
 int hub_event_update(hub *h, const char *kind, const char *name, int64_t from, int64_t to,
                      const hub_docs *docs, hub_event **out, cd_err *err);
 hub_event *hub_event_deleted(const char *kind, const char *name);
+/* `event: published` of an item's stream: its published and (for who reads
+ * drafts, with_latest) its latest version. */
+hub_event *hub_event_published(const catalog_item *it, bool with_latest);
 /* An item-level event of the global stream (created, version, updated,
  * deleted). */
 hub_event *hub_event_global(const char *type, const catalog_item *it, hub_audience aud);
@@ -131,6 +146,7 @@ struct hub_item {
     char *owner;
     bool is_public;
     int64_t version;
+    int64_t published;        /* published_version as last applied */
     hub_event *snapshot;      /* of version snapshot->version */
     hub_event *last_update;   /* from version-1 to version */
     hub_event *part_snapshot; /* the last snapshot with some documents only */
@@ -158,6 +174,7 @@ struct hub {
     int64_t n_item_subs, n_global_subs;
     uint64_t seq;              /* bumped by every change applied */
     int64_t tokens_checked_ms; /* when the streams' tokens were last checked */
+    int64_t n_link_subs;       /* of the item streams, those of share links */
     hub_change *q_head, *q_tail;
     atomic_uint_fast64_t events, overflows, change_retries; /* for hub_stats */
     bool started, stop, closed;
@@ -178,8 +195,15 @@ void hub_ka_requeue(hub *h, hub_sub *sub, int64_t now);
  * the change is to be retried (hub_thread.c). */
 bool hub_apply(hub *h, hub_change *c);
 void hub_unlink(hub *h, hub_sub *sub);
+/* Whether sub's user (or link) may still read what sub follows of it. */
+bool hub_may_read(const hub_sub *sub, const catalog_item *it);
+/* Whether sub follows the item's latest version: who reads drafts (the
+ * owner, a member, a share link to the latest), and anyone while no
+ * version is published; a reader follows the published one, a link to one
+ * version that version. */
+bool hub_follows_latest(const hub_sub *sub, const catalog_item *it);
 /* Ends a stream once its queue is out (after a delete, a lost view, a
- * revoked token). */
+ * revoked token or role or link; hub->mu held). */
 void hub_close_sub(hub *h, hub_sub *sub);
 bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
 /* hub_push for a snapshot: not counted against the bound in bytes (see

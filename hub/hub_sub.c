@@ -36,6 +36,11 @@ hub_sub *hub_sub_new(hub *h, const char *user, const char *token_sha256, const h
     return sub;
 }
 
+void hub_sub_set_link(hub_sub *sub, const char *token_sha256)
+{
+    snprintf(sub->link, sizeof sub->link, "%s", token_sha256);
+}
+
 void hub_sub_drain(hub_sub *sub)
 {
     while (sub->q_len) {

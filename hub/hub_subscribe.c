@@ -107,8 +107,22 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
         catalog_item it = {0};
         hub_event *first = NULL;
         int rc = catalog_item_get(h->cfg.cat, kind, name, &it, err);
+        const catalog_link *link = sub->link[0] ? catalog_link_of(&it, sub->link) : NULL;
+        if (rc == CAT_OK) {
+            sub->drafts =
+                sub->link[0] ? link && !link->version : catalog_sees_drafts(sub->user, &it);
+            sub->pinned = link && link->version;
+            sub->expires_at = link ? link->expires_at : 0;
+        }
+        if (rc == CAT_OK && !hub_may_read(sub, &it))
+            rc = cd_err_set(err, CAT_NOT_FOUND, "no item %s/%s", kind, name);
+        /* A reader follows the published version (the latest while none
+         * is); a share link shows its version, or follows the latest. */
+        catalog_item view = it;
+        view.version = link ? (link->version ? link->version : it.version)
+                            : catalog_version_for(sub->user, &it);
         if (rc == CAT_OK)
-            rc = first_event(h, &it, last_id, sub->docs, snap, upd, &first, err);
+            rc = first_event(h, &view, last_id, sub->docs, snap, upd, &first, err);
         hub_event_unref(snap);
         hub_event_unref(upd);
         if (rc != CAT_OK) {
@@ -118,7 +132,8 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
 
         pthread_mutex_lock(&h->mu);
         st = hub_state_find(h, kind, name);
-        bool raced = h->closed || (st ? st->version > it.version : h->seq != seq0);
+        bool raced = h->closed || (st ? st->version > it.version : h->seq != seq0) ||
+                     (st && st->published != it.published_version);
         if (raced && attempt + 1 < ATTEMPTS && !h->closed) {
             pthread_mutex_unlock(&h->mu);
             hub_event_unref(first);
@@ -134,8 +149,10 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
         st = hub_state_get(h, &it);
         keep(st, sub->docs, first);
         sub->item = st;
-        sub->version = it.version;
+        sub->version = view.version;
         hub_link(h, sub);
+        if (sub->link[0])
+            pthread_cond_signal(&h->cv); /* the thread's next deadline may be its expiry */
         hub_push(h, sub, hub_event_retry());
         if (first && first->is_snapshot)
             hub_push_snapshot(h, sub, first);
@@ -154,7 +171,8 @@ hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from,
     pthread_mutex_lock(&h->mu);
     hub_item *st = hub_state_find(h, it->kind, it->name);
     for (hub_sub *sub = st ? st->subs : NULL; sub && !behind; sub = sub->next)
-        behind = !sub->docs && sub->version < v && (sub->version != from || !have_upd);
+        behind = !sub->docs && sub->version < v && (sub->version != from || !have_upd) &&
+                 hub_follows_latest(sub, it);
     pthread_mutex_unlock(&h->mu);
     if (!behind)
         return NULL;

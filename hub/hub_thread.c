@@ -77,6 +77,33 @@ static void keepalives(hub *h, int64_t now)
     }
 }
 
+/* Ends the expired share links' streams (hub->mu held); the wall-clock
+ * time the next one expires, or -1. */
+static int64_t expire_links(hub *h)
+{
+    if (!h->n_link_subs)
+        return -1;
+    int64_t now = cd_now_ms(), next = -1;
+    for (hub_sub *sub = h->ka_head, *after; sub; sub = after) {
+        after = sub->ka_next;
+        if (!sub->link[0] || sub->global || !sub->expires_at)
+            continue;
+        if (sub->expires_at <= now)
+            hub_close_sub(h, sub);
+        else if (next < 0 || sub->expires_at < next)
+            next = sub->expires_at;
+    }
+    return next;
+}
+
+int64_t hub_expire_links(hub *h)
+{
+    pthread_mutex_lock(&h->mu);
+    int64_t next = expire_links(h);
+    pthread_mutex_unlock(&h->mu);
+    return next;
+}
+
 /* Takes the oldest queued change if it is due at now (hub->mu held); NULL
  * when there is none, or it waits for its retry. */
 static hub_change *next_change(hub *h, int64_t now)
@@ -143,12 +170,15 @@ static void *hub_main(void *arg)
             continue;
         }
         keepalives(h, now);
+        int64_t expiry = expire_links(h);
         /* Wake when the oldest is due (a quarter second of slack lets one
-         * wake-up serve every subscriber due around the same time) or when
-         * a change is to be retried. */
+         * wake-up serve every subscriber due around the same time), when
+         * a change is to be retried, or when a share link expires. */
         int64_t wait = -1;
         if (h->ka_head)
             wait = h->ka_head->last_ms + h->cfg.keepalive_ms - now + 250;
+        if (expiry >= 0 && (wait < 0 || expiry - cd_now_ms() < wait))
+            wait = expiry - cd_now_ms() > 0 ? expiry - cd_now_ms() : 0;
         if (h->q_head && (wait < 0 || h->q_head->due_ms - now < wait))
             wait = h->q_head->due_ms - now;
         if (wait < 0) {

@@ -13,12 +13,15 @@ const TOKEN_KEY = 'contentd-preview-token';
 // screen shares would show it) into this tab's sessionStorage, where a
 // reload finds it again.  The page still sends it: as ?access_token= to the
 // event stream and to file URLs (EventSource and <img> cannot send an
-// Authorization header), as a bearer token to fetch().
+// Authorization header), as a bearer token to fetch().  A share link's
+// ?link=TOKEN is taken the same way: the server knows a link's token by its
+// prefix wherever ?access_token= is accepted.
 function takeToken() {
   const url = new URL(location.href);
-  const given = url.searchParams.get('access_token');
+  const given = url.searchParams.get('access_token') ?? url.searchParams.get('link');
   if (given !== null) {
     url.searchParams.delete('access_token');
+    url.searchParams.delete('link');
     history.replaceState(history.state, '', url.pathname + url.search + url.hash);
   }
   try {

@@ -671,3 +671,34 @@ def test_renderer_is_safe_without_the_servers_allow_list(server, api, name, tab)
     for tag in ("script", "iframe", "object", "embed", "style", "base", "meta", "link", "form", "card"):
         assert tag in out["comps"], (tag, out["comps"])
     assert js(tab, "return document.querySelector('.cp-content [data-cp-doc=\"index.md\"]')") is None
+
+
+def test_a_share_link_shows_its_version_without_an_account(start_server, browsers, name):
+    """A share link (docs/review.md) opens the preview of its version in a
+    browser with no token: the address bar loses the secret, the image
+    loads through it, a later push changes nothing on the page, and once the
+    link is revoked the page loses its stream."""
+    s = start_server()
+    token = srv.create_token(s.data_dir, "alice")
+    api = Client(s.port, token)
+    push_course(api, "course", name, COURSE)
+    base = f"/api/v1/content/course/{name}"
+    link = api.post(f"{base}/links", {"version": 1, "expires_in": 600}).json()
+    d = browsers().driver
+    open_preview(d, f"{s.base_url}/preview/course/{name}?link={link['token']}")
+    assert "link=" not in d.current_url and link["token"] not in d.current_url
+    wait_for(d, lambda d: js(d, "const i = document.querySelector('.cp-content img');"
+                                "return i.complete && i.naturalWidth === 40"),
+             "the image, fetched with the link")
+    wait_text(d, "Intro paragraph")
+    files = dict(COURSE)
+    files["index.md"] = COURSE["index.md"].replace(b"Intro paragraph", b"A later draft")
+    api.push_ok("course", name, files)
+    # the owner's page gets the draft; by then the link's page would have too
+    owner = browsers().driver
+    open_preview(owner, preview_url(s, "course", name, token=token))
+    wait_text(owner, "A later draft")
+    assert "Intro paragraph" in content_text(d) and "A later draft" not in content_text(d)
+    assert api.delete(f"{base}/links/{link['id']}").status == 204
+    wait_for(d, lambda d: conn_state(d) != "live", "the page to lose the revoked link's stream")
+    assert_no_violations(d)

@@ -711,3 +711,44 @@ def test_mongodb_not_a_replica_set(contentd_bin, tmp_path):
     assert code == 1, err
     assert len(err.strip().splitlines()) == 1, err
     assert "is not a replica set member" in err and "--replSet" in err, err
+
+
+def _stream_ended(st: SSEStream, timeout: float) -> bool:
+    """Whether the stream's response ended (its last chunk, or the
+    connection closed) within timeout."""
+    end = time.monotonic() + timeout
+    while not (st.eof or (st._chunked and st._chunked.done)):
+        if not st._read_some(end):
+            return False
+    return True
+
+
+def test_revocation_on_one_replica_closes_streams_on_the_other(cluster):
+    """A role taken away and a share link revoked on replica A close, at
+    once, the streams of that user and that link open on replica B
+    (docs/review.md): the change reaches B through the change stream."""
+    tokens = {}
+    for user in ("ann", "ben"):
+        p = cluster.contentd("token", "create", user)
+        assert p.returncode == 0, p.stderr
+        tokens[user] = p.stdout.decode().split()[-1]
+    a, b = cluster.pair()
+    ann = a.api(tokens["ann"])
+    ann.create_ok("course", "shared")
+    ann.push_ok("course", "shared", doc("s1"))
+    base = "/api/v1/content/course/shared"
+    assert ann.send_json("PUT", f"{base}/members/ben", {"role": "viewer"}).status == 200
+    link = ann.post(f"{base}/links", {"version": None, "expires_in": 3600}).json()
+    ben = SSEStream(b.port, f"{base}/events", token=tokens["ben"])
+    guest = SSEStream(b.port, f"{base}/events?link={link['token']}")
+    try:
+        assert ben.next_event(20).event == "snapshot"
+        assert guest.next_event(20).event == "snapshot"
+        assert ann.delete(f"{base}/members/ben").status == 204
+        assert _stream_ended(ben, 20), "ben's stream on B outlived his role"
+        assert ann.delete(f"{base}/links/{link['id']}").status == 204
+        assert _stream_ended(guest, 20), "the link's stream on B outlived the link"
+        assert_error(b.api(tokens["ben"]).item("course", "shared"), 404)
+    finally:
+        ben.close()
+        guest.close()

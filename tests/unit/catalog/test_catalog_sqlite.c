@@ -343,7 +343,7 @@ static void test_persistence(void **state)
     assert_string_equal(user, "ann");
     free(user);
 
-    /* The file is in WAL mode with schema version 2. */
+    /* The file is in WAL mode with schema version 3. */
     char path[128];
     snprintf(path, sizeof path, "%s/catalog.db", f->dir);
     sqlite3 *db;
@@ -355,11 +355,26 @@ static void test_persistence(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
     sqlite3_finalize(st);
-    /* A version 1 file (no tombstones) is upgraded in place. */
+    /* A version 2 file (no published version, no members) is upgraded in
+     * place, its items unpublished. */
     catalog_close(f->c);
     f->c = NULL;
+    static const char *const to_v2 = "DROP TABLE members; DROP TABLE links;"
+                                     "ALTER TABLE items DROP COLUMN published_version;"
+                                     "PRAGMA user_version = 2";
+    assert_int_equal(sqlite3_exec(db, to_v2, NULL, NULL, NULL), SQLITE_OK);
+    f->c = open_or_fail(f->dir);
+    assert_int_equal(catalog_item_get(f->c, "course", "c1", &it, NULL), CAT_OK);
+    assert_int_equal(it.published_version, 0);
+    assert_int_equal(it.n_members, 0);
+    catalog_item_clear(&it);
+    assert_int_equal(catalog_member_set(f->c, "course", "c1", "bo", CAT_ROLE_VIEWER, NULL), CAT_OK);
+    /* A version 1 file (no tombstones either) likewise. */
+    catalog_close(f->c);
+    f->c = NULL;
+    assert_int_equal(sqlite3_exec(db, to_v2, NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(
         sqlite3_exec(db, "DROP TABLE tombstones; PRAGMA user_version = 1", NULL, NULL, NULL),
         SQLITE_OK);
@@ -376,6 +391,60 @@ static void test_persistence(void **state)
     cd_err err = {0, ""};
     assert_null(catalog_open_sqlite(f->dir, &err));
     assert_non_null(strstr(err.msg, "schema version 9"));
+}
+
+static void test_review(void **state)
+{
+    fixture *f = *state;
+    int64_t v;
+    bool created;
+    create(f->c, "tutorial", "c1", "ann");
+    assert_int_equal(catalog_publish(f->c, "tutorial", "c1", 1, NULL), CAT_NOT_FOUND);
+    catalog_file a = file("index.md", 'a', 1), b = file("index.md", 'b', 2);
+    assert_int_equal(commit(f->c, "c1", 0, &a, 1, &v, &created), CAT_OK);
+    assert_int_equal(commit(f->c, "c1", 1, &b, 1, &v, &created), CAT_OK);
+    assert_int_equal(catalog_publish(f->c, "tutorial", "c1", 3, NULL), CAT_NOT_FOUND);
+    assert_int_equal(catalog_publish(f->c, "tutorial", "nope", 1, NULL), CAT_NOT_FOUND);
+    assert_int_equal(catalog_publish(f->c, "tutorial", "c1", 1, NULL), CAT_OK);
+    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "zed", CAT_ROLE_EDITOR, NULL),
+                     CAT_OK);
+    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "bo", CAT_ROLE_VIEWER, NULL),
+                     CAT_OK);
+    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "bo", CAT_ROLE_REVIEWER, NULL),
+                     CAT_OK);
+    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "cy", CAT_ROLE_NONE, NULL),
+                     CAT_NOT_FOUND);
+    catalog_item it;
+    assert_int_equal(catalog_item_get(f->c, "tutorial", "c1", &it, NULL), CAT_OK);
+    assert_int_equal(it.version, 2);
+    assert_int_equal(it.published_version, 1);
+    assert_int_equal(it.n_members, 2);
+    assert_string_equal(it.members[0].user, "bo");
+    assert_int_equal(it.members[0].role, CAT_ROLE_REVIEWER);
+    assert_string_equal(it.members[1].user, "zed");
+    assert_int_equal(catalog_version_for("ann", &it), 2);
+    assert_int_equal(catalog_version_for("bo", &it), 2);
+    assert_int_equal(catalog_version_for("cy", &it), 1);
+    assert_int_equal(catalog_version_for(NULL, &it), 1);
+    assert_true(catalog_can_see("bo", &it));
+    assert_false(catalog_can_see("cy", &it));
+    catalog_item_clear(&it);
+    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "zed", CAT_ROLE_NONE, NULL),
+                     CAT_OK);
+    catalog_item *items;
+    size_t n;
+    assert_int_equal(catalog_item_list(f->c, NULL, &items, &n, NULL), CAT_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(items[0].n_members, 1);
+    assert_int_equal(items[0].published_version, 1);
+    catalog_items_free(items, n);
+    /* A deleted item's members go with it. */
+    assert_int_equal(catalog_item_delete(f->c, "tutorial", "c1", NULL), CAT_OK);
+    create(f->c, "tutorial", "c1", "ann");
+    assert_int_equal(catalog_item_get(f->c, "tutorial", "c1", &it, NULL), CAT_OK);
+    assert_int_equal(it.n_members, 0);
+    assert_int_equal(it.published_version, 0);
+    catalog_item_clear(&it);
 }
 
 static void test_tokens(void **state)
@@ -550,6 +619,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_review, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_list_touch_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Review and sharing (CONTRACT "Review and sharing"): publishing a version
+ * and the members of an item.  All of it is the owner's: anyone else who
+ * may see the item gets 403, anyone who may not 404.  Every change is
+ * announced by the catalog (CAT_EV_UPDATED), and the hub applies it to the
+ * open streams: `event: published`, and streams of a member whose role
+ * was taken away close.
+ */
+#include "api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum MHD_Result api_publish(http_req *r)
+{
+    json_t *body = http_json_body(r);
+    if (!body)
+        return MHD_YES;
+    json_t *jv = json_object_get(body, "version");
+    bool bad = jv && !json_is_null(jv) && (!json_is_integer(jv) || json_integer_value(jv) < 1);
+    int64_t want = jv && json_is_integer(jv) ? (int64_t)json_integer_value(jv) : 0;
+    json_decref(body);
+    if (bad)
+        return http_reply_error(r, 400, "invalid_version",
+                                "\"version\" must be an integer >= 1, or omitted for the latest.");
+    catalog_item it;
+    if (!api_item_owned(r, &it))
+        return MHD_YES;
+    int64_t latest = it.version;
+    catalog_item_clear(&it);
+    if (latest == 0)
+        return http_reply_error(r, 409, "no_version",
+                                "%s/%s has no version yet: push one before publishing.", r->kind,
+                                r->name);
+    if (!want)
+        want = latest;
+    cd_err err = {0};
+    int rc = catalog_publish(API(r)->cat, r->kind, r->name, want, &err);
+    if (rc == CAT_NOT_FOUND)
+        return http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
+                                (long long)want);
+    if (rc != CAT_OK)
+        return http_reply_cat_error(r, rc, &err);
+    return api_reply_item(r, 200, false);
+}
+
+static void json_members(cd_buf *b, const catalog_item *it)
+{
+    cd_buf_puts(b, "{\"members\":[");
+    for (size_t i = 0; i < it->n_members; i++) {
+        cd_buf_puts(b, i ? ",{\"user\":" : "{\"user\":");
+        cd_json_str(b, it->members[i].user, strlen(it->members[i].user));
+        cd_buf_printf(b, ",\"role\":\"%s\"}", catalog_role_name(it->members[i].role));
+    }
+    cd_buf_puts(b, "]}");
+}
+
+enum MHD_Result api_members_get(http_req *r)
+{
+    catalog_item it;
+    if (!api_item_owned(r, &it))
+        return MHD_YES;
+    cd_buf b = CD_BUF_INIT;
+    json_members(&b, &it);
+    catalog_item_clear(&it);
+    return http_reply_json(r, 200, &b);
+}
+
+/* The USER of …/members/USER: false after a 400. */
+static bool member_user(http_req *r)
+{
+    if (r->file_path && http_user_valid(r->file_path) && !strchr(r->file_path, '/'))
+        return true;
+    (void)http_reply_error(r, 400, "invalid_user",
+                           "A user name is 1 to 64 letters, digits, '.', '_', '-' or '@'.");
+    return false;
+}
+
+/* Sets (or, with CAT_ROLE_NONE, removes) the role and replies with the
+ * member list, or 204. */
+static enum MHD_Result set_role(http_req *r, catalog_role role)
+{
+    catalog_item it;
+    if (!api_item_owned(r, &it))
+        return MHD_YES;
+    bool is_owner = catalog_is_owner(r->file_path, &it);
+    catalog_item_clear(&it);
+    if (is_owner)
+        return http_reply_error(r, 422, "owner_role", "%s owns %s/%s: the owner needs no role.",
+                                r->file_path, r->kind, r->name);
+    cd_err err = {0};
+    int rc = catalog_member_set(API(r)->cat, r->kind, r->name, r->file_path, role, &err);
+    if (rc == CAT_NOT_FOUND)
+        return http_reply_error(r, 404, "not_found", "%s is no member of %s/%s.", r->file_path,
+                                r->kind, r->name);
+    if (rc != CAT_OK)
+        return http_reply_cat_error(r, rc, &err);
+    return role == CAT_ROLE_NONE ? http_reply_empty(r, 204) : api_members_get(r);
+}
+
+enum MHD_Result api_member_put(http_req *r)
+{
+    json_t *body = http_json_body(r);
+    if (!body)
+        return MHD_YES;
+    catalog_role role = catalog_role_parse(json_string_value(json_object_get(body, "role")));
+    json_decref(body);
+    if (!member_user(r))
+        return MHD_YES;
+    if (role == CAT_ROLE_NONE)
+        return http_reply_error(r, 400, "invalid_role",
+                                "\"role\" must be \"viewer\", \"reviewer\" or \"editor\".");
+    return set_role(r, role);
+}
+
+enum MHD_Result api_member_delete(http_req *r)
+{
+    if (!member_user(r))
+        return MHD_YES;
+    return set_role(r, CAT_ROLE_NONE);
+}
+
+/* ---- share links ---------------------------------------------------------- */
+
+#define LINK_EXPIRES_DEFAULT_S (7 * 24 * 3600)
+#define LINK_EXPIRES_MAX_S     (366 * 24 * 3600)
+
+static void json_link(cd_buf *b, const catalog_link *l)
+{
+    cd_buf_printf(b, "{\"id\":\"%s\",\"version\":", l->id);
+    if (l->version)
+        cd_buf_printf(b, "%lld", (long long)l->version);
+    else
+        cd_buf_puts(b, "null");
+    cd_buf_puts(b, ",\"expires_at\":");
+    catalog_json_time(b, l->expires_at);
+    cd_buf_puts(b, ",\"created_at\":");
+    catalog_json_time(b, l->created_at);
+}
+
+/* The link's address: the preview page of the item, on the host the
+ * request named. */
+static void link_url(http_req *r, cd_buf *b, const char *token)
+{
+    const char *host = http_header(r, MHD_HTTP_HEADER_HOST);
+    cd_buf u = CD_BUF_INIT;
+    if (host && *host && !strpbrk(host, "\"\\/ "))
+        cd_buf_printf(&u, "http://%s", host);
+    cd_buf_printf(&u, "/preview/%s/%s?link=%s", r->kind, r->name, token);
+    cd_json_str(b, u.data, u.len);
+    cd_buf_free(&u);
+}
+
+/* The body of POST …/links: false after a 400. */
+static bool link_body(http_req *r, int64_t *version, int64_t *expires_s)
+{
+    json_t *body = http_json_body(r);
+    if (!body)
+        return false;
+    json_t *v = json_object_get(body, "version"), *e = json_object_get(body, "expires_in");
+    bool ok_v = !v || json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= 1);
+    bool ok_e = !e || (json_is_integer(e) && json_integer_value(e) >= 1 &&
+                       json_integer_value(e) <= LINK_EXPIRES_MAX_S);
+    *version = v && json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+    *expires_s = e && json_is_integer(e) ? (int64_t)json_integer_value(e) : LINK_EXPIRES_DEFAULT_S;
+    json_decref(body);
+    if (!ok_v)
+        (void)http_reply_error(r, 400, "invalid_version",
+                               "\"version\" must be an integer >= 1, or null for the latest.");
+    else if (!ok_e)
+        (void)http_reply_error(r, 400, "invalid_expires_in",
+                               "\"expires_in\" must be a number of seconds from 1 to %d.",
+                               LINK_EXPIRES_MAX_S);
+    return ok_v && ok_e;
+}
+
+enum MHD_Result api_links_post(http_req *r)
+{
+    int64_t version = 0, expires_s = 0;
+    if (!link_body(r, &version, &expires_s))
+        return MHD_YES;
+    catalog_item it;
+    if (!api_item_owned(r, &it))
+        return MHD_YES;
+    int64_t latest = it.version;
+    catalog_item_clear(&it);
+    if (version > latest)
+        return http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
+                                (long long)version);
+    char *token = http_secret_new(HTTP_LINK_PREFIX), *id = http_secret_new("");
+    if (!token || !id) {
+        free(token);
+        free(id);
+        return http_reply_error(r, 503, "unavailable", "No random bytes for a link right now.");
+    }
+    catalog_link l = {.version = version, .created_at = cd_now_ms()};
+    l.expires_at = l.created_at + expires_s * 1000;
+    char id_hash[CD_SHA256_HEX]; /* the id: 16 hex digits of a random secret */
+    cd_sha256_hex(id, strlen(id), id_hash);
+    memcpy(l.id, id_hash, CATALOG_LINK_ID - 1);
+    free(id);
+    cd_sha256_hex(token, strlen(token), l.sha256);
+    cd_err err = {0};
+    int rc = catalog_link_add(API(r)->cat, r->kind, r->name, &l, &err);
+    if (rc != CAT_OK) {
+        free(token);
+        return http_reply_cat_error(r, rc, &err);
+    }
+    cd_buf b = CD_BUF_INIT;
+    json_link(&b, &l);
+    cd_buf_printf(&b, ",\"token\":\"%s\",\"url\":", token);
+    link_url(r, &b, token);
+    cd_buf_putc(&b, '}');
+    free(token);
+    return http_reply_json(r, 201, &b);
+}
+
+enum MHD_Result api_links_get(http_req *r)
+{
+    catalog_item it;
+    if (!api_item_owned(r, &it))
+        return MHD_YES;
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, "{\"links\":[");
+    for (size_t i = 0; i < it.n_links; i++) {
+        if (i)
+            cd_buf_putc(&b, ',');
+        json_link(&b, &it.links[i]);
+        cd_buf_putc(&b, '}');
+    }
+    cd_buf_puts(&b, "]}");
+    catalog_item_clear(&it);
+    return http_reply_json(r, 200, &b);
+}
+
+enum MHD_Result api_link_delete(http_req *r)
+{
+    catalog_item it;
+    if (!api_item_owned(r, &it))
+        return MHD_YES;
+    catalog_item_clear(&it);
+    cd_err err = {0};
+    int rc = catalog_link_delete(API(r)->cat, r->kind, r->name, r->file_path, &err);
+    if (rc == CAT_NOT_FOUND)
+        return http_reply_error(r, 404, "not_found", "%s/%s has no link %s.", r->kind, r->name,
+                                r->file_path);
+    if (rc != CAT_OK)
+        return http_reply_cat_error(r, rc, &err);
+    return http_reply_empty(r, 204);
+}

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Review and sharing from the command line (docs/client.md):
+ *   content publish KIND/NAME [N]
+ *   content members KIND/NAME [USER ROLE | --remove USER]
+ *   content share KIND/NAME [--version N] [--expires 7d] | --list | --revoke ID
+ *   content rollback KIND/NAME N
+ * Each is one request to the API (CONTRACT "Review and sharing"); with
+ * --output json each prints the server's answer as it is.
+ */
+#include "cli_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POS_MAX 3
+
+/* The words and options of one of these commands. */
+typedef struct review_args {
+    const char *cmd;
+    const char *usage;
+    const char *pos[POS_MAX];
+    int n_pos;
+    const char *version, *expires, *revoke, *remove;
+    bool list;
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+} review_args;
+
+/* The value of option argv[*i] (moving *i past it), or NULL after a usage
+ * error. */
+static const char *option_value(review_args *a, int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        cli_error("%s: %s needs a value (usage: %s)", a->cmd, argv[*i], a->usage);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Returns -1 to go on, else the exit status (help printed, usage error). */
+static int parse(cli_config *cfg, int argc, char **argv, review_args *a, const char *help,
+                 const char *const *opts)
+{
+    for (int i = 1; i < argc; i++) {
+        int g = cli_config_option(cfg, a->cmd, argc, argv, &i);
+        if (g == CLI_USAGE)
+            return CLI_USAGE;
+        if (g == 1)
+            continue;
+        const char *o = argv[i];
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            fputs(help, stdout);
+            return CLI_OK;
+        }
+        bool known = false;
+        for (size_t k = 0; opts && opts[k] && !known; k++)
+            known = !strcmp(o, opts[k]);
+        if (o[0] == '-' && o[1] != '\0' && !known) {
+            cli_error("%s: unknown option '%s' (run `content %s --help`)", a->cmd, o, a->cmd);
+            return CLI_USAGE;
+        }
+        const char **slot = !strcmp(o, "--version")   ? &a->version
+                            : !strcmp(o, "--expires") ? &a->expires
+                            : !strcmp(o, "--revoke")  ? &a->revoke
+                            : !strcmp(o, "--remove")  ? &a->remove
+                                                      : NULL;
+        if (slot) {
+            if (!(*slot = option_value(a, argc, argv, &i)))
+                return CLI_USAGE;
+        } else if (!strcmp(o, "--list")) {
+            a->list = true;
+        } else if (a->n_pos < POS_MAX) {
+            a->pos[a->n_pos++] = o;
+        } else {
+            cli_error("%s: too many arguments (usage: %s)", a->cmd, a->usage);
+            return CLI_USAGE;
+        }
+    }
+    cd_err err;
+    if (!a->n_pos) {
+        cli_error("%s: missing KIND/NAME (usage: %s)", a->cmd, a->usage);
+        return CLI_USAGE;
+    }
+    if (cli_parse_id(a->pos[0], a->kind, a->name, &err) != 0) {
+        cli_error("%s: %s", a->cmd, err.msg);
+        return CLI_USAGE;
+    }
+    return -1;
+}
+
+/* A version number argument: false (after a usage error) when it is not
+ * an integer >= 1. */
+static bool version_arg(const review_args *a, const char *s, int64_t *v)
+{
+    if (cd_parse_i64(s, v) && *v >= 1)
+        return true;
+    cli_error("%s: '%s' is not a version number (usage: %s)", a->cmd, s, a->usage);
+    return false;
+}
+
+/* One request on the item's sub-resource `sub` (may be ""); body is taken
+ * over.  Prints the JSON answer with --output json, else hands it to text
+ * (NULL: nothing to print).  Returns the exit status. */
+static int call(cli_config *cfg, const review_args *a, const char *method, const char *sub,
+                json_t *body, void (*text)(const review_args *, json_t *))
+{
+    int rc = cli_config_check(cfg, a->cmd);
+    if (rc != 0) {
+        json_decref(body);
+        return rc;
+    }
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/content/%s/%s%s", a->kind, a->name, sub);
+    cli_http *h = cli_http_new(cfg);
+    cli_reply r = {0};
+    cd_err err;
+    rc = cli_http_json(h, method, path, body, &r, &err);
+    if (rc != 0) {
+        cli_error("%s: %s", a->cmd, err.msg);
+    } else if (cfg->output == CLI_OUT_JSON) {
+        char *s = r.json ? json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        puts(s ? s : "{}");
+        free(s);
+    } else if (text) {
+        text(a, r.json);
+    }
+    json_decref(body);
+    cli_reply_clear(&r);
+    cli_http_free(h);
+    return rc == 0 ? CLI_OK : CLI_FAIL;
+}
+
+static long long num(json_t *o, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(o, key));
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* ---- publish ------------------------------------------------------------ */
+
+static const char publish_help[] =
+    "usage: content publish KIND/NAME [N]\n"
+    "\n"
+    "Publishes version N of the item (the latest when N is omitted): readers\n"
+    "who are neither its owner nor its members see that version only, until\n"
+    "the next publish.  Only the owner may publish.\n"
+    "\n"
+    "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
+
+static void publish_text(const review_args *a, json_t *item)
+{
+    printf("%s/%s: published version %lld (latest %lld)\n", a->kind, a->name,
+           num(item, "published_version"), num(item, "version"));
+}
+
+int cmd_publish(cli_config *cfg, int argc, char **argv)
+{
+    review_args a = {.cmd = "publish", .usage = "content publish KIND/NAME [N]"};
+    int rc = parse(cfg, argc, argv, &a, publish_help, NULL);
+    if (rc >= 0)
+        return rc;
+    int64_t v = 0;
+    if (a.n_pos > 2 || (a.n_pos == 2 && !version_arg(&a, a.pos[1], &v)))
+        return CLI_USAGE;
+    json_t *body = v ? json_pack("{sI}", "version", (json_int_t)v) : json_object();
+    return call(cfg, &a, "POST", "/publish", body, publish_text);
+}
+
+/* ---- members ------------------------------------------------------------ */
+
+static const char members_help[] =
+    "usage: content members KIND/NAME [USER ROLE | --remove USER]\n"
+    "\n"
+    "Lists the item's members, gives USER the ROLE (viewer: reads every\n"
+    "version; reviewer: also comments; editor: also pushes), or takes USER's\n"
+    "role away (their open streams of the item close at once).  Only the\n"
+    "owner may.\n"
+    "\n"
+    "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
+
+static void members_text(const review_args *a, json_t *body)
+{
+    json_t *m = json_object_get(body, "members");
+    if (!json_array_size(m))
+        printf("%s/%s has no members\n", a->kind, a->name);
+    size_t i;
+    json_t *e;
+    json_array_foreach(m, i, e) printf("%-32s %s\n", str(e, "user"), str(e, "role"));
+}
+
+static void removed_text(const review_args *a, json_t *body)
+{
+    printf("%s is no longer a member of %s/%s\n", a->remove, a->kind, a->name);
+}
+
+int cmd_members(cli_config *cfg, int argc, char **argv)
+{
+    static const char *const opts[] = {"--remove", NULL};
+    review_args a = {.cmd = "members",
+                     .usage = "content members KIND/NAME [USER ROLE | --remove USER]"};
+    int rc = parse(cfg, argc, argv, &a, members_help, opts);
+    if (rc >= 0)
+        return rc;
+    char sub[160];
+    if (a.remove) {
+        if (a.n_pos != 1) {
+            cli_error("members: --remove USER takes no other USER (usage: %s)", a.usage);
+            return CLI_USAGE;
+        }
+        snprintf(sub, sizeof sub, "/members/%s", a.remove);
+        return call(cfg, &a, "DELETE", sub, NULL, removed_text);
+    }
+    if (a.n_pos == 1)
+        return call(cfg, &a, "GET", "/members", NULL, members_text);
+    if (a.n_pos != 3) {
+        cli_error("members: USER needs a ROLE (usage: %s)", a.usage);
+        return CLI_USAGE;
+    }
+    if (strlen(a.pos[1]) > 64 || strchr(a.pos[1], '/')) {
+        cli_error("members: '%s' is not a user name", a.pos[1]);
+        return CLI_USAGE;
+    }
+    snprintf(sub, sizeof sub, "/members/%s", a.pos[1]);
+    return call(cfg, &a, "PUT", sub, json_pack("{ss}", "role", a.pos[2]), members_text);
+}
+
+/* ---- share -------------------------------------------------------------- */
+
+static const char share_help[] =
+    "usage: content share KIND/NAME [--version N] [--expires 7d] | --list | --revoke ID\n"
+    "\n"
+    "Makes a share link: an address of the item's preview that works without\n"
+    "an account, for version N or (without --version) for the latest,\n"
+    "following edits, until it expires (--expires: seconds, or a number\n"
+    "with s, m, h or d; 7d when omitted).  The address is shown once.\n"
+    "--list lists the item's links (never their secrets); --revoke ID ends\n"
+    "one at once, closing the streams opened with it.  Only the owner may.\n"
+    "\n"
+    "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
+
+/* "7d", "12h", "30m", "90s", "90" → seconds; -1 when malformed. */
+static int64_t duration_s(const char *s)
+{
+    size_t n = strlen(s);
+    int64_t mult = 1;
+    char buf[32];
+    if (!n || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n + 1);
+    const char *units = "smhd";
+    const int64_t per[] = {1, 60, 3600, 86400};
+    const char *u = strchr(units, buf[n - 1]);
+    if (u && *u) {
+        mult = per[u - units];
+        buf[n - 1] = '\0';
+    }
+    int64_t v;
+    if (!cd_parse_i64(buf, &v) || v < 1 || v > INT64_MAX / 1000 / mult)
+        return -1;
+    return v * mult;
+}
+
+static void link_text(const review_args *a, json_t *l)
+{
+    json_t *v = json_object_get(l, "version");
+    char ver[32];
+    if (json_is_integer(v))
+        snprintf(ver, sizeof ver, "version %lld", (long long)json_integer_value(v));
+    else
+        snprintf(ver, sizeof ver, "the latest version");
+    printf("link %s to %s of %s/%s, until %s:\n%s\n", str(l, "id"), ver, a->kind, a->name,
+           str(l, "expires_at"), str(l, "url"));
+}
+
+static void links_text(const review_args *a, json_t *body)
+{
+    json_t *links = json_object_get(body, "links");
+    if (!json_array_size(links)) {
+        printf("%s/%s has no share links\n", a->kind, a->name);
+        return;
+    }
+    printf("%-16s  %-8s  %-24s  %s\n", "ID", "VERSION", "EXPIRES", "CREATED");
+    size_t i;
+    json_t *l;
+    json_array_foreach(links, i, l)
+    {
+        json_t *v = json_object_get(l, "version");
+        char ver[24];
+        snprintf(ver, sizeof ver, json_is_integer(v) ? "%lld" : "latest",
+                 (long long)json_integer_value(v));
+        printf("%-16s  %-8s  %-24s  %s\n", str(l, "id"), ver, str(l, "expires_at"),
+               str(l, "created_at"));
+    }
+}
+
+static void revoked_text(const review_args *a, json_t *body)
+{
+    printf("revoked link %s of %s/%s\n", a->revoke, a->kind, a->name);
+}
+
+int cmd_share(cli_config *cfg, int argc, char **argv)
+{
+    static const char *const opts[] = {"--version", "--expires", "--list", "--revoke", NULL};
+    review_args a = {.cmd = "share",
+                     .usage = "content share KIND/NAME [--version N] [--expires 7d] | --list | "
+                              "--revoke ID"};
+    int rc = parse(cfg, argc, argv, &a, share_help, opts);
+    if (rc >= 0)
+        return rc;
+    int modes = a.list + (a.revoke != NULL) + (a.version || a.expires);
+    if (a.n_pos != 1 || modes > 1) {
+        cli_error("share: make, --list or --revoke, one at a time (usage: %s)", a.usage);
+        return CLI_USAGE;
+    }
+    if (a.list)
+        return call(cfg, &a, "GET", "/links", NULL, links_text);
+    if (a.revoke) {
+        char sub[96];
+        snprintf(sub, sizeof sub, "/links/%.40s", a.revoke);
+        return call(cfg, &a, "DELETE", sub, NULL, revoked_text);
+    }
+    int64_t v = 0, secs = a.expires ? duration_s(a.expires) : 7 * 86400;
+    if (a.version && !version_arg(&a, a.version, &v))
+        return CLI_USAGE;
+    if (secs < 0) {
+        cli_error("share: --expires '%s' is not a duration such as 3600, 90m, 12h or 7d",
+                  a.expires);
+        return CLI_USAGE;
+    }
+    json_t *body = json_pack("{sosI}", "version", v ? json_integer(v) : json_null(), "expires_in",
+                             (json_int_t)secs);
+    return call(cfg, &a, "POST", "/links", body, link_text);
+}
+
+/* ---- rollback ----------------------------------------------------------- */
+
+static const char rollback_help[] =
+    "usage: content rollback KIND/NAME N\n"
+    "\n"
+    "Makes a new version of the item whose files are version N's; the\n"
+    "history is kept.  The owner and the item's editors may.\n"
+    "\n"
+    "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
+
+static void rollback_text(const review_args *a, json_t *body)
+{
+    if (json_is_true(json_object_get(body, "created")))
+        printf("%s/%s: version %lld has the files of version %s\n", a->kind, a->name,
+               num(body, "version"), a->pos[1]);
+    else
+        printf("%s/%s: version %lld already has the files of version %s\n", a->kind, a->name,
+               num(body, "version"), a->pos[1]);
+}
+
+int cmd_rollback(cli_config *cfg, int argc, char **argv)
+{
+    review_args a = {.cmd = "rollback", .usage = "content rollback KIND/NAME N"};
+    int rc = parse(cfg, argc, argv, &a, rollback_help, NULL);
+    if (rc >= 0)
+        return rc;
+    int64_t v = 0;
+    if (a.n_pos != 2) {
+        cli_error("rollback: missing the version N (usage: %s)", a.usage);
+        return CLI_USAGE;
+    }
+    if (!version_arg(&a, a.pos[1], &v))
+        return CLI_USAGE;
+    return call(cfg, &a, "POST", "/rollback", json_pack("{sI}", "to", (json_int_t)v),
+                rollback_text);
+}
