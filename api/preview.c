@@ -98,10 +98,12 @@ enum MHD_Result srv_api_preview(srv_req *r)
     }
     if (!srv_auth(r, true))
         return MHD_YES; /* replied */
-    /* An item that does not exist (or that the caller may not see) gets the
-     * shell too, with 404: a browser shows the page's own "not found" state
-     * (docs/preview.md) rather than a JSON error, and learns nothing more
-     * than the API says. */
+    /* A mistyped address — malformed, or an item that does not exist or
+     * that the caller may not see — gets the shell too, with 404: a browser
+     * shows the page's own "not found" state (docs/preview.md) rather than
+     * a JSON error, and learns nothing more than the API says. */
+    if (!r->kind[0]) /* not KIND/NAME at all (route.c) */
+        return reply_shell(r, 404);
     catalog_item it;
     memset(&it, 0, sizeof it);
     cd_err err = {0};

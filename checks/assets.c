@@ -101,29 +101,33 @@ static img sniff(const unsigned char *p, size_t n)
     return sniff_svg(p, n);
 }
 
-static int check_image(chk_ctx *c, size_t i, img want, cd_err *err)
+int chk_image_facts(const chk_ctx *c, size_t index, chk_facts *f, bool *is_image, cd_err *err)
 {
-    const chk_file *f = &c->item->files[i];
+    const char *path = c->item->files[index].path;
+    img want = expected(path);
+    *is_image = want != IMG_NONE;
+    if (!*is_image)
+        return 0;
     char *data = NULL;
     size_t len = 0;
-    if (c->item->read(c->item->read_arg, i, SNIFF_BYTES, &data, &len, err) != 0)
+    if (c->item->read(c->item->read_arg, index, SNIFF_BYTES, &data, &len, err) != 0)
         return -1;
     img got = sniff((const unsigned char *)data, len);
     free(data);
     if (got == want)
         return 0;
     if (len == 0)
-        chk_add(c, f->path, 0, CHK_ERROR, "image-invalid",
+        chk_add(f->local, path, 0, CHK_ERROR, "image-invalid",
                 "this image is empty: it shows as a broken image");
     else if (got == IMG_NONE)
-        chk_add(c, f->path, 0, CHK_ERROR, "image-invalid",
+        chk_add(f->local, path, 0, CHK_ERROR, "image-invalid",
                 "this is not a %s image (nor any image format checked: PNG, JPEG, GIF, WebP, "
                 "SVG, AVIF, ICO, BMP)",
                 img_names[want]);
     else
-        chk_add(c, f->path, 0, CHK_WARNING, "image-format-mismatch",
+        chk_add(f->local, path, 0, CHK_WARNING, "image-format-mismatch",
                 "this file is named .%s but holds a %s image: rename it to .%s",
-                strrchr(f->path, '.') + 1, img_names[got], img_ext[got]);
+                strrchr(path, '.') + 1, img_names[got], img_ext[got]);
     return 0;
 }
 
@@ -138,43 +142,71 @@ static const char *human(int64_t n, char buf[32])
     return buf;
 }
 
-int chk_assets(chk_ctx *c, cd_err *err)
+void chk_sizes(chk_ctx *c)
 {
-    for (size_t k = 0; k < c->item->nfiles; k++) {
-        size_t i = c->order[k];
-        const chk_file *f = &c->item->files[i];
-        if (c->o->max_file_size > 0 && f->size > c->o->max_file_size) {
+    for (size_t k = 0; c->o->max_file_size > 0 && k < c->item->nfiles; k++) {
+        const chk_file *f = &c->item->files[c->order[k]];
+        if (f->size > c->o->max_file_size) {
             char a[32], b[32];
-            chk_add(c, f->path, 0, CHK_WARNING, "file-too-large",
+            chk_add(c->findings, f->path, 0, CHK_WARNING, "file-too-large",
                     "this file is %s, over the limit of %s", human(f->size, a),
                     human(c->o->max_file_size, b));
         }
-        img want = expected(f->path);
-        if (want != IMG_NONE && check_image(c, i, want, err) != 0)
+    }
+}
+
+/* A candidate for unused-asset: an asset (not a document, not a dot file)
+ * that no reference reached. */
+static bool candidate(const chk_ctx *c, size_t i)
+{
+    const char *path = c->item->files[i].path;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return !c->referenced[i] && !chk_is_markdown(path) && *base != '.';
+}
+
+/* How many bytes the search for paths named in the sources may examine:
+ * an item of thousands of unused assets and large documents must not make
+ * it quadratic.  Past it, the remaining candidates are not reported. */
+#define MENTION_BUDGET ((size_t)1 << 28)
+
+/* Clears candidate[] for every path some document's source names; with
+ * the budget spent, every one. */
+static int mentioned(chk_ctx *c, bool *cand, cd_err *err)
+{
+    size_t budget = MENTION_BUDGET;
+    for (size_t i = 0; i < c->item->nfiles; i++) {
+        if (!chk_is_markdown(c->item->files[i].path))
+            continue;
+        char *src = NULL;
+        size_t len = 0;
+        if (c->item->read(c->item->read_arg, i, SIZE_MAX, &src, &len, err) != 0)
             return -1;
+        for (size_t j = 0; j < c->item->nfiles; j++) {
+            const char *p = c->item->files[j].path;
+            if (!cand[j])
+                continue;
+            if (budget < len)
+                cand[j] = false; /* given up on: not reported */
+            else if (budget -= len, memmem(src, len, p, strlen(p)))
+                cand[j] = false;
+        }
+        free(src);
     }
     return 0;
 }
 
-static bool mentioned(const chk_ctx *c, const char *path)
+int chk_unused(chk_ctx *c, cd_err *err)
 {
-    size_t n = strlen(path);
-    for (size_t i = 0; i < c->ndocs; i++)
-        if (memmem(c->docs[i].src, c->docs[i].len, path, n))
-            return true;
-    return false;
-}
-
-void chk_unused(chk_ctx *c)
-{
-    for (size_t k = 0; k < c->item->nfiles; k++) {
-        size_t i = c->order[k];
-        const char *path = c->item->files[i].path;
-        const char *base = strrchr(path, '/');
-        base = base ? base + 1 : path;
-        if (c->referenced[i] || chk_is_markdown(path) || *base == '.' || mentioned(c, path))
-            continue;
-        chk_add(c, path, 0, CHK_WARNING, "unused-asset",
-                "no document refers to this file: link it, or leave it out of the item");
-    }
+    size_t n = c->item->nfiles, any = 0;
+    bool *cand = cd_xcalloc(n ? n : 1, sizeof *cand);
+    for (size_t i = 0; i < n; i++)
+        any += cand[i] = candidate(c, i);
+    int rc = any ? mentioned(c, cand, err) : 0; /* documents are read only for a candidate */
+    for (size_t k = 0; rc == 0 && k < n; k++)
+        if (cand[c->order[k]])
+            chk_add(c->findings, c->item->files[c->order[k]].path, 0, CHK_WARNING, "unused-asset",
+                    "no document refers to this file: link it, or leave it out of the item");
+    free(cand);
+    return rc;
 }

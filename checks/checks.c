@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One run of the checks: read and render every document once, collect
- * every document's heading ids (a link may point into any of them), then
- * the passes in an order that lets the last one see every reference: the
- * source scan, front matter and links of each document, the files
- * themselves, and finally the assets nothing referred to.
+ * One run of the checks: the facts of every file (from the cache, or made:
+ * facts.c), then each document's facts resolved against this version, the
+ * sizes, and last the assets that no reference reached.
  */
 #include "checks_int.h"
 
@@ -92,102 +90,76 @@ static int by_path(const void *a, const void *b, void *arg)
     return strcmp(files[*(const size_t *)a].path, files[*(const size_t *)b].path);
 }
 
-/* Reads, indexes and renders files[index] into d. */
-static int load_doc(chk_ctx *c, size_t index, chk_doc *d, cd_err *err)
+/* The facts of files[index]: from the cache when its SHA-256 and path
+ * were seen before, else made (and cached). */
+static int facts_of(chk_ctx *c, size_t index, cd_err *err)
 {
-    memset(d, 0, sizeof *d);
-    d->file = index;
-    d->path = c->item->files[index].path;
-    char *data = NULL;
-    size_t len = 0;
-    if (c->item->read(c->item->read_arg, index, SIZE_MAX, &data, &len, err) != 0)
-        return -1;
-    d->src = cd_xrealloc(data, len + 1);
-    d->src[len] = '\0';
-    d->len = len;
-    chk_source_index(d);
-    char *out = NULL;
-    size_t out_len = 0;
-    md_error me = {0};
-    if (md_render(d->src, d->len, 0, &out, &out_len, &me) != MD_OK) {
-        chk_add(c, d->path, me.line > 0 ? (size_t)me.line : 0, CHK_ERROR, "frontmatter-invalid",
-                "this document cannot be rendered: %s", me.message);
-        return 0;
+    const chk_file *file = &c->item->files[index];
+    chk_cache *cache = c->o->cache;
+    cd_buf key = CD_BUF_INIT;
+    if (cache && file->sha256) {
+        cd_buf_printf(&key, "%s %s", file->sha256, file->path); /* hex holds no space */
+        c->facts[index] = chk_cache_get(cache, key.data);
     }
-    json_error_t je;
-    d->ast = json_loadb(out, out_len, 0, &je);
-    free(out);
-    if (!d->ast)
-        chk_add(c, d->path, 0, CHK_WARNING, "check-skipped",
-                "this document is nested too deeply for its links to be checked");
-    return 0;
+    int rc = 0;
+    if (!c->facts[index]) {
+        rc = chk_facts_make(c, index, &c->facts[index], err);
+        if (rc == 0 && c->facts[index] && key.data)
+            c->facts[index] = chk_cache_put(cache, key.data, c->facts[index]);
+    }
+    cd_buf_free(&key);
+    return rc;
 }
 
-static void free_docs(chk_ctx *c)
+/* The passes over c, in order: every file's facts, then what needs the
+ * whole version. */
+static int passes(chk_ctx *c, cd_err *err)
 {
-    for (size_t i = 0; i < c->ndocs; i++) {
-        free(c->docs[i].src);
-        free(c->docs[i].line_start);
-        json_decref(c->docs[i].ast);
-        json_decref(c->docs[i].ids);
-    }
-    free(c->docs);
-    free(c->doc_index);
-}
-
-static int load_docs(chk_ctx *c, cd_err *err)
-{
-    size_t n = c->item->nfiles ? c->item->nfiles : 1;
-    c->docs = cd_xcalloc(n, sizeof *c->docs);
-    c->doc_index = cd_xmalloc(n * sizeof *c->doc_index);
-    for (size_t i = 0; i < c->item->nfiles; i++)
-        c->doc_index[i] = -1;
-    for (size_t k = 0; k < c->item->nfiles; k++) {
-        size_t i = c->order[k];
-        if (!chk_is_markdown(c->item->files[i].path))
-            continue;
-        c->doc_index[i] = (long)c->ndocs;
-        int rc = load_doc(c, i, &c->docs[c->ndocs], err);
-        c->ndocs++; /* even on failure: free_docs() releases what it holds */
-        if (rc != 0)
+    const chk_item *item = c->item;
+    for (size_t k = 0; k < item->nfiles; k++)
+        if (facts_of(c, c->order[k], err) != 0)
             return -1;
-        chk_collect_ids(&c->docs[c->ndocs - 1]);
+    if (chk_find_file(c, "index.md") < 0)
+        chk_add(c->findings, "index.md", 0, CHK_ERROR, "missing-index",
+                "the item has no index.md, its root document");
+    for (size_t k = 0; k < item->nfiles; k++) {
+        size_t i = c->order[k];
+        if (c->facts[i] && chk_is_markdown(item->files[i].path))
+            chk_resolve_doc(c, i);
+        else if (c->facts[i]) /* an image's format */
+            chk_add_copies(c->findings, c->facts[i]->local);
     }
-    return 0;
+    chk_sizes(c);
+    return chk_unused(c, err);
 }
 
 int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err)
 {
-    static const chk_options defaults = {NULL, CHK_DEFAULT_MAX_FILE_SIZE};
+    static const chk_options defaults = {NULL, CHK_DEFAULT_MAX_FILE_SIZE, NULL};
     chk_ctx c = {.item = item, .o = o ? o : &defaults, .findings = json_array()};
-    c.order = cd_xmalloc((item->nfiles ? item->nfiles : 1) * sizeof *c.order);
+    size_t n = item->nfiles ? item->nfiles : 1;
+    c.order = cd_xmalloc(n * sizeof *c.order);
     for (size_t i = 0; i < item->nfiles; i++)
         c.order[i] = i;
     qsort_r(c.order, item->nfiles, sizeof *c.order, by_path, (void *)item->files);
-    c.referenced = cd_xcalloc(item->nfiles ? item->nfiles : 1, sizeof *c.referenced);
-
-    int rc = load_docs(&c, err);
-    if (rc == 0 && chk_find_file(&c, "index.md") < 0)
-        chk_add(&c, "index.md", 0, CHK_ERROR, "missing-index",
-                "the item has no index.md, its root document");
-    for (size_t i = 0; rc == 0 && i < c.ndocs; i++) {
-        chk_source_scan(&c, &c.docs[i]);
-        chk_front(&c, &c.docs[i]);
-        chk_links(&c, &c.docs[i]);
+    c.referenced = cd_xcalloc(n, sizeof *c.referenced);
+    c.facts = cd_xcalloc(n, sizeof *c.facts);
+    c.squashed = cd_xcalloc(n, sizeof *c.squashed);
+    int rc = passes(&c, err);
+    for (size_t i = 0; i < item->nfiles; i++) {
+        chk_cache_release(c.o->cache, c.facts[i]);
+        json_decref(c.squashed[i]);
     }
-    if (rc == 0)
-        rc = chk_assets(&c, err);
-    if (rc == 0)
-        chk_unused(&c);
-    free_docs(&c);
+    free(c.facts);
+    free(c.squashed);
     free(c.order);
     free(c.referenced);
     if (rc != 0) {
         json_decref(c.findings);
-        *findings = NULL;
-        return -1;
+        c.findings = NULL;
+    } else {
+        chk_sort(c.findings);
     }
-    chk_sort(c.findings);
     *findings = c.findings;
-    return 0;
+    return rc;
 }

@@ -33,7 +33,7 @@
 /* One file of the version.  The strings are borrowed for the call. */
 typedef struct chk_file {
     const char *path;   /* the content path: relative, '/'-separated */
-    const char *sha256; /* lower-case hex; may be NULL (the checks do not use it) */
+    const char *sha256; /* lower-case hex: with path, the cache's key; NULL: not cached */
     int64_t size;
 } chk_file;
 
@@ -56,12 +56,25 @@ void chk_components_free(chk_components *c);
 /* True when name (as the AST writes a tag) is in the set. */
 bool chk_components_has(const chk_components *c, const char *name);
 
+/* A cache of what the checks learn from each file on its own (a document's
+ * references, ids and components, an image's format...), keyed by the
+ * file's SHA-256 and path: a run over a version that differs from the one
+ * before by one lesson renders that lesson alone.  Any number of runs on
+ * any threads may share one cache.  It keeps at most max_files entries,
+ * the least recently used going first.  Free it with chk_cache_free()
+ * once no run uses it. */
+typedef struct chk_cache chk_cache;
+chk_cache *chk_cache_new(size_t max_files);
+void chk_cache_free(chk_cache *cache);
+
 /* The default of chk_options.max_file_size: 10 MiB. */
 #define CHK_DEFAULT_MAX_FILE_SIZE ((int64_t)10 << 20)
 
 typedef struct chk_options {
     const chk_components *components; /* borrowed; NULL: components are not checked */
     int64_t max_file_size;            /* bytes; 0: no limit */
+    chk_cache *cache;                 /* borrowed; NULL: nothing is kept between runs.
+                                         Only files with a sha256 are cached. */
 } chk_options;
 
 /* The version to check.  Everything is borrowed for the call. */
@@ -77,7 +90,11 @@ typedef struct chk_item {
 /* Runs every check on item.  Returns 0 with *findings a new JSON array
  * (sorted by path, then line; the caller releases it with json_decref()),
  * or -1 with err when a file could not be read (then *findings is NULL).
- * Safe to call from any number of threads at once. */
+ * o may be NULL (the defaults: no components list, the default size
+ * limit, no cache).  Files are read through item->read only when their
+ * facts are not in o->cache: documents whole, images' first 4 KiB, and
+ * documents again only when an asset may be unused.  Safe to call from
+ * any number of threads at once. */
 int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err) CD_WUR;
 
 /* How many findings of that severity ("error" or "warning") the array

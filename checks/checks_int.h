@@ -1,18 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal declarations of the checks module.  One run builds a context:
- * the files sorted by path, each markdown document read and rendered once
- * (source text, line index, AST, heading ids), and a flag per file saying
- * whether anything refers to it.  The passes then add findings to one
- * array:
+ * Internal declarations of the checks module.  A run has two stages:
  *
- *   report.c    findings: adding, sorting, counting, text
- *   refs.c      content paths: resolving a reference, finding the file
+ *  1. Facts, per file, from its bytes and path alone: what a document
+ *     refers to (with the line of each reference), its heading ids, its
+ *     components, its front matter's kind and name, and every finding
+ *     that needs no other file (open fences, tasks, titles, an image's
+ *     format).  This is the expensive stage (rendering, the AST walk), so
+ *     facts are kept in a cache keyed by SHA-256 and path: a commit that
+ *     changes one lesson of a course makes the facts of that lesson only.
+ *  2. Resolution, per run: the references against this version's file
+ *     list and ids, kind and name against the item, components against
+ *     the known list, sizes against the limit, then the assets nothing
+ *     referred to.
+ *
+ *   facts.c     stage 1 for a document: read, render, walk; and for images
  *   source.c    the source text: lines, front matter, open fences/components
- *   links.c     the AST: links, images, anchors, component props, components
- *   front.c     front matter: kind, name, title, file references, tasks
- *   assets.c    unused assets, oversized files, image formats
- *   checks.c    the run: reading, rendering, the order of the passes
+ *   links.c     the AST walk: references, ids, components
+ *   front.c     front matter: kind, name, title, file references
+ *   tasks.c     front matter tasks: unknown needs, cycles
+ *   assets.c    image formats (stage 1); sizes and unused assets (stage 2)
+ *   resolve.c   stage 2 for a document's references
+ *   refs.c      content paths: resolving a reference, finding the file
+ *   cache.c     the facts cache
+ *   report.c    findings: adding, sorting, counting, text
+ *   checks.c    the run
  */
 #ifndef CONTENTD_CHECKS_INT_H
 #define CONTENTD_CHECKS_INT_H
@@ -22,36 +34,73 @@
 #define CHK_ERROR   "error"
 #define CHK_WARNING "warning"
 
-/* One markdown document of the item. */
+/* A reference a document makes, unresolved: a link (to a document, an
+ * anchor or a file) or a file reference (an image, a prop, a front matter
+ * value). */
+typedef struct chk_fref {
+    bool link;
+    char *ref;
+    char *what; /* how the message names it: "image", "link to", ... */
+    size_t line;
+} chk_fref;
+
+typedef struct chk_fcomp {
+    char *tag;
+    size_t line;
+} chk_fcomp;
+
+/* What one file says, from its bytes and path alone.  Immutable once made;
+ * shared by the cache and the runs that use it (refcounted under the
+ * cache's lock). */
+typedef struct chk_facts {
+    json_t *local; /* findings that need no other file */
+    bool walked;   /* a document whose AST was walked: ids is complete */
+    json_t *ids;   /* {id: true} */
+    chk_fref *refs;
+    size_t nrefs, cap_refs;
+    chk_fcomp *comps;
+    size_t ncomps, cap_comps;
+    char *kind, *name; /* the front matter's, when strings */
+    size_t kind_line, name_line;
+    /* the cache's */
+    char *key;
+    unsigned refcount;
+    struct chk_facts *hnext, *older, *newer;
+} chk_facts;
+
+/* Stage 1 for a markdown document while its facts are made. */
 typedef struct chk_doc {
-    size_t file;      /* index into the item's files */
-    const char *path; /* borrowed from the item */
-    char *src;        /* its bytes, NUL-terminated */
+    const char *path;
+    char *src; /* its bytes, NUL-terminated */
     size_t len;
     size_t *line_start; /* byte offset of each line */
     size_t nlines;
-    size_t fm_first; /* first and last line of the front matter (1-based), */
-    size_t fm_last;  /* 0 when there is none */
-    json_t *ast;     /* the AST document; NULL when it could not be rendered */
-    json_t *ids;     /* {id: true} of every element id of the body */
-    size_t cursor;   /* where the next reference is searched from */
+    size_t fm_first, fm_last; /* the front matter's lines (1-based); 0: none */
+    json_t *ast;              /* the AST document; NULL when it could not be rendered */
+    size_t cursor;            /* where the next reference is searched from */
+    size_t budget;            /* bytes the line searches may still examine */
+    chk_facts *f;
 } chk_doc;
 
 typedef struct chk_ctx {
     const chk_item *item;
     const chk_options *o;
-    size_t *order;    /* file indices sorted by path */
-    bool *referenced; /* per file: something refers to it */
-    long *doc_index;  /* per file: its index in docs, or -1 */
-    chk_doc *docs;
-    size_t ndocs;
+    size_t *order;     /* file indices sorted by path */
+    chk_facts **facts; /* per file; NULL for a file with none */
+    bool *referenced;  /* per file: something refers to it */
+    json_t **squashed; /* per file, made on the first broken anchor into it:
+                          {squashed id: id} (resolve.c) */
     json_t *findings;
 } chk_ctx;
 
 /* ---- report.c ------------------------------------------------------------ */
 
-void chk_add(chk_ctx *c, const char *path, size_t line, const char *severity, const char *code,
+/* Appends a finding to the array out. */
+void chk_add(json_t *out, const char *path, size_t line, const char *severity, const char *code,
              const char *fmt, ...) CD_PRINTF(6, 7);
+/* Appends a copy of each finding of from (facts may be shared: a caller
+ * of chk_run() may change its findings freely). */
+void chk_add_copies(json_t *out, const json_t *from);
 /* Sorts by path, line, code, message. */
 void chk_sort(json_t *findings);
 
@@ -59,8 +108,6 @@ void chk_sort(json_t *findings);
 
 /* The index of the file with that path, or -1. */
 long chk_find_file(const chk_ctx *c, const char *path);
-/* The document of files[index], or NULL. */
-chk_doc *chk_doc_of(const chk_ctx *c, size_t index);
 /* True for a path ending in ".md": a document. */
 bool chk_is_markdown(const char *path);
 
@@ -86,31 +133,57 @@ bool chk_looks_like_file(const char *s);
 void chk_source_index(chk_doc *d);
 /* The 1-based line of byte offset off. */
 size_t chk_line_of(const chk_doc *d, size_t off);
+/* Line searches are bounded: a document may make each search miss and
+ * scan it whole.  Takes n bytes from d's budget; false (and the search
+ * gives up: line 0) once it is spent.  The budget is a few times the
+ * document's size, far more than any real document uses. */
+bool chk_source_spend(chk_doc *d, size_t n);
 /* The line of the next occurrence of needle (from d->cursor, wrapping to
  * the start), advancing the cursor past it; 0 when it does not occur. */
 size_t chk_source_find(chk_doc *d, const char *needle);
 /* The first line in [from, to] holding word as a whole word (neighbours
  * not letters, digits, '-' or '_'); 0 when none does. */
-size_t chk_source_word(const chk_doc *d, size_t from, size_t to, const char *word);
+size_t chk_source_word(chk_doc *d, size_t from, size_t to, const char *word);
 /* Unclosed fences and MDC block components. */
-void chk_source_scan(chk_ctx *c, chk_doc *d);
+void chk_source_scan(chk_doc *d);
 
-/* ---- links.c, front.c, assets.c ---------------------------------------------- */
+/* ---- facts.c, links.c, front.c, tasks.c ------------------------------------- */
 
-/* Collects the element ids of d's body into d->ids. */
-void chk_collect_ids(chk_doc *d);
-/* Links, images, anchors, component props and unknown components. */
-void chk_links(chk_ctx *c, chk_doc *d);
-/* The front matter of d. */
-void chk_front(chk_ctx *c, chk_doc *d);
+chk_facts *chk_facts_new(void);
+void chk_facts_free(chk_facts *f);
+/* Records a reference of d found at line (0: search the source for it). */
+void chk_fact_ref(chk_doc *d, bool link, const char *ref, size_t line, const char *what);
+/* The facts of files[index] (a document or an image), or NULL for a file
+ * with none; -1 (err) when it cannot be read. */
+int chk_facts_make(const chk_ctx *c, size_t index, chk_facts **out, cd_err *err);
+/* The AST's ids, references and components into d->f. */
+void chk_walk(chk_doc *d);
+/* The front matter of d into d->f. */
+void chk_front(chk_doc *d);
 /* The tasks of d's front matter. */
-void chk_tasks(chk_ctx *c, chk_doc *d, json_t *tasks, size_t line);
-/* Checks a reference to a file (an image, a prop, a front matter value)
- * found at line of d: marks it used or reports it missing. */
-void chk_file_ref(chk_ctx *c, chk_doc *d, const char *ref, size_t line, const char *what);
-/* Oversized files and image formats (reads the images' first bytes). */
-int chk_assets(chk_ctx *c, cd_err *err);
-/* Assets nothing refers to. */
-void chk_unused(chk_ctx *c);
+void chk_tasks(chk_doc *d, json_t *tasks, size_t line);
+
+/* ---- assets.c, resolve.c ---------------------------------------------------- */
+
+/* An image's format against its extension, into f->local; -1 (err) when
+ * it cannot be read; 0 and nothing for a file that is not an image. */
+int chk_image_facts(const chk_ctx *c, size_t index, chk_facts *f, bool *is_image, cd_err *err);
+/* Files over the size limit. */
+void chk_sizes(chk_ctx *c);
+/* Assets nothing refers to (reads documents only if there is a candidate). */
+int chk_unused(chk_ctx *c, cd_err *err);
+/* A document's facts against this version: references, kind, components. */
+void chk_resolve_doc(chk_ctx *c, size_t index);
+
+/* ---- cache.c ------------------------------------------------------------------ */
+
+/* The facts stored under key, with a reference for the caller; NULL. */
+chk_facts *chk_cache_get(chk_cache *cache, const char *key);
+/* Stores f under key (which it takes a reference of) unless another run
+ * stored facts under it meanwhile; returns the facts to use, with a
+ * reference for the caller. */
+chk_facts *chk_cache_put(chk_cache *cache, const char *key, chk_facts *f);
+/* Drops the caller's reference (facts without a cache are freed). */
+void chk_cache_release(chk_cache *cache, chk_facts *f);
 
 #endif

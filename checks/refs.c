@@ -27,11 +27,6 @@ long chk_find_file(const chk_ctx *c, const char *path)
     return -1;
 }
 
-chk_doc *chk_doc_of(const chk_ctx *c, size_t index)
-{
-    return c->doc_index[index] >= 0 ? &c->docs[c->doc_index[index]] : NULL;
-}
-
 bool chk_is_markdown(const char *path)
 {
     size_t n = strlen(path);

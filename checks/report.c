@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void chk_add(chk_ctx *c, const char *path, size_t line, const char *severity, const char *code,
+void chk_add(json_t *out, const char *path, size_t line, const char *severity, const char *code,
              const char *fmt, ...)
 {
     char msg[768];
@@ -26,7 +26,17 @@ void chk_add(chk_ctx *c, const char *path, size_t line, const char *severity, co
                   severity, "code", code, "message", fixed.data ? fixed.data : "");
     cd_buf_free(&fixed);
     if (f)
-        json_array_append_new(c->findings, f);
+        json_array_append_new(out, f);
+}
+
+void chk_add_copies(json_t *out, const json_t *from)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(from, i, v)
+    {
+        json_array_append_new(out, json_deep_copy(v));
+    }
 }
 
 static const char *str(const json_t *f, const char *key)

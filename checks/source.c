@@ -59,16 +59,30 @@ size_t chk_line_of(const chk_doc *d, size_t off)
     return lo + 1;
 }
 
+bool chk_source_spend(chk_doc *d, size_t n)
+{
+    if (d->budget < n) {
+        d->budget = 0;
+        return false;
+    }
+    d->budget -= n;
+    return true;
+}
+
 size_t chk_source_find(chk_doc *d, const char *needle)
 {
     size_t n = strlen(needle);
-    if (n == 0 || n > d->len)
+    if (n == 0 || n > d->len || d->budget == 0)
         return 0;
     size_t from = d->cursor <= d->len ? d->cursor : 0;
     const char *hit = memmem(d->src + from, d->len - from, needle, n);
-    if (!hit)
-        hit = memmem(d->src, d->len, needle, n);
-    if (!hit)
+    size_t cost = hit ? (size_t)(hit - d->src) - from : d->len - from;
+    if (!hit) { /* wrap around: what lies before the cursor */
+        size_t before = from + n - 1 < d->len ? from + n - 1 : d->len;
+        hit = memmem(d->src, before, needle, n);
+        cost += hit ? (size_t)(hit - d->src) : before;
+    }
+    if (!chk_source_spend(d, cost + n) || !hit)
         return 0;
     d->cursor = (size_t)(hit - d->src) + 1;
     return chk_line_of(d, (size_t)(hit - d->src));
@@ -80,7 +94,7 @@ static bool word_char(char ch)
            ch == '-' || ch == '_';
 }
 
-size_t chk_source_word(const chk_doc *d, size_t from, size_t to, const char *word)
+size_t chk_source_word(chk_doc *d, size_t from, size_t to, const char *word)
 {
     size_t n = strlen(word);
     if (from < 1 || n == 0)
@@ -88,6 +102,8 @@ size_t chk_source_word(const chk_doc *d, size_t from, size_t to, const char *wor
     for (size_t line = from; line <= to && line <= d->nlines; line++) {
         size_t start = d->line_start[line - 1];
         size_t end = line < d->nlines ? d->line_start[line] : d->len;
+        if (!chk_source_spend(d, end - start + 1))
+            return 0;
         for (const char *p = d->src + start;
              (p = memmem(p, (size_t)(d->src + end - p), word, n)) != NULL; p++) {
             bool left = p == d->src + start || !word_char(p[-1]);
@@ -197,7 +213,7 @@ static void colon_line(scan *st, const char *s, const char *end, size_t line)
     o->name[len] = '\0';
 }
 
-void chk_source_scan(chk_ctx *c, chk_doc *d)
+void chk_source_scan(chk_doc *d)
 {
     scan st = {0};
     for (size_t line = d->fm_last + 1; line <= d->nlines; line++) {
@@ -213,12 +229,12 @@ void chk_source_scan(chk_ctx *c, chk_doc *d)
             colon_line(&st, s, end, line);
     }
     if (st.fence_ch)
-        chk_add(c, d->path, st.fence_line, CHK_WARNING, "unclosed-fence",
+        chk_add(d->f->local, d->path, st.fence_line, CHK_WARNING, "unclosed-fence",
                 "this code fence is never closed: the rest of the file is shown as code "
                 "(close it with a line of %zu '%c')",
                 st.fence_len, st.fence_ch);
     for (size_t i = 0; i < st.nopen; i++)
-        chk_add(c, d->path, st.open[i].line, CHK_WARNING, "unclosed-component",
+        chk_add(d->f->local, d->path, st.open[i].line, CHK_WARNING, "unclosed-component",
                 "component '%s' is never closed: it takes in the rest of the file (close it "
                 "with a line of %d colons)",
                 st.open[i].name, st.open[i].colons);

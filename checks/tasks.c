@@ -36,11 +36,13 @@ typedef struct tasks {
 } tasks;
 
 /* The line declaring task name: `name:` (map) or `name: NAME` (list). */
-static size_t task_line(const chk_doc *d, size_t from, const char *name)
+static size_t task_line(chk_doc *d, size_t from, const char *name)
 {
     size_t n = strlen(name);
     for (size_t line = from; line >= 1 && line <= d->fm_last; line++) {
         const char *s = d->src + d->line_start[line - 1];
+        if (!chk_source_spend(d, n + 16))
+            return from;
         while (*s == ' ' || *s == '\t' || *s == '-')
             s++;
         if (!strncmp(s, "name:", 5)) {
@@ -54,12 +56,12 @@ static size_t task_line(const chk_doc *d, size_t from, const char *name)
     return any ? any : from;
 }
 
-static void add_task(chk_ctx *c, chk_doc *d, tasks *t, const char *name, json_t *body, size_t line)
+static void add_task(chk_doc *d, tasks *t, const char *name, json_t *body, size_t line)
 {
     /* tasks come in source order: each is declared after the one before */
     size_t from = t->n ? t->v[t->n - 1].line + 1 : line + 1;
     if (json_object_get(t->index, name)) {
-        chk_add(c, d->path, task_line(d, from, name), CHK_ERROR, "tasks-invalid",
+        chk_add(d->f->local, d->path, task_line(d, from, name), CHK_ERROR, "tasks-invalid",
                 "task '%s' is declared twice", name);
         return;
     }
@@ -72,7 +74,7 @@ static void add_task(chk_ctx *c, chk_doc *d, tasks *t, const char *name, json_t 
 }
 
 /* The tasks of the map or list form; false when tasks is neither. */
-static bool gather(chk_ctx *c, chk_doc *d, json_t *in, size_t line, tasks *t)
+static bool gather(chk_doc *d, json_t *in, size_t line, tasks *t)
 {
     size_t cap = json_is_object(in) ? json_object_size(in) : json_array_size(in);
     t->v = cd_xcalloc(cap ? cap : 1, sizeof *t->v);
@@ -82,7 +84,7 @@ static bool gather(chk_ctx *c, chk_doc *d, json_t *in, size_t line, tasks *t)
     if (json_is_object(in)) {
         json_object_foreach(in, key, v)
         {
-            add_task(c, d, t, key, v, line);
+            add_task(d, t, key, v, line);
         }
         return true;
     }
@@ -99,22 +101,23 @@ static bool gather(chk_ctx *c, chk_doc *d, json_t *in, size_t line, tasks *t)
             v = inner;
         }
         if (name && *name)
-            add_task(c, d, t, name, v, line);
+            add_task(d, t, name, v, line);
         else
-            chk_add(c, d->path, line, CHK_ERROR, "tasks-invalid", "task %zu has no name", i + 1);
+            chk_add(d->f->local, d->path, line, CHK_ERROR, "tasks-invalid", "task %zu has no name",
+                    i + 1);
     }
     return true;
 }
 
 /* Resolves each task's needs to edges, reporting the unknown ones. */
-static void link_needs(chk_ctx *c, chk_doc *d, tasks *t)
+static void link_needs(chk_doc *d, tasks *t)
 {
     for (size_t i = 0; i < t->n; i++) {
         task *k = &t->v[i];
         json_t *one = json_is_string(k->needs) ? k->needs : NULL;
         size_t n = one ? 1 : json_array_size(k->needs);
         if (k->needs && !one && !json_is_array(k->needs) && !json_is_null(k->needs))
-            chk_add(c, d->path, k->line, CHK_ERROR, "tasks-invalid",
+            chk_add(d->f->local, d->path, k->line, CHK_ERROR, "tasks-invalid",
                     "task '%s': needs must be a task name or a list of them", k->name);
         k->edges = cd_xcalloc(n ? n : 1, sizeof *k->edges);
         for (size_t j = 0; j < n; j++) {
@@ -126,18 +129,17 @@ static void link_needs(chk_ctx *c, chk_doc *d, tasks *t)
             }
             size_t line = need ? chk_source_word(d, k->line + 1, d->fm_last, need) : 0;
             if (need)
-                chk_add(c, d->path, line ? line : k->line, CHK_ERROR, "task-unknown-need",
+                chk_add(d->f->local, d->path, line ? line : k->line, CHK_ERROR, "task-unknown-need",
                         "task '%s' needs '%s', but there is no task of that name", k->name, need);
             else
-                chk_add(c, d->path, k->line, CHK_ERROR, "tasks-invalid",
+                chk_add(d->f->local, d->path, k->line, CHK_ERROR, "tasks-invalid",
                         "task '%s': each of its needs must be a task name", k->name);
         }
     }
 }
 
 /* Reports the cycle stack[from..top] closed by an edge back to stack[from]. */
-static void report_cycle(chk_ctx *c, chk_doc *d, tasks *t, const size_t *stack, size_t from,
-                         size_t top)
+static void report_cycle(chk_doc *d, tasks *t, const size_t *stack, size_t from, size_t top)
 {
     cd_buf path = CD_BUF_INIT;
     for (size_t i = from; i <= top; i++) {
@@ -148,12 +150,12 @@ static void report_cycle(chk_ctx *c, chk_doc *d, tasks *t, const size_t *stack, 
         cd_buf_printf(&path, "%s → ", t->v[stack[i]].name);
     }
     cd_buf_puts(&path, t->v[stack[from]].name);
-    chk_add(c, d->path, t->v[stack[from]].line, CHK_ERROR, "task-cycle",
+    chk_add(d->f->local, d->path, t->v[stack[from]].line, CHK_ERROR, "task-cycle",
             "tasks need each other in a cycle (%s): none of them can ever start", path.data);
     cd_buf_free(&path);
 }
 
-static void find_cycles(chk_ctx *c, chk_doc *d, tasks *t)
+static void find_cycles(chk_doc *d, tasks *t)
 {
     unsigned char *color = cd_xcalloc(t->n ? t->n : 1, 1); /* 0 new, 1 on the stack, 2 done */
     size_t *stack = cd_xmalloc((t->n ? t->n : 1) * sizeof *stack);
@@ -176,7 +178,7 @@ static void find_cycles(chk_ctx *c, chk_doc *d, tasks *t)
                 size_t from = top;
                 while (stack[from] != to)
                     from--;
-                report_cycle(c, d, t, stack, from, top);
+                report_cycle(d, t, stack, from, top);
             } else if (color[to] == 0) {
                 color[to] = 1;
                 stack[++top] = to, next[top] = 0;
@@ -188,14 +190,14 @@ static void find_cycles(chk_ctx *c, chk_doc *d, tasks *t)
     free(next);
 }
 
-void chk_tasks(chk_ctx *c, chk_doc *d, json_t *in, size_t line)
+void chk_tasks(chk_doc *d, json_t *in, size_t line)
 {
     tasks t = {0};
-    if (gather(c, d, in, line, &t)) {
-        link_needs(c, d, &t);
-        find_cycles(c, d, &t);
+    if (gather(d, in, line, &t)) {
+        link_needs(d, &t);
+        find_cycles(d, &t);
     } else if (!json_is_null(in)) {
-        chk_add(c, d->path, line, CHK_ERROR, "tasks-invalid",
+        chk_add(d->f->local, d->path, line, CHK_ERROR, "tasks-invalid",
                 "tasks must be a map of task names or a list of tasks");
     }
     for (size_t i = 0; i < t.n; i++)

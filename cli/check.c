@@ -120,7 +120,7 @@ int cli_check_tree(const cli_tree *t, const char *kind, const char *name, const 
                    json_t **findings, cd_err *err)
 {
     *findings = NULL;
-    chk_options opts = {.max_file_size = o->max_file_size};
+    chk_options opts = {.max_file_size = o->max_file_size, .cache = o->cache};
     chk_components *known = NULL;
     if (load_components(o, &known, err) != 0)
         return -1;

@@ -192,6 +192,7 @@ int cli_front_matter(const char *path, char **kind, char **name, char **title, c
 typedef struct cli_check_opts {
     const char *components_file; /* --components FILE; NULL: components not checked */
     int64_t max_file_size;       /* --max-file-size; 0: no limit */
+    chk_cache *cache;            /* borrowed; NULL: none (push --watch keeps one) */
 } cli_check_opts;
 
 /* The defaults: no components list, CHK_DEFAULT_MAX_FILE_SIZE. */
@@ -218,6 +219,7 @@ typedef struct cli_push_opts {
     bool dry_run;
     bool force;
     bool quiet_unchanged; /* print nothing when there is nothing to push */
+    bool watch;           /* a batch of push --watch, which retries by itself */
     /* Watch mode: the previous scan, whose hashes are reused; replaced by
      * this push's scan.  NULL: hash every file. */
     cli_tree *cache;
@@ -230,8 +232,11 @@ typedef struct cli_push_opts {
 /* Scans dir, creates the item if it does not exist, uploads the missing
  * blobs and commits the folder as the new version; reports on stdout in
  * cfg->output.  Returns CLI_OK, CLI_FAIL or CLI_USAGE, having printed the
- * error.  The same call serves each batch of `push --watch`. */
-int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o);
+ * error; after CLI_FAIL, *retry_helps (if not NULL) says whether pushing
+ * the same folder again can succeed (a lost connection, a server that was
+ * down or busy) or cannot until a file changes (a refused upload, a bad
+ * file name).  The same call serves each batch of `push --watch`. */
+int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o, bool *retry_helps);
 
 /* `push --watch`: pushes the folder, then again after each burst of saves
  * (watch/), until Ctrl-C.  A failed push (the server down) is reported and

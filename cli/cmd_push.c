@@ -154,13 +154,13 @@ int cmd_push(cli_config *cfg, int argc, char **argv)
     cli_interrupt_install();
     cli_http *h = cli_http_new(cfg);
 #ifdef CLI_HAVE_WATCH
-    rc = watch ? cli_push_watch(h, cfg, &o) : cli_push(h, cfg, &o);
+    rc = watch ? cli_push_watch(h, cfg, &o) : cli_push(h, cfg, &o, NULL);
 #else
     if (watch) {
         cli_error("push: --watch is not available in this build (no folder watcher)");
         rc = CLI_FAIL;
     } else {
-        rc = cli_push(h, cfg, &o);
+        rc = cli_push(h, cfg, &o, NULL);
     }
 #endif
     cli_http_free(h);

@@ -60,12 +60,13 @@ static int fail(push *p, const char *fmt, ...)
 
 /* The push stopped on p->err before committing: says so, with the version
  * the item stays at, and suggests pushing again only when that can
- * succeed as it is (the blobs that arrived are not sent again). */
+ * succeed as it is (the blobs that arrived are not sent again) and no
+ * watch does it already. */
 static int fail_stays(push *p)
 {
+    bool advice = p->err.code == CLI_ERR_TRANSIENT && !p->o->watch;
     cli_err_append(&p->err, "%s/%s stays at version %lld%s", p->kind, p->name,
-                   (long long)p->base,
-                   p->err.code == CLI_ERR_TRANSIENT ? " (push again to resume)" : "");
+                   (long long)p->base, advice ? " (push again to resume)" : "");
     return fail(p, "%s", p->err.msg);
 }
 
@@ -278,6 +279,7 @@ static int rebase(push *p, int tries)
     int64_t started = p->base;
     if (fetch(p) != 0)
         return fail(p, "%s", p->err.msg);
+    p->err.code = CLI_ERR_TRANSIENT; /* a new push starts from the new version */
     if (!p->o->force)
         return fail(p,
                     "someone else pushed %s/%s (now at version %lld) since this push started "
@@ -394,10 +396,15 @@ static int run(push *p)
     return rc;
 }
 
-int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o)
+int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o, bool *retry_helps)
 {
     push p = {.h = h, .cfg = cfg, .o = o};
     int rc = run(&p);
+    /* A transfer or server failure leaves CLI_ERR_TRANSIENT in p.err (http.c,
+     * upload.c, a 409); a refusal or a local problem (bad names, front
+     * matter, limits) anything else. */
+    if (retry_helps)
+        *retry_helps = rc == CLI_FAIL && p.err.code == CLI_ERR_TRANSIENT;
     if (o->cache && p.tree.scanned_ns && !p.tree.nproblems) {
         cli_tree_clear(o->cache);
         *o->cache = p.tree; /* the next push reuses these hashes */

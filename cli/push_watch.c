@@ -10,7 +10,9 @@
  * the next push.  A push that fails (the server down, the network gone) is
  * retried with a growing delay, so the server catches up when it returns.
  * The ignore rules also keep editors' temporary files from waking us at
- * all; a changed .contentignore is re-read and the watch rescanned.
+ * all; a changed .contentignore is re-read and the watch rescanned.  The
+ * checks after each push keep what they learnt of each file in a cache,
+ * so a push checks again only the documents that changed.
  */
 #include "cli_int.h"
 
@@ -27,6 +29,7 @@
 
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS   5000
+#define CHECKS_CACHE_FILES 100000
 
 typedef struct watcher {
     const char *dir;
@@ -134,17 +137,25 @@ static int loop(cli_http *h, const cli_config *cfg, const cli_push_opts *o, watc
                 watch_folder *wf)
 {
     int delay = -1; /* retry delay after a failed push, in ms */
-    int rc = cli_push(h, cfg, o);
+    bool retry = false, pushed = true;
+    int rc = cli_push(h, cfg, o, &retry);
     if (rc == CLI_USAGE)
         return rc;
     fprintf(stderr, "content: push: watching %s (Ctrl-C to stop)\n", o->dir);
     for (;;) {
-        delay = rc == CLI_OK ? -1 : next_delay(delay);
+        /* A failure that the same push cannot fix (a refused upload, a bad
+         * file name) waits for the next save instead of being retried. */
+        if (pushed && rc != CLI_OK && !retry)
+            fprintf(stderr, "content: push: waiting for the next save to push again\n");
+        pushed = false;
+        delay = rc == CLI_OK || !retry ? -1 : next_delay(delay);
         wait_event(w, delay);
         if (cli_interrupted())
             return CLI_OK;
-        if (take_state(w, wf) || delay >= 0)
-            rc = cli_push(h, cfg, o);
+        if (take_state(w, wf) || delay >= 0) {
+            rc = cli_push(h, cfg, o, &retry);
+            pushed = true;
+        }
     }
 }
 
@@ -154,6 +165,8 @@ int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts
     cli_push_opts o = *opts;
     o.cache = &cache;
     o.quiet_unchanged = true;
+    o.watch = true;
+    o.checks.cache = chk_cache_new(CHECKS_CACHE_FILES); /* each push renders what changed */
     watcher w = {.dir = o.dir, .ig = load_rules(o.dir)};
     pthread_mutex_init(&w.mu, NULL);
     w.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -180,5 +193,6 @@ int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts
     free(w.incomplete);
     pthread_mutex_destroy(&w.mu);
     cli_tree_clear(&cache);
+    chk_cache_free(o.checks.cache);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 import { connect } from './connect.js';
 import { Page, parseRoute } from './page.js';
+import { showBadAddress } from './states.js';
 
 const TOKEN_KEY = 'contentd-preview-token';
 
@@ -32,7 +33,7 @@ function main() {
   const token = takeToken();
   const route = parseRoute(location.pathname);
   if (!route) {
-    document.querySelector('.cp-content').textContent = 'Not a preview address: /preview/KIND/NAME[/PATH].';
+    showBadAddress(token);
     return;
   }
   const item = { kind: route.kind, name: route.name };

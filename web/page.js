@@ -297,14 +297,19 @@ export class Page {
   }
 }
 
+const KINDS = new Set(['tutorial', 'challenge', 'course', 'skill-path', 'roadmap']);
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 // /preview/KIND/NAME[/PATH] → {kind, name, path} (path null: the item's
-// root document), or null.
+// root document), or null when it is not such an address (the CONTRACT's
+// KIND and NAME).
 export function parseRoute(pathname) {
   const m = /^\/preview\/([^/]+)\/([^/]+)(?:\/(.*))?$/.exec(pathname);
   if (!m) return null;
   try {
     const path = m[3] ? m[3].split('/').map(decodeURIComponent).join('/') : null;
-    return { kind: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]), path: path || null };
+    const r = { kind: decodeURIComponent(m[1]), name: decodeURIComponent(m[2]), path: path || null };
+    return KINDS.has(r.kind) && NAME.test(r.name) ? r : null;
   } catch {
     return null;
   }

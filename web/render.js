@@ -7,11 +7,14 @@
 // component and is shown as a labelled box listing its props and slots;
 // inline SVG is rebuilt from an SVG allow-list.  No string of the document
 // is ever parsed as HTML, no event handler, style or name attribute is set,
-// and every URL goes through urls.js.
+// and every URL goes through urls.js.  The components authors use most
+// (callouts, collapsibles, tabs, code groups) get their own look from
+// components.js.
 //
 // ctx: {item: {kind, name}, docPath, token, docs: Set of document paths,
 //       files: Map path → file, images: WeakMap img → asset path}
 
+import { renderKnown } from './components.js';
 import { resolveUrl } from './urls.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -206,6 +209,7 @@ function renderNode(n, ctx, parentTag) {
     case 'video': case 'audio': return renderMedia(n, ctx);
     case 'source': return null; // only inside video/audio, handled there
     case 'template': return renderSlot(n, ctx, slotName(n.props), false);
+    case 'details': return renderKnown(n, ctx, KNOWN) || renderHtml(n, ctx);
     default:
       return HTML_TAGS.has(tag) ? renderHtml(n, ctx) : renderComponent(n, ctx, parentTag);
   }
@@ -359,6 +363,8 @@ function propText(v) {
 // slot as its body, each named slot in a labelled section.
 function renderComponent(n, ctx, parentTag) {
   const inline = PHRASING_PARENTS.has(parentTag) && !hasBlockChild(n);
+  const known = inline ? null : renderKnown(n, ctx, KNOWN);
+  if (known) return known;
   const tagName = inline ? 'span' : 'div';
   const box = h(tagName, inline ? 'cp-comp cp-comp-inline' : 'cp-comp');
   const head = h(tagName, 'cp-comp-head', h('span', 'cp-comp-name', n.tag));
@@ -378,6 +384,9 @@ function renderComponent(n, ctx, parentTag) {
   if (body.childNodes.length) head.after(body);
   return box;
 }
+
+// What components.js renders children with.
+const KNOWN = { h, node: renderNode, slotName };
 
 function renderSvg(n, ctx) {
   if (!SVG_TAGS.has(n.tag)) return null;

@@ -37,6 +37,20 @@ export function statePanel(state, item, detail) {
   return box;
 }
 
+// An address that is not /preview/KIND/NAME[/PATH] (a malformed KIND or
+// NAME): the page has no item to connect to, and says so as "not found".
+export function showBadAddress(token) {
+  const conn = document.querySelector('.cp-conn');
+  conn.setAttribute('data-state', 'not-found');
+  conn.textContent = 'not found';
+  const box = h('section', 'cp-state', h('h1', 'cp-state-title', 'Not found'),
+    h('p', 'cp-state-text', `${location.pathname} is not the address of a preview page: /preview/KIND/NAME, then optionally the path of a document, where KIND is tutorial, challenge, course, skill-path or roadmap, and NAME lower-case letters, digits and '-'.`));
+  box.setAttribute('data-cp-state', 'not-found');
+  document.querySelector('.cp-content').replaceChildren(box);
+  document.title = 'Not found · preview';
+  suggestItems(box, token);
+}
+
 // The panel's title for document.title.
 export function stateTitle(state) {
   const w = wording(state, '', '');

@@ -11,6 +11,9 @@
  * renderer), and rendering plus loading each AST into jansson (what they
  * spend before their own passes), with the same clock and loop.
  *
+ * Last, the case of a commit on a server that keeps a chk_cache: each run
+ * checks a version that differs from the previous run's by one lesson.
+ *
  * Output, key=value, one line each, for bench/checks/run to show:
  *   what=checks files=302 docs=301 bytes=1234567 runs=40 median_ms=41.2 max_ms=44.0 findings=0
  *   what=render files=302 docs=301 bytes=1234567 runs=45 median_ms=35.1 max_ms=37.9 rendered=301
@@ -100,6 +103,37 @@ static size_t run_checks(const chk_item *item)
 
 static bool parse_too; /* run_render: also load the AST into jansson */
 
+/* run_cached: the files' names for the cache, the lesson each run edits. */
+static chk_cache *cache;
+static char (*shas)[65];
+static size_t edited, edits;
+static char *edited_orig;
+static size_t edited_len;
+
+/* One commit of a version that differs from the last by one lesson: the
+ * lesson gets a new line (so new bytes, a new name), then the checks run
+ * with the cache that earlier runs filled. */
+static size_t run_cached(const chk_item *item)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_append(&b, edited_orig, edited_len);
+    cd_buf_printf(&b, "\nEdit %zu.\n", ++edits);
+    free(files[edited].data);
+    files[edited].data = cd_buf_steal(&b, &files[edited].len);
+    ((chk_file *)item->files)[edited].size = (int64_t)files[edited].len;
+    snprintf(shas[edited], 65, "%064zx", edits);
+    json_t *findings = NULL;
+    cd_err err;
+    chk_options o = {NULL, CHK_DEFAULT_MAX_FILE_SIZE, cache};
+    if (chk_run(item, &o, &findings, &err) != 0) {
+        fprintf(stderr, "bench_checks: %s\n", err.msg);
+        exit(1);
+    }
+    size_t n = json_array_size(findings);
+    json_decref(findings);
+    return n;
+}
+
 static size_t run_render(const chk_item *item)
 {
     size_t docs = 0;
@@ -133,7 +167,7 @@ static void measure(const char *what, size_t (*fn)(const chk_item *), const chk_
     }
     qsort(t, runs, sizeof *t, by_double);
     printf("what=%s %s runs=%zu median_ms=%.2f max_ms=%.2f %s=%zu\n", what, extra, runs,
-           t[runs / 2], t[runs - 1], !strcmp(what, "checks") ? "findings" : "rendered", result);
+           t[runs / 2], t[runs - 1], strncmp(what, "checks", 6) ? "rendered" : "findings", result);
 }
 
 int main(int argc, char **argv)
@@ -172,6 +206,23 @@ int main(int argc, char **argv)
     measure("render", run_render, &item, seconds, extra);
     parse_too = true;
     measure("render+parse", run_render, &item, seconds, extra);
+
+    /* With the cache, each run a version with one lesson changed. */
+    shas = cd_xcalloc(nfiles ? nfiles : 1, sizeof *shas);
+    for (size_t i = 0; i < nfiles; i++) {
+        snprintf(shas[i], 65, "f%063zx", i);
+        cf[i].sha256 = shas[i];
+        size_t n = strlen(files[i].path);
+        if (n > 3 && !strcmp(files[i].path + n - 3, ".md") && strcmp(files[i].path, "index.md"))
+            edited = i; /* the last lesson in walk order */
+    }
+    edited_orig = cd_xstrndup(files[edited].data, files[edited].len);
+    edited_len = files[edited].len;
+    cache = chk_cache_new(100000);
+    measure("checks-cached", run_cached, &item, seconds, extra);
+    chk_cache_free(cache);
+    free(shas);
+    free(edited_orig);
     for (size_t i = 0; i < nfiles; i++)
         free(files[i].path), free(files[i].data);
     free(files);

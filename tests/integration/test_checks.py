@@ -121,6 +121,9 @@ CASES = {
     "unclosed-component": (
         {"index.md": index("::note\nnever closed\n")}, [],
         [("index.md", 8, "warning", "unclosed-component")]),
+    "check-skipped": (
+        {"index.md": index(">" * 5000 + " [x](gone.md)\n")}, [],
+        [("index.md", 0, "warning", "check-skipped")]),
     "unclosed-fence": (
         {"index.md": index("```sh\necho open\n")}, [],
         [("index.md", 8, "warning", "unclosed-fence")]),
@@ -294,3 +297,112 @@ def test_help(content_bin):
     p = check("--help")
     assert p.returncode == OK and p.stdout.startswith("usage: content check")
     assert "Exit status" in p.stdout
+
+
+# --------------------------------------------------------------------------
+# hostile items: no quadratic blow-up.  Each construct is checked at n and
+# 8n; linear work grows about 8x, quadratic 64x.  CPU time of the child,
+# best of three, less the cost of checking an empty item; the bound is
+# loose on purpose (an algorithmic check, not a speed assertion).
+
+def _chain(n):
+    tasks = "".join(f"  t{i}:\n    needs: [t{(i + 1) % n}]\n" for i in range(n))
+    return {"index.md": f"---\ntitle: T\ntasks:\n{tasks}---\n"}
+
+
+HOSTILE = {
+    "front matter keys": lambda n: {"index.md": "---\ntitle: T\n" + "".join(
+        f"key{i}: value {i}\n" for i in range(n)) + "---\n"},
+    "a chain of tasks in a cycle": _chain,
+    "links the source search cannot find": lambda n: {"index.md": index("".join(
+        f"[x](a&amp;b{i}.md)\n" for i in range(n)))},
+    "broken anchors among many headings": lambda n: {"index.md": index(
+        "".join(f"## Head {i}\n\n" for i in range(n)) +
+        "".join(f"[x](#head{i}-) " for i in range(n)))},
+    "unused assets": lambda n: dict({"index.md": index("text " * (n * 50))},
+                                    **{f"img/{i}.png": PNG for i in range(n // 10)}),
+    "open components": lambda n: {"index.md": index("".join(
+        ":" * (2 + i % 60) + f"c{i}\n" for i in range(n)))},
+}
+
+
+def _cpu(d: Path) -> float:
+    import resource
+    best = None
+    for _ in range(3):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        p = subprocess.run([str(content_binary()), "check", str(d)], capture_output=True,
+                           env=clean_env({}), timeout=300)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert p.returncode in (OK, FAIL), p.stderr[-500:]
+        t = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        best = t if best is None else min(best, t)
+    return best
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_items_cost_linear_time(content_bin, tmp_path, name):
+    base = _cpu(write(tmp_path / "empty", {"index.md": index()}))
+    small = _cpu(write(tmp_path / "small", HOSTILE[name](2000)))
+    large = _cpu(write(tmp_path / "large", HOSTILE[name](16000)))
+    grow = (large - base) / max(small - base, 0.05)
+    assert grow <= 12, f"{name}: 8x input took {grow:.1f}x the CPU time ({small:.3f}s, {large:.3f}s)"
+
+
+def test_docs_list_every_code_the_cases_exercise():
+    """docs/checks.md's table names exactly the codes the cases above meet."""
+    table = (REPO / "docs" / "checks.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z-]+)` \|", table, re.M))
+    exercised = {code for _, _, want in CASES.values() for _, _, _, code in want}
+    assert documented == exercised, (documented ^ exercised)
+
+
+def test_push_prints_the_servers_findings_when_the_commit_answer_has_them(content_bin, tmp_path):
+    """The contract's commit answer is {"version":N,"checks":[...]}: a push
+    shows those (here from a stand-in server) instead of its own."""
+    import http.server
+
+    server_finding = {"path": "index.md", "line": 3, "severity": "warning",
+                      "code": "from-server", "message": "the server's own finding"}
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def answer(self, status, doc):
+            body = json.dumps(doc).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer(200, {"kind": "tutorial", "name": "fake", "version": 1, "files": [],
+                              "owner": "local", "visibility": "private"})
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path == "/api/v1/blobs/missing":
+                self.answer(200, {"missing": []})
+            else:
+                self.answer(201, {"version": 2, "checks": [server_finding]})
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        d = write(tmp_path / "fake", {"index.md": "---\nkind: tutorial\nname: fake\ntitle: F\n"
+                                                 "---\n# F\n",
+                                      "unused.png": PNG})  # a local finding, not shown
+        env = clean_env({"CONTENT_SERVER": f"http://127.0.0.1:{httpd.server_port}"})
+        p = subprocess.run([str(content_binary()), "push", str(d)], capture_output=True,
+                           text=True, env=env, timeout=60)
+        assert p.returncode == OK, p
+        assert p.stdout.splitlines()[-1] == "version 2", p.stdout
+        lines = [ln for ln in p.stderr.splitlines() if FINDING.match(ln)]
+        assert lines == ["index.md:3: warning: the server's own finding [from-server]"], p.stderr
+        p = subprocess.run([str(content_binary()), "push", str(d), "--output", "json"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        assert json.loads(p.stdout)["checks"] == [server_finding]
+    finally:
+        httpd.shutdown()

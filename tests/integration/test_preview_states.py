@@ -2,9 +2,10 @@
 """The preview page when it has no document to show, and on a phone, in
 headless Chromium (the fixtures and helpers of test_preview.py).
 
-- A mistyped address (`/preview/course/no-such-item`) gets the page itself,
-  with status 404, and the page shows its own "not found" state (with the
-  items the reader can open), never a raw JSON error.
+- A mistyped address (`/preview/course/no-such-item`, `/preview/courses/x`,
+  `/preview/course/Intro`) gets the page itself, with status 404, and the
+  page shows its own "not found" state (with the items the reader can
+  open), never a raw JSON error.
 - Token needed and reconnecting before the first document: the state takes
   the document's place; neither "Loading…" nor an empty "On this page" or
   "Documents" heading stays on screen.
@@ -77,6 +78,26 @@ def test_mistyped_address_shows_the_pages_not_found_state(server, api, name, tab
     tab.find_element("css selector", f".cp-state-items a[href='/preview/course/{name}']").click()
     wait_for(tab, lambda d: conn_state(d) == "live" and "Intro paragraph" in content_text(d),
              "the item the reader meant")
+
+
+@pytest.mark.parametrize("address", ["/preview/courses/{name}", "/preview/course/{upper}",
+                                     "/preview/course", "/preview/course/{name}_x/index.md"])
+def test_malformed_address_shows_the_pages_not_found_state(server, api, name, tab, address):
+    """A KIND or NAME that cannot be (a plural, capitals, none at all) is a
+    mistyped address too: the page, with 404, not the API's JSON 400."""
+    push_course(api, "course", name, COURSE)
+    path = address.format(name=name, upper=name.upper())
+    r = api.get(path)
+    assert r.status == 404 and r.media_type == "text/html", r
+    tab.get(server.base_url + path)
+    parts = parts_when(tab, "not-found")
+    assert parts["title"] == "Not found" and "/preview/KIND/NAME" in parts["text"]
+    assert_no_empty_parts(parts)
+    wait_for(tab, lambda d: js(d, "return [...document.querySelectorAll('.cp-state-items a')]"
+                                  ".map((a) => a.getAttribute('href'))").count(
+        f"/preview/course/{name}") == 1, "the list of items to open")
+    # The API itself still refuses such a name as malformed.
+    assert api.get(path.replace("/preview/", "/api/v1/content/", 1)).status in (400, 404)
 
 
 def test_token_needed_state_takes_the_documents_place(start_server, browsers, name):

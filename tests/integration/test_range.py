@@ -12,7 +12,7 @@ import pytest
 
 from helpers import server as srv
 from helpers.api import Client, assert_error, quote_path, sha256
-from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3peer  # noqa: F401
+from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3rver_peer  # noqa: F401
 
 DATA = os.urandom(700_000)  # over the S3 reader's first window (256 KiB)
 PATH = "media/clip.mp4"
@@ -24,7 +24,7 @@ def store(request, start_server, tmp_path):
     if request.param == "fs":
         s = start_server()
     else:
-        peer = request.getfixturevalue("s3peer")
+        peer = request.getfixturevalue("s3rver_peer")
         s = start_server(args=["--s3-endpoint", peer.endpoint, "--s3-bucket", BUCKET,
                                "--s3-path-style"],
                          env={"AWS_ACCESS_KEY_ID": ACCESS_KEY,

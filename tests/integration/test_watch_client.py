@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.api import wait_until
+from helpers.api import Client, wait_until
 from helpers.server import clean_env, content_binary
 from helpers.watch import (DOC, Followed, atomic_save, cp_over, git, has_vim, index_md, mv,
                            real_vim_substitute, rm_r, sed_inplace, two_branches, vim_save,
@@ -188,6 +188,28 @@ def test_server_killed_mid_watch_is_reported_and_caught_up(cw, start_server):
     cw.item.server = again
     assert cw.item.converge() == 2  # both saves, in one push once it is back
     cw.step(lambda: (cw.doc / "after.md").write_bytes(b"# and the watch goes on\n"))
+
+
+def test_refused_upload_waits_for_the_next_save(start_server, tmp_path, content_bin,
+                                               contentd_bin):
+    """A file over the server's limit: pushing the same folder again cannot
+    help, so the watch says so once and waits for a save rather than
+    retrying; the save that fixes the file is pushed."""
+    server = start_server(args=["--max-blob-size", "1048576"])
+    doc = write_tree(tmp_path / "doc", {"index.md": index_md("big"),
+                                        "video.bin": b"v" * (1048576 + 1)})
+    pusher = Pusher(server, doc)
+    try:
+        line = pusher.wait_err("video.bin")
+        assert "stays at version 0" in line and "again" not in line, line
+        pusher.wait_err("waiting for the next save to push again")
+        (doc / "video.bin").write_bytes(b"a short video")
+        wait_until(lambda: Client(server.port).item(KIND, "big").json().get("version") == 1,
+                   DEADLINE, "the fixed folder to be pushed")
+        refused = [e for e in pusher.err if "larger than" in e]
+        assert len(refused) == 1, f"the refused upload was retried: {pusher.err}"
+    finally:
+        assert pusher.stop() == 0, pusher.err
 
 
 def test_watched_folder_deleted_and_recreated(cw):
