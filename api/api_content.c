@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The content items: list, create, read, change (title, visibility),
- * delete, and version history.  Private items are visible to their owner
+ * The content items: list, create, read, change (title, visibility, checks
+ * mode), delete, and version history.  Private items are visible to their owner
  * only: to anyone else they do not exist (404).  Changing or deleting a
  * public item of someone else is refused with 403.
  */
@@ -173,6 +173,9 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
     bool bad_title = false;
     const char *title = title_of(body, &bad_title);
     int vis = visibility_of(json_object_get(body, "visibility"));
+    json_t *jc = json_object_get(body, "checks");
+    int checks = jc ? catalog_checks_mode_parse(json_string_value(jc)) : -1;
+    bool change = title || vis >= 0 || checks >= 0;
     catalog_item it;
     enum MHD_Result res = MHD_YES;
     if (bad_title)
@@ -181,6 +184,10 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
     else if (vis == -2)
         res = srv_reply_error(r, 400, "invalid_visibility",
                               "\"visibility\" must be \"private\" or \"public\".");
+    else if (jc && checks < 0)
+        res = srv_reply_error(r, 400, "invalid_checks",
+                              "\"checks\" must be \"warn\" (findings are reported) or \"strict\" "
+                              "(a version with an error is refused).");
     if (r->responded) {
         json_decref(body);
         return res;
@@ -196,10 +203,12 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
         json_decref(body);
         return MHD_YES;
     }
-    if (title || vis >= 0)
+    if (checks >= 0)
+        it.checks = (catalog_checks_mode)checks; /* for the item record */
+    if (change)
         brc = commit_item_record(r->s->commit, &it, title, vis, &err);
-    if (brc == BLOB_OK && (title || vis >= 0))
-        rc = catalog_item_update(r->s->cat, r->kind, r->name, title, vis, &err);
+    if (brc == BLOB_OK && change)
+        rc = catalog_item_update(r->s->cat, r->kind, r->name, title, vis, checks, &err);
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
     json_decref(body);
@@ -248,5 +257,27 @@ enum MHD_Result srv_api_versions_get(srv_req *r)
     }
     cd_buf_putc(&b, ']');
     free(v);
+    return srv_reply_json(r, 200, &b);
+}
+
+enum MHD_Result srv_api_version_checks(srv_req *r)
+{
+    catalog_item it;
+    if (!srv_item_visible(r, &it))
+        return MHD_YES;
+    char *json = NULL;
+    cd_err err = {0};
+    int rc = r->version > it.version
+                 ? cd_err_set(&err, CAT_NOT_FOUND, "no version %lld", (long long)r->version)
+                 : commit_version_checks(r->s->commit, &it, r->version, &json, &err);
+    catalog_item_clear(&it);
+    if (rc == CAT_NOT_FOUND)
+        return srv_reply_error(r, 404, "not_found", "No version %lld of %s/%s.",
+                               (long long)r->version, r->kind, r->name);
+    if (rc != CAT_OK)
+        return srv_reply_cat_error(r, rc, &err);
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_printf(&b, "{\"checks\":%s}", json);
+    free(json);
     return srv_reply_json(r, 200, &b);
 }

@@ -39,6 +39,8 @@ const srv_endpoint srv_endpoints[] = {
      .body_max = CD_COMMIT_BODY_MAX,
      .body_too_large =
          "The commit's file list is larger than %u MiB, the most one version can take."},
+    AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/versions/{version}/checks",
+         srv_api_version_checks),
     AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/files/{path}", srv_api_file_get),
     AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/ast/{path}", srv_api_ast_get),
     AUTH_QUERY(SRV_M_GET, "/api/v1/content/{kind}/{name}/events", srv_sse_item),

@@ -61,8 +61,9 @@ void catalog_json_item(cd_buf *b, const catalog_item *it, const catalog_file *fi
     str_field(b, "owner", it->owner);
     cd_buf_putc(b, ',');
     str_field(b, "title", it->title ? it->title : "");
-    cd_buf_printf(b, ",\"visibility\":\"%s\",\"version\":%lld,\"created_at\":",
-                  it->visibility == CAT_PUBLIC ? "public" : "private", (long long)it->version);
+    cd_buf_printf(b, ",\"visibility\":\"%s\",\"checks\":\"%s\",\"version\":%lld,\"created_at\":",
+                  it->visibility == CAT_PUBLIC ? "public" : "private",
+                  catalog_checks_mode_name(it->checks), (long long)it->version);
     catalog_json_time(b, it->created_at);
     cd_buf_puts(b, ",\"updated_at\":");
     catalog_json_time(b, it->updated_at);

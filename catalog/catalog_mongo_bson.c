@@ -238,6 +238,9 @@ void mg_doc_item(const bson_t *doc, catalog_item *out)
     out->created_at = mg_date(doc, "created_at", 0);
     out->updated_at = mg_date(doc, "updated_at", out->created_at);
     out->deleted_version = mg_int64(doc, "deleted_version", 0);
+    char *checks = mg_strdup(doc, "checks");
+    out->checks = strcmp(checks, "strict") == 0 ? CAT_CHECKS_STRICT : CAT_CHECKS_WARN;
+    free(checks);
 }
 
 /* File lists ------------------------------------------------------------------ */

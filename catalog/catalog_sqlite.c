@@ -17,7 +17,7 @@
 #define ITEM_COLUMNS                                                                               \
     "kind, name, owner, title, visibility, version, created_at, updated_at,"                       \
     " coalesce((SELECT t.version FROM tombstones t"                                                \
-    " WHERE t.kind = items.kind AND t.name = items.name), 0)"
+    " WHERE t.kind = items.kind AND t.name = items.name), 0), checks"
 
 static void row_item(sqlite3_stmt *st, catalog_item *it)
 {
@@ -30,6 +30,7 @@ static void row_item(sqlite3_stmt *st, catalog_item *it)
     it->created_at = sqlite3_column_int64(st, 6);
     it->updated_at = sqlite3_column_int64(st, 7);
     it->deleted_version = sqlite3_column_int64(st, 8);
+    it->checks = sqlite3_column_int(st, 9) == CAT_CHECKS_STRICT ? CAT_CHECKS_STRICT : CAT_CHECKS_WARN;
 }
 
 static int sq_ping(catalog *cat, cd_err *err)
@@ -126,7 +127,7 @@ static int sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
 }
 
 static int sq_item_update(catalog *cat, const char *kind, const char *name, const char *title,
-                          int visibility, cd_err *err)
+                          int visibility, int checks, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     int rc = CAT_OK;
@@ -140,8 +141,9 @@ static int sq_item_update(catalog *cat, const char *kind, const char *name, cons
         rc = sq_run(db, err,
                     "UPDATE items SET title = coalesce(?, title),"
                     " visibility = CASE WHEN ?2 < 0 THEN visibility ELSE ?2 END,"
-                    " updated_at = ? WHERE id = ?",
-                    "siii", title, (int64_t)visibility, cd_now_ms(), id);
+                    " checks = CASE WHEN ?5 < 0 THEN checks ELSE ?5 END,"
+                    " updated_at = ?3 WHERE id = ?4",
+                    "siiii", title, (int64_t)visibility, cd_now_ms(), id, (int64_t)checks);
     rc = sq_write_end(c, db, rc, err);
     if (rc == CAT_OK)
         catalog_emit(cat, CAT_EV_UPDATED, kind, name, version);
@@ -258,6 +260,7 @@ static const struct catalog_ops sqlite_ops = {
     .commit = sq_commit,
     .files = sq_files,
     .versions = sq_versions,
+    .checks = sq_checks,
     .token_add = sq_token_add,
     .token_user = sq_token_user,
     .token_count = sq_token_count,

@@ -58,6 +58,12 @@ static const char schema_v2[] =
     "  version INTEGER NOT NULL,"
     "  PRIMARY KEY (kind, name)) WITHOUT ROWID;"
     "PRAGMA user_version = 2;";
+/* Version 3: each version's findings (checks.h, JSON text; NULL for the
+ * versions committed before) and each item's checks mode. */
+static const char schema_v3[] =
+    "ALTER TABLE versions ADD COLUMN checks TEXT;"
+    "ALTER TABLE items ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;"
+    "PRAGMA user_version = 3;";
 /* clang-format on */
 
 int sq_fail(sqlite3 *db, int rc, cd_err *err, const char *what)
@@ -281,6 +287,12 @@ static int schema(sqlite3 *db, cd_err *err)
         if (rc != SQLITE_OK)
             status = sq_fail(db, rc, err, "cannot upgrade the schema");
         have = 2;
+    }
+    if (status == CAT_OK && have == 2) {
+        rc = sqlite3_exec(db, schema_v3, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            status = sq_fail(db, rc, err, "cannot upgrade the schema");
+        have = 3;
     }
     if (status == CAT_OK && have != SQ_SCHEMA_VERSION) {
         status = cd_err_set(err, CAT_ERROR,

@@ -109,8 +109,8 @@ struct srv_blob_upload; /* api_blobs.c */
 
 /* Route parameters as found in the path (pointers into srv_req.path). */
 typedef struct srv_raw_params {
-    const char *kind, *name, *rest, *sha;
-    size_t kind_len, name_len, rest_len, sha_len;
+    const char *kind, *name, *rest, *sha, *version;
+    size_t kind_len, name_len, rest_len, sha_len, version_len;
 } srv_raw_params;
 
 /* One HTTP request, from its first callback to MHD's completion notice
@@ -130,6 +130,7 @@ struct srv_req {
     char name[CD_NAME_MAX];
     char *file_path; /* files/, ast/, preview: the decoded, validated path */
     char sha[CD_SHA256_HEX];    /* blobs/SHA */
+    int64_t version;            /* versions/{version}: >= 1 */
     char *user;      /* the authenticated user (NULL on open routes) */
     int64_t t0_ns;
     enum { SRV_PH_HEADERS, SRV_PH_BODY, SRV_PH_FINAL } phase;
@@ -217,6 +218,7 @@ enum MHD_Result srv_api_item_get(srv_req *r);
 enum MHD_Result srv_api_item_patch(srv_req *r);
 enum MHD_Result srv_api_item_delete(srv_req *r);
 enum MHD_Result srv_api_versions_get(srv_req *r);
+enum MHD_Result srv_api_version_checks(srv_req *r);
 enum MHD_Result srv_api_commit(srv_req *r);
 enum MHD_Result srv_api_file_get(srv_req *r);
 enum MHD_Result srv_api_ast_get(srv_req *r);

@@ -381,7 +381,7 @@ static int commit_once(srv *s, const char *dir, const char *kind, const char *na
     if (rc == 0) {
         commit_result res;
         commit_run(s->commit, user, kind, name, it.version, list->files, list->n, &res);
-        cd_buf_free(&res.missing);
+        commit_result_clear(&res);
         out->version = res.version;
         out->changed = res.status == COMMIT_OK && res.created;
         if (res.status == COMMIT_CONFLICT)

@@ -91,7 +91,7 @@ static void test_commit_path(void **state)
     run(f, 0, files, 2, &res);
     assert_int_equal(res.status, COMMIT_MISSING_BLOBS);
     assert_non_null(strstr(res.missing.data, "aaaa"));
-    cd_buf_free(&res.missing);
+    commit_result_clear(&res);
     /* commit_run sorted the list by path: the missing blob is first now. */
     assert_string_equal(files[0].path, "img.png");
     free(files[0].path);

@@ -108,7 +108,7 @@ static void commit(fixture *f, const char *name, int64_t base, char d)
     int64_t v = 0;
     bool created = false;
     cd_err err = {0};
-    if (catalog_commit(f->cat, "tutorial", name, base, &file, 1, NULL, &v, &created, &err) != CAT_OK)
+    if (catalog_commit(f->cat, "tutorial", name, base, &file, 1, NULL, NULL, &v, &created, &err) != CAT_OK)
         fail_msg("commit %s %lld: %s", name, (long long)base, err.msg);
     assert_int_equal(v, base + 1);
 }
