@@ -5,6 +5,7 @@
 // reload; and what each message of the stream does to all of them.
 
 import { DocView, highlight } from './patch.js';
+import { Problems } from './problems.js';
 import { h, renderData, renderToc } from './render.js';
 import { statePanel, stateTitle, suggestItems } from './states.js';
 import { applySnapshot, applyUpdate, docOrder, newItemState } from './store.js';
@@ -48,6 +49,7 @@ export class Page {
       tocTitle: qs('.cp-toc-title'), tocBody: qs('.cp-toc-body'),
     };
     this.view = new DocView(this.el.content, () => this.el.bar.getBoundingClientRect().bottom);
+    this.problems = new Problems(this);
     this.el.item.textContent = `${item.kind}/${item.name}`;
     this.el.item.title = this.el.item.textContent; // the bar may cut it short
     document.addEventListener('click', (e) => this.onClick(e));
@@ -101,6 +103,7 @@ export class Page {
       }
     }
     this.refresh(true);
+    this.problems.refresh();
   }
 
   onUpdate(m) {
@@ -114,6 +117,7 @@ export class Page {
     const touched = m.docs.some(([p]) => p === cur) || m.removed.includes(cur);
     this.refresh(touched);
     if (m.assets.length) this.refreshImages(new Set(m.assets.map((f) => f.path)));
+    this.problems.refresh();
     highlight(this.el.version, 'cp-changed');
   }
 
@@ -265,6 +269,7 @@ export class Page {
     this.changed.delete(path);
     const same = this.view.path === path;
     this.refresh(false);
+    this.problems.refresh();
     if (hash) this.scrollToHash(hash);
     else if (!same) window.scrollTo(0, 0);
   }

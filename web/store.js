@@ -6,15 +6,16 @@
 //
 // Messages between the holder of the stream and the tabs (structured
 // clones; Maps travel as arrays of pairs):
-//   {t: 'snapshot', version, files: [FILE], docs: [[path, AST]]}
-//   {t: 'update', version, base_version, docs: [[path, AST]], assets: [FILE], removed: [path]}
+//   {t: 'snapshot', version, files: [FILE], docs: [[path, AST]], checks: [FINDING]}
+//   {t: 'update', version, base_version, docs: [[path, AST]], assets: [FILE], removed: [path],
+//    checks: [FINDING]}
 //   {t: 'deleted'}
 //   {t: 'status', state, detail}   state: connecting | live | reconnecting | offline |
 //                                         deleted | unauthorized | not-found
 // Maps keyed by path, never plain objects: a path may be "__proto__".
 
 export function newItemState() {
-  return { version: -1, files: new Map(), docs: new Map(), deleted: false };
+  return { version: -1, files: new Map(), docs: new Map(), checks: [], deleted: false };
 }
 
 // The stream's snapshot event data → a message.
@@ -24,7 +25,14 @@ export function snapshotMessage(d) {
     version: d.version,
     files: Array.isArray(d.files) ? d.files : [],
     docs: Object.entries(d.documents && typeof d.documents === 'object' ? d.documents : {}),
+    checks: findingsOf(d),
   };
+}
+
+// The version's findings (docs/checks.md) of an event: the well-formed ones.
+function findingsOf(d) {
+  const list = Array.isArray(d.checks) ? d.checks : [];
+  return list.filter((f) => f && typeof f.path === 'string' && typeof f.message === 'string');
 }
 
 // The stream's update event data → a message.
@@ -36,6 +44,7 @@ export function updateMessage(d) {
     docs: Object.entries(d.documents && typeof d.documents === 'object' ? d.documents : {}),
     assets: Array.isArray(d.assets) ? d.assets : [],
     removed: Array.isArray(d.removed) ? d.removed : [],
+    checks: findingsOf(d),
   };
 }
 
@@ -43,6 +52,7 @@ export function applySnapshot(st, m) {
   st.version = m.version;
   st.files = new Map(m.files.filter((f) => f && typeof f.path === 'string').map((f) => [f.path, f]));
   st.docs = new Map(m.docs);
+  st.checks = m.checks || [];
   st.deleted = false;
 }
 
@@ -56,13 +66,17 @@ export function applyUpdate(st, m) {
     st.docs.delete(path);
     st.files.delete(path);
   }
+  st.checks = m.checks || [];
   st.version = m.version;
   return true;
 }
 
 // The whole state as a snapshot message (for a tab that joins).
 export function stateMessage(st) {
-  return { t: 'snapshot', version: st.version, files: [...st.files.values()], docs: [...st.docs] };
+  return {
+    t: 'snapshot', version: st.version, files: [...st.files.values()], docs: [...st.docs],
+    checks: st.checks,
+  };
 }
 
 // Document paths in the sidebar's order: index.md first, then by path.
