@@ -7,7 +7,7 @@
  * (413, checked against Content-Length first, then while streaming).  A blob
  * that is stored already is hashed and not written again.
  */
-#include "srv_int.h"
+#include "api.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +15,15 @@
 
 #define MISSING_MAX 100000
 
-struct srv_blob_upload {
+struct api_blob_upload {
     blob_writer *w; /* a new blob being written */
     cd_sha256 *md; /* a stored blob being checked */
     bool broken;    /* a write failed: the request already failed */
 };
 
-enum MHD_Result srv_api_blobs_missing(srv_req *r)
+enum MHD_Result api_blobs_missing(http_req *r)
 {
-    json_t *body = srv_json_body(r);
+    json_t *body = http_json_body(r);
     if (!body)
         return MHD_YES;
     json_t *arr = json_object_get(body, "sha256");
@@ -31,14 +31,14 @@ enum MHD_Result srv_api_blobs_missing(srv_req *r)
     enum MHD_Result ret = MHD_YES;
     if (!json_is_array(arr) || n > MISSING_MAX) {
         json_decref(body);
-        return srv_reply_error(r, 400, "invalid_sha256",
+        return http_reply_error(r, 400, "invalid_sha256",
                                "\"sha256\" must be an array of at most %d digests.", MISSING_MAX);
     }
     for (size_t i = 0; i < n; i++) {
         const char *sha = json_string_value(json_array_get(arr, i));
         if (!sha || !cd_sha_valid(sha)) {
             json_decref(body);
-            return srv_reply_error(r, 400, "invalid_sha256",
+            return http_reply_error(r, 400, "invalid_sha256",
                                    "sha256[%zu] is not 64 lower-case hex digits.", i);
         }
     }
@@ -52,82 +52,82 @@ enum MHD_Result srv_api_blobs_missing(srv_req *r)
             dup = !strcmp(sha, json_string_value(json_array_get(arr, j)));
         bool present = false;
         cd_err err = {0};
-        int rc = dup ? BLOB_OK : blobstore_has(r->s->bs, sha, &present, &err);
+        int rc = dup ? BLOB_OK : blobstore_has(API(r)->bs, sha, &present, &err);
         if (rc != BLOB_OK) {
             cd_buf_free(&b);
             json_decref(body);
-            return srv_reply_blob_error(r, rc, &err);
+            return http_reply_blob_error(r, rc, &err);
         }
         if (!dup && !present)
             cd_buf_printf(&b, "%s\"%s\"", k++ ? "," : "", sha);
     }
     cd_buf_puts(&b, "]}");
     json_decref(body);
-    ret = srv_reply_json(r, 200, &b);
+    ret = http_reply_json(r, 200, &b);
     return ret;
 }
 
-static void fail_blob(srv_req *r, int rc, const cd_err *err)
+static void fail_blob(http_req *r, int rc, const cd_err *err)
 {
     if (rc == BLOB_UNAVAILABLE)
-        srv_fail(r, 503, "blobstore_unavailable", "The blob store is unavailable: %s", err->msg);
+        http_fail(r, 503, "blobstore_unavailable", "The blob store is unavailable: %s", err->msg);
     else
-        srv_fail(r, 500, "internal_error", "The blob store failed: %s", err->msg);
+        http_fail(r, 500, "internal_error", "The blob store failed: %s", err->msg);
 }
 
-static void too_large(srv_req *r)
+static void too_large(http_req *r)
 {
     char lim[32];
-    int64_t m = r->s->cfg.max_blob_size;
+    int64_t m = API(r)->max_blob_size;
     if (m >= (1 << 20) && m % (1 << 20) == 0)
         snprintf(lim, sizeof lim, "%lld MiB", (long long)(m >> 20));
     else
         snprintf(lim, sizeof lim, "%lld bytes", (long long)m);
-    srv_fail(r, 413, "blob_too_large", "The blob is larger than the server's limit (%s).", lim);
+    http_fail(r, 413, "blob_too_large", "The blob is larger than the server's limit (%s).", lim);
 }
 
-void srv_api_blob_begin(srv_req *r)
+void api_blob_begin(http_req *r)
 {
-    if (r->content_length > r->s->cfg.max_blob_size) {
+    if (r->content_length > API(r)->max_blob_size) {
         too_large(r);
         return;
     }
     bool present = false;
     cd_err err = {0};
-    int rc = blobstore_has(r->s->bs, r->sha, &present, &err);
+    int rc = blobstore_has(API(r)->bs, r->sha, &present, &err);
     if (rc != BLOB_OK) {
         fail_blob(r, rc, &err);
         return;
     }
-    struct srv_blob_upload *u = cd_xcalloc(1, sizeof *u);
+    struct api_blob_upload *u = cd_xcalloc(1, sizeof *u);
     r->upload = u;
     if (present) {
         u->md = cd_sha256_new();
         return;
     }
-    rc = blobstore_put_begin(r->s->bs, r->sha, r->s->cfg.max_blob_size, &u->w, &err);
+    rc = blobstore_put_begin(API(r)->bs, r->sha, API(r)->max_blob_size, &u->w, &err);
     if (rc != BLOB_OK) {
         u->w = NULL;
         fail_blob(r, rc, &err);
     }
 }
 
-static void drop_writer(srv_req *r)
+static void drop_writer(http_req *r)
 {
-    struct srv_blob_upload *u = r->upload;
+    struct api_blob_upload *u = r->upload;
     if (u && u->w) {
-        blobstore_put_abort(r->s->bs, u->w);
+        blobstore_put_abort(API(r)->bs, u->w);
         u->w = NULL;
     }
 }
 
-void srv_api_blob_chunk(srv_req *r, const char *p, size_t n)
+void api_blob_chunk(http_req *r, const char *p, size_t n)
 {
-    struct srv_blob_upload *u = r->upload;
-    srv_metrics_push_bytes(n);
+    struct api_blob_upload *u = r->upload;
+    api_count_push(n);
     if (!u || u->broken)
         return;
-    if (r->received > (uint64_t)r->s->cfg.max_blob_size) {
+    if (r->received > (uint64_t)API(r)->max_blob_size) {
         u->broken = true;
         drop_writer(r);
         too_large(r);
@@ -138,7 +138,7 @@ void srv_api_blob_chunk(srv_req *r, const char *p, size_t n)
         return;
     }
     cd_err err = {0};
-    int rc = blobstore_put_write(r->s->bs, u->w, p, n, &err);
+    int rc = blobstore_put_write(API(r)->bs, u->w, p, n, &err);
     if (rc != BLOB_OK) {
         u->broken = true;
         drop_writer(r);
@@ -149,25 +149,25 @@ void srv_api_blob_chunk(srv_req *r, const char *p, size_t n)
     }
 }
 
-static enum MHD_Result reply_stored(srv_req *r, unsigned status, bool created)
+static enum MHD_Result reply_stored(http_req *r, unsigned status, bool created)
 {
     cd_buf b = CD_BUF_INIT;
     cd_buf_printf(&b, "{\"sha256\":\"%s\",\"size\":%llu,\"created\":%s}", r->sha,
                   (unsigned long long)r->received, created ? "true" : "false");
-    return srv_reply_json(r, status, &b);
+    return http_reply_json(r, status, &b);
 }
 
-static enum MHD_Result mismatch(srv_req *r)
+static enum MHD_Result mismatch(http_req *r)
 {
-    return srv_reply_error(r, 400, "digest_mismatch",
+    return http_reply_error(r, 400, "digest_mismatch",
                            "The body does not hash to %s: nothing was stored.", r->sha);
 }
 
-enum MHD_Result srv_api_blob_finish(srv_req *r)
+enum MHD_Result api_blob_finish(http_req *r)
 {
-    struct srv_blob_upload *u = r->upload;
+    struct api_blob_upload *u = r->upload;
     if (!u)
-        return srv_reply_error(r, 500, "internal_error", "The upload was not started.");
+        return http_reply_error(r, 500, "internal_error", "The upload was not started.");
     if (u->md) {
         char hex[CD_SHA256_HEX];
         cd_sha256_final(u->md, hex);
@@ -175,7 +175,7 @@ enum MHD_Result srv_api_blob_finish(srv_req *r)
         return strcmp(hex, r->sha) ? mismatch(r) : reply_stored(r, 200, false);
     }
     cd_err err = {0};
-    int rc = blobstore_put_finish(r->s->bs, u->w, &err);
+    int rc = blobstore_put_finish(API(r)->bs, u->w, &err);
     u->w = NULL; /* put_finish frees it whatever the outcome */
     switch (rc) {
     case BLOB_OK:
@@ -183,17 +183,17 @@ enum MHD_Result srv_api_blob_finish(srv_req *r)
     case BLOB_DIGEST_MISMATCH:
         return mismatch(r);
     case BLOB_TOO_LARGE:
-        r->phase = SRV_PH_FINAL;
+        r->phase = HTTP_PH_FINAL;
         too_large(r);
         return MHD_YES;
     default:
-        return srv_reply_blob_error(r, rc, &err);
+        return http_reply_blob_error(r, rc, &err);
     }
 }
 
-void srv_api_blob_free(srv_req *r)
+void api_blob_free(http_req *r)
 {
-    struct srv_blob_upload *u = r->upload;
+    struct api_blob_upload *u = r->upload;
     if (!u)
         return;
     drop_writer(r);

@@ -5,61 +5,61 @@
  * only: to anyone else they do not exist (404).  Changing or deleting a
  * public item of someone else is refused with 403.
  */
-#include "srv_int.h"
+#include "api.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define TITLE_MAX 1024
 
-bool srv_item_visible(srv_req *r, catalog_item *it)
+bool api_item_visible(http_req *r, catalog_item *it)
 {
     cd_err err = {0};
     memset(it, 0, sizeof *it);
-    int rc = catalog_item_get(r->s->cat, r->kind, r->name, it, &err);
+    int rc = catalog_item_get(API(r)->cat, r->kind, r->name, it, &err);
     if (rc == CAT_OK && catalog_can_see(r->user, it))
         return true;
     if (rc == CAT_OK || rc == CAT_NOT_FOUND)
-        (void)srv_reply_error(r, 404, "not_found", "No content item %s/%s.", r->kind, r->name);
+        (void)http_reply_error(r, 404, "not_found", "No content item %s/%s.", r->kind, r->name);
     else
-        (void)srv_reply_cat_error(r, rc, &err);
+        (void)http_reply_cat_error(r, rc, &err);
     catalog_item_clear(it);
     return false;
 }
 
 /* Visible and owned by the caller; replies 404/403 otherwise. */
-static bool item_owned(srv_req *r, catalog_item *it)
+static bool item_owned(http_req *r, catalog_item *it)
 {
-    if (!srv_item_visible(r, it))
+    if (!api_item_visible(r, it))
         return false;
     if (it->owner && r->user && !strcmp(it->owner, r->user))
         return true;
     catalog_item_clear(it);
-    (void)srv_reply_error(r, 403, "forbidden", "Only the owner of %s/%s can change it.", r->kind,
+    (void)http_reply_error(r, 403, "forbidden", "Only the owner of %s/%s can change it.", r->kind,
                           r->name);
     return false;
 }
 
-enum MHD_Result srv_api_content_list(srv_req *r)
+enum MHD_Result api_content_list(http_req *r)
 {
-    char *kind = srv_req_query(r, "kind");
+    char *kind = http_query(r, "kind");
     if (kind && !cd_kind_valid(kind)) {
         free(kind);
-        return srv_reply_error(r, 400, "invalid_kind",
+        return http_reply_error(r, 400, "invalid_kind",
                                "Unknown kind: expected tutorial, challenge, course, skill-path "
                                "or roadmap.");
     }
     catalog_item *items = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = catalog_item_list(r->s->cat, kind, &items, &n, &err);
+    int rc = catalog_item_list(API(r)->cat, kind, &items, &n, &err);
     free(kind);
     if (rc != CAT_OK)
-        return srv_reply_cat_error(r, rc, &err);
+        return http_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;
     catalog_json_visible_items(&b, r->user, items, n);
     catalog_items_free(items, n);
-    return srv_reply_json(r, 200, &b);
+    return http_reply_json(r, 200, &b);
 }
 
 /* "private" / "public" → CAT_*, -1 when absent, -2 when bad. */
@@ -90,31 +90,31 @@ static const char *title_of(json_t *body, bool *bad)
     return s;
 }
 
-static enum MHD_Result reply_item(srv_req *r, unsigned status, bool with_files)
+static enum MHD_Result reply_item(http_req *r, unsigned status, bool with_files)
 {
     catalog_item it;
-    if (!srv_item_visible(r, &it))
+    if (!api_item_visible(r, &it))
         return MHD_YES;
     catalog_file *files = NULL;
     size_t n = 0;
     cd_err err = {0};
     if (with_files && it.version > 0) {
-        int rc = catalog_files(r->s->cat, r->kind, r->name, it.version, &files, &n, &err);
+        int rc = catalog_files(API(r)->cat, r->kind, r->name, it.version, &files, &n, &err);
         if (rc != CAT_OK) {
             catalog_item_clear(&it);
-            return srv_reply_cat_error(r, rc, &err);
+            return http_reply_cat_error(r, rc, &err);
         }
     }
     cd_buf b = CD_BUF_INIT;
     catalog_json_item(&b, &it, files, with_files ? (long)n : -1);
     catalog_files_free(files, n);
     catalog_item_clear(&it);
-    return srv_reply_json(r, status, &b);
+    return http_reply_json(r, status, &b);
 }
 
-enum MHD_Result srv_api_content_create(srv_req *r)
+enum MHD_Result api_content_create(http_req *r)
 {
-    json_t *body = srv_json_body(r);
+    json_t *body = http_json_body(r);
     if (!body)
         return MHD_YES;
     const char *kind = json_string_value(json_object_get(body, "kind"));
@@ -124,17 +124,17 @@ enum MHD_Result srv_api_content_create(srv_req *r)
     int vis = visibility_of(json_object_get(body, "visibility"));
     enum MHD_Result res = MHD_YES;
     if (!kind || !cd_kind_valid(kind))
-        res = srv_reply_error(r, 400, "invalid_kind",
+        res = http_reply_error(r, 400, "invalid_kind",
                               "\"kind\" must be one of tutorial, challenge, course, skill-path, "
                               "roadmap.");
     else if (!name || !cd_name_valid(name))
         res =
-            srv_reply_error(r, 400, "invalid_name", "\"name\" must match [a-z0-9][a-z0-9-]{0,62}.");
+            http_reply_error(r, 400, "invalid_name", "\"name\" must match [a-z0-9][a-z0-9-]{0,62}.");
     else if (bad_title)
-        res = srv_reply_error(r, 400, "invalid_title",
+        res = http_reply_error(r, 400, "invalid_title",
                               "\"title\" must be a string of at most %d bytes.", TITLE_MAX);
     else if (vis == -2)
-        res = srv_reply_error(r, 400, "invalid_visibility",
+        res = http_reply_error(r, 400, "invalid_visibility",
                               "\"visibility\" must be \"private\" or \"public\".");
     if (r->responded) {
         json_decref(body);
@@ -148,26 +148,26 @@ enum MHD_Result srv_api_content_create(srv_req *r)
     it.visibility = vis == CAT_PUBLIC ? CAT_PUBLIC : CAT_PRIVATE;
     it.created_at = it.updated_at = cd_now_ms();
     cd_err err = {0};
-    int rc = catalog_item_create(r->s->cat, &it, &err);
+    int rc = catalog_item_create(API(r)->cat, &it, &err);
     json_decref(body);
     if (rc == CAT_EXISTS)
-        return srv_reply_error(r, 409, "already_exists", "The content item %s/%s exists already.",
+        return http_reply_error(r, 409, "already_exists", "The content item %s/%s exists already.",
                                it.kind, it.name);
     if (rc != CAT_OK)
-        return srv_reply_cat_error(r, rc, &err);
+        return http_reply_cat_error(r, rc, &err);
     memcpy(r->kind, it.kind, sizeof r->kind);
     memcpy(r->name, it.name, sizeof r->name);
     return reply_item(r, 201, true);
 }
 
-enum MHD_Result srv_api_item_get(srv_req *r)
+enum MHD_Result api_item_get(http_req *r)
 {
     return reply_item(r, 200, true);
 }
 
-enum MHD_Result srv_api_item_patch(srv_req *r)
+enum MHD_Result api_item_patch(http_req *r)
 {
-    json_t *body = srv_json_body(r);
+    json_t *body = http_json_body(r);
     if (!body)
         return MHD_YES;
     bool bad_title = false;
@@ -179,13 +179,13 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
     catalog_item it;
     enum MHD_Result res = MHD_YES;
     if (bad_title)
-        res = srv_reply_error(r, 400, "invalid_title",
+        res = http_reply_error(r, 400, "invalid_title",
                               "\"title\" must be a string of at most %d bytes.", TITLE_MAX);
     else if (vis == -2)
-        res = srv_reply_error(r, 400, "invalid_visibility",
+        res = http_reply_error(r, 400, "invalid_visibility",
                               "\"visibility\" must be \"private\" or \"public\".");
     else if (jc && checks < 0)
-        res = srv_reply_error(r, 400, "invalid_checks",
+        res = http_reply_error(r, 400, "invalid_checks",
                               "\"checks\" must be \"warn\" (findings are reported) or \"strict\" "
                               "(a version with an error is refused).");
     if (r->responded) {
@@ -194,7 +194,7 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
     }
     /* Under the commit lock, so that the item record and a concurrent
      * version's manifest agree on what the item is. */
-    pthread_mutex_t *mu = commit_lock(r->s->commit, r->kind, r->name);
+    pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
     cd_err err = {0};
     int rc = CAT_OK, brc = BLOB_OK;
@@ -206,47 +206,47 @@ enum MHD_Result srv_api_item_patch(srv_req *r)
     if (checks >= 0)
         it.checks = (catalog_checks_mode)checks; /* for the item record */
     if (change)
-        brc = commit_item_record(r->s->commit, &it, title, vis, &err);
+        brc = commit_item_record(API(r)->commit, &it, title, vis, &err);
     if (brc == BLOB_OK && change)
-        rc = catalog_item_update(r->s->cat, r->kind, r->name, title, vis, checks, &err);
+        rc = catalog_item_update(API(r)->cat, r->kind, r->name, title, vis, checks, &err);
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
     json_decref(body);
     if (brc != BLOB_OK)
-        return srv_reply_blob_error(r, brc, &err);
+        return http_reply_blob_error(r, brc, &err);
     if (rc != CAT_OK)
-        return srv_reply_cat_error(r, rc, &err);
+        return http_reply_cat_error(r, rc, &err);
     return reply_item(r, 200, true);
 }
 
-enum MHD_Result srv_api_item_delete(srv_req *r)
+enum MHD_Result api_item_delete(http_req *r)
 {
     catalog_item it;
     if (!item_owned(r, &it))
         return MHD_YES;
     catalog_item_clear(&it);
-    pthread_mutex_t *mu = commit_lock(r->s->commit, r->kind, r->name);
+    pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
     cd_err err = {0};
-    int rc = catalog_item_delete(r->s->cat, r->kind, r->name, &err);
+    int rc = catalog_item_delete(API(r)->cat, r->kind, r->name, &err);
     pthread_mutex_unlock(mu);
     if (rc != CAT_OK)
-        return srv_reply_cat_error(r, rc, &err);
-    return srv_reply_empty(r, 204);
+        return http_reply_cat_error(r, rc, &err);
+    return http_reply_empty(r, 204);
 }
 
-enum MHD_Result srv_api_versions_get(srv_req *r)
+enum MHD_Result api_versions_get(http_req *r)
 {
     catalog_item it;
-    if (!srv_item_visible(r, &it))
+    if (!api_item_visible(r, &it))
         return MHD_YES;
     catalog_item_clear(&it);
     catalog_version *v = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = catalog_versions(r->s->cat, r->kind, r->name, &v, &n, &err);
+    int rc = catalog_versions(API(r)->cat, r->kind, r->name, &v, &n, &err);
     if (rc != CAT_OK)
-        return srv_reply_cat_error(r, rc, &err);
+        return http_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;
     cd_buf_putc(&b, '[');
     for (size_t i = 0; i < n; i++) {
@@ -257,27 +257,27 @@ enum MHD_Result srv_api_versions_get(srv_req *r)
     }
     cd_buf_putc(&b, ']');
     free(v);
-    return srv_reply_json(r, 200, &b);
+    return http_reply_json(r, 200, &b);
 }
 
-enum MHD_Result srv_api_version_checks(srv_req *r)
+enum MHD_Result api_version_checks(http_req *r)
 {
     catalog_item it;
-    if (!srv_item_visible(r, &it))
+    if (!api_item_visible(r, &it))
         return MHD_YES;
     char *json = NULL;
     cd_err err = {0};
     int rc = r->version > it.version
                  ? cd_err_set(&err, CAT_NOT_FOUND, "no version %lld", (long long)r->version)
-                 : commit_version_checks(r->s->commit, &it, r->version, &json, &err);
+                 : commit_version_checks(API(r)->commit, &it, r->version, &json, &err);
     catalog_item_clear(&it);
     if (rc == CAT_NOT_FOUND)
-        return srv_reply_error(r, 404, "not_found", "No version %lld of %s/%s.",
-                               (long long)r->version, r->kind, r->name);
+        return http_reply_error(r, 404, "not_found", "No version %lld of %s/%s.",
+                                (long long)r->version, r->kind, r->name);
     if (rc != CAT_OK)
-        return srv_reply_cat_error(r, rc, &err);
+        return http_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;
     cd_buf_printf(&b, "{\"checks\":%s}", json);
     free(json);
-    return srv_reply_json(r, 200, &b);
+    return http_reply_json(r, 200, &b);
 }

@@ -6,31 +6,31 @@
  * ETag); GET …/ast/PATH answers the AST document of a markdown file from
  * the render cache.  Both take ?version=N for an older version.
  */
-#include "srv_int.h"
+#include "api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* The file r->file_path of the requested version, or false after a reply. */
-static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
+static bool find_file(http_req *r, catalog_file *out, int64_t *version)
 {
     catalog_item it;
-    if (!srv_item_visible(r, &it))
+    if (!api_item_visible(r, &it))
         return false;
     int64_t v = it.version;
     catalog_item_clear(&it);
-    char *q = srv_req_query(r, "version");
+    char *q = http_query(r, "version");
     if (q) {
         int64_t want;
-        bool ok = srv_parse_i64(q, &want) && want >= 1;
+        bool ok = cd_parse_i64(q, &want) && want >= 1;
         free(q);
         if (!ok) {
-            (void)srv_reply_error(r, 400, "invalid_version", "version must be an integer >= 1.");
+            (void)http_reply_error(r, 400, "invalid_version", "version must be an integer >= 1.");
             return false;
         }
         if (want > v) {
-            (void)srv_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind,
+            (void)http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind,
                                   r->name, (long long)want);
             return false;
         }
@@ -39,14 +39,14 @@ static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
     catalog_file *files = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = v > 0 ? catalog_files(r->s->cat, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
+    int rc = v > 0 ? catalog_files(API(r)->cat, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
     if (rc == CAT_NOT_FOUND) {
-        (void)srv_reply_error(r, 404, "not_found", "%s/%s no longer has version %lld.", r->kind,
+        (void)http_reply_error(r, 404, "not_found", "%s/%s no longer has version %lld.", r->kind,
                               r->name, (long long)v);
         return false;
     }
     if (rc != CAT_OK) {
-        (void)srv_reply_cat_error(r, rc, &err);
+        (void)http_reply_cat_error(r, rc, &err);
         return false;
     }
     bool found = false;
@@ -59,16 +59,16 @@ static bool find_file(srv_req *r, catalog_file *out, int64_t *version)
         }
     catalog_files_free(files, n);
     if (!found)
-        (void)srv_reply_error(r, 404, "not_found", "%s/%s has no file %s in version %lld.", r->kind,
+        (void)http_reply_error(r, 404, "not_found", "%s/%s has no file %s in version %lld.", r->kind,
                               r->name, r->file_path, (long long)v);
     *version = v;
     return found;
 }
 
 /* Whether If-None-Match lists the entity tag "sha" (or W/"sha", or *). */
-static bool etag_matches(srv_req *r, const char *sha)
+static bool etag_matches(http_req *r, const char *sha)
 {
-    const char *h = srv_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *h = http_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (!h)
         return false;
     /* a comma-separated list of tags, each "…" or W/"…" */
@@ -100,11 +100,11 @@ static void file_headers(struct MHD_Response *resp, const char *sha, int64_t ver
     MHD_add_response_header(resp, "X-Content-Version", ver);
 }
 
-static enum MHD_Result not_modified(srv_req *r, const char *sha, int64_t version)
+static enum MHD_Result not_modified(http_req *r, const char *sha, int64_t version)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     file_headers(resp, sha, version);
-    return srv_reply_response(r, 304, resp, 0);
+    return http_reply_response(r, 304, resp, 0);
 }
 
 /* What a Range header asks of a file of `size` bytes (RFC 9110 14.2). */
@@ -129,7 +129,7 @@ static bool range_spec(const char *s, size_t n, int64_t size, int64_t *first, in
         return false;
     *dash = '\0';
     int64_t a = -1, b = -1;
-    if ((buf[0] && !srv_parse_i64(buf, &a)) || (dash[1] && !srv_parse_i64(dash + 1, &b)))
+    if ((buf[0] && !cd_parse_i64(buf, &a)) || (dash[1] && !cd_parse_i64(dash + 1, &b)))
         return false;
     if (a < 0 && b < 0)
         return false;
@@ -190,9 +190,9 @@ static range_kind parse_range(const char *h, int64_t size, int64_t *first, int64
 /* If-Range: the range applies only while the file is still the one the
  * client has, named by its strong ETag.  A date (we send no Last-Modified)
  * or another tag means the whole file. */
-static bool if_range_holds(srv_req *r, const char *sha)
+static bool if_range_holds(http_req *r, const char *sha)
 {
-    const char *h = srv_req_header(r, MHD_HTTP_HEADER_IF_RANGE);
+    const char *h = http_header(r, MHD_HTTP_HEADER_IF_RANGE);
     if (!h)
         return true;
     while (*h == ' ')
@@ -204,7 +204,7 @@ static bool if_range_holds(srv_req *r, const char *sha)
 }
 
 typedef struct {
-    srv *s;
+    api_ctx *s;
     blob_reader *rd;
     uint64_t base; /* the first byte sent: a range's start */
 } blob_stream;
@@ -227,7 +227,7 @@ static void free_blob_stream(void *cls)
 
 /* 416 in the API's error shape, with the Content-Range that names the
  * file's size (so a client can ask again). */
-static enum MHD_Result range_not_satisfiable(srv_req *r, const catalog_file *f, int64_t size,
+static enum MHD_Result range_not_satisfiable(http_req *r, const catalog_file *f, int64_t size,
                                              int64_t version)
 {
     cd_buf b = CD_BUF_INIT;
@@ -244,10 +244,10 @@ static enum MHD_Result range_not_satisfiable(srv_req *r, const catalog_file *f, 
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     file_headers(resp, f->sha256, version);
-    return srv_reply_response(r, 416, resp, len);
+    return http_reply_response(r, 416, resp, len);
 }
 
-enum MHD_Result srv_api_file_get(srv_req *r)
+enum MHD_Result api_file_get(http_req *r)
 {
     catalog_file f = {0};
     int64_t version = 0;
@@ -259,18 +259,18 @@ enum MHD_Result srv_api_file_get(srv_req *r)
         goto out;
     }
     blob_stream *bs = cd_xcalloc(1, sizeof *bs);
-    bs->s = r->s;
+    bs->s = API(r);
     int64_t size = 0;
     cd_err err = {0};
-    int rc = blobstore_open(r->s->bs, f.sha256, &bs->rd, &size, &err);
+    int rc = blobstore_open(API(r)->bs, f.sha256, &bs->rd, &size, &err);
     if (rc != BLOB_OK) {
         free(bs);
-        ret = srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
+        ret = http_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
         goto out;
     }
     int64_t first = 0, last = size - 1;
-    range_kind rk = r->method == SRV_M_GET && if_range_holds(r, f.sha256)
-                        ? parse_range(srv_req_header(r, MHD_HTTP_HEADER_RANGE), size, &first, &last)
+    range_kind rk = r->method == HTTP_M_GET && if_range_holds(r, f.sha256)
+                        ? parse_range(http_header(r, MHD_HTTP_HEADER_RANGE), size, &first, &last)
                         : RANGE_WHOLE;
     if (rk == RANGE_UNSATISFIABLE) {
         free_blob_stream(bs);
@@ -292,7 +292,7 @@ enum MHD_Result srv_api_file_get(srv_req *r)
                  (long long)size);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
     }
-    ret = srv_reply_response(r, rk == RANGE_PART ? 206 : 200, resp, len);
+    ret = http_reply_response(r, rk == RANGE_PART ? 206 : 200, resp, len);
 out:
     free(f.path);
     free(f.content_type);
@@ -304,10 +304,10 @@ static void drop_ast(void *cls)
     commit_ast_unref(cls);
 }
 
-enum MHD_Result srv_api_ast_get(srv_req *r)
+enum MHD_Result api_ast_get(http_req *r)
 {
     if (!cd_path_is_markdown(r->file_path))
-        return srv_reply_error(r, 422, "not_markdown", "%s is not a markdown (.md) document.",
+        return http_reply_error(r, 422, "not_markdown", "%s is not a markdown (.md) document.",
                                r->file_path);
     catalog_file f = {0};
     int64_t version = 0;
@@ -319,17 +319,17 @@ enum MHD_Result srv_api_ast_get(srv_req *r)
     int rc;
     if (etag_matches(r, f.sha256)) {
         ret = not_modified(r, f.sha256, version);
-    } else if ((rc = commit_render_get(r->s->commit, f.sha256, &a, &err)) != 0) {
+    } else if ((rc = commit_render_get(API(r)->commit, f.sha256, &a, &err)) != 0) {
         ret = rc <= COMMIT_RENDER_ERR
-                  ? srv_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s", f.path,
+                  ? http_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s", f.path,
                                     err.msg)
-                  : srv_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
+                  : http_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
     } else {
         struct MHD_Response *resp =
             MHD_create_response_from_buffer_with_free_callback_cls(a->len, a->json, drop_ast, a);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         file_headers(resp, f.sha256, version);
-        ret = srv_reply_response(r, 200, resp, a->len);
+        ret = http_reply_response(r, 200, resp, a->len);
     }
     free(f.path);
     free(f.content_type);

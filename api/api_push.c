@@ -7,37 +7,37 @@
  * list equals version N; 422 checks_failed (with the findings) when the item
  * is strict and the version has an error.
  */
-#include "srv_int.h"
+#include "api.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* Reads one element of "files"; replies 400 and returns false when bad. */
-static bool parse_file(srv_req *r, json_t *e, size_t i, catalog_file *f)
+static bool parse_file(http_req *r, json_t *e, size_t i, catalog_file *f)
 {
     json_t *jp = json_object_get(e, "path"), *js = json_object_get(e, "sha256"),
            *jz = json_object_get(e, "size");
     const char *path = json_string_value(jp);
     const char *sha = json_string_value(js);
     if (!json_is_object(e) || !path || !sha || !json_is_integer(jz)) {
-        (void)srv_reply_error(r, 400, "invalid_files",
+        (void)http_reply_error(r, 400, "invalid_files",
                               "files[%zu] must be an object with \"path\" (string), \"sha256\" "
                               "(string) and \"size\" (integer).",
                               i);
         return false;
     }
-    const char *why = srv_path_problem(path, json_string_length(jp));
+    const char *why = cd_path_why(path, json_string_length(jp), false);
     if (why) {
-        (void)srv_reply_error(r, 400, "invalid_path", "files[%zu]: invalid path: %s.", i, why);
+        (void)http_reply_error(r, 400, "invalid_path", "files[%zu]: invalid path: %s.", i, why);
         return false;
     }
     if (!cd_sha_valid(sha)) {
-        (void)srv_reply_error(r, 400, "invalid_sha256",
+        (void)http_reply_error(r, 400, "invalid_sha256",
                               "files[%zu] (%s): sha256 must be 64 lower-case hex digits.", i, path);
         return false;
     }
     if (json_integer_value(jz) < 0) {
-        (void)srv_reply_error(r, 400, "invalid_files", "files[%zu] (%s): size is negative.", i,
+        (void)http_reply_error(r, 400, "invalid_files", "files[%zu] (%s): size is negative.", i,
                               path);
         return false;
     }
@@ -48,11 +48,11 @@ static bool parse_file(srv_req *r, json_t *e, size_t i, catalog_file *f)
 }
 
 /* The file list of the body, or NULL after replying 400. */
-static catalog_file *parse_files(srv_req *r, json_t *arr, size_t *n)
+static catalog_file *parse_files(http_req *r, json_t *arr, size_t *n)
 {
     size_t len = json_array_size(arr);
     if (len > CD_VERSION_FILES_MAX) {
-        (void)srv_reply_error(r, 413, "too_many_files",
+        (void)http_reply_error(r, 413, "too_many_files",
                               "This version lists %zu files; a version holds at most %d.", len,
                               CD_VERSION_FILES_MAX);
         return NULL;
@@ -67,7 +67,7 @@ static catalog_file *parse_files(srv_req *r, json_t *arr, size_t *n)
     return files;
 }
 
-static enum MHD_Result reply_result(srv_req *r, commit_result *res)
+static enum MHD_Result reply_result(http_req *r, commit_result *res)
 {
     cd_buf b = CD_BUF_INIT;
     char extra[32];
@@ -76,32 +76,32 @@ static enum MHD_Result reply_result(srv_req *r, commit_result *res)
         cd_buf_printf(&b, "{\"version\":%lld,\"created\":%s,\"checks\":%s}",
                       (long long)res->version, res->created ? "true" : "false",
                       res->checks.len ? res->checks.data : "[]");
-        return srv_reply_json(r, res->created ? 201 : 200, &b);
+        return http_reply_json(r, res->created ? 201 : 200, &b);
     case COMMIT_MISSING_BLOBS:
-        return srv_reply_error_extra(r, 422, res->code, res->msg, "missing", res->missing.data);
+        return http_reply_error_extra(r, 422, res->code, res->msg, "missing", res->missing.data);
     case COMMIT_CHECKS_FAILED:
-        return srv_reply_error_extra(r, 422, res->code, res->msg, "checks", res->checks.data);
+        return http_reply_error_extra(r, 422, res->code, res->msg, "checks", res->checks.data);
     case COMMIT_CONFLICT:
         snprintf(extra, sizeof extra, "%lld", (long long)res->version);
-        return srv_reply_error_extra(r, 409, res->code, res->msg, "current_version", extra);
+        return http_reply_error_extra(r, 409, res->code, res->msg, "current_version", extra);
     case COMMIT_NOT_FOUND:
-        return srv_reply_error(r, 404, res->code, "%s", res->msg);
+        return http_reply_error(r, 404, res->code, "%s", res->msg);
     case COMMIT_FORBIDDEN:
-        return srv_reply_error(r, 403, res->code, "%s", res->msg);
+        return http_reply_error(r, 403, res->code, "%s", res->msg);
     case COMMIT_INVALID:
-        return srv_reply_error(r, 400, res->code, "%s", res->msg);
+        return http_reply_error(r, 400, res->code, "%s", res->msg);
     case COMMIT_UNACCEPTABLE:
-        return srv_reply_error(r, 422, res->code, "%s", res->msg);
+        return http_reply_error(r, 422, res->code, "%s", res->msg);
     case COMMIT_UNAVAILABLE:
-        return srv_reply_error(r, 503, res->code, "%s", res->msg);
+        return http_reply_error(r, 503, res->code, "%s", res->msg);
     default:
-        return srv_reply_error(r, 500, res->code ? res->code : "internal_error", "%s", res->msg);
+        return http_reply_error(r, 500, res->code ? res->code : "internal_error", "%s", res->msg);
     }
 }
 
-enum MHD_Result srv_api_commit(srv_req *r)
+enum MHD_Result api_commit(http_req *r)
 {
-    json_t *body = srv_json_body(r);
+    json_t *body = http_json_body(r);
     if (!body)
         return MHD_YES;
     json_t *jb = json_object_get(body, "base_version");
@@ -109,17 +109,17 @@ enum MHD_Result srv_api_commit(srv_req *r)
     enum MHD_Result ret = MHD_YES;
     if (!json_is_integer(jb) || json_integer_value(jb) < 0) {
         ret =
-            srv_reply_error(r, 400, "invalid_base_version",
+            http_reply_error(r, 400, "invalid_base_version",
                             "\"base_version\" must be an integer >= 0 (0 before the first push).");
     } else if (!json_is_array(jf)) {
-        ret = srv_reply_error(r, 400, "invalid_files",
+        ret = http_reply_error(r, 400, "invalid_files",
                               "\"files\" must be the array of the new version's files.");
     } else {
         size_t n = 0;
         catalog_file *files = parse_files(r, jf, &n);
         if (files) {
             commit_result res;
-            commit_run(r->s->commit, r->user, r->kind, r->name, json_integer_value(jb), files, n, &res);
+            commit_run(API(r)->commit, r->user, r->kind, r->name, json_integer_value(jb), files, n, &res);
             ret = reply_result(r, &res);
             commit_result_clear(&res);
             catalog_files_free(files, n);

@@ -5,59 +5,69 @@
  * the body, whether a token is needed, and whether ?access_token= is
  * accepted.  Adding an endpoint is adding a row here.
  */
-#include "srv_int.h"
+#include "api.h"
 
-#define GET_HEAD (SRV_M_GET | SRV_M_HEAD)
-#define OPEN(m, pat, fn)  {.methods = (m), .pattern = (pat), .handler = (fn), .body = SRV_BODY_DISCARD}
+#define GET_HEAD (HTTP_M_GET | HTTP_M_HEAD)
+#define OPEN(m, pat, fn)  {.methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD}
 #define AUTH(m, pat, fn)                                                                           \
-    {.methods = (m), .pattern = (pat), .handler = (fn), .body = SRV_BODY_DISCARD, .auth = true}
+    {.methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD, .auth = true}
 #define AUTH_JSON(m, pat, fn)                                                                      \
-    {.methods = (m), .pattern = (pat), .handler = (fn), .body = SRV_BODY_JSON, .auth = true}
+    {.methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_JSON, .auth = true}
 #define AUTH_QUERY(m, pat, fn)                                                                     \
     {.methods = (m),                                                                               \
      .pattern = (pat),                                                                             \
      .handler = (fn),                                                                              \
-     .body = SRV_BODY_DISCARD,                                                                     \
+     .body = HTTP_BODY_DISCARD,                                                                     \
      .auth = true,                                                                                 \
      .query_token = true}
 
-const srv_endpoint srv_endpoints[] = {
-    OPEN(GET_HEAD, "/healthz", srv_api_healthz),
-    OPEN(GET_HEAD, "/readyz", srv_api_readyz),
-    OPEN(GET_HEAD, "/metrics", srv_api_metrics),
-    AUTH(GET_HEAD, "/api/v1/content", srv_api_content_list),
-    AUTH_JSON(SRV_M_POST, "/api/v1/content", srv_api_content_create),
-    AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}", srv_api_item_get),
-    AUTH_JSON(SRV_M_PATCH, "/api/v1/content/{kind}/{name}", srv_api_item_patch),
-    AUTH(SRV_M_DELETE, "/api/v1/content/{kind}/{name}", srv_api_item_delete),
-    AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/versions", srv_api_versions_get),
-    {.methods = SRV_M_POST,
+#define PREVIEW(pat)                                                                               \
+    {.methods = GET_HEAD,                                                                          \
+     .pattern = (pat),                                                                             \
+     .handler = api_preview,                                                                       \
+     .body = HTTP_BODY_DISCARD,                                                                    \
+     .lenient_params = true}
+
+const http_endpoint api_endpoints[] = {
+    OPEN(GET_HEAD, "/healthz", api_healthz),
+    OPEN(GET_HEAD, "/readyz", api_readyz),
+    OPEN(GET_HEAD, "/metrics", api_metrics),
+    AUTH(GET_HEAD, "/api/v1/content", api_content_list),
+    AUTH_JSON(HTTP_M_POST, "/api/v1/content", api_content_create),
+    AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}", api_item_get),
+    AUTH_JSON(HTTP_M_PATCH, "/api/v1/content/{kind}/{name}", api_item_patch),
+    AUTH(HTTP_M_DELETE, "/api/v1/content/{kind}/{name}", api_item_delete),
+    AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/versions", api_versions_get),
+    {.methods = HTTP_M_POST,
      .pattern = "/api/v1/content/{kind}/{name}/versions",
-     .handler = srv_api_commit,
-     .body = SRV_BODY_JSON,
+     .handler = api_commit,
+     .body = HTTP_BODY_JSON,
      .auth = true,
      .body_max = CD_COMMIT_BODY_MAX,
      .body_too_large =
          "The commit's file list is larger than %u MiB, the most one version can take."},
     AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/versions/{version}/checks",
-         srv_api_version_checks),
-    AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/files/{path}", srv_api_file_get),
-    AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/ast/{path}", srv_api_ast_get),
-    AUTH_QUERY(SRV_M_GET, "/api/v1/content/{kind}/{name}/events", srv_sse_item),
-    AUTH_QUERY(SRV_M_GET, "/api/v1/events", srv_sse_global),
-    AUTH_JSON(SRV_M_POST, "/api/v1/blobs/missing", srv_api_blobs_missing),
-    {.methods = SRV_M_PUT,
+         api_version_checks),
+    AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/files/{path}", api_file_get),
+    AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/ast/{path}", api_ast_get),
+    AUTH_QUERY(HTTP_M_GET, "/api/v1/content/{kind}/{name}/events", api_sse_item),
+    AUTH_QUERY(HTTP_M_GET, "/api/v1/events", api_sse_global),
+    AUTH_JSON(HTTP_M_POST, "/api/v1/blobs/missing", api_blobs_missing),
+    {.methods = HTTP_M_PUT,
      .pattern = "/api/v1/blobs/{sha256}",
-     .handler = srv_api_blob_finish,
-     .body = SRV_BODY_STREAM,
+     .handler = api_blob_finish,
+     .body = HTTP_BODY_STREAM,
      .auth = true,
-     .body_begin = srv_api_blob_begin,
-     .body_chunk = srv_api_blob_chunk,
-     .body_free = srv_api_blob_free},
+     .body_begin = api_blob_begin,
+     .body_chunk = api_blob_chunk,
+     .body_free = api_blob_free},
     /* The preview page authenticates in its handler (preview.c); its
-     * scripts and styles need no token. */
-    OPEN(GET_HEAD, "/preview/_assets/{file}", srv_api_preview_asset),
-    OPEN(GET_HEAD, "/preview/{kind}/{name}/{path?}", srv_api_preview),
+     * scripts and styles need no token.  Any other address under
+     * /preview/ is the page's, even one with no KIND/NAME: it shows its
+     * own "not found". */
+    OPEN(GET_HEAD, "/preview/_assets/{file}", api_preview_asset),
+    PREVIEW("/preview/{kind}/{name}/{path?}"),
+    PREVIEW("/preview/{path}"),
 };
 
-const size_t srv_endpoints_n = sizeof srv_endpoints / sizeof srv_endpoints[0];
+const size_t api_endpoints_n = sizeof api_endpoints / sizeof api_endpoints[0];

@@ -4,7 +4,7 @@
 
 usage: gen_assets.py OUTPUT.c FILE...
 
-Writes a C source file that defines srv_preview_assets[] (see
+Writes a C source file that defines api_preview_assets[] (see
 preview_int.h): for each FILE its base name, its media type (from the
 extension), an entity tag (the SHA-256 of its bytes) and its bytes.  The
 page is plain files with no build step of its own; this is the only step,
@@ -51,10 +51,10 @@ def main() -> int:
         table.append(f"    {{{c_string(name)}, {c_string(TYPES[ext])}, {c_string(etag)}, "
                      f"asset{i}, {len(data)}}},")
     lines.append("")
-    lines.append("const srv_asset srv_preview_assets[] = {")
+    lines.append("const api_asset api_preview_assets[] = {")
     lines.extend(table)
     lines.append("};")
-    lines.append(f"const size_t srv_preview_assets_n = {len(table)};")
+    lines.append(f"const size_t api_preview_assets_n = {len(table)};")
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     return 0

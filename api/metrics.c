@@ -4,75 +4,52 @@
  * relaxed atomics from any thread, and their text exposition for
  * GET /metrics.  The names are listed in docs/api.md.
  */
-#include "srv_int.h"
+#include "api.h"
 
 #include <string.h>
 
-static const unsigned statuses[] = {200, 201, 204, 304, 400, 401, 403, 404,
-                                    405, 409, 413, 415, 422, 500, 503, 0};
-#define NS (sizeof statuses / sizeof statuses[0])
+static atomic_uint_fast64_t push_bytes;
 
-
-static struct {
-    atomic_uint_fast64_t requests[SRV_ROUTES_MAX + 1][NS];
-    cd_histo request_time[SRV_ROUTES_MAX + 1];
-    atomic_uint_fast64_t sse_bytes, push_bytes;
-} m;
-
-void srv_metrics_request(unsigned route, unsigned status, int64_t ns)
+void api_count_push(uint64_t n)
 {
-    size_t i = 0;
-    while (i < NS - 1 && statuses[i] != status)
-        i++;
-    atomic_fetch_add_explicit(&m.requests[route][i], 1, memory_order_relaxed);
-    cd_histo_observe(&m.request_time[route], ns);
+    atomic_fetch_add_explicit(&push_bytes, n, memory_order_relaxed);
 }
 
-void srv_metrics_sse_bytes(uint64_t n)
+uint64_t api_push_bytes(void)
 {
-    atomic_fetch_add_explicit(&m.sse_bytes, n, memory_order_relaxed);
-}
-
-void srv_metrics_push_bytes(uint64_t n)
-{
-    atomic_fetch_add_explicit(&m.push_bytes, n, memory_order_relaxed);
-}
-
-static uint64_t get(atomic_uint_fast64_t *a)
-{
-    return atomic_load_explicit(a, memory_order_relaxed);
+    return atomic_load_explicit(&push_bytes, memory_order_relaxed);
 }
 
 static void requests_text(cd_buf *b)
 {
     cd_buf_puts(b, "# HELP contentd_http_requests_total HTTP requests by route, method-agnostic, "
                    "and status.\n# TYPE contentd_http_requests_total counter\n");
-    for (unsigned r = 0; r < srv_route_count(); r++)
-        for (size_t i = 0; i < NS; i++) {
-            uint64_t v = get(&m.requests[r][i]);
+    for (unsigned r = 0; r < http_route_count(); r++)
+        for (int i = 0; i < HTTP_STATUSES; i++) {
+            uint64_t v = http_requests(r, i);
             if (!v)
                 continue;
             char st[8];
-            snprintf(st, sizeof st, "%u", statuses[i]);
+            snprintf(st, sizeof st, "%u", http_statuses[i]);
             cd_buf_printf(b, "contentd_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
-                          srv_route_label(r), statuses[i] ? st : "other",
+                          http_route_label(r), http_statuses[i] ? st : "other",
                           (unsigned long long)v);
         }
     cd_buf_puts(b, "# HELP contentd_http_request_duration_seconds Time from the request's "
                    "first byte to its completion (event streams: their lifetime).\n"
                    "# TYPE contentd_http_request_duration_seconds histogram\n");
-    for (unsigned r = 0; r < srv_route_count(); r++) {
-        if (cd_histo_empty(&m.request_time[r]))
+    for (unsigned r = 0; r < http_route_count(); r++) {
+        if (cd_histo_empty(http_request_time(r)))
             continue;
         char labels[96];
-        snprintf(labels, sizeof labels, "route=\"%s\"", srv_route_label(r));
-        cd_histo_text(b, "contentd_http_request_duration_seconds", labels, &m.request_time[r]);
+        snprintf(labels, sizeof labels, "route=\"%s\"", http_route_label(r));
+        cd_histo_text(b, "contentd_http_request_duration_seconds", labels, http_request_time(r));
     }
 }
 
 /* The latency histograms of the two stores, which time their own calls:
  * one series per operation, labelled op="NAME", empty ones included. */
-static void storage_text(srv *s, cd_buf *b)
+static void storage_text(api_ctx *s, cd_buf *b)
 {
     static const char *const cat = "contentd_catalog_op_duration_seconds";
     static const char *const blob = "contentd_blobstore_op_duration_seconds";
@@ -104,7 +81,7 @@ static void gauge(cd_buf *b, const char *name, const char *help, uint64_t v)
 /* The change-stream watcher of the catalog (MongoDB only: a backend without
  * one exports none of these).  Lags are milliseconds in the catalog,
  * seconds here, as every duration of this exposition. */
-static void watch_text(srv *s, cd_buf *b)
+static void watch_text(api_ctx *s, cd_buf *b)
 {
     catalog_watch_stats w;
     if (!catalog_watch_stats_get(s->cat, &w))
@@ -146,7 +123,7 @@ static void watch_text(srv *s, cd_buf *b)
                   (double)w.lag_ms_max / 1000.0);
 }
 
-void srv_metrics_render(srv *s, cd_buf *b)
+void api_metrics_render(api_ctx *s, cd_buf *b)
 {
     cd_buf_printf(b,
                   "# HELP contentd_build_info The running version.\n"
@@ -165,14 +142,14 @@ void srv_metrics_render(srv *s, cd_buf *b)
             "subscriber per event, keep-alives included).",
             hs.events);
     counter(b, "contentd_sse_bytes_sent_total", "Event-stream bytes handed to the sockets.",
-            get(&m.sse_bytes));
+            http_sse_bytes());
     counter(b, "contentd_sse_overflow_disconnects_total",
             "Subscribers disconnected because their queue overflowed.", hs.overflows);
     counter(b, "contentd_sse_change_retries_total",
             "Changes the event hub could not read from the catalog at once and retried.",
             hs.change_retries);
     counter(b, "contentd_push_bytes_total", "Blob bytes received by PUT /api/v1/blobs.",
-            get(&m.push_bytes));
+            api_push_bytes());
     cd_buf_puts(b, "# HELP contentd_commits_total Commits by outcome.\n"
                    "# TYPE contentd_commits_total counter\n");
     for (int i = 0; i < COMMIT_OUTCOMES; i++)

@@ -19,7 +19,7 @@
  * sessionStorage, so a reload presents no token; the shell it gets then
  * still finds the token there, and every request it makes is checked.
  */
-#include "srv_int.h"
+#include "api.h"
 
 #include "preview_int.h"
 
@@ -31,18 +31,18 @@
     "connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; "                  \
     "form-action 'none'; frame-ancestors 'none'"
 
-static const srv_asset *find_asset(const char *name)
+static const api_asset *find_asset(const char *name)
 {
-    for (size_t i = 0; i < srv_preview_assets_n; i++)
-        if (!strcmp(srv_preview_assets[i].name, name))
-            return &srv_preview_assets[i];
+    for (size_t i = 0; i < api_preview_assets_n; i++)
+        if (!strcmp(api_preview_assets[i].name, name))
+            return &api_preview_assets[i];
     return NULL;
 }
 
 /* Whether If-None-Match names the asset's entity tag (or is *). */
-static bool not_modified(srv_req *r, const srv_asset *a)
+static bool not_modified(http_req *r, const api_asset *a)
 {
-    const char *h = srv_req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    const char *h = http_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (!h)
         return false;
     while (*h == ' ')
@@ -50,7 +50,7 @@ static bool not_modified(srv_req *r, const srv_asset *a)
     return !strcmp(h, "*") || strstr(h, a->etag) != NULL;
 }
 
-static void page_headers(struct MHD_Response *resp, const srv_asset *a)
+static void page_headers(struct MHD_Response *resp, const api_asset *a)
 {
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, PREVIEW_CSP);
@@ -60,11 +60,11 @@ static void page_headers(struct MHD_Response *resp, const srv_asset *a)
 
 /* The shell, with status 200 or 401; never cached (which one a request
  * gets depends on its token). */
-static enum MHD_Result reply_shell(srv_req *r, unsigned status)
+static enum MHD_Result reply_shell(http_req *r, unsigned status)
 {
-    const srv_asset *a = find_asset("index.html");
+    const api_asset *a = find_asset("index.html");
     if (!a)
-        return srv_reply_error(r, 500, "internal_error", "The preview page was not built in.");
+        return http_reply_error(r, 500, "internal_error", "The preview page was not built in.");
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(a->size, (void *)a->data, MHD_RESPMEM_PERSISTENT);
     page_headers(resp, a);
@@ -72,31 +72,31 @@ static enum MHD_Result reply_shell(srv_req *r, unsigned status)
     if (status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Bearer realm=\"contentd\"");
-    return srv_reply_response(r, status, resp, a->size);
+    return http_reply_response(r, status, resp, a->size);
 }
 
 /* Whether the request carries a token at all (valid or not). */
-static bool token_presented(srv_req *r)
+static bool token_presented(http_req *r)
 {
-    if (srv_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION))
+    if (http_header(r, MHD_HTTP_HEADER_AUTHORIZATION))
         return true;
-    char *q = srv_req_query(r, "access_token");
+    char *q = http_query(r, "access_token");
     bool yes = q && *q;
     free(q);
     return yes;
 }
 
-enum MHD_Result srv_api_preview(srv_req *r)
+enum MHD_Result api_preview(http_req *r)
 {
     if (!token_presented(r)) {
         bool needed = false;
-        if (srv_auth_required(r->s, &needed) != 0)
-            return srv_reply_error(r, 503, "catalog_unavailable",
+        if (http_auth_required(r->s, &needed) != 0)
+            return http_reply_error(r, 503, "catalog_unavailable",
                                    "The catalog is unavailable: cannot check the token.");
         if (needed)
             return reply_shell(r, 401);
     }
-    if (!srv_auth(r, true))
+    if (!http_auth(r, true))
         return MHD_YES; /* replied */
     /* A mistyped address — malformed, or an item that does not exist or
      * that the caller may not see — gets the shell too, with 404: a browser
@@ -107,21 +107,21 @@ enum MHD_Result srv_api_preview(srv_req *r)
     catalog_item it;
     memset(&it, 0, sizeof it);
     cd_err err = {0};
-    int rc = catalog_item_get(r->s->cat, r->kind, r->name, &it, &err);
+    int rc = catalog_item_get(API(r)->cat, r->kind, r->name, &it, &err);
     bool seen = rc == CAT_OK && catalog_can_see(r->user, &it);
     catalog_item_clear(&it);
     if (seen)
         return reply_shell(r, 200);
     if (rc == CAT_OK || rc == CAT_NOT_FOUND)
         return reply_shell(r, 404);
-    return srv_reply_cat_error(r, rc, &err);
+    return http_reply_cat_error(r, rc, &err);
 }
 
-enum MHD_Result srv_api_preview_asset(srv_req *r)
+enum MHD_Result api_preview_asset(http_req *r)
 {
-    const srv_asset *a = find_asset(r->file_path);
+    const api_asset *a = find_asset(r->file_path);
     if (!a)
-        return srv_reply_error(r, 404, "not_found", "The preview page has no file %s.",
+        return http_reply_error(r, 404, "not_found", "The preview page has no file %s.",
                                r->file_path);
     bool same = not_modified(r, a);
     struct MHD_Response *resp =
@@ -130,5 +130,5 @@ enum MHD_Result srv_api_preview_asset(srv_req *r)
     page_headers(resp, a);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, a->etag);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    return srv_reply_response(r, same ? 304 : 200, resp, same ? 0 : a->size);
+    return http_reply_response(r, same ? 304 : 200, resp, same ? 0 : a->size);
 }

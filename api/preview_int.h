@@ -9,16 +9,16 @@
 
 #include <stddef.h>
 
-typedef struct srv_asset {
+typedef struct api_asset {
     const char *name;         /* the file name in web/, e.g. "main.js" */
     const char *content_type; /* with a charset for text */
     const char *etag;         /* "\"<sha256 of the bytes>\"" */
     const unsigned char *data;
     size_t size;
-} srv_asset;
+} api_asset;
 
 /* Generated (preview_assets.c): static storage, never freed. */
-extern const srv_asset srv_preview_assets[];
-extern const size_t srv_preview_assets_n;
+extern const api_asset api_preview_assets[];
+extern const size_t api_preview_assets_n;
 
 #endif

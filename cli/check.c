@@ -64,7 +64,7 @@ int cli_check_flag(const char *cmd, int argc, char **argv, int *i, cli_check_opt
 /* Reads up to max bytes of the folder's file t->files[index]. */
 static int read_file(void *arg, size_t index, size_t max, char **data, size_t *len, cd_err *err)
 {
-    const cli_file *f = &((const cli_tree *)arg)->files[index];
+    const folder_file *f = &((const folder_tree *)arg)->files[index];
     int fd = open(f->src, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cd_err_set(err, -1, "cannot read %s: %s", f->src, strerror(errno));
@@ -116,7 +116,7 @@ static int load_components(const cli_check_opts *o, chk_components **out, cd_err
     return 0;
 }
 
-int cli_check_tree(const cli_tree *t, const char *kind, const char *name, const cli_check_opts *o,
+int cli_check_tree(const folder_tree *t, const char *kind, const char *name, const cli_check_opts *o,
                    json_t **findings, cd_err *err)
 {
     *findings = NULL;

@@ -22,6 +22,7 @@
 #include "checks.h"
 #include "cli.h"
 #include "common.h"
+#include "folder.h"
 #include "ignore.h"
 
 /* ---- paths.c: the CONTRACT's path rules, item identifiers ------------- */
@@ -29,49 +30,15 @@
 
 /* Why path[0..n) is not a valid content path (a static sentence), or NULL. */
 const char *cli_path_problem(const char *path, size_t n);
-/* Appends s to b with invalid UTF-8 and control characters shown as \xNN,
- * so that any file name prints on one line; everything else, a backslash
- * and every other character of valid UTF-8 included, is shown as it is. */
-void cli_path_printable(cd_buf *b, const char *s);
 /* Splits "KIND/NAME" into kind and name, both checked; on failure returns
  * CLI_USAGE with err saying why. */
 int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err) CD_WUR;
 
-/* ---- scan.c: the folder as a sorted file list --------------------------- */
+/* ---- the folder as a sorted file list (folder/folder.h) ----------------- */
 
-typedef struct cli_file {
-    char *path;      /* the content path, relative, '/'-separated */
-    char *src;       /* the local file to read (a symlink's target) */
-    char sha256[CD_SHA256_HEX]; /* lower-case hex */
-    int64_t size;
-    /* What the file looked like when hashed: a later scan that finds the
-     * same reuses sha256 instead of reading the file again. */
-    uint64_t dev, ino;
-    int64_t mtime_ns, ctime_ns;
-} cli_file;
-
-typedef struct cli_tree {
-    cli_file *files; /* sorted by path (byte order) */
-    size_t n, cap;
-    int64_t scanned_ns; /* CLOCK_REALTIME when the scan started */
-    cd_buf problems;    /* one line per file that cannot be pushed */
-    size_t nproblems;
-    size_t nskipped; /* special files (sockets, FIFOs) left out */
-} cli_tree;
-
-/* Lists, validates and hashes every file under dir that ig does not
- * exclude.  prev (may be NULL) is an earlier scan of the same folder whose
- * hashes are reused for files that have not changed since.  Returns 0 with
- * t filled, or -1 when the folder cannot be read (err) or some files cannot
- * be pushed (t->problems lists them, err holds the first).  Release t with
- * cli_tree_clear() in either case. */
-int cli_scan(const char *dir, const ignore_rules *ig, const cli_tree *prev, cli_tree *t,
+/* folder_scan(), with a warning on stderr for each special file left out. */
+int cli_scan(const char *dir, const ignore_rules *ig, const folder_tree *prev, folder_tree *t,
              cd_err *err) CD_WUR;
-void cli_tree_clear(cli_tree *t);
-/* Hashes the file at path into hex[CD_SHA256_HEX]; *size is its length.  Returns 0,
- * -2 when the file does not exist, else -1 (err says why). */
-int cli_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size, cd_err *err) CD_WUR;
-/* Hashes what is left to read of fd; -1 (errno) on a read error. */
 
 /* ---- http.c: requests to the server ------------------------------------ */
 
@@ -160,12 +127,12 @@ const char *cli_human_bytes(double bytes, char buf[32]);
  * the server), at most `parallel` at a time over reused connections.
  * Returns 0 when every blob was acknowledged; else -1 with err (the first
  * failure; the others are abandoned).  *sent counts acknowledged bytes. */
-int cli_upload(cli_http *h, const cli_file *files, const size_t *idx, size_t n, unsigned parallel,
+int cli_upload(cli_http *h, const folder_file *files, const size_t *idx, size_t n, unsigned parallel,
                int64_t *sent, cd_err *err) CD_WUR;
 
 /* ---- push_blobs.c: which blobs a push sends ------------------------------ */
 
-/* A set of blobs to upload: indices into a cli_tree's files, one per
+/* A set of blobs to upload: indices into a folder_tree's files, one per
  * distinct SHA-256, and their total size.  Release with cli_blobset_clear(). */
 typedef struct cli_blobset {
     size_t *idx;
@@ -175,10 +142,10 @@ typedef struct cli_blobset {
 
 void cli_blobset_clear(cli_blobset *s);
 /* The blobs of t that the server lacks (POST blobs/missing, batched). */
-int cli_blobs_missing(cli_http *h, const cli_tree *t, cli_blobset *out, cd_err *err) CD_WUR;
+int cli_blobs_missing(cli_http *h, const folder_tree *t, cli_blobset *out, cd_err *err) CD_WUR;
 /* The blobs of t that a 422 missing_blobs answer names (all of them when
  * the answer names none). */
-void cli_blobs_named(const cli_tree *t, json_t *answer, cli_blobset *out);
+void cli_blobs_named(const folder_tree *t, json_t *answer, cli_blobset *out);
 
 /* ---- frontmatter.c: kind, name and title of index.md --------------------- */
 
@@ -202,7 +169,7 @@ void cli_check_opts_init(cli_check_opts *o);
 int cli_check_flag(const char *cmd, int argc, char **argv, int *i, cli_check_opts *o);
 /* Runs the checks on the folder t as item kind/name (either may be NULL).
  * Returns 0 with *findings a new array (json_decref() it), or -1 (err). */
-int cli_check_tree(const cli_tree *t, const char *kind, const char *name,
+int cli_check_tree(const folder_tree *t, const char *kind, const char *name,
                    const cli_check_opts *o, json_t **findings, cd_err *err) CD_WUR;
 /* Prints findings (ours or a server's) to `to`, one line each:
  * `PATH:LINE: severity: message [code]`. */
@@ -222,7 +189,7 @@ typedef struct cli_push_opts {
     bool watch;           /* a batch of push --watch, which retries by itself */
     /* Watch mode: the previous scan, whose hashes are reused; replaced by
      * this push's scan.  NULL: hash every file. */
-    cli_tree *cache;
+    folder_tree *cache;
     /* Watch mode: the debounce windows (0: the watcher's defaults). */
     unsigned quiet_ms, max_delay_ms;
     /* The checks run on the folder and printed after the summary. */
@@ -251,7 +218,7 @@ typedef struct cli_push_diff {
 
 /* The differences between the local tree and the server's file list
  * (json array of {path, sha256, size}).  Free with cli_push_diff_clear(). */
-void cli_push_diff_compute(const cli_tree *t, json_t *server_files, cli_push_diff *d);
+void cli_push_diff_compute(const folder_tree *t, json_t *server_files, cli_push_diff *d);
 void cli_push_diff_clear(cli_push_diff *d);
 bool cli_push_diff_empty(const cli_push_diff *d);
 

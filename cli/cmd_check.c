@@ -69,7 +69,7 @@ static int parse(cli_config *cfg, int argc, char **argv, check_args *a)
 }
 
 /* The folder's files, as `content push` would send them. */
-static int scan(const char *dir, cli_tree *t)
+static int scan(const char *dir, folder_tree *t)
 {
     ignore_rules *ig = NULL;
     cd_err err;
@@ -125,7 +125,7 @@ int cmd_check(cli_config *cfg, int argc, char **argv)
     if (cli_front_matter(index.data, &kind, &name, &title, &err) != 0)
         kind = name = title = NULL; /* the checks report what is wrong with it */
     cd_buf_free(&index);
-    cli_tree t;
+    folder_tree t;
     rc = scan(a.dir, &t);
     json_t *findings = NULL;
     if (rc == 0 && cli_check_tree(&t, a.kind ? a.kind : kind, a.name ? a.name : name, &a.checks,
@@ -138,7 +138,7 @@ int cmd_check(cli_config *cfg, int argc, char **argv)
         rc = chk_count(findings, "error") ? CLI_FAIL : CLI_OK;
     }
     json_decref(findings);
-    cli_tree_clear(&t);
+    folder_tree_clear(&t);
     free(kind);
     free(name);
     free(title);

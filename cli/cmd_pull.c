@@ -175,7 +175,7 @@ static int check_paths(pull *p, json_t *files)
             why = "no SHA-256";
         if (why) {
             cd_buf shown = CD_BUF_INIT;
-            cli_path_printable(&shown, path ? path : "?");
+            cd_path_printable(&shown, path ? path : "?");
             cd_err_set(&p->err, -1, "refusing to pull %s/%s: the server lists '%s': %s", p->kind,
                        p->name, shown.data, why);
             cd_buf_free(&shown);

@@ -13,41 +13,8 @@
 
 const char *cli_path_problem(const char *path, size_t n)
 {
-    /* A push reports the file by its name: "the name" for a problem in its
-     * characters. */
-    static const char *const why[] = {
-        [CD_PATH_OK] = NULL,
-        [CD_PATH_EMPTY] = "the path is empty",
-        [CD_PATH_TOO_LONG] = "the path is longer than 1024 bytes",
-        [CD_PATH_NOT_UTF8] = "the name is not valid UTF-8",
-        [CD_PATH_ABSOLUTE] = "the path starts with '/'",
-        [CD_PATH_BACKSLASH] = "the name holds a backslash",
-        [CD_PATH_CONTROL] = "the name holds a control character",
-        [CD_PATH_EMPTY_SEGMENT] = "the path has an empty segment",
-        [CD_PATH_DOT_SEGMENT] = "the path has a '.' or '..' segment",
-    };
-    return why[cd_path_check(path, n)];
+    return cd_path_why(path, n, true);
 }
-
-void cli_path_printable(cd_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        size_t k = cd_utf8_valid_len(u + i, n - i);
-        if (k == 0 || cd_is_control(u + i, n - i)) {
-            size_t m = k ? k : 1;
-            for (size_t j = 0; j < m; j++)
-                cd_buf_printf(b, "\\x%02x", u[i + j]);
-            i += m;
-            continue;
-        }
-        cd_buf_append(b, s + i, k);
-        i += k;
-    }
-}
-
-
 
 int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
 {

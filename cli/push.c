@@ -30,7 +30,7 @@ typedef struct push {
     const cli_push_opts *o;
     char kind[CD_KIND_MAX], name[CD_NAME_MAX], id[96]; /* id: "/api/v1/content/KIND/NAME" */
     char *title;
-    cli_tree tree;
+    folder_tree tree;
     json_t *item; /* the server's item with its files */
     int64_t base;
     bool created;      /* this push created the item */
@@ -219,7 +219,7 @@ static int upload(push *p)
     return rc;
 }
 
-static json_t *file_list(const cli_tree *t)
+static json_t *file_list(const folder_tree *t)
 {
     json_t *files = json_array();
     for (size_t i = 0; i < t->n; i++)
@@ -420,13 +420,13 @@ int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o, bool *r
     if (retry_helps)
         *retry_helps = rc == CLI_FAIL && p.err.code == CLI_ERR_TRANSIENT;
     if (o->cache && p.tree.scanned_ns && !p.tree.nproblems) {
-        cli_tree_clear(o->cache);
+        folder_tree_clear(o->cache);
         *o->cache = p.tree; /* the next push reuses these hashes */
         memset(&p.tree, 0, sizeof p.tree);
     }
     free(p.title);
     free(p.owner);
-    cli_tree_clear(&p.tree);
+    folder_tree_clear(&p.tree);
     json_decref(p.item);
     json_decref(p.checks);
     cli_push_diff_clear(&p.diff);

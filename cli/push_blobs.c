@@ -14,7 +14,7 @@
 
 static int by_sha(const void *a, const void *b)
 {
-    const cli_file *const *x = a, *const *y = b;
+    const folder_file *const *x = a, *const *y = b;
     return strcmp((*x)->sha256, (*y)->sha256);
 }
 
@@ -26,16 +26,16 @@ void cli_blobset_clear(cli_blobset *s)
 
 /* Sets s to one file per distinct blob of t that is a key of `want` (or
  * every distinct blob when want is NULL). */
-static void select_blobs(const cli_tree *t, json_t *want, cli_blobset *s)
+static void select_blobs(const folder_tree *t, json_t *want, cli_blobset *s)
 {
-    const cli_file **sorted = cd_xmalloc((t->n + 1) * sizeof *sorted);
+    const folder_file **sorted = cd_xmalloc((t->n + 1) * sizeof *sorted);
     for (size_t i = 0; i < t->n; i++)
         sorted[i] = &t->files[i];
     qsort(sorted, t->n, sizeof *sorted, by_sha);
     cli_blobset_clear(s);
     s->idx = cd_xmalloc((t->n + 1) * sizeof *s->idx);
     for (size_t i = 0; i < t->n; i++) {
-        const cli_file *f = sorted[i];
+        const folder_file *f = sorted[i];
         if (i > 0 && !strcmp(sorted[i - 1]->sha256, f->sha256))
             continue;
         if (want && !json_object_get(want, f->sha256))
@@ -74,7 +74,7 @@ static int ask(cli_http *h, json_t *shas, json_t *want, cd_err *err)
     return rc;
 }
 
-int cli_blobs_missing(cli_http *h, const cli_tree *t, cli_blobset *out, cd_err *err)
+int cli_blobs_missing(cli_http *h, const folder_tree *t, cli_blobset *out, cd_err *err)
 {
     cli_blobset all = {0};
     select_blobs(t, NULL, &all);
@@ -95,7 +95,7 @@ int cli_blobs_missing(cli_http *h, const cli_tree *t, cli_blobset *out, cd_err *
     return rc;
 }
 
-void cli_blobs_named(const cli_tree *t, json_t *answer, cli_blobset *out)
+void cli_blobs_named(const folder_tree *t, json_t *answer, cli_blobset *out)
 {
     json_t *list = json_object_get(json_object_get(answer, "error"), "missing");
     if (!json_is_array(list))

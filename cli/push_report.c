@@ -48,7 +48,7 @@ static void push_path(const char ***list, size_t *n, const char *path)
     (*list)[(*n)++] = path;
 }
 
-void cli_push_diff_compute(const cli_tree *t, json_t *server_files, cli_push_diff *d)
+void cli_push_diff_compute(const folder_tree *t, json_t *server_files, cli_push_diff *d)
 {
     memset(d, 0, sizeof *d);
     size_t nr;
@@ -61,7 +61,7 @@ void cli_push_diff_compute(const cli_tree *t, json_t *server_files, cli_push_dif
         } else if (c > 0) {
             push_path(&d->removed, &d->nremoved, r[j++].path);
         } else {
-            const cli_file *f = &t->files[i++];
+            const folder_file *f = &t->files[i++];
             if (strcmp(f->sha256, r[j].sha256) || f->size != r[j].size)
                 push_path(&d->modified, &d->nmodified, f->path);
             j++;

@@ -161,7 +161,7 @@ static int loop(cli_http *h, const cli_config *cfg, const cli_push_opts *o, watc
 
 int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts)
 {
-    cli_tree cache = {0};
+    folder_tree cache = {0};
     cli_push_opts o = *opts;
     o.cache = &cache;
     o.quiet_unchanged = true;
@@ -192,7 +192,7 @@ int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts
     ignore_free(w.ig);
     free(w.incomplete);
     pthread_mutex_destroy(&w.mu);
-    cli_tree_clear(&cache);
+    folder_tree_clear(&cache);
     chk_cache_free(o.checks.cache);
     return rc;
 }

@@ -22,7 +22,7 @@
 typedef struct slot {
     CURL *easy;
     char errbuf[CURL_ERROR_SIZE];
-    const cli_file *file;
+    const folder_file *file;
     int fd;
     int64_t read_bytes; /* sent so far, for the progress bar */
     bool short_read;    /* the file shrank since it was hashed */
@@ -34,7 +34,7 @@ typedef struct uploader {
     CURLM *multi;
     slot *slots;
     unsigned nslots;
-    const cli_file *files;
+    const folder_file *files;
     const size_t *idx;
     size_t n, next, done;
     int64_t acked;
@@ -71,7 +71,7 @@ static size_t write_body(char *p, size_t size, size_t nmemb, void *arg)
 /* Starts the next upload in slot s; -1 (err) if its file cannot be read. */
 static int start(uploader *u, slot *s, cd_err *err)
 {
-    const cli_file *f = &u->files[u->idx[u->next++]];
+    const folder_file *f = &u->files[u->idx[u->next++]];
     s->fd = open(f->src, O_RDONLY | O_CLOEXEC);
     if (s->fd < 0)
         return cd_err_set(err, -1, "cannot read %s: %s", f->path, strerror(errno));
@@ -183,7 +183,7 @@ static int run(uploader *u, cd_err *err)
     return 0;
 }
 
-int cli_upload(cli_http *h, const cli_file *files, const size_t *idx, size_t n, unsigned parallel,
+int cli_upload(cli_http *h, const folder_file *files, const size_t *idx, size_t n, unsigned parallel,
                int64_t *sent, cd_err *err)
 {
     int64_t total = 0;

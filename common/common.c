@@ -3,6 +3,7 @@
  * hex encoding. */
 #include "common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,4 +248,18 @@ int cd_err_set(cd_err *e, int code, const char *fmt, ...)
         va_end(ap);
     }
     return code;
+}
+
+/* A decimal int64 with nothing around it. */
+bool cd_parse_i64(const char *s, int64_t *out)
+{
+    if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9')))
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
 }

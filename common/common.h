@@ -66,6 +66,9 @@ int cd_err_set(cd_err *e, int code, const char *fmt, ...) CD_PRINTF(3, 4);
  * included): how digests are named everywhere. */
 void cd_hex(const unsigned char *d, size_t n, char *out);
 
+/* A decimal int64 with nothing around it (no sign but '-', no space). */
+bool cd_parse_i64(const char *s, int64_t *out);
+
 /* Appends s (n bytes of valid UTF-8) as a quoted JSON string. */
 void cd_json_str(cd_buf *b, const char *s, size_t n);
 
@@ -111,6 +114,16 @@ typedef enum cd_path_problem {
  * relative, '/'-separated, valid UTF-8, at most CD_PATH_MAX bytes, no empty,
  * "." or ".." segment, no backslash and no control character. */
 cd_path_problem cd_path_check(const char *path, size_t n);
+
+/* Why path[0..n) is not an acceptable content path, as a phrase ("the path
+ * holds a backslash"; by_name: "the name holds…" for a problem in its
+ * characters, when a file is reported by its name); NULL when it is. */
+const char *cd_path_why(const char *path, size_t n, bool by_name);
+
+/* Appends s to b with invalid UTF-8 and control characters shown as \xNN,
+ * so that any file name prints on one line; everything else, a backslash
+ * and every other character of valid UTF-8 included, is shown as it is. */
+void cd_path_printable(cd_buf *b, const char *s);
 
 /* True when path names a markdown document (ends in ".md", any case). */
 bool cd_path_is_markdown(const char *path);

@@ -66,3 +66,52 @@ bool cd_path_is_markdown(const char *path)
     size_t n = strlen(path);
     return n >= 3 && !strcasecmp(path + n - 3, ".md");
 }
+
+const char *cd_path_why(const char *path, size_t n, bool by_name)
+{
+    /* Problems in the path's characters are "the name"'s when the caller
+     * reports a file by its name (a push). */
+    static const char *const why[2][CD_PATH_DOT_SEGMENT + 1] = {
+        {
+            [CD_PATH_OK] = NULL,
+            [CD_PATH_EMPTY] = "the path is empty",
+            [CD_PATH_TOO_LONG] = "the path is longer than 1024 bytes",
+            [CD_PATH_NOT_UTF8] = "the path is not valid UTF-8",
+            [CD_PATH_ABSOLUTE] = "the path starts with '/'",
+            [CD_PATH_BACKSLASH] = "the path holds a backslash",
+            [CD_PATH_CONTROL] = "the path holds a control character",
+            [CD_PATH_EMPTY_SEGMENT] = "the path has an empty segment",
+            [CD_PATH_DOT_SEGMENT] = "the path has a '.' or '..' segment",
+        },
+        {
+            [CD_PATH_OK] = NULL,
+            [CD_PATH_EMPTY] = "the path is empty",
+            [CD_PATH_TOO_LONG] = "the path is longer than 1024 bytes",
+            [CD_PATH_NOT_UTF8] = "the name is not valid UTF-8",
+            [CD_PATH_ABSOLUTE] = "the path starts with '/'",
+            [CD_PATH_BACKSLASH] = "the name holds a backslash",
+            [CD_PATH_CONTROL] = "the name holds a control character",
+            [CD_PATH_EMPTY_SEGMENT] = "the path has an empty segment",
+            [CD_PATH_DOT_SEGMENT] = "the path has a '.' or '..' segment",
+        },
+    };
+    return why[by_name][cd_path_check(path, n)];
+}
+
+void cd_path_printable(cd_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t k = cd_utf8_valid_len(u + i, n - i);
+        if (k == 0 || cd_is_control(u + i, n - i)) {
+            size_t m = k ? k : 1;
+            for (size_t j = 0; j < m; j++)
+                cd_buf_printf(b, "\\x%02x", u[i + j]);
+            i += m;
+            continue;
+        }
+        cd_buf_append(b, s + i, k);
+        i += k;
+    }
+}

@@ -5,9 +5,9 @@
  * SHA-256.  A request presents one as `Authorization: Bearer TOKEN` (or, on
  * event streams, previews and file reads, `?access_token=TOKEN`).  While the
  * catalog holds no token at all — allowed on loopback only, see
- * srv_start() — every request acts as the user `local`.
+ * the server starts — every request acts as the user `local`.
  */
-#include "srv_int.h"
+#include "http.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 #include <strings.h>
 #include <sys/random.h>
 
-bool srv_user_valid(const char *user)
+bool http_user_valid(const char *user)
 {
     size_t n = strlen(user);
     if (n == 0 || n > 64 || !isalnum((unsigned char)user[0]))
@@ -28,7 +28,7 @@ bool srv_user_valid(const char *user)
     return true;
 }
 
-int srv_token_create(catalog *cat, const char *user, char **token, cd_err *err)
+int http_token_create(catalog *cat, const char *user, char **token, cd_err *err)
 {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     unsigned char raw[33] = {0};
@@ -58,10 +58,10 @@ int srv_token_create(catalog *cat, const char *user, char **token, cd_err *err)
 
 /* The token the request presents, or NULL; *malformed when an
  * Authorization header is there but is not a bearer token. */
-static char *presented_token(srv_req *r, bool allow_query, bool *malformed)
+static char *presented_token(http_req *r, bool allow_query, bool *malformed)
 {
     *malformed = false;
-    const char *h = srv_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *h = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
     if (h) {
         while (*h == ' ')
             h++;
@@ -83,7 +83,7 @@ static char *presented_token(srv_req *r, bool allow_query, bool *malformed)
     }
     if (!allow_query)
         return NULL;
-    char *q = srv_req_query(r, "access_token");
+    char *q = http_query(r, "access_token");
     if (q && !*q) {
         free(q);
         return NULL;
@@ -91,7 +91,7 @@ static char *presented_token(srv_req *r, bool allow_query, bool *malformed)
     return q;
 }
 
-int srv_auth_required(srv *s, bool *yes)
+int http_auth_required(http_server *s, bool *yes)
 {
     if (atomic_load(&s->tokens_exist)) {
         *yes = true;
@@ -107,11 +107,11 @@ int srv_auth_required(srv *s, bool *yes)
     return 0;
 }
 
-bool srv_auth(srv_req *r, bool allow_query_token)
+bool http_auth(http_req *r, bool allow_query_token)
 {
     bool any = false;
-    if (srv_auth_required(r->s, &any) != 0) {
-        srv_fail(r, 503, "catalog_unavailable",
+    if (http_auth_required(r->s, &any) != 0) {
+        http_fail(r, 503, "catalog_unavailable",
                  "The catalog is unavailable: cannot check the token.");
         return false;
     }
@@ -123,9 +123,9 @@ bool srv_auth(srv_req *r, bool allow_query_token)
     char *tok = presented_token(r, allow_query_token, &malformed);
     if (!tok) {
         if (malformed)
-            srv_fail(r, 401, "invalid_token", "The Authorization header must be: Bearer TOKEN.");
+            http_fail(r, 401, "invalid_token", "The Authorization header must be: Bearer TOKEN.");
         else
-            srv_fail(r, 401, "missing_token",
+            http_fail(r, 401, "missing_token",
                      "This request needs a token: send Authorization: Bearer TOKEN.");
         return false;
     }
@@ -140,8 +140,8 @@ bool srv_auth(srv_req *r, bool allow_query_token)
         return true;
     }
     if (rc == CAT_NOT_FOUND)
-        srv_fail(r, 401, "invalid_token", "The token is not valid.");
+        http_fail(r, 401, "invalid_token", "The token is not valid.");
     else
-        srv_fail(r, 503, "catalog_unavailable", "The catalog is unavailable: %s", err.msg);
+        http_fail(r, 503, "catalog_unavailable", "The catalog is unavailable: %s", err.msg);
     return false;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The request layer on libmicrohttpd: one srv_req per request, built on the
+ * The request layer on libmicrohttpd: one http_req per request, built on the
  * first callback (headers), fed the body in chunks, dispatched to its
  * handler on the last callback, logged and freed when libmicrohttpd reports
  * the request complete.
@@ -11,7 +11,7 @@
  * An event stream is logged when it ends (bytes and duration of the whole
  * stream); `end=` appears when the request did not complete normally.
  */
-#include "srv_int.h"
+#include "http.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -20,12 +20,12 @@
 #include <string.h>
 #include <strings.h>
 
-const char *srv_req_header(srv_req *r, const char *name)
+const char *http_header(http_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-char *srv_req_query(srv_req *r, const char *name)
+char *http_query(http_req *r, const char *name)
 {
     const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
     if (!v)
@@ -36,22 +36,22 @@ char *srv_req_query(srv_req *r, const char *name)
     for (char *p = tmp; *p; p++)
         if (*p == '+')
             *p = ' ';
-    bool ok = srv_pct_decode(tmp, strlen(tmp), &out, NULL);
+    bool ok = http_pct_decode(tmp, strlen(tmp), &out, NULL);
     free(tmp);
     return ok ? out : NULL;
 }
 
-static srv_method method_of(const char *m)
+static http_method method_of(const char *m)
 {
     static const struct {
         const char *name;
-        srv_method m;
-    } t[] = {{"GET", SRV_M_GET}, {"HEAD", SRV_M_HEAD},   {"POST", SRV_M_POST},
-             {"PUT", SRV_M_PUT}, {"PATCH", SRV_M_PATCH}, {"DELETE", SRV_M_DELETE}};
+        http_method m;
+    } t[] = {{"GET", HTTP_M_GET}, {"HEAD", HTTP_M_HEAD},   {"POST", HTTP_M_POST},
+             {"PUT", HTTP_M_PUT}, {"PATCH", HTTP_M_PATCH}, {"DELETE", HTTP_M_DELETE}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(m, t[i].name))
             return t[i].m;
-    return SRV_M_OTHER;
+    return HTTP_M_OTHER;
 }
 
 /* Whether Content-Type names JSON: application/json or any +json type. */
@@ -70,46 +70,46 @@ static bool is_json_type(const char *ct)
 }
 
 /* What the headers say about the body. */
-static void read_body_headers(srv_req *r)
+static void read_body_headers(http_req *r)
 {
     r->content_length = -1;
-    const char *cl = srv_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     int64_t v;
-    if (cl && srv_parse_i64(cl, &v) && v >= 0)
+    if (cl && cd_parse_i64(cl, &v) && v >= 0)
         r->content_length = v;
-    const char *te = srv_req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *te = http_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     r->expect_body = r->content_length > 0 || (te && strcasestr(te, "chunked"));
-    const char *ex = srv_req_header(r, MHD_HTTP_HEADER_EXPECT);
+    const char *ex = http_header(r, MHD_HTTP_HEADER_EXPECT);
     r->expect_continue = ex && !strcasecmp(ex, "100-continue");
 }
 
 /* The largest JSON body of r's endpoint: a commit carries a whole file
  * list (common.h), every other body is small. */
-static size_t json_body_max(const srv_req *r)
+static size_t json_body_max(const http_req *r)
 {
-    return r->endpoint->body_max ? r->endpoint->body_max : SRV_JSON_BODY_MAX;
+    return r->endpoint->body_max ? r->endpoint->body_max : HTTP_JSON_BODY_MAX;
 }
 
-static void fail_json_too_large(srv_req *r)
+static void fail_json_too_large(http_req *r)
 {
-    const srv_endpoint *e = r->endpoint;
+    const http_endpoint *e = r->endpoint;
     if (!e->body_max || !e->body_too_large) {
-        srv_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
-                 SRV_JSON_BODY_MAX >> 10);
+        http_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
+                 HTTP_JSON_BODY_MAX >> 10);
         return;
     }
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    srv_fail(r, 413, "payload_too_large", e->body_too_large, (unsigned)(e->body_max >> 20));
+    http_fail(r, 413, "payload_too_large", e->body_too_large, (unsigned)(e->body_max >> 20));
 #pragma GCC diagnostic pop
 }
 
 /* Checks a JSON body's media type and announced size. */
-static void check_json_body(srv_req *r)
+static void check_json_body(http_req *r)
 {
-    const char *ct = srv_req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!is_json_type(ct)) {
-        srv_fail(r, 415, "unsupported_media_type",
+        http_fail(r, 415, "unsupported_media_type",
                  "This endpoint takes a JSON body: send Content-Type: application/json.");
         return;
     }
@@ -117,22 +117,22 @@ static void check_json_body(srv_req *r)
         fail_json_too_large(r);
 }
 
-/* The request line and headers against the limits (SRV_TARGET_MAX,
+/* The request line and headers against the limits (HTTP_TARGET_MAX,
  * --max-header-size); false after failing the request. */
-static bool head_fits(srv_req *r)
+static bool head_fits(http_req *r)
 {
-    if (r->raw_target_len > SRV_TARGET_MAX) {
-        srv_fail(r, 414, "uri_too_long", "The request target is longer than %u KiB.",
-                 SRV_TARGET_MAX >> 10);
+    if (r->raw_target_len > HTTP_TARGET_MAX) {
+        http_fail(r, 414, "uri_too_long", "The request target is longer than %u KiB.",
+                 HTTP_TARGET_MAX >> 10);
         return false;
     }
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
     size_t line = strlen(r->method_str) + r->raw_target_len + 12; /* " HTTP/1.1\r\n" */
     size_t headers = ci && ci->header_size > line ? ci->header_size - line : 0;
-    int64_t max = r->s->cfg.max_header_size;
+    int64_t max = r->s->max_header_size;
     if ((int64_t)headers > max) {
-        srv_fail(r, 431, "header_fields_too_large",
+        http_fail(r, 431, "header_fields_too_large",
                  "The request headers take %zu bytes; this server accepts %lld "
                  "(--max-header-size).",
                  headers, (long long)max);
@@ -142,38 +142,38 @@ static bool head_fits(srv_req *r)
 }
 
 /* The first callback: route, authenticate, validate, prepare for the body. */
-static void begin(srv_req *r)
+static void begin(http_req *r)
 {
     read_body_headers(r);
     if (!head_fits(r))
         return;
-    srv_route_match(r);
-    const srv_endpoint *e = r->endpoint;
+    http_route_match(r);
+    const http_endpoint *e = r->endpoint;
     if (!e && r->route == 0) {
-        srv_fail(r, 404, "not_found", "No such endpoint.");
+        http_fail(r, 404, "not_found", "No such endpoint.");
         return;
     }
     if (!e) {
-        srv_fail(r, 405, "method_not_allowed", "%s is not allowed on this endpoint.",
+        http_fail(r, 405, "method_not_allowed", "%s is not allowed on this endpoint.",
                  r->method_str);
         return;
     }
-    if (e->auth && !srv_auth(r, e->query_token))
+    if (e->auth && !http_auth(r, e->query_token))
         return;
-    if (!srv_route_params(r))
+    if (!http_route_params(r))
         return;
     r->body_mode = e->body;
-    if (r->body_mode == SRV_BODY_JSON)
+    if (r->body_mode == HTTP_BODY_JSON)
         check_json_body(r);
-    else if (r->body_mode == SRV_BODY_STREAM)
+    else if (r->body_mode == HTTP_BODY_STREAM)
         e->body_begin(r);
 }
 
-static enum MHD_Result body_chunk(srv_req *r, const char *p, size_t n)
+static enum MHD_Result body_chunk(http_req *r, const char *p, size_t n)
 {
     r->received += n;
     switch (r->body_mode) {
-    case SRV_BODY_JSON:
+    case HTTP_BODY_JSON:
         if (r->body.len + n > json_body_max(r)) {
             fail_json_too_large(r);
             cd_buf_free(&r->body);
@@ -181,27 +181,54 @@ static enum MHD_Result body_chunk(srv_req *r, const char *p, size_t n)
         }
         cd_buf_append(&r->body, p, n);
         break;
-    case SRV_BODY_STREAM:
+    case HTTP_BODY_STREAM:
         r->endpoint->body_chunk(r, p, n);
         break;
     default:
         break;
     }
-    if (r->body_mode == SRV_BODY_DISCARD && r->received > SRV_DRAIN_MAX)
+    if (r->body_mode == HTTP_BODY_DISCARD && r->received > HTTP_DRAIN_MAX)
         return MHD_NO; /* not worth reading any further: drop the connection */
     return MHD_YES;
 }
 
-static enum MHD_Result dispatch(srv_req *r)
+static enum MHD_Result dispatch(http_req *r)
 {
     if (!r->endpoint)
-        return srv_reply_error(r, 404, "not_found", "No such endpoint.");
+        return http_reply_error(r, 404, "not_found", "No such endpoint.");
     return r->endpoint->handler(r);
 }
 
-static srv_req *req_new(srv *s, struct MHD_Connection *c)
+const unsigned http_statuses[HTTP_STATUSES] = {200, 201, 204, 304, 400, 401, 403, 404,
+                                               405, 409, 413, 415, 422, 500, 503, 0};
+
+static struct {
+    atomic_uint_fast64_t requests[HTTP_ROUTES_MAX + 1][HTTP_STATUSES];
+    cd_histo request_time[HTTP_ROUTES_MAX + 1];
+} m;
+
+static void count_request(unsigned route, unsigned status, int64_t ns)
 {
-    srv_req *r = cd_xcalloc(1, sizeof *r);
+    int i = 0;
+    while (i < HTTP_STATUSES - 1 && http_statuses[i] != status)
+        i++;
+    atomic_fetch_add_explicit(&m.requests[route][i], 1, memory_order_relaxed);
+    cd_histo_observe(&m.request_time[route], ns);
+}
+
+uint64_t http_requests(unsigned route, int status_index)
+{
+    return atomic_load_explicit(&m.requests[route][status_index], memory_order_relaxed);
+}
+
+const cd_histo *http_request_time(unsigned route)
+{
+    return &m.request_time[route];
+}
+
+static http_req *req_new(http_server *s, struct MHD_Connection *c)
+{
+    http_req *r = cd_xcalloc(1, sizeof *r);
     r->s = s;
     r->conn = c;
     r->t0_ns = cd_mono_ns();
@@ -217,9 +244,23 @@ static srv_req *req_new(srv *s, struct MHD_Connection *c)
  * else touches it: it remembers where the C string ends, and the access
  * handler compares that with where the target really ends (the byte
  * before the HTTP version, which follows it in the same buffer). */
-void *srv_http_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+void http_server_init(http_server *hs, catalog *cat, int64_t max_header_size)
 {
-    srv_req *r = req_new(cls, c);
+    hs->cat = cat;
+    hs->max_header_size = max_header_size;
+    pthread_mutex_init(&hs->active_mu, NULL);
+    cd_cond_init_mono(&hs->active_cv);
+}
+
+void http_server_destroy(http_server *hs)
+{
+    pthread_mutex_destroy(&hs->active_mu);
+    pthread_cond_destroy(&hs->active_cv);
+}
+
+void *http_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    http_req *r = req_new(cls, c);
     r->raw_target = uri;
     r->raw_target_len = strlen(uri);
     return r;
@@ -227,18 +268,18 @@ void *srv_http_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 
 /* Whether the target the client sent is longer than the C string seen:
  * it held a NUL byte. */
-static bool target_has_nul(const srv_req *r, const char *version)
+static bool target_has_nul(const http_req *r, const char *version)
 {
     if (!r->raw_target || !version || version <= r->raw_target || version[-1] != '\0')
         return false; /* the version is not where the request line puts it */
     return (size_t)(version - 1 - r->raw_target) != r->raw_target_len;
 }
 
-enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char *url,
+enum MHD_Result http_access(void *cls, struct MHD_Connection *c, const char *url,
                                 const char *method, const char *version, const char *data,
                                 size_t *size, void **con_cls)
 {
-    srv_req *r = *con_cls;
+    http_req *r = *con_cls;
     if (!r || !r->method_str) {
         if (!r)
             r = req_new(cls, c);
@@ -247,10 +288,10 @@ enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char 
         r->method = method_of(method);
         r->path = cd_xstrdup(url);
         if (target_has_nul(r, version))
-            srv_fail(r, 400, "invalid_request", "The request target holds a NUL byte.");
+            http_fail(r, 400, "invalid_request", "The request target holds a NUL byte.");
         else
             begin(r);
-        r->phase = SRV_PH_BODY;
+        r->phase = HTTP_PH_BODY;
         return MHD_YES;
     }
     if (r->responded) { /* replied early: libmicrohttpd skips the body */
@@ -262,12 +303,12 @@ enum MHD_Result srv_http_access(void *cls, struct MHD_Connection *c, const char 
         *size = 0;
         return res;
     }
-    r->phase = SRV_PH_FINAL;
+    r->phase = HTTP_PH_FINAL;
     if (r->pending)
-        return srv_reply_error(r, r->pending_status, r->pending_code, "%s", r->pending_msg);
+        return http_reply_error(r, r->pending_status, r->pending_code, "%s", r->pending_msg);
     enum MHD_Result res = dispatch(r);
     if (!r->responded)
-        return srv_reply_error(r, 500, "internal_error", "The request was not answered.");
+        return http_reply_error(r, 500, "internal_error", "The request was not answered.");
     return res;
 }
 
@@ -303,7 +344,7 @@ static void remote_of(struct MHD_Connection *c, char *out, size_t cap)
     getnameinfo(ci->client_addr, len, out, (socklen_t)cap, NULL, 0, NI_NUMERICHOST);
 }
 
-static void log_request(srv_req *r, enum MHD_RequestTerminationCode toe)
+static void log_request(http_req *r, enum MHD_RequestTerminationCode toe)
 {
     int64_t ns = cd_mono_ns() - r->t0_ns;
     char remote[64];
@@ -320,24 +361,24 @@ static void log_request(srv_req *r, enum MHD_RequestTerminationCode toe)
         cd_buf_printf(&b, " end=%s", why);
     cd_log("info", "http", "%s", b.data + 1);
     cd_buf_free(&b);
-    srv_metrics_request(r->route, r->status, ns);
+    count_request(r->route, r->status, ns);
 }
 
-void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                         enum MHD_RequestTerminationCode toe)
 {
-    srv *s = cls;
-    srv_req *r = *con_cls;
+    http_server *s = cls;
+    http_req *r = *con_cls;
     if (!r)
         return;
     *con_cls = NULL;
     bool stream = r->sub != NULL;
     if (r->sub)
-        srv_sse_completed(r);
+        http_sse_completed(r);
     if (r->endpoint && r->endpoint->body_free)
         r->endpoint->body_free(r);
     /* A request libmicrohttpd refused before our handler saw it (its own
-     * 4xx, logged through srv_log_mhd) has no method: nothing to log. */
+     * 4xx, logged through http_log_mhd) has no method: nothing to log. */
     if (r->method_str)
         log_request(r, toe);
     free(r->path);
@@ -358,7 +399,7 @@ void srv_http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* libmicrohttpd unescapes the path and the query by default, which would
  * turn "%2F" into a separator and "%00" into the end of the string before
  * we could see them.  We keep both raw and decode each part ourselves. */
-size_t srv_http_unescape_none(void *cls, struct MHD_Connection *c, char *s)
+size_t http_unescape_none(void *cls, struct MHD_Connection *c, char *s)
 {
     (void)cls;
     (void)c;

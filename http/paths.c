@@ -2,7 +2,7 @@
 /* Content paths and URL escapes.  A path is taken exactly as the author
  * wrote it or refused (the rules: common/path.c); nothing here normalises
  * (CONTRACT "Data model"). */
-#include "srv_int.h"
+#include "http.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,7 @@ static int hexval(char c)
     return -1;
 }
 
-bool srv_pct_decode(const char *s, size_t n, char **out, size_t *out_len)
+bool http_pct_decode(const char *s, size_t n, char **out, size_t *out_len)
 {
     char *d = cd_xmalloc(n + 1);
     size_t j = 0;
@@ -43,18 +43,3 @@ bool srv_pct_decode(const char *s, size_t n, char **out, size_t *out_len)
     return true;
 }
 
-const char *srv_path_problem(const char *path, size_t n)
-{
-    static const char *const why[] = {
-        [CD_PATH_OK] = NULL,
-        [CD_PATH_EMPTY] = "the path is empty",
-        [CD_PATH_TOO_LONG] = "the path is longer than 1024 bytes",
-        [CD_PATH_NOT_UTF8] = "the path is not valid UTF-8",
-        [CD_PATH_ABSOLUTE] = "the path starts with '/'",
-        [CD_PATH_BACKSLASH] = "the path holds a backslash",
-        [CD_PATH_CONTROL] = "the path holds a control character",
-        [CD_PATH_EMPTY_SEGMENT] = "the path has an empty segment",
-        [CD_PATH_DOT_SEGMENT] = "the path has a '.' or '..' segment",
-    };
-    return why[cd_path_check(path, n)];
-}

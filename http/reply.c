@@ -2,15 +2,15 @@
 /*
  * Replies: JSON bodies, the one error shape of the API
  * ({"error":{"code":"snake_case","message":"sentence"}}), empty replies, and
- * the headers every reply carries.  Also srv_fail(), which decides when an
+ * the headers every reply carries.  Also http_fail(), which decides when an
  * error found before the request body has been read can be sent.
  */
-#include "srv_int.h"
+#include "http.h"
 
 #include <stdio.h>
 #include <string.h>
 
-enum MHD_Result srv_reply_response(srv_req *r, unsigned status, struct MHD_Response *resp,
+enum MHD_Result http_reply_response(http_req *r, unsigned status, struct MHD_Response *resp,
                                    uint64_t bytes)
 {
     if (!r->sub) /* an event stream is not sniffed; spare its memory */
@@ -21,33 +21,33 @@ enum MHD_Result srv_reply_response(srv_req *r, unsigned status, struct MHD_Respo
     MHD_destroy_response(resp);
     r->responded = true;
     r->status = status;
-    r->bytes = (r->method == SRV_M_HEAD || status == 204 || status == 304) ? 0 : bytes;
+    r->bytes = (r->method == HTTP_M_HEAD || status == 204 || status == 304) ? 0 : bytes;
     return ok;
 }
 
-enum MHD_Result srv_reply_text(srv_req *r, unsigned status, const char *ctype, cd_buf *body)
+enum MHD_Result http_reply_text(http_req *r, unsigned status, const char *ctype, cd_buf *body)
 {
     size_t len = 0;
     char *data = cd_buf_steal(body, &len);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    return srv_reply_response(r, status, resp, len);
+    return http_reply_response(r, status, resp, len);
 }
 
-enum MHD_Result srv_reply_json(srv_req *r, unsigned status, cd_buf *body)
+enum MHD_Result http_reply_json(http_req *r, unsigned status, cd_buf *body)
 {
     cd_buf_putc(body, '\n');
-    return srv_reply_text(r, status, "application/json", body);
+    return http_reply_text(r, status, "application/json", body);
 }
 
-enum MHD_Result srv_reply_empty(srv_req *r, unsigned status)
+enum MHD_Result http_reply_empty(http_req *r, unsigned status)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-    return srv_reply_response(r, status, resp, 0);
+    return http_reply_response(r, status, resp, 0);
 }
 
-enum MHD_Result srv_reply_error_extra(srv_req *r, unsigned status, const char *code,
+enum MHD_Result http_reply_error_extra(http_req *r, unsigned status, const char *code,
                                       const char *msg, const char *key, const char *json)
 {
     cd_buf b = CD_BUF_INIT;
@@ -85,75 +85,75 @@ enum MHD_Result srv_reply_error_extra(srv_req *r, unsigned status, const char *c
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE");
     if (status == 503)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    return srv_reply_response(r, status, resp, len);
+    return http_reply_response(r, status, resp, len);
 }
 
-enum MHD_Result srv_reply_error(srv_req *r, unsigned status, const char *code, const char *fmt, ...)
+enum MHD_Result http_reply_error(http_req *r, unsigned status, const char *code, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return srv_reply_error_extra(r, status, code, msg, NULL, NULL);
+    return http_reply_error_extra(r, status, code, msg, NULL, NULL);
 }
 
 /* An error found before the body is read is sent at once only when that
  * cannot cut the client off mid-upload: there is no body, or the client
  * waits for "100 Continue" (libmicrohttpd then skips the body).  Otherwise
- * the body is read and dropped first (up to SRV_DRAIN_MAX bytes), so that
+ * the body is read and dropped first (up to HTTP_DRAIN_MAX bytes), so that
  * a client that sends its whole body before reading still gets the reply
  * instead of a connection reset. */
-void srv_fail(srv_req *r, unsigned status, const char *code, const char *fmt, ...)
+void http_fail(http_req *r, unsigned status, const char *code, const char *fmt, ...)
 {
     if (r->responded || r->pending)
         return;
-    char msg[512]; /* as srv_reply_error(): an S3 refusal with its hint fits */
+    char msg[512]; /* as http_reply_error(): an S3 refusal with its hint fits */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     bool early_ok = !r->expect_body ||
-                    (r->expect_continue && (r->method & (SRV_M_POST | SRV_M_PUT))) ||
-                    r->content_length > (int64_t)SRV_DRAIN_MAX;
-    if (r->phase == SRV_PH_FINAL || (r->phase == SRV_PH_HEADERS && early_ok)) {
-        (void)srv_reply_error(r, status, code, "%s", msg);
+                    (r->expect_continue && (r->method & (HTTP_M_POST | HTTP_M_PUT))) ||
+                    r->content_length > (int64_t)HTTP_DRAIN_MAX;
+    if (r->phase == HTTP_PH_FINAL || (r->phase == HTTP_PH_HEADERS && early_ok)) {
+        (void)http_reply_error(r, status, code, "%s", msg);
         return;
     }
     r->pending = true;
     r->pending_status = status;
     r->pending_code = code;
     r->pending_msg = cd_xstrdup(msg);
-    r->body_mode = SRV_BODY_DISCARD;
+    r->body_mode = HTTP_BODY_DISCARD;
 }
 
-enum MHD_Result srv_reply_cat_error(srv_req *r, int status, const cd_err *err)
+enum MHD_Result http_reply_cat_error(http_req *r, int status, const cd_err *err)
 {
     const char *m = err && err->msg[0] ? err->msg : "the catalog failed";
     switch (status) {
     case CAT_NOT_FOUND:
-        return srv_reply_error(r, 404, "not_found", "No such content item.");
+        return http_reply_error(r, 404, "not_found", "No such content item.");
     case CAT_EXISTS:
-        return srv_reply_error(r, 409, "already_exists", "%s", m);
+        return http_reply_error(r, 409, "already_exists", "%s", m);
     case CAT_CONFLICT:
-        return srv_reply_error(r, 409, "version_conflict", "%s", m);
+        return http_reply_error(r, 409, "version_conflict", "%s", m);
     case CAT_UNAVAILABLE:
-        return srv_reply_error(r, 503, "catalog_unavailable", "The catalog is unavailable: %s", m);
+        return http_reply_error(r, 503, "catalog_unavailable", "The catalog is unavailable: %s", m);
     default:
-        return srv_reply_error(r, 500, "internal_error", "The catalog failed: %s", m);
+        return http_reply_error(r, 500, "internal_error", "The catalog failed: %s", m);
     }
 }
 
-enum MHD_Result srv_reply_blob_error(srv_req *r, int status, const cd_err *err)
+enum MHD_Result http_reply_blob_error(http_req *r, int status, const cd_err *err)
 {
     const char *m = err && err->msg[0] ? err->msg : "the blob store failed";
     switch (status) {
     case BLOB_NOT_FOUND:
-        return srv_reply_error(r, 404, "not_found", "No such blob.");
+        return http_reply_error(r, 404, "not_found", "No such blob.");
     case BLOB_UNAVAILABLE:
-        return srv_reply_error(r, 503, "blobstore_unavailable", "The blob store is unavailable: %s",
+        return http_reply_error(r, 503, "blobstore_unavailable", "The blob store is unavailable: %s",
                                m);
     default:
-        return srv_reply_error(r, 500, "internal_error", "The blob store failed: %s", m);
+        return http_reply_error(r, 500, "internal_error", "The blob store failed: %s", m);
     }
 }

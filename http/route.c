@@ -9,26 +9,26 @@
  * empty), and a last "/{path?}" (nothing, or '/' and the rest).  The first
  * row whose pattern matches names the endpoint; among the rows of that
  * pattern, the one of the request's method serves it (none: 405).
- * Parameters are percent-decoded and validated by srv_route_params() once
+ * Parameters are percent-decoded and validated by http_route_params() once
  * the caller is authenticated.
  */
-#include "srv_int.h"
+#include "http.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const srv_endpoint *table;
+static const http_endpoint *table;
 static size_t table_n;
 /* Per row: the index of its metrics label (rows sharing a pattern share
  * it); label 0 is "unknown". */
-static unsigned row_label[SRV_ROUTES_MAX];
-static const char *labels[SRV_ROUTES_MAX + 1] = {"unknown"};
+static unsigned row_label[HTTP_ROUTES_MAX];
+static const char *labels[HTTP_ROUTES_MAX + 1] = {"unknown"};
 static unsigned n_labels = 1;
 
-void srv_routes_init(const srv_endpoint *rows, size_t n)
+void http_routes_init(const http_endpoint *rows, size_t n)
 {
     table = rows;
-    table_n = n < SRV_ROUTES_MAX ? n : SRV_ROUTES_MAX;
+    table_n = n < HTTP_ROUTES_MAX ? n : HTTP_ROUTES_MAX;
     n_labels = 1;
     for (size_t i = 0; i < table_n; i++) {
         unsigned l = 1;
@@ -40,12 +40,12 @@ void srv_routes_init(const srv_endpoint *rows, size_t n)
     }
 }
 
-unsigned srv_route_count(void)
+unsigned http_route_count(void)
 {
     return n_labels;
 }
 
-const char *srv_route_label(unsigned label)
+const char *http_route_label(unsigned label)
 {
     return label < n_labels ? labels[label] : "unknown";
 }
@@ -56,7 +56,7 @@ static bool param_is(const char *p, size_t len, const char *name)
 }
 
 /* Matches path against pattern, filling rp; false when it does not. */
-static bool match(const char *pattern, const char *path, srv_raw_params *rp)
+static bool match(const char *pattern, const char *path, http_raw_params *rp)
 {
     memset(rp, 0, sizeof *rp);
     const char *p = pattern, *s = path;
@@ -100,7 +100,7 @@ static bool match(const char *pattern, const char *path, srv_raw_params *rp)
     return !*s;
 }
 
-void srv_route_match(srv_req *r)
+void http_route_match(http_req *r)
 {
     r->endpoint = NULL;
     r->route = 0;
@@ -122,7 +122,7 @@ static bool decode_ident(const char *s, size_t n, char *out, size_t cap)
 {
     char *d = NULL;
     size_t len = 0;
-    if (!srv_pct_decode(s, n, &d, &len))
+    if (!http_pct_decode(s, n, &d, &len))
         return false;
     bool ok = len < cap && strlen(d) == len;
     if (ok)
@@ -131,19 +131,37 @@ static bool decode_ident(const char *s, size_t n, char *out, size_t cap)
     return ok;
 }
 
-bool srv_route_params(srv_req *r)
+/* A row that reads KIND, NAME and PATH from its own address (the preview
+ * page): a malformed KIND or NAME (a mistyped address) leaves r->kind
+ * empty, for the handler to answer; the path is the handler's to check.
+ * Never fails. */
+static bool lenient_params(http_req *r)
 {
-    srv_raw_params *rp = &r->raw;
+    http_raw_params *rp = &r->raw;
+    bool ok = rp->kind && decode_ident(rp->kind, rp->kind_len, r->kind, sizeof r->kind) &&
+              cd_kind_valid(r->kind) &&
+              decode_ident(rp->name, rp->name_len, r->name, sizeof r->name) &&
+              cd_name_valid(r->name);
+    if (!ok)
+        r->kind[0] = r->name[0] = '\0';
+    return true;
+}
+
+bool http_route_params(http_req *r)
+{
+    if (r->endpoint->lenient_params)
+        return lenient_params(r);
+    http_raw_params *rp = &r->raw;
     if (rp->kind) {
         if (!decode_ident(rp->kind, rp->kind_len, r->kind, sizeof r->kind) ||
             !cd_kind_valid(r->kind)) {
-            srv_fail(r, 400, "invalid_kind",
+            http_fail(r, 400, "invalid_kind",
                      "Unknown kind: expected tutorial, challenge, course, skill-path or roadmap.");
             return false;
         }
         if (!decode_ident(rp->name, rp->name_len, r->name, sizeof r->name) ||
             !cd_name_valid(r->name)) {
-            srv_fail(r, 400, "invalid_name",
+            http_fail(r, 400, "invalid_name",
                      "Invalid name: it must match [a-z0-9][a-z0-9-]{0,62}.");
             return false;
         }
@@ -151,14 +169,14 @@ bool srv_route_params(srv_req *r)
     if (rp->rest) {
         char *d = NULL;
         size_t len = 0;
-        if (!srv_pct_decode(rp->rest, rp->rest_len, &d, &len)) {
-            srv_fail(r, 400, "invalid_path", "The path has a malformed %%-escape or a NUL byte.");
+        if (!http_pct_decode(rp->rest, rp->rest_len, &d, &len)) {
+            http_fail(r, 400, "invalid_path", "The path has a malformed %%-escape or a NUL byte.");
             return false;
         }
-        const char *why = srv_path_problem(d, len);
+        const char *why = cd_path_why(d, len, false);
         if (why) {
             free(d);
-            srv_fail(r, 400, "invalid_path", "Invalid path: %s.", why);
+            http_fail(r, 400, "invalid_path", "Invalid path: %s.", why);
             return false;
         }
         r->file_path = d;
@@ -175,14 +193,14 @@ bool srv_route_params(srv_req *r)
             ok = r->version > 0 && r->version < INT64_MAX;
         }
         if (!ok) {
-            srv_fail(r, 400, "invalid_version", "The version must be an integer >= 1.");
+            http_fail(r, 400, "invalid_version", "The version must be an integer >= 1.");
             return false;
         }
     }
     if (rp->sha) {
         if (rp->sha_len != 64 || !decode_ident(rp->sha, rp->sha_len, r->sha, sizeof r->sha) ||
             !cd_sha_valid(r->sha)) {
-            srv_fail(r, 400, "invalid_sha256",
+            http_fail(r, 400, "invalid_sha256",
                      "The blob name must be a SHA-256 digest: 64 lower-case hex digits.");
             return false;
         }

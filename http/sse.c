@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Server-sent event streams, the connection side: GET …/KIND/NAME/events and
- * GET /api/v1/events.  Each stream is a chunked response whose content
- * reader copies queued event frames into libmicrohttpd's buffer.  When the
+ * Server-sent event streams, the connection side (the handlers of
+ * GET …/KIND/NAME/events and GET /api/v1/events are api_events.c's).  Each
+ * stream is a chunked response whose content reader copies the hub's
+ * queued event frames into libmicrohttpd's buffer.  When the
  * queue is empty the reader suspends the connection: an idle subscriber is
  * off the epoll set and costs no CPU until the hub queues an event and
  * resumes it.
  */
-#include "srv_int.h"
+#include "http.h"
 
 #include <sys/socket.h>
 
 #include <stdlib.h>
 #include <string.h>
+
+static atomic_uint_fast64_t sse_bytes; /* handed to the sockets */
 
 /* The transport of a subscriber: its connection, and its socket to cut
  * off a reader that stalls. */
@@ -52,7 +55,7 @@ static ssize_t sub_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (n == HUB_READ_END)
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (n > 0)
-        srv_metrics_sse_bytes((uint64_t)n);
+        atomic_fetch_add_explicit(&sse_bytes, (uint64_t)n, memory_order_relaxed);
     return n;
 }
 
@@ -61,7 +64,7 @@ static void sub_response_freed(void *cls)
     hub_sub_unref(cls);
 }
 
-static hub_sub *sub_new(srv_req *r)
+hub_sub *http_sse_sub(http_req *r, hub *h)
 {
     sse_conn *c = cd_xcalloc(1, sizeof *c);
     c->conn = r->conn;
@@ -70,24 +73,10 @@ static hub_sub *sub_new(srv_req *r)
     c->fd = ci ? ci->connect_fd : -1;
     r->sse_conn = c;
     hub_transport t = {.suspend = conn_suspend, .resume = conn_resume, .cut = conn_cut, .arg = c};
-    return hub_sub_new(r->s->hub, r->user, &t);
+    return hub_sub_new(h, r->user, &t);
 }
 
-/* The Last-Event-ID of a reconnecting client: -1 when none, -2 when it is
- * not a version number (the client then gets a snapshot). */
-static int64_t last_event_id(srv_req *r)
-{
-    const char *h = srv_req_header(r, "Last-Event-ID");
-    char *q = h ? NULL : srv_req_query(r, "last_event_id");
-    const char *v = h ? h : q;
-    int64_t id = -1;
-    if (v && *v && (!srv_parse_i64(v, &id) || id < 0))
-        id = -2;
-    free(q);
-    return id;
-}
-
-static enum MHD_Result start_stream(srv_req *r, hub_sub *sub)
+enum MHD_Result http_sse_start(http_req *r, hub_sub *sub)
 {
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32, sub_read, sub, sub_response_freed);
@@ -95,7 +84,7 @@ static enum MHD_Result start_stream(srv_req *r, hub_sub *sub)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     r->sub = sub;
-    enum MHD_Result ok = srv_reply_response(r, 200, resp, 0);
+    enum MHD_Result ok = http_reply_response(r, 200, resp, 0);
     if (ok != MHD_YES) { /* never streamed: take it out of the hub */
         r->sub = NULL;
         hub_sub_detach(sub);
@@ -107,45 +96,12 @@ static enum MHD_Result start_stream(srv_req *r, hub_sub *sub)
     return ok;
 }
 
-static enum MHD_Result subscribe_failed(srv_req *r, hub_sub *sub, int rc, const cd_err *err)
+uint64_t http_sse_bytes(void)
 {
-    hub_sub_free(sub);
-    if (rc == HUB_CLOSED)
-        return srv_reply_error(r, 503, "shutting_down", "The server is shutting down.");
-    if (rc == CAT_NOT_FOUND)
-        return srv_reply_error(r, 404, "not_found", "No content item %s/%s.", r->kind, r->name);
-    return srv_reply_cat_error(r, rc, err);
+    return atomic_load_explicit(&sse_bytes, memory_order_relaxed);
 }
 
-enum MHD_Result srv_sse_item(srv_req *r)
-{
-    if (atomic_load(&r->s->stopping))
-        return srv_reply_error(r, 503, "shutting_down", "The server is shutting down.");
-    catalog_item it;
-    if (!srv_item_visible(r, &it))
-        return MHD_YES;
-    catalog_item_clear(&it);
-    hub_sub *sub = sub_new(r);
-    cd_err err = {0};
-    int rc = hub_subscribe_item(r->s->hub, sub, r->kind, r->name, last_event_id(r), &err);
-    if (rc != 0)
-        return subscribe_failed(r, sub, rc, &err);
-    return start_stream(r, sub);
-}
-
-enum MHD_Result srv_sse_global(srv_req *r)
-{
-    if (atomic_load(&r->s->stopping))
-        return srv_reply_error(r, 503, "shutting_down", "The server is shutting down.");
-    hub_sub *sub = sub_new(r);
-    cd_err err = {0};
-    int rc = hub_subscribe_global(r->s->hub, sub, &err);
-    if (rc != 0)
-        return subscribe_failed(r, sub, rc, &err);
-    return start_stream(r, sub);
-}
-
-void srv_sse_completed(srv_req *r)
+void http_sse_completed(http_req *r)
 {
     hub_sub *sub = r->sub;
     r->bytes = hub_sub_sent(sub);

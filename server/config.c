@@ -105,12 +105,12 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
                           "CONTENTD_MAX_HEADER_SIZE: '%s' is not a size from 1KiB to 1MiB", mh);
     const char *th = getenv("CONTENTD_THREADS");
     int64_t t = 0;
-    if (th && *th && (!srv_parse_i64(th, &t) || t < 1 || t > 256))
+    if (th && *th && (!cd_parse_i64(th, &t) || t < 1 || t > 256))
         return cd_err_set(err, SRV_EXIT_USAGE, "CONTENTD_THREADS: '%s' is not 1..256", th);
     cfg->threads = (int)t;
     const char *qe = getenv("CONTENTD_SSE_QUEUE_EVENTS");
     int64_t x;
-    if (qe && srv_parse_i64(qe, &x) && x > 0 && x < (1ll << 31))
+    if (qe && cd_parse_i64(qe, &x) && x > 0 && x < (1ll << 31))
         cfg->sse_queue_events = (uint32_t)x;
     const char *qb = getenv("CONTENTD_SSE_QUEUE_BYTES");
     if (qb && !srv_parse_size(qb, &cfg->sse_queue_bytes))
@@ -127,7 +127,7 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
 bool srv_parse_watch_ms(const char *s, unsigned *out)
 {
     int64_t v;
-    if (!srv_parse_i64(s, &v) || v < 1 || v > 60000)
+    if (!cd_parse_i64(s, &v) || v < 1 || v > 60000)
         return false;
     *out = (unsigned)v;
     return true;

@@ -16,6 +16,24 @@
 
 #include "markdown.h"
 
+
+/* The watch's view of the configuration (and, once it exists, of the
+ * service's stores). */
+static void sync_of(const srv_config *cfg, const srv *s, sync_config *out)
+{
+    *out = (sync_config){.dirs = cfg->watch,
+                         .n_dirs = cfg->n_watch,
+                         .data_dir = cfg->data_dir,
+                         .quiet_ms = cfg->watch_quiet_ms,
+                         .max_delay_ms = cfg->watch_max_delay_ms};
+    if (s) {
+        out->cat = s->cat;
+        out->bs = s->bs;
+        out->commit = s->commit;
+        out->max_blob_size = s->cfg.max_blob_size;
+    }
+}
+
 #define STOP_TIMEOUT_MS 10000
 
 static const char usage_text[] =
@@ -188,7 +206,7 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         return false;
     case OPT_THREADS: {
         int64_t n;
-        if (srv_parse_i64(arg, &n) && n >= 1 && n <= 256) {
+        if (cd_parse_i64(arg, &n) && n >= 1 && n <= 256) {
             cfg->threads = (int)n;
             return true;
         }
@@ -272,7 +290,7 @@ static int cmd_token(cli *c)
         return SRV_EXIT_USAGE;
     }
     const char *user = c->positional[2];
-    if (!srv_user_valid(user)) {
+    if (!http_user_valid(user)) {
         err_line("'%s' is not a valid user name: 1 to 64 letters, digits, '.', '_', '-' or '@', "
                  "starting with a letter or digit",
                  user);
@@ -284,7 +302,7 @@ static int cmd_token(cli *c)
         return SRV_EXIT_FAIL;
     char *token = NULL;
     cd_err err = {0};
-    int rc = srv_token_create(cat, user, &token, &err);
+    int rc = http_token_create(cat, user, &token, &err);
     close_stores(cat, bs);
     if (rc != 0) {
         err_line("cannot create the token: %s", err.msg);
@@ -330,8 +348,10 @@ static int run_server(srv *s)
     fflush(stdout);
     /* The watched folders are committed through the running service, so
      * that subscribers see the initial sync like any push. */
-    srv_watch *w = NULL;
-    if (s->cfg.n_watch && srv_watch_start(s, &w, &err) != 0) {
+    sync_watch *w = NULL;
+    sync_config sc;
+    sync_of(&s->cfg, s, &sc);
+    if (s->cfg.n_watch && sync_watch_start(&sc, &w, &err) != 0) {
         err_line("%s", err.msg);
         srv_stop(s, STOP_TIMEOUT_MS);
         return SRV_EXIT_FAIL;
@@ -339,7 +359,7 @@ static int run_server(srv *s)
     int sig = 0;
     sigwait(&set, &sig);
     cd_log("info", "server", "msg=\"stopping\" signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    srv_watch_free(w); /* no commit starts once the service stops */
+    sync_watch_free(w); /* no commit starts once the service stops */
     srv_stop(s, STOP_TIMEOUT_MS);
     return SRV_EXIT_OK;
 }
@@ -374,7 +394,9 @@ static int cmd_serve(cli *c)
         return SRV_EXIT_FAIL;
     int status = SRV_EXIT_FAIL;
     srv *s = NULL;
-    if (srv_watch_check(&c->cfg, &err) != 0)
+    sync_config sc;
+    sync_of(&c->cfg, NULL, &sc);
+    if (sync_watch_check(&sc, &err) != 0)
         err_line("%s", err.msg);
     else if (!(s = srv_new(&c->cfg, cat, bs, &err)))
         err_line("%s", err.msg);

@@ -72,7 +72,7 @@ static catalog_file *files_of(json_t *m, size_t *n)
         const char *path = json_string_value(json_object_get(e, "path"));
         const char *sha = json_string_value(json_object_get(e, "sha256"));
         json_t *size = json_object_get(e, "size");
-        if (!path || srv_path_problem(path, strlen(path)) || !sha || !cd_sha_valid(sha) ||
+        if (!path || cd_path_why(path, strlen(path), false) || !sha || !cd_sha_valid(sha) ||
             !json_is_integer(size)) {
             catalog_files_free(files, i);
             return NULL;
@@ -98,7 +98,7 @@ static void state_from(item_state *st, json_t *doc, const char *time_key)
     const char *owner = json_string_value(json_object_get(doc, "owner"));
     const char *title = json_string_value(json_object_get(doc, "title"));
     const char *vis = json_string_value(json_object_get(doc, "visibility"));
-    if (owner && srv_user_valid(owner)) {
+    if (owner && http_user_valid(owner)) {
         free(st->owner);
         st->owner = cd_xstrdup(owner);
     }
@@ -126,7 +126,7 @@ static int note_version(void *arg, const char *key)
     if (nl > 5 && nl - 5 < sizeof digits && !strcmp(num + nl - 5, ".json")) {
         memcpy(digits, num, nl - 5);
         digits[nl - 5] = '\0';
-        if (srv_parse_i64(digits, &v) && v > mv->max)
+        if (cd_parse_i64(digits, &v) && v > mv->max)
             mv->max = v;
     }
     return 0;

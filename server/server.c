@@ -39,7 +39,7 @@ static void config_copy(srv_config *dst, const srv_config *src)
 }
 
 /* libmicrohttpd's own messages, as one quoted msg= each. */
-void srv_log_mhd(void *cls, const char *fmt, va_list ap)
+void http_log_mhd(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     cd_buf msg = CD_BUF_INIT, line = CD_BUF_INIT;
@@ -70,10 +70,10 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
     config_copy(&s->cfg, cfg);
     s->cat = cat;
     s->bs = bs;
-    pthread_mutex_init(&s->active_mu, NULL);
-    cd_cond_init_mono(&s->active_cv);
+    http_server_init(&s->http, cat, cfg->max_header_size);
+    s->http.app = &s->api;
     s->commit = commit_new(cat, bs, 64u << 20);
-    srv_routes_init(srv_endpoints, srv_endpoints_n);
+    http_routes_init(api_endpoints, api_endpoints_n);
     hub_config hc = {.cat = cat,
                      .document = hub_document,
                      .document_arg = s->commit,
@@ -86,6 +86,11 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
         return NULL;
     }
     s->listening = true;
+    s->api = (api_ctx){.cat = cat,
+                       .bs = bs,
+                       .commit = s->commit,
+                       .hub = s->hub,
+                       .max_blob_size = s->cfg.max_blob_size};
     return s;
 }
 
@@ -109,7 +114,7 @@ static int split_listen(const char *listen, char *host, size_t hcap, char *port,
     host[hl] = '\0';
     snprintf(port, pcap, "%s", colon + 1);
     int64_t p;
-    if (!srv_parse_i64(port, &p) || p < 0 || p > 65535)
+    if (!cd_parse_i64(port, &p) || p < 0 || p > 65535)
         return cd_err_set(err, -1, "--listen '%s': the port must be 0..65535", listen);
     return 0;
 }
@@ -211,7 +216,7 @@ static size_t conn_memory(const srv_config *cfg)
 {
     if (cfg->connection_memory)
         return cfg->connection_memory;
-    return (size_t)cfg->max_header_size * 7 / 2 + SRV_TARGET_MAX + 4096;
+    return (size_t)cfg->max_header_size * 7 / 2 + HTTP_TARGET_MAX + 4096;
 }
 
 /* Refuses to serve the network with no token in the catalog. */
@@ -222,7 +227,7 @@ static int check_exposure(srv *s, bool loopback, cd_err *err)
     int rc = catalog_token_count(s->cat, &n, &cerr);
     if (rc != CAT_OK)
         return cd_err_set(err, -1, "cannot read the tokens from the catalog: %s", cerr.msg);
-    atomic_store(&s->tokens_exist, n > 0);
+    atomic_store(&s->http.tokens_exist, n > 0);
     if (!loopback && n == 0)
         return cd_err_set(err, -1,
                           "refusing to listen on %s, a non-loopback address, with no API "
@@ -239,7 +244,7 @@ int srv_start(srv *s, cd_err *err)
     int fd = bind_listen(s->cfg.listen, &loopback, &bound, err);
     if (fd < 0)
         return -1;
-    s->loopback = loopback;
+    s->http.loopback = loopback;
     if (check_exposure(s, loopback, err) != 0 || hub_start(s->hub, err) != 0) {
         close(fd);
         return -1;
@@ -258,13 +263,13 @@ int srv_start(srv *s, cd_err *err)
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (bound.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, srv_http_access, s,
-                                 MHD_OPTION_EXTERNAL_LOGGER, srv_log_mhd, NULL,
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, &s->http,
+                                 MHD_OPTION_EXTERNAL_LOGGER, http_log_mhd, NULL,
                                  MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
                                  MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, srv_http_completed, s,
-                                 MHD_OPTION_UNESCAPE_CALLBACK, srv_http_unescape_none, NULL,
-                                 MHD_OPTION_URI_LOG_CALLBACK, srv_http_uri_log, s,
+                                 (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, http_completed, &s->http,
+                                 MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
+                                 MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, &s->http,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(&s->cfg), MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);
@@ -286,7 +291,7 @@ void srv_stop(srv *s, int timeout_ms)
 {
     if (!s->daemon)
         return;
-    atomic_store(&s->stopping, true);
+    atomic_store(&s->http.stopping, true);
     int lfd = MHD_quiesce_daemon(s->daemon);
     if (lfd >= 0)
         close(lfd);
@@ -295,16 +300,16 @@ void srv_stop(srv *s, int timeout_ms)
      * streams, which the hub has just ended, get a second to flush their
      * last bytes — a subscriber that does not read is not waited for. */
     int64_t start = cd_mono_ms(), end = start + timeout_ms;
-    pthread_mutex_lock(&s->active_mu);
-    while (s->active > 0) {
+    pthread_mutex_lock(&s->http.active_mu);
+    while (s->http.active > 0) {
         int64_t now = cd_mono_ms();
-        if (now >= end || (s->active == s->streams && now >= start + STREAM_GRACE_MS))
+        if (now >= end || (s->http.active == s->http.streams && now >= start + STREAM_GRACE_MS))
             break;
         /* re-check the stream grace period */
-        cd_cond_wait_until(&s->active_cv, &s->active_mu, now + 50);
+        cd_cond_wait_until(&s->http.active_cv, &s->http.active_mu, now + 50);
     }
-    int left = s->active;
-    pthread_mutex_unlock(&s->active_mu);
+    int left = s->http.active;
+    pthread_mutex_unlock(&s->http.active_mu);
     if (left)
         cd_log("warn", "server", "msg=\"stopping with requests still open\" open=%d", left);
     MHD_stop_daemon(s->daemon);
@@ -326,8 +331,7 @@ void srv_free(srv *s)
         catalog_unlisten(s->cat, hub_on_change, s->hub);
     hub_free(s->hub);
     commit_free(s->commit);
-    pthread_mutex_destroy(&s->active_mu);
-    pthread_cond_destroy(&s->active_cv);
+    http_server_destroy(&s->http);
     srv_config_clear(&s->cfg);
     free(s);
 }

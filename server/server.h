@@ -7,7 +7,7 @@
  * The `contentd` binary (main.c) loads a srv_config from flags and the
  * environment, opens the stores, and runs one srv until SIGTERM/SIGINT.  A
  * folder watcher (`contentd serve --watch DIR`, folder_watch.c) drives the
- * same commit path through srv_commit_folder().
+ * same commit path (sync/sync.h).
  */
 #ifndef CONTENTD_SERVER_H
 #define CONTENTD_SERVER_H
@@ -19,7 +19,6 @@
 #include "blobstore.h"
 #include "catalog.h"
 #include "common.h"
-#include "ignore.h"
 
 /* Exit statuses of the binary (CONTRACT "Binaries"). */
 enum { SRV_EXIT_OK = 0, SRV_EXIT_FAIL = 1, SRV_EXIT_USAGE = 2 };
@@ -98,58 +97,5 @@ void srv_free(srv *s);
 /* `contentd rebuild-catalog`: replays every manifest of bs into cat, which
  * must be empty.  Prints a summary (and each manifest skipped) on stderr. */
 int srv_rebuild_catalog(catalog *cat, blobstore *bs, cd_err *err) CD_WUR;
-
-/* ---- folders (folder.c, folder_watch.c): `contentd serve --watch` ----- */
-
-/* srv_folder_item() and srv_commit_folder() return 0 or one of these. */
-enum {
-    SRV_FOLDER_OK = 0,
-    /* The folder's content is not acceptable (front matter, a file name, a
-     * symlink out of the folder, markdown that cannot be rendered): only a
-     * change to the folder can fix it. */
-    SRV_FOLDER_REFUSED = -1,
-    /* A store failed, or a file changed while it was read: trying again
-     * later may succeed. */
-    SRV_FOLDER_RETRY = -2,
-};
-
-/* The item the content folder dir stands for: `kind` and `name` from its
- * index.md front matter; without `kind`, a tutorial; without `name`, the
- * folder's own name (which must then be a valid item name). */
-int srv_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err) CD_WUR;
-
-typedef struct srv_folder_result {
-    int64_t version;   /* the item's version afterwards */
-    bool changed;      /* a new version was made */
-    bool item_created; /* the item did not exist */
-    size_t files;      /* files in the folder's list */
-} srv_folder_result;
-
-/* The watcher's hook: commits the content folder dir as the new version of
- * kind/name on behalf of `user`, creating the item (owned by user) when it
- * does not exist.  The folder is listed as `content push` lists it, with
- * the rules ig (ignore.h); the blobs the store lacks are stored, and the
- * list is committed through the same path as POST …/versions (a folder
- * equal to the current version makes no version).  Fills *out. */
-int srv_commit_folder(srv *s, const char *dir, const char *kind, const char *name, const char *user,
-                      const ignore_rules *ig, srv_folder_result *out, cd_err *err) CD_WUR;
-
-typedef struct srv_watch srv_watch;
-
-/* Checks cfg's watched folders before the service starts: each is a folder,
- * and none holds the data folder (which must exist by then). */
-int srv_watch_check(const srv_config *cfg, cd_err *err) CD_WUR;
-
-/* Starts watching every folder of the configuration's `watch` list
- * (docs/watch.md, "contentd serve --watch"): each subfolder holding an
- * index.md (or the folder itself, when it holds one) is an item owned by
- * the local user, committed now and after every burst of saves.  Failures
- * are logged and retried; the watch never stops by itself.  Call it after
- * srv_start(); on success free *out with srv_watch_free() before
- * srv_stop(). */
-int srv_watch_start(srv *s, srv_watch **out, cd_err *err) CD_WUR;
-/* Stops the watchers (a commit in progress finishes first) and frees w.
- * NULL is a no-op. */
-void srv_watch_free(srv_watch *w);
 
 #endif

@@ -16,20 +16,6 @@
 
 
 
-/* A decimal int64 with nothing around it. */
-bool srv_parse_i64(const char *s, int64_t *out)
-{
-    if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9')))
-        return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
 bool srv_addr_is_loopback(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET) {

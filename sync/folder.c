@@ -8,21 +8,24 @@
  * same commit_run() as POST …/versions, so the SSE subscribers see the
  * change exactly as if it had been pushed.
  *
- * The folder is read as `content push` reads it: ignored paths are left
- * out (a directory that matches is not entered), a content path that breaks
- * the contract's rules refuses the whole commit, a symlink is followed only
- * when it resolves inside the folder (one that points outside, or nowhere,
- * refuses the commit), sockets and FIFOs are left out.
+ * The folder is read by the reader `content push` uses (folder/folder.h):
+ * ignored paths are left out (a directory that matches is not entered), a
+ * content path that breaks the contract's rules refuses the whole commit,
+ * a symlink is followed only when it resolves inside the folder (one that
+ * points outside, or nowhere, refuses the commit), sockets and FIFOs are
+ * left out.
  *
  * Failures come in two kinds, because the watcher treats them differently:
- * SRV_FOLDER_REFUSED when the folder's content is not acceptable (bad front
+ * SYNC_REFUSED when the folder's content is not acceptable (bad front
  * matter, a bad file name, a markdown file that cannot be rendered) — only
- * the author's next save can fix it; SRV_FOLDER_RETRY when a store failed
+ * the author's next save can fix it; SYNC_RETRY when a store failed
  * or a file changed while it was read — trying again later may succeed.
  */
-#include "srv_int.h"
+#include "sync.h"
+#include "folder.h"
 
-#include <dirent.h>
+#include <jansson.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,9 +36,6 @@
 #include <unistd.h>
 
 
-#include "markdown.h"
-
-#define FOLDER_DEPTH_MAX 64
 #define COMMIT_RETRIES   3
 #define FALLBACK_KIND    "tutorial"
 
@@ -45,21 +45,6 @@ typedef struct {
 } file_list;
 
 /* ---- which item: index.md's front matter ------------------------------- */
-
-/* Reads the whole small file path (index.md) into out. */
-static int slurp(const char *path, cd_buf *out, cd_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cd_err_set(err, SRV_FOLDER_REFUSED, "cannot read %s: %s", path, strerror(errno));
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        cd_buf_append(out, buf, n);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s", path) : 0;
-}
 
 /* A front matter value as text: a string, or an integer (`name: 2024`).
  * NULL when absent; "" (refused by the caller) for anything else. */
@@ -87,23 +72,25 @@ static void folder_name(const char *dir, char *out, size_t cap)
     free(real);
 }
 
-int srv_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
+int sync_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/index.md", dir);
-    cd_buf src = CD_BUF_INIT;
-    int rc = slurp(path, &src, err);
-    char *json = NULL;
-    size_t len = 0;
-    md_error merr = {0};
-    if (rc == 0 && md_render(src.data ? src.data : "", src.len, 0, &json, &len, &merr) != MD_OK)
-        rc = cd_err_set(err, SRV_FOLDER_REFUSED, "index.md: line %d: %s", merr.line, merr.message);
-    cd_buf_free(&src);
-    if (rc != 0)
-        return rc;
-    json_t *doc = json_loadb(json, len, 0, NULL);
-    free(json);
-    json_t *data = json_object_get(doc, "data");
+    json_t *data = NULL;
+    int line = 0;
+    int rc = folder_front_matter(path, &data, &line, err);
+    if (rc == FOLDER_BAD_MARKDOWN) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return cd_err_set(err, SYNC_REFUSED, "index.md: line %d: %s", line, msg);
+    }
+    if (rc != 0) {
+        err->code = SYNC_REFUSED;
+        return SYNC_REFUSED;
+    }
+    if (!data)
+        return cd_err_set(err, SYNC_REFUSED, "cannot read %s: %s", path, strerror(ENOENT));
+
     char kbuf[32], nbuf[32], fname[256];
     const char *k = fm_text(data, "kind", kbuf), *n = fm_text(data, "name", nbuf);
     if (!k)
@@ -111,17 +98,17 @@ int srv_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_M
     if (!n)
         folder_name(dir, fname, sizeof fname);
     if (!cd_kind_valid(k))
-        rc = cd_err_set(err, SRV_FOLDER_REFUSED,
+        rc = cd_err_set(err, SYNC_REFUSED,
                         "index.md: kind '%s' is not one of tutorial, challenge, course, "
                         "skill-path, roadmap",
                         k);
     else if (n && !cd_name_valid(n))
-        rc = cd_err_set(err, SRV_FOLDER_REFUSED,
+        rc = cd_err_set(err, SYNC_REFUSED,
                         "index.md: name '%s' is not a valid item name (lower-case letters, "
                         "digits and '-', 1 to 63, not starting with '-')",
                         n);
     else if (!n && !cd_name_valid(fname))
-        rc = cd_err_set(err, SRV_FOLDER_REFUSED,
+        rc = cd_err_set(err, SYNC_REFUSED,
                         "the folder name '%s' is not a valid item name: set `name:` in "
                         "index.md's front matter",
                         fname);
@@ -131,151 +118,47 @@ int srv_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_M
         const char *nm = n ? n : fname;
         memcpy(name, nm, strlen(nm) + 1);
     }
-    json_decref(doc);
+    json_decref(data);
     return rc;
 }
 
 /* ---- the folder as a file list ------------------------------------------ */
 
-/* SHA-256 and size of the file at path. */
-static int hash_file(const char *path, char sha[CD_SHA256_HEX], int64_t *size, cd_err *err)
+/* The folder's files as `content push` lists them (folder/folder.h), with
+ * the server's own limits on top. */
+static int list_folder(const sync_config *s, const char *dir, const ignore_rules *ig,
+                       file_list *list, cd_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s: %s", path, strerror(errno));
-    int rc = cd_sha256_fd(fd, sha, size);
-    int saved = errno;
-    close(fd);
-    if (rc != 0)
-        return cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s: %s", path, strerror(saved));
-    return 0;
-}
-
-typedef struct walk {
-    srv *s;
-    const ignore_rules *ig;
-    file_list *list;
-    char *root_real; /* realpath of the folder */
-    size_t root_len;
-    struct {
-        dev_t dev;
-        ino_t ino;
-    } stack[FOLDER_DEPTH_MAX]; /* the directories being walked, for link loops */
-    size_t depth;
-} walk;
-
-static int walk_dir(walk *w, const char *fs, const char *rel, cd_err *err);
-
-/* The real path of the symlink fs when it resolves inside the folder
- * (the caller frees it), else NULL. */
-static char *link_inside(const walk *w, const char *fs)
-{
-    char *target = realpath(fs, NULL);
-    if (target && !cd_path_inside(target, w->root_real, w->root_len)) {
-        free(target);
-        target = NULL;
+    folder_tree t;
+    int rc = folder_scan(dir, ig, NULL, &t, err);
+    if (rc != 0) {
+        rc = t.nproblems ? SYNC_REFUSED : SYNC_RETRY;
+        if (err)
+            err->code = rc;
+    } else if (t.n > CD_VERSION_FILES_MAX) {
+        rc = cd_err_set(err, SYNC_REFUSED, "more than %d files, the most a version holds",
+                        CD_VERSION_FILES_MAX);
     }
-    return target;
-}
-
-static int add_file(walk *w, const char *fs, const char *rel, cd_err *err)
-{
-    file_list *l = w->list;
-    if (l->n == CD_VERSION_FILES_MAX)
-        return cd_err_set(err, SRV_FOLDER_REFUSED, "more than %d files, the most a version holds",
-                          CD_VERSION_FILES_MAX);
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 16;
-        l->files = cd_xrealloc(l->files, l->cap * sizeof *l->files);
+    list->files = cd_xcalloc(t.n ? t.n : 1, sizeof *list->files);
+    for (size_t i = 0; rc == 0 && i < t.n; i++) {
+        if (t.files[i].size > s->max_blob_size) {
+            rc = cd_err_set(err, SYNC_REFUSED, "%s is larger than --max-blob-size",
+                            t.files[i].path);
+            break;
+        }
+        catalog_file *f = &list->files[list->n++];
+        f->path = cd_xstrdup(t.files[i].path);
+        memcpy(f->sha256, t.files[i].sha256, sizeof f->sha256);
+        f->size = t.files[i].size;
     }
-    catalog_file *f = &l->files[l->n];
-    memset(f, 0, sizeof *f);
-    int rc = hash_file(fs, f->sha256, &f->size, err);
-    if (rc == 0 && f->size > w->s->cfg.max_blob_size)
-        rc = cd_err_set(err, SRV_FOLDER_REFUSED, "%s is larger than --max-blob-size", rel);
-    if (rc != 0)
-        return rc;
-    f->path = cd_xstrdup(rel);
-    l->n++;
-    return 0;
-}
-
-/* One directory entry: fs is its local path, rel its content path. */
-static int walk_entry(walk *w, const char *fs, const char *rel, cd_err *err)
-{
-    struct stat st, tst;
-    if (lstat(fs, &st) != 0)
-        return errno == ENOENT
-                   ? 0
-                   : cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s: %s", rel, strerror(errno));
-    bool link = S_ISLNK(st.st_mode);
-    bool resolves = link && stat(fs, &tst) == 0;
-    bool is_dir = S_ISDIR(st.st_mode) || (resolves && S_ISDIR(tst.st_mode));
-    if (ignore_match(w->ig, rel, is_dir))
-        return 0;
-    const char *why = srv_path_problem(rel, strlen(rel));
-    if (why)
-        return cd_err_set(err, SRV_FOLDER_REFUSED, "%s: %s", rel, why);
-    char *target = NULL;
-    if (link) {
-        if (!resolves || !(target = link_inside(w, fs)))
-            return cd_err_set(err, SRV_FOLDER_REFUSED,
-                              "%s: the symlink points outside the folder (or nowhere)", rel);
-        st = tst;
-    }
-    int rc = 0;
-    if (S_ISDIR(st.st_mode))
-        rc = walk_dir(w, target ? target : fs, rel, err);
-    else if (S_ISREG(st.st_mode))
-        rc = add_file(w, target ? target : fs, rel, err);
-    /* sockets, FIFOs and devices are left out, as `content push` does */
-    free(target);
-    return rc;
-}
-
-static int walk_dir(walk *w, const char *fs, const char *rel, cd_err *err)
-{
-    struct stat st;
-    if (stat(fs, &st) != 0)
-        return errno == ENOENT
-                   ? 0
-                   : cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s: %s", fs, strerror(errno));
-    for (size_t i = 0; i < w->depth; i++)
-        if (w->stack[i].dev == st.st_dev && w->stack[i].ino == st.st_ino)
-            return cd_err_set(err, SRV_FOLDER_REFUSED, "%s: a symlink loop", rel);
-    if (w->depth == FOLDER_DEPTH_MAX)
-        return cd_err_set(err, SRV_FOLDER_REFUSED, "%s: more than %d folders deep", rel,
-                          FOLDER_DEPTH_MAX);
-    DIR *d = opendir(fs);
-    if (!d)
-        return errno == ENOENT
-                   ? 0
-                   : cd_err_set(err, SRV_FOLDER_RETRY, "cannot list %s: %s", fs, strerror(errno));
-    w->stack[w->depth].dev = st.st_dev;
-    w->stack[w->depth++].ino = st.st_ino;
-    int rc = 0;
-    struct dirent *e;
-    cd_buf sub_fs = CD_BUF_INIT, sub_rel = CD_BUF_INIT;
-    while (rc == 0 && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        cd_buf_reset(&sub_fs);
-        cd_buf_reset(&sub_rel);
-        cd_buf_printf(&sub_fs, "%s/%s", fs, e->d_name);
-        cd_buf_printf(&sub_rel, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        rc = walk_entry(w, sub_fs.data, sub_rel.data, err);
-    }
-    cd_buf_free(&sub_fs);
-    cd_buf_free(&sub_rel);
-    closedir(d);
-    w->depth--;
+    folder_tree_clear(&t);
     return rc;
 }
 
 /* ---- storing and committing --------------------------------------------- */
 
 /* Stores the file dir/f->path as its blob unless the store has it. */
-static int store_blob(srv *s, const char *dir, const catalog_file *f, cd_err *err)
+static int store_blob(const sync_config *s, const char *dir, const catalog_file *f, cd_err *err)
 {
     bool present = false;
     int rc = blobstore_has(s->bs, f->sha256, &present, err);
@@ -287,7 +170,7 @@ static int store_blob(srv *s, const char *dir, const catalog_file *f, cd_err *er
     if (fd < 0)
         return cd_err_set(err, BLOB_ERROR, "cannot read %s: %s", f->path, strerror(errno));
     blob_writer *w = NULL;
-    rc = blobstore_put_begin(s->bs, f->sha256, s->cfg.max_blob_size, &w, err);
+    rc = blobstore_put_begin(s->bs, f->sha256, s->max_blob_size, &w, err);
     char buf[65536];
     ssize_t n = 0;
     while (rc == BLOB_OK && (n = read(fd, buf, sizeof buf)) > 0)
@@ -311,12 +194,12 @@ static int by_path(const void *a, const void *b)
 
 static int blob_outcome(int rc)
 {
-    return rc == BLOB_TOO_LARGE ? SRV_FOLDER_REFUSED : SRV_FOLDER_RETRY;
+    return rc == BLOB_TOO_LARGE ? SYNC_REFUSED : SYNC_RETRY;
 }
 
 /* Stores every blob of list that the current version cur does not have
  * at the same path. */
-static int store_new_blobs(srv *s, const char *dir, const file_list *list, const catalog_file *cur,
+static int store_new_blobs(const sync_config *s, const char *dir, const file_list *list, const catalog_file *cur,
                            size_t ncur, cd_err *err)
 {
     for (size_t i = 0; i < list->n; i++) {
@@ -334,7 +217,7 @@ static int store_new_blobs(srv *s, const char *dir, const file_list *list, const
 
 /* The item (created for user when it does not exist) and its current
  * files, sorted by path. */
-static int load_item(srv *s, const char *kind, const char *name, const char *user, catalog_item *it,
+static int load_item(const sync_config *s, const char *kind, const char *name, const char *user, catalog_item *it,
                      catalog_file **cur, size_t *ncur, bool *made, cd_err *err)
 {
     int rc = catalog_item_get(s->cat, kind, name, it, err);
@@ -352,7 +235,7 @@ static int load_item(srv *s, const char *kind, const char *name, const char *use
         rc = catalog_files(s->cat, kind, name, it->version, cur, ncur, err);
     if (rc == CAT_OK)
         catalog_files_sort(*cur, *ncur);
-    return rc == CAT_OK ? 0 : SRV_FOLDER_RETRY;
+    return rc == CAT_OK ? 0 : SYNC_RETRY;
 }
 
 static int folder_status_of(commit_status st)
@@ -362,15 +245,15 @@ static int folder_status_of(commit_status st)
     case COMMIT_FORBIDDEN:
     case COMMIT_INVALID:
     case COMMIT_UNACCEPTABLE:
-        return SRV_FOLDER_REFUSED;
+        return SYNC_REFUSED;
     default:
-        return SRV_FOLDER_RETRY;
+        return SYNC_RETRY;
     }
 }
 
 /* One attempt: 1 when another commit won the race (try again). */
-static int commit_once(srv *s, const char *dir, const char *kind, const char *name,
-                       const char *user, file_list *list, srv_folder_result *out, cd_err *err)
+static int commit_once(const sync_config *s, const char *dir, const char *kind, const char *name,
+                       const char *user, file_list *list, sync_result *out, cd_err *err)
 {
     catalog_item it = {0};
     catalog_file *cur = NULL;
@@ -394,24 +277,16 @@ static int commit_once(srv *s, const char *dir, const char *kind, const char *na
     return rc;
 }
 
-int srv_commit_folder(srv *s, const char *dir, const char *kind, const char *name, const char *user,
-                      const ignore_rules *ig, srv_folder_result *out, cd_err *err)
+int sync_commit_folder(const sync_config *s, const char *dir, const char *kind, const char *name, const char *user,
+                      const ignore_rules *ig, sync_result *out, cd_err *err)
 {
     memset(out, 0, sizeof *out);
     file_list list = {0};
-    walk w = {.s = s, .ig = ig, .list = &list, .root_real = realpath(dir, NULL)};
-    int rc;
-    if (!w.root_real) {
-        rc = cd_err_set(err, SRV_FOLDER_RETRY, "cannot read %s: %s", dir, strerror(errno));
-    } else {
-        w.root_len = strlen(w.root_real);
-        rc = walk_dir(&w, dir, "", err);
-    }
-    free(w.root_real);
+    int rc = list_folder(s, dir, ig, &list, err);
     out->files = list.n;
     for (int attempt = 0; rc == 0; attempt++) {
         if (attempt == COMMIT_RETRIES) {
-            rc = cd_err_set(err, SRV_FOLDER_RETRY, "%d commits in a row lost to concurrent ones",
+            rc = cd_err_set(err, SYNC_RETRY, "%d commits in a row lost to concurrent ones",
                             COMMIT_RETRIES);
             break;
         }

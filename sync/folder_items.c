@@ -8,7 +8,7 @@
  * A subfolder of DIR holding an index.md is one item; DIR itself holding an
  * index.md is the one item of DIR (its subfolders are then part of it, as
  * `content push DIR` would send them).  Each commit goes through
- * srv_commit_folder() as the local user.  A folder that stops being an item
+ * sync_commit_folder() as the local user.  A folder that stops being an item
  * (removed, or its index.md removed) leaves its item as it was: deleting
  * content because a folder vanished for a moment (a branch switch, a move)
  * would lose its history.
@@ -55,7 +55,7 @@ bool fw_is_item_folder(const char *dir)
 
 /* Claims id for folder; NULL on success, else the folder that holds it
  * (a copy the caller frees). */
-static char *claim(srv_watch *sw, const char *id, const char *folder)
+static char *claim(sync_watch *sw, const char *id, const char *folder)
 {
     char *other = NULL;
     pthread_mutex_lock(&sw->claims_mu);
@@ -72,7 +72,7 @@ static char *claim(srv_watch *sw, const char *id, const char *folder)
     return other;
 }
 
-static void unclaim(srv_watch *sw, const char *id, const char *folder)
+static void unclaim(sync_watch *sw, const char *id, const char *folder)
 {
     pthread_mutex_lock(&sw->claims_mu);
     for (size_t i = 0; i < sw->nclaims; i++) {
@@ -233,14 +233,14 @@ void fw_table_load(fw_dir *d)
  * another item than before moves to it (the previous item is kept). */
 static int resolve(fw_dir *d, fw_item *it, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
 {
-    int rc = srv_folder_item(it->path, kind, name, err);
+    int rc = sync_folder_item(it->path, kind, name, err);
     if (rc != 0 || (!strcmp(it->kind, kind) && !strcmp(it->name, name)))
         return rc;
     char id[96];
     snprintf(id, sizeof id, "%s/%s", kind, name);
     char *other = claim(d->sw, id, it->path);
     if (other) {
-        rc = cd_err_set(err, SRV_FOLDER_REFUSED,
+        rc = cd_err_set(err, SYNC_REFUSED,
                         "%s is already watched from the folder %s: give this one another "
                         "`name:` in index.md",
                         id, other);
@@ -265,14 +265,14 @@ static int resolve(fw_dir *d, fw_item *it, char kind[CD_KIND_MAX], char name[CD_
 /* Logs a commit's outcome and schedules a retry after a store failure.
  * Returns whether it succeeded. */
 static bool outcome(fw_item *it, const char *id, int rc, const cd_err *err,
-                    const srv_folder_result *res, bool initial)
+                    const sync_result *res, bool initial)
 {
     cd_buf b = CD_BUF_INIT;
     if (id) /* unknown when the front matter cannot be read */
         cd_log_kv(&b, "item", id);
     if (rc == 0) {
-        bool recovered = it->status != SRV_FOLDER_OK;
-        it->status = SRV_FOLDER_OK;
+        bool recovered = it->status != SYNC_OK;
+        it->status = SYNC_OK;
         it->retry_ms = 0;
         it->last_err[0] = '\0';
         if (!initial && !res->changed && !recovered) {
@@ -287,7 +287,7 @@ static bool outcome(fw_item *it, const char *id, int rc, const cd_err *err,
     }
     cd_log_kv(&b, "folder", it->path);
     cd_log_kv(&b, "error", err->msg);
-    if (rc == SRV_FOLDER_REFUSED) {
+    if (rc == SYNC_REFUSED) {
         it->status = rc;
         it->retry_ms = 0;
         snprintf(it->last_err, sizeof it->last_err, "%s", err->msg);
@@ -315,10 +315,10 @@ static bool commit_item(fw_dir *d, fw_item *it, bool initial)
 {
     char kind[CD_KIND_MAX] = "", name[CD_NAME_MAX] = "", id[96];
     cd_err err = {0};
-    srv_folder_result res = {0};
+    sync_result res = {0};
     int rc = resolve(d, it, kind, name, &err);
     if (rc == 0)
-        rc = srv_commit_folder(d->sw->s, it->path, kind, name, FW_USER, it->ig, &res, &err);
+        rc = sync_commit_folder(&d->sw->cfg, it->path, kind, name, FW_USER, it->ig, &res, &err);
     if (kind[0])
         snprintf(id, sizeof id, "%s/%s", kind, name);
     else if (it->kind[0])
@@ -395,7 +395,7 @@ int64_t fw_next_retry(const fw_dir *d)
     int64_t next = -1;
     for (size_t i = 0; i < d->nitems; i++) {
         const fw_item *it = d->items[i];
-        if (it->status == SRV_FOLDER_RETRY && (next < 0 || it->retry_at_ms < next))
+        if (it->status == SYNC_RETRY && (next < 0 || it->retry_at_ms < next))
             next = it->retry_at_ms;
     }
     return next;
@@ -405,7 +405,7 @@ void fw_due_retries(const fw_dir *d, int64_t now, fw_keys *keys)
 {
     for (size_t i = 0; i < d->nitems; i++) {
         const fw_item *it = d->items[i];
-        if (it->status == SRV_FOLDER_RETRY && it->retry_at_ms <= now)
+        if (it->status == SYNC_RETRY && it->retry_at_ms <= now)
             fw_keys_add(keys, it->key, strlen(it->key));
     }
 }

@@ -232,7 +232,7 @@ static void *worker(void *arg)
 
 /* Refuses a watched folder that holds the data folder: every commit would
  * write there, and a watched item holding it would commit forever. */
-static int check_folder(const srv_config *cfg, const char *dir, cd_err *err)
+static int check_folder(const sync_config *cfg, const char *dir, cd_err *err)
 {
     struct stat st;
     if (stat(dir, &st) != 0)
@@ -253,7 +253,7 @@ static int check_folder(const srv_config *cfg, const char *dir, cd_err *err)
     return rc;
 }
 
-static int dir_start(srv_watch *sw, fw_dir *d, const char *path, cd_err *err)
+static int dir_start(sync_watch *sw, fw_dir *d, const char *path, cd_err *err)
 {
     d->sw = sw;
     d->path = cd_xstrdup(path);
@@ -303,36 +303,36 @@ static void dir_stop(fw_dir *d)
     free(d->path);
 }
 
-int srv_watch_check(const srv_config *cfg, cd_err *err)
+int sync_watch_check(const sync_config *cfg, cd_err *err)
 {
-    for (size_t i = 0; i < cfg->n_watch; i++)
-        if (check_folder(cfg, cfg->watch[i], err) != 0)
+    for (size_t i = 0; i < cfg->n_dirs; i++)
+        if (check_folder(cfg, cfg->dirs[i], err) != 0)
             return -1;
     return 0;
 }
 
-int srv_watch_start(srv *s, srv_watch **out, cd_err *err)
+int sync_watch_start(const sync_config *s, sync_watch **out, cd_err *err)
 {
     *out = NULL;
-    if (srv_watch_check(&s->cfg, err) != 0)
+    if (sync_watch_check(s, err) != 0)
         return -1;
-    srv_watch *sw = cd_xcalloc(1, sizeof *sw);
-    sw->s = s;
+    sync_watch *sw = cd_xcalloc(1, sizeof *sw);
+    sw->cfg = *s;
     sw->builtins = ignore_new(true);
-    sw->quiet_ms = s->cfg.watch_quiet_ms;
-    sw->max_delay_ms = s->cfg.watch_max_delay_ms;
+    sw->quiet_ms = s->quiet_ms;
+    sw->max_delay_ms = s->max_delay_ms;
     pthread_mutex_init(&sw->claims_mu, NULL);
-    sw->dirs = cd_xcalloc(s->cfg.n_watch ? s->cfg.n_watch : 1, sizeof *sw->dirs);
-    sw->ndirs = s->cfg.n_watch;
+    sw->dirs = cd_xcalloc(s->n_dirs ? s->n_dirs : 1, sizeof *sw->dirs);
+    sw->ndirs = s->n_dirs;
     for (size_t i = 0; i < sw->ndirs; i++) {
         cd_err werr = {0};
-        if (dir_start(sw, &sw->dirs[i], s->cfg.watch[i], &werr) != 0) {
-            cd_err_set(err, -1, "--watch %s: %s", s->cfg.watch[i], werr.msg);
-            srv_watch_free(sw);
+        if (dir_start(sw, &sw->dirs[i], s->dirs[i], &werr) != 0) {
+            cd_err_set(err, -1, "--watch %s: %s", s->dirs[i], werr.msg);
+            sync_watch_free(sw);
             return -1;
         }
         cd_buf b = CD_BUF_INIT;
-        cd_log_kv(&b, "folder", s->cfg.watch[i]);
+        cd_log_kv(&b, "folder", s->dirs[i]);
         cd_buf_printf(&b, " quiet_ms=%u max_delay_ms=%u", sw->quiet_ms ? sw->quiet_ms : 50,
                       sw->max_delay_ms ? sw->max_delay_ms : 500);
         fw_log("info", "watching", &b);
@@ -341,7 +341,7 @@ int srv_watch_start(srv *s, srv_watch **out, cd_err *err)
     return 0;
 }
 
-void srv_watch_free(srv_watch *sw)
+void sync_watch_free(sync_watch *sw)
 {
     if (!sw)
         return;

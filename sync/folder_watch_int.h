@@ -19,7 +19,9 @@
 #include <stdint.h>
 
 #include "ignore.h"
-#include "srv_int.h"
+#include "sync.h"
+
+#include <pthread.h>
 #include "watch.h"
 
 #define FW_USER "local" /* who owns the watched items */
@@ -41,17 +43,17 @@ typedef struct fw_item {
     char *path;              /* the folder: <watched folder>/<key> */
     ignore_rules *ig;        /* built-in rules + the folder's .contentignore */
     char kind[CD_KIND_MAX], name[CD_NAME_MAX]; /* the item it was last committed to; "" before */
-    int status;              /* the last outcome: SRV_FOLDER_* */
+    int status;              /* the last outcome: SYNC_* */
     char last_err[sizeof(((cd_err *)0)->msg)]; /* the last error logged */
-    int retry_ms;            /* after SRV_FOLDER_RETRY: the delay, doubling */
+    int retry_ms;            /* after SYNC_RETRY: the delay, doubling */
     int64_t retry_at_ms;     /* and when (CLOCK_MONOTONIC, ms) */
 } fw_item;
 
-typedef struct srv_watch srv_watch;
+typedef struct sync_watch sync_watch;
 
 /* One watched folder (`--watch DIR`). */
 typedef struct fw_dir {
-    srv_watch *sw;
+    sync_watch *sw;
     char *path; /* as given on the command line */
     watch_folder *wf;
     pthread_t thread;
@@ -83,8 +85,8 @@ typedef struct fw_claim {
     char *folder;
 } fw_claim;
 
-struct srv_watch {
-    srv *s;
+struct sync_watch {
+    sync_config cfg; /* a copy (its pointers are not owned) */
     ignore_rules *builtins; /* for paths that belong to no item */
     unsigned quiet_ms, max_delay_ms;
     fw_dir *dirs;

@@ -29,7 +29,7 @@ CONTENTD_DEBIAN_PACKAGES=(
     # (tests/integration/helpers/rgw.py).  Never remove them with `apt-get
     # purge`: it tries to remove sudo.  libfaketime: the clock-skew test.
     ceph-mon ceph-osd radosgw ceph-common libfaketime
-    libcmocka-dev python3-pytest git
+    libcmocka-dev python3-pytest git clang-format
     chromium chromium-driver python3-selenium
     docker-compose nginx
 )

@@ -3,7 +3,8 @@
 """Counts test results from machine-readable logs and prints scripts/test's
 last line: "N passed, N failed[, N skipped]".
 
-usage: summarize.py [--meson BUILDDIR RC] [--pytest JUNIT_XML RC] [--failed-step NAME]...
+usage: summarize.py [--meson BUILDDIR RC] [--pytest JUNIT_XML RC] [--step NAME RC]
+                    [--failed-step NAME]...
 
 --meson reads BUILDDIR/meson-logs/testlog.json (one entry per test program)
 and testlog.junit.xml (one entry per TAP subtest, i.e. per cmocka case).
@@ -13,6 +14,8 @@ In both, a run that failed as a whole (non-zero status) without any single
 failure to show for it (a sanitizer abort after the last case, a collection
 error, a crash) counts as one more failure, so a broken run never reads as
 "0 failed".  pytest's status 5 (no tests collected) is not a failure.
+--step counts a check that is one test (the formatting of the C sources):
+passed when RC is 0, else failed.
 --failed-step counts a step that stopped the tests from running (a build).
 """
 import json
@@ -89,6 +92,9 @@ def main(argv):
             i += 3
         elif argv[i] == "--pytest":
             part = pytest_counts(argv[i + 1], int(argv[i + 2]))
+            i += 3
+        elif argv[i] == "--step":
+            part = {"passed": 1} if int(argv[i + 2]) == 0 else {"failed": 1}
             i += 3
         elif argv[i] == "--failed-step":
             part = {"failed": 1}

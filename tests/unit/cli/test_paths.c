@@ -91,7 +91,7 @@ static void test_path_reasons(void **state)
 static void assert_printable(const char *in, const char *want)
 {
     cd_buf b = CD_BUF_INIT;
-    cli_path_printable(&b, in);
+    cd_path_printable(&b, in);
     assert_string_equal(b.data ? b.data : "", want);
     cd_buf_free(&b);
 }

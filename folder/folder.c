@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The content folder as a file list: every file the ignore rules keep,
- * with its content path checked against the CONTRACT's rules and its
- * SHA-256.  Nothing is sent before this has succeeded, so a file that
- * cannot be pushed (a bad name, a symlink out of the folder) is reported by
- * name before the server sees anything.
- *
- * Symlinks: one that resolves inside the folder is followed, as the
- * contents of its target (a file, or a directory walked like any other);
- * one that resolves outside, or nowhere, is refused.  A directory link
- * back to one of its own ancestors is refused as a loop.  Sockets, FIFOs
- * and devices are left out with a warning.
+ * The content folder as a file list (folder.h): every file the ignore
+ * rules keep, with its content path checked against the CONTRACT's rules
+ * and its SHA-256; and index.md's front matter.  A file that cannot be
+ * pushed (a bad name, a symlink out of the folder) is reported by name, so
+ * that `content push` says so before the server sees anything and
+ * `serve --watch` refuses the folder until it changes.
  */
-#include "cli_int.h"
+#include "folder.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,15 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "markdown.h"
 
 
 #define MAX_DEPTH 256
 
 typedef struct walk {
     const ignore_rules *ig;
-    cli_tree *t;
+    folder_tree *t;
     char *root_real; /* realpath of the folder */
     size_t root_len;
     struct {
@@ -45,7 +41,7 @@ static void problem(walk *w, const char *rel, const char *fmt, ...) CD_PRINTF(3,
 /* Records "<rel><fmt...>" as one line of t->problems. */
 static void problem(walk *w, const char *rel, const char *fmt, ...)
 {
-    cli_path_printable(&w->t->problems, rel);
+    cd_path_printable(&w->t->problems, rel);
     va_list ap;
     va_start(ap, fmt);
     cd_buf_vprintf(&w->t->problems, fmt, ap);
@@ -54,13 +50,13 @@ static void problem(walk *w, const char *rel, const char *fmt, ...)
     w->t->nproblems++;
 }
 
-static void add_file(cli_tree *t, const char *rel, const char *src, const struct stat *st)
+static void add_file(folder_tree *t, const char *rel, const char *src, const struct stat *st)
 {
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 64;
         t->files = cd_xrealloc(t->files, t->cap * sizeof *t->files);
     }
-    cli_file *f = &t->files[t->n++];
+    folder_file *f = &t->files[t->n++];
     memset(f, 0, sizeof *f);
     f->path = cd_xstrdup(rel);
     f->src = cd_xstrdup(src);
@@ -80,7 +76,7 @@ static bool resolve_link(walk *w, const char *fs, const char *rel, char **target
     ssize_t n = readlink(fs, text, sizeof text - 1);
     text[n > 0 ? n : 0] = '\0';
     cd_buf shown = CD_BUF_INIT;
-    cli_path_printable(&shown, text);
+    cd_path_printable(&shown, text);
     *target = realpath(fs, NULL);
     bool ok = false;
     if (!*target || stat(*target, st) != 0) {
@@ -111,7 +107,7 @@ static int walk_entry(walk *w, const char *fs, const char *rel, cd_err *err)
     bool is_dir = S_ISDIR(st.st_mode) || (link && stat(fs, &tst) == 0 && S_ISDIR(tst.st_mode));
     if (ignore_match(w->ig, rel, is_dir))
         return 0;
-    const char *why = cli_path_problem(rel, strlen(rel));
+    const char *why = cd_path_why(rel, strlen(rel), true);
     if (why) {
         problem(w, rel, ": %s", why);
         return 0;
@@ -125,8 +121,7 @@ static int walk_entry(walk *w, const char *fs, const char *rel, cd_err *err)
     else if (S_ISREG(st.st_mode))
         add_file(w->t, rel, target ? target : fs, &st);
     else
-        w->t->nskipped++,
-            fprintf(stderr, "content: push: leaving out %s: not a regular file\n", rel);
+        w->t->nskipped++, cd_buf_printf(&w->t->skipped, "%s\n", rel);
     free(target);
     return rc;
 }
@@ -208,7 +203,7 @@ static int walk_dir(walk *w, const char *fs, const char *rel, cd_err *err)
     return rc;
 }
 
-int cli_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size, cd_err *err)
+int folder_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size, cd_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -223,13 +218,13 @@ int cli_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size, cd
 
 static int by_path(const void *a, const void *b)
 {
-    return strcmp(((const cli_file *)a)->path, ((const cli_file *)b)->path);
+    return strcmp(((const folder_file *)a)->path, ((const folder_file *)b)->path);
 }
 
 /* The sha256 of f from prev, if prev hashed the very same file: same
  * path, inode, size and times, and not modified so close to prev's scan
  * that a later write could share its timestamp. */
-static const char *cached_sha(const cli_tree *prev, const cli_file *f)
+static const char *cached_sha(const folder_tree *prev, const folder_file *f)
 {
     if (!prev)
         return NULL;
@@ -238,7 +233,7 @@ static const char *cached_sha(const cli_tree *prev, const cli_file *f)
         size_t mid = lo + (hi - lo) / 2;
         int c = strcmp(prev->files[mid].path, f->path);
         if (c == 0) {
-            const cli_file *p = &prev->files[mid];
+            const folder_file *p = &prev->files[mid];
             bool same = p->dev == f->dev && p->ino == f->ino && p->size == f->size &&
                         p->mtime_ns == f->mtime_ns && p->ctime_ns == f->ctime_ns &&
                         f->mtime_ns < prev->scanned_ns - 1000000000;
@@ -254,17 +249,17 @@ static const char *cached_sha(const cli_tree *prev, const cli_file *f)
 
 /* Hashes every file (or takes its hash from prev); a file that vanished
  * since the walk is dropped. */
-static int hash_all(cli_tree *t, const cli_tree *prev, cd_err *err)
+static int hash_all(folder_tree *t, const folder_tree *prev, cd_err *err)
 {
     size_t keep = 0;
     for (size_t i = 0; i < t->n; i++) {
-        cli_file *f = &t->files[i];
+        folder_file *f = &t->files[i];
         const char *sha = cached_sha(prev, f);
         int rc = 0;
         if (sha)
             memcpy(f->sha256, sha, sizeof f->sha256);
         else
-            rc = cli_sha256_file(f->src, f->sha256, &f->size, err);
+            rc = folder_sha256_file(f->src, f->sha256, &f->size, err);
         if (rc == -2) {
             free(f->path);
             free(f->src);
@@ -282,13 +277,11 @@ static int hash_all(cli_tree *t, const cli_tree *prev, cd_err *err)
     return 0;
 }
 
-int cli_scan(const char *dir, const ignore_rules *ig, const cli_tree *prev, cli_tree *t,
+int folder_scan(const char *dir, const ignore_rules *ig, const folder_tree *prev, folder_tree *t,
              cd_err *err)
 {
     memset(t, 0, sizeof *t);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    t->scanned_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    t->scanned_ns = cd_now_ms() * 1000000;
     walk w = {.ig = ig, .t = t};
     w.root_real = realpath(dir, NULL);
     if (!w.root_real)
@@ -308,7 +301,7 @@ int cli_scan(const char *dir, const ignore_rules *ig, const cli_tree *prev, cli_
     return hash_all(t, prev, err);
 }
 
-void cli_tree_clear(cli_tree *t)
+void folder_tree_clear(folder_tree *t)
 {
     for (size_t i = 0; i < t->n; i++) {
         free(t->files[i].path);
@@ -316,5 +309,58 @@ void cli_tree_clear(cli_tree *t)
     }
     free(t->files);
     cd_buf_free(&t->problems);
+    cd_buf_free(&t->skipped);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- index.md's front matter -------------------------------------------- */
+
+#define MAX_INDEX_SIZE (16 << 20)
+
+static int read_small_file(const char *path, cd_buf *b, bool *missing, cd_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *missing = errno == ENOENT;
+        return *missing ? 0 : cd_err_set(err, -1, "cannot read %s: %s", path, strerror(errno));
+    }
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b->len <= MAX_INDEX_SIZE)
+        cd_buf_append(b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return cd_err_set(err, -1, "cannot read %s", path);
+    if (b->len > MAX_INDEX_SIZE)
+        return cd_err_set(err, -1, "%s is larger than 16 MiB", path);
+    return 0;
+}
+
+int folder_front_matter(const char *path, json_t **data, int *line, cd_err *err)
+{
+    *data = NULL;
+    *line = 0;
+    cd_buf src = CD_BUF_INIT;
+    bool missing = false;
+    int rc = read_small_file(path, &src, &missing, err);
+    if (rc != 0 || missing) {
+        cd_buf_free(&src);
+        return rc;
+    }
+    char *out = NULL;
+    size_t len = 0;
+    md_error me = {0};
+    rc = md_render(src.data ? src.data : "", src.len, 0, &out, &len, &me);
+    cd_buf_free(&src);
+    if (rc != MD_OK) {
+        *line = me.line;
+        return cd_err_set(err, FOLDER_BAD_MARKDOWN, "%s", me.message);
+    }
+    json_t *doc = json_loadb(out, len, 0, NULL);
+    free(out);
+    json_t *d = json_object_get(doc, "data");
+    *data = d ? json_incref(d) : json_object();
+    json_decref(doc);
+    return 0;
 }

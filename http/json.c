@@ -1,23 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /* JSON request bodies, through jansson (the JSON written out is
  * catalog_json.c's). */
-#include "srv_int.h"
+#include "http.h"
 
 #include <string.h>
 
-json_t *srv_json_body(srv_req *r)
+json_t *http_json_body(http_req *r)
 {
     json_error_t e;
     const char *p = r->body.data ? r->body.data : "";
     json_t *j = json_loadb(p, r->body.len, JSON_REJECT_DUPLICATES, &e);
     if (!j) {
-        (void)srv_reply_error(r, 400, "invalid_json", "The body is not valid JSON: %s (at %d:%d).",
+        (void)http_reply_error(r, 400, "invalid_json", "The body is not valid JSON: %s (at %d:%d).",
                               e.text, e.line, e.column);
         return NULL;
     }
     if (!json_is_object(j)) {
         json_decref(j);
-        (void)srv_reply_error(r, 400, "invalid_json", "The body must be a JSON object.");
+        (void)http_reply_error(r, 400, "invalid_json", "The body must be a JSON object.");
         return NULL;
     }
     return j;

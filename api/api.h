@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api — the handlers of the HTTP API (CONTRACT "HTTP API") and their table
+ * of endpoints (api_routes.c): items, versions and the commit, files and
+ * ASTs, blob uploads, event streams, the preview page, and the operational
+ * endpoints (/healthz, /readyz, /metrics).  They run on the HTTP layer
+ * (http/http.h) with an api_ctx as the server's app.
+ */
+#ifndef CONTENTD_API_H
+#define CONTENTD_API_H
+
+#include "blobstore.h"
+#include "catalog.h"
+#include "commit.h"
+#include "hub.h"
+#include "http.h"
+
+/* What the handlers work on (none of it owned). */
+typedef struct api_ctx {
+    catalog *cat;
+    blobstore *bs;
+    commit_path *commit;
+    hub *hub;
+    int64_t max_blob_size; /* PUT /api/v1/blobs: 413 above */
+} api_ctx;
+
+/* The handlers' context of a request. */
+#define API(r) ((api_ctx *)(r)->s->app)
+
+/* The table of endpoints, in matching order (api_routes.c). */
+extern const http_endpoint api_endpoints[];
+extern const size_t api_endpoints_n;
+
+/* ---- handlers (api_*.c): called once the request is complete -------- */
+
+enum MHD_Result api_content_list(http_req *r);
+enum MHD_Result api_content_create(http_req *r);
+enum MHD_Result api_item_get(http_req *r);
+enum MHD_Result api_item_patch(http_req *r);
+enum MHD_Result api_item_delete(http_req *r);
+enum MHD_Result api_versions_get(http_req *r);
+enum MHD_Result api_version_checks(http_req *r);
+enum MHD_Result api_commit(http_req *r);
+enum MHD_Result api_file_get(http_req *r);
+enum MHD_Result api_ast_get(http_req *r);
+enum MHD_Result api_blobs_missing(http_req *r);
+enum MHD_Result api_healthz(http_req *r);
+enum MHD_Result api_readyz(http_req *r);
+enum MHD_Result api_metrics(http_req *r);
+/* The preview page (preview.c): its HTML shell, and its scripts and
+ * styles (no authentication: they hold nothing of any item). */
+enum MHD_Result api_preview(http_req *r);
+enum MHD_Result api_preview_asset(http_req *r);
+/* Streaming blob upload: begin on the headers, then chunks, then finish. */
+void api_blob_begin(http_req *r);
+void api_blob_chunk(http_req *r, const char *p, size_t n);
+enum MHD_Result api_blob_finish(http_req *r);
+void api_blob_free(http_req *r);
+/* Event streams (api_events.c). */
+enum MHD_Result api_sse_item(http_req *r);
+enum MHD_Result api_sse_global(http_req *r);
+
+/* Loads an item and checks the caller may see it (owner, or public);
+ * replies 404 (or 503) and returns false when not. */
+bool api_item_visible(http_req *r, catalog_item *it);
+
+/* Blob bytes received by PUT /api/v1/blobs: counted, and the count. */
+void api_count_push(uint64_t n);
+uint64_t api_push_bytes(void);
+
+/* Writes the Prometheus text of every module's counters (metrics.c). */
+void api_metrics_render(api_ctx *a, cd_buf *out);
+
+#endif

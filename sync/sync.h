@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sync — `contentd serve --watch DIR`: every content folder below the
+ * watched folders is an item, committed at start-up and after every burst
+ * of saves (watch/ debounces them).  A folder is listed as `content push`
+ * lists it (the ignore rules of ignore/), the blobs the store lacks are
+ * stored, and the list goes through the same commit path as
+ * POST …/versions (commit/).  Failures are logged and retried with
+ * backoff; the watch never stops by itself.
+ */
+#ifndef CONTENTD_SYNC_H
+#define CONTENTD_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blobstore.h"
+#include "catalog.h"
+#include "commit.h"
+#include "common.h"
+#include "ignore.h"
+
+/* What the watch works on and how; nothing of it is owned, and it must
+ * outlive the watch. */
+typedef struct sync_config {
+    catalog *cat;
+    blobstore *bs;
+    commit_path *commit;
+    int64_t max_blob_size;
+    char *const *dirs; /* the watched folders */
+    size_t n_dirs;
+    const char *data_dir;  /* must not be inside a watched folder */
+    unsigned quiet_ms;     /* the debounce window (0: 50 ms) */
+    unsigned max_delay_ms; /* and its maximum delay (0: 500 ms) */
+} sync_config;
+
+/* sync_folder_item() and sync_commit_folder() return 0 or one of these. */
+enum {
+    SYNC_OK = 0,
+    /* The folder's content is not acceptable (front matter, a file name, a
+     * symlink out of the folder, markdown that cannot be rendered): only a
+     * change to the folder can fix it. */
+    SYNC_REFUSED = -1,
+    /* A store failed, or a file changed while it was read: trying again
+     * later may succeed. */
+    SYNC_RETRY = -2,
+};
+
+/* The item the content folder dir stands for: `kind` and `name` from its
+ * index.md front matter; without `kind`, a tutorial; without `name`, the
+ * folder's own name (which must then be a valid item name). */
+int sync_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
+                     cd_err *err) CD_WUR;
+
+typedef struct sync_result {
+    int64_t version;   /* the item's version afterwards */
+    bool changed;      /* a new version was made */
+    bool item_created; /* the item did not exist */
+    size_t files;      /* files in the folder's list */
+} sync_result;
+
+/* Commits the content folder dir as the new version of kind/name on behalf
+ * of `user`, creating the item (owned by user) when it does not exist, with
+ * the ignore rules ig (a folder equal to the current version makes no
+ * version).  Fills *out. */
+int sync_commit_folder(const sync_config *cfg, const char *dir, const char *kind,
+                       const char *name, const char *user, const ignore_rules *ig,
+                       sync_result *out, cd_err *err) CD_WUR;
+
+typedef struct sync_watch sync_watch;
+
+/* Checks the watched folders before the service starts: each is a folder,
+ * and none holds the data folder (which must exist by then). */
+int sync_watch_check(const sync_config *cfg, cd_err *err) CD_WUR;
+/* Starts watching every folder of cfg (docs/watch.md): each subfolder
+ * holding an index.md (or the folder itself, when it holds one) is an item
+ * owned by the local user.  On success free *out with sync_watch_free()
+ * before the commit path goes. */
+int sync_watch_start(const sync_config *cfg, sync_watch **out, cd_err *err) CD_WUR;
+/* Stops the watchers (a commit in progress finishes first) and frees w.
+ * NULL is a no-op. */
+void sync_watch_free(sync_watch *w);
+
+#endif
