@@ -218,3 +218,41 @@ def test_rebuild_catalog_keeps_the_findings_and_the_mode(site, start_server, tmp
                   .json()["checks"]) == BROKEN_FOUND
     assert a.get("/api/v1/content/challenge/broken/versions/2/checks").json() == {"checks": []}
     assert a.item_ok("challenge", "broken")["checks"] == "strict"
+
+
+def content(server, token, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(content_binary()), *map(str, args)], capture_output=True,
+                          text=True, timeout=60,
+                          env=clean_env({"CONTENT_SERVER": server.base_url,
+                                         "CONTENT_TOKEN": token}))
+
+
+def test_done_when_push_prints_the_servers_findings_as_check_does(site, tmp_path):
+    """The issue's "done when", end to end: `content push` of the broken item
+    prints the four findings with file and line — the server's, as stored
+    with the version — `content check` offline prints the same lines, and a
+    clean item prints nothing."""
+    s, alice, bob, _ = site
+    d = tmp_path / "broken"
+    for rel, data in BROKEN.items():
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_bytes(data)
+    pushed = content(s, alice.token, "push", d)
+    assert pushed.returncode == 0, pushed
+    printed = [ln for ln in pushed.stderr.splitlines() if ": error: " in ln or ": warning: " in ln]
+    stored = alice.get("/api/v1/content/challenge/broken/versions/1/checks").json()["checks"]
+    assert places(stored) == BROKEN_FOUND
+    assert printed == [f"{f['path']}:{f['line']}: {f['severity']}: {f['message']} [{f['code']}]"
+                       for f in stored], pushed.stderr
+    offline = content(s, alice.token, "check", d)
+    assert offline.returncode == 1 and offline.stdout.splitlines() == printed, offline
+
+    c = tmp_path / "clean"
+    c.mkdir()
+    (c / "index.md").write_bytes(CLEAN["index.md"].replace(b"name: broken", b"name: clean"))
+    pushed = content(s, alice.token, "push", c)
+    assert pushed.returncode == 0, pushed
+    assert not [ln for ln in pushed.stderr.splitlines() if "error" in ln or "warning" in ln], \
+        pushed.stderr
+    assert alice.get("/api/v1/content/challenge/clean/versions/1/checks").json() == {"checks": []}
+    assert content(s, alice.token, "check", c).stdout == ""
