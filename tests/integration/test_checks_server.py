@@ -17,7 +17,8 @@ import pytest
 from helpers.api import Client, assert_error, wait_until
 from helpers.server import clean_env, content_binary, run_contentd
 from helpers.sse import SSEStream
-from mongosupport import MongoPeer, bson_missing, catalog_tool_missing, fresh_db_name
+from mongosupport import fresh_db_name
+from test_catalog_mongo import wire_peer  # noqa: F401  (the wire-protocol test server)
 
 # The issue's "done when": a broken lesson link, a missing image, a cover
 # that does not exist and a task cycle.
@@ -41,16 +42,6 @@ CLEAN = {"index.md": b"---\nkind: challenge\nname: broken\ntitle: Clean\n---\n# 
 
 def places(checks: list) -> list:
     return [(f["path"], f["line"], f["severity"], f["code"]) for f in checks]
-
-
-@pytest.fixture(scope="module")
-def wire_peer(tmp_path_factory):
-    why = catalog_tool_missing() or bson_missing()
-    if why:
-        pytest.skip(why)
-    peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
-    yield peer
-    peer.stop()
 
 
 @pytest.fixture(params=["sqlite", "mongodb"])
