@@ -99,8 +99,9 @@ static void create(fixture *f, const char *name, bool public)
     assert_int_equal(catalog_item_create(f->cat, &it, &err), CAT_OK);
 }
 
-/* Commits version base+1 of tutorial/name: index.md with digest d. */
-static void commit(fixture *f, const char *name, int64_t base, char d)
+/* Commits version base+1 of tutorial/name: index.md with digest d, and
+ * findings checks (NULL: none stored). */
+static void commit_checks(fixture *f, const char *name, int64_t base, char d, const char *checks)
 {
     catalog_file file = {.path = (char *)"index.md", .size = 1};
     memset(file.sha256, d, 64);
@@ -108,9 +109,15 @@ static void commit(fixture *f, const char *name, int64_t base, char d)
     int64_t v = 0;
     bool created = false;
     cd_err err = {0};
-    if (catalog_commit(f->cat, "tutorial", name, base, &file, 1, NULL, NULL, &v, &created, &err) != CAT_OK)
+    if (catalog_commit(f->cat, "tutorial", name, base, &file, 1, NULL, checks, &v, &created,
+                       &err) != CAT_OK)
         fail_msg("commit %s %lld: %s", name, (long long)base, err.msg);
     assert_int_equal(v, base + 1);
+}
+
+static void commit(fixture *f, const char *name, int64_t base, char d)
+{
+    commit_checks(f, name, base, d, NULL);
 }
 
 typedef struct client {
@@ -178,6 +185,38 @@ static void test_ordering(void **state)
     assert_true(u2 && u3 && u4 && u2 < u3 && u3 < u4);
     assert_non_null(strstr(u3, "\"version\":3,\"base_version\":2"));
     assert_null(strstr(u4 + 1, "id: ")); /* nothing twice */
+    client_close(&c);
+    teardown_fixture(f);
+}
+
+/* The snapshot and each update carry the findings stored with their
+ * version; a version stored without them, an empty list. */
+static void test_checks(void **state)
+{
+    (void)state;
+    fixture *f = setup_with(0);
+    create(f, "hello", false);
+    const char *found = "[{\"path\":\"index.md\",\"line\":2,\"severity\":\"error\"}]";
+    commit_checks(f, "hello", 0, 'a', found);
+    hub_process(f->h);
+    client c;
+    client_open(f, &c, "alice");
+    cd_err err = {0};
+    assert_int_equal(hub_subscribe_item(f->h, c.sub, "tutorial", "hello", -1, &err), 0);
+    client_read(&c);
+    const char *snap = strstr(got(&c), "event: snapshot\n");
+    assert_non_null(snap);
+    assert_non_null(strstr(snap, "},\"checks\":[{\"path\":\"index.md\",\"line\":2,"));
+    cd_buf_reset(&c.got);
+    commit_checks(f, "hello", 1, 'b', "[]");
+    commit(f, "hello", 2, 'c');
+    hub_process(f->h);
+    client_read(&c);
+    const char *u2 = strstr(got(&c), "id: 2\nevent: update\n");
+    const char *u3 = strstr(got(&c), "id: 3\nevent: update\n");
+    assert_true(u2 && u3 && u2 < u3);
+    assert_non_null(strstr(u2, "\"removed\":[],\"checks\":[]}\n"));
+    assert_non_null(strstr(u3, "\"removed\":[],\"checks\":[]}\n"));
     client_close(&c);
     teardown_fixture(f);
 }
@@ -333,7 +372,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ordering),  cmocka_unit_test(test_catch_up),
         cmocka_unit_test(test_overflow),  cmocka_unit_test(test_keepalive),
-        cmocka_unit_test(test_delete_and_global),
+        cmocka_unit_test(test_delete_and_global), cmocka_unit_test(test_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
