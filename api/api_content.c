@@ -186,8 +186,8 @@ enum MHD_Result api_item_patch(http_req *r)
                               "\"visibility\" must be \"private\" or \"public\".");
     else if (jc && checks < 0)
         res = http_reply_error(r, 400, "invalid_checks",
-                              "\"checks\" must be \"warn\" (findings are reported) or \"strict\" "
-                              "(a version with an error is refused).");
+                               "\"checks\" must be \"warn\" (findings are reported) or \"strict\" "
+                               "(a version with an error is refused).");
     if (r->responded) {
         json_decref(body);
         return res;

@@ -46,8 +46,7 @@ const http_endpoint api_endpoints[] = {
      .body_max = CD_COMMIT_BODY_MAX,
      .body_too_large =
          "The commit's file list is larger than %u MiB, the most one version can take."},
-    AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/versions/{version}/checks",
-         api_version_checks),
+    AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/versions/{version}/checks", api_version_checks),
     AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/files/{path}", api_file_get),
     AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/ast/{path}", api_ast_get),
     AUTH_QUERY(HTTP_M_GET, "/api/v1/content/{kind}/{name}/events", api_sse_item),

@@ -40,7 +40,6 @@ const char *catalog_checks_mode_name(catalog_checks_mode m);
 /* The mode named s, or -1 when s names none. */
 int catalog_checks_mode_parse(const char *s);
 
-
 typedef struct catalog_file {
     char *path;      /* relative, '/'-separated, validated by the caller */
     char sha256[CD_SHA256_HEX]; /* lower-case hex */

@@ -30,7 +30,8 @@ static void row_item(sqlite3_stmt *st, catalog_item *it)
     it->created_at = sqlite3_column_int64(st, 6);
     it->updated_at = sqlite3_column_int64(st, 7);
     it->deleted_version = sqlite3_column_int64(st, 8);
-    it->checks = sqlite3_column_int(st, 9) == CAT_CHECKS_STRICT ? CAT_CHECKS_STRICT : CAT_CHECKS_WARN;
+    it->checks =
+        sqlite3_column_int(st, 9) == CAT_CHECKS_STRICT ? CAT_CHECKS_STRICT : CAT_CHECKS_WARN;
 }
 
 static int sq_ping(catalog *cat, cd_err *err)

@@ -288,8 +288,9 @@ static void current_checks(commit_path *s, const catalog_item *it, commit_result
     char *json = NULL;
     cd_err err = {0};
     if (commit_version_checks(s, it, it->version, &json, &err) != CAT_OK)
-        cd_log("warn", "commit", "msg=\"no findings for the unchanged version\" item=%s/%s err=\"%s\"",
-               it->kind, it->name, err.msg);
+        cd_log("warn", "commit",
+               "msg=\"no findings for the unchanged version\" item=%s/%s err=\"%s\"", it->kind,
+               it->name, err.msg);
     if (json)
         cd_buf_puts(&res->checks, json);
     free(json);
@@ -297,8 +298,8 @@ static void current_checks(commit_path *s, const catalog_item *it, commit_result
 
 /* Runs the checks into *checks; false after filling res when they cannot
  * run, or when the item is strict and they found an error. */
-static bool checks_pass(commit_path *s, const catalog_item *it, const catalog_file *files,
-                        size_t n, char **checks, commit_result *res)
+static bool checks_pass(commit_path *s, const catalog_item *it, const catalog_file *files, size_t n,
+                        char **checks, commit_result *res)
 {
     size_t errors = 0;
     cd_err err = {0};

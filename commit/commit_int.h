@@ -14,7 +14,7 @@ struct commit_path {
     catalog *cat;
     blobstore *bs;
     commit_render_cache *rc;
-    chk_cache *checks; /* shared by every commit (commit_checks.c) */
+    chk_cache *checks;             /* shared by every commit (commit_checks.c) */
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     atomic_uint_fast64_t outcomes[COMMIT_OUTCOMES];
 };

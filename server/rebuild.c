@@ -175,8 +175,7 @@ static int latest_state(replay *rp, json_t *first, const char *kind, const char 
     if (rec)
         state_from(&from_rec, rec, "updated_at");
     if (rec)
-        st->checks =
-            catalog_checks_mode_parse(json_string_value(json_object_get(rec, "checks")));
+        st->checks = catalog_checks_mode_parse(json_string_value(json_object_get(rec, "checks")));
     if (rec && from_rec.at >= st->at) {
         free(st->title);
         st->title = cd_xstrdup(from_rec.title ? from_rec.title : "");

@@ -158,7 +158,8 @@ static void test_items(void **state)
     catalog_items_free(items, n);
 
     assert_int_equal(catalog_item_update(c, "tutorial", "beta", "New", -1, -1, &err), CAT_OK);
-    assert_int_equal(catalog_item_update(c, "tutorial", "beta", NULL, CAT_PUBLIC, -1, &err), CAT_OK);
+    assert_int_equal(catalog_item_update(c, "tutorial", "beta", NULL, CAT_PUBLIC, -1, &err),
+                     CAT_OK);
     assert_int_equal(catalog_item_update(c, "tutorial", "nope", "x", -1, -1, &err), CAT_NOT_FOUND);
     catalog_item got;
     assert_int_equal(catalog_item_get(c, "tutorial", "beta", &got, &err), CAT_OK);
@@ -195,8 +196,9 @@ static void test_commits(void **state)
     /* One changed, one removed, two added. */
     catalog_file v2[] = {file("index.md", 'c', 11), file("lesson.md", 'd', 1),
                          file("z/x.bin", 'e', 0)};
-    assert_int_equal(catalog_commit(c, "tutorial", "hello", 1, v2, 3, "Hello", NULL, &v, &created, &err),
-                     CAT_OK);
+    assert_int_equal(
+        catalog_commit(c, "tutorial", "hello", 1, v2, 3, "Hello", NULL, &v, &created, &err),
+        CAT_OK);
     assert_int_equal(v, 2);
     assert_true(created);
     /* A changed size alone is a change. */
@@ -328,8 +330,8 @@ static void test_persistence(void **state)
     create(f->c, "course", "c1", "ann");
     catalog_file a = file("index.md", 'a', 1);
     assert_int_equal(commit(f->c, "x", 0, &a, 1, &v, &created), CAT_NOT_FOUND);
-    assert_int_equal(catalog_commit(f->c, "course", "c1", 0, &a, 1, "Title", NULL, &v, &created, NULL),
-                     CAT_OK);
+    assert_int_equal(
+        catalog_commit(f->c, "course", "c1", 0, &a, 1, "Title", NULL, &v, &created, NULL), CAT_OK);
     assert_int_equal(catalog_token_add(f->c, a.sha256, "ann", NULL), CAT_OK);
     catalog_close(f->c);
     f->c = open_or_fail(f->dir);
@@ -522,7 +524,8 @@ static void *race(void *arg)
     int64_t v;
     bool created;
     pthread_barrier_wait(r->go);
-    r->rc = catalog_commit(r->c, "tutorial", "race", r->base, &fl, 1, NULL, NULL, &v, &created, NULL);
+    r->rc =
+        catalog_commit(r->c, "tutorial", "race", r->base, &fl, 1, NULL, NULL, &v, &created, NULL);
     return NULL;
 }
 

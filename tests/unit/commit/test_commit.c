@@ -153,9 +153,9 @@ static void test_checks_and_strict(void **state)
     assert_string_equal(stored, res.checks.data);
     free(stored);
 
-    assert_int_equal(catalog_item_update(f->cat, "tutorial", "hello", NULL, -1, CAT_CHECKS_STRICT,
-                                         &err),
-                     CAT_OK);
+    assert_int_equal(
+        catalog_item_update(f->cat, "tutorial", "hello", NULL, -1, CAT_CHECKS_STRICT, &err),
+        CAT_OK);
     free(files[0].path);
     put(f, "index.md", "# Hello\n\nSee [there](gone.md).\n", &files[0]);
     run(f, 1, files, 1, &res);

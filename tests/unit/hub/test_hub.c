@@ -370,8 +370,8 @@ static void test_delete_and_global(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ordering),  cmocka_unit_test(test_catch_up),
-        cmocka_unit_test(test_overflow),  cmocka_unit_test(test_keepalive),
+        cmocka_unit_test(test_ordering),          cmocka_unit_test(test_catch_up),
+        cmocka_unit_test(test_overflow),          cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_delete_and_global), cmocka_unit_test(test_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
