@@ -132,8 +132,8 @@ export class Problems {
       const a = h('a', 'cp-problem-link', h('span', 'cp-problem-where', where(f)));
       a.setAttribute('href', previewUrl(this.page.item, f.path));
       a.setAttribute('data-cp-finding', String(i));
-      const li = h('li', 'cp-problem', h('span', 'cp-problem-sev', f.severity || 'warning'), a,
-        h('span', 'cp-problem-msg', f.message), h('span', 'cp-problem-code', `[${f.code || ''}]`));
+      const msg = h('span', 'cp-problem-msg', `${f.message} `, h('span', 'cp-problem-code', `[${f.code || ''}]`));
+      const li = h('li', 'cp-problem', h('span', 'cp-problem-sev', f.severity || 'warning'), a, msg);
       li.setAttribute('data-severity', f.severity === 'error' ? 'error' : 'warning');
       return li;
     }));
