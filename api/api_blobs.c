@@ -12,12 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #define MISSING_MAX 100000
 
 struct api_blob_upload {
     blob_writer *w; /* a new blob being written */
-    cd_sha256 *md; /* a stored blob being checked */
+    cd_sha256 *md;  /* a stored blob being checked */
     bool broken;    /* a write failed: the request already failed */
 };
 
@@ -32,14 +31,14 @@ enum MHD_Result api_blobs_missing(http_req *r)
     if (!json_is_array(arr) || n > MISSING_MAX) {
         json_decref(body);
         return http_reply_error(r, 400, "invalid_sha256",
-                               "\"sha256\" must be an array of at most %d digests.", MISSING_MAX);
+                                "\"sha256\" must be an array of at most %d digests.", MISSING_MAX);
     }
     for (size_t i = 0; i < n; i++) {
         const char *sha = json_string_value(json_array_get(arr, i));
         if (!sha || !cd_sha_valid(sha)) {
             json_decref(body);
             return http_reply_error(r, 400, "invalid_sha256",
-                                   "sha256[%zu] is not 64 lower-case hex digits.", i);
+                                    "sha256[%zu] is not 64 lower-case hex digits.", i);
         }
     }
     cd_buf b = CD_BUF_INIT;
@@ -160,7 +159,7 @@ static enum MHD_Result reply_stored(http_req *r, unsigned status, bool created)
 static enum MHD_Result mismatch(http_req *r)
 {
     return http_reply_error(r, 400, "digest_mismatch",
-                           "The body does not hash to %s: nothing was stored.", r->sha);
+                            "The body does not hash to %s: nothing was stored.", r->sha);
 }
 
 enum MHD_Result api_blob_finish(http_req *r)

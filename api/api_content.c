@@ -36,7 +36,7 @@ static bool item_owned(http_req *r, catalog_item *it)
         return true;
     catalog_item_clear(it);
     (void)http_reply_error(r, 403, "forbidden", "Only the owner of %s/%s can change it.", r->kind,
-                          r->name);
+                           r->name);
     return false;
 }
 
@@ -46,8 +46,8 @@ enum MHD_Result api_content_list(http_req *r)
     if (kind && !cd_kind_valid(kind)) {
         free(kind);
         return http_reply_error(r, 400, "invalid_kind",
-                               "Unknown kind: expected tutorial, challenge, course, skill-path "
-                               "or roadmap.");
+                                "Unknown kind: expected tutorial, challenge, course, skill-path "
+                                "or roadmap.");
     }
     catalog_item *items = NULL;
     size_t n = 0;
@@ -125,17 +125,17 @@ enum MHD_Result api_content_create(http_req *r)
     enum MHD_Result res = MHD_YES;
     if (!kind || !cd_kind_valid(kind))
         res = http_reply_error(r, 400, "invalid_kind",
-                              "\"kind\" must be one of tutorial, challenge, course, skill-path, "
-                              "roadmap.");
+                               "\"kind\" must be one of tutorial, challenge, course, skill-path, "
+                               "roadmap.");
     else if (!name || !cd_name_valid(name))
-        res =
-            http_reply_error(r, 400, "invalid_name", "\"name\" must match [a-z0-9][a-z0-9-]{0,62}.");
+        res = http_reply_error(r, 400, "invalid_name",
+                               "\"name\" must match [a-z0-9][a-z0-9-]{0,62}.");
     else if (bad_title)
         res = http_reply_error(r, 400, "invalid_title",
-                              "\"title\" must be a string of at most %d bytes.", TITLE_MAX);
+                               "\"title\" must be a string of at most %d bytes.", TITLE_MAX);
     else if (vis == -2)
         res = http_reply_error(r, 400, "invalid_visibility",
-                              "\"visibility\" must be \"private\" or \"public\".");
+                               "\"visibility\" must be \"private\" or \"public\".");
     if (r->responded) {
         json_decref(body);
         return res;
@@ -152,7 +152,7 @@ enum MHD_Result api_content_create(http_req *r)
     json_decref(body);
     if (rc == CAT_EXISTS)
         return http_reply_error(r, 409, "already_exists", "The content item %s/%s exists already.",
-                               it.kind, it.name);
+                                it.kind, it.name);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     memcpy(r->kind, it.kind, sizeof r->kind);
@@ -180,10 +180,10 @@ enum MHD_Result api_item_patch(http_req *r)
     enum MHD_Result res = MHD_YES;
     if (bad_title)
         res = http_reply_error(r, 400, "invalid_title",
-                              "\"title\" must be a string of at most %d bytes.", TITLE_MAX);
+                               "\"title\" must be a string of at most %d bytes.", TITLE_MAX);
     else if (vis == -2)
         res = http_reply_error(r, 400, "invalid_visibility",
-                              "\"visibility\" must be \"private\" or \"public\".");
+                               "\"visibility\" must be \"private\" or \"public\".");
     else if (jc && checks < 0)
         res = http_reply_error(r, 400, "invalid_checks",
                                "\"checks\" must be \"warn\" (findings are reported) or \"strict\" "

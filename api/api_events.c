@@ -60,4 +60,3 @@ enum MHD_Result api_sse_global(http_req *r)
         return subscribe_failed(r, sub, rc, &err);
     return http_sse_start(r, sub);
 }
-

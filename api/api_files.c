@@ -31,7 +31,7 @@ static bool find_file(http_req *r, catalog_file *out, int64_t *version)
         }
         if (want > v) {
             (void)http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind,
-                                  r->name, (long long)want);
+                                   r->name, (long long)want);
             return false;
         }
         v = want;
@@ -42,7 +42,7 @@ static bool find_file(http_req *r, catalog_file *out, int64_t *version)
     int rc = v > 0 ? catalog_files(API(r)->cat, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
     if (rc == CAT_NOT_FOUND) {
         (void)http_reply_error(r, 404, "not_found", "%s/%s no longer has version %lld.", r->kind,
-                              r->name, (long long)v);
+                               r->name, (long long)v);
         return false;
     }
     if (rc != CAT_OK) {
@@ -59,8 +59,8 @@ static bool find_file(http_req *r, catalog_file *out, int64_t *version)
         }
     catalog_files_free(files, n);
     if (!found)
-        (void)http_reply_error(r, 404, "not_found", "%s/%s has no file %s in version %lld.", r->kind,
-                              r->name, r->file_path, (long long)v);
+        (void)http_reply_error(r, 404, "not_found", "%s/%s has no file %s in version %lld.",
+                               r->kind, r->name, r->file_path, (long long)v);
     *version = v;
     return found;
 }
@@ -308,7 +308,7 @@ enum MHD_Result api_ast_get(http_req *r)
 {
     if (!cd_path_is_markdown(r->file_path))
         return http_reply_error(r, 422, "not_markdown", "%s is not a markdown (.md) document.",
-                               r->file_path);
+                                r->file_path);
     catalog_file f = {0};
     int64_t version = 0;
     if (!find_file(r, &f, &version))
@@ -321,8 +321,8 @@ enum MHD_Result api_ast_get(http_req *r)
         ret = not_modified(r, f.sha256, version);
     } else if ((rc = commit_render_get(API(r)->commit, f.sha256, &a, &err)) != 0) {
         ret = rc <= COMMIT_RENDER_ERR
-                  ? http_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s", f.path,
-                                    err.msg)
+                  ? http_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s",
+                                     f.path, err.msg)
                   : http_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
     } else {
         struct MHD_Response *resp =

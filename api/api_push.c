@@ -21,9 +21,9 @@ static bool parse_file(http_req *r, json_t *e, size_t i, catalog_file *f)
     const char *sha = json_string_value(js);
     if (!json_is_object(e) || !path || !sha || !json_is_integer(jz)) {
         (void)http_reply_error(r, 400, "invalid_files",
-                              "files[%zu] must be an object with \"path\" (string), \"sha256\" "
-                              "(string) and \"size\" (integer).",
-                              i);
+                               "files[%zu] must be an object with \"path\" (string), \"sha256\" "
+                               "(string) and \"size\" (integer).",
+                               i);
         return false;
     }
     const char *why = cd_path_why(path, json_string_length(jp), false);
@@ -33,12 +33,13 @@ static bool parse_file(http_req *r, json_t *e, size_t i, catalog_file *f)
     }
     if (!cd_sha_valid(sha)) {
         (void)http_reply_error(r, 400, "invalid_sha256",
-                              "files[%zu] (%s): sha256 must be 64 lower-case hex digits.", i, path);
+                               "files[%zu] (%s): sha256 must be 64 lower-case hex digits.", i,
+                               path);
         return false;
     }
     if (json_integer_value(jz) < 0) {
         (void)http_reply_error(r, 400, "invalid_files", "files[%zu] (%s): size is negative.", i,
-                              path);
+                               path);
         return false;
     }
     f->path = cd_xstrdup(path);
@@ -53,8 +54,8 @@ static catalog_file *parse_files(http_req *r, json_t *arr, size_t *n)
     size_t len = json_array_size(arr);
     if (len > CD_VERSION_FILES_MAX) {
         (void)http_reply_error(r, 413, "too_many_files",
-                              "This version lists %zu files; a version holds at most %d.", len,
-                              CD_VERSION_FILES_MAX);
+                               "This version lists %zu files; a version holds at most %d.", len,
+                               CD_VERSION_FILES_MAX);
         return NULL;
     }
     catalog_file *files = cd_xcalloc(len ? len : 1, sizeof *files);
@@ -110,16 +111,17 @@ enum MHD_Result api_commit(http_req *r)
     if (!json_is_integer(jb) || json_integer_value(jb) < 0) {
         ret =
             http_reply_error(r, 400, "invalid_base_version",
-                            "\"base_version\" must be an integer >= 0 (0 before the first push).");
+                             "\"base_version\" must be an integer >= 0 (0 before the first push).");
     } else if (!json_is_array(jf)) {
         ret = http_reply_error(r, 400, "invalid_files",
-                              "\"files\" must be the array of the new version's files.");
+                               "\"files\" must be the array of the new version's files.");
     } else {
         size_t n = 0;
         catalog_file *files = parse_files(r, jf, &n);
         if (files) {
             commit_result res;
-            commit_run(API(r)->commit, r->user, r->kind, r->name, json_integer_value(jb), files, n, &res);
+            commit_run(API(r)->commit, r->user, r->kind, r->name, json_integer_value(jb), files, n,
+                       &res);
             ret = reply_result(r, &res);
             commit_result_clear(&res);
             catalog_files_free(files, n);

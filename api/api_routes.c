@@ -8,25 +8,29 @@
 #include "api.h"
 
 #define GET_HEAD (HTTP_M_GET | HTTP_M_HEAD)
-#define OPEN(m, pat, fn)  {.methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD}
+#define OPEN(m, pat, fn)                                                                           \
+    {                                                                                              \
+        .methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD               \
+    }
 #define AUTH(m, pat, fn)                                                                           \
-    {.methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD, .auth = true}
+    {                                                                                              \
+        .methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD, .auth = true \
+    }
 #define AUTH_JSON(m, pat, fn)                                                                      \
-    {.methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_JSON, .auth = true}
+    {                                                                                              \
+        .methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_JSON, .auth = true    \
+    }
 #define AUTH_QUERY(m, pat, fn)                                                                     \
-    {.methods = (m),                                                                               \
-     .pattern = (pat),                                                                             \
-     .handler = (fn),                                                                              \
-     .body = HTTP_BODY_DISCARD,                                                                     \
-     .auth = true,                                                                                 \
-     .query_token = true}
+    {                                                                                              \
+        .methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_DISCARD,              \
+        .auth = true, .query_token = true                                                          \
+    }
 
 #define PREVIEW(pat)                                                                               \
-    {.methods = GET_HEAD,                                                                          \
-     .pattern = (pat),                                                                             \
-     .handler = api_preview,                                                                       \
-     .body = HTTP_BODY_DISCARD,                                                                    \
-     .lenient_params = true}
+    {                                                                                              \
+        .methods = GET_HEAD, .pattern = (pat), .handler = api_preview, .body = HTTP_BODY_DISCARD,  \
+        .lenient_params = true                                                                     \
+    }
 
 const http_endpoint api_endpoints[] = {
     OPEN(GET_HEAD, "/healthz", api_healthz),

@@ -92,7 +92,7 @@ enum MHD_Result api_preview(http_req *r)
         bool needed = false;
         if (http_auth_required(r->s, &needed) != 0)
             return http_reply_error(r, 503, "catalog_unavailable",
-                                   "The catalog is unavailable: cannot check the token.");
+                                    "The catalog is unavailable: cannot check the token.");
         if (needed)
             return reply_shell(r, 401);
     }
@@ -122,7 +122,7 @@ enum MHD_Result api_preview_asset(http_req *r)
     const api_asset *a = find_asset(r->file_path);
     if (!a)
         return http_reply_error(r, 404, "not_found", "The preview page has no file %s.",
-                               r->file_path);
+                                r->file_path);
     bool same = not_modified(r, a);
     struct MHD_Response *resp =
         same ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 char *blobstore_blob_key(const char *sha)
 {
     cd_buf b = CD_BUF_INIT;
@@ -121,11 +120,7 @@ void blob_upload_release(blob_upload *u)
 
 /* The door: argument checks, then the backend, timed. --------------------- */
 
-static const char *const op_names[] = {
-#define X(n) #n,
-    BLOBSTORE_OPS(X)
-#undef X
-};
+static const char *const op_names[] = {BLOBSTORE_OPS(CD_X_NAME)};
 
 const char *blobstore_op_name(blobstore_op op)
 {

@@ -67,13 +67,15 @@ int blobstore_put_finish(blobstore *s, blob_writer *w, cd_err *err) CD_WUR;
 void blobstore_put_abort(blobstore *s, blob_writer *w);
 /* Opens blob sha for reading; *size is its length.  Release *r with
  * blobstore_close_reader(). */
-int blobstore_open(blobstore *s, const char *sha, blob_reader **r, int64_t *size, cd_err *err) CD_WUR;
+int blobstore_open(blobstore *s, const char *sha, blob_reader **r, int64_t *size,
+                   cd_err *err) CD_WUR;
 /* Reads up to n bytes at offset; returns bytes read (0 at the end) or <0. */
 ssize_t blobstore_read(blobstore *s, blob_reader *r, uint64_t offset, void *p, size_t n);
 void blobstore_close_reader(blobstore *s, blob_reader *r);
 /* Small named objects (manifests): whole-buffer put and get.  get_object
  * replaces the contents of out, which stays the caller's. */
-int blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n, cd_err *err) CD_WUR;
+int blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n,
+                         cd_err *err) CD_WUR;
 int blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_err *err) CD_WUR;
 /* Calls cb for every key under prefix, in lexical order; a non-zero return
  * from cb stops the listing. */

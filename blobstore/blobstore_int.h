@@ -18,8 +18,7 @@ struct blobstore_ops {
      * and nothing becomes visible unless put_finish() finds the digest
      * equal to sha.  max_size bounds the upload (BLOB_TOO_LARGE; negative:
      * no limit).  Putting a blob that is already stored is not an error. */
-    int (*put_begin)(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
-                     cd_err *err);
+    int (*put_begin)(blobstore *s, const char *sha, int64_t max_size, blob_writer **w, cd_err *err);
     /* After an error, end the upload with put_abort() (or put_finish(),
      * which repeats the error). */
     int (*put_write)(blob_writer *w, const void *p, size_t n, cd_err *err);
@@ -39,8 +38,8 @@ struct blobstore_ops {
     int (*get_object)(blobstore *s, const char *key, cd_buf *out, cd_err *err);
     /* Calls cb for every key under prefix, in lexical order; a non-zero
      * return from cb stops the listing. */
-    int (*list)(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
-                void *arg, cd_err *err);
+    int (*list)(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key), void *arg,
+                cd_err *err);
     void (*close)(blobstore *s);
 };
 
@@ -48,8 +47,6 @@ struct blobstore {
     const struct blobstore_ops *ops;
     cd_histo latency[BLOBSTORE_OP_COUNT];
 };
-
-
 
 /* Longest key any backend accepts (S3 allows 1024 bytes). */
 #define BLOB_KEY_MAX 1024

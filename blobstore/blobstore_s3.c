@@ -54,9 +54,9 @@ struct blob_reader {
  * missing blob: the server answers 503 with the reason. */
 static int from_s3(int rc, const cd_err *e, cd_err *err)
 {
-    int st = rc == S3_NOT_FOUND ? BLOB_NOT_FOUND
+    int st = rc == S3_NOT_FOUND                                                ? BLOB_NOT_FOUND
              : (rc == S3_UNAVAILABLE || rc == S3_DENIED || rc == S3_NO_BUCKET) ? BLOB_UNAVAILABLE
-                                                                              : BLOB_ERROR;
+                                                                               : BLOB_ERROR;
     return cd_err_set(err, st, "blob store: %s", e->msg);
 }
 

@@ -12,9 +12,6 @@
 #include <strings.h>
 #include <time.h>
 
-
-
-
 /* Extensions and their types; text types carry the charset, since every
  * text file of a content folder is UTF-8. */
 static const struct {
@@ -114,8 +111,6 @@ void catalog_files_free(catalog_file *files, size_t n)
     free(files);
 }
 
-
-
 int catalog_check_new_item(const catalog_item *it, cd_err *err)
 {
     if (!cd_kind_valid(it->kind))
@@ -202,11 +197,7 @@ void catalog_unlisten(catalog *c, catalog_change_cb cb, void *arg)
 
 /* The door: argument checks, then the backend, timed. -------------------- */
 
-static const char *const op_names[] = {
-#define X(n) #n,
-    CATALOG_OPS(X)
-#undef X
-};
+static const char *const op_names[] = {CATALOG_OPS(CD_X_NAME)};
 
 const char *catalog_op_name(catalog_op op)
 {
@@ -239,8 +230,7 @@ int catalog_ping(catalog *c, cd_err *err)
     return TIMED(c, ping, err);
 }
 
-int catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out,
-                     cd_err *err)
+int catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out, cd_err *err)
 {
     memset(out, 0, sizeof *out);
     int rc = check_id(kind, name, err);

@@ -41,7 +41,7 @@ const char *catalog_checks_mode_name(catalog_checks_mode m);
 int catalog_checks_mode_parse(const char *s);
 
 typedef struct catalog_file {
-    char *path;      /* relative, '/'-separated, validated by the caller */
+    char *path;                 /* relative, '/'-separated, validated by the caller */
     char sha256[CD_SHA256_HEX]; /* lower-case hex */
     int64_t size;
     char *content_type; /* derived from the extension; commit: NULL derives it */

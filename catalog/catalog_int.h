@@ -73,7 +73,6 @@ struct catalog {
     cd_histo latency[CATALOG_OP_COUNT];
 };
 
-
 /* The checks of the ops' arguments that every backend makes, before it
  * touches its store: CAT_OK, or CAT_ERROR with err filled. */
 /* item_create: a kind of the contract, a valid name and an owner. */

@@ -47,8 +47,8 @@ typedef struct mg_entry mg_entry;
  * while c->on_change runs, so that announcements are serialised). */
 typedef struct mg_watch {
     pthread_mutex_t mu;
-    bool active; /* announcements go through the record (under mu) */
-    cd_htab table; /* mg_entry by key */
+    bool active;    /* announcements go through the record (under mu) */
+    cd_htab table;  /* mg_entry by key */
     uint64_t sweep; /* mark for the resync's sweep of vanished items */
     catalog_watch_stats stats;
 

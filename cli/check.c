@@ -116,8 +116,8 @@ static int load_components(const cli_check_opts *o, chk_components **out, cd_err
     return 0;
 }
 
-int cli_check_tree(const folder_tree *t, const char *kind, const char *name, const cli_check_opts *o,
-                   json_t **findings, cd_err *err)
+int cli_check_tree(const folder_tree *t, const char *kind, const char *name,
+                   const cli_check_opts *o, json_t **findings, cd_err *err)
 {
     *findings = NULL;
     chk_options opts = {.max_file_size = o->max_file_size, .cache = o->cache};

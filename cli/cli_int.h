@@ -27,12 +27,12 @@
 
 /* ---- paths.c: the CONTRACT's path rules, item identifiers ------------- */
 
-
 /* Why path[0..n) is not a valid content path (a static sentence), or NULL. */
 const char *cli_path_problem(const char *path, size_t n);
 /* Splits "KIND/NAME" into kind and name, both checked; on failure returns
  * CLI_USAGE with err saying why. */
-int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err) CD_WUR;
+int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
+                 cd_err *err) CD_WUR;
 
 /* ---- the folder as a sorted file list (folder/folder.h) ----------------- */
 
@@ -127,8 +127,8 @@ const char *cli_human_bytes(double bytes, char buf[32]);
  * the server), at most `parallel` at a time over reused connections.
  * Returns 0 when every blob was acknowledged; else -1 with err (the first
  * failure; the others are abandoned).  *sent counts acknowledged bytes. */
-int cli_upload(cli_http *h, const folder_file *files, const size_t *idx, size_t n, unsigned parallel,
-               int64_t *sent, cd_err *err) CD_WUR;
+int cli_upload(cli_http *h, const folder_file *files, const size_t *idx, size_t n,
+               unsigned parallel, int64_t *sent, cd_err *err) CD_WUR;
 
 /* ---- push_blobs.c: which blobs a push sends ------------------------------ */
 

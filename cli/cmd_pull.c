@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 static const char pull_help[] =
     "usage: content pull KIND/NAME [DIR]\n"
     "\n"

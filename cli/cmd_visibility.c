@@ -36,8 +36,7 @@ static int parse(cli_config *cfg, int argc, char **argv, vis_args *a)
             return CLI_OK;
         }
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("visibility: unknown option '%s' (run `content visibility --help`)",
-                      argv[i]);
+            cli_error("visibility: unknown option '%s' (run `content visibility --help`)", argv[i]);
             return CLI_USAGE;
         }
         if (!a->id) {

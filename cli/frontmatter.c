@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* A string member of data as a new string, or NULL. */
 static char *member(json_t *data, const char *key)
 {
@@ -24,15 +23,12 @@ int cli_front_matter(const char *path, char **kind, char **name, char **title, c
 {
     *kind = *name = *title = NULL;
     json_t *data = NULL;
-    int line = 0;
-    int rc = folder_front_matter(path, &data, &line, err);
-    if (rc == FOLDER_BAD_MARKDOWN) {
-        char msg[sizeof err->msg];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        if (line > 0)
-            return cd_err_set(err, -1, "%s:%d: %s", path, line, msg);
-        return cd_err_set(err, -1, "%s: %s", path, msg);
-    }
+    md_error me = {0};
+    int rc = folder_front_matter(path, &data, &me, err);
+    if (rc == FOLDER_BAD_MARKDOWN && me.line > 0)
+        return cd_err_set(err, -1, "%s:%d: %s", path, me.line, me.message);
+    if (rc == FOLDER_BAD_MARKDOWN)
+        return cd_err_set(err, -1, "%s: %s", path, me.message);
     if (rc != 0 || !data)
         return rc;
     *kind = member(data, "kind");

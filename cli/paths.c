@@ -27,8 +27,7 @@ int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
     if (!cd_kind_valid(kind))
         return cd_err_set(err, CLI_USAGE, "unknown kind '%s' (%s)", kind, CD_KINDS_TEXT);
     if (!cd_name_valid(slash + 1))
-        return cd_err_set(err, CLI_USAGE, "'%s' is not a valid name (%s)", slash + 1,
-                          CD_NAME_RULE);
+        return cd_err_set(err, CLI_USAGE, "'%s' is not a valid name (%s)", slash + 1, CD_NAME_RULE);
     strcpy(name, slash + 1);
     return 0;
 }

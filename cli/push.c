@@ -65,8 +65,8 @@ static int fail(push *p, const char *fmt, ...)
 static int fail_stays(push *p)
 {
     bool advice = p->err.code == CLI_ERR_TRANSIENT && !p->o->watch;
-    cli_err_append(&p->err, "%s/%s stays at version %lld%s", p->kind, p->name,
-                   (long long)p->base, advice ? " (push again to resume)" : "");
+    cli_err_append(&p->err, "%s/%s stays at version %lld%s", p->kind, p->name, (long long)p->base,
+                   advice ? " (push again to resume)" : "");
     return fail(p, "%s", p->err.msg);
 }
 

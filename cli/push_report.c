@@ -137,10 +137,10 @@ static void report_json(const cli_push_result *res)
 {
     const cli_push_diff *d = res->diff;
     json_t *o = json_pack(
-        "{s:s, s:s, s:b, s:b, s:b, s:b, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "kind",
-        res->kind, "name", res->name, "created", res->created, "would_create", res->would_create,
-        "dry_run", res->dry_run, "unchanged", res->unchanged, "base_version", (json_int_t)res->base_version, "version",
-        (json_int_t)res->version, "added", path_array(d->added, d->nadded), "modified",
+        "{s:s, s:s, s:b, s:b, s:b, s:b, s:I, s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "kind", res->kind,
+        "name", res->name, "created", res->created, "would_create", res->would_create, "dry_run",
+        res->dry_run, "unchanged", res->unchanged, "base_version", (json_int_t)res->base_version,
+        "version", (json_int_t)res->version, "added", path_array(d->added, d->nadded), "modified",
         path_array(d->modified, d->nmodified), "removed", path_array(d->removed, d->nremoved),
         "upload", "files", (json_int_t)res->upload_files, "bytes", (json_int_t)res->upload_bytes);
     if (res->checks)

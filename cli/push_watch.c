@@ -27,8 +27,8 @@
 
 #include "watch.h"
 
-#define RETRY_FIRST_MS 250
-#define RETRY_MAX_MS   5000
+#define RETRY_FIRST_MS     250
+#define RETRY_MAX_MS       5000
 #define CHECKS_CACHE_FILES 100000
 
 typedef struct watcher {

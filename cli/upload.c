@@ -183,8 +183,8 @@ static int run(uploader *u, cd_err *err)
     return 0;
 }
 
-int cli_upload(cli_http *h, const folder_file *files, const size_t *idx, size_t n, unsigned parallel,
-               int64_t *sent, cd_err *err)
+int cli_upload(cli_http *h, const folder_file *files, const size_t *idx, size_t n,
+               unsigned parallel, int64_t *sent, cd_err *err)
 {
     int64_t total = 0;
     for (size_t i = 0; i < n; i++)

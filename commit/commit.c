@@ -58,10 +58,9 @@ static int cmp_file(const void *a, const void *b)
     return strcmp(((const catalog_file *)a)->path, ((const catalog_file *)b)->path);
 }
 
-static void fail(commit_result *res, commit_status st, const char *code, const char *fmt,
-                 ...) CD_PRINTF(4, 5);
-static void fail(commit_result *res, commit_status st, const char *code, const char *fmt,
-                 ...)
+static void fail(commit_result *res, commit_status st, const char *code, const char *fmt, ...)
+    CD_PRINTF(4, 5);
+static void fail(commit_result *res, commit_status st, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -194,8 +193,8 @@ static char *ast_title(const commit_ast *a)
 /* Renders every markdown file that is new in this version (warming the
  * cache for the events) and reads the title from index.md.  Refuses a
  * document that cannot be rendered. */
-static bool render_documents(commit_path *s, const catalog_file *files, size_t n, const catalog_file *cur,
-                             size_t ncur, char **title, commit_result *res)
+static bool render_documents(commit_path *s, const catalog_file *files, size_t n,
+                             const catalog_file *cur, size_t ncur, char **title, commit_result *res)
 {
     for (size_t i = 0; i < n; i++) {
         if (!cd_path_is_markdown(files[i].path))
@@ -243,7 +242,7 @@ static void kind_name(cd_buf *b, const catalog_item *it)
 }
 
 int commit_item_record(commit_path *s, const catalog_item *it, const char *title, int visibility,
-                          cd_err *err)
+                       cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, it);
@@ -327,8 +326,8 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     char *title = NULL, *checks = NULL;
     cd_err err = {0};
     int rc;
-    if (it->version > 0 &&
-        (rc = catalog_files(s->cat, it->kind, it->name, it->version, &cur, &ncur, &err)) != CAT_OK) {
+    if (it->version > 0 && (rc = catalog_files(s->cat, it->kind, it->name, it->version, &cur, &ncur,
+                                               &err)) != CAT_OK) {
         fail_cat(res, rc, &err);
         goto out;
     }
@@ -429,8 +428,8 @@ void commit_run(commit_path *s, const char *user, const char *kind, const char *
     else if (rc != CAT_OK)
         fail_cat(res, rc, &err);
     else if (strcmp(it.owner, user))
-        fail(res, COMMIT_FORBIDDEN, "forbidden", "Only the owner of %s/%s can push to it.",
-             kind, name);
+        fail(res, COMMIT_FORBIDDEN, "forbidden", "Only the owner of %s/%s can push to it.", kind,
+             name);
     else if (it.version != base) {
         fail(res, COMMIT_CONFLICT, "version_conflict",
              "base_version %lld is not the current version (%lld): pull and commit again.",

@@ -49,7 +49,7 @@ typedef struct commit_result {
     commit_status status;
     const char *code; /* the error code, static */
     char msg[512];
-    cd_buf missing;  /* JSON array of the missing blobs (MISSING_BLOBS) */
+    cd_buf missing; /* JSON array of the missing blobs (MISSING_BLOBS) */
     /* The findings (a JSON array) of the version made, or of the current
      * one when the file list is unchanged, or of the refused one
      * (CHECKS_FAILED); empty (len 0) when there are none to show. */
@@ -61,8 +61,8 @@ typedef struct commit_result {
 /* Commits files[0..n) (sha256, size and path filled; paths validated by the
  * caller) as the version after base.  Sorts files by path.  Always fills
  * res; the caller releases it with commit_result_clear(). */
-void commit_run(commit_path *cp, const char *user, const char *kind, const char *name,
-                int64_t base, catalog_file *files, size_t n, commit_result *res);
+void commit_run(commit_path *cp, const char *user, const char *kind, const char *name, int64_t base,
+                catalog_file *files, size_t n, commit_result *res);
 /* The findings of version `version` of it (a JSON array text the caller
  * frees with free()): those stored with it, or, for a version committed
  * before the server ran the checks, the checks run now (not stored).

@@ -17,7 +17,7 @@
 typedef struct entry {
     char sha[CD_SHA256_HEX];
     commit_ast *ast;
-    cd_hnode node; /* in the table, by sha */
+    cd_hnode node;             /* in the table, by sha */
     struct entry *prev, *next; /* LRU: head is the most recent */
 } entry;
 
@@ -167,7 +167,8 @@ static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
     }
     cd_buf_grow(out, (size_t)size + 1);
     while (out->len < (size_t)size) {
-        ssize_t n = blobstore_read(s->bs, rd, out->len, out->data + out->len, (size_t)size - out->len);
+        ssize_t n =
+            blobstore_read(s->bs, rd, out->len, out->data + out->len, (size_t)size - out->len);
         if (n <= 0) {
             blobstore_close_reader(s->bs, rd);
             return cd_err_set(err, BLOB_ERROR, "blob %.12s… could not be read", sha);

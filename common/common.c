@@ -154,11 +154,21 @@ void cd_json_str(cd_buf *b, const char *s, size_t n)
         cd_buf_append(b, s + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': cd_buf_append(b, "\\\"", 2); break;
-        case '\\': cd_buf_append(b, "\\\\", 2); break;
-        case '\n': cd_buf_append(b, "\\n", 2); break;
-        case '\r': cd_buf_append(b, "\\r", 2); break;
-        case '\t': cd_buf_append(b, "\\t", 2); break;
+        case '"':
+            cd_buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            cd_buf_append(b, "\\\\", 2);
+            break;
+        case '\n':
+            cd_buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            cd_buf_append(b, "\\r", 2);
+            break;
+        case '\t':
+            cd_buf_append(b, "\\t", 2);
+            break;
         default: {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             cd_buf_append(b, e, 6);

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CD_WUR __attribute__((warn_unused_result))
+#define CD_WUR          __attribute__((warn_unused_result))
 #define CD_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Allocation that never returns NULL: on exhaustion the process aborts with a
@@ -39,7 +39,10 @@ typedef struct cd_buf {
     size_t cap;
 } cd_buf;
 
-#define CD_BUF_INIT {NULL, 0, 0}
+#define CD_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void cd_buf_grow(cd_buf *b, size_t extra);
 void cd_buf_append(cd_buf *b, const void *p, size_t n);
@@ -198,7 +201,10 @@ typedef struct cd_htab {
     cd_hnode **b;
     size_t nb, n;
 } cd_htab;
-#define CD_HTAB_INIT {NULL, 0, 0}
+#define CD_HTAB_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 #define CD_CONTAINER_OF(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 
 void cd_htab_add(cd_htab *t, cd_hnode *n, uint64_t hash);
@@ -240,6 +246,9 @@ typedef struct cd_histo {
     atomic_uint_fast64_t sum_ns;
 } cd_histo;
 void cd_histo_observe(cd_histo *h, int64_t ns);
+/* For an X-macro list of operations: each one's name as a string. */
+#define CD_X_NAME(n) #n,
+
 /* Evaluates the int expression call, observes its duration in *h and
  * yields its value. */
 #define CD_TIMED(h, call)                                                                          \
@@ -259,6 +268,8 @@ void cd_histo_text(cd_buf *b, const char *name, const char *labels, const cd_his
  * pairs).  Values that may hold spaces go through cd_log_kv(). */
 void cd_log(const char *level, const char *mod, const char *fmt, ...) CD_PRINTF(3, 4);
 void cd_log_v(const char *level, const char *mod, const char *fmt, va_list ap) CD_PRINTF(3, 0);
+/* Whether "debug" lines are written (off at start). */
+void cd_log_set_debug(bool on);
 /* Appends ` key=value` to b, quoting and escaping value when needed. */
 void cd_log_kv(cd_buf *b, const char *key, const char *value);
 

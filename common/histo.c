@@ -9,9 +9,9 @@
 
 #include <stdio.h>
 
-const double cd_histo_bounds_s[CD_HISTO_BUCKETS] = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
+const double cd_histo_bounds_s[CD_HISTO_BUCKETS] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                    0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                    1,      2.5,     5,      10};
 
 void cd_histo_observe(cd_histo *h, int64_t ns)
 {

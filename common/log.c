@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The log of every contentd process: one line per event on stderr, logfmt
- * style — `ts=<RFC 3339 UTC> level=<info|warn|error> mod=<module> key=value …`.
+ * style — `ts=<RFC 3339 UTC> level=<debug|info|warn|error> mod=<module>
+ * key=value …`.  debug lines are written only once cd_log_set_debug() asked
+ * for them (contentd: CONTENTD_LOG_LEVEL=debug, read in server/config.c).
  * A value holding a space, a quote, '=', a backslash, a control character or
  * invalid UTF-8 is written in double quotes with C-style escapes.  Each line
  * goes out in one write(2), so lines of concurrent threads never interleave.
@@ -9,6 +11,7 @@
 #include "common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -74,8 +77,17 @@ void cd_log_v(const char *level, const char *mod, const char *fmt, va_list ap)
     cd_buf_free(&b);
 }
 
+static atomic_bool debug_on;
+
+void cd_log_set_debug(bool on)
+{
+    atomic_store_explicit(&debug_on, on, memory_order_relaxed);
+}
+
 void cd_log(const char *level, const char *mod, const char *fmt, ...)
 {
+    if (!strcmp(level, "debug") && !atomic_load_explicit(&debug_on, memory_order_relaxed))
+        return;
     va_list ap;
     va_start(ap, fmt);
     cd_log_v(level, mod, fmt, ap);

@@ -21,7 +21,6 @@
 
 #include "markdown.h"
 
-
 #define MAX_DEPTH 256
 
 typedef struct walk {
@@ -278,7 +277,7 @@ static int hash_all(folder_tree *t, const folder_tree *prev, cd_err *err)
 }
 
 int folder_scan(const char *dir, const ignore_rules *ig, const folder_tree *prev, folder_tree *t,
-             cd_err *err)
+                cd_err *err)
 {
     memset(t, 0, sizeof *t);
     t->scanned_ns = cd_now_ms() * 1000000;
@@ -337,10 +336,9 @@ static int read_small_file(const char *path, cd_buf *b, bool *missing, cd_err *e
     return 0;
 }
 
-int folder_front_matter(const char *path, json_t **data, int *line, cd_err *err)
+int folder_front_matter(const char *path, json_t **data, md_error *me, cd_err *err)
 {
     *data = NULL;
-    *line = 0;
     cd_buf src = CD_BUF_INIT;
     bool missing = false;
     int rc = read_small_file(path, &src, &missing, err);
@@ -350,13 +348,10 @@ int folder_front_matter(const char *path, json_t **data, int *line, cd_err *err)
     }
     char *out = NULL;
     size_t len = 0;
-    md_error me = {0};
-    rc = md_render(src.data ? src.data : "", src.len, 0, &out, &len, &me);
+    rc = md_render(src.data ? src.data : "", src.len, 0, &out, &len, me);
     cd_buf_free(&src);
-    if (rc != MD_OK) {
-        *line = me.line;
-        return cd_err_set(err, FOLDER_BAD_MARKDOWN, "%s", me.message);
-    }
+    if (rc != MD_OK)
+        return FOLDER_BAD_MARKDOWN;
     json_t *doc = json_loadb(out, len, 0, NULL);
     free(out);
     json_t *d = json_object_get(doc, "data");

@@ -24,6 +24,7 @@
 
 #include "common.h"
 #include "ignore.h"
+#include "markdown.h"
 
 typedef struct folder_file {
     char *path;                 /* the content path, relative, '/'-separated */
@@ -64,9 +65,9 @@ int folder_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size,
 /* The front matter of the markdown file at path, as the renderer reads it
  * (md_render's `data`): 0 with *data set (the caller frees it with
  * json_decref()), or left NULL when the file does not exist; -1 with err
- * when it cannot be read; FOLDER_BAD_MARKDOWN with the renderer's message
- * in err and its line in *line (0: none) when it cannot be rendered. */
+ * when it cannot be read; FOLDER_BAD_MARKDOWN with the renderer's error in
+ * *me when it cannot be rendered. */
 #define FOLDER_BAD_MARKDOWN (-3)
-int folder_front_matter(const char *path, json_t **data, int *line, cd_err *err) CD_WUR;
+int folder_front_matter(const char *path, json_t **data, md_error *me, cd_err *err) CD_WUR;
 
 #endif

@@ -112,7 +112,7 @@ bool http_auth(http_req *r, bool allow_query_token)
     bool any = false;
     if (http_auth_required(r->s, &any) != 0) {
         http_fail(r, 503, "catalog_unavailable",
-                 "The catalog is unavailable: cannot check the token.");
+                  "The catalog is unavailable: cannot check the token.");
         return false;
     }
     if (!any) {
@@ -126,7 +126,7 @@ bool http_auth(http_req *r, bool allow_query_token)
             http_fail(r, 401, "invalid_token", "The Authorization header must be: Bearer TOKEN.");
         else
             http_fail(r, 401, "missing_token",
-                     "This request needs a token: send Authorization: Bearer TOKEN.");
+                      "This request needs a token: send Authorization: Bearer TOKEN.");
         return false;
     }
     char hash[CD_SHA256_HEX];

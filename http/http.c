@@ -95,7 +95,7 @@ static void fail_json_too_large(http_req *r)
     const http_endpoint *e = r->endpoint;
     if (!e->body_max || !e->body_too_large) {
         http_fail(r, 413, "payload_too_large", "The JSON body is larger than %u KiB.",
-                 HTTP_JSON_BODY_MAX >> 10);
+                  HTTP_JSON_BODY_MAX >> 10);
         return;
     }
 #pragma GCC diagnostic push
@@ -110,7 +110,7 @@ static void check_json_body(http_req *r)
     const char *ct = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!is_json_type(ct)) {
         http_fail(r, 415, "unsupported_media_type",
-                 "This endpoint takes a JSON body: send Content-Type: application/json.");
+                  "This endpoint takes a JSON body: send Content-Type: application/json.");
         return;
     }
     if (r->content_length > (int64_t)json_body_max(r))
@@ -123,7 +123,7 @@ static bool head_fits(http_req *r)
 {
     if (r->raw_target_len > HTTP_TARGET_MAX) {
         http_fail(r, 414, "uri_too_long", "The request target is longer than %u KiB.",
-                 HTTP_TARGET_MAX >> 10);
+                  HTTP_TARGET_MAX >> 10);
         return false;
     }
     const union MHD_ConnectionInfo *ci =
@@ -133,9 +133,9 @@ static bool head_fits(http_req *r)
     int64_t max = r->s->max_header_size;
     if ((int64_t)headers > max) {
         http_fail(r, 431, "header_fields_too_large",
-                 "The request headers take %zu bytes; this server accepts %lld "
-                 "(--max-header-size).",
-                 headers, (long long)max);
+                  "The request headers take %zu bytes; this server accepts %lld "
+                  "(--max-header-size).",
+                  headers, (long long)max);
         return false;
     }
     return true;
@@ -155,7 +155,7 @@ static void begin(http_req *r)
     }
     if (!e) {
         http_fail(r, 405, "method_not_allowed", "%s is not allowed on this endpoint.",
-                 r->method_str);
+                  r->method_str);
         return;
     }
     if (e->auth && !http_auth(r, e->query_token))
@@ -244,16 +244,20 @@ static http_req *req_new(http_server *s, struct MHD_Connection *c)
  * else touches it: it remembers where the C string ends, and the access
  * handler compares that with where the target really ends (the byte
  * before the HTTP version, which follows it in the same buffer). */
-void http_server_init(http_server *hs, catalog *cat, int64_t max_header_size)
+int http_server_init(http_server *hs, catalog *cat, int64_t max_header_size, cd_err *err)
 {
     hs->cat = cat;
     hs->max_header_size = max_header_size;
     pthread_mutex_init(&hs->active_mu, NULL);
     cd_cond_init_mono(&hs->active_cv);
+    hs->closer = http_sse_close_new(err);
+    return hs->closer ? 0 : -1;
 }
 
 void http_server_destroy(http_server *hs)
 {
+    http_sse_close_free(hs->closer);
+    hs->closer = NULL;
     pthread_mutex_destroy(&hs->active_mu);
     pthread_cond_destroy(&hs->active_cv);
 }
@@ -276,8 +280,8 @@ static bool target_has_nul(const http_req *r, const char *version)
 }
 
 enum MHD_Result http_access(void *cls, struct MHD_Connection *c, const char *url,
-                                const char *method, const char *version, const char *data,
-                                size_t *size, void **con_cls)
+                            const char *method, const char *version, const char *data, size_t *size,
+                            void **con_cls)
 {
     http_req *r = *con_cls;
     if (!r || !r->method_str) {
@@ -356,7 +360,7 @@ static void log_request(http_req *r, enum MHD_RequestTerminationCode toe)
                   (double)ns / 1e6);
     cd_log_kv(&b, "user", r->user ? r->user : "-");
     cd_log_kv(&b, "remote", remote);
-    const char *why = end_reason(toe);
+    const char *why = r->client_gone ? "closed" : end_reason(toe);
     if (why)
         cd_buf_printf(&b, " end=%s", why);
     cd_log("info", "http", "%s", b.data + 1);
@@ -365,7 +369,7 @@ static void log_request(http_req *r, enum MHD_RequestTerminationCode toe)
 }
 
 void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                        enum MHD_RequestTerminationCode toe)
+                    enum MHD_RequestTerminationCode toe)
 {
     http_server *s = cls;
     http_req *r = *con_cls;

@@ -36,6 +36,10 @@
 
 /* ---- the server's state, shared by its requests ------------------------ */
 
+/* The closed-stream watcher (sse_close.c): one thread, one epoll set, that
+ * ends an event stream as soon as its client hangs up. */
+typedef struct http_sse_close http_sse_close;
+
 typedef struct http_server {
     catalog *cat;            /* where tokens are checked */
     int64_t max_header_size; /* bytes of request headers accepted (431 above) */
@@ -44,13 +48,16 @@ typedef struct http_server {
     atomic_bool tokens_exist; /* once true, stays true while tokens are in use */
     pthread_mutex_t active_mu;
     pthread_cond_t active_cv;
-    int active;  /* requests between their first callback and completion */
-    int streams; /* of which event streams */
-    void *app;   /* the handlers' context */
+    int active;             /* requests between their first callback and completion */
+    int streams;            /* of which event streams */
+    void *app;              /* the handlers' context */
+    http_sse_close *closer; /* notices event streams whose client left */
 } http_server;
 
-/* Initialises hs (zeroed by the caller) for the catalog cat. */
-void http_server_init(http_server *hs, catalog *cat, int64_t max_header_size);
+/* Initialises hs (zeroed by the caller) for the catalog cat, and starts its
+ * closed-stream watcher; -1 with err filled when that cannot start. */
+int http_server_init(http_server *hs, catalog *cat, int64_t max_header_size, cd_err *err) CD_WUR;
+/* Frees what init made; after the HTTP daemon has stopped. */
 void http_server_destroy(http_server *hs);
 
 /* ---- routes and requests -------------------------------------------- */
@@ -77,14 +84,14 @@ typedef struct http_req http_req;
 /* One endpoint: one row of the application's table (the API's:
  * api/api_routes.c). */
 typedef struct http_endpoint {
-    unsigned methods;    /* HTTP_M_* of this row */
-    const char *pattern; /* "/api/v1/content/{kind}/{name}" (http/route.c) */
+    unsigned methods;                        /* HTTP_M_* of this row */
+    const char *pattern;                     /* "/api/v1/content/{kind}/{name}" (http/route.c) */
     enum MHD_Result (*handler)(http_req *r); /* once the request is complete */
     http_body_mode body;
-    bool auth;        /* a token is required (once any exists); false: open, or the handler's */
-    bool query_token; /* ?access_token= is accepted too (EventSource, preview links) */
+    bool auth;           /* a token is required (once any exists); false: open, or the handler's */
+    bool query_token;    /* ?access_token= is accepted too (EventSource, preview links) */
     bool lenient_params; /* a bad KIND/NAME is the handler's to answer (route.c) */
-    size_t body_max;  /* HTTP_BODY_JSON: the largest body (0: HTTP_JSON_BODY_MAX) */
+    size_t body_max;     /* HTTP_BODY_JSON: the largest body (0: HTTP_JSON_BODY_MAX) */
     const char *body_too_large; /* and its 413 message, with one %u of MiB */
     /* HTTP_BODY_STREAM: called on the headers, for each chunk, and when the
      * request is freed. */
@@ -101,7 +108,6 @@ void http_routes_init(const http_endpoint *rows, size_t n);
 unsigned http_route_count(void);
 const char *http_route_label(unsigned label);
 
-
 /* Route parameters as found in the path (pointers into http_req.path). */
 typedef struct http_raw_params {
     const char *kind, *name, *rest, *sha, *version;
@@ -115,18 +121,18 @@ struct http_req {
     struct MHD_Connection *conn;
     http_method method;
     const char *method_str;
-    char *path; /* the raw request path, as sent (for the log) */
-    const char *raw_target; /* the target in libmicrohttpd's buffer (valid until the body) */
-    size_t raw_target_len;  /* its length as a C string */
+    char *path;                    /* the raw request path, as sent (for the log) */
+    const char *raw_target;        /* the target in libmicrohttpd's buffer (valid until the body) */
+    size_t raw_target_len;         /* its length as a C string */
     const http_endpoint *endpoint; /* NULL: none (404 or 405) */
-    unsigned route;               /* its label (http_route_label) */
+    unsigned route;                /* its label (http_route_label) */
     http_raw_params raw;
     char kind[CD_KIND_MAX]; /* route parameters, validated */
     char name[CD_NAME_MAX];
-    char *file_path; /* files/, ast/, preview: the decoded, validated path */
-    char sha[CD_SHA256_HEX];    /* blobs/SHA */
-    int64_t version;            /* versions/{version}: >= 1 */
-    char *user;      /* the authenticated user (NULL on open routes) */
+    char *file_path;         /* files/, ast/, preview: the decoded, validated path */
+    char sha[CD_SHA256_HEX]; /* blobs/SHA */
+    int64_t version;         /* versions/{version}: >= 1 */
+    char *user;              /* the authenticated user (NULL on open routes) */
     int64_t t0_ns;
     enum { HTTP_PH_HEADERS, HTTP_PH_BODY, HTTP_PH_FINAL } phase;
     /* the body */
@@ -146,8 +152,9 @@ struct http_req {
     bool responded;
     unsigned status;
     uint64_t bytes;
-    hub_sub *sub;   /* an event stream's subscriber */
-    void *sse_conn; /* and its transport (sse.c), freed with the request */
+    hub_sub *sub;     /* an event stream's subscriber */
+    bool client_gone; /* the event stream ended because its client left */
+    void *sse_conn;   /* and its transport (sse.c), freed with the request */
 };
 
 /* Matches r->path to an endpoint (route.c): sets r->endpoint, r->route
@@ -160,10 +167,10 @@ bool http_route_params(http_req *r);
 /* libmicrohttpd's callbacks (http.c): the access handler, the completion
  * notice, and the unescaper that leaves the URL as sent. */
 enum MHD_Result http_access(void *cls, struct MHD_Connection *c, const char *url,
-                                const char *method, const char *version, const char *data,
-                                size_t *size, void **con_cls);
+                            const char *method, const char *version, const char *data, size_t *size,
+                            void **con_cls);
 void http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                        enum MHD_RequestTerminationCode toe);
+                    enum MHD_RequestTerminationCode toe);
 size_t http_unescape_none(void *cls, struct MHD_Connection *c, char *s);
 /* MHD_OPTION_URI_LOG_CALLBACK: allocates the request (cls is the http_server) and
  * notes the target's length as a C string, to refuse a NUL byte in it. */
@@ -180,21 +187,22 @@ char *http_query(http_req *r, const char *name);
 /* Every reply sets r->responded, r->status and r->bytes, and returns what
  * the access handler returns to MHD.  Bodies passed in are taken over. */
 enum MHD_Result http_reply_json(http_req *r, unsigned status, cd_buf *body);
-enum MHD_Result http_reply_error(http_req *r, unsigned status, const char *code, const char *fmt, ...)
-    CD_PRINTF(4, 5);
+enum MHD_Result http_reply_error(http_req *r, unsigned status, const char *code, const char *fmt,
+                                 ...) CD_PRINTF(4, 5);
 /* An error whose object carries one more member: `"key": json`. */
 enum MHD_Result http_reply_error_extra(http_req *r, unsigned status, const char *code,
-                                      const char *msg, const char *key, const char *json);
+                                       const char *msg, const char *key, const char *json);
 enum MHD_Result http_reply_empty(http_req *r, unsigned status);
 enum MHD_Result http_reply_text(http_req *r, unsigned status, const char *ctype, cd_buf *body);
 /* Queues resp (adding the common headers) with status; drops our
  * reference. */
 enum MHD_Result http_reply_response(http_req *r, unsigned status, struct MHD_Response *resp,
-                                   uint64_t bytes);
+                                    uint64_t bytes);
 /* Decides an error while the body is still to come: replied now when that
  * is safe, else after the body has been read and dropped (see reply.c).
  * code must be a string literal (it is kept by reference). */
-void http_fail(http_req *r, unsigned status, const char *code, const char *fmt, ...) CD_PRINTF(4, 5);
+void http_fail(http_req *r, unsigned status, const char *code, const char *fmt, ...)
+    CD_PRINTF(4, 5);
 /* Maps a catalog / blob store status to an error reply. */
 enum MHD_Result http_reply_cat_error(http_req *r, int status, const cd_err *err);
 enum MHD_Result http_reply_blob_error(http_req *r, int status, const cd_err *err);
@@ -227,6 +235,17 @@ enum MHD_Result http_sse_start(http_req *r, hub_sub *sub);
 hub_sub *http_sse_sub(http_req *r, hub *h);
 /* Completion of an event stream's request: detaches its subscriber. */
 void http_sse_completed(http_req *r);
+/* The closed-stream watcher (sse_close.c).  NULL on failure, with err
+ * filled. */
+http_sse_close *http_sse_close_new(cd_err *err);
+void http_sse_close_free(http_sse_close *w);
+/* Watches the socket fd of sub for the client hanging up (until
+ * forgotten); false when it could not. */
+bool http_sse_close_watch(http_sse_close *w, hub_sub *sub, int fd);
+/* Stops watching; after it returns the watcher never touches sub again. */
+void http_sse_close_forget(http_sse_close *w, hub_sub *sub, int fd);
+/* How many streams ended because their client hung up. */
+uint64_t http_sse_close_hangups(http_sse_close *w);
 /* Bytes of event streams handed to the sockets. */
 uint64_t http_sse_bytes(void);
 

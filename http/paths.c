@@ -42,4 +42,3 @@ bool http_pct_decode(const char *s, size_t n, char **out, size_t *out_len)
         *out_len = j;
     return true;
 }
-

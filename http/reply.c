@@ -11,7 +11,7 @@
 #include <string.h>
 
 enum MHD_Result http_reply_response(http_req *r, unsigned status, struct MHD_Response *resp,
-                                   uint64_t bytes)
+                                    uint64_t bytes)
 {
     if (!r->sub) /* an event stream is not sniffed; spare its memory */
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -48,7 +48,7 @@ enum MHD_Result http_reply_empty(http_req *r, unsigned status)
 }
 
 enum MHD_Result http_reply_error_extra(http_req *r, unsigned status, const char *code,
-                                      const char *msg, const char *key, const char *json)
+                                       const char *msg, const char *key, const char *json)
 {
     cd_buf b = CD_BUF_INIT;
     cd_buf_puts(&b, "{\"error\":{\"code\":");
@@ -88,7 +88,8 @@ enum MHD_Result http_reply_error_extra(http_req *r, unsigned status, const char 
     return http_reply_response(r, status, resp, len);
 }
 
-enum MHD_Result http_reply_error(http_req *r, unsigned status, const char *code, const char *fmt, ...)
+enum MHD_Result http_reply_error(http_req *r, unsigned status, const char *code, const char *fmt,
+                                 ...)
 {
     char msg[512];
     va_list ap;
@@ -151,8 +152,8 @@ enum MHD_Result http_reply_blob_error(http_req *r, int status, const cd_err *err
     case BLOB_NOT_FOUND:
         return http_reply_error(r, 404, "not_found", "No such blob.");
     case BLOB_UNAVAILABLE:
-        return http_reply_error(r, 503, "blobstore_unavailable", "The blob store is unavailable: %s",
-                               m);
+        return http_reply_error(r, 503, "blobstore_unavailable",
+                                "The blob store is unavailable: %s", m);
     default:
         return http_reply_error(r, 500, "internal_error", "The blob store failed: %s", m);
     }

@@ -107,7 +107,8 @@ void http_route_match(http_req *r)
     memset(&r->raw, 0, sizeof r->raw);
     const char *pattern = NULL;
     for (size_t i = 0; i < table_n; i++) {
-        if (pattern ? strcmp(pattern, table[i].pattern) : !match(table[i].pattern, r->path, &r->raw))
+        if (pattern ? strcmp(pattern, table[i].pattern)
+                    : !match(table[i].pattern, r->path, &r->raw))
             continue;
         pattern = table[i].pattern;
         r->route = row_label[i];
@@ -156,13 +157,13 @@ bool http_route_params(http_req *r)
         if (!decode_ident(rp->kind, rp->kind_len, r->kind, sizeof r->kind) ||
             !cd_kind_valid(r->kind)) {
             http_fail(r, 400, "invalid_kind",
-                     "Unknown kind: expected tutorial, challenge, course, skill-path or roadmap.");
+                      "Unknown kind: expected tutorial, challenge, course, skill-path or roadmap.");
             return false;
         }
         if (!decode_ident(rp->name, rp->name_len, r->name, sizeof r->name) ||
             !cd_name_valid(r->name)) {
             http_fail(r, 400, "invalid_name",
-                     "Invalid name: it must match [a-z0-9][a-z0-9-]{0,62}.");
+                      "Invalid name: it must match [a-z0-9][a-z0-9-]{0,62}.");
             return false;
         }
     }
@@ -201,7 +202,7 @@ bool http_route_params(http_req *r)
         if (rp->sha_len != 64 || !decode_ident(rp->sha, rp->sha_len, r->sha, sizeof r->sha) ||
             !cd_sha_valid(r->sha)) {
             http_fail(r, 400, "invalid_sha256",
-                     "The blob name must be a SHA-256 digest: 64 lower-case hex digits.");
+                      "The blob name must be a SHA-256 digest: 64 lower-case hex digits.");
             return false;
         }
     }

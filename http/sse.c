@@ -22,6 +22,7 @@ static atomic_uint_fast64_t sse_bytes; /* handed to the sockets */
 typedef struct sse_conn {
     struct MHD_Connection *conn;
     int fd;
+    bool watched; /* in the closed-stream watcher */
 } sse_conn;
 
 static void conn_suspend(void *arg)
@@ -93,6 +94,8 @@ enum MHD_Result http_sse_start(http_req *r, hub_sub *sub)
     pthread_mutex_lock(&r->s->active_mu);
     r->s->streams++;
     pthread_mutex_unlock(&r->s->active_mu);
+    sse_conn *c = r->sse_conn;
+    c->watched = http_sse_close_watch(r->s->closer, sub, c->fd);
     return ok;
 }
 
@@ -106,5 +109,10 @@ void http_sse_completed(http_req *r)
     hub_sub *sub = r->sub;
     r->bytes = hub_sub_sent(sub);
     r->sub = NULL;
+    sse_conn *c = r->sse_conn;
+    if (c->watched)
+        http_sse_close_forget(r->s->closer, sub, c->fd);
+    c->watched = false;
+    r->client_gone = hub_sub_hung_up(sub);
     hub_sub_detach(sub);
 }

@@ -25,10 +25,7 @@
  * change, and then it closes the item's streams: their clients reconnect
  * with Last-Event-ID and catch up.
  *
- * Keep-alives: subscribers sit in a list ordered by the time of their last
- * event; the thread sleeps until the oldest is 15 s idle (a condition
- * variable with a deadline: no polling), then sends `: keep-alive` to every
- * subscriber that is due, in one pass.
+ * The thread, the keep-alives and the hub's life cycle are hub_thread.c's.
  */
 #include "hub_int.h"
 
@@ -36,8 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RETRY_FIRST_MS       50
-#define RETRY_MAX_MS         5000
+#define RETRY_FIRST_MS 50
+#define RETRY_MAX_MS   5000
 /* An error that is not the catalog being unavailable (a document it cannot
  * read) is retried this many times, then the item's subscribers are sent
  * away to reconnect (and catch up from the catalog themselves), so that one
@@ -78,7 +75,7 @@ hub_item *hub_state_get(hub *h, const catalog_item *it)
     return st;
 }
 
-static void state_remove(hub *h, hub_item *st)
+void hub_state_remove(hub *h, hub_item *st)
 {
     cd_htab_del(&h->table, &st->node);
     hub_event_unref(st->snapshot);
@@ -179,7 +176,7 @@ static void overflow(hub *h, hub_sub *sub)
     hub_unlink(h, sub);
     atomic_fetch_add_explicit(&h->overflows, 1, memory_order_relaxed);
     cd_log("warn", "sse", "msg=\"slow subscriber disconnected\" user=%s",
-            sub->user ? sub->user : "-");
+           sub->user ? sub->user : "-");
 }
 
 /* Queues ev for sub; returns false when sub was dropped instead. */
@@ -303,7 +300,8 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
 }
 
 /* Title or visibility changed: tell the global stream; whoever lost sight
- * of the item sees it deleted, whoever gained it sees it created. */
+ * of the item sees it deleted, whoever gained it sees it created (and
+ * nothing else: an `updated` of an item it never had would come first). */
 static void apply_updated(hub *h, const catalog_item *it)
 {
     pthread_mutex_lock(&h->mu);
@@ -311,7 +309,8 @@ static void apply_updated(hub *h, const catalog_item *it)
     bool was_public = old ? old->is_public : it->visibility == CAT_PUBLIC;
     hub_item *st = hub_state_get(h, it);
     bool is_public = st->is_public;
-    publish_global(h, hub_event_global("updated", it, HUB_AUD_VISIBLE));
+    bool gained = !was_public && is_public;
+    publish_global(h, hub_event_global("updated", it, gained ? HUB_AUD_OWNER : HUB_AUD_VISIBLE));
     if (was_public && !is_public) {
         publish_global(h, hub_event_global("deleted", it, HUB_AUD_OTHERS));
         for (hub_sub *sub = st->subs, *next; sub; sub = next) {
@@ -344,7 +343,7 @@ static void apply_deleted(hub *h, const char *kind, const char *name)
         memcpy(it.kind, st->kind, sizeof it.kind);
         memcpy(it.name, st->name, sizeof it.name);
         publish_global(h, hub_event_global("deleted", &it, HUB_AUD_VISIBLE));
-        state_remove(h, st);
+        hub_state_remove(h, st);
     }
     h->seq++;
     pthread_mutex_unlock(&h->mu);
@@ -352,7 +351,7 @@ static void apply_deleted(hub *h, const char *kind, const char *name)
 
 /* Applies one change; false when the item could not be read (the change
  * is to be retried). */
-static bool apply(hub *h, hub_change *c)
+bool hub_apply(hub *h, hub_change *c)
 {
     if (c->ev == CAT_EV_DELETED) {
         apply_deleted(h, c->kind, c->name);
@@ -411,8 +410,7 @@ static bool apply(hub *h, hub_change *c)
     return true;
 }
 
-void hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name,
-                       int64_t version)
+void hub_on_change(void *arg, catalog_event ev, const char *kind, const char *name, int64_t version)
 {
     hub *h = arg;
     hub_change *c = cd_xcalloc(1, sizeof *c);
@@ -430,198 +428,9 @@ void hub_on_change(void *arg, catalog_event ev, const char *kind, const char *na
     pthread_mutex_unlock(&h->mu);
 }
 
-/* Sends `: keep-alive` to every subscriber idle for 15 s (hub->mu held). */
-static void keepalives(hub *h, int64_t now)
+void hub_ka_requeue(hub *h, hub_sub *sub, int64_t now)
 {
-    hub_event *ka = hub_event_keepalive();
-    while (h->ka_head && h->ka_head->last_ms + h->cfg.keepalive_ms <= now) {
-        hub_sub *sub = h->ka_head;
-        pthread_mutex_lock(&sub->mu);
-        bool idle = sub->q_len == 0 && !sub->closing && !sub->dead;
-        pthread_mutex_unlock(&sub->mu);
-        if (idle)
-            hub_push(h, sub, ka); /* moves it to the end of the list */
-        if (sub->linked && h->ka_head == sub) {
-            sub->last_ms = now;
-            ka_unlink(h, sub);
-            ka_append(h, sub);
-        }
-    }
-}
-
-/* Takes the oldest queued change (hub->mu held); NULL when none. */
-/* Takes the oldest queued change if it is due at now (hub->mu held); NULL
- * when there is none, or it waits for its retry. */
-static hub_change *next_change(hub *h, int64_t now)
-{
-    hub_change *c = h->q_head;
-    if (!c || c->due_ms > now)
-        return NULL;
-    h->q_head = c->next;
-    if (!h->q_head)
-        h->q_tail = NULL;
-    return c;
-}
-
-/* After apply (hub->mu held): frees c, or puts it back at the head to be
- * retried, the changes after it waiting, in order. */
-static void settle(hub *h, hub_change *c, bool done)
-{
-    if (done) {
-        free(c);
-        return;
-    }
-    c->next = h->q_head;
-    h->q_head = c;
-    if (!h->q_tail)
-        h->q_tail = c;
-}
-
-void hub_process(hub *h)
-{
-    pthread_mutex_lock(&h->mu);
-    for (hub_change *c; (c = next_change(h, hub_now(h)));) {
-        pthread_mutex_unlock(&h->mu);
-        bool done = apply(h, c);
-        pthread_mutex_lock(&h->mu);
-        settle(h, c, done);
-        if (!done)
-            break; /* due later: the thread (or the next call) retries it */
-    }
-    pthread_mutex_unlock(&h->mu);
-}
-
-int64_t hub_tick(hub *h)
-{
-    pthread_mutex_lock(&h->mu);
-    keepalives(h, hub_now(h));
-    int64_t next = h->ka_head ? h->ka_head->last_ms + h->cfg.keepalive_ms : -1;
-    pthread_mutex_unlock(&h->mu);
-    return next;
-}
-
-static void *hub_main(void *arg)
-{
-    hub *h = arg;
-    pthread_mutex_lock(&h->mu);
-    while (!h->stop) {
-        int64_t now = hub_now(h);
-        hub_change *c = next_change(h, now);
-        if (c) {
-            pthread_mutex_unlock(&h->mu);
-            bool done = apply(h, c);
-            pthread_mutex_lock(&h->mu);
-            settle(h, c, done);
-            continue;
-        }
-        keepalives(h, now);
-        /* Wake when the oldest is due (a quarter second of slack lets one
-         * wake-up serve every subscriber due around the same time) or when
-         * a change is to be retried. */
-        int64_t wait = -1;
-        if (h->ka_head)
-            wait = h->ka_head->last_ms + h->cfg.keepalive_ms - now + 250;
-        if (h->q_head && (wait < 0 || h->q_head->due_ms - now < wait))
-            wait = h->q_head->due_ms - now;
-        if (wait < 0) {
-            pthread_cond_wait(&h->cv, &h->mu);
-            continue;
-        }
-        cd_cond_wait_until(&h->cv, &h->mu, cd_mono_ms() + wait);
-    }
-    pthread_mutex_unlock(&h->mu);
-    return NULL;
-}
-
-int64_t hub_now(const hub *h)
-{
-    return h->cfg.now_ms ? h->cfg.now_ms() : cd_mono_ms();
-}
-
-hub *hub_new(const hub_config *cfg)
-{
-    hub *h = cd_xcalloc(1, sizeof *h);
-    h->cfg = *cfg;
-    if (!h->cfg.max_events)
-        h->cfg.max_events = HUB_QUEUE_EVENTS;
-    if (!h->cfg.max_bytes)
-        h->cfg.max_bytes = HUB_QUEUE_BYTES;
-    if (h->cfg.keepalive_ms <= 0)
-        h->cfg.keepalive_ms = HUB_KEEPALIVE_MS;
-    pthread_mutex_init(&h->mu, NULL);
-    cd_cond_init_mono(&h->cv);
-    return h;
-}
-
-int hub_load(hub *h, cd_err *err)
-{
-    catalog_item *items = NULL;
-    size_t n = 0;
-    int rc = catalog_item_list(h->cfg.cat, NULL, &items, &n, err);
-    if (rc != CAT_OK)
-        return rc;
-    pthread_mutex_lock(&h->mu);
-    for (size_t i = 0; i < n; i++)
-        hub_state_get(h, &items[i]);
-    pthread_mutex_unlock(&h->mu);
-    catalog_items_free(items, n);
-    return 0;
-}
-
-int hub_start(hub *h, cd_err *err)
-{
-    if (hub_load(h, err) != 0)
-        return -1;
-    if (pthread_create(&h->thread, NULL, hub_main, h) != 0)
-        return cd_err_set(err, -1, "cannot start the event hub thread");
-    h->started = true;
-    return 0;
-}
-
-void hub_shutdown(hub *h)
-{
-    pthread_mutex_lock(&h->mu);
-    h->closed = true;
-    h->stop = true;
-    for (hub_sub *sub = h->ka_head; sub; sub = sub->ka_next) {
-        pthread_mutex_lock(&sub->mu);
-        sub->closing = true;
-        hub_sub_wake(sub);
-        pthread_mutex_unlock(&sub->mu);
-    }
-    pthread_cond_signal(&h->cv);
-    pthread_mutex_unlock(&h->mu);
-    if (h->started) {
-        pthread_join(h->thread, NULL);
-        h->started = false;
-    }
-}
-
-void hub_free(hub *h)
-{
-    if (!h)
-        return;
-    if (h->started)
-        hub_shutdown(h);
-    for (cd_hnode *n; (n = cd_htab_any(&h->table));)
-        state_remove(h, CD_CONTAINER_OF(n, hub_item, node));
-    for (hub_change *c = h->q_head, *next; c; c = next) {
-        next = c->next;
-        free(c);
-    }
-    cd_htab_free(&h->table);
-    pthread_mutex_destroy(&h->mu);
-    pthread_cond_destroy(&h->cv);
-    free(h);
-}
-
-void hub_stats_get(hub *h, hub_stats *out)
-{
-    pthread_mutex_lock(&h->mu);
-    out->item_subs = h->n_item_subs;
-    out->global_subs = h->n_global_subs;
-    pthread_mutex_unlock(&h->mu);
-    out->events = atomic_load_explicit(&h->events, memory_order_relaxed);
-    out->overflows = atomic_load_explicit(&h->overflows, memory_order_relaxed);
-    out->change_retries = atomic_load_explicit(&h->change_retries, memory_order_relaxed);
+    sub->last_ms = now;
+    ka_unlink(h, sub);
+    ka_append(h, sub);
 }

@@ -30,9 +30,9 @@
 
 /* Defaults of hub_config (CONTRACT: a comment line every 15 s on idle
  * streams; docs/api.md: the subscriber buffer bound). */
-#define HUB_KEEPALIVE_MS    15000
-#define HUB_QUEUE_EVENTS    256
-#define HUB_QUEUE_BYTES     (8u << 20)
+#define HUB_KEEPALIVE_MS 15000
+#define HUB_QUEUE_EVENTS 256
+#define HUB_QUEUE_BYTES  (8u << 20)
 /* hub_subscribe_*() while the hub is shutting down. */
 #define HUB_CLOSED (-10)
 
@@ -121,7 +121,7 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
 int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err) CD_WUR;
 
 /* What hub_sub_read() returns when it has no bytes. */
-#define HUB_READ_SUSPENDED 0 /* nothing queued: transport->suspend was called */
+#define HUB_READ_SUSPENDED 0    /* nothing queued: transport->suspend was called */
 #define HUB_READ_END       (-1) /* the stream ended cleanly */
 #define HUB_READ_ERROR     (-2) /* the stream was cut (overflow) */
 /* Copies up to max queued bytes into buf: returns how many, or one of
@@ -129,6 +129,12 @@ int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err) CD_WUR;
 ssize_t hub_sub_read(hub_sub *sub, char *buf, size_t max);
 /* Bytes read so far. */
 uint64_t hub_sub_sent(hub_sub *sub);
+/* The client of sub went away (its transport saw it): the stream ends at
+ * once, with nothing more queued (the transport is resumed and
+ * hub_sub_read() says HUB_READ_ERROR). */
+void hub_sub_hangup(hub_sub *sub);
+/* Whether hub_sub_hangup() ended sub. */
+bool hub_sub_hung_up(hub_sub *sub);
 /* The request is over: takes sub out of the hub and drops the hub's
  * reference. */
 void hub_sub_detach(hub_sub *sub);

@@ -94,7 +94,7 @@ static void document(hub *h, cd_buf *b, const catalog_file *f, bool first)
     if (!h->cfg.document || !h->cfg.document(h->cfg.document_arg, f->sha256, b)) {
         cd_buf_puts(b, "null");
         cd_log("warn", "sse", "msg=\"document not rendered\" path=%s sha256=%s", f->path,
-                f->sha256);
+               f->sha256);
     }
 }
 

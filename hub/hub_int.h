@@ -61,6 +61,7 @@ struct hub_sub {
     uint32_t q_head, q_len, q_cap;
     size_t q_bytes, off;
     bool suspended, closing, dead;
+    bool hung_up; /* the client closed its end (hub_sub_hangup) */
     atomic_uint_fast64_t sent;
 };
 
@@ -110,7 +111,7 @@ struct hub {
     hub_config cfg;
     pthread_mutex_t mu;
     pthread_cond_t cv; /* CLOCK_MONOTONIC */
-    cd_htab table; /* hub_item by kind and name */
+    cd_htab table;     /* hub_item by kind and name */
     hub_sub *global;
     hub_sub *ka_head, *ka_tail;
     int64_t n_item_subs, n_global_subs;
@@ -128,16 +129,21 @@ int64_t hub_now(const hub *h);
 hub_item *hub_state_find(hub *h, const char *kind, const char *name);
 hub_item *hub_state_get(hub *h, const catalog_item *it);
 void hub_link(hub *h, hub_sub *sub);
+void hub_state_remove(hub *h, hub_item *st);
+/* Moves sub to the end of the keep-alive list, as last active at now. */
+void hub_ka_requeue(hub *h, hub_sub *sub, int64_t now);
+/* Applies one change (hub.c); false when the item could not be read and
+ * the change is to be retried (hub_thread.c). */
+bool hub_apply(hub *h, hub_change *c);
 void hub_unlink(hub *h, hub_sub *sub);
 bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
 
-/* hub_subscribe.c *//* For the hub thread, applying version v of item it (have_upd: the update
- * from version `from`, v-1 or 0, could be built): when a subscriber of the
- * item is at neither (a resync of the catalog's change stream announced a
- * jump), the snapshot of `it` that brings it up to date in place, else
- * NULL.  Built outside the hub lock; the caller unrefs it. */
-hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from,
-                        bool have_upd);
+/* hub_subscribe.c */ /* For the hub thread, applying version v of item it (have_upd: the update
+                       * from version `from`, v-1 or 0, could be built): when a subscriber of the
+                       * item is at neither (a resync of the catalog's change stream announced a
+                       * jump), the snapshot of `it` that brings it up to date in place, else
+                       * NULL.  Built outside the hub lock; the caller unrefs it. */
+hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from, bool have_upd);
 /* Wakes a suspended subscriber (sub->mu held). */
 void hub_sub_wake(hub_sub *sub);
 /* Drops every queued event (sub->mu held). */

@@ -85,6 +85,10 @@ ssize_t hub_sub_read(hub_sub *sub, char *buf, size_t max)
 {
     size_t n = 0;
     pthread_mutex_lock(&sub->mu);
+    if (sub->hung_up) { /* nobody left to read what is queued */
+        pthread_mutex_unlock(&sub->mu);
+        return HUB_READ_ERROR;
+    }
     while (n < max && sub->q_len) {
         hub_event *ev = sub->q[sub->q_head];
         size_t take = ev->len - sub->off;
@@ -122,4 +126,23 @@ ssize_t hub_sub_read(hub_sub *sub, char *buf, size_t max)
 uint64_t hub_sub_sent(hub_sub *sub)
 {
     return atomic_load_explicit(&sub->sent, memory_order_relaxed);
+}
+
+void hub_sub_hangup(hub_sub *sub)
+{
+    pthread_mutex_lock(&sub->mu);
+    if (sub->attached && !sub->hung_up) {
+        sub->hung_up = true;
+        sub->dead = true; /* nothing more is queued for it */
+        hub_sub_wake(sub);
+    }
+    pthread_mutex_unlock(&sub->mu);
+}
+
+bool hub_sub_hung_up(hub_sub *sub)
+{
+    pthread_mutex_lock(&sub->mu);
+    bool gone = sub->hung_up;
+    pthread_mutex_unlock(&sub->mu);
+    return gone;
 }

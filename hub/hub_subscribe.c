@@ -44,8 +44,8 @@ static int first_event(hub *h, const catalog_item *it, int64_t last_id, hub_even
     return hub_event_snapshot(h, it, out, err);
 }
 
-int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
-                           int64_t last_id, cd_err *err)
+int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name, int64_t last_id,
+                       cd_err *err)
 {
     for (int attempt = 0;; attempt++) {
         pthread_mutex_lock(&h->mu);
@@ -127,7 +127,7 @@ hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from,
     cd_err err = {0};
     if (hub_event_snapshot(h, it, &snap, &err) != 0) {
         cd_log("error", "sse", "msg=\"snapshot not built\" item=%s/%s version=%lld err=\"%s\"",
-                it->kind, it->name, (long long)it->version, err.msg);
+               it->kind, it->name, (long long)it->version, err.msg);
         return NULL;
     }
     return snap;

@@ -147,8 +147,8 @@ static int cmp_pinfo(const void *k, const void *e)
 
 static const struct pinfo *lookup(const char *name)
 {
-    const struct pinfo *p = bsearch(name, known, sizeof known / sizeof known[0],
-                                    sizeof known[0], cmp_pinfo);
+    const struct pinfo *p =
+        bsearch(name, known, sizeof known / sizeof known[0], sizeof known[0], cmp_pinfo);
     if (!p)
         p = bsearch(name, aria, sizeof aria / sizeof aria[0], sizeof aria[0], cmp_pinfo);
     return p;

@@ -199,7 +199,8 @@ static cmark_node *open_component(cmark_syntax_extension *ext, cmark_parser *par
     struct comp *c = cd_xcalloc(1, sizeof *c);
     c->name = kebab(input + name_start, name_end - name_start);
     if (attrs_start >= 0) {
-        c->attrs = cd_xstrndup((const char *)input + attrs_start, (size_t)(attrs_end - attrs_start));
+        c->attrs =
+            cd_xstrndup((const char *)input + attrs_start, (size_t)(attrs_end - attrs_start));
         c->attrs_len = (size_t)(attrs_end - attrs_start);
     }
     c->colons = colons;
@@ -210,8 +211,8 @@ static cmark_node *open_component(cmark_syntax_extension *ext, cmark_parser *par
     return n;
 }
 
-static cmark_node *open_slot(cmark_syntax_extension *ext, cmark_parser *parser,
-                             cmark_node *parent, unsigned char *input, int len, int pos)
+static cmark_node *open_slot(cmark_syntax_extension *ext, cmark_parser *parser, cmark_node *parent,
+                             unsigned char *input, int len, int pos)
 {
     /* an open paragraph or list (its item did not continue) ends here */
     cmark_node *owner = parent;
@@ -275,7 +276,8 @@ static cmark_node *fence_owner(cmark_node *container, int colons)
         /* cmark-gfm 0.29 writes through all three pointers: none may be NULL */
         int length, offset;
         char fence_char;
-        if ((t == CMARK_NODE_CODE_BLOCK && cmark_node_get_fenced(n, &length, &offset, &fence_char)) ||
+        if ((t == CMARK_NODE_CODE_BLOCK &&
+             cmark_node_get_fenced(n, &length, &offset, &fence_char)) ||
             t == CMARK_NODE_HTML_BLOCK)
             return NULL;
         if (md_is_component(n) && !comp_of(n)->closed && comp_of(n)->colons == colons)

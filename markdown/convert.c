@@ -486,8 +486,8 @@ static bool external(const char *url, size_t n)
     size_t i = 0;
     if (!n || !(((url[0] | 0x20) >= 'a' && (url[0] | 0x20) <= 'z')))
         return false;
-    while (i < n && url[i] != ':' && (cd_is_alnum(url[i]) || url[i] == '+' || url[i] == '-' ||
-                                      url[i] == '.'))
+    while (i < n && url[i] != ':' &&
+           (cd_is_alnum(url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.'))
         i++;
     if (i >= n || url[i] != ':')
         return false;
@@ -543,15 +543,21 @@ static hnode *container_elem(struct conv *cv, cmark_node *node, hnode *parent, b
     md_arena *a = cv->a;
     char tag[3] = {'h', '1', 0};
     switch (cmark_node_get_type(node)) {
-    case CMARK_NODE_BLOCK_QUOTE: return h_elem(a, "blockquote");
-    case CMARK_NODE_LIST: return list_elem(cv, node);
-    case CMARK_NODE_ITEM: return item_elem(cv, node);
+    case CMARK_NODE_BLOCK_QUOTE:
+        return h_elem(a, "blockquote");
+    case CMARK_NODE_LIST:
+        return list_elem(cv, node);
+    case CMARK_NODE_ITEM:
+        return item_elem(cv, node);
     case CMARK_NODE_HEADING:
         tag[1] = (char)('0' + cmark_node_get_heading_level(node));
         return h_elem(a, md_strdup(a, tag));
-    case CMARK_NODE_EMPH: return h_elem(a, "em");
-    case CMARK_NODE_STRONG: return h_elem(a, "strong");
-    case CMARK_NODE_LINK: return link_elem(cv, node);
+    case CMARK_NODE_EMPH:
+        return h_elem(a, "em");
+    case CMARK_NODE_STRONG:
+        return h_elem(a, "strong");
+    case CMARK_NODE_LINK:
+        return link_elem(cv, node);
     case CMARK_NODE_IMAGE:
         *skip = true; /* alt text is taken from the children */
         return image_elem(cv, node);
@@ -565,7 +571,8 @@ static hnode *container_elem(struct conv *cv, cmark_node *node, hnode *parent, b
         (void)parent;
         return li;
     }
-    default: break;
+    default:
+        break;
     }
     if (md_is_component(node) || md_is_slot(node))
         return component_elem(cv, node);
@@ -593,8 +600,10 @@ static hnode *table_cell(struct conv *cv, cmark_node *node)
     int cols = cmark_gfm_extensions_get_table_columns(table);
     int ix = cmark_node_previous(node) ? ++cv->cell_ix : (cv->cell_ix = 0);
     if (align && ix < cols) {
-        const char *v = align[ix] == 'l' ? "left" : align[ix] == 'c' ? "center"
-                        : align[ix] == 'r' ? "right" : NULL;
+        const char *v = align[ix] == 'l'   ? "left"
+                        : align[ix] == 'c' ? "center"
+                        : align[ix] == 'r' ? "right"
+                                           : NULL;
         if (v)
             h_prop_str(cv->a, el, "align", v, strlen(v));
     }
@@ -796,8 +805,10 @@ static bool is_leaf(cmark_node_type t)
     case CMARK_NODE_SOFTBREAK:
     case CMARK_NODE_LINEBREAK:
     case CMARK_NODE_CODE:
-    case CMARK_NODE_HTML_INLINE: return true;
-    default: return false;
+    case CMARK_NODE_HTML_INLINE:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -824,8 +835,8 @@ static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, boo
         h_append(table_section(cv, cur, node), tr);
         return tr;
     }
-    hnode *el = type_is(node, "table_cell") ? table_cell(cv, node)
-                                            : container_elem(cv, node, cur, skip);
+    hnode *el =
+        type_is(node, "table_cell") ? table_cell(cv, node) : container_elem(cv, node, cur, skip);
     apply_inline_attrs(cv, node, el);
     h_append(cur, el);
     return el;
@@ -853,7 +864,8 @@ hnode *md_convert(md_ctx *c, cmark_node *doc)
             continue;
         }
         if (ev == CMARK_EVENT_EXIT) {
-            if (t == CMARK_NODE_PARAGRAPH && cur->type == H_ELEM && cur->tag == (const char *)FRAGMENT)
+            if (t == CMARK_NODE_PARAGRAPH && cur->type == H_ELEM &&
+                cur->tag == (const char *)FRAGMENT)
                 splice_fragment(&cv, node, cur, stack[depth - 1]);
             if (t == CMARK_NODE_FOOTNOTE_DEFINITION)
                 footnote_backrefs(&cv, node, cur);

@@ -25,17 +25,21 @@
 
 /* Elements MDC treats as HTML (others written as HTML are components). */
 static const char *const html_tags[] = {
-    "a", "abbr", "address", "area", "article", "aside", "audio", "b", "base", "bdi", "bdo",
-    "blockquote", "body", "br", "button", "canvas", "caption", "center", "cite", "code", "col",
-    "colgroup", "data", "datalist", "dd", "del", "details", "dfn", "dialog", "div", "dl", "dt",
-    "em", "embed", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
-    "h5", "h6", "head", "header", "hgroup", "hr", "html", "i", "iframe", "img", "input", "ins",
-    "kbd", "label", "legend", "li", "link", "main", "map", "mark", "math", "menu", "meta",
-    "meter", "nav", "noscript", "object", "ol", "optgroup", "option", "output", "p", "param",
-    "picture", "pre", "progress", "q", "rp", "rt", "ruby", "s", "samp", "script", "search",
-    "section", "select", "slot", "small", "source", "span", "strong", "style", "sub", "summary",
-    "sup", "svg", "table", "tbody", "td", "template", "textarea", "tfoot", "th", "thead", "time",
-    "title", "tr", "track", "u", "ul", "var", "video", "wbr", NULL};
+    "a",       "abbr",   "address",  "area",       "article",  "aside",    "audio",    "b",
+    "base",    "bdi",    "bdo",      "blockquote", "body",     "br",       "button",   "canvas",
+    "caption", "center", "cite",     "code",       "col",      "colgroup", "data",     "datalist",
+    "dd",      "del",    "details",  "dfn",        "dialog",   "div",      "dl",       "dt",
+    "em",      "embed",  "fieldset", "figcaption", "figure",   "footer",   "form",     "h1",
+    "h2",      "h3",     "h4",       "h5",         "h6",       "head",     "header",   "hgroup",
+    "hr",      "html",   "i",        "iframe",     "img",      "input",    "ins",      "kbd",
+    "label",   "legend", "li",       "link",       "main",     "map",      "mark",     "math",
+    "menu",    "meta",   "meter",    "nav",        "noscript", "object",   "ol",       "optgroup",
+    "option",  "output", "p",        "param",      "picture",  "pre",      "progress", "q",
+    "rp",      "rt",     "ruby",     "s",          "samp",     "script",   "search",   "section",
+    "select",  "slot",   "small",    "source",     "span",     "strong",   "style",    "sub",
+    "summary", "sup",    "svg",      "table",      "tbody",    "td",       "template", "textarea",
+    "tfoot",   "th",     "thead",    "time",       "title",    "tr",       "track",    "u",
+    "ul",      "var",    "video",    "wbr",        NULL};
 
 bool md_is_html_tag(const char *name)
 {
@@ -46,14 +50,14 @@ bool md_is_html_tag(const char *name)
 }
 
 /* Elements removed with everything inside them. */
-static const char *const dropped_tags[] = {
-    "script", "style", "iframe", "object", "embed", "applet", "frame", "frameset", "noframes",
-    "noscript", "noembed", "base", "link", "meta", "title", "head", "math", "xmp",
-    "plaintext", "portal", "fencedframe", "param",
-    /* SVG elements that run script, animate attributes (href → javascript:)
-     * or embed HTML */
-    "foreignObject", "animate", "animateMotion", "animateTransform", "set", "handler",
-    "listener", NULL};
+static const char *const dropped_tags[] = {"script", "style", "iframe", "object", "embed", "applet",
+                                           "frame", "frameset", "noframes", "noscript", "noembed",
+                                           "base", "link", "meta", "title", "head", "math", "xmp",
+                                           "plaintext", "portal", "fencedframe", "param",
+                                           /* SVG elements that run script, animate attributes (href
+                                            * → javascript:) or embed HTML */
+                                           "foreignObject", "animate", "animateMotion",
+                                           "animateTransform", "set", "handler", "listener", NULL};
 
 /* Case-insensitive membership, first letters compared first: this runs
  * for every element and prop of every document. */
@@ -73,8 +77,9 @@ static bool is_dropped(const char *tag)
 
 static bool is_void(const char *tag)
 {
-    static const char *const v[] = {"area", "base", "br", "col", "embed", "hr", "img", "input",
-                                    "link", "meta", "param", "source", "track", "wbr", NULL};
+    static const char *const v[] = {"area",  "base",   "br",    "col",  "embed",
+                                    "hr",    "img",    "input", "link", "meta",
+                                    "param", "source", "track", "wbr",  NULL};
     for (const char *const *t = v; *t; t++)
         if (!strcmp(*t, tag))
             return true;
@@ -96,8 +101,8 @@ bool md_url_safe(const char *url, size_t len, bool is_img_src)
             continue;
         if (ch == ':')
             break;
-        if (!((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') && !(sl && ((ch >= '0' && ch <= '9') ||
-                                                                  ch == '+' || ch == '-' || ch == '.')))
+        if (!((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') &&
+            !(sl && ((ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == '.')))
             return true; /* no scheme: a relative URL */
         if (sl + 1 >= sizeof scheme)
             return true;
@@ -136,8 +141,9 @@ static void style_text(const char *v, size_t n, cd_buf *out)
             size_t j = i + 1 + (v[i + 1] == 'u' && i + 5 < n), k = 0;
             unsigned long cp = 0;
             while (j < n && k < 6 && isxdigit((unsigned char)v[j])) {
-                cp = cp * 16 + (unsigned long)(isdigit((unsigned char)v[j]) ? v[j] - '0'
-                                                                            : (v[j] | 0x20) - 'a' + 10);
+                cp = cp * 16 + (unsigned long)(isdigit((unsigned char)v[j])
+                                                   ? v[j] - '0'
+                                                   : (v[j] | 0x20) - 'a' + 10);
                 j++, k++;
             }
             if (k) {
@@ -157,8 +163,8 @@ static void style_text(const char *v, size_t n, cd_buf *out)
  * URL in url() or anywhere else, behaviours and XBL bindings. */
 static bool style_safe(const char *v, size_t n)
 {
-    static const char *const bad[] = {"expression(", "javascript:", "vbscript:", "livescript:",
-                                      "mocha:", "behavior:", "-moz-binding", "@import"};
+    static const char *const bad[] = {"expression(", "javascript:", "vbscript:",    "livescript:",
+                                      "mocha:",      "behavior:",   "-moz-binding", "@import"};
     cd_buf t = CD_BUF_INIT;
     style_text(v, n, &t);
     bool safe = true;
@@ -170,10 +176,10 @@ static bool style_safe(const char *v, size_t n)
 
 static bool is_url_prop(const char *p)
 {
-    static const char *const names[] = {"href", "src", "action", "formAction", "poster",
-                                        "background", "cite", "longDesc", "data", "codeBase",
-                                        "dynsrc", "lowsrc", "manifest", "xlinkHref", "xlink:href",
-                                        "ping", "srcSet", "icon", NULL};
+    static const char *const names[] = {
+        "href",       "src",  "action",   "formAction", "poster", "background", "cite",
+        "longDesc",   "data", "codeBase", "dynsrc",     "lowsrc", "manifest",   "xlinkHref",
+        "xlink:href", "ping", "srcSet",   "icon",       NULL};
     return in_list(names, p);
 }
 
@@ -286,8 +292,9 @@ static void write_raw(cd_buf *b, const char *s, size_t n)
  * <div>; the node keeps its real tag. */
 static const char *safe_tag(const char *tag)
 {
-    static const char *const raw[] = {"script", "style", "textarea", "title", "xmp", "iframe",
-                                      "noembed", "noframes", "noscript", "plaintext", NULL};
+    static const char *const raw[] = {"script",   "style",     "textarea", "title",
+                                      "xmp",      "iframe",    "noembed",  "noframes",
+                                      "noscript", "plaintext", NULL};
     for (const char *const *t = raw; *t; t++)
         if (!strcasecmp(*t, tag))
             return "div";
@@ -414,8 +421,8 @@ static hnode *from_gumbo_elem(md_ctx *c, const GumboElement *e, struct refs *ref
         if (e->tag_namespace == GUMBO_NAMESPACE_SVG)
             svg_prop(c, n, at->name, at->value);
         else
-            md_prop_from_attr(c->arena, n, at->name, strlen(at->name), at->value,
-                              strlen(at->value), true);
+            md_prop_from_attr(c->arena, n, at->name, strlen(at->name), at->value, strlen(at->value),
+                              true);
     }
     return n;
 }

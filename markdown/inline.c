@@ -217,9 +217,9 @@ static cmark_node *bare_components(md_ctx *c, cmark_node *text)
         if (lit[i] != ':' || i + 1 >= n || !is_name_start(lit[i + 1]))
             continue;
         /* right after a component split off here, anything may follow */
-        if (i > start ? !bare_boundary(lit[i - 1])
-                      : (i == 0 && cmark_node_previous(text) &&
-                         is_text(cmark_node_previous(text), NULL)))
+        if (i > start
+                ? !bare_boundary(lit[i - 1])
+                : (i == 0 && cmark_node_previous(text) && is_text(cmark_node_previous(text), NULL)))
             continue;
         size_t e = i + 1;
         while (e < n && is_name_char(lit[e]))
@@ -264,8 +264,10 @@ static bool takes_attrs(cmark_node *n)
     case CMARK_NODE_STRONG:
     case CMARK_NODE_CODE:
     case CMARK_NODE_LINK:
-    case CMARK_NODE_IMAGE: return true;
-    default: return false;
+    case CMARK_NODE_IMAGE:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -294,8 +296,7 @@ static cmark_node *isolate(md_ctx *c, cmark_node *text, size_t k)
 /* Finds the innermost bracket pair among the children: the first ']' that
  * closes an earlier '['.  cmark has merged the brackets that formed no link
  * into the surrounding text. */
-static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_node **cn,
-                      size_t *ck)
+static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_node **cn, size_t *ck)
 {
     cmark_node *stack_n = NULL;
     size_t stack_k = 0;
@@ -379,9 +380,8 @@ const struct md_inline_info *md_inline_get(cmark_node *n)
 
 bool md_is_inline_component(cmark_node *n)
 {
-    const struct md_inline_info *in = cmark_node_get_type(n) == CMARK_NODE_CUSTOM_INLINE
-                                          ? cmark_node_get_user_data(n)
-                                          : NULL;
+    const struct md_inline_info *in =
+        cmark_node_get_type(n) == CMARK_NODE_CUSTOM_INLINE ? cmark_node_get_user_data(n) : NULL;
     return in && in->tag && !in->is_span;
 }
 
@@ -481,7 +481,8 @@ void md_unmark_tree(md_ctx *c, cmark_node *doc)
             if ((v = md_unmark(c->arena, cmark_node_get_title(n), true)))
                 cmark_node_set_title(n, v);
             break;
-        default: break;
+        default:
+            break;
         }
     }
     cmark_iter_free(it);

@@ -28,7 +28,7 @@ md_arena *md_arena_new(void);
 /* Frees the arena; a few standard chunks stay with the thread for the next
  * render (released when the thread ends). */
 void md_arena_free(md_arena *a);
-void *md_alloc(md_arena *a, size_t n); /* zeroed, 16-byte aligned */
+void *md_alloc(md_arena *a, size_t n);     /* zeroed, 16-byte aligned */
 void *md_alloc_raw(md_arena *a, size_t n); /* not zeroed */
 char *md_strndup(md_arena *a, const char *s, size_t n);
 char *md_strdup(md_arena *a, const char *s);
@@ -71,8 +71,7 @@ void md_write_number(cd_buf *b, double d);
  * added to error line numbers.  Returns NULL and fills err on failure; an
  * empty document yields an empty object. */
 struct md_error;
-jv *md_yaml_parse(md_arena *a, const char *src, size_t len, int line_offset,
-                  struct md_error *err);
+jv *md_yaml_parse(md_arena *a, const char *src, size_t len, int line_offset, struct md_error *err);
 
 /* ---- the tree ------------------------------------------------------------ */
 
@@ -126,8 +125,8 @@ void h_text_content(const hnode *n, cd_buf *out);
 bool md_attrs_apply(md_arena *a, hnode *el, const char *s, size_t n);
 /* Adds one attribute as hast would store it (class → className list,
  * known booleans and numbers typed, aria-/data- camel-cased...). */
-void md_prop_from_attr(md_arena *a, hnode *el, const char *name, size_t nlen,
-                       const char *val, size_t vlen, bool has_value);
+void md_prop_from_attr(md_arena *a, hnode *el, const char *name, size_t nlen, const char *val,
+                       size_t vlen, bool has_value);
 /* Adds the props of a component's YAML block. */
 void md_yaml_props(md_arena *a, hnode *el, const jv *obj);
 

@@ -189,9 +189,9 @@ static jv *write_data(md_ctx *c, cd_buf *b, hnode *root, jv *front)
             next = m->next;
             m->next = NULL;
             /* every "title" lands in t, so t stays data's title member */
-            jv *old = m->key_len == 5 && !memcmp(m->key, "title", 5) ? t
-                      : m->key_len == 11 && !memcmp(m->key, "description", 11)           ? d
-                                                                                         : NULL;
+            jv *old = m->key_len == 5 && !memcmp(m->key, "title", 5)           ? t
+                      : m->key_len == 11 && !memcmp(m->key, "description", 11) ? d
+                                                                               : NULL;
             if (old) {
                 const char *k = old->key;
                 size_t kl = old->key_len;
@@ -219,7 +219,8 @@ struct toc_link {
     size_t text_len;
 };
 
-static void collect_toc(hnode *root, int search_depth, int max_tag, struct toc_link **out, size_t *n)
+static void collect_toc(hnode *root, int search_depth, int max_tag, struct toc_link **out,
+                        size_t *n)
 {
     size_t cap = 0;
     int level = 0;

@@ -178,7 +178,10 @@ static void pretty_print(const char *s, size_t n, cd_buf *out)
             continue;
         }
         switch (ch) {
-        case '"': in_str = true; cd_buf_putc(out, ch); break;
+        case '"':
+            in_str = true;
+            cd_buf_putc(out, ch);
+            break;
         case '{':
         case '[':
             cd_buf_putc(out, ch);
@@ -198,8 +201,11 @@ static void pretty_print(const char *s, size_t n, cd_buf *out)
             cd_buf_putc(out, ',');
             pretty_newline(out, depth);
             break;
-        case ':': cd_buf_puts(out, depth > PRETTY_MAX_DEPTH ? ":" : ": "); break;
-        default: cd_buf_putc(out, ch);
+        case ':':
+            cd_buf_puts(out, depth > PRETTY_MAX_DEPTH ? ":" : ": ");
+            break;
+        default:
+            cd_buf_putc(out, ch);
         }
     }
 }
@@ -238,8 +244,8 @@ int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *o
     cmark_arena = c.arena;
     cd_buf marked = CD_BUF_INIT;
     bool has_marks = md_escape_mark(s + off, text.len - off, &marked);
-    cmark_node *doc = has_marks ? parse(marked.data, marked.len, mdc)
-                                : parse(s + off, text.len - off, mdc);
+    cmark_node *doc =
+        has_marks ? parse(marked.data, marked.len, mdc) : parse(s + off, text.len - off, mdc);
     cd_buf_free(&marked);
     md_inline_syntax(&c, doc);
     if (has_marks)

@@ -23,7 +23,7 @@ md_arena *md_arena_new(void)
     return cd_xcalloc(1, sizeof(md_arena));
 }
 
-#define CHUNK_SIZE 65536
+#define CHUNK_SIZE    65536
 #define CACHED_CHUNKS 32
 
 /* Standard chunks are kept per thread for the next render: a server renders
@@ -70,8 +70,6 @@ void md_arena_free(md_arena *a)
     }
     free(a);
 }
-
-
 
 void *md_alloc(md_arena *a, size_t n)
 {
@@ -372,10 +370,18 @@ void jv_write(cd_buf *b, const jv *root)
     const jv **stack = cd_xmalloc(cap * sizeof *stack);
     for (;;) {
         switch (v->type) {
-        case JV_NULL: cd_buf_puts(b, "null"); break;
-        case JV_BOOL: cd_buf_puts(b, v->b ? "true" : "false"); break;
-        case JV_NUM: md_write_number(b, v->num); break;
-        case JV_STR: cd_json_str(b, v->str, v->len); break;
+        case JV_NULL:
+            cd_buf_puts(b, "null");
+            break;
+        case JV_BOOL:
+            cd_buf_puts(b, v->b ? "true" : "false");
+            break;
+        case JV_NUM:
+            md_write_number(b, v->num);
+            break;
+        case JV_STR:
+            cd_json_str(b, v->str, v->len);
+            break;
         case JV_ARR:
         case JV_OBJ:
             cd_buf_putc(b, v->type == JV_ARR ? '[' : '{');

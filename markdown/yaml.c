@@ -276,9 +276,9 @@ static int on_event(struct ybuild *y, yaml_event_t *ev, int line_offset, md_erro
             return fail(err, line, "invalid front matter: YAML nested deeper than %s levels",
                         "512");
         v = jv_new(y->a, ev->type == YAML_SEQUENCE_START_EVENT ? JV_ARR : JV_OBJ);
-        remember_anchor(y, ev->type == YAML_SEQUENCE_START_EVENT
-                               ? ev->data.sequence_start.anchor
-                               : ev->data.mapping_start.anchor,
+        remember_anchor(y,
+                        ev->type == YAML_SEQUENCE_START_EVENT ? ev->data.sequence_start.anchor
+                                                              : ev->data.mapping_start.anchor,
                         v);
         y->pending_key[y->top] = NULL;
         y->keys[y->top] = NULL;
@@ -329,8 +329,8 @@ jv *md_yaml_parse(md_arena *a, const char *src, size_t len, int line_offset, md_
             int line = (int)parser.problem_mark.line + 1 + line_offset;
             fail(err, line, "invalid front matter: %s",
                  parser.problem ? parser.problem : "malformed YAML");
-            if (err && parser.context && strlen(err->message) + strlen(parser.context) + 3 <
-                                             sizeof err->message) {
+            if (err && parser.context &&
+                strlen(err->message) + strlen(parser.context) + 3 < sizeof err->message) {
                 strcat(err->message, " ");
                 strcat(err->message, parser.context);
             }

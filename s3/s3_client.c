@@ -287,7 +287,6 @@ void s3_uri_encode(cd_buf *out, const char *s, bool keep_slash)
     }
 }
 
-
 int s3_sha256_fd(int fd, uint64_t off, uint64_t len, char out[CD_SHA256_HEX])
 {
     cd_sha256 *md = cd_sha256_new();

@@ -66,7 +66,7 @@ typedef struct s3_req {
     const char *buf; /* S3_BODY_BUF */
     int fd;          /* S3_BODY_FD: bytes [off, off+len) of fd */
     uint64_t off, len;
-    char sha[CD_SHA256_HEX];                  /* the payload's SHA-256 (hex) */
+    char sha[CD_SHA256_HEX];       /* the payload's SHA-256 (hex) */
     uint64_t range_off, range_len; /* GET of part of the object (range_len 0: to the end) */
     bool check_body; /* a 200 whose body is an <Error> fails (CompleteMultipartUpload) */
     s3_sink_kind sink;

@@ -95,9 +95,11 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
         cfg->mongodb_db = cd_xstrdup("contentd");
     cfg->max_blob_size = 64ll << 20;
     const char *mb = getenv("CONTENTD_MAX_BLOB_SIZE");
-    if (mb && *mb && !srv_parse_size(mb, &cfg->max_blob_size))
+    if (mb && *mb && (!srv_parse_size(mb, &cfg->max_blob_size) || cfg->max_blob_size < 1))
         return cd_err_set(err, SRV_EXIT_USAGE,
-                          "CONTENTD_MAX_BLOB_SIZE: '%s' is not a size (e.g. 64MiB)", mb);
+                          "CONTENTD_MAX_BLOB_SIZE: '%s' is not a size of at least 1 byte (e.g. "
+                          "64MiB)",
+                          mb);
     cfg->max_header_size = SRV_HEADER_SIZE_DEFAULT;
     const char *mh = getenv("CONTENTD_MAX_HEADER_SIZE");
     if (mh && *mh && !srv_parse_header_size(mh, &cfg->max_header_size))
@@ -118,10 +120,29 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
     const char *cm = getenv("CONTENTD_CONNECTION_MEMORY");
     if (cm && srv_parse_size(cm, &x) && x >= 4096 && x <= (16 << 20))
         cfg->connection_memory = (size_t)x;
+    const char *ll = getenv("CONTENTD_LOG_LEVEL");
+    cfg->log_debug = ll && !strcmp(ll, "debug");
+    cd_log_set_debug(cfg->log_debug);
+    cfg->max_per_address = -1;
+    const char *pa = getenv("CONTENTD_MAX_CONNECTIONS_PER_ADDRESS");
+    if (pa && *pa && !srv_parse_per_address(pa, &cfg->max_per_address))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_MAX_CONNECTIONS_PER_ADDRESS: '%s' is not a number from 0 "
+                          "(no limit) to 1000000",
+                          pa);
     if (watch_ms_env("CONTENTD_WATCH_QUIET_MS", &cfg->watch_quiet_ms, err) != 0 ||
         watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0)
         return SRV_EXIT_USAGE;
     return 0;
+}
+
+bool srv_parse_per_address(const char *s, int64_t *out)
+{
+    int64_t v;
+    if (!cd_parse_i64(s, &v) || v < 0 || v > 1000000)
+        return false;
+    *out = v;
+    return true;
 }
 
 bool srv_parse_watch_ms(const char *s, unsigned *out)
@@ -176,6 +197,12 @@ static int make_dirs(const char *path, cd_err *err)
         if (!c)
             break;
     }
+    struct stat st;
+    if (rc == 0 && stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+        rc = cd_err_set(err, -1,
+                        "the data folder %s is a file, not a folder: give --data (or "
+                        "CONTENTD_DATA) a folder",
+                        p);
     free(p);
     return rc;
 }

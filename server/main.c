@@ -16,7 +16,6 @@
 
 #include "markdown.h"
 
-
 /* The watch's view of the configuration (and, once it exists, of the
  * service's stores). */
 static void sync_of(const srv_config *cfg, const srv *s, sync_config *out)
@@ -62,6 +61,9 @@ static const char usage_text[] =
     "  --watch-quiet-ms N     quiet window of the watch    [CONTENTD_WATCH_QUIET_MS, 50]\n"
     "  --watch-max-delay-ms N its maximum delay           [CONTENTD_WATCH_MAX_DELAY_MS, 500]\n"
     "  --threads N            HTTP worker threads       [CONTENTD_THREADS, 2 per CPU]\n"
+    "  --max-connections-per-address N\n"
+    "                         connections one client address may hold, 0: no limit\n"
+    "                         [CONTENTD_MAX_CONNECTIONS_PER_ADDRESS, half of the maximum]\n"
     "\n"
     "S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and\n"
     "AWS_SESSION_TOKEN.  On a non-loopback address, serve refuses to start until a\n"
@@ -93,6 +95,7 @@ enum {
     OPT_WATCH_QUIET,
     OPT_WATCH_MAX_DELAY,
     OPT_THREADS,
+    OPT_PER_ADDRESS,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -112,6 +115,7 @@ static const struct option long_opts[] = {
     {"watch-quiet-ms", required_argument, NULL, OPT_WATCH_QUIET},
     {"watch-max-delay-ms", required_argument, NULL, OPT_WATCH_MAX_DELAY},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"max-connections-per-address", required_argument, NULL, OPT_PER_ADDRESS},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -195,9 +199,11 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         return false;
     }
     case OPT_MAX_BLOB:
-        if (srv_parse_size(arg, &cfg->max_blob_size))
+        if (srv_parse_size(arg, &cfg->max_blob_size) && cfg->max_blob_size >= 1)
             return true;
-        err_line("--max-blob-size: '%s' is not a size (e.g. 64MiB, 512k, 1048576)", arg);
+        err_line("--max-blob-size: '%s' is not a size of at least 1 byte (e.g. 64MiB, 512k, "
+                 "1048576)",
+                 arg);
         return false;
     case OPT_MAX_HEADER:
         if (srv_parse_header_size(arg, &cfg->max_header_size))
@@ -213,9 +219,23 @@ static bool apply_opt(cli *c, int opt, const char *arg)
         err_line("--threads: '%s' is not a number from 1 to 256", arg);
         return false;
     }
+    case OPT_PER_ADDRESS:
+        if (srv_parse_per_address(arg, &cfg->max_per_address))
+            return true;
+        err_line("--max-connections-per-address: '%s' is not a number from 0 (no limit) to "
+                 "1000000",
+                 arg);
+        return false;
     default:
         return false;
     }
+}
+
+/* Whether getopt took the next flag as the value of an option given
+ * without one (`--listen --data X`): no value of ours starts with "--". */
+static bool swallowed_flag(char **argv, int optind_now)
+{
+    return optarg && optind_now >= 2 && optarg == argv[optind_now - 1] && !strncmp(optarg, "--", 2);
 }
 
 /* Parses argv into c (environment first, flags over it).  Returns -1 to go
@@ -244,8 +264,8 @@ static int parse(cli *c, int argc, char **argv)
             err_line("unknown option '%s' (run `contentd --help`)", argv[optind - 1]);
             return SRV_EXIT_USAGE;
         }
-        if (opt == ':') {
-            err_line("option '%s' needs a value", argv[optind - 1]);
+        if (opt == ':' || swallowed_flag(argv, optind)) {
+            err_line("option '%s' needs a value", argv[optind - (opt == ':' ? 1 : 2)]);
             return SRV_EXIT_USAGE;
         }
         if (!apply_opt(c, opt, optarg))

@@ -38,20 +38,6 @@ static void config_copy(srv_config *dst, const srv_config *src)
         dst->watch[i] = cd_xstrdup(src->watch[i]);
 }
 
-/* libmicrohttpd's own messages, as one quoted msg= each. */
-void http_log_mhd(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    cd_buf msg = CD_BUF_INIT, line = CD_BUF_INIT;
-    cd_buf_vprintf(&msg, fmt, ap);
-    while (msg.len && msg.data[msg.len - 1] == '\n')
-        msg.data[--msg.len] = '\0';
-    cd_log_kv(&line, "msg", msg.data ? msg.data : "");
-    cd_log("warn", "mhd", "%s", line.data + 1);
-    cd_buf_free(&msg);
-    cd_buf_free(&line);
-}
-
 /* The hub's documents: the render cache's ASTs. */
 static bool hub_document(void *arg, const char *sha, cd_buf *out)
 {
@@ -70,7 +56,10 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
     config_copy(&s->cfg, cfg);
     s->cat = cat;
     s->bs = bs;
-    http_server_init(&s->http, cat, cfg->max_header_size);
+    if (http_server_init(&s->http, cat, cfg->max_header_size, err) != 0) {
+        srv_free(s);
+        return NULL;
+    }
     s->http.app = &s->api;
     s->commit = commit_new(cat, bs, 64u << 20);
     http_routes_init(api_endpoints, api_endpoints_n);
@@ -260,25 +249,30 @@ int srv_start(srv *s, cd_err *err)
     if (limit > 1000000)
         limit = 1000000;
     unsigned threads = worker_threads(&s->cfg);
+    /* One client address (a reconnect loop, a runaway script) cannot take
+     * the whole connection table: by default it gets half of it. */
+    unsigned per_address =
+        s->cfg.max_per_address < 0 ? (limit + 1) / 2 : (unsigned)s->cfg.max_per_address;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (bound.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, http_access, &s->http,
-                                 MHD_OPTION_EXTERNAL_LOGGER, http_log_mhd, NULL,
-                                 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
-                                 MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-                                 (unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, http_completed, &s->http,
-                                 MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
-                                 MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, &s->http,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(&s->cfg), MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_access, &s->http, MHD_OPTION_EXTERNAL_LOGGER, http_log_mhd, NULL,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_NOTIFY_COMPLETED, http_completed, &s->http, MHD_OPTION_UNESCAPE_CALLBACK,
+        http_unescape_none, NULL, MHD_OPTION_URI_LOG_CALLBACK, http_uri_log, &s->http,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, conn_memory(&s->cfg),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address, MHD_OPTION_END);
     if (!s->daemon) {
         close(fd);
         return cd_err_set(err, -1, "cannot start the HTTP server on %s", s->cfg.listen);
     }
     format_url(s, &bound);
     cd_log("info", "server",
-            "msg=listening url=%s threads=%u max_connections=%u catalog=%s blobstore=%s", s->url,
-            threads, limit, catalog_backend(s->cat), blobstore_backend(s->bs));
+           "msg=listening url=%s threads=%u max_connections=%u max_per_address=%u catalog=%s "
+           "blobstore=%s",
+           s->url, threads, limit, per_address, catalog_backend(s->cat), blobstore_backend(s->bs));
     return 0;
 }
 

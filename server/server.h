@@ -44,12 +44,18 @@ typedef struct srv_config {
     uint32_t sse_queue_events;   /* a subscriber's queue bound (0: the hub's default) */
     int64_t sse_queue_bytes;     /* in bytes (0: the hub's default) */
     size_t connection_memory;    /* libmicrohttpd's per-connection pool (0: the default) */
+    /* Connections one client address may hold at once: 0 no limit, -1 the
+     * default (half the connection limit). */
+    int64_t max_per_address;
+    bool log_debug; /* CONTENTD_LOG_LEVEL=debug: write the log's debug lines */
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment
  * (flags are applied by the caller afterwards).  Returns 0, or SRV_EXIT_USAGE
  * with err filled when an environment variable has a bad value. */
 int srv_config_from_env(srv_config *cfg, cd_err *err) CD_WUR;
+/* Parses a per-address connection limit: 0 (none) to 1000000. */
+bool srv_parse_per_address(const char *s, int64_t *out);
 /* Parses a debounce window of `serve --watch`: 1..60000 milliseconds. */
 bool srv_parse_watch_ms(const char *s, unsigned *out);
 /* Parses a size such as "64MiB", "512k", "1G" or "1048576" into bytes. */

@@ -10,12 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-
-
-
-
-
-
 bool srv_addr_is_loopback(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET) {

@@ -35,9 +35,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-#define COMMIT_RETRIES   3
-#define FALLBACK_KIND    "tutorial"
+#define COMMIT_RETRIES 3
+#define FALLBACK_KIND  "tutorial"
 
 typedef struct {
     catalog_file *files;
@@ -77,13 +76,10 @@ int sync_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/index.md", dir);
     json_t *data = NULL;
-    int line = 0;
-    int rc = folder_front_matter(path, &data, &line, err);
-    if (rc == FOLDER_BAD_MARKDOWN) {
-        char msg[sizeof err->msg];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        return cd_err_set(err, SYNC_REFUSED, "index.md: line %d: %s", line, msg);
-    }
+    md_error me = {0};
+    int rc = folder_front_matter(path, &data, &me, err);
+    if (rc == FOLDER_BAD_MARKDOWN)
+        return cd_err_set(err, SYNC_REFUSED, "index.md: line %d: %s", me.line, me.message);
     if (rc != 0) {
         err->code = SYNC_REFUSED;
         return SYNC_REFUSED;
@@ -142,8 +138,8 @@ static int list_folder(const sync_config *s, const char *dir, const ignore_rules
     list->files = cd_xcalloc(t.n ? t.n : 1, sizeof *list->files);
     for (size_t i = 0; rc == 0 && i < t.n; i++) {
         if (t.files[i].size > s->max_blob_size) {
-            rc = cd_err_set(err, SYNC_REFUSED, "%s is larger than --max-blob-size",
-                            t.files[i].path);
+            rc =
+                cd_err_set(err, SYNC_REFUSED, "%s is larger than --max-blob-size", t.files[i].path);
             break;
         }
         catalog_file *f = &list->files[list->n++];
@@ -199,8 +195,8 @@ static int blob_outcome(int rc)
 
 /* Stores every blob of list that the current version cur does not have
  * at the same path. */
-static int store_new_blobs(const sync_config *s, const char *dir, const file_list *list, const catalog_file *cur,
-                           size_t ncur, cd_err *err)
+static int store_new_blobs(const sync_config *s, const char *dir, const file_list *list,
+                           const catalog_file *cur, size_t ncur, cd_err *err)
 {
     for (size_t i = 0; i < list->n; i++) {
         const catalog_file *f = &list->files[i];
@@ -217,8 +213,8 @@ static int store_new_blobs(const sync_config *s, const char *dir, const file_lis
 
 /* The item (created for user when it does not exist) and its current
  * files, sorted by path. */
-static int load_item(const sync_config *s, const char *kind, const char *name, const char *user, catalog_item *it,
-                     catalog_file **cur, size_t *ncur, bool *made, cd_err *err)
+static int load_item(const sync_config *s, const char *kind, const char *name, const char *user,
+                     catalog_item *it, catalog_file **cur, size_t *ncur, bool *made, cd_err *err)
 {
     int rc = catalog_item_get(s->cat, kind, name, it, err);
     if (rc == CAT_NOT_FOUND) {
@@ -277,8 +273,8 @@ static int commit_once(const sync_config *s, const char *dir, const char *kind, 
     return rc;
 }
 
-int sync_commit_folder(const sync_config *s, const char *dir, const char *kind, const char *name, const char *user,
-                      const ignore_rules *ig, sync_result *out, cd_err *err)
+int sync_commit_folder(const sync_config *s, const char *dir, const char *kind, const char *name,
+                       const char *user, const ignore_rules *ig, sync_result *out, cd_err *err)
 {
     memset(out, 0, sizeof *out);
     file_list list = {0};

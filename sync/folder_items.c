@@ -231,7 +231,8 @@ void fw_table_load(fw_dir *d)
 
 /* The item the folder names now, claimed for it.  A folder that names
  * another item than before moves to it (the previous item is kept). */
-static int resolve(fw_dir *d, fw_item *it, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
+static int resolve(fw_dir *d, fw_item *it, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
+                   cd_err *err)
 {
     int rc = sync_folder_item(it->path, kind, name, err);
     if (rc != 0 || (!strcmp(it->kind, kind) && !strcmp(it->name, name)))
@@ -264,8 +265,8 @@ static int resolve(fw_dir *d, fw_item *it, char kind[CD_KIND_MAX], char name[CD_
 
 /* Logs a commit's outcome and schedules a retry after a store failure.
  * Returns whether it succeeded. */
-static bool outcome(fw_item *it, const char *id, int rc, const cd_err *err,
-                    const sync_result *res, bool initial)
+static bool outcome(fw_item *it, const char *id, int rc, const cd_err *err, const sync_result *res,
+                    bool initial)
 {
     cd_buf b = CD_BUF_INIT;
     if (id) /* unknown when the front matter cannot be read */

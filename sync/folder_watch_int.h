@@ -40,13 +40,13 @@ void fw_keys_clear(fw_keys *k);
  * folder itself. */
 typedef struct fw_item {
     char *key;
-    char *path;              /* the folder: <watched folder>/<key> */
-    ignore_rules *ig;        /* built-in rules + the folder's .contentignore */
+    char *path;                                /* the folder: <watched folder>/<key> */
+    ignore_rules *ig;                          /* built-in rules + the folder's .contentignore */
     char kind[CD_KIND_MAX], name[CD_NAME_MAX]; /* the item it was last committed to; "" before */
-    int status;              /* the last outcome: SYNC_* */
+    int status;                                /* the last outcome: SYNC_* */
     char last_err[sizeof(((cd_err *)0)->msg)]; /* the last error logged */
-    int retry_ms;            /* after SYNC_RETRY: the delay, doubling */
-    int64_t retry_at_ms;     /* and when (CLOCK_MONOTONIC, ms) */
+    int retry_ms;                              /* after SYNC_RETRY: the delay, doubling */
+    int64_t retry_at_ms;                       /* and when (CLOCK_MONOTONIC, ms) */
 } fw_item;
 
 typedef struct sync_watch sync_watch;
@@ -86,7 +86,7 @@ typedef struct fw_claim {
 } fw_claim;
 
 struct sync_watch {
-    sync_config cfg; /* a copy (its pointers are not owned) */
+    sync_config cfg;        /* a copy (its pointers are not owned) */
     ignore_rules *builtins; /* for paths that belong to no item */
     unsigned quiet_ms, max_delay_ms;
     fw_dir *dirs;

@@ -64,9 +64,9 @@ typedef struct sync_result {
  * of `user`, creating the item (owned by user) when it does not exist, with
  * the ignore rules ig (a folder equal to the current version makes no
  * version).  Fills *out. */
-int sync_commit_folder(const sync_config *cfg, const char *dir, const char *kind,
-                       const char *name, const char *user, const ignore_rules *ig,
-                       sync_result *out, cd_err *err) CD_WUR;
+int sync_commit_folder(const sync_config *cfg, const char *dir, const char *kind, const char *name,
+                       const char *user, const ignore_rules *ig, sync_result *out,
+                       cd_err *err) CD_WUR;
 
 typedef struct sync_watch sync_watch;
 

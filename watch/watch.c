@@ -23,7 +23,6 @@
 #define DEFAULT_QUIET_MS     50
 #define DEFAULT_MAX_DELAY_MS 500
 
-
 /* The pending batch ----------------------------------------------------- */
 
 /* Something was added to the pending batch (w->mu held). */

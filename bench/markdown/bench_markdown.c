@@ -74,8 +74,7 @@ static size_t render_ours(const char *src, size_t len)
     size_t out_len = 0;
     md_error err;
     if (md_render(src, len, 0, &out, &out_len, &err) != MD_OK) {
-        fprintf(stderr, "bench_markdown: md_render failed: line %d: %s\n", err.line,
-                err.message);
+        fprintf(stderr, "bench_markdown: md_render failed: line %d: %s\n", err.line, err.message);
         return 0;
     }
     free(out);

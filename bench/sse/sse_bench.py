@@ -285,7 +285,9 @@ class PostPublisher:
 
 def start_contentd(a, tmp, port):
     data = os.path.join(tmp, "data")
-    p = spawn([a.contentd, "serve", "--listen", f"127.0.0.1:{port}", "--data", data],
+    # Every subscriber comes from 127.0.0.1: lift the per-address share.
+    p = spawn([a.contentd, "serve", "--listen", f"127.0.0.1:{port}", "--data", data,
+               "--max-connections-per-address", "0"],
               os.path.join(tmp, "server.log"), a.pgids)
     wait_healthy(port, p)
     pub = ContentdPublisher(port)

@@ -42,7 +42,7 @@ from helpers.metrics import parse as parse_metrics, total
 from helpers.sse import SSEStream
 from mongosupport import (REAL_URI_ENV, MongoPeer, bson_missing, catalog_tool_missing,
                           fresh_db_name, run_tool)
-from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3rver_peer  # noqa: F401
+from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3_tool, s3rver_peer  # noqa: F401
 
 S3_ENV = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
           "CONTENTD_S3_MAX_ATTEMPTS": "3"}
@@ -476,6 +476,37 @@ FAULT_KINDS = [
     [dict(action="drop", command="getMore", changeStream=True),
      dict(action="drop", command="aggregate", changeStream=True, times=2)],
 ]
+
+
+def test_versions_keep_counting_across_delete_and_recreate_on_mongodb(cluster, tmp_path):
+    """On MongoDB and S3 too, an item deleted and created again goes on from
+    the deleted one's last version: a tab reconnecting with Last-Event-ID: 2
+    gets the new content as a snapshot, and the deleted item's manifests in
+    the bucket are not overwritten."""
+    a = cluster.replica("A")
+    api = a.api()
+    api.create_ok("tutorial", "again")
+    for tag in ("o1", "o2"):
+        api.push_ok("tutorial", "again", doc(tag))
+
+    def manifest(v: int) -> bytes:
+        out = tmp_path / f"m{v}.json"
+        s3_tool(cluster.s3.endpoint, "get", f"manifests/tutorial/again/{v}.json", str(out))
+        return out.read_bytes()
+
+    kept = {v: manifest(v) for v in (1, 2)}
+    assert api.delete("/api/v1/content/tutorial/again").status == 204
+    assert api.create_ok("tutorial", "again")["version"] == 0
+    assert [api.push_ok("tutorial", "again", doc(t)) for t in ("n1", "n2")] == [3, 4]
+    s = SSEStream(a.port, "/api/v1/content/tutorial/again/events", {"Last-Event-ID": "2"})
+    try:
+        assert s.status == 200, s.body
+        ev = s.next_event(10)
+        assert (ev.event, ev.id) == ("snapshot", "4"), ev
+        assert ev.json()["documents"]["index.md"] == render_ast(doc("n2")["index.md"])
+    finally:
+        s.close()
+    assert {v: manifest(v) for v in (1, 2)} == kept, "the deleted item's manifests changed"
 
 
 def test_change_is_retried_when_the_item_cannot_be_read(faulty, cluster):

@@ -327,7 +327,8 @@ static void test_manifests(void **state)
     };
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(
-            blobstore_put_object(s, put_order[i], put_order[i], strlen(put_order[i]), NULL), BLOB_OK);
+            blobstore_put_object(s, put_order[i], put_order[i], strlen(put_order[i]), NULL),
+            BLOB_OK);
     /* Overwriting is atomic and allowed. */
     assert_int_equal(blobstore_put_object(s, put_order[0], "{\"v\":2}", 7, NULL), BLOB_OK);
     cd_buf b = CD_BUF_INIT;

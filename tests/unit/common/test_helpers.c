@@ -163,8 +163,8 @@ static void test_log_kv(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_htab),     cmocka_unit_test(test_hash),
-        cmocka_unit_test(test_sha256),   cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_htab),       cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_sha256),     cmocka_unit_test(test_ids),
         cmocka_unit_test(test_wait_until), cmocka_unit_test(test_log_kv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,22 +22,14 @@ static void test_path_cases(void **state)
         const char *path;
         cd_path_problem want;
     } cases[] = {
-        {"index.md", CD_PATH_OK},
-        {"a/b/c.png", CD_PATH_OK},
-        {".hidden/x", CD_PATH_OK},
-        {"a/...", CD_PATH_OK},
-        {"caf\xC3\xA9.md", CD_PATH_OK},
-        {"", CD_PATH_EMPTY},
-        {"\xFF", CD_PATH_NOT_UTF8},
-        {"/etc/passwd", CD_PATH_ABSOLUTE},
-        {"a\\b", CD_PATH_BACKSLASH},
-        {"a\x01", CD_PATH_CONTROL},
-        {"a\x7f", CD_PATH_CONTROL},
-        {"a\xC2\x85", CD_PATH_CONTROL},
-        {"a//b", CD_PATH_EMPTY_SEGMENT},
-        {"a/", CD_PATH_EMPTY_SEGMENT},
-        {"./a", CD_PATH_DOT_SEGMENT},
-        {"a/../b", CD_PATH_DOT_SEGMENT},
+        {"index.md", CD_PATH_OK},        {"a/b/c.png", CD_PATH_OK},
+        {".hidden/x", CD_PATH_OK},       {"a/...", CD_PATH_OK},
+        {"caf\xC3\xA9.md", CD_PATH_OK},  {"", CD_PATH_EMPTY},
+        {"\xFF", CD_PATH_NOT_UTF8},      {"/etc/passwd", CD_PATH_ABSOLUTE},
+        {"a\\b", CD_PATH_BACKSLASH},     {"a\x01", CD_PATH_CONTROL},
+        {"a\x7f", CD_PATH_CONTROL},      {"a\xC2\x85", CD_PATH_CONTROL},
+        {"a//b", CD_PATH_EMPTY_SEGMENT}, {"a/", CD_PATH_EMPTY_SEGMENT},
+        {"./a", CD_PATH_DOT_SEGMENT},    {"a/../b", CD_PATH_DOT_SEGMENT},
         {"/\\", CD_PATH_ABSOLUTE}, /* the first problem wins */
         {"a\\\x01", CD_PATH_BACKSLASH},
     };

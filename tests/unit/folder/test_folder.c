@@ -89,15 +89,15 @@ static void test_scan_lists_and_hashes(void **state)
     folder_tree_clear(&again);
     folder_tree_clear(&t);
     json_t *data = NULL;
-    int line = -1;
+    md_error me = {0};
     char index[512];
     snprintf(index, sizeof index, "%s/index.md", root);
-    assert_int_equal(folder_front_matter(index, &data, &line, &err), 0);
+    assert_int_equal(folder_front_matter(index, &data, &me, &err), 0);
     assert_string_equal(json_string_value(json_object_get(data, "kind")), "course");
     assert_string_equal(json_string_value(json_object_get(data, "name")), "c1");
     json_decref(data);
     snprintf(index, sizeof index, "%s/missing.md", root);
-    assert_int_equal(folder_front_matter(index, &data, &line, &err), 0);
+    assert_int_equal(folder_front_matter(index, &data, &me, &err), 0);
     assert_null(data);
     ignore_free(ig);
 }

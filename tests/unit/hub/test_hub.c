@@ -74,8 +74,8 @@ static fixture *setup_with(uint32_t max_events)
     f->cat = catalog_open_sqlite(f->dir, &err);
     assert_non_null(f->cat);
     fake_now = 1000000;
-    hub_config cfg = {.cat = f->cat, .document = document, .now_ms = clock_ms,
-                      .max_events = max_events};
+    hub_config cfg = {
+        .cat = f->cat, .document = document, .now_ms = clock_ms, .max_events = max_events};
     f->h = hub_new(&cfg);
     assert_int_equal(catalog_listen(f->cat, hub_on_change, f->h), 0);
     assert_int_equal(hub_load(f->h, &err), 0);
