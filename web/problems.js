@@ -4,7 +4,7 @@
 // mark on the block each finding is about.
 //
 // The AST has no source positions, so a finding's line is placed through
-// the document's source (its raw file, fetched once per version): a line
+// the document's source (its raw file, fetched once per version of it): a line
 // in the front matter is the front-matter panel; line 0 (the whole file)
 // is the document's first block; any other line is counted as blocks the
 // way the page shows them — the last top-level heading at or above it (ATX
@@ -109,7 +109,7 @@ export class Problems {
     this.panel = document.querySelector('.cp-problems');
     this.title = this.panel.querySelector('.cp-problems-title');
     this.list = this.panel.querySelector('.cp-problems-list');
-    this.sources = new Map(); // `${path}\n${sha}` → Promise of the text ('' when unreadable)
+    this.sources = new WeakMap(); // a document's AST → Promise of its source text
     this.marked = [];
     this.titles = new WeakMap(); // marked block → its own title attribute
     this.seq = 0;
@@ -140,17 +140,20 @@ export class Problems {
     this.mark();
   }
 
-  // The raw source of path in the shown version ('' when it cannot be read).
+  // The raw source of path in the shown version ('' when it cannot be
+  // read), fetched once per version of the document: keyed by its AST,
+  // which a changed document replaces.
   source(path) {
-    const f = this.page.state.files.get(path);
-    const key = `${path}\n${f ? f.sha256 : ''}`;
-    if (!this.sources.has(key)) {
+    const ast = this.page.state.docs.get(path);
+    if (!ast || typeof ast !== 'object') return Promise.resolve('');
+    if (!this.sources.has(ast)) {
       const headers = this.page.token ? { Authorization: `Bearer ${this.page.token}` } : {};
-      this.sources.set(key, fetch(filesUrl(this.page.item, path, '', f && f.sha256), { headers })
+      const url = `${filesUrl(this.page.item, path, '', '')}?version=${this.page.state.version}`;
+      this.sources.set(ast, fetch(url, { headers })
         .then((r) => (r.ok ? r.text() : ''))
         .catch(() => ''));
     }
-    return this.sources.get(key);
+    return this.sources.get(ast);
   }
 
   // The element finding f is about, in the page as it is now (null: its

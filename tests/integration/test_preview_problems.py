@@ -86,9 +86,11 @@ def test_update_marks_the_changed_block_and_a_clean_version_has_no_panel(server,
     v = push_course(api, "challenge", name, files)
     open_preview(tab, preview_url(server, "challenge", name), v)
     wait_for(tab, lambda d: len(problems(d)) == 4, "the findings")
-    # The edit breaks a link in the changed block: it is highlighted as
-    # changed and marked as having a problem.
-    files["index.md"] = files["index.md"].replace(b"Some text.", b"See [the end](#the-end).")
+    # The edit adds a paragraph and breaks a link in the next one: the
+    # changed block with the broken link is highlighted as changed and
+    # marked (placed through the new version's source, not the old one's).
+    files["index.md"] = files["index.md"].replace(b"Some text.",
+                                                  b"Added.\n\nSee [the end](#the-end).")
     api.push_ok("challenge", name, files)
     wait_for(tab, lambda d: [p[2] for p in problems(d)].count("[broken-anchor]") == 1,
              "the new finding in the panel")
@@ -97,6 +99,7 @@ def test_update_marks_the_changed_block_and_a_clean_version_has_no_panel(server,
         .find((e) => e.textContent.startsWith('See the end'));
       return !!p && p.getAttribute('data-cp-problem') === 'error';"""),
              "the mark on the changed block")
+    assert [m for m in marks(tab) if m[1] >= 0] == [["p", 4, "error"]]  # h1 p h2 Added See
 
     clean = {"index.md": f"---\nkind: challenge\nname: {name}\ntitle: Clean\n---\n# Clean\n\n"
                          "Nothing wrong.\n".encode()}
