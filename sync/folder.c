@@ -241,6 +241,7 @@ static int folder_status_of(commit_status st)
     case COMMIT_FORBIDDEN:
     case COMMIT_INVALID:
     case COMMIT_UNACCEPTABLE:
+    case COMMIT_CHECKS_FAILED: /* a strict item's error: the next save may fix it */
         return SYNC_REFUSED;
     default:
         return SYNC_RETRY;
