@@ -76,7 +76,7 @@ int commit_checks_run(commit_path *s, const catalog_item *it, const catalog_file
     *errors = chk_count(findings, "error");
     *json = json_dumps(findings, JSON_COMPACT);
     json_decref(findings);
-    return 0;
+    return *json ? 0 : cd_err_set(err, -1, "the findings could not be written as JSON");
 }
 
 int commit_version_checks(commit_path *s, const catalog_item *it, int64_t version, char **json,
