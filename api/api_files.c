@@ -320,10 +320,11 @@ enum MHD_Result api_ast_get(http_req *r)
     if (etag_matches(r, f.sha256)) {
         ret = not_modified(r, f.sha256, version);
     } else if ((rc = commit_render_get(API(r)->commit, f.sha256, &a, &err)) != 0) {
-        ret = rc <= COMMIT_RENDER_ERR
+        ret = rc == COMMIT_RENDER_INVALID
                   ? http_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s",
                                      f.path, err.msg)
-                  : http_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);
+                  : http_reply_blob_error(r, err.code == BLOB_NOT_FOUND ? BLOB_ERROR : err.code,
+                                          &err);
     } else {
         struct MHD_Response *resp =
             MHD_create_response_from_buffer_with_free_callback_cls(a->len, a->json, drop_ast, a);

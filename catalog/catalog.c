@@ -129,6 +129,13 @@ int catalog_check_visibility(int visibility, cd_err *err)
     return CAT_OK;
 }
 
+void catalog_tokens_free(catalog_token *tokens, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(tokens[i].user);
+    free(tokens);
+}
+
 int catalog_check_token(const char *token_sha256, const char *user, cd_err *err)
 {
     if (!cd_sha_valid(token_sha256))
@@ -339,6 +346,27 @@ int catalog_token_count(catalog *c, int64_t *n, cd_err *err)
 {
     *n = 0;
     return TIMED(c, token_count, n, err);
+}
+
+int catalog_token_list(catalog *c, catalog_token **out, size_t *n, cd_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    return TIMED(c, token_list, out, n, err);
+}
+
+int catalog_token_delete(catalog *c, const char *token_sha256, cd_err *err)
+{
+    if (!cd_sha_valid(token_sha256))
+        return cd_err_set(err, CAT_NOT_FOUND, "catalog: no such token");
+    return TIMED(c, token_delete, token_sha256, err);
+}
+
+int catalog_token_touch(catalog *c, const char *token_sha256, int64_t at_ms, cd_err *err)
+{
+    if (!cd_sha_valid(token_sha256))
+        return cd_err_set(err, CAT_NOT_FOUND, "catalog: no such token");
+    return TIMED(c, token_touch, token_sha256, at_ms, err);
 }
 
 void catalog_close(catalog *c)

@@ -78,6 +78,18 @@ typedef struct catalog_version {
     int files_changed;  /* paths added, removed or changed against version-1 */
 } catalog_version;
 
+/* A stored API token, as `contentd token list` shows it: never the token
+ * itself, only the SHA-256 it is stored as. */
+typedef struct catalog_token {
+    char sha256[CD_SHA256_HEX];
+    char *user;
+    int64_t created_at;   /* ms */
+    int64_t last_used_at; /* ms; 0 when not known */
+} catalog_token;
+
+/* Frees tokens[0..n) and the array. */
+void catalog_tokens_free(catalog_token *tokens, size_t n);
+
 /* Releases what a catalog_item / file array / version array owns.
  * catalog_files_free and catalog_items_free also free the array itself;
  * a catalog_version array owns nothing else and is freed with free(). */
@@ -131,7 +143,10 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
     X(checks)                                                                                      \
     X(token_add)                                                                                   \
     X(token_user)                                                                                  \
-    X(token_count)
+    X(token_count)                                                                                 \
+    X(token_list)                                                                                  \
+    X(token_delete)                                                                                \
+    X(token_touch)
 typedef enum catalog_op {
 #define X(n) CATALOG_OP_##n,
     CATALOG_OPS(X)
@@ -193,6 +208,14 @@ int catalog_token_add(catalog *c, const char *token_sha256, const char *user, cd
 /* *user: the caller frees it with free(). */
 int catalog_token_user(catalog *c, const char *token_sha256, char **user, cd_err *err) CD_WUR;
 int catalog_token_count(catalog *c, int64_t *n, cd_err *err) CD_WUR;
+/* Every token, oldest first; free *out with catalog_tokens_free(). */
+int catalog_token_list(catalog *c, catalog_token **out, size_t *n, cd_err *err) CD_WUR;
+/* Deletes one token (CAT_NOT_FOUND when there is none): from then on
+ * catalog_token_user() does not know it. */
+int catalog_token_delete(catalog *c, const char *token_sha256, cd_err *err) CD_WUR;
+/* Records that the token was used at `at_ms` (kept when later than the
+ * time already recorded). */
+int catalog_token_touch(catalog *c, const char *token_sha256, int64_t at_ms, cd_err *err) CD_WUR;
 /* Closes the catalog (stopping its watcher); NULL is a no-op. */
 void catalog_close(catalog *c);
 

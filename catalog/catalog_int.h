@@ -55,6 +55,14 @@ struct catalog_ops {
     /* *user: the caller frees it with free(). */
     int (*token_user)(catalog *c, const char *token_sha256, char **user, cd_err *err);
     int (*token_count)(catalog *c, int64_t *n, cd_err *err);
+    /* Every token, oldest first; free *out with catalog_tokens_free(). */
+    int (*token_list)(catalog *c, catalog_token **out, size_t *n, cd_err *err);
+    /* Deletes one token (CAT_NOT_FOUND when there is none): from then on
+     * token_user() does not know it. */
+    int (*token_delete)(catalog *c, const char *token_sha256, cd_err *err);
+    /* Records that the token was used at `at_ms` (kept when later than the
+     * time already recorded). */
+    int (*token_touch)(catalog *c, const char *token_sha256, int64_t at_ms, cd_err *err);
     void (*close)(catalog *c);
     /* Optional (NULL for a backend whose changes all happen in this
      * process): see catalog_watch_start() and catalog_watch_stats(). */

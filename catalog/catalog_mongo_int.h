@@ -82,6 +82,12 @@ typedef struct mg_change {
     bson_oid_t inc;
 } mg_change;
 
+/* Tokens beyond add/user/count (catalog_mongo_tokens.c) ---------------- */
+
+int mg_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err);
+int mg_token_delete(catalog *cat, const char *token_sha256, cd_err *err);
+int mg_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err);
+
 /* Errors and documents (catalog_mongo_bson.c) -------------------------- */
 
 /* Fills err with what failed and the driver's message; returns

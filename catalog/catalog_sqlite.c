@@ -265,6 +265,9 @@ static const struct catalog_ops sqlite_ops = {
     .token_add = sq_token_add,
     .token_user = sq_token_user,
     .token_count = sq_token_count,
+    .token_list = sq_token_list,
+    .token_delete = sq_token_delete,
+    .token_touch = sq_token_touch,
     .close = sq_close_ops,
 };
 

@@ -294,7 +294,13 @@ static int schema(sqlite3 *db, cd_err *err)
             status = sq_fail(db, rc, err, "cannot upgrade the schema");
         have = 3;
     }
-    if (status == CAT_OK && have != SQ_SCHEMA_VERSION) {
+    /* When each token was last used: a table of its own, added if missing
+     * (older binaries of this schema version ignore it). */
+    if (status == CAT_OK && have == SQ_SCHEMA_VERSION) {
+        rc = sqlite3_exec(db, SQ_TOKEN_USE_TABLE, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            status = sq_fail(db, rc, err, "cannot create the schema");
+    } else if (status == CAT_OK) {
         status = cd_err_set(err, CAT_ERROR,
                             "catalog: catalog.db has schema version %lld; this contentd "
                             "understands version %d",

@@ -75,6 +75,14 @@ int sq_deleted_version(sqlite3 *db, const char *kind, const char *name, int64_t 
                        cd_err *err);
 
 /* The version operations of the ops table (catalog_sqlite_versions.c). */
+/* Tokens beyond add/user/count (catalog_sqlite_tokens.c). */
+#define SQ_TOKEN_USE_TABLE                                                                         \
+    "CREATE TABLE IF NOT EXISTS token_use (sha256 TEXT PRIMARY KEY,"                               \
+    " last_used_at INTEGER NOT NULL) WITHOUT ROWID"
+int sq_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err);
+int sq_token_delete(catalog *cat, const char *token_sha256, cd_err *err);
+int sq_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err);
+
 int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
               const catalog_file *files, size_t n, const char *title, const char *checks,
               int64_t *new_version, bool *created, cd_err *err);

@@ -205,10 +205,11 @@ static bool render_documents(commit_path *s, const catalog_file *files, size_t n
             continue;
         commit_ast *a = NULL;
         cd_err err = {0};
-        int rc = commit_render_get(s, files[i].sha256, &a, &err);
-        if (rc != 0) {
-            fail(res, rc <= COMMIT_RENDER_ERR ? COMMIT_UNACCEPTABLE : COMMIT_ERROR,
-                 rc <= COMMIT_RENDER_ERR ? "invalid_markdown" : "internal_error",
+        commit_render_status rc = commit_render_get(s, files[i].sha256, &a, &err);
+        if (rc != COMMIT_RENDER_OK) {
+            bool invalid = rc == COMMIT_RENDER_INVALID;
+            fail(res, invalid ? COMMIT_UNACCEPTABLE : COMMIT_ERROR,
+                 invalid ? "invalid_markdown" : "internal_error",
                  "%s cannot be rendered: %s", files[i].path, err.msg);
             return false;
         }

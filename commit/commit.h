@@ -96,12 +96,18 @@ typedef struct commit_ast {
     char *json; /* NUL-terminated, one line (md_render's output) */
 } commit_ast;
 
+/* What commit_render_get() returns. */
+typedef enum {
+    COMMIT_RENDER_OK = 0,
+    COMMIT_RENDER_INVALID = -1, /* the markdown cannot be rendered: err names the line */
+    COMMIT_RENDER_UNREAD = -2,  /* the blob store failed: err->code is its blob_status */
+} commit_render_status;
+
 /* The AST of markdown blob sha: from the cache, else read from the blob
- * store and rendered once.  On 0, *out holds a reference the caller drops
- * with commit_ast_unref().  Fails with a BLOB_* status, or MD_ERR_* (<
- * COMMIT_RENDER_ERR) with err naming the line. */
-int commit_render_get(commit_path *cp, const char *sha, commit_ast **out, cd_err *err) CD_WUR;
-#define COMMIT_RENDER_ERR (-100)
+ * store and rendered once.  On COMMIT_RENDER_OK, *out holds a reference the
+ * caller drops with commit_ast_unref(). */
+commit_render_status commit_render_get(commit_path *cp, const char *sha, commit_ast **out,
+                                       cd_err *err) CD_WUR;
 void commit_ast_unref(commit_ast *a);
 void commit_render_stats(commit_path *cp, uint64_t *hits, uint64_t *misses, uint64_t *bytes,
                          uint64_t *entries);

@@ -180,7 +180,8 @@ static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
     return BLOB_OK;
 }
 
-int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err *err)
+commit_render_status commit_render_get(commit_path *s, const char *sha, commit_ast **out,
+                                       cd_err *err)
 {
     commit_render_cache *rc = s->rc;
     *out = lookup(rc, sha);
@@ -193,7 +194,9 @@ int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err 
     int rc_ = read_blob(s, sha, &src, err);
     if (rc_ != BLOB_OK) {
         cd_buf_free(&src);
-        return rc_;
+        if (err)
+            err->code = rc_;
+        return COMMIT_RENDER_UNREAD;
     }
     char *json = NULL;
     size_t len = 0;
@@ -202,8 +205,10 @@ int commit_render_get(commit_path *s, const char *sha, commit_ast **out, cd_err 
     cd_buf_free(&src);
     if (st != MD_OK) {
         if (merr.line > 0)
-            return cd_err_set(err, COMMIT_RENDER_ERR + st, "line %d: %s", merr.line, merr.message);
-        return cd_err_set(err, COMMIT_RENDER_ERR + st, "%s", merr.message);
+            cd_err_set(err, st, "line %d: %s", merr.line, merr.message);
+        else
+            cd_err_set(err, st, "%s", merr.message);
+        return COMMIT_RENDER_INVALID;
     }
     commit_ast *a = cd_xmalloc(sizeof *a);
     atomic_init(&a->refs, 1);

@@ -107,6 +107,28 @@ int http_auth_required(http_server *s, bool *yes)
     return 0;
 }
 
+#define TOKEN_USE_EVERY_MS 60000 /* a token's last use is recorded at most this often */
+
+/* Records that the token was used (for `contentd token list`), at most
+ * once a minute per token: one write per token and minute, not one per
+ * request.  A failure only leaves the time older. */
+static void note_use(http_server *s, const char *hash)
+{
+    int64_t now = cd_now_ms();
+    unsigned slot =
+        (unsigned)(hash[0] * 31 + hash[1]) % (sizeof s->token_seen / sizeof s->token_seen[0]);
+    struct http_token_seen *t = &s->token_seen[slot];
+    pthread_mutex_lock(&s->token_mu);
+    bool recent = !strcmp(t->sha256, hash) && now - t->at_ms < TOKEN_USE_EVERY_MS;
+    if (!recent) {
+        memcpy(t->sha256, hash, sizeof t->sha256);
+        t->at_ms = now;
+    }
+    pthread_mutex_unlock(&s->token_mu);
+    if (!recent)
+        (void)!catalog_token_touch(s->cat, hash, now, NULL);
+}
+
 bool http_auth(http_req *r, bool allow_query_token)
 {
     bool any = false;
@@ -137,6 +159,8 @@ bool http_auth(http_req *r, bool allow_query_token)
     int rc = catalog_token_user(r->s->cat, hash, &user, &err);
     if (rc == CAT_OK) {
         r->user = user;
+        memcpy(r->token_sha256, hash, sizeof r->token_sha256);
+        note_use(r->s, hash);
         return true;
     }
     if (rc == CAT_NOT_FOUND)

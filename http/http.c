@@ -46,8 +46,9 @@ static http_method method_of(const char *m)
     static const struct {
         const char *name;
         http_method m;
-    } t[] = {{"GET", HTTP_M_GET}, {"HEAD", HTTP_M_HEAD},   {"POST", HTTP_M_POST},
-             {"PUT", HTTP_M_PUT}, {"PATCH", HTTP_M_PATCH}, {"DELETE", HTTP_M_DELETE}};
+    } t[] = {{"GET", HTTP_M_GET},        {"HEAD", HTTP_M_HEAD},   {"POST", HTTP_M_POST},
+             {"PUT", HTTP_M_PUT},        {"PATCH", HTTP_M_PATCH}, {"DELETE", HTTP_M_DELETE},
+             {"OPTIONS", HTTP_M_OPTIONS}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(m, t[i].name))
             return t[i].m;
@@ -153,6 +154,13 @@ static void begin(http_req *r)
         http_fail(r, 404, "not_found", "No such endpoint.");
         return;
     }
+    if (r->method == HTTP_M_OPTIONS) { /* a CORS preflight: no token comes with it */
+        if (!r->expect_body)
+            (void)http_cors_preflight(r);
+        else
+            http_fail(r, 400, "invalid_request", "OPTIONS takes no body.");
+        return;
+    }
     if (!e) {
         http_fail(r, 405, "method_not_allowed", "%s is not allowed on this endpoint.",
                   r->method_str);
@@ -249,6 +257,7 @@ int http_server_init(http_server *hs, catalog *cat, int64_t max_header_size, cd_
     hs->cat = cat;
     hs->max_header_size = max_header_size;
     pthread_mutex_init(&hs->active_mu, NULL);
+    pthread_mutex_init(&hs->token_mu, NULL);
     cd_cond_init_mono(&hs->active_cv);
     hs->closer = http_sse_close_new(err);
     return hs->closer ? 0 : -1;
@@ -259,6 +268,7 @@ void http_server_destroy(http_server *hs)
     http_sse_close_free(hs->closer);
     hs->closer = NULL;
     pthread_mutex_destroy(&hs->active_mu);
+    pthread_mutex_destroy(&hs->token_mu);
     pthread_cond_destroy(&hs->active_cv);
 }
 

@@ -45,13 +45,21 @@ typedef struct http_server {
     int64_t max_header_size; /* bytes of request headers accepted (431 above) */
     bool loopback;           /* listening on loopback only */
     atomic_bool stopping;
-    atomic_bool tokens_exist; /* once true, stays true while tokens are in use */
+    atomic_bool tokens_exist; /* once true, stays true: revoking the last token does not
+                                 open the service to everyone */
     pthread_mutex_t active_mu;
     pthread_cond_t active_cv;
     int active;             /* requests between their first callback and completion */
     int streams;            /* of which event streams */
     void *app;              /* the handlers' context */
     http_sse_close *closer; /* notices event streams whose client left */
+    char *const *cors;      /* the origins allowed to call (CORS), n_cors of them */
+    size_t n_cors;
+    pthread_mutex_t token_mu;
+    struct http_token_seen {
+        char sha256[CD_SHA256_HEX];
+        int64_t at_ms;
+    } token_seen[64]; /* when each token's use was last recorded (token_mu) */
 } http_server;
 
 /* Initialises hs (zeroed by the caller) for the catalog cat, and starts its
@@ -69,7 +77,8 @@ typedef enum {
     HTTP_M_PUT = 1 << 3,
     HTTP_M_PATCH = 1 << 4,
     HTTP_M_DELETE = 1 << 5,
-    HTTP_M_OTHER = 1 << 6,
+    HTTP_M_OPTIONS = 1 << 6,
+    HTTP_M_OTHER = 1 << 7,
 } http_method;
 
 typedef enum {
@@ -106,6 +115,8 @@ typedef struct http_endpoint {
 void http_routes_init(const http_endpoint *rows, size_t n);
 /* Distinct route labels (0 is "unknown"), and their names for /metrics. */
 unsigned http_route_count(void);
+/* The HTTP_M_* methods the rows of route label take. */
+unsigned http_route_methods(unsigned label);
 const char *http_route_label(unsigned label);
 
 /* Route parameters as found in the path (pointers into http_req.path). */
@@ -129,10 +140,11 @@ struct http_req {
     http_raw_params raw;
     char kind[CD_KIND_MAX]; /* route parameters, validated */
     char name[CD_NAME_MAX];
-    char *file_path;         /* files/, ast/, preview: the decoded, validated path */
-    char sha[CD_SHA256_HEX]; /* blobs/SHA */
-    int64_t version;         /* versions/{version}: >= 1 */
-    char *user;              /* the authenticated user (NULL on open routes) */
+    char *file_path;                  /* files/, ast/, preview: the decoded, validated path */
+    char sha[CD_SHA256_HEX];          /* blobs/SHA */
+    int64_t version;                  /* versions/{version}: >= 1 */
+    char *user;                       /* the authenticated user (NULL on open routes) */
+    char token_sha256[CD_SHA256_HEX]; /* the SHA-256 of the token it came with ("": none) */
     int64_t t0_ns;
     enum { HTTP_PH_HEADERS, HTTP_PH_BODY, HTTP_PH_FINAL } phase;
     /* the body */
@@ -206,6 +218,17 @@ void http_fail(http_req *r, unsigned status, const char *code, const char *fmt, 
 /* Maps a catalog / blob store status to an error reply. */
 enum MHD_Result http_reply_cat_error(http_req *r, int status, const cd_err *err);
 enum MHD_Result http_reply_blob_error(http_req *r, int status, const cd_err *err);
+
+/* ---- CORS (cors.c) --------------------------------------------------- */
+
+/* Whether o has the form of an origin: http(s)://HOST[:PORT], nothing more. */
+bool http_cors_origin_valid(const char *o);
+/* Adds the CORS headers of r's reply (Vary: Origin while CORS is on, and
+ * Access-Control-Allow-Origin for an allowed Origin). */
+void http_cors_headers(http_req *r, struct MHD_Response *resp);
+/* Answers an OPTIONS request to a known route: 204 with Allow, and the
+ * preflight's Access-Control-Allow-* headers for an allowed origin. */
+enum MHD_Result http_cors_preflight(http_req *r);
 
 /* ---- JSON helpers (json.c) ------------------------------------------- */
 

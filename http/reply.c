@@ -17,6 +17,7 @@ enum MHD_Result http_reply_response(http_req *r, unsigned status, struct MHD_Res
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (atomic_load(&r->s->stopping))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    http_cors_headers(r, resp);
     enum MHD_Result ok = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     r->responded = true;

@@ -45,6 +45,15 @@ unsigned http_route_count(void)
     return n_labels;
 }
 
+unsigned http_route_methods(unsigned label)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < table_n; i++)
+        if (row_label[i] == label)
+            m |= table[i].methods;
+    return m;
+}
+
 const char *http_route_label(unsigned label)
 {
     return label < n_labels ? labels[label] : "unknown";

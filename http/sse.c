@@ -74,7 +74,7 @@ hub_sub *http_sse_sub(http_req *r, hub *h)
     c->fd = ci ? ci->connect_fd : -1;
     r->sse_conn = c;
     hub_transport t = {.suspend = conn_suspend, .resume = conn_resume, .cut = conn_cut, .arg = c};
-    return hub_sub_new(h, r->user, &t);
+    return hub_sub_new(h, r->user, r->token_sha256, &t);
 }
 
 enum MHD_Result http_sse_start(http_req *r, hub_sub *sub)

@@ -219,7 +219,7 @@ bool hub_push(hub *h, hub_sub *sub, hub_event *ev)
 }
 
 /* Ends a stream once its queue is out (after a delete, a lost view). */
-static void close_sub(hub *h, hub_sub *sub)
+void hub_close_sub(hub *h, hub_sub *sub)
 {
     pthread_mutex_lock(&sub->mu);
     sub->closing = true;
@@ -290,7 +290,7 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
         else if (snap && snap->version > sub->version && hub_push(h, sub, snap))
             sub->version = snap->version;
         else if (sub->version != from || !upd)
-            close_sub(h, sub); /* cannot be brought up to date: it reconnects */
+            hub_close_sub(h, sub); /* cannot be brought up to date: it reconnects */
     }
     publish_global(h, hub_event_global("version", it, HUB_AUD_VISIBLE));
     h->seq++;
@@ -316,7 +316,7 @@ static void apply_updated(hub *h, const catalog_item *it)
         for (hub_sub *sub = st->subs, *next; sub; sub = next) {
             next = sub->next;
             if (!sub->user || strcmp(sub->user, st->owner))
-                close_sub(h, sub);
+                hub_close_sub(h, sub);
         }
     } else if (!was_public && is_public) {
         publish_global(h, hub_event_global("created", it, HUB_AUD_OTHERS));
@@ -372,7 +372,7 @@ bool hub_apply(hub *h, hub_change *c)
         hub_item *st = hub_state_find(h, c->kind, c->name);
         for (hub_sub *sub = st ? st->subs : NULL, *next; sub; sub = next) {
             next = sub->next;
-            close_sub(h, sub);
+            hub_close_sub(h, sub);
         }
         h->seq++;
         pthread_mutex_unlock(&h->mu);

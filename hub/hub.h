@@ -102,12 +102,14 @@ typedef struct hub_transport {
     void *arg;
 } hub_transport;
 
-/* A subscriber for user (may be NULL: nobody) on the transport t (copied).
+/* A subscriber for user (may be NULL: nobody) who came with the token of
+ * SHA-256 token_sha256 (NULL or "": none; its stream ends once the token is
+ * revoked), on the transport t (copied).
  * It holds two references: the transport's (hub_sub_unref, once the
  * connection no longer reads) and the hub's (hub_sub_detach, once the
  * request is over).  One that never subscribed is freed with
  * hub_sub_free(). */
-hub_sub *hub_sub_new(hub *h, const char *user, const hub_transport *t);
+hub_sub *hub_sub_new(hub *h, const char *user, const char *token_sha256, const hub_transport *t);
 void hub_sub_free(hub_sub *sub);
 /* Subscribes to one item, for a client whose Last-Event-ID is last_id (-1:
  * none, -2: not a version), and queues `retry:` and the first event: none

@@ -50,6 +50,8 @@ struct hub_sub {
     hub_item *item; /* NULL on the global stream */
     bool global;
     char *user;
+    char token_sha256[CD_SHA256_HEX]; /* the token it was opened with ("": none) */
+    int64_t opened_ms;                /* the hub's clock */
     hub_sub *prev, *next;       /* in item->subs or hub->global (hub->mu) */
     hub_sub *ka_prev, *ka_next; /* keep-alive order, oldest first (hub->mu) */
     bool linked;                /* in the hub's lists (hub->mu) */
@@ -115,7 +117,8 @@ struct hub {
     hub_sub *global;
     hub_sub *ka_head, *ka_tail;
     int64_t n_item_subs, n_global_subs;
-    uint64_t seq; /* bumped by every change applied */
+    uint64_t seq;              /* bumped by every change applied */
+    int64_t tokens_checked_ms; /* when the streams' tokens were last checked */
     hub_change *q_head, *q_tail;
     atomic_uint_fast64_t events, overflows, change_retries; /* for hub_stats */
     bool started, stop, closed;
@@ -136,6 +139,9 @@ void hub_ka_requeue(hub *h, hub_sub *sub, int64_t now);
  * the change is to be retried (hub_thread.c). */
 bool hub_apply(hub *h, hub_change *c);
 void hub_unlink(hub *h, hub_sub *sub);
+/* Ends a stream once its queue is out (after a delete, a lost view, a
+ * revoked token). */
+void hub_close_sub(hub *h, hub_sub *sub);
 bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
 
 /* hub_subscribe.c */ /* For the hub thread, applying version v of item it (have_upd: the update

@@ -9,12 +9,16 @@
  */
 #include "hub_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-hub_sub *hub_sub_new(hub *h, const char *user, const hub_transport *t)
+hub_sub *hub_sub_new(hub *h, const char *user, const char *token_sha256, const hub_transport *t)
 {
     hub_sub *sub = cd_xcalloc(1, sizeof *sub);
+    if (token_sha256)
+        snprintf(sub->token_sha256, sizeof sub->token_sha256, "%s", token_sha256);
+    sub->opened_ms = hub_now(h);
     pthread_mutex_init(&sub->mu, NULL);
     sub->t = *t;
     sub->attached = true;

@@ -14,6 +14,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TOKEN_CHECK_MS 5000
+
+static bool token_listed(const catalog_token *t, size_t n, const char *sha)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(t[i].sha256, sha))
+            return true;
+    return false;
+}
+
+static bool any_token(const hub *h)
+{
+    for (const hub_sub *sub = h->ka_head; sub; sub = sub->ka_next)
+        if (sub->token_sha256[0])
+            return true;
+    return false;
+}
+
+/* Ends the streams opened with a token that has been revoked since
+ * (`contentd token revoke` runs in another process, or on another
+ * replica).  Called on the hub's wake-ups, at most every TOKEN_CHECK_MS:
+ * one read of the token list, outside hub->mu, however many streams there
+ * are.  A stream opened after the read is left for the next check (its
+ * token may be newer than the list).  hub->mu held. */
+static void check_tokens(hub *h, int64_t now)
+{
+    if (now - h->tokens_checked_ms < TOKEN_CHECK_MS || !any_token(h))
+        return;
+    h->tokens_checked_ms = now;
+    pthread_mutex_unlock(&h->mu);
+    catalog_token *t = NULL;
+    size_t n = 0;
+    int rc = catalog_token_list(h->cfg.cat, &t, &n, NULL);
+    pthread_mutex_lock(&h->mu);
+    if (rc != CAT_OK)
+        return; /* the catalog cannot tell: close nothing */
+    for (hub_sub *sub = h->ka_head, *next; sub; sub = next) {
+        next = sub->ka_next;
+        if (sub->token_sha256[0] && sub->opened_ms < now &&
+            !token_listed(t, n, sub->token_sha256)) {
+            cd_log("info", "sse", "msg=\"stream of a revoked token closed\" user=%s", sub->user);
+            hub_close_sub(h, sub);
+        }
+    }
+    catalog_tokens_free(t, n);
+}
+
 /* Sends `: keep-alive` to every subscriber idle for 15 s (hub->mu held). */
 static void keepalives(hub *h, int64_t now)
 {
@@ -85,6 +132,7 @@ static void *hub_main(void *arg)
     hub *h = arg;
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
+        check_tokens(h, hub_now(h)); /* may release h->mu: read the queue after it */
         int64_t now = hub_now(h);
         hub_change *c = next_change(h, now);
         if (c) {

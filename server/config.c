@@ -21,6 +21,7 @@ static char *env_dup(const char *name)
 }
 
 static int watch_ms_env(const char *name, unsigned *out, cd_err *err);
+static int cors_env(srv_config *cfg, cd_err *err);
 
 /* "64MiB", "64M", "64m", "512k", "1G", "1048576" (a bare number is bytes). */
 bool srv_parse_size(const char *s, int64_t *out)
@@ -131,7 +132,8 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
                           "(no limit) to 1000000",
                           pa);
     if (watch_ms_env("CONTENTD_WATCH_QUIET_MS", &cfg->watch_quiet_ms, err) != 0 ||
-        watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0)
+        watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0 ||
+        cors_env(cfg, err) != 0)
         return SRV_EXIT_USAGE;
     return 0;
 }
@@ -164,6 +166,43 @@ static int watch_ms_env(const char *name, unsigned *out, cd_err *err)
                       name, v);
 }
 
+bool srv_config_add_cors(srv_config *cfg, const char *o)
+{
+    if (!http_cors_origin_valid(o))
+        return false;
+    cfg->cors = cd_xrealloc(cfg->cors, (cfg->n_cors + 1) * sizeof *cfg->cors);
+    cfg->cors[cfg->n_cors++] = cd_xstrdup(o);
+    return true;
+}
+
+/* CONTENTD_CORS_ORIGINS: origins separated by commas (spaces around them
+ * are ignored). */
+static int cors_env(srv_config *cfg, cd_err *err)
+{
+    const char *v = getenv("CONTENTD_CORS_ORIGINS");
+    if (!v)
+        return 0;
+    for (const char *p = v; *p;) {
+        p += strspn(p, " ,");
+        size_t n = strcspn(p, ",");
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (!n)
+            break;
+        char *o = cd_xstrndup(p, n);
+        bool ok = srv_config_add_cors(cfg, o);
+        if (!ok)
+            cd_err_set(err, SRV_EXIT_USAGE,
+                       "CONTENTD_CORS_ORIGINS: '%s' is not an origin (e.g. http://localhost:3000)",
+                       o);
+        free(o);
+        if (!ok)
+            return SRV_EXIT_USAGE;
+        p += strcspn(p, ",");
+    }
+    return 0;
+}
+
 void srv_config_clear(srv_config *cfg)
 {
     free(cfg->listen);
@@ -176,6 +215,9 @@ void srv_config_clear(srv_config *cfg)
     for (size_t i = 0; i < cfg->n_watch; i++)
         free(cfg->watch[i]);
     free(cfg->watch);
+    for (size_t i = 0; i < cfg->n_cors; i++)
+        free(cfg->cors[i]);
+    free(cfg->cors);
     memset(cfg, 0, sizeof *cfg);
 }
 

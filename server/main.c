@@ -41,6 +41,8 @@ static const char usage_text[] =
     "commands:\n"
     "  serve                  run the service\n"
     "  token create USER      create an API token for USER (printed once)\n"
+    "  token list             list the tokens: id, user, created, last used\n"
+    "  token revoke ID|USER   revoke one token, or every token of USER\n"
     "  rebuild-catalog        rebuild the catalog from the blob store's manifests\n"
     "  --version, --help\n"
     "\n"
@@ -57,6 +59,8 @@ static const char usage_text[] =
     "  --listen HOST:PORT     listen address            [CONTENTD_LISTEN, 127.0.0.1:8080]\n"
     "  --max-blob-size SIZE   largest blob accepted     [CONTENTD_MAX_BLOB_SIZE, 64MiB]\n"
     "  --max-header-size SIZE request headers accepted  [CONTENTD_MAX_HEADER_SIZE, 16KiB]\n"
+    "  --cors-origin ORIGIN   let pages of ORIGIN call the API (repeatable)\n"
+    "                                                   [CONTENTD_CORS_ORIGINS, comma-separated]\n"
     "  --watch DIR            commit each item folder of DIR on every save (repeatable)\n"
     "  --watch-quiet-ms N     quiet window of the watch    [CONTENTD_WATCH_QUIET_MS, 50]\n"
     "  --watch-max-delay-ms N its maximum delay           [CONTENTD_WATCH_MAX_DELAY_MS, 500]\n"
@@ -91,6 +95,7 @@ enum {
     OPT_LISTEN,
     OPT_MAX_BLOB,
     OPT_MAX_HEADER,
+    OPT_CORS_ORIGIN,
     OPT_WATCH,
     OPT_WATCH_QUIET,
     OPT_WATCH_MAX_DELAY,
@@ -111,6 +116,7 @@ static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"max-blob-size", required_argument, NULL, OPT_MAX_BLOB},
     {"max-header-size", required_argument, NULL, OPT_MAX_HEADER},
+    {"cors-origin", required_argument, NULL, OPT_CORS_ORIGIN},
     {"watch", required_argument, NULL, OPT_WATCH},
     {"watch-quiet-ms", required_argument, NULL, OPT_WATCH_QUIET},
     {"watch-max-delay-ms", required_argument, NULL, OPT_WATCH_MAX_DELAY},
@@ -134,6 +140,7 @@ typedef struct {
     bool serve_only_flag;   /* a flag only `serve` takes was given */
     const char *serve_flag; /* its name, without the "--" */
     bool help, version;
+    bool cors_flag; /* a --cors-origin was given: the flags replace the environment's list */
 } cli;
 
 /* The name of option opt as long_opts spells it (without the "--"). */
@@ -203,6 +210,19 @@ static bool apply_opt(cli *c, int opt, const char *arg)
             return true;
         err_line("--max-blob-size: '%s' is not a size of at least 1 byte (e.g. 64MiB, 512k, "
                  "1048576)",
+                 arg);
+        return false;
+    case OPT_CORS_ORIGIN:
+        if (!c->cors_flag) {
+            for (size_t i = 0; i < cfg->n_cors; i++)
+                free(cfg->cors[i]);
+            cfg->n_cors = 0;
+            c->cors_flag = true;
+        }
+        if (srv_config_add_cors(cfg, arg))
+            return true;
+        err_line("--cors-origin: '%s' is not an origin: give SCHEME://HOST[:PORT], e.g. "
+                 "http://localhost:3000",
                  arg);
         return false;
     case OPT_MAX_HEADER:
@@ -299,10 +319,36 @@ static void stop_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
 }
 
+/* `token list` and `token revoke ID|USER` (server/tokens.c). */
+static int cmd_token_manage(cli *c, bool list)
+{
+    if (c->npos != (list ? 2 : 3)) {
+        err_line(list ? "token list takes no arguments" : "usage: contentd token revoke ID|USER");
+        return SRV_EXIT_USAGE;
+    }
+    catalog *cat = NULL;
+    blobstore *bs = NULL;
+    if (!open_stores(c, &cat, &bs))
+        return SRV_EXIT_FAIL;
+    cd_err err = {0};
+    int rc = list ? srv_token_list(cat, stdout, &err)
+                  : srv_token_revoke(cat, c->positional[2], stdout, &err);
+    close_stores(cat, bs);
+    fflush(stdout);
+    if (rc != 0) {
+        err_line("%s%s", list ? "cannot list the tokens: " : "", err.msg);
+        return SRV_EXIT_FAIL;
+    }
+    return SRV_EXIT_OK;
+}
+
 static int cmd_token(cli *c)
 {
+    if (c->npos >= 2 && (!strcmp(c->positional[1], "list") || !strcmp(c->positional[1], "revoke")))
+        return cmd_token_manage(c, !strcmp(c->positional[1], "list"));
     if (c->npos < 2 || strcmp(c->positional[1], "create")) {
-        err_line("usage: contentd token create USER [storage options]");
+        err_line("usage: contentd token create USER | token list | token revoke ID|USER "
+                 "[storage options]");
         return SRV_EXIT_USAGE;
     }
     if (c->npos != 3) {

@@ -36,6 +36,9 @@ static void config_copy(srv_config *dst, const srv_config *src)
     dst->watch = src->n_watch ? cd_xcalloc(src->n_watch, sizeof *dst->watch) : NULL;
     for (size_t i = 0; i < src->n_watch; i++)
         dst->watch[i] = cd_xstrdup(src->watch[i]);
+    dst->cors = src->n_cors ? cd_xcalloc(src->n_cors, sizeof *dst->cors) : NULL;
+    for (size_t i = 0; i < src->n_cors; i++)
+        dst->cors[i] = cd_xstrdup(src->cors[i]);
 }
 
 /* The hub's documents: the render cache's ASTs. */
@@ -61,6 +64,8 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
         return NULL;
     }
     s->http.app = &s->api;
+    s->http.cors = s->cfg.cors;
+    s->http.n_cors = s->cfg.n_cors;
     s->commit = commit_new(cat, bs, 64u << 20);
     http_routes_init(api_endpoints, api_endpoints_n);
     hub_config hc = {.cat = cat,

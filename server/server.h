@@ -40,6 +40,8 @@ typedef struct srv_config {
     unsigned watch_max_delay_ms; /* and its maximum delay (0: 500 ms) */
     int64_t max_blob_size;       /* bytes */
     int64_t max_header_size;     /* bytes of request header fields accepted */
+    char **cors;                 /* origins allowed cross-origin requests, n_cors of them */
+    size_t n_cors;
     int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
     uint32_t sse_queue_events;   /* a subscriber's queue bound (0: the hub's default) */
     int64_t sse_queue_bytes;     /* in bytes (0: the hub's default) */
@@ -69,6 +71,11 @@ bool srv_parse_header_size(const char *s, int64_t *out);
 /* Whether addr has the form of a listen address (HOST:PORT, [V6]:PORT,
  * :PORT, port 0..65535); err says what is wrong when not. */
 bool srv_listen_valid(const char *addr, cd_err *err);
+/* Whether o is an origin as --cors-origin takes it: http:// or https://,
+ * a host and an optional port, no path. */
+bool http_cors_origin_valid(const char *o);
+/* Adds origin o to cfg's allowed origins; false when it is not valid. */
+bool srv_config_add_cors(srv_config *cfg, const char *o);
 /* Frees what cfg owns and zeroes it. */
 void srv_config_clear(srv_config *cfg);
 

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "api.h"
@@ -36,5 +37,15 @@ struct srv {
 };
 
 bool srv_addr_is_loopback(const struct sockaddr *sa);
+
+/* `contentd token list` (tokens.c): every token's id, user, creation and
+ * last use on out, never the token. */
+int srv_token_list(catalog *cat, FILE *out, cd_err *err) CD_WUR;
+/* `contentd token revoke ID|USER`: deletes the token with that id, else
+ * every token of that user, and says which on out; CAT_NOT_FOUND when
+ * none matched. */
+int srv_token_revoke(catalog *cat, const char *id_or_user, FILE *out, cd_err *err) CD_WUR;
+/* A token's id: the first SRV_TOKEN_ID_LEN hex digits of its SHA-256. */
+#define SRV_TOKEN_ID_LEN 12
 
 #endif

@@ -19,8 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fidelity  # noqa: E402
 from helpers import server as srv  # noqa: E402
 from helpers.api import Client  # noqa: E402
-# One Ceph gateway for the whole session, whichever S3 suites run.
-from s3support import rgw_cluster  # noqa: E402,F401
+# One Ceph gateway for the whole session, whichever S3 suites run, and the
+# per-server peers that s3peer (and fixtures choosing a server) ask for by name.
+from s3support import rgw_cluster, rgw_peer, s3rver_peer  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

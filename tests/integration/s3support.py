@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import rgw
-from helpers.server import REPO_ROOT, build_dir, clean_env, free_port
+from helpers.server import REPO_ROOT, build_dir, clean_env, free_port, http_answers
 
 BUCKET = "contentd-test"
 ACCESS_KEY = "S3RVER"  # the account s3rver knows
@@ -62,17 +62,6 @@ def s3_tool_missing() -> str | None:
     if not (p.is_file() and os.access(p, os.X_OK)):
         return f"{p} is not built (meson setup build && ninja -C build)"
     return None
-
-
-def http_answers(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> bool:
-    try:
-        c = http.client.HTTPConnection(host, port, timeout=timeout)
-        c.request("GET", "/")
-        c.getresponse().read()
-        c.close()
-        return True
-    except OSError:
-        return False
 
 
 class S3rver:
@@ -392,12 +381,15 @@ class RgwPeer:
         return self.cluster.endpoint
 
     def fresh_bucket(self, name: str = BUCKET) -> "RgwPeer":
-        """Creates bucket `name`, or empties it when it exists."""
+        """Creates bucket `name`, or empties it when it exists (in us-east-1,
+        creating a bucket one already owns succeeds, as on AWS: no error
+        tells that it was there)."""
         c = admin_client(self.endpoint)
         try:
             c.create_bucket(Bucket=name)
         except c.exceptions.BucketAlreadyOwnedByYou:
-            empty_bucket(c, name)
+            pass
+        empty_bucket(c, name)
         return self
 
 
@@ -457,24 +449,28 @@ def start_s3rver(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=SERVERS)
-def s3peer(request, tmp_path_factory):
+def s3peer(request):
     """BUCKET, empty, on each server in turn: s3rver (a fake that checks no
     signature) and Ceph RGW (a real one).  Skips, saying why, when the
-    server cannot run here."""
-    if request.param == "rgw":
-        yield RgwPeer(request.getfixturevalue("rgw_cluster")).fresh_bucket()
-        return
+    server cannot run here.  A fixture that picks the server itself asks
+    for s3rver_peer or rgw_peer by name (a parametrized fixture cannot be
+    requested with getfixturevalue)."""
+    return request.getfixturevalue(f"{request.param}_peer")
+
+
+@pytest.fixture(scope="module")
+def s3rver_peer(tmp_path_factory):
+    """s3rver with BUCKET; alone, for suites whose subject is not S3 (the
+    replica tests)."""
     s = start_s3rver(tmp_path_factory)
     yield s
     s.stop()
 
 
 @pytest.fixture(scope="module")
-def s3rver_peer(tmp_path_factory):
-    """s3rver alone, for suites whose subject is not S3 (the replica tests)."""
-    s = start_s3rver(tmp_path_factory)
-    yield s
-    s.stop()
+def rgw_peer(rgw_cluster):
+    """BUCKET, emptied for this module, on the session's Ceph gateway."""
+    return RgwPeer(rgw_cluster).fresh_bucket()
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 Content-Range, several ranges answer 200 with the whole file, a range with
 no byte in the file answers 416 with `Content-Range: bytes */SIZE`, and
 If-Range with the file's ETag decides whether the range still applies.
-Both blob stores: the data folder and S3 (s3rver), which reads ranges of
-the object.  Checked with raw requests and with curl."""
+Both blob stores: the data folder and S3 (s3rver and Ceph RGW), which
+reads ranges of the object.  Checked with raw requests and with curl."""
 import os
 import subprocess
 
@@ -12,19 +12,19 @@ import pytest
 
 from helpers import server as srv
 from helpers.api import Client, assert_error, quote_path, sha256
-from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3rver_peer  # noqa: F401
+from s3support import ACCESS_KEY, BUCKET, SECRET_KEY
 
 DATA = os.urandom(700_000)  # over the S3 reader's first window (256 KiB)
 PATH = "media/clip.mp4"
 
 
-@pytest.fixture(params=["fs", "s3"])
+@pytest.fixture(params=["fs", "s3rver", "rgw"])
 def store(request, start_server, tmp_path):
     """(server, api, item name) with DATA pushed, on either blob store."""
     if request.param == "fs":
         s = start_server()
     else:
-        peer = request.getfixturevalue("s3rver_peer")
+        peer = request.getfixturevalue(f"{request.param}_peer")
         s = start_server(args=["--s3-endpoint", peer.endpoint, "--s3-bucket", BUCKET,
                                "--s3-path-style"],
                          env={"AWS_ACCESS_KEY_ID": ACCESS_KEY,

@@ -3,7 +3,7 @@
 and visibility from its latest state (the last manifest, or the item record a
 later title or visibility change wrote), never from its first manifest — a
 rebuild must not make a private item public.  On the folder store and on S3
-(s3rver)."""
+(s3rver and Ceph RGW)."""
 from __future__ import annotations
 
 import shutil

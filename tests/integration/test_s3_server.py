@@ -105,6 +105,12 @@ def test_push_pull_list_delete(s3peer, start_s3_server, tmp_path, addressing):  
     got = aws(s3peer.endpoint, "s3", "cp", f"s3://{BUCKET}/blobs/{sha(pic)[:2]}/{sha(pic)}", "-",
               tmp=tmp_path).stdout
     assert got == pic
+    # `content pull` writes the same tree, special names included.
+    pulled = tmp_path / "pulled"
+    p = content_cli(s, "pull", "tutorial/s3-hello", str(pulled))
+    assert p.returncode == 0, p.stderr
+    got = {str(f.relative_to(pulled)): f.read_bytes() for f in pulled.rglob("*") if f.is_file()}
+    assert got == files
     # A second version, then delete.
     files2 = dict(files, **{"index.md": b"# Changed\n"})
     assert api.push_ok("tutorial", "s3-hello", files2) == 2
@@ -187,15 +193,20 @@ def test_persistent_faults_fail_and_keep_previous_version(s3peer, proxy, start_s
     assert api.file("tutorial", "s3-down", "index.md").body == new
 
 
+def content_cli(server: srv.Server, *args: str) -> subprocess.CompletedProcess:
+    """`content ARGS...` against server; output as text."""
+    return subprocess.run([str(content_binary()), *args], capture_output=True,
+                          env=clean_env({"CONTENT_SERVER": server.base_url}), timeout=120,
+                          encoding="utf-8", errors="replace")
+
+
 def push_cli(server: srv.Server, tmp_path, name: str) -> subprocess.CompletedProcess:
     """`content push` of a new two-file folder for tutorial/NAME."""
     d = tmp_path / name
     (d / "lessons").mkdir(parents=True)
     (d / "index.md").write_text(f"---\nkind: tutorial\nname: {name}\ntitle: T\n---\n# T\n")
     (d / "lessons" / "01-lesson.md").write_text("# Lesson\n")
-    return subprocess.run([str(content_binary()), "push", str(d)], capture_output=True,
-                          env=clean_env({"CONTENT_SERVER": server.base_url}), timeout=120,
-                          encoding="utf-8", errors="replace")
+    return content_cli(server, "push", str(d))
 
 
 def test_missing_bucket_is_503_naming_it(s3peer, start_s3_server, tmp_path):  # noqa: F811

@@ -10,6 +10,7 @@ or a check fails.
 """
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -59,6 +60,18 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def http_answers(port: int, host: str = "127.0.0.1", timeout: float = 1.0) -> bool:
+    """True when a GET / on host:port gets any HTTP answer (a peer is up)."""
+    try:
+        c = http.client.HTTPConnection(host, port, timeout=timeout)
+        c.request("GET", "/")
+        c.getresponse().read()
+        c.close()
+        return True
+    except OSError:
+        return False
 
 
 def healthz_ok(port: int, timeout: float = 2.0) -> bool:

@@ -467,6 +467,42 @@ static void test_tokens(void **state)
     assert_int_equal(n, 1);
 }
 
+/* token list / revoke: creation order, last use kept at its latest, and a
+ * deleted token unknown at once. */
+static void test_token_list_touch_delete(void **state)
+{
+    fixture *f = *state;
+    catalog *c = f->c;
+    char a[65], b[65];
+    memset(a, 'a', 64);
+    memset(b, 'b', 64);
+    a[64] = b[64] = '\0';
+    assert_int_equal(catalog_token_add(c, a, "ann", NULL), CAT_OK);
+    assert_int_equal(catalog_token_add(c, b, "bob", NULL), CAT_OK);
+    assert_int_equal(catalog_token_touch(c, b, 5000, NULL), CAT_OK);
+    assert_int_equal(catalog_token_touch(c, b, 4000, NULL), CAT_OK); /* older: kept at 5000 */
+    catalog_token *t = NULL;
+    size_t n = 0;
+    assert_int_equal(catalog_token_list(c, &t, &n, NULL), CAT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(t[0].sha256, a);
+    assert_string_equal(t[0].user, "ann");
+    assert_true(t[0].created_at > 0);
+    assert_int_equal(t[0].last_used_at, 0);
+    assert_string_equal(t[1].user, "bob");
+    assert_int_equal(t[1].last_used_at, 5000);
+    catalog_tokens_free(t, n);
+    assert_int_equal(catalog_token_delete(c, b, NULL), CAT_OK);
+    assert_int_equal(catalog_token_delete(c, b, NULL), CAT_NOT_FOUND);
+    char *user = NULL;
+    assert_int_equal(catalog_token_user(c, b, &user, NULL), CAT_NOT_FOUND);
+    assert_int_equal(catalog_token_touch(c, b, 6000, NULL), CAT_OK); /* no row appears */
+    assert_int_equal(catalog_token_list(c, &t, &n, NULL), CAT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(t[0].user, "ann");
+    catalog_tokens_free(t, n);
+}
+
 /* Change notifications ------------------------------------------------------- */
 
 typedef struct seen {
@@ -581,6 +617,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_list_touch_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),

@@ -78,13 +78,10 @@ static const tcase cases[] = {
      0,
      "index.md:4: error: link to lessons/two: there is no such document or file in this item "
      "[broken-link]\n"},
-    {"a broken anchor names the id the renderer made; <a name> is a target",
-     NULL,
-     NULL,
+    {"a broken anchor names the id the renderer made; <a name> is a target", NULL, NULL,
      {{"index.md", INDEX("## 8-bit themes\n\n<a name=\"old-place\"></a>\n\n"
                          "[a](#8-bit-themes) [b](#old-place)\n")}},
-     NULL,
-     0,
+     NULL, 0,
      "index.md:8: error: link to #8-bit-themes: this document has no heading with that id "
      "(the renderer's id is '_8-bit-themes') [broken-anchor]\n"},
     {"anchors: in this document and another, ids as the renderer makes them",

@@ -176,11 +176,37 @@ static void test_checks_and_strict(void **state)
     free(files[0].path);
 }
 
+/* A document the renderer refuses makes no version: 422 invalid_markdown,
+ * with the renderer's reason, and COMMIT_RENDER_INVALID from the cache. */
+static void test_invalid_markdown(void **state)
+{
+    fixture *f = *state;
+    catalog_file file;
+    put(f, "index.md", "---\ntitle: [unclosed\n---\n# x\n", &file);
+    commit_result res = {0};
+    run(f, 0, &file, 1, &res);
+    assert_int_equal(res.status, COMMIT_UNACCEPTABLE);
+    assert_string_equal(res.code, "invalid_markdown");
+    assert_non_null(strstr(res.msg, "index.md cannot be rendered"));
+    commit_ast *a = NULL;
+    cd_err err = {0};
+    assert_int_equal(commit_render_get(f->cp, file.sha256, &a, &err), COMMIT_RENDER_INVALID);
+    assert_null(a);
+    char absent[CD_SHA256_HEX];
+    memset(absent, 'e', 64);
+    absent[64] = '\0';
+    assert_int_equal(commit_render_get(f->cp, absent, &a, &err), COMMIT_RENDER_UNREAD);
+    assert_int_equal(err.code, BLOB_NOT_FOUND);
+    commit_result_clear(&res);
+    free(file.path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks_and_strict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_markdown, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

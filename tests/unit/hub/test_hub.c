@@ -130,7 +130,7 @@ static void client_open(fixture *f, client *c, const char *user)
 {
     memset(c, 0, sizeof *c);
     hub_transport t = {.suspend = t_suspend, .resume = t_resume, .cut = t_cut, .arg = &c->t};
-    c->sub = hub_sub_new(f->h, user, &t);
+    c->sub = hub_sub_new(f->h, user, NULL, &t);
 }
 
 /* Reads what is queued into c->got; returns the last hub_sub_read() code. */
