@@ -140,10 +140,11 @@ struct http_req {
     http_raw_params raw;
     char kind[CD_KIND_MAX]; /* route parameters, validated */
     char name[CD_NAME_MAX];
-    char *file_path;                  /* files/, ast/, preview: the decoded, validated path */
-    char sha[CD_SHA256_HEX];          /* blobs/SHA */
-    int64_t version;                  /* versions/{version}: >= 1 */
-    char *user;                       /* the authenticated user (NULL on open routes) */
+    /* versions/{version}: >= 1 */
+    int64_t version;
+    char *file_path;         /* files/, ast/, preview: the decoded, validated path */
+    char sha[CD_SHA256_HEX]; /* blobs/SHA */
+    char *user;              /* the authenticated user (NULL on open routes) */
     char token_sha256[CD_SHA256_HEX]; /* the SHA-256 of the token it came with ("": none) */
     int64_t t0_ns;
     enum { HTTP_PH_HEADERS, HTTP_PH_BODY, HTTP_PH_FINAL } phase;
@@ -173,7 +174,8 @@ struct http_req {
  * and r->raw. */
 void http_route_match(http_req *r);
 /* Decodes and validates the matched parameters into r->kind, r->name,
- * r->file_path, r->sha and r->version; fails the request (400) when one is bad. */
+ * r->version, r->file_path and r->sha; fails the request (400) when one is
+ * bad. */
 bool http_route_params(http_req *r);
 
 /* libmicrohttpd's callbacks (http.c): the access handler, the completion
