@@ -24,7 +24,7 @@ int cli_front_matter(const char *path, char **kind, char **name, char **title, c
     *kind = *name = *title = NULL;
     json_t *data = NULL;
     md_error me = {0};
-    int rc = folder_front_matter(path, &data, &me, err);
+    int rc = folder_front_matter(path, NULL, &data, &me, err);
     if (rc == FOLDER_BAD_MARKDOWN && me.line > 0)
         return cd_err_set(err, -1, "%s:%d: %s", path, me.line, me.message);
     if (rc == FOLDER_BAD_MARKDOWN)

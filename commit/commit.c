@@ -23,11 +23,12 @@
 
 #include <jansson.h>
 
-commit_path *commit_new(catalog *cat, blobstore *bs, size_t render_cache_bytes)
+commit_path *commit_new(catalog *cat, blobstore *bs, md_pool *pool, size_t render_cache_bytes)
 {
     commit_path *cp = cd_xcalloc(1, sizeof *cp);
     cp->cat = cat;
     cp->bs = bs;
+    cp->pool = pool;
     cp->rc = commit_render_cache_new(render_cache_bytes);
     cp->checks = commit_checks_cache_new();
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
@@ -180,16 +181,6 @@ static bool blobs_present(commit_path *s, catalog_file *files, size_t n, const c
     return false;
 }
 
-/* data.title of an AST document, or NULL; the caller frees it. */
-static char *ast_title(const commit_ast *a)
-{
-    json_t *doc = json_loadb(a->json, a->len, 0, NULL);
-    const char *t = json_string_value(json_object_get(json_object_get(doc, "data"), "title"));
-    char *out = t && *t ? cd_xstrdup(t) : NULL;
-    json_decref(doc);
-    return out;
-}
-
 /* Renders every markdown file that is new in this version (warming the
  * cache for the events) and reads the title from index.md.  Refuses a
  * document that cannot be rendered. */
@@ -214,7 +205,7 @@ static bool render_documents(commit_path *s, const catalog_file *files, size_t n
             return false;
         }
         if (!strcmp(files[i].path, "index.md"))
-            *title = ast_title(a);
+            *title = a->title[0] ? cd_xstrdup(a->title) : NULL;
         commit_ast_unref(a);
     }
     return true;

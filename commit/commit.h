@@ -21,15 +21,17 @@
 #include "blobstore.h"
 #include "catalog.h"
 #include "common.h"
+#include "markdown.h"
 
 /* The largest markdown file rendered. */
 #define COMMIT_MD_MAX (16u << 20)
 
 typedef struct commit_path commit_path;
 
-/* The commit path on two stores it does not own, with a render cache of
- * render_cache_bytes of AST JSON.  Free with commit_free(). */
-commit_path *commit_new(catalog *cat, blobstore *bs, size_t render_cache_bytes);
+/* The commit path on two stores it does not own, rendering in the worker
+ * processes of pool (not owned; NULL: in this process), with a render cache
+ * of render_cache_bytes of AST JSON.  Free with commit_free(). */
+commit_path *commit_new(catalog *cat, blobstore *bs, md_pool *pool, size_t render_cache_bytes);
 void commit_free(commit_path *cp);
 
 typedef enum {
@@ -93,7 +95,8 @@ uint64_t commit_count(commit_path *cp, int outcome);
 typedef struct commit_ast {
     atomic_int refs;
     size_t len;
-    char *json; /* NUL-terminated, one line (md_render's output) */
+    char *json;  /* NUL-terminated, one line (md_render's output) */
+    char *title; /* data.title as the renderer saw it ("" when none) */
 } commit_ast;
 
 /* What commit_render_get() returns. */

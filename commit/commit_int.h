@@ -13,6 +13,7 @@ typedef struct commit_render_cache commit_render_cache;
 struct commit_path {
     catalog *cat;
     blobstore *bs;
+    md_pool *pool; /* renders in worker processes (NULL: in this one) */
     commit_render_cache *rc;
     chk_cache *checks;             /* shared by every commit (commit_checks.c) */
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */

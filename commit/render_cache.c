@@ -41,6 +41,7 @@ void commit_ast_unref(commit_ast *a)
 {
     if (a && atomic_fetch_sub(&a->refs, 1) == 1) {
         free(a->json);
+        free(a->title);
         free(a);
     }
 }
@@ -198,12 +199,17 @@ commit_render_status commit_render_get(commit_path *s, const char *sha, commit_a
             err->code = rc_;
         return COMMIT_RENDER_UNREAD;
     }
-    char *json = NULL;
-    size_t len = 0;
+    md_result res = {0};
     md_error merr = {0};
-    int st = md_render(src.data ? src.data : "", src.len, 0, &json, &len, &merr);
+    int st = s->pool ? md_pool_render(s->pool, src.data ? src.data : "", src.len, 0, &res, &merr)
+                     : md_render_result(src.data ? src.data : "", src.len, 0, &res, &merr);
     cd_buf_free(&src);
-    if (st != MD_OK) {
+    if (st == MD_ERR_FAILED) { /* the failure document stands for it (docs/ast.md) */
+        cd_buf kv = CD_BUF_INIT;
+        cd_log_kv(&kv, "msg", merr.message);
+        cd_log("warn", "render", "sha256=%.64s%s", sha, kv.data);
+        cd_buf_free(&kv);
+    } else if (st != MD_OK) {
         if (merr.line > 0)
             cd_err_set(err, st, "line %d: %s", merr.line, merr.message);
         else
@@ -212,8 +218,11 @@ commit_render_status commit_render_get(commit_path *s, const char *sha, commit_a
     }
     commit_ast *a = cd_xmalloc(sizeof *a);
     atomic_init(&a->refs, 1);
-    a->json = json;
-    a->len = len;
+    a->json = res.json;
+    a->len = res.len;
+    a->title = cd_xstrdup(res.title);
+    res.json = NULL;
+    md_result_free(&res);
     *out = insert(rc, sha, a);
     return 0;
 }

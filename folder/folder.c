@@ -336,7 +336,8 @@ static int read_small_file(const char *path, cd_buf *b, bool *missing, cd_err *e
     return 0;
 }
 
-int folder_front_matter(const char *path, json_t **data, md_error *me, cd_err *err)
+int folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error *me,
+                        cd_err *err)
 {
     *data = NULL;
     cd_buf src = CD_BUF_INIT;
@@ -346,14 +347,16 @@ int folder_front_matter(const char *path, json_t **data, md_error *me, cd_err *e
         cd_buf_free(&src);
         return rc;
     }
-    char *out = NULL;
-    size_t len = 0;
-    rc = md_render(src.data ? src.data : "", src.len, 0, &out, &len, me);
+    md_result res = {0};
+    rc = pool ? md_pool_render(pool, src.data ? src.data : "", src.len, 0, &res, me)
+              : md_render_result(src.data ? src.data : "", src.len, 0, &res, me);
     cd_buf_free(&src);
-    if (rc != MD_OK)
+    if (rc != MD_OK) {
+        md_result_free(&res);
         return FOLDER_BAD_MARKDOWN;
-    json_t *doc = json_loadb(out, len, 0, NULL);
-    free(out);
+    }
+    json_t *doc = json_loadb(res.json, res.len, 0, NULL);
+    md_result_free(&res);
     json_t *d = json_object_get(doc, "data");
     *data = d ? json_incref(d) : json_object();
     json_decref(doc);

@@ -63,11 +63,13 @@ int folder_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size,
                        cd_err *err) CD_WUR;
 
 /* The front matter of the markdown file at path, as the renderer reads it
- * (md_render's `data`): 0 with *data set (the caller frees it with
+ * (its `data`; rendered by pool's workers, or in this process when pool is
+ * NULL): 0 with *data set (the caller frees it with
  * json_decref()), or left NULL when the file does not exist; -1 with err
  * when it cannot be read; FOLDER_BAD_MARKDOWN with the renderer's error in
  * *me when it cannot be rendered. */
 #define FOLDER_BAD_MARKDOWN (-3)
-int folder_front_matter(const char *path, json_t **data, md_error *me, cd_err *err) CD_WUR;
+int folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error *me,
+                        cd_err *err) CD_WUR;
 
 #endif

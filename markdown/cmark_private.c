@@ -8,6 +8,8 @@
  */
 #include "md_int.h"
 
+#include <string.h>
+
 #include <cmark-gfm/node.h>
 #include <cmark-gfm_version.h>
 
@@ -39,4 +41,17 @@ int md_cmark_footnote_ref_ix(cmark_node *ref)
 int md_cmark_footnote_def_count(cmark_node *def)
 {
     return def->footnote.def_count;
+}
+
+void md_cmark_text_drop_head(cmark_node *text, size_t k)
+{
+    /* cmark_node_get_literal() makes the chunk an allocated, NUL-terminated
+     * copy; moving its start leaves a pointer that cmark would pass to the
+     * allocator's free(), which the render arena ignores */
+    const char *lit = cmark_node_get_literal(text);
+    size_t n = strlen(lit);
+    if (k > n)
+        k = n;
+    text->as.literal.data += k;
+    text->as.literal.len -= (bufsize_t)k;
 }

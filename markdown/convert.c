@@ -727,7 +727,7 @@ static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
     }
 }
 
-#define FRAGMENT "#fragment"
+static const char FRAGMENT[] = "#fragment"; /* compared by address */
 
 /* Moves an unwrapped paragraph's nodes into the parent, "\n" between them
  * and around them where the paragraph had neighbours. */
@@ -864,8 +864,7 @@ hnode *md_convert(md_ctx *c, cmark_node *doc)
             continue;
         }
         if (ev == CMARK_EVENT_EXIT) {
-            if (t == CMARK_NODE_PARAGRAPH && cur->type == H_ELEM &&
-                cur->tag == (const char *)FRAGMENT)
+            if (t == CMARK_NODE_PARAGRAPH && cur->type == H_ELEM && cur->tag == FRAGMENT)
                 splice_fragment(&cv, node, cur, stack[depth - 1]);
             if (t == CMARK_NODE_FOOTNOTE_DEFINITION)
                 footnote_backrefs(&cv, node, cur);

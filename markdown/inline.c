@@ -86,7 +86,7 @@ static bool take_attrs(md_ctx *c, cmark_node *next, struct md_inline_info *in)
     in->attrs = md_strndup(c->arena, lit + 1, n - 2);
     in->attrs_len = n - 2;
     if (lit[n])
-        cmark_node_set_literal(next, lit + n);
+        md_cmark_text_drop_head(next, n); /* no copy of a long rest */
     else
         cmark_node_free(next);
     return true;
@@ -271,26 +271,28 @@ static bool takes_attrs(cmark_node *n)
     }
 }
 
-/* Splits a text node at byte offset k (0 < k < length); returns the new
- * node holding the tail. */
-static cmark_node *split_text(md_ctx *c, cmark_node *text, size_t k)
+/* Moves the first k bytes of a text node into a new text node before it:
+ * only the head is copied, so isolating many brackets of one long text node
+ * stays linear. */
+static void split_head(md_ctx *c, cmark_node *text, size_t k)
 {
     const char *lit = cmark_node_get_literal(text);
-    cmark_node *tail = md_cmark_node_new(CMARK_NODE_TEXT);
-    cmark_node_set_literal(tail, lit + k);
-    cmark_node_set_literal(text, md_strndup(c->arena, lit, k));
-    cmark_node_insert_after(text, tail);
-    return tail;
+    cmark_node *head = md_cmark_node_new(CMARK_NODE_TEXT);
+    cmark_node_set_literal(head, md_strndup(c->arena, lit, k));
+    cmark_node_insert_before(text, head);
+    md_cmark_text_drop_head(text, k);
 }
 
-/* Isolates the character at lit[k] of a text node as a node of its own. */
+/* Isolates the character at lit[k] of a text node as a node of its own
+ * (the text before and after it stay in nodes around it); returns it. */
 static cmark_node *isolate(md_ctx *c, cmark_node *text, size_t k)
 {
-    size_t n = strlen(cmark_node_get_literal(text));
-    cmark_node *mid = k ? split_text(c, text, k) : text;
-    if (n - k > 1)
-        split_text(c, mid, 1);
-    return mid;
+    if (k)
+        split_head(c, text, k);
+    if (!cmark_node_get_literal(text)[1])
+        return text;
+    split_head(c, text, 1);
+    return cmark_node_previous(text);
 }
 
 /* Finds the innermost bracket pair among the children: the first ']' that
@@ -335,7 +337,7 @@ static void container(md_ctx *c, cmark_node *parent)
     for (int i = 0; i < MAX_SPANS_PER_CONTAINER && find_pair(parent, &on, &ok, &cn, &ck); i++) {
         bool same = on == cn;
         cmark_node *open = isolate(c, on, ok);
-        if (same) /* the ']' moved into the tail after the '[' */
+        if (same) /* the ']' is in what follows the '[' */
             cn = cmark_node_next(open), ck -= ok + 1;
         cmark_node *close = isolate(c, cn, ck);
         wrap_brackets(c, open, close);

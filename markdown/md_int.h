@@ -172,6 +172,10 @@ const char *md_cmark_footnote_label(cmark_node *def, size_t *len);
 int md_cmark_footnote_ref_ix(cmark_node *ref);
 /* How many references point to definition def. */
 int md_cmark_footnote_def_count(cmark_node *def);
+/* Removes the first k bytes of a text node's literal in O(1) (no copy of
+ * the rest).  Only for nodes of the render's allocator (md_cmark_node_new,
+ * the parsed tree), whose free() does nothing. */
+void md_cmark_text_drop_head(cmark_node *text, size_t k);
 
 /* A cmark node in the render's allocator (the parsed tree's). */
 cmark_node *md_cmark_node_new(cmark_node_type type);
@@ -198,7 +202,7 @@ void md_slug(const char *s, size_t n, cd_buf *out);
 
 bool md_url_safe(const char *url, size_t len, bool is_img_src);
 
-/* Writes {data, body, toc}. */
-void md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty);
+/* Writes {data, body, toc}; returns data (in the render's arena). */
+jv *md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty);
 
 #endif

@@ -315,7 +315,7 @@ static void write_toc(cd_buf *b, hnode *root, jv *data)
     cd_buf_free(&title);
 }
 
-void md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty)
+jv *md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty)
 {
     (void)pretty;
     prune(root);
@@ -325,4 +325,5 @@ void md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pret
     write_body(out, root);
     write_toc(out, root, data);
     cd_buf_putc(out, '}');
+    return data;
 }

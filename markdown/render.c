@@ -8,6 +8,7 @@
 #include "markdown.h"
 #include "md_int.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,17 +211,98 @@ static void pretty_print(const char *s, size_t n, cd_buf *out)
     }
 }
 
+/* A copy of s[0..n) with each U+0000 replaced by U+FFFD. */
+static char *text_copy(const char *s, size_t n)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_grow(&b, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i])
+            cd_buf_putc(&b, s[i]);
+        else
+            cd_buf_append(&b, "\xEF\xBF\xBD", 3);
+    }
+    cd_buf_putc(&b, '\0');
+    return cd_buf_steal(&b, NULL);
+}
+
+static char *field_text(const jv *v)
+{
+    if (v->type == JV_STR)
+        return text_copy(v->str, v->len);
+    char num[32];
+    if (v->type == JV_NUM && v->num == floor(v->num) && fabs(v->num) < 9007199254740992.0) {
+        snprintf(num, sizeof num, "%lld", (long long)v->num);
+        return cd_xstrdup(num);
+    }
+    return cd_xstrdup("");
+}
+
+/* The result's fields from data (made by md_write_document). */
+static void fill_result(md_result *res, const jv *data)
+{
+    size_t n = 0;
+    for (const jv *m = data->first; m; m = m->next)
+        n++;
+    res->fields = cd_xcalloc(n ? n : 1, sizeof *res->fields);
+    for (const jv *m = data->first; m; m = m->next) {
+        if (m->type == JV_NULL)
+            continue;
+        md_field *f = &res->fields[res->nfields++];
+        f->key = text_copy(m->key, m->key_len);
+        f->value = field_text(m);
+        bool title = !strcmp(f->key, "title"), desc = !strcmp(f->key, "description");
+        if ((title || desc) && m->type == JV_STR)
+            *(title ? &res->title : &res->description) = f->value;
+    }
+    /* the copies stay owned by fields; "" when data has no string there */
+    if (!res->title)
+        res->title = "";
+    if (!res->description)
+        res->description = "";
+}
+
+const char *md_result_field(const md_result *res, const char *key)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < res->nfields; i++) /* the last of a key wins, as in JSON.parse */
+        if (!strcmp(res->fields[i].key, key))
+            v = res->fields[i].value;
+    return v;
+}
+
+void md_result_free(md_result *res)
+{
+    free(res->json);
+    for (size_t i = 0; i < res->nfields; i++) {
+        free(res->fields[i].key);
+        free(res->fields[i].value);
+    }
+    free(res->fields);
+    memset(res, 0, sizeof *res);
+}
+
 int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *out_len,
               md_error *err)
+{
+    md_result res;
+    int rc = md_render_result(src, len, flags, &res, err);
+    *out = res.json;
+    if (out_len)
+        *out_len = res.len;
+    res.json = NULL;
+    md_result_free(&res);
+    return rc;
+}
+
+int md_render_result(const char *src, size_t len, unsigned flags, md_result *res, md_error *err)
 {
     md_error local;
     if (!err)
         err = &local;
     err->line = 0;
     err->message[0] = '\0';
-    *out = NULL;
-    if (out_len)
-        *out_len = 0;
+    memset(res, 0, sizeof *res);
     if (len > MD_MAX_INPUT) {
         snprintf(err->message, sizeof err->message,
                  "document too large (%zu bytes; the limit is %u)", len, MD_MAX_INPUT);
@@ -256,14 +338,15 @@ int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *o
         root = md_reparse_html(&c, root);
     md_sanitize(&c, root);
     md_heading_ids(&c, root);
-    md_write_document(&c, root, front, &json, false);
+    jv *data = md_write_document(&c, root, front, &json, false);
+    fill_result(res, data);
     if (flags & MD_PRETTY) {
         cd_buf pretty = CD_BUF_INIT;
         pretty_print(json.data, json.len, &pretty);
         cd_buf_free(&json);
         json = pretty;
     }
-    *out = cd_buf_steal(&json, out_len);
+    res->json = cd_buf_steal(&json, &res->len);
 out:
     cmark_syntax_extension_free(cmark_get_default_mem_allocator(), mdc);
     cd_buf_free(&text);

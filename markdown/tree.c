@@ -329,7 +329,11 @@ void md_write_number(cd_buf *b, double d)
         cd_buf_puts(b, "null");
         return;
     }
-    if (d == floor(d) && fabs(d) < 1e21) {
+    /* Integers past 2^63 go in exponent form: the same number to
+     * JavaScript, and still a number to parsers that read digits without a
+     * point or exponent as a 64-bit integer (jansson refuses them). */
+    bool int64 = fabs(d) < 9223372036854775808.0;
+    if (d == floor(d) && int64) {
         cd_buf_printf(b, "%.0f", d == 0 ? 0.0 : d);
         return;
     }
@@ -345,7 +349,7 @@ void md_write_number(cd_buf *b, double d)
         return;
     }
     int ex = atoi(e + 1);
-    if (ex >= -7 && ex < 21) { /* JavaScript prints these in plain notation */
+    if (ex >= -7 && ex < 21 && int64) { /* JavaScript prints these in plain notation */
         char plain[64];
         snprintf(plain, sizeof plain, "%.*f", ex < 0 ? 17 - ex : 0, d);
         /* trim to the shortest round-tripping plain form */

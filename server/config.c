@@ -63,6 +63,30 @@ bool srv_parse_size(const char *s, int64_t *out)
     return true;
 }
 
+/* The budgets of the render workers: CONTENTD_RENDER_WORKERS (1..64),
+ * CONTENTD_RENDER_TIMEOUT_MS (1..3,600,000), CONTENTD_RENDER_MEMORY (a size,
+ * at least 64 MiB). */
+static int render_env(srv_config *cfg, cd_err *err)
+{
+    const char *w = getenv("CONTENTD_RENDER_WORKERS"), *t = getenv("CONTENTD_RENDER_TIMEOUT_MS"),
+               *m = getenv("CONTENTD_RENDER_MEMORY");
+    int64_t v = 0;
+    if (w && *w && (!cd_parse_i64(w, &v) || v < 1 || v > 64))
+        return cd_err_set(err, SRV_EXIT_USAGE, "CONTENTD_RENDER_WORKERS: '%s' is not 1..64", w);
+    cfg->render_workers = (int)v;
+    v = 0;
+    if (t && *t && (!cd_parse_i64(t, &v) || v < 1 || v > 3600000))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_RENDER_TIMEOUT_MS: '%s' is not a number of milliseconds "
+                          "(1..3600000)",
+                          t);
+    cfg->render_timeout_ms = (unsigned)v;
+    if (m && *m && (!srv_parse_size(m, &cfg->render_memory) || cfg->render_memory < (64ll << 20)))
+        return cd_err_set(err, SRV_EXIT_USAGE,
+                          "CONTENTD_RENDER_MEMORY: '%s' is not a size of at least 64MiB", m);
+    return 0;
+}
+
 bool srv_parse_header_size(const char *s, int64_t *out)
 {
     int64_t v;
@@ -131,6 +155,8 @@ int srv_config_from_env(srv_config *cfg, cd_err *err)
                           "CONTENTD_MAX_CONNECTIONS_PER_ADDRESS: '%s' is not a number from 0 "
                           "(no limit) to 1000000",
                           pa);
+    if (render_env(cfg, err) != 0)
+        return SRV_EXIT_USAGE;
     if (watch_ms_env("CONTENTD_WATCH_QUIET_MS", &cfg->watch_quiet_ms, err) != 0 ||
         watch_ms_env("CONTENTD_WATCH_MAX_DELAY_MS", &cfg->watch_max_delay_ms, err) != 0 ||
         cors_env(cfg, err) != 0)

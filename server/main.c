@@ -29,6 +29,7 @@ static void sync_of(const srv_config *cfg, const srv *s, sync_config *out)
         out->cat = s->cat;
         out->bs = s->bs;
         out->commit = s->commit;
+        out->pool = s->render_pool;
         out->max_blob_size = s->cfg.max_blob_size;
     }
 }
@@ -475,6 +476,9 @@ static int cmd_serve(cli *c)
 
 int main(int argc, char **argv)
 {
+    /* a markdown render worker of this server's pool (markdown.h) */
+    if (argc == 2 && !strcmp(argv[1], MD_WORKER_ARG))
+        return md_worker_main();
     cli c = {0};
     int status = parse(&c, argc, argv);
     if (status >= 0)

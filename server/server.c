@@ -63,10 +63,19 @@ srv *srv_new(const srv_config *cfg, catalog *cat, blobstore *bs, cd_err *err)
         srv_free(s);
         return NULL;
     }
+    md_pool_options po = {.workers = (unsigned)cfg->render_workers,
+                          .timeout_ms = cfg->render_timeout_ms,
+                          .memory_bytes = (size_t)cfg->render_memory};
+    md_error merr;
+    if (md_pool_new(&po, &s->render_pool, &merr) != MD_OK) {
+        cd_err_set(err, -1, "%s", merr.message);
+        srv_free(s);
+        return NULL;
+    }
     s->http.app = &s->api;
     s->http.cors = s->cfg.cors;
     s->http.n_cors = s->cfg.n_cors;
-    s->commit = commit_new(cat, bs, 64u << 20);
+    s->commit = commit_new(cat, bs, s->render_pool, 64u << 20);
     http_routes_init(api_endpoints, api_endpoints_n);
     hub_config hc = {.cat = cat,
                      .document = hub_document,
@@ -330,6 +339,7 @@ void srv_free(srv *s)
         catalog_unlisten(s->cat, hub_on_change, s->hub);
     hub_free(s->hub);
     commit_free(s->commit);
+    md_pool_free(s->render_pool);
     http_server_destroy(&s->http);
     srv_config_clear(&s->cfg);
     free(s);

@@ -50,6 +50,10 @@ typedef struct srv_config {
      * default (half the connection limit). */
     int64_t max_per_address;
     bool log_debug; /* CONTENTD_LOG_LEVEL=debug: write the log's debug lines */
+    /* markdown rendering in worker processes (docs/operations.md) */
+    int render_workers;          /* 0: one per CPU, 2 to 16 */
+    unsigned render_timeout_ms;  /* budget per document (0: 20,000 ms) */
+    int64_t render_memory;       /* address-space budget per worker, bytes (0: 4 GiB) */
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment

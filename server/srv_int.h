@@ -20,6 +20,7 @@
 #include "common.h"
 #include "http.h"
 #include "hub.h"
+#include "markdown.h"
 #include "server.h"
 #include "sync.h"
 
@@ -29,6 +30,7 @@ struct srv {
     blobstore *bs;
     struct MHD_Daemon *daemon;
     commit_path *commit;
+    md_pool *render_pool; /* markdown rendering, in worker processes */
     hub *hub;
     http_server http;
     api_ctx api;

@@ -71,15 +71,18 @@ static void folder_name(const char *dir, char *out, size_t cap)
     free(real);
 }
 
-int sync_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
+int sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_MAX],
+                     char name[CD_NAME_MAX], cd_err *err)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/index.md", dir);
     json_t *data = NULL;
     md_error me = {0};
-    int rc = folder_front_matter(path, &data, &me, err);
-    if (rc == FOLDER_BAD_MARKDOWN)
+    int rc = folder_front_matter(path, cfg->pool, &data, &me, err);
+    if (rc == FOLDER_BAD_MARKDOWN && me.line > 0)
         return cd_err_set(err, SYNC_REFUSED, "index.md: line %d: %s", me.line, me.message);
+    if (rc == FOLDER_BAD_MARKDOWN)
+        return cd_err_set(err, SYNC_REFUSED, "index.md: %s", me.message);
     if (rc != 0) {
         err->code = SYNC_REFUSED;
         return SYNC_REFUSED;

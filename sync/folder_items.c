@@ -234,7 +234,7 @@ void fw_table_load(fw_dir *d)
 static int resolve(fw_dir *d, fw_item *it, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
                    cd_err *err)
 {
-    int rc = sync_folder_item(it->path, kind, name, err);
+    int rc = sync_folder_item(&d->sw->cfg, it->path, kind, name, err);
     if (rc != 0 || (!strcmp(it->kind, kind) && !strcmp(it->name, name)))
         return rc;
     char id[96];

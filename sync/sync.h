@@ -27,6 +27,7 @@ typedef struct sync_config {
     catalog *cat;
     blobstore *bs;
     commit_path *commit;
+    md_pool *pool; /* renders index.md in worker processes (NULL: in this one) */
     int64_t max_blob_size;
     char *const *dirs; /* the watched folders */
     size_t n_dirs;
@@ -50,8 +51,8 @@ enum {
 /* The item the content folder dir stands for: `kind` and `name` from its
  * index.md front matter; without `kind`, a tutorial; without `name`, the
  * folder's own name (which must then be a valid item name). */
-int sync_folder_item(const char *dir, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
-                     cd_err *err) CD_WUR;
+int sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_MAX],
+                     char name[CD_NAME_MAX], cd_err *err) CD_WUR;
 
 typedef struct sync_result {
     int64_t version;   /* the item's version afterwards */

@@ -30,6 +30,8 @@ CONTENTD_DEBIAN_PACKAGES=(
     # purge`: it tries to remove sudo.  libfaketime: the clock-skew test.
     ceph-mon ceph-osd radosgw ceph-common libfaketime
     libcmocka-dev python3-pytest git clang-format
+    # clang and its runtime: the libFuzzer targets of tests/fuzz (scripts/fuzz)
+    clang libclang-rt-14-dev
     chromium chromium-driver python3-selenium
     docker-compose nginx
 )

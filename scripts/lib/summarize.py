@@ -3,13 +3,16 @@
 """Counts test results from machine-readable logs and prints scripts/test's
 last line: "N passed, N failed[, N skipped]".
 
-usage: summarize.py [--meson BUILDDIR RC] [--pytest JUNIT_XML RC] [--step NAME RC]
+usage: summarize.py [--meson BUILDDIR RC] [--pytest JUNIT_XML RC] [--junit JUNIT_XML RC]
+                    [--step NAME RC]
                     [--failed-step NAME]...
 
 --meson reads BUILDDIR/meson-logs/testlog.json (one entry per test program)
 and testlog.junit.xml (one entry per TAP subtest, i.e. per cmocka case).
 A TAP program counts as its subtests; any other program counts as one test.
 --pytest reads pytest's --junitxml file; every <testcase> counts once.
+--junit reads any other JUnit file the same way (scripts/fuzz --junit: one
+case per fuzz target).
 In both, a run that failed as a whole (non-zero status) without any single
 failure to show for it (a sanitizer abort after the last case, a collection
 error, a crash) counts as one more failure, so a broken run never reads as
@@ -90,7 +93,7 @@ def main(argv):
         if argv[i] == "--meson":
             part = meson_counts(argv[i + 1], int(argv[i + 2]))
             i += 3
-        elif argv[i] == "--pytest":
+        elif argv[i] in ("--pytest", "--junit"):
             part = pytest_counts(argv[i + 1], int(argv[i + 2]))
             i += 3
         elif argv[i] == "--step":

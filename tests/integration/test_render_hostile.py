@@ -230,3 +230,7 @@ def test_construct_costs_linear_time_and_memory(content_bin, startup_cost, name)
     m_grow = (ml - m0) / max(ms - m0, 24 << 10)
     assert t_grow <= 10, f"{name}: 8x input took {t_grow:.1f}x the CPU time ({ts:.3f}s, {tl:.3f}s)"
     assert m_grow <= 10, f"{name}: 8x input took {m_grow:.1f}x the memory ({ms} KiB, {ml} KiB)"
+    # linear with a sane constant: a cap on work per paragraph (512 spans)
+    # once hid a copy of the paragraph's rest per span, 2.7 KB per input byte
+    assert (ml - m0) * 1024 <= 512 * len(large), \
+        f"{name}: {(ml - m0) * 1024 / len(large):.0f} bytes of memory per input byte"

@@ -41,7 +41,7 @@ static int setup(void **state)
     f->bs = blobstore_open_fs(f->dir, &err);
     assert_non_null(f->cat);
     assert_non_null(f->bs);
-    f->cp = commit_new(f->cat, f->bs, 1 << 20);
+    f->cp = commit_new(f->cat, f->bs, NULL, 1 << 20);
     catalog_item it = {.kind = "tutorial", .name = "hello", .owner = (char *)"alice"};
     assert_int_equal(catalog_item_create(f->cat, &it, &err), CAT_OK);
     *state = f;

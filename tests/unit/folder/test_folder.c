@@ -92,12 +92,12 @@ static void test_scan_lists_and_hashes(void **state)
     md_error me = {0};
     char index[512];
     snprintf(index, sizeof index, "%s/index.md", root);
-    assert_int_equal(folder_front_matter(index, &data, &me, &err), 0);
+    assert_int_equal(folder_front_matter(index, NULL, &data, &me, &err), 0);
     assert_string_equal(json_string_value(json_object_get(data, "kind")), "course");
     assert_string_equal(json_string_value(json_object_get(data, "name")), "c1");
     json_decref(data);
     snprintf(index, sizeof index, "%s/missing.md", root);
-    assert_int_equal(folder_front_matter(index, &data, &me, &err), 0);
+    assert_int_equal(folder_front_matter(index, NULL, &data, &me, &err), 0);
     assert_null(data);
     ignore_free(ig);
 }

@@ -133,10 +133,13 @@ static const struct rcase cases[] = {
      {"\"tag\":\"span\",\"props\":{}", "\"tag\":\"b\",\"props\":{}", "\"tag\":\"i\",\"props\":{}",
       "\"value\":\"d\""},
      {"style", "javascript", "expression", "vbscript"}},
-    {"harmless style is kept",
-     "<span style=\"color: red; background: url(/a.png)\">a</span>",
-     {"\"style\":\"color: red; background: url(/a.png)\""},
-     {0}},
+    {"harmless style is kept", "<span style=\"color: red; background: url(/a.png)\">a</span>",
+     {"\"style\":\"color: red; background: url(/a.png)\""}, {0}},
+    /* found by fuzzing: a JSON integer past 2^63 that jansson could not read */
+    {"huge integers in exponent form", "---\nn: 00000000000000000000000017346883632987977728\n"
+     "m: 9223372036854775807\nk: 1.5e300\n---\n",
+     {"\"n\":1.7346883632987978e+19", "\"m\":9.223372036854776e+18", "\"k\":1.5e+300"},
+     {"17346883632987977728"}},
     /* cmark_node_get_fenced() with NULL out-pointers crashed on these */
     {"closing line inside a fence in a component",
      "::note\n```\n::\n```\n::\n",
