@@ -3,13 +3,17 @@
  * The checks of a version at commit time (checks.h, docs/checks.md): the
  * new file list goes to chk_run() with a reader on the blob store, and one
  * chk_cache, the commit path's, serves every commit of the process, so a
- * version that changes one lesson of a course reads and renders that
- * lesson alone.  The findings come back as the JSON text that is stored
- * with the version (catalog and manifest) and returned to the client.
+ * version that changes one lesson of a course reads that lesson alone, and
+ * renders nothing: documents come from the render cache, rendered by the
+ * commit (in the renderer's workers) just before.  The findings come back
+ * as the JSON text that is stored with the version (catalog and manifest)
+ * and returned to the client.
  */
 #include "commit_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* How many files' facts the shared cache keeps: a few big courses' worth. */
 #define COMMIT_CHECKS_CACHE_FILES 8192
@@ -49,6 +53,30 @@ static int read_blob_prefix(void *arg, size_t index, size_t max, char **data, si
     return 0;
 }
 
+/* chk_render_fn on the render cache: the AST the commit has just rendered
+ * (in the renderer's workers), not a second rendering in this process. */
+static int render_cached(void *arg, const char *sha, const char *src, size_t len, char **out,
+                         size_t *out_len, md_error *err)
+{
+    blob_source *bs = arg;
+    commit_ast *a = NULL;
+    cd_err e = {0};
+    commit_render_status st = sha ? commit_render_get(bs->s, sha, &a, &e) : COMMIT_RENDER_UNREAD;
+    if (st == COMMIT_RENDER_UNREAD) /* not known or not read: the bytes the checks hold */
+        return md_render(src, len, 0, out, out_len, err);
+    if (st != COMMIT_RENDER_OK) {
+        err->line = 0;
+        snprintf(err->message, sizeof err->message, "%.255s", e.msg);
+        return MD_ERR_FAILED;
+    }
+    *out = cd_xmalloc(a->len + 1);
+    memcpy(*out, a->json, a->len);
+    (*out)[a->len] = '\0';
+    *out_len = a->len;
+    commit_ast_unref(a);
+    return MD_OK;
+}
+
 chk_cache *commit_checks_cache_new(void)
 {
     return chk_cache_new(COMMIT_CHECKS_CACHE_FILES);
@@ -67,7 +95,10 @@ int commit_checks_run(commit_path *s, const catalog_item *it, const catalog_file
                      .nfiles = n,
                      .read = read_blob_prefix,
                      .read_arg = &src};
-    chk_options o = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE, .cache = s->checks};
+    chk_options o = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE,
+                     .cache = s->checks,
+                     .render = render_cached,
+                     .render_arg = &src};
     json_t *findings = NULL;
     int rc = chk_run(&item, &o, &findings, err);
     free(cf);

@@ -144,6 +144,11 @@ static void test_checks_and_strict(void **state)
     run(f, 0, files, 1, &res);
     assert_int_equal(res.status, COMMIT_OK);
     assert_non_null(strstr(res.checks.data, "\"code\":\"broken-link\""));
+    /* The checks took the commit's rendering from the render cache. */
+    uint64_t hits, misses, bytes, entries;
+    commit_render_stats(f->cp, &hits, &misses, &bytes, &entries);
+    assert_int_equal(misses, 1);
+    assert_int_equal(hits, 1);
     run(f, 1, files, 1, &res); /* unchanged: the current version's findings */
     assert_false(res.created);
     assert_non_null(strstr(res.checks.data, "\"code\":\"broken-link\""));
