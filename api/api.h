@@ -39,6 +39,7 @@ enum MHD_Result api_item_get(http_req *r);
 enum MHD_Result api_item_patch(http_req *r);
 enum MHD_Result api_item_delete(http_req *r);
 enum MHD_Result api_versions_get(http_req *r);
+enum MHD_Result api_version_checks(http_req *r);
 enum MHD_Result api_commit(http_req *r);
 enum MHD_Result api_file_get(http_req *r);
 enum MHD_Result api_ast_get(http_req *r);

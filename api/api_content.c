@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The content items: list, create, read, change (title, visibility),
- * delete, and version history.  Private items are visible to their owner
+ * The content items: list, create, read, change (title, visibility, checks
+ * mode), delete, and version history.  Private items are visible to their owner
  * only: to anyone else they do not exist (404).  Changing or deleting a
  * public item of someone else is refused with 403.
  */
@@ -207,6 +207,9 @@ enum MHD_Result api_item_patch(http_req *r)
     bool bad_title = false;
     const char *title = title_of(body, &bad_title);
     int vis = visibility_of(json_object_get(body, "visibility"));
+    json_t *jc = json_object_get(body, "checks");
+    int checks = jc ? catalog_checks_mode_parse(json_string_value(jc)) : -1;
+    bool change = title || vis >= 0 || checks >= 0;
     catalog_item it;
     enum MHD_Result res = MHD_YES;
     if (bad_title)
@@ -215,6 +218,10 @@ enum MHD_Result api_item_patch(http_req *r)
     else if (vis == -2)
         res = http_reply_error(r, 400, "invalid_visibility",
                                "\"visibility\" must be \"private\" or \"public\".");
+    else if (jc && checks < 0)
+        res = http_reply_error(r, 400, "invalid_checks",
+                               "\"checks\" must be \"warn\" (findings are reported) or \"strict\" "
+                               "(a version with an error is refused).");
     if (r->responded) {
         json_decref(body);
         return res;
@@ -230,10 +237,12 @@ enum MHD_Result api_item_patch(http_req *r)
         json_decref(body);
         return MHD_YES;
     }
-    if (title || vis >= 0)
+    if (checks >= 0)
+        it.checks = (catalog_checks_mode)checks; /* for the item record */
+    if (change)
         brc = commit_item_record(API(r)->commit, &it, title, vis, &err);
-    if (brc == BLOB_OK && (title || vis >= 0))
-        rc = catalog_item_update(API(r)->cat, r->kind, r->name, title, vis, &err);
+    if (brc == BLOB_OK && change)
+        rc = catalog_item_update(API(r)->cat, r->kind, r->name, title, vis, checks, &err);
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
     json_decref(body);
@@ -285,5 +294,28 @@ enum MHD_Result api_versions_get(http_req *r)
     }
     cd_buf_putc(&b, ']');
     free(v);
+    return http_reply_json(r, 200, &b);
+}
+
+enum MHD_Result api_version_checks(http_req *r)
+{
+    catalog_item it;
+    if (!api_item_visible(r, &it))
+        return MHD_YES;
+    char *json = NULL;
+    cd_err err = {0};
+    /* a reader of the published version: no later draft's findings */
+    int rc = r->version > catalog_version_for(r->user, &it)
+                 ? cd_err_set(&err, CAT_NOT_FOUND, "no version %lld", (long long)r->version)
+                 : commit_version_checks(API(r)->commit, &it, r->version, &json, &err);
+    catalog_item_clear(&it);
+    if (rc == CAT_NOT_FOUND)
+        return http_reply_error(r, 404, "not_found", "No version %lld of %s/%s.",
+                                (long long)r->version, r->kind, r->name);
+    if (rc != CAT_OK)
+        return http_reply_cat_error(r, rc, &err);
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_printf(&b, "{\"checks\":%s}", json);
+    free(json);
     return http_reply_json(r, 200, &b);
 }

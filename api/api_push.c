@@ -2,8 +2,10 @@
 /*
  * POST /api/v1/content/KIND/NAME/versions — the commit step of a push:
  * {"base_version":N,"files":[{"path","sha256","size"},…]}, the full file list
- * of the new version.  201 {"version":N+1,"created":true} when a version is
- * made; 200 {"version":N,"created":false} when the list equals version N.
+ * of the new version.  201 {"version":N+1,"created":true,"checks":[…]} when a
+ * version is made; 200 {"version":N,"created":false,"checks":[…]} when the
+ * list equals version N; 422 checks_failed (with the findings) when the item
+ * is strict and the version has an error.
  */
 #include "api.h"
 
@@ -72,11 +74,14 @@ static enum MHD_Result reply_result(http_req *r, commit_result *res)
     char extra[32];
     switch (res->status) {
     case COMMIT_OK:
-        cd_buf_printf(&b, "{\"version\":%lld,\"created\":%s}", (long long)res->version,
-                      res->created ? "true" : "false");
+        cd_buf_printf(&b, "{\"version\":%lld,\"created\":%s,\"checks\":%s}",
+                      (long long)res->version, res->created ? "true" : "false",
+                      res->checks.len ? res->checks.data : "[]");
         return http_reply_json(r, res->created ? 201 : 200, &b);
     case COMMIT_MISSING_BLOBS:
         return http_reply_error_extra(r, 422, res->code, res->msg, "missing", res->missing.data);
+    case COMMIT_CHECKS_FAILED:
+        return http_reply_error_extra(r, 422, res->code, res->msg, "checks", res->checks.data);
     case COMMIT_CONFLICT:
         snprintf(extra, sizeof extra, "%lld", (long long)res->version);
         return http_reply_error_extra(r, 409, res->code, res->msg, "current_version", extra);
@@ -118,7 +123,7 @@ enum MHD_Result api_commit(http_req *r)
             commit_run(API(r)->commit, r->user, r->kind, r->name, json_integer_value(jb), files, n,
                        &res);
             ret = reply_result(r, &res);
-            cd_buf_free(&res.missing);
+            commit_result_clear(&res);
             catalog_files_free(files, n);
         }
     }
@@ -156,7 +161,7 @@ enum MHD_Result api_rollback(http_req *r)
     commit_result res;
     commit_run(API(r)->commit, r->user, r->kind, r->name, latest, files, n, &res);
     enum MHD_Result ret = reply_result(r, &res);
-    cd_buf_free(&res.missing);
+    commit_result_clear(&res);
     catalog_files_free(files, n);
     return ret;
 }

@@ -266,12 +266,15 @@ int catalog_item_create(catalog *c, const catalog_item *it, cd_err *err)
 }
 
 int catalog_item_update(catalog *c, const char *kind, const char *name, const char *title,
-                        int visibility, cd_err *err)
+                        int visibility, int checks, cd_err *err)
 {
     int rc = check_id(kind, name, err);
     if (rc == CAT_OK)
         rc = catalog_check_visibility(visibility, err);
-    return rc ? rc : TIMED(c, item_update, kind, name, title, visibility, err);
+    if (rc == CAT_OK && checks > CAT_CHECKS_STRICT)
+        rc = cd_err_set(err, CAT_ERROR, "catalog: checks mode %d is not one of warn, strict",
+                        checks);
+    return rc ? rc : TIMED(c, item_update, kind, name, title, visibility, checks, err);
 }
 
 int catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *err)
@@ -281,11 +284,38 @@ int catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *
 }
 
 int catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
-                   const catalog_file *files, size_t n, const char *title, int64_t *new_version,
-                   bool *created, cd_err *err)
+                   const catalog_file *files, size_t n, const char *title, const char *checks,
+                   int64_t *new_version, bool *created, cd_err *err)
 {
     int rc = check_id(kind, name, err);
-    return rc ? rc : TIMED(c, commit, kind, name, base, files, n, title, new_version, created, err);
+    return rc ? rc
+              : TIMED(c, commit, kind, name, base, files, n, title, checks, new_version, created,
+                      err);
+}
+
+int catalog_checks(catalog *c, const char *kind, const char *name, int64_t version, char **json,
+                   cd_err *err)
+{
+    *json = NULL;
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK && version < 0)
+        rc = cd_err_set(err, CAT_NOT_FOUND, "no version %lld of %s/%s", (long long)version, kind,
+                        name);
+    return rc ? rc : TIMED(c, checks, kind, name, version, json, err);
+}
+
+const char *catalog_checks_mode_name(catalog_checks_mode m)
+{
+    return m == CAT_CHECKS_STRICT ? "strict" : "warn";
+}
+
+int catalog_checks_mode_parse(const char *s)
+{
+    if (s && !strcmp(s, "warn"))
+        return CAT_CHECKS_WARN;
+    if (s && !strcmp(s, "strict"))
+        return CAT_CHECKS_STRICT;
+    return -1;
 }
 
 int catalog_files(catalog *c, const char *kind, const char *name, int64_t version,

@@ -61,6 +61,14 @@ typedef struct catalog_link {
     int64_t expires_at; /* ms since the epoch */
     int64_t created_at;
 } catalog_link;
+/* What a commit does with the checks' findings (docs/checks.md): "warn"
+ * (the default) stores and returns them; "strict" also refuses a version
+ * with an `error` (422 checks_failed). */
+typedef enum { CAT_CHECKS_WARN = 0, CAT_CHECKS_STRICT = 1 } catalog_checks_mode;
+/* "warn" or "strict": a static string. */
+const char *catalog_checks_mode_name(catalog_checks_mode m);
+/* The mode named s, or -1 when s names none. */
+int catalog_checks_mode_parse(const char *s);
 
 typedef struct catalog_file {
     char *path;                 /* relative, '/'-separated, validated by the caller */
@@ -96,6 +104,7 @@ typedef struct catalog_item {
     /* Its share links, expired ones included, oldest first. */
     catalog_link *links;
     size_t n_links;
+    catalog_checks_mode checks; /* set with catalog_item_update() */
 } catalog_item;
 
 /* The number the next version of it gets: one past its version, or past
@@ -183,6 +192,7 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
     X(commit)                                                                                      \
     X(files)                                                                                       \
     X(versions)                                                                                    \
+    X(checks)                                                                                      \
     X(token_add)                                                                                   \
     X(token_user)                                                                                  \
     X(token_count)                                                                                 \
@@ -219,9 +229,10 @@ int catalog_item_list(catalog *c, const char *kind, catalog_item **out, size_t *
  * now; version is ignored (a new item is at version 0).  CAT_EXISTS when
  * the item exists. */
 int catalog_item_create(catalog *c, const catalog_item *it, cd_err *err) CD_WUR;
-/* title NULL: unchanged; visibility < 0: unchanged. */
+/* title NULL: unchanged; visibility < 0: unchanged; checks (a
+ * catalog_checks_mode) < 0: unchanged. */
 int catalog_item_update(catalog *c, const char *kind, const char *name, const char *title,
-                        int visibility, cd_err *err) CD_WUR;
+                        int visibility, int checks, cd_err *err) CD_WUR;
 /* Deletes the item and its history (blobs stay: they may be shared),
  * keeping its last version number: an item created again under the same
  * KIND/NAME has it as deleted_version. */
@@ -231,10 +242,17 @@ int catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *
  * version), if base is the current version (CAT_CONFLICT otherwise).  A
  * file list equal to the current one creates no version: *new_version =
  * base and *created = false.  title (may be NULL) replaces the item's
- * title with the version. */
+ * title with the version.  checks (may be NULL: none computed) is the
+ * version's findings, a JSON array (checks.h), stored with it as given. */
 int catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
-                   const catalog_file *files, size_t n, const char *title, int64_t *new_version,
-                   bool *created, cd_err *err) CD_WUR;
+                   const catalog_file *files, size_t n, const char *title, const char *checks,
+                   int64_t *new_version, bool *created, cd_err *err) CD_WUR;
+/* The findings stored with a version (0 = the current one): *json is the
+ * JSON array text, or NULL for a version committed without them (before
+ * the server ran the checks).  CAT_NOT_FOUND for a version not kept.  The
+ * caller frees *json with free(). */
+int catalog_checks(catalog *c, const char *kind, const char *name, int64_t version, char **json,
+                   cd_err *err) CD_WUR;
 /* The file list of a version (0 = the current one), sorted by path;
  * CAT_NOT_FOUND for a version not kept.  Free with catalog_files_free(). */
 int catalog_files(catalog *c, const char *kind, const char *name, int64_t version,

@@ -21,9 +21,10 @@ struct catalog_ops {
     /* kind, name and owner are required; title NULL is ""; created_at 0 is
      * now; version is ignored (a new item is at version 0). */
     int (*item_create)(catalog *c, const catalog_item *it, cd_err *err);
-    /* title NULL: unchanged; visibility < 0: unchanged. */
+    /* title NULL: unchanged; visibility < 0: unchanged; checks < 0:
+     * unchanged. */
     int (*item_update)(catalog *c, const char *kind, const char *name, const char *title,
-                       int visibility, cd_err *err);
+                       int visibility, int checks, cd_err *err);
     /* Deletes the item and its history (blobs stay: they may be shared),
      * keeping its last version number: an item created again under the
      * same KIND/NAME has it as deleted_version. */
@@ -33,10 +34,15 @@ struct catalog_ops {
      * version), if base is the current version (CAT_CONFLICT otherwise).
      * A file list equal to the current one creates no version:
      * *new_version = base and *created = false.  title (may be NULL)
-     * replaces the item's title with the version. */
+     * replaces the item's title with the version; checks (may be NULL)
+     * is stored with it. */
     int (*commit)(catalog *c, const char *kind, const char *name, int64_t base,
-                  const catalog_file *files, size_t n, const char *title, int64_t *new_version,
-                  bool *created, cd_err *err);
+                  const catalog_file *files, size_t n, const char *title, const char *checks,
+                  int64_t *new_version, bool *created, cd_err *err);
+    /* The findings of a version (0: the current one); *json NULL when
+     * none were stored; CAT_NOT_FOUND for a version not kept. */
+    int (*checks)(catalog *c, const char *kind, const char *name, int64_t version, char **json,
+                  cd_err *err);
     /* The file list of a version (0 = the current one), sorted by path;
      * CAT_NOT_FOUND for a version not kept.  Free with catalog_files_free(). */
     int (*files)(catalog *c, const char *kind, const char *name, int64_t version,

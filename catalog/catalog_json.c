@@ -110,9 +110,10 @@ void catalog_json_item(cd_buf *b, const catalog_item *it, const catalog_file *fi
     cd_buf_putc(b, ',');
     str_field(b, "title", it->title ? it->title : "");
     cd_buf_printf(b,
-                  ",\"visibility\":\"%s\",\"version\":%lld,\"published_version\":%lld,"
-                  "\"created_at\":",
-                  it->visibility == CAT_PUBLIC ? "public" : "private", (long long)it->version,
+                  ",\"visibility\":\"%s\",\"checks\":\"%s\",\"version\":%lld,"
+                  "\"published_version\":%lld,\"created_at\":",
+                  it->visibility == CAT_PUBLIC ? "public" : "private",
+                  catalog_checks_mode_name(it->checks), (long long)it->version,
                   (long long)it->published_version);
     catalog_json_time(b, it->created_at);
     cd_buf_puts(b, ",\"updated_at\":");

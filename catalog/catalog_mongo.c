@@ -206,7 +206,7 @@ static int mg_item_create(catalog *cat, const catalog_item *it, cd_err *err)
 
 /* The update of item_update: a new title and/or visibility, updated_at,
  * and meta + 1 (so that the change stream tells it from a commit). */
-static bson_t *meta_update(const char *title, int visibility)
+static bson_t *meta_update(const char *title, int visibility, int checks)
 {
     bson_t *u = bson_new(), set;
     BSON_APPEND_DOCUMENT_BEGIN(u, "$set", &set);
@@ -214,6 +214,8 @@ static bson_t *meta_update(const char *title, int visibility)
         BSON_APPEND_UTF8(&set, "title", title);
     if (visibility >= 0)
         BSON_APPEND_UTF8(&set, "visibility", visibility == CAT_PUBLIC ? "public" : "private");
+    if (checks >= 0)
+        BSON_APPEND_UTF8(&set, "checks", catalog_checks_mode_name((catalog_checks_mode)checks));
     BSON_APPEND_DATE_TIME(&set, "updated_at", cd_now_ms());
     bson_append_document_end(u, &set);
     BCON_APPEND(u, "$inc", "{", "meta", BCON_INT64(1), "}");
@@ -255,11 +257,12 @@ int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson
 }
 
 static int mg_item_update(catalog *cat, const char *kind, const char *name, const char *title,
-                          int visibility, cd_err *err)
+                          int visibility, int checks, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
-    bson_t *query = BCON_NEW("_id", BCON_UTF8(key)), *update = meta_update(title, visibility);
+    bson_t *query = BCON_NEW("_id", BCON_UTF8(key)),
+           *update = meta_update(title, visibility, checks);
     int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, err);
     bson_destroy(query);
     bson_destroy(update);
@@ -400,6 +403,7 @@ static const struct catalog_ops mongo_ops = {
     .commit = mg_commit,
     .files = mg_files,
     .versions = mg_versions,
+    .checks = mg_checks,
     .token_add = mg_token_add,
     .token_user = mg_token_user,
     .token_count = mg_token_count,

@@ -240,6 +240,9 @@ void mg_doc_item(const bson_t *doc, catalog_item *out)
     out->deleted_version = mg_int64(doc, "deleted_version", 0);
     out->published_version = mg_int64(doc, "published_version", 0);
     mg_doc_members(doc, out);
+    char *checks = mg_strdup(doc, "checks");
+    out->checks = strcmp(checks, "strict") == 0 ? CAT_CHECKS_STRICT : CAT_CHECKS_WARN;
+    free(checks);
 }
 
 /* File lists ------------------------------------------------------------------ */

@@ -159,8 +159,10 @@ void mg_doc_members(const bson_t *doc, catalog_item *out);
 
 /* The versions operations of the ops table (catalog_mongo_versions.c). */
 int mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,
-              const catalog_file *files, size_t n, const char *title, int64_t *new_version,
-              bool *created, cd_err *err);
+              const catalog_file *files, size_t n, const char *title, const char *checks,
+              int64_t *new_version, bool *created, cd_err *err);
+int mg_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
+              cd_err *err);
 int mg_files(catalog *cat, const char *kind, const char *name, int64_t version, catalog_file **out,
              size_t *n, cd_err *err);
 int mg_versions(catalog *cat, const char *kind, const char *name, catalog_version **out, size_t *n,

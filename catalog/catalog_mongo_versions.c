@@ -47,6 +47,7 @@ typedef struct commit_ctx {
     size_t n;
     int changed;
     const char *title;
+    const char *checks; /* the findings' JSON text, or NULL */
 } commit_ctx;
 
 static int conflict(const commit_ctx *x, int64_t current, cd_err *err)
@@ -150,6 +151,8 @@ static bson_t *version_doc(const commit_ctx *x)
         BCON_NEW("_id", BCON_UTF8(x->vkey), "item", BCON_UTF8(x->key), "inc", BCON_OID(&x->inc),
                  "v", BCON_INT64(x->next), "commit", BCON_OID(&x->id), "created_at",
                  BCON_DATE_TIME(x->now), "files_changed", BCON_INT32(x->changed));
+    if (x->checks)
+        BSON_APPEND_UTF8(doc, "checks", x->checks);
     mg_append_files(doc, "files", x->files, x->n);
     return doc;
 }
@@ -235,11 +238,16 @@ static int take_over(commit_ctx *x, cd_err *err)
 }
 
 int mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,
-              const catalog_file *files, size_t n, const char *title, int64_t *new_version,
-              bool *created, cd_err *err)
+              const catalog_file *files, size_t n, const char *title, const char *checks,
+              int64_t *new_version, bool *created, cd_err *err)
 {
-    commit_ctx x = {
-        .c = (mg_catalog *)cat, .kind = kind, .name = name, .base = base, .n = n, .title = title};
+    commit_ctx x = {.c = (mg_catalog *)cat,
+                    .kind = kind,
+                    .name = name,
+                    .base = base,
+                    .n = n,
+                    .title = title,
+                    .checks = checks};
     *new_version = base;
     *created = false;
     x.files = catalog_files_sorted(files, n, err);
@@ -316,6 +324,52 @@ int mg_files(catalog *cat, const char *kind, const char *name, int64_t version, 
     mg_push(x.c, x.cl);
     bson_destroy(&cur);
     bson_destroy(&old);
+    return rc;
+}
+
+/* The versions document of version v (0: the current one) of the item,
+ * into *doc (bson_destroy() it whatever the outcome). */
+static int read_version(commit_ctx *x, int64_t v, bson_t *doc, cd_err *err)
+{
+    bson_t cur;
+    bson_init(doc);
+    int rc = read_item(x, false, &cur, err);
+    int64_t current = mg_int64(&cur, "version", 0);
+    if (v == 0)
+        v = current;
+    if (rc == CAT_OK && (v <= 0 || v > current))
+        rc = cd_err_set(err, CAT_NOT_FOUND, "no version %lld of %s/%s", (long long)v, x->kind,
+                        x->name);
+    else if (rc == CAT_OK && !mg_oid(&cur, "inc", &x->inc))
+        rc = cd_err_set(err, CAT_ERROR, "catalog: %s has no incarnation id", x->key);
+    bson_destroy(&cur);
+    if (rc != CAT_OK)
+        return rc;
+    mg_version_key(x->vkey, x->kind, x->name, v);
+    bson_t *filter = BCON_NEW("_id", BCON_UTF8(x->vkey), "inc", BCON_OID(&x->inc));
+    bson_t *opts = BCON_NEW("projection", "{", "checks", BCON_INT32(1), "}");
+    bson_destroy(doc);
+    rc = mg_find_one(x->c, x->cl, "versions", filter, opts, doc, err);
+    if (rc == CAT_NOT_FOUND)
+        cd_err_set(err, CAT_NOT_FOUND, "no version %lld of %s/%s", (long long)v, x->kind, x->name);
+    bson_destroy(filter);
+    bson_destroy(opts);
+    return rc;
+}
+
+int mg_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
+              cd_err *err)
+{
+    commit_ctx x = {.c = (mg_catalog *)cat, .kind = kind, .name = name};
+    mg_item_key(x.key, kind, name);
+    x.cl = mg_pop(x.c);
+    bson_t doc;
+    int rc = read_version(&x, version, &doc, err);
+    bson_iter_t it;
+    if (rc == CAT_OK && bson_iter_init_find(&it, &doc, "checks") && BSON_ITER_HOLDS_UTF8(&it))
+        *json = cd_xstrdup(bson_iter_utf8(&it, NULL));
+    bson_destroy(&doc);
+    mg_push(x.c, x.cl);
     return rc;
 }
 

@@ -17,7 +17,7 @@
 #define ITEM_COLUMNS                                                                               \
     "kind, name, owner, title, visibility, version, created_at, updated_at,"                       \
     " coalesce((SELECT t.version FROM tombstones t"                                                \
-    " WHERE t.kind = items.kind AND t.name = items.name), 0), published_version, id"
+    " WHERE t.kind = items.kind AND t.name = items.name), 0), published_version, id, checks"
 
 static void row_item(sqlite3_stmt *st, catalog_item *it)
 {
@@ -31,6 +31,8 @@ static void row_item(sqlite3_stmt *st, catalog_item *it)
     it->updated_at = sqlite3_column_int64(st, 7);
     it->deleted_version = sqlite3_column_int64(st, 8);
     it->published_version = sqlite3_column_int64(st, 9);
+    it->checks =
+        sqlite3_column_int(st, 11) == CAT_CHECKS_STRICT ? CAT_CHECKS_STRICT : CAT_CHECKS_WARN;
 }
 
 /* Fills it->members from the members of item id, sorted by user. */
@@ -186,7 +188,7 @@ static int sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
 }
 
 static int sq_item_update(catalog *cat, const char *kind, const char *name, const char *title,
-                          int visibility, cd_err *err)
+                          int visibility, int checks, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     int rc = CAT_OK;
@@ -200,8 +202,9 @@ static int sq_item_update(catalog *cat, const char *kind, const char *name, cons
         rc = sq_run(db, err,
                     "UPDATE items SET title = coalesce(?, title),"
                     " visibility = CASE WHEN ?2 < 0 THEN visibility ELSE ?2 END,"
-                    " updated_at = ? WHERE id = ?",
-                    "siii", title, (int64_t)visibility, cd_now_ms(), id);
+                    " checks = CASE WHEN ?5 < 0 THEN checks ELSE ?5 END,"
+                    " updated_at = ?3 WHERE id = ?4",
+                    "siiii", title, (int64_t)visibility, cd_now_ms(), id, (int64_t)checks);
     rc = sq_write_end(c, db, rc, err);
     if (rc == CAT_OK)
         catalog_emit(cat, CAT_EV_UPDATED, kind, name, version);
@@ -453,6 +456,7 @@ static const struct catalog_ops sqlite_ops = {
     .commit = sq_commit,
     .files = sq_files,
     .versions = sq_versions,
+    .checks = sq_checks,
     .token_add = sq_token_add,
     .token_user = sq_token_user,
     .token_count = sq_token_count,

@@ -76,6 +76,12 @@ static const char schema_v3[] =
     "  created_at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX links_item ON links (item_id);"
     "PRAGMA user_version = 3;";
+/* Version 4: each version's findings (checks.h, JSON text; NULL for the
+ * versions committed before) and each item's checks mode. */
+static const char schema_v4[] =
+    "ALTER TABLE versions ADD COLUMN checks TEXT;"
+    "ALTER TABLE items ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;"
+    "PRAGMA user_version = 4;";
 /* clang-format on */
 
 int sq_fail(sqlite3 *db, int rc, cd_err *err, const char *what)
@@ -305,6 +311,12 @@ static int schema(sqlite3 *db, cd_err *err)
         if (rc != SQLITE_OK)
             status = sq_fail(db, rc, err, "cannot upgrade the schema");
         have = 3;
+    }
+    if (status == CAT_OK && have == 3) { /* and a version 3 file */
+        rc = sqlite3_exec(db, schema_v4, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            status = sq_fail(db, rc, err, "cannot upgrade the schema");
+        have = 4;
     }
     /* When each token was last used: a table of its own, added if missing
      * (older binaries of this schema version ignore it). */

@@ -20,7 +20,7 @@
 #include "catalog_int.h"
 
 #define SQ_POOL           4
-#define SQ_SCHEMA_VERSION 3
+#define SQ_SCHEMA_VERSION 4
 
 typedef struct sq_catalog {
     catalog base;
@@ -84,8 +84,10 @@ int sq_token_delete(catalog *cat, const char *token_sha256, cd_err *err);
 int sq_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err);
 
 int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
-              const catalog_file *files, size_t n, const char *title, int64_t *new_version,
-              bool *created, cd_err *err);
+              const catalog_file *files, size_t n, const char *title, const char *checks,
+              int64_t *new_version, bool *created, cd_err *err);
+int sq_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
+              cd_err *err);
 int sq_files(catalog *cat, const char *kind, const char *name, int64_t version, catalog_file **out,
              size_t *n, cd_err *err);
 int sq_versions(catalog *cat, const char *kind, const char *name, catalog_version **out, size_t *n,

@@ -50,14 +50,14 @@ static int count_changes(sqlite3 *db, int64_t id, int64_t version, const catalog
 }
 
 /* Writes the rows of version v of item id. */
-static int insert_version(sqlite3 *db, int64_t id, int64_t v, int changed,
+static int insert_version(sqlite3 *db, int64_t id, int64_t v, int changed, const char *checks,
                           const catalog_file **files, size_t n, cd_err *err)
 {
     int64_t now = cd_now_ms();
     int rc = sq_run(db, err,
-                    "INSERT INTO versions (item_id, version, created_at, files_changed)"
-                    " VALUES (?, ?, ?, ?)",
-                    "iiii", id, v, now, (int64_t)changed);
+                    "INSERT INTO versions (item_id, version, created_at, files_changed, checks)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    "iiiis", id, v, now, (int64_t)changed, checks);
     sqlite3_stmt *st = NULL;
     if (rc == CAT_OK)
         rc = sq_prep(db, &st, err,
@@ -81,8 +81,8 @@ static int insert_version(sqlite3 *db, int64_t id, int64_t v, int changed,
 }
 
 int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
-              const catalog_file *files, size_t n, const char *title, int64_t *new_version,
-              bool *created, cd_err *err)
+              const catalog_file *files, size_t n, const char *title, const char *checks,
+              int64_t *new_version, bool *created, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     *new_version = base;
@@ -107,7 +107,7 @@ int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
     if (rc == CAT_OK)
         rc = count_changes(db, id, it.version, sorted, n, &changed, err);
     if (rc == CAT_OK && changed > 0)
-        rc = insert_version(db, id, next, changed, sorted, n, err);
+        rc = insert_version(db, id, next, changed, checks, sorted, n, err);
     if (rc == CAT_OK && changed > 0)
         rc = sq_run(db, err,
                     "UPDATE items SET version = ?, updated_at = ?, title = coalesce(?, title)"
@@ -234,5 +234,32 @@ int sq_versions(catalog *cat, const char *kind, const char *name, catalog_versio
         *out = NULL;
         *n = 0;
     }
+    return rc;
+}
+
+int sq_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
+              cd_err *err)
+{
+    sq_catalog *c = (sq_catalog *)cat;
+    sqlite3 *db;
+    int rc = sq_read_begin(c, &db, err);
+    if (rc)
+        return rc;
+    int64_t id = 0, current = 0;
+    sqlite3_stmt *st = NULL;
+    rc = sq_item_id(db, kind, name, &id, &current, err);
+    int64_t v = version ? version : current;
+    if (rc == CAT_OK)
+        rc = sq_prep(db, &st, err, "SELECT checks FROM versions WHERE item_id = ? AND version = ?",
+                     "ii", id, v);
+    int step = rc == CAT_OK ? sqlite3_step(st) : SQLITE_DONE;
+    if (rc == CAT_OK && step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *json = sq_text_dup(st, 0);
+    else if (rc == CAT_OK && step == SQLITE_DONE)
+        rc = cd_err_set(err, CAT_NOT_FOUND, "no version %lld of %s/%s", (long long)v, kind, name);
+    else if (rc == CAT_OK && step != SQLITE_ROW)
+        rc = sq_fail(db, step, err, "cannot read the history");
+    sqlite3_finalize(st);
+    sq_read_end(c, db);
     return rc;
 }

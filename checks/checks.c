@@ -135,7 +135,7 @@ static int passes(chk_ctx *c, cd_err *err)
 
 int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err)
 {
-    static const chk_options defaults = {NULL, CHK_DEFAULT_MAX_FILE_SIZE, NULL};
+    static const chk_options defaults = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE};
     chk_ctx c = {.item = item, .o = o ? o : &defaults, .findings = json_array()};
     size_t n = item->nfiles ? item->nfiles : 1;
     c.order = cd_xmalloc(n * sizeof *c.order);

@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "common.h"
+#include "markdown.h"
 
 /* One file of the version.  The strings are borrowed for the call. */
 typedef struct chk_file {
@@ -70,11 +71,22 @@ void chk_cache_free(chk_cache *cache);
 /* The default of chk_options.max_file_size: 10 MiB. */
 #define CHK_DEFAULT_MAX_FILE_SIZE ((int64_t)10 << 20)
 
+/* Renders a document for the checks as md_render() would: returns MD_OK
+ * with *out the AST document (*out_len bytes, NUL-terminated; the library
+ * frees it with free()), or an md_status with err saying why (the
+ * document's frontmatter-invalid finding).  sha256 is the file's (NULL
+ * when not known): a caller that has rendered it already (the server's
+ * render cache) hands that AST over instead of rendering it again. */
+typedef int (*chk_render_fn)(void *arg, const char *sha256, const char *src, size_t len, char **out,
+                             size_t *out_len, md_error *err);
+
 typedef struct chk_options {
     const chk_components *components; /* borrowed; NULL: components are not checked */
     int64_t max_file_size;            /* bytes; 0: no limit */
     chk_cache *cache;                 /* borrowed; NULL: nothing is kept between runs.
                                          Only files with a sha256 are cached. */
+    chk_render_fn render;             /* NULL: md_render() in this process */
+    void *render_arg;
 } chk_options;
 
 /* The version to check.  Everything is borrowed for the call. */

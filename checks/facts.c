@@ -46,13 +46,18 @@ void chk_facts_free(chk_facts *f)
     free(f);
 }
 
-/* Renders d into d->ast; a document that cannot be rendered is a finding. */
-static void render(chk_doc *d)
+/* Renders d (file sha, may be NULL) into d->ast, through the caller's
+ * renderer when it gave one; a document that cannot be rendered is a
+ * finding. */
+static void render(const chk_ctx *c, chk_doc *d, const char *sha)
 {
     char *out = NULL;
     size_t out_len = 0;
     md_error me = {0};
-    if (md_render(d->src, d->len, 0, &out, &out_len, &me) != MD_OK) {
+    int rc = c->o->render ? c->o->render(c->o->render_arg, sha, d->src, d->len, &out, &out_len, &me)
+                          : md_render(d->src, d->len, 0, &out, &out_len, &me);
+    if (rc != MD_OK) {
+        free(out);
         chk_add(d->f->local, d->path, me.line > 0 ? (size_t)me.line : 0, CHK_ERROR,
                 "frontmatter-invalid", "this document cannot be rendered: %s", me.message);
         return;
@@ -75,7 +80,7 @@ static int doc_facts(const chk_ctx *c, size_t index, chk_facts *f, cd_err *err)
     d.src[d.len] = '\0';
     d.budget = SEARCH_BUDGET(d.len);
     chk_source_index(&d);
-    render(&d);
+    render(c, &d, c->item->files[index].sha256);
     chk_source_scan(&d);
     chk_front(&d);
     chk_walk(&d);

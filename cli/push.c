@@ -292,6 +292,18 @@ static int rebase(push *p, int tries)
     return 0;
 }
 
+/* A strict item refused the version (422 checks_failed): the findings
+ * that made it refuse, on standard error, before the one-line error. */
+static void print_refusal(const cli_reply *r)
+{
+    json_t *checks = json_object_get(json_object_get(r->json, "error"), "checks");
+    cd_buf out = CD_BUF_INIT;
+    chk_format_text(checks, &out);
+    if (out.len)
+        fwrite(out.data, 1, out.len, stderr);
+    cd_buf_free(&out);
+}
+
 /* Commits the folder, handling 409 (--force) and 422 (missing blobs). */
 static int commit(push *p, int64_t *version)
 {
@@ -324,6 +336,8 @@ static int commit(push *p, int64_t *version)
                 break;
             }
         } else {
+            if (r.status == 422 && !strcmp(r.code, "checks_failed"))
+                print_refusal(&r);
             rc = fail(p, "%s", p->err.msg);
             break;
         }

@@ -4,6 +4,9 @@
  * the base version, that every blob is stored (and has the size the client
  * says), render the new markdown documents (so events never render), write
  * the manifest to the blob store, then make the version in the catalog.
+ * The checks run before anything is written (commit_checks.c): their
+ * findings go into the manifest and the catalog with the version, and an
+ * item set to "strict" refuses a version with an error.
  *
  * The order keeps the CONTRACT's promise: the catalog never points at a blob
  * or manifest that is not stored, and the version becomes visible at once
@@ -28,6 +31,7 @@ commit_path *commit_new(catalog *cat, blobstore *bs, md_pool *pool, size_t rende
     cp->pool = pool;
     cp->rc = commit_render_cache_new(render_cache_bytes);
     cp->stubs = commit_render_cache_new(COMMIT_STUB_CACHE_BYTES);
+    cp->checks = commit_checks_cache_new();
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
         pthread_mutex_init(&cp->commit_mu[i], NULL);
     return cp;
@@ -39,6 +43,7 @@ void commit_free(commit_path *cp)
         return;
     commit_render_cache_free(cp->rc);
     commit_render_cache_free(cp->stubs);
+    chk_cache_free(cp->checks);
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
         pthread_mutex_destroy(&cp->commit_mu[i]);
     free(cp);
@@ -236,6 +241,7 @@ int commit_item_record(commit_path *s, const catalog_item *it, const char *title
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, it);
     item_fields(&b, it, title, visibility);
+    cd_buf_printf(&b, ",\"checks\":\"%s\"", catalog_checks_mode_name(it->checks));
     cd_buf_puts(&b, ",\"updated_at\":");
     catalog_json_time(&b, cd_now_ms());
     cd_buf_puts(&b, "}\n");
@@ -247,7 +253,8 @@ int commit_item_record(commit_path *s, const catalog_item *it, const char *title
 }
 
 static int write_manifest(commit_path *s, const catalog_item *it, int64_t version,
-                          const catalog_file *files, size_t n, const char *title, cd_err *err)
+                          const catalog_file *files, size_t n, const char *title,
+                          const char *checks, cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, it);
@@ -258,6 +265,8 @@ static int write_manifest(commit_path *s, const catalog_item *it, int64_t versio
     catalog_json_time(&b, cd_now_ms());
     cd_buf_puts(&b, ",\"files\":");
     catalog_json_files(&b, files, n);
+    cd_buf_puts(&b, ",\"checks\":");
+    cd_buf_puts(&b, checks);
     cd_buf_puts(&b, "}\n");
     char *key = blobstore_manifest_key(it->kind, it->name, version);
     int rc = blobstore_put_object(s->bs, key, b.data, b.len, err);
@@ -266,13 +275,49 @@ static int write_manifest(commit_path *s, const catalog_item *it, int64_t versio
     return rc;
 }
 
+/* res->checks for a file list equal to the current version's. */
+static void current_checks(commit_path *s, const catalog_item *it, commit_result *res)
+{
+    char *json = NULL;
+    cd_err err = {0};
+    if (commit_version_checks(s, it, it->version, &json, &err) != CAT_OK)
+        cd_log("warn", "commit",
+               "msg=\"no findings for the unchanged version\" item=%s/%s err=\"%s\"", it->kind,
+               it->name, err.msg);
+    if (json)
+        cd_buf_puts(&res->checks, json);
+    free(json);
+}
+
+/* Runs the checks into *checks; false after filling res when they cannot
+ * run, or when the item is strict and they found an error. */
+static bool checks_pass(commit_path *s, const catalog_item *it, const catalog_file *files, size_t n,
+                        char **checks, commit_result *res)
+{
+    size_t errors = 0;
+    cd_err err = {0};
+    if (commit_checks_run(s, it, files, n, checks, &errors, &err) != 0) {
+        fail(res, COMMIT_UNAVAILABLE, "blobstore_unavailable",
+             "The checks could not read the version: %s", err.msg);
+        return false;
+    }
+    if (it->checks != CAT_CHECKS_STRICT || errors == 0)
+        return true;
+    cd_buf_puts(&res->checks, *checks);
+    fail(res, COMMIT_CHECKS_FAILED, "checks_failed",
+         "%s/%s is set to strict checks and this version has %zu error(s): fix them and push "
+         "again.",
+         it->kind, it->name, errors);
+    return false;
+}
+
 /* The steps after the item is loaded and the base checked, under the lock. */
 static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *files, size_t n,
                           commit_result *res)
 {
     catalog_file *cur = NULL;
     size_t ncur = 0;
-    char *title = NULL;
+    char *title = NULL, *checks = NULL;
     cd_err err = {0};
     int rc;
     if (it->version > 0 && (rc = catalog_files(s->cat, it->kind, it->name, it->version, &cur, &ncur,
@@ -283,12 +328,16 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     catalog_files_sort(cur, ncur); /* by strcmp, whatever order the backend keeps */
     if (same_files(files, n, cur, ncur)) {
         res->status = COMMIT_OK;
+        if (it->version > 0)
+            current_checks(s, it, res);
         goto out;
     }
     if (!blobs_present(s, files, n, cur, ncur, res) ||
-        !render_documents(s, files, n, cur, ncur, &title, res))
+        !render_documents(s, files, n, cur, ncur, &title, res) ||
+        !checks_pass(s, it, files, n, &checks, res))
         goto out;
-    if ((rc = write_manifest(s, it, catalog_next_version(it), files, n, title, &err)) != BLOB_OK) {
+    if ((rc = write_manifest(s, it, catalog_next_version(it), files, n, title, checks, &err)) !=
+        BLOB_OK) {
         fail(res, rc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR,
              rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
              "The manifest could not be stored: %s", err.msg);
@@ -296,8 +345,8 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     }
     int64_t nv = it->version;
     bool created = false;
-    rc = catalog_commit(s->cat, it->kind, it->name, it->version, files, n, title, &nv, &created,
-                        &err);
+    rc = catalog_commit(s->cat, it->kind, it->name, it->version, files, n, title, checks, &nv,
+                        &created, &err);
     if (rc == CAT_CONFLICT) {
         fail(res, COMMIT_CONFLICT, "version_conflict",
              "base_version %lld is not the current version any more: pull and commit again.",
@@ -311,9 +360,11 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     res->status = COMMIT_OK;
     res->version = nv;
     res->created = created;
+    cd_buf_puts(&res->checks, checks);
 out:
     catalog_files_free(cur, ncur);
     free(title);
+    free(checks);
 }
 
 const char *const commit_outcomes[COMMIT_OUTCOMES] = {"created",       "unchanged", "conflict",
@@ -340,6 +391,12 @@ static int outcome_of(const commit_result *res)
 uint64_t commit_count(commit_path *cp, int outcome)
 {
     return atomic_load_explicit(&cp->outcomes[outcome], memory_order_relaxed);
+}
+
+void commit_result_clear(commit_result *res)
+{
+    cd_buf_free(&res->missing);
+    cd_buf_free(&res->checks);
 }
 
 void commit_run(commit_path *s, const char *user, const char *kind, const char *name, int64_t base,

@@ -4,8 +4,9 @@
  * from a full file list to a new version.  It checks the base version and
  * that every blob is stored with the size the client says, renders the
  * new markdown documents (so that events never render: the render cache
- * is this module's), writes the manifest to the blob store, then makes the
- * version in the catalog, whose listeners (the event hub) take it from
+ * is this module's), runs the checks (checks.h) on the new file list,
+ * writes the manifest to the blob store, then makes the version, with its
+ * findings, in the catalog, whose listeners (the event hub) take it from
  * there.  Commits to one item are serialised in this process.
  */
 #ifndef CONTENTD_COMMIT_H
@@ -41,6 +42,7 @@ typedef enum {
     COMMIT_CONFLICT,      /* 409 version_conflict */
     COMMIT_MISSING_BLOBS, /* 422 missing_blobs */
     COMMIT_UNACCEPTABLE,  /* 422 (size_mismatch, invalid_markdown) */
+    COMMIT_CHECKS_FAILED, /* 422 checks_failed: an error on a strict item */
     COMMIT_UNAVAILABLE,   /* 503 */
     COMMIT_ERROR,         /* 500 */
 } commit_status;
@@ -49,16 +51,28 @@ typedef struct commit_result {
     commit_status status;
     const char *code; /* the error code, static */
     char msg[512];
-    cd_buf missing;  /* JSON array of the missing blobs (MISSING_BLOBS) */
+    cd_buf missing; /* JSON array of the missing blobs (MISSING_BLOBS) */
+    /* The findings (a JSON array) of the version made, or of the current
+     * one when the file list is unchanged, or of the refused one
+     * (CHECKS_FAILED); empty (len 0) when there are none to show. */
+    cd_buf checks;
     int64_t version; /* the item's version afterwards */
     bool created;    /* a new version was made */
 } commit_result;
 
 /* Commits files[0..n) (sha256, size and path filled; paths validated by the
  * caller) as the version after base.  Sorts files by path.  Always fills
- * res; the caller frees res->missing with cd_buf_free(). */
+ * res; the caller releases it with commit_result_clear(). */
 void commit_run(commit_path *cp, const char *user, const char *kind, const char *name, int64_t base,
                 catalog_file *files, size_t n, commit_result *res);
+/* The findings of version `version` of it (a JSON array text the caller
+ * frees with free()): those stored with it, or, for a version committed
+ * before the server ran the checks, the checks run now (not stored).
+ * Returns a catalog_status; CAT_UNAVAILABLE when a file cannot be read. */
+int commit_version_checks(commit_path *cp, const catalog_item *it, int64_t version, char **json,
+                          cd_err *err) CD_WUR;
+/* Frees what res holds (not res itself). */
+void commit_result_clear(commit_result *res);
 /* The lock that serialises changes to kind/name in this process (static
  * storage of cp). */
 pthread_mutex_t *commit_lock(commit_path *cp, const char *kind, const char *name);

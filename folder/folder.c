@@ -336,8 +336,7 @@ static int read_small_file(const char *path, cd_buf *b, bool *missing, cd_err *e
     return 0;
 }
 
-int folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error *me,
-                        cd_err *err)
+int folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error *me, cd_err *err)
 {
     *data = NULL;
     cd_buf src = CD_BUF_INIT;

@@ -121,8 +121,8 @@ const char *http_route_label(unsigned label);
 
 /* Route parameters as found in the path (pointers into http_req.path). */
 typedef struct http_raw_params {
-    const char *kind, *name, *rest, *sha;
-    size_t kind_len, name_len, rest_len, sha_len;
+    const char *kind, *name, *rest, *sha, *version;
+    size_t kind_len, name_len, rest_len, sha_len, version_len;
 } http_raw_params;
 
 /* One HTTP request, from its first callback to MHD's completion notice
@@ -140,6 +140,8 @@ struct http_req {
     http_raw_params raw;
     char kind[CD_KIND_MAX]; /* route parameters, validated */
     char name[CD_NAME_MAX];
+    /* versions/{version}: >= 1 */
+    int64_t version;
     char *file_path;                  /* files/, ast/, preview: the decoded, validated path */
     char sha[CD_SHA256_HEX];          /* blobs/SHA */
     char token_sha256[CD_SHA256_HEX]; /* the SHA-256 of the token it came with ("": none) */
@@ -174,7 +176,8 @@ struct http_req {
  * and r->raw. */
 void http_route_match(http_req *r);
 /* Decodes and validates the matched parameters into r->kind, r->name,
- * r->file_path and r->sha; fails the request (400) when one is bad. */
+ * r->version, r->file_path and r->sha; fails the request (400) when one is
+ * bad. */
 bool http_route_params(http_req *r);
 
 /* libmicrohttpd's callbacks (http.c): the access handler, the completion

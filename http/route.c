@@ -4,7 +4,7 @@
  * request path is matched, as sent (libmicrohttpd does not unescape it, see
  * http.c), against each row's pattern in turn, and the first row whose
  * pattern and method match is the endpoint.  A pattern is literal segments
- * and parameters: {kind}, {name}, {sha256} (one segment each), {path} (the
+ * and parameters: {kind}, {name}, {sha256}, {version} (one segment each), {path} (the
  * rest of the path, '/' included, maybe empty), {file} (the same, not
  * empty), and a last "/{path?}" (nothing, or '/' and the rest).  The first
  * row whose pattern matches names the endpoint; among the rows of that
@@ -97,6 +97,9 @@ static bool match(const char *pattern, const char *path, http_raw_params *rp)
         } else if (param_is(name, plen, "name")) {
             rp->name = s;
             rp->name_len = n;
+        } else if (param_is(name, plen, "version")) {
+            rp->version = s;
+            rp->version_len = n;
         } else {
             rp->sha = s;
             rp->sha_len = n;
@@ -187,6 +190,22 @@ bool http_route_params(http_req *r)
             return false;
         }
         r->file_path = d;
+    }
+    if (rp->version) {
+        char digits[24];
+        bool ok = rp->version_len < sizeof digits && rp->version[0] != '0';
+        for (size_t i = 0; ok && i < rp->version_len; i++)
+            ok = rp->version[i] >= '0' && rp->version[i] <= '9';
+        if (ok) {
+            memcpy(digits, rp->version, rp->version_len);
+            digits[rp->version_len] = '\0';
+            r->version = strtoll(digits, NULL, 10);
+            ok = r->version > 0 && r->version < INT64_MAX;
+        }
+        if (!ok) {
+            http_fail(r, 400, "invalid_version", "The version must be an integer >= 1.");
+            return false;
+        }
     }
     if (rp->sha) {
         if (rp->sha_len != 64 || !decode_ident(rp->sha, rp->sha_len, r->sha, sizeof r->sha) ||

@@ -5,9 +5,11 @@
  * two constant frames (`retry: 2000` and `: keep-alive`).  Each is written
  * once into its final wire bytes and then shared by reference count.
  * ASTs come from the configured document callback (the commit path's
- * render cache: rendered at commit time).  A subscriber that wants some
- * documents only in full gets the others as stubs; and a gzip stream gets
- * each frame's compressed piece, made once on first use and shared.
+ * render cache: rendered at commit time), and the version's findings
+ * ("checks") from the catalog, stored there at commit time.  A subscriber
+ * that wants some documents only in full gets the others as stubs; and a
+ * gzip stream gets each frame's compressed piece, made once on first use
+ * and shared.
  */
 #include "hub_int.h"
 
@@ -205,6 +207,20 @@ static void document(hub *h, cd_buf *b, const catalog_file *f, const hub_docs *d
     }
 }
 
+/* `,"checks":[…]`: the findings stored with version v (none stored, from
+ * before the server ran the checks: an empty list). */
+static int checks(hub *h, cd_buf *b, const char *kind, const char *name, int64_t v, cd_err *err)
+{
+    char *json = NULL;
+    int rc = v > 0 ? catalog_checks(h->cfg.cat, kind, name, v, &json, err) : CAT_OK;
+    if (rc == CAT_OK) {
+        cd_buf_puts(b, ",\"checks\":");
+        cd_buf_puts(b, json ? json : "[]");
+    }
+    free(json);
+    return rc;
+}
+
 static hub_event *finish(cd_buf *json, const char *type, int64_t id)
 {
     cd_buf frame = CD_BUF_INIT;
@@ -234,8 +250,14 @@ int hub_event_snapshot(hub *h, const catalog_item *it, const hub_docs *docs, hub
             document(h, &b, &files[i], docs, first);
             first = false;
         }
-    cd_buf_puts(&b, "}}");
+    cd_buf_putc(&b, '}');
     catalog_files_free(files, n);
+    int rc = checks(h, &b, it->kind, it->name, it->version, err);
+    if (rc != CAT_OK) {
+        cd_buf_free(&b);
+        return rc;
+    }
+    cd_buf_putc(&b, '}');
     *out = finish(&b, "snapshot", it->version);
     (*out)->is_snapshot = true;
     return 0;
@@ -300,9 +322,14 @@ int hub_event_update(hub *h, const char *kind, const char *name, int64_t from, i
     kind_name(&b, kind, name);
     cd_buf_printf(&b, ",\"version\":%lld,\"base_version\":%lld", (long long)to, (long long)from);
     diff(h, &b, old, nold, cur, ncur, docs);
-    cd_buf_putc(&b, '}');
     catalog_files_free(old, nold);
     catalog_files_free(cur, ncur);
+    rc = checks(h, &b, kind, name, to, err);
+    if (rc != CAT_OK) {
+        cd_buf_free(&b);
+        return rc;
+    }
+    cd_buf_putc(&b, '}');
     *out = finish(&b, "update", to);
     (*out)->base = from;
     return 0;

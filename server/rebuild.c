@@ -10,8 +10,9 @@
  * the rebuild) and deletions (a deleted item comes back).  Owner, title and
  * visibility are restored as they were last: from the item's last manifest,
  * or from its item record (`items/KIND/NAME.json`, written by every title or
- * visibility change) when that is newer.  Tokens are not in the blob store:
- * create them again.
+ * visibility change) when that is newer; the checks mode from the item
+ * record.  Each version's findings come back from its manifest's "checks".
+ * Tokens are not in the blob store: create them again.
  */
 #include "srv_int.h"
 
@@ -24,6 +25,7 @@
 typedef struct {
     char *owner, *title;
     bool is_public;
+    int checks; /* a catalog_checks_mode, -1: not recorded */
     int64_t at; /* when it was so (ms) */
 } item_state;
 
@@ -150,6 +152,7 @@ static int latest_state(replay *rp, json_t *first, const char *kind, const char 
 {
     item_state *st = &rp->latest;
     state_clear(st);
+    st->checks = -1;
     st->owner = cd_xstrdup("local");
     st->title = cd_xstrdup("");
     state_from(st, first, "created_at");
@@ -171,6 +174,8 @@ static int latest_state(replay *rp, json_t *first, const char *kind, const char 
     item_state from_rec = {0};
     if (rec)
         state_from(&from_rec, rec, "updated_at");
+    if (rec)
+        st->checks = catalog_checks_mode_parse(json_string_value(json_object_get(rec, "checks")));
     if (rec && from_rec.at >= st->at) {
         free(st->title);
         st->title = cd_xstrdup(from_rec.title ? from_rec.title : "");
@@ -204,8 +209,9 @@ static int create_item(replay *rp, json_t *m, const char *kind, const char *name
 static int finish_item(replay *rp)
 {
     int rc = 0;
-    if (rp->created && rp->latest.title)
-        rc = catalog_item_update(rp->cat, rp->kind, rp->name, rp->latest.title, -1, rp->err);
+    if (rp->created && (rp->latest.title || rp->latest.checks >= 0))
+        rc = catalog_item_update(rp->cat, rp->kind, rp->name, rp->latest.title, -1,
+                                 rp->latest.checks, rp->err);
     rp->created = false;
     state_clear(&rp->latest);
     return rc;
@@ -238,10 +244,13 @@ static int replay_one(void *arg, const char *kind, const char *name, int64_t ver
         rp->items++;
     if (!why && rc == 0) {
         const char *title = json_string_value(json_object_get(m, "title"));
+        json_t *jc = json_object_get(m, "checks");
+        char *checks = json_is_array(jc) ? json_dumps(jc, JSON_COMPACT) : NULL;
         int64_t nv = 0;
         bool created = false;
         rc = catalog_commit(rp->cat, kind, name, rp->version, files, n,
-                            title && *title ? title : NULL, &nv, &created, rp->err);
+                            title && *title ? title : NULL, checks, &nv, &created, rp->err);
+        free(checks);
         if (rc == 0 && !created) {
             why = "its file list equals the version before it";
         } else if (rc == 0) {

@@ -42,18 +42,18 @@ typedef struct srv_config {
     int64_t max_header_size;     /* bytes of request header fields accepted */
     char **cors;                 /* origins allowed cross-origin requests, n_cors of them */
     size_t n_cors;
-    int threads;                 /* HTTP worker threads; 0 picks from the CPU count */
-    uint32_t sse_queue_events;   /* a subscriber's queue bound (0: the hub's default) */
-    int64_t sse_queue_bytes;     /* in bytes (0: the hub's default) */
-    size_t connection_memory;    /* libmicrohttpd's per-connection pool (0: the default) */
+    int threads;               /* HTTP worker threads; 0 picks from the CPU count */
+    uint32_t sse_queue_events; /* a subscriber's queue bound (0: the hub's default) */
+    int64_t sse_queue_bytes;   /* in bytes (0: the hub's default) */
+    size_t connection_memory;  /* libmicrohttpd's per-connection pool (0: the default) */
     /* Connections one client address may hold at once: 0 no limit, -1 the
      * default (half the connection limit). */
     int64_t max_per_address;
     bool log_debug; /* CONTENTD_LOG_LEVEL=debug: write the log's debug lines */
     /* markdown rendering in worker processes (docs/operations.md) */
-    int render_workers;          /* 0: one per CPU, 2 to 16 */
-    unsigned render_timeout_ms;  /* budget per document (0: 20,000 ms) */
-    int64_t render_memory;       /* address-space budget per worker, bytes (0: 4 GiB) */
+    int render_workers;         /* 0: one per CPU, 2 to 16 */
+    unsigned render_timeout_ms; /* budget per document (0: 20,000 ms) */
+    int64_t render_memory;      /* address-space budget per worker, bytes (0: 4 GiB) */
 } srv_config;
 
 /* Fills cfg with the defaults, then overrides them from the environment

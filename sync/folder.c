@@ -244,6 +244,7 @@ static int folder_status_of(commit_status st)
     case COMMIT_FORBIDDEN:
     case COMMIT_INVALID:
     case COMMIT_UNACCEPTABLE:
+    case COMMIT_CHECKS_FAILED: /* a strict item's error: the next save may fix it */
         return SYNC_REFUSED;
     default:
         return SYNC_RETRY;
@@ -263,7 +264,7 @@ static int commit_once(const sync_config *s, const char *dir, const char *kind, 
     if (rc == 0) {
         commit_result res;
         commit_run(s->commit, user, kind, name, it.version, list->files, list->n, &res);
-        cd_buf_free(&res.missing);
+        commit_result_clear(&res);
         out->version = res.version;
         out->changed = res.status == COMMIT_OK && res.created;
         if (res.status == COMMIT_CONFLICT)

@@ -12,6 +12,7 @@
 // names (the whole list only when documents come or go).
 
 import { DocView, highlight } from './patch.js';
+import { Problems } from './problems.js';
 import { h, renderData, renderToc } from './render.js';
 import { statePanel, stateTitle, suggestItems } from './states.js';
 import {
@@ -61,6 +62,7 @@ export class Page {
       tocTitle: qs('.cp-toc-title'), tocBody: qs('.cp-toc-body'),
     };
     this.view = new DocView(this.el.content, () => this.el.bar.getBoundingClientRect().bottom);
+    this.problems = new Problems(this);
     this.el.item.textContent = `${item.kind}/${item.name}`;
     this.el.item.title = this.el.item.textContent; // the bar may cut it short
     document.addEventListener('click', (e) => this.onClick(e));
@@ -117,6 +119,7 @@ export class Page {
     for (const p of this.whole.keys()) this.bump(p);
     this.whole.clear();
     this.refresh(true, null);
+    this.problems.refresh();
   }
 
   bump(p) {
@@ -146,7 +149,7 @@ export class Page {
     }
     this.fetching.delete(path);
     if ((this.gen.get(path) || 0) !== gen) {
-      if (path === this.currentPath()) this.refresh(true, new Set()); // changed meanwhile: again
+      if (path === this.currentPath()) this.showFetched(); // changed meanwhile: again
       return;
     }
     if (!ast || typeof ast !== 'object') {
@@ -156,7 +159,13 @@ export class Page {
       return;
     }
     this.whole.set(path, ast);
-    if (path === this.currentPath()) this.refresh(true, new Set());
+    if (path === this.currentPath()) this.showFetched();
+  }
+
+  // Shows the current document once fetched whole, its problems marked.
+  showFetched() {
+    this.refresh(true, new Set());
+    this.problems.refresh();
   }
 
   onUpdate(m) {
@@ -178,6 +187,7 @@ export class Page {
     const touched = m.docs.some(([p]) => p === cur) || m.removed.includes(cur);
     this.refresh(touched, new Set(m.docs.map(([p]) => p)));
     if (m.assets.length) this.refreshImages(new Set(m.assets.map((f) => f.path)));
+    this.problems.refresh();
     highlight(this.el.version, 'cp-changed');
   }
 
@@ -363,6 +373,7 @@ export class Page {
     this.changed.delete(path);
     const same = this.view.path === path;
     this.refresh(false, new Set([path]));
+    this.problems.refresh();
     if (hash) this.scrollToHash(hash);
     else if (!same) window.scrollTo(0, 0);
   }

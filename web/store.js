@@ -6,8 +6,9 @@
 //
 // Messages between the holder of the stream and the tabs (structured
 // clones; Maps travel as arrays of pairs):
-//   {t: 'snapshot', version, files: [FILE], docs: [[path, AST]]}
-//   {t: 'update', version, base_version, docs: [[path, AST]], assets: [FILE], removed: [path]}
+//   {t: 'snapshot', version, files: [FILE], docs: [[path, AST]], checks: [FINDING]}
+//   {t: 'update', version, base_version, docs: [[path, AST]], assets: [FILE], removed: [path],
+//    checks: [FINDING]}
 //   {t: 'deleted'}
 //   {t: 'status', state, detail}   state: connecting | live | reconnecting | offline |
 //                                         deleted | unauthorized | not-found
@@ -18,7 +19,7 @@
 // body; the tab fetches the AST of a stub it shows.
 
 export function newItemState() {
-  return { version: -1, files: new Map(), docs: new Map(), deleted: false };
+  return { version: -1, files: new Map(), docs: new Map(), checks: [], deleted: false };
 }
 
 // The stream's snapshot event data → a message.
@@ -28,7 +29,14 @@ export function snapshotMessage(d) {
     version: d.version,
     files: Array.isArray(d.files) ? d.files : [],
     docs: Object.entries(d.documents && typeof d.documents === 'object' ? d.documents : {}),
+    checks: findingsOf(d),
   };
+}
+
+// The version's findings (docs/checks.md) of an event: the well-formed ones.
+function findingsOf(d) {
+  const list = Array.isArray(d.checks) ? d.checks : [];
+  return list.filter((f) => f && typeof f.path === 'string' && typeof f.message === 'string');
 }
 
 // The stream's update event data → a message.
@@ -40,6 +48,7 @@ export function updateMessage(d) {
     docs: Object.entries(d.documents && typeof d.documents === 'object' ? d.documents : {}),
     assets: Array.isArray(d.assets) ? d.assets : [],
     removed: Array.isArray(d.removed) ? d.removed : [],
+    checks: findingsOf(d),
   };
 }
 
@@ -47,6 +56,7 @@ export function applySnapshot(st, m) {
   st.version = m.version;
   st.files = new Map(m.files.filter((f) => f && typeof f.path === 'string').map((f) => [f.path, f]));
   st.docs = new Map(m.docs);
+  st.checks = m.checks || [];
   st.deleted = false;
 }
 
@@ -60,13 +70,17 @@ export function applyUpdate(st, m) {
     st.docs.delete(path);
     st.files.delete(path);
   }
+  st.checks = m.checks || [];
   st.version = m.version;
   return true;
 }
 
 // The whole state as a snapshot message (for a tab that joins).
 export function stateMessage(st) {
-  return { t: 'snapshot', version: st.version, files: [...st.files.values()], docs: [...st.docs] };
+  return {
+    t: 'snapshot', version: st.version, files: [...st.files.values()], docs: [...st.docs],
+    checks: st.checks,
+  };
 }
 
 export function isStub(doc) {

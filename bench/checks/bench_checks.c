@@ -124,7 +124,7 @@ static size_t run_cached(const chk_item *item)
     snprintf(shas[edited], 65, "%064zx", edits);
     json_t *findings = NULL;
     cd_err err;
-    chk_options o = {NULL, CHK_DEFAULT_MAX_FILE_SIZE, cache};
+    chk_options o = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE, .cache = cache};
     if (chk_run(item, &o, &findings, &err) != 0) {
         fprintf(stderr, "bench_checks: %s\n", err.msg);
         exit(1);

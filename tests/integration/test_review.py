@@ -135,6 +135,15 @@ def test_readers_see_the_published_version_only(env, name):
     assert env.alice.file("tutorial", name, "index.md", version=1).status == 200
 
 
+def test_readers_get_the_findings_of_the_published_version_only(env, name):
+    base = versions_pushed(env, "tutorial", name, 3, visibility="public")
+    assert publish(env, base, 2).status == 200
+    r = env.bob.get(base + "/versions/2/checks")
+    assert r.status == 200 and isinstance(r.json()["checks"], list), r
+    assert_error(env.bob.get(base + "/versions/3/checks"), 404)
+    assert env.alice.get(base + "/versions/3/checks").status == 200
+
+
 def test_an_item_never_published_shows_readers_the_latest(env, name):
     versions_pushed(env, "tutorial", name, 2, visibility="public")
     assert env.bob.item_ok("tutorial", name)["version"] == 2
@@ -578,7 +587,7 @@ def test_rollback_makes_a_new_version_with_the_old_files(env, name):
     assert [v["version"] for v in env.alice.get(base + "/versions").json()] == [1, 2, 3, 4]
     # the files of version 1 again: nothing new to make
     r = env.alice.post(base + "/rollback", {"to": 1})
-    assert r.status == 200 and r.json() == {"version": 4, "created": False}, r
+    assert r.status == 200 and r.json() == {"version": 4, "created": False, "checks": []}, r
 
 
 @pytest.mark.parametrize("user,status", [("dave", 201), ("bob", 403), ("carol", 403),
@@ -642,7 +651,7 @@ def test_client_publish_members_share_rollback(env, name):
     p = content(env, "alice", "rollback", item, 1)
     assert p.returncode == 0 and "version 4 has the files of version 1" in p.stdout, p
     assert ok_json(content(env, "alice", "rollback", item, 1, "--output", "json")) == {
-        "version": 4, "created": False}
+        "version": 4, "created": False, "checks": []}
 
 
 @pytest.mark.parametrize("args", [

@@ -241,6 +241,18 @@ def test_bad_front_matter_is_refused_then_fixed_by_the_next_save(watch):
     watch.step(lambda: (watch.doc / "index.md").write_bytes(index_md("doc", body="fixed")))
 
 
+def test_strict_item_refuses_an_error_until_the_next_save_fixes_it(watch):
+    api = Client(watch.server.port)
+    assert api.patch("/api/v1/content/tutorial/doc", {"checks": "strict"}).status == 200
+    v = watch.item.version()
+    (watch.doc / "lesson.md").write_bytes(b"# Lesson\n\nOn to [the next](gone.md).\n")
+    line = watch.wait_log("commit refused")[0]
+    assert "item=tutorial/doc" in line and "strict" in line, line
+    assert "commit failed; retrying" not in watch.log()  # only a save can fix it
+    assert watch.item.version() == v
+    watch.step(lambda: (watch.doc / "lesson.md").write_bytes(b"# Lesson\n\nAll here.\n"))
+
+
 def test_bad_markdown_file_name_is_refused(watch):
     v = watch.item.version()
     (watch.doc / "bad\\name.md").write_bytes(b"# backslash\n")

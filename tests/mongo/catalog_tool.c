@@ -176,7 +176,7 @@ static int cmd_update(tool *t, char **a, int n)
     const char *title = strcmp(a[2], "-") ? a[2] : NULL;
     int vis = !strcmp(a[3], "public") ? CAT_PUBLIC : !strcmp(a[3], "private") ? CAT_PRIVATE : -1;
     cd_err err = {0, ""};
-    int rc = catalog_item_update(t->c, a[0], a[1], title, vis, &err);
+    int rc = catalog_item_update(t->c, a[0], a[1], title, vis, -1, &err);
     return rc ? fail(rc, &err) : ok_line("{\"ok\":true}");
 }
 
@@ -212,7 +212,7 @@ static int do_commit(tool *t, const char *kind, const char *name, int64_t base,
     int64_t v;
     bool created;
     cd_err err = {0, ""};
-    int rc = catalog_commit(t->c, kind, name, base, files, nf, title, &v, &created, &err);
+    int rc = catalog_commit(t->c, kind, name, base, files, nf, title, NULL, &v, &created, &err);
     if (rc)
         return fail(rc, &err);
     cd_buf b = CD_BUF_INIT;
@@ -384,7 +384,7 @@ static int cmd_commits(tool *t, char **a, int n)
         int64_t v;
         bool created;
         cd_err err = {0, ""};
-        int rc = catalog_commit(t->c, a[0], a[1], base + i, &f, 1, NULL, &v, &created, &err);
+        int rc = catalog_commit(t->c, a[0], a[1], base + i, &f, 1, NULL, NULL, &v, &created, &err);
         if (rc)
             return fail(rc, &err);
     }
@@ -420,7 +420,7 @@ static int cmd_race(tool *t, char **a, int n)
         sleep_until(start + r * slot + slot / 2);
         catalog_file f = numbered_file(tag * 1000003u + (uint64_t)r);
         bool created;
-        rc = catalog_commit(t->c, a[0], a[1], base, &f, 1, NULL, &v, &created, &err);
+        rc = catalog_commit(t->c, a[0], a[1], base, &f, 1, NULL, NULL, &v, &created, &err);
         if (rc && rc != CAT_CONFLICT)
             return fail(rc, &err);
         cd_buf b = CD_BUF_INIT;

@@ -90,7 +90,7 @@ static int commit(catalog *c, const char *name, int64_t base, const catalog_file
                   int64_t *v, bool *created)
 {
     cd_err err = {0, ""};
-    return catalog_commit(c, "tutorial", name, base, files, n, NULL, v, created, &err);
+    return catalog_commit(c, "tutorial", name, base, files, n, NULL, NULL, v, created, &err);
 }
 
 /* Tests ---------------------------------------------------------------------- */
@@ -157,9 +157,10 @@ static void test_items(void **state)
     assert_int_equal(n, 2);
     catalog_items_free(items, n);
 
-    assert_int_equal(catalog_item_update(c, "tutorial", "beta", "New", -1, &err), CAT_OK);
-    assert_int_equal(catalog_item_update(c, "tutorial", "beta", NULL, CAT_PUBLIC, &err), CAT_OK);
-    assert_int_equal(catalog_item_update(c, "tutorial", "nope", "x", -1, &err), CAT_NOT_FOUND);
+    assert_int_equal(catalog_item_update(c, "tutorial", "beta", "New", -1, -1, &err), CAT_OK);
+    assert_int_equal(catalog_item_update(c, "tutorial", "beta", NULL, CAT_PUBLIC, -1, &err),
+                     CAT_OK);
+    assert_int_equal(catalog_item_update(c, "tutorial", "nope", "x", -1, -1, &err), CAT_NOT_FOUND);
     catalog_item got;
     assert_int_equal(catalog_item_get(c, "tutorial", "beta", &got, &err), CAT_OK);
     assert_string_equal(got.title, "New");
@@ -195,8 +196,9 @@ static void test_commits(void **state)
     /* One changed, one removed, two added. */
     catalog_file v2[] = {file("index.md", 'c', 11), file("lesson.md", 'd', 1),
                          file("z/x.bin", 'e', 0)};
-    assert_int_equal(catalog_commit(c, "tutorial", "hello", 1, v2, 3, "Hello", &v, &created, &err),
-                     CAT_OK);
+    assert_int_equal(
+        catalog_commit(c, "tutorial", "hello", 1, v2, 3, "Hello", NULL, &v, &created, &err),
+        CAT_OK);
     assert_int_equal(v, 2);
     assert_true(created);
     /* A changed size alone is a change. */
@@ -328,8 +330,8 @@ static void test_persistence(void **state)
     create(f->c, "course", "c1", "ann");
     catalog_file a = file("index.md", 'a', 1);
     assert_int_equal(commit(f->c, "x", 0, &a, 1, &v, &created), CAT_NOT_FOUND);
-    assert_int_equal(catalog_commit(f->c, "course", "c1", 0, &a, 1, "Title", &v, &created, NULL),
-                     CAT_OK);
+    assert_int_equal(
+        catalog_commit(f->c, "course", "c1", 0, &a, 1, "Title", NULL, &v, &created, NULL), CAT_OK);
     assert_int_equal(catalog_token_add(f->c, a.sha256, "ann", NULL), CAT_OK);
     catalog_close(f->c);
     f->c = open_or_fail(f->dir);
@@ -343,7 +345,7 @@ static void test_persistence(void **state)
     assert_string_equal(user, "ann");
     free(user);
 
-    /* The file is in WAL mode with schema version 3. */
+    /* The file is in WAL mode with schema version 4. */
     char path[128];
     snprintf(path, sizeof path, "%s/catalog.db", f->dir);
     sqlite3 *db;
@@ -355,29 +357,49 @@ static void test_persistence(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    assert_int_equal(sqlite3_column_int(st, 0), 4);
     sqlite3_finalize(st);
-    /* A version 2 file (no published version, no members) is upgraded in
-     * place, its items unpublished. */
+    /* A version 3 file (no findings, no checks mode) is upgraded in place:
+     * its versions have no findings stored, its items the default mode. */
     catalog_close(f->c);
     f->c = NULL;
-    static const char *const to_v2 = "DROP TABLE members; DROP TABLE links;"
-                                     "ALTER TABLE items DROP COLUMN published_version;"
-                                     "PRAGMA user_version = 2";
-    assert_int_equal(sqlite3_exec(db, to_v2, NULL, NULL, NULL), SQLITE_OK);
+    static const char *const to_v3 = "ALTER TABLE versions DROP COLUMN checks;"
+                                     " ALTER TABLE items DROP COLUMN checks;";
+    static const char *const to_v2 = " DROP TABLE members; DROP TABLE links;"
+                                     " ALTER TABLE items DROP COLUMN published_version;";
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s PRAGMA user_version = 3", to_v3);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    f->c = open_or_fail(f->dir);
+    char *json = (char *)"unset";
+    assert_int_equal(catalog_checks(f->c, "course", "c1", 1, &json, NULL), CAT_OK);
+    assert_null(json);
+    assert_int_equal(catalog_item_get(f->c, "course", "c1", &it, NULL), CAT_OK);
+    assert_int_equal(it.checks, CAT_CHECKS_WARN);
+    catalog_item_clear(&it);
+    /* A version 2 file (no published version, no members either) likewise,
+     * its items unpublished. */
+    catalog_close(f->c);
+    f->c = NULL;
+    /* (A fresh connection: this one's schema cache predates the upgrade.) */
+    sqlite3_close(db);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, "%s%s PRAGMA user_version = 2", to_v3, to_v2);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     f->c = open_or_fail(f->dir);
     assert_int_equal(catalog_item_get(f->c, "course", "c1", &it, NULL), CAT_OK);
     assert_int_equal(it.published_version, 0);
     assert_int_equal(it.n_members, 0);
+    assert_int_equal(it.checks, CAT_CHECKS_WARN);
     catalog_item_clear(&it);
     assert_int_equal(catalog_member_set(f->c, "course", "c1", "bo", CAT_ROLE_VIEWER, NULL), CAT_OK);
     /* A version 1 file (no tombstones either) likewise. */
     catalog_close(f->c);
     f->c = NULL;
-    assert_int_equal(sqlite3_exec(db, to_v2, NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(
-        sqlite3_exec(db, "DROP TABLE tombstones; PRAGMA user_version = 1", NULL, NULL, NULL),
-        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    snprintf(sql, sizeof sql, "%s%s DROP TABLE tombstones; PRAGMA user_version = 1", to_v3, to_v2);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     f->c = open_or_fail(f->dir);
     assert_int_equal(catalog_item_get(f->c, "course", "c1", &it, NULL), CAT_OK);
     assert_int_equal(it.deleted_version, 0);
@@ -445,6 +467,50 @@ static void test_review(void **state)
     assert_int_equal(it.n_members, 0);
     assert_int_equal(it.published_version, 0);
     catalog_item_clear(&it);
+}
+
+/* Findings are stored with their version as given, and the checks mode
+ * with the item. */
+static void test_checks(void **state)
+{
+    fixture *f = *state;
+    catalog *c = f->c;
+    int64_t v;
+    bool created;
+    char *json = NULL;
+    create(c, "course", "c1", "ann");
+    catalog_file a = file("index.md", 'a', 1), b = file("index.md", 'b', 2);
+    const char *found = "[{\"path\":\"index.md\",\"line\":3,\"severity\":\"error\"}]";
+    assert_int_equal(catalog_commit(c, "course", "c1", 0, &a, 1, NULL, found, &v, &created, NULL),
+                     CAT_OK);
+    assert_int_equal(catalog_commit(c, "course", "c1", 1, &b, 1, NULL, "[]", &v, &created, NULL),
+                     CAT_OK);
+    assert_int_equal(catalog_checks(c, "course", "c1", 1, &json, NULL), CAT_OK);
+    assert_string_equal(json, found);
+    free(json);
+    assert_int_equal(catalog_checks(c, "course", "c1", 0, &json, NULL), CAT_OK);
+    assert_string_equal(json, "[]");
+    free(json);
+    assert_int_equal(catalog_checks(c, "course", "c1", 3, &json, NULL), CAT_NOT_FOUND);
+    assert_null(json);
+    assert_int_equal(catalog_checks(c, "course", "nope", 1, &json, NULL), CAT_NOT_FOUND);
+
+    catalog_item it;
+    assert_int_equal(catalog_item_get(c, "course", "c1", &it, NULL), CAT_OK);
+    assert_int_equal(it.checks, CAT_CHECKS_WARN);
+    catalog_item_clear(&it);
+    assert_int_equal(catalog_item_update(c, "course", "c1", NULL, -1, CAT_CHECKS_STRICT, NULL),
+                     CAT_OK);
+    assert_int_equal(catalog_item_update(c, "course", "c1", "New", -1, -1, NULL), CAT_OK);
+    assert_int_equal(catalog_item_get(c, "course", "c1", &it, NULL), CAT_OK);
+    assert_int_equal(it.checks, CAT_CHECKS_STRICT);
+    assert_string_equal(it.title, "New");
+    catalog_item_clear(&it);
+    assert_int_equal(catalog_item_update(c, "course", "c1", NULL, -1, 7, NULL), CAT_ERROR);
+    assert_int_equal(catalog_checks_mode_parse("strict"), CAT_CHECKS_STRICT);
+    assert_int_equal(catalog_checks_mode_parse("warn"), CAT_CHECKS_WARN);
+    assert_int_equal(catalog_checks_mode_parse("off"), -1);
+    assert_int_equal(catalog_checks_mode_parse(NULL), -1);
 }
 
 static void test_tokens(void **state)
@@ -542,7 +608,7 @@ static void test_events(void **state)
     assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_OK);
     assert_int_equal(commit(c, "hello", 1, &a, 1, &v, &created), CAT_OK); /* no version */
     assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_CONFLICT);
-    assert_int_equal(catalog_item_update(c, "tutorial", "hello", "T2", -1, NULL), CAT_OK);
+    assert_int_equal(catalog_item_update(c, "tutorial", "hello", "T2", -1, -1, NULL), CAT_OK);
     assert_int_equal(catalog_item_delete(c, "tutorial", "hello", NULL), CAT_OK);
     assert_string_equal(s.log, "created tutorial/hello 0;version tutorial/hello 1;"
                                "updated tutorial/hello 1;deleted tutorial/hello 0;");
@@ -565,7 +631,8 @@ static void *race(void *arg)
     int64_t v;
     bool created;
     pthread_barrier_wait(r->go);
-    r->rc = catalog_commit(r->c, "tutorial", "race", r->base, &fl, 1, NULL, &v, &created, NULL);
+    r->rc =
+        catalog_commit(r->c, "tutorial", "race", r->base, &fl, 1, NULL, NULL, &v, &created, NULL);
     return NULL;
 }
 
@@ -620,6 +687,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_list_touch_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),

@@ -78,10 +78,13 @@ static const tcase cases[] = {
      0,
      "index.md:4: error: link to lessons/two: there is no such document or file in this item "
      "[broken-link]\n"},
-    {"a broken anchor names the id the renderer made; <a name> is a target", NULL, NULL,
+    {"a broken anchor names the id the renderer made; <a name> is a target",
+     NULL,
+     NULL,
      {{"index.md", INDEX("## 8-bit themes\n\n<a name=\"old-place\"></a>\n\n"
                          "[a](#8-bit-themes) [b](#old-place)\n")}},
-     NULL, 0,
+     NULL,
+     0,
      "index.md:8: error: link to #8-bit-themes: this document has no heading with that id "
      "(the renderer's id is '_8-bit-themes') [broken-anchor]\n"},
     {"anchors: in this document and another, ids as the renderer makes them",
@@ -384,7 +387,8 @@ static json_t *run_case(const tcase *tc, size_t fail_at, int *rc, char **text, c
     chk_item item = {tc->kind, tc->item, files, n, mem_read, &m};
     chk_components *known =
         tc->components ? chk_components_parse(tc->components, strlen(tc->components)) : NULL;
-    chk_options o = {known, tc->max_size ? tc->max_size : CHK_DEFAULT_MAX_FILE_SIZE};
+    chk_options o = {.components = known,
+                     .max_file_size = tc->max_size ? tc->max_size : CHK_DEFAULT_MAX_FILE_SIZE};
     json_t *findings = NULL;
     *rc = chk_run(&item, &o, &findings, err);
     chk_components_free(known);
@@ -579,7 +583,7 @@ static void cached_init(cached_item *it, const tfile *files, size_t n)
 static char *cached_run(cached_item *it, chk_cache *cache)
 {
     chk_item item = {"course", "c", it->cf, it->n, counting_read, it};
-    chk_options o = {NULL, CHK_DEFAULT_MAX_FILE_SIZE, cache};
+    chk_options o = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE, .cache = cache};
     json_t *f = NULL;
     cd_err err;
     assert_int_equal(chk_run(&item, &o, &f, &err), 0);

@@ -3,7 +3,8 @@
  * Unit tests for commit/: the commit path on an embedded catalog and a
  * folder blob store in a temporary folder — a version is made only when
  * every blob is stored, against the current base, and an identical list
- * makes none; the render cache renders a document once.
+ * makes none; the render cache renders a document once; the checks' findings
+ * come with the version, and a strict item refuses one with an error.
  */
 #include <ftw.h>
 #include <setjmp.h>
@@ -72,12 +73,11 @@ static void put(fixture *f, const char *path, const char *text, catalog_file *fi
     assert_int_equal(blobstore_put_finish(f->bs, w, &err), BLOB_OK);
 }
 
-/* Commits as alice; res's earlier missing list is freed first (the caller
- * owns it after each run). */
+/* Commits files on base into *res, which holds the previous result (or
+ * zeroes): it is released first. */
 static void run(fixture *f, int64_t base, catalog_file *files, size_t n, commit_result *res)
 {
-    cd_buf_free(&res->missing);
-    memset(res, 0, sizeof *res);
+    commit_result_clear(res);
     commit_run(f->cp, "alice", "tutorial", "hello", base, files, n, res);
 }
 
@@ -94,7 +94,6 @@ static void test_commit_path(void **state)
     run(f, 0, files, 2, &res);
     assert_int_equal(res.status, COMMIT_MISSING_BLOBS);
     assert_non_null(strstr(res.missing.data, "aaaa"));
-    cd_buf_free(&res.missing);
     /* commit_run sorted the list by path: the missing blob is first now. */
     assert_string_equal(files[0].path, "img.png");
     free(files[0].path);
@@ -129,9 +128,57 @@ static void test_commit_path(void **state)
     commit_render_stats(f->cp, &hits2, &misses, &bytes, &entries);
     assert_int_equal(hits2, hits + 1);
     assert_int_equal(entries, 1);
-    cd_buf_free(&res.missing);
+    commit_result_clear(&res);
     free(files[0].path);
     free(files[1].path);
+}
+
+/* The findings come with the version made (and with an unchanged list);
+ * a strict item refuses a version with an error and makes none. */
+static void test_checks_and_strict(void **state)
+{
+    fixture *f = *state;
+    catalog_file files[1];
+    put(f, "index.md", "# Hello\n\nSee [next](next.md).\n", &files[0]);
+    commit_result res = {0};
+    run(f, 0, files, 1, &res);
+    assert_int_equal(res.status, COMMIT_OK);
+    assert_non_null(strstr(res.checks.data, "\"code\":\"broken-link\""));
+    /* The checks took the commit's rendering from the render cache. */
+    uint64_t hits, misses, bytes, entries;
+    commit_render_stats(f->cp, &hits, &misses, &bytes, &entries);
+    assert_int_equal(misses, 1);
+    assert_int_equal(hits, 1);
+    run(f, 1, files, 1, &res); /* unchanged: the current version's findings */
+    assert_false(res.created);
+    assert_non_null(strstr(res.checks.data, "\"code\":\"broken-link\""));
+    char *stored = NULL;
+    cd_err err = {0};
+    assert_int_equal(catalog_checks(f->cat, "tutorial", "hello", 1, &stored, &err), CAT_OK);
+    assert_string_equal(stored, res.checks.data);
+    free(stored);
+
+    assert_int_equal(
+        catalog_item_update(f->cat, "tutorial", "hello", NULL, -1, CAT_CHECKS_STRICT, &err),
+        CAT_OK);
+    free(files[0].path);
+    put(f, "index.md", "# Hello\n\nSee [there](gone.md).\n", &files[0]);
+    run(f, 1, files, 1, &res);
+    assert_int_equal(res.status, COMMIT_CHECKS_FAILED);
+    assert_string_equal(res.code, "checks_failed");
+    assert_non_null(strstr(res.checks.data, "gone.md"));
+    catalog_item it;
+    assert_int_equal(catalog_item_get(f->cat, "tutorial", "hello", &it, &err), CAT_OK);
+    assert_int_equal(it.version, 1); /* nothing committed */
+    catalog_item_clear(&it);
+    free(files[0].path);
+    put(f, "index.md", "# Hello\n\nAll good.\n", &files[0]);
+    run(f, 1, files, 1, &res);
+    assert_int_equal(res.status, COMMIT_OK);
+    assert_int_equal(res.version, 2);
+    assert_string_equal(res.checks.data, "[]");
+    commit_result_clear(&res);
+    free(files[0].path);
 }
 
 /* A document the renderer refuses makes no version: 422 invalid_markdown,
@@ -155,7 +202,7 @@ static void test_invalid_markdown(void **state)
     absent[64] = '\0';
     assert_int_equal(commit_render_get(f->cp, absent, &a, &err), COMMIT_RENDER_UNREAD);
     assert_int_equal(err.code, BLOB_NOT_FOUND);
-    cd_buf_free(&res.missing);
+    commit_result_clear(&res);
     free(file.path);
 }
 
@@ -163,6 +210,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checks_and_strict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_markdown, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,8 +128,10 @@ static void create(fixture *f, const char *name, bool public)
 }
 
 /* Commits version base+1 of tutorial/name: index.md with digest d and,
- * when l is not 0, lessons/a.md with digest l. */
-static void commit2(fixture *f, const char *name, int64_t base, char d, char l)
+ * when l is not 0, lessons/a.md with digest l, with findings checks
+ * (NULL: none stored). */
+static void commit_full(fixture *f, const char *name, int64_t base, char d, char l,
+                        const char *checks)
 {
     catalog_file files[2] = {{.path = (char *)"index.md", .size = 1},
                              {.path = (char *)"lessons/a.md", .size = 1}};
@@ -140,7 +142,7 @@ static void commit2(fixture *f, const char *name, int64_t base, char d, char l)
     int64_t v = 0;
     bool created = false;
     cd_err err = {0};
-    if (catalog_commit(f->cat, "tutorial", name, base, files, l ? 2 : 1, NULL, &v, &created,
+    if (catalog_commit(f->cat, "tutorial", name, base, files, l ? 2 : 1, NULL, checks, &v, &created,
                        &err) != CAT_OK)
         fail_msg("commit %s %lld: %s", name, (long long)base, err.msg);
     assert_int_equal(v, base + 1);
@@ -148,7 +150,17 @@ static void commit2(fixture *f, const char *name, int64_t base, char d, char l)
 
 static void commit(fixture *f, const char *name, int64_t base, char d)
 {
-    commit2(f, name, base, d, 0);
+    commit_full(f, name, base, d, 0, NULL);
+}
+
+static void commit2(fixture *f, const char *name, int64_t base, char d, char l)
+{
+    commit_full(f, name, base, d, l, NULL);
+}
+
+static void commit_checks(fixture *f, const char *name, int64_t base, char d, const char *checks)
+{
+    commit_full(f, name, base, d, 0, checks);
 }
 
 typedef struct client {
@@ -216,6 +228,38 @@ static void test_ordering(void **state)
     assert_true(u2 && u3 && u4 && u2 < u3 && u3 < u4);
     assert_non_null(strstr(u3, "\"version\":3,\"base_version\":2"));
     assert_null(strstr(u4 + 1, "id: ")); /* nothing twice */
+    client_close(&c);
+    teardown_fixture(f);
+}
+
+/* The snapshot and each update carry the findings stored with their
+ * version; a version stored without them, an empty list. */
+static void test_checks(void **state)
+{
+    (void)state;
+    fixture *f = setup_with(0);
+    create(f, "hello", false);
+    const char *found = "[{\"path\":\"index.md\",\"line\":2,\"severity\":\"error\"}]";
+    commit_checks(f, "hello", 0, 'a', found);
+    hub_process(f->h);
+    client c;
+    client_open(f, &c, "alice");
+    cd_err err = {0};
+    assert_int_equal(hub_subscribe_item(f->h, c.sub, "tutorial", "hello", -1, NULL, &err), 0);
+    client_read(&c);
+    const char *snap = strstr(got(&c), "event: snapshot\n");
+    assert_non_null(snap);
+    assert_non_null(strstr(snap, "},\"checks\":[{\"path\":\"index.md\",\"line\":2,"));
+    cd_buf_reset(&c.got);
+    commit_checks(f, "hello", 1, 'b', "[]");
+    commit(f, "hello", 2, 'c');
+    hub_process(f->h);
+    client_read(&c);
+    const char *u2 = strstr(got(&c), "id: 2\nevent: update\n");
+    const char *u3 = strstr(got(&c), "id: 3\nevent: update\n");
+    assert_true(u2 && u3 && u2 < u3);
+    assert_non_null(strstr(u2, "\"removed\":[],\"checks\":[]}\n"));
+    assert_non_null(strstr(u3, "\"removed\":[],\"checks\":[]}\n"));
     client_close(&c);
     teardown_fixture(f);
 }
@@ -698,11 +742,17 @@ static void test_review_documents(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ordering),          cmocka_unit_test(test_catch_up),
-        cmocka_unit_test(test_overflow),          cmocka_unit_test(test_keepalive),
-        cmocka_unit_test(test_delete_and_global), cmocka_unit_test(test_big_snapshot),
-        cmocka_unit_test(test_documents),         cmocka_unit_test(test_gzip_shared),
-        cmocka_unit_test(test_review_views),      cmocka_unit_test(test_review_documents),
+        cmocka_unit_test(test_ordering),
+        cmocka_unit_test(test_catch_up),
+        cmocka_unit_test(test_overflow),
+        cmocka_unit_test(test_keepalive),
+        cmocka_unit_test(test_delete_and_global),
+        cmocka_unit_test(test_big_snapshot),
+        cmocka_unit_test(test_documents),
+        cmocka_unit_test(test_gzip_shared),
+        cmocka_unit_test(test_review_views),
+        cmocka_unit_test(test_review_documents),
+        cmocka_unit_test(test_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
