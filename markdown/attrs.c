@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Booleanish attributes (draggable, spellcheck…) stay strings, as in hast. */
 enum ptype { P_STR, P_BOOL, P_NUM, P_SPACE, P_COMMA, P_OVERBOOL, P_BOOLISH = P_STR };
@@ -234,12 +235,13 @@ void md_prop_from_attr(md_arena *a, hnode *el, const char *name, size_t nlen, co
         val = "", vlen = 0;
     cd_buf j = CD_BUF_INIT;
     double d;
+    /* hastscript: a boolean is true when empty or its own name
+     * (hidden="hidden"); any other value stays the string written */
+    bool self = vlen == 0 || (vlen == nlen && !strncasecmp(val, attr, nlen));
     switch (type) {
     case P_BOOL:
-        h_prop_json(a, el, prop, "true");
-        break;
     case P_OVERBOOL:
-        if (vlen == 0)
+        if (self)
             h_prop_json(a, el, prop, "true");
         else
             h_prop_str(a, el, prop, val, vlen);
@@ -289,7 +291,24 @@ static char *prop_name(md_arena *a, const char *s, size_t n)
     return r;
 }
 
-bool md_attrs_apply(md_arena *a, hnode *el, const char *s, size_t n)
+/* A flag (`{name}`, and for inline components also `{name=""}`): remark-mdc
+ * gives it the value true, which becomes the bound twin ":name": "true" on
+ * a component, and on an element or a block component (whose attributes
+ * also reach hast) the attribute itself, empty. */
+static void add_flag(md_arena *a, hnode *el, const char *name, size_t nl, enum md_attrs_mode mode)
+{
+    char *pn = prop_name(a, name, nl);
+    if (mode != MD_ATTRS_INLINE)
+        md_prop_from_attr(a, el, pn, strlen(pn), "", 0, true);
+    if (mode != MD_ATTRS_ELEMENT && name[0] != ':') {
+        char *bound = md_alloc(a, strlen(pn) + 2);
+        bound[0] = ':';
+        strcpy(bound + 1, pn);
+        h_prop_str(a, el, bound, "true", 4);
+    }
+}
+
+bool md_attrs_apply(md_arena *a, hnode *el, const char *s, size_t n, enum md_attrs_mode mode)
 {
     cd_buf classes = CD_BUF_INIT;
     size_t i = 0;
@@ -325,7 +344,8 @@ bool md_attrs_apply(md_arena *a, hnode *el, const char *s, size_t n)
             i++;
             const char *v;
             size_t vl;
-            if (i < n && (s[i] == '"' || s[i] == '\'')) {
+            bool quoted = i < n && (s[i] == '"' || s[i] == '\'');
+            if (quoted) {
                 char q = s[i++];
                 size_t vs = i;
                 while (i < n && s[i] != q)
@@ -342,7 +362,9 @@ bool md_attrs_apply(md_arena *a, hnode *el, const char *s, size_t n)
                 v = s + vs;
                 vl = i - vs;
             }
-            if (nl == 5 && !memcmp(name, "class", 5)) {
+            if (mode == MD_ATTRS_INLINE && quoted && vl == 0) {
+                add_flag(a, el, name, nl, mode);
+            } else if (nl == 5 && !memcmp(name, "class", 5)) {
                 if (classes.len)
                     cd_buf_putc(&classes, ' ');
                 cd_buf_append(&classes, v, vl);
@@ -353,15 +375,7 @@ bool md_attrs_apply(md_arena *a, hnode *el, const char *s, size_t n)
                 md_prop_from_attr(a, el, pn, strlen(pn), v, vl, true);
             }
         } else {
-            /* a flag: the prop, and its bound twin set to "true" */
-            char *pn = prop_name(a, name, nl);
-            md_prop_from_attr(a, el, pn, strlen(pn), "", 0, true);
-            if (name[0] != ':') {
-                char *bound = md_alloc(a, strlen(pn) + 2);
-                bound[0] = ':';
-                strcpy(bound + 1, pn);
-                h_prop_str(a, el, bound, "true", 4);
-            }
+            add_flag(a, el, name, nl, mode);
         }
     }
     if (classes.len)
@@ -373,12 +387,14 @@ bad:
     return false;
 }
 
-void md_yaml_props(md_arena *a, hnode *el, const jv *obj)
+void md_yaml_props(md_arena *a, hnode *el, jv *obj)
 {
+    /* remark-mdc reads the block as front matter: dotted keys nest, and
+     * names stay as written (no kebab-casing) */
+    md_jv_unflatten(a, obj);
     for (const jv *m = obj->first; m; m = m->next) {
         if (m->type == JV_STR) {
-            char *pn = prop_name(a, m->key, m->key_len);
-            md_prop_from_attr(a, el, pn, strlen(pn), m->str, m->len, true);
+            md_prop_from_attr(a, el, m->key, m->key_len, m->str, m->len, true);
             continue;
         }
         /* non-strings are bound: ":key" with the JSON text */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The only file that reads cmark-gfm's private node struct (<cmark-gfm/node.h>).
- * The public API has no accessor for a block's "still open" flag or for the
- * footnote links the parser sets up, so we read them here and nowhere else.
+ * The public API has no accessor for a block's "still open" and "last line
+ * blank" flags or for the footnote links the parser sets up, so we read them here and nowhere else.
  * The struct layout belongs to one library version: meson.build refuses to
  * build against any other cmark-gfm than the one this file was written for.
  */
@@ -20,6 +20,11 @@
 bool md_cmark_is_open(cmark_node *n)
 {
     return (n->flags & CMARK_NODE__OPEN) != 0;
+}
+
+bool md_cmark_last_line_blank(cmark_node *n)
+{
+    return (n->flags & CMARK_NODE__LAST_LINE_BLANK) != 0;
 }
 
 cmark_node *md_cmark_footnote_def(cmark_node *ref)

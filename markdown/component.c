@@ -34,10 +34,19 @@ struct comp {
     char *attrs;
     size_t attrs_len;
     int colons; /* 0 for a slot */
+    int indent; /* columns before the opening colons */
     bool closed;
     enum fm_state fm;
     cd_buf yaml;
     int yaml_line;
+};
+
+/* Per-parse state: which open component a closing line belongs to, worked
+ * out once per line by the outermost component that sees it. */
+struct fence_cache {
+    int line;
+    cmark_node *owner;
+    bool in_item; /* a component opened right in a list item */
 };
 
 static cmark_node_type COMPONENT_TYPE, SLOT_TYPE;
@@ -196,6 +205,8 @@ static cmark_node *open_component(cmark_syntax_extension *ext, cmark_parser *par
     cmark_node *n = cmark_parser_add_child(parser, parent, COMPONENT_TYPE,
                                            cmark_parser_get_first_nonspace_column(parser) + 1);
     cmark_node_set_syntax_extension(n, ext);
+    if (cmark_node_get_type(cmark_node_parent(n)) == CMARK_NODE_ITEM)
+        ((struct fence_cache *)cmark_syntax_extension_get_private(ext))->in_item = true;
     struct comp *c = cd_xcalloc(1, sizeof *c);
     c->name = kebab(input + name_start, name_end - name_start);
     if (attrs_start >= 0) {
@@ -204,6 +215,7 @@ static cmark_node *open_component(cmark_syntax_extension *ext, cmark_parser *par
         c->attrs_len = (size_t)(attrs_end - attrs_start);
     }
     c->colons = colons;
+    c->indent = cmark_parser_get_indent(parser);
     c->fm = FM_EXPECT;
     cmark_node_set_user_data(n, c);
     cmark_node_set_user_data_free_func(n, comp_free);
@@ -228,13 +240,24 @@ static cmark_node *open_slot(cmark_syntax_extension *ext, cmark_parser *parser, 
     int i = pos + 1;
     while (i < len && name_char(input[i]))
         i++;
+    int name_end = i, attrs_start = -1;
+    if (i < len && input[i] == '{') { /* #name{unwrap="p"} */
+        attrs_start = i + 1;
+        i = scan_attrs(input, i, len);
+        if (i < 0)
+            return NULL;
+    }
     if (!is_blank_from(input, i, len))
         return NULL;
     cmark_node *n = cmark_parser_add_child(parser, parent, SLOT_TYPE,
                                            cmark_parser_get_first_nonspace_column(parser) + 1);
     cmark_node_set_syntax_extension(n, ext);
     struct comp *c = cd_xcalloc(1, sizeof *c);
-    c->name = cd_xstrndup((const char *)input + pos + 1, (size_t)(i - pos - 1));
+    c->name = cd_xstrndup((const char *)input + pos + 1, (size_t)(name_end - pos - 1));
+    if (attrs_start >= 0) {
+        c->attrs_len = (size_t)(i - 1 - attrs_start);
+        c->attrs = cd_xstrndup((const char *)input + attrs_start, c->attrs_len);
+    }
     c->fm = FM_DONE;
     cmark_node_set_user_data(n, c);
     cmark_node_set_user_data_free_func(n, comp_free);
@@ -256,13 +279,6 @@ static cmark_node *try_open(cmark_syntax_extension *ext, int indented, cmark_par
         return open_slot(ext, parser, parent, input, len, pos);
     return NULL;
 }
-
-/* Per-parse state: which open component a closing line belongs to, worked
- * out once per line by the outermost component that sees it. */
-struct fence_cache {
-    int line;
-    cmark_node *owner;
-};
 
 /* The component a line of `colons` colons closes: the innermost open one
  * with that count below (or at) container, or NULL when an open fenced
@@ -301,6 +317,14 @@ static int match_block(cmark_syntax_extension *ext, cmark_parser *parser, unsign
         return 1;
     int pos = cmark_parser_get_first_nonspace(parser);
     bool blank = is_blank_from(input, pos, len);
+    /* remark-mdc strips the opening line's indentation from the content:
+     * "  ::b" / "    Text." is a paragraph in b, not indented code (and
+     * a blank line loses those spaces too, also inside fenced code) */
+    int dedent = cmark_parser_get_indent(parser);
+    if (dedent > c->indent)
+        dedent = c->indent;
+    if (dedent > 0)
+        cmark_parser_advance_offset(parser, (const char *)input, dedent, 1);
 
     if (c->fm == FM_EXPECT) {
         c->fm = FM_DONE;
@@ -364,6 +388,62 @@ static const char *type_string(cmark_syntax_extension *ext, cmark_node *node)
     return md_is_slot(node) ? "mdc_slot" : "mdc_component";
 }
 
+/* cmark-gfm's S_ends_with_blank_line, except that a component closed by
+ * its fence line does not end with a blank line: cmark saw that line,
+ * consumed by match_block(), as blank. */
+static bool ends_with_blank_line(cmark_node *n)
+{
+    for (;;) {
+        cmark_node_type t = cmark_node_get_type(n);
+        if ((t == CMARK_NODE_LIST || t == CMARK_NODE_ITEM) && cmark_node_last_child(n)) {
+            n = cmark_node_last_child(n);
+            continue;
+        }
+        if (md_is_component(n) && comp_of(n)->closed)
+            return false;
+        return md_cmark_last_line_blank(n);
+    }
+}
+
+/* A list that holds a component right in an item is tight or loose as
+ * micromark decides, which ignores the component's closing line: cmark's
+ * looseness is recomputed there, without it. */
+static void retighten(cmark_node *list)
+{
+    bool has_component = false;
+    for (cmark_node *item = cmark_node_first_child(list); item; item = cmark_node_next(item))
+        for (cmark_node *sub = cmark_node_first_child(item); sub; sub = cmark_node_next(sub))
+            has_component = has_component || md_is_component(sub);
+    if (!has_component)
+        return;
+    for (cmark_node *item = cmark_node_first_child(list); item; item = cmark_node_next(item)) {
+        if (cmark_node_next(item) && ends_with_blank_line(item))
+            return;
+        for (cmark_node *sub = cmark_node_first_child(item); sub; sub = cmark_node_next(sub))
+            if ((cmark_node_next(item) || cmark_node_next(sub)) && ends_with_blank_line(sub))
+                return;
+    }
+    cmark_node_set_list_tight(list, 1);
+}
+
+static cmark_node *postprocess(cmark_syntax_extension *ext, cmark_parser *parser, cmark_node *root)
+{
+    struct fence_cache *fc = cmark_syntax_extension_get_private(ext);
+    if (!fc->in_item)
+        return NULL;
+    fc->in_item = false;
+    cmark_iter *it = cmark_iter_new(root);
+    cmark_event_type ev;
+    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
+        cmark_node *n = cmark_iter_get_node(it);
+        if (ev == CMARK_EVENT_ENTER && cmark_node_get_type(n) == CMARK_NODE_LIST &&
+            !cmark_node_get_list_tight(n))
+            retighten(n);
+    }
+    cmark_iter_free(it);
+    return NULL;
+}
+
 static void free_private(cmark_mem *mem, void *p)
 {
     free(p);
@@ -378,6 +458,7 @@ cmark_syntax_extension *md_component_extension_new(void)
     cmark_syntax_extension_set_can_contain_func(ext, can_contain);
     cmark_syntax_extension_set_contains_inlines_func(ext, contains_inlines);
     cmark_syntax_extension_set_get_type_string_func(ext, type_string);
+    cmark_syntax_extension_set_postprocess_func(ext, postprocess);
     struct fence_cache *fc = cd_xcalloc(1, sizeof *fc);
     fc->line = -1;
     cmark_syntax_extension_set_private(ext, fc, free_private);

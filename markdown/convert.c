@@ -243,6 +243,8 @@ static hnode *code_block(struct conv *cv, cmark_node *node)
 
     cd_buf val = CD_BUF_INIT;
     size_t litlen = lit ? strlen(lit) : 0;
+    if (litlen == 1 && lit[0] == '\n')
+        litlen = 0; /* one blank line: mdast's value is "", and so is MDC's code */
     if (litlen) {
         detab(lit, litlen, &val);
         if (val.data[val.len - 1] != '\n')
@@ -263,8 +265,12 @@ static hnode *code_block(struct conv *cv, cmark_node *node)
     hnode *code = h_elem(a, "code");
     h_prop_str(a, code, "__ignoreMap", "", 0);
     h_append(pre, code);
-    if (val.len)
-        h_append(code, h_text(a, v, val.len));
+    /* the HTML parser MDC passes the tree through drops a newline right
+     * after <pre>: a fence whose first line is blank loses it in the text
+     * (the code prop keeps it) */
+    size_t lead = val.len && v[0] == '\n';
+    if (val.len > lead)
+        h_append(code, h_text(a, v + lead, val.len - lead));
     cd_buf_free(&val);
     return pre;
 }
@@ -442,8 +448,11 @@ static void apply_inline_attrs(struct conv *cv, cmark_node *node, hnode *el)
         return;
     size_t len;
     const char *attrs = md_inline_attrs(in, &len);
+    bool component = cmark_node_get_type(node) == CMARK_NODE_CUSTOM_INLINE;
     if (attrs)
-        md_attrs_apply(cv->a, el, attrs, len);
+        md_attrs_apply(cv->a, el, attrs, len, component ? MD_ATTRS_INLINE : MD_ATTRS_ELEMENT);
+    if (component)
+        h_props_sort(el);
 }
 
 static void alt_text(cmark_node *node, cd_buf *out)
@@ -514,6 +523,10 @@ static hnode *component_elem(struct conv *cv, cmark_node *node)
     md_arena *a = cv->a;
     if (md_is_slot(node)) {
         hnode *t = h_elem(a, "template");
+        size_t slen;
+        const char *sattrs = md_component_attrs(node, &slen);
+        if (sattrs) /* a slot's attributes reach hast as written */
+            md_attrs_apply(a, t, sattrs, slen, MD_ATTRS_ELEMENT);
         char *name = md_alloc(a, strlen(md_component_name(node)) + 8);
         strcpy(name, "v-slot:");
         strcat(name, md_component_name(node));
@@ -524,7 +537,7 @@ static hnode *component_elem(struct conv *cv, cmark_node *node)
     size_t alen;
     const char *attrs = md_component_attrs(node, &alen);
     if (attrs)
-        md_attrs_apply(a, el, attrs, alen);
+        md_attrs_apply(a, el, attrs, alen, MD_ATTRS_BLOCK);
     int line;
     size_t ylen;
     const char *yaml = md_component_yaml(node, &ylen, &line);
@@ -533,6 +546,7 @@ static hnode *component_elem(struct conv *cv, cmark_node *node)
         if (props && props->type == JV_OBJ)
             md_yaml_props(a, el, props);
     }
+    h_props_sort(el);
     return el;
 }
 
@@ -691,7 +705,8 @@ static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
     switch (cmark_node_get_type(node)) {
     case CMARK_NODE_TEXT:
         lit = cmark_node_get_literal(node);
-        h_append_text(a, parent, lit, strlen(lit));
+        if (*lit) /* the autolink extension leaves "" before a leading URL */
+            h_append_text(a, parent, lit, strlen(lit));
         return;
     case CMARK_NODE_SOFTBREAK:
         h_append_text(a, parent, "\n", 1);
@@ -750,6 +765,15 @@ static void splice_fragment(struct conv *cv, cmark_node *para, hnode *frag, hnod
         h_append_text(cv->a, parent, "\n", 1);
 }
 
+/* A paragraph holding only an inline component: in MDC, a line of its own
+ * that is the component itself (remark-mdc's container sugar), no p. */
+static bool component_paragraph(cmark_node *para)
+{
+    cmark_node *only = cmark_node_first_child(para);
+    return cmark_node_get_type(para) == CMARK_NODE_PARAGRAPH && only && !cmark_node_next(only) &&
+           md_is_inline_component(only);
+}
+
 /* mdast-util-to-hast puts "\n" before each child of a tight list item but
  * a leading paragraph; it merges into the text around it. */
 static void tight_item_newline(struct conv *cv, cmark_node *node, hnode *cur)
@@ -760,7 +784,8 @@ static void tight_item_newline(struct conv *cv, cmark_node *node, hnode *cur)
     cmark_node *list = cmark_node_parent(item);
     if (!list || !cmark_node_get_list_tight(list))
         return;
-    if (!cmark_node_previous(node) && cmark_node_get_type(node) == CMARK_NODE_PARAGRAPH)
+    if (!cmark_node_previous(node) && cmark_node_get_type(node) == CMARK_NODE_PARAGRAPH &&
+        !component_paragraph(node))
         return;
     h_append_text(cv->a, cur, "\n", 1);
 }
@@ -773,16 +798,19 @@ static hnode *paragraph_target(struct conv *cv, cmark_node *node, hnode *parent)
     cmark_node *up = cmark_node_parent(node);
     cmark_node_type ut = cmark_node_get_type(up);
     if (ut == CMARK_NODE_ITEM || ut == CMARK_NODE_FOOTNOTE_DEFINITION) {
+        if (component_paragraph(node))
+            return parent;
+        /* a tight item has no p to put a br before: "\n" (tight_item_newline) */
+        if (ut == CMARK_NODE_ITEM && cmark_node_get_list_tight(cmark_node_parent(up)))
+            return parent;
         for (cmark_node *s = cmark_node_previous(node); s; s = cmark_node_previous(s))
-            if (cmark_node_get_type(s) == CMARK_NODE_PARAGRAPH) {
+            if (cmark_node_get_type(s) == CMARK_NODE_PARAGRAPH && !component_paragraph(s)) {
                 h_append(parent, h_elem(cv->a, "br"));
                 break;
             }
         return parent;
     }
-    /* a paragraph holding only an inline component becomes that component */
-    cmark_node *only = cmark_node_first_child(node);
-    if (only && !cmark_node_next(only) && md_is_inline_component(only))
+    if (component_paragraph(node))
         return parent;
     if (unwrapped_paragraph(node)) {
         /* its inlines become siblings, and hast puts "\n" between siblings */
@@ -817,7 +845,9 @@ static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, boo
 {
     cmark_node_type t = cmark_node_get_type(node);
     tight_item_newline(cv, node, cur);
-    if (md_is_slot(node) && !strcmp(md_component_name(node), "default"))
+    size_t slot_attrs;
+    if (md_is_slot(node) && !strcmp(md_component_name(node), "default") &&
+        (!md_component_attrs(node, &slot_attrs) || !slot_attrs))
         return cur; /* #default content is the component's own children */
     if (t == CMARK_NODE_PARAGRAPH)
         return paragraph_target(cv, node, cur);
@@ -842,32 +872,29 @@ static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, boo
     return el;
 }
 
-hnode *md_convert(md_ctx *c, cmark_node *doc)
+/* Converts the subtree below top (not top itself) into into. */
+static void convert_tree(struct conv *cv, cmark_node *top, hnode *into)
 {
-    struct conv cv = {.c = c, .a = c->arena};
-    cv.root = md_alloc(c->arena, sizeof *cv.root);
-    cv.root->type = H_ROOT;
-    cv.root->tag = "root";
     size_t depth = 0, cap = 64;
     hnode **stack = cd_xmalloc(cap * sizeof *stack);
-    hnode *cur = cv.root;
-    cmark_iter *it = cmark_iter_new(doc);
+    hnode *cur = into;
+    cmark_iter *it = cmark_iter_new(top);
     cmark_event_type ev;
     while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
         cmark_node *node = cmark_iter_get_node(it);
         cmark_node_type t = cmark_node_get_type(node);
-        if (t == CMARK_NODE_DOCUMENT)
+        if (node == top)
             continue;
         if (is_leaf(t)) {
-            tight_item_newline(&cv, node, cur);
-            leaf(&cv, node, cur);
+            tight_item_newline(cv, node, cur);
+            leaf(cv, node, cur);
             continue;
         }
         if (ev == CMARK_EVENT_EXIT) {
             if (t == CMARK_NODE_PARAGRAPH && cur->type == H_ELEM && cur->tag == FRAGMENT)
-                splice_fragment(&cv, node, cur, stack[depth - 1]);
+                splice_fragment(cv, node, cur, stack[depth - 1]);
             if (t == CMARK_NODE_FOOTNOTE_DEFINITION)
-                footnote_backrefs(&cv, node, cur);
+                footnote_backrefs(cv, node, cur);
             cur = stack[--depth];
             continue;
         }
@@ -875,13 +902,24 @@ hnode *md_convert(md_ctx *c, cmark_node *doc)
             stack = cd_xrealloc(stack, (cap *= 2) * sizeof *stack);
         stack[depth++] = cur;
         bool skip = false;
-        cur = enter_container(&cv, node, cur, &skip);
+        cur = enter_container(cv, node, cur, &skip);
         if (skip) { /* an image: its children were read for alt already */
             cur = stack[--depth];
             cmark_iter_reset(it, node, CMARK_EVENT_EXIT);
+        } else if (type_is(node, "table_cell") && md_cell_inlines(node)) {
+            convert_tree(cv, md_cell_inlines(node), cur); /* inlines only */
         }
     }
     cmark_iter_free(it);
     free(stack);
+}
+
+hnode *md_convert(md_ctx *c, cmark_node *doc)
+{
+    struct conv cv = {.c = c, .a = c->arena};
+    cv.root = md_alloc(c->arena, sizeof *cv.root);
+    cv.root->type = H_ROOT;
+    cv.root->tag = "root";
+    convert_tree(&cv, doc, cv.root);
     return cv.root;
 }

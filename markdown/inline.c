@@ -143,6 +143,23 @@ static long trailing_component(cmark_node *text, size_t *attrs_at)
     return (long)colon;
 }
 
+/* micromark trims the whitespace that ends a label's text ("[a ]" is a
+ * span of "a"). */
+static void trim_label_end(md_ctx *c, cmark_node *el)
+{
+    cmark_node *last = cmark_node_last_child(el);
+    if (!is_text(last, NULL))
+        return;
+    const char *lit = cmark_node_get_literal(last);
+    size_t n = strlen(lit), e = n;
+    while (e > 0 && (lit[e - 1] == ' ' || lit[e - 1] == '\t'))
+        e--;
+    if (e == 0)
+        cmark_node_free(last);
+    else if (e < n)
+        cmark_node_set_literal(last, md_strndup(c->arena, lit, e));
+}
+
 static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
 {
     cmark_node *before = cmark_node_previous(open);
@@ -176,6 +193,7 @@ static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
         n = next;
     }
     cmark_node_free(open);
+    trim_label_end(c, el);
     cmark_node *after = cmark_node_next(close);
     cmark_node_free(close);
     if (pre_attrs) {
@@ -295,23 +313,149 @@ static cmark_node *isolate(md_ctx *c, cmark_node *text, size_t k)
     return cmark_node_previous(text);
 }
 
-/* Finds the innermost bracket pair among the children: the first ']' that
- * closes an earlier '['.  cmark has merged the brackets that formed no link
- * into the surrounding text. */
+/* Whether a '{' at lit[k] opens MDC attributes: right after ":name", after
+ * a ']' or, at the start of a text node, after an element that takes them. */
+static bool attrs_position(cmark_node *text, const char *lit, size_t k)
+{
+    if (k == 0) {
+        cmark_node *prev = cmark_node_previous(text);
+        return prev &&
+               (takes_attrs(prev) || cmark_node_get_type(prev) == CMARK_NODE_CUSTOM_INLINE ||
+                is_text(prev, "]"));
+    }
+    if (lit[k - 1] == ']')
+        return true;
+    size_t i = k;
+    while (i > 0 && is_name_char(lit[i - 1]))
+        i--;
+    return i < k && i > 0 && lit[i - 1] == ':' && is_name_start(lit[i]);
+}
+
+/* A link the autolink extension made: its only child is the URL as written
+ * (the URL itself, or it without the "http://" or "mailto:" cmark adds). */
+static const char *autolink_text(cmark_node *n)
+{
+    if (cmark_node_get_type(n) != CMARK_NODE_LINK)
+        return NULL;
+    cmark_node *t = cmark_node_first_child(n);
+    if (!is_text(t, NULL) || cmark_node_next(t))
+        return NULL;
+    const char *lit = cmark_node_get_literal(t), *url = cmark_node_get_url(n);
+    if (!url)
+        return NULL;
+    if (!strcmp(url, lit) || (!strncmp(url, "http://", 7) && !strcmp(url + 7, lit)) ||
+        (!strncmp(url, "mailto:", 7) && !strcmp(url + 7, lit)))
+        return lit;
+    return NULL;
+}
+
+#define MAX_SPLIT_ATTRS 4096
+
+/* MDC reads an attribute block as plain text, but cmark has already parsed
+ * inside it: a URL in a value became an autolink, a '[' or ']' a node of
+ * its own.  A text node whose last '{' opens attributes that close only in
+ * a later sibling gets those siblings (text and autolinks, up to
+ * MAX_SPLIT_ATTRS bytes) back as text. */
+static void join_split_attrs(md_ctx *c, cmark_node *text)
+{
+    const char *lit = cmark_node_get_literal(text);
+    const char *ob = strrchr(lit, '{');
+    if (!ob || attr_block(ob) || !attrs_position(text, lit, (size_t)(ob - lit)))
+        return;
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, ob);
+    cmark_node *end = cmark_node_next(text);
+    size_t closed = 0;
+    for (; end && b.len < MAX_SPLIT_ATTRS && !closed; end = cmark_node_next(end)) {
+        const char *piece = is_text(end, NULL) ? cmark_node_get_literal(end) : autolink_text(end);
+        if (!piece)
+            break;
+        cd_buf_puts(&b, piece);
+        closed = attr_block(b.data);
+    }
+    if (closed) {
+        cd_buf joined = CD_BUF_INIT;
+        cd_buf_append(&joined, lit, (size_t)(ob - lit));
+        cd_buf_append(&joined, b.data, b.len);
+        cmark_node_set_literal(text, md_strndup(c->arena, joined.data, joined.len));
+        cd_buf_free(&joined);
+        for (cmark_node *n = cmark_node_next(text), *next; n != end; n = next) {
+            next = cmark_node_next(n);
+            cmark_node_free(n);
+        }
+    }
+    cd_buf_free(&b);
+}
+
+/* The character after lit[k] in reading order: in lit, else the first of
+ * the next sibling's source ('[' for a link, '\0' for anything else). */
+static char char_after(cmark_node *n, const char *lit, size_t k)
+{
+    if (lit[k + 1])
+        return lit[k + 1];
+    cmark_node *next = cmark_node_next(n);
+    if (is_text(next, NULL))
+        return cmark_node_get_literal(next)[0];
+    if (next && cmark_node_get_type(next) == CMARK_NODE_LINK && !autolink_text(next))
+        return '[';
+    if (next && cmark_node_get_type(next) == CMARK_NODE_CUSTOM_INLINE &&
+        ((const struct md_inline_info *)cmark_node_get_user_data(next))->is_span)
+        return '['; /* a span made already, from brackets */
+    return '\0';
+}
+
+static char char_before(cmark_node *n, size_t k)
+{
+    if (k)
+        return cmark_node_get_literal(n)[k - 1];
+    cmark_node *prev = cmark_node_previous(n);
+    if (is_text(prev, NULL)) {
+        const char *lit = cmark_node_get_literal(prev);
+        return *lit ? lit[strlen(lit) - 1] : '\0';
+    }
+    return '\0';
+}
+
+#define MAX_BRACKET_DEPTH 64
+
+/* Finds the innermost bracket pair among the children that makes an MDC
+ * span: the first ']' that closes an earlier '[', where the '[' neither
+ * follows nor precedes another '[' and the ']' is not followed by '(' or
+ * '[' (remark-mdc's span rules).  cmark has left the brackets that formed
+ * no link in the text. */
 static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_node **cn, size_t *ck)
 {
-    cmark_node *stack_n = NULL;
-    size_t stack_k = 0;
-    bool have = false;
+    cmark_node *stack_n[MAX_BRACKET_DEPTH];
+    size_t stack_k[MAX_BRACKET_DEPTH];
+    int depth = 0;
     for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n)) {
         if (!is_text(n, NULL))
             continue;
         const char *lit = cmark_node_get_literal(n);
         for (size_t k = 0; lit[k]; k++) {
+            size_t skip;
+            if (lit[k] == '{' && k > 0 && lit[k - 1] != ']' && attrs_position(n, lit, k) &&
+                (skip = attr_block(lit + k)) > 0) {
+                k += skip - 1; /* ":name{a="[x]"}": brackets of a value */
+                continue;
+            }
             if (lit[k] == '[') {
-                stack_n = n, stack_k = k, have = true;
-            } else if (lit[k] == ']' && have) {
-                *on = stack_n, *ok = stack_k, *cn = n, *ck = k;
+                if (depth == MAX_BRACKET_DEPTH) {
+                    memmove(stack_n, stack_n + 1, sizeof stack_n - sizeof stack_n[0]);
+                    memmove(stack_k, stack_k + 1, sizeof stack_k - sizeof stack_k[0]);
+                    depth--;
+                }
+                stack_n[depth] = n, stack_k[depth] = k, depth++;
+            } else if (lit[k] == ']' && depth > 0) {
+                depth--;
+                char after = char_after(n, lit, k);
+                if (after == '(' || after == '[')
+                    continue;
+                if (char_before(stack_n[depth], stack_k[depth]) == '[' ||
+                    char_after(stack_n[depth], cmark_node_get_literal(stack_n[depth]),
+                               stack_k[depth]) == '[')
+                    continue;
+                *on = stack_n[depth], *ok = stack_k[depth], *cn = n, *ck = k;
                 return true;
             }
         }
@@ -323,8 +467,58 @@ static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_nod
 
 /* One inline container: attributes after elements, bracket spans and
  * components, then bare components. */
+/* Whether cmark made link n of a shortcut reference ("[Fish]" with a
+ * "[Fish]: url" definition): its source is its label's, one bracket wider
+ * on each side, where a full or collapsed reference ("[Fish][]") or an
+ * inline link is wider at the end. */
+static bool shortcut_reference(cmark_node *n)
+{
+    if (cmark_node_get_type(n) != CMARK_NODE_LINK || autolink_text(n))
+        return false;
+    cmark_node *first = cmark_node_first_child(n), *last = cmark_node_last_child(n);
+    if (!last || cmark_node_get_end_line(last) != cmark_node_get_end_line(n) ||
+        cmark_node_get_end_column(last) <= 0)
+        return false;
+    int tail = cmark_node_get_end_column(n) - cmark_node_get_end_column(last);
+    if (cmark_node_get_type(last) == CMARK_NODE_CODE) {
+        /* a code span's position is its content's: add its backtick fence,
+         * known when it also opens the label */
+        int fence = 1;
+        if (first == last && cmark_node_get_start_line(n) == cmark_node_get_end_line(n))
+            fence = cmark_node_get_start_column(last) - cmark_node_get_start_column(n) - 1;
+        tail -= fence;
+    }
+    return tail == 1;
+}
+
+/* remark-mdc reads "[text]" not followed by '(' or '[' as a span before
+ * any link is considered, so a shortcut reference is a span even when its
+ * definition exists. */
+static cmark_node *shortcut_to_span(md_ctx *c, cmark_node *link)
+{
+    cmark_node *el = md_cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
+    struct md_inline_info *in = info_new(c, "span");
+    in->is_span = true;
+    cmark_node_set_user_data(el, in);
+    cmark_node_insert_before(link, el);
+    for (cmark_node *k = cmark_node_first_child(link), *next; k; k = next) {
+        next = cmark_node_next(k);
+        cmark_node_append_child(el, k);
+    }
+    cmark_node_free(link);
+    trim_label_end(c, el);
+    take_attrs(c, cmark_node_next(el), in);
+    return el;
+}
+
 static void container(md_ctx *c, cmark_node *parent)
 {
+    for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n))
+        if (shortcut_reference(n))
+            n = shortcut_to_span(c, n);
+    for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n))
+        if (is_text(n, NULL))
+            join_split_attrs(c, n);
     for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n)) {
         if (takes_attrs(n) && !cmark_node_get_user_data(n)) {
             struct md_inline_info *in = info_new(c, NULL);
@@ -347,6 +541,62 @@ static void container(md_ctx *c, cmark_node *parent)
             n = bare_components(c, n);
 }
 
+/* Whether the line of a paragraph that starts at n is one inline component
+ * alone (then *end is what follows it: a soft break or NULL). */
+static bool component_line(cmark_node *n, cmark_node **end)
+{
+    if (!n || !md_is_inline_component(n))
+        return false;
+    cmark_node *next = cmark_node_next(n);
+    if (next && cmark_node_get_type(next) != CMARK_NODE_SOFTBREAK)
+        return false;
+    *end = next;
+    return true;
+}
+
+/* remark-mdc's "container sugar": a line that holds only an inline
+ * component (":read-more{to=\"/x\"}") is a block of its own, which ends
+ * the paragraph before it; the lines after it start a new one.  The
+ * paragraph is split there (the conversion unwraps a paragraph that holds
+ * only a component). */
+static void split_component_lines(cmark_node *para)
+{
+    cmark_node *line = cmark_node_first_child(para);
+    while (line) {
+        cmark_node *end = NULL;
+        bool alone = component_line(line, &end);
+        if (!alone) {
+            while (line && cmark_node_get_type(line) != CMARK_NODE_SOFTBREAK)
+                line = cmark_node_next(line);
+            line = line ? cmark_node_next(line) : NULL;
+            continue;
+        }
+        /* before | the component | after: each its own paragraph */
+        cmark_node *prev = cmark_node_previous(line);
+        if (prev) {
+            cmark_node *own = md_cmark_node_new(CMARK_NODE_PARAGRAPH);
+            cmark_node_insert_after(para, own);
+            cmark_node_free(prev); /* the soft break before the line */
+            cmark_node_append_child(own, line);
+            para = own;
+        }
+        if (!end)
+            return;
+        cmark_node *rest = cmark_node_next(end);
+        cmark_node_free(end);
+        if (!rest)
+            return;
+        cmark_node *after = md_cmark_node_new(CMARK_NODE_PARAGRAPH);
+        cmark_node_insert_after(para, after);
+        for (cmark_node *n = rest, *next; n; n = next) {
+            next = cmark_node_next(n);
+            cmark_node_append_child(after, n);
+        }
+        para = after;
+        line = rest;
+    }
+}
+
 void md_inline_syntax(md_ctx *c, cmark_node *doc)
 {
     /* collect first: the walk must not see the tree being edited */
@@ -367,9 +617,33 @@ void md_inline_syntax(md_ctx *c, cmark_node *doc)
     }
     cmark_iter_free(it);
     /* innermost containers last: a bracket pair is always within one */
-    for (size_t i = n; i-- > 0;)
+    for (size_t i = n; i-- > 0;) {
+        const char *type =
+            cmark_node_get_syntax_extension(list[i]) ? cmark_node_get_type_string(list[i]) : NULL;
+        if (type && !strcmp(type, "table_cell")) {
+            /* cmark-gfm lets a cell hold only its own inline types: the
+             * cell's inlines move to a detached paragraph (in the render
+             * arena) that md_cell_inlines() finds */
+            cmark_node *holder = md_cmark_node_new(CMARK_NODE_PARAGRAPH);
+            for (cmark_node *k = cmark_node_first_child(list[i]), *next; k; k = next) {
+                next = cmark_node_next(k);
+                cmark_node_append_child(holder, k);
+            }
+            container(c, holder);
+            md_unmark_tree(c, holder);
+            cmark_node_set_user_data(list[i], holder);
+            continue;
+        }
         container(c, list[i]);
+        if (cmark_node_get_type(list[i]) == CMARK_NODE_PARAGRAPH)
+            split_component_lines(list[i]);
+    }
     free(list);
+}
+
+cmark_node *md_cell_inlines(cmark_node *cell)
+{
+    return cmark_node_get_user_data(cell);
 }
 
 const struct md_inline_info *md_inline_get(cmark_node *n)

@@ -17,8 +17,8 @@
 
 enum md_status {
     MD_OK = 0,
-    MD_ERR_YAML = -1,  /* the front matter is not valid YAML */
-    MD_ERR_INPUT = -2, /* the input cannot be rendered (e.g. too large) */
+    MD_ERR_YAML = -1,   /* the front matter is not valid YAML */
+    MD_ERR_INPUT = -2,  /* the input cannot be rendered (e.g. too large) */
     MD_ERR_FAILED = -3, /* isolated rendering: the renderer crashed, or ran past its time or
                          * memory budget (md_pool_render) */
 };

@@ -110,6 +110,9 @@ void h_remove(hnode *n);
 void h_prop_str(md_arena *a, hnode *n, const char *name, const char *v, size_t len);
 void h_prop_json(md_arena *a, hnode *n, const char *name, const char *json);
 hprop *h_prop_get(const hnode *n, const char *name);
+/* Orders n's props by name (UTF-16 code units, as JavaScript's sort):
+ * MDC's tree has a component's props sorted. */
+void h_props_sort(hnode *n);
 void h_prop_del(hnode *n, const char *name);
 /* The node after n in a pre-order walk of root's subtree, going into n's
  * children when descend is true; NULL at the end.  Every pass walks with
@@ -120,15 +123,22 @@ void h_text_content(const hnode *n, cd_buf *out);
 
 /* ---- props from MDC attribute syntax ------------------------------------- */
 
+/* Whose attribute list it is: remark-mdc hands a block component both its
+ * attributes and their bound form, an inline component or span only the
+ * bound form, and an element ({attrs} after **strong**, a link...) only
+ * the attributes. */
+enum md_attrs_mode { MD_ATTRS_ELEMENT, MD_ATTRS_BLOCK, MD_ATTRS_INLINE };
 /* Parses an MDC attribute list s[0..n) (the text between { and }) and adds
  * the props to el as MDC does.  Returns false when the syntax is invalid. */
-bool md_attrs_apply(md_arena *a, hnode *el, const char *s, size_t n);
+bool md_attrs_apply(md_arena *a, hnode *el, const char *s, size_t n, enum md_attrs_mode mode);
 /* Adds one attribute as hast would store it (class → className list,
  * known booleans and numbers typed, aria-/data- camel-cased...). */
 void md_prop_from_attr(md_arena *a, hnode *el, const char *name, size_t nlen, const char *val,
                        size_t vlen, bool has_value);
-/* Adds the props of a component's YAML block. */
-void md_yaml_props(md_arena *a, hnode *el, const jv *obj);
+/* Adds the props of a component's YAML block (unflattening obj first). */
+void md_yaml_props(md_arena *a, hnode *el, jv *obj);
+/* flat.unflatten, in place: the top-level key "a.b" becomes {a: {b: ...}}. */
+void md_jv_unflatten(md_arena *a, jv *obj);
 
 /* ---- the component syntax extension --------------------------------------- */
 
@@ -146,6 +156,9 @@ struct md_inline_info;
 struct md_ctx;
 /* Inline components, spans and {attrs} after elements, on the cmark tree. */
 void md_inline_syntax(struct md_ctx *c, cmark_node *doc);
+/* The paragraph holding a table cell's inlines after md_inline_syntax()
+ * (NULL for a cell it did not see). */
+cmark_node *md_cell_inlines(cmark_node *cell);
 /* What md_inline_syntax() attached to a node, or NULL. */
 const struct md_inline_info *md_inline_get(cmark_node *n);
 const char *md_inline_tag(const struct md_inline_info *in);
@@ -164,6 +177,8 @@ const char *md_inline_attrs(const struct md_inline_info *in, size_t *len);
 
 /* True while the parser still has block n open. */
 bool md_cmark_is_open(cmark_node *n);
+/* True when block n's last line was blank (what makes a list loose). */
+bool md_cmark_last_line_blank(cmark_node *n);
 /* A footnote reference's definition (NULL when it has none). */
 cmark_node *md_cmark_footnote_def(cmark_node *ref);
 /* A footnote definition's label: *len bytes, not NUL-terminated. */

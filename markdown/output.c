@@ -126,11 +126,23 @@ static void **child_slot(md_map *children, const jv *obj, const char *name, size
     return md_map_slot(children, key->data, key->len);
 }
 
-/* flat.unflatten: "a.b: 1" at the top level becomes {a: {b: 1}}.  Each
- * object's last member of a name is found in one map (many dotted keys
- * stay linear). */
-static void unflatten(md_arena *a, jv *obj)
+/* Nests the dotted keys of every object inside v (flat flattens the whole
+ * value before it unflattens it). */
+static void unflatten_inside(md_arena *a, jv *v)
 {
+    for (jv *m = v->first; m; m = m->next) {
+        if (m->type == JV_OBJ)
+            md_jv_unflatten(a, m);
+        else if (m->type == JV_ARR)
+            unflatten_inside(a, m);
+    }
+}
+
+/* Each object's last member of a name is found in one map (many dotted
+ * keys stay linear). */
+void md_jv_unflatten(md_arena *a, jv *obj)
+{
+    unflatten_inside(a, obj);
     jv *out = jv_new(a, JV_OBJ);
     md_map *children = md_map_new(a);
     cd_buf key = CD_BUF_INIT;
@@ -162,7 +174,8 @@ static void unflatten(md_arena *a, jv *obj)
         *child_slot(children, target, k, kl, &key) = m;
     }
     cd_buf_free(&key);
-    *obj = *out;
+    obj->first = out->first;
+    obj->last = out->last;
 }
 
 static jv *write_data(md_ctx *c, cd_buf *b, hnode *root, jv *front)
@@ -184,7 +197,7 @@ static jv *write_data(md_ctx *c, cd_buf *b, hnode *root, jv *front)
     jv_append(data, t);
     jv_append(data, d);
     if (front && front->type == JV_OBJ) {
-        unflatten(c->arena, front);
+        md_jv_unflatten(c->arena, front);
         for (jv *m = front->first, *next; m; m = next) {
             next = m->next;
             m->next = NULL;

@@ -68,7 +68,9 @@ static int front_matter(md_ctx *c, const char *s, size_t len, jv **front, size_t
         }
     if (!end || end - s <= 4)
         return 0;
-    *front = md_yaml_parse(c->arena, s + 4, (size_t)(end - s - 4), 1, c->err);
+    /* with the line break that ends the last line: MDC's YAML parser gives
+     * a final block scalar ("run: |") its newline even without one */
+    *front = md_yaml_parse(c->arena, s + 4, (size_t)(end - s - 4) + 1, 1, c->err);
     if (!*front)
         return -1;
     *body_off = (size_t)(end - s) + 4;

@@ -1,36 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Heading ids as MDC makes them: github-slugger (lower-case, drop what is
- * not a letter, mark, number, '_', '-' or space, spaces to '-', "-1", "-2"
- * for repeats), then MDC's own clean-up (runs of '-' collapsed, '-' trimmed
- * at both ends, a leading digit prefixed with '_').
+ * not a letter, a mark, a decimal or letter number, connector punctuation,
+ * '-' or space, spaces to '-', "-1", "-2" for repeats), then MDC's own
+ * clean-up (runs of '-' collapsed, '-' trimmed at both ends, a leading
+ * digit prefixed with '_').  Unicode categories come from utf8proc: an
+ * emoji (a symbol) goes, the variation selector U+FE0F after it (a mark)
+ * stays, as in "️-contribute" for "❤️ Contribute".
  */
 #include "md_int.h"
 
-#include <locale.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <wctype.h>
 
-/* One locale for the process, made on first use.  Threads may render at
- * once (the server's workers, its folder watchers): the first to publish
- * its locale wins and the others free theirs. */
-static locale_t utf8_locale(void)
-{
-    static _Atomic(locale_t) loc;
-    locale_t cur = atomic_load_explicit(&loc, memory_order_acquire);
-    if (cur)
-        return cur;
-    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-    if (!l)
-        l = newlocale(LC_CTYPE_MASK, "C", (locale_t)0);
-    if (atomic_compare_exchange_strong(&loc, &cur, l))
-        return l;
-    if (l)
-        freelocale(l);
-    return cur;
-}
+#include <utf8proc.h>
 
 static uint32_t decode(const unsigned char *s, size_t *len)
 {
@@ -74,17 +57,29 @@ static void encode(cd_buf *b, uint32_t cp)
     }
 }
 
-/* Combining marks count as letters for github-slugger. */
-static bool is_mark(uint32_t cp)
+/* What github-slugger keeps (beyond ASCII): L*, M*, Nd, Nl and Pc. */
+static bool slug_keeps(uint32_t cp)
 {
-    return (cp >= 0x300 && cp <= 0x36F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
-           (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
-           (cp >= 0xFE20 && cp <= 0xFE2F);
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_PC:
+        return true;
+    default:
+        return false;
+    }
 }
 
 void md_slug(const char *s, size_t n, cd_buf *out)
 {
-    locale_t loc = utf8_locale();
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         size_t l;
@@ -99,8 +94,8 @@ void md_slug(const char *s, size_t n, cd_buf *out)
                 cd_buf_putc(out, (char)cp);
             else if (cp >= 'A' && cp <= 'Z')
                 cd_buf_putc(out, (char)(cp + 32));
-        } else if (iswalnum_l((wint_t)cp, loc) || is_mark(cp)) {
-            encode(out, (uint32_t)towlower_l((wint_t)cp, loc));
+        } else if (slug_keeps(cp)) {
+            encode(out, (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp));
         }
     }
 }

@@ -259,6 +259,41 @@ void h_prop_json(md_arena *a, hnode *n, const char *name, const char *json)
     prop_add(a, n, name, md_strdup(a, json), strlen(json), PV_JSON);
 }
 
+/* A merge sort of the prop list: a component may have thousands. */
+static hprop *props_merge_sort(hprop *list, size_t n)
+{
+    if (n < 2)
+        return list;
+    hprop *mid = list;
+    for (size_t i = 1; i < n / 2; i++)
+        mid = mid->next;
+    hprop *right = mid->next;
+    mid->next = NULL;
+    hprop *l = props_merge_sort(list, n / 2), *r = props_merge_sort(right, n - n / 2);
+    hprop head = {0}, *tail = &head;
+    while (l && r) {
+        hprop **least = strcmp(r->name, l->name) < 0 ? &r : &l; /* stable */
+        tail->next = *least;
+        tail = *least;
+        *least = (*least)->next;
+    }
+    tail->next = l ? l : r;
+    return head.next;
+}
+
+void h_props_sort(hnode *n)
+{
+    size_t count = 0;
+    for (hprop *p = n->props; p; p = p->next)
+        count++;
+    n->props = props_merge_sort(n->props, count);
+    n->props_last = NULL;
+    for (hprop *p = n->props; p; p = p->next) { /* the back links */
+        p->prev = n->props_last;
+        n->props_last = p;
+    }
+}
+
 hprop *h_prop_get(const hnode *n, const char *name)
 {
     if (n->prop_map)

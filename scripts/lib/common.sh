@@ -11,7 +11,7 @@
 CONTENTD_RUN_PACKAGES=(
     meson ninja-build pkg-config gcc libc6-dev python3
     libcmark-gfm-dev libcmark-gfm-extensions-dev
-    libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev
+    libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev libutf8proc-dev
     libinotifytools0-dev
     libmicrohttpd-dev libjansson-dev
     libmongoc-dev libbson-dev

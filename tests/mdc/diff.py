@@ -80,10 +80,10 @@ def main() -> int:
     ap.add_argument("--all", action="store_true")
     opts = ap.parse_args()
 
-    for why in (fidelity.missing_mdc(), fidelity.missing_ours()):
-        if why:
-            print(f"diff.py: {why}", file=sys.stderr)
-            return 2
+    why = fidelity.missing_renderers()
+    if why:
+        print(f"diff.py: {why}", file=sys.stderr)
+        return 2
     cfg = fidelity.load_deliberate()
     if opts.all:
         cfg = dict(cfg, exclude={})

@@ -26,6 +26,7 @@ REPO_ROOT = TESTS_DIR.parent
 CORPUS_DIR = TESTS_DIR / "corpus"
 DELIBERATE_FILE = CORPUS_DIR / "deliberate.json"
 RENDER_MJS = TESTS_DIR / "mdc" / "render.mjs"
+HTML_MJS = TESTS_DIR / "mdc" / "html.mjs"
 MDC_PACKAGE = TESTS_DIR / "node_modules" / "@nuxtjs" / "mdc" / "package.json"
 
 INSTALL_HINT = "install the reference renderer with: npm ci --prefix tests"
@@ -63,6 +64,11 @@ def missing_mdc() -> str | None:
     return None
 
 
+def missing_renderers() -> str | None:
+    """Why one of the two renderers cannot run, or None when both can."""
+    return missing_mdc() or missing_ours()
+
+
 def mdc_version() -> str:
     try:
         return json.loads(MDC_PACKAGE.read_text())["version"]
@@ -72,6 +78,17 @@ def mdc_version() -> str:
 
 def corpus_files() -> list[Path]:
     return sorted(CORPUS_DIR.glob("*.md"))
+
+
+def real_corpus_dir() -> Path:
+    """The corpus of real documents (not in the repository):
+    $CONTENTD_MDC_CORPUS, else ../shared/mdc-corpus next to the repository."""
+    env = os.environ.get("CONTENTD_MDC_CORPUS")
+    return Path(env).resolve() if env else REPO_ROOT.parent / "shared" / "mdc-corpus"
+
+
+def real_corpus_files() -> list[Path]:
+    return sorted(real_corpus_dir().glob("*.md"))
 
 
 # --------------------------------------------------------------------------
@@ -92,6 +109,28 @@ def render_mdc(files: list[Path]) -> dict[Path, dict]:
         raise RuntimeError(f"render.mjs exited {proc.returncode}: {proc.stderr.strip()}")
     out = json.loads(proc.stdout)
     return {Path(k): v for k, v in out.items()}
+
+
+def render_html(docs: dict[str, dict]) -> dict[str, str | dict]:
+    """The HTML that @nuxtjs/mdc's MDCRenderer makes of each AST document
+    (tests/mdc/html.mjs: components as generic elements printing their
+    props and slots, attributes and class/rel tokens sorted), in one node
+    process.  Returns {key: html} or {key: {"error": message}}; a document
+    that is itself an error stays that error.  Raises RuntimeError when node
+    itself fails."""
+    payload = {k: {"body": d.get("body"), "data": d.get("data") or {}}
+               for k, d in docs.items() if "error" not in d}
+    out: dict = {}
+    if payload:
+        proc = subprocess.run(["node", str(HTML_MJS)], input=json.dumps(payload),
+                              capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0:
+            raise RuntimeError(f"html.mjs exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+        out = json.loads(proc.stdout)
+    for k, d in docs.items():
+        if "error" in d:
+            out[k] = {"error": d["error"]}
+    return out
 
 
 def render_ours(path: Path) -> dict:
@@ -532,6 +571,51 @@ def compare_file(name: str, ours: dict, mdc: dict, cfg: dict, limit: int = 1000)
         n_mdc, n_ours = normalise(n_mdc), normalise(n_ours)
     diffs = differences(n_ours, n_mdc, limit)
     return Outcome(name, "differ" if diffs else "match", diffs, "", n_ours, n_mdc)
+
+
+def _fill_ignored(mdc, ours):
+    """MDC's tree with every IGNORED value replaced by ours at the same place
+    (removed where ours has nothing), so that it can be rendered."""
+    if isinstance(mdc, dict):
+        out = {}
+        for k, v in mdc.items():
+            theirs = ours.get(k, IGNORED) if isinstance(ours, dict) else IGNORED
+            if v is IGNORED and theirs is IGNORED:
+                continue
+            out[k] = theirs if v is IGNORED else _fill_ignored(v, theirs)
+        return out
+    if isinstance(mdc, list):
+        out = []
+        for i, v in enumerate(mdc):
+            theirs = ours[i] if isinstance(ours, list) and i < len(ours) else IGNORED
+            if v is IGNORED and theirs is IGNORED:
+                continue
+            out.append(theirs if v is IGNORED else _fill_ignored(v, theirs))
+        return out
+    return mdc
+
+
+def html_inputs(name: str, ours: dict, mdc: dict, cfg: dict) -> tuple[dict, dict]:
+    """The two documents to render at the HTML level: as rendered, or, for a
+    file with deliberate rules, the normalised trees with the rules applied
+    (an ignored value takes ours)."""
+    rules = cfg["differences"].get(name, [])
+    if not rules or "error" in ours or "error" in mdc:
+        return ours, mdc
+    n_mdc, n_ours, _ = apply_deliberate(normalise(mdc), rules, normalise(ours))
+    return n_ours, _fill_ignored(n_mdc, n_ours)
+
+
+def html_difference(ours, mdc) -> str | None:
+    """None when both renderings are the same HTML, else one line saying
+    where they part (or what failed)."""
+    if isinstance(mdc, dict):
+        return f"MDCRenderer failed on MDC's tree: {mdc.get('error')}"
+    if isinstance(ours, dict):
+        return f"ours: {ours.get('error')}"
+    if ours == mdc:
+        return None
+    return "html: " + _string_diff(ours, mdc, width=60)
 
 
 # --------------------------------------------------------------------------

@@ -24,7 +24,8 @@ static void renders_like_in_process(void **state)
     (void)state;
     md_pool *p = NULL;
     assert_int_equal(md_pool_new(NULL, &p, NULL), MD_OK);
-    const char *md = "---\nkind: course\nn: 42\nz: null\nt: \"a\\u0000b\"\n---\n# Hello\n\nFirst.\n";
+    const char *md =
+        "---\nkind: course\nn: 42\nz: null\nt: \"a\\u0000b\"\n---\n# Hello\n\nFirst.\n";
     md_result a, b;
     md_error err;
     assert_int_equal(md_render_result(md, strlen(md), 0, &a, &err), MD_OK);
@@ -35,7 +36,8 @@ static void renders_like_in_process(void **state)
     assert_string_equal(b.description, "First.");
     assert_string_equal(md_result_field(&b, "kind"), "course");
     assert_string_equal(md_result_field(&b, "n"), "42");
-    assert_string_equal(md_result_field(&b, "t"), "a\xEF\xBF\xBD" "b");
+    assert_string_equal(md_result_field(&b, "t"), "a\xEF\xBF\xBD"
+                                                  "b");
     assert_null(md_result_field(&b, "z"));
     md_result_free(&a);
     md_result_free(&b);

@@ -80,6 +80,11 @@ static const struct rcase cases[] = {
      {"\"tag\":\"alert\"", "\"type\":\"info\"", "\":n\":\"1\"", "\"flag\":\"\"",
       "\":flag\":\"true\"", "\"className\":[\"c\"]", "\"id\":\"i\""},
      {0}},
+    {"component props sorted, a handler among them still removed",
+     "::c{z=\"1\" onclick=\"x\" a=\"2\" flag}\nx\n::\n\n:d{y=\"1\" onload=\"x\" b=\"2\"}\n",
+     {"\"props\":{\":flag\":\"true\",\"a\":\"2\",\"flag\":\"\",\"z\":\"1\"}",
+      "\"props\":{\"b\":\"2\",\"y\":\"1\"}"},
+     {"onclick", "onload"}},
     {"nested components and slots",
      "::a\n:::b\nx\n:::\n#s\ny\n::\n",
      {"\"tag\":\"b\"", "\"v-slot:s\":\"\"", "\"tag\":\"template\""},
@@ -133,10 +138,13 @@ static const struct rcase cases[] = {
      {"\"tag\":\"span\",\"props\":{}", "\"tag\":\"b\",\"props\":{}", "\"tag\":\"i\",\"props\":{}",
       "\"value\":\"d\""},
      {"style", "javascript", "expression", "vbscript"}},
-    {"harmless style is kept", "<span style=\"color: red; background: url(/a.png)\">a</span>",
-     {"\"style\":\"color: red; background: url(/a.png)\""}, {0}},
+    {"harmless style is kept",
+     "<span style=\"color: red; background: url(/a.png)\">a</span>",
+     {"\"style\":\"color: red; background: url(/a.png)\""},
+     {0}},
     /* found by fuzzing: a JSON integer past 2^63 that jansson could not read */
-    {"huge integers in exponent form", "---\nn: 00000000000000000000000017346883632987977728\n"
+    {"huge integers in exponent form",
+     "---\nn: 00000000000000000000000017346883632987977728\n"
      "m: 9223372036854775807\nk: 1.5e300\n---\n",
      {"\"n\":1.7346883632987978e+19", "\"m\":9.223372036854776e+18", "\"k\":1.5e+300"},
      {"17346883632987977728"}},
