@@ -107,11 +107,11 @@ struct watch_folder {
     unsigned flags;
     char *error;
     int64_t first_ns, last_ns;
-    int64_t prev_last_ns;            /* last event of the batch taken before */
-    size_t nstate[WATCH_P_STATES];   /* the pending paths in each state */
-    bool wait;                       /* something only the window settles (dirs, flags) */
-    bool drained;                    /* the hub drained the queue since the last event */
-    bool have; /* something is pending */
+    int64_t prev_last_ns;          /* last event of the batch taken before */
+    size_t nstate[WATCH_P_STATES]; /* the pending paths in each state */
+    bool wait;                     /* something only the window settles (dirs, flags) */
+    bool drained;                  /* the hub drained the queue since the last event */
+    bool have;                     /* something is pending */
     bool stop;
     bool thread_started;
     pthread_t thread;

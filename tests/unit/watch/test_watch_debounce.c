@@ -289,8 +289,8 @@ static void test_burst_after_save_folds(void **state)
         size_t k = expect_path(f, 0, want);
         last = k > last ? k : last;
     }
-    print_message("# save at once (%lld ms), then 99 rewrites: %zu batches\n",
-                  (long long)first_ms, last + 1);
+    print_message("# save at once (%lld ms), then 99 rewrites: %zu batches\n", (long long)first_ms,
+                  last + 1);
     assert_true(last + 1 <= 3);
     /* The burst's last batch waited for the window after the last write. */
     assert_true(rec_get(&f->r, last).at_ns - t_end >= 300 * MS);
