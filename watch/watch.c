@@ -6,7 +6,8 @@
  *
  * The hub thread adds paths to the pending batch as events arrive.  The
  * delivery thread sleeps until a batch is pending, then until it is due:
- * the quiet window after its last event, or the maximum delay after its
+ * at once when it is a complete save after a quiet folder (complete() below),
+ * else the quiet window after its last event, or the maximum delay after its
  * first, whichever comes first.  It takes the batch, leaves out the paths
  * that were born within the batch and are gone again (an editor's temporary
  * file, vim's `4913` probe), sorts the rest and calls the callback without
@@ -35,12 +36,36 @@ static void noted(watch_folder *w)
         pthread_cond_signal(&w->cv);
     }
     w->last_ns = now;
+    w->drained = false;
 }
 
-void watch_note_path(watch_folder *w, const char *rel, size_t len, bool born)
+/* What a file's event says about its path.  A save of an existing file in
+ * one complete step (written and closed, or renamed into place) is DONE; a
+ * write not closed yet, a removal, a rename away, or a file that did not
+ * exist before the batch (it may be an editor's temporary file, gone in a
+ * moment) WAIT for the window; a file born and gone again is GONE. */
+static unsigned next_state(const watch_pathent *e, uint32_t mask)
+{
+    if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
+        return e->born ? WATCH_P_WAIT : WATCH_P_DONE;
+    if (mask & (IN_DELETE | IN_MOVED_FROM))
+        return e->born ? WATCH_P_GONE : WATCH_P_WAIT;
+    if ((mask & IN_ATTRIB) && e->state == WATCH_P_DONE)
+        return WATCH_P_DONE; /* a saved file's mode or times set after the save */
+    return WATCH_P_WAIT;
+}
+
+void watch_note_path(watch_folder *w, const char *rel, size_t len, bool born, uint32_t mask)
 {
     pthread_mutex_lock(&w->mu);
-    watch_pathset_add(&w->pending, rel, len, born);
+    watch_pathent *e = watch_pathset_add(&w->pending, rel, len, born);
+    unsigned st = mask ? next_state(e, mask) : WATCH_P_WAIT;
+    if (!mask)
+        w->wait = true;
+    if (e->state != WATCH_P_NEW)
+        w->nstate[e->state]--;
+    w->nstate[st]++;
+    e->state = (unsigned char)st;
     noted(w);
     pthread_mutex_unlock(&w->mu);
 }
@@ -51,7 +76,30 @@ void watch_note_flags(watch_folder *w, unsigned flags, const char *error)
     w->flags |= flags;
     if (error && !w->error)
         w->error = cd_xstrdup(error);
+    w->wait = true;
     noted(w);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Whether the pending batch may go without waiting for the quiet window
+ * (w->mu held): it started after a quiet window (so it is not the tail of
+ * a burst: that folds into the next batch), every event of it has been read,
+ * and every path in it was saved in one complete step or was born and is
+ * gone again. */
+static bool complete(const watch_folder *w)
+{
+    return w->have && w->drained && !w->wait && w->nstate[WATCH_P_DONE] > 0 &&
+           w->nstate[WATCH_P_WAIT] == 0 && w->first_ns - w->prev_last_ns >= w->quiet_ns;
+}
+
+void watch_note_drained(watch_folder *w)
+{
+    pthread_mutex_lock(&w->mu);
+    if (w->have && !w->drained) {
+        w->drained = true;
+        if (complete(w))
+            pthread_cond_signal(&w->cv);
+    }
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -71,6 +119,10 @@ static taken take_pending(watch_folder *w)
     w->flags = 0;
     w->error = NULL;
     w->have = false;
+    w->wait = false;
+    w->drained = false;
+    w->prev_last_ns = w->last_ns;
+    memset(w->nstate, 0, sizeof w->nstate);
     return b;
 }
 
@@ -135,7 +187,7 @@ static void *deliver_main(void *arg)
         int64_t due = w->last_ns + w->quiet_ns;
         if (w->first_ns + w->max_delay_ns < due)
             due = w->first_ns + w->max_delay_ns;
-        if (cd_mono_ns() < due) {
+        if (!complete(w) && cd_mono_ns() < due) {
             cd_cond_wait_until(&w->cv, &w->mu, (due + 999999) / 1000000);
             continue;
         }

@@ -8,9 +8,12 @@
  * and moves in and out, editors' atomic saves, deletions, event-queue
  * overflow (a full rescan), and the folder itself being deleted and recreated.
  *
- * A burst of saves becomes one batch: the batch fires when no event arrived
- * for the quiet window (default 50 ms), or at the latest the maximum delay
- * (default 500 ms) after its first event.  Paths are a hint, never a promise
+ * A save made in one complete step (a file written and closed, or renamed
+ * into place) after a quiet folder is delivered at once; otherwise a burst
+ * of saves becomes one batch: the batch fires when no event arrived for the
+ * quiet window (default 50 ms), or at the latest the maximum delay (default
+ * 500 ms) after its first event.  What follows a save delivered at once
+ * within the window folds into the next batch.  Paths are a hint, never a promise
  * of precision: a consumer re-reads what it needs.  The watcher never misses
  * a change but may report extra paths (a path that did not change, or a
  * directory meaning "anything under it").

@@ -165,8 +165,10 @@ static void drain(struct hub *h)
     struct inotify_event *ev;
     while ((ev = inotifytools_next_events(0, 1)) != NULL)
         dispatch(h, ev);
-    for (watch_folder *w = h->roots; w; w = w->next)
+    for (watch_folder *w = h->roots; w; w = w->next) {
         watch_tree_settle(w, h->ifd);
+        watch_note_drained(w);
+    }
 }
 
 /* poll()'s timeout: until the next look for a missing root, or forever. */

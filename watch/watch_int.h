@@ -33,20 +33,32 @@
 /* How often a vanished root is looked for. */
 #define WATCH_ROOT_POLL_NS (200 * 1000000LL)
 
+/* Where a path of the pending batch stands, from its last event (watch.c,
+ * "whether a batch is complete"). */
+enum {
+    WATCH_P_NEW,  /* just added, no state yet */
+    WATCH_P_WAIT, /* being written, removed, or new: wait for the window */
+    WATCH_P_DONE, /* saved in one complete step: closed after writing, or renamed into place */
+    WATCH_P_GONE, /* born and gone within the batch: left out */
+    WATCH_P_STATES
+};
+
 /* A set of relative paths; `born` records that the path's first event in
  * the batch created it (IN_CREATE), so that a path born and gone within one
  * batch can be left out. */
 typedef struct watch_pathent {
     char *path;
     bool born;
+    unsigned char state; /* WATCH_P_* */
 } watch_pathent;
 
 typedef struct watch_pathset {
     cd_htab table; /* of entries holding a watch_pathent */
 } watch_pathset;
 
-/* Adds path[0..len) unless present (then its born bit is kept). */
-void watch_pathset_add(watch_pathset *s, const char *path, size_t len, bool born);
+/* Adds path[0..len) unless present (then its born bit is kept); returns
+ * its entry, valid until the next take. */
+watch_pathent *watch_pathset_add(watch_pathset *s, const char *path, size_t len, bool born);
 /* Moves the entries out in a new array of *n entries and empties s; the
  * caller frees each path and the array with free(). */
 watch_pathent *watch_pathset_take(watch_pathset *s, size_t *n);
@@ -95,7 +107,11 @@ struct watch_folder {
     unsigned flags;
     char *error;
     int64_t first_ns, last_ns;
-    bool have; /* something is pending */
+    int64_t prev_last_ns;          /* last event of the batch taken before */
+    size_t nstate[WATCH_P_STATES]; /* the pending paths in each state */
+    bool wait;                     /* something only the window settles (dirs, flags) */
+    bool drained;                  /* the hub drained the queue since the last event */
+    bool have;                     /* something is pending */
     bool stop;
     bool thread_started;
     pthread_t thread;
@@ -103,9 +119,12 @@ struct watch_folder {
 
 /* Adds a changed path (relative, len bytes) or flags to w's pending batch
  * and wakes its delivery thread; error (copied, may be NULL) is kept if the
- * batch has none yet. */
-void watch_note_path(watch_folder *w, const char *rel, size_t len, bool born);
+ * batch has none yet.  mask is the inotify event about a file at rel, or 0
+ * for a path found by a walk or a directory's event. */
+void watch_note_path(watch_folder *w, const char *rel, size_t len, bool born, uint32_t mask);
 void watch_note_flags(watch_folder *w, unsigned flags, const char *error);
+/* The hub read every queued event: a complete batch may go at once. */
+void watch_note_drained(watch_folder *w);
 
 /* The hub: registers w (after watching its whole tree), unregisters it,
  * and rebuilds its tree on request. */

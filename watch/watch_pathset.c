@@ -16,18 +16,20 @@ typedef struct node {
     watch_pathent e;
 } node;
 
-void watch_pathset_add(watch_pathset *s, const char *path, size_t len, bool born)
+watch_pathent *watch_pathset_add(watch_pathset *s, const char *path, size_t len, bool born)
 {
     uint64_t h = cd_hash_more(CD_HASH_SEED, path, len);
     for (cd_hnode *n = cd_htab_first(&s->table, h); n; n = cd_htab_next(n)) {
-        const char *p = CD_CONTAINER_OF(n, node, node)->e.path;
-        if (strncmp(p, path, len) == 0 && p[len] == '\0')
-            return;
+        watch_pathent *p = &CD_CONTAINER_OF(n, node, node)->e;
+        if (strncmp(p->path, path, len) == 0 && p->path[len] == '\0')
+            return p;
     }
     node *e = cd_xmalloc(sizeof *e);
     e->e.path = cd_xstrndup(path, len);
     e->e.born = born;
+    e->e.state = WATCH_P_NEW;
     cd_htab_add(&s->table, &e->node, h);
+    return &e->e;
 }
 
 watch_pathent *watch_pathset_take(watch_pathset *s, size_t *n)

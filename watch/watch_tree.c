@@ -211,7 +211,7 @@ static void list_dir(walk *k, const char *abs, const char *rel, cd_buf *subdirs)
         bool is_dir = entry_is_dir(d, de);
         if (!is_ignored(k->w, child, is_dir)) {
             if (k->emit)
-                watch_note_path(k->w, child, strlen(child), k->born);
+                watch_note_path(k->w, child, strlen(child), k->born, 0);
             if (is_dir)
                 cd_buf_append(subdirs, child, strlen(child) + 1);
         }
@@ -392,7 +392,7 @@ static void entry_event(watch_folder *w, int ifd, const char *rel, uint32_t mask
         return;
     /* Born: the name did not exist before this event.  Only IN_CREATE says
      * so; IN_MOVED_TO may have replaced an existing file (an atomic save). */
-    watch_note_path(w, rel, strlen(rel), (mask & IN_CREATE) != 0);
+    watch_note_path(w, rel, strlen(rel), (mask & IN_CREATE) != 0, is_dir ? 0 : mask);
     if (!is_dir)
         return;
     if (mask & IN_CREATE) {

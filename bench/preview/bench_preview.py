@@ -27,6 +27,14 @@ clock, asks the page for its own, reads its clock again; of 50 such round
 trips the shortest gives the offset (page − midpoint), correct to within
 half that round trip, which is printed as the uncertainty.  The handshake is
 repeated after the run to show any drift.
+
+Peer in the same run (--peer vite, the default): a Vite dev server with hot
+module replacement (bench/package.json, pinned in bench/package-lock.json;
+installed with `npm ci --prefix bench` when missing) serving a page that
+imports a copy of the same index.md `?raw` and renders it with marked
+(bench/preview/vite/).  The same browser opens it after contentd's run, and
+the same edits are measured the same way (MutationObserver, next frame); the
+table ends with contentd's p50 and p99 as ratios of Vite's.
 """
 from __future__ import annotations
 
@@ -206,6 +214,41 @@ class Watch:
         return f"content push --watch DIR against contentd serve (quiet window {q})"
 
 
+BENCH = ROOT / "bench"
+VITE_PAGE = BENCH / "preview" / "vite"
+
+
+class VitePeer:
+    """A Vite dev server with HMR over a copy of the same index.md."""
+
+    def __init__(self, tmp: Path):
+        vite = BENCH / "node_modules" / "vite" / "bin" / "vite.js"
+        if not vite.exists():
+            subprocess.run(["npm", "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund"],
+                           check=True, stdout=subprocess.DEVNULL)
+        self.root = tmp / "vite"
+        (self.root / "content").mkdir(parents=True)
+        for name in ("index.html", "main.js"):
+            shutil.copy(VITE_PAGE / name, self.root / name)
+        self.index = self.root / "content" / "index.md"
+        shutil.copy(EXAMPLE / "index.md", self.index)
+        self.port = srv.free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.proc = subprocess.Popen(
+            ["node", str(vite), "--config", str(VITE_PAGE / "vite.config.js"),
+             "--host", "127.0.0.1", "--port", str(self.port), "--strictPort"],
+            cwd=str(BENCH), stdin=subprocess.DEVNULL,
+            stdout=open(tmp / "vite.log", "ab"), stderr=subprocess.STDOUT,
+            env={**os.environ, "BENCH_VITE_ROOT": str(self.root)})
+        self.version = json.loads((BENCH / "node_modules" / "vite" / "package.json")
+                                  .read_text(encoding="utf-8"))["version"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
 def edit(path: Path, original: str, marker: str) -> int:
     """Saves index.md with the marker in its first paragraph; returns the
     time (ns, CLOCK_REALTIME) just before the write began."""
@@ -216,49 +259,72 @@ def edit(path: Path, original: str, marker: str) -> int:
     return t0
 
 
-def run(args) -> dict:
+def measure(d, index: Path, edits: int, gap_ms: int, events=None) -> list:
+    """EDITS saves of index (after WARMUP), each timed from the write to the
+    page's DOM and paint; the page must be loaded.  Saves are at least
+    GAP_MS apart (an author's pace: a save within the watcher's quiet window
+    of the previous one is a burst, folded on purpose, docs/watch.md)."""
     from selenium.webdriver.support.ui import WebDriverWait
 
+    d.execute_script(OBSERVER)
+    offset, _ = handshake(d)
+    original = index.read_text(encoding="utf-8")
+    samples = []
+    run_id = os.getpid()
+    last = 0.0
+    for i in range(WARMUP + edits):
+        marker = f"m{run_id}x{i}"
+        d.execute_script("window.__bench.want = arguments[0]", marker)
+        pause = last + gap_ms / 1000 - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)  # the author's pace, not a wait for a result
+        last = time.monotonic()
+        t0 = edit(index, original, marker) / 1e6
+        r = WebDriverWait(d, EDIT_DEADLINE, poll_frequency=0.01).until(
+            lambda d: d.execute_script(
+                "return window.__bench.results.find((r) => r.want === arguments[0]) || null",
+                marker),
+            message=f"edit {i} did not reach the page within {EDIT_DEADLINE} s")
+        if i >= WARMUP:
+            sample = {k: r[k] - offset - t0 for k in ("dom", "frame", "paint")}
+            arrived = events.arrivals.get(marker) if events else None
+            sample["event"] = arrived / 1e6 - t0 if arrived else None
+            samples.append(sample)
+    return samples
+
+
+def page_ready(d, url: str, ready_js: str):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    d.get(url)
+    WebDriverWait(d, 15, poll_frequency=0.02).until(lambda d: d.execute_script(ready_js))
+
+
+def run(args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="contentd-preview-bench-"))
-    watch = b = None
+    watch = b = peer = None
     try:
         watch = Watch(tmp, args.mode, args.quiet_ms)
         s = watch.server
+        if args.peer == "vite":
+            peer = VitePeer(tmp)
         try:
             b = chrome.start()
         except chrome.BrowserUnavailable as e:
             sys.exit(f"bench: {e}")
         d = b.driver
-        d.get(f"{s.base_url}/preview/{KIND}/{NAME}")
-        WebDriverWait(d, 15, poll_frequency=0.02).until(lambda d: d.execute_script(
-            "return document.querySelector('.cp-conn').dataset.state === 'live'"
-            " && document.querySelector('.cp-content h1') !== null"))
-        d.execute_script(OBSERVER)
+        page_ready(d, f"{s.base_url}/preview/{KIND}/{NAME}",
+                   "return document.querySelector('.cp-conn').dataset.state === 'live'"
+                   " && document.querySelector('.cp-content h1') !== null")
         events = EventClock(s.port)
         events.start()
         offset0, unc0 = handshake(d)
-        index = watch.item_dir / "index.md"
-        original = index.read_text(encoding="utf-8")
-        samples = []
-        run_id = os.getpid()
-        for i in range(WARMUP + args.edits):
-            marker = f"m{run_id}x{i}"
-            d.execute_script("window.__bench.want = arguments[0]", marker)
-            t0 = edit(index, original, marker) / 1e6
-            r = WebDriverWait(d, EDIT_DEADLINE, poll_frequency=0.01).until(
-                lambda d: d.execute_script(
-                    "return window.__bench.results.find((r) => r.want === arguments[0]) || null",
-                    marker),
-                message=f"edit {i} did not reach the page within {EDIT_DEADLINE} s")
-            if i >= WARMUP:
-                sample = {k: r[k] - offset0 - t0 for k in ("dom", "frame", "paint")}
-                arrived = events.arrivals.get(marker)
-                sample["event"] = arrived / 1e6 - t0 if arrived else None
-                samples.append(sample)
+        samples = measure(d, watch.item_dir / "index.md", args.edits, args.gap_ms, events)
         events.stop()
         offset1, unc1 = handshake(d)
         violations = d.execute_script("return window.__cspViolations")
-        return {
+        res = {
+            "gap_ms": args.gap_ms,
             "mode": watch.describe(),
             "edits": len(samples),
             "samples": samples,
@@ -269,9 +335,16 @@ def run(args) -> dict:
             "violations": violations,
             "chromium": d.capabilities.get("browserVersion", "?"),
         }
+        if peer:
+            page_ready(d, peer.url, "return document.querySelector('.cp-content h1') !== null")
+            res["peer"] = {"name": f"Vite {peer.version} dev server, HMR",
+                           "samples": measure(d, peer.index, args.edits, args.gap_ms)}
+        return res
     finally:
         if b:
             b.quit()
+        if peer:
+            peer.stop()
         if watch:
             watch.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -302,9 +375,20 @@ def report(res: dict) -> str:
         rows.append(f"| *of which the browser: event → painted* | {percentile(share, 50):.1f} | "
                     f"{percentile(share, 99):.1f} | {statistics.mean(share):.1f} | "
                     f"{min(share):.1f} | {max(share):.1f} |")
+    peer = res.get("peer")
+    if peer:
+        ours = [x["paint"] for x in res["samples"]]
+        theirs = [x["paint"] for x in peer["samples"]]
+        rows.append(f"| **peer: {peer['name']}**, marker painted | {percentile(theirs, 50):.1f} | "
+                    f"{percentile(theirs, 99):.1f} | {statistics.mean(theirs):.1f} | "
+                    f"{min(theirs):.1f} | {max(theirs):.1f} |")
+        rows.append(f"| *contentd ÷ peer, painted* | {percentile(ours, 50) / percentile(theirs, 50):.2f}× | "
+                    f"{percentile(ours, 99) / percentile(theirs, 99):.2f}× | "
+                    f"{statistics.mean(ours) / statistics.mean(theirs):.2f}× | | |")
     return "\n".join([
         f"watch mode: {res['mode']}",
-        f"edits: {res['edits']} (after {WARMUP} warm-up edits), one at a time",
+        f"edits: {res['edits']} (after {WARMUP} warm-up edits), one at a time, "
+        f"at least {res['gap_ms']} ms apart",
         f"machine: {machine()}; Chromium {res['chromium']} (headless)",
         f"clock offset page - bench: {res['offset_ms']:+.2f} ms "
         f"(+/- {res['uncertainty_ms']:.2f} ms); drift over the run: {res['drift_ms']:+.2f} ms",
@@ -323,6 +407,10 @@ def main() -> int:
                          "first that works (auto)")
     ap.add_argument("--quiet-ms", type=int, default=None,
                     help="the watcher's quiet window (default: the watcher's own, 50 ms)")
+    ap.add_argument("--gap-ms", type=int, default=250,
+                    help="least time between two saves (default 250 ms; 0: back to back)")
+    ap.add_argument("--peer", choices=["vite", "none"], default="vite",
+                    help="also measure a Vite dev server with HMR in the same run (default)")
     ap.add_argument("--json", type=Path, help="also write the raw samples here")
     args = ap.parse_args()
     if srv.missing_contentd():

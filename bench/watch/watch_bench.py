@@ -114,10 +114,15 @@ class Run:
         raise SystemExit(f"{self.mode}: the item never reached version 1; "
                          f"log: {self.server.log_tail()}")
 
-    def edit(self, i: int) -> float:
-        """One save; the milliseconds until its update event was parsed."""
+    def edit(self, i: int, gap_ms: int = 0) -> float:
+        """One save, at least gap_ms after the previous one (an author's
+        pace: saves closer than the quiet window are a burst, docs/watch.md);
+        the milliseconds until its update event was parsed."""
         path = self.item / "lesson.md"
-        t0 = time.monotonic()
+        pause = getattr(self, "last_save", 0.0) + gap_ms / 1000 - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)  # the author's pace, not a wait for a result
+        t0 = self.last_save = time.monotonic()
         write_close(path, lesson(i))
         while True:
             ev = self.stream.next_event(EVENT_DEADLINE)
@@ -138,14 +143,14 @@ class Run:
         self.server.stop()
 
 
-def measure(mode: str, quiet_ms: int, edits: int) -> dict:
+def measure(mode: str, quiet_ms: int, edits: int, gap_ms: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"watch-bench-{mode}-"))
     run = None
     try:
         run = Run(mode, quiet_ms, work)
         for i in range(WARMUP):
             run.edit(i)
-        ms = [run.edit(WARMUP + i) for i in range(edits)]
+        ms = [run.edit(WARMUP + i, gap_ms) for i in range(edits)]
     finally:
         if run:
             run.close()
@@ -179,9 +184,10 @@ def loadavg() -> str:
         return "?"
 
 
-def table(rows: list, edits: int, load: tuple) -> str:
+def table(rows: list, edits: int, load: tuple, gap_ms: int) -> str:
     out = [f"Save to subscriber: write()+close() of a markdown file -> SSE update parsed, "
-           f"{edits} edits per row (after {WARMUP} warm-up), max delay {MAX_DELAY_MS} ms",
+           f"{edits} edits per row (after {WARMUP} warm-up, at least {gap_ms} ms apart), "
+           f"max delay {MAX_DELAY_MS} ms",
            f"machine: {machine()}; 1-minute load average {load[0]} before, {load[1]} after "
            f"(other work on the machine shows in p99 and max)", "",
            "| mode | quiet window ms | min ms | p50 ms | p90 ms | p99 ms | max ms "
@@ -200,6 +206,8 @@ def main() -> int:
     ap.add_argument("--edits", type=int, default=200)
     ap.add_argument("--modes", default="serve,push")
     ap.add_argument("--quiet-ms", default="50,10")
+    ap.add_argument("--gap-ms", type=int, default=250,
+                    help="least time between two saves (default 250 ms; 0: back to back)")
     a = ap.parse_args()
     why = srv.missing_contentd()
     if why:
@@ -209,8 +217,8 @@ def main() -> int:
     for quiet in (int(q) for q in a.quiet_ms.split(",")):
         for mode in a.modes.split(","):
             say(f"{MODE_LABEL[mode]}, quiet window {quiet} ms: {a.edits} edits")
-            rows.append(measure(mode, quiet, a.edits))
-    text = table(rows, a.edits, (load0, loadavg()))
+            rows.append(measure(mode, quiet, a.edits, a.gap_ms))
+    text = table(rows, a.edits, (load0, loadavg()), a.gap_ms)
     print(text, end="")
     results = ROOT / "bench" / "results" / "watch"
     results.mkdir(parents=True, exist_ok=True)

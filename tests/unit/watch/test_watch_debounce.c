@@ -174,6 +174,128 @@ static void test_burst_of_500(void **state)
     assert_true(last + 1 <= 3);
 }
 
+/* Complete saves ---------------------------------------------------------- */
+
+/* The quiet window of the tests below: long, so that "at once" and "after
+ * the window" stay far apart on a loaded machine. */
+#define LONG_QUIET_MS 1500
+
+/* Waits for a batch listing name (from batch `from` on) and returns how long
+ * after t0 it came. */
+static int64_t batch_after(fx *f, size_t from, const char *name, int64_t t0, size_t *at)
+{
+    size_t i = expect_path(f, from, name);
+    if (at)
+        *at = i;
+    return rec_get(&f->r, i).at_ns - t0;
+}
+
+/* An existing file written and closed, and a file renamed into place over an
+ * existing one, after a quiet folder: each is delivered at once, not after
+ * the quiet window. */
+static void test_complete_save_at_once(void **state)
+{
+    fx *f = *state;
+    put(f, "root/inplace.md", "before\n");
+    put(f, "root/atomic.md", "before\n");
+    watch_options opt = {.quiet_ms = LONG_QUIET_MS, .max_delay_ms = 5000};
+    fx_start(f, &opt);
+
+    int64_t t0 = now_ns();
+    put(f, "root/inplace.md", "after\n");
+    int64_t inplace = batch_after(f, 0, "inplace.md", t0, NULL);
+
+    /* The folder goes quiet again before the next save. */
+    sleep_ms(LONG_QUIET_MS + 100);
+    size_t from = rec_count(&f->r);
+    t0 = now_ns();
+    put(f, "root/.atomic.md.tmp", "after\n");
+    rename_in(f, "root/.atomic.md.tmp", "root/atomic.md");
+    size_t at;
+    int64_t atomic = batch_after(f, from, "atomic.md", t0, &at);
+    assert_int_equal(rec_find(&f->r, from, ".atomic.md.tmp"), NONE);
+    print_message("# complete saves: in place %.1f ms, renamed into place %.1f ms "
+                  "(quiet window %d ms)\n",
+                  (double)inplace / MS, (double)atomic / MS, LONG_QUIET_MS);
+    assert_true(inplace < LONG_QUIET_MS / 2 * MS);
+    assert_true(atomic < LONG_QUIET_MS / 2 * MS);
+}
+
+/* A file written and not closed yet is not a complete save: it waits for the
+ * window; its close then completes it. */
+static void test_open_write_waits(void **state)
+{
+    fx *f = *state;
+    put(f, "root/half.md", "before\n");
+    watch_options opt = {.quiet_ms = LONG_QUIET_MS, .max_delay_ms = 5000};
+    fx_start(f, &opt);
+    char *p = fx_path(f, "root/half.md");
+    int fd = open(p, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    int64_t t0 = now_ns();
+    assert_int_equal(write(fd, "half", 4), 4);
+    size_t i;
+    int64_t open_write = batch_after(f, 0, "half.md", t0, &i);
+    assert_true(open_write >= LONG_QUIET_MS * MS);
+    t0 = now_ns();
+    assert_int_equal(write(fd, " and the rest\n", 14), 14);
+    assert_int_equal(close(fd), 0);
+    free(p);
+    int64_t closed = batch_after(f, i + 1, "half.md", t0, NULL);
+    print_message("# written, not closed: %.1f ms; then closed: %.1f ms (quiet window %d ms)\n",
+                  (double)open_write / MS, (double)closed / MS, LONG_QUIET_MS);
+    /* The close came after a quiet window: that save is complete. */
+    assert_true(closed < LONG_QUIET_MS / 2 * MS);
+}
+
+/* A new file may be an editor's temporary file, gone in a moment: it waits
+ * for the window (check_single_save above, every save a new file); so does a
+ * deletion. */
+static void test_delete_waits(void **state)
+{
+    fx *f = *state;
+    put(f, "root/gone.md", "before\n");
+    watch_options opt = {.quiet_ms = LONG_QUIET_MS, .max_delay_ms = 5000};
+    fx_start(f, &opt);
+    int64_t t0 = now_ns();
+    unlink_in(f, "root/gone.md");
+    assert_true(batch_after(f, 0, "gone.md", t0, NULL) >= LONG_QUIET_MS * MS);
+}
+
+/* A save at once, then a burst within the window (a checkout): the burst
+ * folds into the next batch, which waits for the quiet window. */
+static void test_burst_after_save_folds(void **state)
+{
+    fx *f = *state;
+    char rel[64], want[64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(rel, sizeof rel, "root/b%03d.md", i);
+        put(f, rel, "before\n");
+    }
+    watch_options opt = {.quiet_ms = 300, .max_delay_ms = 5000};
+    fx_start(f, &opt);
+    int64_t t0 = now_ns();
+    put(f, "root/b000.md", "after\n");
+    size_t first = expect_path(f, 0, "b000.md");
+    int64_t first_ms = (rec_get(&f->r, first).at_ns - t0) / MS;
+    for (int i = 1; i < 100; i++) {
+        snprintf(rel, sizeof rel, "root/b%03d.md", i);
+        put(f, rel, "after\n");
+    }
+    int64_t t_end = now_ns();
+    size_t last = 0;
+    for (int i = 1; i < 100; i++) {
+        snprintf(want, sizeof want, "b%03d.md", i);
+        size_t k = expect_path(f, 0, want);
+        last = k > last ? k : last;
+    }
+    print_message("# save at once (%lld ms), then 99 rewrites: %zu batches\n", (long long)first_ms,
+                  last + 1);
+    assert_true(last + 1 <= 3);
+    /* The burst's last batch waited for the window after the last write. */
+    assert_true(rec_get(&f->r, last).at_ns - t_end >= 300 * MS);
+}
+
 /* Overflow ----------------------------------------------------------------- */
 
 /* The ignore callback runs on the inotify thread: holding it on the path
@@ -270,6 +392,10 @@ int main(void)
         T(test_configured_windows),
         T(test_quiet_window_groups),
         T(test_burst_of_500),
+        T(test_complete_save_at_once),
+        T(test_open_write_waits),
+        T(test_delete_waits),
+        T(test_burst_after_save_folds),
         T(test_overflow_rescans),
     };
     /* clang-format on */
