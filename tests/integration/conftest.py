@@ -14,6 +14,14 @@ from pathlib import Path
 
 import pytest
 
+# libmongoc, loaded by every contentd process, keeps shared-memory counters
+# in /dev/shm/mongoc-PID and leaves that file behind when the process is
+# killed (the crash and restart tests kill many); a later process given the
+# same PID then warns on stderr ("Falling back to malloc for counters"),
+# which the tests reading a command's stderr would take for its own output.
+# The counters serve only the driver's statistics tool.
+os.environ.setdefault("MONGOC_DISABLE_SHM", "1")
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "mdc"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fidelity  # noqa: E402
