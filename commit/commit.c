@@ -128,8 +128,10 @@ static int check_blob(commit_path *s, const needed_blob *nb, commit_result *res)
     int64_t size = 0;
     cd_err err = {0};
     int rc = blobstore_open(s->bs, nb->sha, &rd, &size, &err);
-    if (rc == BLOB_NOT_FOUND)
+    if (rc == BLOB_NOT_FOUND) {
+        blobstore_known_forget(s->bs, nb->sha); /* deleted behind our back */
         return 0;
+    }
     if (rc != BLOB_OK) {
         fail(res, rc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR,
              rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
@@ -357,6 +359,8 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
         fail_cat(res, rc, &err);
         goto out;
     }
+    for (size_t i = 0; i < n; i++) /* checked above, or in the version before */
+        blobstore_known_add(s->bs, files[i].sha256, files[i].size);
     res->status = COMMIT_OK;
     res->version = nv;
     res->created = created;

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * POST /api/v1/blobs/missing: which of a list of blobs the server lacks.
+ *
+ * Answered first from what the blob store knows to be stored (its known
+ * set, blobstore_known_state(): filled on the first call from the current
+ * version of every item in the catalog, and by every upload, lookup and
+ * commit since), with no request to S3.  Only the blobs it does not know
+ * are looked up in the store, MISSING_PARALLEL at a time, each lookup on
+ * its own thread (the S3 client lends every thread its own connections).
+ * A store without a known set (the data folder, where a lookup is a
+ * stat) is asked about every blob, in the same way.
+ *
+ * Saying "stored" for a blob deleted behind contentd's back loses
+ * nothing: the client then does not upload it, and the commit, which
+ * checks every new blob itself, answers 422 missing_blobs naming it; the
+ * client uploads it and commits again (docs/s3.md, "What the server
+ * knows").
+ */
+#include "api.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MISSING_MAX 100000
+#define MISSING_PARALLEL 16 /* lookups in flight for one request */
+
+/* Lookups of shas[0..n) into present[], shared by the worker threads. */
+typedef struct {
+    blobstore *bs;
+    const char **shas;
+    bool *present;
+    size_t n;
+    atomic_size_t next;
+    pthread_mutex_t mu;
+    int rc; /* the first failure */
+    cd_err err;
+} lookups;
+
+static void *lookup_worker(void *arg)
+{
+    lookups *l = arg;
+    for (size_t i; (i = atomic_fetch_add(&l->next, 1)) < l->n;) {
+        cd_err err = {0};
+        int rc = blobstore_has(l->bs, l->shas[i], &l->present[i], &err);
+        if (rc == BLOB_OK)
+            continue;
+        pthread_mutex_lock(&l->mu);
+        if (l->rc == BLOB_OK) {
+            l->rc = rc;
+            l->err = err;
+        }
+        pthread_mutex_unlock(&l->mu);
+        atomic_store(&l->next, l->n); /* the answer is an error now: stop */
+    }
+    return NULL;
+}
+
+/* Looks up shas[0..n) in parallel; BLOB_OK or the first failure (err). */
+static int lookup_all(blobstore *bs, const char **shas, bool *present, size_t n, cd_err *err)
+{
+    lookups l = {.bs = bs, .shas = shas, .present = present, .n = n, .rc = BLOB_OK};
+    atomic_init(&l.next, 0);
+    pthread_mutex_init(&l.mu, NULL);
+    pthread_t th[MISSING_PARALLEL];
+    size_t nth = n < MISSING_PARALLEL ? n : MISSING_PARALLEL, started = 0;
+    for (size_t i = 1; i < nth; i++) /* this thread is the first worker */
+        if (pthread_create(&th[started], NULL, lookup_worker, &l) == 0)
+            started++;
+    lookup_worker(&l);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&l.mu);
+    if (l.rc != BLOB_OK)
+        *err = l.err;
+    return l.rc;
+}
+
+/* Once per process: every blob of every item's current version is stored
+ * (the commit checked it), so the known set starts with them. */
+static void load_known(api_ctx *a)
+{
+    if (!blobstore_known_first(a->bs))
+        return;
+    catalog_item *items = NULL;
+    size_t n = 0;
+    cd_err err = {0};
+    if (catalog_item_list(a->cat, NULL, &items, &n, &err) != CAT_OK) {
+        cd_log("warn", "api", "msg=\"the known blobs start empty\" err=\"%s\"", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        catalog_file *files = NULL;
+        size_t nf = 0;
+        if (items[i].version <= 0 ||
+            catalog_files(a->cat, items[i].kind, items[i].name, 0, &files, &nf, &err) != CAT_OK)
+            continue;
+        for (size_t j = 0; j < nf; j++)
+            blobstore_known_add(a->bs, files[j].sha256, files[j].size);
+        catalog_files_free(files, nf);
+    }
+    catalog_items_free(items, n);
+    cd_log("info", "api", "msg=\"known blobs loaded\" items=%zu blobs=%zu", n,
+           blobstore_known_count(a->bs));
+}
+
+/* The distinct, valid digests of the request into *shas (pointers into
+ * body); 0, or an error answer already sent (-1). */
+static int read_request(http_req *r, json_t *body, const char ***shas, size_t *n)
+{
+    json_t *arr = json_object_get(body, "sha256");
+    size_t len = json_array_size(arr);
+    if (!json_is_array(arr) || len > MISSING_MAX) {
+        http_reply_error(r, 400, "invalid_sha256",
+                         "\"sha256\" must be an array of at most %d digests.", MISSING_MAX);
+        return -1;
+    }
+    *shas = cd_xmalloc((len + 1) * sizeof **shas);
+    *n = 0;
+    json_t *seen = json_object();
+    for (size_t i = 0; i < len; i++) {
+        const char *sha = json_string_value(json_array_get(arr, i));
+        if (!sha || !cd_sha_valid(sha)) {
+            json_decref(seen);
+            free(*shas);
+            *shas = NULL;
+            http_reply_error(r, 400, "invalid_sha256",
+                             "sha256[%zu] is not 64 lower-case hex digits.", i);
+            return -1;
+        }
+        if (json_object_get(seen, sha))
+            continue;
+        json_object_set_new(seen, sha, json_true());
+        (*shas)[(*n)++] = sha;
+    }
+    json_decref(seen);
+    return 0;
+}
+
+enum MHD_Result api_blobs_missing(http_req *r)
+{
+    json_t *body = http_json_body(r);
+    if (!body)
+        return MHD_YES;
+    const char **shas = NULL, **ask = NULL;
+    size_t n = 0, nask = 0;
+    bool *present = NULL;
+    enum MHD_Result ret = MHD_YES;
+    if (read_request(r, body, &shas, &n) != 0)
+        goto out;
+    load_known(API(r));
+    ask = cd_xmalloc((n + 1) * sizeof *ask);
+    for (size_t i = 0; i < n; i++)
+        if (blobstore_known_state(API(r)->bs, shas[i]) != 1)
+            ask[nask++] = shas[i];
+    present = cd_xcalloc(nask + 1, sizeof *present);
+    cd_err err = {0};
+    int rc = lookup_all(API(r)->bs, ask, present, nask, &err);
+    if (rc != BLOB_OK) {
+        ret = http_reply_blob_error(r, rc, &err);
+        goto out;
+    }
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, "{\"missing\":[");
+    for (size_t i = 0, k = 0; i < nask; i++)
+        if (!present[i])
+            cd_buf_printf(&b, "%s\"%s\"", k++ ? "," : "", ask[i]);
+    cd_buf_puts(&b, "]}");
+    ret = http_reply_json(r, 200, &b);
+out:
+    free(shas);
+    free(ask);
+    free(present);
+    json_decref(body);
+    return ret;
+}
