@@ -124,6 +124,13 @@ bool blobstore_known_first(blobstore *s);
 /* How many blobs s knows to be stored (0 without a known set). */
 size_t blobstore_known_count(blobstore *s);
 
+/* Makes put_begin of the S3 store s upload without asking S3 first whether
+ * the blob is stored (one request less per upload, and an upload of the
+ * same bytes again for a blob that was): for a store behind
+ * blobstore_known_wrap(), whose callers ask before they upload.  No-op on
+ * another backend. */
+void blobstore_s3_upload_unasked(blobstore *s);
+
 /* Calls cb for every manifest in the store (`manifests/KIND/NAME/N.json`),
  * item by item in key order and, within an item, by increasing version, with
  * the manifest's bytes (valid during the call).  This is what

@@ -121,7 +121,8 @@ const char *cli_human_bytes(double bytes, char buf[32]);
 
 /* ---- upload.c: parallel PUT /api/v1/blobs/SHA --------------------------- */
 
-#define CLI_UPLOAD_PARALLEL 8
+#define CLI_UPLOAD_PARALLEL 16
+#define CLI_UPLOAD_PARALLEL_MAX 64
 
 /* Uploads files[i] for every i in idx[0..n) (their blobs are missing on
  * the server), at most `parallel` at a time over reused connections.
@@ -141,8 +142,11 @@ typedef struct cli_blobset {
 } cli_blobset;
 
 void cli_blobset_clear(cli_blobset *s);
-/* The blobs of t that the server lacks (POST blobs/missing, batched). */
-int cli_blobs_missing(cli_http *h, const folder_tree *t, cli_blobset *out, cd_err *err) CD_WUR;
+/* The blobs of t that the server lacks (POST blobs/missing, batched), the
+ * largest first; the blobs of current (the server's file list of its
+ * current version, NULL: none) are not asked about. */
+int cli_blobs_missing(cli_http *h, const folder_tree *t, const json_t *current, cli_blobset *out,
+                      cd_err *err) CD_WUR;
 /* The blobs of t that a 422 missing_blobs answer names (all of them when
  * the answer names none). */
 void cli_blobs_named(const folder_tree *t, json_t *answer, cli_blobset *out);
@@ -194,6 +198,8 @@ typedef struct cli_push_opts {
     unsigned quiet_ms, max_delay_ms;
     /* The checks run on the folder and printed after the summary. */
     cli_check_opts checks;
+    /* Blob uploads in flight at once (--parallel; 0: CLI_UPLOAD_PARALLEL). */
+    unsigned parallel;
 } cli_push_opts;
 
 /* Scans dir, creates the item if it does not exist, uploads the missing

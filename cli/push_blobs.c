@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Which blobs a push has to send: one file per distinct SHA-256 of the
- * folder, narrowed by POST /api/v1/blobs/missing (in batches) or by the
+ * folder that the server's current version does not name, narrowed by
+ * POST /api/v1/blobs/missing (in batches) or by the
  * list a 422 missing_blobs answer carries.  Whatever already arrived on
  * the server — from an earlier, interrupted push too — is never sent again.
  */
@@ -24,8 +25,17 @@ void cli_blobset_clear(cli_blobset *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Largest first: a large blob then travels beside the small ones rather
+ * than alone at the end. */
+static int by_size_desc(const void *a, const void *b, void *arg)
+{
+    const folder_file *files = arg;
+    int64_t x = files[*(const size_t *)a].size, y = files[*(const size_t *)b].size;
+    return x > y ? -1 : x < y;
+}
+
 /* Sets s to one file per distinct blob of t that is a key of `want` (or
- * every distinct blob when want is NULL). */
+ * every distinct blob when want is NULL), the largest first. */
 static void select_blobs(const folder_tree *t, json_t *want, cli_blobset *s)
 {
     const folder_file **sorted = cd_xmalloc((t->n + 1) * sizeof *sorted);
@@ -44,6 +54,7 @@ static void select_blobs(const folder_tree *t, json_t *want, cli_blobset *s)
         s->bytes += f->size;
     }
     free(sorted);
+    qsort_r(s->idx, s->n, sizeof *s->idx, by_size_desc, (void *)t->files);
 }
 
 /* Adds every string of the JSON array list as a key of want. */
@@ -74,19 +85,39 @@ static int ask(cli_http *h, json_t *shas, json_t *want, cd_err *err)
     return rc;
 }
 
-int cli_blobs_missing(cli_http *h, const folder_tree *t, cli_blobset *out, cd_err *err)
+/* The blobs of the server's current version: stored, since the version
+ * names them (the commit checked it), so not worth asking about. */
+static json_t *stored_shas(const json_t *current)
+{
+    json_t *stored = json_object();
+    size_t i;
+    json_t *f;
+    json_array_foreach(current, i, f)
+    {
+        const char *sha = json_string_value(json_object_get(f, "sha256"));
+        if (sha)
+            json_object_set(stored, sha, json_true());
+    }
+    return stored;
+}
+
+int cli_blobs_missing(cli_http *h, const folder_tree *t, const json_t *current, cli_blobset *out,
+                      cd_err *err)
 {
     cli_blobset all = {0};
     select_blobs(t, NULL, &all);
-    json_t *want = json_object(), *shas = json_array();
+    json_t *want = json_object(), *shas = json_array(), *stored = stored_shas(current);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < all.n; i++) {
-        json_array_append_new(shas, json_string(t->files[all.idx[i]].sha256));
-        if (json_array_size(shas) == MISSING_BATCH || i + 1 == all.n) {
+        const char *sha = t->files[all.idx[i]].sha256;
+        if (!json_object_get(stored, sha))
+            json_array_append_new(shas, json_string(sha));
+        if (json_array_size(shas) == MISSING_BATCH || (i + 1 == all.n && json_array_size(shas))) {
             rc = ask(h, shas, want, err);
             json_array_clear(shas);
         }
     }
+    json_decref(stored);
     if (rc == 0)
         select_blobs(t, want, out);
     cli_blobset_clear(&all);

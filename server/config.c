@@ -324,8 +324,10 @@ int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err
     *bs = s3 ? open_s3_blobstore(cfg, err) : blobstore_open_fs(cfg->data_dir, err);
     /* On S3 every lookup is a request: the server remembers what it knows
      * to be stored (docs/s3.md, "What the server knows"). */
-    if (*bs && s3)
+    if (*bs && s3) {
+        blobstore_s3_upload_unasked(*bs); /* blobs/missing asked already */
         *bs = blobstore_known_wrap(*bs, known_blobs_max());
+    }
     if (!*bs) {
         catalog_close(*cat);
         *cat = NULL;
