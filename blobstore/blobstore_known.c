@@ -61,6 +61,7 @@ typedef struct known_store {
     pthread_mutex_t mu;
     known_slot *slots;
     size_t cap, used, max; /* used counts tombstones too */
+    size_t live;           /* blobs in the set */
     recent *buckets[KNOWN_CACHE_BUCKETS];
     recent *newest, *oldest;
     size_t cached_bytes;
@@ -126,15 +127,11 @@ static known_slot *new_slots(size_t cap)
     return s;
 }
 
-/* Doubles the table (dropping tombstones); false when at the limit. */
-static bool grow(known_store *k)
+/* Rehashes the table without its tombstones, twice as large unless they
+ * made up most of it. */
+static void grow(known_store *k)
 {
-    size_t live = 0;
-    for (size_t i = 0; i < k->cap; i++)
-        live += k->slots[i].size > KNOWN_TOMB;
-    size_t cap = live * 10 / 7 + 1 > k->cap / 2 ? k->cap * 2 : k->cap;
-    if (live >= k->max)
-        return false;
+    size_t cap = k->live * 2 > k->cap / 2 ? k->cap * 2 : k->cap;
     known_slot *n = new_slots(cap);
     for (size_t i = 0; i < k->cap; i++)
         if (k->slots[i].size > KNOWN_TOMB)
@@ -142,8 +139,7 @@ static bool grow(known_store *k)
     free(k->slots);
     k->slots = n;
     k->cap = cap;
-    k->used = live;
-    return true;
+    k->used = k->live;
 }
 
 static void known_put(known_store *k, const unsigned char d[32], int64_t size)
@@ -153,9 +149,12 @@ static void known_put(known_store *k, const unsigned char d[32], int64_t size)
     if (k->slots[i].size > KNOWN_TOMB) {
         if (size >= 0)
             k->slots[i].size = size;
-    } else if ((k->used + 1) * 10 <= k->cap * 7 || grow(k)) {
+    } else if (k->live < k->max) {
+        if ((k->used + 1) * 10 > k->cap * 7)
+            grow(k);
         i = slot_of(k->slots, k->cap, d, true);
         k->used += k->slots[i].size == KNOWN_EMPTY;
+        k->live++;
         memcpy(k->slots[i].d, d, 32);
         k->slots[i].size = size;
     }
@@ -465,8 +464,10 @@ void blobstore_known_forget(blobstore *s, const char *sha)
         return;
     pthread_mutex_lock(&k->mu);
     size_t i = slot_of(k->slots, k->cap, d, false);
-    if (k->slots[i].size > KNOWN_TOMB)
+    if (k->slots[i].size > KNOWN_TOMB) {
         k->slots[i].size = KNOWN_TOMB;
+        k->live--;
+    }
     for (recent *x = *bucket_of(k, d); x; x = x->chain)
         if (!memcmp(x->d, d, 32)) {
             recent_drop(k, x);
@@ -480,10 +481,8 @@ size_t blobstore_known_count(blobstore *s)
     known_store *k = known_of(s);
     if (!k)
         return 0;
-    size_t live = 0;
     pthread_mutex_lock(&k->mu);
-    for (size_t i = 0; i < k->cap; i++)
-        live += k->slots[i].size > KNOWN_TOMB;
+    size_t live = k->live;
     pthread_mutex_unlock(&k->mu);
     return live;
 }
