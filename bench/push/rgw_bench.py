@@ -71,7 +71,8 @@ def make_course(root: Path, lessons: int) -> list[Path]:
     """Writes the course; returns the lesson files."""
     rng = random.Random(17)
     (root / "index.md").write_text("---\nkind: course\nname: bench-course\ntitle: Bench course\n"
-                                   "---\n# Bench course\n\nA thousand lessons.\n")
+                                   "---\n# Bench course\n\nA thousand lessons, and the\n"
+                                   "[lecture recording](assets/lecture.bin).\n")
     files = []
     for i in range(lessons):
         d = root / f"module-{i // 50:02d}"
