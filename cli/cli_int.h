@@ -119,6 +119,16 @@ void cli_progress_end(cli_progress *p);
 /* "1.5 MiB" style; returns buf. */
 const char *cli_human_bytes(double bytes, char buf[32]);
 
+/* ---- hash_cache.c: the hashes of the last push, between runs ------------- */
+
+/* The saved scan of folder dir into out (empty when there is none or it
+ * cannot be read); release it with folder_tree_clear().  Its hashes are
+ * reused by folder_scan() only for files that have not changed. */
+void cli_hash_cache_load(const char *dir, folder_tree *out);
+/* Saves the scan t of folder dir for the next push; silently not when the
+ * cache cannot be written.  CONTENT_HASH_CACHE=0 turns both off. */
+void cli_hash_cache_save(const char *dir, const folder_tree *t);
+
 /* ---- upload.c: parallel PUT /api/v1/blobs/SHA --------------------------- */
 
 #define CLI_UPLOAD_PARALLEL 16

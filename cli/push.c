@@ -120,10 +120,21 @@ static int identify(push *p)
 static int scan(push *p)
 {
     ignore_rules *ig = NULL;
+    /* The watch keeps its last scan in memory; a single push reads the
+     * hashes of the last one from the cache (hash_cache.c). */
+    folder_tree saved = {0};
+    const folder_tree *prev = p->o->cache;
+    if (!prev) {
+        cli_hash_cache_load(p->o->dir, &saved);
+        prev = &saved;
+    }
     int rc = ignore_load_folder(p->o->dir, &ig, &p->err);
     if (rc == 0)
-        rc = cli_scan(p->o->dir, ig, p->o->cache, &p->tree, &p->err);
+        rc = cli_scan(p->o->dir, ig, prev, &p->tree, &p->err);
     ignore_free(ig);
+    folder_tree_clear(&saved);
+    if (rc == 0 && !p->o->cache)
+        cli_hash_cache_save(p->o->dir, &p->tree);
     if (rc == 0)
         return 0;
     if (p->tree.nproblems <= 1)
