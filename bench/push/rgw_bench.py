@@ -158,7 +158,10 @@ def main() -> None:
                         {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
                         ).start()
         push_argv = [str(content_binary()), "push", str(src)]
-        push_env = clean_env({"CONTENT_SERVER": server.base_url})
+        # content push keeps its hashes between runs (cli/hash_cache.c): in
+        # the bench's folder, so the initial push hashes every file.
+        push_env = clean_env({"CONTENT_SERVER": server.base_url,
+                              "XDG_CACHE_HOME": str(tmp / "cache")})
         aws_argv = ["aws", "--endpoint-url", cluster.endpoint, "s3", "sync", "--only-show-errors",
                     str(src), f"s3://{AWS_BUCKET}/course"]
         aws_env = s3_env(tmp)
