@@ -191,6 +191,15 @@ static bool blobs_present(commit_path *s, catalog_file *files, size_t n, const c
 static bool render_documents(commit_path *s, const catalog_file *files, size_t n,
                              const catalog_file *cur, size_t ncur, char **title, commit_result *res)
 {
+    const char **todo = cd_xmalloc((n + 1) * sizeof *todo);
+    size_t ntodo = 0;
+    for (size_t i = 0; i < n; i++) {
+        const catalog_file *c = find_path(cur, ncur, files[i].path);
+        if (cd_path_is_markdown(files[i].path) && (!c || strcmp(c->sha256, files[i].sha256)))
+            todo[ntodo++] = files[i].sha256;
+    }
+    commit_render_prefetch(s, todo, ntodo);
+    free(todo);
     for (size_t i = 0; i < n; i++) {
         if (!cd_path_is_markdown(files[i].path))
             continue;
