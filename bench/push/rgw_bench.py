@@ -102,13 +102,12 @@ def timed(argv: list[str], env: dict, what: str) -> float:
     return took
 
 
-def server_share(log: Path, since: int) -> tuple[str, int]:
-    """What the server spent on the requests logged after byte `since`:
-    "GET item 3 ms, blobs/missing 1 x 2 ms, PUT 1 x 9 ms, commit 12 ms"
-    (PUTs overlap: their sum is not wall time), and the new offset."""
-    text = log.read_bytes()
+def server_share(text: bytes) -> str:
+    """What the server spent on the requests logged in text:
+    "GET item 1 x 3 ms, blobs/missing 1 x 2 ms, PUT blob 1 x 9 ms, commit 1 x 12 ms"
+    (PUTs overlap: their sum is not wall time)."""
     total: dict[str, list[float]] = {}
-    for m in DUR.finditer(text[since:].decode("utf-8", "replace")):
+    for m in DUR.finditer(text.decode("utf-8", "replace")):
         method, path, _, ms = m.groups()
         if path.endswith("/blobs/missing"):
             k = "blobs/missing"
@@ -122,7 +121,7 @@ def server_share(log: Path, since: int) -> tuple[str, int]:
             k = f"{method} {path}"
         total.setdefault(k, []).append(float(ms))
     parts = [f"{k} {len(v)} x {sum(v):.0f} ms" for k, v in total.items()]
-    return ", ".join(parts) or "no request", len(text)
+    return ", ".join(parts) or "no request"
 
 
 def make_buckets(endpoint: str, tmp: Path) -> None:
@@ -165,21 +164,21 @@ def main() -> None:
         aws_argv = ["aws", "--endpoint-url", cluster.endpoint, "s3", "sync", "--only-show-errors",
                     str(src), f"s3://{AWS_BUCKET}/course"]
         aws_env = s3_env(tmp)
-        log, at = tmp / "contentd.log", (tmp / "contentd.log").stat().st_size
-        shares = {}
+        log = tmp / "contentd.log"
+        starts = []  # (which push, where its requests begin in the log)
+        starts.append(("initial", log.stat().st_size))
         first = timed(push_argv, push_env, "content push (initial)")
-        shares["initial"], at = server_share(log, at)
         first_aws = timed(aws_argv, aws_env, "aws s3 sync (initial)")
         same, same_aws, one, one_aws = [], [], [], []
         for r in range(args.rounds):
+            starts.append(("unchanged", log.stat().st_size))
             same.append(timed(push_argv, push_env, "content push (unchanged)"))
-            shares["unchanged"], at = server_share(log, at)
             same_aws.append(timed(aws_argv, aws_env, "aws s3 sync (unchanged)"))
         for r in range(args.rounds):
             f = lessons[(r * 37) % len(lessons)]
             f.write_text(f.read_text() + f"\nChanged in round {r}.\n")
+            starts.append(("one file changed", log.stat().st_size))
             one.append(timed(push_argv, push_env, "content push (one file changed)"))
-            shares["one file changed"], at = server_share(log, at)
             one_aws.append(timed(aws_argv, aws_env, "aws s3 sync (one file changed)"))
         rows = [("initial push", first, first_aws, ">= 1.5x", first_aws / first >= 1.5),
                 ("unchanged re-push", statistics.median(same), statistics.median(same_aws),
@@ -198,6 +197,12 @@ def main() -> None:
               "; aws " + " ".join(f"{x:.3f}" for x in same_aws))
         print("all rounds (s): one changed contentd " + " ".join(f"{x:.3f}" for x in one) +
               "; aws " + " ".join(f"{x:.3f}" for x in one_aws))
+        server.stop()  # every request logged
+        text = log.read_bytes()
+        shares = {}
+        for i, (which, at) in enumerate(starts):
+            end = starts[i + 1][1] if i + 1 < len(starts) else len(text)
+            shares[which] = server_share(text[at:end])
         for k, v in shares.items():
             print(f"server side of the last {k} push: {v}")
     finally:
