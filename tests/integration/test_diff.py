@@ -9,15 +9,23 @@
 - who may diff: the owner and every role any version, a stranger of a
   private item and a share link nothing (404), a reader of a published
   item the versions up to the published one only;
-- bad versions are JSON errors.
+- bad versions are JSON errors;
+- `content diff KIND/NAME N [M]`: readable lines, colour on a terminal
+  only, `--output json` the API's answer.
 """
 from __future__ import annotations
+
+import os
+import pty
+import subprocess
 
 import pytest
 
 from helpers.api import Client, assert_error
 # The servers and users of the review tests, on both catalogs.
-from test_review import env, make_link, name, publish, put_role, team  # noqa: F401
+from helpers import server as srv
+from test_review import (content, env, make_link, name, ok_json, publish,  # noqa: F401
+                         put_role, team)
 
 V1 = {
     "index.md": b"---\ntitle: T\n---\n\n# Intro\n\nOne.\n\nTwo.\n\n## Setup\n\nRun it.\n",
@@ -152,3 +160,75 @@ def test_bad_versions_are_json_errors(env, name):
     empty = f"{name}-empty"
     env.alice.create_ok("tutorial", empty)
     assert_error(diff(env.alice, f"/api/v1/content/tutorial/{empty}", 1), 404, "not_found")
+
+
+# ---- content diff -----------------------------------------------------------
+
+DIFF_TEXT = """tutorial/{name}: from version 1 to version 2
+~ index.md (changed)
+    ~ intro/p-1
+    + setup/p-2
++ new.md (added, 1 block)
+- old.md (removed, 2 blocks)
++ img/b.png (asset added)
+~ img/a.png (asset changed)
+"""
+
+
+def test_client_diff_prints_blocks_and_assets(env, name):
+    base = pushed(env, name, V1, V2)
+    p = content(env, "alice", "diff", f"tutorial/{name}", 1, 2)
+    assert p.returncode == 0, p
+    assert p.stdout == DIFF_TEXT.format(name=name)
+    assert "\033" not in p.stdout  # no colour when stdout is not a terminal
+    assert content(env, "alice", "diff", f"tutorial/{name}", 1).stdout == p.stdout
+    assert ok_json(content(env, "alice", "diff", f"tutorial/{name}", 1, "--output", "json")) \
+        == diff(env.alice, base, 1, 2).json()
+    same = content(env, "alice", "diff", f"tutorial/{name}", 2, 2)
+    assert same.returncode == 0 and same.stdout.endswith("no changes\n"), same
+
+
+def test_client_diff_colours_a_terminal(env, name):
+    pushed(env, name, V1, V2)
+    master, slave = pty.openpty()
+    try:
+        env_vars = srv.clean_env({"CONTENT_SERVER": env.server.base_url,
+                                  "CONTENT_TOKEN": env.tokens["alice"]})
+        p = subprocess.Popen([str(srv.content_binary()), "diff", f"tutorial/{name}", "1", "2"],
+                             stdout=slave, stderr=subprocess.PIPE, env=env_vars)
+        os.close(slave)
+        slave = -1
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end closed
+                break
+            if not chunk:
+                break
+            out += chunk
+        assert p.wait(timeout=60) == 0, p.stderr.read()
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+    text = out.decode().replace("\r\n", "\n")
+    assert "\033[33m~\033[0m index.md (changed)" in text, text
+    assert "    \033[32m+\033[0m setup/p-2" in text, text
+    assert "\033[31m-\033[0m old.md (removed, 2 blocks)" in text, text
+
+
+@pytest.mark.parametrize("args", [("diff", "tutorial/x"), ("diff", "tutorial/x", "0"),
+                                  ("diff", "tutorial/x", "1", "two"), ("diff", "nokind/x", "1"),
+                                  ("diff", "tutorial/x", "1", "2", "3")])
+def test_client_diff_usage_errors_exit_2(env, args):
+    p = content(env, "alice", *args)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p
+
+
+def test_client_diff_refusals_exit_1_with_the_servers_reason(env, name):
+    pushed(env, name, V1)
+    p = content(env, "alice", "diff", f"tutorial/{name}", 1, 9)
+    assert p.returncode == 1 and p.stderr.count("\n") == 1 and "no version 9" in p.stderr, p
+    p = content(env, "eve", "diff", f"tutorial/{name}", 1)
+    assert p.returncode == 1 and "no content item" in p.stderr.lower(), p
