@@ -31,8 +31,8 @@ const char *rv_op_name(rv_op_kind op)
 }
 
 /* An op with the place it sorts at: ops of the newer document's block j at
- * 2j+1, a removed block just before the newer position of the next older
- * block that stayed (2j), or at the end. */
+ * 2j+1, a removed block just before the next older block that stayed (at
+ * 2j, j that block's place in the newer document), or at the end (2nt). */
 typedef struct placed {
     size_t pos, seq;
     rv_op op;
@@ -119,18 +119,20 @@ void rv_diff_blocks(const rv_block *from, size_t nf, const rv_block *to, size_t 
     align(from, nf, to, nt, match_from, match_to, changed);
     placed *p = cd_xcalloc(nf + nt + 1, sizeof *p);
     size_t np = 0;
-    for (size_t j = 0; j < nt; j++)
-        if (match_to[j] == UNMATCHED || changed[j])
-            p[np++] = (placed){
-                2 * j + 1,
-                np,
-                {match_to[j] == UNMATCHED ? RV_OP_ADDED : RV_OP_CHANGED, to[j].key, to[j].index}};
-    size_t next = 2 * nt; /* where a removed block goes: before the next block that stayed */
+    for (size_t j = 0; j < nt; j++) {
+        rv_op_kind k = match_to[j] == UNMATCHED ? RV_OP_ADDED : RV_OP_CHANGED;
+        if (k == RV_OP_ADDED || changed[j])
+            p[np++] = (placed){2 * j + 1, j, {k, to[j].key, to[j].index, to[j].index}};
+    }
+    /* a removed block goes before the next block of from that stayed */
+    size_t next = nt, end = nt ? to[nt - 1].index + 1 : 0;
     for (size_t i = nf; i-- > 0;) {
-        if (match_from[i] != UNMATCHED)
-            next = 2 * match_from[i];
-        else
-            p[np++] = (placed){next, i, {RV_OP_REMOVED, from[i].key, from[i].index}};
+        if (match_from[i] != UNMATCHED) {
+            next = match_from[i];
+            continue;
+        }
+        size_t at = next < nt ? to[next].index : end;
+        p[np++] = (placed){2 * next, i, {RV_OP_REMOVED, from[i].key, from[i].index, at}};
     }
     qsort(p, np, sizeof *p, cmp_placed);
     *ops = np ? cd_xcalloc(np, sizeof **ops) : NULL;
@@ -145,13 +147,16 @@ void rv_diff_blocks(const rv_block *from, size_t nf, const rv_block *to, size_t 
 
 /* ---- the JSON of a diff --------------------------------------------------- */
 
-static void json_ops(cd_buf *out, const rv_op *ops, size_t n)
+static void json_ops(cd_buf *out, const rv_op *ops, size_t n, bool with_at)
 {
     cd_buf_putc(out, '[');
     for (size_t k = 0; k < n; k++) {
         cd_buf_printf(out, "%s{\"op\":\"%s\",\"key\":", k ? "," : "", rv_op_name(ops[k].op));
         cd_json_str(out, ops[k].key, strlen(ops[k].key));
-        cd_buf_printf(out, ",\"index\":%zu}", ops[k].index);
+        cd_buf_printf(out, ",\"index\":%zu", ops[k].index);
+        if (ops[k].op == RV_OP_REMOVED && with_at)
+            cd_buf_printf(out, ",\"at\":%zu", ops[k].at);
+        cd_buf_putc(out, '}');
     }
     cd_buf_putc(out, ']');
 }
@@ -180,7 +185,7 @@ static int json_document(cd_buf *out, const rv_file *a, const rv_file *b, rv_blo
         const char *path = (b ? b : a)->path;
         cd_json_str(out, path, strlen(path));
         cd_buf_printf(out, ":{\"status\":\"%s\",\"blocks\":", status);
-        json_ops(out, ops, n);
+        json_ops(out, ops, n, b != NULL);
         cd_buf_putc(out, '}');
         free(ops);
     }

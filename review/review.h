@@ -51,11 +51,15 @@ typedef enum rv_op_kind { RV_OP_ADDED, RV_OP_REMOVED, RV_OP_CHANGED } rv_op_kind
 /* One change of a document's blocks.  key is borrowed from the blocks
  * given to rv_diff_blocks(); index is the block's position in the newer
  * document for an added or changed block, in the older one for a removed
- * block. */
+ * block.  at is where the block is or stood in the newer document: index
+ * for an added or changed block; for a removed one, the position of the
+ * block it stood before (one past the newer document's last block when it
+ * was at the end), which is where a reader is shown that it went. */
 typedef struct rv_op {
     rv_op_kind op;
     const char *key;
     size_t index;
+    size_t at;
 } rv_op;
 
 /* "added", "removed" or "changed": a static string. */
@@ -88,7 +92,8 @@ typedef int (*rv_blocks_fn)(void *arg, const char *path, const char *sha256, rv_
 /* Appends to out the diff of version from_v (files from[0..nf)) to
  * version to_v (files to[0..nt)), both lists sorted by path, as the
  * contract's JSON: {"from","to","documents":{PATH:{"status","blocks":[
- * {"op","key","index"}]}},"assets":{"added","removed","changed"}}.  Every
+ * {"op","key","index"[,"at"]}]}},"assets":{"added","removed","changed"}}
+ * ("at" on a removed block of a document still there).  Every
  * markdown path of either version is a document ("added", "removed",
  * "changed" when its content differs, else "unchanged"); any other path is
  * an asset, compared by SHA-256.  Returns 0, or what blocks returned (out

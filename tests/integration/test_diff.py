@@ -98,12 +98,23 @@ def test_to_defaults_to_the_latest_and_a_reverse_diff_indexes_the_older(env, nam
     assert back["from"] == 2 and back["to"] == 1
     assert back["documents"]["index.md"]["blocks"] == [
         {"op": "changed", "key": "intro/p-1", "index": 1},
-        {"op": "removed", "key": "setup/p-2", "index": 5}]
+        {"op": "removed", "key": "setup/p-2", "index": 5, "at": 5}]
     assert back["assets"] == {"added": [], "removed": ["img/b.png"], "changed": ["img/a.png"]}
     same = diff(env.alice, base, 2, 2).json()
     assert {p: d["status"] for p, d in same["documents"].items()} == {
         "index.md": "unchanged", "new.md": "unchanged", "same.md": "unchanged"}
     assert same["assets"] == {"added": [], "removed": [], "changed": []}
+
+
+def test_a_removed_block_says_where_it_stood(env, name):
+    v1 = {"index.md": b"# A\n\nOne.\n\nTwo.\n\nThree.\n"}
+    v2 = {"index.md": b"# A\n\nOne.\n\nThree.\n"}
+    base = pushed(env, name, v1, v2)
+    assert diff(env.alice, base, 1).json()["documents"]["index.md"]["blocks"] == [
+        {"op": "removed", "key": "a/p-2", "index": 2, "at": 2}]
+    # at: the block it stood before, in the newer version's AST
+    assert text_of(ast_children(env.alice, base, "index.md", 2)[2]) == "Three."
+    assert text_of(ast_children(env.alice, base, "index.md", 1)[2]) == "Two."
 
 
 def test_a_block_that_only_moved_is_unchanged(env, name):

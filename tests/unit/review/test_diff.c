@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the diff between two versions: data-driven block cases
- * (two markdown texts in, the ops as "OP KEY INDEX" lines out, on ASTs the
+ * (two markdown texts in, the ops as "OP KEY INDEX[ at AT]" lines out, on ASTs the
  * renderer makes), then rv_diff_json() over two file lists with documents
  * and assets, and a failing read of blocks.
  */
@@ -38,16 +38,24 @@ static const dcase cases[] = {
     {"a paragraph put first in its section renumbers the others, which are unchanged",
      "# A\n\nOne.\n\nTwo.\n", "# A\n\nZero.\n\nOne.\n\nTwo.\n", "added a/p-1 1\n"},
     {"a paragraph taken out: removed, with its index in the older document",
-     "# A\n\nOne.\n\nTwo.\n\nThree.\n", "# A\n\nOne.\n\nThree.\n", "removed a/p-2 2\n"},
+     "# A\n\nOne.\n\nTwo.\n\nThree.\n", "# A\n\nOne.\n\nThree.\n", "removed a/p-2 2 at 2\n"},
     {"a renamed heading is a removed block and an added one; its paragraph moved unchanged",
-     "# A\n\nx\n\n## B\n\ny\n", "# A\n\nx\n\n## C\n\ny\n", "added c 2\nremoved b 2\n"},
+     "# A\n\nx\n\n## B\n\ny\n", "# A\n\nx\n\n## C\n\ny\n", "added c 2\nremoved b 2 at 3\n"},
     {"two sections swapped: every block is still there, unchanged", "## A\n\nx\n\n## B\n\ny\n",
      "## B\n\ny\n\n## A\n\nx\n", ""},
     {"removed blocks stand where they were among the others", "# A\n\n1\n\n2\n\n3\n\n4\n",
-     "# A\n\n1\n\n3\n\n5\n", "removed a/p-2 2\nadded a/p-3 3\nremoved a/p-4 4\n"},
+     "# A\n\n1\n\n3\n\n5\n", "removed a/p-2 2 at 2\nadded a/p-3 3\nremoved a/p-4 4 at 4\n"},
     {"the same text", "# A\n\nx\n", "# A\n\nx\n", ""},
     {"everything new", "", "# A\n\nx\n", "added a 0\nadded a/p-1 1\n"},
 };
+
+/* " at N": where a removed block stood in the newer document. */
+static const char *at_text(size_t at)
+{
+    static char buf[32];
+    snprintf(buf, sizeof buf, " at %zu", at);
+    return buf;
+}
 
 static void test_block_cases(void **state)
 {
@@ -62,7 +70,8 @@ static void test_block_cases(void **state)
         cd_buf got = CD_BUF_INIT;
         cd_buf_puts(&got, "");
         for (size_t k = 0; k < n; k++)
-            cd_buf_printf(&got, "%s %s %zu\n", rv_op_name(ops[k].op), ops[k].key, ops[k].index);
+            cd_buf_printf(&got, "%s %s %zu%s\n", rv_op_name(ops[k].op), ops[k].key, ops[k].index,
+                          ops[k].op == RV_OP_REMOVED ? at_text(ops[k].at) : "");
         if (strcmp(got.data, cases[c].want) != 0)
             fail_msg("%s:\n--- want\n%s--- got\n%s", cases[c].name, cases[c].want, got.data);
         cd_buf_free(&got);
