@@ -53,16 +53,17 @@ export class Changes {
   // page (patched blocks are new nodes, so the marks are set again).
   refresh() {
     const v = this.page.state.version;
-    this.keepPlace(() => {
-      this.panel.hidden = v < 2 && !this.since;
-      this.renderOptions(v);
-    });
+    const hide = v < 2 && !this.since;
+    if (hide !== this.panel.hidden) this.keepPlace(() => { this.panel.hidden = hide; });
+    this.renderOptions(v);
     if (!this.since || v < 1) {
       this.diff = null;
-      this.keepPlace(() => {
-        this.note.hidden = true;
-        this.list.replaceChildren();
-      });
+      if (!this.note.hidden || this.list.firstChild) {
+        this.keepPlace(() => {
+          this.note.hidden = true;
+          this.list.replaceChildren();
+        });
+      }
       this.mark();
       return;
     }
@@ -117,7 +118,8 @@ export class Changes {
   }
 
   // The panel is above the document: whatever changes its height keeps
-  // the reader's place, as a patch of the document does.
+  // the reader's place, as a patch of the document does (only then: finding
+  // the place costs a layout).
   keepPlace(change) {
     const view = this.page.view;
     const anchor = this.page.shown && view.captureAnchor ? view.captureAnchor() : null;
@@ -161,6 +163,7 @@ export class Changes {
 
   // Marks the shown document's blocks with the diff to the version shown.
   mark() {
+    if (!this.marked.length && !this.diff) return; // the usual case: the view is off
     for (const el of this.marked) {
       el.classList.remove(...MARKS);
       el.removeAttribute('data-cp-diff-key');
