@@ -189,8 +189,9 @@ struct hub {
 /* The hub's thread (arg is the hub): applies the changes in order, and
  * what hub_timers_run() says is due. */
 void *hub_run(void *arg);
-/* The update of item it from version `from` to v with docs in full, or
- * NULL (logged) when it cannot be built. */
+/* The update of item it from version `from` to v with docs in full (a
+ * reference the caller drops with hub_event_unref), or NULL (logged) when
+ * it cannot be built. */
 hub_event *hub_build_update(hub *h, const catalog_item *it, int64_t from, int64_t v,
                             const hub_docs *docs);
 /* Queues ev for sub (hub->mu held): false when sub was dropped instead,
