@@ -21,30 +21,99 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MISSING_MAX 100000
+#define MISSING_MAX      100000
 #define MISSING_PARALLEL 16 /* lookups in flight for one request */
+/* Many blobs of one key prefix (`blobs/XX/`) are learnt with one listing
+ * rather than a HEAD each, when a request asks about at least
+ * LIST_MIN_BLOBS: a brand-new course's thousand blobs are 256 listings. */
+#define LIST_MIN_BLOBS 256
+#define LIST_MIN       3
+#define LIST_MAX_KEYS  1000 /* one page: a fuller prefix is looked up blob by blob */
+
+/* A unit of work: the blobs order[first..first+count) of one key prefix,
+ * listed at once when there are enough of them (list), else looked up one
+ * by one. */
+typedef struct {
+    size_t first, count;
+    bool list;
+} unit;
 
 /* Lookups of shas[0..n) into present[], shared by the worker threads. */
 typedef struct {
     blobstore *bs;
     const char **shas;
     bool *present;
-    size_t n;
+    size_t *order; /* indices into shas, sorted by digest */
+    unit *units;
+    size_t n, nunits;
     atomic_size_t next;
     pthread_mutex_t mu;
     int rc; /* the first failure */
     cd_err err;
 } lookups;
 
+/* What one listing of `blobs/XX/` found among a unit's blobs. */
+typedef struct {
+    lookups *l;
+    const unit *u;
+    size_t keys;
+} listing;
+
+/* Orders indices into the digests shas (arg) by digest. */
+static int cmp_digest(const void *a, const void *b, void *arg)
+{
+    const char **shas = arg;
+    return strcmp(shas[*(const size_t *)a], shas[*(const size_t *)b]);
+}
+
+static int listed(void *arg, const char *key)
+{
+    listing *g = arg;
+    if (++g->keys > LIST_MAX_KEYS)
+        return 1; /* a crowded prefix: looked up one by one instead */
+    const char *sha = strrchr(key, '/');
+    sha = sha ? sha + 1 : key;
+    for (size_t k = 0; k < g->u->count; k++) { /* a handful: no search needed */
+        size_t i = g->l->order[g->u->first + k];
+        if (!strcmp(g->l->shas[i], sha)) {
+            g->l->present[i] = true;
+            blobstore_known_add(g->l->bs, sha, -1);
+        }
+    }
+    return 0;
+}
+
+static int run_unit(lookups *l, const unit *u, cd_err *err)
+{
+    if (u->list) {
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "blobs/%.2s/", l->shas[l->order[u->first]]);
+        listing g = {.l = l, .u = u};
+        int rc = blobstore_list(l->bs, prefix, listed, &g, err);
+        if (rc != BLOB_OK || g.keys <= LIST_MAX_KEYS)
+            return rc;
+        for (size_t k = 0; k < u->count; k++) /* start again, one by one */
+            l->present[l->order[u->first + k]] = false;
+    }
+    for (size_t k = 0; k < u->count; k++) {
+        size_t i = l->order[u->first + k];
+        int rc = blobstore_has(l->bs, l->shas[i], &l->present[i], err);
+        if (rc != BLOB_OK)
+            return rc;
+    }
+    return BLOB_OK;
+}
+
 static void *lookup_worker(void *arg)
 {
     lookups *l = arg;
-    for (size_t i; (i = atomic_fetch_add(&l->next, 1)) < l->n;) {
+    for (size_t i; (i = atomic_fetch_add(&l->next, 1)) < l->nunits;) {
         cd_err err = {0};
-        int rc = blobstore_has(l->bs, l->shas[i], &l->present[i], &err);
+        int rc = run_unit(l, &l->units[i], &err);
         if (rc == BLOB_OK)
             continue;
         pthread_mutex_lock(&l->mu);
@@ -53,19 +122,44 @@ static void *lookup_worker(void *arg)
             l->err = err;
         }
         pthread_mutex_unlock(&l->mu);
-        atomic_store(&l->next, l->n); /* the answer is an error now: stop */
+        atomic_store(&l->next, l->nunits); /* the answer is an error now: stop */
     }
     return NULL;
+}
+
+/* Sorts the blobs by digest and cuts them into units: a prefix that holds
+ * LIST_MIN of them is listed (on a remote store, where a request costs
+ * more than a page of keys), every other blob looked up alone. */
+static void plan(lookups *l, bool remote)
+{
+    for (size_t k = 0; k < l->n; k++)
+        l->order[k] = k;
+    qsort_r(l->order, l->n, sizeof *l->order, cmp_digest, l->shas);
+    for (size_t k = 0; k < l->n;) {
+        size_t end = k + 1;
+        while (end < l->n && !strncmp(l->shas[l->order[end]], l->shas[l->order[k]], 2))
+            end++;
+        if (remote && l->n >= LIST_MIN_BLOBS && end - k >= LIST_MIN) {
+            l->units[l->nunits++] = (unit){k, end - k, true};
+        } else {
+            for (size_t j = k; j < end; j++)
+                l->units[l->nunits++] = (unit){j, 1, false};
+        }
+        k = end;
+    }
 }
 
 /* Looks up shas[0..n) in parallel; BLOB_OK or the first failure (err). */
 static int lookup_all(blobstore *bs, const char **shas, bool *present, size_t n, cd_err *err)
 {
     lookups l = {.bs = bs, .shas = shas, .present = present, .n = n, .rc = BLOB_OK};
+    l.order = cd_xmalloc((n + 1) * sizeof *l.order);
+    l.units = cd_xmalloc((n + 1) * sizeof *l.units);
+    plan(&l, blobstore_knows(bs));
     atomic_init(&l.next, 0);
     pthread_mutex_init(&l.mu, NULL);
     pthread_t th[MISSING_PARALLEL];
-    size_t nth = n < MISSING_PARALLEL ? n : MISSING_PARALLEL, started = 0;
+    size_t nth = l.nunits < MISSING_PARALLEL ? l.nunits : MISSING_PARALLEL, started = 0;
     for (size_t i = 1; i < nth; i++) /* this thread is the first worker */
         if (pthread_create(&th[started], NULL, lookup_worker, &l) == 0)
             started++;
@@ -73,6 +167,8 @@ static int lookup_all(blobstore *bs, const char **shas, bool *present, size_t n,
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     pthread_mutex_destroy(&l.mu);
+    free(l.order);
+    free(l.units);
     if (l.rc != BLOB_OK)
         *err = l.err;
     return l.rc;

@@ -32,13 +32,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KNOWN_DEFAULT_MAX (1u << 20)
-#define KNOWN_EMPTY INT64_MIN
-#define KNOWN_TOMB (INT64_MIN + 1)
-#define KNOWN_CACHE_BLOB (256u << 10)
-#define KNOWN_CACHE_BYTES ((size_t)32 << 20)
+#define KNOWN_DEFAULT_MAX   (1u << 20)
+#define KNOWN_EMPTY         INT64_MIN
+#define KNOWN_TOMB          (INT64_MIN + 1)
+#define KNOWN_CACHE_BLOB    (256u << 10)
+#define KNOWN_CACHE_BYTES   ((size_t)32 << 20)
 #define KNOWN_CACHE_BUCKETS 16384u
-#define KNOWN_FRESH_MS ((int64_t)10 * 60 * 1000)
+#define KNOWN_FRESH_MS      ((int64_t)10 * 60 * 1000)
 
 typedef struct {
     unsigned char d[32];

@@ -131,7 +131,7 @@ void cli_hash_cache_save(const char *dir, const folder_tree *t);
 
 /* ---- upload.c: parallel PUT /api/v1/blobs/SHA --------------------------- */
 
-#define CLI_UPLOAD_PARALLEL 16
+#define CLI_UPLOAD_PARALLEL     16
 #define CLI_UPLOAD_PARALLEL_MAX 64
 
 /* Uploads files[i] for every i in idx[0..n) (their blobs are missing on

@@ -99,7 +99,8 @@ void cli_hash_cache_load(const char *dir, folder_tree *out)
         ok = parse_line(line, &out->files[out->n]);
         out->n += ok;
         /* folder_scan() looks paths up by binary search */
-        ok = ok && (out->n < 2 || strcmp(out->files[out->n - 2].path, out->files[out->n - 1].path) < 0);
+        ok = ok &&
+             (out->n < 2 || strcmp(out->files[out->n - 2].path, out->files[out->n - 1].path) < 0);
     }
     free(line);
     fclose(fp);

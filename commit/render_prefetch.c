@@ -14,7 +14,7 @@
 #include <stdatomic.h>
 
 #define PREFETCH_THREADS 4 /* renders in flight: the workers of a small machine, and reads */
-#define PREFETCH_MIN 8     /* fewer documents: not worth a thread */
+#define PREFETCH_MIN     8 /* fewer documents: not worth a thread */
 
 typedef struct {
     commit_path *s;

@@ -5,8 +5,9 @@ in between to count what reaches S3:
 
 - POST /blobs/missing answers blobs it knows (uploaded by this process, or
   named by a committed version, also after a restart) without a request to
-  S3, and looks up the others: a blob stored behind contentd's back is not
-  missing, a blob never stored, or whose upload was refused, is;
+  S3, and looks up the others (by listing their key prefix when there are
+  many): a blob stored behind contentd's back is not missing, a blob never
+  stored, or whose upload was refused, is;
 - a blob deleted behind contentd's back is never committed: the commit
   answers 422 missing_blobs naming it, and once uploaded again the commit
   succeeds;
@@ -113,6 +114,32 @@ def test_missing_known_unknown_present_and_absent(s3peer, proxy, start):  # noqa
     proxy.clear()
     assert api.missing([present, absent]).json()["missing"] == [absent]
     assert heads(proxy) == [absent]
+
+
+def test_missing_many_unknown_by_listing(s3peer, proxy, start):  # noqa: F811
+    """A request about hundreds of unknown blobs lists the key prefixes that
+    hold several of them (`blobs/XX/`) instead of a HEAD each, and answers
+    the same: the blobs stored behind contentd's back are found, every
+    other one is missing."""
+    s = start(proxy.endpoint)
+    api = Client(s.port)
+    present = [put_behind(s3peer, f"behind {i} ".encode() + os.urandom(8)) for i in range(12)]
+    absent = []
+    for p in present:  # neighbours in the same prefix, never stored
+        absent += [p[:2] + os.urandom(31).hex() for _ in range(4)]
+    while len(present) + len(absent) < 300:
+        absent.append(os.urandom(32).hex())
+    asked = present + absent
+    proxy.clear()
+    r = api.missing(asked)
+    assert r.status == 200, r
+    assert r.json()["missing"] == absent
+    lists = [c for c in proxy.captured if c.method == "GET" and "list-type=2" in c.target]
+    assert lists and len(heads(proxy)) + len(lists) < len(asked), (len(heads(proxy)), len(lists))
+    # What the listing found is known from then on.
+    proxy.clear()
+    assert api.missing(present).json()["missing"] == []
+    assert heads(proxy) == [] and not [c for c in proxy.captured if c.method == "GET"]
 
 
 def test_known_after_a_restart_from_the_catalog(s3peer, proxy, start):  # noqa: F811
