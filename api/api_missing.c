@@ -33,6 +33,9 @@
 #define LIST_MIN_BLOBS 256
 #define LIST_MIN       3
 #define LIST_MAX_KEYS  1000 /* one page: a fuller prefix is looked up blob by blob */
+/* The whole bucket is listed instead when that takes at most one page per
+ * LIST_WHOLE_PAGE_RATIO prefix listings. */
+#define LIST_WHOLE_PAGE_RATIO 4
 
 /* A unit of work: the blobs order[first..first+count) of one key prefix,
  * listed at once when there are enough of them (list), else looked up one
@@ -149,6 +152,58 @@ static void plan(lookups *l, bool remote)
     }
 }
 
+/* What a listing of every blob found among the asked ones. */
+typedef struct {
+    lookups *l;
+    size_t keys, budget;
+} whole;
+
+static int listed_any(void *arg, const char *key)
+{
+    whole *w = arg;
+    if (++w->keys > w->budget)
+        return 1;
+    const char *sha = strrchr(key, '/');
+    sha = sha ? sha + 1 : key;
+    if (!cd_sha_valid(sha))
+        return 0;
+    blobstore_known_add(w->l->bs, sha, -1);
+    size_t lo = 0, hi = w->l->n;
+    while (lo < hi) { /* order[] is sorted by digest */
+        size_t mid = (lo + hi) / 2, i = w->l->order[mid];
+        int c = strcmp(w->l->shas[i], sha);
+        if (c == 0) {
+            w->l->present[i] = true;
+            break;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* A bucket that holds fewer blobs than a few pages per listing planned is
+ * learnt whole, in those few pages (one, for a new bucket), rather than a
+ * prefix at a time.  Returns 1 when that answered every blob, 0 when the
+ * bucket turned out larger (remembered: it only grows), or a failure. */
+static int list_whole(lookups *l, size_t listings, cd_err *err)
+{
+    if (listings < 4 * LIST_WHOLE_PAGE_RATIO || blobstore_known_crowded(l->bs))
+        return 0;
+    whole w = {.l = l, .budget = listings / LIST_WHOLE_PAGE_RATIO * LIST_MAX_KEYS};
+    int rc = blobstore_list(l->bs, "blobs/", listed_any, &w, err);
+    if (rc != BLOB_OK)
+        return rc;
+    if (w.keys <= w.budget)
+        return 1;
+    for (size_t i = 0; i < l->n; i++)
+        l->present[i] = false; /* the units find them again */
+    blobstore_known_set_crowded(l->bs);
+    return 0;
+}
+
 /* Looks up shas[0..n) in parallel; BLOB_OK or the first failure (err). */
 static int lookup_all(blobstore *bs, const char **shas, bool *present, size_t n, cd_err *err)
 {
@@ -156,6 +211,15 @@ static int lookup_all(blobstore *bs, const char **shas, bool *present, size_t n,
     l.order = cd_xmalloc((n + 1) * sizeof *l.order);
     l.units = cd_xmalloc((n + 1) * sizeof *l.units);
     plan(&l, blobstore_knows(bs));
+    size_t listings = 0;
+    for (size_t i = 0; i < l.nunits; i++)
+        listings += l.units[i].list;
+    int whole_rc = list_whole(&l, listings, err);
+    if (whole_rc != 0) {
+        free(l.order);
+        free(l.units);
+        return whole_rc == 1 ? BLOB_OK : whole_rc;
+    }
     atomic_init(&l.next, 0);
     pthread_mutex_init(&l.mu, NULL);
     pthread_t th[MISSING_PARALLEL];

@@ -121,6 +121,10 @@ void blobstore_known_forget(blobstore *s, const char *sha);
 /* True exactly once per store with a known set: the caller then fills
  * it from the catalog (blobstore_known_add()). */
 bool blobstore_known_first(blobstore *s);
+/* Whether a listing of all of s's blobs was found too long to be worth
+ * it (blobstore_known_set_crowded()); stores without a known set are. */
+bool blobstore_known_crowded(blobstore *s);
+void blobstore_known_set_crowded(blobstore *s);
 /* How many blobs s knows to be stored (0 without a known set). */
 size_t blobstore_known_count(blobstore *s);
 

@@ -66,6 +66,7 @@ typedef struct known_store {
     recent *newest, *oldest;
     size_t cached_bytes;
     atomic_bool loading; /* blobstore_known_first() answered true */
+    atomic_bool crowded; /* blobs/ once listed past a caller's budget */
 } known_store;
 
 struct blob_writer {
@@ -491,4 +492,17 @@ bool blobstore_known_first(blobstore *s)
 {
     known_store *k = known_of(s);
     return k && !atomic_exchange(&k->loading, true);
+}
+
+bool blobstore_known_crowded(blobstore *s)
+{
+    known_store *k = known_of(s);
+    return k && atomic_load(&k->crowded);
+}
+
+void blobstore_known_set_crowded(blobstore *s)
+{
+    known_store *k = known_of(s);
+    if (k)
+        atomic_store(&k->crowded, true);
 }

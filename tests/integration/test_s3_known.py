@@ -127,19 +127,43 @@ def test_missing_many_unknown_by_listing(s3peer, proxy, start):  # noqa: F811
     absent = []
     for p in present:  # neighbours in the same prefix, never stored
         absent += [p[:2] + os.urandom(31).hex() for _ in range(4)]
-    while len(present) + len(absent) < 300:
-        absent.append(os.urandom(32).hex())
+    crowded = {p[:2] for p in present}
+    # One more in every other prefix: looked up alone (too few to list).
+    absent += [f"{x:02x}" + os.urandom(31).hex() for x in range(256) if f"{x:02x}" not in crowded]
     asked = present + absent
     proxy.clear()
     r = api.missing(asked)
     assert r.status == 200, r
     assert r.json()["missing"] == absent
     lists = [c for c in proxy.captured if c.method == "GET" and "list-type=2" in c.target]
-    assert lists and len(heads(proxy)) + len(lists) < len(asked), (len(heads(proxy)), len(lists))
+    assert sorted(c.target.split("prefix=blobs%2F")[1][:2] for c in lists) == sorted(crowded)
+    assert len(heads(proxy)) == 256 - len(crowded)
     # What the listing found is known from then on.
     proxy.clear()
     assert api.missing(present).json()["missing"] == []
     assert heads(proxy) == [] and not [c for c in proxy.captured if c.method == "GET"]
+
+
+def test_missing_many_unknown_in_a_small_bucket_by_one_listing(s3peer, proxy, start):  # noqa: F811
+    """When the prefixes to list are many and the bucket holds few blobs,
+    the whole of `blobs/` is listed instead, in a page or two, with the
+    same answer."""
+    s = start(proxy.endpoint)
+    api = Client(s.port)
+    present = [put_behind(s3peer, f"small {i} ".encode() + os.urandom(8)) for i in range(24)]
+    absent = []
+    for p in present:
+        absent += [p[:2] + os.urandom(31).hex() for _ in range(3)]
+    while len(present) + len(absent) < 300:
+        absent.append(os.urandom(32).hex())
+    proxy.clear()
+    r = api.missing(absent[:150] + present + absent[150:])
+    assert r.status == 200, r
+    assert r.json()["missing"] == absent
+    lists = [c for c in proxy.captured if c.method == "GET" and "list-type=2" in c.target]
+    assert 1 <= len(lists) <= 3 and heads(proxy) == [], (len(lists), len(heads(proxy)))
+    assert all("prefix=blobs%2F&" in c.target or c.target.endswith("prefix=blobs%2F")
+               for c in lists), [c.target for c in lists]
 
 
 def test_known_after_a_restart_from_the_catalog(s3peer, proxy, start):  # noqa: F811
