@@ -134,6 +134,9 @@ hub_event *hub_event_deleted(const char *kind, const char *name);
 /* `event: published` of an item's stream: its published and (for who reads
  * drafts, with_latest) its latest version. */
 hub_event *hub_event_published(const catalog_item *it, bool with_latest);
+/* `event: comment` {"kind","name","comment":{…}}: a comment added or
+ * resolved (catalog_json_comment's form, without "outdated"). */
+hub_event *hub_event_comment(const char *kind, const char *name, const catalog_comment *cm);
 /* An item-level event of the global stream (created, version, updated,
  * deleted). */
 hub_event *hub_event_global(const char *type, const catalog_item *it, hub_audience aud);
