@@ -22,7 +22,7 @@ import json
 import pytest
 
 from helpers.api import Client, assert_error
-from test_review import DEADLINE, env, make_link, name, put_role  # noqa: F401 (fixtures)
+from test_review import DEADLINE, content, env, make_link, name, ok_json, put_role  # noqa: F401
 
 
 def lesson(*paras: str, extra: str = "") -> dict:
@@ -225,3 +225,52 @@ def test_each_comment_is_recorded_in_the_blob_store_for_a_rebuild(team):
     assert got == want, got
     assert e.alice.patch(f"{base}/comments/{made['id']}", {"resolved": True}).status == 200
     assert json.loads(rec.read_bytes())["resolved"] is True
+
+
+# ---- the client ---------------------------------------------------------------
+
+def test_client_lists_adds_answers_and_resolves_comments(team):
+    e, base, name = team
+    item = f"tutorial/{name}"
+    p = content(e, "carol", "comments", item)
+    assert p.returncode == 0 and p.stdout == f"{item} has no comments\n", p
+    p = content(e, "carol", "comments", item, "index.md", "intro/p-2", "Why this?\nAnd that?")
+    assert p.returncode == 0, p
+    assert p.stdout == f"comment #1 on index.md intro/p-2 of {item} (version 1)\n", p
+    made = ok_json(content(e, "alice", "comments", item, "other.md", "other", "Elsewhere?",
+                           "--version", 1, "--output", "json"))
+    assert made["id"] == 2 and made["block"] == "other" and made["outdated"] is False, made
+    p = content(e, "alice", "comments", item, "--reply", 1, "Because.")
+    assert p.returncode == 0 and p.stdout.startswith("comment #3 on index.md intro/p-2"), p
+    assert content(e, "dave", "comments", item, "--resolve", 1).stdout == \
+        f"comment #1 of {item} is resolved\n"
+    e.alice.push_ok("tutorial", name, lesson("First.", "Second, changed."))
+    p = content(e, "bob", "comments", item)
+    assert p.returncode == 0, p
+    assert p.stdout == (
+        "index.md:\n"
+        "  #1 carol on intro/p-2 (version 1) [resolved] [outdated]\n"
+        "      Why this?\n"
+        "      And that?\n"
+        "      #3 alice\n"
+        "          Because.\n"
+        "\n"
+        "other.md:\n"
+        "  #2 alice on other (version 1)\n"
+        "      Elsewhere?\n"), p.stdout
+    p = content(e, "bob", "comments", item, "--path", "other.md")
+    assert p.returncode == 0 and "#2" in p.stdout and "#1" not in p.stdout, p
+    got = ok_json(content(e, "bob", "comments", item, "--output", "json"))
+    assert got == e.bob.get(base + "/comments").json()
+    p = content(e, "carol", "comments", item, "--reopen", 1)
+    assert p.returncode == 0 and p.stdout.endswith("is open\n"), p
+    # refusals exit 1 with the server's reason; usage errors exit 2
+    p = content(e, "bob", "comments", item, "index.md", "intro/p-1", "x")
+    assert p.returncode == 1 and "viewer" in p.stderr, p
+    p = content(e, "carol", "comments", item, "index.md", "intro/p-9", "x")
+    assert p.returncode == 1 and "no block intro/p-9" in p.stderr, p
+    for args in ((), ("nokind/x",), (item, "index.md", "intro/p-1"), (item, "--resolve", "x"),
+                 (item, "--resolve", 1, "--reopen", 1), (item, "--reply", 1),
+                 (item, "--bogus"), (item, "index.md", "b", "t", "--version", "0")):
+        p = content(e, "alice", "comments", *args)
+        assert p.returncode == 2, (args, p)
