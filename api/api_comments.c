@@ -211,10 +211,17 @@ static bool has_text(const char *s)
     return false;
 }
 
-/* Reads the body of POST into *cm (strings borrowed from body); false
- * after a 400. */
-static bool comment_body(http_req *r, json_t *body, catalog_comment *cm)
+/* Reads the body of POST into *cm (strings borrowed from body) and *index
+ * (-1: none; the preview page names a block by its index, never by a key
+ * of its own making); false after a 400. */
+static bool comment_body(http_req *r, json_t *body, catalog_comment *cm, json_int_t *index)
 {
+    json_t *ji = json_object_get(body, "index");
+    *index = json_is_integer(ji) && json_integer_value(ji) >= 0 ? json_integer_value(ji) : -1;
+    if (ji && *index < 0)
+        return http_reply_error(r, 400, "invalid_block",
+                                "\"index\" must be a block's position (0 or more)."),
+               false;
     json_t *jv = json_object_get(body, "version"), *jr = json_object_get(body, "reply_to");
     json_t *jb = json_object_get(body, "body");
     cm->path = (char *)json_string_value(json_object_get(body, "path"));
@@ -238,7 +245,7 @@ static bool comment_body(http_req *r, json_t *body, catalog_comment *cm)
                                 "\"body\" is %zu bytes; a comment takes at most %d.",
                                 json_string_length(jb), COMMENT_BODY_MAX),
                false;
-    if (!cm->reply_to && (!cm->path || !cm->block))
+    if (!cm->reply_to && (!cm->path || (!cm->block && *index < 0)))
         return http_reply_error(r, 400, "invalid_comment",
                                 "A comment needs \"path\" (a document) and \"block\" (a block "
                                 "key), or \"reply_to\"."),
@@ -273,9 +280,10 @@ static bool reply_anchor(http_req *r, catalog_comment *cm, catalog_comment *pare
     return true;
 }
 
-/* Finds cm's block in its version and copies its digest; false after a
- * reply. */
-static bool anchor_block(http_req *r, catalog_comment *cm)
+/* Finds cm's block (by its key, or by index when that is >= 0: its key
+ * is then copied into *key, which the caller frees) in its version and
+ * copies its digest; false after a reply. */
+static bool anchor_block(http_req *r, catalog_comment *cm, json_int_t index, char **key)
 {
     rv_block *b = NULL;
     size_t n = 0;
@@ -293,12 +301,17 @@ static bool anchor_block(http_req *r, catalog_comment *cm)
         return http_reply_error(r, 503, "unavailable", "%s", err.msg), false;
     bool found = false;
     for (size_t i = 0; i < n && !found; i++)
-        if (!strcmp(b[i].key, cm->block)) {
+        if (index >= 0 ? b[i].index == (size_t)index : !strcmp(b[i].key, cm->block)) {
             memcpy(cm->block_hash, b[i].hash, sizeof cm->block_hash);
+            if (index >= 0)
+                cm->block = *key = cd_xstrdup(b[i].key);
             found = true;
         }
     rv_blocks_free(b, n);
-    if (!found)
+    if (!found && index >= 0)
+        (void)http_reply_error(r, 400, "unknown_block", "%s of version %lld has no block at %lld.",
+                               cm->path, (long long)cm->version, (long long)index);
+    else if (!found)
         (void)http_reply_error(r, 400, "unknown_block", "%s of version %lld has no block %s.",
                                cm->path, (long long)cm->version, cm->block);
     return found;
@@ -312,12 +325,14 @@ enum MHD_Result api_comments_post(http_req *r)
     catalog_item it;
     catalog_comment cm = {0}, parent = {0};
     enum MHD_Result ret = MHD_YES;
+    char *key = NULL;
+    json_int_t index = -1;
     if (!comment_access(r, &it, MAY_WRITE))
         goto out;
     int64_t latest = it.version;
     cm.user = r->user;
     catalog_item_clear(&it);
-    if (!comment_body(r, body, &cm) || (cm.reply_to && !reply_anchor(r, &cm, &parent)))
+    if (!comment_body(r, body, &cm, &index) || (cm.reply_to && !reply_anchor(r, &cm, &parent)))
         goto out;
     if (!cm.version)
         cm.version = latest;
@@ -326,7 +341,7 @@ enum MHD_Result api_comments_post(http_req *r)
                                r->name, (long long)cm.version);
         goto out;
     }
-    if (!anchor_block(r, &cm))
+    if (!anchor_block(r, &cm, cm.block ? -1 : index, &key))
         goto out;
     cd_err err = {0};
     int rc = catalog_comment_add(API(r)->cat, r->kind, r->name, &cm, &err);
@@ -337,6 +352,7 @@ enum MHD_Result api_comments_post(http_req *r)
     write_record(r, &cm);
     ret = reply_comment(r, 201, &cm, latest);
 out:
+    free(key);
     catalog_comment_clear(&parent);
     json_decref(body);
     return ret;
@@ -350,6 +366,8 @@ enum MHD_Result api_comments_get(http_req *r)
     if (!comment_access(r, &it, MAY_READ))
         return MHD_YES;
     int64_t latest = it.version;
+    bool can_comment =
+        catalog_is_owner(r->user, &it) || catalog_role_of(r->user, &it) >= CAT_ROLE_REVIEWER;
     catalog_item_clear(&it);
     char *path = http_query(r, "path");
     catalog_comment *list = NULL;
@@ -361,7 +379,8 @@ enum MHD_Result api_comments_get(http_req *r)
         return http_reply_cat_error(r, rc, &err);
     latest_docs ld = {.a = API(r), .kind = r->kind, .name = r->name, .version = latest};
     cd_buf b = CD_BUF_INIT;
-    cd_buf_printf(&b, "{\"version\":%lld,\"comments\":[", (long long)latest);
+    cd_buf_printf(&b, "{\"version\":%lld,\"can_comment\":%s,\"comments\":[", (long long)latest,
+                  can_comment ? "true" : "false");
     for (size_t i = 0; i < n; i++) {
         if (i)
             cd_buf_putc(&b, ',');

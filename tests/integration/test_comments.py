@@ -118,6 +118,21 @@ def test_a_comment_must_have_a_body_and_name_a_block_of_its_version(team):
     assert [x["body"] for x in listed(e.alice, base)] == ["é" * 5000]
 
 
+def test_the_page_names_a_block_by_its_index_and_learns_whether_it_may_comment(team):
+    e, base, _ = team
+    r = e.carol.post(base + "/comments", {"version": 1, "path": "index.md", "index": 2,
+                                          "body": "By index."})
+    assert r.status == 201, r
+    assert (r.json()["block"], r.json()["index"]) == ("intro/p-2", 2), r.json()
+    assert_error(e.carol.post(base + "/comments", {"path": "index.md", "index": 99,
+                                                   "body": "x"}), 400, "unknown_block")
+    assert_error(e.carol.post(base + "/comments", {"path": "index.md", "index": -1,
+                                                   "body": "x"}), 400, "invalid_block")
+    assert [(u, getattr(e, u).get(base + "/comments").json()["can_comment"])
+            for u in ("alice", "bob", "carol", "dave")] == \
+        [("alice", True), ("bob", False), ("carol", True), ("dave", True)]
+
+
 def test_replies_answer_a_comment_of_the_same_document(team):
     e, base, _ = team
     first = say_ok(e.carol, base, block="details/p-1", body="Unclear.")
