@@ -337,8 +337,8 @@ enum MHD_Result api_comments_post(http_req *r)
     if (!cm.version)
         cm.version = latest;
     if (cm.version > latest || latest == 0) {
-        ret = http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind,
-                               r->name, (long long)cm.version);
+        ret = http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
+                               (long long)cm.version);
         goto out;
     }
     if (!anchor_block(r, &cm, cm.block ? -1 : index, &key))
@@ -419,8 +419,8 @@ enum MHD_Result api_comment_patch(http_req *r)
     cd_err err = {0};
     int rc = catalog_comment_get(API(r)->cat, r->kind, r->name, id, &cm, &err);
     if (rc == CAT_NOT_FOUND)
-        return http_reply_error(r, 404, "not_found", "%s/%s has no comment %lld.", r->kind,
-                                r->name, (long long)id);
+        return http_reply_error(r, 404, "not_found", "%s/%s has no comment %lld.", r->kind, r->name,
+                                (long long)id);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     enum MHD_Result ret;

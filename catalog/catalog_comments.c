@@ -54,9 +54,8 @@ void catalog_json_comment(cd_buf *b, const catalog_comment *cm)
 
 int catalog_check_comment(const catalog_comment *cm, cd_err *err)
 {
-    if (cm->id < 0 || cm->version < 1 || cm->reply_to < 0 || !cm->user || !*cm->user ||
-        !cm->path || !*cm->path || !cm->block || !*cm->block || !cm->body ||
-        !cd_sha_valid(cm->block_hash))
+    if (cm->id < 0 || cm->version < 1 || cm->reply_to < 0 || !cm->user || !*cm->user || !cm->path ||
+        !*cm->path || !cm->block || !*cm->block || !cm->body || !cd_sha_valid(cm->block_hash))
         return cd_err_set(err, CAT_ERROR,
                           "catalog: a comment needs a user, a version, a path, a block, its "
                           "digest and a body");

@@ -52,8 +52,7 @@ static void local_comment(mg_catalog *c, const char *kind, const char *name, int
 }
 
 /* The highest comment id of item key (0: none). */
-static int highest_id(mg_catalog *c, mongoc_client_t *cl, const char *key, int64_t *id,
-                      cd_err *err)
+static int highest_id(mg_catalog *c, mongoc_client_t *cl, const char *key, int64_t *id, cd_err *err)
 {
     bson_t *filter = BCON_NEW("item", BCON_UTF8(key)), doc;
     bson_t *opts = BCON_NEW("sort", "{", "id", BCON_INT32(-1), "}", "projection", "{", "id",
@@ -104,8 +103,8 @@ static int insert(mg_catalog *c, mongoc_client_t *cl, const char *kind, const ch
             rc = mg_fail(&e, err, "cannot store a comment");
             break;
         }
-        rc = cd_err_set(err, fixed ? CAT_EXISTS : CAT_CONFLICT,
-                        "there is a comment %lld already", (long long)cm->id);
+        rc = cd_err_set(err, fixed ? CAT_EXISTS : CAT_CONFLICT, "there is a comment %lld already",
+                        (long long)cm->id);
         if (fixed)
             break;
     }
@@ -201,8 +200,8 @@ int mg_comment_list(catalog *cat, const char *kind, const char *name, const char
     return rc;
 }
 
-int mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id,
-                       bool resolved, cd_err *err)
+int mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
+                       cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     char id_key[MG_KEY_MAX + 24];
@@ -220,8 +219,7 @@ int mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t
     if (!mongoc_collection_update_one(col, filter, update, NULL, &reply, &e))
         rc = mg_fail(&e, err, "cannot resolve a comment");
     else if (mg_int64(&reply, "matchedCount", 0) == 0)
-        rc = cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no comment %lld", kind, name,
-                        (long long)id);
+        rc = cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no comment %lld", kind, name, (long long)id);
     bson_destroy(&reply);
     mongoc_collection_destroy(col);
     mg_push(c, cl);

@@ -164,8 +164,8 @@ int mg_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
                    catalog_comment *out, cd_err *err);
 int mg_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
                     catalog_comment **out, size_t *n, cd_err *err);
-int mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id,
-                       bool resolved, cd_err *err);
+int mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
+                       cd_err *err);
 /* Deletes every comment of item key ("KIND/NAME"), with the item. */
 int mg_comments_delete(mg_catalog *c, mongoc_client_t *cl, const char *key, cd_err *err);
 /* The item and id of a comments document's _id; false for another shape. */

@@ -33,8 +33,8 @@ static int insert(sqlite3 *db, int64_t item, catalog_comment *cm, cd_err *err)
     sqlite3_stmt *st;
     int rc = CAT_OK;
     if (!cm->id) {
-        rc = sq_prep(db, &st, err, "SELECT coalesce(max(id), 0) + 1 FROM comments WHERE item_id = ?",
-                     "i", item);
+        rc = sq_prep(db, &st, err,
+                     "SELECT coalesce(max(id), 0) + 1 FROM comments WHERE item_id = ?", "i", item);
         if (rc)
             return rc;
         if (sqlite3_step(st) == SQLITE_ROW)
@@ -125,8 +125,7 @@ int sq_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
                          "SELECT " COMMENT_COLUMNS " FROM comments WHERE item_id = ? AND id = ?",
                          "ii", kind, name, NULL, id);
     if (rc == CAT_OK && n == 0)
-        rc = cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no comment %lld", kind, name,
-                        (long long)id);
+        rc = cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no comment %lld", kind, name, (long long)id);
     if (rc == CAT_OK) {
         *out = rows[0];
         memset(&rows[0], 0, sizeof rows[0]);
@@ -154,8 +153,8 @@ int sq_comment_list(catalog *cat, const char *kind, const char *name, const char
     return rc;
 }
 
-int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id,
-                       bool resolved, cd_err *err)
+int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
+                       cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db;
@@ -165,11 +164,10 @@ int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t
         return rc;
     rc = sq_item_id(db, kind, name, &item, &latest, err);
     if (rc == CAT_OK)
-        rc = sq_run(db, err, "UPDATE comments SET resolved = ? WHERE item_id = ? AND id = ?",
-                    "iii", (int64_t)resolved, item, id);
+        rc = sq_run(db, err, "UPDATE comments SET resolved = ? WHERE item_id = ? AND id = ?", "iii",
+                    (int64_t)resolved, item, id);
     if (rc == CAT_OK && sqlite3_changes(db) == 0)
-        rc = cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no comment %lld", kind, name,
-                        (long long)id);
+        rc = cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no comment %lld", kind, name, (long long)id);
     rc = sq_write_end(c, db, rc, err);
     if (rc == CAT_OK)
         catalog_emit(cat, CAT_EV_COMMENT, kind, name, id);

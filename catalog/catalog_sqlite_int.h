@@ -90,8 +90,8 @@ int sq_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
                    catalog_comment *out, cd_err *err);
 int sq_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
                     catalog_comment **out, size_t *n, cd_err *err);
-int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id,
-                       bool resolved, cd_err *err);
+int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
+                       cd_err *err);
 
 int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
               const catalog_file *files, size_t n, const char *title, const char *checks,

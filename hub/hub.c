@@ -604,8 +604,10 @@ static void apply_comment(hub *h, const char *kind, const char *name, int64_t id
     int rc = catalog_comment_get(h->cfg.cat, kind, name, id, &cm, &err);
     if (rc != CAT_OK) {
         if (rc != CAT_NOT_FOUND)
-            cd_log("warn", "sse", "msg=\"comment not sent: it cannot be read\" item=%s/%s id=%lld "
-                   "err=\"%s\"", kind, name, (long long)id, err.msg);
+            cd_log("warn", "sse",
+                   "msg=\"comment not sent: it cannot be read\" item=%s/%s id=%lld "
+                   "err=\"%s\"",
+                   kind, name, (long long)id, err.msg);
         return;
     }
     hub_event *ev = hub_event_comment(kind, name, &cm);

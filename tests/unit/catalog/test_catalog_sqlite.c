@@ -373,8 +373,11 @@ static void test_persistence(void **state)
     size_t ncm = 9;
     assert_int_equal(catalog_comment_list(f->c, "course", "c1", NULL, &cms, &ncm, NULL), CAT_OK);
     assert_int_equal(ncm, 0);
-    catalog_comment cm = {.user = (char *)"ann", .version = 1, .path = (char *)"index.md",
-                          .block = (char *)"top/p-1", .body = (char *)"x"};
+    catalog_comment cm = {.user = (char *)"ann",
+                          .version = 1,
+                          .path = (char *)"index.md",
+                          .block = (char *)"top/p-1",
+                          .body = (char *)"x"};
     memset(cm.block_hash, 'c', 64);
     assert_int_equal(catalog_comment_add(f->c, "course", "c1", &cm, NULL), CAT_OK);
     assert_int_equal(cm.id, 1);
@@ -500,8 +503,11 @@ static void test_comments(void **state)
     create(f->c, "tutorial", "c2", "ann");
     catalog_file a = file("index.md", 'a', 1);
     assert_int_equal(commit(f->c, "c1", 0, &a, 1, &v, &created), CAT_OK);
-    catalog_comment cm = {.user = (char *)"bo", .version = 1, .path = (char *)"index.md",
-                          .block = (char *)"intro/p-2", .body = (char *)"Say \"why\"."};
+    catalog_comment cm = {.user = (char *)"bo",
+                          .version = 1,
+                          .path = (char *)"index.md",
+                          .block = (char *)"intro/p-2",
+                          .body = (char *)"Say \"why\"."};
     memset(cm.block_hash, 'd', 64);
     /* Missing fields are refused before the store is touched. */
     catalog_comment bad = cm;
@@ -550,14 +556,13 @@ static void test_comments(void **state)
     assert_non_null(strstr(b.data, "\"reply_to\":null"));
     cd_buf_free(&b);
     catalog_comments_free(list, n);
-    assert_int_equal(
-        catalog_comment_list(f->c, "tutorial", "c1", "index.md", &list, &n, NULL), CAT_OK);
+    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", "index.md", &list, &n, NULL),
+                     CAT_OK);
     assert_int_equal(n, 1);
     catalog_comments_free(list, n);
 
     assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 1, true, NULL), CAT_OK);
-    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 3, true, NULL),
-                     CAT_NOT_FOUND);
+    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 3, true, NULL), CAT_NOT_FOUND);
     catalog_comment got;
     assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 1, &got, NULL), CAT_OK);
     assert_true(got.resolved);
@@ -716,8 +721,11 @@ static void test_events(void **state)
     assert_int_equal(commit(c, "hello", 1, &a, 1, &v, &created), CAT_OK); /* no version */
     assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_CONFLICT);
     assert_int_equal(catalog_item_update(c, "tutorial", "hello", "T2", -1, -1, NULL), CAT_OK);
-    catalog_comment cm = {.user = (char *)"ann", .version = 1, .path = (char *)"index.md",
-                          .block = (char *)"top/p-1", .body = (char *)"x"};
+    catalog_comment cm = {.user = (char *)"ann",
+                          .version = 1,
+                          .path = (char *)"index.md",
+                          .block = (char *)"top/p-1",
+                          .body = (char *)"x"};
     memset(cm.block_hash, 'e', 64);
     assert_int_equal(catalog_comment_add(c, "tutorial", "hello", &cm, NULL), CAT_OK);
     assert_int_equal(catalog_comment_resolve(c, "tutorial", "hello", 1, true, NULL), CAT_OK);
