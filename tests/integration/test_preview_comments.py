@@ -110,6 +110,16 @@ def test_a_reviewer_comments_on_a_paragraph_and_other_tabs_see_it_live(start_ser
         assert js(d, "return document.querySelectorAll('.cp-outdated-list .cp-thread').length") == 1
         assert not js(d, "return !!document.querySelector('.cp-content > [data-cp-commented]')")
 
+    # A reply being written stays open while another comment comes.
+    js(od, "document.querySelector('.cp-outdated-list .cp-reply-open').click()")
+    od.find_element("css selector", ".cp-thread form textarea").send_keys("Half a rep")
+    r = Client(s.port, tokens["carol"]).post(base + "/comments", {
+        "path": "index.md", "block": "later/p-1", "body": "And this one?"})
+    assert r.status == 201, r
+    wait_for(od, lambda d: len(threads(d) or []) == 2, "the new comment in the owner's margin")
+    assert threads(od)[0] == ["And this one?", 4, False, 1]
+    assert js(od, "return document.querySelector('.cp-thread form textarea').value") == "Half a rep"
+
     # A reader of the public item: the page without a margin.
     reader = ob.new_tab()
     open_preview(od, preview_url(s, "tutorial", name, token=tokens["eve"]), 2)
