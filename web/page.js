@@ -11,6 +11,7 @@
 // document block by block, and the sidebar entries of the documents it
 // names (the whole list only when documents come or go).
 
+import { Changes } from './changes.js';
 import { DocView, highlight } from './patch.js';
 import { Comments } from './comments.js';
 import { Problems } from './problems.js';
@@ -65,6 +66,7 @@ export class Page {
     this.view = new DocView(this.el.content, () => this.el.bar.getBoundingClientRect().bottom);
     this.problems = new Problems(this);
     this.comments = new Comments(this);
+    this.changes = new Changes(this);
     this.el.item.textContent = `${item.kind}/${item.name}`;
     this.el.item.title = this.el.item.textContent; // the bar may cut it short
     document.addEventListener('click', (e) => this.onClick(e));
@@ -124,6 +126,7 @@ export class Page {
     this.refresh(true, null);
     this.problems.refresh();
     this.comments.refresh();
+    this.changes.refresh();
   }
 
   bump(p) {
@@ -171,6 +174,7 @@ export class Page {
     this.refresh(true, new Set());
     this.problems.refresh();
     this.comments.refresh();
+    this.changes.refresh();
   }
 
   onUpdate(m) {
@@ -194,6 +198,7 @@ export class Page {
     if (m.assets.length) this.refreshImages(new Set(m.assets.map((f) => f.path)));
     this.problems.refresh();
     this.comments.refresh();
+    this.changes.refresh();
     highlight(this.el.version, 'cp-changed');
   }
 
@@ -381,6 +386,7 @@ export class Page {
     this.refresh(false, new Set([path]));
     this.problems.refresh();
     this.comments.refresh();
+    this.changes.refresh();
     if (hash) this.scrollToHash(hash);
     else if (!same) window.scrollTo(0, 0);
   }
