@@ -3,8 +3,8 @@
  * The SQLite catalog tests' fixture (catalog_fixture.h).
  */
 #include "catalog_fixture.h"
+#include "support.h"
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,11 +12,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
 
 catalog *open_or_fail(const char *dir)
 {
@@ -30,8 +25,7 @@ catalog *open_or_fail(const char *dir)
 int setup(void **state)
 {
     fixture *f = cd_xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/contentd-catalog-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    ts_tmpdir(f->dir, sizeof f->dir, "catalog");
     f->c = open_or_fail(f->dir);
     *state = f;
     return 0;
@@ -42,7 +36,7 @@ int teardown(void **state)
     fixture *f = *state;
     if (f->c)
         catalog_close(f->c);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(f->dir);
     free(f);
     return 0;
 }

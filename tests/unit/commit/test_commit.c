@@ -6,7 +6,6 @@
  * makes none; the render cache renders a document once; the checks' findings
  * come with the version, and a strict item refuses one with an error.
  */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "commit.h"
+#include "support.h"
 
 typedef struct fixture {
     char dir[64];
@@ -26,16 +26,10 @@ typedef struct fixture {
     commit_path *cp;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *f = cd_xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/contentd-commit-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    ts_tmpdir(f->dir, sizeof f->dir, "commit");
     cd_err err = {0};
     f->cat = catalog_open_sqlite(f->dir, &err);
     f->bs = blobstore_open_fs(f->dir, &err);
@@ -54,7 +48,7 @@ static int teardown(void **state)
     commit_free(f->cp);
     blobstore_close(f->bs);
     catalog_close(f->cat);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(f->dir);
     free(f);
     return 0;
 }

@@ -4,8 +4,8 @@
  * transport, clock and render cache, and the subscribers of the tests.
  */
 #include "hub_fixture.h"
+#include "support.h"
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,16 +57,10 @@ static void t_cut(void *arg)
     ((transport *)arg)->cuts++;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 fixture *setup_bounded(uint32_t max_events, size_t max_bytes)
 {
     fixture *f = cd_xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/contentd-hub-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    ts_tmpdir(f->dir, sizeof f->dir, "hub");
     cd_err err = {0};
     f->cat = catalog_open_sqlite(f->dir, &err);
     assert_non_null(f->cat);
@@ -91,7 +85,7 @@ void teardown_fixture(fixture *f)
 {
     hub_free(f->h);
     catalog_close(f->cat);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(f->dir);
     free(f);
 }
 

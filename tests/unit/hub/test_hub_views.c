@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <zlib.h>
 
 #include "hub_fixture.h"
+#include "support.h"
 
 /* ?documents=: the documents asked for come whole, the others as stubs, in
  * the snapshot and in every update; each list's update is built once. */
@@ -66,29 +66,6 @@ static void test_documents(void **state)
     teardown_fixture(f);
 }
 
-/* Inflates a whole gzip stream; fails unless it is complete and valid
- * (zlib checks the CRC-32 and the length of the trailer). */
-static void gunzip(const cd_buf *in, cd_buf *out)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    assert_int_equal(inflateInit2(&z, 16 + 15), Z_OK);
-    z.next_in = (Bytef *)in->data;
-    z.avail_in = (uInt)in->len;
-    int rc;
-    do {
-        cd_buf_grow(out, 4096);
-        z.next_out = (Bytef *)out->data + out->len;
-        z.avail_out = 4095;
-        rc = inflate(&z, Z_NO_FLUSH);
-        out->len += 4095 - z.avail_out;
-    } while (rc == Z_OK);
-    assert_int_equal(rc, Z_STREAM_END);
-    assert_int_equal(z.avail_in, 0);
-    inflateEnd(&z);
-    out->data[out->len] = '\0';
-}
-
 /* gzip streams: two subscribers get the same bytes for the same events
  * (each compressed once), which inflate to what a plain stream gets. */
 static void test_gzip_shared(void **state)
@@ -129,7 +106,7 @@ static void test_gzip_shared(void **state)
     assert_int_equal(client_read(&g1), HUB_READ_END);
     assert_int_equal(client_read(&plain), HUB_READ_END);
     cd_buf text = CD_BUF_INIT;
-    gunzip(&g1.got, &text);
+    ts_gunzip(&g1.got, &text);
     assert_int_equal(text.len, plain.got.len);
     assert_memory_equal(text.data, plain.got.data, text.len);
     assert_non_null(strstr(text.data, ": keep-alive\n\n"));
@@ -301,7 +278,7 @@ static void test_review_documents(void **state)
     assert_int_equal(client_read(&gz), HUB_READ_END);
     assert_int_equal(client_read(&part), HUB_READ_END);
     cd_buf text = CD_BUF_INIT;
-    gunzip(&gz.got, &text);
+    ts_gunzip(&gz.got, &text);
     assert_int_equal(text.len, part.got.len);
     assert_memory_equal(text.data, part.got.data, text.len);
     cd_buf_free(&text);
