@@ -19,6 +19,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import pytest
+
 from helpers.server import REPO_ROOT, build_dir, clean_env, free_port
 
 SERVER_PY = REPO_ROOT / "tests" / "mongo" / "server.py"
@@ -137,6 +139,18 @@ class MongoPeer:
             if time.monotonic() > deadline:
                 raise AssertionError(f"faults not fired within {timeout}s: {self.faults()}")
             time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def wire_peer(tmp_path_factory):
+    """The wire-protocol test server, one per test module that asks for it
+    (conftest.py makes it every module's); skipped when bson is missing."""
+    why = bson_missing()
+    if why:
+        pytest.skip(why)
+    peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
+    yield peer
+    peer.stop()
 
 
 def run_tool(uri: str, db: str, *args, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -58,21 +58,14 @@ class Env:
             t.close()
 
 
-@pytest.fixture(scope="module")
-def wire_peer(tmp_path_factory):
-    why = catalog_tool_missing() or bson_missing()
-    if why:
-        pytest.skip(why)
-    peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
-    yield peer
-    peer.stop()
-
-
 @pytest.fixture(params=["wire-protocol-server", "real-replica-set"])
 def mongo(request, tmp_path):
     """An empty database on the wire-protocol server, or on the replica set
     of CONTENTD_TEST_MONGODB_URI."""
     if request.param == "wire-protocol-server":
+        why = catalog_tool_missing()
+        if why:
+            pytest.skip(why)
         peer = request.getfixturevalue("wire_peer")
         peer.up()
         peer.clear()

@@ -64,16 +64,6 @@ class Mongo:
         return self.uri + sep + "&".join(f"{k}={v}" for k, v in options.items())
 
 
-@pytest.fixture(scope="module")
-def wire_peer(tmp_path_factory):
-    why = bson_missing()
-    if why:
-        pytest.skip(why)
-    peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
-    yield peer
-    peer.stop()
-
-
 @pytest.fixture(params=["wire-protocol-server", "real-replica-set"])
 def mongo(request):
     """An empty database on the wire-protocol server, or on the replica set

@@ -23,7 +23,7 @@ import pytest
 from helpers import server as srv
 from helpers.api import Client, assert_error, render_ast
 from helpers.sse import SSEStream
-from mongosupport import MongoPeer, bson_missing, fresh_db_name
+from mongosupport import fresh_db_name
 
 DEADLINE = 10.0
 USERS = ("alice", "bob", "carol", "dave", "eve")
@@ -48,16 +48,12 @@ class Env:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "mongodb"])
-def env(request, module_servers, tmp_path_factory):
+def env(request, module_servers):
     """A server with tokens for USERS, on the SQLite or the MongoDB catalog."""
     data = module_servers.data_dir()
     storage = []
-    peer = None
     if request.param == "mongodb":
-        why = bson_missing()
-        if why:
-            pytest.skip(why)
-        peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
+        peer = request.getfixturevalue("wire_peer")
         storage = ["--mongodb-uri", peer.uri, "--mongodb-db", fresh_db_name()]
     tokens = {}
     for u in USERS:
@@ -67,8 +63,6 @@ def env(request, module_servers, tmp_path_factory):
     s = module_servers(data_dir=data, args=storage)
     yield Env(s, tokens)
     s.stop()
-    if peer:
-        peer.stop()
 
 
 @pytest.fixture

@@ -15,20 +15,10 @@ import pytest
 from helpers import server as srv
 from helpers.api import Client, assert_error
 from helpers.sse import SSEStream
-from mongosupport import MongoPeer, bson_missing, fresh_db_name
+from mongosupport import fresh_db_name
 
 ID = re.compile(r"^[0-9a-f]{12}$")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-@pytest.fixture(scope="module")
-def wire_peer(tmp_path_factory):
-    why = bson_missing()
-    if why:
-        pytest.skip(why)
-    peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
-    yield peer
-    peer.stop()
 
 
 @pytest.fixture(params=["sqlite", "mongodb"])
