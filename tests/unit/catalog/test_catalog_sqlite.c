@@ -24,6 +24,7 @@
 
 #include "catalog.h"
 #include "catalog_fixture.h"
+#include "change_log.h"
 
 static void test_names(void **state)
 {
@@ -400,10 +401,7 @@ static void on_change(void *arg, catalog_event ev, const char *kind, const char 
                       int64_t version)
 {
     seen *s = arg;
-    static const char *const evs[] = {"created", "version", "updated", "deleted"};
-    size_t len = strlen(s->log);
-    snprintf(s->log + len, sizeof s->log - len, "%s %s/%s %lld;", evs[ev], kind, name,
-             (long long)version);
+    change_log_add(s->log, sizeof s->log, ev, kind, name, version);
     /* The catalog is usable from the callback: no lock is held. */
     catalog_item it;
     if (catalog_item_get(s->c, kind, name, &it, NULL) == CAT_OK)
