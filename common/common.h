@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define CD_WUR          __attribute__((warn_unused_result))
@@ -55,6 +56,11 @@ void cd_buf_free(cd_buf *b);
 /* Returns the NUL-terminated contents (never NULL) and leaves b empty;
  * the caller frees the result with free(). */
 char *cd_buf_steal(cd_buf *b, size_t *len);
+/* Appends the rest of f to b, stopping once b holds more than max bytes
+ * (0: no bound).  Returns 0 when all of it is in b, 1 when b went past max
+ * (what it holds then is cut anywhere), -1 on a read error.  The caller
+ * still owns and closes f. */
+int cd_buf_read(cd_buf *b, FILE *f, size_t max) CD_WUR;
 
 /* An error for the caller to show: a status code and one sentence. */
 typedef struct cd_err {
