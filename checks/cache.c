@@ -15,7 +15,7 @@ struct chk_cache {
     pthread_mutex_t mu;
     cd_htab table;
     size_t max;
-    chk_facts *oldest, *newest;
+    cd_list lru; /* the least recently used first */
 };
 
 chk_cache *chk_cache_new(size_t max_files)
@@ -30,37 +30,14 @@ void chk_cache_free(chk_cache *c)
 {
     if (!c)
         return;
-    for (chk_facts *f = c->oldest, *next; f; f = next) {
-        next = f->newer;
-        chk_facts_free(f); /* no run holds any more references: see checks.h */
+    for (cd_lnode *n = c->lru.head, *next; n; n = next) {
+        next = n->next;
+        chk_facts_free(CD_CONTAINER_OF(n, chk_facts,
+                                       lru)); /* no run holds any more references: see checks.h */
     }
     cd_htab_free(&c->table);
     pthread_mutex_destroy(&c->mu);
     free(c);
-}
-
-static void unlink_lru(chk_cache *c, chk_facts *f)
-{
-    if (f->older)
-        f->older->newer = f->newer;
-    else
-        c->oldest = f->newer;
-    if (f->newer)
-        f->newer->older = f->older;
-    else
-        c->newest = f->older;
-    f->older = f->newer = NULL;
-}
-
-static void push_newest(chk_cache *c, chk_facts *f)
-{
-    f->older = c->newest;
-    f->newer = NULL;
-    if (c->newest)
-        c->newest->newer = f;
-    else
-        c->oldest = f;
-    c->newest = f;
 }
 
 static chk_facts *find(chk_cache *c, const char *key, uint64_t hash)
@@ -77,7 +54,7 @@ static chk_facts *find(chk_cache *c, const char *key, uint64_t hash)
 static void drop(chk_cache *c, chk_facts *f)
 {
     cd_htab_del(&c->table, &f->node);
-    unlink_lru(c, f);
+    cd_list_remove(&c->lru, &f->lru);
     if (--f->refcount == 0)
         chk_facts_free(f);
 }
@@ -88,8 +65,8 @@ chk_facts *chk_cache_get(chk_cache *c, const char *key)
     chk_facts *f = find(c, key, cd_hash_str(key));
     if (f) {
         f->refcount++;
-        unlink_lru(c, f);
-        push_newest(c, f);
+        cd_list_remove(&c->lru, &f->lru);
+        cd_list_push_back(&c->lru, &f->lru);
     }
     pthread_mutex_unlock(&c->mu);
     return f;
@@ -106,9 +83,9 @@ chk_facts *chk_cache_put(chk_cache *c, const char *key, chk_facts *f)
         f->key = cd_xstrdup(key);
         f->refcount++;
         cd_htab_add(&c->table, &f->node, hash);
-        push_newest(c, f);
+        cd_list_push_back(&c->lru, &f->lru);
         while (c->table.n > c->max)
-            drop(c, c->oldest);
+            drop(c, CD_CONTAINER_OF(c->lru.head, chk_facts, lru));
     }
     pthread_mutex_unlock(&c->mu);
     if (have)

@@ -66,7 +66,7 @@ typedef struct chk_facts {
     char *key;
     unsigned refcount;
     cd_hnode node; /* in the cache's table, by key */
-    struct chk_facts *older, *newer;
+    cd_lnode lru;  /* in the cache's list, the least recently used first */
 } chk_facts;
 
 /* Stage 1 for a markdown document while its facts are made. */

@@ -213,6 +213,20 @@ typedef struct cd_htab {
     }
 #define CD_CONTAINER_OF(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
 
+/* An intrusive doubly linked list (an LRU's order, say): the caller embeds
+ * a cd_lnode in each entry and owns the entries; CD_CONTAINER_OF() finds
+ * an entry from its node.  A node is in one list at a time. */
+typedef struct cd_lnode {
+    struct cd_lnode *prev, *next;
+} cd_lnode;
+typedef struct cd_list {
+    cd_lnode *head, *tail;
+} cd_list;
+void cd_list_push_front(cd_list *l, cd_lnode *n);
+void cd_list_push_back(cd_list *l, cd_lnode *n);
+/* Takes n (which is in l) out of l. */
+void cd_list_remove(cd_list *l, cd_lnode *n);
+
 void cd_htab_add(cd_htab *t, cd_hnode *n, uint64_t hash);
 /* The first node of hash `hash`, then the next one of the same hash. */
 cd_hnode *cd_htab_first(const cd_htab *t, uint64_t hash);
