@@ -26,25 +26,9 @@
 #include "catalog_fixture.h"
 #include "change_log.h"
 
-static void test_names(void **state)
+/* The content type of a path (kinds and names: tests/unit/common). */
+static void test_content_type(void **state)
 {
-    assert_true(cd_kind_valid("tutorial"));
-    assert_true(cd_kind_valid("skill-path"));
-    assert_false(cd_kind_valid("Tutorial"));
-    assert_false(cd_kind_valid(""));
-    assert_false(cd_kind_valid(NULL));
-    assert_true(cd_name_valid("a"));
-    assert_true(cd_name_valid("0-hello-world"));
-    assert_false(cd_name_valid("-a"));
-    assert_false(cd_name_valid("A"));
-    assert_false(cd_name_valid("a_b"));
-    assert_false(cd_name_valid(""));
-    char name[65];
-    memset(name, 'a', 64);
-    name[CD_NAME_MAX] = '\0';
-    assert_false(cd_name_valid(name));
-    name[63] = '\0';
-    assert_true(cd_name_valid(name));
     assert_string_equal(catalog_content_type("img/a.PNG"), "image/png");
     assert_string_equal(catalog_content_type("index.md"), "text/markdown; charset=utf-8");
     assert_string_equal(catalog_content_type("a.md/file"), "application/octet-stream");
@@ -493,7 +477,7 @@ static void test_concurrent_handles(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_content_type),
         cmocka_unit_test_setup_teardown(test_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_refusals, setup, teardown),

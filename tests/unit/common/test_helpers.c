@@ -109,7 +109,15 @@ static void test_ids(void **state)
         assert_non_null(strstr(CD_KINDS_TEXT, cd_kinds[i]));
     }
     assert_false(cd_kind_valid("Tutorial"));
+    assert_false(cd_kind_valid("blog"));
+    assert_false(cd_kind_valid(""));
     assert_false(cd_kind_valid(NULL));
+    assert_true(cd_name_valid("a"));
+    assert_true(cd_name_valid("0-hello-world"));
+    assert_false(cd_name_valid("Hello"));
+    assert_false(cd_name_valid("a_b"));
+    assert_false(cd_name_valid("a.b"));
+    assert_false(cd_name_valid(""));
     char name[CD_NAME_MAX + 1];
     memset(name, 'a', sizeof name);
     name[CD_NAME_MAX - 1] = '\0'; /* 63 characters */
