@@ -186,7 +186,7 @@ bool blobstore_fs_key_ok(const char *key)
 {
     return blobstore_key_valid(key) &&
            (strncmp(key, "blobs/", 6) == 0 || strncmp(key, "manifests/", 10) == 0 ||
-            strncmp(key, "items/", 6) == 0);
+            strncmp(key, "items/", 6) == 0 || strncmp(key, "review/", 7) == 0);
 }
 
 /* Store operations ------------------------------------------------------- */
