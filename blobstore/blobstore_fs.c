@@ -181,7 +181,8 @@ static int publish(fs_store *s, int fd, const char *name, const char *key, cd_er
     return BLOB_OK;
 }
 
-/* The store's namespaces: a key outside them is refused. */
+/* The store's namespaces: a key outside them is refused.  review/ holds
+ * the records of review (comments) that a rebuild restores. */
 bool blobstore_fs_key_ok(const char *key)
 {
     return blobstore_key_valid(key) &&
