@@ -10,7 +10,6 @@ SQLite, and on MongoDB (the wire-protocol test server)."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
