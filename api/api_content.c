@@ -261,8 +261,10 @@ enum MHD_Result api_item_delete(http_req *r)
     pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
     /* An empty review record first: an item created again under this
-     * KIND/NAME starts with no members and links, also after a rebuild. */
+     * KIND/NAME starts with no members, links or comments, also after a
+     * rebuild (which skips review records older than created_at). */
     catalog_item gone = it;
+    gone.created_at = cd_now_ms();
     gone.published_version = 0;
     gone.n_members = gone.n_links = 0;
     cd_err err = {0};

@@ -6,7 +6,10 @@
  * (each by the SHA-256 of its token, never the token).  Every change of
  * them writes it first, then changes the catalog, so that
  * `contentd rebuild-catalog` (server/rebuild_review.c) restores the state
- * as it was last.
+ * as it was last.  item_created_at is when the item the record is of was
+ * created: review records older than it (comments, which stay in the
+ * store when the item is deleted) are of an item deleted before, and the
+ * rebuild leaves them out.
  */
 #include "commit_int.h"
 
@@ -47,6 +50,8 @@ int commit_review_record(commit_path *cp, const catalog_item *it, cd_err *err)
     cd_buf_puts(&b, ",\"name\":");
     cd_json_str(&b, it->name, strlen(it->name));
     cd_buf_printf(&b, ",\"published_version\":%lld", (long long)it->published_version);
+    cd_buf_puts(&b, ",\"item_created_at\":");
+    catalog_json_time(&b, it->created_at);
     members_json(&b, it);
     links_json(&b, it);
     cd_buf_puts(&b, ",\"updated_at\":");
