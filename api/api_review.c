@@ -109,24 +109,15 @@ enum MHD_Result api_publish(http_req *r)
     return api_reply_item(r, 200, false);
 }
 
-static void json_members(cd_buf *b, const catalog_item *it)
-{
-    cd_buf_puts(b, "{\"members\":[");
-    for (size_t i = 0; i < it->n_members; i++) {
-        cd_buf_puts(b, i ? ",{\"user\":" : "{\"user\":");
-        cd_json_str(b, it->members[i].user, strlen(it->members[i].user));
-        cd_buf_printf(b, ",\"role\":\"%s\"}", catalog_role_name(it->members[i].role));
-    }
-    cd_buf_puts(b, "]}");
-}
-
 enum MHD_Result api_members_get(http_req *r)
 {
     catalog_item it;
     if (!api_item_owned(r, &it))
         return MHD_YES;
     cd_buf b = CD_BUF_INIT;
-    json_members(&b, &it);
+    cd_buf_puts(&b, "{\"members\":");
+    catalog_json_members(&b, &it);
+    cd_buf_putc(&b, '}');
     catalog_item_clear(&it);
     return http_reply_json(r, 200, &b);
 }

@@ -16,17 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void members_json(cd_buf *b, const catalog_item *it)
-{
-    cd_buf_puts(b, ",\"members\":[");
-    for (size_t i = 0; i < it->n_members; i++) {
-        cd_buf_puts(b, i ? ",{\"user\":" : "{\"user\":");
-        cd_json_str(b, it->members[i].user, strlen(it->members[i].user));
-        cd_buf_printf(b, ",\"role\":\"%s\"}", catalog_role_name(it->members[i].role));
-    }
-    cd_buf_putc(b, ']');
-}
-
 static void links_json(cd_buf *b, const catalog_item *it)
 {
     cd_buf_puts(b, ",\"links\":[");
@@ -52,7 +41,8 @@ int commit_review_record(commit_path *cp, const catalog_item *it, cd_err *err)
     cd_buf_printf(&b, ",\"published_version\":%lld", (long long)it->published_version);
     cd_buf_puts(&b, ",\"item_created_at\":");
     catalog_json_time(&b, it->created_at);
-    members_json(&b, it);
+    cd_buf_puts(&b, ",\"members\":");
+    catalog_json_members(&b, it);
     links_json(&b, it);
     cd_buf_puts(&b, ",\"updated_at\":");
     catalog_json_time(&b, cd_now_ms());
