@@ -270,7 +270,8 @@ enum MHD_Result api_item_delete(http_req *r)
     cd_err err = {0};
     int brc = commit_review_record(API(r)->commit, &gone, &err);
     int rc = brc == BLOB_OK ? catalog_item_delete(API(r)->cat, r->kind, r->name, &err) : CAT_OK;
-    if (brc == BLOB_OK && rc != CAT_OK && commit_review_record(API(r)->commit, &it, NULL) != BLOB_OK)
+    if (brc == BLOB_OK && rc != CAT_OK &&
+        commit_review_record(API(r)->commit, &it, NULL) != BLOB_OK)
         cd_log("warn", "review", "msg=\"review record not restored\" item=%s/%s", r->kind, r->name);
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);

@@ -184,7 +184,8 @@ static int create_item(replay *rp, json_t *m, const char *kind, const char *name
     it.owner = rp->latest.owner;
     it.title = (char *)"";
     it.visibility = rp->latest.is_public ? CAT_PUBLIC : CAT_PRIVATE;
-    it.created_at = it.updated_at = srv_parse_time(json_string_value(json_object_get(m, "created_at")));
+    it.created_at = it.updated_at =
+        srv_parse_time(json_string_value(json_object_get(m, "created_at")));
     rc = catalog_item_create(rp->cat, &it, rp->err);
     rp->created = rc == 0;
     return rc;

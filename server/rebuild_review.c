@@ -36,9 +36,8 @@ static int part_done(review_rebuild *rr, int rc, const char *what)
 
 static int restore_members(review_rebuild *rr, json_t *members)
 {
-    size_t i;
-    json_t *m;
-    json_array_foreach(members, i, m) {
+    for (size_t i = 0; i < json_array_size(members); i++) {
+        json_t *m = json_array_get(members, i);
         const char *user = json_string_value(json_object_get(m, "user"));
         catalog_role role = catalog_role_parse(json_string_value(json_object_get(m, "role")));
         int rc = user && http_user_valid(user) && role != CAT_ROLE_NONE
@@ -72,9 +71,8 @@ static bool link_of(json_t *e, catalog_link *l)
 
 static int restore_links(review_rebuild *rr, json_t *links)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(links, i, e) {
+    for (size_t i = 0; i < json_array_size(links); i++) {
+        json_t *e = json_array_get(links, i);
         catalog_link l;
         int rc = link_of(e, &l) ? catalog_link_add(rr->cat, rr->kind, rr->name, &l, rr->err)
                                 : cd_err_set(rr->err, CAT_ERROR, "malformed");
@@ -84,8 +82,7 @@ static int restore_links(review_rebuild *rr, json_t *links)
     return 0;
 }
 
-int srv_rebuild_review(catalog *cat, blobstore *bs, const char *kind, const char *name,
-                       cd_err *err)
+int srv_rebuild_review(catalog *cat, blobstore *bs, const char *kind, const char *name, cd_err *err)
 {
     json_t *rec = NULL;
     char *key = blobstore_review_key(kind, name);
