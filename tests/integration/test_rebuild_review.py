@@ -16,7 +16,7 @@ import pytest
 from helpers import server as srv
 from helpers.api import Client, assert_error
 from mongosupport import MongoPeer, bson_missing, fresh_db_name
-from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3_tool, s3peer  # noqa: F401
+from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, Rule, proxy, s3_tool, s3peer  # noqa: F401
 
 S3_ENV = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
 USERS = ("alice", "bob", "carol", "dave", "eve")
@@ -209,3 +209,29 @@ def test_an_item_deleted_and_made_again_is_rebuilt_without_the_old_roles(start_s
     assert a.get("/api/v1/content/tutorial/again/links").json() == {"links": []}
     assert a.item_ok("tutorial", "again")["published_version"] == 0
     assert_error(Client(s2.port, tokens["bob"]).item("tutorial", "again"), 404)
+
+
+def test_no_review_change_while_its_record_cannot_be_written(s3peer, proxy, start_server,  # noqa: F811
+                                                              tmp_path):
+    """The record is written before the catalog changes: while the bucket
+    refuses it, publishing, a role and a link answer 503 and change
+    nothing; once S3 answers again they go through."""
+    flags = ["--s3-endpoint", proxy.endpoint, "--s3-bucket", BUCKET, "--s3-path-style"]
+    env = dict(S3_ENV, CONTENTD_S3_MAX_ATTEMPTS="2")
+    data = tmp_path / "data"
+    data.mkdir()
+    s = start_server(data, args=flags, env=env)
+    a = Client(s.port, tokens_for(data, flags, env)["alice"])
+    base = "/api/v1/content/tutorial/refused"
+    a.create_ok("tutorial", "refused", visibility="public")
+    assert a.push_ok("tutorial", "refused", doc("v1")) == 1
+    proxy.add(Rule("500", method="PUT", contains="review/", times=-1))
+    assert_error(a.post(base + "/publish", {"version": 1}), 503, "blobstore_unavailable")
+    assert_error(a.send_json("PUT", base + "/members/bob", {"role": "viewer"}), 503)
+    assert_error(a.post(base + "/links", {"version": 1}), 503)
+    assert a.item_ok("tutorial", "refused")["published_version"] == 0
+    assert a.get(base + "/members").json() == {"members": []}
+    assert a.get(base + "/links").json() == {"links": []}
+    proxy.clear()
+    assert a.post(base + "/publish", {"version": 1}).status == 200
+    assert a.item_ok("tutorial", "refused")["published_version"] == 1
