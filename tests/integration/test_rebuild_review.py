@@ -56,7 +56,18 @@ def make_review_state(c: dict, name: str) -> dict:
     gone = a.post(base + "/links", {"version": None})
     assert kept.status == 201 and gone.status == 201, (kept, gone)
     assert a.delete(f"{base}/links/{gone.json()['id']}").status == 204
+    # bob's comment on v2's heading, alice's answer, bob's on v3, resolved.
+    first = c["bob"].post(base + "/comments", {"version": 2, "path": "index.md", "block": "v2",
+                                               "body": "Why v2?"})
+    assert first.status == 201, first
+    r = a.post(base + "/comments", {"reply_to": first.json()["id"], "body": "Because."})
+    assert r.status == 201, r
+    r = c["bob"].post(base + "/comments", {"version": 3, "path": "index.md", "block": "v3",
+                                           "body": "Fine now."})
+    assert r.status == 201, r
+    assert a.patch(f"{base}/comments/{r.json()['id']}", {"resolved": True}).status == 200
     return {"members": a.get(base + "/members").json(), "links": a.get(base + "/links").json(),
+            "comments": a.get(base + "/comments").json(),
             "kept": kept.json()["token"], "gone": gone.json()["token"]}
 
 
@@ -65,6 +76,11 @@ def check_review_state(c: dict, port: int, name: str, before: dict) -> None:
     a = c["alice"]
     assert a.get(base + "/members").json() == before["members"]
     assert a.get(base + "/links").json() == before["links"]
+    assert a.get(base + "/comments").json() == before["comments"]
+    # A comment made after the rebuild gets the next id.
+    r = c["bob"].post(base + "/comments", {"version": 3, "path": "index.md", "block": "v3",
+                                           "body": "After the rebuild."})
+    assert r.status == 201 and r.json()["id"] == 4, r
     item = a.item_ok("tutorial", name)
     assert (item["version"], item["published_version"]) == (3, 2), item
     # Readers (a stranger, a member taken away) see the published version.
@@ -199,6 +215,9 @@ def test_an_item_deleted_and_made_again_is_rebuilt_without_the_old_roles(start_s
     assert a.delete("/api/v1/content/tutorial/again").status == 204
     a.create_ok("tutorial", "again")
     assert a.push_ok("tutorial", "again", doc("new")) == 4
+    r = a.post("/api/v1/content/tutorial/again/comments",
+               {"version": 4, "path": "index.md", "block": "new", "body": "Mine."})
+    assert r.status == 201 and r.json()["id"] == 1, r
     s.stop()
     (data / "catalog.db").unlink()
     rebuild(data)
@@ -208,6 +227,8 @@ def test_an_item_deleted_and_made_again_is_rebuilt_without_the_old_roles(start_s
     assert a.get("/api/v1/content/tutorial/again/members").json() == {"members": []}
     assert a.get("/api/v1/content/tutorial/again/links").json() == {"links": []}
     assert a.item_ok("tutorial", "again")["published_version"] == 0
+    assert [(m["id"], m["body"]) for m in
+            a.get("/api/v1/content/tutorial/again/comments").json()["comments"]] == [(1, "Mine.")]
     assert_error(Client(s2.port, tokens["bob"]).item("tutorial", "again"), 404)
 
 
