@@ -139,7 +139,6 @@ def marked(driver, index: int, op: str) -> bool:
               index, f"cp-diff-{op}")
 
 
-@pytest.mark.skip(reason="needs comments (…/comments, `content comments`), not built yet")
 def test_publish_review_share_diff_and_publish_again(env, browsers, tmp_path):  # noqa: F811
     s, tokens = env
     alice, bob, eve = (Client(s.port, tokens[u]) for u in ("alice", "bob", "eve"))
