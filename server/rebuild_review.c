@@ -35,7 +35,7 @@ static int part_done(review_rebuild *rr, int rc, const char *what)
 {
     if (rc == CAT_OK)
         return 0;
-    if (rc != CAT_NOT_FOUND && rc != CAT_ERROR)
+    if (rc != CAT_NOT_FOUND && rc != CAT_ERROR && rc != CAT_EXISTS)
         return rc;
     fprintf(stderr, "contentd: %s/%s: review record: %s not restored (%s)\n", rr->kind, rr->name,
             what, rr->err && rr->err->msg[0] ? rr->err->msg : "malformed");

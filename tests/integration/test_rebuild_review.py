@@ -172,8 +172,9 @@ def test_rebuild_restores_review_state_mongodb(start_server, tmp_path):
 
 
 def test_rebuild_skips_what_the_record_gets_wrong(start_server, tmp_path):
-    """A record naming a version that was not rebuilt, an unknown role or a
-    malformed link restores the rest, says what it skipped, and exits 0."""
+    """A record naming a version that was not rebuilt, an unknown role, a
+    malformed link, a comment record that is no JSON or a second record of
+    one comment restores the rest, says what it skipped, and exits 0."""
     data = tmp_path / "data"
     data.mkdir()
     s = start_server(data)
@@ -186,12 +187,16 @@ def test_rebuild_skips_what_the_record_gets_wrong(start_server, tmp_path):
     rec["members"].append({"user": "zed", "role": "owner"})
     rec["links"].append({"id": "nothex", "sha256": "x", "version": 1})
     path.write_text(json.dumps(rec))
+    comments = data / "review/tutorial/damaged/comments"
+    (comments / "1-copy.json").write_bytes((comments / "1.json").read_bytes())  # id 1 twice
+    (comments / "bad.json").write_text("{not json")
     (data / "catalog.db").unlink()
     p = srv.run_contentd(["rebuild-catalog", "--data", str(data)])
     err = p.stderr.decode()
     assert p.returncode == 0, err
     assert "published version not restored" in err and "member not restored" in err, err
     assert "share link not restored" in err, err
+    assert "comment not restored" in err and "bad.json is malformed" in err, err
     tokens = tokens_for(data, [])
     s2 = start_server(data)
     a = Client(s2.port, tokens["alice"])
@@ -200,6 +205,8 @@ def test_rebuild_skips_what_the_record_gets_wrong(start_server, tmp_path):
     assert [m["user"] for m in a.get("/api/v1/content/tutorial/damaged/members").json()
             ["members"]] == ["bob", "carol"]
     assert len(a.get("/api/v1/content/tutorial/damaged/links").json()["links"]) == 1
+    assert [c["id"] for c in a.get("/api/v1/content/tutorial/damaged/comments").json()
+            ["comments"]] == [1, 2, 3]
 
 
 def test_an_item_deleted_and_made_again_is_rebuilt_without_the_old_roles(start_server, tmp_path):
