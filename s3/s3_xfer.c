@@ -333,11 +333,6 @@ void s3_attempt_setup(s3_req *r, CURL *e, int64_t now)
     curl_easy_setopt(e, CURLOPT_SHARE, c->share);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    /* libcurl 7.88 sends "Expect: 100-continue" with every upload and
-     * waits for the answer before the body: a round trip more per blob of a
-     * few KiB.  The body goes at once instead (the header cannot simply be
-     * removed: curl's SigV4 would sign the empty header). */
-    curl_easy_setopt(e, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->cfg.connect_timeout_ms);
     int64_t left = r->deadline - now;
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left > 1 ? left : 1));
