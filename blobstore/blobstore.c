@@ -122,22 +122,18 @@ void blob_upload_release(blob_upload *u)
 
 static const char *const op_names[] = {BLOBSTORE_OPS(CD_X_NAME)};
 
-const char *blobstore_op_name(blobstore_op op)
+void blobstore_init(blobstore *s, const struct blobstore_ops *ops)
 {
-    return (unsigned)op < BLOBSTORE_OP_COUNT ? op_names[op] : "unknown";
+    s->ops = ops;
+    cd_door_init(&s->door, ops->name, op_names, BLOBSTORE_OP_COUNT);
 }
 
-const cd_histo *blobstore_latency(const blobstore *s, blobstore_op op)
+const cd_door *blobstore_door(const blobstore *s)
 {
-    return &s->latency[op];
+    return &s->door;
 }
 
-const char *blobstore_backend(const blobstore *s)
-{
-    return s->ops->name;
-}
-
-#define TIMED(s, op, ...) CD_TIMED(&(s)->latency[BLOBSTORE_OP_##op], (s)->ops->op(__VA_ARGS__))
+#define TIMED(s, op, ...) CD_DOOR_CALL(&(s)->door, BLOBSTORE_OP_##op, (s)->ops->op(__VA_ARGS__))
 
 int blobstore_ping(blobstore *s, cd_err *err)
 {

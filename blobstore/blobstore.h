@@ -32,22 +32,14 @@ typedef struct blob_writer blob_writer;
 typedef struct blob_reader blob_reader;
 
 /* The calls, each through blobstore.c: it checks the arguments and times
- * the call (blobstore_latency()).  Thread-safe. */
+ * the call (blobstore_door()).  Thread-safe. */
 #define BLOBSTORE_OPS(X)                                                                           \
     X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object) X(get_object) X(list)
-typedef enum blobstore_op {
-#define X(n) BLOBSTORE_OP_##n,
-    BLOBSTORE_OPS(X)
-#undef X
-        BLOBSTORE_OP_COUNT
-} blobstore_op;
-/* "ping", "has", …: the op's label in /metrics. */
-const char *blobstore_op_name(blobstore_op op);
-/* The latency histogram of op's calls since the store was opened. */
-const cd_histo *blobstore_latency(const blobstore *s, blobstore_op op);
-
-/* "fs" or "s3": a static string. */
-const char *blobstore_backend(const blobstore *s);
+#define BLOBSTORE_OP_(n) BLOBSTORE_OP_##n,
+typedef enum blobstore_op { BLOBSTORE_OPS(BLOBSTORE_OP_) BLOBSTORE_OP_COUNT } blobstore_op;
+/* The door's record of the calls since the store was opened: the backend
+ * ("fs" or "s3"), the ops' names and latency histograms by blobstore_op. */
+const cd_door *blobstore_door(const blobstore *s);
 int blobstore_ping(blobstore *s, cd_err *err) CD_WUR;
 /* Whether blob sha (lower-case hex) is stored. */
 int blobstore_has(blobstore *s, const char *sha, bool *present, cd_err *err) CD_WUR;

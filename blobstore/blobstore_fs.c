@@ -408,7 +408,7 @@ static const struct blobstore_ops fs_ops = {
 blobstore *blobstore_open_fs(const char *data_dir, cd_err *err)
 {
     fs_store *s = cd_xcalloc(1, sizeof *s);
-    s->base.ops = &fs_ops;
+    blobstore_init(&s->base, &fs_ops);
     s->root = s->tmp = -1;
     if (cd_mkdir_p(data_dir, 0755, NULL) < 0)
         goto fail;

@@ -45,8 +45,13 @@ struct blobstore_ops {
 
 struct blobstore {
     const struct blobstore_ops *ops;
-    cd_histo latency[BLOBSTORE_OP_COUNT];
+    cd_door door;
 };
+_Static_assert(BLOBSTORE_OP_COUNT <= CD_DOOR_OPS_MAX, "the door times every op");
+
+/* Sets up the part of a backend's store that blobstore.c owns: the ops
+ * table and the door (named ops->name) with empty histograms. */
+void blobstore_init(blobstore *s, const struct blobstore_ops *ops);
 
 /* Longest key any backend accepts (S3 allows 1024 bytes). */
 #define BLOB_KEY_MAX 1024

@@ -340,7 +340,7 @@ blobstore *blobstore_open_s3(const char *endpoint, const char *bucket, const cha
         return NULL;
     }
     s3_store *s = cd_xcalloc(1, sizeof *s);
-    s->base.ops = &s3_ops;
+    blobstore_init(&s->base, &s3_ops);
     s->c = c;
     const char *tmp = getenv("TMPDIR");
     s->spool_dir = cd_xstrdup(tmp && *tmp ? tmp : "/tmp");

@@ -214,22 +214,19 @@ void catalog_unlisten(catalog *c, catalog_change_cb cb, void *arg)
 
 static const char *const op_names[] = {CATALOG_OPS(CD_X_NAME)};
 
-const char *catalog_op_name(catalog_op op)
+void catalog_init(catalog *c, const struct catalog_ops *ops)
 {
-    return (unsigned)op < CATALOG_OP_COUNT ? op_names[op] : "unknown";
+    c->ops = ops;
+    atomic_init(&c->n_listeners, 0);
+    cd_door_init(&c->door, ops->name, op_names, CATALOG_OP_COUNT);
 }
 
-const cd_histo *catalog_latency(const catalog *c, catalog_op op)
+const cd_door *catalog_door(const catalog *c)
 {
-    return &c->latency[op];
+    return &c->door;
 }
 
-const char *catalog_backend(const catalog *c)
-{
-    return c->ops->name;
-}
-
-#define TIMED(c, op, ...) CD_TIMED(&(c)->latency[CATALOG_OP_##op], (c)->ops->op((c), __VA_ARGS__))
+#define TIMED(c, op, ...) CD_DOOR_CALL(&(c)->door, CATALOG_OP_##op, (c)->ops->op((c), __VA_ARGS__))
 
 static int check_id(const char *kind, const char *name, cd_err *err)
 {

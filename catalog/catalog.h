@@ -180,7 +180,7 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
                                   int64_t version);
 
 /* The calls, each through catalog.c: it checks the arguments, times the call
- * (catalog_latency()) and hands the backend's change events to the
+ * (catalog_door()) and hands the backend's change events to the
  * listeners (catalog_listen()).  Every one is thread-safe. */
 #define CATALOG_OPS(X)                                                                             \
     X(ping)                                                                                        \
@@ -210,13 +210,10 @@ typedef enum catalog_op {
 #undef X
         CATALOG_OP_COUNT
 } catalog_op;
-/* "ping", "item_get", …: the op's label in /metrics. */
-const char *catalog_op_name(catalog_op op);
-/* The latency histogram of op's calls since the catalog was opened. */
-const cd_histo *catalog_latency(const catalog *c, catalog_op op);
-
-/* "sqlite" or "mongodb": a static string. */
-const char *catalog_backend(const catalog *c);
+/* The door's record of the calls since the catalog was opened: the
+ * backend ("sqlite" or "mongodb"), each op's name ("ping", "item_get", …:
+ * its label in /metrics) and latency histogram, indexed by catalog_op. */
+const cd_door *catalog_door(const catalog *c);
 int catalog_ping(catalog *c, cd_err *err) CD_WUR;
 /* Fills *out; the caller releases it with catalog_item_clear(). */
 int catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out,

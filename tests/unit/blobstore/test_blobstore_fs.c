@@ -174,7 +174,7 @@ static void test_roundtrip(void **state)
 {
     fixture *f = *state;
     blobstore *s = f->s;
-    assert_string_equal(blobstore_backend(s), "fs");
+    assert_string_equal(blobstore_door(s)->backend, "fs");
     assert_int_equal(blobstore_ping(s, NULL), BLOB_OK);
     size_t n = 300000;
     char *data = random_bytes(n);
