@@ -121,7 +121,7 @@ static blob_status s3s_put_begin(blobstore *bs, const char *sha, int64_t max_siz
     s3_store *s = (s3_store *)bs;
     *out = NULL;
     bool present;
-    blob_status rc = s3s_has(bs, sha, &present, err);
+    int rc = s3s_has(bs, sha, &present, err);
     if (rc)
         return rc;
     int fd = -1;
