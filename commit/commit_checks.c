@@ -23,16 +23,21 @@ typedef struct {
     const catalog_file *files;
 } blob_source;
 
-/* chk_read_fn on the blob store: the first max bytes of files[index]. */
-static int read_blob_prefix(void *arg, size_t index, size_t max, char **data, size_t *len,
-                            cd_err *err)
+/* chk_read_fn on the blob store: the first max bytes of files[index].
+ * Any failure of the store is CHK_UNREAD to the checks (err keeps the
+ * store's message). */
+static chk_status read_blob_prefix(void *arg, size_t index, size_t max, char **data, size_t *len,
+                                   cd_err *err)
 {
     blob_source *src = arg;
     const catalog_file *f = &src->files[index];
     blob_reader *rd = NULL;
     int64_t size = 0;
-    if (blobstore_open(src->s->bs, f->sha256, &rd, &size, err) != BLOB_OK)
-        return -1;
+    if (blobstore_open(src->s->bs, f->sha256, &rd, &size, err) != BLOB_OK) {
+        if (err)
+            err->code = CHK_UNREAD;
+        return CHK_UNREAD;
+    }
     size_t want = size > 0 ? (size_t)size : 0;
     if (want > max)
         want = max;
@@ -43,20 +48,20 @@ static int read_blob_prefix(void *arg, size_t index, size_t max, char **data, si
         if (k <= 0) {
             free(buf);
             blobstore_close_reader(src->s->bs, rd);
-            return cd_err_set(err, -1, "%s could not be read from the blob store", f->path);
+            return cd_err_set(err, CHK_UNREAD, "%s could not be read from the blob store", f->path);
         }
         got += (size_t)k;
     }
     blobstore_close_reader(src->s->bs, rd);
     *data = buf;
     *len = got;
-    return 0;
+    return CHK_OK;
 }
 
 /* chk_render_fn on the render cache: the AST the commit has just rendered
  * (in the renderer's workers), not a second rendering in this process. */
-static int render_cached(void *arg, const char *sha, const char *src, size_t len, char **out,
-                         size_t *out_len, md_error *err)
+static md_status render_cached(void *arg, const char *sha, const char *src, size_t len, char **out,
+                               size_t *out_len, md_error *err)
 {
     blob_source *bs = arg;
     commit_ast *a = NULL;
