@@ -231,7 +231,8 @@ enum MHD_Result api_item_patch(http_req *r)
     pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
     cd_err err = {0};
-    int rc = CAT_OK, brc = BLOB_OK;
+    catalog_status rc = CAT_OK;
+    commit_status brc = COMMIT_OK;
     if (!api_item_owned(r, &it)) {
         pthread_mutex_unlock(mu);
         json_decref(body);
@@ -241,13 +242,14 @@ enum MHD_Result api_item_patch(http_req *r)
         it.checks = (catalog_checks_mode)checks; /* for the item record */
     if (change)
         brc = commit_item_record(API(r)->commit, &it, title, vis, &err);
-    if (brc == BLOB_OK && change)
+    if (brc == COMMIT_OK && change)
         rc = catalog_item_update(API(r)->cat, r->kind, r->name, title, vis, checks, &err);
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
     json_decref(body);
-    if (brc != BLOB_OK)
-        return http_reply_blob_error(r, brc, &err);
+    if (brc != COMMIT_OK) /* the item record is the blob store's */
+        return http_reply_blob_error(r, brc == COMMIT_UNAVAILABLE ? BLOB_UNAVAILABLE : BLOB_ERROR,
+                                     &err);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     return api_reply_item(r, 200, true);
@@ -305,15 +307,17 @@ enum MHD_Result api_version_checks(http_req *r)
     char *json = NULL;
     cd_err err = {0};
     /* a reader of the published version: no later draft's findings */
-    int rc = r->version > catalog_version_for(r->user, &it)
-                 ? cd_err_set(&err, CAT_NOT_FOUND, "no version %lld", (long long)r->version)
-                 : commit_version_checks(API(r)->commit, &it, r->version, &json, &err);
+    commit_status rc = r->version > catalog_version_for(r->user, &it)
+                           ? (commit_status)cd_err_set(&err, COMMIT_NOT_FOUND, "no version %lld",
+                                                       (long long)r->version)
+                           : commit_version_checks(API(r)->commit, &it, r->version, &json, &err);
     catalog_item_clear(&it);
-    if (rc == CAT_NOT_FOUND)
+    if (rc == COMMIT_NOT_FOUND)
         return http_reply_error(r, 404, "not_found", "No version %lld of %s/%s.",
                                 (long long)r->version, r->kind, r->name);
-    if (rc != CAT_OK)
-        return http_reply_cat_error(r, rc, &err);
+    if (rc != COMMIT_OK) /* the catalog's findings, or the checks run now */
+        return http_reply_cat_error(r, rc == COMMIT_UNAVAILABLE ? CAT_UNAVAILABLE : CAT_ERROR,
+                                    &err);
     cd_buf b = CD_BUF_INIT;
     cd_buf_printf(&b, "{\"checks\":%s}", json);
     free(json);
