@@ -82,26 +82,26 @@ static void fail_cat(commit_result *res, catalog_status rc, const cd_err *err)
         fail(res, COMMIT_ERROR, "internal_error", "The catalog failed: %s", err->msg);
 }
 
-commit_status commit_status_of_cat(catalog_status rc, cd_err *err)
+/* st, also written to err->code (err may be NULL) when it is a failure. */
+static commit_status own(commit_status st, cd_err *err)
 {
-    commit_status st = rc == CAT_OK            ? COMMIT_OK
-                       : rc == CAT_NOT_FOUND   ? COMMIT_NOT_FOUND
-                       : rc == CAT_UNAVAILABLE ? COMMIT_UNAVAILABLE
-                                               : COMMIT_ERROR;
     if (err && st != COMMIT_OK)
         err->code = (int)st;
     return st;
 }
 
+commit_status commit_status_of_cat(catalog_status rc, cd_err *err)
+{
+    if (rc == CAT_OK || rc == CAT_NOT_FOUND)
+        return own(rc == CAT_OK ? COMMIT_OK : COMMIT_NOT_FOUND, err);
+    return own(rc == CAT_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR, err);
+}
+
 commit_status commit_status_of_blob(blob_status rc, cd_err *err)
 {
-    commit_status st = rc == BLOB_OK            ? COMMIT_OK
-                       : rc == BLOB_NOT_FOUND   ? COMMIT_NOT_FOUND
-                       : rc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE
-                                                : COMMIT_ERROR;
-    if (err && st != COMMIT_OK)
-        err->code = (int)st;
-    return st;
+    if (rc == BLOB_OK || rc == BLOB_NOT_FOUND)
+        return own(rc == BLOB_OK ? COMMIT_OK : COMMIT_NOT_FOUND, err);
+    return own(rc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR, err);
 }
 
 static const catalog_file *find_path(const catalog_file *files, size_t n, const char *path)
