@@ -12,10 +12,10 @@
 
 #define TITLE_MAX 1024
 
-int api_item_get_as(http_req *r, catalog_item *it, cd_err *err)
+catalog_status api_item_get_as(http_req *r, catalog_item *it, cd_err *err)
 {
     memset(it, 0, sizeof *it);
-    int rc = CAT_OK;
+    catalog_status rc = CAT_OK;
     if (r->link_sha256[0]) { /* a share link: of this item, and not expired */
         char kind[CD_KIND_MAX], name[CD_NAME_MAX];
         rc = catalog_link_find(API(r)->cat, r->link_sha256, kind, name, err);
