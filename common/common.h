@@ -56,7 +56,11 @@ void cd_buf_free(cd_buf *b);
  * the caller frees the result with free(). */
 char *cd_buf_steal(cd_buf *b, size_t *len);
 
-/* An error for the caller to show: a status code and one sentence. */
+/* An error for the caller to show: a status code and one sentence.  code
+ * is a value of the status enum of the module whose function filled it
+ * (the status that function returned), never a lower module's: a module
+ * passing a lower module's failure up translates the code and keeps the
+ * sentence (docs/architecture.md, "Errors at each boundary"). */
 typedef struct cd_err {
     int code;
     char msg[512];
