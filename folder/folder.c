@@ -327,15 +327,11 @@ static folder_status read_small_file(const char *path, cd_buf *b, bool *missing,
                    ? FOLDER_OK
                    : cd_err_set(err, FOLDER_ERROR, "cannot read %s: %s", path, strerror(errno));
     }
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b->len <= MAX_INDEX_SIZE)
-        cd_buf_append(b, chunk, n);
-    int bad = ferror(f);
+    int got = cd_buf_read(b, f, MAX_INDEX_SIZE);
     fclose(f);
-    if (bad)
+    if (got < 0)
         return cd_err_set(err, FOLDER_ERROR, "cannot read %s", path);
-    if (b->len > MAX_INDEX_SIZE)
+    if (got > 0)
         return cd_err_set(err, FOLDER_ERROR, "%s is larger than 16 MiB", path);
     return FOLDER_OK;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "catalog_mongo_int.h"
+#include "change_log.h"
 
 /* Error classification ----------------------------------------------------- */
 
@@ -83,10 +84,7 @@ static void on_change(void *arg, catalog_event ev, const char *kind, const char 
                       int64_t version)
 {
     fixture *f = arg;
-    static const char *const evs[] = {"created", "version", "updated", "deleted"};
-    size_t len = strlen(f->log);
-    snprintf(f->log + len, sizeof f->log - len, "%s %s/%s %lld;", evs[ev], kind, name,
-             (long long)version);
+    change_log_add(f->log, sizeof f->log, ev, kind, name, version);
 }
 
 static int setup(void **state)

@@ -7,7 +7,6 @@
  * hub_sub_read() gives the frame.  No socket: the transport records what
  * the hub asks of it, and the test waits for it with a deadline.
  */
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +20,7 @@
 
 #include "catalog.h"
 #include "hub.h"
+#include "support.h"
 
 /* How long the hub's thread may take to deliver, however loaded the
  * machine. */
@@ -66,19 +66,12 @@ typedef struct fixture {
     hub *h;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 /* An embedded catalog with tutorial/path at version 1, and a started hub
  * listening to it. */
 static fixture *setup(void)
 {
     fixture *f = cd_xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/contentd-hubpath-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    ts_tmpdir(f->dir, sizeof f->dir, "hubpath");
     cd_err err = {0};
     f->cat = catalog_open_sqlite(f->dir, &err);
     assert_non_null(f->cat);
@@ -97,7 +90,7 @@ static void teardown(fixture *f)
 {
     hub_free(f->h);
     catalog_close(f->cat);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(f->dir);
     free(f);
 }
 
