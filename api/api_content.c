@@ -36,6 +36,11 @@ catalog_status api_item_get_as(http_req *r, catalog_item *it, cd_err *err)
     return rc;
 }
 
+enum MHD_Result api_reply_record_error(http_req *r, commit_status st, const cd_err *err)
+{
+    return http_reply_blob_error(r, st == COMMIT_UNAVAILABLE ? BLOB_UNAVAILABLE : BLOB_ERROR, err);
+}
+
 int64_t api_version_for(http_req *r, const catalog_item *it, bool *others)
 {
     const catalog_link *l = r->link_sha256[0] ? catalog_link_of(it, r->link_sha256) : NULL;
@@ -247,9 +252,8 @@ enum MHD_Result api_item_patch(http_req *r)
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
     json_decref(body);
-    if (brc != COMMIT_OK) /* the item record is the blob store's */
-        return http_reply_blob_error(r, brc == COMMIT_UNAVAILABLE ? BLOB_UNAVAILABLE : BLOB_ERROR,
-                                     &err);
+    if (brc != COMMIT_OK)
+        return api_reply_record_error(r, brc, &err);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     return api_reply_item(r, 200, true);
@@ -260,12 +264,26 @@ enum MHD_Result api_item_delete(http_req *r)
     catalog_item it;
     if (!api_item_owned(r, &it))
         return MHD_YES;
-    catalog_item_clear(&it);
     pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
+    /* An empty review record first: an item created again under this
+     * KIND/NAME starts with no members, links or comments, also after a
+     * rebuild (which skips review records older than created_at). */
+    catalog_item gone = it;
+    gone.created_at = cd_now_ms();
+    gone.published_version = 0;
+    gone.n_members = gone.n_links = 0;
     cd_err err = {0};
-    int rc = catalog_item_delete(API(r)->cat, r->kind, r->name, &err);
+    commit_status brc = commit_review_record(API(r)->commit, &gone, &err);
+    catalog_status rc =
+        brc == COMMIT_OK ? catalog_item_delete(API(r)->cat, r->kind, r->name, &err) : CAT_OK;
+    if (brc == COMMIT_OK && rc != CAT_OK &&
+        commit_review_record(API(r)->commit, &it, NULL) != COMMIT_OK)
+        cd_log("warn", "review", "msg=\"review record not restored\" item=%s/%s", r->kind, r->name);
     pthread_mutex_unlock(mu);
+    catalog_item_clear(&it);
+    if (brc != COMMIT_OK)
+        return api_reply_record_error(r, brc, &err);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     return http_reply_empty(r, 204);

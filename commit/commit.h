@@ -85,6 +85,12 @@ pthread_mutex_t *commit_lock(commit_path *cp, const char *kind, const char *name
  * cannot be reached) or COMMIT_ERROR; err->code is the same status. */
 commit_status commit_item_record(commit_path *cp, const catalog_item *it, const char *title,
                                  int visibility, cd_err *err) CD_WUR;
+/* Writes the review record (blobstore_review_key) of `it`: its
+ * published_version, members and links (their SHA-256, never a token).
+ * Every change of them does this, with the change made on `it`, before the
+ * catalog changes.  Returns COMMIT_OK, COMMIT_UNAVAILABLE or COMMIT_ERROR,
+ * as commit_item_record(). */
+commit_status commit_review_record(commit_path *cp, const catalog_item *it, cd_err *err) CD_WUR;
 
 /* Commits by outcome, for /metrics: commit_outcomes[i] is the label of
  * commit_count(cp, i). */

@@ -313,6 +313,10 @@ static bool apply(hub *h, hub_change *c)
         hub_apply_deleted(h, c->kind, c->name);
         return true;
     }
+    if (c->ev == CAT_EV_COMMENT) {
+        hub_apply_comment(h, c->kind, c->name, c->version);
+        return true;
+    }
     catalog_item it = {0};
     cd_err err = {0};
     int rc = catalog_item_get(h->cfg.cat, c->kind, c->name, &it, &err);

@@ -384,6 +384,16 @@ hub_event *hub_event_published(const catalog_item *it, bool with_latest)
     return finish(&b, "published", -1);
 }
 
+hub_event *hub_event_comment(const char *kind, const char *name, const catalog_comment *cm)
+{
+    cd_buf b = CD_BUF_INIT;
+    kind_name(&b, kind, name);
+    cd_buf_puts(&b, ",\"comment\":");
+    catalog_json_comment(&b, cm);
+    cd_buf_puts(&b, "}}");
+    return finish(&b, "comment", -1);
+}
+
 int hub_event_global_snapshot(hub *h, const char *user, hub_event **out, cd_err *err)
 {
     catalog_item *items = NULL;

@@ -138,6 +138,9 @@ hub_event *hub_event_deleted(const char *kind, const char *name);
 /* `event: published` of an item's stream: its published and (for who reads
  * drafts, with_latest) its latest version. */
 hub_event *hub_event_published(const catalog_item *it, bool with_latest);
+/* `event: comment` {"kind","name","comment":{…}}: a comment added or
+ * resolved (catalog_json_comment's form, without "outdated"). */
+hub_event *hub_event_comment(const char *kind, const char *name, const catalog_comment *cm);
 /* An item-level event of the global stream (created, version, updated,
  * deleted). */
 hub_event *hub_event_global(const char *type, const catalog_item *it, hub_audience aud);
@@ -256,6 +259,9 @@ void hub_publish_views(hub *h, const char *type, const catalog_item *it, bool re
 void hub_apply_created(hub *h, const catalog_item *it);
 void hub_apply_updated(hub *h, const catalog_item *it);
 void hub_apply_deleted(hub *h, const char *kind, const char *name);
+/* A comment added or resolved (CAT_EV_COMMENT): `event: comment` to the
+ * item's streams of its owner and members. */
+void hub_apply_comment(hub *h, const char *kind, const char *name, int64_t id);
 
 /* hub_subscribe.c */
 /* For the hub thread, applying version v of item it (have_upd: the update

@@ -232,6 +232,35 @@ void hub_apply_deleted(hub *h, const char *kind, const char *name)
     pthread_mutex_unlock(&h->mu);
 }
 
+/* A comment added or resolved: `event: comment` to the item's streams
+ * of its owner and members, who may read comments; readers of a public
+ * item and share links do not get it.  A comment that cannot be read is
+ * logged and skipped: the page's next list shows it. */
+void hub_apply_comment(hub *h, const char *kind, const char *name, int64_t id)
+{
+    catalog_comment cm;
+    cd_err err = {0};
+    int rc = catalog_comment_get(h->cfg.cat, kind, name, id, &cm, &err);
+    if (rc != CAT_OK) {
+        if (rc != CAT_NOT_FOUND)
+            cd_log("warn", "sse",
+                   "msg=\"comment not sent: it cannot be read\" item=%s/%s id=%lld "
+                   "err=\"%s\"",
+                   kind, name, (long long)id, err.msg);
+        return;
+    }
+    hub_event *ev = hub_event_comment(kind, name, &cm);
+    catalog_comment_clear(&cm);
+    pthread_mutex_lock(&h->mu);
+    hub_item *st = hub_state_find(h, kind, name);
+    for (hub_sub *sub = st ? st->subs : NULL; sub; sub = sub->next)
+        if (sub->drafts && !sub->link[0])
+            hub_push(h, sub, ev);
+    h->seq++;
+    pthread_mutex_unlock(&h->mu);
+    hub_event_unref(ev);
+}
+
 void hub_apply_created(hub *h, const catalog_item *it)
 {
     pthread_mutex_lock(&h->mu);

@@ -719,3 +719,40 @@ def test_revocation_on_one_replica_closes_streams_on_the_other(cluster):
     finally:
         ben.close()
         guest.close()
+
+
+def test_a_comment_on_one_replica_reaches_streams_on_the_other(cluster):
+    """A comment made on replica A arrives as `event: comment` on a member's
+    stream open on replica B, and one made on B on A's: the comments
+    collection is in the change stream (docs/review.md)."""
+    tokens = {}
+    for user in ("ann", "ben"):
+        p = cluster.contentd("token", "create", user)
+        assert p.returncode == 0, p.stderr
+        tokens[user] = p.stdout.decode().split()[-1]
+    a, b = cluster.pair()
+    ann = a.api(tokens["ann"])
+    ann.create_ok("course", "talk")
+    ann.push_ok("course", "talk", doc("t1"))
+    base = "/api/v1/content/course/talk"
+    assert ann.send_json("PUT", f"{base}/members/ben", {"role": "reviewer"}).status == 200
+    ben_on_b = SSEStream(b.port, f"{base}/events", token=tokens["ben"])
+    ann_on_a = SSEStream(a.port, f"{base}/events", token=tokens["ann"])
+    try:
+        assert ben_on_b.next_event(20).event == "snapshot"
+        assert ann_on_a.next_event(20).event == "snapshot"
+        first = ann.post(f"{base}/comments", {"path": "index.md", "block": "hello-t1/p-1",
+                                              "body": "From A."})
+        assert first.status == 201, first
+        ev = ben_on_b.wait_event(lambda e: e.event == "comment", 20)
+        assert ev.json()["comment"]["body"] == "From A."
+        second = b.api(tokens["ben"]).post(f"{base}/comments",
+                                           {"reply_to": first.json()["id"], "body": "From B."})
+        assert second.status == 201, second
+        assert second.json()["id"] == first.json()["id"] + 1
+        ev = ann_on_a.wait_event(lambda e: e.event == "comment" and
+                                 e.json()["comment"]["body"] == "From B.", 20)
+        assert ev.json()["comment"]["reply_to"] == first.json()["id"]
+    finally:
+        ben_on_b.close()
+        ann_on_a.close()

@@ -71,6 +71,16 @@ static void test_keys(void **state)
     assert_false(mg_split_key("tutorial/Bad", kind, name));
     assert_false(mg_split_key("tutorial", kind, name));
     assert_false(mg_split_key("averyveryverylongkind/x", kind, name));
+    /* A comments document's _id: the item's key and the comment's id. */
+    int64_t id = 0;
+    assert_true(mg_comment_event_key("tutorial/a-b/12", kind, name, &id));
+    assert_string_equal(kind, "tutorial");
+    assert_string_equal(name, "a-b");
+    assert_int_equal(id, 12);
+    assert_false(mg_comment_event_key("tutorial/a-b/0", kind, name, &id));
+    assert_false(mg_comment_event_key("tutorial/a-b/x", kind, name, &id));
+    assert_false(mg_comment_event_key("tutorial/12", kind, name, &id));
+    assert_false(mg_comment_event_key("12", kind, name, &id));
 }
 
 /* The announcement record ------------------------------------------------------- */

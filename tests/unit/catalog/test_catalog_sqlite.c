@@ -260,7 +260,7 @@ static void test_persistence(void **state)
     assert_string_equal(user, "ann");
     free(user);
 
-    /* The file is in WAL mode with schema version 4. */
+    /* The file is in WAL mode with schema version 5. */
     char path[128];
     snprintf(path, sizeof path, "%s/catalog.db", f->dir);
     sqlite3 *db;
@@ -272,13 +272,35 @@ static void test_persistence(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    assert_int_equal(sqlite3_column_int(st, 0), 5);
     sqlite3_finalize(st);
+    /* A version 4 file (no comments) is upgraded in place: the item has
+     * none, and takes one. */
+    catalog_close(f->c);
+    f->c = NULL;
+    assert_int_equal(
+        sqlite3_exec(db, "DROP TABLE comments; PRAGMA user_version = 4", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    f->c = open_or_fail(f->dir);
+    catalog_comment *cms = NULL;
+    size_t ncm = 9;
+    assert_int_equal(catalog_comment_list(f->c, "course", "c1", NULL, &cms, &ncm, NULL), CAT_OK);
+    assert_int_equal(ncm, 0);
+    catalog_comment cm = {.user = (char *)"ann",
+                          .version = 1,
+                          .path = (char *)"index.md",
+                          .block = (char *)"top/p-1",
+                          .body = (char *)"x"};
+    memset(cm.block_hash, 'c', 64);
+    assert_int_equal(catalog_comment_add(f->c, "course", "c1", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 1);
     /* A version 3 file (no findings, no checks mode) is upgraded in place:
      * its versions have no findings stored, its items the default mode. */
     catalog_close(f->c);
     f->c = NULL;
-    static const char *const to_v3 = "ALTER TABLE versions DROP COLUMN checks;"
+    static const char *const to_v3 = "DROP TABLE comments; ALTER TABLE versions DROP COLUMN checks;"
                                      " ALTER TABLE items DROP COLUMN checks;";
     static const char *const to_v2 = " DROP TABLE members; DROP TABLE links;"
                                      " ALTER TABLE items DROP COLUMN published_version;";
@@ -328,6 +350,96 @@ static void test_persistence(void **state)
     cd_err err = {0, ""};
     assert_null(catalog_open_sqlite(f->dir, &err));
     assert_non_null(strstr(err.msg, "schema version 9"));
+}
+
+/* Comments: numbered from 1 per item, listed by id (per document or all),
+ * resolved and reopened, announced, restored under their own id, and
+ * gone with their item. */
+static void test_comments(void **state)
+{
+    fixture *f = *state;
+    int64_t v;
+    bool created;
+    create(f->c, "tutorial", "c1", "ann");
+    create(f->c, "tutorial", "c2", "ann");
+    catalog_file a = file("index.md", 'a', 1);
+    assert_int_equal(commit(f->c, "c1", 0, &a, 1, &v, &created), CAT_OK);
+    catalog_comment cm = {.user = (char *)"bo",
+                          .version = 1,
+                          .path = (char *)"index.md",
+                          .block = (char *)"intro/p-2",
+                          .body = (char *)"Say \"why\"."};
+    memset(cm.block_hash, 'd', 64);
+    /* Missing fields are refused before the store is touched. */
+    catalog_comment bad = cm;
+    bad.body = NULL;
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &bad, NULL), CAT_ERROR);
+    bad = cm;
+    bad.block_hash[3] = 'X';
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &bad, NULL), CAT_ERROR);
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "nope", &cm, NULL), CAT_NOT_FOUND);
+    assert_int_equal(cm.id, 0);
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 1);
+    assert_true(cm.created_at > 0);
+    cm.id = 0;
+    cm.created_at = 0;
+    cm.reply_to = 1;
+    cm.path = (char *)"other.md";
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 2);
+    cm.id = 0;
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c2", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 1); /* each item counts its own */
+    /* A restore keeps its id, and may not take one in use. */
+    cm.id = 7;
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 7);
+    cm.id = 2;
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_EXISTS);
+
+    catalog_comment *list = NULL;
+    size_t n = 0;
+    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", NULL, &list, &n, NULL), CAT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[0].id, 1);
+    assert_int_equal(list[1].id, 2);
+    assert_int_equal(list[2].id, 7);
+    assert_string_equal(list[0].body, "Say \"why\".");
+    assert_string_equal(list[0].block, "intro/p-2");
+    assert_string_equal(list[0].user, "bo");
+    assert_int_equal(list[0].reply_to, 0);
+    assert_int_equal(list[1].reply_to, 1);
+    assert_false(list[0].resolved);
+    cd_buf b = CD_BUF_INIT;
+    catalog_json_comment(&b, &list[0]);
+    assert_non_null(strstr(b.data, "\"body\":\"Say \\\"why\\\".\""));
+    assert_non_null(strstr(b.data, "\"reply_to\":null"));
+    cd_buf_free(&b);
+    catalog_comments_free(list, n);
+    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", "index.md", &list, &n, NULL),
+                     CAT_OK);
+    assert_int_equal(n, 1);
+    catalog_comments_free(list, n);
+
+    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 1, true, NULL), CAT_OK);
+    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 3, true, NULL), CAT_NOT_FOUND);
+    catalog_comment got;
+    assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 1, &got, NULL), CAT_OK);
+    assert_true(got.resolved);
+    assert_string_equal(got.block_hash, cm.block_hash);
+    catalog_comment_clear(&got);
+    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 1, false, NULL), CAT_OK);
+    assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 1, &got, NULL), CAT_OK);
+    assert_false(got.resolved);
+    catalog_comment_clear(&got);
+    assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 3, &got, NULL), CAT_NOT_FOUND);
+
+    /* A deleted item's comments go with it. */
+    assert_int_equal(catalog_item_delete(f->c, "tutorial", "c1", NULL), CAT_OK);
+    create(f->c, "tutorial", "c1", "ann");
+    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", NULL, &list, &n, NULL), CAT_OK);
+    assert_int_equal(n, 0);
 }
 
 /* Findings are stored with their version as given, and the checks mode
@@ -406,9 +518,18 @@ static void test_events(void **state)
     assert_int_equal(commit(c, "hello", 1, &a, 1, &v, &created), CAT_OK); /* no version */
     assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_CONFLICT);
     assert_int_equal(catalog_item_update(c, "tutorial", "hello", "T2", -1, -1, NULL), CAT_OK);
+    catalog_comment cm = {.user = (char *)"ann",
+                          .version = 1,
+                          .path = (char *)"index.md",
+                          .block = (char *)"top/p-1",
+                          .body = (char *)"x"};
+    memset(cm.block_hash, 'e', 64);
+    assert_int_equal(catalog_comment_add(c, "tutorial", "hello", &cm, NULL), CAT_OK);
+    assert_int_equal(catalog_comment_resolve(c, "tutorial", "hello", 1, true, NULL), CAT_OK);
     assert_int_equal(catalog_item_delete(c, "tutorial", "hello", NULL), CAT_OK);
     assert_string_equal(s.log, "created tutorial/hello 0;version tutorial/hello 1;"
-                               "updated tutorial/hello 1;deleted tutorial/hello 0;");
+                               "updated tutorial/hello 1;comment tutorial/hello 1;"
+                               "comment tutorial/hello 1;deleted tutorial/hello 0;");
 }
 
 /* Concurrency ------------------------------------------------------------------ */
@@ -483,6 +604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_comments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_commits, setup, teardown),
