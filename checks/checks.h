@@ -115,7 +115,8 @@ typedef struct chk_item {
  * facts are not in o->cache: documents whole, images' first 4 KiB, and
  * documents again only when an asset may be unused.  Safe to call from
  * any number of threads at once. */
-int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err) CD_WUR;
+chk_status chk_run(const chk_item *item, const chk_options *o, json_t **findings,
+                   cd_err *err) CD_WUR;
 
 /* How many findings of that severity ("error" or "warning") the array
  * holds. */
