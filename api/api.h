@@ -62,7 +62,10 @@ enum MHD_Result api_sse_global(http_req *r);
 
 /* Loads the item of r into *it as api_item_visible() does, without
  * replying: CAT_NOT_FOUND when the caller may not see it. */
-int api_item_get_as(http_req *r, catalog_item *it, cd_err *err);
+catalog_status api_item_get_as(http_req *r, catalog_item *it, cd_err *err);
+/* The reply to a record (commit_item_record(), commit_review_record())
+ * that could not be written: the blob store's 503 or 500. */
+enum MHD_Result api_reply_record_error(http_req *r, commit_status st, const cd_err *err);
 /* The version of it the caller reads by default: a share link's (the
  * latest for one that follows edits), else catalog_version_for(); *others
  * says whether ?version= may ask for another. */

@@ -12,10 +12,10 @@
 
 #define TITLE_MAX 1024
 
-int api_item_get_as(http_req *r, catalog_item *it, cd_err *err)
+catalog_status api_item_get_as(http_req *r, catalog_item *it, cd_err *err)
 {
     memset(it, 0, sizeof *it);
-    int rc = CAT_OK;
+    catalog_status rc = CAT_OK;
     if (r->link_sha256[0]) { /* a share link: of this item, and not expired */
         char kind[CD_KIND_MAX], name[CD_NAME_MAX];
         rc = catalog_link_find(API(r)->cat, r->link_sha256, kind, name, err);
@@ -34,6 +34,11 @@ int api_item_get_as(http_req *r, catalog_item *it, cd_err *err)
         }
     }
     return rc;
+}
+
+enum MHD_Result api_reply_record_error(http_req *r, commit_status st, const cd_err *err)
+{
+    return http_reply_blob_error(r, st == COMMIT_UNAVAILABLE ? BLOB_UNAVAILABLE : BLOB_ERROR, err);
 }
 
 int64_t api_version_for(http_req *r, const catalog_item *it, bool *others)
@@ -231,7 +236,8 @@ enum MHD_Result api_item_patch(http_req *r)
     pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
     cd_err err = {0};
-    int rc = CAT_OK, brc = BLOB_OK;
+    catalog_status rc = CAT_OK;
+    commit_status brc = COMMIT_OK;
     if (!api_item_owned(r, &it)) {
         pthread_mutex_unlock(mu);
         json_decref(body);
@@ -241,13 +247,13 @@ enum MHD_Result api_item_patch(http_req *r)
         it.checks = (catalog_checks_mode)checks; /* for the item record */
     if (change)
         brc = commit_item_record(API(r)->commit, &it, title, vis, &err);
-    if (brc == BLOB_OK && change)
+    if (brc == COMMIT_OK && change)
         rc = catalog_item_update(API(r)->cat, r->kind, r->name, title, vis, checks, &err);
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
     json_decref(body);
-    if (brc != BLOB_OK)
-        return http_reply_blob_error(r, brc, &err);
+    if (brc != COMMIT_OK)
+        return api_reply_record_error(r, brc, &err);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     return api_reply_item(r, 200, true);
@@ -268,15 +274,16 @@ enum MHD_Result api_item_delete(http_req *r)
     gone.published_version = 0;
     gone.n_members = gone.n_links = 0;
     cd_err err = {0};
-    int brc = commit_review_record(API(r)->commit, &gone, &err);
-    int rc = brc == BLOB_OK ? catalog_item_delete(API(r)->cat, r->kind, r->name, &err) : CAT_OK;
-    if (brc == BLOB_OK && rc != CAT_OK &&
-        commit_review_record(API(r)->commit, &it, NULL) != BLOB_OK)
+    commit_status brc = commit_review_record(API(r)->commit, &gone, &err);
+    catalog_status rc =
+        brc == COMMIT_OK ? catalog_item_delete(API(r)->cat, r->kind, r->name, &err) : CAT_OK;
+    if (brc == COMMIT_OK && rc != CAT_OK &&
+        commit_review_record(API(r)->commit, &it, NULL) != COMMIT_OK)
         cd_log("warn", "review", "msg=\"review record not restored\" item=%s/%s", r->kind, r->name);
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
-    if (brc != BLOB_OK)
-        return http_reply_blob_error(r, brc, &err);
+    if (brc != COMMIT_OK)
+        return api_reply_record_error(r, brc, &err);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     return http_reply_empty(r, 204);
@@ -318,15 +325,17 @@ enum MHD_Result api_version_checks(http_req *r)
     char *json = NULL;
     cd_err err = {0};
     /* a reader of the published version: no later draft's findings */
-    int rc = r->version > catalog_version_for(r->user, &it)
-                 ? cd_err_set(&err, CAT_NOT_FOUND, "no version %lld", (long long)r->version)
-                 : commit_version_checks(API(r)->commit, &it, r->version, &json, &err);
+    commit_status rc = r->version > catalog_version_for(r->user, &it)
+                           ? (commit_status)cd_err_set(&err, COMMIT_NOT_FOUND, "no version %lld",
+                                                       (long long)r->version)
+                           : commit_version_checks(API(r)->commit, &it, r->version, &json, &err);
     catalog_item_clear(&it);
-    if (rc == CAT_NOT_FOUND)
+    if (rc == COMMIT_NOT_FOUND)
         return http_reply_error(r, 404, "not_found", "No version %lld of %s/%s.",
                                 (long long)r->version, r->kind, r->name);
-    if (rc != CAT_OK)
-        return http_reply_cat_error(r, rc, &err);
+    if (rc != COMMIT_OK) /* the catalog's findings, or the checks run now */
+        return http_reply_cat_error(r, rc == COMMIT_UNAVAILABLE ? CAT_UNAVAILABLE : CAT_ERROR,
+                                    &err);
     cd_buf b = CD_BUF_INIT;
     cd_buf_printf(&b, "{\"checks\":%s}", json);
     free(json);

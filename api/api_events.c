@@ -23,14 +23,15 @@ static int64_t last_event_id(http_req *r)
     return id;
 }
 
-static enum MHD_Result subscribe_failed(http_req *r, hub_sub *sub, int rc, const cd_err *err)
+static enum MHD_Result subscribe_failed(http_req *r, hub_sub *sub, hub_status rc, const cd_err *err)
 {
     hub_sub_free(sub);
     if (rc == HUB_CLOSED)
         return http_reply_error(r, 503, "shutting_down", "The server is shutting down.");
-    if (rc == CAT_NOT_FOUND)
+    if (rc == HUB_NOT_FOUND)
         return http_reply_error(r, 404, "not_found", "No content item %s/%s.", r->kind, r->name);
-    return http_reply_cat_error(r, rc, err);
+    /* the hub could not read the catalog */
+    return http_reply_cat_error(r, rc == HUB_UNAVAILABLE ? CAT_UNAVAILABLE : CAT_ERROR, err);
 }
 
 enum MHD_Result api_sse_item(http_req *r)
@@ -46,7 +47,8 @@ enum MHD_Result api_sse_item(http_req *r)
         hub_sub_set_link(sub, r->link_sha256);
     cd_err err = {0};
     char *docs = http_query(r, "documents"); /* NULL: every document in full */
-    int rc = hub_subscribe_item(API(r)->hub, sub, r->kind, r->name, last_event_id(r), docs, &err);
+    hub_status rc =
+        hub_subscribe_item(API(r)->hub, sub, r->kind, r->name, last_event_id(r), docs, &err);
     free(docs);
     if (rc != 0)
         return subscribe_failed(r, sub, rc, &err);
@@ -61,7 +63,7 @@ enum MHD_Result api_sse_global(http_req *r)
         return http_reply_error(r, 503, "shutting_down", "The server is shutting down.");
     hub_sub *sub = http_sse_sub(r, API(r)->hub);
     cd_err err = {0};
-    int rc = hub_subscribe_global(API(r)->hub, sub, &err);
+    hub_status rc = hub_subscribe_global(API(r)->hub, sub, &err);
     if (rc != 0)
         return subscribe_failed(r, sub, rc, &err);
     return http_sse_start(r, sub);

@@ -386,7 +386,7 @@ enum MHD_Result api_ast_get(http_req *r)
     enum MHD_Result ret;
     commit_ast *a = NULL;
     cd_err err = {0};
-    int rc;
+    commit_render_status rc;
     bool gz = http_accepts_gzip(r);
     if (etag_matches(r, f.sha256, gz)) {
         ret = not_modified(r, f.sha256, version, true, gz);
@@ -394,8 +394,8 @@ enum MHD_Result api_ast_get(http_req *r)
         ret = rc == COMMIT_RENDER_INVALID
                   ? http_reply_error(r, 422, "invalid_markdown", "%s cannot be rendered: %s",
                                      f.path, err.msg)
-                  : http_reply_blob_error(r, err.code == BLOB_NOT_FOUND ? BLOB_ERROR : err.code,
-                                          &err);
+                  : http_reply_blob_error(
+                        r, rc == COMMIT_RENDER_UNAVAILABLE ? BLOB_UNAVAILABLE : BLOB_ERROR, &err);
     } else {
         size_t len = a->len;
         const char *body = gz ? commit_ast_gzip(a, &len) : a->json;

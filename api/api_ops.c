@@ -20,14 +20,14 @@ enum MHD_Result api_readyz(http_req *r)
     cd_err err = {0};
     if (catalog_ping(s->cat, &err) != CAT_OK)
         return http_reply_error(r, 503, "not_ready", "The catalog (%s) does not answer: %s",
-                                catalog_backend(s->cat), err.msg);
+                                catalog_door(s->cat)->backend, err.msg);
     memset(&err, 0, sizeof err);
     if (blobstore_ping(s->bs, &err) != BLOB_OK)
         return http_reply_error(r, 503, "not_ready", "The blob store (%s) does not answer: %s",
-                                blobstore_backend(s->bs), err.msg);
+                                blobstore_door(s->bs)->backend, err.msg);
     cd_buf b = CD_BUF_INIT;
     cd_buf_printf(&b, "{\"status\":\"ready\",\"catalog\":\"%s\",\"blobstore\":\"%s\"}",
-                  catalog_backend(s->cat), blobstore_backend(s->bs));
+                  catalog_door(s->cat)->backend, blobstore_door(s->bs)->backend);
     return http_reply_json(r, 200, &b);
 }
 

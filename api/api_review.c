@@ -36,23 +36,22 @@ static void record_restore(http_req *r)
 {
     catalog_item now = {0};
     cd_err err = {0};
-    int rc = catalog_item_get(API(r)->cat, r->kind, r->name, &now, &err);
-    if (rc == CAT_OK)
-        rc = commit_review_record(API(r)->commit, &now, &err);
-    if (rc != CAT_OK && rc != CAT_NOT_FOUND)
+    catalog_status rc = catalog_item_get(API(r)->cat, r->kind, r->name, &now, &err);
+    commit_status st = rc == CAT_OK ? commit_review_record(API(r)->commit, &now, &err) : COMMIT_OK;
+    if ((rc != CAT_OK && rc != CAT_NOT_FOUND) || st != COMMIT_OK)
         cd_log("warn", "review", "msg=\"review record not restored\" item=%s/%s err=\"%s\"",
                r->kind, r->name, err.msg);
     catalog_item_clear(&now);
 }
 
 /* Writes the record of `it` (the change made on it), then store()s the
- * change in the catalog.  Returns the catalog's status; *brc is the blob
- * store's (when it is not BLOB_OK, the catalog was left alone). */
+ * change in the catalog.  Returns the catalog's status; *brc is the record's
+ * (when it is not COMMIT_OK, the catalog was left alone). */
 static int record_then_store(http_req *r, const catalog_item *it, store_fn store, const void *arg,
-                             int *brc, cd_err *err)
+                             commit_status *brc, cd_err *err)
 {
     *brc = commit_review_record(API(r)->commit, it, err);
-    if (*brc != BLOB_OK)
+    if (*brc != COMMIT_OK)
         return CAT_OK;
     int rc = store(r, arg, err);
     if (rc != CAT_OK)
@@ -89,7 +88,8 @@ enum MHD_Result api_publish(http_req *r)
     if (!want)
         want = latest;
     it.published_version = want;
-    int rc = CAT_OK, brc = BLOB_OK;
+    int rc = CAT_OK;
+    commit_status brc = COMMIT_OK;
     cd_err err = {0};
     if (latest)
         rc = record_then_store(r, &it, store_publish, &want, &brc, &err);
@@ -99,8 +99,8 @@ enum MHD_Result api_publish(http_req *r)
         return http_reply_error(r, 409, "no_version",
                                 "%s/%s has no version yet: push one before publishing.", r->kind,
                                 r->name);
-    if (brc != BLOB_OK)
-        return http_reply_blob_error(r, brc, &err);
+    if (brc != COMMIT_OK)
+        return api_reply_record_error(r, brc, &err);
     if (rc == CAT_NOT_FOUND)
         return http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
                                 (long long)want);
@@ -172,7 +172,8 @@ static enum MHD_Result set_role(http_req *r, catalog_role role)
         return MHD_YES;
     }
     bool is_owner = catalog_is_owner(r->file_path, &it);
-    int rc = is_owner ? CAT_OK : CAT_NOT_FOUND, brc = BLOB_OK;
+    int rc = is_owner ? CAT_OK : CAT_NOT_FOUND;
+    commit_status brc = COMMIT_OK;
     cd_err err = {0};
     if (!is_owner && members_change(&it, r->file_path, role))
         rc = record_then_store(r, &it, store_role, &role, &brc, &err);
@@ -181,8 +182,8 @@ static enum MHD_Result set_role(http_req *r, catalog_role role)
     if (is_owner)
         return http_reply_error(r, 422, "owner_role", "%s owns %s/%s: the owner needs no role.",
                                 r->file_path, r->kind, r->name);
-    if (brc != BLOB_OK)
-        return http_reply_blob_error(r, brc, &err);
+    if (brc != COMMIT_OK)
+        return api_reply_record_error(r, brc, &err);
     if (rc == CAT_NOT_FOUND)
         return http_reply_error(r, 404, "not_found", "%s is no member of %s/%s.", r->file_path,
                                 r->kind, r->name);
@@ -304,7 +305,8 @@ enum MHD_Result api_links_post(http_req *r)
         return MHD_YES;
     }
     bool known = version <= it.version;
-    int rc = CAT_OK, brc = BLOB_OK;
+    int rc = CAT_OK;
+    commit_status brc = COMMIT_OK;
     cd_err err = {0};
     if (known) {
         it.links = cd_xrealloc(it.links, (it.n_links + 1) * sizeof *it.links);
@@ -313,13 +315,13 @@ enum MHD_Result api_links_post(http_req *r)
     }
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
-    if (!known || brc != BLOB_OK || rc != CAT_OK)
+    if (!known || brc != COMMIT_OK || rc != CAT_OK)
         free(token);
     if (!known)
         return http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
                                 (long long)version);
-    if (brc != BLOB_OK)
-        return http_reply_blob_error(r, brc, &err);
+    if (brc != COMMIT_OK)
+        return api_reply_record_error(r, brc, &err);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;
@@ -360,7 +362,8 @@ enum MHD_Result api_link_delete(http_req *r)
     size_t i = 0;
     while (i < it.n_links && strcmp(it.links[i].id, r->file_path))
         i++;
-    int rc = CAT_NOT_FOUND, brc = BLOB_OK;
+    int rc = CAT_NOT_FOUND;
+    commit_status brc = COMMIT_OK;
     cd_err err = {0};
     if (i < it.n_links) {
         memmove(&it.links[i], &it.links[i + 1], (it.n_links - i - 1) * sizeof *it.links);
@@ -369,8 +372,8 @@ enum MHD_Result api_link_delete(http_req *r)
     }
     pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
-    if (brc != BLOB_OK)
-        return http_reply_blob_error(r, brc, &err);
+    if (brc != COMMIT_OK)
+        return api_reply_record_error(r, brc, &err);
     if (rc == CAT_NOT_FOUND)
         return http_reply_error(r, 404, "not_found", "%s/%s has no link %s.", r->kind, r->name,
                                 r->file_path);

@@ -51,19 +51,10 @@ static void requests_text(cd_buf *b)
  * one series per operation, labelled op="NAME", empty ones included. */
 static void storage_text(api_ctx *s, cd_buf *b)
 {
-    static const char *const cat = "contentd_catalog_op_duration_seconds";
-    static const char *const blob = "contentd_blobstore_op_duration_seconds";
-    char labels[64];
-    cd_buf_printf(b, "# HELP %s Catalog call latency.\n# TYPE %s histogram\n", cat, cat);
-    for (int i = 0; i < CATALOG_OP_COUNT; i++) {
-        snprintf(labels, sizeof labels, "op=\"%s\"", catalog_op_name((catalog_op)i));
-        cd_histo_text(b, cat, labels, catalog_latency(s->cat, (catalog_op)i));
-    }
-    cd_buf_printf(b, "# HELP %s Blob store call latency.\n# TYPE %s histogram\n", blob, blob);
-    for (int i = 0; i < BLOBSTORE_OP_COUNT; i++) {
-        snprintf(labels, sizeof labels, "op=\"%s\"", blobstore_op_name((blobstore_op)i));
-        cd_histo_text(b, blob, labels, blobstore_latency(s->bs, (blobstore_op)i));
-    }
+    cd_door_text(b, "contentd_catalog_op_duration_seconds", "Catalog call latency.",
+                 catalog_door(s->cat));
+    cd_door_text(b, "contentd_blobstore_op_duration_seconds", "Blob store call latency.",
+                 blobstore_door(s->bs));
 }
 
 static void counter(cd_buf *b, const char *name, const char *help, uint64_t v)

@@ -59,14 +59,14 @@ bool blobstore_key_valid(const char *key)
     return !seg_start; /* no trailing '/' */
 }
 
-int blobstore_check_key(const char *key, cd_err *err)
+blob_status blobstore_check_key(const char *key, cd_err *err)
 {
     if (!blobstore_fs_key_ok(key))
         return cd_err_set(err, BLOB_ERROR, "blob store: invalid key");
     return BLOB_OK;
 }
 
-int blobstore_check_sha(const char *sha, cd_err *err)
+blob_status blobstore_check_sha(const char *sha, cd_err *err)
 {
     if (!cd_sha_valid(sha))
         return cd_err_set(err, BLOB_ERROR, "blob store: not a SHA-256 in lower-case hex");
@@ -76,7 +76,7 @@ int blobstore_check_sha(const char *sha, cd_err *err)
 /* Uploads -------------------------------------------------------------------- */
 
 void blob_upload_init(blob_upload *u, const char *sha, int64_t max, int fd,
-                      int (*write_failed)(cd_err *e, const char *sha))
+                      blob_status (*write_failed)(cd_err *e, const char *sha))
 {
     memset(u, 0, sizeof *u);
     memcpy(u->sha, sha, 65);
@@ -86,7 +86,7 @@ void blob_upload_init(blob_upload *u, const char *sha, int64_t max, int fd,
     u->md = cd_sha256_new();
 }
 
-int blob_upload_write(blob_upload *u, const void *p, size_t n, cd_err *err)
+blob_status blob_upload_write(blob_upload *u, const void *p, size_t n, cd_err *err)
 {
     if (u->failed)
         return cd_err_set(err, u->failed, "%s", u->failure.msg);
@@ -103,7 +103,7 @@ int blob_upload_write(blob_upload *u, const void *p, size_t n, cd_err *err)
     return cd_err_set(err, u->failed, "%s", u->failure.msg);
 }
 
-int blob_upload_verify(blob_upload *u, cd_err *err)
+blob_status blob_upload_verify(blob_upload *u, cd_err *err)
 {
     if (u->failed)
         return cd_err_set(err, u->failed, "%s", u->failure.msg);
@@ -129,49 +129,45 @@ void blob_upload_release(blob_upload *u)
 
 static const char *const op_names[] = {BLOBSTORE_OPS(CD_X_NAME)};
 
-const char *blobstore_op_name(blobstore_op op)
+void blobstore_init(blobstore *s, const struct blobstore_ops *ops)
 {
-    return (unsigned)op < BLOBSTORE_OP_COUNT ? op_names[op] : "unknown";
+    s->ops = ops;
+    cd_door_init(&s->door, ops->name, op_names, BLOBSTORE_OP_COUNT);
 }
 
-const cd_histo *blobstore_latency(const blobstore *s, blobstore_op op)
+const cd_door *blobstore_door(const blobstore *s)
 {
-    return &s->latency[op];
+    return &s->door;
 }
 
-const char *blobstore_backend(const blobstore *s)
-{
-    return s->ops->name;
-}
+#define TIMED(s, op, ...) CD_DOOR_CALL(&(s)->door, BLOBSTORE_OP_##op, (s)->ops->op(__VA_ARGS__))
 
-#define TIMED(s, op, ...) CD_TIMED(&(s)->latency[BLOBSTORE_OP_##op], (s)->ops->op(__VA_ARGS__))
-
-int blobstore_ping(blobstore *s, cd_err *err)
+blob_status blobstore_ping(blobstore *s, cd_err *err)
 {
     return TIMED(s, ping, s, err);
 }
 
-int blobstore_has(blobstore *s, const char *sha, bool *present, cd_err *err)
+blob_status blobstore_has(blobstore *s, const char *sha, bool *present, cd_err *err)
 {
     *present = false;
-    int rc = blobstore_check_sha(sha, err);
+    blob_status rc = blobstore_check_sha(sha, err);
     return rc ? rc : TIMED(s, has, s, sha, present, err);
 }
 
-int blobstore_put_begin(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
-                        cd_err *err)
+blob_status blobstore_put_begin(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
+                                cd_err *err)
 {
     *w = NULL;
-    int rc = blobstore_check_sha(sha, err);
+    blob_status rc = blobstore_check_sha(sha, err);
     return rc ? rc : TIMED(s, put_begin, s, sha, max_size, w, err);
 }
 
-int blobstore_put_write(blobstore *s, blob_writer *w, const void *p, size_t n, cd_err *err)
+blob_status blobstore_put_write(blobstore *s, blob_writer *w, const void *p, size_t n, cd_err *err)
 {
     return s->ops->put_write(w, p, n, err);
 }
 
-int blobstore_put_finish(blobstore *s, blob_writer *w, cd_err *err)
+blob_status blobstore_put_finish(blobstore *s, blob_writer *w, cd_err *err)
 {
     return TIMED(s, put_finish, w, err);
 }
@@ -182,10 +178,11 @@ void blobstore_put_abort(blobstore *s, blob_writer *w)
         s->ops->put_abort(w);
 }
 
-int blobstore_open(blobstore *s, const char *sha, blob_reader **r, int64_t *size, cd_err *err)
+blob_status blobstore_open(blobstore *s, const char *sha, blob_reader **r, int64_t *size,
+                           cd_err *err)
 {
     *r = NULL;
-    int rc = blobstore_check_sha(sha, err);
+    blob_status rc = blobstore_check_sha(sha, err);
     return rc ? rc : TIMED(s, open, s, sha, r, size, err);
 }
 
@@ -200,20 +197,21 @@ void blobstore_close_reader(blobstore *s, blob_reader *r)
         s->ops->close_reader(r);
 }
 
-int blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n, cd_err *err)
+blob_status blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n,
+                                 cd_err *err)
 {
-    int rc = blobstore_check_key(key, err);
+    blob_status rc = blobstore_check_key(key, err);
     return rc ? rc : TIMED(s, put_object, s, key, p, n, err);
 }
 
-int blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_err *err)
+blob_status blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_err *err)
 {
-    int rc = blobstore_check_key(key, err);
+    blob_status rc = blobstore_check_key(key, err);
     return rc ? rc : TIMED(s, get_object, s, key, out, err);
 }
 
-int blobstore_list(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
-                   void *arg, cd_err *err)
+blob_status blobstore_list(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
+                           void *arg, cd_err *err)
 {
     return TIMED(s, list, s, prefix, cb, arg, err);
 }

@@ -32,55 +32,48 @@ typedef struct blob_writer blob_writer;
 typedef struct blob_reader blob_reader;
 
 /* The calls, each through blobstore.c: it checks the arguments and times
- * the call (blobstore_latency()).  Thread-safe. */
+ * the call (blobstore_door()).  Thread-safe. */
 #define BLOBSTORE_OPS(X)                                                                           \
     X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object) X(get_object) X(list)
-typedef enum blobstore_op {
-#define X(n) BLOBSTORE_OP_##n,
-    BLOBSTORE_OPS(X)
-#undef X
-        BLOBSTORE_OP_COUNT
-} blobstore_op;
-/* "ping", "has", …: the op's label in /metrics. */
-const char *blobstore_op_name(blobstore_op op);
-/* The latency histogram of op's calls since the store was opened. */
-const cd_histo *blobstore_latency(const blobstore *s, blobstore_op op);
-
-/* "fs" or "s3": a static string. */
-const char *blobstore_backend(const blobstore *s);
-int blobstore_ping(blobstore *s, cd_err *err) CD_WUR;
+#define BLOBSTORE_OP_(n) BLOBSTORE_OP_##n,
+typedef enum blobstore_op { BLOBSTORE_OPS(BLOBSTORE_OP_) BLOBSTORE_OP_COUNT } blobstore_op;
+/* The door's record of the calls since the store was opened: the backend
+ * ("fs" or "s3"), the ops' names and latency histograms by blobstore_op. */
+const cd_door *blobstore_door(const blobstore *s);
+blob_status blobstore_ping(blobstore *s, cd_err *err) CD_WUR;
 /* Whether blob sha (lower-case hex) is stored. */
-int blobstore_has(blobstore *s, const char *sha, bool *present, cd_err *err) CD_WUR;
+blob_status blobstore_has(blobstore *s, const char *sha, bool *present, cd_err *err) CD_WUR;
 /* A streaming upload of blob `sha`: the bytes are hashed while written and
  * nothing becomes visible unless blobstore_put_finish() finds the digest
  * equal to sha.  max_size bounds the upload (BLOB_TOO_LARGE; negative: no
  * limit).  Putting a blob that is already stored is not an error.  On
  * success *w is ended by put_finish or put_abort. */
-int blobstore_put_begin(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
-                        cd_err *err) CD_WUR;
+blob_status blobstore_put_begin(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
+                                cd_err *err) CD_WUR;
 /* After an error, end the upload with put_abort() (or put_finish(), which
  * repeats the error). */
-int blobstore_put_write(blobstore *s, blob_writer *w, const void *p, size_t n, cd_err *err) CD_WUR;
+blob_status blobstore_put_write(blobstore *s, blob_writer *w, const void *p, size_t n,
+                                cd_err *err) CD_WUR;
 /* Verifies and publishes; frees w whatever the outcome. */
-int blobstore_put_finish(blobstore *s, blob_writer *w, cd_err *err) CD_WUR;
+blob_status blobstore_put_finish(blobstore *s, blob_writer *w, cd_err *err) CD_WUR;
 /* Drops the upload; frees w. */
 void blobstore_put_abort(blobstore *s, blob_writer *w);
 /* Opens blob sha for reading; *size is its length.  Release *r with
  * blobstore_close_reader(). */
-int blobstore_open(blobstore *s, const char *sha, blob_reader **r, int64_t *size,
-                   cd_err *err) CD_WUR;
+blob_status blobstore_open(blobstore *s, const char *sha, blob_reader **r, int64_t *size,
+                           cd_err *err) CD_WUR;
 /* Reads up to n bytes at offset; returns bytes read (0 at the end) or <0. */
 ssize_t blobstore_read(blobstore *s, blob_reader *r, uint64_t offset, void *p, size_t n);
 void blobstore_close_reader(blobstore *s, blob_reader *r);
 /* Small named objects (manifests): whole-buffer put and get.  get_object
  * replaces the contents of out, which stays the caller's. */
-int blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n,
-                         cd_err *err) CD_WUR;
-int blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_err *err) CD_WUR;
+blob_status blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n,
+                                 cd_err *err) CD_WUR;
+blob_status blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_err *err) CD_WUR;
 /* Calls cb for every key under prefix, in lexical order; a non-zero return
  * from cb stops the listing. */
-int blobstore_list(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
-                   void *arg, cd_err *err) CD_WUR;
+blob_status blobstore_list(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
+                           void *arg, cd_err *err) CD_WUR;
 /* Closes the store; NULL is a no-op. */
 void blobstore_close(blobstore *s);
 
@@ -139,12 +132,13 @@ void blobstore_s3_upload_unasked(blobstore *s);
  * item by item in key order and, within an item, by increasing version, with
  * the manifest's bytes (valid during the call).  This is what
  * `contentd rebuild-catalog` replays into an empty catalog.  Keys that do not
- * have that shape are skipped.  A non-zero return from cb stops the walk and
- * is returned.  Works on every backend. */
-int blobstore_each_manifest(blobstore *s,
-                            int (*cb)(void *arg, const char *kind, const char *name,
-                                      int64_t version, const char *json, size_t len),
-                            void *arg, cd_err *err);
+ * have that shape are skipped.  A non-zero return from cb stops the walk
+ * (which still returns BLOB_OK: the callback keeps its own reason, as with
+ * blobstore_list()).  Works on every backend. */
+blob_status blobstore_each_manifest(blobstore *s,
+                                    int (*cb)(void *arg, const char *kind, const char *name,
+                                              int64_t version, const char *json, size_t len),
+                                    void *arg, cd_err *err);
 
 /* "blobs/ab/abcd…" for sha; the caller frees the result. */
 char *blobstore_blob_key(const char *sha);

@@ -48,12 +48,12 @@ struct blob_reader {
 
 /* A full or failing disk is "unavailable" (the server answers 503); any
  * other errno is a plain error. */
-static int io_status(int e)
+static blob_status io_status(int e)
 {
     return (e == ENOSPC || e == EDQUOT || e == EROFS || e == EIO) ? BLOB_UNAVAILABLE : BLOB_ERROR;
 }
 
-int blobstore_fs_io_err(cd_err *err, const char *what, const char *key)
+blob_status blobstore_fs_io_err(cd_err *err, const char *what, const char *key)
 {
     int e = errno;
     return cd_err_set(err, io_status(e), "blob store: %s %s: %s", what, key, strerror(e));
@@ -116,7 +116,7 @@ static void random_name(char out[40])
 }
 
 /* Creates and locks a new temporary file; its name goes to name. */
-static int tmp_create(fs_store *s, char name[40], cd_err *err)
+static blob_status tmp_create(fs_store *s, char name[40], cd_err *err)
 {
     for (;;) {
         random_name(name);
@@ -127,7 +127,7 @@ static int tmp_create(fs_store *s, char name[40], cd_err *err)
             return blobstore_fs_io_err(err, "cannot create a temporary file in", TMP_PATH);
         struct stat st;
         if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
-            int rc = blobstore_fs_io_err(err, "cannot lock a temporary file in", TMP_PATH);
+            blob_status rc = blobstore_fs_io_err(err, "cannot lock a temporary file in", TMP_PATH);
             unlinkat(s->tmp, name, 0);
             close(fd);
             return rc;
@@ -165,7 +165,7 @@ static void tmp_cleanup(fs_store *s)
 
 /* Makes the temporary file `name` (open as fd) the object `key`: fsync,
  * rename, fsync of the receiving folder. */
-static int publish(fs_store *s, int fd, const char *name, const char *key, cd_err *err)
+static blob_status publish(fs_store *s, int fd, const char *name, const char *key, cd_err *err)
 {
     if (fsync(fd) < 0)
         return blobstore_fs_io_err(err, "cannot fsync the upload of", key);
@@ -192,7 +192,7 @@ bool blobstore_fs_key_ok(const char *key)
 
 /* Store operations ------------------------------------------------------- */
 
-static int fs_ping(blobstore *bs, cd_err *err)
+static blob_status fs_ping(blobstore *bs, cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
     if (faccessat(s->root, "blobs", W_OK | X_OK, 0) < 0 ||
@@ -204,11 +204,11 @@ static int fs_ping(blobstore *bs, cd_err *err)
     return BLOB_OK;
 }
 
-static int fs_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
+static blob_status fs_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
     *present = false;
-    int rc = BLOB_OK;
+    blob_status rc = BLOB_OK;
     char *key = blobstore_blob_key(sha);
     struct stat st;
     if (fstatat(s->root, key, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -220,18 +220,18 @@ static int fs_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
 }
 
 /* A failed write to the temporary file of an upload. */
-static int write_failed(cd_err *e, const char *sha)
+static blob_status write_failed(cd_err *e, const char *sha)
 {
     return blobstore_fs_io_err(e, "cannot write the upload of", sha);
 }
 
-static int fs_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_writer **out,
-                        cd_err *err)
+static blob_status fs_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_writer **out,
+                                cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
     *out = NULL;
     bool present;
-    int rc = fs_has(bs, sha, &present, err);
+    blob_status rc = fs_has(bs, sha, &present, err);
     if (rc)
         return rc;
     blob_writer *w = cd_xcalloc(1, sizeof *w);
@@ -246,7 +246,7 @@ static int fs_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_w
     return BLOB_OK;
 }
 
-static int fs_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
+static blob_status fs_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
 {
     return blob_upload_write(&w->up, p, n, err);
 }
@@ -259,9 +259,9 @@ static void writer_free(blob_writer *w)
     free(w);
 }
 
-static int fs_put_finish(blob_writer *w, cd_err *err)
+static blob_status fs_put_finish(blob_writer *w, cd_err *err)
 {
-    int rc = blob_upload_verify(&w->up, err);
+    blob_status rc = blob_upload_verify(&w->up, err);
     if (rc == BLOB_OK && w->up.fd >= 0) {
         char *key = blobstore_blob_key(w->up.sha);
         rc = publish(w->s, w->up.fd, w->tmp_name, key, err);
@@ -278,11 +278,12 @@ static void fs_put_abort(blob_writer *w)
     writer_free(w);
 }
 
-static int fs_open(blobstore *bs, const char *sha, blob_reader **r, int64_t *size, cd_err *err)
+static blob_status fs_open(blobstore *bs, const char *sha, blob_reader **r, int64_t *size,
+                           cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
     *r = NULL;
-    int rc = BLOB_OK;
+    blob_status rc = BLOB_OK;
     char *key = blobstore_blob_key(sha);
     int fd = openat(s->root, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
@@ -323,10 +324,11 @@ static void fs_close_reader(blob_reader *r)
     free(r);
 }
 
-static int fs_put_object(blobstore *bs, const char *key, const void *p, size_t n, cd_err *err)
+static blob_status fs_put_object(blobstore *bs, const char *key, const void *p, size_t n,
+                                 cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
-    int rc = BLOB_OK;
+    blob_status rc = BLOB_OK;
     char name[40];
     int fd = tmp_create(s, name, err);
     if (fd < 0)
@@ -341,10 +343,10 @@ static int fs_put_object(blobstore *bs, const char *key, const void *p, size_t n
     return rc;
 }
 
-static int fs_get_object(blobstore *bs, const char *key, cd_buf *out, cd_err *err)
+static blob_status fs_get_object(blobstore *bs, const char *key, cd_buf *out, cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
-    int rc = BLOB_OK;
+    blob_status rc = BLOB_OK;
     int fd = openat(s->root, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
@@ -409,7 +411,7 @@ static const struct blobstore_ops fs_ops = {
 blobstore *blobstore_open_fs(const char *data_dir, cd_err *err)
 {
     fs_store *s = cd_xcalloc(1, sizeof *s);
-    s->base.ops = &fs_ops;
+    blobstore_init(&s->base, &fs_ops);
     s->root = s->tmp = -1;
     if (cd_mkdir_p(data_dir, 0755, NULL) < 0)
         goto fail;

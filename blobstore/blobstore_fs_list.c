@@ -91,7 +91,7 @@ static int walk(list_ctx *lc, const char *dir, cd_err *err)
     snprintf(folder, sizeof folder, "%s", dir);
     if (*folder)
         folder[strlen(folder) - 1] = '\0';
-    int rc = read_entries(lc->s, folder, &ents, &n, err);
+    blob_status rc = read_entries(lc->s, folder, &ents, &n, err);
     for (size_t i = 0; i < n && rc == 0 && !lc->stop; i++) {
         cd_buf key = CD_BUF_INIT;
         cd_buf_printf(&key, "%s%s", dir, ents[i].sort);
@@ -111,8 +111,8 @@ static int walk(list_ctx *lc, const char *dir, cd_err *err)
     return rc;
 }
 
-int blobstore_fs_list(blobstore *bs, const char *prefix, int (*cb)(void *arg, const char *key),
-                      void *arg, cd_err *err)
+blob_status blobstore_fs_list(blobstore *bs, const char *prefix,
+                              int (*cb)(void *arg, const char *key), void *arg, cd_err *err)
 {
     list_ctx lc = {(fs_store *)bs, prefix ? prefix : "", 0, cb, arg, false};
     lc.plen = strlen(lc.prefix);

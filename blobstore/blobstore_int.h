@@ -11,42 +11,48 @@
  * struct blobstore is the first member of the backend's own struct. */
 struct blobstore_ops {
     const char *name; /* "fs", "s3" */
-    int (*ping)(blobstore *s, cd_err *err);
+    blob_status (*ping)(blobstore *s, cd_err *err);
     /* Whether blob sha (lower-case hex) is stored. */
-    int (*has)(blobstore *s, const char *sha, bool *present, cd_err *err);
+    blob_status (*has)(blobstore *s, const char *sha, bool *present, cd_err *err);
     /* A streaming upload of blob `sha`: the bytes are hashed while written
      * and nothing becomes visible unless put_finish() finds the digest
      * equal to sha.  max_size bounds the upload (BLOB_TOO_LARGE; negative:
      * no limit).  Putting a blob that is already stored is not an error. */
-    int (*put_begin)(blobstore *s, const char *sha, int64_t max_size, blob_writer **w, cd_err *err);
+    blob_status (*put_begin)(blobstore *s, const char *sha, int64_t max_size, blob_writer **w,
+                             cd_err *err);
     /* After an error, end the upload with put_abort() (or put_finish(),
      * which repeats the error). */
-    int (*put_write)(blob_writer *w, const void *p, size_t n, cd_err *err);
+    blob_status (*put_write)(blob_writer *w, const void *p, size_t n, cd_err *err);
     /* Verifies and publishes; frees w whatever the outcome. */
-    int (*put_finish)(blob_writer *w, cd_err *err);
+    blob_status (*put_finish)(blob_writer *w, cd_err *err);
     /* Drops the upload; frees w. */
     void (*put_abort)(blob_writer *w);
     /* Opens blob sha for reading; *size is its length.  Release *r with
      * close_reader(). */
-    int (*open)(blobstore *s, const char *sha, blob_reader **r, int64_t *size, cd_err *err);
+    blob_status (*open)(blobstore *s, const char *sha, blob_reader **r, int64_t *size, cd_err *err);
     /* Reads up to n bytes at offset; returns bytes read (0 at the end) or <0. */
     ssize_t (*read)(blob_reader *r, uint64_t offset, void *p, size_t n);
     void (*close_reader)(blob_reader *r);
     /* Small named objects (manifests): whole-buffer put and get.  get_object
      * replaces the contents of out, which stays the caller's. */
-    int (*put_object)(blobstore *s, const char *key, const void *p, size_t n, cd_err *err);
-    int (*get_object)(blobstore *s, const char *key, cd_buf *out, cd_err *err);
+    blob_status (*put_object)(blobstore *s, const char *key, const void *p, size_t n, cd_err *err);
+    blob_status (*get_object)(blobstore *s, const char *key, cd_buf *out, cd_err *err);
     /* Calls cb for every key under prefix, in lexical order; a non-zero
      * return from cb stops the listing. */
-    int (*list)(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key), void *arg,
-                cd_err *err);
+    blob_status (*list)(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
+                        void *arg, cd_err *err);
     void (*close)(blobstore *s);
 };
 
 struct blobstore {
     const struct blobstore_ops *ops;
-    cd_histo latency[BLOBSTORE_OP_COUNT];
+    cd_door door;
 };
+_Static_assert(BLOBSTORE_OP_COUNT <= CD_DOOR_OPS_MAX, "the door times every op");
+
+/* Sets up the part of a backend's store that blobstore.c owns: the ops
+ * table and the door (named ops->name) with empty histograms. */
+void blobstore_init(blobstore *s, const struct blobstore_ops *ops);
 
 /* Longest key any backend accepts (S3 allows 1024 bytes). */
 #define BLOB_KEY_MAX 1024
@@ -59,8 +65,8 @@ struct blobstore {
 bool blobstore_key_valid(const char *key);
 
 /* Argument checks of the ops: BLOB_OK, or BLOB_ERROR with err filled. */
-int blobstore_check_key(const char *key, cd_err *err);
-int blobstore_check_sha(const char *sha, cd_err *err);
+blob_status blobstore_check_key(const char *key, cd_err *err);
+blob_status blobstore_check_sha(const char *sha, cd_err *err);
 
 /* What every backend's blob_writer does while the bytes come in: bound them
  * by max, hash them, and write them to fd (the backend's temporary or spool
@@ -74,22 +80,22 @@ typedef struct blob_upload {
     cd_sha256 *md;
     int64_t max; /* negative: no limit */
     int64_t written;
-    int failed; /* the first put_write error, repeated by put_finish */
+    blob_status failed; /* the first put_write error, repeated by put_finish */
     cd_err failure;
     /* Fills e for a write to fd that failed (errno says why) and returns
      * the status. */
-    int (*write_failed)(cd_err *e, const char *sha);
+    blob_status (*write_failed)(cd_err *e, const char *sha);
 } blob_upload;
 
 /* Starts hashing an upload of blob sha; fd becomes u's, closed by
  * blob_upload_release(). */
 void blob_upload_init(blob_upload *u, const char *sha, int64_t max, int fd,
-                      int (*write_failed)(cd_err *e, const char *sha));
+                      blob_status (*write_failed)(cd_err *e, const char *sha));
 /* The put_write op: bounds, writes and hashes n bytes at p. */
-int blob_upload_write(blob_upload *u, const void *p, size_t n, cd_err *err);
+blob_status blob_upload_write(blob_upload *u, const void *p, size_t n, cd_err *err);
 /* The check of put_finish: the sticky error if any, else BLOB_DIGEST_MISMATCH
  * unless the bytes hash to u->sha.  BLOB_OK: the backend may publish. */
-int blob_upload_verify(blob_upload *u, cd_err *err);
+blob_status blob_upload_verify(blob_upload *u, cd_err *err);
 /* Closes fd (when open) and frees the hash state; u itself stays the
  * caller's. */
 void blob_upload_release(blob_upload *u);
@@ -103,11 +109,11 @@ typedef struct fs_store {
 
 /* Fills err from errno for an operation on key and returns the status:
  * BLOB_UNAVAILABLE for a full or failing disk, BLOB_ERROR otherwise. */
-int blobstore_fs_io_err(cd_err *err, const char *what, const char *key);
+blob_status blobstore_fs_io_err(cd_err *err, const char *what, const char *key);
 /* True for a valid key in the folder store's namespaces (blobs/, manifests/). */
 bool blobstore_fs_key_ok(const char *key);
 /* The list operation of the folder backend. */
-int blobstore_fs_list(blobstore *bs, const char *prefix, int (*cb)(void *arg, const char *key),
-                      void *arg, cd_err *err);
+blob_status blobstore_fs_list(blobstore *bs, const char *prefix,
+                              int (*cb)(void *arg, const char *key), void *arg, cd_err *err);
 
 #endif

@@ -76,17 +76,18 @@ static int ref_cmp(const void *a, const void *b)
     return c;
 }
 
-int blobstore_each_manifest(blobstore *s,
-                            int (*cb)(void *arg, const char *kind, const char *name,
-                                      int64_t version, const char *json, size_t len),
-                            void *arg, cd_err *err)
+blob_status blobstore_each_manifest(blobstore *s,
+                                    int (*cb)(void *arg, const char *kind, const char *name,
+                                              int64_t version, const char *json, size_t len),
+                                    void *arg, cd_err *err)
 {
     ref_list l = {NULL, 0, 0};
-    int rc = s->ops->list(s, "manifests/", collect, &l, err);
+    blob_status rc = s->ops->list(s, "manifests/", collect, &l, err);
     if (rc == BLOB_OK && l.n)
         qsort(l.v, l.n, sizeof *l.v, ref_cmp);
     cd_buf json = CD_BUF_INIT;
-    for (size_t i = 0; i < l.n && rc == BLOB_OK; i++) {
+    bool stop = false;
+    for (size_t i = 0; i < l.n && rc == BLOB_OK && !stop; i++) {
         char *key = blobstore_manifest_key(l.v[i].kind, l.v[i].name, l.v[i].version);
         rc = s->ops->get_object(s, key, &json, err);
         free(key);
@@ -95,8 +96,8 @@ int blobstore_each_manifest(blobstore *s,
             continue;
         }
         if (rc == BLOB_OK)
-            rc = cb(arg, l.v[i].kind, l.v[i].name, l.v[i].version, json.data ? json.data : "",
-                    json.len);
+            stop = cb(arg, l.v[i].kind, l.v[i].name, l.v[i].version, json.data ? json.data : "",
+                      json.len) != 0;
     }
     cd_buf_free(&json);
     for (size_t i = 0; i < l.n; i++)

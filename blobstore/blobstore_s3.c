@@ -53,18 +53,19 @@ struct blob_reader {
 /* The blob store's status for an s3 failure, with its message.  A missing
  * bucket or refused credentials is the store being unusable, never a
  * missing blob: the server answers 503 with the reason. */
-static int from_s3(int rc, const cd_err *e, cd_err *err)
+static blob_status from_s3(s3_status rc, const cd_err *e, cd_err *err)
 {
-    int st = rc == S3_NOT_FOUND                                                ? BLOB_NOT_FOUND
-             : (rc == S3_UNAVAILABLE || rc == S3_DENIED || rc == S3_NO_BUCKET) ? BLOB_UNAVAILABLE
-                                                                               : BLOB_ERROR;
+    blob_status st = rc == S3_NOT_FOUND ? BLOB_NOT_FOUND
+                     : (rc == S3_UNAVAILABLE || rc == S3_DENIED || rc == S3_NO_BUCKET)
+                         ? BLOB_UNAVAILABLE
+                         : BLOB_ERROR;
     return cd_err_set(err, st, "blob store: %s", e->msg);
 }
 
 /* An unnamed temporary file in the spool folder (nothing to clean after a
  * crash); O_TMPFILE where the file system has it, else a name unlinked at
  * once. */
-static int spool_open(s3_store *s, cd_err *err)
+static blob_status spool_open(s3_store *s, cd_err *err)
 {
     int fd = open(s->spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0)
@@ -83,24 +84,23 @@ static int spool_open(s3_store *s, cd_err *err)
 
 /* Store operations ------------------------------------------------------------ */
 
-static int s3s_ping(blobstore *bs, cd_err *err)
+static blob_status s3s_ping(blobstore *bs, cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
     cd_err e = {0, ""};
-    int rc = s3_head_bucket(s->c, &e);
+    s3_status rc = s3_head_bucket(s->c, &e);
     if (rc)
         return cd_err_set(err, BLOB_UNAVAILABLE, "blob store: %s", e.msg);
     return BLOB_OK;
 }
 
-static int s3s_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
+static blob_status s3s_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
     *present = false;
-    int rc = BLOB_OK;
     char *key = blobstore_blob_key(sha);
     cd_err e = {0, ""};
-    rc = s3_head(s->c, key, NULL, &e);
+    s3_status rc = s3_head(s->c, key, NULL, &e);
     free(key);
     if (rc == S3_OK)
         *present = true;
@@ -110,14 +110,14 @@ static int s3s_has(blobstore *bs, const char *sha, bool *present, cd_err *err)
 }
 
 /* A failed write to the spool file of an upload. */
-static int write_failed(cd_err *e, const char *sha)
+static blob_status write_failed(cd_err *e, const char *sha)
 {
     return cd_err_set(e, BLOB_UNAVAILABLE, "blob store: cannot spool the upload of %s: %s", sha,
                       strerror(errno));
 }
 
-static int s3s_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_writer **out,
-                         cd_err *err)
+static blob_status s3s_put_begin(blobstore *bs, const char *sha, int64_t max_size,
+                                 blob_writer **out, cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
     *out = NULL;
@@ -135,7 +135,7 @@ static int s3s_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_
     return BLOB_OK;
 }
 
-static int s3s_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
+static blob_status s3s_put_write(blob_writer *w, const void *p, size_t n, cd_err *err)
 {
     return blob_upload_write(&w->up, p, n, err);
 }
@@ -146,14 +146,14 @@ static void writer_free(blob_writer *w)
     free(w);
 }
 
-static int s3s_put_finish(blob_writer *w, cd_err *err)
+static blob_status s3s_put_finish(blob_writer *w, cd_err *err)
 {
-    int rc = blob_upload_verify(&w->up, err);
+    blob_status rc = blob_upload_verify(&w->up, err);
     if (rc == BLOB_OK && w->up.fd >= 0) {
         char *key = blobstore_blob_key(w->up.sha);
         cd_err e = {0, ""};
-        int s3rc = s3_put_fd(w->s->c, key, w->up.fd, (uint64_t)w->up.written, w->up.sha,
-                             "application/octet-stream", &e);
+        s3_status s3rc = s3_put_fd(w->s->c, key, w->up.fd, (uint64_t)w->up.written, w->up.sha,
+                                   "application/octet-stream", &e);
         if (s3rc)
             rc = from_s3(s3rc, &e, err);
         free(key);
@@ -176,18 +176,19 @@ static int to_buf(void *arg, const void *p, size_t n)
 }
 
 /* Fetches the bytes [off, off + len) into the reader's window. */
-static int fetch(blob_reader *r, uint64_t off, uint64_t len, s3_object_info *info, cd_err *e)
+static s3_status fetch(blob_reader *r, uint64_t off, uint64_t len, s3_object_info *info, cd_err *e)
 {
     cd_buf_reset(&r->win);
     r->win_off = off;
     return s3_get(r->s->c, r->key, off, len, to_buf, &r->win, info, e);
 }
 
-static int s3s_open(blobstore *bs, const char *sha, blob_reader **out, int64_t *size, cd_err *err)
+static blob_status s3s_open(blobstore *bs, const char *sha, blob_reader **out, int64_t *size,
+                            cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
     *out = NULL;
-    int rc = BLOB_OK;
+    blob_status rc = BLOB_OK;
     blob_reader *r = cd_xcalloc(1, sizeof *r);
     r->s = s;
     r->key = blobstore_blob_key(sha);
@@ -195,7 +196,7 @@ static int s3s_open(blobstore *bs, const char *sha, blob_reader **out, int64_t *
     /* The first window and the size in one request. */
     s3_object_info info;
     cd_err e = {0, ""};
-    int s3rc = fetch(r, 0, WINDOW_MIN, &info, &e);
+    s3_status s3rc = fetch(r, 0, WINDOW_MIN, &info, &e);
     if (s3rc == S3_ERROR) {
         /* An empty object has no byte 0: S3 answers 416 to any range. */
         cd_err he = {0, ""};
@@ -250,24 +251,23 @@ static void s3s_close_reader(blob_reader *r)
 
 /* Named objects and listing ----------------------------------------------------------- */
 
-static int s3s_put_object(blobstore *bs, const char *key, const void *p, size_t n, cd_err *err)
+static blob_status s3s_put_object(blobstore *bs, const char *key, const void *p, size_t n,
+                                  cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
-    int rc = BLOB_OK;
     size_t kl = strlen(key);
     const char *type =
         kl > 5 && !strcmp(key + kl - 5, ".json") ? "application/json" : "application/octet-stream";
     cd_err e = {0, ""};
-    rc = s3_put_buffer(s->c, key, p, n, type, &e);
+    s3_status rc = s3_put_buffer(s->c, key, p, n, type, &e);
     return rc ? from_s3(rc, &e, err) : BLOB_OK;
 }
 
-static int s3s_get_object(blobstore *bs, const char *key, cd_buf *out, cd_err *err)
+static blob_status s3s_get_object(blobstore *bs, const char *key, cd_buf *out, cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
-    int rc = BLOB_OK;
     cd_err e = {0, ""};
-    rc = s3_get_buffer(s->c, key, out, &e);
+    s3_status rc = s3_get_buffer(s->c, key, out, &e);
     if (rc == S3_NOT_FOUND)
         return cd_err_set(err, BLOB_NOT_FOUND, "blob store: no object %s", key);
     return rc ? from_s3(rc, &e, err) : BLOB_OK;
@@ -285,13 +285,13 @@ static int list_one(void *arg, const s3_list_entry *e)
     return blobstore_fs_key_ok(e->key) ? lc->cb(lc->arg, e->key) : 0;
 }
 
-static int s3s_list(blobstore *bs, const char *prefix, int (*cb)(void *arg, const char *key),
-                    void *arg, cd_err *err)
+static blob_status s3s_list(blobstore *bs, const char *prefix,
+                            int (*cb)(void *arg, const char *key), void *arg, cd_err *err)
 {
     s3_store *s = (s3_store *)bs;
     list_ctx lc = {cb, arg};
     cd_err e = {0, ""};
-    int rc = s3_list(s->c, prefix, NULL, 0, list_one, &lc, &e);
+    s3_status rc = s3_list(s->c, prefix, NULL, 0, list_one, &lc, &e);
     return rc ? from_s3(rc == S3_NOT_FOUND ? S3_UNAVAILABLE : rc, &e, err) : BLOB_OK;
 }
 
@@ -341,7 +341,7 @@ blobstore *blobstore_open_s3(const char *endpoint, const char *bucket, const cha
         return NULL;
     }
     s3_store *s = cd_xcalloc(1, sizeof *s);
-    s->base.ops = &s3_ops;
+    blobstore_init(&s->base, &s3_ops);
     s->c = c;
     const char *tmp = getenv("TMPDIR");
     s->spool_dir = cd_xstrdup(tmp && *tmp ? tmp : "/tmp");

@@ -191,15 +191,15 @@ void catalog_emit(catalog *c, catalog_event ev, const char *kind, const char *na
             c->listeners[i].cb(c->listeners[i].arg, ev, kind, name, version);
 }
 
-int catalog_listen(catalog *c, catalog_change_cb cb, void *arg)
+catalog_status catalog_listen(catalog *c, catalog_change_cb cb, void *arg)
 {
     int n = atomic_load(&c->n_listeners);
     if (n >= CATALOG_LISTENERS_MAX)
-        return -1;
+        return CAT_ERROR;
     c->listeners[n].cb = cb;
     c->listeners[n].arg = arg;
     atomic_store_explicit(&c->n_listeners, n + 1, memory_order_release);
-    return 0;
+    return CAT_OK;
 }
 
 void catalog_unlisten(catalog *c, catalog_change_cb cb, void *arg)
@@ -214,24 +214,21 @@ void catalog_unlisten(catalog *c, catalog_change_cb cb, void *arg)
 
 static const char *const op_names[] = {CATALOG_OPS(CD_X_NAME)};
 
-const char *catalog_op_name(catalog_op op)
+void catalog_init(catalog *c, const struct catalog_ops *ops)
 {
-    return (unsigned)op < CATALOG_OP_COUNT ? op_names[op] : "unknown";
+    c->ops = ops;
+    atomic_init(&c->n_listeners, 0);
+    cd_door_init(&c->door, ops->name, op_names, CATALOG_OP_COUNT);
 }
 
-const cd_histo *catalog_latency(const catalog *c, catalog_op op)
+const cd_door *catalog_door(const catalog *c)
 {
-    return &c->latency[op];
+    return &c->door;
 }
 
-const char *catalog_backend(const catalog *c)
-{
-    return c->ops->name;
-}
+#define TIMED(c, op, ...) CD_DOOR_CALL(&(c)->door, CATALOG_OP_##op, (c)->ops->op((c), __VA_ARGS__))
 
-#define TIMED(c, op, ...) CD_TIMED(&(c)->latency[CATALOG_OP_##op], (c)->ops->op((c), __VA_ARGS__))
-
-static int check_id(const char *kind, const char *name, cd_err *err)
+static catalog_status check_id(const char *kind, const char *name, cd_err *err)
 {
     if (!cd_kind_valid(kind))
         return cd_err_set(err, CAT_ERROR, "catalog: unknown kind");
@@ -240,35 +237,37 @@ static int check_id(const char *kind, const char *name, cd_err *err)
     return CAT_OK;
 }
 
-int catalog_ping(catalog *c, cd_err *err)
+catalog_status catalog_ping(catalog *c, cd_err *err)
 {
     return TIMED(c, ping, err);
 }
 
-int catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out, cd_err *err)
+catalog_status catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out,
+                                cd_err *err)
 {
     memset(out, 0, sizeof *out);
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     return rc ? rc : TIMED(c, item_get, kind, name, out, err);
 }
 
-int catalog_item_list(catalog *c, const char *kind, catalog_item **out, size_t *n, cd_err *err)
+catalog_status catalog_item_list(catalog *c, const char *kind, catalog_item **out, size_t *n,
+                                 cd_err *err)
 {
     *out = NULL;
     *n = 0;
     return TIMED(c, item_list, kind, out, n, err);
 }
 
-int catalog_item_create(catalog *c, const catalog_item *it, cd_err *err)
+catalog_status catalog_item_create(catalog *c, const catalog_item *it, cd_err *err)
 {
     int rc = catalog_check_new_item(it, err);
     return rc ? rc : TIMED(c, item_create, it, err);
 }
 
-int catalog_item_update(catalog *c, const char *kind, const char *name, const char *title,
-                        int visibility, int checks, cd_err *err)
+catalog_status catalog_item_update(catalog *c, const char *kind, const char *name,
+                                   const char *title, int visibility, int checks, cd_err *err)
 {
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK)
         rc = catalog_check_visibility(visibility, err);
     if (rc == CAT_OK && checks > CAT_CHECKS_STRICT)
@@ -277,27 +276,27 @@ int catalog_item_update(catalog *c, const char *kind, const char *name, const ch
     return rc ? rc : TIMED(c, item_update, kind, name, title, visibility, checks, err);
 }
 
-int catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *err)
+catalog_status catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *err)
 {
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     return rc ? rc : TIMED(c, item_delete, kind, name, err);
 }
 
-int catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
-                   const catalog_file *files, size_t n, const char *title, const char *checks,
-                   int64_t *new_version, bool *created, cd_err *err)
+catalog_status catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
+                              const catalog_file *files, size_t n, const char *title,
+                              const char *checks, int64_t *new_version, bool *created, cd_err *err)
 {
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     return rc ? rc
               : TIMED(c, commit, kind, name, base, files, n, title, checks, new_version, created,
                       err);
 }
 
-int catalog_checks(catalog *c, const char *kind, const char *name, int64_t version, char **json,
-                   cd_err *err)
+catalog_status catalog_checks(catalog *c, const char *kind, const char *name, int64_t version,
+                              char **json, cd_err *err)
 {
     *json = NULL;
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK && version < 0)
         rc = cd_err_set(err, CAT_NOT_FOUND, "no version %lld of %s/%s", (long long)version, kind,
                         name);
@@ -318,31 +317,32 @@ int catalog_checks_mode_parse(const char *s)
     return -1;
 }
 
-int catalog_files(catalog *c, const char *kind, const char *name, int64_t version,
-                  catalog_file **out, size_t *n, cd_err *err)
+catalog_status catalog_files(catalog *c, const char *kind, const char *name, int64_t version,
+                             catalog_file **out, size_t *n, cd_err *err)
 {
     *out = NULL;
     *n = 0;
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     return rc ? rc : TIMED(c, files, kind, name, version, out, n, err);
 }
 
-int catalog_versions(catalog *c, const char *kind, const char *name, catalog_version **out,
-                     size_t *n, cd_err *err)
+catalog_status catalog_versions(catalog *c, const char *kind, const char *name,
+                                catalog_version **out, size_t *n, cd_err *err)
 {
     *out = NULL;
     *n = 0;
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     return rc ? rc : TIMED(c, versions, kind, name, out, n, err);
 }
 
-int catalog_token_add(catalog *c, const char *token_sha256, const char *user, cd_err *err)
+catalog_status catalog_token_add(catalog *c, const char *token_sha256, const char *user,
+                                 cd_err *err)
 {
     int rc = catalog_check_token(token_sha256, user, err);
     return rc ? rc : TIMED(c, token_add, token_sha256, user, err);
 }
 
-int catalog_token_user(catalog *c, const char *token_sha256, char **user, cd_err *err)
+catalog_status catalog_token_user(catalog *c, const char *token_sha256, char **user, cd_err *err)
 {
     *user = NULL;
     if (!cd_sha_valid(token_sha256))
@@ -350,45 +350,46 @@ int catalog_token_user(catalog *c, const char *token_sha256, char **user, cd_err
     return TIMED(c, token_user, token_sha256, user, err);
 }
 
-int catalog_token_count(catalog *c, int64_t *n, cd_err *err)
+catalog_status catalog_token_count(catalog *c, int64_t *n, cd_err *err)
 {
     *n = 0;
     return TIMED(c, token_count, n, err);
 }
 
-int catalog_token_list(catalog *c, catalog_token **out, size_t *n, cd_err *err)
+catalog_status catalog_token_list(catalog *c, catalog_token **out, size_t *n, cd_err *err)
 {
     *out = NULL;
     *n = 0;
     return TIMED(c, token_list, out, n, err);
 }
 
-int catalog_token_delete(catalog *c, const char *token_sha256, cd_err *err)
+catalog_status catalog_token_delete(catalog *c, const char *token_sha256, cd_err *err)
 {
     if (!cd_sha_valid(token_sha256))
         return cd_err_set(err, CAT_NOT_FOUND, "catalog: no such token");
     return TIMED(c, token_delete, token_sha256, err);
 }
 
-int catalog_token_touch(catalog *c, const char *token_sha256, int64_t at_ms, cd_err *err)
+catalog_status catalog_token_touch(catalog *c, const char *token_sha256, int64_t at_ms, cd_err *err)
 {
     if (!cd_sha_valid(token_sha256))
         return cd_err_set(err, CAT_NOT_FOUND, "catalog: no such token");
     return TIMED(c, token_touch, token_sha256, at_ms, err);
 }
 
-int catalog_publish(catalog *c, const char *kind, const char *name, int64_t version, cd_err *err)
+catalog_status catalog_publish(catalog *c, const char *kind, const char *name, int64_t version,
+                               cd_err *err)
 {
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK && version < 1)
         rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no version %lld", (long long)version);
     return rc ? rc : TIMED(c, publish, kind, name, version, err);
 }
 
-int catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
-                       catalog_role role, cd_err *err)
+catalog_status catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
+                                  catalog_role role, cd_err *err)
 {
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK && (!user || !*user))
         rc = cd_err_set(err, CAT_ERROR, "catalog: a member needs a user");
     if (rc == CAT_OK && (role < CAT_ROLE_NONE || role > CAT_ROLE_EDITOR))
@@ -402,25 +403,27 @@ static bool link_id_valid(const char *id)
     return n == CATALOG_LINK_ID - 1 && strspn(id, "0123456789abcdef") == n;
 }
 
-int catalog_link_add(catalog *c, const char *kind, const char *name, const catalog_link *link,
-                     cd_err *err)
+catalog_status catalog_link_add(catalog *c, const char *kind, const char *name,
+                                const catalog_link *link, cd_err *err)
 {
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK && (!link_id_valid(link->id) || !cd_sha_valid(link->sha256) ||
                          link->version < 0 || link->expires_at <= 0))
         rc = cd_err_set(err, CAT_ERROR, "catalog: a link needs an id, a digest and an expiry");
     return rc ? rc : TIMED(c, link_add, kind, name, link, err);
 }
 
-int catalog_link_delete(catalog *c, const char *kind, const char *name, const char *id, cd_err *err)
+catalog_status catalog_link_delete(catalog *c, const char *kind, const char *name, const char *id,
+                                   cd_err *err)
 {
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK && !link_id_valid(id))
         rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no such link");
     return rc ? rc : TIMED(c, link_delete, kind, name, id, err);
 }
 
-int catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *name, cd_err *err)
+catalog_status catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *name,
+                                 cd_err *err)
 {
     kind[0] = name[0] = '\0';
     if (!cd_sha_valid(token_sha256))
@@ -428,8 +431,8 @@ int catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *na
     return TIMED(c, link_find, token_sha256, kind, name, err);
 }
 
-int catalog_comment_add(catalog *c, const char *kind, const char *name, catalog_comment *cm,
-                        cd_err *err)
+catalog_status catalog_comment_add(catalog *c, const char *kind, const char *name,
+                                   catalog_comment *cm, cd_err *err)
 {
     int rc = check_id(kind, name, err);
     if (rc == CAT_OK)
@@ -439,8 +442,8 @@ int catalog_comment_add(catalog *c, const char *kind, const char *name, catalog_
     return rc ? rc : TIMED(c, comment_add, kind, name, cm, err);
 }
 
-int catalog_comment_get(catalog *c, const char *kind, const char *name, int64_t id,
-                        catalog_comment *out, cd_err *err)
+catalog_status catalog_comment_get(catalog *c, const char *kind, const char *name, int64_t id,
+                                   catalog_comment *out, cd_err *err)
 {
     memset(out, 0, sizeof *out);
     int rc = check_id(kind, name, err);
@@ -449,8 +452,8 @@ int catalog_comment_get(catalog *c, const char *kind, const char *name, int64_t 
     return rc ? rc : TIMED(c, comment_get, kind, name, id, out, err);
 }
 
-int catalog_comment_list(catalog *c, const char *kind, const char *name, const char *path,
-                         catalog_comment **out, size_t *n, cd_err *err)
+catalog_status catalog_comment_list(catalog *c, const char *kind, const char *name,
+                                    const char *path, catalog_comment **out, size_t *n, cd_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -458,8 +461,8 @@ int catalog_comment_list(catalog *c, const char *kind, const char *name, const c
     return rc ? rc : TIMED(c, comment_list, kind, name, path, out, n, err);
 }
 
-int catalog_comment_resolve(catalog *c, const char *kind, const char *name, int64_t id,
-                            bool resolved, cd_err *err)
+catalog_status catalog_comment_resolve(catalog *c, const char *kind, const char *name, int64_t id,
+                                       bool resolved, cd_err *err)
 {
     int rc = check_id(kind, name, err);
     if (rc == CAT_OK && id < 1)
@@ -476,7 +479,7 @@ void catalog_close(catalog *c)
 const int64_t catalog_lag_bounds_ms[CATALOG_LAG_BUCKETS - 1] = {1,   5,   10,   25,   50,   100,
                                                                 250, 500, 1000, 2500, 10000};
 
-int catalog_watch_start(catalog *c, cd_err *err)
+catalog_status catalog_watch_start(catalog *c, cd_err *err)
 {
     return c->ops->watch_start ? c->ops->watch_start(c, err) : CAT_OK;
 }

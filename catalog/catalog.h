@@ -212,7 +212,7 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
                                   int64_t version);
 
 /* The calls, each through catalog.c: it checks the arguments, times the call
- * (catalog_latency()) and hands the backend's change events to the
+ * (catalog_door()) and hands the backend's change events to the
  * listeners (catalog_listen()).  Every one is thread-safe. */
 #define CATALOG_OPS(X)                                                                             \
     X(ping)                                                                                        \
@@ -246,33 +246,32 @@ typedef enum catalog_op {
 #undef X
         CATALOG_OP_COUNT
 } catalog_op;
-/* "ping", "item_get", …: the op's label in /metrics. */
-const char *catalog_op_name(catalog_op op);
-/* The latency histogram of op's calls since the catalog was opened. */
-const cd_histo *catalog_latency(const catalog *c, catalog_op op);
-
-/* "sqlite" or "mongodb": a static string. */
-const char *catalog_backend(const catalog *c);
-int catalog_ping(catalog *c, cd_err *err) CD_WUR;
+/* The door's record of the calls since the catalog was opened: the
+ * backend ("sqlite" or "mongodb"), each op's name ("ping", "item_get", …:
+ * its label in /metrics) and latency histogram, indexed by catalog_op. */
+const cd_door *catalog_door(const catalog *c);
+catalog_status catalog_ping(catalog *c, cd_err *err) CD_WUR;
 /* Fills *out; the caller releases it with catalog_item_clear(). */
-int catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out,
-                     cd_err *err) CD_WUR;
+catalog_status catalog_item_get(catalog *c, const char *kind, const char *name, catalog_item *out,
+                                cd_err *err) CD_WUR;
 /* All items, optionally of one kind (NULL: all), sorted by kind then name.
  * Visibility filtering is the caller's.  Free with catalog_items_free(). */
-int catalog_item_list(catalog *c, const char *kind, catalog_item **out, size_t *n,
-                      cd_err *err) CD_WUR;
+catalog_status catalog_item_list(catalog *c, const char *kind, catalog_item **out, size_t *n,
+                                 cd_err *err) CD_WUR;
 /* kind, name and owner are required; title NULL is ""; created_at 0 is
  * now; version is ignored (a new item is at version 0).  CAT_EXISTS when
  * the item exists. */
-int catalog_item_create(catalog *c, const catalog_item *it, cd_err *err) CD_WUR;
+catalog_status catalog_item_create(catalog *c, const catalog_item *it, cd_err *err) CD_WUR;
 /* title NULL: unchanged; visibility < 0: unchanged; checks (a
  * catalog_checks_mode) < 0: unchanged. */
-int catalog_item_update(catalog *c, const char *kind, const char *name, const char *title,
-                        int visibility, int checks, cd_err *err) CD_WUR;
+catalog_status catalog_item_update(catalog *c, const char *kind, const char *name,
+                                   const char *title, int visibility, int checks,
+                                   cd_err *err) CD_WUR;
 /* Deletes the item and its history (blobs stay: they may be shared),
  * keeping its last version number: an item created again under the same
  * KIND/NAME has it as deleted_version. */
-int catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *err) CD_WUR;
+catalog_status catalog_item_delete(catalog *c, const char *kind, const char *name,
+                                   cd_err *err) CD_WUR;
 /* Atomically makes files[0..n) the item's next version
  * (catalog_next_version: base+1, or past a deleted predecessor's last
  * version), if base is the current version (CAT_CONFLICT otherwise).  A
@@ -280,83 +279,88 @@ int catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *
  * base and *created = false.  title (may be NULL) replaces the item's
  * title with the version.  checks (may be NULL: none computed) is the
  * version's findings, a JSON array (checks.h), stored with it as given. */
-int catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
-                   const catalog_file *files, size_t n, const char *title, const char *checks,
-                   int64_t *new_version, bool *created, cd_err *err) CD_WUR;
+catalog_status catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
+                              const catalog_file *files, size_t n, const char *title,
+                              const char *checks, int64_t *new_version, bool *created,
+                              cd_err *err) CD_WUR;
 /* The findings stored with a version (0 = the current one): *json is the
  * JSON array text, or NULL for a version committed without them (before
  * the server ran the checks).  CAT_NOT_FOUND for a version not kept.  The
  * caller frees *json with free(). */
-int catalog_checks(catalog *c, const char *kind, const char *name, int64_t version, char **json,
-                   cd_err *err) CD_WUR;
+catalog_status catalog_checks(catalog *c, const char *kind, const char *name, int64_t version,
+                              char **json, cd_err *err) CD_WUR;
 /* The file list of a version (0 = the current one), sorted by path;
  * CAT_NOT_FOUND for a version not kept.  Free with catalog_files_free(). */
-int catalog_files(catalog *c, const char *kind, const char *name, int64_t version,
-                  catalog_file **out, size_t *n, cd_err *err) CD_WUR;
+catalog_status catalog_files(catalog *c, const char *kind, const char *name, int64_t version,
+                             catalog_file **out, size_t *n, cd_err *err) CD_WUR;
 /* Version history, oldest first; the caller frees *out with free(). */
-int catalog_versions(catalog *c, const char *kind, const char *name, catalog_version **out,
-                     size_t *n, cd_err *err) CD_WUR;
+catalog_status catalog_versions(catalog *c, const char *kind, const char *name,
+                                catalog_version **out, size_t *n, cd_err *err) CD_WUR;
 /* Tokens: only the SHA-256 (hex) of a token is ever stored. */
-int catalog_token_add(catalog *c, const char *token_sha256, const char *user, cd_err *err) CD_WUR;
+catalog_status catalog_token_add(catalog *c, const char *token_sha256, const char *user,
+                                 cd_err *err) CD_WUR;
 /* *user: the caller frees it with free(). */
-int catalog_token_user(catalog *c, const char *token_sha256, char **user, cd_err *err) CD_WUR;
-int catalog_token_count(catalog *c, int64_t *n, cd_err *err) CD_WUR;
+catalog_status catalog_token_user(catalog *c, const char *token_sha256, char **user,
+                                  cd_err *err) CD_WUR;
+catalog_status catalog_token_count(catalog *c, int64_t *n, cd_err *err) CD_WUR;
 /* Every token, oldest first; free *out with catalog_tokens_free(). */
-int catalog_token_list(catalog *c, catalog_token **out, size_t *n, cd_err *err) CD_WUR;
+catalog_status catalog_token_list(catalog *c, catalog_token **out, size_t *n, cd_err *err) CD_WUR;
 /* Deletes one token (CAT_NOT_FOUND when there is none): from then on
  * catalog_token_user() does not know it. */
-int catalog_token_delete(catalog *c, const char *token_sha256, cd_err *err) CD_WUR;
+catalog_status catalog_token_delete(catalog *c, const char *token_sha256, cd_err *err) CD_WUR;
 /* Records that the token was used at `at_ms` (kept when later than the
  * time already recorded). */
-int catalog_token_touch(catalog *c, const char *token_sha256, int64_t at_ms, cd_err *err) CD_WUR;
+catalog_status catalog_token_touch(catalog *c, const char *token_sha256, int64_t at_ms,
+                                   cd_err *err) CD_WUR;
 /* Points the item's published_version at version (a version it keeps):
  * CAT_NOT_FOUND for an unknown item or version.  Announced as
  * CAT_EV_UPDATED. */
-int catalog_publish(catalog *c, const char *kind, const char *name, int64_t version,
-                    cd_err *err) CD_WUR;
+catalog_status catalog_publish(catalog *c, const char *kind, const char *name, int64_t version,
+                               cd_err *err) CD_WUR;
 /* Gives user the role on the item (CAT_ROLE_NONE: takes it away;
  * CAT_NOT_FOUND when user had none).  Announced as CAT_EV_UPDATED. */
-int catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
-                       catalog_role role, cd_err *err) CD_WUR;
+catalog_status catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
+                                  catalog_role role, cd_err *err) CD_WUR;
 /* Adds the share link (id, sha256 and expires_at required; created_at 0
  * is now).  Announced as CAT_EV_UPDATED. */
-int catalog_link_add(catalog *c, const char *kind, const char *name, const catalog_link *link,
-                     cd_err *err) CD_WUR;
+catalog_status catalog_link_add(catalog *c, const char *kind, const char *name,
+                                const catalog_link *link, cd_err *err) CD_WUR;
 /* Deletes the item's link `id`: CAT_NOT_FOUND when it has none such.
  * Announced as CAT_EV_UPDATED. */
-int catalog_link_delete(catalog *c, const char *kind, const char *name, const char *id,
-                        cd_err *err) CD_WUR;
+catalog_status catalog_link_delete(catalog *c, const char *kind, const char *name, const char *id,
+                                   cd_err *err) CD_WUR;
 /* The item a link token (by its SHA-256) belongs to: CAT_NOT_FOUND when
  * none.  kind and name are CD_KIND_MAX and CD_NAME_MAX bytes. */
-int catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *name,
-                      cd_err *err) CD_WUR;
+catalog_status catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *name,
+                                 cd_err *err) CD_WUR;
 /* Adds a comment to the item: cm->id 0 takes the item's next id (written
  * back to cm->id), another id is kept (a restore; CAT_EXISTS when the
  * item has it already); created_at 0 is now (written back).  user, path,
  * block, block_hash and body are required.  Announced as CAT_EV_COMMENT
  * with the id. */
-int catalog_comment_add(catalog *c, const char *kind, const char *name, catalog_comment *cm,
-                        cd_err *err) CD_WUR;
+catalog_status catalog_comment_add(catalog *c, const char *kind, const char *name,
+                                   catalog_comment *cm, cd_err *err) CD_WUR;
 /* Fills *out with comment id of the item (CAT_NOT_FOUND when none); the
  * caller releases it with catalog_comment_clear(). */
-int catalog_comment_get(catalog *c, const char *kind, const char *name, int64_t id,
-                        catalog_comment *out, cd_err *err) CD_WUR;
+catalog_status catalog_comment_get(catalog *c, const char *kind, const char *name, int64_t id,
+                                   catalog_comment *out, cd_err *err) CD_WUR;
 /* The item's comments on path (NULL: on every document), by id; free
  * *out with catalog_comments_free(). */
-int catalog_comment_list(catalog *c, const char *kind, const char *name, const char *path,
-                         catalog_comment **out, size_t *n, cd_err *err) CD_WUR;
+catalog_status catalog_comment_list(catalog *c, const char *kind, const char *name,
+                                    const char *path, catalog_comment **out, size_t *n,
+                                    cd_err *err) CD_WUR;
 /* Marks comment id resolved or not (CAT_NOT_FOUND when none).  Announced
  * as CAT_EV_COMMENT with the id. */
-int catalog_comment_resolve(catalog *c, const char *kind, const char *name, int64_t id,
-                            bool resolved, cd_err *err) CD_WUR;
+catalog_status catalog_comment_resolve(catalog *c, const char *kind, const char *name, int64_t id,
+                                       bool resolved, cd_err *err) CD_WUR;
 /* Closes the catalog (stopping its watcher); NULL is a no-op. */
 void catalog_close(catalog *c);
 
 /* Registers cb(arg, …) for every change (see catalog_change_cb); up to
  * CATALOG_LISTENERS_MAX listeners, registered before the catalog is shared
- * between threads.  Returns 0, or -1 when the table is full. */
+ * between threads.  Returns CAT_OK, or CAT_ERROR when the table is full. */
 #define CATALOG_LISTENERS_MAX 4
-int catalog_listen(catalog *c, catalog_change_cb cb, void *arg) CD_WUR;
+catalog_status catalog_listen(catalog *c, catalog_change_cb cb, void *arg) CD_WUR;
 /* Removes the listener (cb, arg); once it returns, cb is not called again
  * by this process's writes (the watcher: see catalog_watch_stop()). */
 void catalog_unlisten(catalog *c, catalog_change_cb cb, void *arg);
@@ -382,7 +386,7 @@ catalog *catalog_open_mongo(const char *uri, const char *db, cd_err *err);
  * catalog_mongo_watch.c).  Register the listeners before calling it.  A no-op
  * returning CAT_OK for a backend without ops->watch_start (SQLite).
  * Fails (CAT_UNAVAILABLE) when the first stream cannot be opened. */
-int catalog_watch_start(catalog *c, cd_err *err) CD_WUR;
+catalog_status catalog_watch_start(catalog *c, cd_err *err) CD_WUR;
 
 /* Stops the watcher, waiting for its thread (about a second at most; up
  * to the URI's serverSelectionTimeoutMS while MongoDB is unreachable):

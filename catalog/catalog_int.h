@@ -96,8 +96,13 @@ struct catalog {
         void *arg;
     } listeners[CATALOG_LISTENERS_MAX];
     atomic_int n_listeners;
-    cd_histo latency[CATALOG_OP_COUNT];
+    cd_door door;
 };
+_Static_assert(CATALOG_OP_COUNT <= CD_DOOR_OPS_MAX, "the door times every op");
+
+/* Sets up the part of a backend's catalog that this file owns: the ops
+ * table, no listener, the door (named ops->name) with empty histograms. */
+void catalog_init(catalog *c, const struct catalog_ops *ops);
 
 /* The checks of the ops' arguments that every backend makes, before it
  * touches its store: CAT_OK, or CAT_ERROR with err filled. */

@@ -558,7 +558,7 @@ catalog *catalog_open_mongo(const char *uri, const char *db, cd_err *err)
     }
     configure(u);
     mg_catalog *c = cd_xcalloc(1, sizeof *c);
-    c->base.ops = &mongo_ops;
+    catalog_init(&c->base, &mongo_ops);
     c->uri = u;
     c->db = cd_xstrdup(db);
     c->where = hosts_of(u);

@@ -482,6 +482,6 @@ catalog *catalog_open_sqlite(const char *data_dir, cd_err *err)
     sq_catalog *c = sq_open(data_dir, err);
     if (!c)
         return NULL;
-    c->base.ops = &sqlite_ops;
+    catalog_init(&c->base, &sqlite_ops);
     return &c->base;
 }

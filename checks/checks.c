@@ -133,7 +133,7 @@ static int passes(chk_ctx *c, cd_err *err)
     return chk_unused(c, err);
 }
 
-int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err)
+chk_status chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err)
 {
     static const chk_options defaults = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE};
     chk_ctx c = {.item = item, .o = o ? o : &defaults, .findings = json_array()};
@@ -145,7 +145,7 @@ int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_er
     c.referenced = cd_xcalloc(n, sizeof *c.referenced);
     c.facts = cd_xcalloc(n, sizeof *c.facts);
     c.squashed = cd_xcalloc(n, sizeof *c.squashed);
-    int rc = passes(&c, err);
+    chk_status rc = passes(&c, err) == 0 ? CHK_OK : CHK_UNREAD;
     for (size_t i = 0; i < item->nfiles; i++) {
         chk_cache_release(c.o->cache, c.facts[i]);
         json_decref(c.squashed[i]);

@@ -38,11 +38,18 @@ typedef struct chk_file {
     int64_t size;
 } chk_file;
 
+/* What chk_run() and a chk_read_fn return. */
+typedef enum chk_status {
+    CHK_OK = 0,
+    CHK_UNREAD = -1, /* a file could not be read: err says which and why */
+} chk_status;
+
 /* Reads at most max bytes from the start of files[index] into *data (the
- * library frees it with free()) and their count into *len.  Returns 0, or
- * -1 with err saying why: the whole run then fails with that error. */
-typedef int (*chk_read_fn)(void *arg, size_t index, size_t max, char **data, size_t *len,
-                           cd_err *err);
+ * library frees it with free()) and their count into *len.  Returns CHK_OK,
+ * or CHK_UNREAD with err saying why: the whole run then fails with that
+ * error.  A reader on a store translates the store's status to these. */
+typedef chk_status (*chk_read_fn)(void *arg, size_t index, size_t max, char **data, size_t *len,
+                                  cd_err *err);
 
 /* A set of known MDC component names.  Names match after lower-casing and
  * dropping '-' and '_', as Nuxt resolves `::my-card` and `::MyCard` to the
@@ -77,8 +84,8 @@ void chk_cache_free(chk_cache *cache);
  * document's frontmatter-invalid finding).  sha256 is the file's (NULL
  * when not known): a caller that has rendered it already (the server's
  * render cache) hands that AST over instead of rendering it again. */
-typedef int (*chk_render_fn)(void *arg, const char *sha256, const char *src, size_t len, char **out,
-                             size_t *out_len, md_error *err);
+typedef md_status (*chk_render_fn)(void *arg, const char *sha256, const char *src, size_t len,
+                                   char **out, size_t *out_len, md_error *err);
 
 typedef struct chk_options {
     const chk_components *components; /* borrowed; NULL: components are not checked */
@@ -99,15 +106,17 @@ typedef struct chk_item {
     void *read_arg;
 } chk_item;
 
-/* Runs every check on item.  Returns 0 with *findings a new JSON array
+/* Runs every check on item.  Returns CHK_OK with *findings a new JSON array
  * (sorted by path, then line; the caller releases it with json_decref()),
- * or -1 with err when a file could not be read (then *findings is NULL).
+ * or CHK_UNREAD with err when a file could not be read (then *findings is
+ * NULL).
  * o may be NULL (the defaults: no components list, the default size
  * limit, no cache).  Files are read through item->read only when their
  * facts are not in o->cache: documents whole, images' first 4 KiB, and
  * documents again only when an asset may be unused.  Safe to call from
  * any number of threads at once. */
-int chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err) CD_WUR;
+chk_status chk_run(const chk_item *item, const chk_options *o, json_t **findings,
+                   cd_err *err) CD_WUR;
 
 /* How many findings of that severity ("error" or "warning") the array
  * holds. */

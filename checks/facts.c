@@ -54,8 +54,9 @@ static void render(const chk_ctx *c, chk_doc *d, const char *sha)
     char *out = NULL;
     size_t out_len = 0;
     md_error me = {0};
-    int rc = c->o->render ? c->o->render(c->o->render_arg, sha, d->src, d->len, &out, &out_len, &me)
-                          : md_render(d->src, d->len, 0, &out, &out_len, &me);
+    md_status rc = c->o->render
+                       ? c->o->render(c->o->render_arg, sha, d->src, d->len, &out, &out_len, &me)
+                       : md_render(d->src, d->len, 0, &out, &out_len, &me);
     if (rc != MD_OK) {
         free(out);
         chk_add(d->f->local, d->path, me.line > 0 ? (size_t)me.line : 0, CHK_ERROR,

@@ -62,12 +62,13 @@ int cli_check_flag(const char *cmd, int argc, char **argv, int *i, cli_check_opt
 }
 
 /* Reads up to max bytes of the folder's file t->files[index]. */
-static int read_file(void *arg, size_t index, size_t max, char **data, size_t *len, cd_err *err)
+static chk_status read_file(void *arg, size_t index, size_t max, char **data, size_t *len,
+                            cd_err *err)
 {
     const folder_file *f = &((const folder_tree *)arg)->files[index];
     int fd = open(f->src, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return cd_err_set(err, -1, "cannot read %s: %s", f->src, strerror(errno));
+        return cd_err_set(err, CHK_UNREAD, "cannot read %s: %s", f->src, strerror(errno));
     cd_buf b = CD_BUF_INIT;
     char chunk[65536];
     ssize_t n = 0;
@@ -84,10 +85,10 @@ static int read_file(void *arg, size_t index, size_t max, char **data, size_t *l
     close(fd);
     if (n < 0) {
         cd_buf_free(&b);
-        return cd_err_set(err, -1, "cannot read %s: %s", f->src, strerror(saved));
+        return cd_err_set(err, CHK_UNREAD, "cannot read %s: %s", f->src, strerror(saved));
     }
     *data = cd_buf_steal(&b, len);
-    return 0;
+    return CHK_OK;
 }
 
 /* The known components of o->components_file (NULL when none is given). */

@@ -73,13 +73,35 @@ static void fail(commit_result *res, commit_status st, const char *code, const c
     res->code = code;
 }
 
-static void fail_cat(commit_result *res, int rc, const cd_err *err)
+static void fail_cat(commit_result *res, catalog_status rc, const cd_err *err)
 {
     if (rc == CAT_UNAVAILABLE)
         fail(res, COMMIT_UNAVAILABLE, "catalog_unavailable", "The catalog is unavailable: %s",
              err->msg);
     else
         fail(res, COMMIT_ERROR, "internal_error", "The catalog failed: %s", err->msg);
+}
+
+/* st, also written to err->code (err may be NULL) when it is a failure. */
+static commit_status own(commit_status st, cd_err *err)
+{
+    if (err && st != COMMIT_OK)
+        err->code = (int)st;
+    return st;
+}
+
+commit_status commit_status_of_cat(catalog_status rc, cd_err *err)
+{
+    if (rc == CAT_OK || rc == CAT_NOT_FOUND)
+        return own(rc == CAT_OK ? COMMIT_OK : COMMIT_NOT_FOUND, err);
+    return own(rc == CAT_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR, err);
+}
+
+commit_status commit_status_of_blob(blob_status rc, cd_err *err)
+{
+    if (rc == BLOB_OK || rc == BLOB_NOT_FOUND)
+        return own(rc == BLOB_OK ? COMMIT_OK : COMMIT_NOT_FOUND, err);
+    return own(rc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR, err);
 }
 
 static const catalog_file *find_path(const catalog_file *files, size_t n, const char *path)
@@ -246,8 +268,8 @@ static void kind_name(cd_buf *b, const catalog_item *it)
     cd_json_str(b, it->name, strlen(it->name));
 }
 
-int commit_item_record(commit_path *s, const catalog_item *it, const char *title, int visibility,
-                       cd_err *err)
+commit_status commit_item_record(commit_path *s, const catalog_item *it, const char *title,
+                                 int visibility, cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, it);
@@ -257,15 +279,15 @@ int commit_item_record(commit_path *s, const catalog_item *it, const char *title
     catalog_json_time(&b, cd_now_ms());
     cd_buf_puts(&b, "}\n");
     char *key = blobstore_item_key(it->kind, it->name);
-    int rc = blobstore_put_object(s->bs, key, b.data, b.len, err);
+    blob_status rc = blobstore_put_object(s->bs, key, b.data, b.len, err);
     free(key);
     cd_buf_free(&b);
-    return rc;
+    return commit_status_of_blob(rc, err);
 }
 
-static int write_manifest(commit_path *s, const catalog_item *it, int64_t version,
-                          const catalog_file *files, size_t n, const char *title,
-                          const char *checks, cd_err *err)
+static blob_status write_manifest(commit_path *s, const catalog_item *it, int64_t version,
+                                  const catalog_file *files, size_t n, const char *title,
+                                  const char *checks, cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, it);
@@ -280,7 +302,7 @@ static int write_manifest(commit_path *s, const catalog_item *it, int64_t versio
     cd_buf_puts(&b, checks);
     cd_buf_puts(&b, "}\n");
     char *key = blobstore_manifest_key(it->kind, it->name, version);
-    int rc = blobstore_put_object(s->bs, key, b.data, b.len, err);
+    blob_status rc = blobstore_put_object(s->bs, key, b.data, b.len, err);
     free(key);
     cd_buf_free(&b);
     return rc;
@@ -291,7 +313,7 @@ static void current_checks(commit_path *s, const catalog_item *it, commit_result
 {
     char *json = NULL;
     cd_err err = {0};
-    if (commit_version_checks(s, it, it->version, &json, &err) != CAT_OK)
+    if (commit_version_checks(s, it, it->version, &json, &err) != COMMIT_OK)
         cd_log("warn", "commit",
                "msg=\"no findings for the unchanged version\" item=%s/%s err=\"%s\"", it->kind,
                it->name, err.msg);
@@ -307,7 +329,7 @@ static bool checks_pass(commit_path *s, const catalog_item *it, const catalog_fi
 {
     size_t errors = 0;
     cd_err err = {0};
-    if (commit_checks_run(s, it, files, n, checks, &errors, &err) != 0) {
+    if (commit_checks_run(s, it, files, n, checks, &errors, &err) != COMMIT_OK) {
         fail(res, COMMIT_UNAVAILABLE, "blobstore_unavailable",
              "The checks could not read the version: %s", err.msg);
         return false;
@@ -330,7 +352,8 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     size_t ncur = 0;
     char *title = NULL, *checks = NULL;
     cd_err err = {0};
-    int rc;
+    catalog_status rc;
+    blob_status brc;
     if (it->version > 0 && (rc = catalog_files(s->cat, it->kind, it->name, it->version, &cur, &ncur,
                                                &err)) != CAT_OK) {
         fail_cat(res, rc, &err);
@@ -347,10 +370,10 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
         !render_documents(s, files, n, cur, ncur, &title, res) ||
         !checks_pass(s, it, files, n, &checks, res))
         goto out;
-    if ((rc = write_manifest(s, it, catalog_next_version(it), files, n, title, checks, &err)) !=
+    if ((brc = write_manifest(s, it, catalog_next_version(it), files, n, title, checks, &err)) !=
         BLOB_OK) {
-        fail(res, rc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR,
-             rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
+        fail(res, brc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR,
+             brc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
              "The manifest could not be stored: %s", err.msg);
         goto out;
     }

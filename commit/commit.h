@@ -68,9 +68,11 @@ void commit_run(commit_path *cp, const char *user, const char *kind, const char 
 /* The findings of version `version` of it (a JSON array text the caller
  * frees with free()): those stored with it, or, for a version committed
  * before the server ran the checks, the checks run now (not stored).
- * Returns a catalog_status; CAT_UNAVAILABLE when a file cannot be read. */
-int commit_version_checks(commit_path *cp, const catalog_item *it, int64_t version, char **json,
-                          cd_err *err) CD_WUR;
+ * Returns COMMIT_OK, COMMIT_NOT_FOUND (no such version), COMMIT_UNAVAILABLE
+ * (the catalog cannot be reached, or a file cannot be read) or
+ * COMMIT_ERROR; err->code is the same status. */
+commit_status commit_version_checks(commit_path *cp, const catalog_item *it, int64_t version,
+                                    char **json, cd_err *err) CD_WUR;
 /* Frees what res holds (not res itself). */
 void commit_result_clear(commit_result *res);
 /* The lock that serialises changes to kind/name in this process (static
@@ -79,14 +81,16 @@ pthread_mutex_t *commit_lock(commit_path *cp, const char *kind, const char *name
 /* Writes the item record (blobstore_item_key) of `it` with title (NULL:
  * its own) and visibility (< 0: its own): a title or visibility change
  * does this before the catalog changes, so that `rebuild-catalog` restores
- * the latest state.  Returns a blob_status. */
-int commit_item_record(commit_path *cp, const catalog_item *it, const char *title, int visibility,
-                       cd_err *err) CD_WUR;
+ * the latest state.  Returns COMMIT_OK, COMMIT_UNAVAILABLE (the blob store
+ * cannot be reached) or COMMIT_ERROR; err->code is the same status. */
+commit_status commit_item_record(commit_path *cp, const catalog_item *it, const char *title,
+                                 int visibility, cd_err *err) CD_WUR;
 /* Writes the review record (blobstore_review_key) of `it`: its
  * published_version, members and links (their SHA-256, never a token).
  * Every change of them does this, with the change made on `it`, before the
- * catalog changes.  Returns a blob_status. */
-int commit_review_record(commit_path *cp, const catalog_item *it, cd_err *err) CD_WUR;
+ * catalog changes.  Returns COMMIT_OK, COMMIT_UNAVAILABLE or COMMIT_ERROR,
+ * as commit_item_record(). */
+commit_status commit_review_record(commit_path *cp, const catalog_item *it, cd_err *err) CD_WUR;
 
 /* Commits by outcome, for /metrics: commit_outcomes[i] is the label of
  * commit_count(cp, i). */
@@ -107,11 +111,12 @@ typedef struct commit_ast {
     size_t gz_len;
 } commit_ast;
 
-/* What commit_render_get() returns. */
+/* What commit_render_get() returns, also in err->code on failure. */
 typedef enum {
     COMMIT_RENDER_OK = 0,
-    COMMIT_RENDER_INVALID = -1, /* the markdown cannot be rendered: err names the line */
-    COMMIT_RENDER_UNREAD = -2,  /* the blob store failed: err->code is its blob_status */
+    COMMIT_RENDER_INVALID = -1,     /* the markdown cannot be rendered: err names the line */
+    COMMIT_RENDER_UNREAD = -2,      /* the blob is not stored, or the blob store failed */
+    COMMIT_RENDER_UNAVAILABLE = -3, /* the blob store cannot be reached: try again later */
 } commit_render_status;
 
 /* The AST of markdown blob sha: from the cache, else read from the blob

@@ -23,16 +23,21 @@ typedef struct {
     const catalog_file *files;
 } blob_source;
 
-/* chk_read_fn on the blob store: the first max bytes of files[index]. */
-static int read_blob_prefix(void *arg, size_t index, size_t max, char **data, size_t *len,
-                            cd_err *err)
+/* chk_read_fn on the blob store: the first max bytes of files[index].
+ * Any failure of the store is CHK_UNREAD to the checks (err keeps the
+ * store's message). */
+static chk_status read_blob_prefix(void *arg, size_t index, size_t max, char **data, size_t *len,
+                                   cd_err *err)
 {
     blob_source *src = arg;
     const catalog_file *f = &src->files[index];
     blob_reader *rd = NULL;
     int64_t size = 0;
-    if (blobstore_open(src->s->bs, f->sha256, &rd, &size, err) != BLOB_OK)
-        return -1;
+    if (blobstore_open(src->s->bs, f->sha256, &rd, &size, err) != BLOB_OK) {
+        if (err)
+            err->code = CHK_UNREAD;
+        return CHK_UNREAD;
+    }
     size_t want = size > 0 ? (size_t)size : 0;
     if (want > max)
         want = max;
@@ -43,26 +48,27 @@ static int read_blob_prefix(void *arg, size_t index, size_t max, char **data, si
         if (k <= 0) {
             free(buf);
             blobstore_close_reader(src->s->bs, rd);
-            return cd_err_set(err, -1, "%s could not be read from the blob store", f->path);
+            return cd_err_set(err, CHK_UNREAD, "%s could not be read from the blob store", f->path);
         }
         got += (size_t)k;
     }
     blobstore_close_reader(src->s->bs, rd);
     *data = buf;
     *len = got;
-    return 0;
+    return CHK_OK;
 }
 
 /* chk_render_fn on the render cache: the AST the commit has just rendered
  * (in the renderer's workers), not a second rendering in this process. */
-static int render_cached(void *arg, const char *sha, const char *src, size_t len, char **out,
-                         size_t *out_len, md_error *err)
+static md_status render_cached(void *arg, const char *sha, const char *src, size_t len, char **out,
+                               size_t *out_len, md_error *err)
 {
     blob_source *bs = arg;
     commit_ast *a = NULL;
     cd_err e = {0};
     commit_render_status st = sha ? commit_render_get(bs->s, sha, &a, &e) : COMMIT_RENDER_UNREAD;
-    if (st == COMMIT_RENDER_UNREAD) /* not known or not read: the bytes the checks hold */
+    if (st == COMMIT_RENDER_UNREAD ||
+        st == COMMIT_RENDER_UNAVAILABLE) /* the bytes the checks hold */
         return md_render(src, len, 0, out, out_len, err);
     if (st != COMMIT_RENDER_OK) {
         err->line = 0;
@@ -82,8 +88,8 @@ chk_cache *commit_checks_cache_new(void)
     return chk_cache_new(COMMIT_CHECKS_CACHE_FILES);
 }
 
-int commit_checks_run(commit_path *s, const catalog_item *it, const catalog_file *files, size_t n,
-                      char **json, size_t *errors, cd_err *err)
+commit_status commit_checks_run(commit_path *s, const catalog_item *it, const catalog_file *files,
+                                size_t n, char **json, size_t *errors, cd_err *err)
 {
     chk_file *cf = cd_xcalloc(n ? n : 1, sizeof *cf);
     for (size_t i = 0; i < n; i++)
@@ -100,27 +106,34 @@ int commit_checks_run(commit_path *s, const catalog_item *it, const catalog_file
                      .render = render_cached,
                      .render_arg = &src};
     json_t *findings = NULL;
-    int rc = chk_run(&item, &o, &findings, err);
+    chk_status rc = chk_run(&item, &o, &findings, err);
     free(cf);
-    if (rc != 0)
-        return rc;
+    if (rc != CHK_OK) {
+        if (err)
+            err->code = COMMIT_UNAVAILABLE;
+        return COMMIT_UNAVAILABLE;
+    }
     *errors = chk_count(findings, "error");
     *json = json_dumps(findings, JSON_COMPACT);
     json_decref(findings);
-    return *json ? 0 : cd_err_set(err, -1, "the findings could not be written as JSON");
+    return *json ? COMMIT_OK
+                 : cd_err_set(err, COMMIT_ERROR, "the findings could not be written as JSON");
 }
 
-int commit_version_checks(commit_path *s, const catalog_item *it, int64_t version, char **json,
-                          cd_err *err)
+commit_status commit_version_checks(commit_path *s, const catalog_item *it, int64_t version,
+                                    char **json, cd_err *err)
 {
-    int rc = catalog_checks(s->cat, it->kind, it->name, version, json, err);
+    catalog_status rc = catalog_checks(s->cat, it->kind, it->name, version, json, err);
     if (rc != CAT_OK || *json)
-        return rc;
+        return commit_status_of_cat(rc, err);
     catalog_file *files = NULL;
     size_t n = 0, errors = 0;
     rc = catalog_files(s->cat, it->kind, it->name, version, &files, &n, err);
-    if (rc == CAT_OK && commit_checks_run(s, it, files, n, json, &errors, err) != 0)
-        rc = CAT_UNAVAILABLE;
+    commit_status st = commit_status_of_cat(rc, err);
+    if (st == COMMIT_OK && commit_checks_run(s, it, files, n, json, &errors, err) != COMMIT_OK) {
+        st = COMMIT_UNAVAILABLE;
+        err->code = st;
+    }
     catalog_files_free(files, n);
-    return rc;
+    return st;
 }

@@ -31,11 +31,18 @@ void commit_render_cache_free(commit_render_cache *rc);
 /* The checks (commit_checks.c).  The cache every commit shares; free it
  * with chk_cache_free(). */
 chk_cache *commit_checks_cache_new(void);
-/* Runs the checks on files[0..n) as a version of it.  Returns 0 with *json
- * the findings' JSON array text (the caller frees it with free()) and
- * *errors the number of `error`s, or -1 with err when a file could not be
- * read. */
-int commit_checks_run(commit_path *s, const catalog_item *it, const catalog_file *files, size_t n,
-                      char **json, size_t *errors, cd_err *err) CD_WUR;
+/* Runs the checks on files[0..n) as a version of it.  Returns COMMIT_OK
+ * with *json the findings' JSON array text (the caller frees it with free())
+ * and *errors the number of `error`s, COMMIT_UNAVAILABLE with err when a
+ * file could not be read, COMMIT_ERROR when the findings cannot be written. */
+commit_status commit_checks_run(commit_path *s, const catalog_item *it, const catalog_file *files,
+                                size_t n, char **json, size_t *errors, cd_err *err) CD_WUR;
+
+/* Where a store's status leaves through this module's functions: the
+ * commit path's status for a catalog or blob store one (NOT_FOUND,
+ * UNAVAILABLE and ERROR; the rest is COMMIT_ERROR), also written to
+ * err->code (err may be NULL) so that err never carries a store's code. */
+commit_status commit_status_of_cat(catalog_status rc, cd_err *err);
+commit_status commit_status_of_blob(blob_status rc, cd_err *err);
 
 #endif

@@ -146,11 +146,11 @@ static commit_ast *insert(commit_render_cache *rc, const char *sha, commit_ast *
 }
 
 /* Reads blob sha whole (at most COMMIT_MD_MAX bytes) into out. */
-static int read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
+static blob_status read_blob(commit_path *s, const char *sha, cd_buf *out, cd_err *err)
 {
     blob_reader *rd = NULL;
     int64_t size = 0;
-    int rc = blobstore_open(s->bs, sha, &rd, &size, err);
+    blob_status rc = blobstore_open(s->bs, sha, &rd, &size, err);
     if (rc != BLOB_OK)
         return rc;
     if (size > (int64_t)COMMIT_MD_MAX) {
@@ -186,17 +186,20 @@ commit_render_status commit_render_get(commit_path *s, const char *sha, commit_a
     }
     atomic_fetch_add_explicit(&rc->misses, 1, memory_order_relaxed);
     cd_buf src = CD_BUF_INIT;
-    int rc_ = read_blob(s, sha, &src, err);
-    if (rc_ != BLOB_OK) {
+    blob_status brc = read_blob(s, sha, &src, err);
+    if (brc != BLOB_OK) {
         cd_buf_free(&src);
+        commit_render_status unread =
+            brc == BLOB_UNAVAILABLE ? COMMIT_RENDER_UNAVAILABLE : COMMIT_RENDER_UNREAD;
         if (err)
-            err->code = rc_;
-        return COMMIT_RENDER_UNREAD;
+            err->code = unread;
+        return unread;
     }
     md_result res = {0};
     md_error merr = {0};
-    int st = s->pool ? md_pool_render(s->pool, src.data ? src.data : "", src.len, 0, &res, &merr)
-                     : md_render_result(src.data ? src.data : "", src.len, 0, &res, &merr);
+    md_status st = s->pool
+                       ? md_pool_render(s->pool, src.data ? src.data : "", src.len, 0, &res, &merr)
+                       : md_render_result(src.data ? src.data : "", src.len, 0, &res, &merr);
     cd_buf_free(&src);
     if (st == MD_ERR_FAILED) { /* the failure document stands for it (docs/ast.md) */
         cd_buf kv = CD_BUF_INIT;
@@ -205,10 +208,8 @@ commit_render_status commit_render_get(commit_path *s, const char *sha, commit_a
         cd_buf_free(&kv);
     } else if (st != MD_OK) {
         if (merr.line > 0)
-            cd_err_set(err, st, "line %d: %s", merr.line, merr.message);
-        else
-            cd_err_set(err, st, "%s", merr.message);
-        return COMMIT_RENDER_INVALID;
+            return cd_err_set(err, COMMIT_RENDER_INVALID, "line %d: %s", merr.line, merr.message);
+        return cd_err_set(err, COMMIT_RENDER_INVALID, "%s", merr.message);
     }
     commit_ast *a = ast_new(res.json, res.len);
     a->title = cd_xstrdup(res.title);

@@ -31,7 +31,7 @@ static void links_json(cd_buf *b, const catalog_item *it)
     cd_buf_putc(b, ']');
 }
 
-int commit_review_record(commit_path *cp, const catalog_item *it, cd_err *err)
+commit_status commit_review_record(commit_path *cp, const catalog_item *it, cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
     cd_buf_puts(&b, "{\"kind\":");
@@ -48,8 +48,8 @@ int commit_review_record(commit_path *cp, const catalog_item *it, cd_err *err)
     catalog_json_time(&b, cd_now_ms());
     cd_buf_puts(&b, "}\n");
     char *key = blobstore_review_key(it->kind, it->name);
-    int rc = blobstore_put_object(cp->bs, key, b.data, b.len, err);
+    blob_status rc = blobstore_put_object(cp->bs, key, b.data, b.len, err);
     free(key);
     cd_buf_free(&b);
-    return rc;
+    return commit_status_of_blob(rc, err);
 }

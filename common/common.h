@@ -62,7 +62,11 @@ char *cd_buf_steal(cd_buf *b, size_t *len);
  * still owns and closes f. */
 int cd_buf_read(cd_buf *b, FILE *f, size_t max) CD_WUR;
 
-/* An error for the caller to show: a status code and one sentence. */
+/* An error for the caller to show: a status code and one sentence.  code
+ * is a value of the status enum of the module whose function filled it
+ * (the status that function returned), never a lower module's: a module
+ * passing a lower module's failure up translates the code and keeps the
+ * sentence (docs/architecture.md, "Errors at each boundary"). */
 typedef struct cd_err {
     int code;
     char msg[512];
@@ -266,21 +270,46 @@ typedef struct cd_histo {
     atomic_uint_fast64_t sum_ns;
 } cd_histo;
 void cd_histo_observe(cd_histo *h, int64_t ns);
-/* For an X-macro list of operations: each one's name as a string. */
-#define CD_X_NAME(n) #n,
-
-/* Evaluates the int expression call, observes its duration in *h and
- * yields its value. */
-#define CD_TIMED(h, call)                                                                          \
-    __extension__({                                                                                \
-        int64_t t0_ = cd_mono_ns();                                                                \
-        int r_ = (call);                                                                           \
-        cd_histo_observe((h), cd_mono_ns() - t0_);                                                 \
-        r_;                                                                                        \
-    })
 bool cd_histo_empty(const cd_histo *h);
 /* Appends NAME_bucket{LABELS,le=…}, NAME_sum and NAME_count lines. */
 void cd_histo_text(cd_buf *b, const char *name, const char *labels, const cd_histo *h);
+
+/* ---- the door of a store (door.c) ------------------------------------ */
+
+/* What the one door of a store (catalog.c, blobstore.c) keeps of the calls
+ * through it, for /metrics and the logs: the backend's name, the names of
+ * its operations and one latency histogram per operation.  The store holds
+ * it; the metrics endpoint only writes it out. */
+#define CD_DOOR_OPS_MAX 32
+typedef struct cd_door {
+    const char *backend;         /* "sqlite", "fs", …: static */
+    const char *const *op_names; /* n_ops of them, static */
+    unsigned n_ops;
+    cd_histo latency[CD_DOOR_OPS_MAX];
+} cd_door;
+/* For an X-macro list of operations: each one's name as a string. */
+#define CD_X_NAME(n) #n,
+/* Sets up d, histograms empty, for backend and the operations op_names[0..
+ * n_ops) (at most CD_DOOR_OPS_MAX); keeps the pointers: static strings. */
+void cd_door_init(cd_door *d, const char *backend, const char *const *op_names, unsigned n_ops);
+/* The name of operation op: its label in /metrics; "unknown" past the list. */
+const char *cd_door_op_name(const cd_door *d, unsigned op);
+/* The latency histogram of op's calls since d was set up; NULL past the
+ * list. */
+const cd_histo *cd_door_latency(const cd_door *d, unsigned op);
+/* Evaluates call, the backend's work for operation op of door d, observes
+ * its duration in op's histogram and yields its value, of call's type. */
+#define CD_DOOR_CALL(d, op, call)                                                                  \
+    __extension__({                                                                                \
+        int64_t t0_ = cd_mono_ns();                                                                \
+        __typeof__(call) r_ = (call);                                                              \
+        cd_histo_observe(&(d)->latency[(op)], cd_mono_ns() - t0_);                                 \
+        r_;                                                                                        \
+    })
+/* Appends the histogram `metric` of d in Prometheus's text format: its HELP
+ * and TYPE lines, then one series per operation labelled op="NAME", empty
+ * ones included. */
+void cd_door_text(cd_buf *b, const char *metric, const char *help, const cd_door *d);
 
 /* ---- the log (log.c) ------------------------------------------------- */
 

@@ -202,15 +202,16 @@ static int walk_dir(walk *w, const char *fs, const char *rel, cd_err *err)
     return rc;
 }
 
-int folder_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size, cd_err *err)
+folder_status folder_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size,
+                                 cd_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return cd_err_set(err, errno == ENOENT ? -2 : -1, "cannot read %s: %s", path,
-                          strerror(errno));
-    int rc = cd_sha256_fd(fd, hex, size);
-    if (rc != 0)
-        rc = cd_err_set(err, -1, "cannot read %s: %s", path, strerror(errno));
+        return cd_err_set(err, errno == ENOENT ? FOLDER_MISSING : FOLDER_ERROR,
+                          "cannot read %s: %s", path, strerror(errno));
+    folder_status rc = FOLDER_OK;
+    if (cd_sha256_fd(fd, hex, size) != 0)
+        rc = cd_err_set(err, FOLDER_ERROR, "cannot read %s: %s", path, strerror(errno));
     close(fd);
     return rc;
 }
@@ -248,18 +249,18 @@ static const char *cached_sha(const folder_tree *prev, const folder_file *f)
 
 /* Hashes every file (or takes its hash from prev); a file that vanished
  * since the walk is dropped. */
-static int hash_all(folder_tree *t, const folder_tree *prev, cd_err *err)
+static folder_status hash_all(folder_tree *t, const folder_tree *prev, cd_err *err)
 {
     size_t keep = 0;
     for (size_t i = 0; i < t->n; i++) {
         folder_file *f = &t->files[i];
         const char *sha = cached_sha(prev, f);
-        int rc = 0;
+        folder_status rc = FOLDER_OK;
         if (sha)
             memcpy(f->sha256, sha, sizeof f->sha256);
         else
             rc = folder_sha256_file(f->src, f->sha256, &f->size, err);
-        if (rc == -2) {
+        if (rc == FOLDER_MISSING) {
             free(f->path);
             free(f->src);
             continue;
@@ -268,33 +269,34 @@ static int hash_all(folder_tree *t, const folder_tree *prev, cd_err *err)
             for (size_t j = i; j < t->n; j++)
                 free(t->files[j].path), free(t->files[j].src);
             t->n = keep;
-            return -1;
+            return FOLDER_ERROR;
         }
         t->files[keep++] = *f;
     }
     t->n = keep;
-    return 0;
+    return FOLDER_OK;
 }
 
-int folder_scan(const char *dir, const ignore_rules *ig, const folder_tree *prev, folder_tree *t,
-                cd_err *err)
+folder_status folder_scan(const char *dir, const ignore_rules *ig, const folder_tree *prev,
+                          folder_tree *t, cd_err *err)
 {
     memset(t, 0, sizeof *t);
     t->scanned_ns = cd_now_ms() * 1000000;
     walk w = {.ig = ig, .t = t};
     w.root_real = realpath(dir, NULL);
     if (!w.root_real)
-        return cd_err_set(err, -1, "cannot read folder %s: %s", dir, strerror(errno));
+        return cd_err_set(err, FOLDER_ERROR, "cannot read folder %s: %s", dir, strerror(errno));
     w.root_len = strlen(w.root_real);
     if (w.root_len == 1)
         w.root_len = 0; /* the folder is "/": every target is inside */
     int rc = walk_dir(&w, w.root_real, "", err);
     free(w.root_real);
     if (rc != 0)
-        return -1;
+        return FOLDER_ERROR;
     if (t->nproblems) {
         const char *nl = strchr(t->problems.data, '\n');
-        return cd_err_set(err, -1, "%.*s", (int)(nl - t->problems.data), t->problems.data);
+        return cd_err_set(err, FOLDER_ERROR, "%.*s", (int)(nl - t->problems.data),
+                          t->problems.data);
     }
     qsort(t->files, t->n, sizeof *t->files, by_path);
     return hash_all(t, prev, err);
@@ -316,37 +318,40 @@ void folder_tree_clear(folder_tree *t)
 
 #define MAX_INDEX_SIZE (16 << 20)
 
-static int read_small_file(const char *path, cd_buf *b, bool *missing, cd_err *err)
+static folder_status read_small_file(const char *path, cd_buf *b, bool *missing, cd_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         *missing = errno == ENOENT;
-        return *missing ? 0 : cd_err_set(err, -1, "cannot read %s: %s", path, strerror(errno));
+        return *missing
+                   ? FOLDER_OK
+                   : cd_err_set(err, FOLDER_ERROR, "cannot read %s: %s", path, strerror(errno));
     }
     int got = cd_buf_read(b, f, MAX_INDEX_SIZE);
     fclose(f);
     if (got < 0)
-        return cd_err_set(err, -1, "cannot read %s", path);
+        return cd_err_set(err, FOLDER_ERROR, "cannot read %s", path);
     if (got > 0)
-        return cd_err_set(err, -1, "%s is larger than 16 MiB", path);
-    return 0;
+        return cd_err_set(err, FOLDER_ERROR, "%s is larger than 16 MiB", path);
+    return FOLDER_OK;
 }
 
-int folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error *me, cd_err *err)
+folder_status folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error *me,
+                                  cd_err *err)
 {
     *data = NULL;
     cd_buf src = CD_BUF_INIT;
     bool missing = false;
-    int rc = read_small_file(path, &src, &missing, err);
+    folder_status rc = read_small_file(path, &src, &missing, err);
     if (rc != 0 || missing) {
         cd_buf_free(&src);
         return rc;
     }
     md_result res = {0};
-    rc = pool ? md_pool_render(pool, src.data ? src.data : "", src.len, 0, &res, me)
-              : md_render_result(src.data ? src.data : "", src.len, 0, &res, me);
+    md_status mrc = pool ? md_pool_render(pool, src.data ? src.data : "", src.len, 0, &res, me)
+                         : md_render_result(src.data ? src.data : "", src.len, 0, &res, me);
     cd_buf_free(&src);
-    if (rc != MD_OK) {
+    if (mrc != MD_OK) {
         md_result_free(&res);
         return FOLDER_BAD_MARKDOWN;
     }
@@ -355,5 +360,5 @@ int folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error
     json_t *d = json_object_get(doc, "data");
     *data = d ? json_incref(d) : json_object();
     json_decref(doc);
-    return 0;
+    return FOLDER_OK;
 }

@@ -26,6 +26,14 @@
 #include "ignore.h"
 #include "markdown.h"
 
+/* What the folder's functions return. */
+typedef enum folder_status {
+    FOLDER_OK = 0,
+    FOLDER_ERROR = -1,        /* cannot be read, or holds files that cannot be pushed */
+    FOLDER_MISSING = -2,      /* folder_sha256_file(): the file does not exist */
+    FOLDER_BAD_MARKDOWN = -3, /* folder_front_matter(): index.md cannot be rendered */
+} folder_status;
+
 typedef struct folder_file {
     char *path;                 /* the content path, relative, '/'-separated */
     char *src;                  /* the local file to read (a symlink's target) */
@@ -49,27 +57,27 @@ typedef struct folder_tree {
 
 /* Lists, validates and hashes every file under dir that ig does not
  * exclude.  prev (may be NULL) is an earlier scan of the same folder whose
- * hashes are reused for files that have not changed since.  Returns 0 with
- * t filled, or -1 when the folder cannot be read (err; t->nproblems is 0)
+ * hashes are reused for files that have not changed since.  Returns FOLDER_OK
+ * with t filled, or FOLDER_ERROR when the folder cannot be read (err;
+ * t->nproblems is 0)
  * or some files cannot be pushed (t->problems lists them, err holds the
  * first).  Release t with folder_tree_clear() in either case. */
-int folder_scan(const char *dir, const ignore_rules *ig, const folder_tree *prev, folder_tree *t,
-                cd_err *err) CD_WUR;
+folder_status folder_scan(const char *dir, const ignore_rules *ig, const folder_tree *prev,
+                          folder_tree *t, cd_err *err) CD_WUR;
 void folder_tree_clear(folder_tree *t);
 
-/* The SHA-256 and size of the file at path: 0, -2 when it does not exist,
- * -1 on another error (err filled either way). */
-int folder_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size,
-                       cd_err *err) CD_WUR;
+/* The SHA-256 and size of the file at path: FOLDER_OK, FOLDER_MISSING when
+ * it does not exist, FOLDER_ERROR on another error (err filled either way). */
+folder_status folder_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size,
+                                 cd_err *err) CD_WUR;
 
 /* The front matter of the markdown file at path, as the renderer reads it
  * (its `data`; rendered by pool's workers, or in this process when pool is
- * NULL): 0 with *data set (the caller frees it with
- * json_decref()), or left NULL when the file does not exist; -1 with err
- * when it cannot be read; FOLDER_BAD_MARKDOWN with the renderer's error in
+ * NULL): FOLDER_OK with *data set (the caller frees it with
+ * json_decref()), or left NULL when the file does not exist; FOLDER_ERROR
+ * with err when it cannot be read; FOLDER_BAD_MARKDOWN with the renderer's error in
  * *me when it cannot be rendered. */
-#define FOLDER_BAD_MARKDOWN (-3)
-int folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error *me,
-                        cd_err *err) CD_WUR;
+folder_status folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error *me,
+                                  cd_err *err) CD_WUR;
 
 #endif

@@ -48,21 +48,30 @@ char *http_secret_new(const char *prefix)
     return t;
 }
 
-int http_token_create(catalog *cat, const char *user, char **token, cd_err *err)
+/* The HTTP layer's status for the catalog's, err->code set to it. */
+static http_status from_catalog(catalog_status rc, cd_err *err)
+{
+    http_status st = rc == CAT_OK ? HTTP_OK : rc == CAT_UNAVAILABLE ? HTTP_UNAVAILABLE : HTTP_ERROR;
+    if (err && st != HTTP_OK)
+        err->code = st;
+    return st;
+}
+
+http_status http_token_create(catalog *cat, const char *user, char **token, cd_err *err)
 {
     *token = NULL;
     char *t = http_secret_new("cd_");
     if (!t)
-        return cd_err_set(err, -1, "cannot read random bytes for the token");
+        return cd_err_set(err, HTTP_ERROR, "cannot read random bytes for the token");
     char hash[CD_SHA256_HEX];
     cd_sha256_hex(t, strlen(t), hash);
-    int rc = catalog_token_add(cat, hash, user, err);
-    if (rc != CAT_OK) {
+    http_status rc = from_catalog(catalog_token_add(cat, hash, user, err), err);
+    if (rc != HTTP_OK) {
         free(t);
         return rc;
     }
     *token = t;
-    return 0;
+    return HTTP_OK;
 }
 
 /* The token the request presents, or NULL; *malformed when an
@@ -100,20 +109,20 @@ static char *presented_token(http_req *r, bool allow_query, bool *malformed)
     return q;
 }
 
-int http_auth_required(http_server *s, bool *yes)
+http_status http_auth_required(http_server *s, bool *yes)
 {
     if (atomic_load(&s->tokens_exist)) {
         *yes = true;
-        return 0;
+        return HTTP_OK;
     }
     int64_t n = 0;
-    int rc = catalog_token_count(s->cat, &n, NULL);
-    if (rc != CAT_OK)
+    http_status rc = from_catalog(catalog_token_count(s->cat, &n, NULL), NULL);
+    if (rc != HTTP_OK)
         return rc;
     if (n > 0)
         atomic_store(&s->tokens_exist, true);
     *yes = n > 0;
-    return 0;
+    return HTTP_OK;
 }
 
 #define TOKEN_USE_EVERY_MS 60000 /* a token's last use is recorded at most this often */

@@ -252,7 +252,7 @@ static http_req *req_new(http_server *s, struct MHD_Connection *c)
  * else touches it: it remembers where the C string ends, and the access
  * handler compares that with where the target really ends (the byte
  * before the HTTP version, which follows it in the same buffer). */
-int http_server_init(http_server *hs, catalog *cat, int64_t max_header_size, cd_err *err)
+http_status http_server_init(http_server *hs, catalog *cat, int64_t max_header_size, cd_err *err)
 {
     hs->cat = cat;
     hs->max_header_size = max_header_size;
@@ -260,7 +260,7 @@ int http_server_init(http_server *hs, catalog *cat, int64_t max_header_size, cd_
     pthread_mutex_init(&hs->token_mu, NULL);
     cd_cond_init_mono(&hs->active_cv);
     hs->closer = http_sse_close_new(err);
-    return hs->closer ? 0 : -1;
+    return hs->closer ? HTTP_OK : HTTP_ERROR;
 }
 
 void http_server_destroy(http_server *hs)

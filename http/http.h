@@ -62,9 +62,17 @@ typedef struct http_server {
     } token_seen[64]; /* when each token's use was last recorded (token_mu) */
 } http_server;
 
+/* What the HTTP layer's own functions return (a reply is an MHD result). */
+typedef enum http_status {
+    HTTP_OK = 0,
+    HTTP_UNAVAILABLE = -1, /* the catalog cannot be reached: answer 503 */
+    HTTP_ERROR = -2,       /* anything else: err says what */
+} http_status;
+
 /* Initialises hs (zeroed by the caller) for the catalog cat, and starts its
- * closed-stream watcher; -1 with err filled when that cannot start. */
-int http_server_init(http_server *hs, catalog *cat, int64_t max_header_size, cd_err *err) CD_WUR;
+ * closed-stream watcher; HTTP_ERROR with err filled when that cannot start. */
+http_status http_server_init(http_server *hs, catalog *cat, int64_t max_header_size,
+                             cd_err *err) CD_WUR;
 /* Frees what init made; after the HTTP daemon has stopped. */
 void http_server_destroy(http_server *hs);
 
@@ -222,8 +230,8 @@ enum MHD_Result http_reply_response(http_req *r, unsigned status, struct MHD_Res
 void http_fail(http_req *r, unsigned status, const char *code, const char *fmt, ...)
     CD_PRINTF(4, 5);
 /* Maps a catalog / blob store status to an error reply. */
-enum MHD_Result http_reply_cat_error(http_req *r, int status, const cd_err *err);
-enum MHD_Result http_reply_blob_error(http_req *r, int status, const cd_err *err);
+enum MHD_Result http_reply_cat_error(http_req *r, catalog_status status, const cd_err *err);
+enum MHD_Result http_reply_blob_error(http_req *r, blob_status status, const cd_err *err);
 
 /* ---- CORS (cors.c) --------------------------------------------------- */
 
@@ -250,12 +258,13 @@ json_t *http_json_body(http_req *r);
  * as it is: r->link_sha256 is set, r->user stays NULL, and the handler
  * checks the link. */
 bool http_auth(http_req *r, bool allow_query_token);
-/* Whether requests need a token: once any token exists, always.  Returns 0,
- * or a catalog status when the catalog cannot tell. */
-int http_auth_required(http_server *s, bool *yes) CD_WUR;
+/* Whether requests need a token: once any token exists, always.  Returns
+ * HTTP_OK, or HTTP_UNAVAILABLE / HTTP_ERROR when the catalog cannot tell. */
+http_status http_auth_required(http_server *s, bool *yes) CD_WUR;
 /* Creates a token for user: *token (the caller frees it) is shown once,
- * only its SHA-256 is stored. */
-int http_token_create(catalog *cat, const char *user, char **token, cd_err *err) CD_WUR;
+ * only its SHA-256 is stored.  HTTP_UNAVAILABLE when the catalog cannot be
+ * reached, HTTP_ERROR on any other failure (err says what). */
+http_status http_token_create(catalog *cat, const char *user, char **token, cd_err *err) CD_WUR;
 bool http_user_valid(const char *user);
 /* A new random secret: prefix and 43 base64url digits (32 bytes); NULL when
  * no random bytes can be had.  The caller frees it. */

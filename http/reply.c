@@ -136,7 +136,7 @@ void http_fail(http_req *r, unsigned status, const char *code, const char *fmt, 
     r->body_mode = HTTP_BODY_DISCARD;
 }
 
-enum MHD_Result http_reply_cat_error(http_req *r, int status, const cd_err *err)
+enum MHD_Result http_reply_cat_error(http_req *r, catalog_status status, const cd_err *err)
 {
     const char *m = err && err->msg[0] ? err->msg : "the catalog failed";
     switch (status) {
@@ -153,7 +153,7 @@ enum MHD_Result http_reply_cat_error(http_req *r, int status, const cd_err *err)
     }
 }
 
-enum MHD_Result http_reply_blob_error(http_req *r, int status, const cd_err *err)
+enum MHD_Result http_reply_blob_error(http_req *r, blob_status status, const cd_err *err)
 {
     const char *m = err && err->msg[0] ? err->msg : "the blob store failed";
     switch (status) {

@@ -36,8 +36,14 @@
 #define HUB_KEEPALIVE_MS 15000
 #define HUB_QUEUE_EVENTS 256
 #define HUB_QUEUE_BYTES  (8u << 20)
-/* hub_subscribe_*() while the hub is shutting down. */
-#define HUB_CLOSED (-10)
+/* What the hub's functions return. */
+typedef enum hub_status {
+    HUB_OK = 0,
+    HUB_NOT_FOUND = -1,   /* no such item, or not one the subscriber may read */
+    HUB_UNAVAILABLE = -2, /* the catalog cannot be reached: try again later */
+    HUB_ERROR = -3,       /* anything else: err says what */
+    HUB_CLOSED = -10,     /* hub_subscribe_*() while the hub is shutting down */
+} hub_status;
 
 typedef struct hub hub;
 typedef struct hub_sub hub_sub;
@@ -61,10 +67,10 @@ hub *hub_new(const hub_config *cfg);
 /* Loads every item's owner, visibility and version from the catalog, so
  * that events about items nobody subscribed to reach the right global
  * subscribers.  hub_start() does it; a test without the thread calls it. */
-int hub_load(hub *h, cd_err *err) CD_WUR;
+hub_status hub_load(hub *h, cd_err *err) CD_WUR;
 /* hub_load(), then starts the hub's thread, which applies the changes as
  * they come and sends the keep-alives when they are due. */
-int hub_start(hub *h, cd_err *err) CD_WUR;
+hub_status hub_start(hub *h, cd_err *err) CD_WUR;
 /* Ends every stream cleanly (each gets what is queued, then its end) and
  * stops the thread.  Subscribing fails with HUB_CLOSED from then on. */
 void hub_shutdown(hub *h);
@@ -133,13 +139,14 @@ int64_t hub_expire_links(hub *h);
  * kept, else a snapshot.  documents is the comma-separated list of the
  * documents the client wants in full (NULL or "*": all); the others come
  * as stubs.  The first snapshot is queued whatever its size: the queue's
- * bound in bytes applies to what is queued after it.  Returns 0,
- * HUB_CLOSED, or a catalog status (with err filled) such as CAT_NOT_FOUND. */
-int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name, int64_t last_id,
-                       const char *documents, cd_err *err) CD_WUR;
+ * bound in bytes applies to what is queued after it.  Returns HUB_OK,
+ * HUB_CLOSED, HUB_NOT_FOUND, or HUB_UNAVAILABLE / HUB_ERROR when the item
+ * cannot be read (err filled, err->code the same status). */
+hub_status hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
+                              int64_t last_id, const char *documents, cd_err *err) CD_WUR;
 /* Subscribes to the global stream: `retry:` and a snapshot of the items
  * the user can see, then every item-level change visible to the user. */
-int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err) CD_WUR;
+hub_status hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err) CD_WUR;
 
 /* What hub_sub_read() returns when it has no bytes. */
 #define HUB_READ_SUSPENDED 0    /* nothing queued: transport->suspend was called */

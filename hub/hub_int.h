@@ -206,9 +206,12 @@ bool hub_push_snapshot(hub *h, hub_sub *sub, hub_event *ev);
 /* Wakes a suspended subscriber (sub->mu held). */
 void hub_sub_wake(hub_sub *sub);
 
-/* hub_state.c (hub->mu held, but for hub_now) */
+/* hub_state.c (hub->mu held, but for hub_now and hub_status_of) */
 /* The configured clock. */
 int64_t hub_now(const hub *h);
+/* The hub's status for a catalog status, also written to err->code (err
+ * may be NULL) when it is a failure: where the catalog's codes stop. */
+hub_status hub_status_of(catalog_status rc, cd_err *err);
 hub_item *hub_state_find(hub *h, const char *kind, const char *name);
 /* The state of an item, created from it when missing; refreshes owner and
  * visibility from it. */

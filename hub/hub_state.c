@@ -171,29 +171,41 @@ hub *hub_new(const hub_config *cfg)
     return h;
 }
 
-int hub_load(hub *h, cd_err *err)
+hub_status hub_status_of(catalog_status rc, cd_err *err)
+{
+    hub_status st = rc == CAT_OK            ? HUB_OK
+                    : rc == CAT_NOT_FOUND   ? HUB_NOT_FOUND
+                    : rc == CAT_UNAVAILABLE ? HUB_UNAVAILABLE
+                                            : HUB_ERROR;
+    if (err && st != HUB_OK)
+        err->code = st;
+    return st;
+}
+
+hub_status hub_load(hub *h, cd_err *err)
 {
     catalog_item *items = NULL;
     size_t n = 0;
-    int rc = catalog_item_list(h->cfg.cat, NULL, &items, &n, err);
+    catalog_status rc = catalog_item_list(h->cfg.cat, NULL, &items, &n, err);
     if (rc != CAT_OK)
-        return rc;
+        return hub_status_of(rc, err);
     pthread_mutex_lock(&h->mu);
     for (size_t i = 0; i < n; i++)
         hub_state_get(h, &items[i]);
     pthread_mutex_unlock(&h->mu);
     catalog_items_free(items, n);
-    return 0;
+    return HUB_OK;
 }
 
-int hub_start(hub *h, cd_err *err)
+hub_status hub_start(hub *h, cd_err *err)
 {
-    if (hub_load(h, err) != 0)
-        return -1;
+    hub_status rc = hub_load(h, err);
+    if (rc != HUB_OK)
+        return rc;
     if (pthread_create(&h->thread, NULL, hub_run, h) != 0)
-        return cd_err_set(err, -1, "cannot start the event hub thread");
+        return cd_err_set(err, HUB_ERROR, "cannot start the event hub thread");
     h->started = true;
-    return 0;
+    return HUB_OK;
 }
 
 void hub_shutdown(hub *h)

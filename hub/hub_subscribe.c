@@ -87,8 +87,8 @@ static void keep(hub_item *st, const hub_docs *docs, hub_event *first)
     }
 }
 
-int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name, int64_t last_id,
-                       const char *documents, cd_err *err)
+hub_status hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
+                              int64_t last_id, const char *documents, cd_err *err)
 {
     hub_docs_unref(sub->docs);
     sub->docs = hub_docs_parse(documents);
@@ -106,7 +106,7 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
 
         catalog_item it = {0};
         hub_event *first = NULL;
-        int rc = catalog_item_get(h->cfg.cat, kind, name, &it, err);
+        catalog_status rc = catalog_item_get(h->cfg.cat, kind, name, &it, err);
         const catalog_link *link = sub->link[0] ? catalog_link_of(&it, sub->link) : NULL;
         if (rc == CAT_OK) {
             sub->drafts =
@@ -127,7 +127,7 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
         hub_event_unref(upd);
         if (rc != CAT_OK) {
             catalog_item_clear(&it);
-            return rc;
+            return hub_status_of(rc, err);
         }
 
         pthread_mutex_lock(&h->mu);
@@ -161,7 +161,7 @@ int hub_subscribe_item(hub *h, hub_sub *sub, const char *kind, const char *name,
         pthread_mutex_unlock(&h->mu);
         hub_event_unref(first);
         catalog_item_clear(&it);
-        return 0;
+        return HUB_OK;
     }
 }
 
@@ -186,7 +186,7 @@ hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from,
     return snap;
 }
 
-int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err)
+hub_status hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err)
 {
     for (int attempt = 0;; attempt++) {
         pthread_mutex_lock(&h->mu);
@@ -196,9 +196,9 @@ int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err)
         if (closed)
             return HUB_CLOSED;
         hub_event *snap = NULL;
-        int rc = hub_event_global_snapshot(h, sub->user, &snap, err);
+        catalog_status rc = hub_event_global_snapshot(h, sub->user, &snap, err);
         if (rc != CAT_OK)
-            return rc;
+            return hub_status_of(rc, err);
         pthread_mutex_lock(&h->mu);
         if (h->closed || (h->seq != seq0 && attempt + 1 < ATTEMPTS)) {
             closed = h->closed;
@@ -214,6 +214,6 @@ int hub_subscribe_global(hub *h, hub_sub *sub, cd_err *err)
         hub_push_snapshot(h, sub, snap);
         pthread_mutex_unlock(&h->mu);
         hub_event_unref(snap);
-        return 0;
+        return HUB_OK;
     }
 }

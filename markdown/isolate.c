@@ -203,7 +203,7 @@ static int reap(struct worker *w)
     return status;
 }
 
-int md_pool_new(const md_pool_options *o, md_pool **out, md_error *err)
+md_status md_pool_new(const md_pool_options *o, md_pool **out, md_error *err)
 {
     md_pool *p = cd_xcalloc(1, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
@@ -422,8 +422,8 @@ static int ask(struct worker *w, const char *src, size_t len, unsigned flags, in
     return r;
 }
 
-int md_pool_render(md_pool *p, const char *src, size_t len, unsigned flags, md_result *res,
-                   md_error *err)
+md_status md_pool_render(md_pool *p, const char *src, size_t len, unsigned flags, md_result *res,
+                         md_error *err)
 {
     md_error local;
     if (!err)

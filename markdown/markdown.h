@@ -15,13 +15,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum md_status {
+typedef enum md_status {
     MD_OK = 0,
     MD_ERR_YAML = -1,   /* the front matter is not valid YAML */
     MD_ERR_INPUT = -2,  /* the input cannot be rendered (e.g. too large) */
     MD_ERR_FAILED = -3, /* isolated rendering: the renderer crashed, or ran past its time or
                          * memory budget (md_pool_render) */
-};
+} md_status;
 
 enum md_flags {
     MD_PRETTY = 1 << 0, /* indent the JSON output for people */
@@ -37,8 +37,8 @@ typedef struct md_error {
  * AST document.  On MD_OK, *out is a NUL-terminated JSON text of *out_len
  * bytes that the caller frees with free().  On failure *out is NULL and err
  * (if not NULL) says why. */
-int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *out_len,
-              md_error *err) __attribute__((warn_unused_result));
+md_status md_render(const char *src, size_t len, unsigned flags, char **out, size_t *out_len,
+                    md_error *err) __attribute__((warn_unused_result));
 
 /* One member of the document's data (front matter and the derived title
  * and description), as text. */
@@ -62,8 +62,8 @@ typedef struct md_result {
 /* md_render(), keeping the title, the description and data's top-level
  * fields beside the JSON.  On MD_OK res is filled and the caller releases
  * it with md_result_free(); on failure res is zeroed and err says why. */
-int md_render_result(const char *src, size_t len, unsigned flags, md_result *res, md_error *err)
-    __attribute__((warn_unused_result));
+md_status md_render_result(const char *src, size_t len, unsigned flags, md_result *res,
+                           md_error *err) __attribute__((warn_unused_result));
 /* The value of data member key (as md_field says), or NULL when absent. */
 const char *md_result_field(const md_result *res, const char *key);
 /* Frees what res holds and zeroes it; a zeroed res is fine. */
@@ -91,7 +91,7 @@ typedef struct md_pool_options {
 
 /* Starts the workers (o may be NULL: the defaults).  On MD_OK *out is the
  * pool, freed with md_pool_free(); else err says why none could start. */
-int md_pool_new(const md_pool_options *o, md_pool **out, md_error *err)
+md_status md_pool_new(const md_pool_options *o, md_pool **out, md_error *err)
     __attribute__((warn_unused_result));
 /* Ends the workers and frees the pool (NULL is fine).  No render may be
  * running. */
@@ -103,8 +103,8 @@ void md_pool_free(md_pool *p);
  * "error": {"code", "message"}, docs/ast.md) and err the message.  Either
  * way, on MD_OK and MD_ERR_FAILED the caller frees res with
  * md_result_free(). */
-int md_pool_render(md_pool *p, const char *src, size_t len, unsigned flags, md_result *res,
-                   md_error *err) __attribute__((warn_unused_result));
+md_status md_pool_render(md_pool *p, const char *src, size_t len, unsigned flags, md_result *res,
+                         md_error *err) __attribute__((warn_unused_result));
 /* The worker's loop, on stdin/stdout: returns the exit status for main(). */
 int md_worker_main(void);
 

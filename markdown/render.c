@@ -284,8 +284,8 @@ void md_result_free(md_result *res)
     memset(res, 0, sizeof *res);
 }
 
-int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *out_len,
-              md_error *err)
+md_status md_render(const char *src, size_t len, unsigned flags, char **out, size_t *out_len,
+                    md_error *err)
 {
     md_result res;
     int rc = md_render_result(src, len, flags, &res, err);
@@ -297,7 +297,8 @@ int md_render(const char *src, size_t len, unsigned flags, char **out, size_t *o
     return rc;
 }
 
-int md_render_result(const char *src, size_t len, unsigned flags, md_result *res, md_error *err)
+md_status md_render_result(const char *src, size_t len, unsigned flags, md_result *res,
+                           md_error *err)
 {
     md_error local;
     if (!err)

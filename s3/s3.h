@@ -67,7 +67,7 @@ typedef struct s3_config {
  * CONTENTD_S3_STALL_TIMEOUT_MS when they are set.  The strings point into
  * the environment (valid while it is not changed).  Returns S3_ERROR with err
  * filled when a tuning variable is malformed. */
-int s3_config_from_env(s3_config *cfg, cd_err *err) CD_WUR;
+s3_status s3_config_from_env(s3_config *cfg, cd_err *err) CD_WUR;
 
 typedef struct s3_client s3_client;
 
@@ -86,17 +86,17 @@ typedef struct s3_object_info {
 /* HEAD of the bucket: S3_OK when it exists and the credentials may use it,
  * S3_NO_BUCKET when it does not exist.  A refusal is asked again as a GET,
  * whose answer names the reason (a HEAD answer has no body). */
-int s3_head_bucket(s3_client *c, cd_err *err) CD_WUR;
+s3_status s3_head_bucket(s3_client *c, cd_err *err) CD_WUR;
 
 /* HEAD of key: S3_NOT_FOUND when there is no such object (a 404 to a HEAD
  * cannot tell a missing bucket from a missing key).  A refusal is explained
  * as s3_head_bucket() does.  info may be NULL. */
-int s3_head(s3_client *c, const char *key, s3_object_info *info, cd_err *err) CD_WUR;
+s3_status s3_head(s3_client *c, const char *key, s3_object_info *info, cd_err *err) CD_WUR;
 
 /* Uploads n bytes at p as key in one PUT (the buffer is streamed, not
  * copied).  content_type may be NULL. */
-int s3_put_buffer(s3_client *c, const char *key, const void *p, size_t n, const char *content_type,
-                  cd_err *err) CD_WUR;
+s3_status s3_put_buffer(s3_client *c, const char *key, const void *p, size_t n,
+                        const char *content_type, cd_err *err) CD_WUR;
 
 /* Uploads the first size bytes of the open file fd as key, read with
  * pread() (fd's offset is not used).  sha256 is the lower-case hex SHA-256
@@ -104,8 +104,8 @@ int s3_put_buffer(s3_client *c, const char *key, const void *p, size_t n, const 
  * the multipart threshold the upload is multipart: parts travel in parallel,
  * and a failed upload is aborted so that no part is left behind.  The fd
  * stays the caller's. */
-int s3_put_fd(s3_client *c, const char *key, int fd, uint64_t size, const char *sha256,
-              const char *content_type, cd_err *err) CD_WUR;
+s3_status s3_put_fd(s3_client *c, const char *key, int fd, uint64_t size, const char *sha256,
+                    const char *content_type, cd_err *err) CD_WUR;
 
 /* Receives the bytes of a GET: returns 0 to go on, non-zero to stop the
  * transfer (the GET then fails with S3_ERROR). */
@@ -116,17 +116,18 @@ typedef int (*s3_sink_fn)(void *arg, const void *p, size_t n);
  * order and exactly once: a retry after some bytes arrived resumes from the
  * next byte with a Range request.  info (may be NULL) receives the object's
  * total size and ETag. */
-int s3_get(s3_client *c, const char *key, uint64_t offset, uint64_t length, s3_sink_fn sink,
-           void *arg, s3_object_info *info, cd_err *err) CD_WUR;
+s3_status s3_get(s3_client *c, const char *key, uint64_t offset, uint64_t length, s3_sink_fn sink,
+                 void *arg, s3_object_info *info, cd_err *err) CD_WUR;
 
 /* GET of key into out (replacing its contents; out stays the caller's). */
-int s3_get_buffer(s3_client *c, const char *key, cd_buf *out, cd_err *err) CD_WUR;
+s3_status s3_get_buffer(s3_client *c, const char *key, cd_buf *out, cd_err *err) CD_WUR;
 
 /* GET of key into the open file fd, written from fd's current offset. */
-int s3_get_fd(s3_client *c, const char *key, int fd, s3_object_info *info, cd_err *err) CD_WUR;
+s3_status s3_get_fd(s3_client *c, const char *key, int fd, s3_object_info *info,
+                    cd_err *err) CD_WUR;
 
 /* DELETE of key.  Deleting a missing key is not an error (S3 says 204). */
-int s3_delete(s3_client *c, const char *key, cd_err *err) CD_WUR;
+s3_status s3_delete(s3_client *c, const char *key, cd_err *err) CD_WUR;
 
 /* One object of a listing; key and etag are valid during the callback. */
 typedef struct s3_list_entry {
@@ -139,8 +140,8 @@ typedef struct s3_list_entry {
  * after start_after (may be NULL), page_size keys a request (0: 1000),
  * following continuation tokens to the end.  cb gets every key in order; a
  * non-zero return stops the listing (s3_list still returns S3_OK). */
-int s3_list(s3_client *c, const char *prefix, const char *start_after, int page_size,
-            int (*cb)(void *arg, const s3_list_entry *e), void *arg, cd_err *err) CD_WUR;
+s3_status s3_list(s3_client *c, const char *prefix, const char *start_after, int page_size,
+                  int (*cb)(void *arg, const s3_list_entry *e), void *arg, cd_err *err) CD_WUR;
 
 /* One operation of a batch. */
 typedef enum s3_op_kind {
@@ -161,7 +162,7 @@ typedef struct s3_op {
     const char *sha256; /* PUT_*: the payload's hash if known, else NULL */
     cd_buf *out;        /* GET_BUFFER: replaced by the object (the caller's) */
     /* Results, filled by s3_run_batch(). */
-    int status;
+    s3_status status;
     s3_object_info info;
     cd_err err;
 } s3_op;
@@ -169,7 +170,7 @@ typedef struct s3_op {
 /* Runs the n operations with at most cfg->parallel in flight, each with its
  * own retries and deadline.  Returns S3_OK when all succeeded, else the
  * status of the first failed one, whose message goes to err. */
-int s3_run_batch(s3_client *c, s3_op *ops, size_t n, cd_err *err) CD_WUR;
+s3_status s3_run_batch(s3_client *c, s3_op *ops, size_t n, cd_err *err) CD_WUR;
 
 /* The SigV4 URI encoding of s (every byte but A-Z a-z 0-9 - _ . ~ as %XX,
  * upper-case hex; '/' kept when keep_slash) appended to out. */

@@ -126,7 +126,7 @@ static void finish(batch_item *it)
         close(it->fd);
 }
 
-int s3_run_batch(s3_client *c, s3_op *ops, size_t n, cd_err *err)
+s3_status s3_run_batch(s3_client *c, s3_op *ops, size_t n, cd_err *err)
 {
     batch_item *items = cd_xcalloc(n ? n : 1, sizeof *items);
     s3_req **run = cd_xcalloc(n ? n : 1, sizeof *run);

@@ -35,7 +35,7 @@ static int env_u64(const char *name, uint64_t *out, cd_err *err)
     return S3_OK;
 }
 
-int s3_config_from_env(s3_config *cfg, cd_err *err)
+s3_status s3_config_from_env(s3_config *cfg, cd_err *err)
 {
     cfg->access_key = getenv("AWS_ACCESS_KEY_ID");
     cfg->secret_key = getenv("AWS_SECRET_ACCESS_KEY");

@@ -298,7 +298,7 @@ static void cancel_rest(s3_lane *l, s3_req **reqs, size_t n, const s3_req *faile
     }
 }
 
-int s3_exec(s3_client *c, s3_req **reqs, size_t n, int parallel, bool fail_fast)
+s3_status s3_exec(s3_client *c, s3_req **reqs, size_t n, int parallel, bool fail_fast)
 {
     s3_lane *l = lane_get(c);
     int keep = l->n_free;
@@ -340,7 +340,7 @@ int s3_exec(s3_client *c, s3_req **reqs, size_t n, int parallel, bool fail_fast)
     return S3_OK;
 }
 
-int s3_exec1(s3_client *c, s3_req *r, cd_err *err)
+s3_status s3_exec1(s3_client *c, s3_req *r, cd_err *err)
 {
     int rc = s3_exec(c, &r, 1, 1, false);
     if (rc)

@@ -51,7 +51,7 @@ const char *s3_error_hint(long http, const char *code)
     return NULL;
 }
 
-int s3_explain_head(s3_client *c, const char *op, const char *key, int rc, cd_err *err)
+s3_status s3_explain_head(s3_client *c, const char *op, const char *key, s3_status rc, cd_err *err)
 {
     if (rc != S3_DENIED)
         return rc;

@@ -104,7 +104,7 @@ typedef struct s3_req {
     cd_buf errbody;
 
     /* The outcome. */
-    int status;
+    s3_status status;
     cd_err err;
 } s3_req;
 
@@ -125,10 +125,10 @@ void s3_attempt_setup(s3_req *r, CURL *e, int64_t now);
  * fail_fast, the first request to fail for good stops the others, which
  * then carry its status and message.  Returns the status of the first failed
  * request (by index), or S3_OK. */
-int s3_exec(s3_client *c, s3_req **reqs, size_t n, int parallel, bool fail_fast);
+s3_status s3_exec(s3_client *c, s3_req **reqs, size_t n, int parallel, bool fail_fast);
 
 /* Runs one request and copies a failure's message to err. */
-int s3_exec1(s3_client *c, s3_req *r, cd_err *err);
+s3_status s3_exec1(s3_client *c, s3_req *r, cd_err *err);
 
 /* The wait before attempt `attempt` + 1 (attempt >= 1): exponential from
  * base, capped at max, with "equal jitter" (uniformly random in its upper
@@ -146,7 +146,7 @@ const char *s3_error_hint(long http, const char *code);
 /* When rc, the outcome of a HEAD of key (NULL: the bucket), is S3_DENIED,
  * asks again with a GET of at most one byte and, when that refusal names an
  * error code, replaces err with its message.  Returns the status to report. */
-int s3_explain_head(s3_client *c, const char *op, const char *key, int rc, cd_err *err);
+s3_status s3_explain_head(s3_client *c, const char *op, const char *key, s3_status rc, cd_err *err);
 /* SHA-256 (hex) of the bytes [off, off+len) of fd; -1 with errno on a read
  * error. */
 int s3_sha256_fd(int fd, uint64_t off, uint64_t len, char out[CD_SHA256_HEX]);
@@ -173,7 +173,7 @@ void s3_list_page_clear(s3_list_page *page);
 char *s3_xml_upload_id(const char *body, size_t n);
 
 /* Multipart upload of the first size bytes of fd as key (s3_multipart.c). */
-int s3_multipart_put(s3_client *c, const char *key, int fd, uint64_t size, const char *content_type,
-                     cd_err *err);
+s3_status s3_multipart_put(s3_client *c, const char *key, int fd, uint64_t size,
+                           const char *content_type, cd_err *err);
 
 #endif

@@ -117,8 +117,8 @@ static int part_init(s3_client *c, s3_req *r, const char *key, const char *id, i
     return S3_OK;
 }
 
-int s3_multipart_put(s3_client *c, const char *key, int fd, uint64_t size, const char *content_type,
-                     cd_err *err)
+s3_status s3_multipart_put(s3_client *c, const char *key, int fd, uint64_t size,
+                           const char *content_type, cd_err *err)
 {
     uint64_t part = c->cfg.part_size;
     if ((size + part - 1) / part > MAX_PARTS)

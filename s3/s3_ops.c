@@ -25,7 +25,7 @@ static void fill_info(const s3_req *r, s3_object_info *info)
     snprintf(info->etag, sizeof info->etag, "%s", r->etag);
 }
 
-int s3_head_bucket(s3_client *c, cd_err *err)
+s3_status s3_head_bucket(s3_client *c, cd_err *err)
 {
     s3_req r;
     s3_req_init(&r, c, "head-bucket", "HEAD", NULL);
@@ -34,7 +34,7 @@ int s3_head_bucket(s3_client *c, cd_err *err)
     return s3_explain_head(c, "head-bucket", NULL, rc, err);
 }
 
-int s3_head(s3_client *c, const char *key, s3_object_info *info, cd_err *err)
+s3_status s3_head(s3_client *c, const char *key, s3_object_info *info, cd_err *err)
 {
     int rc = bad_key("head", key, err);
     if (rc)
@@ -48,8 +48,8 @@ int s3_head(s3_client *c, const char *key, s3_object_info *info, cd_err *err)
     return s3_explain_head(c, "head", key, rc, err);
 }
 
-int s3_put_buffer(s3_client *c, const char *key, const void *p, size_t n, const char *content_type,
-                  cd_err *err)
+s3_status s3_put_buffer(s3_client *c, const char *key, const void *p, size_t n,
+                        const char *content_type, cd_err *err)
 {
     int rc = bad_key("put", key, err);
     if (rc)
@@ -66,8 +66,8 @@ int s3_put_buffer(s3_client *c, const char *key, const void *p, size_t n, const 
     return rc;
 }
 
-int s3_put_fd(s3_client *c, const char *key, int fd, uint64_t size, const char *sha256,
-              const char *content_type, cd_err *err)
+s3_status s3_put_fd(s3_client *c, const char *key, int fd, uint64_t size, const char *sha256,
+                    const char *content_type, cd_err *err)
 {
     int rc = bad_key("put", key, err);
     if (rc)
@@ -102,8 +102,8 @@ static int get_common(s3_client *c, s3_req *r, s3_object_info *info, cd_err *err
     return rc;
 }
 
-int s3_get(s3_client *c, const char *key, uint64_t offset, uint64_t length, s3_sink_fn sink,
-           void *arg, s3_object_info *info, cd_err *err)
+s3_status s3_get(s3_client *c, const char *key, uint64_t offset, uint64_t length, s3_sink_fn sink,
+                 void *arg, s3_object_info *info, cd_err *err)
 {
     int rc = bad_key("get", key, err);
     if (rc)
@@ -118,7 +118,7 @@ int s3_get(s3_client *c, const char *key, uint64_t offset, uint64_t length, s3_s
     return get_common(c, &r, info, err);
 }
 
-int s3_get_buffer(s3_client *c, const char *key, cd_buf *out, cd_err *err)
+s3_status s3_get_buffer(s3_client *c, const char *key, cd_buf *out, cd_err *err)
 {
     int rc = bad_key("get", key, err);
     if (rc)
@@ -133,7 +133,7 @@ int s3_get_buffer(s3_client *c, const char *key, cd_buf *out, cd_err *err)
     return get_common(c, &r, NULL, err);
 }
 
-int s3_get_fd(s3_client *c, const char *key, int fd, s3_object_info *info, cd_err *err)
+s3_status s3_get_fd(s3_client *c, const char *key, int fd, s3_object_info *info, cd_err *err)
 {
     int rc = bad_key("get", key, err);
     if (rc)
@@ -145,7 +145,7 @@ int s3_get_fd(s3_client *c, const char *key, int fd, s3_object_info *info, cd_er
     return get_common(c, &r, info, err);
 }
 
-int s3_delete(s3_client *c, const char *key, cd_err *err)
+s3_status s3_delete(s3_client *c, const char *key, cd_err *err)
 {
     int rc = bad_key("delete", key, err);
     if (rc)
@@ -187,8 +187,8 @@ static int list_page(s3_client *c, const char *prefix, const char *start_after, 
     return rc;
 }
 
-int s3_list(s3_client *c, const char *prefix, const char *start_after, int page_size,
-            int (*cb)(void *arg, const s3_list_entry *e), void *arg, cd_err *err)
+s3_status s3_list(s3_client *c, const char *prefix, const char *start_after, int page_size,
+                  int (*cb)(void *arg, const s3_list_entry *e), void *arg, cd_err *err)
 {
     if (page_size <= 0 || page_size > 1000)
         page_size = 1000;

@@ -38,6 +38,7 @@ typedef struct {
     bool created;    /* the item being replayed is in the catalog */
     item_state latest;
     size_t items, versions, skipped;
+    int failed; /* the failure that stopped the walk (err says which) */
     cd_err *err;
 } replay;
 
@@ -206,10 +207,9 @@ static int finish_item(replay *rp)
     return rc;
 }
 
-static int replay_one(void *arg, const char *kind, const char *name, int64_t version,
-                      const char *json, size_t len)
+static int replay_version(replay *rp, const char *kind, const char *name, int64_t version,
+                          const char *json, size_t len)
 {
-    replay *rp = arg;
     if (strcmp(rp->kind, kind) || strcmp(rp->name, name)) {
         int frc = finish_item(rp);
         if (frc != 0)
@@ -257,6 +257,15 @@ static int replay_one(void *arg, const char *kind, const char *name, int64_t ver
     return rc;
 }
 
+/* The walk's callback: a failure stops the walk, which keeps it in rp. */
+static int replay_one(void *arg, const char *kind, const char *name, int64_t version,
+                      const char *json, size_t len)
+{
+    replay *rp = arg;
+    rp->failed = replay_version(rp, kind, name, version, json, len);
+    return rp->failed;
+}
+
 int srv_rebuild_catalog(catalog *cat, blobstore *bs, cd_err *err)
 {
     catalog_item *items = NULL;
@@ -272,6 +281,8 @@ int srv_rebuild_catalog(catalog *cat, blobstore *bs, cd_err *err)
                           n);
     replay rp = {.cat = cat, .bs = bs, .err = err};
     rc = blobstore_each_manifest(bs, replay_one, &rp, err);
+    if (rc == 0)
+        rc = rp.failed;
     if (rc == 0)
         rc = finish_item(&rp);
     state_clear(&rp.latest);

@@ -291,7 +291,8 @@ int srv_start(srv *s, cd_err *err)
     cd_log("info", "server",
            "msg=listening url=%s threads=%u max_connections=%u max_per_address=%u catalog=%s "
            "blobstore=%s",
-           s->url, threads, limit, per_address, catalog_backend(s->cat), blobstore_backend(s->bs));
+           s->url, threads, limit, per_address, catalog_door(s->cat)->backend,
+           blobstore_door(s->bs)->backend);
     return 0;
 }
 

@@ -71,25 +71,26 @@ static void folder_name(const char *dir, char *out, size_t cap)
     free(real);
 }
 
-int sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_MAX],
-                     char name[CD_NAME_MAX], cd_err *err)
+sync_status sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_MAX],
+                             char name[CD_NAME_MAX], cd_err *err)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/index.md", dir);
     json_t *data = NULL;
     md_error me = {0};
-    int rc = folder_front_matter(path, cfg->pool, &data, &me, err);
-    if (rc == FOLDER_BAD_MARKDOWN && me.line > 0)
+    folder_status frc = folder_front_matter(path, cfg->pool, &data, &me, err);
+    if (frc == FOLDER_BAD_MARKDOWN && me.line > 0)
         return cd_err_set(err, SYNC_REFUSED, "index.md: line %d: %s", me.line, me.message);
-    if (rc == FOLDER_BAD_MARKDOWN)
+    if (frc == FOLDER_BAD_MARKDOWN)
         return cd_err_set(err, SYNC_REFUSED, "index.md: %s", me.message);
-    if (rc != 0) {
+    if (frc != FOLDER_OK) {
         err->code = SYNC_REFUSED;
         return SYNC_REFUSED;
     }
     if (!data)
         return cd_err_set(err, SYNC_REFUSED, "cannot read %s: %s", path, strerror(ENOENT));
 
+    sync_status rc = SYNC_OK;
     char kbuf[32], nbuf[32], fname[256];
     const char *k = fm_text(data, "kind", kbuf), *n = fm_text(data, "name", nbuf);
     if (!k)
@@ -125,12 +126,12 @@ int sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_
 
 /* The folder's files as `content push` lists them (folder/folder.h), with
  * the server's own limits on top. */
-static int list_folder(const sync_config *s, const char *dir, const ignore_rules *ig,
-                       file_list *list, cd_err *err)
+static sync_status list_folder(const sync_config *s, const char *dir, const ignore_rules *ig,
+                               file_list *list, cd_err *err)
 {
     folder_tree t;
-    int rc = folder_scan(dir, ig, NULL, &t, err);
-    if (rc != 0) {
+    sync_status rc = SYNC_OK;
+    if (folder_scan(dir, ig, NULL, &t, err) != FOLDER_OK) {
         rc = t.nproblems ? SYNC_REFUSED : SYNC_RETRY;
         if (err)
             err->code = rc;
@@ -157,10 +158,11 @@ static int list_folder(const sync_config *s, const char *dir, const ignore_rules
 /* ---- storing and committing --------------------------------------------- */
 
 /* Stores the file dir/f->path as its blob unless the store has it. */
-static int store_blob(const sync_config *s, const char *dir, const catalog_file *f, cd_err *err)
+static blob_status store_blob(const sync_config *s, const char *dir, const catalog_file *f,
+                              cd_err *err)
 {
     bool present = false;
-    int rc = blobstore_has(s->bs, f->sha256, &present, err);
+    blob_status rc = blobstore_has(s->bs, f->sha256, &present, err);
     if (rc != BLOB_OK || present)
         return rc;
     char path[PATH_MAX * 2];
@@ -191,9 +193,13 @@ static int by_path(const void *a, const void *b)
     return strcmp(((const catalog_file *)a)->path, ((const catalog_file *)b)->path);
 }
 
-static int blob_outcome(int rc)
+/* The blob store's status as this module's, err->code set to it. */
+static sync_status blob_outcome(blob_status rc, cd_err *err)
 {
-    return rc == BLOB_TOO_LARGE ? SYNC_REFUSED : SYNC_RETRY;
+    sync_status st = rc == BLOB_TOO_LARGE ? SYNC_REFUSED : SYNC_RETRY;
+    if (err)
+        err->code = st;
+    return st;
 }
 
 /* Stores every blob of list that the current version cur does not have
@@ -207,9 +213,9 @@ static int store_new_blobs(const sync_config *s, const char *dir, const file_lis
         const catalog_file *c = ncur ? bsearch(&key, cur, ncur, sizeof *cur, by_path) : NULL;
         if (c && !strcmp(c->sha256, f->sha256))
             continue;
-        int rc = store_blob(s, dir, f, err);
+        blob_status rc = store_blob(s, dir, f, err);
         if (rc != BLOB_OK)
-            return blob_outcome(rc);
+            return blob_outcome(rc, err);
     }
     return 0;
 }
@@ -234,10 +240,12 @@ static int load_item(const sync_config *s, const char *kind, const char *name, c
         rc = catalog_files(s->cat, kind, name, it->version, cur, ncur, err);
     if (rc == CAT_OK)
         catalog_files_sort(*cur, *ncur);
-    return rc == CAT_OK ? 0 : SYNC_RETRY;
+    if (rc != CAT_OK && err)
+        err->code = SYNC_RETRY; /* the catalog's message, this module's status */
+    return rc == CAT_OK ? SYNC_OK : SYNC_RETRY;
 }
 
-static int folder_status_of(commit_status st)
+static sync_status sync_status_of(commit_status st)
 {
     switch (st) {
     case COMMIT_NOT_FOUND:
@@ -270,15 +278,16 @@ static int commit_once(const sync_config *s, const char *dir, const char *kind, 
         if (res.status == COMMIT_CONFLICT)
             rc = 1;
         else if (res.status != COMMIT_OK)
-            rc = cd_err_set(err, folder_status_of(res.status), "%s", res.msg);
+            rc = cd_err_set(err, sync_status_of(res.status), "%s", res.msg);
     }
     catalog_item_clear(&it);
     catalog_files_free(cur, ncur);
     return rc;
 }
 
-int sync_commit_folder(const sync_config *s, const char *dir, const char *kind, const char *name,
-                       const char *user, const ignore_rules *ig, sync_result *out, cd_err *err)
+sync_status sync_commit_folder(const sync_config *s, const char *dir, const char *kind,
+                               const char *name, const char *user, const ignore_rules *ig,
+                               sync_result *out, cd_err *err)
 {
     memset(out, 0, sizeof *out);
     file_list list = {0};

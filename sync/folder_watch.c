@@ -232,19 +232,19 @@ static void *worker(void *arg)
 
 /* Refuses a watched folder that holds the data folder: every commit would
  * write there, and a watched item holding it would commit forever. */
-static int check_folder(const sync_config *cfg, const char *dir, cd_err *err)
+static sync_status check_folder(const sync_config *cfg, const char *dir, cd_err *err)
 {
     struct stat st;
     if (stat(dir, &st) != 0)
-        return cd_err_set(err, -1, "--watch %s: %s", dir,
+        return cd_err_set(err, SYNC_REFUSED, "--watch %s: %s", dir,
                           errno == ENOENT ? "no such folder" : strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return cd_err_set(err, -1, "--watch %s: not a folder", dir);
+        return cd_err_set(err, SYNC_REFUSED, "--watch %s: not a folder", dir);
     char *w = realpath(dir, NULL), *data = realpath(cfg->data_dir, NULL);
-    int rc = 0;
+    sync_status rc = SYNC_OK;
     size_t n = w ? strlen(w) : 0;
     if (w && data && !strncmp(data, w, n) && (data[n] == '/' || data[n] == '\0' || n == 1))
-        rc = cd_err_set(err, -1,
+        rc = cd_err_set(err, SYNC_REFUSED,
                         "--watch %s: the data folder %s is inside it; keep the data "
                         "folder (--data) out of watched folders",
                         dir, cfg->data_dir);
@@ -253,7 +253,7 @@ static int check_folder(const sync_config *cfg, const char *dir, cd_err *err)
     return rc;
 }
 
-static int dir_start(sync_watch *sw, fw_dir *d, const char *path, cd_err *err)
+static sync_status dir_start(sync_watch *sw, fw_dir *d, const char *path, cd_err *err)
 {
     d->sw = sw;
     d->path = cd_xstrdup(path);
@@ -266,11 +266,11 @@ static int dir_start(sync_watch *sw, fw_dir *d, const char *path, cd_err *err)
                         .ignore = ignore_cb,
                         .ignore_arg = d};
     if (watch_start(path, &wo, batch_cb, d, &d->wf, err) != WATCH_OK)
-        return -1;
+        return SYNC_REFUSED;
     if (pthread_create(&d->thread, NULL, worker, d) != 0)
-        return cd_err_set(err, -1, "cannot start the watch thread for %s", path);
+        return cd_err_set(err, SYNC_REFUSED, "cannot start the watch thread for %s", path);
     d->thread_started = true;
-    return 0;
+    return SYNC_OK;
 }
 
 /* Stops d's worker, then its watcher, and frees what it holds.  The items
@@ -303,19 +303,19 @@ static void dir_stop(fw_dir *d)
     free(d->path);
 }
 
-int sync_watch_check(const sync_config *cfg, cd_err *err)
+sync_status sync_watch_check(const sync_config *cfg, cd_err *err)
 {
     for (size_t i = 0; i < cfg->n_dirs; i++)
         if (check_folder(cfg, cfg->dirs[i], err) != 0)
-            return -1;
-    return 0;
+            return SYNC_REFUSED;
+    return SYNC_OK;
 }
 
-int sync_watch_start(const sync_config *s, sync_watch **out, cd_err *err)
+sync_status sync_watch_start(const sync_config *s, sync_watch **out, cd_err *err)
 {
     *out = NULL;
     if (sync_watch_check(s, err) != 0)
-        return -1;
+        return SYNC_REFUSED;
     sync_watch *sw = cd_xcalloc(1, sizeof *sw);
     sw->cfg = *s;
     sw->builtins = ignore_new(true);
@@ -327,9 +327,9 @@ int sync_watch_start(const sync_config *s, sync_watch **out, cd_err *err)
     for (size_t i = 0; i < sw->ndirs; i++) {
         cd_err werr = {0};
         if (dir_start(sw, &sw->dirs[i], s->dirs[i], &werr) != 0) {
-            cd_err_set(err, -1, "--watch %s: %s", s->dirs[i], werr.msg);
+            cd_err_set(err, SYNC_REFUSED, "--watch %s: %s", s->dirs[i], werr.msg);
             sync_watch_free(sw);
-            return -1;
+            return SYNC_REFUSED;
         }
         cd_buf b = CD_BUF_INIT;
         cd_log_kv(&b, "folder", s->dirs[i]);
@@ -338,7 +338,7 @@ int sync_watch_start(const sync_config *s, sync_watch **out, cd_err *err)
         fw_log("info", "watching", &b);
     }
     *out = sw;
-    return 0;
+    return SYNC_OK;
 }
 
 void sync_watch_free(sync_watch *sw)

@@ -37,7 +37,7 @@ typedef struct sync_config {
 } sync_config;
 
 /* sync_folder_item() and sync_commit_folder() return 0 or one of these. */
-enum {
+typedef enum sync_status {
     SYNC_OK = 0,
     /* The folder's content is not acceptable (front matter, a file name, a
      * symlink out of the folder, markdown that cannot be rendered): only a
@@ -46,13 +46,13 @@ enum {
     /* A store failed, or a file changed while it was read: trying again
      * later may succeed. */
     SYNC_RETRY = -2,
-};
+} sync_status;
 
 /* The item the content folder dir stands for: `kind` and `name` from its
  * index.md front matter; without `kind`, a tutorial; without `name`, the
  * folder's own name (which must then be a valid item name). */
-int sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_MAX],
-                     char name[CD_NAME_MAX], cd_err *err) CD_WUR;
+sync_status sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_MAX],
+                             char name[CD_NAME_MAX], cd_err *err) CD_WUR;
 
 typedef struct sync_result {
     int64_t version;   /* the item's version afterwards */
@@ -65,20 +65,20 @@ typedef struct sync_result {
  * of `user`, creating the item (owned by user) when it does not exist, with
  * the ignore rules ig (a folder equal to the current version makes no
  * version).  Fills *out. */
-int sync_commit_folder(const sync_config *cfg, const char *dir, const char *kind, const char *name,
-                       const char *user, const ignore_rules *ig, sync_result *out,
-                       cd_err *err) CD_WUR;
+sync_status sync_commit_folder(const sync_config *cfg, const char *dir, const char *kind,
+                               const char *name, const char *user, const ignore_rules *ig,
+                               sync_result *out, cd_err *err) CD_WUR;
 
 typedef struct sync_watch sync_watch;
 
 /* Checks the watched folders before the service starts: each is a folder,
  * and none holds the data folder (which must exist by then). */
-int sync_watch_check(const sync_config *cfg, cd_err *err) CD_WUR;
+sync_status sync_watch_check(const sync_config *cfg, cd_err *err) CD_WUR;
 /* Starts watching every folder of cfg (docs/watch.md): each subfolder
  * holding an index.md (or the folder itself, when it holds one) is an item
  * owned by the local user.  On success free *out with sync_watch_free()
  * before the commit path goes. */
-int sync_watch_start(const sync_config *cfg, sync_watch **out, cd_err *err) CD_WUR;
+sync_status sync_watch_start(const sync_config *cfg, sync_watch **out, cd_err *err) CD_WUR;
 /* Stops the watchers (a commit in progress finishes first) and frees w.
  * NULL is a no-op. */
 void sync_watch_free(sync_watch *w);

@@ -230,8 +230,8 @@ static void folder_free(watch_folder *w)
     free(w);
 }
 
-int watch_start(const char *dir, const watch_options *opt, watch_batch_fn cb, void *arg,
-                watch_folder **out, cd_err *err)
+watch_status watch_start(const char *dir, const watch_options *opt, watch_batch_fn cb, void *arg,
+                         watch_folder **out, cd_err *err)
 {
     *out = NULL;
     if (!dir || !cb)
@@ -244,7 +244,7 @@ int watch_start(const char *dir, const watch_options *opt, watch_batch_fn cb, vo
         return cd_err_set(err, WATCH_ENOTDIR, "%s: %s", dir, strerror(e));
     }
     watch_folder *w = folder_new(real, opt, cb, arg);
-    int rc = watch_hub_attach(w, err);
+    watch_status rc = watch_hub_attach(w, err);
     if (rc) {
         folder_free(w);
         return rc;

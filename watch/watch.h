@@ -100,8 +100,8 @@ typedef struct watch_folder watch_folder;
  * Watched folders must not overlap (one inside another): WATCH_EFAIL.
  * On success *out is the watcher, released with watch_free(); it is stored
  * before the first callback can run, so a callback may read it. */
-int watch_start(const char *dir, const watch_options *opt, watch_batch_fn cb, void *arg,
-                watch_folder **out, cd_err *err) CD_WUR;
+watch_status watch_start(const char *dir, const watch_options *opt, watch_batch_fn cb, void *arg,
+                         watch_folder **out, cd_err *err) CD_WUR;
 
 /* Stops watching: when it returns, no event is read for w any more and (unless
  * called from w's own callback) no callback is running or will start.  Changes

@@ -91,11 +91,12 @@ static bool fd_in(int fd, const int *fds, int n)
 /* Initialises libinotifytools and finds its descriptor (see the top of the
  * file).  Another thread opening an inotify instance at the same moment
  * makes the result ambiguous; that attempt is undone and retried. */
-static int open_inotify(struct hub *h, cd_err *err)
+static watch_status open_inotify(struct hub *h, cd_err *err)
 {
     int *before = cd_xmalloc(2 * MAX_INOTIFY_FDS * sizeof *before),
         *after = before + MAX_INOTIFY_FDS;
-    int rc = WATCH_EFAIL, found = -1;
+    watch_status rc = WATCH_EFAIL;
+    int found = -1;
     for (int attempt = 0; attempt < 3 && found < 0; attempt++) {
         int nb = inotify_fds(before, MAX_INOTIFY_FDS);
         if (nb < 0) {
@@ -241,12 +242,12 @@ static void hub_destroy(struct hub *h)
     free(h);
 }
 
-static int hub_create(struct hub **out, cd_err *err)
+static watch_status hub_create(struct hub **out, cd_err *err)
 {
     struct hub *h = cd_xcalloc(1, sizeof *h);
     pthread_mutex_init(&h->mu, NULL);
     h->ifd = h->evfd = -1;
-    int rc = open_inotify(h, err);
+    watch_status rc = open_inotify(h, err);
     if (rc)
         goto out;
     h->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -266,9 +267,9 @@ out:
 }
 
 /* Takes a reference on the hub, creating it if needed. */
-static int hub_acquire(struct hub **out, cd_err *err)
+static watch_status hub_acquire(struct hub **out, cd_err *err)
 {
-    int rc = WATCH_OK;
+    watch_status rc = WATCH_OK;
     pthread_mutex_lock(&hub_life);
     if (!hub)
         rc = hub_create(&hub, err);
@@ -315,10 +316,10 @@ static bool path_within(const char *a, const char *b)
     return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
 }
 
-int watch_hub_attach(watch_folder *w, cd_err *err)
+watch_status watch_hub_attach(watch_folder *w, cd_err *err)
 {
     struct hub *h;
-    int rc = hub_acquire(&h, err);
+    watch_status rc = hub_acquire(&h, err);
     if (rc)
         return rc;
     pthread_mutex_lock(&h->mu);

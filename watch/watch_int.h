@@ -128,13 +128,13 @@ void watch_note_drained(watch_folder *w);
 
 /* The hub: registers w (after watching its whole tree), unregisters it,
  * and rebuilds its tree on request. */
-int watch_hub_attach(watch_folder *w, cd_err *err) CD_WUR;
+watch_status watch_hub_attach(watch_folder *w, cd_err *err) CD_WUR;
 void watch_hub_detach(watch_folder *w);
 void watch_hub_rescan(watch_folder *w);
 
 /* The tree, always with the hub lock held; ifd is the inotify descriptor. */
 /* Watches w's whole tree without reporting anything (watch_start). */
-int watch_tree_open(watch_folder *w, int ifd, cd_err *err) CD_WUR;
+watch_status watch_tree_open(watch_folder *w, int ifd, cd_err *err) CD_WUR;
 /* Removes every watch of w and frees the tree. */
 void watch_tree_close(watch_folder *w, int ifd);
 /* Whether watch descriptor wd is one of w's directories. */

@@ -247,13 +247,13 @@ static int walk_dir(walk *k, const char *rel)
 
 /* Opening and closing ------------------------------------------------- */
 
-int watch_tree_open(watch_folder *w, int ifd, cd_err *err)
+watch_status watch_tree_open(watch_folder *w, int ifd, cd_err *err)
 {
     walk k = {.w = w, .ifd = ifd};
     int rc = walk_dir(&k, "");
     if (rc == 0 && !k.err)
         return WATCH_OK;
-    int status = WATCH_EFAIL;
+    watch_status status = WATCH_EFAIL;
     if (k.err) {
         char msg[512];
         walk_sentence(&k, msg, sizeof msg);

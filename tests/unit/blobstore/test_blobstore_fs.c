@@ -168,7 +168,7 @@ static void test_roundtrip(void **state)
 {
     fixture *f = *state;
     blobstore *s = f->s;
-    assert_string_equal(blobstore_backend(s), "fs");
+    assert_string_equal(blobstore_door(s)->backend, "fs");
     assert_int_equal(blobstore_ping(s, NULL), BLOB_OK);
     size_t n = 300000;
     char *data = random_bytes(n);
@@ -372,6 +372,43 @@ static void test_manifests(void **state)
     assert_string_equal(list(s, want, &k), path);
 }
 
+/* blobstore_each_manifest(): item by item, versions by number (2 before
+ * 10), keys of another shape skipped, and a callback that stops the walk
+ * stops it without its value becoming the store's status. */
+typedef struct walked {
+    char seen[256];
+    int calls, stop_after;
+} walked;
+
+static int walk_one(void *arg, const char *kind, const char *name, int64_t version,
+                    const char *json, size_t len)
+{
+    walked *w = arg;
+    size_t at = strlen(w->seen);
+    snprintf(w->seen + at, sizeof w->seen - at, "%s/%s/%lld=%.*s;", kind, name, (long long)version,
+             (int)len, json);
+    return ++w->calls == w->stop_after ? 7 : 0;
+}
+
+static void test_each_manifest(void **state)
+{
+    fixture *f = *state;
+    static const char *const keys_[] = {
+        "manifests/tutorial/hello/10.json", "manifests/tutorial/hello/2.json",
+        "manifests/course/c/1.json",        "manifests/tutorial/hello/x.json",
+        "manifests/tutorial/flat.json",
+    };
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(blobstore_put_object(f->s, keys_[i], "m", 1, NULL), BLOB_OK);
+    walked w = {"", 0, 0};
+    cd_err err = {0, ""};
+    assert_int_equal(blobstore_each_manifest(f->s, walk_one, &w, &err), BLOB_OK);
+    assert_string_equal(w.seen, "course/c/1=m;tutorial/hello/2=m;tutorial/hello/10=m;");
+    walked stop = {"", 0, 2};
+    assert_int_equal(blobstore_each_manifest(f->s, walk_one, &stop, &err), BLOB_OK);
+    assert_string_equal(stop.seen, "course/c/1=m;tutorial/hello/2=m;");
+}
+
 static void test_stale_temporaries(void **state)
 {
     fixture *f = *state;
@@ -466,6 +503,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nothing_visible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manifests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_manifest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_temporaries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_puts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),

@@ -41,7 +41,7 @@ static void test_items(void **state)
     fixture *f = *state;
     catalog *c = f->c;
     cd_err err = {0, ""};
-    assert_string_equal(catalog_backend(c), "sqlite");
+    assert_string_equal(catalog_door(c)->backend, "sqlite");
     assert_int_equal(catalog_ping(c, &err), CAT_OK);
     create(c, "tutorial", "zeta", "ann");
     create(c, "course", "alpha", "bob");

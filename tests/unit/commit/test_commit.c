@@ -195,9 +195,32 @@ static void test_invalid_markdown(void **state)
     memset(absent, 'e', 64);
     absent[64] = '\0';
     assert_int_equal(commit_render_get(f->cp, absent, &a, &err), COMMIT_RENDER_UNREAD);
-    assert_int_equal(err.code, BLOB_NOT_FOUND);
+    assert_int_equal(err.code, COMMIT_RENDER_UNREAD); /* not the blob store's code */
     commit_result_clear(&res);
     free(file.path);
+}
+
+/* What leaves the commit path is its own status, in the return value and in
+ * err->code alike, whichever store answered below it. */
+static void test_own_statuses(void **state)
+{
+    fixture *f = *state;
+    catalog_item it;
+    cd_err err = {0};
+    assert_int_equal(catalog_item_get(f->cat, "tutorial", "hello", &it, &err), CAT_OK);
+    char *json = NULL;
+    err.code = 0;
+    assert_int_equal(commit_version_checks(f->cp, &it, 5, &json, &err), COMMIT_NOT_FOUND);
+    assert_int_equal(err.code, COMMIT_NOT_FOUND);
+    assert_null(json);
+    assert_int_equal(commit_item_record(f->cp, &it, "T", CAT_PUBLIC, &err), COMMIT_OK);
+    cd_buf b = CD_BUF_INIT;
+    char *key = blobstore_item_key("tutorial", "hello");
+    assert_int_equal(blobstore_get_object(f->bs, key, &b, &err), BLOB_OK);
+    assert_non_null(strstr(b.data, "\"title\":\"T\""));
+    free(key);
+    cd_buf_free(&b);
+    catalog_item_clear(&it);
 }
 
 /* The length of the AST of blob sha, rendered by cp. */
@@ -254,6 +277,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks_and_strict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_markdown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_own_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_cache_evicts_least_recent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

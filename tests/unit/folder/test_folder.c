@@ -113,7 +113,7 @@ static void test_scan_refuses_by_name(void **state)
     ignore_rules *ig = ignore_new(true);
     folder_tree t;
     cd_err err = {0};
-    assert_int_equal(folder_scan(root, ig, NULL, &t, &err), -1);
+    assert_int_equal(folder_scan(root, ig, NULL, &t, &err), FOLDER_ERROR);
     assert_int_equal(t.nproblems, 2);
     assert_non_null(strstr(t.problems.data, "bad\\name.md: the name holds a backslash"));
     assert_non_null(strstr(t.problems.data, "leak.txt -> "));

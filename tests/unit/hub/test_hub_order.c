@@ -77,11 +77,12 @@ static void test_catch_up(void **state)
     client_read(&bad);
     assert_non_null(strstr(got(&bad), "id: 3\nevent: snapshot\n"));
     /* Someone else's private item does not exist for the hub's callers to
-     * check; an unknown one is CAT_NOT_FOUND. */
+     * check; an unknown one is HUB_NOT_FOUND, in err->code too. */
     client none;
     client_open(f, &none, "alice");
     assert_int_equal(hub_subscribe_item(f->h, none.sub, "tutorial", "nope", -1, NULL, &err),
-                     CAT_NOT_FOUND);
+                     HUB_NOT_FOUND);
+    assert_int_equal(err.code, HUB_NOT_FOUND);
     hub_sub_free(none.sub);
     client_close(&cur);
     client_close(&old);
