@@ -420,8 +420,8 @@ blobstore *blobstore_known_wrap(blobstore *inner, size_t max_blobs)
 {
     known_store *k = cd_xcalloc(1, sizeof *k);
     k->ops = known_ops;
-    k->ops.name = blobstore_backend(inner); /* the server sees the backend it runs on */
-    k->base.ops = &k->ops;
+    k->ops.name = blobstore_door(inner)->backend; /* the server sees the backend it runs on */
+    blobstore_init(&k->base, &k->ops);
     k->inner = inner;
     k->max = max_blobs ? max_blobs : KNOWN_DEFAULT_MAX;
     k->cap = 4096;

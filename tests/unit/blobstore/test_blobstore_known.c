@@ -223,7 +223,7 @@ static void test_without_a_set(void **state)
     blobstore_known_add(plain, sha, 1); /* no-op */
     assert_int_equal(blobstore_known_count(plain), 0);
     assert_false(blobstore_known_first(plain));
-    assert_string_equal(blobstore_backend(f->s), "fs");
+    assert_string_equal(blobstore_door(f->s)->backend, "fs");
     blobstore_close(plain);
 }
 
