@@ -174,7 +174,8 @@ def test_rebuild_restores_review_state_mongodb(start_server, tmp_path):
 def test_rebuild_skips_what_the_record_gets_wrong(start_server, tmp_path):
     """A record naming a version that was not rebuilt, an unknown role, a
     malformed link, a comment record that is no JSON or a second record of
-    one comment restores the rest, says what it skipped, and exits 0."""
+    one comment restores the rest, says what it skipped, and exits 0; a
+    comment record marked withdrawn is skipped without a word."""
     data = tmp_path / "data"
     data.mkdir()
     s = start_server(data)
@@ -190,6 +191,8 @@ def test_rebuild_skips_what_the_record_gets_wrong(start_server, tmp_path):
     comments = data / "review/tutorial/damaged/comments"
     (comments / "1-copy.json").write_bytes((comments / "1.json").read_bytes())  # id 1 twice
     (comments / "bad.json").write_text("{not json")
+    # a comment the catalog refused after its record was written
+    (comments / "4.json").write_text('{"id":4,"withdrawn":true}\n')
     (data / "catalog.db").unlink()
     p = srv.run_contentd(["rebuild-catalog", "--data", str(data)])
     err = p.stderr.decode()
@@ -197,6 +200,7 @@ def test_rebuild_skips_what_the_record_gets_wrong(start_server, tmp_path):
     assert "published version not restored" in err and "member not restored" in err, err
     assert "share link not restored" in err, err
     assert "comment not restored" in err and "bad.json is malformed" in err, err
+    assert "4.json" not in err, err  # withdrawn: nothing to report
     tokens = tokens_for(data, [])
     s2 = start_server(data)
     a = Client(s2.port, tokens["alice"])
