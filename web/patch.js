@@ -11,6 +11,7 @@
 import { renderBlock } from './render.js';
 
 const HIGHLIGHT_MS = 1600;
+const FADE_MS = 400;
 
 export class DocView {
   // container: the element that holds the blocks; topInset(): the height
@@ -138,11 +139,27 @@ function take(m, k) {
   return true;
 }
 
-// Marks a node for a moment (the class runs a CSS animation).
+// Marks a node for a moment: the class holds a static highlight for
+// HIGHLIGHT_MS, then gives way to `cp-fade` (a short transition back) for
+// FADE_MS.  No animation runs while the mark holds: a page with a running
+// animation is drawn at every frame, and a patch then waits for the next
+// frame (up to 16.7 ms at 60 Hz) before it is painted; a page at rest is
+// drawn as soon as it changes (docs/performance.md, "The page's share").
+// Marking a node again restarts its mark.
+const marks = new WeakMap(); // node → Map(class → timer)
+
 export function highlight(node, cls) {
   if (node.nodeType !== 1) return;
-  node.classList.remove(cls);
-  void node.offsetWidth; // restart the animation when it is still running
+  let timers = marks.get(node);
+  if (!timers) marks.set(node, (timers = new Map()));
+  clearTimeout(timers.get(cls));
+  node.classList.remove(`${cls}-fade`);
   node.classList.add(cls);
-  setTimeout(() => node.classList.remove(cls), HIGHLIGHT_MS);
+  timers.set(cls, setTimeout(() => {
+    node.classList.replace(cls, `${cls}-fade`);
+    timers.set(cls, setTimeout(() => {
+      node.classList.remove(`${cls}-fade`);
+      timers.delete(cls);
+    }, FADE_MS));
+  }, HIGHLIGHT_MS));
 }
