@@ -141,8 +141,13 @@ typedef struct cli_blobset {
 } cli_blobset;
 
 void cli_blobset_clear(cli_blobset *s);
-/* The blobs of t that the server lacks (POST blobs/missing, batched). */
-int cli_blobs_missing(cli_http *h, const folder_tree *t, cli_blobset *out, cd_err *err) CD_WUR;
+/* The blobs of t that the server lacks: not in server_files (the file
+ * list of its current version, a json array of {sha256}; NULL: none) and,
+ * among the others, those POST blobs/missing names (batched).  With
+ * send_small, up to a few small ones are taken as lacking without asking
+ * (push --watch). */
+int cli_blobs_missing(cli_http *h, const folder_tree *t, json_t *server_files, bool send_small,
+                      cli_blobset *out, cd_err *err) CD_WUR;
 /* The blobs of t that a 422 missing_blobs answer names (all of them when
  * the answer names none). */
 void cli_blobs_named(const folder_tree *t, json_t *answer, cli_blobset *out);
@@ -179,6 +184,15 @@ void cli_check_summary(const json_t *findings);
 
 /* ---- push.c: one incremental push --------------------------------------- */
 
+/* push --watch: the item as this process last committed it ({version,
+ * files}), so that the next push need not read it back from the server.
+ * Owned by the watch loop; cli_push() replaces item after each success and
+ * drops it after any failure.  Free item with json_decref(). */
+typedef struct cli_push_known {
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+    json_t *item;
+} cli_push_known;
+
 typedef struct cli_push_opts {
     const char *dir;  /* the content folder */
     const char *kind; /* from the flags, else NULL: from index.md */
@@ -190,6 +204,8 @@ typedef struct cli_push_opts {
     /* Watch mode: the previous scan, whose hashes are reused; replaced by
      * this push's scan.  NULL: hash every file. */
     folder_tree *cache;
+    /* Watch mode: the item as the previous push left it, else NULL. */
+    cli_push_known *known;
     /* Watch mode: the debounce windows (0: the watcher's defaults). */
     unsigned quiet_ms, max_delay_ms;
     /* The checks run on the folder and printed after the summary. */

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Which blobs a push has to send: one file per distinct SHA-256 of the
- * folder, narrowed by POST /api/v1/blobs/missing (in batches) or by the
- * list a 422 missing_blobs answer carries.  Whatever already arrived on
- * the server — from an earlier, interrupted push too — is never sent again.
+ * folder, less those of the server's current version, narrowed by POST
+ * /api/v1/blobs/missing (in batches) or by the list a 422 missing_blobs
+ * answer carries.  Whatever already arrived on the server — from an
+ * earlier, interrupted push too — is never sent again, except that
+ * `push --watch` sends a few small new blobs without asking (a save is one
+ * round trip shorter; the server stores a blob it had again, unchanged).
  */
 #include "cli_int.h"
 
@@ -11,6 +14,10 @@
 #include <string.h>
 
 #define MISSING_BATCH 1000 /* hashes per blobs/missing request */
+/* New blobs up to these are sent without asking first (push --watch): one
+ * round trip saved costs at most this much upload when the server had them. */
+#define UNASKED_FILES_MAX 16
+#define UNASKED_BYTES_MAX (256 << 10)
 
 static int by_sha(const void *a, const void *b)
 {
@@ -74,22 +81,54 @@ static int ask(cli_http *h, json_t *shas, json_t *want, cd_err *err)
     return rc;
 }
 
-int cli_blobs_missing(cli_http *h, const folder_tree *t, cli_blobset *out, cd_err *err)
+/* The shas of the server's file list (json array of {sha256}), as keys. */
+static json_t *stored_set(json_t *server_files)
 {
+    json_t *known = json_object(), *f;
+    size_t i;
+    json_array_foreach(server_files, i, f)
+    {
+        const char *sha = json_string_value(json_object_get(f, "sha256"));
+        if (sha)
+            json_object_set(known, sha, json_true());
+    }
+    return known;
+}
+
+int cli_blobs_missing(cli_http *h, const folder_tree *t, json_t *server_files, bool send_small,
+                      cli_blobset *out, cd_err *err)
+{
+    /* A blob of the server's current version is stored (the catalog never
+     * names one that is not); the rest is asked about, or, when it is
+     * little, sent without asking. */
+    json_t *stored = stored_set(server_files), *fresh = json_object();
     cli_blobset all = {0};
     select_blobs(t, NULL, &all);
+    for (size_t i = 0; i < all.n; i++) {
+        const char *sha = t->files[all.idx[i]].sha256;
+        if (!json_object_get(stored, sha))
+            json_object_set(fresh, sha, json_true());
+    }
+    select_blobs(t, fresh, out);
+    json_decref(stored);
+    cli_blobset_clear(&all);
+    if (out->n == 0 ||
+        (send_small && out->n <= UNASKED_FILES_MAX && out->bytes <= UNASKED_BYTES_MAX)) {
+        json_decref(fresh);
+        return 0;
+    }
     json_t *want = json_object(), *shas = json_array();
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < all.n; i++) {
-        json_array_append_new(shas, json_string(t->files[all.idx[i]].sha256));
-        if (json_array_size(shas) == MISSING_BATCH || i + 1 == all.n) {
+    for (size_t i = 0; rc == 0 && i < out->n; i++) {
+        json_array_append_new(shas, json_string(t->files[out->idx[i]].sha256));
+        if (json_array_size(shas) == MISSING_BATCH || i + 1 == out->n) {
             rc = ask(h, shas, want, err);
             json_array_clear(shas);
         }
     }
     if (rc == 0)
         select_blobs(t, want, out);
-    cli_blobset_clear(&all);
+    json_decref(fresh);
     json_decref(shas);
     json_decref(want);
     return rc;
