@@ -316,7 +316,7 @@ void folder_tree_clear(folder_tree *t)
 
 #define MAX_INDEX_SIZE (16 << 20)
 
-static int read_small_file(const char *path, cd_buf *b, bool *missing, cd_err *err)
+int folder_read_index(const char *path, cd_buf *b, bool *missing, cd_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -341,7 +341,7 @@ int folder_front_matter(const char *path, md_pool *pool, json_t **data, md_error
     *data = NULL;
     cd_buf src = CD_BUF_INIT;
     bool missing = false;
-    int rc = read_small_file(path, &src, &missing, err);
+    int rc = folder_read_index(path, &src, &missing, err);
     if (rc != 0 || missing) {
         cd_buf_free(&src);
         return rc;
