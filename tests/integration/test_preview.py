@@ -341,8 +341,7 @@ def test_a_patched_page_is_at_rest_while_its_marks_hold(server, api, name, tab):
     """The highlight of a change is a static mark, not an animation: a page
     with a running animation is drawn at every frame, so the next save's
     patch waits for a frame before it is painted.  Only the short fade at
-    the end of a mark runs as a transition; then the page is back to
-    unmarked blocks."""
+    the end of a mark runs as a transition; then the page is at rest again."""
     push_course(api, "course", name, COURSE)
     v = api.item_ok("course", name)["version"]
     open_preview(tab, preview_url(server, "course", name), v)
@@ -358,11 +357,10 @@ def test_a_patched_page_is_at_rest_while_its_marks_hold(server, api, name, tab):
               running: document.getAnimations().map((a) => a.animationName || a.transitionProperty)};""")
     assert state["marked"] and state["version"], "the changed block and the version are marked"
     assert state["running"] == [], f"nothing animates while the marks hold: {state['running']}"
-    wait_for(tab, lambda d: js(d, "return !document.querySelector("
-                                  "'.cp-changed, .cp-changed-fade, .cp-removed-above, "
-                                  ".cp-removed-above-fade')"),
-             "the marks to go", timeout=10)
-    assert js(tab, "return document.getAnimations().length") == 0
+    wait_for(tab, lambda d: js(d, "return !document.querySelector('.cp-changed, .cp-removed-above')"
+                                  " && document.getAnimations().length === 0"),
+             "the marks to fade and the page to be at rest", timeout=10)
+    assert js(tab, "return document.querySelectorAll('.cp-changed-fade').length") == 2
     assert_no_violations(tab)
 
 
