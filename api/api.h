@@ -86,6 +86,8 @@ enum MHD_Result api_rollback(http_req *r);
 enum MHD_Result api_links_post(http_req *r);
 enum MHD_Result api_links_get(http_req *r);
 enum MHD_Result api_link_delete(http_req *r);
+/* GET …/versions/N/diff?to=M (api_diff.c). */
+enum MHD_Result api_version_diff(http_req *r);
 
 /* Blob bytes received by PUT /api/v1/blobs: counted, and the count. */
 void api_count_push(uint64_t n);

@@ -59,6 +59,8 @@ const http_endpoint api_endpoints[] = {
     AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/links", api_links_get),
     AUTH(HTTP_M_DELETE, "/api/v1/content/{kind}/{name}/links/{file}", api_link_delete),
     AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/versions/{version}/checks", api_version_checks),
+    /* with the link query accepted so that a share link gets its 404 */
+    AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/versions/{version}/diff", api_version_diff),
     AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/files/{path}", api_file_get),
     AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/ast/{path}", api_ast_get),
     AUTH_QUERY(HTTP_M_GET, "/api/v1/content/{kind}/{name}/events", api_sse_item),

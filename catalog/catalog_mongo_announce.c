@@ -35,6 +35,10 @@ struct mg_entry {
     bool has_inc;
     bson_oid_t inc;
     int64_t version, meta;
+    /* The commit time of the latest version, for a change that leaves it
+     * out: a field set to the value it had is not in updatedFields, so two
+     * commits in one millisecond bring the second one's time only here. */
+    int64_t committed_at;
     uint64_t mark;
 };
 
@@ -111,6 +115,19 @@ static void note_lag(mg_watch *w, int64_t committed_at)
             s->lag_buckets[i]++;
 }
 
+/* Entry e moves to version v of change ch: announced, and timed by the
+ * change's commit time or, where the change leaves it out, the one e knows. */
+static void announce_version(mg_catalog *c, mg_entry *e, const mg_change *ch)
+{
+    mg_watch *w = &c->watch;
+    e->version = ch->version;
+    if (ch->committed_at > 0)
+        e->committed_at = ch->committed_at;
+    w->stats.announced++;
+    note_lag(w, e->committed_at);
+    emit(c, CAT_EV_VERSION, e->key, e->version);
+}
+
 /* Local writes ------------------------------------------------------------ */
 
 static bool is_active(mg_watch *w)
@@ -155,6 +172,7 @@ void mg_local_version(mg_catalog *c, const char *kind, const char *name, const b
     mg_entry *e = same_item(w, kind, name, inc);
     if (e && e->version == version - 1) {
         e->version = version;
+        e->committed_at = committed_at;
         w->stats.announced_local++;
         note_lag(w, committed_at);
         catalog_emit(&c->base, CAT_EV_VERSION, kind, name, version);
@@ -201,6 +219,7 @@ static mg_entry *set_whole(mg_catalog *c, mg_entry *e, const mg_change *ch, bool
         e->has_inc = ch->has_inc;
         e->inc = ch->inc;
         e->version = 0;
+        e->committed_at = 0;
         e->meta = ch->has_meta ? ch->meta : 0;
         if (announce) {
             w->stats.announced++;
@@ -208,11 +227,11 @@ static mg_entry *set_whole(mg_catalog *c, mg_entry *e, const mg_change *ch, bool
         }
     }
     if (ch->has_version && ch->version > e->version) {
-        e->version = ch->version;
         if (announce) {
-            w->stats.announced++;
-            note_lag(w, ch->committed_at);
-            emit(c, CAT_EV_VERSION, e->key, e->version);
+            announce_version(c, e, ch);
+        } else {
+            e->version = ch->version;
+            e->committed_at = ch->committed_at;
         }
     }
     if (ch->has_meta && ch->meta > e->meta) {
@@ -248,12 +267,8 @@ void mg_apply_change(mg_catalog *c, const mg_change *ch)
             snprintf(whole.key, sizeof whole.key, "%s", ch->key);
             e = set_whole(c, NULL, &whole, true);
         }
-        if (ch->has_version && ch->version > e->version) {
-            e->version = ch->version;
-            w->stats.announced++;
-            note_lag(w, ch->committed_at);
-            emit(c, CAT_EV_VERSION, e->key, e->version);
-        }
+        if (ch->has_version && ch->version > e->version)
+            announce_version(c, e, ch);
         if (ch->has_meta && ch->meta > e->meta) {
             e->meta = ch->meta;
             w->stats.announced++;

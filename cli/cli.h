@@ -61,6 +61,7 @@ int cmd_publish(cli_config *cfg, int argc, char **argv);
 int cmd_members(cli_config *cfg, int argc, char **argv);
 int cmd_share(cli_config *cfg, int argc, char **argv);
 int cmd_rollback(cli_config *cfg, int argc, char **argv);
+int cmd_diff(cli_config *cfg, int argc, char **argv);
 /* `content check [DIR]`: offline, but it takes the global --output. */
 int cmd_check(cli_config *cfg, int argc, char **argv);
 

@@ -5,6 +5,7 @@
  *   content members KIND/NAME [USER ROLE | --remove USER]
  *   content share KIND/NAME [--version N] [--expires 7d] | --list | --revoke ID
  *   content rollback KIND/NAME N
+ *   content diff KIND/NAME N [M]
  * Each is one request to the API (CONTRACT "Review and sharing"); with
  * --output json each prints the server's answer as it is.
  */
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define POS_MAX 3
 
@@ -373,4 +375,102 @@ int cmd_rollback(cli_config *cfg, int argc, char **argv)
         return CLI_USAGE;
     return call(cfg, &a, "POST", "/rollback", json_pack("{sI}", "to", (json_int_t)v),
                 rollback_text);
+}
+
+/* ---- diff --------------------------------------------------------------- */
+
+static const char diff_help[] =
+    "usage: content diff KIND/NAME N [M]\n"
+    "\n"
+    "Shows what changed from version N to version M (the latest you read\n"
+    "when M is omitted): per document, the blocks added (+), removed (-) or\n"
+    "changed (~), named by their keys (a heading's id, or SECTION/TAG-N);\n"
+    "then the assets added, removed or changed.  Colour on a terminal only\n"
+    "(not with NO_COLOR set).\n"
+    "\n"
+    "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
+
+/* The mark of an op or status, and its colour on a terminal. */
+static void diff_mark(bool colour, const char *what)
+{
+    char mark = !strcmp(what, "added") ? '+' : !strcmp(what, "removed") ? '-' : '~';
+    const char *sgr = mark == '+' ? "32" : mark == '-' ? "31" : "33";
+    if (colour)
+        printf("\033[%sm%c\033[0m", sgr, mark);
+    else
+        putchar(mark);
+}
+
+static void diff_document(bool colour, const char *path, json_t *d)
+{
+    const char *status = str(d, "status");
+    json_t *blocks = json_object_get(d, "blocks");
+    diff_mark(colour, status);
+    printf(" %s (%s", path, status);
+    if (strcmp(status, "changed") != 0) {
+        size_t nb = json_array_size(blocks);
+        printf(", %zu block%s)\n", nb, nb == 1 ? "" : "s");
+        return;
+    }
+    fputs(")\n", stdout);
+    size_t i;
+    json_t *b;
+    json_array_foreach(blocks, i, b)
+    {
+        fputs("    ", stdout);
+        diff_mark(colour, str(b, "op"));
+        printf(" %s\n", str(b, "key"));
+    }
+}
+
+static void diff_text(const review_args *a, json_t *body)
+{
+    bool colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    printf("%s/%s: from version %lld to version %lld\n", a->kind, a->name, num(body, "from"),
+           num(body, "to"));
+    size_t shown = 0;
+    const char *path;
+    json_t *d;
+    json_object_foreach(json_object_get(body, "documents"), path, d)
+    {
+        if (strcmp(str(d, "status"), "unchanged") != 0) {
+            diff_document(colour, path, d);
+            shown++;
+        }
+    }
+    static const char *const lists[] = {"added", "removed", "changed"};
+    json_t *assets = json_object_get(body, "assets");
+    for (size_t k = 0; k < 3; k++) {
+        size_t i;
+        json_t *p;
+        json_array_foreach(json_object_get(assets, lists[k]), i, p)
+        {
+            diff_mark(colour, lists[k]);
+            printf(" %s (asset %s)\n", json_string_value(p), lists[k]);
+            shown++;
+        }
+    }
+    if (!shown)
+        puts("no changes");
+}
+
+int cmd_diff(cli_config *cfg, int argc, char **argv)
+{
+    review_args a = {.cmd = "diff", .usage = "content diff KIND/NAME N [M]"};
+    int rc = parse(cfg, argc, argv, &a, diff_help, NULL);
+    if (rc >= 0)
+        return rc;
+    int64_t from = 0, to = 0;
+    if (a.n_pos < 2) {
+        cli_error("diff: missing the version N (usage: %s)", a.usage);
+        return CLI_USAGE;
+    }
+    if (!version_arg(&a, a.pos[1], &from) || (a.n_pos == 3 && !version_arg(&a, a.pos[2], &to)))
+        return CLI_USAGE;
+    char sub[96];
+    if (to)
+        snprintf(sub, sizeof sub, "/versions/%lld/diff?to=%lld", (long long)from, (long long)to);
+    else
+        snprintf(sub, sizeof sub, "/versions/%lld/diff", (long long)from);
+    return call(cfg, &a, "GET", sub, NULL, diff_text);
 }

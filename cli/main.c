@@ -32,6 +32,7 @@ static const struct command commands[] = {
     {"members", cmd_members, "list, give or take away members' roles on an item"},
     {"share", cmd_share, "make, list or revoke share links of an item's preview"},
     {"rollback", cmd_rollback, "make a new version with the files of an older one"},
+    {"diff", cmd_diff, "show the blocks and assets that changed between two versions"},
     {"check", cmd_check, "check a local folder for broken links, missing files and more"},
     {"render", run_render, "print the AST document of a local markdown file"},
 };

@@ -11,6 +11,7 @@
 // document block by block, and the sidebar entries of the documents it
 // names (the whole list only when documents come or go).
 
+import { Changes } from './changes.js';
 import { DocView, highlight } from './patch.js';
 import { Problems } from './problems.js';
 import { h, renderData, renderToc } from './render.js';
@@ -64,6 +65,7 @@ export class Page {
     };
     this.view = new DocView(this.el.content, () => this.el.bar.getBoundingClientRect().bottom);
     this.problems = new Problems(this);
+    this.changes = new Changes(this);
     this.el.item.textContent = `${item.kind}/${item.name}`;
     this.el.item.title = this.el.item.textContent; // the bar may cut it short
     document.addEventListener('click', (e) => this.onClick(e));
@@ -121,6 +123,7 @@ export class Page {
     this.whole.clear();
     this.refresh(true, null);
     this.problems.refresh();
+    this.changes.refresh();
   }
 
   bump(p) {
@@ -167,6 +170,7 @@ export class Page {
   showFetched() {
     this.refresh(true, new Set());
     this.problems.refresh();
+    this.changes.refresh();
   }
 
   onUpdate(m) {
@@ -189,6 +193,7 @@ export class Page {
     this.refresh(touched, new Set(m.docs.map(([p]) => p)));
     if (m.assets.length) this.refreshImages(new Set(m.assets.map((f) => f.path)));
     this.problems.refresh();
+    this.changes.refresh();
     highlight(this.el.version, 'cp-changed');
   }
 
@@ -389,6 +394,7 @@ export class Page {
     const same = this.view.path === path;
     this.refresh(false, new Set([path]));
     this.problems.refresh();
+    this.changes.refresh();
     if (hash) this.scrollToHash(hash);
     else if (!same) window.scrollTo(0, 0);
   }

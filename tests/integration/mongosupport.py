@@ -149,13 +149,14 @@ class Tool:
     """A catalog_tool shell: cmd() sends one command and returns its answer;
     the watcher's notifications collect in `events` (wait_for() waits)."""
 
-    def __init__(self, backend_args: list, log_path: Path, name: str = "tool"):
+    def __init__(self, backend_args: list, log_path: Path, name: str = "tool",
+                 env: dict | None = None):
         self.name = name
         self.log_path = log_path
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen([str(catalog_tool_path()), *backend_args, "shell"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self._log, text=True, bufsize=1, env=clean_env())
+                                     stderr=self._log, text=True, bufsize=1, env=clean_env(env))
         self.replies: queue.Queue = queue.Queue()
         self.events: list[dict] = []
         self.cond = threading.Condition()
@@ -163,8 +164,9 @@ class Tool:
         self.reader.start()
 
     @classmethod
-    def mongo(cls, uri: str, db: str, log_dir: Path, name: str = "tool") -> "Tool":
-        return cls(["--uri", uri, "--db", db], log_dir / f"{name}-{db}.log", name)
+    def mongo(cls, uri: str, db: str, log_dir: Path, name: str = "tool",
+              env: dict | None = None) -> "Tool":
+        return cls(["--uri", uri, "--db", db], log_dir / f"{name}-{db}.log", name, env)
 
     def _read(self):
         for line in self.proc.stdout:
