@@ -416,8 +416,7 @@ static void remember(push *p, int64_t version)
         return;
     snprintf(k->kind, sizeof k->kind, "%s", p->kind);
     snprintf(k->name, sizeof k->name, "%s", p->name);
-    k->item = json_pack("{s:I, s:o}", "version", (json_int_t)version, "files",
-                        file_list(&p->tree));
+    k->item = json_pack("{s:I, s:o}", "version", (json_int_t)version, "files", file_list(&p->tree));
 }
 
 static int run(push *p)
@@ -438,8 +437,8 @@ static int run(push *p)
         remember(p, p->base);
         return CLI_OK;
     }
-    if (cli_blobs_missing(p->h, &p->tree, server_files(p), p->o->watch && !p->o->dry_run,
-                          &p->blobs, &p->err) != 0)
+    if (cli_blobs_missing(p->h, &p->tree, server_files(p), p->o->watch && !p->o->dry_run, &p->blobs,
+                          &p->err) != 0)
         return fail(p, "%s", p->err.msg);
     if (p->o->dry_run) {
         report(p, p->base, false);
