@@ -86,6 +86,10 @@ enum MHD_Result api_rollback(http_req *r);
 enum MHD_Result api_links_post(http_req *r);
 enum MHD_Result api_links_get(http_req *r);
 enum MHD_Result api_link_delete(http_req *r);
+/* Comments (api_comments.c). */
+enum MHD_Result api_comments_post(http_req *r);
+enum MHD_Result api_comments_get(http_req *r);
+enum MHD_Result api_comment_patch(http_req *r);
 /* GET …/versions/N/diff?to=M (api_diff.c). */
 enum MHD_Result api_version_diff(http_req *r);
 

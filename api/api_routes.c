@@ -26,6 +26,14 @@
         .auth = true, .query_token = true                                                          \
     }
 
+/* A share link is told apart (and refused) by the handler, not taken for
+ * a bad token. */
+#define AUTH_JSON_QUERY(m, pat, fn)                                                                \
+    {                                                                                              \
+        .methods = (m), .pattern = (pat), .handler = (fn), .body = HTTP_BODY_JSON, .auth = true,   \
+        .query_token = true                                                                        \
+    }
+
 #define PREVIEW(pat)                                                                               \
     {                                                                                              \
         .methods = GET_HEAD, .pattern = (pat), .handler = api_preview, .body = HTTP_BODY_DISCARD,  \
@@ -58,6 +66,10 @@ const http_endpoint api_endpoints[] = {
     AUTH_JSON(HTTP_M_POST, "/api/v1/content/{kind}/{name}/links", api_links_post),
     AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/links", api_links_get),
     AUTH(HTTP_M_DELETE, "/api/v1/content/{kind}/{name}/links/{file}", api_link_delete),
+    AUTH_JSON_QUERY(HTTP_M_POST, "/api/v1/content/{kind}/{name}/comments", api_comments_post),
+    AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/comments", api_comments_get),
+    AUTH_JSON_QUERY(HTTP_M_PATCH, "/api/v1/content/{kind}/{name}/comments/{file}",
+                    api_comment_patch),
     AUTH(GET_HEAD, "/api/v1/content/{kind}/{name}/versions/{version}/checks", api_version_checks),
     /* with the link query accepted so that a share link gets its 404 */
     AUTH_QUERY(GET_HEAD, "/api/v1/content/{kind}/{name}/versions/{version}/diff", api_version_diff),

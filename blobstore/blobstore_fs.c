@@ -202,12 +202,13 @@ static int publish(fs_store *s, int fd, const char *name, const char *key, cd_er
     return BLOB_OK;
 }
 
-/* The store's namespaces: a key outside them is refused. */
+/* The store's namespaces: a key outside them is refused.  review/ holds
+ * the records of review (comments) that a rebuild restores. */
 bool blobstore_fs_key_ok(const char *key)
 {
     return blobstore_key_valid(key) &&
            (strncmp(key, "blobs/", 6) == 0 || strncmp(key, "manifests/", 10) == 0 ||
-            strncmp(key, "items/", 6) == 0);
+            strncmp(key, "items/", 6) == 0 || strncmp(key, "review/", 7) == 0);
 }
 
 /* Store operations ------------------------------------------------------- */

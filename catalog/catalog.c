@@ -428,6 +428,45 @@ int catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *na
     return TIMED(c, link_find, token_sha256, kind, name, err);
 }
 
+int catalog_comment_add(catalog *c, const char *kind, const char *name, catalog_comment *cm,
+                        cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK)
+        rc = catalog_check_comment(cm, err);
+    if (rc == CAT_OK && !cm->created_at)
+        cm->created_at = cd_now_ms();
+    return rc ? rc : TIMED(c, comment_add, kind, name, cm, err);
+}
+
+int catalog_comment_get(catalog *c, const char *kind, const char *name, int64_t id,
+                        catalog_comment *out, cd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK && id < 1)
+        rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no comment %lld", (long long)id);
+    return rc ? rc : TIMED(c, comment_get, kind, name, id, out, err);
+}
+
+int catalog_comment_list(catalog *c, const char *kind, const char *name, const char *path,
+                         catalog_comment **out, size_t *n, cd_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = check_id(kind, name, err);
+    return rc ? rc : TIMED(c, comment_list, kind, name, path, out, n, err);
+}
+
+int catalog_comment_resolve(catalog *c, const char *kind, const char *name, int64_t id,
+                            bool resolved, cd_err *err)
+{
+    int rc = check_id(kind, name, err);
+    if (rc == CAT_OK && id < 1)
+        rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no comment %lld", (long long)id);
+    return rc ? rc : TIMED(c, comment_resolve, kind, name, id, resolved, err);
+}
+
 void catalog_close(catalog *c)
 {
     if (c)

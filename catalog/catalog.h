@@ -126,6 +126,28 @@ typedef struct catalog_token {
     int64_t last_used_at; /* ms; 0 when not known */
 } catalog_token;
 
+/* A comment on one block of one document of one version (CONTRACT
+ * "Review and sharing").  ids count from 1 per item; reply_to 0 is none. */
+typedef struct catalog_comment {
+    int64_t id;
+    char *user;
+    int64_t version;
+    char *path;  /* the document, e.g. "index.md" */
+    char *block; /* the block's key in that version (review.h) */
+    char block_hash[CD_SHA256_HEX];
+    char *body;
+    int64_t reply_to;
+    bool resolved;
+    int64_t created_at; /* ms */
+} catalog_comment;
+
+/* Releases what one comment owns; frees comments[0..n) and the array. */
+void catalog_comment_clear(catalog_comment *cm);
+void catalog_comments_free(catalog_comment *comments, size_t n);
+/* The comment as the API shows it, without its closing brace (the caller
+ * appends "outdated" and the rest): {"id",…,"created_at". */
+void catalog_json_comment(cd_buf *b, const catalog_comment *cm);
+
 /* Frees tokens[0..n) and the array. */
 void catalog_tokens_free(catalog_token *tokens, size_t n);
 
@@ -175,7 +197,15 @@ struct catalog_watch_stats;
  * under an internal lock, so that each version reaches it once and in
  * order: the callback must be quick and must not write to this catalog
  * (reads are fine); the server's hub only queues the change. */
-typedef enum { CAT_EV_CREATED, CAT_EV_VERSION, CAT_EV_UPDATED, CAT_EV_DELETED } catalog_event;
+/* CAT_EV_COMMENT: a comment was added or resolved; `version` is then the
+ * comment's id (catalog_comment_get() reads it). */
+typedef enum {
+    CAT_EV_CREATED,
+    CAT_EV_VERSION,
+    CAT_EV_UPDATED,
+    CAT_EV_DELETED,
+    CAT_EV_COMMENT
+} catalog_event;
 typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind, const char *name,
                                   int64_t version);
 
@@ -203,7 +233,11 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
     X(member_set)                                                                                  \
     X(link_add)                                                                                    \
     X(link_delete)                                                                                 \
-    X(link_find)
+    X(link_find)                                                                                   \
+    X(comment_add)                                                                                 \
+    X(comment_get)                                                                                 \
+    X(comment_list)                                                                                \
+    X(comment_resolve)
 typedef enum catalog_op {
 #define X(n) CATALOG_OP_##n,
     CATALOG_OPS(X)
@@ -294,6 +328,25 @@ int catalog_link_delete(catalog *c, const char *kind, const char *name, const ch
  * none.  kind and name are CD_KIND_MAX and CD_NAME_MAX bytes. */
 int catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *name,
                       cd_err *err) CD_WUR;
+/* Adds a comment to the item: cm->id 0 takes the item's next id (written
+ * back to cm->id), another id is kept (a restore; CAT_EXISTS when the
+ * item has it already); created_at 0 is now (written back).  user, path,
+ * block, block_hash and body are required.  Announced as CAT_EV_COMMENT
+ * with the id. */
+int catalog_comment_add(catalog *c, const char *kind, const char *name, catalog_comment *cm,
+                        cd_err *err) CD_WUR;
+/* Fills *out with comment id of the item (CAT_NOT_FOUND when none); the
+ * caller releases it with catalog_comment_clear(). */
+int catalog_comment_get(catalog *c, const char *kind, const char *name, int64_t id,
+                        catalog_comment *out, cd_err *err) CD_WUR;
+/* The item's comments on path (NULL: on every document), by id; free
+ * *out with catalog_comments_free(). */
+int catalog_comment_list(catalog *c, const char *kind, const char *name, const char *path,
+                         catalog_comment **out, size_t *n, cd_err *err) CD_WUR;
+/* Marks comment id resolved or not (CAT_NOT_FOUND when none).  Announced
+ * as CAT_EV_COMMENT with the id. */
+int catalog_comment_resolve(catalog *c, const char *kind, const char *name, int64_t id,
+                            bool resolved, cd_err *err) CD_WUR;
 /* Closes the catalog (stopping its watcher); NULL is a no-op. */
 void catalog_close(catalog *c);
 

@@ -72,6 +72,15 @@ struct catalog_ops {
                     cd_err *err);
     int (*link_delete)(catalog *c, const char *kind, const char *name, const char *id, cd_err *err);
     int (*link_find)(catalog *c, const char *token_sha256, char *kind, char *name, cd_err *err);
+    /* See catalog_comment_add() and the three after it. */
+    int (*comment_add)(catalog *c, const char *kind, const char *name, catalog_comment *cm,
+                       cd_err *err);
+    int (*comment_get)(catalog *c, const char *kind, const char *name, int64_t id,
+                       catalog_comment *out, cd_err *err);
+    int (*comment_list)(catalog *c, const char *kind, const char *name, const char *path,
+                        catalog_comment **out, size_t *n, cd_err *err);
+    int (*comment_resolve)(catalog *c, const char *kind, const char *name, int64_t id,
+                           bool resolved, cd_err *err);
     void (*close)(catalog *c);
     /* Optional (NULL for a backend whose changes all happen in this
      * process): see catalog_watch_start() and catalog_watch_stats(). */
@@ -98,6 +107,9 @@ int catalog_check_new_item(const catalog_item *it, cd_err *err);
 int catalog_check_visibility(int visibility, cd_err *err);
 /* token_add: the token's SHA-256 in lower-case hex, and a user. */
 int catalog_check_token(const char *token_sha256, const char *user, cd_err *err);
+
+/* comment_add: the fields catalog_comment_add() requires. */
+int catalog_check_comment(const catalog_comment *cm, cd_err *err);
 
 /* Checks a commit's file list (paths present, digests valid, sizes not
  * negative, no path twice) and returns it as an array of pointers sorted by

@@ -314,6 +314,8 @@ static int mg_item_delete(catalog *cat, const char *kind, const char *name, cd_e
         mg_log("warn", "event=history_left item=%s err=\"%s\"", key,
                mg_quote(e.message, q, sizeof q));
     }
+    if (rc == CAT_OK && mg_comments_delete(c, cl, key, &again) != CAT_OK)
+        mg_log("warn", "event=comments_left item=%s", key);
     mongoc_collection_destroy(content);
     mongoc_collection_destroy(versions);
     mg_push(c, cl);
@@ -415,6 +417,10 @@ static const struct catalog_ops mongo_ops = {
     .link_add = mg_link_add,
     .link_delete = mg_link_delete,
     .link_find = mg_link_find,
+    .comment_add = mg_comment_add,
+    .comment_get = mg_comment_get,
+    .comment_list = mg_comment_list,
+    .comment_resolve = mg_comment_resolve,
     .close = mg_close,
     .watch_start = mg_watch_start,
     .watch_stop = mg_watch_stop_op,
@@ -524,6 +530,12 @@ static int create_indexes(mg_catalog *c, cd_err *err)
                           BCON_NEW("createIndexes", "content", "indexes", "[", "{", "key", "{",
                                    "links.sha256", BCON_INT32(1), "}", "name", "links.sha256_1",
                                    "sparse", BCON_BOOL(true), "}", "]"),
+                          err);
+    if (rc == CAT_OK) /* an item's comments, in order */
+        rc = create_index(c, cl, "comments",
+                          BCON_NEW("createIndexes", "comments", "indexes", "[", "{", "key", "{",
+                                   "item", BCON_INT32(1), "id", BCON_INT32(1), "}", "name",
+                                   "item_1_id_1", "}", "]"),
                           err);
     mg_push(c, cl);
     return rc;

@@ -16,6 +16,9 @@
  *   versions: {_id: "KIND/NAME/V", item: "KIND/NAME", inc, v, commit,
  *              created_at, files_changed, files: [...]}
  *   tokens:   {_id: SHA256, user, created_at}
+ *   comments: {_id: "KIND/NAME/ID", item: "KIND/NAME", id, user, version,
+ *              path, block, block_hash, body, reply_to, resolved, created_at}
+ *              (catalog_mongo_comments.c)
  *   tombstones: {_id: "KIND/NAME", version}: the last version of a deleted
  *              item; an item created again under its name takes it as
  *              `deleted_version` (in its content document) and goes on
@@ -154,6 +157,20 @@ int mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_
                 cd_err *err);
 int mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id, cd_err *err);
 int mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err);
+/* Comments (catalog_mongo_comments.c). */
+int mg_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
+                   cd_err *err);
+int mg_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
+                   catalog_comment *out, cd_err *err);
+int mg_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
+                    catalog_comment **out, size_t *n, cd_err *err);
+int mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
+                       cd_err *err);
+/* Deletes every comment of item key ("KIND/NAME"), with the item. */
+int mg_comments_delete(mg_catalog *c, mongoc_client_t *cl, const char *key, cd_err *err);
+/* The item and id of a comments document's _id; false for another shape. */
+bool mg_comment_event_key(const char *id_key, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
+                          int64_t *id);
 /* Reads doc's `members` and `links` into out. */
 void mg_doc_members(const bson_t *doc, catalog_item *out);
 

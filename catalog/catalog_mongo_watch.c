@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The change-stream watcher of the MongoDB catalog: one thread per process
- * following one change stream on `content` (fullDocument: updateLookup,
+ * following one change stream on `content` and `comments` (fullDocument: updateLookup,
  * projected down to the fields below), so that a change made by any
  * replica reaches this process's c->on_change — through the announcement
  * record of catalog_mongo_announce.c, which makes each version announced
@@ -104,16 +104,45 @@ static void backoff(mg_watch *w)
 /* The stream ----------------------------------------------------------------- */
 
 /* Only what the record needs travels: the key, the new version, meta and
- * commit time of an update, the whole state of an insert or replace. */
+ * commit time of an update, the whole state of an insert or replace.  The
+ * stream is the database's, narrowed to `content` and `comments` (and
+ * the events that end a stream). */
 static bson_t *pipeline(void)
 {
-    return BCON_NEW("pipeline", "[", "{", "$project", "{", "_id", BCON_INT32(1), "operationType",
-                    BCON_INT32(1), "documentKey", BCON_INT32(1), "fullDocument.inc", BCON_INT32(1),
-                    "fullDocument.version", BCON_INT32(1), "fullDocument.meta", BCON_INT32(1),
-                    "fullDocument.committed_at", BCON_INT32(1),
-                    "updateDescription.updatedFields.version", BCON_INT32(1),
-                    "updateDescription.updatedFields.meta", BCON_INT32(1),
-                    "updateDescription.updatedFields.committed_at", BCON_INT32(1), "}", "}", "]");
+    return BCON_NEW(
+        "pipeline", "[", "{", "$match", "{", "$or", "[", "{", "ns.coll", "{", "$in", "[",
+        BCON_UTF8("content"), BCON_UTF8("comments"), "]", "}", "}", "{", "operationType", "{",
+        "$in", "[", BCON_UTF8("dropDatabase"), BCON_UTF8("invalidate"), "]", "}", "}", "]", "}",
+        "}", "{", "$project", "{", "_id", BCON_INT32(1), "operationType", BCON_INT32(1), "ns.coll",
+        BCON_INT32(1), "documentKey", BCON_INT32(1), "fullDocument.inc", BCON_INT32(1),
+        "fullDocument.version", BCON_INT32(1), "fullDocument.meta", BCON_INT32(1),
+        "fullDocument.committed_at", BCON_INT32(1), "updateDescription.updatedFields.version",
+        BCON_INT32(1), "updateDescription.updatedFields.meta", BCON_INT32(1),
+        "updateDescription.updatedFields.committed_at", BCON_INT32(1), "}", "}", "]");
+}
+
+/* An event of the comments collection: a comment added or changed on any
+ * replica, announced (under mu, like every announcement) as
+ * CAT_EV_COMMENT.  True when ev was one. */
+static bool comment_event(mg_catalog *c, const bson_t *ev)
+{
+    char *coll = mg_strdup(ev, "ns.coll");
+    bool is_comment = !strcmp(coll, "comments");
+    free(coll);
+    if (!is_comment)
+        return false;
+    char *op = mg_strdup(ev, "operationType"), *key = mg_strdup(ev, "documentKey._id");
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+    int64_t id = 0;
+    if ((!strcmp(op, "insert") || !strcmp(op, "update") || !strcmp(op, "replace")) &&
+        mg_comment_event_key(key, kind, name, &id)) {
+        pthread_mutex_lock(&c->watch.mu);
+        catalog_emit(&c->base, CAT_EV_COMMENT, kind, name, id);
+        pthread_mutex_unlock(&c->watch.mu);
+    }
+    free(op);
+    free(key);
+    return true;
 }
 
 static void keep_token(mg_watch *w)
@@ -135,9 +164,9 @@ static void open_stream(mg_catalog *c)
                             BCON_INT64(MG_AWAIT_MS));
     if (w->token)
         BSON_APPEND_DOCUMENT(opts, "resumeAfter", w->token);
-    mongoc_collection_t *col = mg_coll(c, w->client, "content");
-    w->stream = mongoc_collection_watch(col, pipe, opts);
-    mongoc_collection_destroy(col);
+    mongoc_database_t *db = mongoc_client_get_database(w->client, c->db);
+    w->stream = mongoc_database_watch(db, pipe, opts);
+    mongoc_database_destroy(db);
     bson_destroy(pipe);
     bson_destroy(opts);
 }
@@ -289,6 +318,11 @@ static void *watch_main(void *arg)
         mg_stream_error how;
         bson_error_t e;
         if (mongoc_change_stream_next(w->stream, &ev)) {
+            if (comment_event(c, ev)) {
+                keep_token(w);
+                w->backoff_ms = 0;
+                continue;
+            }
             mg_change ch;
             bool ok = parse_event(ev, &ch);
             keep_token(w);

@@ -229,6 +229,8 @@ static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_e
     if (rc == CAT_OK)
         rc = sq_run(db, err, "DELETE FROM links WHERE item_id = ?", "i", id);
     if (rc == CAT_OK)
+        rc = sq_run(db, err, "DELETE FROM comments WHERE item_id = ?", "i", id);
+    if (rc == CAT_OK)
         rc = sq_run(db, err, "DELETE FROM items WHERE id = ?", "i", id);
     if (rc == CAT_OK) /* the version numbers stay used: see deleted_version */
         rc = sq_run(db, err,
@@ -468,6 +470,10 @@ static const struct catalog_ops sqlite_ops = {
     .link_add = sq_link_add,
     .link_delete = sq_link_delete,
     .link_find = sq_link_find,
+    .comment_add = sq_comment_add,
+    .comment_get = sq_comment_get,
+    .comment_list = sq_comment_list,
+    .comment_resolve = sq_comment_resolve,
     .close = sq_close_ops,
 };
 

@@ -82,6 +82,24 @@ static const char schema_v4[] =
     "ALTER TABLE versions ADD COLUMN checks TEXT;"
     "ALTER TABLE items ADD COLUMN checks INTEGER NOT NULL DEFAULT 0;"
     "PRAGMA user_version = 4;";
+/* Version 5: comments anchored to a block, numbered from 1 per item, with
+ * the block's digest when the comment was made (to tell, in a later
+ * version, whether the block is unchanged). */
+static const char schema_v5[] =
+    "CREATE TABLE comments ("
+    "  item_id INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  user TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  block TEXT NOT NULL,"
+    "  block_hash TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  reply_to INTEGER NOT NULL DEFAULT 0,"
+    "  resolved INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (item_id, id)) WITHOUT ROWID;"
+    "PRAGMA user_version = 5;";
 /* clang-format on */
 
 int sq_fail(sqlite3 *db, int rc, cd_err *err, const char *what)
@@ -317,6 +335,12 @@ static int schema(sqlite3 *db, cd_err *err)
         if (rc != SQLITE_OK)
             status = sq_fail(db, rc, err, "cannot upgrade the schema");
         have = 4;
+    }
+    if (status == CAT_OK && have == 4) { /* and a version 4 file */
+        rc = sqlite3_exec(db, schema_v5, NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            status = sq_fail(db, rc, err, "cannot upgrade the schema");
+        have = 5;
     }
     /* When each token was last used: a table of its own, added if missing
      * (older binaries of this schema version ignore it). */

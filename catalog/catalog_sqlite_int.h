@@ -20,7 +20,7 @@
 #include "catalog_int.h"
 
 #define SQ_POOL           4
-#define SQ_SCHEMA_VERSION 4
+#define SQ_SCHEMA_VERSION 5
 
 typedef struct sq_catalog {
     catalog base;
@@ -82,6 +82,16 @@ int sq_deleted_version(sqlite3 *db, const char *kind, const char *name, int64_t 
 int sq_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err);
 int sq_token_delete(catalog *cat, const char *token_sha256, cd_err *err);
 int sq_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err);
+
+/* Comments (catalog_sqlite_comments.c). */
+int sq_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
+                   cd_err *err);
+int sq_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
+                   catalog_comment *out, cd_err *err);
+int sq_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
+                    catalog_comment **out, size_t *n, cd_err *err);
+int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
+                       cd_err *err);
 
 int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
               const catalog_file *files, size_t n, const char *title, const char *checks,

@@ -171,24 +171,56 @@ static int read_files(sqlite3 *db, int64_t id, int64_t v, catalog_file **out, si
     return rc;
 }
 
-int sq_files(catalog *cat, const char *kind, const char *name, int64_t version, catalog_file **out,
-             size_t *n, cd_err *err)
+/* One item of a read: the names asked for, its id and current version. */
+struct item_ref {
+    const char *kind, *name;
+    int64_t id, current;
+};
+
+typedef int (*item_read_fn)(sqlite3 *db, const struct item_ref *it, void *arg, cd_err *err);
+
+/* The frame of every read of one item's versions: a read transaction, the
+ * item's lookup (CAT_NOT_FOUND when there is none), fn, the end of the
+ * read.  Returns the first error. */
+static int with_item(catalog *cat, const char *kind, const char *name, item_read_fn fn, void *arg,
+                     cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
-    *out = NULL;
-    *n = 0;
     sqlite3 *db;
     int rc = sq_read_begin(c, &db, err);
     if (rc)
         return rc;
-    int64_t id = 0, current = 0;
-    rc = sq_item_id(db, kind, name, &id, &current, err);
-    int64_t v = version ? version : current;
-    if (rc == CAT_OK && v != 0)
-        rc = version_exists(db, id, v, kind, name, err);
-    if (rc == CAT_OK && v != 0)
-        rc = read_files(db, id, v, out, n, err);
+    struct item_ref it = {kind, name, 0, 0};
+    rc = sq_item_id(db, kind, name, &it.id, &it.current, err);
+    if (rc == CAT_OK)
+        rc = fn(db, &it, arg, err);
     sq_read_end(c, db);
+    return rc;
+}
+
+struct files_read {
+    int64_t version;
+    catalog_file **out;
+    size_t *n;
+};
+
+static int files_of(sqlite3 *db, const struct item_ref *it, void *arg, cd_err *err)
+{
+    struct files_read *r = arg;
+    int64_t v = r->version ? r->version : it->current;
+    if (v == 0)
+        return CAT_OK;
+    int rc = version_exists(db, it->id, v, it->kind, it->name, err);
+    return rc ? rc : read_files(db, it->id, v, r->out, r->n, err);
+}
+
+int sq_files(catalog *cat, const char *kind, const char *name, int64_t version, catalog_file **out,
+             size_t *n, cd_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    struct files_read r = {version, out, n};
+    int rc = with_item(cat, kind, name, files_of, &r, err);
     if (rc) {
         catalog_files_free(*out, *n);
         *out = NULL;
@@ -197,38 +229,42 @@ int sq_files(catalog *cat, const char *kind, const char *name, int64_t version, 
     return rc;
 }
 
-int sq_versions(catalog *cat, const char *kind, const char *name, catalog_version **out, size_t *n,
-                cd_err *err)
+struct history_read {
+    catalog_version **out;
+    size_t *n;
+};
+
+static int history_of(sqlite3 *db, const struct item_ref *it, void *arg, cd_err *err)
 {
-    sq_catalog *c = (sq_catalog *)cat;
-    *out = NULL;
-    *n = 0;
-    sqlite3 *db;
-    int rc = sq_read_begin(c, &db, err);
-    if (rc)
-        return rc;
-    int64_t id = 0, current = 0;
+    struct history_read *r = arg;
     sqlite3_stmt *st = NULL;
-    rc = sq_item_id(db, kind, name, &id, &current, err);
-    if (rc == CAT_OK)
-        rc = sq_prep(db, &st, err,
+    int rc = sq_prep(db, &st, err,
                      "SELECT version, created_at, files_changed FROM versions"
                      " WHERE item_id = ? ORDER BY version",
-                     "i", id);
+                     "i", it->id);
     size_t cap = 0;
     int step = SQLITE_DONE;
     while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
+        if (*r->n == cap) {
             cap = cap ? 2 * cap : 16;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
+            *r->out = cd_xrealloc(*r->out, cap * sizeof **r->out);
         }
-        (*out)[(*n)++] = (catalog_version){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                                           sqlite3_column_int(st, 2)};
+        (*r->out)[(*r->n)++] = (catalog_version){
+            sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2)};
     }
     if (rc == CAT_OK && step != SQLITE_DONE)
         rc = sq_fail(db, step, err, "cannot read the history");
     sqlite3_finalize(st);
-    sq_read_end(c, db);
+    return rc;
+}
+
+int sq_versions(catalog *cat, const char *kind, const char *name, catalog_version **out, size_t *n,
+                cd_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    struct history_read r = {out, n};
+    int rc = with_item(cat, kind, name, history_of, &r, err);
     if (rc) {
         free(*out);
         *out = NULL;
@@ -237,29 +273,33 @@ int sq_versions(catalog *cat, const char *kind, const char *name, catalog_versio
     return rc;
 }
 
-int sq_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
-              cd_err *err)
+struct checks_read {
+    int64_t version;
+    char **json;
+};
+
+static int checks_of(sqlite3 *db, const struct item_ref *it, void *arg, cd_err *err)
 {
-    sq_catalog *c = (sq_catalog *)cat;
-    sqlite3 *db;
-    int rc = sq_read_begin(c, &db, err);
-    if (rc)
-        return rc;
-    int64_t id = 0, current = 0;
+    struct checks_read *r = arg;
+    int64_t v = r->version ? r->version : it->current;
     sqlite3_stmt *st = NULL;
-    rc = sq_item_id(db, kind, name, &id, &current, err);
-    int64_t v = version ? version : current;
-    if (rc == CAT_OK)
-        rc = sq_prep(db, &st, err, "SELECT checks FROM versions WHERE item_id = ? AND version = ?",
-                     "ii", id, v);
+    int rc = sq_prep(db, &st, err, "SELECT checks FROM versions WHERE item_id = ? AND version = ?",
+                     "ii", it->id, v);
     int step = rc == CAT_OK ? sqlite3_step(st) : SQLITE_DONE;
     if (rc == CAT_OK && step == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        *json = sq_text_dup(st, 0);
+        *r->json = sq_text_dup(st, 0);
     else if (rc == CAT_OK && step == SQLITE_DONE)
-        rc = cd_err_set(err, CAT_NOT_FOUND, "no version %lld of %s/%s", (long long)v, kind, name);
+        rc = cd_err_set(err, CAT_NOT_FOUND, "no version %lld of %s/%s", (long long)v, it->kind,
+                        it->name);
     else if (rc == CAT_OK && step != SQLITE_ROW)
         rc = sq_fail(db, step, err, "cannot read the history");
     sqlite3_finalize(st);
-    sq_read_end(c, db);
     return rc;
+}
+
+int sq_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
+              cd_err *err)
+{
+    struct checks_read r = {version, json};
+    return with_item(cat, kind, name, checks_of, &r, err);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The facts cache: facts by "SHA-256 NUL path", a chained hash table plus
- * a list from the least to the most recently used, under one mutex.  At
+ * The facts cache: facts by "SHA-256 path", in a table (cd_htab) plus a
+ * list from the least to the most recently used, under one mutex.  At
  * most max entries are kept; the least recently used go first.  Facts are
  * refcounted so that a run keeps using facts the cache has just dropped.
  */
@@ -13,9 +13,9 @@
 
 struct chk_cache {
     pthread_mutex_t mu;
-    chk_facts **buckets;
-    size_t nbuckets, n, max;
-    chk_facts *oldest, *newest;
+    cd_htab table;
+    size_t max;
+    cd_list lru; /* the least recently used first */
 };
 
 chk_cache *chk_cache_new(size_t max_files)
@@ -23,10 +23,6 @@ chk_cache *chk_cache_new(size_t max_files)
     chk_cache *c = cd_xcalloc(1, sizeof *c);
     pthread_mutex_init(&c->mu, NULL);
     c->max = max_files ? max_files : 1;
-    c->nbuckets = 1024;
-    while (c->nbuckets < c->max && c->nbuckets < ((size_t)1 << 24))
-        c->nbuckets *= 2;
-    c->buckets = cd_xcalloc(c->nbuckets, sizeof *c->buckets);
     return c;
 }
 
@@ -34,61 +30,31 @@ void chk_cache_free(chk_cache *c)
 {
     if (!c)
         return;
-    for (chk_facts *f = c->oldest, *next; f; f = next) {
-        next = f->newer;
-        chk_facts_free(f); /* no run holds any more references: see checks.h */
+    for (cd_lnode *n = c->lru.head, *next; n; n = next) {
+        next = n->next;
+        chk_facts_free(CD_CONTAINER_OF(n, chk_facts,
+                                       lru)); /* no run holds any more references: see checks.h */
     }
-    free(c->buckets);
+    cd_htab_free(&c->table);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
 
-static size_t hash(const char *key)
+static chk_facts *find(chk_cache *c, const char *key, uint64_t hash)
 {
-    size_t h = 14695981039346656037u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 1099511628211u;
-    return h;
-}
-
-static void unlink_lru(chk_cache *c, chk_facts *f)
-{
-    if (f->older)
-        f->older->newer = f->newer;
-    else
-        c->oldest = f->newer;
-    if (f->newer)
-        f->newer->older = f->older;
-    else
-        c->newest = f->older;
-    f->older = f->newer = NULL;
-}
-
-static void push_newest(chk_cache *c, chk_facts *f)
-{
-    f->older = c->newest;
-    f->newer = NULL;
-    if (c->newest)
-        c->newest->newer = f;
-    else
-        c->oldest = f;
-    c->newest = f;
-}
-
-static chk_facts **slot(chk_cache *c, const char *key)
-{
-    chk_facts **p = &c->buckets[hash(key) & (c->nbuckets - 1)];
-    while (*p && strcmp((*p)->key, key))
-        p = &(*p)->hnext;
-    return p;
+    for (cd_hnode *n = cd_htab_first(&c->table, hash); n; n = cd_htab_next(n)) {
+        chk_facts *f = CD_CONTAINER_OF(n, chk_facts, node);
+        if (!strcmp(f->key, key))
+            return f;
+    }
+    return NULL;
 }
 
 /* Drops the cache's reference of f (the lock is held). */
 static void drop(chk_cache *c, chk_facts *f)
 {
-    *slot(c, f->key) = f->hnext;
-    unlink_lru(c, f);
-    c->n--;
+    cd_htab_del(&c->table, &f->node);
+    cd_list_remove(&c->lru, &f->lru);
     if (--f->refcount == 0)
         chk_facts_free(f);
 }
@@ -96,11 +62,11 @@ static void drop(chk_cache *c, chk_facts *f)
 chk_facts *chk_cache_get(chk_cache *c, const char *key)
 {
     pthread_mutex_lock(&c->mu);
-    chk_facts *f = *slot(c, key);
+    chk_facts *f = find(c, key, cd_hash_str(key));
     if (f) {
         f->refcount++;
-        unlink_lru(c, f);
-        push_newest(c, f);
+        cd_list_remove(&c->lru, &f->lru);
+        cd_list_push_back(&c->lru, &f->lru);
     }
     pthread_mutex_unlock(&c->mu);
     return f;
@@ -109,18 +75,17 @@ chk_facts *chk_cache_get(chk_cache *c, const char *key)
 chk_facts *chk_cache_put(chk_cache *c, const char *key, chk_facts *f)
 {
     pthread_mutex_lock(&c->mu);
-    chk_facts **s = slot(c, key), *have = *s;
+    uint64_t hash = cd_hash_str(key);
+    chk_facts *have = find(c, key, hash);
     if (have) { /* another run made them meanwhile: use those */
         have->refcount++;
     } else {
         f->key = cd_xstrdup(key);
         f->refcount++;
-        f->hnext = NULL;
-        *s = f;
-        push_newest(c, f);
-        c->n++;
-        while (c->n > c->max)
-            drop(c, c->oldest);
+        cd_htab_add(&c->table, &f->node, hash);
+        cd_list_push_back(&c->lru, &f->lru);
+        while (c->table.n > c->max)
+            drop(c, CD_CONTAINER_OF(c->lru.head, chk_facts, lru));
     }
     pthread_mutex_unlock(&c->mu);
     if (have)

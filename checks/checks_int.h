@@ -65,7 +65,8 @@ typedef struct chk_facts {
     /* the cache's */
     char *key;
     unsigned refcount;
-    struct chk_facts *hnext, *older, *newer;
+    cd_hnode node; /* in the cache's table, by key */
+    cd_lnode lru;  /* in the cache's list, the least recently used first */
 } chk_facts;
 
 /* Stage 1 for a markdown document while its facts are made. */

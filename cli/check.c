@@ -101,11 +101,8 @@ static int load_components(const cli_check_opts *o, chk_components **out, cd_err
         return cd_err_set(err, -1, "cannot read the components list %s: %s", o->components_file,
                           strerror(errno));
     cd_buf b = CD_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len <= MAX_COMPONENTS_FILE)
-        cd_buf_append(&b, chunk, n);
-    bool bad = ferror(f), big = b.len > MAX_COMPONENTS_FILE;
+    int got = cd_buf_read(&b, f, MAX_COMPONENTS_FILE);
+    bool bad = got<0, big = got> 0;
     fclose(f);
     if (!bad && !big)
         *out = chk_components_parse(b.data ? b.data : "", b.len);

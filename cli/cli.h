@@ -56,6 +56,8 @@ int cmd_push(cli_config *cfg, int argc, char **argv);
 int cmd_pull(cli_config *cfg, int argc, char **argv);
 int cmd_delete(cli_config *cfg, int argc, char **argv);
 int cmd_visibility(cli_config *cfg, int argc, char **argv);
+/* Comments on an item's blocks (cmd_comments.c). */
+int cmd_comments(cli_config *cfg, int argc, char **argv);
 /* Review and sharing (cmd_review.c). */
 int cmd_publish(cli_config *cfg, int argc, char **argv);
 int cmd_members(cli_config *cfg, int argc, char **argv);

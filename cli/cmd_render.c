@@ -18,15 +18,6 @@ static const char render_help[] =
     "\n"
     "  --pretty   indent the JSON\n";
 
-static int read_all(FILE *f, cd_buf *b)
-{
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cd_buf_append(b, chunk, n);
-    return ferror(f) ? -1 : 0;
-}
-
 int cmd_render(int argc, char **argv)
 {
     const char *path = NULL;
@@ -58,7 +49,7 @@ int cmd_render(int argc, char **argv)
         return CLI_FAIL;
     }
     cd_buf src = CD_BUF_INIT;
-    int rc = read_all(f, &src);
+    int rc = cd_buf_read(&src, f, 0);
     int saved = errno;
     if (f != stdin)
         fclose(f);

@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"pull", cmd_pull, "download an item's current version into a folder"},
     {"delete", cmd_delete, "delete an item"},
     {"visibility", cmd_visibility, "make an item public or private"},
+    {"comments", cmd_comments, "list, add, answer or resolve comments on an item's blocks"},
     {"publish", cmd_publish, "publish a version: what readers see"},
     {"members", cmd_members, "list, give or take away members' roles on an item"},
     {"share", cmd_share, "make, list or revoke share links of an item's preview"},

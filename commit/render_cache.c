@@ -20,15 +20,15 @@
 typedef struct entry {
     char sha[CD_SHA256_HEX];
     commit_ast *ast;
-    cd_hnode node;             /* in the table, by sha */
-    struct entry *prev, *next; /* LRU: head is the most recent */
+    cd_hnode node; /* in the table, by sha */
+    cd_lnode lru;  /* LRU: head is the most recent */
 } entry;
 
 struct commit_render_cache {
     pthread_mutex_t mu;
     cd_htab table;
     size_t count, bytes, max_bytes;
-    entry *head, *tail;
+    cd_list lru;
     atomic_uint_fast64_t hits, misses;
 };
 
@@ -55,8 +55,9 @@ void commit_render_cache_free(commit_render_cache *rc)
 {
     if (!rc)
         return;
-    for (entry *e = rc->head, *next; e; e = next) {
-        next = e->next;
+    for (cd_lnode *n = rc->lru.head, *next; n; n = next) {
+        next = n->next;
+        entry *e = CD_CONTAINER_OF(n, entry, lru);
         commit_ast_unref(e->ast);
         free(e);
     }
@@ -81,34 +82,10 @@ static entry *find(commit_render_cache *rc, const char *sha)
     return NULL;
 }
 
-static void lru_unlink(commit_render_cache *rc, entry *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        rc->head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        rc->tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void lru_push_front(commit_render_cache *rc, entry *e)
-{
-    e->prev = NULL;
-    e->next = rc->head;
-    if (rc->head)
-        rc->head->prev = e;
-    rc->head = e;
-    if (!rc->tail)
-        rc->tail = e;
-}
-
 static void evict(commit_render_cache *rc, entry *e)
 {
     cd_htab_del(&rc->table, &e->node);
-    lru_unlink(rc, e);
+    cd_list_remove(&rc->lru, &e->lru);
     rc->count--;
     rc->bytes -= e->ast->len;
     commit_ast_unref(e->ast);
@@ -132,8 +109,8 @@ static commit_ast *lookup(commit_render_cache *rc, const char *sha)
     pthread_mutex_lock(&rc->mu);
     entry *e = find(rc, sha);
     if (e) {
-        lru_unlink(rc, e);
-        lru_push_front(rc, e);
+        cd_list_remove(&rc->lru, &e->lru);
+        cd_list_push_front(&rc->lru, &e->lru);
         a = e->ast;
         atomic_fetch_add(&a->refs, 1);
     }
@@ -159,11 +136,11 @@ static commit_ast *insert(commit_render_cache *rc, const char *sha, commit_ast *
     e->ast = a;
     atomic_fetch_add(&a->refs, 1); /* the cache's reference */
     cd_htab_add(&rc->table, &e->node, hash_of(sha));
-    lru_push_front(rc, e);
+    cd_list_push_front(&rc->lru, &e->lru);
     rc->count++;
     rc->bytes += a->len;
-    while (rc->bytes > rc->max_bytes && rc->tail && rc->tail != e)
-        evict(rc, rc->tail);
+    while (rc->bytes > rc->max_bytes && rc->lru.tail != &e->lru)
+        evict(rc, CD_CONTAINER_OF(rc->lru.tail, entry, lru));
     pthread_mutex_unlock(&rc->mu);
     return a;
 }

@@ -131,6 +131,17 @@ char *cd_buf_steal(cd_buf *b, size_t *len)
     return p;
 }
 
+int cd_buf_read(cd_buf *b, FILE *f, size_t max)
+{
+    char chunk[65536];
+    size_t n;
+    while ((!max || b->len <= max) && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        cd_buf_append(b, chunk, n);
+    if (ferror(f))
+        return -1;
+    return max && b->len > max ? 1 : 0;
+}
+
 void cd_hex(const unsigned char *d, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define CD_WUR          __attribute__((warn_unused_result))
@@ -55,6 +56,11 @@ void cd_buf_free(cd_buf *b);
 /* Returns the NUL-terminated contents (never NULL) and leaves b empty;
  * the caller frees the result with free(). */
 char *cd_buf_steal(cd_buf *b, size_t *len);
+/* Appends the rest of f to b, stopping once b holds more than max bytes
+ * (0: no bound).  Returns 0 when all of it is in b, 1 when b went past max
+ * (what it holds then is cut anywhere), -1 on a read error.  The caller
+ * still owns and closes f. */
+int cd_buf_read(cd_buf *b, FILE *f, size_t max) CD_WUR;
 
 /* An error for the caller to show: a status code and one sentence. */
 typedef struct cd_err {
@@ -206,6 +212,20 @@ typedef struct cd_htab {
         NULL, 0, 0                                                                                 \
     }
 #define CD_CONTAINER_OF(p, type, member) ((type *)(void *)((char *)(p)-offsetof(type, member)))
+
+/* An intrusive doubly linked list (an LRU's order, say): the caller embeds
+ * a cd_lnode in each entry and owns the entries; CD_CONTAINER_OF() finds
+ * an entry from its node.  A node is in one list at a time. */
+typedef struct cd_lnode {
+    struct cd_lnode *prev, *next;
+} cd_lnode;
+typedef struct cd_list {
+    cd_lnode *head, *tail;
+} cd_list;
+void cd_list_push_front(cd_list *l, cd_lnode *n);
+void cd_list_push_back(cd_list *l, cd_lnode *n);
+/* Takes n (which is in l) out of l. */
+void cd_list_remove(cd_list *l, cd_lnode *n);
 
 void cd_htab_add(cd_htab *t, cd_hnode *n, uint64_t hash);
 /* The first node of hash `hash`, then the next one of the same hash. */

@@ -100,6 +100,41 @@ cd_hnode *cd_htab_walk(const cd_htab *t, size_t *pos, const cd_hnode *n)
     return NULL;
 }
 
+void cd_list_push_front(cd_list *l, cd_lnode *n)
+{
+    n->prev = NULL;
+    n->next = l->head;
+    if (l->head)
+        l->head->prev = n;
+    else
+        l->tail = n;
+    l->head = n;
+}
+
+void cd_list_push_back(cd_list *l, cd_lnode *n)
+{
+    n->next = NULL;
+    n->prev = l->tail;
+    if (l->tail)
+        l->tail->next = n;
+    else
+        l->head = n;
+    l->tail = n;
+}
+
+void cd_list_remove(cd_list *l, cd_lnode *n)
+{
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        l->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        l->tail = n->prev;
+    n->prev = n->next = NULL;
+}
+
 void cd_htab_free(cd_htab *t)
 {
     free(t->b);

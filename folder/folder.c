@@ -323,15 +323,11 @@ int folder_read_index(const char *path, cd_buf *b, bool *missing, cd_err *err)
         *missing = errno == ENOENT;
         return *missing ? 0 : cd_err_set(err, -1, "cannot read %s: %s", path, strerror(errno));
     }
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b->len <= MAX_INDEX_SIZE)
-        cd_buf_append(b, chunk, n);
-    int bad = ferror(f);
+    int got = cd_buf_read(b, f, MAX_INDEX_SIZE);
     fclose(f);
-    if (bad)
+    if (got < 0)
         return cd_err_set(err, -1, "cannot read %s", path);
-    if (b->len > MAX_INDEX_SIZE)
+    if (got > 0)
         return cd_err_set(err, -1, "%s is larger than 16 MiB", path);
     return 0;
 }

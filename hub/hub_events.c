@@ -229,6 +229,22 @@ static hub_event *finish(cd_buf *json, const char *type, int64_t id)
     return hub_event_new(&frame, id);
 }
 
+/* Ends the JSON of an item's event at version v with the findings stored
+ * with it, and makes it the frame *out of that type and id; on an error
+ * json is freed and *out is left alone. */
+static int finish_item(hub *h, cd_buf *json, const char *kind, const char *name, int64_t v,
+                       const char *type, hub_event **out, cd_err *err)
+{
+    int rc = checks(h, json, kind, name, v, err);
+    if (rc != CAT_OK) {
+        cd_buf_free(json);
+        return rc;
+    }
+    cd_buf_putc(json, '}');
+    *out = finish(json, type, v);
+    return CAT_OK;
+}
+
 int hub_event_snapshot(hub *h, const catalog_item *it, const hub_docs *docs, hub_event **out,
                        cd_err *err)
 {
@@ -252,15 +268,10 @@ int hub_event_snapshot(hub *h, const catalog_item *it, const hub_docs *docs, hub
         }
     cd_buf_putc(&b, '}');
     catalog_files_free(files, n);
-    int rc = checks(h, &b, it->kind, it->name, it->version, err);
-    if (rc != CAT_OK) {
-        cd_buf_free(&b);
-        return rc;
-    }
-    cd_buf_putc(&b, '}');
-    *out = finish(&b, "snapshot", it->version);
-    (*out)->is_snapshot = true;
-    return 0;
+    int rc = finish_item(h, &b, it->kind, it->name, it->version, "snapshot", out, err);
+    if (rc == CAT_OK)
+        (*out)->is_snapshot = true;
+    return rc;
 }
 
 /* The three lists of an update, by a merge walk of two path-sorted lists. */
@@ -324,15 +335,10 @@ int hub_event_update(hub *h, const char *kind, const char *name, int64_t from, i
     diff(h, &b, old, nold, cur, ncur, docs);
     catalog_files_free(old, nold);
     catalog_files_free(cur, ncur);
-    rc = checks(h, &b, kind, name, to, err);
-    if (rc != CAT_OK) {
-        cd_buf_free(&b);
-        return rc;
-    }
-    cd_buf_putc(&b, '}');
-    *out = finish(&b, "update", to);
-    (*out)->base = from;
-    return 0;
+    rc = finish_item(h, &b, kind, name, to, "update", out, err);
+    if (rc == CAT_OK)
+        (*out)->base = from;
+    return rc;
 }
 
 hub_event *hub_event_deleted(const char *kind, const char *name)
@@ -376,6 +382,16 @@ hub_event *hub_event_published(const catalog_item *it, bool with_latest)
         cd_buf_printf(&b, ",\"version\":%lld", (long long)it->version);
     cd_buf_putc(&b, '}');
     return finish(&b, "published", -1);
+}
+
+hub_event *hub_event_comment(const char *kind, const char *name, const catalog_comment *cm)
+{
+    cd_buf b = CD_BUF_INIT;
+    kind_name(&b, kind, name);
+    cd_buf_puts(&b, ",\"comment\":");
+    catalog_json_comment(&b, cm);
+    cd_buf_puts(&b, "}}");
+    return finish(&b, "comment", -1);
 }
 
 int hub_event_global_snapshot(hub *h, const char *user, hub_event **out, cd_err *err)

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The event hub's insides, shared by hub_events.c (building events),
- * hub.c (who gets what, keep-alives, the change thread), hub_subscribe.c
- * (joining a stream) and hub_sub.c (a subscriber's queue).
+ * The event hub's insides.  On the path of a change to a subscriber: hub.c
+ * (the listener, the thread, a new version's fan-out, a subscriber's queue
+ * in and out) and hub_events.c (the frames).  Off it: hub_subscribe.c
+ * (joining a stream, catching up), hub_views.c (who sees what, the changes
+ * other than a new version), hub_timers.c (keep-alives, token checks, link
+ * expiry), hub_sub.c (a subscriber's life, overflow) and hub_state.c (item
+ * states, subscriber lists, life cycle, counters).
  *
  * An event is serialised once, as the exact bytes of its event-stream frame,
  * and shared by reference count by every subscriber queue holding it.  A
@@ -134,6 +138,9 @@ hub_event *hub_event_deleted(const char *kind, const char *name);
 /* `event: published` of an item's stream: its published and (for who reads
  * drafts, with_latest) its latest version. */
 hub_event *hub_event_published(const catalog_item *it, bool with_latest);
+/* `event: comment` {"kind","name","comment":{…}}: a comment added or
+ * resolved (catalog_json_comment's form, without "outdated"). */
+hub_event *hub_event_comment(const char *kind, const char *name, const catalog_comment *cm);
 /* An item-level event of the global stream (created, version, updated,
  * deleted). */
 hub_event *hub_event_global(const char *type, const catalog_item *it, hub_audience aud);
@@ -181,20 +188,58 @@ struct hub {
     pthread_t thread;
 };
 
+/* hub.c */
+/* The hub's thread (arg is the hub): applies the changes in order, and
+ * what hub_timers_run() says is due. */
+void *hub_run(void *arg);
+/* The update of item it from version `from` to v with docs in full (a
+ * reference the caller drops with hub_event_unref), or NULL (logged) when
+ * it cannot be built. */
+hub_event *hub_build_update(hub *h, const catalog_item *it, int64_t from, int64_t v,
+                            const hub_docs *docs);
+/* Queues ev for sub (hub->mu held): false when sub was dropped instead,
+ * its queue over the bound. */
+bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
+/* hub_push for a snapshot: not counted against the bound in bytes while it
+ * is the only one queued. */
+bool hub_push_snapshot(hub *h, hub_sub *sub, hub_event *ev);
+/* Wakes a suspended subscriber (sub->mu held). */
+void hub_sub_wake(hub_sub *sub);
+
+/* hub_state.c (hub->mu held, but for hub_now) */
 /* The configured clock. */
 int64_t hub_now(const hub *h);
-
-/* hub.c, for hub_subscribe.c (hub->mu held) */
 hub_item *hub_state_find(hub *h, const char *kind, const char *name);
+/* The state of an item, created from it when missing; refreshes owner and
+ * visibility from it. */
 hub_item *hub_state_get(hub *h, const catalog_item *it);
-void hub_link(hub *h, hub_sub *sub);
 void hub_state_remove(hub *h, hub_item *st);
+/* Puts sub in its list (the item's or the global one) and in the
+ * keep-alive order; takes the hub's reference. */
+void hub_link(hub *h, hub_sub *sub);
+void hub_unlink(hub *h, hub_sub *sub);
 /* Moves sub to the end of the keep-alive list, as last active at now. */
 void hub_ka_requeue(hub *h, hub_sub *sub, int64_t now);
-/* Applies one change (hub.c); false when the item could not be read and
- * the change is to be retried (hub_thread.c). */
-bool hub_apply(hub *h, hub_change *c);
-void hub_unlink(hub *h, hub_sub *sub);
+
+/* hub_timers.c (hub->mu held) */
+/* Ends the streams of revoked tokens, at most every few seconds; releases
+ * hub->mu while it reads the token list. */
+void hub_check_tokens(hub *h, int64_t now);
+/* Sends the keep-alives that are due and ends the expired share links'
+ * streams; returns the ms until the next of either, or -1 for none. */
+int64_t hub_timers_run(hub *h, int64_t now);
+
+/* hub_sub.c */
+/* Drops every queued event (sub->mu held). */
+void hub_sub_drain(hub_sub *sub);
+/* sub's queue is over its bound (sub->mu held, released here; hub->mu
+ * held): drops the queue, ends and cuts the stream, unlinks sub. */
+void hub_sub_overflow(hub *h, hub_sub *sub);
+/* Ends a stream once its queue is out (after a delete, a lost view, a
+ * revoked token or role or link; hub->mu held). */
+void hub_close_sub(hub *h, hub_sub *sub);
+
+/* hub_views.c */
 /* Whether sub's user (or link) may still read what sub follows of it. */
 bool hub_may_read(const hub_sub *sub, const catalog_item *it);
 /* Whether sub follows the item's latest version: who reads drafts (the
@@ -202,23 +247,25 @@ bool hub_may_read(const hub_sub *sub, const catalog_item *it);
  * version is published; a reader follows the published one, a link to one
  * version that version. */
 bool hub_follows_latest(const hub_sub *sub, const catalog_item *it);
-/* Ends a stream once its queue is out (after a delete, a lost view, a
- * revoked token or role or link; hub->mu held). */
-void hub_close_sub(hub *h, hub_sub *sub);
-bool hub_push(hub *h, hub_sub *sub, hub_event *ev);
-/* hub_push for a snapshot: not counted against the bound in bytes (see
- * hub.c). */
-bool hub_push_snapshot(hub *h, hub_sub *sub, hub_event *ev);
+/* An item-level event of the global stream as each one sees it (hub->mu
+ * held): who reads drafts gets the item as it is; once a version is
+ * published, readers get the item at that version (readers_too), or
+ * nothing (a new draft). */
+void hub_publish_views(hub *h, const char *type, const catalog_item *it, bool readers_too);
+/* The changes other than a new version, applied (hub->mu not held). */
+void hub_apply_created(hub *h, const catalog_item *it);
+void hub_apply_updated(hub *h, const catalog_item *it);
+void hub_apply_deleted(hub *h, const char *kind, const char *name);
+/* A comment added or resolved (CAT_EV_COMMENT): `event: comment` to the
+ * item's streams of its owner and members. */
+void hub_apply_comment(hub *h, const char *kind, const char *name, int64_t id);
 
-/* hub_subscribe.c */ /* For the hub thread, applying version v of item it (have_upd: the update
-                       * from version `from`, v-1 or 0, could be built): when a subscriber of the
-                       * item is at neither (a resync of the catalog's change stream announced a
-                       * jump), the snapshot of `it` that brings it up to date in place, else
-                       * NULL.  Built outside the hub lock; the caller unrefs it. */
+/* hub_subscribe.c */
+/* For the hub thread, applying version v of item it (have_upd: the update
+ * from version `from`, v-1 or 0, could be built): when a subscriber of the
+ * item is at neither (a resync of the catalog's change stream announced a
+ * jump), the snapshot of `it` that brings it up to date in place, else
+ * NULL.  Built outside the hub lock; the caller unrefs it. */
 hub_event *hub_catch_up(hub *h, const catalog_item *it, int64_t v, int64_t from, bool have_upd);
-/* Wakes a suspended subscriber (sub->mu held). */
-void hub_sub_wake(hub_sub *sub);
-/* Drops every queued event (sub->mu held). */
-void hub_sub_drain(hub_sub *sub);
 
 #endif

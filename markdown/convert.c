@@ -1,29 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmark tree → hast, applying the handlers MDC installs on remark-rehype
- * (code fences to pre with language/filename/highlights/meta/code, inline
- * code, lists and task items, GFM footnotes, tables, components and slots)
- * and the list-item paragraph flattening of MDC's compiler.  The walk uses
- * cmark's iterator, so depth costs no stack.
+ * (lists and task items, links and images, tables, components and slots;
+ * code in convert_code.c, GFM footnotes in convert_footnote.c) and the
+ * list-item paragraph flattening of MDC's compiler.  The walk uses cmark's
+ * iterator, so depth costs no stack.
  */
+#include "convert_int.h"
 #include "md_int.h"
 #include "markdown.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmark-gfm-core-extensions.h>
-
-struct conv {
-    md_ctx *c;
-    md_arena *a;
-    hnode *root;
-    hnode *footnotes; /* the footnote section's ol, once made */
-    int fn_count;
-    int cell_ix; /* column of the table cell being converted */
-};
 
 static bool cd_is_alnum(char ch)
 {
@@ -42,7 +33,7 @@ static bool type_is(cmark_node *n, const char *s)
 
 /* micromark-util-sanitize-uri's normalizeUri: percent-encode what may not
  * appear in a URL, keep valid escapes. */
-static void normalize_uri(const char *s, size_t n, cd_buf *out)
+void md_conv_normalize_uri(const char *s, size_t n, cd_buf *out)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (size_t i = 0; i < n; i++) {
@@ -67,331 +58,9 @@ static void normalize_uri(const char *s, size_t n, cd_buf *out)
 static void set_uri_prop(struct conv *cv, hnode *el, const char *name, const char *url)
 {
     cd_buf b = CD_BUF_INIT;
-    normalize_uri(url, strlen(url), &b);
+    md_conv_normalize_uri(url, strlen(url), &b);
     h_prop_str(cv->a, el, name, b.data ? b.data : "", b.len);
     cd_buf_free(&b);
-}
-
-/* ---- code fences ------------------------------------------------------------ */
-
-/* JavaScript's Number(s) for the highlight ranges: NaN when not numeric. */
-static double js_number(const char *s, size_t n)
-{
-    while (n && (*s == ' ' || *s == '\t'))
-        s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        n--;
-    if (!n)
-        return 0;
-    char tmp[64];
-    if (n >= sizeof tmp)
-        return NAN;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    char *end;
-    double d = strtod(tmp, &end);
-    return *end ? NAN : d;
-}
-
-static void highlights_json(const char *s, size_t n, cd_buf *out)
-{
-    size_t count = 0;
-    cd_buf_putc(out, '[');
-    for (size_t i = 0; i <= n;) {
-        size_t j = i;
-        while (j < n && s[j] != ',')
-            j++;
-        if (j > i) {
-            const char *dash = memchr(s + i, '-', j - i);
-            double start = js_number(s + i, dash ? (size_t)(dash - s - i) : j - i);
-            double end = dash ? js_number(dash + 1, (size_t)(s + j - dash - 1)) : NAN;
-            double from = isnan(start) ? 0 : start;
-            double to = !isnan(end) && end != 0 ? end : from;
-            double len = to - from + 1;
-            if (!isnan(start) && !(dash && isnan(end)) && len > 0 && len < 100000) {
-                for (double k = 0; k < floor(len); k++) {
-                    if (count++)
-                        cd_buf_putc(out, ',');
-                    md_write_number(out, from + k);
-                }
-            }
-        }
-        i = j + 1;
-    }
-    cd_buf_putc(out, ']');
-    if (!count)
-        cd_buf_reset(out);
-}
-
-/* detab: tabs to spaces at 4-column stops, as the `detab` package does. */
-static void detab(const char *s, size_t n, cd_buf *out)
-{
-    size_t col = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\t') {
-            size_t add = 4 - col % 4;
-            for (size_t k = 0; k < add; k++)
-                cd_buf_putc(out, ' ');
-            col += add;
-        } else {
-            cd_buf_putc(out, s[i]);
-            col = (s[i] == '\n' || s[i] == '\r') ? 0 : col + 1;
-        }
-    }
-}
-
-static void remove_first(cd_buf *b, const char *pat, size_t plen)
-{
-    if (!plen || !b->data)
-        return;
-    char *hit = memmem(b->data, b->len, pat, plen);
-    if (!hit)
-        return;
-    memmove(hit, hit + plen, b->len - (size_t)(hit - b->data) - plen + 1);
-    b->len -= plen;
-}
-
-static bool is_ws(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
-}
-
-/* MDC's parseThematicBlock() on "lang meta": language, {highlights},
- * [filename] and what remains as meta. */
-static const char *fence_props(struct conv *cv, hnode *pre, const char *info)
-{
-    md_arena *a = cv->a;
-    cd_buf lang = CD_BUF_INIT;
-    size_t w = strcspn(info, " \t");
-    const char *rest = info + w;
-    while (*rest == ' ' || *rest == '\t')
-        rest++;
-    cd_buf_append(&lang, info, w);
-    cd_buf_putc(&lang, ' ');
-    cd_buf_puts(&lang, rest);
-    const char *L = lang.data;
-    bool empty = true;
-    for (size_t i = 0; i < lang.len; i++)
-        empty = empty && is_ws(L[i]);
-    if (empty) {
-        cd_buf_free(&lang);
-        return "text";
-    }
-    /* lang.replace(/[{|[](.+)/, "").match(/^[^ \t]+(?=[ \t]|$)/) */
-    size_t cut = lang.len;
-    for (size_t i = 0; i + 1 < lang.len; i++)
-        if (L[i] == '{' || L[i] == '|' || L[i] == '[') {
-            cut = i;
-            break;
-        }
-    size_t lw = 0;
-    while (lw < cut && L[lw] != ' ' && L[lw] != '\t')
-        lw++;
-    const char *language = lw ? md_strndup(a, L, lw) : NULL;
-    /* lang.match(/\{([^}]*)\}/) */
-    const char *lb = strchr(L, '{'), *rb = lb ? strchr(lb, '}') : NULL;
-    /* lang.match(/\[(.*)\]/) */
-    const char *fb = strchr(L, '['), *fe = fb ? strrchr(fb, ']') : NULL;
-    char *hl = lb && rb ? md_strndup(a, lb, (size_t)(rb - lb + 1)) : NULL;
-    char *fn = fb && fe ? md_strndup(a, fb, (size_t)(fe - fb + 1)) : NULL;
-
-    cd_buf meta = CD_BUF_INIT;
-    cd_buf_append(&meta, L, lang.len);
-    if (language)
-        remove_first(&meta, language, lw);
-    if (hl)
-        remove_first(&meta, hl, strlen(hl));
-    if (fn)
-        remove_first(&meta, fn, strlen(fn));
-    const char *m = meta.data;
-    size_t ml = meta.len;
-    while (ml && is_ws(*m))
-        m++, ml--;
-    while (ml && is_ws(m[ml - 1]))
-        ml--;
-    h_prop_str(a, pre, "meta", m, ml);
-    cd_buf_free(&meta);
-
-    if (fn && strlen(fn) > 2) {
-        cd_buf name = CD_BUF_INIT;
-        for (const char *p = fn + 1; p < fn + strlen(fn) - 1; p++) {
-            if (*p == '\\' && strchr("[]{}().*+?^$|", p[1]) && p[1])
-                p++;
-            cd_buf_putc(&name, *p);
-        }
-        h_prop_str(a, pre, "filename", name.data, name.len);
-        cd_buf_free(&name);
-    }
-    if (hl) {
-        cd_buf json = CD_BUF_INIT;
-        highlights_json(hl + 1, strlen(hl) - 2, &json);
-        if (json.len)
-            h_prop_json(a, pre, "highlights", json.data);
-        cd_buf_free(&json);
-    }
-    cd_buf_free(&lang);
-    return language ? language : "text";
-}
-
-static hnode *code_block(struct conv *cv, cmark_node *node)
-{
-    md_arena *a = cv->a;
-    const char *info = cmark_node_get_fence_info(node);
-    const char *lit = cmark_node_get_literal(node);
-    hnode *pre = h_elem(a, "pre");
-    const char *language = fence_props(cv, pre, info ? info : "");
-
-    cd_buf val = CD_BUF_INIT;
-    size_t litlen = lit ? strlen(lit) : 0;
-    if (litlen == 1 && lit[0] == '\n')
-        litlen = 0; /* one blank line: mdast's value is "", and so is MDC's code */
-    if (litlen) {
-        detab(lit, litlen, &val);
-        if (val.data[val.len - 1] != '\n')
-            cd_buf_putc(&val, '\n');
-    }
-    const char *v = val.data ? val.data : "";
-    cd_buf cls = CD_BUF_INIT, name = CD_BUF_INIT;
-    cd_buf_puts(&name, "language-");
-    cd_buf_puts(&name, language);
-    cd_buf_putc(&cls, '[');
-    cd_json_str(&cls, name.data, name.len);
-    cd_buf_putc(&cls, ']');
-    h_prop_json(a, pre, "className", cls.data);
-    cd_buf_free(&cls);
-    cd_buf_free(&name);
-    h_prop_str(a, pre, "code", v, val.len);
-    h_prop_str(a, pre, "language", language, strlen(language));
-    hnode *code = h_elem(a, "code");
-    h_prop_str(a, code, "__ignoreMap", "", 0);
-    h_append(pre, code);
-    /* the HTML parser MDC passes the tree through drops a newline right
-     * after <pre>: a fence whose first line is blank loses it in the text
-     * (the code prop keeps it) */
-    size_t lead = val.len && v[0] == '\n';
-    if (val.len > lead)
-        h_append(code, h_text(a, v + lead, val.len - lead));
-    cd_buf_free(&val);
-    return pre;
-}
-
-/* ---- footnotes ------------------------------------------------------------- */
-
-static void footnote_id(cmark_node *def, cd_buf *out)
-{
-    size_t n = 0;
-    const char *label = def ? md_cmark_footnote_label(def, &n) : "";
-    cd_buf norm = CD_BUF_INIT;
-    bool space = false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = label[i];
-        if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-            space = norm.len > 0;
-            continue;
-        }
-        if (space)
-            cd_buf_putc(&norm, ' ');
-        space = false;
-        cd_buf_putc(&norm, (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch);
-    }
-    normalize_uri(norm.data ? norm.data : "", norm.len, out);
-    cd_buf_free(&norm);
-}
-
-static int footnote_number(cmark_node *def)
-{
-    int k = 0;
-    for (cmark_node *n = def; n; n = cmark_node_previous(n))
-        k += cmark_node_get_type(n) == CMARK_NODE_FOOTNOTE_DEFINITION;
-    return k;
-}
-
-static hnode *footnote_ref(struct conv *cv, cmark_node *node)
-{
-    md_arena *a = cv->a;
-    cmark_node *def = md_cmark_footnote_def(node);
-    cd_buf id = CD_BUF_INIT, tmp = CD_BUF_INIT;
-    footnote_id(def, &id);
-    hnode *sup = h_elem(a, "sup");
-    hnode *link = h_elem(a, "a");
-    cd_buf_printf(&tmp, "#user-content-fn-%s", id.data ? id.data : "");
-    h_prop_str(a, link, "href", tmp.data, tmp.len);
-    h_prop_json(a, link, "ariaDescribedBy", "[\"footnote-label\"]");
-    h_prop_str(a, link, "dataFootnoteRef", "", 0);
-    cd_buf_reset(&tmp);
-    cd_buf_printf(&tmp, "user-content-fnref-%s", id.data ? id.data : "");
-    int ref_ix = md_cmark_footnote_ref_ix(node);
-    if (ref_ix > 1)
-        cd_buf_printf(&tmp, "-%d", ref_ix);
-    h_prop_str(a, link, "id", tmp.data, tmp.len);
-    cd_buf_reset(&tmp);
-    cd_buf_printf(&tmp, "%d", footnote_number(def));
-    h_append(link, h_text(a, tmp.data, tmp.len));
-    h_append(sup, link);
-    cd_buf_free(&id);
-    cd_buf_free(&tmp);
-    return sup;
-}
-
-static hnode *footnote_list(struct conv *cv)
-{
-    if (cv->footnotes)
-        return cv->footnotes;
-    md_arena *a = cv->a;
-    hnode *sec = h_elem(a, "section");
-    h_prop_json(a, sec, "className", "[\"footnotes\"]");
-    h_prop_str(a, sec, "dataFootnotes", "", 0);
-    hnode *h2 = h_elem(a, "h2");
-    h_prop_json(a, h2, "className", "[\"sr-only\"]");
-    h_prop_str(a, h2, "id", "footnote-label", 14);
-    h_append(h2, h_text(a, "Footnotes", 9));
-    h_append(sec, h2);
-    cv->footnotes = h_elem(a, "ol");
-    h_append(sec, cv->footnotes);
-    h_append(cv->root, sec);
-    return cv->footnotes;
-}
-
-static void footnote_backrefs(struct conv *cv, cmark_node *def, hnode *li)
-{
-    md_arena *a = cv->a;
-    cd_buf id = CD_BUF_INIT, tmp = CD_BUF_INIT;
-    footnote_id(def, &id);
-    int num = footnote_number(def);
-    /* into the last paragraph (flattened into the li) after a space, else
-     * after the other children */
-    hnode *target = li;
-    cmark_node *last = cmark_node_last_child(def);
-    if (last && cmark_node_get_type(last) == CMARK_NODE_PARAGRAPH)
-        h_append_text(a, target, " ", 1);
-    for (int k = 1; k <= md_cmark_footnote_def_count(def); k++) {
-        if (k > 1)
-            h_append_text(a, target, " ", 1);
-        hnode *link = h_elem(a, "a");
-        cd_buf_reset(&tmp);
-        cd_buf_printf(&tmp, "#user-content-fnref-%s", id.data ? id.data : "");
-        if (k > 1)
-            cd_buf_printf(&tmp, "-%d", k);
-        h_prop_str(a, link, "href", tmp.data, tmp.len);
-        cd_buf_reset(&tmp);
-        cd_buf_printf(&tmp, "Back to reference %d", num);
-        if (k > 1)
-            cd_buf_printf(&tmp, "-%d", k);
-        h_prop_str(a, link, "ariaLabel", tmp.data, tmp.len);
-        h_prop_json(a, link, "className", "[\"data-footnote-backref\"]");
-        h_prop_str(a, link, "dataFootnoteBackref", "", 0);
-        h_append(link, h_text(a, "\xE2\x86\xA9", 3));
-        if (k > 1) {
-            hnode *sup = h_elem(a, "sup");
-            cd_buf_reset(&tmp);
-            cd_buf_printf(&tmp, "%d", k);
-            h_append(sup, h_text(a, tmp.data, tmp.len));
-            h_append(link, sup);
-        }
-        h_append(target, link);
-    }
-    cd_buf_free(&id);
-    cd_buf_free(&tmp);
 }
 
 /* ---- element per node ---------------------------------------------------------- */
@@ -441,7 +110,7 @@ static hnode *item_elem(struct conv *cv, cmark_node *node)
 }
 
 /* {attrs} written after an element, and inline components' tags. */
-static void apply_inline_attrs(struct conv *cv, cmark_node *node, hnode *el)
+void md_conv_inline_attrs(struct conv *cv, cmark_node *node, hnode *el)
 {
     const struct md_inline_info *in = md_inline_get(node);
     if (!in)
@@ -476,7 +145,7 @@ static hnode *image_elem(struct conv *cv, cmark_node *node)
 {
     hnode *img = h_elem(cv->a, "img");
     set_uri_prop(cv, img, "src", cmark_node_get_url(node));
-    apply_inline_attrs(cv, node, img);
+    md_conv_inline_attrs(cv, node, img);
     cd_buf alt = CD_BUF_INIT;
     alt_text(node, &alt);
     h_prop_str(cv->a, img, "alt", alt.data ? alt.data : "", alt.len);
@@ -575,16 +244,9 @@ static hnode *container_elem(struct conv *cv, cmark_node *node, hnode *parent, b
     case CMARK_NODE_IMAGE:
         *skip = true; /* alt text is taken from the children */
         return image_elem(cv, node);
-    case CMARK_NODE_FOOTNOTE_DEFINITION: {
-        hnode *li = h_elem(a, "li");
-        cd_buf id = CD_BUF_INIT;
-        cd_buf_puts(&id, "user-content-fn-");
-        footnote_id(node, &id);
-        h_prop_str(a, li, "id", id.data, id.len);
-        cd_buf_free(&id);
+    case CMARK_NODE_FOOTNOTE_DEFINITION:
         (void)parent;
-        return li;
-    }
+        return md_conv_footnote_item(cv, node);
     default:
         break;
     }
@@ -664,39 +326,6 @@ static bool unwrapped_paragraph(cmark_node *para)
     return custom;
 }
 
-/* MDC's inlineCode handler: {lang="ts"} adds language and a class. */
-static void inline_code_attrs(struct conv *cv, cmark_node *node, hnode *code)
-{
-    if (!md_inline_get(node))
-        return;
-    apply_inline_attrs(cv, node, code);
-    hprop *lang = h_prop_get(code, "language");
-    if (!lang)
-        lang = h_prop_get(code, "lang");
-    cd_buf cls = CD_BUF_INIT;
-    hprop *cp = h_prop_get(code, "className");
-    if (cp && cp->kind == PV_JSON && strcmp(cp->val, "[]"))
-        cd_buf_append(&cls, cp->val, cp->len - 1);
-    else
-        cd_buf_putc(&cls, '[');
-    if (lang) {
-        const char *v = md_strndup(cv->a, lang->val, lang->len);
-        size_t vl = lang->len;
-        h_prop_del(code, "lang");
-        h_prop_str(cv->a, code, "language", v, vl);
-        cd_buf tmp = CD_BUF_INIT;
-        cd_buf_puts(&tmp, "language-");
-        cd_buf_append(&tmp, v, vl);
-        if (cls.len > 1)
-            cd_buf_putc(&cls, ',');
-        cd_json_str(&cls, tmp.data, tmp.len);
-        cd_buf_free(&tmp);
-    }
-    cd_buf_putc(&cls, ']');
-    h_prop_json(cv->a, code, "className", cls.data);
-    cd_buf_free(&cls);
-}
-
 /* Leaf nodes: text, breaks, code, raw HTML, footnote references. */
 static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
 {
@@ -715,17 +344,11 @@ static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
         h_append(parent, h_elem(a, "br"));
         h_append(parent, h_text(a, "\n", 1));
         return;
-    case CMARK_NODE_CODE: {
-        lit = cmark_node_get_literal(node);
-        hnode *code = h_elem(a, "code");
-        h_prop_json(a, code, "className", "[]");
-        inline_code_attrs(cv, node, code);
-        h_append(code, h_text(a, lit, strlen(lit)));
-        h_append(parent, code);
+    case CMARK_NODE_CODE:
+        h_append(parent, md_conv_inline_code(cv, node));
         return;
-    }
     case CMARK_NODE_CODE_BLOCK:
-        h_append(parent, code_block(cv, node));
+        h_append(parent, md_conv_code_block(cv, node));
         return;
     case CMARK_NODE_HTML_BLOCK:
     case CMARK_NODE_HTML_INLINE:
@@ -735,7 +358,7 @@ static void leaf(struct conv *cv, cmark_node *node, hnode *parent)
         h_append(parent, h_elem(a, "hr"));
         return;
     case CMARK_NODE_FOOTNOTE_REFERENCE:
-        h_append(parent, footnote_ref(cv, node));
+        h_append(parent, md_conv_footnote_ref(cv, node));
         return;
     default:
         return;
@@ -852,12 +475,12 @@ static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, boo
     if (t == CMARK_NODE_PARAGRAPH)
         return paragraph_target(cv, node, cur);
     if (t == CMARK_NODE_FOOTNOTE_REFERENCE) {
-        h_append(cur, footnote_ref(cv, node));
+        h_append(cur, md_conv_footnote_ref(cv, node));
         return cur;
     }
     if (t == CMARK_NODE_FOOTNOTE_DEFINITION) {
         hnode *li = container_elem(cv, node, cur, skip);
-        h_append(footnote_list(cv), li);
+        h_append(md_conv_footnote_list(cv), li);
         return li;
     }
     if (type_is(node, "table_row") || type_is(node, "table_header")) {
@@ -867,7 +490,7 @@ static hnode *enter_container(struct conv *cv, cmark_node *node, hnode *cur, boo
     }
     hnode *el =
         type_is(node, "table_cell") ? table_cell(cv, node) : container_elem(cv, node, cur, skip);
-    apply_inline_attrs(cv, node, el);
+    md_conv_inline_attrs(cv, node, el);
     h_append(cur, el);
     return el;
 }
@@ -894,7 +517,7 @@ static void convert_tree(struct conv *cv, cmark_node *top, hnode *into)
             if (t == CMARK_NODE_PARAGRAPH && cur->type == H_ELEM && cur->tag == FRAGMENT)
                 splice_fragment(cv, node, cur, stack[depth - 1]);
             if (t == CMARK_NODE_FOOTNOTE_DEFINITION)
-                footnote_backrefs(cv, node, cur);
+                md_conv_footnote_backrefs(cv, node, cur);
             cur = stack[--depth];
             continue;
         }

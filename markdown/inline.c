@@ -11,43 +11,22 @@
  * brackets that did not form a link are found among an inline container's
  * children and the nodes between them move under a new custom inline node.
  * The element's tag and attribute text hang on the node's user data (in the
- * render arena) for the conversion to read.
+ * render arena) for the conversion to read.  Bare ":name" components and
+ * lines holding one component alone are inline_component.c's.
  */
+#include "inline_int.h"
 #include "md_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct md_inline_info {
-    bool is_span;
-    const char *tag;
-    const char *attrs;
-    size_t attrs_len;
-};
-
-static bool is_name_start(char c)
-{
-    return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-}
-
-static bool is_name_char(char c)
-{
-    return is_name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
 
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static bool is_text(cmark_node *n, const char *lit)
-{
-    return n && cmark_node_get_type(n) == CMARK_NODE_TEXT &&
-           (!lit || !strcmp(cmark_node_get_literal(n), lit));
-}
-
 /* Length of a {...} block at s (s[0] == '{'), or 0. */
-static size_t attr_block(const char *s)
+size_t md_inline_attr_block(const char *s)
 {
     char quote = 0;
     for (size_t i = 1; s[i]; i++) {
@@ -65,7 +44,7 @@ static size_t attr_block(const char *s)
     return 0;
 }
 
-static struct md_inline_info *info_new(md_ctx *c, const char *tag)
+struct md_inline_info *md_inline_info_new(md_ctx *c, const char *tag)
 {
     struct md_inline_info *in = md_alloc(c->arena, sizeof *in);
     in->tag = tag;
@@ -80,7 +59,7 @@ static bool take_attrs(md_ctx *c, cmark_node *next, struct md_inline_info *in)
     const char *lit = cmark_node_get_literal(next);
     if (lit[0] != '{')
         return false;
-    size_t n = attr_block(lit);
+    size_t n = md_inline_attr_block(lit);
     if (!n)
         return false;
     in->attrs = md_strndup(c->arena, lit + 1, n - 2);
@@ -90,24 +69,6 @@ static bool take_attrs(md_ctx *c, cmark_node *next, struct md_inline_info *in)
     else
         cmark_node_free(next);
     return true;
-}
-
-/* Kebab-cases a component name: MyIcon → my-icon, a_b → a-b. */
-static char *tag_name(md_ctx *c, const char *s, size_t n)
-{
-    cd_buf b = CD_BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i] == '_' ? '-' : s[i];
-        if (ch >= 'A' && ch <= 'Z') {
-            if (i > 0 && s[i - 1] != '-' && s[i - 1] != '_')
-                cd_buf_putc(&b, '-');
-            ch = (char)(ch + 32);
-        }
-        cd_buf_putc(&b, ch);
-    }
-    char *r = md_strndup(c->arena, b.data, b.len);
-    cd_buf_free(&b);
-    return r;
 }
 
 /* If text ends with ":name" or ":name{attrs}" (the colon at a word
@@ -123,7 +84,7 @@ static long trailing_component(cmark_node *text, size_t *attrs_at)
     if (n && lit[n - 1] == '}') {
         const char *ob = NULL;
         for (const char *p = lit; (p = strchr(p, '{')); p++)
-            if (attr_block(p) == (size_t)(lit + n - p))
+            if (md_inline_attr_block(p) == (size_t)(lit + n - p))
                 ob = p;
         if (!ob)
             return -1;
@@ -170,7 +131,7 @@ static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
     if (colon >= 0) {
         const char *lit = cmark_node_get_literal(before);
         size_t end = attrs_at ? attrs_at : strlen(lit);
-        tag = tag_name(c, lit + colon + 1, end - (size_t)colon - 1);
+        tag = md_inline_tag_name(c, lit + colon + 1, end - (size_t)colon - 1);
         if (attrs_at) {
             pre_len = strlen(lit) - attrs_at - 2;
             pre_attrs = md_strndup(c->arena, lit + attrs_at + 1, pre_len);
@@ -183,7 +144,7 @@ static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
         }
     }
     cmark_node *el = md_cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
-    struct md_inline_info *in = info_new(c, tag);
+    struct md_inline_info *in = md_inline_info_new(c, tag);
     in->is_span = colon < 0;
     cmark_node_set_user_data(el, in);
     cmark_node_insert_before(open, el);
@@ -203,76 +164,6 @@ static cmark_node *wrap_brackets(md_ctx *c, cmark_node *open, cmark_node *close)
         take_attrs(c, after, in);
     }
     return el;
-}
-
-/* What may stand before the colon of a bare ":name": not a word character
- * (a:b, 10:30) nor a quote. */
-static bool bare_boundary(char c)
-{
-    return !is_name_char(c) && c != '"' && c != '\'' && c != ':' && c != '`' && c != '\\' &&
-           c != '/' && c != '.';
-}
-
-/* Appends a text node holding s[0..n) after `at`; returns it. */
-static cmark_node *text_after(md_ctx *c, cmark_node *at, const char *s, size_t n)
-{
-    cmark_node *t = md_cmark_node_new(CMARK_NODE_TEXT);
-    cmark_node_set_literal(t, md_strndup(c->arena, s, n));
-    cmark_node_insert_after(at, t);
-    return t;
-}
-
-/* Splits bare ":name" and ":name{attrs}" out of one text node in one pass,
- * each piece copied once (a line of many components costs what a line of
- * text does); returns the last node made, after which the walk goes on. */
-static cmark_node *bare_components(md_ctx *c, cmark_node *text)
-{
-    const char *lit = cmark_node_get_literal(text);
-    size_t n = strlen(lit), start = 0, head = 0;
-    cmark_node *next = cmark_node_next(text), *at = text;
-    bool found = false;
-    for (size_t i = 0; i < n; i++) {
-        if (lit[i] != ':' || i + 1 >= n || !is_name_start(lit[i + 1]))
-            continue;
-        /* right after a component split off here, anything may follow */
-        if (i > start
-                ? !bare_boundary(lit[i - 1])
-                : (i == 0 && cmark_node_previous(text) && is_text(cmark_node_previous(text), NULL)))
-            continue;
-        size_t e = i + 1;
-        while (e < n && is_name_char(lit[e]))
-            e++;
-        if (e < n && (lit[e] == ':' || lit[e] == '['))
-            continue;
-        size_t b = e < n && lit[e] == '{' ? attr_block(lit + e) : 0;
-        if (b && e + b == n && is_text(next, "["))
-            continue; /* :name{attrs}[...]: the bracket pass took it */
-        struct md_inline_info *in = info_new(c, tag_name(c, lit + i + 1, e - i - 1));
-        if (b) {
-            in->attrs = md_strndup(c->arena, lit + e + 1, b - 2);
-            in->attrs_len = b - 2;
-            e += b;
-        }
-        if (!found)
-            head = i, found = true;
-        else if (i > start)
-            at = text_after(c, at, lit + start, i - start);
-        cmark_node *el = md_cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
-        cmark_node_set_user_data(el, in);
-        cmark_node_insert_after(at, el);
-        at = el;
-        start = e;
-        i = e - 1;
-    }
-    if (!found)
-        return text;
-    if (start < n)
-        at = text_after(c, at, lit + start, n - start);
-    if (head == 0)
-        cmark_node_free(text);
-    else
-        cmark_node_set_literal(text, md_strndup(c->arena, lit, head));
-    return at;
 }
 
 static bool takes_attrs(cmark_node *n)
@@ -360,7 +251,7 @@ static void join_split_attrs(md_ctx *c, cmark_node *text)
 {
     const char *lit = cmark_node_get_literal(text);
     const char *ob = strrchr(lit, '{');
-    if (!ob || attr_block(ob) || !attrs_position(text, lit, (size_t)(ob - lit)))
+    if (!ob || md_inline_attr_block(ob) || !attrs_position(text, lit, (size_t)(ob - lit)))
         return;
     cd_buf b = CD_BUF_INIT;
     cd_buf_puts(&b, ob);
@@ -371,7 +262,7 @@ static void join_split_attrs(md_ctx *c, cmark_node *text)
         if (!piece)
             break;
         cd_buf_puts(&b, piece);
-        closed = attr_block(b.data);
+        closed = md_inline_attr_block(b.data);
     }
     if (closed) {
         cd_buf joined = CD_BUF_INIT;
@@ -435,7 +326,7 @@ static bool find_pair(cmark_node *parent, cmark_node **on, size_t *ok, cmark_nod
         for (size_t k = 0; lit[k]; k++) {
             size_t skip;
             if (lit[k] == '{' && k > 0 && lit[k - 1] != ']' && attrs_position(n, lit, k) &&
-                (skip = attr_block(lit + k)) > 0) {
+                (skip = md_inline_attr_block(lit + k)) > 0) {
                 k += skip - 1; /* ":name{a="[x]"}": brackets of a value */
                 continue;
             }
@@ -497,7 +388,7 @@ static bool shortcut_reference(cmark_node *n)
 static cmark_node *shortcut_to_span(md_ctx *c, cmark_node *link)
 {
     cmark_node *el = md_cmark_node_new(CMARK_NODE_CUSTOM_INLINE);
-    struct md_inline_info *in = info_new(c, "span");
+    struct md_inline_info *in = md_inline_info_new(c, "span");
     in->is_span = true;
     cmark_node_set_user_data(el, in);
     cmark_node_insert_before(link, el);
@@ -521,7 +412,7 @@ static void container(md_ctx *c, cmark_node *parent)
             join_split_attrs(c, n);
     for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n)) {
         if (takes_attrs(n) && !cmark_node_get_user_data(n)) {
-            struct md_inline_info *in = info_new(c, NULL);
+            struct md_inline_info *in = md_inline_info_new(c, NULL);
             if (take_attrs(c, cmark_node_next(n), in))
                 cmark_node_set_user_data(n, in);
         }
@@ -538,63 +429,7 @@ static void container(md_ctx *c, cmark_node *parent)
     }
     for (cmark_node *n = cmark_node_first_child(parent); n; n = cmark_node_next(n))
         if (is_text(n, NULL))
-            n = bare_components(c, n);
-}
-
-/* Whether the line of a paragraph that starts at n is one inline component
- * alone (then *end is what follows it: a soft break or NULL). */
-static bool component_line(cmark_node *n, cmark_node **end)
-{
-    if (!n || !md_is_inline_component(n))
-        return false;
-    cmark_node *next = cmark_node_next(n);
-    if (next && cmark_node_get_type(next) != CMARK_NODE_SOFTBREAK)
-        return false;
-    *end = next;
-    return true;
-}
-
-/* remark-mdc's "container sugar": a line that holds only an inline
- * component (":read-more{to=\"/x\"}") is a block of its own, which ends
- * the paragraph before it; the lines after it start a new one.  The
- * paragraph is split there (the conversion unwraps a paragraph that holds
- * only a component). */
-static void split_component_lines(cmark_node *para)
-{
-    cmark_node *line = cmark_node_first_child(para);
-    while (line) {
-        cmark_node *end = NULL;
-        bool alone = component_line(line, &end);
-        if (!alone) {
-            while (line && cmark_node_get_type(line) != CMARK_NODE_SOFTBREAK)
-                line = cmark_node_next(line);
-            line = line ? cmark_node_next(line) : NULL;
-            continue;
-        }
-        /* before | the component | after: each its own paragraph */
-        cmark_node *prev = cmark_node_previous(line);
-        if (prev) {
-            cmark_node *own = md_cmark_node_new(CMARK_NODE_PARAGRAPH);
-            cmark_node_insert_after(para, own);
-            cmark_node_free(prev); /* the soft break before the line */
-            cmark_node_append_child(own, line);
-            para = own;
-        }
-        if (!end)
-            return;
-        cmark_node *rest = cmark_node_next(end);
-        cmark_node_free(end);
-        if (!rest)
-            return;
-        cmark_node *after = md_cmark_node_new(CMARK_NODE_PARAGRAPH);
-        cmark_node_insert_after(para, after);
-        for (cmark_node *n = rest, *next; n; n = next) {
-            next = cmark_node_next(n);
-            cmark_node_append_child(after, n);
-        }
-        para = after;
-        line = rest;
-    }
+            n = md_inline_bare_components(c, n);
 }
 
 void md_inline_syntax(md_ctx *c, cmark_node *doc)
@@ -636,7 +471,7 @@ void md_inline_syntax(md_ctx *c, cmark_node *doc)
         }
         container(c, list[i]);
         if (cmark_node_get_type(list[i]) == CMARK_NODE_PARAGRAPH)
-            split_component_lines(list[i]);
+            md_inline_split_lines(list[i]);
     }
     free(list);
 }
@@ -670,96 +505,4 @@ const char *md_inline_attrs(const struct md_inline_info *in, size_t *len)
 {
     *len = in->attrs_len;
     return in->attrs;
-}
-
-/* ---- escaped brackets and colons ------------------------------------------ */
-
-/* "\[" "\]" "\:" become "\" + a private-use mark, which cmark keeps as a
- * literal backslash and character: the inline pass then cannot mistake an
- * escaped bracket for a span, and md_unmark_tree() puts the character back
- * (and the backslash, where cmark would have kept it: code and raw HTML). */
-static const char marks[3][4] = {"\xEE\x80\x80", "\xEE\x80\x81", "\xEE\x80\x82"};
-static const char marked[3] = {'[', ']', ':'};
-
-bool md_escape_mark(const char *s, size_t n, cd_buf *out)
-{
-    if (!memchr(s, '\\', n) || memmem(s, n, "\xEE\x80", 2))
-        return false;
-    size_t run = 0;
-    bool any = false;
-    for (size_t i = 0; i + 1 < n; i++) {
-        if (s[i] != '\\')
-            continue;
-        const char *m = memchr(marked, s[i + 1], 3);
-        if (!m) {
-            i++; /* "\\" and any other escape: skip the pair */
-            continue;
-        }
-        cd_buf_append(out, s + run, i + 1 - run);
-        cd_buf_append(out, marks[m - marked], 3);
-        run = i + 2;
-        i++;
-        any = true;
-    }
-    cd_buf_append(out, s + run, n - run);
-    return any;
-}
-
-char *md_unmark(md_arena *a, const char *s, bool escape_applies)
-{
-    if (!s || !strstr(s, "\\\xEE\x80"))
-        return NULL;
-    cd_buf b = CD_BUF_INIT;
-    for (const char *p = s; *p;) {
-        if (p[0] == '\\' && (unsigned char)p[1] == 0xEE && (unsigned char)p[2] == 0x80 &&
-            (unsigned char)p[3] >= 0x80 && (unsigned char)p[3] <= 0x82) {
-            if (!escape_applies)
-                cd_buf_putc(&b, '\\');
-            cd_buf_putc(&b, marked[(unsigned char)p[3] - 0x80]);
-            p += 4;
-            continue;
-        }
-        cd_buf_putc(&b, *p++);
-    }
-    char *r = md_strndup(a, b.data, b.len);
-    cd_buf_free(&b);
-    return r;
-}
-
-void md_unmark_tree(md_ctx *c, cmark_node *doc)
-{
-    cmark_iter *it = cmark_iter_new(doc);
-    cmark_event_type ev;
-    while ((ev = cmark_iter_next(it)) != CMARK_EVENT_DONE) {
-        cmark_node *n = cmark_iter_get_node(it);
-        if (ev != CMARK_EVENT_ENTER)
-            continue;
-        char *v;
-        switch (cmark_node_get_type(n)) {
-        case CMARK_NODE_TEXT:
-            if ((v = md_unmark(c->arena, cmark_node_get_literal(n), true)))
-                cmark_node_set_literal(n, v);
-            break;
-        case CMARK_NODE_CODE:
-        case CMARK_NODE_CODE_BLOCK:
-        case CMARK_NODE_HTML_BLOCK:
-        case CMARK_NODE_HTML_INLINE:
-            if ((v = md_unmark(c->arena, cmark_node_get_literal(n), false)))
-                cmark_node_set_literal(n, v);
-            if (cmark_node_get_type(n) == CMARK_NODE_CODE_BLOCK &&
-                (v = md_unmark(c->arena, cmark_node_get_fence_info(n), true)))
-                cmark_node_set_fence_info(n, v);
-            break;
-        case CMARK_NODE_LINK:
-        case CMARK_NODE_IMAGE:
-            if ((v = md_unmark(c->arena, cmark_node_get_url(n), true)))
-                cmark_node_set_url(n, v);
-            if ((v = md_unmark(c->arena, cmark_node_get_title(n), true)))
-                cmark_node_set_title(n, v);
-            break;
-        default:
-            break;
-        }
-    }
-    cmark_iter_free(it);
 }

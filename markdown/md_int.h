@@ -3,9 +3,9 @@
  * Internal declarations of the markdown module.  The renderer works in three
  * stages: cmark-gfm parses (with our component extension, component.c), the
  * cmark tree is converted into a small HTML-like tree (the "hast", mirroring
- * the unified/hast tree MDC builds; convert.c), raw HTML is re-parsed with
- * gumbo and sanitised (html.c), and the tree is written out as the AST
- * document with data and toc (output.c).  Every node and string of one
+ * the unified/hast tree MDC builds; convert*.c), raw HTML is re-parsed with
+ * gumbo (html.c) and sanitised (sanitize.c), and the tree is written out
+ * as the AST document with data and toc (output.c).  Every node and string of one
  * render lives in one arena, released in a single call.
  */
 #ifndef CONTENTD_MD_INT_H
@@ -150,7 +150,7 @@ const char *md_component_name(cmark_node *n);
 const char *md_component_attrs(cmark_node *n, size_t *len);
 const char *md_component_yaml(cmark_node *n, size_t *len, int *line);
 
-/* ---- inline syntax (inline.c) ---------------------------------------------- */
+/* ---- inline syntax (inline.c, inline_component.c; escapes: escape.c) ------- */
 
 struct md_inline_info;
 struct md_ctx;
@@ -216,6 +216,10 @@ void md_heading_ids(md_ctx *c, hnode *root);
 void md_slug(const char *s, size_t n, cd_buf *out);
 
 bool md_url_safe(const char *url, size_t len, bool is_img_src);
+
+/* The attribute by which html.c finds markdown-made elements again in
+ * gumbo's tree; md_sanitize() removes any that is left, or written. */
+#define MD_REF_ATTR "data-mdc-ref"
 
 /* Writes {data, body, toc}; returns data (in the render's arena). */
 jv *md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty);

@@ -13,6 +13,7 @@
 
 import { Changes } from './changes.js';
 import { DocView, highlight } from './patch.js';
+import { Comments } from './comments.js';
 import { Problems } from './problems.js';
 import { h, renderData, renderToc } from './render.js';
 import { statePanel, stateTitle, suggestItems } from './states.js';
@@ -61,10 +62,11 @@ export class Page {
       bar: qs('.cp-bar'), item: qs('.cp-item'), version: qs('.cp-version'), conn: qs('.cp-conn'),
       banner: qs('.cp-banner'), docs: qs('.cp-docs'), docList: qs('.cp-doc-list'), meta: qs('.cp-meta'),
       metaBody: qs('.cp-meta-body'), content: qs('.cp-content'), toc: qs('.cp-toc'),
-      tocTitle: qs('.cp-toc-title'), tocBody: qs('.cp-toc-body'),
+      tocTitle: qs('.cp-toc-title'), tocBody: qs('.cp-toc-body'), main: qs('.cp-main'),
     };
     this.view = new DocView(this.el.content, () => this.el.bar.getBoundingClientRect().bottom);
     this.problems = new Problems(this);
+    this.comments = new Comments(this);
     this.changes = new Changes(this);
     this.el.item.textContent = `${item.kind}/${item.name}`;
     this.el.item.title = this.el.item.textContent; // the bar may cut it short
@@ -106,6 +108,7 @@ export class Page {
       case 'update': return this.onUpdate(m);
       case 'deleted': return this.onDeleted();
       case 'status': return this.onStatus(m);
+      case 'comment': return this.comments.reload();
       default: return undefined;
     }
   }
@@ -123,6 +126,7 @@ export class Page {
     this.whole.clear();
     this.refresh(true, null);
     this.problems.refresh();
+    this.comments.refresh();
     this.changes.refresh();
   }
 
@@ -170,6 +174,7 @@ export class Page {
   showFetched() {
     this.refresh(true, new Set());
     this.problems.refresh();
+    this.comments.refresh();
     this.changes.refresh();
   }
 
@@ -193,6 +198,7 @@ export class Page {
     this.refresh(touched, new Set(m.docs.map(([p]) => p)));
     if (m.assets.length) this.refreshImages(new Set(m.assets.map((f) => f.path)));
     this.problems.refresh();
+    this.comments.refresh();
     this.changes.refresh();
     highlight(this.el.version, 'cp-changed');
   }
@@ -394,6 +400,7 @@ export class Page {
     const same = this.view.path === path;
     this.refresh(false, new Set([path]));
     this.problems.refresh();
+    this.comments.refresh();
     this.changes.refresh();
     if (hash) this.scrollToHash(hash);
     else if (!same) window.scrollTo(0, 0);

@@ -102,6 +102,12 @@ export class ItemSource {
     es.addEventListener('snapshot', (e) => this.onSnapshot(e));
     es.addEventListener('update', (e) => this.onUpdate(e));
     es.addEventListener('deleted', () => this.onDeleted());
+    // A comment added or resolved: the tabs fetch the list again.
+    es.addEventListener('comment', (e) => {
+      const m = parse(e.data, (d) => (d.comment && typeof d.comment === 'object'
+        ? { t: 'comment', id: d.comment.id } : null));
+      if (m) this.emit(m);
+    });
     es.addEventListener('error', () => {
       if (this.es !== es) return;
       if (es.readyState === EventSource.CLOSED) {

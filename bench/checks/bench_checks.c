@@ -56,11 +56,13 @@ static int load(const char *fpath, const struct stat *st, int type, struct FTW *
     if (!f)
         return 0;
     cd_buf b = CD_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cd_buf_append(&b, chunk, n);
+    int bad = cd_buf_read(&b, f, 0);
     fclose(f);
+    if (bad) {
+        fprintf(stderr, "bench_checks: %s: read error\n", fpath);
+        cd_buf_free(&b);
+        return -1;
+    }
     if (nfiles == cap) {
         cap = cap ? cap * 2 : 64;
         files = cd_xrealloc(files, cap * sizeof *files);

@@ -53,11 +53,7 @@ static int load_file(const char *path, char **out, size_t *len)
         return -1;
     }
     cd_buf b = CD_BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        cd_buf_append(&b, chunk, n);
-    int bad = ferror(f);
+    int bad = cd_buf_read(&b, f, 0);
     fclose(f);
     if (bad) {
         fprintf(stderr, "bench_markdown: %s: read error\n", path);

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import select
 import shutil
@@ -55,8 +54,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from helpers import browser as chrome  # noqa: E402
+from machine import machine  # noqa: E402
 from helpers import server as srv  # noqa: E402
 from helpers.api import Client  # noqa: E402
 from helpers.sse import SSEStream  # noqa: E402
@@ -424,18 +425,6 @@ def run(args) -> dict:
         if watch:
             watch.close()
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def machine() -> str:
-    model = "?"
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs, {model}, {platform.system()} {platform.release()}"
 
 
 def report(res: dict) -> str:

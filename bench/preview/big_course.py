@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -31,8 +30,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from helpers import browser as chrome  # noqa: E402
+from machine import machine  # noqa: E402
 from helpers import server as srv  # noqa: E402
 from helpers.api import Client  # noqa: E402
 from helpers.sample import PNG, course, course_lesson  # noqa: E402
@@ -141,8 +142,7 @@ def main():
     lines = [
         f"Preview of a course of {a.lessons} lessons ({md / 1e6:.1f} MB of markdown, "
         f"{a.assets} assets; push {push_s:.1f} s), lesson {mid} opened {a.rounds} times:",
-        f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
-        f"Linux {platform.release()}",
+        f"machine: {machine()}",
         "",
         "| measure | median ms | max ms |",
         "|---|---:|---:|",

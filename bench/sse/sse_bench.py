@@ -59,6 +59,9 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(HERE))
+from machine import machine  # noqa: E402  (bench/machine.py)
+
 CHANNEL_PATH = "/sub"
 ITEM = ("tutorial", "sse-bench")
 
@@ -801,16 +804,6 @@ def rounds_table(rounds):
     return "\n".join(out)
 
 
-def machine_line():
-    model = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} CPUs ({model}), Linux {os.uname().release}"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--subscribers", type=int, default=10000)
@@ -882,7 +875,7 @@ def main():
             results = [quietest(rounds[name]) for name in names]
             ok = ok and all("p99" in r for r in results)
             by_payload.append(((payload, subscribers), results))
-            text = report(a, results, machine_line())
+            text = report(a, results, machine())
             if a.rounds > 1:
                 text += "\n" + rounds_table(rounds)
             texts.append(text)

@@ -34,7 +34,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +45,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "sse_args.h"
 #include "sse_parse.h"
 
 enum sub_state { S_IDLE, S_CONNECTING, S_WAIT_HEAD, S_WAIT_READY, S_READY, S_DEAD };
@@ -84,18 +84,8 @@ struct reason {
 #define CONTROL_TAG UINT32_MAX
 
 static struct {
-    /* options */
-    const char *url, *out, *ready_event, *marker_key;
-    unsigned n, max_pending, messages;
-    double rate, timeout;
-    int control;
-    char **headers;
-    size_t nheaders;
-    /* target */
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
-    char *request;
-    size_t request_len;
+    struct sse_args o;
+    struct sse_target tgt;
     /* state */
     struct sub *subs;
     struct mark *marks;
@@ -107,7 +97,7 @@ static struct {
     int64_t t_start, t_all_ready;
     int ready_printed;
     volatile sig_atomic_t stop;
-} g = {.n = 100, .max_pending = 256, .timeout = 300.0};
+} g = {.o = SSE_ARGS_DEFAULTS};
 
 static int64_t now_ns(void)
 {
@@ -123,14 +113,6 @@ static double cpu_seconds(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: sse_load --url http://HOST:PORT/PATH [--subscribers N]\n"
-               "  [--connect-rate PER_S] [--max-pending K] [--timeout S]\n"
-               "  [--ready headers|event:NAME] [--marker id|data:KEY]\n"
-               "  [--messages M] [--control] [--header 'K: V']... [--out FILE]\n");
 }
 
 /* ---- failures and bookkeeping ---------------------------------------- */
@@ -186,7 +168,7 @@ static void sub_dead(struct sub *s, const char *why)
     if (s->state == S_READY) {
         g.closed++;
         g.alive--;
-        if (s->recs && s->nrecs >= g.messages && g.messages)
+        if (s->recs && s->nrecs >= g.o.messages && g.o.messages)
             g.complete_subs--;
         for (uint32_t i = 0; i < s->nrecs; i++)
             find_mark(s->recs[i].marker, 0)->live--;
@@ -219,9 +201,9 @@ static void become_ready(struct sub *s, int64_t t)
 static int64_t event_marker(const struct sse_event *ev)
 {
     const char *s = ev->id;
-    if (g.marker_key) {
+    if (g.o.marker_key) {
         char key[64];
-        snprintf(key, sizeof key, "\"%s\":", g.marker_key);
+        snprintf(key, sizeof key, "\"%s\":", g.o.marker_key);
         s = strstr(ev->data, key);
         if (!s)
             return -1;
@@ -245,7 +227,7 @@ static void record(struct sub *s, int64_t marker, int64_t t)
             return;
         }
     if (s->nrecs == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : (g.messages ? g.messages + 2 : 16);
+        s->cap = s->cap ? 2 * s->cap : (g.o.messages ? g.o.messages + 2 : 16);
         s->recs = cd_xrealloc(s->recs, s->cap * sizeof *s->recs);
     }
     s->recs[s->nrecs++] = (struct rec){marker, t};
@@ -254,7 +236,7 @@ static void record(struct sub *s, int64_t marker, int64_t t)
         m->first = t;
     m->live++;
     m->last = t;
-    if (g.messages && s->nrecs == g.messages)
+    if (g.o.messages && s->nrecs == g.o.messages)
         g.complete_subs++;
     if (!m->done && m->live >= g.alive)
         check_marks();
@@ -275,7 +257,7 @@ static int head_checked(struct sub *s, int64_t t)
         sub_dead(s, "Content-Type is not text/event-stream");
         return -1;
     }
-    if (g.ready_event)
+    if (g.o.ready_event)
         s->state = S_WAIT_READY;
     else
         become_ready(s, t);
@@ -288,7 +270,7 @@ static void on_event(void *arg, const struct sse_event *ev, int64_t t)
     if (head_checked(s, t) < 0)
         return;
     if (s->state == S_WAIT_READY) {
-        if (strcmp(ev->name, g.ready_event) == 0)
+        if (strcmp(ev->name, g.o.ready_event) == 0)
             become_ready(s, t);
         return;
     }
@@ -307,7 +289,7 @@ static void on_event(void *arg, const struct sse_event *ev, int64_t t)
 
 static void sub_open(struct sub *s)
 {
-    s->fd = socket(g.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    s->fd = socket(g.tgt.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     g.pending++;
     s->state = S_CONNECTING;
     sse_parser_init(&s->p);
@@ -316,7 +298,7 @@ static void sub_open(struct sub *s)
         sub_dead(s, strerror(errno));
         return;
     }
-    if (connect(s->fd, (struct sockaddr *)&g.addr, g.addrlen) < 0 && errno != EINPROGRESS) {
+    if (connect(s->fd, (struct sockaddr *)&g.tgt.addr, g.tgt.addrlen) < 0 && errno != EINPROGRESS) {
         sub_dead(s, strerror(errno));
         return;
     }
@@ -333,14 +315,14 @@ static void sub_writable(struct sub *s)
         sub_dead(s, strerror(err));
         return;
     }
-    ssize_t w = write(s->fd, g.request + s->req_sent, g.request_len - s->req_sent);
+    ssize_t w = write(s->fd, g.tgt.request + s->req_sent, g.tgt.request_len - s->req_sent);
     if (w < 0) {
         if (errno != EAGAIN)
             sub_dead(s, strerror(errno));
         return;
     }
     s->req_sent += (uint16_t)w;
-    if (s->req_sent < g.request_len)
+    if (s->req_sent < g.tgt.request_len)
         return;
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)(s - g.subs)};
     if (epoll_ctl(g.ep, EPOLL_CTL_MOD, s->fd, &ev) < 0) {
@@ -395,7 +377,7 @@ static void control_input(void)
     else if (r > 0 && memmem(buf, (size_t)r, "status", 6))
         printf("status subscribers=%u ready=%u failed=%u pending=%u alive=%u closed=%u "
                "cpu_s=%.3f bytes=%" PRIu64 "\n",
-               g.n, g.ready, g.failed, g.pending, g.alive, g.closed, cpu_seconds(), g.bytes);
+               g.o.n, g.ready, g.failed, g.pending, g.alive, g.closed, cpu_seconds(), g.bytes);
     if (r == 0)
         epoll_ctl(g.ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
 }
@@ -404,9 +386,9 @@ static void control_input(void)
 static int open_more(int64_t t)
 {
     double elapsed = (double)(t - g.t_start) / 1e9;
-    while (g.next < g.n && g.pending < g.max_pending) {
-        if (g.rate > 0 && (double)g.next > g.rate * elapsed) {
-            double wait = (double)g.next / g.rate - elapsed;
+    while (g.next < g.o.n && g.pending < g.o.max_pending) {
+        if (g.o.rate > 0 && (double)g.next > g.o.rate * elapsed) {
+            double wait = (double)g.next / g.o.rate - elapsed;
             return (int)(wait * 1000) + 1;
         }
         sub_open(&g.subs[g.next++]);
@@ -416,17 +398,17 @@ static int open_more(int64_t t)
 
 static void print_ready_once(void)
 {
-    if (g.ready_printed || g.ready + g.failed < g.n)
+    if (g.ready_printed || g.ready + g.failed < g.o.n)
         return;
     g.ready_printed = 1;
-    printf("ready subscribers=%u ready=%u failed=%u connect_s=%.3f\n", g.n, g.ready, g.failed,
+    printf("ready subscribers=%u ready=%u failed=%u connect_s=%.3f\n", g.o.n, g.ready, g.failed,
            g.ready ? (double)(g.t_all_ready - g.t_start) / 1e9 : 0.0);
 }
 
 static void run_loop(void)
 {
     static struct epoll_event evs[MAX_EVENTS];
-    int64_t deadline = g.t_start + (int64_t)(g.timeout * 1e9);
+    int64_t deadline = g.t_start + (int64_t)(g.o.timeout * 1e9);
     while (!g.stop) {
         int64_t t = now_ns();
         if (t >= deadline) {
@@ -446,7 +428,7 @@ static void run_loop(void)
                 sub_event(&g.subs[evs[i].data.u32], evs[i].events);
         }
         print_ready_once();
-        if (g.ready_printed && g.messages && g.alive && g.complete_subs >= g.alive)
+        if (g.ready_printed && g.o.messages && g.alive && g.complete_subs >= g.alive)
             break;
         if (g.ready_printed && g.alive == 0)
             break;
@@ -455,49 +437,10 @@ static void run_loop(void)
 
 /* ---- set-up and results ---------------------------------------------- */
 
-static int parse_url(void)
-{
-    char host[256], port[16] = "80";
-    const char *s = g.url, *path;
-    if (strncmp(s, "http://", 7) != 0)
-        return -1;
-    s += 7;
-    path = strchr(s, '/');
-    size_t hl = path ? (size_t)(path - s) : strlen(s);
-    if (!path)
-        path = "/";
-    if (hl == 0 || hl >= sizeof host)
-        return -1;
-    memcpy(host, s, hl);
-    host[hl] = '\0';
-    char *colon = strrchr(host, ':');
-    if (colon) {
-        snprintf(port, sizeof port, "%s", colon + 1);
-        *colon = '\0';
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai;
-    if (getaddrinfo(host, port, &hints, &ai) != 0)
-        return -1;
-    memcpy(&g.addr, ai->ai_addr, ai->ai_addrlen);
-    g.addrlen = ai->ai_addrlen;
-    freeaddrinfo(ai);
-
-    cd_buf b = CD_BUF_INIT;
-    cd_buf_printf(&b,
-                  "GET %s HTTP/1.1\r\nHost: %s:%s\r\nAccept: text/event-stream\r\n"
-                  "Cache-Control: no-cache\r\nUser-Agent: contentd-bench-sse\r\n",
-                  path, host, port);
-    for (size_t i = 0; i < g.nheaders; i++)
-        cd_buf_printf(&b, "%s\r\n", g.headers[i]);
-    cd_buf_puts(&b, "\r\n");
-    g.request = cd_buf_steal(&b, &g.request_len);
-    return 0;
-}
-
 static int raise_nofile(void)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)g.n + 64;
+    rlim_t want = (rlim_t)g.o.n + 64;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return -1;
     if (rl.rlim_cur >= want)
@@ -510,7 +453,7 @@ static int raise_nofile(void)
     rl.rlim_cur = rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want) {
         fprintf(stderr, "sse_load: the open-file limit (%llu) is too low for %u subscribers\n",
-                (unsigned long long)rl.rlim_cur, g.n);
+                (unsigned long long)rl.rlim_cur, g.o.n);
         return -1;
     }
     return 0;
@@ -518,12 +461,12 @@ static int raise_nofile(void)
 
 static int write_receipts(void)
 {
-    FILE *f = fopen(g.out, "w");
+    FILE *f = fopen(g.o.out, "w");
     if (!f) {
-        fprintf(stderr, "sse_load: %s: %s\n", g.out, strerror(errno));
+        fprintf(stderr, "sse_load: %s: %s\n", g.o.out, strerror(errno));
         return -1;
     }
-    for (unsigned i = 0; i < g.n; i++)
+    for (unsigned i = 0; i < g.o.n; i++)
         for (uint32_t k = 0; k < g.subs[i].nrecs; k++)
             fprintf(f, "%u %" PRId64 " %" PRId64 "\n", i, g.subs[i].recs[k].marker,
                     g.subs[i].recs[k].t);
@@ -537,7 +480,7 @@ static void print_results(void)
     printf("result subscribers=%u ready=%u failed=%u closed=%u alive=%u events=%" PRIu64
            " unmarked=%" PRIu64 " duplicates=%" PRIu64 " bytes=%" PRIu64
            " event_data_bytes_avg=%.0f duration_s=%.3f cpu_s=%.3f\n",
-           g.n, g.ready, g.failed, g.closed, g.alive, g.events, g.unmarked, g.duplicates, g.bytes,
+           g.o.n, g.ready, g.failed, g.closed, g.alive, g.events, g.unmarked, g.duplicates, g.bytes,
            g.events ? (double)g.data_bytes / (double)g.events : 0.0, secs, cpu);
     for (int i = 0; i < MAX_REASONS && g.reasons[i].what; i++)
         printf("reason count=%u what=%s\n", g.reasons[i].count, g.reasons[i].what);
@@ -549,60 +492,14 @@ static void on_signal(int sig)
     g.stop = 1;
 }
 
-static int parse_args(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--control") == 0) {
-            g.control = 1;
-            continue;
-        }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            exit(0);
-        }
-        if (!v)
-            return -1;
-        i++;
-        if (strcmp(a, "--url") == 0)
-            g.url = v;
-        else if (strcmp(a, "--subscribers") == 0)
-            g.n = (unsigned)strtoul(v, NULL, 10);
-        else if (strcmp(a, "--connect-rate") == 0)
-            g.rate = strtod(v, NULL);
-        else if (strcmp(a, "--max-pending") == 0)
-            g.max_pending = (unsigned)strtoul(v, NULL, 10);
-        else if (strcmp(a, "--timeout") == 0)
-            g.timeout = strtod(v, NULL);
-        else if (strcmp(a, "--messages") == 0)
-            g.messages = (unsigned)strtoul(v, NULL, 10);
-        else if (strcmp(a, "--out") == 0)
-            g.out = v;
-        else if (strcmp(a, "--ready") == 0 && strcmp(v, "headers") == 0)
-            g.ready_event = NULL;
-        else if (strcmp(a, "--ready") == 0 && strncmp(v, "event:", 6) == 0)
-            g.ready_event = v + 6;
-        else if (strcmp(a, "--marker") == 0 && strcmp(v, "id") == 0)
-            g.marker_key = NULL;
-        else if (strcmp(a, "--marker") == 0 && strncmp(v, "data:", 5) == 0 && strlen(v) < 60)
-            g.marker_key = v + 5;
-        else if (strcmp(a, "--header") == 0) {
-            g.headers = cd_xrealloc(g.headers, (g.nheaders + 1) * sizeof *g.headers);
-            g.headers[g.nheaders++] = argv[i];
-        } else
-            return -1;
-    }
-    return g.url && g.n > 0 && g.max_pending > 0 && g.timeout > 0 ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
-    if (parse_args(argc, argv) < 0) {
-        usage(stderr);
+    if (sse_args_parse(&g.o, argc, argv) < 0) {
+        sse_args_usage(stderr);
         return 2;
     }
-    if (parse_url() < 0) {
-        fprintf(stderr, "sse_load: cannot use the URL %s (http://HOST:PORT/PATH)\n", g.url);
+    if (sse_target_resolve(&g.o, &g.tgt) < 0) {
+        fprintf(stderr, "sse_load: cannot use the URL %s (http://HOST:PORT/PATH)\n", g.o.url);
         return 2;
     }
     if (raise_nofile() < 0)
@@ -612,13 +509,13 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    g.subs = cd_xcalloc(g.n, sizeof *g.subs);
+    g.subs = cd_xcalloc(g.o.n, sizeof *g.subs);
     g.ep = epoll_create1(EPOLL_CLOEXEC);
     if (g.ep < 0) {
         perror("sse_load: epoll_create1");
         return 1;
     }
-    if (g.control) {
+    if (g.o.control) {
         struct epoll_event ev = {.events = EPOLLIN, .data.u32 = CONTROL_TAG};
         if (epoll_ctl(g.ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) < 0) {
             perror("sse_load: --control needs stdin to be a pipe");
@@ -628,7 +525,7 @@ int main(int argc, char **argv)
     g.t_start = now_ns();
     run_loop();
     print_results();
-    if (g.out && write_receipts() < 0)
+    if (g.o.out && write_receipts() < 0)
         return 1;
     return 0;
 }

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -35,8 +34,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from helpers import server as srv  # noqa: E402
+from machine import machine  # noqa: E402
 from helpers.api import Client  # noqa: E402
 from helpers.sse import SSEStream  # noqa: E402
 
@@ -160,18 +161,6 @@ def measure(mode: str, quiet_ms: int, edits: int, gap_ms: int) -> dict:
             "p90": percentile(ms, 90), "p99": percentile(ms, 99), "max": max(ms),
             "mean": statistics.fmean(ms), "over": p50 - quiet_ms,
             "ok": p50 <= quiet_ms + 10}
-
-
-def machine() -> str:
-    cpu = "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}"
 
 
 MODE_LABEL = {"serve": "contentd serve --watch", "push": "content push --watch"}

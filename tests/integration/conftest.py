@@ -30,6 +30,9 @@ from helpers.api import Client  # noqa: E402
 # One Ceph gateway for the whole session, whichever S3 suites run, and the
 # per-server peers that s3peer (and fixtures choosing a server) ask for by name.
 from s3support import rgw_cluster, rgw_peer, s3rver_peer  # noqa: E402,F401
+# The MongoDB wire-protocol test server, one per module that asks for it,
+# and `faulty`: a module's `mongo` fixture where faults can be injected.
+from mongosupport import faulty, wire_peer  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

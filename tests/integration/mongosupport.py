@@ -19,7 +19,9 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from helpers.server import REPO_ROOT, build_dir, clean_env, free_port
+import pytest
+
+from helpers.server import REPO_ROOT, build_dir, clean_env, free_port, not_built
 
 SERVER_PY = REPO_ROOT / "tests" / "mongo" / "server.py"
 PYTHON = "/usr/bin/python3"
@@ -32,10 +34,7 @@ def catalog_tool_path() -> Path:
 
 
 def catalog_tool_missing() -> str | None:
-    p = catalog_tool_path()
-    if not (p.is_file() and os.access(p, os.X_OK)):
-        return f"{p} is not built (meson setup build && ninja -C build)"
-    return None
+    return not_built(catalog_tool_path())
 
 
 def bson_missing() -> str | None:
@@ -137,6 +136,38 @@ class MongoPeer:
             if time.monotonic() > deadline:
                 raise AssertionError(f"faults not fired within {timeout}s: {self.faults()}")
             time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def wire_peer(tmp_path_factory):
+    """The wire-protocol test server, one per test module that asks for it
+    (conftest.py makes it every module's); skipped when bson is missing."""
+    why = bson_missing()
+    if why:
+        pytest.skip(why)
+    peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
+    yield peer
+    peer.stop()
+
+
+def real_replica_uri() -> str:
+    """$CONTENTD_TEST_MONGODB_URI; the test is skipped when it is not set."""
+    uri = os.environ.get(REAL_URI_ENV)
+    if not uri:
+        pytest.skip(f"{REAL_URI_ENV} is not set: set it to a replica set's URI (e.g. "
+                    "mongodb://127.0.0.1:27017/?replicaSet=rs0) to run this test against a "
+                    "real MongoDB too; the wire-protocol server variant always runs")
+    return uri
+
+
+@pytest.fixture
+def faulty(mongo):
+    """The module's `mongo` fixture, on the wire-protocol server only: the
+    tests that inject faults are skipped on a real replica set."""
+    if mongo.peer is None:
+        pytest.skip("fault injection needs the wire-protocol test server (tests/mongo/server.py): "
+                    "a real replica set cannot be made to fail on cue")
+    return mongo
 
 
 def run_tool(uri: str, db: str, *args, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import http.server
-import os
 import shutil
 import socket
 import struct
@@ -32,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers import rgw
-from helpers.server import REPO_ROOT, build_dir, clean_env, free_port, http_answers
+from helpers.server import REPO_ROOT, build_dir, clean_env, free_port, http_answers, not_built
 
 BUCKET = "contentd-test"
 ACCESS_KEY = "S3RVER"  # the account s3rver knows
@@ -58,10 +57,7 @@ def s3_tool_path() -> Path:
 
 
 def s3_tool_missing() -> str | None:
-    p = s3_tool_path()
-    if not (p.is_file() and os.access(p, os.X_OK)):
-        return f"{p} is not built (meson setup build && ninja -C build)"
-    return None
+    return not_built(s3_tool_path())
 
 
 class S3rver:

@@ -15,7 +15,6 @@ skipped, saying so.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -23,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from mongosupport import (REAL_URI_ENV, MongoPeer, Tool, bson_missing, catalog_tool_missing,
-                          catalog_tool_path, run_tool, fresh_db_name)
+from mongosupport import (MongoPeer, Tool, bson_missing, catalog_tool_missing,
+                          catalog_tool_path, run_tool, fresh_db_name, real_replica_uri)
 from helpers.server import clean_env
 
 
@@ -58,21 +57,14 @@ class Env:
             t.close()
 
 
-@pytest.fixture(scope="module")
-def wire_peer(tmp_path_factory):
-    why = catalog_tool_missing() or bson_missing()
-    if why:
-        pytest.skip(why)
-    peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
-    yield peer
-    peer.stop()
-
-
 @pytest.fixture(params=["wire-protocol-server", "real-replica-set"])
 def mongo(request, tmp_path):
     """An empty database on the wire-protocol server, or on the replica set
     of CONTENTD_TEST_MONGODB_URI."""
     if request.param == "wire-protocol-server":
+        why = catalog_tool_missing()
+        if why:
+            pytest.skip(why)
         peer = request.getfixturevalue("wire_peer")
         peer.up()
         peer.clear()
@@ -82,11 +74,7 @@ def mongo(request, tmp_path):
         peer.up()
         peer.clear()
         return
-    uri = os.environ.get(REAL_URI_ENV)
-    if not uri:
-        pytest.skip(f"{REAL_URI_ENV} is not set: set it to a replica set's URI (e.g. "
-                    "mongodb://127.0.0.1:27017/?replicaSet=rs0) to run this test against a "
-                    "real MongoDB too; the wire-protocol server variant always runs")
+    uri = real_replica_uri()
     why = catalog_tool_missing()
     if why:
         pytest.skip(why)
@@ -94,14 +82,6 @@ def mongo(request, tmp_path):
     yield env
     env.close()
     run_tool(uri, env.db, "drop-database")
-
-
-@pytest.fixture
-def faulty(mongo):
-    if mongo.peer is None:
-        pytest.skip("fault injection needs the wire-protocol test server (tests/mongo/server.py): "
-                    "a real replica set cannot be made to fail on cue")
-    return mongo
 
 
 def versions_seen(tool: Tool, kind: str, name: str) -> list[int]:

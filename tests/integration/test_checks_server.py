@@ -18,7 +18,6 @@ from helpers.api import Client, assert_error, wait_until
 from helpers.server import clean_env, content_binary, run_contentd
 from helpers.sse import SSEStream
 from mongosupport import fresh_db_name
-from test_catalog_mongo import wire_peer  # noqa: F401  (the wire-protocol test server)
 
 # The "done when": a broken lesson link, a missing image, a cover
 # that does not exist and a task cycle.

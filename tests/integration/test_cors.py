@@ -112,9 +112,7 @@ def test_event_stream_carries_the_headers(cors_server, name):
     s = open_request(cors_server.port, "GET", f"/api/v1/content/tutorial/{name}/events",
                      {"Origin": APP})
     try:
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += s.recv(4096)
+        head = srv.recv_until(s, b"\r\n\r\n")
     finally:
         s.close()
     assert b"\r\nAccess-Control-Allow-Origin: " + APP.encode() + b"\r\n" in head, head

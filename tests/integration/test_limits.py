@@ -21,7 +21,7 @@ import pytest
 
 from helpers import metrics
 from helpers.api import JSON, Client, assert_error, read_response, request
-from helpers.server import clean_env, content_binary
+from helpers.server import clean_env, content_binary, recv_until
 
 FILES_MAX = 100_000           # CD_VERSION_FILES_MAX
 COMMIT_BODY_MAX = 64 << 20    # CD_COMMIT_BODY_MAX
@@ -116,11 +116,7 @@ def test_event_stream_with_16k_cookie(server, pushed):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
         s.sendall(head(b"/api/v1/content/tutorial/" + pushed.encode() + b"/events",
                        [cookie(16 * 1024 - 200)]))
-        data = b""
-        while b"event: snapshot" not in data:
-            chunk = s.recv(65536)
-            assert chunk, f"stream closed: {data[:200]!r}"
-            data += chunk
+        data = recv_until(s, b"event: snapshot")
         assert data.startswith(b"HTTP/1.1 200 "), data[:100]
 
 

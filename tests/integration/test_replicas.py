@@ -25,7 +25,6 @@ afterwards); without it that variant is skipped, saying so.
 from __future__ import annotations
 
 import itertools
-import os
 import select
 import signal
 import subprocess
@@ -40,8 +39,8 @@ from helpers import server as srv
 from helpers.api import Client, assert_error, render_ast, sha256, wait_until
 from helpers.metrics import parse as parse_metrics, total
 from helpers.sse import SSEStream
-from mongosupport import (REAL_URI_ENV, MongoPeer, bson_missing, catalog_tool_missing,
-                          fresh_db_name, run_tool)
+from mongosupport import (MongoPeer, bson_missing, catalog_tool_missing,
+                          fresh_db_name, real_replica_uri, run_tool)
 from s3support import ACCESS_KEY, BUCKET, SECRET_KEY, s3_tool, s3rver_peer  # noqa: F401
 
 S3_ENV = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
@@ -64,16 +63,6 @@ class Mongo:
         return self.uri + sep + "&".join(f"{k}={v}" for k, v in options.items())
 
 
-@pytest.fixture(scope="module")
-def wire_peer(tmp_path_factory):
-    why = bson_missing()
-    if why:
-        pytest.skip(why)
-    peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
-    yield peer
-    peer.stop()
-
-
 @pytest.fixture(params=["wire-protocol-server", "real-replica-set"])
 def mongo(request):
     """An empty database on the wire-protocol server, or on the replica set
@@ -86,23 +75,11 @@ def mongo(request):
         peer.up()
         peer.clear()
         return
-    uri = os.environ.get(REAL_URI_ENV)
-    if not uri:
-        pytest.skip(f"{REAL_URI_ENV} is not set: set it to a replica set's URI (e.g. "
-                    "mongodb://127.0.0.1:27017/?replicaSet=rs0) to run this test against a "
-                    "real MongoDB too; the wire-protocol server variant always runs")
+    uri = real_replica_uri()
     m = Mongo(uri, fresh_db_name(), None)
     yield m
     if not catalog_tool_missing():
         run_tool(uri, m.db, "drop-database")
-
-
-@pytest.fixture
-def faulty(mongo):
-    if mongo.peer is None:
-        pytest.skip("fault injection needs the wire-protocol test server (tests/mongo/server.py): "
-                    "a real replica set cannot be made to fail on cue")
-    return mongo
 
 
 # --------------------------------------------------------------------------
@@ -713,16 +690,6 @@ def test_mongodb_not_a_replica_set(contentd_bin, tmp_path):
     assert "is not a replica set member" in err and "--replSet" in err, err
 
 
-def _stream_ended(st: SSEStream, timeout: float) -> bool:
-    """Whether the stream's response ended (its last chunk, or the
-    connection closed) within timeout."""
-    end = time.monotonic() + timeout
-    while not (st.eof or (st._chunked and st._chunked.done)):
-        if not st._read_some(end):
-            return False
-    return True
-
-
 def test_revocation_on_one_replica_closes_streams_on_the_other(cluster):
     """A role taken away and a share link revoked on replica A close, at
     once, the streams of that user and that link open on replica B
@@ -745,10 +712,47 @@ def test_revocation_on_one_replica_closes_streams_on_the_other(cluster):
         assert ben.next_event(20).event == "snapshot"
         assert guest.next_event(20).event == "snapshot"
         assert ann.delete(f"{base}/members/ben").status == 204
-        assert _stream_ended(ben, 20), "ben's stream on B outlived his role"
+        assert ben.response_ended(20), "ben's stream on B outlived his role"
         assert ann.delete(f"{base}/links/{link['id']}").status == 204
-        assert _stream_ended(guest, 20), "the link's stream on B outlived the link"
+        assert guest.response_ended(20), "the link's stream on B outlived the link"
         assert_error(b.api(tokens["ben"]).item("course", "shared"), 404)
     finally:
         ben.close()
         guest.close()
+
+
+def test_a_comment_on_one_replica_reaches_streams_on_the_other(cluster):
+    """A comment made on replica A arrives as `event: comment` on a member's
+    stream open on replica B, and one made on B on A's: the comments
+    collection is in the change stream (docs/review.md)."""
+    tokens = {}
+    for user in ("ann", "ben"):
+        p = cluster.contentd("token", "create", user)
+        assert p.returncode == 0, p.stderr
+        tokens[user] = p.stdout.decode().split()[-1]
+    a, b = cluster.pair()
+    ann = a.api(tokens["ann"])
+    ann.create_ok("course", "talk")
+    ann.push_ok("course", "talk", doc("t1"))
+    base = "/api/v1/content/course/talk"
+    assert ann.send_json("PUT", f"{base}/members/ben", {"role": "reviewer"}).status == 200
+    ben_on_b = SSEStream(b.port, f"{base}/events", token=tokens["ben"])
+    ann_on_a = SSEStream(a.port, f"{base}/events", token=tokens["ann"])
+    try:
+        assert ben_on_b.next_event(20).event == "snapshot"
+        assert ann_on_a.next_event(20).event == "snapshot"
+        first = ann.post(f"{base}/comments", {"path": "index.md", "block": "hello-t1/p-1",
+                                              "body": "From A."})
+        assert first.status == 201, first
+        ev = ben_on_b.wait_event(lambda e: e.event == "comment", 20)
+        assert ev.json()["comment"]["body"] == "From A."
+        second = b.api(tokens["ben"]).post(f"{base}/comments",
+                                           {"reply_to": first.json()["id"], "body": "From B."})
+        assert second.status == 201, second
+        assert second.json()["id"] == first.json()["id"] + 1
+        ev = ann_on_a.wait_event(lambda e: e.event == "comment" and
+                                 e.json()["comment"]["body"] == "From B.", 20)
+        assert ev.json()["comment"]["reply_to"] == first.json()["id"]
+    finally:
+        ben_on_b.close()
+        ann_on_a.close()

@@ -41,11 +41,7 @@ def open_raw(port: int, path: str, source: str = "127.0.0.1") -> socket.socket:
     s.bind((source, 0))
     s.connect(("127.0.0.1", port))
     s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + HEADERS + b"\r\n")
-    got = b""
-    while b"retry: 2000" not in got:
-        chunk = s.recv(4096)
-        assert chunk, f"stream closed before its first bytes: {got!r}"
-        got += chunk
+    got = srv.recv_until(s, b"retry: 2000")
     assert got.startswith(b"HTTP/1.1 200"), got[:100]
     return s
 

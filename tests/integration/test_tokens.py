@@ -7,28 +7,16 @@ server, and its open event streams close (at the hub's next keep-alive
 round: within about 15 s)."""
 import hashlib
 import re
-import select
-import time
 
 import pytest
 
 from helpers import server as srv
 from helpers.api import Client, assert_error
 from helpers.sse import SSEStream
-from mongosupport import MongoPeer, bson_missing, fresh_db_name
+from mongosupport import fresh_db_name
 
 ID = re.compile(r"^[0-9a-f]{12}$")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-@pytest.fixture(scope="module")
-def wire_peer(tmp_path_factory):
-    why = bson_missing()
-    if why:
-        pytest.skip(why)
-    peer = MongoPeer(tmp_path_factory.mktemp("mongo")).start()
-    yield peer
-    peer.stop()
 
 
 @pytest.fixture(params=["sqlite", "mongodb"])
@@ -127,18 +115,6 @@ def test_revoking_every_token_does_not_open_the_service(start_server, storage):
     assert_error(Client(s.port, t).get("/api/v1/content"), 401, "invalid_token")
 
 
-def response_ends(stream: SSEStream, timeout: float) -> bool:
-    """Reads until the stream's response ends (its last chunk, or the
-    connection closes); False when it does not within timeout."""
-    end = time.monotonic() + timeout
-    while not (stream.eof or (stream._chunked and stream._chunked.done)):
-        left = end - time.monotonic()
-        if left <= 0 or not select.select([stream.sock], [], [], left)[0]:
-            return False
-        stream.pump()
-    return True
-
-
 def test_revoked_token_ends_its_streams(start_server, storage, name):
     alice, other = create(storage, "alice"), create(storage, "alice")
     s = start(start_server, storage)
@@ -149,7 +125,7 @@ def test_revoked_token_ends_its_streams(start_server, storage, name):
         gone.next_event(timeout=10)
         kept.next_event(timeout=10)
         assert contentd(storage, "token", "revoke", token_id(alice))[0] == 0
-        assert response_ends(gone, 30), "the revoked token's stream is still open"
+        assert gone.response_ended(30), "the revoked token's stream is still open"
         assert kept.pump() and not kept.eof, "a stream of another token ended"
     finally:
         gone.close()

@@ -92,7 +92,7 @@ static int64_t now_ms(void)
 static void on_change(void *arg, catalog_event ev, const char *kind, const char *name,
                       int64_t version)
 {
-    static const char *const names[] = {"created", "version", "updated", "deleted"};
+    static const char *const names[] = {"created", "version", "updated", "deleted", "comment"};
     cd_buf b = CD_BUF_INIT;
     cd_buf_printf(&b, "{\"event\":\"%s\",\"kind\":", names[ev]);
     jstr(&b, kind);

@@ -70,12 +70,10 @@ static int object_put(blobstore *bs, const char *key, const char *path, cd_err *
     if (!f)
         return cd_err_set(e, BLOB_ERROR, "cannot open %s", path);
     cd_buf b = CD_BUF_INIT;
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        cd_buf_append(&b, tmp, n);
+    int bad = cd_buf_read(&b, f, 0);
     fclose(f);
-    int rc = blobstore_put_object(bs, key, b.data ? b.data : "", b.len, e);
+    int rc = bad ? cd_err_set(e, BLOB_ERROR, "cannot read %s", path)
+                 : blobstore_put_object(bs, key, b.data ? b.data : "", b.len, e);
     cd_buf_free(&b);
     return rc;
 }

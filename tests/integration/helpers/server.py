@@ -42,6 +42,24 @@ def content_binary() -> Path:
     return build_dir() / "cli" / "content"
 
 
+def recv_until(sock: socket.socket, marker: bytes) -> bytes:
+    """Everything read from sock until marker has arrived (the socket's own
+    timeout bounds each read); AssertionError when it closes before."""
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed before {marker!r} arrived: {data[:200]!r}"
+        data += chunk
+    return data
+
+
+def not_built(program: Path) -> str | None:
+    """Why a test program of the build cannot run (it is not built), or None."""
+    if not (program.is_file() and os.access(program, os.X_OK)):
+        return f"{program} is not built (meson setup build && ninja -C build)"
+    return None
+
+
 def missing_contentd() -> str | None:
     """Why the service cannot be started, or None when it can."""
     b = contentd_binary()

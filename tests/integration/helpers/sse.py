@@ -303,6 +303,15 @@ class SSEStream:
                 return False
         return True
 
+    def response_ended(self, timeout: float) -> bool:
+        """Reads until the response ends (its last chunk, or the connection
+        closes); True if it did within timeout."""
+        end = time.monotonic() + timeout
+        while not (self.eof or (self._chunked and self._chunked.done)):
+            if not self._read_some(end):
+                return False
+        return True
+
     @property
     def clean_end(self) -> bool:
         return self.eof and not self.reset and (self._chunked is None or self._chunked.done)

@@ -16,7 +16,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 
 #include "blobstore.h"
 #include "blobstore_int.h"
+#include "support.h"
 
 /* Fixture ------------------------------------------------------------------ */
 
@@ -36,11 +36,6 @@ typedef struct fixture {
     char dir[64];
     blobstore *s;
 } fixture;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
 
 static blobstore *open_or_fail(const char *dir)
 {
@@ -54,8 +49,7 @@ static blobstore *open_or_fail(const char *dir)
 static int setup(void **state)
 {
     fixture *f = cd_xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/contentd-blobs-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    ts_tmpdir(f->dir, sizeof f->dir, "blobs");
     f->s = open_or_fail(f->dir);
     *state = f;
     return 0;
@@ -66,7 +60,7 @@ static int teardown(void **state)
     fixture *f = *state;
     if (f->s)
         blobstore_close(f->s);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(f->dir);
     free(f);
     return 0;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "catalog_mongo_int.h"
+#include "change_log.h"
 
 /* Error classification ----------------------------------------------------- */
 
@@ -70,6 +71,16 @@ static void test_keys(void **state)
     assert_false(mg_split_key("tutorial/Bad", kind, name));
     assert_false(mg_split_key("tutorial", kind, name));
     assert_false(mg_split_key("averyveryverylongkind/x", kind, name));
+    /* A comments document's _id: the item's key and the comment's id. */
+    int64_t id = 0;
+    assert_true(mg_comment_event_key("tutorial/a-b/12", kind, name, &id));
+    assert_string_equal(kind, "tutorial");
+    assert_string_equal(name, "a-b");
+    assert_int_equal(id, 12);
+    assert_false(mg_comment_event_key("tutorial/a-b/0", kind, name, &id));
+    assert_false(mg_comment_event_key("tutorial/a-b/x", kind, name, &id));
+    assert_false(mg_comment_event_key("tutorial/12", kind, name, &id));
+    assert_false(mg_comment_event_key("12", kind, name, &id));
 }
 
 /* The announcement record ------------------------------------------------------- */
@@ -83,10 +94,7 @@ static void on_change(void *arg, catalog_event ev, const char *kind, const char 
                       int64_t version)
 {
     fixture *f = arg;
-    static const char *const evs[] = {"created", "version", "updated", "deleted"};
-    size_t len = strlen(f->log);
-    snprintf(f->log + len, sizeof f->log - len, "%s %s/%s %lld;", evs[ev], kind, name,
-             (long long)version);
+    change_log_add(f->log, sizeof f->log, ev, kind, name, version);
 }
 
 static int setup(void **state)

@@ -3,9 +3,10 @@
  * Unit tests for the SQLite catalog (catalog/catalog_sqlite*.c) and the
  * shared helpers of catalog/catalog.c: the item life cycle, the commit
  * protocol (stale base, unchanged list, files_changed), history and old
- * file lists, persistence across reopening, tokens, change notifications,
- * and concurrent commits from threads and from two handles on one file.
- * Every test works in a fresh temporary folder.
+ * file lists, persistence across reopening, stored findings, change
+ * notifications, and concurrent commits from threads and from two handles
+ * on one file.  Members, links and tokens: test_catalog_sqlite_access.c.
+ * Every test works in a fresh temporary folder (catalog_fixture.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,6 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -23,97 +23,12 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "catalog_fixture.h"
+#include "change_log.h"
 
-/* Fixture ------------------------------------------------------------------ */
-
-typedef struct fixture {
-    char dir[64];
-    catalog *c;
-} fixture;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* The content type of a path (kinds and names: tests/unit/common). */
+static void test_content_type(void **state)
 {
-    return remove(path);
-}
-
-static catalog *open_or_fail(const char *dir)
-{
-    cd_err err = {0, ""};
-    catalog *c = catalog_open_sqlite(dir, &err);
-    if (!c)
-        fail_msg("open: %s", err.msg);
-    return c;
-}
-
-static int setup(void **state)
-{
-    fixture *f = cd_xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/contentd-catalog-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    f->c = open_or_fail(f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (f->c)
-        catalog_close(f->c);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(f);
-    return 0;
-}
-
-/* Helpers ------------------------------------------------------------------- */
-
-static void create(catalog *c, const char *kind, const char *name, const char *owner)
-{
-    catalog_item it = {.owner = (char *)owner, .title = (char *)"T"};
-    snprintf(it.kind, sizeof it.kind, "%s", kind);
-    snprintf(it.name, sizeof it.name, "%s", name);
-    cd_err err = {0, ""};
-    if (catalog_item_create(c, &it, &err) != CAT_OK)
-        fail_msg("create %s/%s: %s", kind, name, err.msg);
-}
-
-/* A file whose digest is the character d repeated. */
-static catalog_file file(const char *path, char d, int64_t size)
-{
-    catalog_file f = {.path = (char *)path, .size = size};
-    memset(f.sha256, d, 64);
-    f.sha256[64] = '\0';
-    return f;
-}
-
-static int commit(catalog *c, const char *name, int64_t base, const catalog_file *files, size_t n,
-                  int64_t *v, bool *created)
-{
-    cd_err err = {0, ""};
-    return catalog_commit(c, "tutorial", name, base, files, n, NULL, NULL, v, created, &err);
-}
-
-/* Tests ---------------------------------------------------------------------- */
-
-static void test_names(void **state)
-{
-    assert_true(cd_kind_valid("tutorial"));
-    assert_true(cd_kind_valid("skill-path"));
-    assert_false(cd_kind_valid("Tutorial"));
-    assert_false(cd_kind_valid(""));
-    assert_false(cd_kind_valid(NULL));
-    assert_true(cd_name_valid("a"));
-    assert_true(cd_name_valid("0-hello-world"));
-    assert_false(cd_name_valid("-a"));
-    assert_false(cd_name_valid("A"));
-    assert_false(cd_name_valid("a_b"));
-    assert_false(cd_name_valid(""));
-    char name[65];
-    memset(name, 'a', 64);
-    name[CD_NAME_MAX] = '\0';
-    assert_false(cd_name_valid(name));
-    name[63] = '\0';
-    assert_true(cd_name_valid(name));
     assert_string_equal(catalog_content_type("img/a.PNG"), "image/png");
     assert_string_equal(catalog_content_type("index.md"), "text/markdown; charset=utf-8");
     assert_string_equal(catalog_content_type("a.md/file"), "application/octet-stream");
@@ -345,7 +260,7 @@ static void test_persistence(void **state)
     assert_string_equal(user, "ann");
     free(user);
 
-    /* The file is in WAL mode with schema version 4. */
+    /* The file is in WAL mode with schema version 5. */
     char path[128];
     snprintf(path, sizeof path, "%s/catalog.db", f->dir);
     sqlite3 *db;
@@ -357,13 +272,35 @@ static void test_persistence(void **state)
     sqlite3_finalize(st);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 4);
+    assert_int_equal(sqlite3_column_int(st, 0), 5);
     sqlite3_finalize(st);
+    /* A version 4 file (no comments) is upgraded in place: the item has
+     * none, and takes one. */
+    catalog_close(f->c);
+    f->c = NULL;
+    assert_int_equal(
+        sqlite3_exec(db, "DROP TABLE comments; PRAGMA user_version = 4", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    f->c = open_or_fail(f->dir);
+    catalog_comment *cms = NULL;
+    size_t ncm = 9;
+    assert_int_equal(catalog_comment_list(f->c, "course", "c1", NULL, &cms, &ncm, NULL), CAT_OK);
+    assert_int_equal(ncm, 0);
+    catalog_comment cm = {.user = (char *)"ann",
+                          .version = 1,
+                          .path = (char *)"index.md",
+                          .block = (char *)"top/p-1",
+                          .body = (char *)"x"};
+    memset(cm.block_hash, 'c', 64);
+    assert_int_equal(catalog_comment_add(f->c, "course", "c1", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 1);
     /* A version 3 file (no findings, no checks mode) is upgraded in place:
      * its versions have no findings stored, its items the default mode. */
     catalog_close(f->c);
     f->c = NULL;
-    static const char *const to_v3 = "ALTER TABLE versions DROP COLUMN checks;"
+    static const char *const to_v3 = "DROP TABLE comments; ALTER TABLE versions DROP COLUMN checks;"
                                      " ALTER TABLE items DROP COLUMN checks;";
     static const char *const to_v2 = " DROP TABLE members; DROP TABLE links;"
                                      " ALTER TABLE items DROP COLUMN published_version;";
@@ -415,58 +352,94 @@ static void test_persistence(void **state)
     assert_non_null(strstr(err.msg, "schema version 9"));
 }
 
-static void test_review(void **state)
+/* Comments: numbered from 1 per item, listed by id (per document or all),
+ * resolved and reopened, announced, restored under their own id, and
+ * gone with their item. */
+static void test_comments(void **state)
 {
     fixture *f = *state;
     int64_t v;
     bool created;
     create(f->c, "tutorial", "c1", "ann");
-    assert_int_equal(catalog_publish(f->c, "tutorial", "c1", 1, NULL), CAT_NOT_FOUND);
-    catalog_file a = file("index.md", 'a', 1), b = file("index.md", 'b', 2);
+    create(f->c, "tutorial", "c2", "ann");
+    catalog_file a = file("index.md", 'a', 1);
     assert_int_equal(commit(f->c, "c1", 0, &a, 1, &v, &created), CAT_OK);
-    assert_int_equal(commit(f->c, "c1", 1, &b, 1, &v, &created), CAT_OK);
-    assert_int_equal(catalog_publish(f->c, "tutorial", "c1", 3, NULL), CAT_NOT_FOUND);
-    assert_int_equal(catalog_publish(f->c, "tutorial", "nope", 1, NULL), CAT_NOT_FOUND);
-    assert_int_equal(catalog_publish(f->c, "tutorial", "c1", 1, NULL), CAT_OK);
-    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "zed", CAT_ROLE_EDITOR, NULL),
+    catalog_comment cm = {.user = (char *)"bo",
+                          .version = 1,
+                          .path = (char *)"index.md",
+                          .block = (char *)"intro/p-2",
+                          .body = (char *)"Say \"why\"."};
+    memset(cm.block_hash, 'd', 64);
+    /* Missing fields are refused before the store is touched. */
+    catalog_comment bad = cm;
+    bad.body = NULL;
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &bad, NULL), CAT_ERROR);
+    bad = cm;
+    bad.block_hash[3] = 'X';
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &bad, NULL), CAT_ERROR);
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "nope", &cm, NULL), CAT_NOT_FOUND);
+    assert_int_equal(cm.id, 0);
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 1);
+    assert_true(cm.created_at > 0);
+    cm.id = 0;
+    cm.created_at = 0;
+    cm.reply_to = 1;
+    cm.path = (char *)"other.md";
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 2);
+    cm.id = 0;
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c2", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 1); /* each item counts its own */
+    /* A restore keeps its id, and may not take one in use. */
+    cm.id = 7;
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_OK);
+    assert_int_equal(cm.id, 7);
+    cm.id = 2;
+    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_EXISTS);
+
+    catalog_comment *list = NULL;
+    size_t n = 0;
+    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", NULL, &list, &n, NULL), CAT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[0].id, 1);
+    assert_int_equal(list[1].id, 2);
+    assert_int_equal(list[2].id, 7);
+    assert_string_equal(list[0].body, "Say \"why\".");
+    assert_string_equal(list[0].block, "intro/p-2");
+    assert_string_equal(list[0].user, "bo");
+    assert_int_equal(list[0].reply_to, 0);
+    assert_int_equal(list[1].reply_to, 1);
+    assert_false(list[0].resolved);
+    cd_buf b = CD_BUF_INIT;
+    catalog_json_comment(&b, &list[0]);
+    assert_non_null(strstr(b.data, "\"body\":\"Say \\\"why\\\".\""));
+    assert_non_null(strstr(b.data, "\"reply_to\":null"));
+    cd_buf_free(&b);
+    catalog_comments_free(list, n);
+    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", "index.md", &list, &n, NULL),
                      CAT_OK);
-    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "bo", CAT_ROLE_VIEWER, NULL),
-                     CAT_OK);
-    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "bo", CAT_ROLE_REVIEWER, NULL),
-                     CAT_OK);
-    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "cy", CAT_ROLE_NONE, NULL),
-                     CAT_NOT_FOUND);
-    catalog_item it;
-    assert_int_equal(catalog_item_get(f->c, "tutorial", "c1", &it, NULL), CAT_OK);
-    assert_int_equal(it.version, 2);
-    assert_int_equal(it.published_version, 1);
-    assert_int_equal(it.n_members, 2);
-    assert_string_equal(it.members[0].user, "bo");
-    assert_int_equal(it.members[0].role, CAT_ROLE_REVIEWER);
-    assert_string_equal(it.members[1].user, "zed");
-    assert_int_equal(catalog_version_for("ann", &it), 2);
-    assert_int_equal(catalog_version_for("bo", &it), 2);
-    assert_int_equal(catalog_version_for("cy", &it), 1);
-    assert_int_equal(catalog_version_for(NULL, &it), 1);
-    assert_true(catalog_can_see("bo", &it));
-    assert_false(catalog_can_see("cy", &it));
-    catalog_item_clear(&it);
-    assert_int_equal(catalog_member_set(f->c, "tutorial", "c1", "zed", CAT_ROLE_NONE, NULL),
-                     CAT_OK);
-    catalog_item *items;
-    size_t n;
-    assert_int_equal(catalog_item_list(f->c, NULL, &items, &n, NULL), CAT_OK);
     assert_int_equal(n, 1);
-    assert_int_equal(items[0].n_members, 1);
-    assert_int_equal(items[0].published_version, 1);
-    catalog_items_free(items, n);
-    /* A deleted item's members go with it. */
+    catalog_comments_free(list, n);
+
+    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 1, true, NULL), CAT_OK);
+    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 3, true, NULL), CAT_NOT_FOUND);
+    catalog_comment got;
+    assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 1, &got, NULL), CAT_OK);
+    assert_true(got.resolved);
+    assert_string_equal(got.block_hash, cm.block_hash);
+    catalog_comment_clear(&got);
+    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 1, false, NULL), CAT_OK);
+    assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 1, &got, NULL), CAT_OK);
+    assert_false(got.resolved);
+    catalog_comment_clear(&got);
+    assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 3, &got, NULL), CAT_NOT_FOUND);
+
+    /* A deleted item's comments go with it. */
     assert_int_equal(catalog_item_delete(f->c, "tutorial", "c1", NULL), CAT_OK);
     create(f->c, "tutorial", "c1", "ann");
-    assert_int_equal(catalog_item_get(f->c, "tutorial", "c1", &it, NULL), CAT_OK);
-    assert_int_equal(it.n_members, 0);
-    assert_int_equal(it.published_version, 0);
-    catalog_item_clear(&it);
+    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", NULL, &list, &n, NULL), CAT_OK);
+    assert_int_equal(n, 0);
 }
 
 /* Findings are stored with their version as given, and the checks mode
@@ -513,67 +486,6 @@ static void test_checks(void **state)
     assert_int_equal(catalog_checks_mode_parse(NULL), -1);
 }
 
-static void test_tokens(void **state)
-{
-    fixture *f = *state;
-    catalog *c = f->c;
-    int64_t n;
-    char *user = NULL;
-    assert_int_equal(catalog_token_count(c, &n, NULL), CAT_OK);
-    assert_int_equal(n, 0);
-    char sha[CD_SHA256_HEX];
-    memset(sha, '7', 64);
-    sha[64] = '\0';
-    assert_int_equal(catalog_token_add(c, sha, "ann", NULL), CAT_OK);
-    assert_int_equal(catalog_token_add(c, sha, "bob", NULL), CAT_EXISTS);
-    assert_int_equal(catalog_token_add(c, "abc", "bob", NULL), CAT_ERROR);
-    assert_int_equal(catalog_token_add(c, sha, "", NULL), CAT_ERROR);
-    assert_int_equal(catalog_token_user(c, sha, &user, NULL), CAT_OK);
-    assert_string_equal(user, "ann");
-    free(user);
-    sha[0] = '8';
-    assert_int_equal(catalog_token_user(c, sha, &user, NULL), CAT_NOT_FOUND);
-    assert_null(user);
-    assert_int_equal(catalog_token_count(c, &n, NULL), CAT_OK);
-    assert_int_equal(n, 1);
-}
-
-/* token list / revoke: creation order, last use kept at its latest, and a
- * deleted token unknown at once. */
-static void test_token_list_touch_delete(void **state)
-{
-    fixture *f = *state;
-    catalog *c = f->c;
-    char a[65], b[65];
-    memset(a, 'a', 64);
-    memset(b, 'b', 64);
-    a[64] = b[64] = '\0';
-    assert_int_equal(catalog_token_add(c, a, "ann", NULL), CAT_OK);
-    assert_int_equal(catalog_token_add(c, b, "bob", NULL), CAT_OK);
-    assert_int_equal(catalog_token_touch(c, b, 5000, NULL), CAT_OK);
-    assert_int_equal(catalog_token_touch(c, b, 4000, NULL), CAT_OK); /* older: kept at 5000 */
-    catalog_token *t = NULL;
-    size_t n = 0;
-    assert_int_equal(catalog_token_list(c, &t, &n, NULL), CAT_OK);
-    assert_int_equal(n, 2);
-    assert_string_equal(t[0].sha256, a);
-    assert_string_equal(t[0].user, "ann");
-    assert_true(t[0].created_at > 0);
-    assert_int_equal(t[0].last_used_at, 0);
-    assert_string_equal(t[1].user, "bob");
-    assert_int_equal(t[1].last_used_at, 5000);
-    catalog_tokens_free(t, n);
-    assert_int_equal(catalog_token_delete(c, b, NULL), CAT_OK);
-    assert_int_equal(catalog_token_delete(c, b, NULL), CAT_NOT_FOUND);
-    char *user = NULL;
-    assert_int_equal(catalog_token_user(c, b, &user, NULL), CAT_NOT_FOUND);
-    assert_int_equal(catalog_token_touch(c, b, 6000, NULL), CAT_OK); /* no row appears */
-    assert_int_equal(catalog_token_list(c, &t, &n, NULL), CAT_OK);
-    assert_int_equal(n, 1);
-    assert_string_equal(t[0].user, "ann");
-    catalog_tokens_free(t, n);
-}
-
 /* Change notifications ------------------------------------------------------- */
 
 typedef struct seen {
@@ -585,10 +497,7 @@ static void on_change(void *arg, catalog_event ev, const char *kind, const char 
                       int64_t version)
 {
     seen *s = arg;
-    static const char *const evs[] = {"created", "version", "updated", "deleted"};
-    size_t len = strlen(s->log);
-    snprintf(s->log + len, sizeof s->log - len, "%s %s/%s %lld;", evs[ev], kind, name,
-             (long long)version);
+    change_log_add(s->log, sizeof s->log, ev, kind, name, version);
     /* The catalog is usable from the callback: no lock is held. */
     catalog_item it;
     if (catalog_item_get(s->c, kind, name, &it, NULL) == CAT_OK)
@@ -609,9 +518,18 @@ static void test_events(void **state)
     assert_int_equal(commit(c, "hello", 1, &a, 1, &v, &created), CAT_OK); /* no version */
     assert_int_equal(commit(c, "hello", 0, &a, 1, &v, &created), CAT_CONFLICT);
     assert_int_equal(catalog_item_update(c, "tutorial", "hello", "T2", -1, -1, NULL), CAT_OK);
+    catalog_comment cm = {.user = (char *)"ann",
+                          .version = 1,
+                          .path = (char *)"index.md",
+                          .block = (char *)"top/p-1",
+                          .body = (char *)"x"};
+    memset(cm.block_hash, 'e', 64);
+    assert_int_equal(catalog_comment_add(c, "tutorial", "hello", &cm, NULL), CAT_OK);
+    assert_int_equal(catalog_comment_resolve(c, "tutorial", "hello", 1, true, NULL), CAT_OK);
     assert_int_equal(catalog_item_delete(c, "tutorial", "hello", NULL), CAT_OK);
     assert_string_equal(s.log, "created tutorial/hello 0;version tutorial/hello 1;"
-                               "updated tutorial/hello 1;deleted tutorial/hello 0;");
+                               "updated tutorial/hello 1;comment tutorial/hello 1;"
+                               "comment tutorial/hello 1;deleted tutorial/hello 0;");
 }
 
 /* Concurrency ------------------------------------------------------------------ */
@@ -680,16 +598,14 @@ static void test_concurrent_handles(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_content_type),
         cmocka_unit_test_setup_teardown(test_items, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_review, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_comments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_token_list_touch_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_handles, setup, teardown),

@@ -108,31 +108,6 @@ static void test_printable(void **state)
     assert_printable("", "");
 }
 
-static void test_kind_and_name(void **state)
-{
-    (void)state;
-    const char *kinds[] = {"tutorial", "challenge", "course", "skill-path", "roadmap"};
-    for (size_t i = 0; i < 5; i++)
-        assert_true(cd_kind_valid(kinds[i]));
-    assert_false(cd_kind_valid("Tutorial"));
-    assert_false(cd_kind_valid("blog"));
-    assert_false(cd_kind_valid(""));
-    assert_true(cd_name_valid("hello"));
-    assert_true(cd_name_valid("0-a-b"));
-    char longest[65];
-    memset(longest, 'a', 64);
-    longest[63] = '\0';
-    assert_true(cd_name_valid(longest)); /* 63 characters */
-    longest[63] = 'a';
-    longest[64] = '\0';
-    assert_false(cd_name_valid(longest)); /* 64 */
-    assert_false(cd_name_valid("-a"));
-    assert_false(cd_name_valid("Hello"));
-    assert_false(cd_name_valid("a_b"));
-    assert_false(cd_name_valid("a.b"));
-    assert_false(cd_name_valid(""));
-}
-
 static void test_parse_id(void **state)
 {
     (void)state;
@@ -154,9 +129,9 @@ static void test_parse_id(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_path_rules),    cmocka_unit_test(test_path_length),
-        cmocka_unit_test(test_path_reasons),  cmocka_unit_test(test_printable),
-        cmocka_unit_test(test_kind_and_name), cmocka_unit_test(test_parse_id),
+        cmocka_unit_test(test_path_rules),   cmocka_unit_test(test_path_length),
+        cmocka_unit_test(test_path_reasons), cmocka_unit_test(test_printable),
+        cmocka_unit_test(test_parse_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,6 @@
  * makes none; the render cache renders a document once; the checks' findings
  * come with the version, and a strict item refuses one with an error.
  */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "commit.h"
+#include "support.h"
 
 typedef struct fixture {
     char dir[64];
@@ -26,16 +26,10 @@ typedef struct fixture {
     commit_path *cp;
 } fixture;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture *f = cd_xcalloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/contentd-commit-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    ts_tmpdir(f->dir, sizeof f->dir, "commit");
     cd_err err = {0};
     f->cat = catalog_open_sqlite(f->dir, &err);
     f->bs = blobstore_open_fs(f->dir, &err);
@@ -54,7 +48,7 @@ static int teardown(void **state)
     commit_free(f->cp);
     blobstore_close(f->bs);
     catalog_close(f->cat);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(f->dir);
     free(f);
     return 0;
 }
@@ -241,6 +235,54 @@ static void test_render_source_then_commit(void **state)
     free(file.path);
 }
 
+/* The length of the AST of blob sha, rendered by cp. */
+static size_t ast_len(commit_path *cp, const char *sha)
+{
+    commit_ast *a = NULL;
+    cd_err err = {0};
+    assert_int_equal(commit_render_get(cp, sha, &a, &err), COMMIT_RENDER_OK);
+    size_t n = a->len;
+    commit_ast_unref(a);
+    return n;
+}
+
+/* The misses of cp's render cache after one more get of sha. */
+static uint64_t misses_after_get(commit_path *cp, const char *sha)
+{
+    (void)ast_len(cp, sha);
+    uint64_t hits, misses, bytes, entries;
+    commit_render_stats(cp, &hits, &misses, &bytes, &entries);
+    return misses;
+}
+
+/* Past its bound in bytes, the render cache drops the least recently used
+ * AST first: a document read again is kept, the one left alone goes. */
+static void test_render_cache_evicts_least_recent(void **state)
+{
+    fixture *f = *state;
+    catalog_file d[3];
+    put(f, "a.md", "# A\n\nThe first document.\n", &d[0]);
+    put(f, "b.md", "# B\n\nThe second document.\n", &d[1]);
+    put(f, "c.md", "# C\n\nThe third document.\n", &d[2]);
+    size_t all =
+        ast_len(f->cp, d[0].sha256) + ast_len(f->cp, d[1].sha256) + ast_len(f->cp, d[2].sha256);
+    commit_path *cp = commit_new(f->cat, f->bs, NULL, all - 1); /* room for two */
+    assert_int_equal(misses_after_get(cp, d[0].sha256), 1);
+    assert_int_equal(misses_after_get(cp, d[1].sha256), 2);
+    assert_int_equal(misses_after_get(cp, d[0].sha256), 2); /* a: the most recent */
+    assert_int_equal(misses_after_get(cp, d[2].sha256), 3); /* c in, b out */
+    assert_int_equal(misses_after_get(cp, d[0].sha256), 3);
+    assert_int_equal(misses_after_get(cp, d[2].sha256), 3);
+    assert_int_equal(misses_after_get(cp, d[1].sha256), 4); /* rendered again */
+    uint64_t hits, misses, bytes, entries;
+    commit_render_stats(cp, &hits, &misses, &bytes, &entries);
+    assert_int_equal(entries, 2);
+    assert_true(bytes <= all - 1);
+    commit_free(cp);
+    for (int i = 0; i < 3; i++)
+        free(d[i].path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -248,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checks_and_strict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_markdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_source_then_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_render_cache_evicts_least_recent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

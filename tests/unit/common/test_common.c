@@ -114,6 +114,52 @@ static void test_buf_empty_steal(void **state)
     cd_buf_free(&b);
 }
 
+/* A stream of n bytes, 'a' + i % 26 at i (a temporary file). */
+static FILE *stream_of(size_t n)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    for (size_t i = 0; i < n; i++)
+        fputc('a' + (int)(i % 26), f);
+    rewind(f);
+    return f;
+}
+
+/* cd_buf_read: the whole stream, appended; past max, 1; a read error, -1. */
+static void test_buf_read(void **state)
+{
+    (void)state;
+    FILE *f = stream_of(200000);
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, "head:");
+    assert_int_equal(cd_buf_read(&b, f, 0), 0);
+    assert_int_equal(b.len, 5 + 200000);
+    assert_memory_equal(b.data, "head:", 5);
+    for (size_t i = 0; i < 200000; i++)
+        assert_int_equal(b.data[5 + i], 'a' + i % 26);
+    assert_int_equal(b.data[b.len], '\0');
+    cd_buf_free(&b);
+    fclose(f);
+
+    f = stream_of(1000); /* exactly max: all of it */
+    assert_int_equal(cd_buf_read(&b, f, 1000), 0);
+    assert_int_equal(b.len, 1000);
+    cd_buf_free(&b);
+    fclose(f);
+
+    f = stream_of(1001); /* one byte more than max */
+    assert_int_equal(cd_buf_read(&b, f, 1000), 1);
+    assert_true(b.len > 1000);
+    cd_buf_free(&b);
+    fclose(f);
+
+    f = fopen("/", "rb"); /* a folder opens, but every read fails */
+    assert_non_null(f);
+    assert_int_equal(cd_buf_read(&b, f, 0), -1);
+    cd_buf_free(&b);
+    fclose(f);
+}
+
 static void test_buf_growth(void **state)
 {
     (void)state;
@@ -466,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_xalloc),
         cmocka_unit_test(test_buf_empty_steal),
         cmocka_unit_test(test_buf_growth),
+        cmocka_unit_test(test_buf_read),
         cmocka_unit_test(test_buf_append_binary),
         cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_json_plain),

@@ -19,21 +19,14 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "support.h"
 
-/* A fresh temporary folder; the caller removes it with `rm -rf`. */
+/* A fresh temporary folder; the caller removes it with ts_rmtree(). */
 static char *tmp_dir(void)
 {
     char *d = cd_xstrdup("/tmp/cd-test-fs-XXXXXX");
     assert_non_null(mkdtemp(d));
     return d;
-}
-
-static void rm_rf(const char *d)
-{
-    cd_buf cmd = CD_BUF_INIT;
-    cd_buf_printf(&cmd, "rm -rf '%s'", d);
-    assert_int_equal(system(cmd.data), 0);
-    cd_buf_free(&cmd);
 }
 
 static bool is_dir(const char *path)
@@ -55,7 +48,7 @@ static void test_mkdir_p_nested_and_existing(void **state)
     cd_buf_printf(&p, "%s/a/b/c/", d); /* a trailing '/' */
     assert_int_equal(cd_mkdir_p(p.data, 0755, NULL), 0);
     cd_buf_free(&p);
-    rm_rf(d);
+    ts_rmtree(d);
     free(d);
 }
 
@@ -75,7 +68,7 @@ static void test_mkdir_p_blocked(void **state)
     assert_int_equal(errno, ENOTDIR);
     assert_int_equal(len, prefix + 2); /* ".../file/x" */
     cd_buf_free(&p);
-    rm_rf(d);
+    ts_rmtree(d);
     free(d);
 }
 

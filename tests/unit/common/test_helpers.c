@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for the helpers of common/ every module shares: the hash table
- * (hash.c), SHA-256 (sha256.c), the identifiers (ids.c), the clocks and
+ * and the intrusive list (hash.c), SHA-256 (sha256.c), the identifiers (ids.c), the clocks and
  * timed waits (clock.c) and the log's value quoting (log.c).
  */
 #include <setjmp.h>
@@ -109,7 +109,15 @@ static void test_ids(void **state)
         assert_non_null(strstr(CD_KINDS_TEXT, cd_kinds[i]));
     }
     assert_false(cd_kind_valid("Tutorial"));
+    assert_false(cd_kind_valid("blog"));
+    assert_false(cd_kind_valid(""));
     assert_false(cd_kind_valid(NULL));
+    assert_true(cd_name_valid("a"));
+    assert_true(cd_name_valid("0-hello-world"));
+    assert_false(cd_name_valid("Hello"));
+    assert_false(cd_name_valid("a_b"));
+    assert_false(cd_name_valid("a.b"));
+    assert_false(cd_name_valid(""));
     char name[CD_NAME_MAX + 1];
     memset(name, 'a', sizeof name);
     name[CD_NAME_MAX - 1] = '\0'; /* 63 characters */
@@ -160,12 +168,56 @@ static void test_log_kv(void **state)
     cd_buf_free(&b);
 }
 
+typedef struct item {
+    cd_lnode n;
+    char c;
+} item;
+
+/* The list's entries from head to tail, checked against the walk back. */
+static void list_text(const cd_list *l, char *out)
+{
+    size_t k = 0;
+    for (cd_lnode *n = l->head; n; n = n->next)
+        out[k++] = CD_CONTAINER_OF(n, item, n)->c;
+    out[k] = '\0';
+    for (cd_lnode *n = l->tail; n; n = n->prev)
+        assert_int_equal(CD_CONTAINER_OF(n, item, n)->c, out[--k]);
+    assert_int_equal(k, 0);
+}
+
+static void test_list(void **state)
+{
+    (void)state;
+    item it[4] = {{.c = 'a'}, {.c = 'b'}, {.c = 'c'}, {.c = 'd'}};
+    cd_list l = {NULL, NULL};
+    char got[8];
+    cd_list_push_back(&l, &it[1].n);
+    cd_list_push_front(&l, &it[0].n);
+    cd_list_push_back(&l, &it[2].n);
+    cd_list_push_back(&l, &it[3].n);
+    list_text(&l, got);
+    assert_string_equal(got, "abcd");
+    cd_list_remove(&l, &it[1].n); /* a middle one */
+    cd_list_remove(&l, &it[0].n); /* the head */
+    cd_list_remove(&l, &it[3].n); /* the tail */
+    list_text(&l, got);
+    assert_string_equal(got, "c");
+    assert_true(it[0].n.prev == NULL && it[0].n.next == NULL);
+    cd_list_remove(&l, &it[2].n); /* the last one */
+    assert_null(l.head);
+    assert_null(l.tail);
+    cd_list_push_front(&l, &it[3].n); /* an emptied list takes nodes again */
+    list_text(&l, got);
+    assert_string_equal(got, "d");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_htab),       cmocka_unit_test(test_hash),
-        cmocka_unit_test(test_sha256),     cmocka_unit_test(test_ids),
-        cmocka_unit_test(test_wait_until), cmocka_unit_test(test_log_kv),
+        cmocka_unit_test(test_htab),   cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_list),   cmocka_unit_test(test_sha256),
+        cmocka_unit_test(test_ids),    cmocka_unit_test(test_wait_until),
+        cmocka_unit_test(test_log_kv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,6 @@
  * the hashes a later scan reuses, and index.md's front matter.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,13 +20,9 @@
 #include <cmocka.h>
 
 #include "folder.h"
+#include "support.h"
 
 static char root[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
 
 static void put(const char *rel, const char *text)
 {
@@ -45,14 +40,13 @@ static void put(const char *rel, const char *text)
 
 static int setup(void **state)
 {
-    snprintf(root, sizeof root, "/tmp/contentd-folder-XXXXXX");
-    assert_non_null(mkdtemp(root));
+    ts_tmpdir(root, sizeof root, "folder");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ts_rmtree(root);
     return 0;
 }
 
