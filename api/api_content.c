@@ -258,12 +258,25 @@ enum MHD_Result api_item_delete(http_req *r)
     catalog_item it;
     if (!api_item_owned(r, &it))
         return MHD_YES;
-    catalog_item_clear(&it);
     pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
+    /* An empty review record first: an item created again under this
+     * KIND/NAME starts with no members, links or comments, also after a
+     * rebuild (which skips review records older than created_at). */
+    catalog_item gone = it;
+    gone.created_at = cd_now_ms();
+    gone.published_version = 0;
+    gone.n_members = gone.n_links = 0;
     cd_err err = {0};
-    int rc = catalog_item_delete(API(r)->cat, r->kind, r->name, &err);
+    int brc = commit_review_record(API(r)->commit, &gone, &err);
+    int rc = brc == BLOB_OK ? catalog_item_delete(API(r)->cat, r->kind, r->name, &err) : CAT_OK;
+    if (brc == BLOB_OK && rc != CAT_OK &&
+        commit_review_record(API(r)->commit, &it, NULL) != BLOB_OK)
+        cd_log("warn", "review", "msg=\"review record not restored\" item=%s/%s", r->kind, r->name);
     pthread_mutex_unlock(mu);
+    catalog_item_clear(&it);
+    if (brc != BLOB_OK)
+        return http_reply_blob_error(r, brc, &err);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     return http_reply_empty(r, 204);

@@ -9,8 +9,63 @@
  */
 #include "api.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- the review record ------------------------------------------------------ */
+
+/* Every change below runs under the item's commit lock and writes the
+ * item's review record (commit_review_record()) with the change made
+ * before it makes the change in the catalog, as a title change writes the
+ * item record: `contentd rebuild-catalog` then restores the state as it was
+ * last.  A change the catalog refuses writes the record again from what
+ * the catalog holds. */
+
+typedef int (*store_fn)(http_req *r, const void *arg, cd_err *err);
+
+static pthread_mutex_t *item_lock(http_req *r)
+{
+    pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
+    pthread_mutex_lock(mu);
+    return mu;
+}
+
+/* The record as the catalog has the item now. */
+static void record_restore(http_req *r)
+{
+    catalog_item now = {0};
+    cd_err err = {0};
+    int rc = catalog_item_get(API(r)->cat, r->kind, r->name, &now, &err);
+    if (rc == CAT_OK)
+        rc = commit_review_record(API(r)->commit, &now, &err);
+    if (rc != CAT_OK && rc != CAT_NOT_FOUND)
+        cd_log("warn", "review", "msg=\"review record not restored\" item=%s/%s err=\"%s\"",
+               r->kind, r->name, err.msg);
+    catalog_item_clear(&now);
+}
+
+/* Writes the record of `it` (the change made on it), then store()s the
+ * change in the catalog.  Returns the catalog's status; *brc is the blob
+ * store's (when it is not BLOB_OK, the catalog was left alone). */
+static int record_then_store(http_req *r, const catalog_item *it, store_fn store, const void *arg,
+                             int *brc, cd_err *err)
+{
+    *brc = commit_review_record(API(r)->commit, it, err);
+    if (*brc != BLOB_OK)
+        return CAT_OK;
+    int rc = store(r, arg, err);
+    if (rc != CAT_OK)
+        record_restore(r);
+    return rc;
+}
+
+/* ---- publishing ------------------------------------------------------------ */
+
+static int store_publish(http_req *r, const void *arg, cd_err *err)
+{
+    return catalog_publish(API(r)->cat, r->kind, r->name, *(const int64_t *)arg, err);
+}
 
 enum MHD_Result api_publish(http_req *r)
 {
@@ -24,19 +79,28 @@ enum MHD_Result api_publish(http_req *r)
     if (bad)
         return http_reply_error(r, 400, "invalid_version",
                                 "\"version\" must be an integer >= 1, or omitted for the latest.");
+    pthread_mutex_t *mu = item_lock(r);
     catalog_item it;
-    if (!api_item_owned(r, &it))
+    if (!api_item_owned(r, &it)) {
+        pthread_mutex_unlock(mu);
         return MHD_YES;
+    }
     int64_t latest = it.version;
+    if (!want)
+        want = latest;
+    it.published_version = want;
+    int rc = CAT_OK, brc = BLOB_OK;
+    cd_err err = {0};
+    if (latest)
+        rc = record_then_store(r, &it, store_publish, &want, &brc, &err);
+    pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
     if (latest == 0)
         return http_reply_error(r, 409, "no_version",
                                 "%s/%s has no version yet: push one before publishing.", r->kind,
                                 r->name);
-    if (!want)
-        want = latest;
-    cd_err err = {0};
-    int rc = catalog_publish(API(r)->cat, r->kind, r->name, want, &err);
+    if (brc != BLOB_OK)
+        return http_reply_blob_error(r, brc, &err);
     if (rc == CAT_NOT_FOUND)
         return http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
                                 (long long)want);
@@ -45,24 +109,15 @@ enum MHD_Result api_publish(http_req *r)
     return api_reply_item(r, 200, false);
 }
 
-static void json_members(cd_buf *b, const catalog_item *it)
-{
-    cd_buf_puts(b, "{\"members\":[");
-    for (size_t i = 0; i < it->n_members; i++) {
-        cd_buf_puts(b, i ? ",{\"user\":" : "{\"user\":");
-        cd_json_str(b, it->members[i].user, strlen(it->members[i].user));
-        cd_buf_printf(b, ",\"role\":\"%s\"}", catalog_role_name(it->members[i].role));
-    }
-    cd_buf_puts(b, "]}");
-}
-
 enum MHD_Result api_members_get(http_req *r)
 {
     catalog_item it;
     if (!api_item_owned(r, &it))
         return MHD_YES;
     cd_buf b = CD_BUF_INIT;
-    json_members(&b, &it);
+    cd_buf_puts(&b, "{\"members\":");
+    catalog_json_members(&b, &it);
+    cd_buf_putc(&b, '}');
     catalog_item_clear(&it);
     return http_reply_json(r, 200, &b);
 }
@@ -77,20 +132,57 @@ static bool member_user(http_req *r)
     return false;
 }
 
+/* Makes the change on it: the member's role set, or (CAT_ROLE_NONE) the
+ * member taken away; false when there is no such member to take away. */
+static bool members_change(catalog_item *it, const char *user, catalog_role role)
+{
+    size_t i = 0;
+    while (i < it->n_members && strcmp(it->members[i].user, user))
+        i++;
+    if (i < it->n_members && role != CAT_ROLE_NONE) {
+        it->members[i].role = role;
+    } else if (i < it->n_members) {
+        free(it->members[i].user);
+        memmove(&it->members[i], &it->members[i + 1],
+                (it->n_members - i - 1) * sizeof *it->members);
+        it->n_members--;
+    } else if (role != CAT_ROLE_NONE) {
+        it->members = cd_xrealloc(it->members, (it->n_members + 1) * sizeof *it->members);
+        it->members[it->n_members++] = (catalog_member){cd_xstrdup(user), role};
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static int store_role(http_req *r, const void *arg, cd_err *err)
+{
+    return catalog_member_set(API(r)->cat, r->kind, r->name, r->file_path,
+                              *(const catalog_role *)arg, err);
+}
+
 /* Sets (or, with CAT_ROLE_NONE, removes) the role and replies with the
  * member list, or 204. */
 static enum MHD_Result set_role(http_req *r, catalog_role role)
 {
+    pthread_mutex_t *mu = item_lock(r);
     catalog_item it;
-    if (!api_item_owned(r, &it))
+    if (!api_item_owned(r, &it)) {
+        pthread_mutex_unlock(mu);
         return MHD_YES;
+    }
     bool is_owner = catalog_is_owner(r->file_path, &it);
+    int rc = is_owner ? CAT_OK : CAT_NOT_FOUND, brc = BLOB_OK;
+    cd_err err = {0};
+    if (!is_owner && members_change(&it, r->file_path, role))
+        rc = record_then_store(r, &it, store_role, &role, &brc, &err);
+    pthread_mutex_unlock(mu);
     catalog_item_clear(&it);
     if (is_owner)
         return http_reply_error(r, 422, "owner_role", "%s owns %s/%s: the owner needs no role.",
                                 r->file_path, r->kind, r->name);
-    cd_err err = {0};
-    int rc = catalog_member_set(API(r)->cat, r->kind, r->name, r->file_path, role, &err);
+    if (brc != BLOB_OK)
+        return http_reply_blob_error(r, brc, &err);
     if (rc == CAT_NOT_FOUND)
         return http_reply_error(r, 404, "not_found", "%s is no member of %s/%s.", r->file_path,
                                 r->kind, r->name);
@@ -175,19 +267,22 @@ static bool link_body(http_req *r, int64_t *version, int64_t *expires_s)
     return ok_v && ok_e;
 }
 
+static int store_link_add(http_req *r, const void *arg, cd_err *err)
+{
+    return catalog_link_add(API(r)->cat, r->kind, r->name, arg, err);
+}
+
+static int store_link_delete(http_req *r, const void *arg, cd_err *err)
+{
+    (void)arg;
+    return catalog_link_delete(API(r)->cat, r->kind, r->name, r->file_path, err);
+}
+
 enum MHD_Result api_links_post(http_req *r)
 {
     int64_t version = 0, expires_s = 0;
     if (!link_body(r, &version, &expires_s))
         return MHD_YES;
-    catalog_item it;
-    if (!api_item_owned(r, &it))
-        return MHD_YES;
-    int64_t latest = it.version;
-    catalog_item_clear(&it);
-    if (version > latest)
-        return http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
-                                (long long)version);
     char *token = http_secret_new(HTTP_LINK_PREFIX), *id = http_secret_new("");
     if (!token || !id) {
         free(token);
@@ -201,12 +296,32 @@ enum MHD_Result api_links_post(http_req *r)
     memcpy(l.id, id_hash, CATALOG_LINK_ID - 1);
     free(id);
     cd_sha256_hex(token, strlen(token), l.sha256);
-    cd_err err = {0};
-    int rc = catalog_link_add(API(r)->cat, r->kind, r->name, &l, &err);
-    if (rc != CAT_OK) {
+    pthread_mutex_t *mu = item_lock(r);
+    catalog_item it;
+    if (!api_item_owned(r, &it)) {
+        pthread_mutex_unlock(mu);
         free(token);
-        return http_reply_cat_error(r, rc, &err);
+        return MHD_YES;
     }
+    bool known = version <= it.version;
+    int rc = CAT_OK, brc = BLOB_OK;
+    cd_err err = {0};
+    if (known) {
+        it.links = cd_xrealloc(it.links, (it.n_links + 1) * sizeof *it.links);
+        it.links[it.n_links++] = l;
+        rc = record_then_store(r, &it, store_link_add, &l, &brc, &err);
+    }
+    pthread_mutex_unlock(mu);
+    catalog_item_clear(&it);
+    if (!known || brc != BLOB_OK || rc != CAT_OK)
+        free(token);
+    if (!known)
+        return http_reply_error(r, 404, "not_found", "%s/%s has no version %lld.", r->kind, r->name,
+                                (long long)version);
+    if (brc != BLOB_OK)
+        return http_reply_blob_error(r, brc, &err);
+    if (rc != CAT_OK)
+        return http_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;
     json_link(&b, &l);
     cd_buf_printf(&b, ",\"token\":\"%s\",\"url\":", token);
@@ -236,12 +351,26 @@ enum MHD_Result api_links_get(http_req *r)
 
 enum MHD_Result api_link_delete(http_req *r)
 {
+    pthread_mutex_t *mu = item_lock(r);
     catalog_item it;
-    if (!api_item_owned(r, &it))
+    if (!api_item_owned(r, &it)) {
+        pthread_mutex_unlock(mu);
         return MHD_YES;
-    catalog_item_clear(&it);
+    }
+    size_t i = 0;
+    while (i < it.n_links && strcmp(it.links[i].id, r->file_path))
+        i++;
+    int rc = CAT_NOT_FOUND, brc = BLOB_OK;
     cd_err err = {0};
-    int rc = catalog_link_delete(API(r)->cat, r->kind, r->name, r->file_path, &err);
+    if (i < it.n_links) {
+        memmove(&it.links[i], &it.links[i + 1], (it.n_links - i - 1) * sizeof *it.links);
+        it.n_links--;
+        rc = record_then_store(r, &it, store_link_delete, NULL, &brc, &err);
+    }
+    pthread_mutex_unlock(mu);
+    catalog_item_clear(&it);
+    if (brc != BLOB_OK)
+        return http_reply_blob_error(r, brc, &err);
     if (rc == CAT_NOT_FOUND)
         return http_reply_error(r, 404, "not_found", "%s/%s has no link %s.", r->kind, r->name,
                                 r->file_path);

@@ -33,6 +33,13 @@ char *blobstore_item_key(const char *kind, const char *name)
     return cd_buf_steal(&b, NULL);
 }
 
+char *blobstore_review_key(const char *kind, const char *name)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_printf(&b, "review/%s/%s.json", kind, name);
+    return cd_buf_steal(&b, NULL);
+}
+
 bool blobstore_key_valid(const char *key)
 {
     if (!key || !*key)

@@ -118,5 +118,9 @@ char *blobstore_manifest_key(const char *kind, const char *name, int64_t version
  * title or visibility change writes, so that a rebuild restores the latest
  * state even when no version followed it; the caller frees the result. */
 char *blobstore_item_key(const char *kind, const char *name);
+/* "review/KIND/NAME.json", the review record (published version, members,
+ * share links by their SHA-256) that every change of them writes before the
+ * catalog changes, for the same reason; the caller frees the result. */
+char *blobstore_review_key(const char *kind, const char *name);
 
 #endif

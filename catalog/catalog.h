@@ -183,6 +183,8 @@ void catalog_json_visible_items(cd_buf *b, const char *user, const catalog_item 
 void catalog_json_files(cd_buf *b, const catalog_file *files, size_t n);
 void catalog_json_file(cd_buf *b, const catalog_file *f);
 void catalog_json_time(cd_buf *b, int64_t ms);
+/* The item's members, `[{"user":…,"role":…},…]`, appended to b. */
+void catalog_json_members(cd_buf *b, const catalog_item *it);
 /* Sorts a file list by path (strcmp): the order every merge and search of
  * file lists relies on. */
 void catalog_files_sort(catalog_file *files, size_t n);

@@ -70,6 +70,17 @@ void catalog_json_time(cd_buf *b, int64_t ms)
     cd_buf_printf(b, "\"%s\"", ts);
 }
 
+void catalog_json_members(cd_buf *b, const catalog_item *it)
+{
+    cd_buf_putc(b, '[');
+    for (size_t i = 0; i < it->n_members; i++) {
+        cd_buf_puts(b, i ? ",{\"user\":" : "{\"user\":");
+        cd_json_str(b, it->members[i].user, strlen(it->members[i].user));
+        cd_buf_printf(b, ",\"role\":\"%s\"}", catalog_role_name(it->members[i].role));
+    }
+    cd_buf_putc(b, ']');
+}
+
 static void str_field(cd_buf *b, const char *key, const char *v)
 {
     cd_buf_printf(b, "\"%s\":", key);

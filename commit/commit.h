@@ -82,6 +82,11 @@ pthread_mutex_t *commit_lock(commit_path *cp, const char *kind, const char *name
  * the latest state.  Returns a blob_status. */
 int commit_item_record(commit_path *cp, const catalog_item *it, const char *title, int visibility,
                        cd_err *err) CD_WUR;
+/* Writes the review record (blobstore_review_key) of `it`: its
+ * published_version, members and links (their SHA-256, never a token).
+ * Every change of them does this, with the change made on `it`, before the
+ * catalog changes.  Returns a blob_status. */
+int commit_review_record(commit_path *cp, const catalog_item *it, cd_err *err) CD_WUR;
 
 /* Commits by outcome, for /metrics: commit_outcomes[i] is the label of
  * commit_count(cp, i). */

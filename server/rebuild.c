@@ -11,8 +11,9 @@
  * visibility are restored as they were last: from the item's last manifest,
  * or from its item record (`items/KIND/NAME.json`, written by every title or
  * visibility change) when that is newer; the checks mode from the item
- * record.  Each version's findings come back from its manifest's "checks".
- * Tokens are not in the blob store: create them again.
+ * record.  Each version's findings come back from its manifest's "checks";
+ * the published version, members and share links from the review record
+ * (rebuild_review.c).  Tokens are not in the blob store: create them again.
  */
 #include "srv_int.h"
 
@@ -44,19 +45,6 @@ static void warn(const char *kind, const char *name, int64_t v, const char *why)
 {
     fprintf(stderr, "contentd: %s/%s version %lld: %s; skipping the rest of this item\n", kind,
             name, (long long)v, why);
-}
-
-/* "2026-05-01T12:00:00.123Z" → ms since the epoch; now when unreadable. */
-static int64_t parse_time(const char *s)
-{
-    struct tm tm = {0};
-    int ms = 0;
-    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                     &tm.tm_min, &tm.tm_sec, &ms) != 7)
-        return cd_now_ms();
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000 + ms;
 }
 
 /* The manifest's file list; NULL when it is malformed. */
@@ -108,7 +96,7 @@ static void state_from(item_state *st, json_t *doc, const char *time_key)
     }
     if (vis)
         st->is_public = !strcmp(vis, "public");
-    st->at = parse_time(json_string_value(json_object_get(doc, time_key)));
+    st->at = srv_parse_time(json_string_value(json_object_get(doc, time_key)));
 }
 
 typedef struct {
@@ -132,13 +120,11 @@ static int note_version(void *arg, const char *key)
     return 0;
 }
 
-/* Reads object key as JSON into *out (NULL when it is not stored or not
- * JSON); fails only when the store does. */
-static int load_json(replay *rp, const char *key, json_t **out)
+int srv_load_json(blobstore *bs, const char *key, json_t **out, cd_err *err)
 {
     cd_buf b = CD_BUF_INIT;
     *out = NULL;
-    int rc = blobstore_get_object(rp->bs, key, &b, rp->err);
+    int rc = blobstore_get_object(bs, key, &b, err);
     if (rc == BLOB_OK)
         *out = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
     cd_buf_free(&b);
@@ -163,13 +149,13 @@ static int latest_state(replay *rp, json_t *first, const char *kind, const char 
     json_t *last = NULL, *rec = NULL;
     char *key = mv.max > 0 ? blobstore_manifest_key(kind, name, mv.max) : NULL;
     if (rc == 0 && key)
-        rc = load_json(rp, key, &last);
+        rc = srv_load_json(rp->bs, key, &last, rp->err);
     free(key);
     if (last)
         state_from(st, last, "created_at");
     key = blobstore_item_key(kind, name);
     if (rc == 0)
-        rc = load_json(rp, key, &rec);
+        rc = srv_load_json(rp->bs, key, &rec, rp->err);
     free(key);
     item_state from_rec = {0};
     if (rec)
@@ -198,20 +184,23 @@ static int create_item(replay *rp, json_t *m, const char *kind, const char *name
     it.owner = rp->latest.owner;
     it.title = (char *)"";
     it.visibility = rp->latest.is_public ? CAT_PUBLIC : CAT_PRIVATE;
-    it.created_at = it.updated_at = parse_time(json_string_value(json_object_get(m, "created_at")));
+    it.created_at = it.updated_at =
+        srv_parse_time(json_string_value(json_object_get(m, "created_at")));
     rc = catalog_item_create(rp->cat, &it, rp->err);
     rp->created = rc == 0;
     return rc;
 }
 
 /* After an item's last manifest: its latest title (each version replayed
- * set the title it had). */
+ * set the title it had), then its review state. */
 static int finish_item(replay *rp)
 {
     int rc = 0;
     if (rp->created && (rp->latest.title || rp->latest.checks >= 0))
         rc = catalog_item_update(rp->cat, rp->kind, rp->name, rp->latest.title, -1,
                                  rp->latest.checks, rp->err);
+    if (rc == 0 && rp->created)
+        rc = srv_rebuild_review(rp->cat, rp->bs, rp->kind, rp->name, rp->err);
     rp->created = false;
     state_clear(&rp->latest);
     return rc;

@@ -50,4 +50,18 @@ int srv_token_revoke(catalog *cat, const char *id_or_user, FILE *out, cd_err *er
 /* A token's id: the first SRV_TOKEN_ID_LEN hex digits of its SHA-256. */
 #define SRV_TOKEN_ID_LEN 12
 
+/* "2026-05-01T12:00:00.123Z" (as catalog_json_time() writes it) → ms since
+ * the epoch; now when s is NULL or unreadable. */
+int64_t srv_parse_time(const char *s);
+/* Reads object key of bs as JSON into *out (NULL when it is not stored or
+ * is no JSON; the caller drops it with json_decref()); fails only when the
+ * store does, with its blob_status. */
+int srv_load_json(blobstore *bs, const char *key, json_t **out, cd_err *err) CD_WUR;
+/* The review state of kind/name, rebuilt in cat from its review record
+ * (rebuild_review.c): published version, members, share links.  Parts the
+ * record gets wrong (a version not rebuilt, a bad role) are skipped with a
+ * warning on stderr; fails only when a store does. */
+int srv_rebuild_review(catalog *cat, blobstore *bs, const char *kind, const char *name,
+                       cd_err *err) CD_WUR;
+
 #endif

@@ -10,7 +10,7 @@
 // network drops) EventSource reconnects by itself every `retry` ms (2 s)
 // with Last-Event-ID, and the server answers with one update from that
 // version.  When the browser gives up (an HTTP error, e.g. 503 while the
-// server shuts down), the source asks the API why: 401 and 404 are
+// server shuts down), the source asks the stream's address why: 401 and 404 are
 // reported and retried slowly; anything else is retried with a growing
 // delay, opening a new EventSource with ?last_event_id= (a new EventSource
 // cannot set the header).  An update that does not follow the version held
@@ -19,12 +19,13 @@
 import {
   applySnapshot, applyUpdate, newItemState, snapshotMessage, stateMessage, updateMessage,
 } from './store.js';
-import { eventsUrl, itemApi } from './urls.js';
+import { eventsUrl } from './urls.js';
 
 const OFFLINE_AFTER_MS = 15000; // reconnecting this long: say offline
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10000;
 const RETRY_REFUSED_MS = 10000; // after a 401 or 404
+const LINK_PREFIX = 'cdl_'; // a share link's token (HTTP_LINK_PREFIX)
 
 export class ItemSource {
   // item: {kind, name}; seed: an item state to continue from (a tab that
@@ -145,22 +146,31 @@ export class ItemSource {
     this.setStatus('deleted');
   }
 
-  // The browser closed the stream for good: ask the API why, then retry.
+  // The browser closed the stream for good: ask the server why, then
+  // retry.  The question goes to the stream's own address, which answers
+  // whoever may open the stream (a share link too, which may read no item
+  // endpoint) with the status the EventSource does not show; the body is
+  // dropped as soon as the status is known.
   async diagnose() {
     let status = 0;
+    const ctl = new AbortController();
     try {
-      const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
-      const r = await fetch(itemApi(this.item), { headers, cache: 'no-store' });
+      const lastId = this.state.version > 0 ? this.state.version : 0;
+      const url = eventsUrl(this.item, this.token, lastId, this.documents);
+      const r = await fetch(url, { cache: 'no-store', signal: ctl.signal });
       status = r.status;
     } catch {
       status = 0; // the server does not answer
     }
+    ctl.abort();
     if (this.closed) return;
     if (status === 401) {
       this.setStatus('unauthorized', 'this server needs a token');
       this.retry(RETRY_REFUSED_MS);
     } else if (status === 404) {
-      this.setStatus('not-found', 'no such item, or not yours');
+      const link = typeof this.token === 'string' && this.token.startsWith(LINK_PREFIX);
+      this.setStatus('not-found', link ? 'the link was revoked or has expired, or the item is gone'
+        : 'no such item, or not yours');
       this.retry(RETRY_REFUSED_MS);
     } else {
       this.setStatus('reconnecting', status ? `HTTP ${status}` : 'the server does not answer');

@@ -704,7 +704,8 @@ def test_a_share_link_shows_its_version_without_an_account(start_server, browser
     """A share link (docs/review.md) opens the preview of its version in a
     browser with no token: the address bar loses the secret, the image
     loads through it, a later push changes nothing on the page, and once the
-    link is revoked the page loses its stream."""
+    link is revoked the page loses its stream and says "not found" (while
+    still showing what it had)."""
     s = start_server()
     token = srv.create_token(s.data_dir, "alice")
     api = Client(s.port, token)
@@ -727,5 +728,12 @@ def test_a_share_link_shows_its_version_without_an_account(start_server, browser
     wait_text(owner, "A later draft")
     assert "Intro paragraph" in content_text(d) and "A later draft" not in content_text(d)
     assert api.delete(f"{base}/links/{link['id']}").status == 204
-    wait_for(d, lambda d: conn_state(d) != "live", "the page to lose the revoked link's stream")
+    # The page asks why its stream ended with the link itself, which may
+    # read no item endpoint: the answer is "not found", not "token needed".
+    wait_for(d, lambda d: conn_state(d) == "not-found", "the revoked link's page to say not found",
+             timeout=RECONNECT_DEADLINE)
+    banner = js(d, "const b = document.querySelector('.cp-banner');"
+                   "return b && !b.hidden ? [b.getAttribute('data-kind'), b.textContent] : null")
+    assert banner and banner[0] == "not-found", banner
+    assert "Intro paragraph" in content_text(d)
     assert_no_violations(d)
