@@ -393,8 +393,18 @@ def run(args) -> dict:
         if events_a:
             events_a.start()
         offset0, unc0 = handshake(d)
-        samples = measure(d, watch.item_dir / "index.md", args.edits, args.gap_ms, events,
-                          events_a)
+        try:
+            samples = measure(d, watch.item_dir / "index.md", args.edits, args.gap_ms, events,
+                              events_a)
+        except Exception:
+            # An edit that never reached the page: what the watch and the
+            # server said, and whether the plain SSE client got its event.
+            print(f"bench: events seen by the plain SSE client: {sorted(events.versions.items())[-3:]}",
+                  file=sys.stderr)
+            for log in sorted(tmp.glob("*.log")):
+                tail = log.read_text(errors="replace").splitlines()[-8:]
+                print(f"bench: the end of {log.name}:\n  " + "\n  ".join(tail), file=sys.stderr)
+            raise
         events.stop()
         if events_a:
             events_a.stop()
