@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The upload half of a push.  POST /api/v1/blobs/missing tells which of a
- * list of blobs the server lacks; PUT /api/v1/blobs/SHA256 streams one blob
- * into the store, hashed while it arrives: nothing is stored when the bytes
+ * The upload half of a push (POST /api/v1/blobs/missing, which tells which
+ * blobs the server lacks, is in api_missing.c).  PUT /api/v1/blobs/SHA256
+ * streams one blob into the store, hashed while it arrives: nothing is
+ * stored when the bytes
  * do not hash to SHA256 (400 digest_mismatch) or pass --max-blob-size
  * (413, checked against Content-Length first, then while streaming).  A blob
  * that is stored already is hashed and not written again.
@@ -12,59 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MISSING_MAX 100000
-
 struct api_blob_upload {
     blob_writer *w; /* a new blob being written */
     cd_sha256 *md;  /* a stored blob being checked */
     bool broken;    /* a write failed: the request already failed */
 };
-
-enum MHD_Result api_blobs_missing(http_req *r)
-{
-    json_t *body = http_json_body(r);
-    if (!body)
-        return MHD_YES;
-    json_t *arr = json_object_get(body, "sha256");
-    size_t n = json_array_size(arr);
-    enum MHD_Result ret = MHD_YES;
-    if (!json_is_array(arr) || n > MISSING_MAX) {
-        json_decref(body);
-        return http_reply_error(r, 400, "invalid_sha256",
-                                "\"sha256\" must be an array of at most %d digests.", MISSING_MAX);
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *sha = json_string_value(json_array_get(arr, i));
-        if (!sha || !cd_sha_valid(sha)) {
-            json_decref(body);
-            return http_reply_error(r, 400, "invalid_sha256",
-                                    "sha256[%zu] is not 64 lower-case hex digits.", i);
-        }
-    }
-    cd_buf b = CD_BUF_INIT;
-    cd_buf_puts(&b, "{\"missing\":[");
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *sha = json_string_value(json_array_get(arr, i));
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup && n <= 4096; j++)
-            dup = !strcmp(sha, json_string_value(json_array_get(arr, j)));
-        bool present = false;
-        cd_err err = {0};
-        int rc = dup ? BLOB_OK : blobstore_has(API(r)->bs, sha, &present, &err);
-        if (rc != BLOB_OK) {
-            cd_buf_free(&b);
-            json_decref(body);
-            return http_reply_blob_error(r, rc, &err);
-        }
-        if (!dup && !present)
-            cd_buf_printf(&b, "%s\"%s\"", k++ ? "," : "", sha);
-    }
-    cd_buf_puts(&b, "]}");
-    json_decref(body);
-    ret = http_reply_json(r, 200, &b);
-    return ret;
-}
 
 static void fail_blob(http_req *r, int rc, const cd_err *err)
 {
@@ -91,9 +44,13 @@ void api_blob_begin(http_req *r)
         too_large(r);
         return;
     }
-    bool present = false;
+    /* A store with a known set answers from it; for a blob it does not
+     * know, put_begin looks it up anyway (and only hashes one stored
+     * already), so asking it first would cost a second request. */
+    int known = blobstore_known_state(API(r)->bs, r->sha);
+    bool present = known == 1;
     cd_err err = {0};
-    int rc = blobstore_has(API(r)->bs, r->sha, &present, &err);
+    int rc = known < 0 ? blobstore_has(API(r)->bs, r->sha, &present, &err) : BLOB_OK;
     if (rc != BLOB_OK) {
         fail_blob(r, rc, &err);
         return;

@@ -99,6 +99,42 @@ blobstore *blobstore_open_fs(const char *data_dir, cd_err *err);
 blobstore *blobstore_open_s3(const char *endpoint, const char *bucket, const char *region,
                              bool path_style, cd_err *err);
 
+/* What the server knows to be stored (blobstore_known.c, docs/s3.md "What
+ * the server knows"): a store in front of `inner` (which it owns from now
+ * on: blobstore_close() closes both) that remembers every blob it saw
+ * stored, so has() asks inner only about the others, and keeps the bytes
+ * of small blobs it uploaded in the last minutes, so open() serves them.
+ * max_blobs bounds the set (0: 1,048,576, about 60-110 bytes each); the
+ * CONTENTD_KNOWN_BLOBS variable sets it at start-up.  Close with
+ * blobstore_close(). */
+blobstore *blobstore_known_wrap(blobstore *inner, size_t max_blobs);
+/* True when s keeps a known set (blobstore_known_wrap()). */
+bool blobstore_knows(blobstore *s);
+/* 1 when s knows blob sha to be stored, 0 when it does not know, -1 when s
+ * keeps no known set; no request is sent. */
+int blobstore_known_state(blobstore *s, const char *sha);
+/* Records that blob sha is stored (a committed version names it); size
+ * negative when not known.  No-op on a store without a known set. */
+void blobstore_known_add(blobstore *s, const char *sha, int64_t size);
+/* Forgets blob sha (found missing): the next question goes to the store. */
+void blobstore_known_forget(blobstore *s, const char *sha);
+/* True exactly once per store with a known set: the caller then fills
+ * it from the catalog (blobstore_known_add()). */
+bool blobstore_known_first(blobstore *s);
+/* Whether a listing of all of s's blobs was found too long to be worth
+ * it (blobstore_known_set_crowded()); stores without a known set are. */
+bool blobstore_known_crowded(blobstore *s);
+void blobstore_known_set_crowded(blobstore *s);
+/* How many blobs s knows to be stored (0 without a known set). */
+size_t blobstore_known_count(blobstore *s);
+
+/* Makes put_begin of the S3 store s upload without asking S3 first whether
+ * the blob is stored (one request less per upload, and an upload of the
+ * same bytes again for a blob that was): for a store behind
+ * blobstore_known_wrap(), whose callers ask before they upload.  No-op on
+ * another backend. */
+void blobstore_s3_upload_unasked(blobstore *s);
+
 /* Calls cb for every manifest in the store (`manifests/KIND/NAME/N.json`),
  * item by item in key order and, within an item, by increasing version, with
  * the manifest's bytes (valid during the call).  This is what

@@ -119,9 +119,20 @@ void cli_progress_end(cli_progress *p);
 /* "1.5 MiB" style; returns buf. */
 const char *cli_human_bytes(double bytes, char buf[32]);
 
+/* ---- hash_cache.c: the hashes of the last push, between runs ------------- */
+
+/* The saved scan of folder dir into out (empty when there is none or it
+ * cannot be read); release it with folder_tree_clear().  Its hashes are
+ * reused by folder_scan() only for files that have not changed. */
+void cli_hash_cache_load(const char *dir, folder_tree *out);
+/* Saves the scan t of folder dir for the next push; silently not when the
+ * cache cannot be written.  CONTENT_HASH_CACHE=0 turns both off. */
+void cli_hash_cache_save(const char *dir, const folder_tree *t);
+
 /* ---- upload.c: parallel PUT /api/v1/blobs/SHA --------------------------- */
 
-#define CLI_UPLOAD_PARALLEL 8
+#define CLI_UPLOAD_PARALLEL     16
+#define CLI_UPLOAD_PARALLEL_MAX 64
 
 /* Uploads files[i] for every i in idx[0..n) (their blobs are missing on
  * the server), at most `parallel` at a time over reused connections.
@@ -141,12 +152,12 @@ typedef struct cli_blobset {
 } cli_blobset;
 
 void cli_blobset_clear(cli_blobset *s);
-/* The blobs of t that the server lacks: not in server_files (the file
- * list of its current version, a json array of {sha256}; NULL: none) and,
- * among the others, those POST blobs/missing names (batched).  With
- * send_small, up to a few small ones are taken as lacking without asking
- * (push --watch). */
-int cli_blobs_missing(cli_http *h, const folder_tree *t, json_t *server_files, bool send_small,
+/* The blobs of t that the server lacks (POST blobs/missing, batched), the
+ * largest first; the blobs of current (the server's file list of its
+ * current version, NULL: none) are not asked about.  With send_small, up
+ * to a few small new ones are taken as lacking without asking (push
+ * --watch). */
+int cli_blobs_missing(cli_http *h, const folder_tree *t, const json_t *current, bool send_small,
                       cli_blobset *out, cd_err *err) CD_WUR;
 /* The blobs of t that a 422 missing_blobs answer names (all of them when
  * the answer names none). */
@@ -210,6 +221,8 @@ typedef struct cli_push_opts {
     unsigned quiet_ms, max_delay_ms;
     /* The checks run on the folder and printed after the summary. */
     cli_check_opts checks;
+    /* Blob uploads in flight at once (--parallel; 0: CLI_UPLOAD_PARALLEL). */
+    unsigned parallel;
 } cli_push_opts;
 
 /* Scans dir, creates the item if it does not exist, uploads the missing

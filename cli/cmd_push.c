@@ -12,7 +12,7 @@
 static const char push_help[] =
     "usage: content push [DIR] [--dry-run] [--force] [--watch] [--kind K] [--name N]\n"
     "                    [--watch-quiet-ms N] [--watch-max-delay-ms N]\n"
-    "                    [--components FILE] [--max-file-size N]\n"
+    "                    [--components FILE] [--max-file-size N] [--parallel N]\n"
     "\n"
     "Uploads the folder DIR (default: the current folder) as the new version of\n"
     "its item.  Kind and name come from index.md's front matter (`kind:`,\n"
@@ -40,6 +40,7 @@ static const char push_help[] =
     "                          [CONTENT_WATCH_MAX_DELAY_MS, 500]\n"
     "  --components FILE  known MDC components for the checks (content check --help)\n"
     "  --max-file-size N  the checks' file size limit (default 10M; 0: none)\n"
+    "  --parallel N   blob uploads in flight at once, 1..64 [CONTENT_PUSH_PARALLEL, 16]\n"
     "  --kind KIND    the item's kind, when index.md does not say\n"
     "  --name NAME    the item's name, when index.md does not say\n"
     "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
@@ -57,15 +58,34 @@ static int parse_ms(const char *what, const char *v, unsigned *out)
     return CLI_USAGE;
 }
 
-/* The watch's debounce windows from the environment (flags come later). */
+/* Uploads in flight, 1..CLI_UPLOAD_PARALLEL_MAX, from a flag or variable
+ * `what`; -1 when good, like parse_ms(). */
+static int parse_parallel(const char *what, const char *v, unsigned *out)
+{
+    char *end;
+    long n = v ? strtol(v, &end, 10) : 0;
+    if (v && *v && !*end && n >= 1 && n <= CLI_UPLOAD_PARALLEL_MAX) {
+        *out = (unsigned)n;
+        return -1;
+    }
+    cli_error("push: %s: '%s' is not a number of uploads (1..%d)", what, v ? v : "",
+              CLI_UPLOAD_PARALLEL_MAX);
+    return CLI_USAGE;
+}
+
+/* The watch's debounce windows and the uploads in flight from the
+ * environment (flags come later). */
 static int watch_env(cli_push_opts *o)
 {
     const char *q = getenv("CONTENT_WATCH_QUIET_MS"), *m = getenv("CONTENT_WATCH_MAX_DELAY_MS");
+    const char *par = getenv("CONTENT_PUSH_PARALLEL");
     int rc = -1;
     if (q && *q)
         rc = parse_ms("CONTENT_WATCH_QUIET_MS", q, &o->quiet_ms);
     if (rc < 0 && m && *m)
         rc = parse_ms("CONTENT_WATCH_MAX_DELAY_MS", m, &o->max_delay_ms);
+    if (rc < 0 && par && *par)
+        rc = parse_parallel("CONTENT_PUSH_PARALLEL", par, &o->parallel);
     return rc;
 }
 
@@ -87,6 +107,9 @@ static int parse(cli_config *cfg, int argc, char **argv, cli_push_opts *o, bool 
             return CLI_USAGE;
         if (g == 0 && (g = cli_flag("push", "--watch-max-delay-ms", argc, argv, &i, &ms)) == 1 &&
             parse_ms("--watch-max-delay-ms", ms, &o->max_delay_ms) >= 0)
+            return CLI_USAGE;
+        if (g == 0 && (g = cli_flag("push", "--parallel", argc, argv, &i, &ms)) == 1 &&
+            parse_parallel("--parallel", ms, &o->parallel) >= 0)
             return CLI_USAGE;
         if (g == CLI_USAGE)
             return CLI_USAGE;

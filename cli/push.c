@@ -122,10 +122,21 @@ static int identify(push *p)
 static int scan(push *p)
 {
     ignore_rules *ig = NULL;
+    /* The watch keeps its last scan in memory; a single push reads the
+     * hashes of the last one from the cache (hash_cache.c). */
+    folder_tree saved = {0};
+    const folder_tree *prev = p->o->cache;
+    if (!prev) {
+        cli_hash_cache_load(p->o->dir, &saved);
+        prev = &saved;
+    }
     int rc = ignore_load_folder(p->o->dir, &ig, &p->err);
     if (rc == 0)
-        rc = cli_scan(p->o->dir, ig, p->o->cache, &p->tree, &p->err);
+        rc = cli_scan(p->o->dir, ig, prev, &p->tree, &p->err);
     ignore_free(ig);
+    folder_tree_clear(&saved);
+    if (rc == 0 && !p->o->cache)
+        cli_hash_cache_save(p->o->dir, &p->tree);
     if (rc == 0)
         return 0;
     if (p->tree.nproblems <= 1)
@@ -213,8 +224,8 @@ static int upload(push *p)
     if (p->blobs.n == 0)
         return 0;
     int64_t sent = 0;
-    int rc = cli_upload(p->h, p->tree.files, p->blobs.idx, p->blobs.n, CLI_UPLOAD_PARALLEL, &sent,
-                        &p->err);
+    unsigned parallel = p->o->parallel ? p->o->parallel : CLI_UPLOAD_PARALLEL;
+    int rc = cli_upload(p->h, p->tree.files, p->blobs.idx, p->blobs.n, parallel, &sent, &p->err);
     p->sent_bytes += sent;
     if (rc == 0)
         p->sent_files += p->blobs.n;
@@ -362,6 +373,26 @@ static int commit(push *p, int64_t *version)
     return rc;
 }
 
+/* An unchanged folder: the findings the server keeps for its current
+ * version (what a commit of the same list would answer), instead of
+ * checking every file here again.  Left NULL when there are none to
+ * fetch or the server has none (then the local checks run). */
+static void stored_checks(push *p)
+{
+    if (p->checks || p->base <= 0 || p->would_create)
+        return;
+    char path[160];
+    snprintf(path, sizeof path, "%s/versions/%lld/checks", p->id, (long long)p->base);
+    cli_reply r = {0};
+    cd_err err;
+    json_t *checks = NULL;
+    if (cli_http_json(p->h, "GET", path, NULL, &r, &err) == 0)
+        checks = json_object_get(r.json, "checks");
+    if (json_is_array(checks))
+        p->checks = json_incref(checks);
+    cli_reply_clear(&r);
+}
+
 /* Our own findings on the folder, unless the server sent its own. */
 static void local_checks(push *p)
 {
@@ -432,8 +463,10 @@ static int run(push *p)
         return fail(p, "%s", p->err.msg);
     cli_push_diff_compute(&p->tree, server_files(p), &p->diff);
     if (cli_push_diff_empty(&p->diff)) {
-        if (!p->o->quiet_unchanged || p->created)
+        if (!p->o->quiet_unchanged || p->created) {
+            stored_checks(p);
             report(p, p->base, true);
+        }
         remember(p, p->base);
         return CLI_OK;
     }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Which blobs a push has to send: one file per distinct SHA-256 of the
- * folder, less those of the server's current version, narrowed by POST
- * /api/v1/blobs/missing (in batches) or by the list a 422 missing_blobs
- * answer carries.  Whatever already arrived on the server — from an
- * earlier, interrupted push too — is never sent again, except that
- * `push --watch` sends a few small new blobs without asking (a save is one
- * round trip shorter; the server stores a blob it had again, unchanged).
+ * folder that the server's current version does not name, narrowed by
+ * POST /api/v1/blobs/missing (in batches) or by the
+ * list a 422 missing_blobs answer carries.  Whatever already arrived on
+ * the server — from an earlier, interrupted push too — is never sent again,
+ * except that `push --watch` sends a few small new blobs without asking (a
+ * save is one round trip shorter; the server stores a blob it had again,
+ * unchanged).
  */
 #include "cli_int.h"
 
@@ -31,8 +32,17 @@ void cli_blobset_clear(cli_blobset *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Largest first: a large blob then travels beside the small ones rather
+ * than alone at the end. */
+static int by_size_desc(const void *a, const void *b, void *arg)
+{
+    const folder_file *files = arg;
+    int64_t x = files[*(const size_t *)a].size, y = files[*(const size_t *)b].size;
+    return x > y ? -1 : x < y;
+}
+
 /* Sets s to one file per distinct blob of t that is a key of `want` (or
- * every distinct blob when want is NULL). */
+ * every distinct blob when want is NULL), the largest first. */
 static void select_blobs(const folder_tree *t, json_t *want, cli_blobset *s)
 {
     const folder_file **sorted = cd_xmalloc((t->n + 1) * sizeof *sorted);
@@ -51,6 +61,7 @@ static void select_blobs(const folder_tree *t, json_t *want, cli_blobset *s)
         s->bytes += f->size;
     }
     free(sorted);
+    qsort_r(s->idx, s->n, sizeof *s->idx, by_size_desc, (void *)t->files);
 }
 
 /* Adds every string of the JSON array list as a key of want. */
@@ -81,27 +92,26 @@ static int ask(cli_http *h, json_t *shas, json_t *want, cd_err *err)
     return rc;
 }
 
-/* The shas of the server's file list (json array of {sha256}), as keys. */
-static json_t *stored_set(json_t *server_files)
+/* The blobs of the server's current version: stored, since the version
+ * names them (the commit checked it), so not worth asking about. */
+static json_t *stored_shas(const json_t *current)
 {
-    json_t *known = json_object(), *f;
+    json_t *stored = json_object();
     size_t i;
-    json_array_foreach(server_files, i, f)
+    json_t *f;
+    json_array_foreach(current, i, f)
     {
         const char *sha = json_string_value(json_object_get(f, "sha256"));
         if (sha)
-            json_object_set(known, sha, json_true());
+            json_object_set(stored, sha, json_true());
     }
-    return known;
+    return stored;
 }
 
-int cli_blobs_missing(cli_http *h, const folder_tree *t, json_t *server_files, bool send_small,
+int cli_blobs_missing(cli_http *h, const folder_tree *t, const json_t *current, bool send_small,
                       cli_blobset *out, cd_err *err)
 {
-    /* A blob of the server's current version is stored (the catalog never
-     * names one that is not); the rest is asked about, or, when it is
-     * little, sent without asking. */
-    json_t *stored = stored_set(server_files), *fresh = json_object();
+    json_t *stored = stored_shas(current), *fresh = json_object();
     cli_blobset all = {0};
     select_blobs(t, NULL, &all);
     for (size_t i = 0; i < all.n; i++) {
@@ -109,14 +119,13 @@ int cli_blobs_missing(cli_http *h, const folder_tree *t, json_t *server_files, b
         if (!json_object_get(stored, sha))
             json_object_set(fresh, sha, json_true());
     }
-    select_blobs(t, fresh, out);
     json_decref(stored);
     cli_blobset_clear(&all);
+    select_blobs(t, fresh, out);
+    json_decref(fresh);
     if (out->n == 0 ||
-        (send_small && out->n <= UNASKED_FILES_MAX && out->bytes <= UNASKED_BYTES_MAX)) {
-        json_decref(fresh);
+        (send_small && out->n <= UNASKED_FILES_MAX && out->bytes <= UNASKED_BYTES_MAX))
         return 0;
-    }
     json_t *want = json_object(), *shas = json_array();
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < out->n; i++) {
@@ -128,7 +137,6 @@ int cli_blobs_missing(cli_http *h, const folder_tree *t, json_t *server_files, b
     }
     if (rc == 0)
         select_blobs(t, want, out);
-    json_decref(fresh);
     json_decref(shas);
     json_decref(want);
     return rc;

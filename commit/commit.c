@@ -128,8 +128,10 @@ static int check_blob(commit_path *s, const needed_blob *nb, commit_result *res)
     int64_t size = 0;
     cd_err err = {0};
     int rc = blobstore_open(s->bs, nb->sha, &rd, &size, &err);
-    if (rc == BLOB_NOT_FOUND)
+    if (rc == BLOB_NOT_FOUND) {
+        blobstore_known_forget(s->bs, nb->sha); /* deleted behind our back */
         return 0;
+    }
     if (rc != BLOB_OK) {
         fail(res, rc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR,
              rc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
@@ -189,6 +191,15 @@ static bool blobs_present(commit_path *s, catalog_file *files, size_t n, const c
 static bool render_documents(commit_path *s, const catalog_file *files, size_t n,
                              const catalog_file *cur, size_t ncur, char **title, commit_result *res)
 {
+    const char **todo = cd_xmalloc((n + 1) * sizeof *todo);
+    size_t ntodo = 0;
+    for (size_t i = 0; i < n; i++) {
+        const catalog_file *c = find_path(cur, ncur, files[i].path);
+        if (cd_path_is_markdown(files[i].path) && (!c || strcmp(c->sha256, files[i].sha256)))
+            todo[ntodo++] = files[i].sha256;
+    }
+    commit_render_prefetch(s, todo, ntodo);
+    free(todo);
     for (size_t i = 0; i < n; i++) {
         if (!cd_path_is_markdown(files[i].path))
             continue;
@@ -357,6 +368,8 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
         fail_cat(res, rc, &err);
         goto out;
     }
+    for (size_t i = 0; i < n; i++) /* checked above, or in the version before */
+        blobstore_known_add(s->bs, files[i].sha256, files[i].size);
     res->status = COMMIT_OK;
     res->version = nv;
     res->created = created;

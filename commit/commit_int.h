@@ -21,6 +21,10 @@ struct commit_path {
     atomic_uint_fast64_t outcomes[COMMIT_OUTCOMES];
 };
 
+/* Renders the documents shas[0..n) into the render cache, several at
+ * once (render_prefetch.c); what fails is left for the caller to meet. */
+void commit_render_prefetch(commit_path *s, const char *const *shas, size_t n);
+
 commit_render_cache *commit_render_cache_new(size_t max_bytes);
 void commit_render_cache_free(commit_render_cache *rc);
 

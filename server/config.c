@@ -296,6 +296,16 @@ static blobstore *open_s3_blobstore(const srv_config *cfg, cd_err *err)
     return bs;
 }
 
+/* CONTENTD_KNOWN_BLOBS: how many blobs the known set holds at most (0 or
+ * unset: the default). */
+static size_t known_blobs_max(void)
+{
+    const char *v = getenv("CONTENTD_KNOWN_BLOBS");
+    char *end = NULL;
+    unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+    return v && *v && end && !*end ? (size_t)n : 0;
+}
+
 int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err *err)
 {
     *cat = NULL;
@@ -312,6 +322,12 @@ int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err
     if (!*cat)
         return -1;
     *bs = s3 ? open_s3_blobstore(cfg, err) : blobstore_open_fs(cfg->data_dir, err);
+    /* On S3 every lookup is a request: the server remembers what it knows
+     * to be stored (docs/s3.md, "What the server knows"). */
+    if (*bs && s3) {
+        blobstore_s3_upload_unasked(*bs); /* blobs/missing asked already */
+        *bs = blobstore_known_wrap(*bs, known_blobs_max());
+    }
     if (!*bs) {
         catalog_close(*cat);
         *cat = NULL;

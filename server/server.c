@@ -193,7 +193,7 @@ static rlim_t raise_nofile(void)
     return rl.rlim_cur;
 }
 
-static unsigned worker_threads(const srv_config *cfg)
+static unsigned worker_threads(const srv_config *cfg, blobstore *bs)
 {
     if (cfg->threads > 0)
         return (unsigned)cfg->threads;
@@ -201,7 +201,11 @@ static unsigned worker_threads(const srv_config *cfg)
     if (n < 1)
         n = 1;
     n *= 2;
-    return (unsigned)(n < 4 ? 4 : n > 32 ? 32 : n);
+    /* A remote store (S3: the one with a known set) keeps a worker waiting
+     * milliseconds on every call, with its other connections: a push's
+     * parallel uploads need a worker each. */
+    long min = blobstore_knows(bs) ? 16 : 4;
+    return (unsigned)(n < min ? min : n > 32 ? 32 : n);
 }
 
 /* The per-connection memory pool of libmicrohttpd: it holds the request
@@ -263,7 +267,7 @@ int srv_start(srv *s, cd_err *err)
     unsigned limit = nofile > 200 ? (unsigned)(nofile - 100) : 100;
     if (limit > 1000000)
         limit = 1000000;
-    unsigned threads = worker_threads(&s->cfg);
+    unsigned threads = worker_threads(&s->cfg, s->bs);
     /* One client address (a reconnect loop, a runaway script) cannot take
      * the whole connection table: by default it gets half of it. */
     unsigned per_address =

@@ -45,7 +45,8 @@ def make_folder(root: Path, n: int) -> None:
 def push(server: Server, src: Path) -> float:
     t0 = time.monotonic()
     p = subprocess.run([str(content_binary()), "push", str(src)], capture_output=True,
-                       env=clean_env({"CONTENT_SERVER": server.base_url}), timeout=3600)
+                       env=clean_env({"CONTENT_SERVER": server.base_url,
+                                     "XDG_CACHE_HOME": str(src.parent / "cache")}), timeout=3600)
     took = time.monotonic() - t0
     if p.returncode != 0:
         raise SystemExit(f"content push failed: {p.stderr.decode()[-500:]}")

@@ -24,6 +24,7 @@ CONTENTD_RUN_PACKAGES=(
 # here.
 CONTENTD_DEBIAN_PACKAGES=(
     "${CONTENTD_RUN_PACKAGES[@]}"
+    # awscli: the S3 tests' independent reader, and bench/push --store rgw's peer
     cmark-gfm python3-bson python3-botocore awscli
     # ceph-* and radosgw: the S3 tests run against a real Ceph RADOS Gateway
     # (tests/integration/helpers/rgw.py).  Never remove them with `apt-get

@@ -35,6 +35,14 @@ from s3support import rgw_cluster, rgw_peer, s3rver_peer  # noqa: E402,F401
 from mongosupport import faulty, wire_peer  # noqa: E402,F401
 
 
+@pytest.fixture(scope="session", autouse=True)
+def client_cache_home(tmp_path_factory):
+    """`content push` keeps the hashes of each folder it pushed under
+    $XDG_CACHE_HOME (cli/hash_cache.c): in a folder of the session's, not
+    in the home of whoever runs the tests."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return fidelity.REPO_ROOT
