@@ -9,9 +9,17 @@
 
 /* A backend: catalog.c calls it once the arguments are checked; the
  * struct catalog of catalog_open_*() is the first member of the
- * backend's own struct. */
+ * backend's own struct.  A backend does only its own work: catalog.c
+ * announces each change it made (catalog_emit()) once the op returned
+ * CAT_OK, with the values it returned, unless the backend says it
+ * announces its own (`announces`). */
 struct catalog_ops {
     const char *name; /* "sqlite", "mongodb" */
+    /* True for a backend whose store is itself a source of changes (the
+     * MongoDB change stream tells this process of other replicas' writes
+     * and of its own, in order): it calls catalog_emit() for every change,
+     * local or not, and catalog.c announces none. */
+    bool announces;
     int (*ping)(catalog *c, cd_err *err);
     /* Fills *out; the caller releases it with catalog_item_clear(). */
     int (*item_get)(catalog *c, const char *kind, const char *name, catalog_item *out, cd_err *err);
@@ -22,9 +30,11 @@ struct catalog_ops {
      * now; version is ignored (a new item is at version 0). */
     int (*item_create)(catalog *c, const catalog_item *it, cd_err *err);
     /* title NULL: unchanged; visibility < 0: unchanged; checks < 0:
-     * unchanged. */
+     * unchanged.  *version: the item's version the change was made at,
+     * which its announcement (CAT_EV_UPDATED) carries; likewise for
+     * publish, member_set, link_add and link_delete. */
     int (*item_update)(catalog *c, const char *kind, const char *name, const char *title,
-                       int visibility, int checks, cd_err *err);
+                       int visibility, int checks, int64_t *version, cd_err *err);
     /* Deletes the item and its history (blobs stay: they may be shared),
      * keeping its last version number: an item created again under the
      * same KIND/NAME has it as deleted_version. */
@@ -64,13 +74,15 @@ struct catalog_ops {
      * time already recorded). */
     int (*token_touch)(catalog *c, const char *token_sha256, int64_t at_ms, cd_err *err);
     /* See catalog_publish() and catalog_member_set(). */
-    int (*publish)(catalog *c, const char *kind, const char *name, int64_t version, cd_err *err);
+    int (*publish)(catalog *c, const char *kind, const char *name, int64_t version,
+                   int64_t *at_version, cd_err *err);
     int (*member_set)(catalog *c, const char *kind, const char *name, const char *user,
-                      catalog_role role, cd_err *err);
+                      catalog_role role, int64_t *version, cd_err *err);
     /* See catalog_link_add(), catalog_link_delete() and catalog_link_find(). */
     int (*link_add)(catalog *c, const char *kind, const char *name, const catalog_link *link,
-                    cd_err *err);
-    int (*link_delete)(catalog *c, const char *kind, const char *name, const char *id, cd_err *err);
+                    int64_t *version, cd_err *err);
+    int (*link_delete)(catalog *c, const char *kind, const char *name, const char *id,
+                       int64_t *version, cd_err *err);
     int (*link_find)(catalog *c, const char *token_sha256, char *kind, char *name, cd_err *err);
     /* See catalog_comment_add() and the three after it. */
     int (*comment_add)(catalog *c, const char *kind, const char *name, catalog_comment *cm,
@@ -122,7 +134,9 @@ int catalog_check_comment(const catalog_comment *cm, cd_err *err);
  * filled (CAT_ERROR) when the list is unacceptable. */
 const catalog_file **catalog_files_sorted(const catalog_file *files, size_t n, cd_err *err);
 
-/* Hands a change to every listener (catalog_listen()). */
+/* Hands a change to every listener (catalog_listen()): catalog.c's door
+ * functions after a backend's op succeeded, and a backend that
+ * `announces` (its change stream's record, catalog_mongo_announce.c). */
 void catalog_emit(catalog *c, catalog_event ev, const char *kind, const char *name,
                   int64_t version);
 

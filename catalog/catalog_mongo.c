@@ -223,7 +223,7 @@ static bson_t *meta_update(const char *title, int visibility, int checks)
 }
 
 int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson_t *query,
-                   const bson_t *update, cd_err *err)
+                   const bson_t *update, int64_t *at_version, cd_err *err)
 {
     int rc = CAT_OK;
     bson_t *fields =
@@ -251,19 +251,20 @@ int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson
     mg_push(c, cl);
     mongoc_find_and_modify_opts_destroy(opts);
     bson_destroy(fields);
+    *at_version = version;
     if (rc == CAT_OK)
         mg_local_meta(c, kind, name, &inc, meta, version);
     return rc;
 }
 
 static int mg_item_update(catalog *cat, const char *kind, const char *name, const char *title,
-                          int visibility, int checks, cd_err *err)
+                          int visibility, int checks, int64_t *version, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
     bson_t *query = BCON_NEW("_id", BCON_UTF8(key)),
            *update = meta_update(title, visibility, checks);
-    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, err);
+    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, version, err);
     bson_destroy(query);
     bson_destroy(update);
     return rc;
@@ -396,6 +397,7 @@ static void mg_close(catalog *cat)
 
 static const struct catalog_ops mongo_ops = {
     .name = "mongodb",
+    .announces = true, /* through the watcher's record: catalog_mongo_announce.c */
     .ping = mg_ping,
     .item_get = mg_item_get,
     .item_list = mg_item_list,

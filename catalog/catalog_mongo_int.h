@@ -145,17 +145,19 @@ int mg_read_files(const bson_t *doc, const char *key, catalog_file **out, size_t
 int mg_count_changes(const bson_t *doc, const char *key, const catalog_file **want, size_t n);
 
 /* Applies update to the content document matching query (by _id, and
- * whatever else query asks) and announces it as a meta change:
- * CAT_NOT_FOUND when nothing matched. */
+ * whatever else query asks) and announces it as a meta change; *version:
+ * the item's version it was made at.  CAT_NOT_FOUND when nothing matched. */
 int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson_t *query,
-                   const bson_t *update, cd_err *err);
+                   const bson_t *update, int64_t *version, cd_err *err);
 /* Publishing and members (catalog_mongo_review.c). */
-int mg_publish(catalog *cat, const char *kind, const char *name, int64_t version, cd_err *err);
+int mg_publish(catalog *cat, const char *kind, const char *name, int64_t version,
+               int64_t *at_version, cd_err *err);
 int mg_member_set(catalog *cat, const char *kind, const char *name, const char *user,
-                  catalog_role role, cd_err *err);
+                  catalog_role role, int64_t *version, cd_err *err);
 int mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *link,
-                cd_err *err);
-int mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id, cd_err *err);
+                int64_t *version, cd_err *err);
+int mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id,
+                   int64_t *version, cd_err *err);
 int mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err);
 /* Comments (catalog_mongo_comments.c). */
 int mg_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,

@@ -74,9 +74,7 @@ int sq_comment_add(catalog *cat, const char *kind, const char *name, catalog_com
     if (rc == CAT_OK)
         rc = insert(db, item, cm, err);
     rc = sq_write_end(c, db, rc, err);
-    if (rc == CAT_OK)
-        catalog_emit(cat, CAT_EV_COMMENT, kind, name, cm->id);
-    else
+    if (rc != CAT_OK)
         cm->id = asked;
     return rc;
 }
@@ -168,8 +166,5 @@ int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t
                     (int64_t)resolved, item, id);
     if (rc == CAT_OK && sqlite3_changes(db) == 0)
         rc = cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no comment %lld", kind, name, (long long)id);
-    rc = sq_write_end(c, db, rc, err);
-    if (rc == CAT_OK)
-        catalog_emit(cat, CAT_EV_COMMENT, kind, name, id);
-    return rc;
+    return sq_write_end(c, db, rc, err);
 }

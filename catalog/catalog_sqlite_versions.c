@@ -117,7 +117,6 @@ int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
     if (rc == CAT_OK && changed > 0) {
         *new_version = next;
         *created = true;
-        catalog_emit(cat, CAT_EV_VERSION, kind, name, next);
     }
 out:
     free(sorted);
