@@ -76,8 +76,8 @@ static void read_member(const bson_t *el, catalog_item *out)
     out->members[out->n_members++].role = r;
 }
 
-int mg_publish(catalog *cat, const char *kind, const char *name, int64_t version,
-               int64_t *at_version, cd_err *err)
+catalog_status mg_publish(catalog *cat, const char *kind, const char *name, int64_t version,
+                          int64_t *at_version, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
@@ -142,8 +142,8 @@ static bson_t *members_update(const catalog_item *it, const char *user, catalog_
     return u;
 }
 
-int mg_member_set(catalog *cat, const char *kind, const char *name, const char *user,
-                  catalog_role role, int64_t *version, cd_err *err)
+catalog_status mg_member_set(catalog *cat, const char *kind, const char *name, const char *user,
+                             catalog_role role, int64_t *version, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     char key[MG_KEY_MAX];
@@ -190,8 +190,8 @@ int mg_member_set(catalog *cat, const char *kind, const char *name, const char *
     return rc;
 }
 
-int mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *l,
-                int64_t *version, cd_err *err)
+catalog_status mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *l,
+                           int64_t *version, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
@@ -207,8 +207,8 @@ int mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_
     return rc;
 }
 
-int mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id,
-                   int64_t *version, cd_err *err)
+catalog_status mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id,
+                              int64_t *version, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
@@ -223,7 +223,8 @@ int mg_link_delete(catalog *cat, const char *kind, const char *name, const char 
     return rc;
 }
 
-int mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err)
+catalog_status mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name,
+                            cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     bson_t *filter = BCON_NEW("links.sha256", BCON_UTF8(token_sha256));

@@ -94,7 +94,7 @@ static int row_item_full(sqlite3 *db, sqlite3_stmt *st, catalog_item *it, cd_err
     return rc ? rc : load_links(db, sqlite3_column_int64(st, 10), it, err);
 }
 
-static int sq_ping(catalog *cat, cd_err *err)
+static catalog_status sq_ping(catalog *cat, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db = sq_acquire(c);
@@ -103,8 +103,8 @@ static int sq_ping(catalog *cat, cd_err *err)
     return rc;
 }
 
-static int sq_item_get(catalog *cat, const char *kind, const char *name, catalog_item *out,
-                       cd_err *err)
+static catalog_status sq_item_get(catalog *cat, const char *kind, const char *name,
+                                  catalog_item *out, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     memset(out, 0, sizeof *out);
@@ -126,7 +126,8 @@ static int sq_item_get(catalog *cat, const char *kind, const char *name, catalog
     return rc;
 }
 
-static int sq_item_list(catalog *cat, const char *kind, catalog_item **out, size_t *n, cd_err *err)
+static catalog_status sq_item_list(catalog *cat, const char *kind, catalog_item **out, size_t *n,
+                                   cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     *out = NULL;
@@ -159,7 +160,7 @@ static int sq_item_list(catalog *cat, const char *kind, catalog_item **out, size
     return rc;
 }
 
-static int sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
+static catalog_status sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     int rc = CAT_OK;
@@ -184,8 +185,9 @@ static int sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
     return sq_write_end(c, db, rc, err);
 }
 
-static int sq_item_update(catalog *cat, const char *kind, const char *name, const char *title,
-                          int visibility, int checks, int64_t *at_version, cd_err *err)
+static catalog_status sq_item_update(catalog *cat, const char *kind, const char *name,
+                                     const char *title, int visibility, int checks,
+                                     int64_t *at_version, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     int rc = CAT_OK;
@@ -206,7 +208,7 @@ static int sq_item_update(catalog *cat, const char *kind, const char *name, cons
     return sq_write_end(c, db, rc, err);
 }
 
-static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_err *err)
+static catalog_status sq_item_delete(catalog *cat, const char *kind, const char *name, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db;
@@ -311,36 +313,38 @@ static int run_link_delete(sqlite3 *db, int64_t id, const review_change *ch, cd_
     return changed_one(db, rc, err, "no such link");
 }
 
-static int sq_publish(catalog *cat, const char *kind, const char *name, int64_t version,
-                      int64_t *at_version, cd_err *err)
+static catalog_status sq_publish(catalog *cat, const char *kind, const char *name, int64_t version,
+                                 int64_t *at_version, cd_err *err)
 {
     review_change ch = {.run = run_publish, .kind = kind, .name = name, .number = version};
     return review_write(cat, &ch, at_version, err);
 }
 
-static int sq_member_set(catalog *cat, const char *kind, const char *name, const char *user,
-                         catalog_role role, int64_t *version, cd_err *err)
+static catalog_status sq_member_set(catalog *cat, const char *kind, const char *name,
+                                    const char *user, catalog_role role, int64_t *version,
+                                    cd_err *err)
 {
     review_change ch = {
         .run = run_member, .kind = kind, .name = name, .text = user, .number = role};
     return review_write(cat, &ch, version, err);
 }
 
-static int sq_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *l,
-                       int64_t *version, cd_err *err)
+static catalog_status sq_link_add(catalog *cat, const char *kind, const char *name,
+                                  const catalog_link *l, int64_t *version, cd_err *err)
 {
     review_change ch = {.run = run_link_add, .kind = kind, .name = name, .link = l};
     return review_write(cat, &ch, version, err);
 }
 
-static int sq_link_delete(catalog *cat, const char *kind, const char *name, const char *link_id,
-                          int64_t *version, cd_err *err)
+static catalog_status sq_link_delete(catalog *cat, const char *kind, const char *name,
+                                     const char *link_id, int64_t *version, cd_err *err)
 {
     review_change ch = {.run = run_link_delete, .kind = kind, .name = name, .text = link_id};
     return review_write(cat, &ch, version, err);
 }
 
-static int sq_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err)
+static catalog_status sq_link_find(catalog *cat, const char *token_sha256, char *kind, char *name,
+                                   cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db = sq_acquire(c);
@@ -367,7 +371,8 @@ static int sq_link_find(catalog *cat, const char *token_sha256, char *kind, char
 
 /* Tokens ------------------------------------------------------------------- */
 
-static int sq_token_add(catalog *cat, const char *token_sha256, const char *user, cd_err *err)
+static catalog_status sq_token_add(catalog *cat, const char *token_sha256, const char *user,
+                                   cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     int rc = CAT_OK;
@@ -391,7 +396,8 @@ static int sq_token_add(catalog *cat, const char *token_sha256, const char *user
     return sq_write_end(c, db, rc, err);
 }
 
-static int sq_token_user(catalog *cat, const char *token_sha256, char **user, cd_err *err)
+static catalog_status sq_token_user(catalog *cat, const char *token_sha256, char **user,
+                                    cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     *user = NULL;
@@ -413,7 +419,7 @@ static int sq_token_user(catalog *cat, const char *token_sha256, char **user, cd
     return rc;
 }
 
-static int sq_token_count(catalog *cat, int64_t *n, cd_err *err)
+static catalog_status sq_token_count(catalog *cat, int64_t *n, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     *n = 0;

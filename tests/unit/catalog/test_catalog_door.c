@@ -29,8 +29,8 @@ typedef struct stub {
     char log[1024];     /* what the listener heard */
 } stub;
 
-static int stub_done(catalog *c, catalog_event ev, const char *kind, const char *name,
-                     int64_t version)
+static catalog_status stub_done(catalog *c, catalog_event ev, const char *kind, const char *name,
+                                int64_t version)
 {
     stub *s = (stub *)c;
     if (s->rc == CAT_OK && s->self_announce)
@@ -38,26 +38,27 @@ static int stub_done(catalog *c, catalog_event ev, const char *kind, const char 
     return s->rc;
 }
 
-static int stub_create(catalog *c, const catalog_item *it, cd_err *err)
+static catalog_status stub_create(catalog *c, const catalog_item *it, cd_err *err)
 {
     return stub_done(c, CAT_EV_CREATED, it->kind, it->name, 0);
 }
 
-static int stub_update(catalog *c, const char *kind, const char *name, const char *title,
-                       int visibility, int checks, int64_t *version, cd_err *err)
+static catalog_status stub_update(catalog *c, const char *kind, const char *name, const char *title,
+                                  int visibility, int checks, int64_t *version, cd_err *err)
 {
     *version = ((stub *)c)->version;
     return stub_done(c, CAT_EV_UPDATED, kind, name, *version);
 }
 
-static int stub_delete(catalog *c, const char *kind, const char *name, cd_err *err)
+static catalog_status stub_delete(catalog *c, const char *kind, const char *name, cd_err *err)
 {
     return stub_done(c, CAT_EV_DELETED, kind, name, 0);
 }
 
-static int stub_commit(catalog *c, const char *kind, const char *name, int64_t base,
-                       const catalog_file *files, size_t n, const char *title, const char *checks,
-                       int64_t *new_version, bool *created, cd_err *err)
+static catalog_status stub_commit(catalog *c, const char *kind, const char *name, int64_t base,
+                                  const catalog_file *files, size_t n, const char *title,
+                                  const char *checks, int64_t *new_version, bool *created,
+                                  cd_err *err)
 {
     stub *s = (stub *)c;
     *created = s->rc == CAT_OK && s->made;
@@ -67,44 +68,45 @@ static int stub_commit(catalog *c, const char *kind, const char *name, int64_t b
     return stub_done(c, CAT_EV_VERSION, kind, name, *new_version);
 }
 
-static int stub_publish(catalog *c, const char *kind, const char *name, int64_t version,
-                        int64_t *at_version, cd_err *err)
+static catalog_status stub_publish(catalog *c, const char *kind, const char *name, int64_t version,
+                                   int64_t *at_version, cd_err *err)
 {
     *at_version = ((stub *)c)->version;
     return stub_done(c, CAT_EV_UPDATED, kind, name, *at_version);
 }
 
-static int stub_member_set(catalog *c, const char *kind, const char *name, const char *user,
-                           catalog_role role, int64_t *version, cd_err *err)
+static catalog_status stub_member_set(catalog *c, const char *kind, const char *name,
+                                      const char *user, catalog_role role, int64_t *version,
+                                      cd_err *err)
 {
     *version = ((stub *)c)->version;
     return stub_done(c, CAT_EV_UPDATED, kind, name, *version);
 }
 
-static int stub_link_add(catalog *c, const char *kind, const char *name, const catalog_link *link,
-                         int64_t *version, cd_err *err)
+static catalog_status stub_link_add(catalog *c, const char *kind, const char *name,
+                                    const catalog_link *link, int64_t *version, cd_err *err)
 {
     *version = ((stub *)c)->version;
     return stub_done(c, CAT_EV_UPDATED, kind, name, *version);
 }
 
-static int stub_link_delete(catalog *c, const char *kind, const char *name, const char *id,
-                            int64_t *version, cd_err *err)
+static catalog_status stub_link_delete(catalog *c, const char *kind, const char *name,
+                                       const char *id, int64_t *version, cd_err *err)
 {
     *version = ((stub *)c)->version;
     return stub_done(c, CAT_EV_UPDATED, kind, name, *version);
 }
 
-static int stub_comment_add(catalog *c, const char *kind, const char *name, catalog_comment *cm,
-                            cd_err *err)
+static catalog_status stub_comment_add(catalog *c, const char *kind, const char *name,
+                                       catalog_comment *cm, cd_err *err)
 {
     if (((stub *)c)->rc == CAT_OK)
         cm->id = 4;
     return stub_done(c, CAT_EV_COMMENT, kind, name, cm->id);
 }
 
-static int stub_comment_resolve(catalog *c, const char *kind, const char *name, int64_t id,
-                                bool resolved, cd_err *err)
+static catalog_status stub_comment_resolve(catalog *c, const char *kind, const char *name,
+                                           int64_t id, bool resolved, cd_err *err)
 {
     return stub_done(c, CAT_EV_COMMENT, kind, name, id);
 }
