@@ -12,6 +12,10 @@
  * and are removed (a live writer in another process keeps its lock, and one
  * that loses the creation race notices its file was unlinked and retries).
  *
+ * The 256 folders `blobs/00` … `blobs/ff` are made when the store opens, so
+ * that storing a blob does not make its folder (and fsync `blobs/`) in the
+ * middle of a commit.
+ *
  * Keys live in two namespaces, `blobs/` and `manifests/`; the data folder
  * also holds the catalog, which is no business of this store.  Every call
  * uses *at() functions on the folder opened once, so the store is
@@ -98,6 +102,23 @@ static int mkdir_parents(int root, const char *key)
         *slash = '/';
     }
     return 0;
+}
+
+/* Creates the 256 folders blobs/00 … blobs/ff that are missing, with one
+ * fsync of blobs/ for all of them, so that storing a blob never creates
+ * its folder (a mkdir and an fsync of blobs/ in the commit of a save).  A
+ * folder that cannot be made now is made by the first blob that needs it. */
+static void make_fanout(fs_store *s)
+{
+    bool made = false;
+    for (unsigned i = 0; i < 256; i++) {
+        char rel[16];
+        snprintf(rel, sizeof rel, "blobs/%02x", i);
+        if (mkdirat(s->root, rel, 0755) == 0)
+            made = true;
+    }
+    if (made)
+        (void)fsync_dir(s->root, "blobs");
 }
 
 static void random_name(char out[40])
@@ -419,13 +440,20 @@ blobstore *blobstore_open_fs(const char *data_dir, cd_err *err)
     if (s->root < 0)
         goto fail;
     static const char *const dirs[] = {"blobs", "manifests", TMP_PATH};
-    for (size_t i = 0; i < 3; i++)
-        if (mkdirat(s->root, dirs[i], 0755) < 0 && errno != EEXIST)
+    bool made = false;
+    for (size_t i = 0; i < 3; i++) {
+        if (mkdirat(s->root, dirs[i], 0755) == 0)
+            made = true;
+        else if (errno != EEXIST)
             goto fail;
+    }
+    if (made && fsync_dir(s->root, "") < 0)
+        goto fail;
     s->tmp = openat(s->root, TMP_PATH, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->tmp < 0)
         goto fail;
     tmp_cleanup(s);
+    make_fanout(s);
     return &s->base;
 fail:
     blobstore_fs_io_err(err, "cannot open the data folder", data_dir);

@@ -154,9 +154,11 @@ typedef struct cli_blobset {
 void cli_blobset_clear(cli_blobset *s);
 /* The blobs of t that the server lacks (POST blobs/missing, batched), the
  * largest first; the blobs of current (the server's file list of its
- * current version, NULL: none) are not asked about. */
-int cli_blobs_missing(cli_http *h, const folder_tree *t, const json_t *current, cli_blobset *out,
-                      cd_err *err) CD_WUR;
+ * current version, NULL: none) are not asked about.  With send_small, up
+ * to a few small new ones are taken as lacking without asking (push
+ * --watch). */
+int cli_blobs_missing(cli_http *h, const folder_tree *t, const json_t *current, bool send_small,
+                      cli_blobset *out, cd_err *err) CD_WUR;
 /* The blobs of t that a 422 missing_blobs answer names (all of them when
  * the answer names none). */
 void cli_blobs_named(const folder_tree *t, json_t *answer, cli_blobset *out);
@@ -193,6 +195,15 @@ void cli_check_summary(const json_t *findings);
 
 /* ---- push.c: one incremental push --------------------------------------- */
 
+/* push --watch: the item as this process last committed it ({version,
+ * files}), so that the next push need not read it back from the server.
+ * Owned by the watch loop; cli_push() replaces item after each success and
+ * drops it after any failure.  Free item with json_decref(). */
+typedef struct cli_push_known {
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+    json_t *item;
+} cli_push_known;
+
 typedef struct cli_push_opts {
     const char *dir;  /* the content folder */
     const char *kind; /* from the flags, else NULL: from index.md */
@@ -204,6 +215,8 @@ typedef struct cli_push_opts {
     /* Watch mode: the previous scan, whose hashes are reused; replaced by
      * this push's scan.  NULL: hash every file. */
     folder_tree *cache;
+    /* Watch mode: the item as the previous push left it, else NULL. */
+    cli_push_known *known;
     /* Watch mode: the debounce windows (0: the watcher's defaults). */
     unsigned quiet_ms, max_delay_ms;
     /* The checks run on the folder and printed after the summary. */

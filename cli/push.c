@@ -35,6 +35,8 @@ typedef struct push {
     int64_t base;
     bool created;      /* this push created the item */
     bool would_create; /* dry run: the item does not exist yet */
+    bool assumed;      /* p->item is known's, not read from the server */
+    json_t *known;     /* push --watch: the item as the previous push left it */
     char *owner;
     cli_push_diff diff;
     cli_blobset blobs; /* what the server lacks */
@@ -332,7 +334,20 @@ static int commit(push *p, int64_t *version)
             rc = CLI_OK;
             break;
         }
-        if (r.status == 409) {
+        if (r.status == 409 && p->assumed) { /* someone pushed since our last push */
+            p->assumed = false;
+            if (fetch(p) != 0) {
+                rc = fail(p, "%s", p->err.msg);
+                break;
+            }
+            cli_push_diff_clear(&p->diff);
+            cli_push_diff_compute(&p->tree, server_files(p), &p->diff);
+            if (cli_push_diff_empty(&p->diff)) {
+                *version = p->base;
+                rc = CLI_OK;
+                break;
+            }
+        } else if (r.status == 409) {
             if ((rc = rebase(p, ++tries)) != 0)
                 break;
             if (cli_push_diff_empty(&p->diff)) { /* the other push was ours, in effect */
@@ -409,6 +424,32 @@ static void report(push *p, int64_t version, bool unchanged)
     cli_push_report(p->cfg, &res);
 }
 
+/* push --watch: takes the item as the previous push committed it instead
+ * of reading it back (one round trip less per save).  Should someone else
+ * have pushed since, the commit answers 409 and commit() reads the item
+ * then, as this push would have done first. */
+static bool assume_known(push *p)
+{
+    cli_push_known *k = p->o->known;
+    if (!k || !p->known || strcmp(k->kind, p->kind) || strcmp(k->name, p->name))
+        return false;
+    p->item = json_incref(p->known);
+    p->base = json_integer_value(json_object_get(p->known, "version"));
+    p->assumed = true;
+    return true;
+}
+
+/* After a successful push: the item is at version with the folder's files. */
+static void remember(push *p, int64_t version)
+{
+    cli_push_known *k = p->o->known;
+    if (!k || p->o->dry_run)
+        return;
+    snprintf(k->kind, sizeof k->kind, "%s", p->kind);
+    snprintf(k->name, sizeof k->name, "%s", p->name);
+    k->item = json_pack("{s:I, s:o}", "version", (json_int_t)version, "files", file_list(&p->tree));
+}
+
 static int run(push *p)
 {
     int rc = identify(p);
@@ -418,7 +459,7 @@ static int run(push *p)
         rc = check_limits(p);
     if (rc != 0)
         return rc;
-    if (fetch_or_create(p) != 0)
+    if (!assume_known(p) && fetch_or_create(p) != 0)
         return fail(p, "%s", p->err.msg);
     cli_push_diff_compute(&p->tree, server_files(p), &p->diff);
     if (cli_push_diff_empty(&p->diff)) {
@@ -426,9 +467,11 @@ static int run(push *p)
             stored_checks(p);
             report(p, p->base, true);
         }
+        remember(p, p->base);
         return CLI_OK;
     }
-    if (cli_blobs_missing(p->h, &p->tree, server_files(p), &p->blobs, &p->err) != 0)
+    if (cli_blobs_missing(p->h, &p->tree, server_files(p), p->o->watch && !p->o->dry_run, &p->blobs,
+                          &p->err) != 0)
         return fail(p, "%s", p->err.msg);
     if (p->o->dry_run) {
         report(p, p->base, false);
@@ -438,14 +481,20 @@ static int run(push *p)
         return fail_stays(p);
     int64_t version = p->base;
     rc = commit(p, &version);
-    if (rc == CLI_OK)
+    if (rc == CLI_OK) {
         report(p, version, version == p->base);
+        remember(p, version);
+    }
     return rc;
 }
 
 int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o, bool *retry_helps)
 {
     push p = {.h = h, .cfg = cfg, .o = o};
+    if (o->known) { /* taken; given back only by a push that succeeds */
+        p.known = o->known->item;
+        o->known->item = NULL;
+    }
     int rc = run(&p);
     /* A transfer or server failure leaves CLI_ERR_TRANSIENT in p.err (http.c,
      * upload.c, a 409); a refusal or a local problem (bad names, front
@@ -461,6 +510,7 @@ int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o, bool *r
     free(p.owner);
     folder_tree_clear(&p.tree);
     json_decref(p.item);
+    json_decref(p.known);
     json_decref(p.checks);
     cli_push_diff_clear(&p.diff);
     cli_blobset_clear(&p.blobs);

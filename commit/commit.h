@@ -124,6 +124,14 @@ typedef enum {
  * caller drops with commit_ast_unref(). */
 commit_render_status commit_render_get(commit_path *cp, const char *sha, commit_ast **out,
                                        cd_err *err) CD_WUR;
+/* The AST of the markdown src[0..len) (a file about to be committed, whose
+ * blob is that of its SHA-256): from the cache, else rendered and cached,
+ * so that the commit that stores it finds it rendered.  A file that cannot
+ * be rendered is COMMIT_RENDER_INVALID (err names the line), and nothing is
+ * cached.  On COMMIT_RENDER_OK, *out holds a reference the caller drops
+ * with commit_ast_unref(). */
+commit_render_status commit_render_source(commit_path *cp, const char *src, size_t len,
+                                          commit_ast **out, cd_err *err) CD_WUR;
 void commit_ast_unref(commit_ast *a);
 /* The gzip member of a's JSON, compressed on the first call and kept with
  * a (so as long as a is cached). */

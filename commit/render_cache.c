@@ -175,6 +175,47 @@ static blob_status read_blob(commit_path *s, const char *sha, cd_buf *out, cd_er
 
 static char *stub_of(const commit_ast *a, size_t *len);
 
+/* Renders src (the bytes of blob sha) and caches its AST and stub.  A
+ * failed render (MD_ERR_FAILED) caches the failure document when
+ * keep_failed, else it is reported as COMMIT_RENDER_INVALID. */
+static commit_render_status render_insert(commit_path *s, const char *sha, const char *src,
+                                          size_t len, bool keep_failed, commit_ast **out,
+                                          cd_err *err)
+{
+    md_result res = {0};
+    md_error merr = {0};
+    md_status st = s->pool ? md_pool_render(s->pool, src, len, 0, &res, &merr)
+                           : md_render_result(src, len, 0, &res, &merr);
+    if (st == MD_ERR_FAILED && keep_failed) { /* the failure document stands for it (docs/ast.md) */
+        cd_buf kv = CD_BUF_INIT;
+        cd_log_kv(&kv, "msg", merr.message);
+        cd_log("warn", "render", "sha256=%.64s%s", sha, kv.data);
+        cd_buf_free(&kv);
+    } else if (st != MD_OK) {
+        md_result_free(&res);
+        if (merr.line > 0)
+            return cd_err_set(err, COMMIT_RENDER_INVALID, "line %d: %s", merr.line, merr.message);
+        return cd_err_set(err, COMMIT_RENDER_INVALID, "%s", merr.message);
+    }
+    commit_ast *a = ast_new(res.json, res.len);
+    a->title = cd_xstrdup(res.title);
+    res.json = NULL;
+    md_result_free(&res);
+    *out = insert(s->rc, sha, a);
+    /* Its stub too, while the AST is at hand: a course's stubs are all
+     * there for its first partial snapshot, however many ASTs the cache
+     * has let go since. */
+    commit_ast *had = lookup(s->stubs, sha);
+    if (had) {
+        commit_ast_unref(had);
+    } else {
+        size_t slen = 0;
+        char *stub = stub_of(*out, &slen);
+        commit_ast_unref(insert(s->stubs, sha, ast_new(stub, slen)));
+    }
+    return COMMIT_RENDER_OK;
+}
+
 commit_render_status commit_render_get(commit_path *s, const char *sha, commit_ast **out,
                                        cd_err *err)
 {
@@ -195,39 +236,25 @@ commit_render_status commit_render_get(commit_path *s, const char *sha, commit_a
             err->code = unread;
         return unread;
     }
-    md_result res = {0};
-    md_error merr = {0};
-    md_status st = s->pool
-                       ? md_pool_render(s->pool, src.data ? src.data : "", src.len, 0, &res, &merr)
-                       : md_render_result(src.data ? src.data : "", src.len, 0, &res, &merr);
+    commit_render_status st =
+        render_insert(s, sha, src.data ? src.data : "", src.len, true, out, err);
     cd_buf_free(&src);
-    if (st == MD_ERR_FAILED) { /* the failure document stands for it (docs/ast.md) */
-        cd_buf kv = CD_BUF_INIT;
-        cd_log_kv(&kv, "msg", merr.message);
-        cd_log("warn", "render", "sha256=%.64s%s", sha, kv.data);
-        cd_buf_free(&kv);
-    } else if (st != MD_OK) {
-        if (merr.line > 0)
-            return cd_err_set(err, COMMIT_RENDER_INVALID, "line %d: %s", merr.line, merr.message);
-        return cd_err_set(err, COMMIT_RENDER_INVALID, "%s", merr.message);
+    return st;
+}
+
+commit_render_status commit_render_source(commit_path *s, const char *src, size_t len,
+                                          commit_ast **out, cd_err *err)
+{
+    char sha[CD_SHA256_HEX];
+    cd_sha256_hex(src, len, sha);
+    commit_render_cache *rc = s->rc;
+    *out = lookup(rc, sha);
+    if (*out) {
+        atomic_fetch_add_explicit(&rc->hits, 1, memory_order_relaxed);
+        return COMMIT_RENDER_OK;
     }
-    commit_ast *a = ast_new(res.json, res.len);
-    a->title = cd_xstrdup(res.title);
-    res.json = NULL;
-    md_result_free(&res);
-    *out = insert(rc, sha, a);
-    /* Its stub too, while the AST is at hand: a course's stubs are all
-     * there for its first partial snapshot, however many ASTs the cache
-     * has let go since. */
-    commit_ast *had = lookup(s->stubs, sha);
-    if (had) {
-        commit_ast_unref(had);
-    } else {
-        size_t slen = 0;
-        char *stub = stub_of(*out, &slen);
-        commit_ast_unref(insert(s->stubs, sha, ast_new(stub, slen)));
-    }
-    return COMMIT_RENDER_OK;
+    atomic_fetch_add_explicit(&rc->misses, 1, memory_order_relaxed);
+    return render_insert(s, sha, src, len, false, out, err);
 }
 
 const char *commit_ast_gzip(commit_ast *a, size_t *len)

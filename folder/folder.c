@@ -318,7 +318,7 @@ void folder_tree_clear(folder_tree *t)
 
 #define MAX_INDEX_SIZE (16 << 20)
 
-static folder_status read_small_file(const char *path, cd_buf *b, bool *missing, cd_err *err)
+folder_status folder_read_index(const char *path, cd_buf *b, bool *missing, cd_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -342,7 +342,7 @@ folder_status folder_front_matter(const char *path, md_pool *pool, json_t **data
     *data = NULL;
     cd_buf src = CD_BUF_INIT;
     bool missing = false;
-    folder_status rc = read_small_file(path, &src, &missing, err);
+    folder_status rc = folder_read_index(path, &src, &missing, err);
     if (rc != 0 || missing) {
         cd_buf_free(&src);
         return rc;

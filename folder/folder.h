@@ -71,6 +71,11 @@ void folder_tree_clear(folder_tree *t);
 folder_status folder_sha256_file(const char *path, char hex[CD_SHA256_HEX], int64_t *size,
                                  cd_err *err) CD_WUR;
 
+/* Appends the bytes of the markdown file at path (at most 16 MiB) to b: 0,
+ * with *missing set when it does not exist; -1 with err when it cannot be
+ * read or is larger. */
+folder_status folder_read_index(const char *path, cd_buf *b, bool *missing, cd_err *err) CD_WUR;
+
 /* The front matter of the markdown file at path, as the renderer reads it
  * (its `data`; rendered by pool's workers, or in this process when pool is
  * NULL): FOLDER_OK with *data set (the caller frees it with

@@ -71,26 +71,48 @@ static void folder_name(const char *dir, char *out, size_t cap)
     free(real);
 }
 
+/* The front matter of index.md at path.  Rendered through the commit
+ * path's render cache (in the worker pool), so that the commit of the same
+ * bytes that follows finds the AST rendered: one render per save. */
+static sync_status index_data(const sync_config *cfg, const char *path, json_t **data, cd_err *err)
+{
+    cd_buf src = CD_BUF_INIT;
+    bool missing = false;
+    commit_ast *ast = NULL;
+    int rc = folder_read_index(path, &src, &missing, err) == FOLDER_OK ? 0 : -1;
+    if (rc == 0 && missing)
+        rc = cd_err_set(err, SYNC_REFUSED, "cannot read %s: %s", path, strerror(ENOENT));
+    if (rc != 0)
+        goto out;
+    if (commit_render_source(cfg->commit, src.data ? src.data : "", src.len, &ast, err) !=
+        COMMIT_RENDER_OK) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        rc = cd_err_set(err, SYNC_REFUSED, "index.md: %s", msg);
+        goto out;
+    }
+    json_t *doc = json_loadb(ast->json, ast->len, 0, NULL);
+    json_t *d = json_object_get(doc, "data");
+    *data = json_is_object(d) ? json_incref(d) : json_object();
+    json_decref(doc);
+out:
+    if (rc != 0)
+        err->code = SYNC_REFUSED;
+    commit_ast_unref(ast);
+    cd_buf_free(&src);
+    return rc ? SYNC_REFUSED : SYNC_OK;
+}
+
 sync_status sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_MAX],
                              char name[CD_NAME_MAX], cd_err *err)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/index.md", dir);
     json_t *data = NULL;
-    md_error me = {0};
-    folder_status frc = folder_front_matter(path, cfg->pool, &data, &me, err);
-    if (frc == FOLDER_BAD_MARKDOWN && me.line > 0)
-        return cd_err_set(err, SYNC_REFUSED, "index.md: line %d: %s", me.line, me.message);
-    if (frc == FOLDER_BAD_MARKDOWN)
-        return cd_err_set(err, SYNC_REFUSED, "index.md: %s", me.message);
-    if (frc != FOLDER_OK) {
-        err->code = SYNC_REFUSED;
-        return SYNC_REFUSED;
-    }
-    if (!data)
-        return cd_err_set(err, SYNC_REFUSED, "cannot read %s: %s", path, strerror(ENOENT));
+    sync_status rc = index_data(cfg, path, &data, err);
+    if (rc != SYNC_OK)
+        return rc;
 
-    sync_status rc = SYNC_OK;
     char kbuf[32], nbuf[32], fname[256];
     const char *k = fm_text(data, "kind", kbuf), *n = fm_text(data, "name", nbuf);
     if (!k)

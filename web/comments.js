@@ -43,6 +43,7 @@ export class Comments {
     this.list = null; // the last answer: {version, can_comment, comments}
     this.path = null; // the document it is about
     this.seq = 0;
+    this.pending = false; // a reload waits for the next paint (reloadAfterPaint)
     this.off = false; // the caller may not read comments
     this.form = null; // {index, el}: the open form for a new comment
     this.hover = -1; // the block the add button is beside
@@ -70,7 +71,20 @@ export class Comments {
     const fresh = this.list && this.path === this.page.view.path &&
       this.list.version === this.page.state.version;
     if (fresh) this.place();
-    else this.reload();
+    else this.reloadAfterPaint();
+  }
+
+  // Another version or document: its list (which comments are outdated
+  // changes with the version) is fetched once the page has painted what
+  // changed, so that neither the request nor the redraw delays the patch
+  // on screen (docs/performance.md, "The page's share").
+  reloadAfterPaint() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => setTimeout(() => {
+      this.pending = false;
+      this.reload();
+    }, 0));
   }
 
   // Fetches the list of the shown document again and redraws the margin.

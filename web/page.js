@@ -54,6 +54,7 @@ export class Page {
     this.side = { key: null, entries: new Map(), cur: null }; // the sidebar drawn
     this.shown = false;
     this.stateShown = ''; // the state panel on screen while no document is (showState)
+    this.asideKey = null; // what the front matter and toc panels show (renderAside)
     this.transport = '';
     this.detail = '';
     this.resync = () => {};
@@ -210,6 +211,9 @@ export class Page {
   // (or shown from scratch the first time and after a navigation).
   // sideTouched: the documents whose sidebar entries changed (null: all).
   refresh(docTouched, sideTouched) {
+    // The reader's place, read before anything is written (see patch()).
+    const anchor = docTouched && this.shown && this.view.path === this.currentPath()
+      ? this.view.captureAnchor() : undefined;
     const v = this.state.version;
     this.el.version.textContent = v > 0 ? `v${v}` : 'no version yet';
     this.el.version.setAttribute('data-version', String(v));
@@ -234,7 +238,7 @@ export class Page {
       return;
     }
     if (docTouched || epoch !== this.view.epoch) {
-      this.view.patch(ast, this.ctx(), epoch);
+      this.view.patch(ast, this.ctx(), epoch, anchor);
       this.renderAside(ast);
     }
   }
@@ -252,10 +256,16 @@ export class Page {
     this.el.content.replaceChildren(h('p', 'cp-notice', msg));
     this.el.meta.hidden = true;
     this.el.toc.hidden = true;
+    this.asideKey = null;
     document.title = `${path} · preview`;
   }
 
   renderAside(ast) {
+    // Redrawn only when the front matter or the toc changed (a save of a
+    // paragraph changes neither).
+    const key = JSON.stringify([this.currentPath(), ast && ast.data, ast && ast.toc]);
+    if (key === this.asideKey) return;
+    this.asideKey = key;
     const data = ast && ast.data && typeof ast.data === 'object' ? ast.data : {};
     const title = typeof data.title === 'string' && data.title ? data.title : this.currentPath();
     document.title = `${title} · preview`;
@@ -288,7 +298,9 @@ export class Page {
     const order = docOrder(this.state.docs);
     const key = order.join('\n');
     const side = this.side;
+    let drawn = side.cur !== cur;
     if (touched === null || touched === undefined || key !== side.key) {
+      drawn = true;
       side.entries = new Map(order.map((p) => [p, this.sideEntry(p, cur)]));
       side.key = key;
       this.el.docList.replaceChildren(...side.entries.values());
@@ -305,10 +317,12 @@ export class Page {
         if (li.isEqualNode(old)) continue; // same title, marks and place
         old.replaceWith(li);
         side.entries.set(p, li);
+        drawn = true;
       }
     }
     side.cur = cur;
     this.el.docs.hidden = order.length === 0;
+    if (!drawn) return; // nothing moved: no need to read the layout
     // On a phone the list is a row that scrolls sideways: the current
     // document's tab is brought into it (never the page scrolled).
     const list = this.el.docList;
@@ -367,6 +381,7 @@ export class Page {
     this.el.banner.hidden = true;
     this.el.meta.hidden = true;
     this.el.toc.hidden = true;
+    this.asideKey = null;
     this.el.content.replaceChildren(panel);
     document.title = `${stateTitle(state)} · preview`;
     if (state === 'not-found') suggestItems(panel, this.token);

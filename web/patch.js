@@ -38,8 +38,11 @@ export class DocView {
   // changed blocks are highlighted.  When epoch differs (the item's list of
   // documents or files changed, which changes links), every block is
   // rendered again but only those whose JSON changed are highlighted.
-  // Returns the number of blocks replaced.
-  patch(ast, ctx, epoch) {
+  // anchor: captureAnchor() taken before the page wrote anything else this
+  // task (a read of a clean layout costs nothing; after a write it forces a
+  // layout), or undefined to take it here.  Returns the number of blocks
+  // replaced.
+  patch(ast, ctx, epoch, anchor = undefined) {
     const children = blocksOf(ast);
     const keys = children.map((c) => JSON.stringify(c));
     const old = this.keys;
@@ -55,7 +58,7 @@ export class DocView {
       }
       if (start === endOld && start === endNew) return 0;
     }
-    const anchor = this.captureAnchor();
+    if (anchor === undefined) anchor = this.captureAnchor();
     const before = all ? multiset(old) : null;
     const ref = endOld < this.nodes.length ? this.nodes[endOld] : null;
     for (let i = start; i < endOld; i++) this.nodes[i].remove();
@@ -68,7 +71,7 @@ export class DocView {
     const marked = fresh.filter((n, i) => !before || !take(before, keys[start + i]));
     if (marked.length) marked.forEach((n) => highlight(n, 'cp-changed'));
     else if (!all && ref) highlight(ref, 'cp-removed-above'); // only deletions
-    this.restoreAnchor(anchor);
+    if (!below(anchor, fresh[0] || ref)) this.restoreAnchor(anchor);
     return fresh.length;
   }
 
@@ -120,6 +123,17 @@ export class DocView {
   }
 }
 
+// True when everything the patch changed is below the anchor, which then
+// has not moved (reading where it is would only force a layout): the
+// anchor was kept, and the first block after the change (null: the change
+// is at the end) follows it.
+function below(anchor, first) {
+  if (!anchor || !anchor.el.isConnected) return false;
+  if (!first) return true;
+  const pos = anchor.el.compareDocumentPosition(first);
+  return (pos & Node.DOCUMENT_POSITION_FOLLOWING) !== 0 && (pos & Node.DOCUMENT_POSITION_CONTAINED_BY) === 0;
+}
+
 function blocksOf(ast) {
   const body = ast && ast.body;
   return body && Array.isArray(body.children) ? body.children : [];
@@ -138,11 +152,25 @@ function take(m, k) {
   return true;
 }
 
-// Marks a node for a moment (the class runs a CSS animation).
+// Marks a node for a moment: the class holds a static highlight for
+// HIGHLIGHT_MS, then gives way to `cp-fade` (a short transition back to
+// the plain style, which it then keeps: removing it while the transition
+// runs would not stop it).  No animation runs while the mark holds: a page
+// with a running animation is drawn at every frame, and a patch then waits
+// for the next frame (up to 16.7 ms at 60 Hz) before it is painted; a page
+// at rest is drawn as soon as it changes (docs/performance.md, "The page's
+// share").  Marking a node again restarts its mark.
+const marks = new WeakMap(); // node → Map(class → timer)
+
 export function highlight(node, cls) {
   if (node.nodeType !== 1) return;
-  node.classList.remove(cls);
-  void node.offsetWidth; // restart the animation when it is still running
+  let timers = marks.get(node);
+  if (!timers) marks.set(node, (timers = new Map()));
+  clearTimeout(timers.get(cls));
+  node.classList.remove(`${cls}-fade`);
   node.classList.add(cls);
-  setTimeout(() => node.classList.remove(cls), HIGHLIGHT_MS);
+  timers.set(cls, setTimeout(() => {
+    node.classList.replace(cls, `${cls}-fade`);
+    timers.delete(cls);
+  }, HIGHLIGHT_MS));
 }

@@ -85,6 +85,29 @@ new MutationObserver(() => {
 """
 
 
+# Installed before the page's scripts (an init script): the tab's side of
+# the shared worker's port.  For each update message: when it reached the
+# tab (its version, the time) and when the page's handler returned (the
+# patch is synchronous: the DOM is patched then).  Not in the Vite page.
+PORT_PROBE = r"""
+(() => {
+  const add = MessagePort.prototype.addEventListener;
+  const now = () => performance.timeOrigin + performance.now();
+  window.__benchPort = [];
+  MessagePort.prototype.addEventListener = function (type, fn, opts) {
+    if (type !== 'message' || typeof fn !== 'function') return add.call(this, type, fn, opts);
+    return add.call(this, type, function (e) {
+      const got = now();
+      const r = fn.call(this, e);
+      const d = e.data;
+      if (d && d.t === 'update') window.__benchPort.push({version: d.version, got, done: now()});
+      return r;
+    }, opts);
+  };
+})();
+"""
+
+
 def percentile(xs, p):
     s = sorted(xs)
     if not s:
@@ -120,6 +143,7 @@ class EventClock(threading.Thread):
         self.stream = SSEStream(port, f"/api/v1/content/{KIND}/{NAME}/events")
         assert self.stream.status == 200, self.stream.status
         self.arrivals = {}  # marker → time.time_ns() when its event's bytes were readable
+        self.versions = {}  # marker → the version its event carried
         self.done = threading.Event()
 
     def run(self):
@@ -135,6 +159,8 @@ class EventClock(threading.Thread):
                 m = self.MARKER.search(ev.data) if ev.event == "update" else None
                 if m:
                     self.arrivals.setdefault(m.group(1), t)
+                    if ev.id is not None:
+                        self.versions.setdefault(m.group(1), int(ev.id))
             seen = len(self.stream.events)
 
     def stop(self):
@@ -154,17 +180,29 @@ def wait_version(api, at_least, deadline=15.0):
 
 
 class Watch:
-    """The watch mode and the processes behind it."""
+    """The watch mode and the processes behind it.  With replicas, the
+    watch commits on replica A and the page (and the plain SSE client)
+    follow replica B: two `contentd serve` on one MongoDB catalog (the
+    wire-protocol test server, tests/mongo/server.py) and one data folder
+    for the blobs; B learns of A's versions through the change stream."""
 
-    def __init__(self, tmp: Path, mode: str, quiet_ms: int | None):
+    def __init__(self, tmp: Path, mode: str, quiet_ms: int | None, replicas: bool = False):
         self.tmp = tmp
         self.watched = tmp / "watched"
         self.item_dir = self.watched / NAME
         shutil.copytree(EXAMPLE, self.item_dir)
         self.quiet_ms = quiet_ms
         self.server = None
+        self.view = None  # the server the page follows: B with replicas, else the server
         self.pusher = None
         self.mode = None
+        self.mongo = None
+        if replicas:
+            from mongosupport import MongoPeer, bson_missing
+            why = bson_missing()
+            if why:
+                sys.exit(f"bench: --replicas: {why}")
+            self.mongo = MongoPeer(tmp).start()
         order = {"auto": ["serve", "push"], "serve": ["serve"], "push": ["push"]}[mode]
         for m in order:
             if self._start(m):
@@ -179,40 +217,62 @@ class Watch:
             env = {"CONTENTD_WATCH_QUIET_MS": str(self.quiet_ms),
                    "CONTENT_WATCH_QUIET_MS": str(self.quiet_ms)}
         args = ["--watch", str(self.watched)] if m == "serve" else []
+        store = self.mongo_args()
         log = self.tmp / f"contentd-{m}.log"
-        s = srv.Server(self.tmp / f"data-{m}", log, args, env)
+        s = srv.Server(self.tmp / f"data-{m}", log, args + store, env)
         try:
             s.start()
         except AssertionError as e:
-            print(f"bench: contentd serve {' '.join(args)} did not start: "
+            print(f"bench: contentd serve {' '.join(args + store)} did not start: "
                   f"{str(e).splitlines()[0]}", file=sys.stderr)
             return False
-        self.server = s
+        self.server = self.view = s
+        if self.mongo:
+            b = srv.Server(self.tmp / f"data-{m}", self.tmp / f"contentd-{m}-B.log", store, env)
+            b.start()
+            self.view = b
         if m == "push":
             self.pusher = subprocess.Popen(
                 [str(srv.content_binary()), "push", "--watch", str(self.item_dir),
                  "--server", s.base_url],
                 stdin=subprocess.DEVNULL, stdout=open(self.tmp / "push.log", "ab"),
                 stderr=subprocess.STDOUT, env=srv.clean_env(env))
-        if wait_version(Client(s.port), 1) is None:
+        if wait_version(Client(self.view.port), 1) is None:
             print(f"bench: the {m} watch mode pushed nothing within 15 s", file=sys.stderr)
             return False
         return True
+
+    def mongo_args(self) -> list:
+        if not self.mongo:
+            return []
+        return ["--mongodb-uri", self.mongo.uri, "--mongodb-db", "bench_preview"]
 
     def stop(self):
         if self.pusher and self.pusher.poll() is None:
             self.pusher.terminate()
             self.pusher.wait(timeout=10)
         self.pusher = None
+        if self.view and self.view is not self.server:
+            self.view.stop()
         if self.server:
             self.server.stop()
-        self.server = None
+        self.server = self.view = None
+
+    def close(self):
+        self.stop()
+        if self.mongo:
+            self.mongo.stop()
 
     def describe(self) -> str:
         q = f"{self.quiet_ms} ms" if self.quiet_ms is not None else "default (50 ms)"
         if self.mode == "serve":
-            return f"contentd serve --watch DIR (quiet window {q})"
-        return f"content push --watch DIR against contentd serve (quiet window {q})"
+            what = f"contentd serve --watch DIR (quiet window {q})"
+        else:
+            what = f"content push --watch DIR against contentd serve (quiet window {q})"
+        if self.mongo:
+            what += ("; replicas: the watch on replica A, the page and the SSE client on "
+                     "replica B (MongoDB wire-protocol test server, change stream)")
+        return what
 
 
 BENCH = ROOT / "bench"
@@ -260,7 +320,7 @@ def edit(path: Path, original: str, marker: str) -> int:
     return t0
 
 
-def measure(d, index: Path, edits: int, gap_ms: int, events=None) -> list:
+def measure(d, index: Path, edits: int, gap_ms: int, events=None, events_a=None) -> list:
     """EDITS saves of index (after WARMUP), each timed from the write to the
     page's DOM and paint; the page must be loaded.  Saves are at least
     GAP_MS apart (an author's pace: a save within the watcher's quiet window
@@ -290,6 +350,16 @@ def measure(d, index: Path, edits: int, gap_ms: int, events=None) -> list:
             sample = {k: r[k] - offset - t0 for k in ("dom", "frame", "paint")}
             arrived = events.arrivals.get(marker) if events else None
             sample["event"] = arrived / 1e6 - t0 if arrived else None
+            if events_a:
+                at_a = events_a.arrivals.get(marker)
+                sample["event_a"] = at_a / 1e6 - t0 if at_a else None
+            v = events.versions.get(marker) if events else None
+            port = d.execute_script(
+                "return (window.__benchPort || []).find((m) => m.version === arguments[0]) || null",
+                v) if v is not None else None
+            if port:
+                sample["message"] = port["got"] - offset - t0
+                sample["patched"] = port["done"] - offset - t0
             samples.append(sample)
     return samples
 
@@ -305,12 +375,12 @@ def run(args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="contentd-preview-bench-"))
     watch = b = peer = None
     try:
-        watch = Watch(tmp, args.mode, args.quiet_ms)
-        s = watch.server
+        watch = Watch(tmp, args.mode, args.quiet_ms, args.replicas)
+        s = watch.view
         if args.peer == "vite":
             peer = VitePeer(tmp)
         try:
-            b = chrome.start()
+            b = chrome.start(init_scripts=(PORT_PROBE,))
         except chrome.BrowserUnavailable as e:
             sys.exit(f"bench: {e}")
         d = b.driver
@@ -319,9 +389,25 @@ def run(args) -> dict:
                    " && document.querySelector('.cp-content h1') !== null")
         events = EventClock(s.port)
         events.start()
+        events_a = EventClock(watch.server.port) if watch.view is not watch.server else None
+        if events_a:
+            events_a.start()
         offset0, unc0 = handshake(d)
-        samples = measure(d, watch.item_dir / "index.md", args.edits, args.gap_ms, events)
+        try:
+            samples = measure(d, watch.item_dir / "index.md", args.edits, args.gap_ms, events,
+                              events_a)
+        except Exception:
+            # An edit that never reached the page: what the watch and the
+            # server said, and whether the plain SSE client got its event.
+            print(f"bench: events seen by the plain SSE client: {sorted(events.versions.items())[-3:]}",
+                  file=sys.stderr)
+            for log in sorted(tmp.glob("*.log")):
+                tail = log.read_text(errors="replace").splitlines()[-8:]
+                print(f"bench: the end of {log.name}:\n  " + "\n  ".join(tail), file=sys.stderr)
+            raise
         events.stop()
+        if events_a:
+            events_a.stop()
         offset1, unc1 = handshake(d)
         violations = d.execute_script("return window.__cspViolations")
         res = {
@@ -347,16 +433,25 @@ def run(args) -> dict:
         if peer:
             peer.stop()
         if watch:
-            watch.stop()
+            watch.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def report(res: dict) -> str:
     rows = []
+    if any(s.get("event_a") is not None for s in res["samples"]):
+        xs = [s["event_a"] for s in res["samples"] if s.get("event_a") is not None]
+        rows.append(f"| update event at a plain SSE client of replica A (the watch's) | "
+                    f"{percentile(xs, 50):.1f} | {percentile(xs, 99):.1f} | "
+                    f"{statistics.mean(xs):.1f} | {min(xs):.1f} | {max(xs):.1f} |")
     for key, label in (("event", "update event at a plain SSE client"),
+                       ("message", "update message in the tab (from the shared worker)"),
+                       ("patched", "the tab's handler done (blocks patched)"),
                        ("dom", "marker in the page's DOM"),
                        ("paint", "marker painted (frame after it)")):
-        xs = [s[key] for s in res["samples"] if s[key] is not None]
+        xs = [s[key] for s in res["samples"] if s.get(key) is not None]
+        if not xs:
+            continue
         rows.append(f"| {label} | {percentile(xs, 50):.1f} | {percentile(xs, 99):.1f} | "
                     f"{statistics.mean(xs):.1f} | {min(xs):.1f} | {max(xs):.1f} |")
     share = [s["paint"] - s["event"] for s in res["samples"] if s["event"] is not None]
@@ -400,6 +495,9 @@ def main() -> int:
                     help="least time between two saves (default 250 ms; 0: back to back)")
     ap.add_argument("--peer", choices=["vite", "none"], default="vite",
                     help="also measure a Vite dev server with HMR in the same run (default)")
+    ap.add_argument("--replicas", action="store_true",
+                    help="save on replica A, paint from replica B (two contentd on the MongoDB "
+                         "wire-protocol test server)")
     ap.add_argument("--json", type=Path, help="also write the raw samples here")
     args = ap.parse_args()
     if srv.missing_contentd():
@@ -411,7 +509,7 @@ def main() -> int:
     print(text)
     out = ROOT / "bench" / "results" / "preview"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.txt").write_text(text + "\n", encoding="utf-8")
+    (out / ("latest-replicas.txt" if args.replicas else "latest.txt")).write_text(text + "\n", encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(res, indent=1), encoding="utf-8")
     return 0

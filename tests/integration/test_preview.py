@@ -337,6 +337,33 @@ def test_pushed_change_patches_the_page_in_place(server, api, name, tab):
     assert_no_violations(tab)
 
 
+def test_a_patched_page_is_at_rest_while_its_marks_hold(server, api, name, tab):
+    """The highlight of a change is a static mark, not an animation: a page
+    with a running animation is drawn at every frame, so the next save's
+    patch waits for a frame before it is painted.  Only the short fade at
+    the end of a mark runs as a transition; then the page is at rest again."""
+    push_course(api, "course", name, COURSE)
+    v = api.item_ok("course", name)["version"]
+    open_preview(tab, preview_url(server, "course", name), v)
+    files = dict(COURSE)
+    files["index.md"] = COURSE["index.md"].replace(b"Intro paragraph", b"Marked intro paragraph")
+    api.push_ok("course", name, files)
+    wait_text(tab, "Marked intro paragraph")
+    state = js(tab, """
+      const p = [...document.querySelectorAll('.cp-content p')]
+        .find((e) => e.textContent.startsWith('Marked intro'));
+      return {marked: p.classList.contains('cp-changed'),
+              version: document.querySelector('.cp-version').classList.contains('cp-changed'),
+              running: document.getAnimations().map((a) => a.animationName || a.transitionProperty)};""")
+    assert state["marked"] and state["version"], "the changed block and the version are marked"
+    assert state["running"] == [], f"nothing animates while the marks hold: {state['running']}"
+    wait_for(tab, lambda d: js(d, "return !document.querySelector('.cp-changed, .cp-removed-above')"
+                                  " && document.getAnimations().length === 0"),
+             "the marks to fade and the page to be at rest", timeout=10)
+    assert js(tab, "return document.querySelectorAll('.cp-changed-fade').length") == 2
+    assert_no_violations(tab)
+
+
 def test_scroll_position_is_kept_across_an_update(server, api, name, tab):
     sections = "\n".join(f"## Section {i}\n\n" + "Filler text of the section. " * 40 + "\n"
                          for i in range(1, 41))

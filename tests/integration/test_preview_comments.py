@@ -128,3 +128,40 @@ def test_a_reviewer_comments_on_a_paragraph_and_other_tabs_see_it_live(start_ser
     for d, h in ((rd, first_tab), (rd, second_tab), (od, reader)):
         d.switch_to.window(h)
         assert_no_violations(d)
+
+
+def test_the_comments_are_fetched_again_after_an_update_is_painted(start_server, browsers, name):
+    """A new version fetches the document's comments again (which of them
+    are outdated depends on the version), but only once the patch has been
+    drawn: neither the request nor the margin's redraw comes before the
+    update's frame."""
+    s = start_server()
+    token = srv.create_token(s.data_dir, "alice")
+    owner = Client(s.port, token)
+    owner.create_ok("tutorial", name)
+    assert owner.push_ok("tutorial", name, {"index.md": DOC}) == 1
+    d = browsers().driver
+    open_preview(d, preview_url(s, "tutorial", name, token=token), 1)
+    wait_for(d, lambda d: threads(d) == [], "an empty margin")
+    js(d, """
+      const order = window.__order = [];
+      const f = window.fetch;
+      window.fetch = function (url, ...rest) {
+        if (String(url).includes('/comments')) order.push('fetch');
+        return f.call(this, url, ...rest);
+      };
+      const content = document.querySelector('.cp-content');
+      new MutationObserver(() => {
+        if (order.includes('dom') || !content.textContent.includes('Edited first')) return;
+        order.push('dom');
+        requestAnimationFrame(() => order.push('frame'));
+      }).observe(content, {subtree: true, childList: true, characterData: true});""")
+    edited = DOC.replace(b"First paragraph", b"Edited first paragraph")
+    assert owner.push_ok("tutorial", name, {"index.md": edited}) == 2
+    wait_for(d, lambda d: js(d, "return window.__order.includes('frame') && "
+                                "window.__order.includes('fetch')"),
+             "the update drawn and the comments fetched")
+    order = js(d, "return window.__order")
+    assert order.index("dom") < order.index("frame") < order.index("fetch"), order
+    wait_for(d, lambda d: threads(d) == [], "the margin drawn again")
+    assert_no_violations(d)

@@ -8,6 +8,7 @@ keeps editing is reported, and the watch catches up when it returns.
 """
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import threading
@@ -173,6 +174,50 @@ def test_contentignore_rules(cw):
     cw.item.exclude = lambda rel: rel.endswith(".log") and rel != "keep.log"
     cw.step(lambda: (cw.doc / ".contentignore").write_bytes(b"*.log\n!keep.log\n"))
     assert "drafts/wip.md" in cw.item.server_files()
+
+
+def requests_since(server, start: int) -> list:
+    """The requests (method, path) the server logged after byte `start` of its log."""
+    text = server.log_path.read_bytes()[start:].decode(errors="replace")
+    return [(m.group(1), m.group(2)) for m in
+            re.finditer(r"mod=http method=(\S+) path=(\S+)", text)]
+
+
+def test_a_small_save_is_sent_with_the_commit_alone(cw):
+    """After its first push, push --watch knows the version it committed and
+    which blobs that version holds: a save of a small file is its upload and
+    the commit, with no request to read the item back or to ask which blobs
+    the server lacks."""
+    v = cw.item.version()
+    start = cw.server.log_path.stat().st_size  # from here on the test itself sends nothing
+    (cw.doc / "lesson.md").write_bytes(b"# Lesson\n\nsaved once\n")
+    cw.item.stream_has(v + 1, DEADLINE)
+    wait_until(lambda: any(m == "POST" and p.endswith("/versions")
+                           for m, p in requests_since(cw.server, start)),
+               DEADLINE, "the commit in the server's log")
+    sent = [(m, p) for m, p in requests_since(cw.server, start) if not p.endswith("/events")]
+    assert [m for m, _ in sent] == ["PUT", "POST"], sent
+    assert sent[0][1].startswith("/api/v1/blobs/") and sent[1][1] == f"/api/v1/content/{KIND}/doc/versions"
+
+
+def test_a_push_by_someone_else_does_not_stop_the_watch(cw, tmp_path):
+    """The version push --watch last committed is not current any more
+    (another push came in): the next save reads the item again and commits
+    the folder on the current version, as a push reading it first would."""
+    other = write_tree(tmp_path / "other", {**DOC, "other.md": b"# from elsewhere\n"})
+    v = cw.item.version()
+    r = subprocess.run([str(content_binary()), "push", str(other)], capture_output=True, text=True,
+                       env=clean_env({"CONTENT_SERVER": cw.server.base_url}), timeout=DEADLINE)
+    assert r.returncode == 0, r.stderr
+    wait_until(lambda: Client(cw.server.port).item_ok(KIND, "doc")["version"] == v + 1, DEADLINE,
+               "the other push's version")
+    cw.item.stream_has(v + 1, DEADLINE)
+    start = cw.server.log_path.stat().st_size
+    cw.step(lambda: (cw.doc / "lesson.md").write_bytes(b"# Lesson\n\nafter the other push\n"))
+    assert cw.pusher.proc.poll() is None, cw.pusher.err
+    log = cw.server.log_path.read_bytes()[start:].decode(errors="replace")
+    assert re.search(r"method=POST path=/api/v1/content/tutorial/doc/versions status=409", log), \
+        "the commit on the version it knew was refused first"
 
 
 def test_server_killed_mid_watch_is_reported_and_caught_up(cw, start_server):

@@ -241,7 +241,9 @@ static void test_nothing_visible(void **state)
     blobstore_put_abort(s, w);
     assert_false(has(s, sha));
     assert_int_equal(entries(f, ".tmp"), 0);
-    assert_int_equal(entries(f, "blobs"), 0);
+    char fan[16];
+    snprintf(fan, sizeof fan, "blobs/%.2s", sha);
+    assert_int_equal(entries(f, fan), 0);
 
     /* Once stored, a wrong upload under its name still fails and the blob
      * stays intact. */
@@ -491,6 +493,12 @@ static void test_reopen(void **state)
     blobstore *deep = blobstore_open_fs(missing, &err);
     assert_non_null(deep); /* the data folder is created */
     blobstore_close(deep);
+    /* with its 256 blob folders: storing a blob never has to make one */
+    char made[160];
+    snprintf(made, sizeof made, "no/such/dir/blobs");
+    assert_int_equal(entries(f, made), 256);
+    snprintf(made, sizeof made, "no/such/dir/blobs/ff");
+    assert_int_equal(entries(f, made), 0);
     assert_null(blobstore_open_fs("/proc/contentd-cannot-exist", &err));
     assert_non_null(strstr(err.msg, "data folder"));
 }

@@ -223,6 +223,41 @@ static void test_own_statuses(void **state)
     catalog_item_clear(&it);
 }
 
+/* A file rendered from its bytes before it is committed (serve --watch
+ * reads index.md's front matter so) is not rendered again by the commit;
+ * markdown that cannot be rendered is refused and nothing is cached. */
+static void test_render_source_then_commit(void **state)
+{
+    fixture *f = *state;
+    const char *text = "---\ntitle: Watched\n---\n# Saved\n";
+    commit_ast *a = NULL;
+    cd_err err = {0};
+    assert_int_equal(commit_render_source(f->cp, text, strlen(text), &a, &err), COMMIT_RENDER_OK);
+    assert_non_null(strstr(a->json, "\"title\":\"Watched\""));
+    commit_ast_unref(a);
+    uint64_t hits, misses, bytes, entries;
+    commit_render_stats(f->cp, &hits, &misses, &bytes, &entries);
+    assert_int_equal(misses, 1);
+    catalog_file file;
+    put(f, "index.md", text, &file);
+    commit_result res = {0};
+    run(f, 0, &file, 1, &res);
+    assert_int_equal(res.status, COMMIT_OK);
+    commit_render_stats(f->cp, &hits, &misses, &bytes, &entries);
+    assert_int_equal(misses, 1); /* the commit found it rendered */
+    assert_int_equal(entries, 1);
+    const char *bad = "---\ntitle: [unclosed\n---\n# x\n";
+    a = NULL;
+    assert_int_equal(commit_render_source(f->cp, bad, strlen(bad), &a, &err),
+                     COMMIT_RENDER_INVALID);
+    assert_null(a);
+    assert_true(err.msg[0] != '\0');
+    commit_render_stats(f->cp, &hits, &misses, &bytes, &entries);
+    assert_int_equal(entries, 1);
+    commit_result_clear(&res);
+    free(file.path);
+}
+
 /* The length of the AST of blob sha, rendered by cp. */
 static size_t ast_len(commit_path *cp, const char *sha)
 {
@@ -278,6 +313,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checks_and_strict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_markdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_statuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_render_source_then_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_cache_evicts_least_recent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
