@@ -10,13 +10,15 @@
  * (`latest_block`, `index`), so the preview page can place it.
  *
  * Each comment is also written to the blob store as
- * review/KIND/NAME/comments/ID.json (its JSON and its block's digest),
- * rewritten when it is resolved, so that `contentd rebuild-catalog` can
- * restore it.
+ * review/KIND/NAME/comments/ID.json (its JSON and its block's digest)
+ * before the catalog has it, and rewritten before it is resolved, so that
+ * `contentd rebuild-catalog` can restore it: while the blob store refuses
+ * the record, the comment is not made (503).
  */
 #include "api.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,21 +175,86 @@ static void json_comment_api(cd_buf *b, const catalog_comment *cm, latest_docs *
 
 /* ---- the blob-store record ---------------------------------------------- */
 
-/* Writes review/KIND/NAME/comments/ID.json: the comment and its block's
- * digest, what a rebuild of the catalog restores.  A failure is logged:
- * the comment is in the catalog, which is what the API serves. */
-static void write_record(http_req *r, const catalog_comment *cm)
+/* review/KIND/NAME/comments/ID.json holds the comment and its block's
+ * digest: what a rebuild of the catalog restores.  Like every other review
+ * change, a comment is written there first and made in the catalog after,
+ * under the item's commit lock: a record that cannot be written leaves the
+ * catalog alone and answers 503.  A change the catalog then refuses
+ * rewrites the record from what the catalog holds — the comment as it is,
+ * or, when the catalog has no comment of that id, a record that says so
+ * ("withdrawn"), which a rebuild skips. */
+
+#define COMMENT_ID_ATTEMPTS 8 /* ids taken by other replicas in a row */
+
+static blob_status put_record(http_req *r, int64_t id, const catalog_comment *cm, cd_err *err)
 {
     cd_buf key = CD_BUF_INIT, b = CD_BUF_INIT;
-    cd_buf_printf(&key, "review/%s/%s/comments/%lld.json", r->kind, r->name, (long long)cm->id);
-    catalog_json_comment(&b, cm);
-    cd_buf_printf(&b, ",\"block_hash\":\"%s\"}\n", cm->block_hash);
-    cd_err err = {0};
-    if (blobstore_put_object(API(r)->bs, key.data, b.data, b.len, &err) != BLOB_OK)
-        cd_log("error", "api", "msg=\"comment record not written\" key=%s err=\"%s\"", key.data,
-               err.msg);
+    cd_buf_printf(&key, "review/%s/%s/comments/%lld.json", r->kind, r->name, (long long)id);
+    if (cm) {
+        catalog_json_comment(&b, cm);
+        cd_buf_printf(&b, ",\"block_hash\":\"%s\"}\n", cm->block_hash);
+    } else {
+        cd_buf_printf(&b, "{\"id\":%lld,\"withdrawn\":true}\n", (long long)id);
+    }
+    blob_status rc = blobstore_put_object(API(r)->bs, key.data, b.data, b.len, err);
     cd_buf_free(&key);
     cd_buf_free(&b);
+    return rc;
+}
+
+/* Rewrites the record of comment id from the catalog, after the catalog
+ * refused a change of it; what cannot be rewritten is logged. */
+static void record_restore(http_req *r, int64_t id)
+{
+    catalog_comment now;
+    cd_err err = {0};
+    int rc = catalog_comment_get(API(r)->cat, r->kind, r->name, id, &now, &err);
+    blob_status brc = BLOB_OK;
+    if (rc == CAT_OK || rc == CAT_NOT_FOUND)
+        brc = put_record(r, id, rc == CAT_OK ? &now : NULL, &err);
+    if ((rc != CAT_OK && rc != CAT_NOT_FOUND) || brc != BLOB_OK)
+        cd_log("warn", "api", "msg=\"comment record not restored\" item=%s/%s id=%lld err=\"%s\"",
+               r->kind, r->name, (long long)id, err.msg);
+    catalog_comment_clear(&now);
+}
+
+/* The item's next comment id as the catalog has it now. */
+static int next_id(http_req *r, int64_t *id, cd_err *err)
+{
+    catalog_comment *list = NULL;
+    size_t n = 0;
+    int rc = catalog_comment_list(API(r)->cat, r->kind, r->name, NULL, &list, &n, err);
+    *id = 1;
+    for (size_t i = 0; i < n; i++)
+        if (list[i].id >= *id)
+            *id = list[i].id + 1;
+    catalog_comments_free(list, n);
+    return rc;
+}
+
+/* Adds cm under the item's next id, its record written first: the id is
+ * the catalog's next, and the catalog keeps ids unique, so an id another
+ * replica took in between (CAT_EXISTS) has its record rewritten from the
+ * catalog and the next one is tried.  Returns the catalog's status; *brc is
+ * the record's (when it is not BLOB_OK, the catalog was left alone).
+ * Called under the item's commit lock. */
+static int add_recorded(http_req *r, catalog_comment *cm, blob_status *brc, cd_err *err)
+{
+    int rc = CAT_EXISTS;
+    *brc = BLOB_OK;
+    cm->created_at = cd_now_ms();
+    for (int i = 0; i < COMMENT_ID_ATTEMPTS && rc == CAT_EXISTS; i++) {
+        if ((rc = next_id(r, &cm->id, err)) != CAT_OK)
+            break;
+        if ((*brc = put_record(r, cm->id, cm, err)) != BLOB_OK)
+            return CAT_OK;
+        rc = catalog_comment_add(API(r)->cat, r->kind, r->name, cm, err);
+        if (rc != CAT_OK)
+            record_restore(r, cm->id);
+    }
+    if (rc == CAT_EXISTS)
+        rc = cd_err_set(err, CAT_CONFLICT, "comment ids are being taken too fast; try again");
+    return rc;
 }
 
 static enum MHD_Result reply_comment(http_req *r, unsigned status, const catalog_comment *cm,
@@ -344,13 +411,17 @@ enum MHD_Result api_comments_post(http_req *r)
     if (!anchor_block(r, &cm, cm.block ? -1 : index, &key))
         goto out;
     cd_err err = {0};
-    int rc = catalog_comment_add(API(r)->cat, r->kind, r->name, &cm, &err);
-    if (rc != CAT_OK) {
+    blob_status brc = BLOB_OK;
+    pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
+    pthread_mutex_lock(mu);
+    int rc = add_recorded(r, &cm, &brc, &err);
+    pthread_mutex_unlock(mu);
+    if (brc != BLOB_OK)
+        ret = http_reply_blob_error(r, brc, &err);
+    else if (rc != CAT_OK)
         ret = http_reply_cat_error(r, rc, &err);
-        goto out;
-    }
-    write_record(r, &cm);
-    ret = reply_comment(r, 201, &cm, latest);
+    else
+        ret = reply_comment(r, 201, &cm, latest);
 out:
     free(key);
     catalog_comment_clear(&parent);
@@ -415,26 +486,34 @@ enum MHD_Result api_comment_patch(http_req *r)
     int64_t latest = it.version;
     bool may = catalog_is_owner(r->user, &it) || catalog_role_of(r->user, &it) == CAT_ROLE_EDITOR;
     catalog_item_clear(&it);
+    pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
+    pthread_mutex_lock(mu);
     catalog_comment cm;
     cd_err err = {0};
+    blob_status brc = BLOB_OK;
     int rc = catalog_comment_get(API(r)->cat, r->kind, r->name, id, &cm, &err);
-    if (rc == CAT_NOT_FOUND)
-        return http_reply_error(r, 404, "not_found", "%s/%s has no comment %lld.", r->kind, r->name,
-                                (long long)id);
-    if (rc != CAT_OK)
-        return http_reply_cat_error(r, rc, &err);
+    bool allowed = rc == CAT_OK && (may || !strcmp(cm.user, r->user));
+    if (allowed) {
+        cm.resolved = resolved;
+        brc = put_record(r, id, &cm, &err);
+    }
+    if (allowed && brc == BLOB_OK &&
+        (rc = catalog_comment_resolve(API(r)->cat, r->kind, r->name, id, resolved, &err)) != CAT_OK)
+        record_restore(r, id);
+    pthread_mutex_unlock(mu);
     enum MHD_Result ret;
-    if (!may && strcmp(cm.user, r->user)) {
+    if (rc == CAT_NOT_FOUND)
+        ret = http_reply_error(r, 404, "not_found", "%s/%s has no comment %lld.", r->kind, r->name,
+                               (long long)id);
+    else if (rc != CAT_OK)
+        ret = http_reply_cat_error(r, rc, &err);
+    else if (!allowed)
         ret = http_reply_error(r, 403, "forbidden",
                                "Only its author, the owner and editors resolve a comment.");
-    } else if ((rc = catalog_comment_resolve(API(r)->cat, r->kind, r->name, id, resolved, &err)) !=
-               CAT_OK) {
-        ret = http_reply_cat_error(r, rc, &err);
-    } else {
-        cm.resolved = resolved;
-        write_record(r, &cm);
+    else if (brc != BLOB_OK)
+        ret = http_reply_blob_error(r, brc, &err);
+    else
         ret = reply_comment(r, 200, &cm, latest);
-    }
     catalog_comment_clear(&cm);
     return ret;
 }

@@ -11,6 +11,8 @@
  * (`review/KIND/NAME/comments/ID.json`, the API's comment and its block's
  * digest), under their ids, except those made before the item was (of an
  * item deleted before it: the review record says when the item was made).
+ * A comment record the blob store cannot read fails the rebuild, as an
+ * unreadable manifest or review record does; a malformed one is skipped.
  */
 #include "srv_int.h"
 
@@ -25,6 +27,7 @@ typedef struct {
     int64_t since; /* comments made before it are of a deleted item */
     catalog_comment *comments;
     size_t n_comments;
+    int failed; /* a record that could not be read, which stopped the listing */
     cd_err *err;
 } review_rebuild;
 
@@ -118,7 +121,11 @@ static bool comment_of(json_t *doc, catalog_comment *cm)
     return true;
 }
 
-/* blobstore_list() callback: reads one comment record into rr->comments. */
+/* blobstore_list() callback: reads one comment record into rr->comments.
+ * A record the blob store cannot read stops the listing, which keeps the
+ * failure (naming the record) in rr->failed: blobstore_list() itself says
+ * only that it listed.  A record that says its comment was withdrawn (the
+ * catalog refused it after the record was written) is skipped. */
 static int note_comment(void *arg, const char *key)
 {
     review_rebuild *rr = arg;
@@ -126,12 +133,18 @@ static int note_comment(void *arg, const char *key)
     if (kl < 5 || strcmp(key + kl - 5, ".json"))
         return 0;
     json_t *doc = NULL;
-    int rc = srv_load_json(rr->bs, key, &doc, rr->err);
+    cd_err lerr = {0};
+    int rc = srv_load_json(rr->bs, key, &doc, &lerr);
+    if (rc != 0) {
+        rr->failed = cd_err_set(rr->err, rc, "%s cannot be read: %s", key, lerr.msg);
+        return rr->failed;
+    }
     catalog_comment cm;
-    bool ok = rc == 0 && doc && comment_of(doc, &cm);
+    bool withdrawn = json_is_true(json_object_get(doc, "withdrawn"));
+    bool ok = doc && !withdrawn && comment_of(doc, &cm);
     json_decref(doc);
-    if (rc != 0)
-        return rc;
+    if (withdrawn)
+        return 0;
     if (!ok) {
         fprintf(stderr, "contentd: %s/%s: %s is malformed; skipped\n", rr->kind, rr->name, key);
     } else if (cm.created_at < rr->since) {
@@ -156,6 +169,8 @@ static int restore_comments(review_rebuild *rr)
     char prefix[CD_KIND_MAX + CD_NAME_MAX + 32];
     snprintf(prefix, sizeof prefix, "review/%s/%s/comments/", rr->kind, rr->name);
     int rc = blobstore_list(rr->bs, prefix, note_comment, rr, rr->err);
+    if (rc == 0)
+        rc = rr->failed;
     if (rr->n_comments)
         qsort(rr->comments, rr->n_comments, sizeof *rr->comments, by_id);
     for (size_t i = 0; rc == 0 && i < rr->n_comments; i++)

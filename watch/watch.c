@@ -42,12 +42,13 @@ static void noted(watch_folder *w)
 /* What a file's event says about its path.  A save of an existing file in
  * one complete step (written and closed, or renamed into place) is DONE; a
  * write not closed yet, a removal, a rename away, or a file that did not
- * exist before the batch (it may be an editor's temporary file, gone in a
- * moment) WAIT for the window; a file born and gone again is GONE. */
+ * exist before the batch or is still new from an earlier one (it may be an
+ * editor's temporary file, renamed away in a moment) WAIT for the window; a
+ * file born and gone again is GONE. */
 static unsigned next_state(const watch_pathent *e, uint32_t mask)
 {
     if (mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
-        return e->born ? WATCH_P_WAIT : WATCH_P_DONE;
+        return e->born || e->open ? WATCH_P_WAIT : WATCH_P_DONE;
     if (mask & (IN_DELETE | IN_MOVED_FROM))
         return e->born ? WATCH_P_GONE : WATCH_P_WAIT;
     if ((mask & IN_ATTRIB) && e->state == WATCH_P_DONE)
@@ -55,11 +56,48 @@ static unsigned next_state(const watch_pathent *e, uint32_t mask)
     return WATCH_P_WAIT;
 }
 
+/* Whether the file just created at rel is a new regular file, to be written
+ * and closed (a close-write follows).  A symbolic link, a hard link or a
+ * special file is whole as soon as it exists, and one already gone has its
+ * removal queued behind. */
+static bool created_open(const watch_folder *w, const char *rel, size_t len)
+{
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_printf(&b, "%s/%.*s", w->path, (int)len, rel);
+    struct stat st;
+    bool open = lstat(b.data, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
+    cd_buf_free(&b);
+    return open;
+}
+
+/* Sets e->open (w->mu held), counting the open files of the batch; the
+ * delivery thread waits for the last one's close (or the maximum delay),
+ * so it is woken when none is left. */
+static void set_open(watch_folder *w, watch_pathent *e, bool open)
+{
+    if (e->open == open)
+        return;
+    e->open = open;
+    if (open) {
+        w->nopen++;
+    } else if (--w->nopen == 0) {
+        pthread_cond_signal(&w->cv);
+    }
+}
+
 void watch_note_path(watch_folder *w, const char *rel, size_t len, bool born, uint32_t mask)
 {
+    bool created = (mask & IN_CREATE) && created_open(w, rel, len);
     pthread_mutex_lock(&w->mu);
     watch_pathent *e = watch_pathset_add(&w->pending, rel, len, born);
+    /* A new file an earlier batch took while it was open is still new. */
+    if (e->state == WATCH_P_NEW && w->fresh.table.n && watch_pathset_remove(&w->fresh, rel, len))
+        set_open(w, e, true);
     unsigned st = mask ? next_state(e, mask) : WATCH_P_WAIT;
+    if (mask & IN_CREATE)
+        set_open(w, e, created);
+    else if (mask & (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO))
+        set_open(w, e, false);
     if (!mask)
         w->wait = true;
     if (e->state != WATCH_P_NEW)
@@ -116,6 +154,10 @@ static taken take_pending(watch_folder *w)
 {
     taken b = {.flags = w->flags, .error = w->error, .first_ns = w->first_ns};
     b.ents = watch_pathset_take(&w->pending, &b.n);
+    for (size_t i = 0; i < b.n; i++)
+        if (b.ents[i].open)
+            (void)watch_pathset_add(&w->fresh, b.ents[i].path, strlen(b.ents[i].path), false);
+    w->nopen = 0;
     w->flags = 0;
     w->error = NULL;
     w->have = false;
@@ -184,8 +226,10 @@ static void *deliver_main(void *arg)
             pthread_cond_wait(&w->cv, &w->mu);
             continue;
         }
+        /* A new file still open holds the batch past the window: a slow
+         * writer's temporary file is renamed away once it is closed. */
         int64_t due = w->last_ns + w->quiet_ns;
-        if (w->first_ns + w->max_delay_ns < due)
+        if (w->nopen > 0 || w->first_ns + w->max_delay_ns < due)
             due = w->first_ns + w->max_delay_ns;
         if (!complete(w) && cd_mono_ns() < due) {
             cd_cond_wait_until(&w->cv, &w->mu, (due + 999999) / 1000000);
@@ -223,6 +267,7 @@ static watch_folder *folder_new(char *path, const watch_options *opt, watch_batc
 static void folder_free(watch_folder *w)
 {
     watch_pathset_free(&w->pending);
+    watch_pathset_free(&w->fresh);
     free(w->error);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);

@@ -13,7 +13,10 @@
  * of saves becomes one batch: the batch fires when no event arrived for the
  * quiet window (default 50 ms), or at the latest the maximum delay (default
  * 500 ms) after its first event.  What follows a save delivered at once
- * within the window folds into the next batch.  Paths are a hint, never a promise
+ * within the window folds into the next batch.  A new file is not a save
+ * until it is closed: a batch holding one still open waits for its close (at
+ * most the maximum delay), and its close waits for the quiet window, in which
+ * an editor's temporary file is renamed away.  Paths are a hint, never a promise
  * of precision: a consumer re-reads what it needs.  The watcher never misses
  * a change but may report extra paths (a path that did not change, or a
  * directory meaning "anything under it").

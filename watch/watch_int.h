@@ -45,10 +45,13 @@ enum {
 
 /* A set of relative paths; `born` records that the path's first event in
  * the batch created it (IN_CREATE), so that a path born and gone within one
- * batch can be left out. */
+ * batch can be left out.  `open` records that the path is a new regular
+ * file not closed since its creation (in this batch or an earlier one): it
+ * may be an editor's temporary file still being written. */
 typedef struct watch_pathent {
     char *path;
     bool born;
+    bool open;
     unsigned char state; /* WATCH_P_* */
 } watch_pathent;
 
@@ -59,6 +62,8 @@ typedef struct watch_pathset {
 /* Adds path[0..len) unless present (then its born bit is kept); returns
  * its entry, valid until the next take. */
 watch_pathent *watch_pathset_add(watch_pathset *s, const char *path, size_t len, bool born);
+/* Removes path[0..len) if present; returns whether it was. */
+bool watch_pathset_remove(watch_pathset *s, const char *path, size_t len);
 /* Moves the entries out in a new array of *n entries and empties s; the
  * caller frees each path and the array with free(). */
 watch_pathent *watch_pathset_take(watch_pathset *s, size_t *n);
@@ -109,6 +114,8 @@ struct watch_folder {
     int64_t first_ns, last_ns;
     int64_t prev_last_ns;          /* last event of the batch taken before */
     size_t nstate[WATCH_P_STATES]; /* the pending paths in each state */
+    size_t nopen;                  /* pending paths that are new files still open */
+    watch_pathset fresh;           /* new files taken in a batch while still open */
     bool wait;                     /* something only the window settles (dirs, flags) */
     bool drained;                  /* the hub drained the queue since the last event */
     bool have;                     /* something is pending */

@@ -16,20 +16,40 @@ typedef struct node {
     watch_pathent e;
 } node;
 
+static node *find(const watch_pathset *s, const char *path, size_t len, uint64_t h)
+{
+    for (cd_hnode *n = cd_htab_first(&s->table, h); n; n = cd_htab_next(n)) {
+        node *e = CD_CONTAINER_OF(n, node, node);
+        if (strncmp(e->e.path, path, len) == 0 && e->e.path[len] == '\0')
+            return e;
+    }
+    return NULL;
+}
+
 watch_pathent *watch_pathset_add(watch_pathset *s, const char *path, size_t len, bool born)
 {
     uint64_t h = cd_hash_more(CD_HASH_SEED, path, len);
-    for (cd_hnode *n = cd_htab_first(&s->table, h); n; n = cd_htab_next(n)) {
-        watch_pathent *p = &CD_CONTAINER_OF(n, node, node)->e;
-        if (strncmp(p->path, path, len) == 0 && p->path[len] == '\0')
-            return p;
-    }
-    node *e = cd_xmalloc(sizeof *e);
+    node *e = find(s, path, len, h);
+    if (e)
+        return &e->e;
+    e = cd_xmalloc(sizeof *e);
     e->e.path = cd_xstrndup(path, len);
     e->e.born = born;
+    e->e.open = false;
     e->e.state = WATCH_P_NEW;
     cd_htab_add(&s->table, &e->node, h);
     return &e->e;
+}
+
+bool watch_pathset_remove(watch_pathset *s, const char *path, size_t len)
+{
+    node *e = find(s, path, len, cd_hash_more(CD_HASH_SEED, path, len));
+    if (!e)
+        return false;
+    cd_htab_del(&s->table, &e->node);
+    free(e->e.path);
+    free(e);
+    return true;
 }
 
 watch_pathent *watch_pathset_take(watch_pathset *s, size_t *n)

@@ -77,11 +77,23 @@ def write_close(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
+def atomic_save(path: Path, data: bytes) -> None:
+    """An editor's atomic save: a new temporary file beside the target
+    (random suffix, as Python's tempfile and VS Code name it), written,
+    closed and renamed over the target."""
+    tmp = path.with_name(f"{path.name}.{os.urandom(4).hex()}")
+    write_close(tmp, data)
+    os.rename(tmp, path)
+
+
+SAVES = {"inplace": write_close, "atomic": atomic_save}
+
+
 class Run:
     """One mode and quiet window: the processes, the item, the stream."""
 
-    def __init__(self, mode: str, quiet_ms: int, work: Path):
-        self.mode, self.quiet_ms = mode, quiet_ms
+    def __init__(self, mode: str, quiet_ms: int, work: Path, save: str = "inplace"):
+        self.mode, self.quiet_ms, self.save = mode, quiet_ms, SAVES[save]
         self.work = work
         self.root = work / "watched"
         self.item = self.root / NAME if mode == "serve" else self.root
@@ -124,7 +136,7 @@ class Run:
         if pause > 0:
             time.sleep(pause)  # the author's pace, not a wait for a result
         t0 = self.last_save = time.monotonic()
-        write_close(path, lesson(i))
+        self.save(path, lesson(i))
         while True:
             ev = self.stream.next_event(EVENT_DEADLINE)
             if ev.event == "update" and int(ev.id) > self.version:
@@ -144,11 +156,11 @@ class Run:
         self.server.stop()
 
 
-def measure(mode: str, quiet_ms: int, edits: int, gap_ms: int) -> dict:
+def measure(mode: str, quiet_ms: int, edits: int, gap_ms: int, save: str) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"watch-bench-{mode}-"))
     run = None
     try:
-        run = Run(mode, quiet_ms, work)
+        run = Run(mode, quiet_ms, work, save)
         for i in range(WARMUP):
             run.edit(i)
         ms = [run.edit(WARMUP + i, gap_ms) for i in range(edits)]
@@ -173,8 +185,12 @@ def loadavg() -> str:
         return "?"
 
 
-def table(rows: list, edits: int, load: tuple, gap_ms: int) -> str:
-    out = [f"Save to subscriber: write()+close() of a markdown file -> SSE update parsed, "
+SAVE_LABEL = {"inplace": "write()+close() of a markdown file",
+              "atomic": "atomic save (temporary file written, closed, renamed over) of a markdown file"}
+
+
+def table(rows: list, edits: int, load: tuple, gap_ms: int, save: str) -> str:
+    out = [f"Save to subscriber: {SAVE_LABEL[save]} -> SSE update parsed, "
            f"{edits} edits per row (after {WARMUP} warm-up, at least {gap_ms} ms apart), "
            f"max delay {MAX_DELAY_MS} ms",
            f"machine: {machine()}; 1-minute load average {load[0]} before, {load[1]} after "
@@ -197,6 +213,8 @@ def main() -> int:
     ap.add_argument("--quiet-ms", default="50,10")
     ap.add_argument("--gap-ms", type=int, default=250,
                     help="least time between two saves (default 250 ms; 0: back to back)")
+    ap.add_argument("--save", choices=sorted(SAVES), default="inplace",
+                    help="how lesson.md is saved (default inplace: open(O_TRUNC), write, close)")
     a = ap.parse_args()
     why = srv.missing_contentd()
     if why:
@@ -206,8 +224,8 @@ def main() -> int:
     for quiet in (int(q) for q in a.quiet_ms.split(",")):
         for mode in a.modes.split(","):
             say(f"{MODE_LABEL[mode]}, quiet window {quiet} ms: {a.edits} edits")
-            rows.append(measure(mode, quiet, a.edits, a.gap_ms))
-    text = table(rows, a.edits, (load0, loadavg()), a.gap_ms)
+            rows.append(measure(mode, quiet, a.edits, a.gap_ms, a.save))
+    text = table(rows, a.edits, (load0, loadavg()), a.gap_ms, a.save)
     print(text, end="")
     results = ROOT / "bench" / "results" / "watch"
     results.mkdir(parents=True, exist_ok=True)

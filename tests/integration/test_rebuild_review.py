@@ -174,7 +174,8 @@ def test_rebuild_restores_review_state_mongodb(start_server, tmp_path):
 def test_rebuild_skips_what_the_record_gets_wrong(start_server, tmp_path):
     """A record naming a version that was not rebuilt, an unknown role, a
     malformed link, a comment record that is no JSON or a second record of
-    one comment restores the rest, says what it skipped, and exits 0."""
+    one comment restores the rest, says what it skipped, and exits 0; a
+    comment record marked withdrawn is skipped without a word."""
     data = tmp_path / "data"
     data.mkdir()
     s = start_server(data)
@@ -190,6 +191,8 @@ def test_rebuild_skips_what_the_record_gets_wrong(start_server, tmp_path):
     comments = data / "review/tutorial/damaged/comments"
     (comments / "1-copy.json").write_bytes((comments / "1.json").read_bytes())  # id 1 twice
     (comments / "bad.json").write_text("{not json")
+    # a comment the catalog refused after its record was written
+    (comments / "4.json").write_text('{"id":4,"withdrawn":true}\n')
     (data / "catalog.db").unlink()
     p = srv.run_contentd(["rebuild-catalog", "--data", str(data)])
     err = p.stderr.decode()
@@ -197,6 +200,7 @@ def test_rebuild_skips_what_the_record_gets_wrong(start_server, tmp_path):
     assert "published version not restored" in err and "member not restored" in err, err
     assert "share link not restored" in err, err
     assert "comment not restored" in err and "bad.json is malformed" in err, err
+    assert "4.json" not in err, err  # withdrawn: nothing to report
     tokens = tokens_for(data, [])
     s2 = start_server(data)
     a = Client(s2.port, tokens["alice"])
@@ -263,3 +267,80 @@ def test_no_review_change_while_its_record_cannot_be_written(s3peer, proxy, star
     proxy.clear()
     assert a.post(base + "/publish", {"version": 1}).status == 200
     assert a.item_ok("tutorial", "refused")["published_version"] == 1
+
+
+def test_no_comment_while_its_record_cannot_be_written(s3peer, proxy, start_server,  # noqa: F811
+                                                        tmp_path):
+    """A comment's record is written before the catalog has the comment:
+    while the bucket refuses it, commenting and resolving answer 503, no
+    comment is listed or changed and the item's stream gets no event; once
+    S3 answers again both go through, and a rebuild has the comment."""
+    flags = ["--s3-endpoint", proxy.endpoint, "--s3-bucket", BUCKET, "--s3-path-style"]
+    env = dict(S3_ENV, CONTENTD_S3_MAX_ATTEMPTS="2")
+    data = tmp_path / "data"
+    data.mkdir()
+    s = start_server(data, args=flags, env=env)
+    token = tokens_for(data, flags, env)["alice"]
+    a = Client(s.port, token)
+    base = "/api/v1/content/tutorial/unrecorded"
+    a.create_ok("tutorial", "unrecorded")
+    assert a.push_ok("tutorial", "unrecorded", doc("v1")) == 1
+    said = {"version": 1, "path": "index.md", "block": "v1", "body": "Kept?"}
+    from helpers.sse import SSEStream
+    stream = SSEStream(s.port, base + "/events", token=token)
+    try:
+        assert stream.next_event(10).event == "snapshot"
+        proxy.add(Rule("500", method="PUT", contains="/comments/", times=-1))
+        assert_error(a.post(base + "/comments", said), 503, "blobstore_unavailable")
+        assert a.get(base + "/comments").json()["comments"] == []
+        proxy.clear()
+        made = a.post(base + "/comments", said)
+        assert made.status == 201, made
+        assert made.json()["id"] == 1
+        ev = stream.next_event(10)  # the first event is the comment that was made
+        assert ev.event == "comment" and ev.json()["comment"]["id"] == 1, ev
+        proxy.add(Rule("500", method="PUT", contains="/comments/", times=-1))
+        assert_error(a.patch(base + "/comments/1", {"resolved": True}), 503,
+                     "blobstore_unavailable")
+        assert [c["resolved"] for c in a.get(base + "/comments").json()["comments"]] == [False]
+        proxy.clear()
+        assert a.patch(base + "/comments/1", {"resolved": True}).status == 200
+        ev = stream.next_event(10)  # no event came of the refused resolve
+        assert ev.event == "comment" and ev.json()["comment"]["resolved"] is True, ev
+    finally:
+        stream.close()
+    s.stop()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    rebuild(fresh, flags, env)
+    s2 = start_server(fresh, args=flags, env=env)
+    a2 = Client(s2.port, tokens_for(fresh, flags, env)["alice"])
+    assert [(c["id"], c["body"], c["resolved"]) for c in
+            a2.get(base + "/comments").json()["comments"]] == [(1, "Kept?", True)]
+
+
+def test_a_comment_record_that_cannot_be_read_fails_the_rebuild(s3peer, proxy, start_server,  # noqa: F811,E501
+                                                                 tmp_path):
+    """A comment record the bucket will not give fails the rebuild with its
+    key, as an unreadable manifest does, instead of leaving the comment out."""
+    flags = ["--s3-endpoint", proxy.endpoint, "--s3-bucket", BUCKET, "--s3-path-style"]
+    env = dict(S3_ENV, CONTENTD_S3_MAX_ATTEMPTS="2")
+    data = tmp_path / "data"
+    data.mkdir()
+    s = start_server(data, args=flags, env=env)
+    a = Client(s.port, tokens_for(data, flags, env)["alice"])
+    base = "/api/v1/content/tutorial/unread"
+    a.create_ok("tutorial", "unread")
+    assert a.push_ok("tutorial", "unread", doc("v1")) == 1
+    for body in ("One.", "Two."):
+        r = a.post(base + "/comments",
+                   {"version": 1, "path": "index.md", "block": "v1", "body": body})
+        assert r.status == 201, r
+    s.stop()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    proxy.add(Rule("500", method="GET", contains="unread/comments/2.json", times=-1))
+    p = srv.run_contentd(["rebuild-catalog", "--data", str(fresh), *flags], env=env)
+    err = p.stderr.decode("utf-8", "replace")
+    assert p.returncode == 1, err
+    assert "review/tutorial/unread/comments/2.json cannot be read" in err, err

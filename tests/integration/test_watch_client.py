@@ -110,7 +110,7 @@ def test_real_vim_save(cw):
     cw.step(lambda: real_vim_substitute(cw.doc / "lesson.md", "old", "new"))
 
 
-@pytest.mark.parametrize("style", ["hidden", "tmp", "random"])
+@pytest.mark.parametrize("style", ["hidden", "tmp", "random", "slow"])
 def test_atomic_save(cw, style):
     cw.step(lambda: atomic_save(cw.doc / "lesson.md", b"# Lesson\n\natomic\n", style))
     cw.step(lambda: atomic_save(cw.doc / "images/a.png", b"\x89PNG new", style))

@@ -143,7 +143,7 @@ def test_real_vim_save(watch):
     assert b"new text" in (watch.doc / "lesson.md").read_bytes()
 
 
-@pytest.mark.parametrize("style", ["hidden", "tmp", "random"])
+@pytest.mark.parametrize("style", ["hidden", "tmp", "random", "slow"])
 def test_atomic_save(watch, style):
     watch.step(lambda: atomic_save(watch.doc / "lesson.md", b"# Lesson\n\natomic\n", style))
     watch.step(lambda: atomic_save(watch.doc / "images/a.png", b"\x89PNG new", style))

@@ -37,6 +37,9 @@ BUILTIN_IGNORED = (".*.sw[a-p]", "*~", ".#*", "#*#", "4913", "*.tmp")
 # names the save helpers below use.
 SED_TEMP = re.compile(r"^sed[A-Za-z0-9]{6}$")
 TEMP_MARK = ".~save-"
+# How long the "slow" atomic save holds its temporary file open: four times
+# the default quiet window (50 ms).
+SLOW_CLOSE_S = 0.2
 
 
 def sha(data: bytes) -> str:
@@ -118,15 +121,20 @@ def atomic_save(path: Path, data: bytes, style: str = "hidden") -> None:
     target, written and synced, then renamed over it.  style names the
     temporary file: "hidden" (.~save-NAME.PID), "tmp" (NAME.tmp, which the
     built-in rules ignore) or "random" (NAME.XXXXXXXX, which no rule
-    ignores: only being created and gone within one burst keeps it out)."""
+    ignores: only being created and gone within one burst keeps it out) or
+    "slow" (a random name, with the close held back past the quiet window,
+    as a slow fsync on a loaded disk does)."""
+    suffix = os.urandom(4).hex()
     name = {"hidden": f"{TEMP_MARK}{path.name}.{os.getpid()}", "tmp": f"{path.name}.tmp",
-            "random": f"{path.name}.{os.urandom(4).hex()}"}[style]
+            "random": f"{path.name}.{suffix}", "slow": f"{path.name}.{suffix}"}[style]
     TEMP_NAMES.add(name)
     tmp = path.parent / name
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+        if style == "slow":
+            time.sleep(SLOW_CLOSE_S)  # shapes the save (a slow fsync), waits for nothing
     os.rename(tmp, path)
 
 

@@ -262,6 +262,78 @@ static void test_delete_waits(void **state)
     assert_true(batch_after(f, 0, "gone.md", t0, NULL) >= LONG_QUIET_MS * MS);
 }
 
+/* Atomic saves with a slow writer ------------------------------------------ */
+
+/* The temporary names editors and libraries write before renaming over the
+ * target: a random suffix (Python's tempfile, atomicwrites, VS Code),
+ * vim's swap and backup names, Emacs' lock name, a `.tmp` suffix. */
+static const char *const temp_names[] = {
+    "a.png.522dd26a", ".a.png.swp", "a.png~", ".#a.png", "a.png.tmp",
+};
+
+/* Creates root/<tmp> and writes it, holds the close back for hold_ms (a
+ * slow fsync on a loaded disk), closes it, holds the rename back for
+ * rename_ms, and renames it over root/a.png. */
+static void slow_atomic_save(fx *f, const char *tmp, int hold_ms, int rename_ms)
+{
+    char rel[96];
+    snprintf(rel, sizeof rel, "root/%s", tmp);
+    char *p = fx_path(f, rel);
+    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0)
+        fail_msg("open %s: %s", p, strerror(errno));
+    assert_int_equal(write(fd, "\x89PNG new", 8), 8);
+    sleep_ms(hold_ms);
+    assert_int_equal(close(fd), 0);
+    free(p);
+    sleep_ms(rename_ms);
+    rename_in(f, rel, "root/a.png");
+}
+
+/* An atomic save whose temporary file stays open longer than the quiet
+ * window: the batch holds while the new file is open, and the temporary
+ * file, renamed away, is in no batch at all. */
+static void test_slow_temp_file_never_delivered(void **state)
+{
+    fx *f = *state;
+    put(f, "root/a.png", "\x89PNG old");
+    watch_options opt = {.quiet_ms = 100, .max_delay_ms = 5000};
+    fx_start(f, &opt);
+    for (size_t k = 0; k < sizeof temp_names / sizeof *temp_names; k++) {
+        size_t from = rec_count(&f->r);
+        slow_atomic_save(f, temp_names[k], 300, 10);
+        size_t i = expect_path(f, from, "a.png");
+        sentinel(f, "sentinel.md");
+        size_t leaked = rec_find(&f->r, from, temp_names[k]);
+        if (leaked != NONE)
+            fail_msg("batch %zu published the temporary file %s", leaked, temp_names[k]);
+        print_message("# slow atomic save through %s: a.png in batch %zu, temporary file in none\n",
+                      temp_names[k], i - from);
+    }
+}
+
+/* The maximum delay may split a slow atomic save: the batch of the
+ * temporary file's creation goes while it is open.  Its close-write, in the
+ * next batch, is still a new file's: it waits for the window, by when the
+ * rename has come, so the close never goes alone. */
+static void test_new_file_closed_in_a_later_batch_waits(void **state)
+{
+    fx *f = *state;
+    put(f, "root/a.png", "\x89PNG old");
+    watch_options opt = {.quiet_ms = 300, .max_delay_ms = 400};
+    fx_start(f, &opt);
+    slow_atomic_save(f, "a.png.522dd26a", 700, 60);
+    size_t i = expect_path(f, 0, "a.png");
+    rbatch b = rec_get(&f->r, i);
+    for (size_t k = 0; k < i; k++) {
+        rbatch e = rec_get(&f->r, k);
+        /* Only the batch cut by the maximum delay may precede the rename's. */
+        if (k > 0 || e.at_ns - e.first_ns < 390 * MS)
+            fail_msg("batch %zu of %zu came before the rename and not at the maximum delay", k, i);
+    }
+    print_message("# close-write in a later batch: a.png in batch %zu, %zu paths\n", i, b.n);
+}
+
 /* A save at once, then a burst within the window (a checkout): the burst
  * folds into the next batch, which waits for the quiet window. */
 static void test_burst_after_save_folds(void **state)
@@ -396,6 +468,8 @@ int main(void)
         T(test_open_write_waits),
         T(test_delete_waits),
         T(test_burst_after_save_folds),
+        T(test_slow_temp_file_never_delivered),
+        T(test_new_file_closed_in_a_later_batch_waits),
         T(test_overflow_rescans),
     };
     /* clang-format on */
