@@ -2,8 +2,10 @@
 /*
  * What every catalog backend shares: the kind and name rules of the data
  * model, the checks of the ops' arguments, the content type of a path,
- * releasing what the calls hand out, the clock, and the backend-neutral
- * entry points of the change watcher.
+ * releasing what the calls hand out, the clock, the backend-neutral
+ * entry points of the change watcher, and the door: every caller's way in,
+ * which checks the arguments, times the backend's op and announces the
+ * change it made to the listeners (catalog_listen()).
  */
 #include "catalog_int.h"
 
@@ -228,6 +230,18 @@ const cd_door *catalog_door(const catalog *c)
 
 #define TIMED(c, op, ...) CD_DOOR_CALL(&(c)->door, CATALOG_OP_##op, (c)->ops->op((c), __VA_ARGS__))
 
+/* Announces a change the backend made (rc CAT_OK), unless the backend
+ * announces its own.  Called before the door function returns, so a caller
+ * that serialises its writes (the commit path holds the item's commit lock
+ * around catalog_commit()) has them announced in that order. */
+static catalog_status announce(catalog *c, catalog_status rc, catalog_event ev, const char *kind,
+                               const char *name, int64_t version)
+{
+    if (rc == CAT_OK && !c->ops->announces)
+        catalog_emit(c, ev, kind, name, version);
+    return rc;
+}
+
 static catalog_status check_id(const char *kind, const char *name, cd_err *err)
 {
     if (!cd_kind_valid(kind))
@@ -260,8 +274,10 @@ catalog_status catalog_item_list(catalog *c, const char *kind, catalog_item **ou
 
 catalog_status catalog_item_create(catalog *c, const catalog_item *it, cd_err *err)
 {
-    int rc = catalog_check_new_item(it, err);
-    return rc ? rc : TIMED(c, item_create, it, err);
+    catalog_status rc = catalog_check_new_item(it, err);
+    if (rc == CAT_OK)
+        rc = TIMED(c, item_create, it, err);
+    return announce(c, rc, CAT_EV_CREATED, it->kind, it->name, 0);
 }
 
 catalog_status catalog_item_update(catalog *c, const char *kind, const char *name,
@@ -273,23 +289,31 @@ catalog_status catalog_item_update(catalog *c, const char *kind, const char *nam
     if (rc == CAT_OK && checks > CAT_CHECKS_STRICT)
         rc = cd_err_set(err, CAT_ERROR, "catalog: checks mode %d is not one of warn, strict",
                         checks);
-    return rc ? rc : TIMED(c, item_update, kind, name, title, visibility, checks, err);
+    int64_t version = 0;
+    if (rc == CAT_OK)
+        rc = TIMED(c, item_update, kind, name, title, visibility, checks, &version, err);
+    return announce(c, rc, CAT_EV_UPDATED, kind, name, version);
 }
 
 catalog_status catalog_item_delete(catalog *c, const char *kind, const char *name, cd_err *err)
 {
     catalog_status rc = check_id(kind, name, err);
-    return rc ? rc : TIMED(c, item_delete, kind, name, err);
+    if (rc == CAT_OK)
+        rc = TIMED(c, item_delete, kind, name, err);
+    return announce(c, rc, CAT_EV_DELETED, kind, name, 0);
 }
 
 catalog_status catalog_commit(catalog *c, const char *kind, const char *name, int64_t base,
                               const catalog_file *files, size_t n, const char *title,
                               const char *checks, int64_t *new_version, bool *created, cd_err *err)
 {
+    *new_version = base;
+    *created = false;
     catalog_status rc = check_id(kind, name, err);
-    return rc ? rc
-              : TIMED(c, commit, kind, name, base, files, n, title, checks, new_version, created,
-                      err);
+    if (rc == CAT_OK)
+        rc = TIMED(c, commit, kind, name, base, files, n, title, checks, new_version, created, err);
+    /* A file list equal to the current one made no version: nothing to tell. */
+    return *created ? announce(c, rc, CAT_EV_VERSION, kind, name, *new_version) : rc;
 }
 
 catalog_status catalog_checks(catalog *c, const char *kind, const char *name, int64_t version,
@@ -383,7 +407,10 @@ catalog_status catalog_publish(catalog *c, const char *kind, const char *name, i
     catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK && version < 1)
         rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no version %lld", (long long)version);
-    return rc ? rc : TIMED(c, publish, kind, name, version, err);
+    int64_t at = 0;
+    if (rc == CAT_OK)
+        rc = TIMED(c, publish, kind, name, version, &at, err);
+    return announce(c, rc, CAT_EV_UPDATED, kind, name, at);
 }
 
 catalog_status catalog_member_set(catalog *c, const char *kind, const char *name, const char *user,
@@ -394,7 +421,10 @@ catalog_status catalog_member_set(catalog *c, const char *kind, const char *name
         rc = cd_err_set(err, CAT_ERROR, "catalog: a member needs a user");
     if (rc == CAT_OK && (role < CAT_ROLE_NONE || role > CAT_ROLE_EDITOR))
         rc = cd_err_set(err, CAT_ERROR, "catalog: unknown role");
-    return rc ? rc : TIMED(c, member_set, kind, name, user, role, err);
+    int64_t version = 0;
+    if (rc == CAT_OK)
+        rc = TIMED(c, member_set, kind, name, user, role, &version, err);
+    return announce(c, rc, CAT_EV_UPDATED, kind, name, version);
 }
 
 static bool link_id_valid(const char *id)
@@ -410,7 +440,10 @@ catalog_status catalog_link_add(catalog *c, const char *kind, const char *name,
     if (rc == CAT_OK && (!link_id_valid(link->id) || !cd_sha_valid(link->sha256) ||
                          link->version < 0 || link->expires_at <= 0))
         rc = cd_err_set(err, CAT_ERROR, "catalog: a link needs an id, a digest and an expiry");
-    return rc ? rc : TIMED(c, link_add, kind, name, link, err);
+    int64_t version = 0;
+    if (rc == CAT_OK)
+        rc = TIMED(c, link_add, kind, name, link, &version, err);
+    return announce(c, rc, CAT_EV_UPDATED, kind, name, version);
 }
 
 catalog_status catalog_link_delete(catalog *c, const char *kind, const char *name, const char *id,
@@ -419,7 +452,10 @@ catalog_status catalog_link_delete(catalog *c, const char *kind, const char *nam
     catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK && !link_id_valid(id))
         rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no such link");
-    return rc ? rc : TIMED(c, link_delete, kind, name, id, err);
+    int64_t version = 0;
+    if (rc == CAT_OK)
+        rc = TIMED(c, link_delete, kind, name, id, &version, err);
+    return announce(c, rc, CAT_EV_UPDATED, kind, name, version);
 }
 
 catalog_status catalog_link_find(catalog *c, const char *token_sha256, char *kind, char *name,
@@ -434,12 +470,14 @@ catalog_status catalog_link_find(catalog *c, const char *token_sha256, char *kin
 catalog_status catalog_comment_add(catalog *c, const char *kind, const char *name,
                                    catalog_comment *cm, cd_err *err)
 {
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK)
         rc = catalog_check_comment(cm, err);
     if (rc == CAT_OK && !cm->created_at)
         cm->created_at = cd_now_ms();
-    return rc ? rc : TIMED(c, comment_add, kind, name, cm, err);
+    if (rc == CAT_OK)
+        rc = TIMED(c, comment_add, kind, name, cm, err);
+    return announce(c, rc, CAT_EV_COMMENT, kind, name, cm->id);
 }
 
 catalog_status catalog_comment_get(catalog *c, const char *kind, const char *name, int64_t id,
@@ -464,10 +502,12 @@ catalog_status catalog_comment_list(catalog *c, const char *kind, const char *na
 catalog_status catalog_comment_resolve(catalog *c, const char *kind, const char *name, int64_t id,
                                        bool resolved, cd_err *err)
 {
-    int rc = check_id(kind, name, err);
+    catalog_status rc = check_id(kind, name, err);
     if (rc == CAT_OK && id < 1)
         rc = cd_err_set(err, CAT_NOT_FOUND, "catalog: no comment %lld", (long long)id);
-    return rc ? rc : TIMED(c, comment_resolve, kind, name, id, resolved, err);
+    if (rc == CAT_OK)
+        rc = TIMED(c, comment_resolve, kind, name, id, resolved, err);
+    return announce(c, rc, CAT_EV_COMMENT, kind, name, id);
 }
 
 void catalog_close(catalog *c)

@@ -212,8 +212,10 @@ typedef void (*catalog_change_cb)(void *arg, catalog_event ev, const char *kind,
                                   int64_t version);
 
 /* The calls, each through catalog.c: it checks the arguments, times the call
- * (catalog_door()) and hands the backend's change events to the
- * listeners (catalog_listen()).  Every one is thread-safe. */
+ * (catalog_door()) and, once a change was made, announces it to the
+ * listeners (catalog_listen()) before the call returns, unless the
+ * backend's change stream tells it in its order (catalog_watch_start()).
+ * Every one is thread-safe. */
 #define CATALOG_OPS(X)                                                                             \
     X(ping)                                                                                        \
     X(item_get)                                                                                    \

@@ -41,7 +41,7 @@ static void global_init(void)
 
 /* ping: fails at once when the driver's monitor knows of no primary (no
  * server-selection wait: /readyz must answer quickly), else asks it. */
-static int mg_ping(catalog *cat, cd_err *err)
+static catalog_status mg_ping(catalog *cat, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     mongoc_client_t *cl = mg_pop(c);
@@ -80,8 +80,8 @@ static bson_t *item_projection(void)
     return opts;
 }
 
-static int mg_item_get(catalog *cat, const char *kind, const char *name, catalog_item *out,
-                       cd_err *err)
+static catalog_status mg_item_get(catalog *cat, const char *kind, const char *name,
+                                  catalog_item *out, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     memset(out, 0, sizeof *out);
@@ -101,7 +101,8 @@ static int mg_item_get(catalog *cat, const char *kind, const char *name, catalog
     return rc;
 }
 
-static int mg_item_list(catalog *cat, const char *kind, catalog_item **out, size_t *n, cd_err *err)
+static catalog_status mg_item_list(catalog *cat, const char *kind, catalog_item **out, size_t *n,
+                                   cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     *out = NULL;
@@ -168,7 +169,7 @@ static int raise_tombstone(mg_catalog *c, mongoc_client_t *cl, const char *key, 
     return rc;
 }
 
-static int mg_item_create(catalog *cat, const catalog_item *it, cd_err *err)
+static catalog_status mg_item_create(catalog *cat, const catalog_item *it, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     int rc = CAT_OK;
@@ -223,7 +224,7 @@ static bson_t *meta_update(const char *title, int visibility, int checks)
 }
 
 int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson_t *query,
-                   const bson_t *update, cd_err *err)
+                   const bson_t *update, int64_t *at_version, cd_err *err)
 {
     int rc = CAT_OK;
     bson_t *fields =
@@ -251,19 +252,21 @@ int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson
     mg_push(c, cl);
     mongoc_find_and_modify_opts_destroy(opts);
     bson_destroy(fields);
+    *at_version = version;
     if (rc == CAT_OK)
         mg_local_meta(c, kind, name, &inc, meta, version);
     return rc;
 }
 
-static int mg_item_update(catalog *cat, const char *kind, const char *name, const char *title,
-                          int visibility, int checks, cd_err *err)
+static catalog_status mg_item_update(catalog *cat, const char *kind, const char *name,
+                                     const char *title, int visibility, int checks,
+                                     int64_t *version, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
     bson_t *query = BCON_NEW("_id", BCON_UTF8(key)),
            *update = meta_update(title, visibility, checks);
-    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, err);
+    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, version, err);
     bson_destroy(query);
     bson_destroy(update);
     return rc;
@@ -275,7 +278,7 @@ static int mg_item_update(catalog *cat, const char *kind, const char *name, cons
  * `inc`) and the next commit of that number replaces.  The tombstone is
  * written first (and raised again should a commit have landed meanwhile),
  * so a deleted item's version numbers are never handed out again. */
-static int mg_item_delete(catalog *cat, const char *kind, const char *name, cd_err *err)
+static catalog_status mg_item_delete(catalog *cat, const char *kind, const char *name, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     char key[MG_KEY_MAX];
@@ -328,7 +331,8 @@ static int mg_item_delete(catalog *cat, const char *kind, const char *name, cd_e
 
 /* Tokens --------------------------------------------------------------------- */
 
-static int mg_token_add(catalog *cat, const char *token_sha256, const char *user, cd_err *err)
+static catalog_status mg_token_add(catalog *cat, const char *token_sha256, const char *user,
+                                   cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     int rc = CAT_OK;
@@ -346,7 +350,8 @@ static int mg_token_add(catalog *cat, const char *token_sha256, const char *user
     return rc;
 }
 
-static int mg_token_user(catalog *cat, const char *token_sha256, char **user, cd_err *err)
+static catalog_status mg_token_user(catalog *cat, const char *token_sha256, char **user,
+                                    cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     *user = NULL;
@@ -363,7 +368,7 @@ static int mg_token_user(catalog *cat, const char *token_sha256, char **user, cd
     return rc;
 }
 
-static int mg_token_count(catalog *cat, int64_t *n, cd_err *err)
+static catalog_status mg_token_count(catalog *cat, int64_t *n, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     bson_t filter = BSON_INITIALIZER;
@@ -396,6 +401,7 @@ static void mg_close(catalog *cat)
 
 static const struct catalog_ops mongo_ops = {
     .name = "mongodb",
+    .announces = true, /* through the watcher's record: catalog_mongo_announce.c */
     .ping = mg_ping,
     .item_get = mg_item_get,
     .item_list = mg_item_list,

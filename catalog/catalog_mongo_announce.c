@@ -4,8 +4,11 @@
  * c->on_change for), so that every version is announced once and in
  * order, whether this process made it or another replica did.
  *
- * Without an active watcher, local writes announce themselves at once, as
- * in the SQLite backend.  With one, the change stream is the authority: it
+ * The MongoDB backend announces its own changes (its ops table says
+ * `announces`, so catalog.c's door announces none of them): without an
+ * active watcher, local writes announce themselves at once, as the door
+ * does for a backend that is no source of changes.  With one, the change
+ * stream is the authority: it
  * delivers every change of `content` in order, and the record (per item:
  * present, incarnation, version, meta) drops what has been announced
  * already.  Two shortcuts keep a local edit's latency at zero without

@@ -112,8 +112,8 @@ static int insert(mg_catalog *c, mongoc_client_t *cl, const char *kind, const ch
     return rc;
 }
 
-int mg_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
-                   cd_err *err)
+catalog_status mg_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
+                              cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     char key[MG_KEY_MAX];
@@ -170,8 +170,8 @@ static int find_many(mg_catalog *c, const bson_t *filter, catalog_comment **out,
     return rc;
 }
 
-int mg_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
-                   catalog_comment *out, cd_err *err)
+catalog_status mg_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
+                              catalog_comment *out, cd_err *err)
 {
     char id_key[MG_KEY_MAX + 24];
     comment_key(id_key, kind, name, id);
@@ -188,8 +188,8 @@ int mg_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
     return rc;
 }
 
-int mg_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
-                    catalog_comment **out, size_t *n, cd_err *err)
+catalog_status mg_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
+                               catalog_comment **out, size_t *n, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
@@ -200,8 +200,8 @@ int mg_comment_list(catalog *cat, const char *kind, const char *name, const char
     return rc;
 }
 
-int mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
-                       cd_err *err)
+catalog_status mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id,
+                                  bool resolved, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     char id_key[MG_KEY_MAX + 24];

@@ -89,9 +89,9 @@ typedef struct mg_change {
 
 /* Tokens beyond add/user/count (catalog_mongo_tokens.c) ---------------- */
 
-int mg_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err);
-int mg_token_delete(catalog *cat, const char *token_sha256, cd_err *err);
-int mg_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err);
+catalog_status mg_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err);
+catalog_status mg_token_delete(catalog *cat, const char *token_sha256, cd_err *err);
+catalog_status mg_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err);
 
 /* Errors and documents (catalog_mongo_bson.c) -------------------------- */
 
@@ -145,27 +145,30 @@ int mg_read_files(const bson_t *doc, const char *key, catalog_file **out, size_t
 int mg_count_changes(const bson_t *doc, const char *key, const catalog_file **want, size_t n);
 
 /* Applies update to the content document matching query (by _id, and
- * whatever else query asks) and announces it as a meta change:
- * CAT_NOT_FOUND when nothing matched. */
+ * whatever else query asks) and announces it as a meta change; *version:
+ * the item's version it was made at.  CAT_NOT_FOUND when nothing matched. */
 int mg_meta_modify(mg_catalog *c, const char *kind, const char *name, const bson_t *query,
-                   const bson_t *update, cd_err *err);
+                   const bson_t *update, int64_t *version, cd_err *err);
 /* Publishing and members (catalog_mongo_review.c). */
-int mg_publish(catalog *cat, const char *kind, const char *name, int64_t version, cd_err *err);
-int mg_member_set(catalog *cat, const char *kind, const char *name, const char *user,
-                  catalog_role role, cd_err *err);
-int mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *link,
-                cd_err *err);
-int mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id, cd_err *err);
-int mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err);
+catalog_status mg_publish(catalog *cat, const char *kind, const char *name, int64_t version,
+                          int64_t *at_version, cd_err *err);
+catalog_status mg_member_set(catalog *cat, const char *kind, const char *name, const char *user,
+                             catalog_role role, int64_t *version, cd_err *err);
+catalog_status mg_link_add(catalog *cat, const char *kind, const char *name,
+                           const catalog_link *link, int64_t *version, cd_err *err);
+catalog_status mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id,
+                              int64_t *version, cd_err *err);
+catalog_status mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name,
+                            cd_err *err);
 /* Comments (catalog_mongo_comments.c). */
-int mg_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
-                   cd_err *err);
-int mg_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
-                   catalog_comment *out, cd_err *err);
-int mg_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
-                    catalog_comment **out, size_t *n, cd_err *err);
-int mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
-                       cd_err *err);
+catalog_status mg_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
+                              cd_err *err);
+catalog_status mg_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
+                              catalog_comment *out, cd_err *err);
+catalog_status mg_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
+                               catalog_comment **out, size_t *n, cd_err *err);
+catalog_status mg_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id,
+                                  bool resolved, cd_err *err);
 /* Deletes every comment of item key ("KIND/NAME"), with the item. */
 int mg_comments_delete(mg_catalog *c, mongoc_client_t *cl, const char *key, cd_err *err);
 /* The item and id of a comments document's _id; false for another shape. */
@@ -175,15 +178,15 @@ bool mg_comment_event_key(const char *id_key, char kind[CD_KIND_MAX], char name[
 void mg_doc_members(const bson_t *doc, catalog_item *out);
 
 /* The versions operations of the ops table (catalog_mongo_versions.c). */
-int mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,
-              const catalog_file *files, size_t n, const char *title, const char *checks,
-              int64_t *new_version, bool *created, cd_err *err);
-int mg_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
-              cd_err *err);
-int mg_files(catalog *cat, const char *kind, const char *name, int64_t version, catalog_file **out,
-             size_t *n, cd_err *err);
-int mg_versions(catalog *cat, const char *kind, const char *name, catalog_version **out, size_t *n,
-                cd_err *err);
+catalog_status mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,
+                         const catalog_file *files, size_t n, const char *title, const char *checks,
+                         int64_t *new_version, bool *created, cd_err *err);
+catalog_status mg_checks(catalog *cat, const char *kind, const char *name, int64_t version,
+                         char **json, cd_err *err);
+catalog_status mg_files(catalog *cat, const char *kind, const char *name, int64_t version,
+                        catalog_file **out, size_t *n, cd_err *err);
+catalog_status mg_versions(catalog *cat, const char *kind, const char *name, catalog_version **out,
+                           size_t *n, cd_err *err);
 
 /* Announcements (catalog_mongo_announce.c) ------------------------------ */
 
@@ -213,7 +216,7 @@ void mg_apply_scan(mg_catalog *c, const mg_change *items, size_t n, bool announc
 
 /* The watcher (catalog_mongo_watch.c) ------------------------------------ */
 
-int mg_watch_start(catalog *cat, cd_err *err);
+catalog_status mg_watch_start(catalog *cat, cd_err *err);
 void mg_watch_stats(catalog *cat, catalog_watch_stats *out);
 /* Stops and joins the thread (no-op when it never started); the second
  * is the ops table's entry. */

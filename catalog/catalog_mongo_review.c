@@ -76,7 +76,8 @@ static void read_member(const bson_t *el, catalog_item *out)
     out->members[out->n_members++].role = r;
 }
 
-int mg_publish(catalog *cat, const char *kind, const char *name, int64_t version, cd_err *err)
+catalog_status mg_publish(catalog *cat, const char *kind, const char *name, int64_t version,
+                          int64_t *at_version, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
@@ -86,7 +87,7 @@ int mg_publish(catalog *cat, const char *kind, const char *name, int64_t version
     bson_t *update =
         BCON_NEW("$set", "{", "published_version", BCON_INT64(version), "updated_at",
                  BCON_DATE_TIME(cd_now_ms()), "}", "$inc", "{", "meta", BCON_INT64(1), "}");
-    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, err);
+    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, at_version, err);
     if (rc == CAT_NOT_FOUND)
         cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no version %lld", kind, name, (long long)version);
     bson_destroy(query);
@@ -141,8 +142,8 @@ static bson_t *members_update(const catalog_item *it, const char *user, catalog_
     return u;
 }
 
-int mg_member_set(catalog *cat, const char *kind, const char *name, const char *user,
-                  catalog_role role, cd_err *err)
+catalog_status mg_member_set(catalog *cat, const char *kind, const char *name, const char *user,
+                             catalog_role role, int64_t *version, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     char key[MG_KEY_MAX];
@@ -178,7 +179,7 @@ int mg_member_set(catalog *cat, const char *kind, const char *name, const char *
         bson_t *query = had_meta ? BCON_NEW("_id", BCON_UTF8(key), "meta", BCON_INT64(meta))
                                  : BCON_NEW("_id", BCON_UTF8(key), "meta", "{", "$exists",
                                             BCON_BOOL(false), "}");
-        rc = mg_meta_modify(c, kind, name, query, update, err);
+        rc = mg_meta_modify(c, kind, name, query, update, version, err);
         bson_destroy(query);
         bson_destroy(update);
         if (rc != CAT_NOT_FOUND)
@@ -189,8 +190,8 @@ int mg_member_set(catalog *cat, const char *kind, const char *name, const char *
     return rc;
 }
 
-int mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *l,
-                cd_err *err)
+catalog_status mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *l,
+                           int64_t *version, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
@@ -200,20 +201,21 @@ int mg_link_add(catalog *cat, const char *kind, const char *name, const catalog_
                  "version", BCON_INT64(l->version), "expires_at", BCON_DATE_TIME(l->expires_at),
                  "created_at", BCON_DATE_TIME(l->created_at ? l->created_at : cd_now_ms()), "}",
                  "}", "$inc", "{", "meta", BCON_INT64(1), "}");
-    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, err);
+    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, version, err);
     bson_destroy(query);
     bson_destroy(update);
     return rc;
 }
 
-int mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id, cd_err *err)
+catalog_status mg_link_delete(catalog *cat, const char *kind, const char *name, const char *id,
+                              int64_t *version, cd_err *err)
 {
     char key[MG_KEY_MAX];
     mg_item_key(key, kind, name);
     bson_t *query = BCON_NEW("_id", BCON_UTF8(key), "links.id", BCON_UTF8(id));
     bson_t *update = BCON_NEW("$pull", "{", "links", "{", "id", BCON_UTF8(id), "}", "}", "$inc",
                               "{", "meta", BCON_INT64(1), "}");
-    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, err);
+    int rc = mg_meta_modify((mg_catalog *)cat, kind, name, query, update, version, err);
     if (rc == CAT_NOT_FOUND)
         cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no link %s", kind, name, id);
     bson_destroy(query);
@@ -221,7 +223,8 @@ int mg_link_delete(catalog *cat, const char *kind, const char *name, const char 
     return rc;
 }
 
-int mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err)
+catalog_status mg_link_find(catalog *cat, const char *token_sha256, char *kind, char *name,
+                            cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     bson_t *filter = BCON_NEW("links.sha256", BCON_UTF8(token_sha256));

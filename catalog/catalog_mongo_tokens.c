@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int mg_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err)
+catalog_status mg_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     *out = NULL;
@@ -51,7 +51,7 @@ int mg_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err)
     return rc;
 }
 
-int mg_token_delete(catalog *cat, const char *token_sha256, cd_err *err)
+catalog_status mg_token_delete(catalog *cat, const char *token_sha256, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(token_sha256));
@@ -71,7 +71,7 @@ int mg_token_delete(catalog *cat, const char *token_sha256, cd_err *err)
     return rc;
 }
 
-int mg_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err)
+catalog_status mg_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     bson_t *filter = BCON_NEW("_id", BCON_UTF8(token_sha256));

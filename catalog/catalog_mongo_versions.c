@@ -237,9 +237,9 @@ static int take_over(commit_ctx *x, cd_err *err)
     return rc;
 }
 
-int mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,
-              const catalog_file *files, size_t n, const char *title, const char *checks,
-              int64_t *new_version, bool *created, cd_err *err)
+catalog_status mg_commit(catalog *cat, const char *kind, const char *name, int64_t base,
+                         const catalog_file *files, size_t n, const char *title, const char *checks,
+                         int64_t *new_version, bool *created, cd_err *err)
 {
     commit_ctx x = {.c = (mg_catalog *)cat,
                     .kind = kind,
@@ -291,8 +291,8 @@ out:
     return rc;
 }
 
-int mg_files(catalog *cat, const char *kind, const char *name, int64_t version, catalog_file **out,
-             size_t *n, cd_err *err)
+catalog_status mg_files(catalog *cat, const char *kind, const char *name, int64_t version,
+                        catalog_file **out, size_t *n, cd_err *err)
 {
     commit_ctx x = {.c = (mg_catalog *)cat, .kind = kind, .name = name};
     *out = NULL;
@@ -357,8 +357,8 @@ static int read_version(commit_ctx *x, int64_t v, bson_t *doc, cd_err *err)
     return rc;
 }
 
-int mg_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
-              cd_err *err)
+catalog_status mg_checks(catalog *cat, const char *kind, const char *name, int64_t version,
+                         char **json, cd_err *err)
 {
     commit_ctx x = {.c = (mg_catalog *)cat, .kind = kind, .name = name};
     mg_item_key(x.key, kind, name);
@@ -373,8 +373,8 @@ int mg_checks(catalog *cat, const char *kind, const char *name, int64_t version,
     return rc;
 }
 
-int mg_versions(catalog *cat, const char *kind, const char *name, catalog_version **out, size_t *n,
-                cd_err *err)
+catalog_status mg_versions(catalog *cat, const char *kind, const char *name, catalog_version **out,
+                           size_t *n, cd_err *err)
 {
     commit_ctx x = {.c = (mg_catalog *)cat, .kind = kind, .name = name};
     *out = NULL;

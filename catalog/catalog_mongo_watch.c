@@ -352,7 +352,7 @@ static void *watch_main(void *arg)
 
 /* Starting and stopping ------------------------------------------------------- */
 
-int mg_watch_start(catalog *cat, cd_err *err)
+catalog_status mg_watch_start(catalog *cat, cd_err *err)
 {
     mg_catalog *c = (mg_catalog *)cat;
     mg_watch *w = &c->watch;

@@ -5,9 +5,9 @@
  * tokens; versions are in catalog_sqlite_versions.c and the connection pool
  * and schema in catalog_sqlite_db.c.
  *
- * Change notifications are made after the transaction has committed and
- * its connection and locks are given back, so a callback may call the
- * catalog again.
+ * The ops announce nothing: catalog.c does, once an op has returned, so
+ * after the transaction has committed and its connection and locks are
+ * given back (a listener may call the catalog again).
  */
 #include "catalog_sqlite_int.h"
 
@@ -94,7 +94,7 @@ static int row_item_full(sqlite3 *db, sqlite3_stmt *st, catalog_item *it, cd_err
     return rc ? rc : load_links(db, sqlite3_column_int64(st, 10), it, err);
 }
 
-static int sq_ping(catalog *cat, cd_err *err)
+static catalog_status sq_ping(catalog *cat, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db = sq_acquire(c);
@@ -103,8 +103,8 @@ static int sq_ping(catalog *cat, cd_err *err)
     return rc;
 }
 
-static int sq_item_get(catalog *cat, const char *kind, const char *name, catalog_item *out,
-                       cd_err *err)
+static catalog_status sq_item_get(catalog *cat, const char *kind, const char *name,
+                                  catalog_item *out, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     memset(out, 0, sizeof *out);
@@ -126,7 +126,8 @@ static int sq_item_get(catalog *cat, const char *kind, const char *name, catalog
     return rc;
 }
 
-static int sq_item_list(catalog *cat, const char *kind, catalog_item **out, size_t *n, cd_err *err)
+static catalog_status sq_item_list(catalog *cat, const char *kind, catalog_item **out, size_t *n,
+                                   cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     *out = NULL;
@@ -159,7 +160,7 @@ static int sq_item_list(catalog *cat, const char *kind, catalog_item **out, size
     return rc;
 }
 
-static int sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
+static catalog_status sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     int rc = CAT_OK;
@@ -181,14 +182,12 @@ static int sq_item_create(catalog *cat, const catalog_item *it, cd_err *err)
                     (int64_t)(it->visibility == CAT_PUBLIC), now, now);
     else if (err)
         *err = lookup;
-    rc = sq_write_end(c, db, rc, err);
-    if (rc == CAT_OK)
-        catalog_emit(cat, CAT_EV_CREATED, it->kind, it->name, 0);
-    return rc;
+    return sq_write_end(c, db, rc, err);
 }
 
-static int sq_item_update(catalog *cat, const char *kind, const char *name, const char *title,
-                          int visibility, int checks, cd_err *err)
+static catalog_status sq_item_update(catalog *cat, const char *kind, const char *name,
+                                     const char *title, int visibility, int checks,
+                                     int64_t *at_version, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     int rc = CAT_OK;
@@ -205,13 +204,11 @@ static int sq_item_update(catalog *cat, const char *kind, const char *name, cons
                     " checks = CASE WHEN ?5 < 0 THEN checks ELSE ?5 END,"
                     " updated_at = ?3 WHERE id = ?4",
                     "siiii", title, (int64_t)visibility, cd_now_ms(), id, (int64_t)checks);
-    rc = sq_write_end(c, db, rc, err);
-    if (rc == CAT_OK)
-        catalog_emit(cat, CAT_EV_UPDATED, kind, name, version);
-    return rc;
+    *at_version = version;
+    return sq_write_end(c, db, rc, err);
 }
 
-static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_err *err)
+static catalog_status sq_item_delete(catalog *cat, const char *kind, const char *name, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db;
@@ -238,10 +235,7 @@ static int sq_item_delete(catalog *cat, const char *kind, const char *name, cd_e
                     " ON CONFLICT (kind, name) DO UPDATE"
                     " SET version = max(version, excluded.version)",
                     "ssi", kind, name, version);
-    rc = sq_write_end(c, db, rc, err);
-    if (rc == CAT_OK)
-        catalog_emit(cat, CAT_EV_DELETED, kind, name, 0);
-    return rc;
+    return sq_write_end(c, db, rc, err);
 }
 
 /* Review and sharing ------------------------------------------------------ */
@@ -256,9 +250,9 @@ typedef struct review_change {
     const catalog_link *link;
 } review_change;
 
-/* Runs ch in a write transaction on its item, then announces the change
- * (CAT_EV_UPDATED, like a title change). */
-static int review_write(catalog *cat, const review_change *ch, cd_err *err)
+/* Runs ch in a write transaction on its item; *version: the item's
+ * version, for the announcement (CAT_EV_UPDATED, like a title change). */
+static int review_write(catalog *cat, const review_change *ch, int64_t *version, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db;
@@ -269,10 +263,8 @@ static int review_write(catalog *cat, const review_change *ch, cd_err *err)
     rc = sq_item_id(db, ch->kind, ch->name, &id, &latest, err);
     if (rc == CAT_OK)
         rc = ch->run(db, id, ch, err);
-    rc = sq_write_end(c, db, rc, err);
-    if (rc == CAT_OK)
-        catalog_emit(cat, CAT_EV_UPDATED, ch->kind, ch->name, latest);
-    return rc;
+    *version = latest;
+    return sq_write_end(c, db, rc, err);
 }
 
 /* CAT_NOT_FOUND with what when the last statement changed no row. */
@@ -321,36 +313,38 @@ static int run_link_delete(sqlite3 *db, int64_t id, const review_change *ch, cd_
     return changed_one(db, rc, err, "no such link");
 }
 
-static int sq_publish(catalog *cat, const char *kind, const char *name, int64_t version,
-                      cd_err *err)
+static catalog_status sq_publish(catalog *cat, const char *kind, const char *name, int64_t version,
+                                 int64_t *at_version, cd_err *err)
 {
     review_change ch = {.run = run_publish, .kind = kind, .name = name, .number = version};
-    return review_write(cat, &ch, err);
+    return review_write(cat, &ch, at_version, err);
 }
 
-static int sq_member_set(catalog *cat, const char *kind, const char *name, const char *user,
-                         catalog_role role, cd_err *err)
+static catalog_status sq_member_set(catalog *cat, const char *kind, const char *name,
+                                    const char *user, catalog_role role, int64_t *version,
+                                    cd_err *err)
 {
     review_change ch = {
         .run = run_member, .kind = kind, .name = name, .text = user, .number = role};
-    return review_write(cat, &ch, err);
+    return review_write(cat, &ch, version, err);
 }
 
-static int sq_link_add(catalog *cat, const char *kind, const char *name, const catalog_link *l,
-                       cd_err *err)
+static catalog_status sq_link_add(catalog *cat, const char *kind, const char *name,
+                                  const catalog_link *l, int64_t *version, cd_err *err)
 {
     review_change ch = {.run = run_link_add, .kind = kind, .name = name, .link = l};
-    return review_write(cat, &ch, err);
+    return review_write(cat, &ch, version, err);
 }
 
-static int sq_link_delete(catalog *cat, const char *kind, const char *name, const char *link_id,
-                          cd_err *err)
+static catalog_status sq_link_delete(catalog *cat, const char *kind, const char *name,
+                                     const char *link_id, int64_t *version, cd_err *err)
 {
     review_change ch = {.run = run_link_delete, .kind = kind, .name = name, .text = link_id};
-    return review_write(cat, &ch, err);
+    return review_write(cat, &ch, version, err);
 }
 
-static int sq_link_find(catalog *cat, const char *token_sha256, char *kind, char *name, cd_err *err)
+static catalog_status sq_link_find(catalog *cat, const char *token_sha256, char *kind, char *name,
+                                   cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db = sq_acquire(c);
@@ -377,7 +371,8 @@ static int sq_link_find(catalog *cat, const char *token_sha256, char *kind, char
 
 /* Tokens ------------------------------------------------------------------- */
 
-static int sq_token_add(catalog *cat, const char *token_sha256, const char *user, cd_err *err)
+static catalog_status sq_token_add(catalog *cat, const char *token_sha256, const char *user,
+                                   cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     int rc = CAT_OK;
@@ -401,7 +396,8 @@ static int sq_token_add(catalog *cat, const char *token_sha256, const char *user
     return sq_write_end(c, db, rc, err);
 }
 
-static int sq_token_user(catalog *cat, const char *token_sha256, char **user, cd_err *err)
+static catalog_status sq_token_user(catalog *cat, const char *token_sha256, char **user,
+                                    cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     *user = NULL;
@@ -423,7 +419,7 @@ static int sq_token_user(catalog *cat, const char *token_sha256, char **user, cd
     return rc;
 }
 
-static int sq_token_count(catalog *cat, int64_t *n, cd_err *err)
+static catalog_status sq_token_count(catalog *cat, int64_t *n, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     *n = 0;

@@ -61,8 +61,8 @@ static int insert(sqlite3 *db, int64_t item, catalog_comment *cm, cd_err *err)
     return rc;
 }
 
-int sq_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
-                   cd_err *err)
+catalog_status sq_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
+                              cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db;
@@ -74,9 +74,7 @@ int sq_comment_add(catalog *cat, const char *kind, const char *name, catalog_com
     if (rc == CAT_OK)
         rc = insert(db, item, cm, err);
     rc = sq_write_end(c, db, rc, err);
-    if (rc == CAT_OK)
-        catalog_emit(cat, CAT_EV_COMMENT, kind, name, cm->id);
-    else
+    if (rc != CAT_OK)
         cm->id = asked;
     return rc;
 }
@@ -116,8 +114,8 @@ static int select_rows(sq_catalog *c, catalog_comment **out, size_t *n, cd_err *
     return rc;
 }
 
-int sq_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
-                   catalog_comment *out, cd_err *err)
+catalog_status sq_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
+                              catalog_comment *out, cd_err *err)
 {
     catalog_comment *rows = NULL;
     size_t n = 0;
@@ -134,8 +132,8 @@ int sq_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
     return rc;
 }
 
-int sq_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
-                    catalog_comment **out, size_t *n, cd_err *err)
+catalog_status sq_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
+                               catalog_comment **out, size_t *n, cd_err *err)
 {
     int rc = path ? select_rows((sq_catalog *)cat, out, n, err,
                                 "SELECT " COMMENT_COLUMNS " FROM comments WHERE item_id = ?"
@@ -153,8 +151,8 @@ int sq_comment_list(catalog *cat, const char *kind, const char *name, const char
     return rc;
 }
 
-int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
-                       cd_err *err)
+catalog_status sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id,
+                                  bool resolved, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db;
@@ -168,8 +166,5 @@ int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t
                     (int64_t)resolved, item, id);
     if (rc == CAT_OK && sqlite3_changes(db) == 0)
         rc = cd_err_set(err, CAT_NOT_FOUND, "%s/%s has no comment %lld", kind, name, (long long)id);
-    rc = sq_write_end(c, db, rc, err);
-    if (rc == CAT_OK)
-        catalog_emit(cat, CAT_EV_COMMENT, kind, name, id);
-    return rc;
+    return sq_write_end(c, db, rc, err);
 }

@@ -79,28 +79,28 @@ int sq_deleted_version(sqlite3 *db, const char *kind, const char *name, int64_t 
 #define SQ_TOKEN_USE_TABLE                                                                         \
     "CREATE TABLE IF NOT EXISTS token_use (sha256 TEXT PRIMARY KEY,"                               \
     " last_used_at INTEGER NOT NULL) WITHOUT ROWID"
-int sq_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err);
-int sq_token_delete(catalog *cat, const char *token_sha256, cd_err *err);
-int sq_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err);
+catalog_status sq_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err);
+catalog_status sq_token_delete(catalog *cat, const char *token_sha256, cd_err *err);
+catalog_status sq_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err);
 
 /* Comments (catalog_sqlite_comments.c). */
-int sq_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
-                   cd_err *err);
-int sq_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
-                   catalog_comment *out, cd_err *err);
-int sq_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
-                    catalog_comment **out, size_t *n, cd_err *err);
-int sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id, bool resolved,
-                       cd_err *err);
+catalog_status sq_comment_add(catalog *cat, const char *kind, const char *name, catalog_comment *cm,
+                              cd_err *err);
+catalog_status sq_comment_get(catalog *cat, const char *kind, const char *name, int64_t id,
+                              catalog_comment *out, cd_err *err);
+catalog_status sq_comment_list(catalog *cat, const char *kind, const char *name, const char *path,
+                               catalog_comment **out, size_t *n, cd_err *err);
+catalog_status sq_comment_resolve(catalog *cat, const char *kind, const char *name, int64_t id,
+                                  bool resolved, cd_err *err);
 
-int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
-              const catalog_file *files, size_t n, const char *title, const char *checks,
-              int64_t *new_version, bool *created, cd_err *err);
-int sq_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
-              cd_err *err);
-int sq_files(catalog *cat, const char *kind, const char *name, int64_t version, catalog_file **out,
-             size_t *n, cd_err *err);
-int sq_versions(catalog *cat, const char *kind, const char *name, catalog_version **out, size_t *n,
-                cd_err *err);
+catalog_status sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
+                         const catalog_file *files, size_t n, const char *title, const char *checks,
+                         int64_t *new_version, bool *created, cd_err *err);
+catalog_status sq_checks(catalog *cat, const char *kind, const char *name, int64_t version,
+                         char **json, cd_err *err);
+catalog_status sq_files(catalog *cat, const char *kind, const char *name, int64_t version,
+                        catalog_file **out, size_t *n, cd_err *err);
+catalog_status sq_versions(catalog *cat, const char *kind, const char *name, catalog_version **out,
+                           size_t *n, cd_err *err);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sq_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err)
+catalog_status sq_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     *out = NULL;
@@ -47,7 +47,7 @@ int sq_token_list(catalog *cat, catalog_token **out, size_t *n, cd_err *err)
     return rc;
 }
 
-int sq_token_delete(catalog *cat, const char *token_sha256, cd_err *err)
+catalog_status sq_token_delete(catalog *cat, const char *token_sha256, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db;
@@ -62,7 +62,7 @@ int sq_token_delete(catalog *cat, const char *token_sha256, cd_err *err)
     return sq_write_end(c, db, rc, err);
 }
 
-int sq_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err)
+catalog_status sq_token_touch(catalog *cat, const char *token_sha256, int64_t at_ms, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     sqlite3 *db;

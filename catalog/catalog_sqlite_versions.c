@@ -80,9 +80,9 @@ static int insert_version(sqlite3 *db, int64_t id, int64_t v, int changed, const
     return rc;
 }
 
-int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
-              const catalog_file *files, size_t n, const char *title, const char *checks,
-              int64_t *new_version, bool *created, cd_err *err)
+catalog_status sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
+                         const catalog_file *files, size_t n, const char *title, const char *checks,
+                         int64_t *new_version, bool *created, cd_err *err)
 {
     sq_catalog *c = (sq_catalog *)cat;
     *new_version = base;
@@ -117,7 +117,6 @@ int sq_commit(catalog *cat, const char *kind, const char *name, int64_t base,
     if (rc == CAT_OK && changed > 0) {
         *new_version = next;
         *created = true;
-        catalog_emit(cat, CAT_EV_VERSION, kind, name, next);
     }
 out:
     free(sorted);
@@ -214,8 +213,8 @@ static int files_of(sqlite3 *db, const struct item_ref *it, void *arg, cd_err *e
     return rc ? rc : read_files(db, it->id, v, r->out, r->n, err);
 }
 
-int sq_files(catalog *cat, const char *kind, const char *name, int64_t version, catalog_file **out,
-             size_t *n, cd_err *err)
+catalog_status sq_files(catalog *cat, const char *kind, const char *name, int64_t version,
+                        catalog_file **out, size_t *n, cd_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -258,8 +257,8 @@ static int history_of(sqlite3 *db, const struct item_ref *it, void *arg, cd_err 
     return rc;
 }
 
-int sq_versions(catalog *cat, const char *kind, const char *name, catalog_version **out, size_t *n,
-                cd_err *err)
+catalog_status sq_versions(catalog *cat, const char *kind, const char *name, catalog_version **out,
+                           size_t *n, cd_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -297,8 +296,8 @@ static int checks_of(sqlite3 *db, const struct item_ref *it, void *arg, cd_err *
     return rc;
 }
 
-int sq_checks(catalog *cat, const char *kind, const char *name, int64_t version, char **json,
-              cd_err *err)
+catalog_status sq_checks(catalog *cat, const char *kind, const char *name, int64_t version,
+                         char **json, cd_err *err)
 {
     struct checks_read r = {version, json};
     return with_item(cat, kind, name, checks_of, &r, err);

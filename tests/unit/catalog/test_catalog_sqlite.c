@@ -5,7 +5,8 @@
  * protocol (stale base, unchanged list, files_changed), history and old
  * file lists, persistence across reopening, stored findings, change
  * notifications, and concurrent commits from threads and from two handles
- * on one file.  Members, links and tokens: test_catalog_sqlite_access.c.
+ * on one file.  Members, links, comments and tokens:
+ * test_catalog_sqlite_access.c.
  * Every test works in a fresh temporary folder (catalog_fixture.h).
  */
 #include <setjmp.h>
@@ -352,96 +353,6 @@ static void test_persistence(void **state)
     assert_non_null(strstr(err.msg, "schema version 9"));
 }
 
-/* Comments: numbered from 1 per item, listed by id (per document or all),
- * resolved and reopened, announced, restored under their own id, and
- * gone with their item. */
-static void test_comments(void **state)
-{
-    fixture *f = *state;
-    int64_t v;
-    bool created;
-    create(f->c, "tutorial", "c1", "ann");
-    create(f->c, "tutorial", "c2", "ann");
-    catalog_file a = file("index.md", 'a', 1);
-    assert_int_equal(commit(f->c, "c1", 0, &a, 1, &v, &created), CAT_OK);
-    catalog_comment cm = {.user = (char *)"bo",
-                          .version = 1,
-                          .path = (char *)"index.md",
-                          .block = (char *)"intro/p-2",
-                          .body = (char *)"Say \"why\"."};
-    memset(cm.block_hash, 'd', 64);
-    /* Missing fields are refused before the store is touched. */
-    catalog_comment bad = cm;
-    bad.body = NULL;
-    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &bad, NULL), CAT_ERROR);
-    bad = cm;
-    bad.block_hash[3] = 'X';
-    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &bad, NULL), CAT_ERROR);
-    assert_int_equal(catalog_comment_add(f->c, "tutorial", "nope", &cm, NULL), CAT_NOT_FOUND);
-    assert_int_equal(cm.id, 0);
-    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_OK);
-    assert_int_equal(cm.id, 1);
-    assert_true(cm.created_at > 0);
-    cm.id = 0;
-    cm.created_at = 0;
-    cm.reply_to = 1;
-    cm.path = (char *)"other.md";
-    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_OK);
-    assert_int_equal(cm.id, 2);
-    cm.id = 0;
-    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c2", &cm, NULL), CAT_OK);
-    assert_int_equal(cm.id, 1); /* each item counts its own */
-    /* A restore keeps its id, and may not take one in use. */
-    cm.id = 7;
-    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_OK);
-    assert_int_equal(cm.id, 7);
-    cm.id = 2;
-    assert_int_equal(catalog_comment_add(f->c, "tutorial", "c1", &cm, NULL), CAT_EXISTS);
-
-    catalog_comment *list = NULL;
-    size_t n = 0;
-    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", NULL, &list, &n, NULL), CAT_OK);
-    assert_int_equal(n, 3);
-    assert_int_equal(list[0].id, 1);
-    assert_int_equal(list[1].id, 2);
-    assert_int_equal(list[2].id, 7);
-    assert_string_equal(list[0].body, "Say \"why\".");
-    assert_string_equal(list[0].block, "intro/p-2");
-    assert_string_equal(list[0].user, "bo");
-    assert_int_equal(list[0].reply_to, 0);
-    assert_int_equal(list[1].reply_to, 1);
-    assert_false(list[0].resolved);
-    cd_buf b = CD_BUF_INIT;
-    catalog_json_comment(&b, &list[0]);
-    assert_non_null(strstr(b.data, "\"body\":\"Say \\\"why\\\".\""));
-    assert_non_null(strstr(b.data, "\"reply_to\":null"));
-    cd_buf_free(&b);
-    catalog_comments_free(list, n);
-    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", "index.md", &list, &n, NULL),
-                     CAT_OK);
-    assert_int_equal(n, 1);
-    catalog_comments_free(list, n);
-
-    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 1, true, NULL), CAT_OK);
-    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 3, true, NULL), CAT_NOT_FOUND);
-    catalog_comment got;
-    assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 1, &got, NULL), CAT_OK);
-    assert_true(got.resolved);
-    assert_string_equal(got.block_hash, cm.block_hash);
-    catalog_comment_clear(&got);
-    assert_int_equal(catalog_comment_resolve(f->c, "tutorial", "c1", 1, false, NULL), CAT_OK);
-    assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 1, &got, NULL), CAT_OK);
-    assert_false(got.resolved);
-    catalog_comment_clear(&got);
-    assert_int_equal(catalog_comment_get(f->c, "tutorial", "c1", 3, &got, NULL), CAT_NOT_FOUND);
-
-    /* A deleted item's comments go with it. */
-    assert_int_equal(catalog_item_delete(f->c, "tutorial", "c1", NULL), CAT_OK);
-    create(f->c, "tutorial", "c1", "ann");
-    assert_int_equal(catalog_comment_list(f->c, "tutorial", "c1", NULL, &list, &n, NULL), CAT_OK);
-    assert_int_equal(n, 0);
-}
-
 /* Findings are stored with their version as given, and the checks mode
  * with the item. */
 static void test_checks(void **state)
@@ -604,7 +515,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_comments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_commits, setup, teardown),
