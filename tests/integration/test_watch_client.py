@@ -188,7 +188,15 @@ def test_a_small_save_is_sent_with_the_commit_alone(cw):
     which blobs that version holds: a save of a small file is its upload and
     the commit, with no request to read the item back or to ask which blobs
     the server lacks."""
+    def item_reads() -> int:
+        return sum(1 for m, p in requests_since(cw.server, 0)
+                   if m == "GET" and p == f"/api/v1/content/{KIND}/doc")
+
+    before = item_reads()
     v = cw.item.version()
+    # The server logs a request once its answer is sent: the test's own read
+    # is in the log before the test's part of it is taken as ended.
+    wait_until(lambda: item_reads() == before + 1, DEADLINE, "the test's own read in the log")
     start = cw.server.log_path.stat().st_size  # from here on the test itself sends nothing
     (cw.doc / "lesson.md").write_bytes(b"# Lesson\n\nsaved once\n")
     cw.item.stream_has(v + 1, DEADLINE)
