@@ -381,13 +381,21 @@ def test_concurrent_pushes_on_one_base(cluster):
             assert sorted((f["path"], f["sha256"]) for f in item["files"]) == want
 
 
+def made_tokens(cluster, *users) -> dict:
+    """An API token for each user, made with `contentd token create`."""
+    tokens = {}
+    for user in users:
+        p = cluster.contentd("token", "create", user)
+        assert p.returncode == 0, p.stderr
+        tokens[user] = p.stdout.decode().split()[-1]
+    return tokens
+
+
 def test_token_create_and_rebuild_catalog_on_mongodb(cluster):
     """The storage subcommands take --mongodb-uri like serve: a token made
     by `token create` guards both replicas; `rebuild-catalog` refills an
     empty database from the bucket's manifests."""
-    p = cluster.contentd("token", "create", "ann")
-    assert p.returncode == 0, p.stderr
-    token = p.stdout.decode().split()[-1]
+    token = made_tokens(cluster, "ann")["ann"]
     a, b = cluster.pair()
     assert_error(b.api().get("/api/v1/content"), 401)
     ann_a, ann_b = a.api(token), b.api(token)
@@ -694,11 +702,7 @@ def test_revocation_on_one_replica_closes_streams_on_the_other(cluster):
     """A role taken away and a share link revoked on replica A close, at
     once, the streams of that user and that link open on replica B
     (docs/review.md): the change reaches B through the change stream."""
-    tokens = {}
-    for user in ("ann", "ben"):
-        p = cluster.contentd("token", "create", user)
-        assert p.returncode == 0, p.stderr
-        tokens[user] = p.stdout.decode().split()[-1]
+    tokens = made_tokens(cluster, "ann", "ben")
     a, b = cluster.pair()
     ann = a.api(tokens["ann"])
     ann.create_ok("course", "shared")
@@ -725,11 +729,7 @@ def test_a_comment_on_one_replica_reaches_streams_on_the_other(cluster):
     """A comment made on replica A arrives as `event: comment` on a member's
     stream open on replica B, and one made on B on A's: the comments
     collection is in the change stream (docs/review.md)."""
-    tokens = {}
-    for user in ("ann", "ben"):
-        p = cluster.contentd("token", "create", user)
-        assert p.returncode == 0, p.stderr
-        tokens[user] = p.stdout.decode().split()[-1]
+    tokens = made_tokens(cluster, "ann", "ben")
     a, b = cluster.pair()
     ann = a.api(tokens["ann"])
     ann.create_ok("course", "talk")
