@@ -59,10 +59,7 @@ static int read_entries(fs_store *s, const char *dir, list_ent **out, size_t *n,
             t = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
         if (t != DT_DIR && t != DT_REG)
             continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 64;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
-        }
+        *out = cd_grow(*out, *n, &cap, 64, sizeof **out);
         cd_buf b = CD_BUF_INIT;
         cd_buf_printf(&b, "%s%s", nm, t == DT_DIR ? "/" : "");
         (*out)[(*n)++] = (list_ent){cd_buf_steal(&b, NULL), t == DT_DIR};

@@ -57,10 +57,7 @@ static int collect(void *arg, const char *key)
     manifest_ref r;
     if (!parse_key(key, &r))
         return 0;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        l->v = cd_xrealloc(l->v, l->cap * sizeof *l->v);
-    }
+    l->v = cd_grow(l->v, l->n, &l->cap, 64, sizeof *l->v);
     l->v[l->n++] = r;
     return 0;
 }

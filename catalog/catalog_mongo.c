@@ -116,10 +116,7 @@ static catalog_status mg_item_list(catalog *cat, const char *kind, catalog_item 
     const bson_t *doc;
     size_t cap = 0;
     while (mongoc_cursor_next(cur, &doc)) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
-        }
+        *out = cd_grow(*out, *n, &cap, 16, sizeof **out);
         mg_doc_item(doc, &(*out)[(*n)++]);
     }
     bson_error_t e;

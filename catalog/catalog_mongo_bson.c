@@ -302,10 +302,7 @@ int mg_read_files(const bson_t *doc, const char *key, catalog_file **out, size_t
         return cd_err_set(err, CAT_ERROR, "catalog: a stored file list is not an array");
     size_t cap = 0;
     while (bson_iter_next(&el)) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
-        }
+        *out = cd_grow(*out, *n, &cap, 16, sizeof **out);
         catalog_file *f = &(*out)[(*n)++];
         memset(f, 0, sizeof *f);
         if (!read_file(&el, f)) {

@@ -149,10 +149,7 @@ static int find_many(mg_catalog *c, const bson_t *filter, catalog_comment **out,
     const bson_t *doc;
     size_t cap = 0;
     while (mongoc_cursor_next(cur, &doc)) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
-        }
+        *out = cd_grow(*out, *n, &cap, 16, sizeof **out);
         memset(&(*out)[*n], 0, sizeof **out);
         read_doc(doc, &(*out)[(*n)++]);
     }

@@ -24,10 +24,7 @@ catalog_status mg_token_list(catalog *cat, catalog_token **out, size_t *n, cd_er
     while (mongoc_cursor_next(cur, &doc)) {
         char *sha = mg_strdup(doc, "_id");
         if (strlen(sha) == 64) {
-            if (*n == cap) {
-                cap = cap ? 2 * cap : 16;
-                *out = cd_xrealloc(*out, cap * sizeof **out);
-            }
+            *out = cd_grow(*out, *n, &cap, 16, sizeof **out);
             catalog_token *t = &(*out)[(*n)++];
             memcpy(t->sha256, sha, 65);
             t->user = mg_strdup(doc, "user");

@@ -397,10 +397,7 @@ catalog_status mg_versions(catalog *cat, const char *kind, const char *name, cat
     const bson_t *doc;
     size_t cap = 0;
     while (mongoc_cursor_next(it, &doc)) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
-        }
+        *out = cd_grow(*out, *n, &cap, 16, sizeof **out);
         (*out)[(*n)++] = (catalog_version){mg_int64(doc, "v", 0), mg_date(doc, "created_at", 0),
                                            (int)mg_int64(doc, "files_changed", 0)};
     }

@@ -208,10 +208,7 @@ static int scan(mg_catalog *c, bool announce, bson_error_t *e)
     size_t n = 0, cap = 0;
     const bson_t *doc;
     while (mongoc_cursor_next(cur, &doc)) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            items = cd_xrealloc(items, cap * sizeof *items);
-        }
+        items = cd_grow(items, n, &cap, 64, sizeof *items);
         mg_change *ch = &items[n++];
         memset(ch, 0, sizeof *ch);
         char *key = mg_strdup(doc, "_id");

@@ -44,10 +44,7 @@ static int load_members(sqlite3 *db, int64_t id, catalog_item *it, cd_err *err)
     size_t cap = 0;
     int step = SQLITE_DONE;
     while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (it->n_members == cap) {
-            cap = cap ? 2 * cap : 4;
-            it->members = cd_xrealloc(it->members, cap * sizeof *it->members);
-        }
+        it->members = cd_grow(it->members, it->n_members, &cap, 4, sizeof *it->members);
         catalog_member *m = &it->members[it->n_members++];
         m->user = sq_text_dup(st, 0);
         m->role = (catalog_role)sqlite3_column_int(st, 1);
@@ -69,10 +66,7 @@ static int load_links(sqlite3 *db, int64_t id, catalog_item *it, cd_err *err)
     size_t cap = 0;
     int step = SQLITE_DONE;
     while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (it->n_links == cap) {
-            cap = cap ? 2 * cap : 4;
-            it->links = cd_xrealloc(it->links, cap * sizeof *it->links);
-        }
+        it->links = cd_grow(it->links, it->n_links, &cap, 4, sizeof *it->links);
         catalog_link *l = &it->links[it->n_links++];
         sq_text_copy(st, 0, l->id, sizeof l->id);
         sq_text_copy(st, 1, l->sha256, sizeof l->sha256);
@@ -141,10 +135,7 @@ static catalog_status sq_item_list(catalog *cat, const char *kind, catalog_item 
     size_t cap = 0;
     int step = SQLITE_DONE;
     while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
-        }
+        *out = cd_grow(*out, *n, &cap, 16, sizeof **out);
         memset(&(*out)[*n], 0, sizeof **out);
         rc = row_item_full(db, st, &(*out)[(*n)++], err);
     }

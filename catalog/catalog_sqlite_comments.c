@@ -98,10 +98,7 @@ static int select_rows(sq_catalog *c, catalog_comment **out, size_t *n, cd_err *
     size_t cap = 0;
     int step = SQLITE_DONE;
     while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
-        }
+        *out = cd_grow(*out, *n, &cap, 16, sizeof **out);
         memset(&(*out)[*n], 0, sizeof **out);
         read_row(st, &(*out)[(*n)++]);
     }

@@ -25,10 +25,7 @@ catalog_status sq_token_list(catalog *cat, catalog_token **out, size_t *n, cd_er
     size_t cap = 0;
     int step = SQLITE_DONE;
     while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
-        }
+        *out = cd_grow(*out, *n, &cap, 16, sizeof **out);
         catalog_token *t = &(*out)[(*n)++];
         sq_text_copy(st, 0, t->sha256, sizeof t->sha256);
         t->user = sq_text_dup(st, 1);

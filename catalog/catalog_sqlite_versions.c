@@ -154,10 +154,7 @@ static int read_files(sqlite3 *db, int64_t id, int64_t v, catalog_file **out, si
     size_t cap = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *out = cd_xrealloc(*out, cap * sizeof **out);
-        }
+        *out = cd_grow(*out, *n, &cap, 16, sizeof **out);
         catalog_file *f = &(*out)[(*n)++];
         f->path = sq_text_dup(st, 0);
         sq_text_copy(st, 1, f->sha256, sizeof f->sha256);
@@ -244,10 +241,7 @@ static int history_of(sqlite3 *db, const struct item_ref *it, void *arg, cd_err 
     size_t cap = 0;
     int step = SQLITE_DONE;
     while (rc == CAT_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*r->n == cap) {
-            cap = cap ? 2 * cap : 16;
-            *r->out = cd_xrealloc(*r->out, cap * sizeof **r->out);
-        }
+        *r->out = cd_grow(*r->out, *r->n, &cap, 16, sizeof **r->out);
         (*r->out)[(*r->n)++] = (catalog_version){
             sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2)};
     }

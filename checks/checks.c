@@ -51,10 +51,7 @@ chk_components *chk_components_parse(const char *text, size_t len)
         while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '\r'))
             b--;
         if (b > a && text[a] != '#') {
-            if (c->n == cap) {
-                cap = cap ? cap * 2 : 16;
-                c->names = cd_xrealloc(c->names, cap * sizeof *c->names);
-            }
+            c->names = cd_grow(c->names, c->n, &cap, 16, sizeof *c->names);
             c->names[c->n++] = normalise(text + a, b - a);
         }
         i = end + 1;

@@ -58,10 +58,7 @@ void chk_fact_ref(chk_doc *d, bool link, const char *ref, size_t line, const cha
     cd_buf path = CD_BUF_INIT, frag = CD_BUF_INIT;
     if (chk_resolve(d->path, ref, &path, &frag) == CHK_REF_LOCAL) {
         chk_facts *f = d->f;
-        if (f->nrefs == f->cap_refs) {
-            f->cap_refs = f->cap_refs ? f->cap_refs * 2 : 16;
-            f->refs = cd_xrealloc(f->refs, f->cap_refs * sizeof *f->refs);
-        }
+        f->refs = cd_grow(f->refs, f->nrefs, &f->cap_refs, 16, sizeof *f->refs);
         f->refs[f->nrefs++] = (chk_fref){link, cd_xstrdup(ref), cd_xstrdup(what),
                                          line ? line : ref_line(d, ref, &path)};
     }
@@ -88,10 +85,7 @@ static void component(chk_doc *d, const char *tag, json_t *props)
     }
     cd_buf_free(&needle);
     chk_facts *f = d->f;
-    if (f->ncomps == f->cap_comps) {
-        f->cap_comps = f->cap_comps ? f->cap_comps * 2 : 8;
-        f->comps = cd_xrealloc(f->comps, f->cap_comps * sizeof *f->comps);
-    }
+    f->comps = cd_grow(f->comps, f->ncomps, &f->cap_comps, 8, sizeof *f->comps);
     f->comps[f->ncomps++] = (chk_fcomp){cd_xstrdup(tag), line};
     const char *key;
     json_t *v;

@@ -92,10 +92,7 @@ void cli_hash_cache_load(const char *dir, folder_tree *out)
     while (ok && (len = getline(&line, &cap, fp)) > 0) {
         if (line[len - 1] == '\n')
             line[len - 1] = '\0';
-        if (out->n == out->cap) {
-            out->cap = out->cap ? out->cap * 2 : 256;
-            out->files = cd_xrealloc(out->files, out->cap * sizeof *out->files);
-        }
+        out->files = cd_grow(out->files, out->n, &out->cap, 256, sizeof *out->files);
         ok = parse_line(line, &out->files[out->n]);
         out->n += ok;
         /* folder_scan() looks paths up by binary search */

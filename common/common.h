@@ -30,6 +30,16 @@ void *cd_xcalloc(size_t n, size_t size);
 void *cd_xrealloc(void *p, size_t n);
 char *cd_xstrdup(const char *s);
 char *cd_xstrndup(const char *s, size_t n);
+/* Array p of *cap elements of size bytes, n of them used, with room for one
+ * more: when full, its capacity doubles (from first), and the array is
+ * reallocated.  Returns the array: `a = cd_grow(a, n, &cap, 16, sizeof *a)`. */
+static inline void *cd_grow(void *p, size_t n, size_t *cap, size_t first, size_t size)
+{
+    if (n < *cap)
+        return p;
+    *cap = *cap ? 2 * *cap : first;
+    return cd_xrealloc(p, *cap * size);
+}
 
 /* A growable byte buffer, always NUL-terminated after the first append.
  * The buffer owns data; release it with cd_buf_free() or take it with

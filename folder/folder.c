@@ -51,10 +51,7 @@ static void problem(walk *w, const char *rel, const char *fmt, ...)
 
 static void add_file(folder_tree *t, const char *rel, const char *src, const struct stat *st)
 {
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->files = cd_xrealloc(t->files, t->cap * sizeof *t->files);
-    }
+    t->files = cd_grow(t->files, t->n, &t->cap, 64, sizeof *t->files);
     folder_file *f = &t->files[t->n++];
     memset(f, 0, sizeof *f);
     f->path = cd_xstrdup(rel);
@@ -143,10 +140,7 @@ static int list_dir(const char *fs, char ***names, size_t *n, cd_err *err)
     while ((de = readdir(d)) != NULL) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 32;
-            *names = cd_xrealloc(*names, cap * sizeof **names);
-        }
+        *names = cd_grow(*names, *n, &cap, 32, sizeof **names);
         (*names)[(*n)++] = cd_xstrdup(de->d_name);
     }
     closedir(d);

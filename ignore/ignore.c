@@ -123,10 +123,7 @@ void ignore_add_line(ignore_rules *ig, const char *line, size_t n)
     if (n == 0)
         return;
     split_segments(&r, line, n);
-    if (ig->n == ig->cap) {
-        ig->cap = ig->cap ? ig->cap * 2 : 16;
-        ig->rules = cd_xrealloc(ig->rules, ig->cap * sizeof *ig->rules);
-    }
+    ig->rules = cd_grow(ig->rules, ig->n, &ig->cap, 16, sizeof *ig->rules);
     ig->rules[ig->n++] = r;
 }
 

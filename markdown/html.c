@@ -137,10 +137,7 @@ static size_t write_html(hnode *root, cd_buf *b, struct refs *refs)
         } else if (cur->type == H_RAW) {
             write_raw(b, cur->text, cur->len);
         } else {
-            if (refs->n == refs->cap) {
-                refs->cap = refs->cap ? refs->cap * 2 : 256;
-                refs->v = cd_xrealloc(refs->v, refs->cap * sizeof *refs->v);
-            }
+            refs->v = cd_grow(refs->v, refs->n, &refs->cap, 256, sizeof *refs->v);
             refs->v[refs->n] = cur;
             char num[24];
             int nl = snprintf(num, sizeof num, "%zu", refs->n++);

@@ -144,10 +144,7 @@ static void item_free(fw_item *it)
 static void table_insert(fw_dir *d, fw_item *it)
 {
     pthread_rwlock_wrlock(&d->rules_mu);
-    if (d->nitems == d->cap) {
-        d->cap = d->cap ? 2 * d->cap : 16;
-        d->items = cd_xrealloc(d->items, d->cap * sizeof *d->items);
-    }
+    d->items = cd_grow(d->items, d->nitems, &d->cap, 16, sizeof *d->items);
     size_t i = d->nitems;
     while (i > 0 && strcmp(d->items[i - 1]->key, it->key) > 0) {
         d->items[i] = d->items[i - 1];

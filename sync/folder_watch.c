@@ -41,10 +41,7 @@ void fw_keys_add(fw_keys *k, const char *s, size_t len)
     for (size_t i = 0; i < k->n; i++)
         if (!strncmp(k->v[i], s, len) && k->v[i][len] == '\0')
             return;
-    if (k->n == k->cap) {
-        k->cap = k->cap ? 2 * k->cap : 8;
-        k->v = cd_xrealloc(k->v, k->cap * sizeof *k->v);
-    }
+    k->v = cd_grow(k->v, k->n, &k->cap, 8, sizeof *k->v);
     k->v[k->n++] = cd_xstrndup(s, len);
 }
 

@@ -64,10 +64,7 @@ static void dir_upsert(watch_tree *t, int wd, const char *rel)
         t->dirs[i].mark = false;
         return;
     }
-    if (t->ndirs == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 16;
-        t->dirs = cd_xrealloc(t->dirs, t->cap * sizeof *t->dirs);
-    }
+    t->dirs = cd_grow(t->dirs, t->ndirs, &t->cap, 16, sizeof *t->dirs);
     memmove(&t->dirs[i + 1], &t->dirs[i], (t->ndirs - i) * sizeof *t->dirs);
     t->dirs[i] = (watch_dir){.wd = wd, .mark = false, .rel = cd_xstrdup(rel)};
     t->ndirs++;
@@ -360,10 +357,7 @@ static char *move_take(watch_tree *t, uint32_t cookie)
 
 static void move_push(watch_tree *t, uint32_t cookie, const char *rel)
 {
-    if (t->nmoves == t->movecap) {
-        t->movecap = t->movecap ? t->movecap * 2 : 4;
-        t->moves = cd_xrealloc(t->moves, t->movecap * sizeof *t->moves);
-    }
+    t->moves = cd_grow(t->moves, t->nmoves, &t->movecap, 4, sizeof *t->moves);
     t->moves[t->nmoves++] = (watch_move){.cookie = cookie, .rel = cd_xstrdup(rel)};
 }
 

@@ -63,10 +63,7 @@ static int load(const char *fpath, const struct stat *st, int type, struct FTW *
         cd_buf_free(&b);
         return -1;
     }
-    if (nfiles == cap) {
-        cap = cap ? cap * 2 : 64;
-        files = cd_xrealloc(files, cap * sizeof *files);
-    }
+    files = cd_grow(files, nfiles, &cap, 64, sizeof *files);
     mfile *m = &files[nfiles++];
     m->path = cd_xstrdup(fpath + root_len + 1);
     m->data = cd_buf_steal(&b, &m->len);

@@ -136,10 +136,7 @@ static struct mark *find_mark(int64_t marker, int add)
             return &g.marks[i];
     if (!add)
         return NULL;
-    if (g.nmarks == g.cap_marks) {
-        g.cap_marks = g.cap_marks ? 2 * g.cap_marks : 64;
-        g.marks = cd_xrealloc(g.marks, g.cap_marks * sizeof *g.marks);
-    }
+    g.marks = cd_grow(g.marks, g.nmarks, &g.cap_marks, 64, sizeof *g.marks);
     struct mark *m = &g.marks[g.nmarks++];
     memset(m, 0, sizeof *m);
     m->marker = marker;

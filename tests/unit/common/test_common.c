@@ -126,6 +126,27 @@ static FILE *stream_of(size_t n)
 }
 
 /* cd_buf_read: the whole stream, appended; past max, 1; a read error, -1. */
+/* cd_grow: room for one more, doubling from the first capacity, the
+ * elements kept. */
+static void test_grow(void **state)
+{
+    (void)state;
+    int *a = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 0; i < 40; i++) {
+        a = cd_grow(a, n, &cap, 4, sizeof *a);
+        assert_true(n < cap);
+        a[n++] = i;
+    }
+    assert_int_equal(cap, 64); /* 4, 8, 16, 32, 64 */
+    int *same = cd_grow(a, n, &cap, 4, sizeof *a);
+    assert_ptr_equal(same, a); /* not full: untouched */
+    assert_int_equal(cap, 64);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(a[i], i);
+    free(a);
+}
+
 static void test_buf_read(void **state)
 {
     (void)state;
@@ -512,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_xalloc),
         cmocka_unit_test(test_buf_empty_steal),
         cmocka_unit_test(test_buf_growth),
+        cmocka_unit_test(test_grow),
         cmocka_unit_test(test_buf_read),
         cmocka_unit_test(test_buf_append_binary),
         cmocka_unit_test(test_buf_printf),
