@@ -57,13 +57,13 @@ static rv_file *version_files(http_req *r, int64_t v, catalog_file **files, size
 static bool diff_versions(http_req *r, int64_t shown, int64_t *to)
 {
     char *q = http_query(r, "to");
-    bool ok = !q || (cd_parse_i64(q, to) && *to >= 1);
+    bool given = q != NULL, ok = !q || (cd_parse_i64(q, to) && *to >= 1);
     free(q);
     if (!ok) {
         (void)http_reply_error(r, 400, "invalid_version", "to must be an integer >= 1.");
         return false;
     }
-    if (!q)
+    if (!given)
         *to = shown;
     int64_t beyond = r->version > shown ? r->version : *to > shown ? *to : 0;
     if (beyond || shown < 1) { /* a reader of the published version: no later draft */
