@@ -251,16 +251,19 @@ static void test_project_corpus(void **state)
     assert_true(check_corpus(CORPUS_DIR) > 10);
 }
 
+/* Run only where the shared corpus is (main() says when it is not). */
 static void test_mdc_corpus(void **state)
 {
     (void)state;
-    DIR *d = opendir(MDC_CORPUS_DIR);
-    if (!d) {
-        print_message("# skipped: the shared MDC corpus is not at %s\n", MDC_CORPUS_DIR);
-        skip();
-    }
-    closedir(d);
     assert_true(check_corpus(MDC_CORPUS_DIR) > 10);
+}
+
+static bool have_mdc_corpus(void)
+{
+    DIR *d = opendir(MDC_CORPUS_DIR);
+    if (d)
+        closedir(d);
+    return d != NULL;
 }
 
 static char *blocks_of(const char *json)
@@ -316,9 +319,16 @@ int main(void)
         cmocka_unit_test(test_hash_is_of_canonical_json),
         cmocka_unit_test(test_edit_changes_one_hash),
         cmocka_unit_test(test_project_corpus),
-        cmocka_unit_test(test_mdc_corpus),
         cmocka_unit_test(test_hand_written),
         cmocka_unit_test(test_not_an_ast),
+        cmocka_unit_test(test_mdc_corpus), /* last: left out without the corpus */
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    size_t n = sizeof tests / sizeof *tests;
+    /* cmocka reports a skipped test as "not ok # SKIP", which meson counts
+     * as a failure: without the corpus the test is left out, saying why. */
+    if (!have_mdc_corpus()) {
+        printf("# skipped test_mdc_corpus: the shared MDC corpus is not at %s\n", MDC_CORPUS_DIR);
+        n--;
+    }
+    return _cmocka_run_group_tests("tests", tests, n, NULL, NULL);
 }
