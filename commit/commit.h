@@ -106,6 +106,7 @@ typedef struct commit_ast {
     size_t len;
     char *json;  /* NUL-terminated, one line (md_render's output) */
     char *title; /* data.title as the renderer saw it ("" when none) */
+    size_t toc_at, toc_len; /* where json holds its toc (md_result); toc_len 0: none */
     pthread_mutex_t gz_mu;
     char *gz; /* its gzip form, made once by commit_ast_gzip() */
     size_t gz_len;

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 
 #include "gz.h"
 #include "markdown.h"
@@ -199,6 +198,8 @@ static commit_render_status render_insert(commit_path *s, const char *sha, const
     }
     commit_ast *a = ast_new(res.json, res.len);
     a->title = cd_xstrdup(res.title);
+    a->toc_at = res.toc_at;
+    a->toc_len = res.toc_len;
     res.json = NULL;
     md_result_free(&res);
     *out = insert(s->rc, sha, a);
@@ -270,26 +271,21 @@ const char *commit_ast_gzip(commit_ast *a, size_t *len)
     return a->gz;
 }
 
-/* {"title":data.title,"toc":toc} of an AST document. */
+/* {"title":data.title,"toc":toc} of an AST document, from the title and
+ * the place of the toc the renderer gave (parsing a thousand new lessons'
+ * ASTs again for their stubs was a third of a first push's commit). */
 static char *stub_of(const commit_ast *a, size_t *len)
 {
-    json_t *doc = json_loadb(a->json, a->len, 0, NULL);
-    json_t *data = json_object_get(doc, "data");
-    json_t *title = json_object_get(data, "title");
-    json_t *toc = json_object_get(doc, "toc");
-    json_t *stub = json_object();
-    json_object_set_new(stub, "title",
-                        json_is_string(title) ? json_incref(title) : json_string(""));
-    json_object_set_new(stub, "toc", toc ? json_incref(toc) : json_null());
-    char *s = json_dumps(stub, JSON_COMPACT);
-    json_decref(stub);
-    json_decref(doc);
-    if (!s)
-        abort(); /* out of memory */
-    *len = strlen(s);
-    char *out = cd_xstrdup(s);
-    free(s);
-    return out;
+    cd_buf b = CD_BUF_INIT;
+    cd_buf_puts(&b, "{\"title\":");
+    cd_json_str(&b, a->title, strlen(a->title));
+    cd_buf_puts(&b, ",\"toc\":");
+    if (a->toc_len)
+        cd_buf_append(&b, a->json + a->toc_at, a->toc_len);
+    else
+        cd_buf_puts(&b, "null");
+    cd_buf_putc(&b, '}');
+    return cd_buf_steal(&b, len);
 }
 
 commit_render_status commit_stub_get(commit_path *cp, const char *sha, commit_ast **out,

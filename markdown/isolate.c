@@ -9,8 +9,9 @@
  *
  *   request   u32 flags, u64 length, the markdown bytes
  *   reply     u64 length, then: i32 status, i32 line, and the strings
- *             (u64 length + bytes) message, json, then u32 n and n pairs
- *             of data field key and value
+ *             (u64 length + bytes) message, json, then u64 toc_at, u64
+ *             toc_len (md_result), then u32 n and n pairs of data field
+ *             key and value
  *
  * The parent enforces a wall-clock deadline on the whole exchange and
  * kills the worker when it passes; the worker's address space is limited
@@ -103,6 +104,8 @@ static void encode_reply(cd_buf *b, int32_t status, const md_error *err, const m
     cd_buf_append(b, &line, sizeof line);
     put_str(b, err->message, strlen(err->message));
     put_str(b, res->json ? res->json : "", res->len);
+    put_u64(b, res->toc_at);
+    put_u64(b, res->toc_len);
     uint32_t n = (uint32_t)res->nfields;
     cd_buf_append(b, &n, sizeof n);
     for (size_t i = 0; i < res->nfields; i++) {
@@ -331,8 +334,15 @@ static bool decode_reply(const cd_buf *f, int *rc, md_result *res, md_error *err
     snprintf(err->message, sizeof err->message, "%s", msg);
     free(msg);
     *rc = st;
-    if (!(res->json = take_str(f, &at, &res->len)) || f->len - at < sizeof n)
+    uint64_t toc[2];
+    if (!(res->json = take_str(f, &at, &res->len)) || f->len - at < sizeof toc + sizeof n)
         return false;
+    memcpy(toc, f->data + at, sizeof toc);
+    at += sizeof toc;
+    if (toc[0] > res->len || toc[1] > res->len - toc[0])
+        return false;
+    res->toc_at = (size_t)toc[0];
+    res->toc_len = (size_t)toc[1];
     memcpy(&n, f->data + at, sizeof n);
     at += sizeof n;
     if (n > (f->len - at) / (2 * sizeof(uint64_t)))
@@ -359,16 +369,20 @@ static bool decode_reply(const cd_buf *f, int *rc, md_result *res, md_error *err
  * description, an empty body, the default toc, and "error". */
 static void failed_document(md_result *res, const char *code, const char *message)
 {
+    static const char head[] = "{\"data\":{\"title\":\"\",\"description\":\"\"},"
+                               "\"body\":{\"type\":\"root\",\"children\":[]},\"toc\":",
+                      toc[] = "{\"title\":\"\",\"searchDepth\":2,\"depth\":2,\"links\":[]}";
     cd_buf b = CD_BUF_INIT;
-    cd_buf_puts(&b, "{\"data\":{\"title\":\"\",\"description\":\"\"},"
-                    "\"body\":{\"type\":\"root\",\"children\":[]},"
-                    "\"toc\":{\"title\":\"\",\"searchDepth\":2,\"depth\":2,\"links\":[]},"
-                    "\"error\":{\"code\":");
+    cd_buf_puts(&b, head);
+    cd_buf_puts(&b, toc);
+    cd_buf_puts(&b, ",\"error\":{\"code\":");
     cd_json_str(&b, code, strlen(code));
     cd_buf_puts(&b, ",\"message\":");
     cd_json_str(&b, message, strlen(message));
     cd_buf_puts(&b, "}}");
     res->json = cd_buf_steal(&b, &res->len);
+    res->toc_at = sizeof head - 1;
+    res->toc_len = sizeof toc - 1;
     res->fields = cd_xcalloc(2, sizeof *res->fields);
     res->fields[0] = (md_field){cd_xstrdup("title"), cd_xstrdup("")};
     res->fields[1] = (md_field){cd_xstrdup("description"), cd_xstrdup("")};

@@ -57,6 +57,10 @@ typedef struct md_result {
     char *description; /* data.description when it is a string, else "" */
     md_field *fields;  /* data's top-level members, except null ones */
     size_t nfields;
+    /* Where json holds the value of the document's toc (an object), so that
+     * a caller needing only the toc does not parse the whole AST; toc_len 0
+     * when the document has none (data.toc: false) or under MD_PRETTY. */
+    size_t toc_at, toc_len;
 } md_result;
 
 /* md_render(), keeping the title, the description and data's top-level

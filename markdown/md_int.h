@@ -222,6 +222,9 @@ bool md_url_safe(const char *url, size_t len, bool is_img_src);
 #define MD_REF_ATTR "data-mdc-ref"
 
 /* Writes {data, body, toc}; returns data (in the render's arena). */
-jv *md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty);
+/* Writes the AST document of root into out; *toc_at and *toc_len: where the
+ * toc object is in out (0, 0 when there is none). */
+jv *md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, size_t *toc_at,
+                      size_t *toc_len);
 
 #endif

@@ -328,15 +328,22 @@ static void write_toc(cd_buf *b, hnode *root, jv *data)
     cd_buf_free(&title);
 }
 
-jv *md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, bool pretty)
+jv *md_write_document(md_ctx *c, hnode *root, jv *front, cd_buf *out, size_t *toc_at,
+                      size_t *toc_len)
 {
-    (void)pretty;
+    static const char member[] = ",\"toc\":";
     prune(root);
     cd_buf_puts(out, "{\"data\":");
     jv *data = write_data(c, out, root, front);
     cd_buf_puts(out, ",\"body\":");
     write_body(out, root);
+    size_t before = out->len;
     write_toc(out, root, data);
+    *toc_at = *toc_len = 0;
+    if (out->len > before) { /* ,"toc":{…} */
+        *toc_at = before + sizeof member - 1;
+        *toc_len = out->len - *toc_at;
+    }
     cd_buf_putc(out, '}');
     return data;
 }

@@ -341,9 +341,10 @@ md_status md_render_result(const char *src, size_t len, unsigned flags, md_resul
         root = md_reparse_html(&c, root);
     md_sanitize(&c, root);
     md_heading_ids(&c, root);
-    jv *data = md_write_document(&c, root, front, &json, false);
+    jv *data = md_write_document(&c, root, front, &json, &res->toc_at, &res->toc_len);
     fill_result(res, data);
     if (flags & MD_PRETTY) {
+        res->toc_at = res->toc_len = 0;
         cd_buf pretty = CD_BUF_INIT;
         pretty_print(json.data, json.len, &pretty);
         cd_buf_free(&json);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "commit.h"
 #include "support.h"
@@ -306,6 +307,46 @@ static void test_render_cache_evicts_least_recent(void **state)
         free(d[i].path);
 }
 
+/* A document's stub is {"title":data.title,"toc":toc} of its AST (made
+ * with the render from the place of the toc the renderer gives). */
+static void test_stub_is_title_and_toc(void **state)
+{
+    fixture *f = *state;
+    const char *docs[] = {
+        "---\ntitle: \"Quote \\\" and \\\\ and \\u00e9\"\n---\n## One\n\n### Two\n",
+        "---\ntoc: false\n---\n# Hidden toc\n\n## A\n",
+        "---\ntitle: 7\n---\n## Numbered title\n",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        catalog_file file;
+        put(f, "s.md", docs[i], &file);
+        commit_ast *a = NULL, *stub = NULL;
+        cd_err err = {0};
+        assert_int_equal(commit_stub_get(f->cp, file.sha256, &stub, &err), COMMIT_RENDER_OK);
+        assert_int_equal(commit_render_get(f->cp, file.sha256, &a, &err), COMMIT_RENDER_OK);
+        json_t *doc = json_loadb(a->json, a->len, 0, NULL);
+        json_t *got = json_loadb(stub->json, stub->len, 0, NULL);
+        assert_non_null(doc);
+        assert_non_null(got);
+        assert_int_equal(json_object_size(got), 2);
+        json_t *title = json_object_get(json_object_get(doc, "data"), "title");
+        assert_string_equal(json_string_value(json_object_get(got, "title")),
+                            json_is_string(title) ? json_string_value(title) : "");
+        json_t *toc = json_object_get(doc, "toc");
+        assert_true(json_equal(json_object_get(got, "toc"), toc ? toc : json_null()));
+        if (i == 0)
+            assert_string_equal(json_string_value(json_object_get(got, "title")),
+                                "Quote \" and \\ and \xc3\xa9");
+        if (i == 1)
+            assert_true(json_is_null(json_object_get(got, "toc")));
+        json_decref(got);
+        json_decref(doc);
+        commit_ast_unref(stub);
+        commit_ast_unref(a);
+        free(file.path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_own_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_source_then_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_cache_evicts_least_recent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stub_is_title_and_toc, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

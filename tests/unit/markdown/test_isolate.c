@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "markdown.h"
 
@@ -49,6 +50,59 @@ static void renders_like_in_process(void **state)
     md_pool_free(p);
 }
 
+/* r's toc_at/toc_len hold exactly the document's toc (or say it has none). */
+static void assert_toc_place(const md_result *r)
+{
+    json_t *doc = json_loadb(r->json, r->len, 0, NULL);
+    assert_non_null(doc);
+    json_t *toc = json_object_get(doc, "toc");
+    if (!toc) {
+        assert_int_equal(r->toc_len, 0);
+    } else {
+        assert_true(r->toc_len > 0);
+        assert_true(r->toc_at + r->toc_len <= r->len);
+        json_t *part = json_loadb(r->json + r->toc_at, r->toc_len, 0, NULL);
+        assert_non_null(part);
+        assert_true(json_equal(part, toc));
+        json_decref(part);
+    }
+    json_decref(doc);
+}
+
+static void toc_place_comes_with_the_result(void **state)
+{
+    (void)state;
+    md_pool *p = NULL;
+    assert_int_equal(md_pool_new(NULL, &p, NULL), MD_OK);
+    const char *docs[] = {
+        "# T\n\n## One\n\ntext\n\n### One.1\n\n## Two \"toc\":{}\n",
+        "---\ntoc: false\n---\n# No toc\n\n## Hidden\n",
+        "---\ntoc:\n  title: On this page\n  depth: 3\n---\n## A\n### B\n",
+        "",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        md_result a, b;
+        md_error err;
+        assert_int_equal(md_render_result(docs[i], strlen(docs[i]), 0, &a, &err), MD_OK);
+        assert_int_equal(md_pool_render(p, docs[i], strlen(docs[i]), 0, &b, &err), MD_OK);
+        assert_toc_place(&a);
+        assert_toc_place(&b);
+        assert_int_equal(a.toc_at, b.toc_at);
+        assert_int_equal(a.toc_len, b.toc_len);
+        if (i == 1)
+            assert_int_equal(a.toc_len, 0);
+        else
+            assert_true(a.toc_len > 0);
+        md_result_free(&a);
+        md_result_free(&b);
+        /* pretty-printed, the places would not hold: none is given */
+        assert_int_equal(md_render_result(docs[i], strlen(docs[i]), MD_PRETTY, &a, &err), MD_OK);
+        assert_int_equal(a.toc_len, 0);
+        md_result_free(&a);
+    }
+    md_pool_free(p);
+}
+
 static void timeout_costs_one_document(void **state)
 {
     (void)state;
@@ -66,6 +120,8 @@ static void timeout_costs_one_document(void **state)
     assert_non_null(strstr(r.json, "\"error\":{\"code\":\"render_timeout\""));
     assert_non_null(strstr(r.json, "\"body\":{\"type\":\"root\",\"children\":[]}"));
     assert_string_equal(r.title, "");
+    assert_toc_place(&r); /* the failure document's toc */
+    assert_true(r.toc_len > 0);
     md_result_free(&r);
     free(big);
     md_pool_free(p);
@@ -115,6 +171,7 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(renders_like_in_process),
+        cmocka_unit_test(toc_place_comes_with_the_result),
         cmocka_unit_test(timeout_costs_one_document),
         cmocka_unit_test(crash_costs_one_document),
         cmocka_unit_test(missing_program_is_an_error),
