@@ -6,6 +6,8 @@
  */
 #include "checks_int.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,14 +110,80 @@ static int facts_of(chk_ctx *c, size_t index, cd_err *err)
     return rc;
 }
 
+#define FACTS_THREADS_MAX 16
+
+/* The facts of every file, o->threads at a time: the files are taken in
+ * path order, and a failure is the one of the first file, by path, that
+ * failed, as when they are made one by one. */
+typedef struct {
+    chk_ctx *c;
+    atomic_size_t next;
+    pthread_mutex_t mu;
+    size_t failed; /* the first failed position in c->order; nfiles: none */
+    cd_err err;
+} facts_run;
+
+static void *facts_worker(void *arg)
+{
+    facts_run *r = arg;
+    size_t n = r->c->item->nfiles;
+    for (size_t k; (k = atomic_fetch_add(&r->next, 1)) < n;) {
+        pthread_mutex_lock(&r->mu);
+        bool past = k > r->failed;
+        pthread_mutex_unlock(&r->mu);
+        if (past)
+            break;
+        cd_err e = {0};
+        if (facts_of(r->c, r->c->order[k], &e) != 0) {
+            pthread_mutex_lock(&r->mu);
+            if (k < r->failed) {
+                r->failed = k;
+                r->err = e;
+            }
+            pthread_mutex_unlock(&r->mu);
+        }
+    }
+    return NULL;
+}
+
+static int all_facts(chk_ctx *c, cd_err *err)
+{
+    const chk_item *item = c->item;
+    unsigned threads = c->o->threads;
+    if (threads > FACTS_THREADS_MAX)
+        threads = FACTS_THREADS_MAX;
+    if (threads <= 1 || item->nfiles < 2) {
+        for (size_t k = 0; k < item->nfiles; k++)
+            if (facts_of(c, c->order[k], err) != 0)
+                return -1;
+        return 0;
+    }
+    facts_run r = {.c = c, .failed = item->nfiles};
+    atomic_init(&r.next, 0);
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_t th[FACTS_THREADS_MAX];
+    unsigned started = 0;
+    for (unsigned i = 1; i < threads; i++)
+        if (pthread_create(&th[started], NULL, facts_worker, &r) == 0)
+            started++;
+    facts_worker(&r);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&r.mu);
+    if (r.failed == item->nfiles)
+        return 0;
+    if (err)
+        *err = r.err;
+    return -1;
+}
+
 /* The passes over c, in order: every file's facts, then what needs the
  * whole version. */
 static int passes(chk_ctx *c, cd_err *err)
 {
     const chk_item *item = c->item;
-    for (size_t k = 0; k < item->nfiles; k++)
-        if (facts_of(c, c->order[k], err) != 0)
-            return -1;
+    if (all_facts(c, err) != 0)
+        return -1;
     if (chk_find_file(c, "index.md") < 0)
         chk_add(c->findings, "index.md", 0, CHK_ERROR, "missing-index",
                 "the item has no index.md, its root document");

@@ -94,6 +94,9 @@ typedef struct chk_options {
                                          Only files with a sha256 are cached. */
     chk_render_fn render;             /* NULL: md_render() in this process */
     void *render_arg;
+    unsigned threads; /* files whose facts are made at once (0, 1: one by one); more
+                         than one needs item->read and render safe to call from
+                         several threads at once */
 } chk_options;
 
 /* The version to check.  Everything is borrowed for the call. */

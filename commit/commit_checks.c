@@ -17,6 +17,11 @@
 
 /* How many files' facts the shared cache keeps: a few big courses' worth. */
 #define COMMIT_CHECKS_CACHE_FILES 8192
+/* Files whose facts are made at once: a first push brings a thousand new
+ * documents, whose facts one thread made one after the other while the
+ * rest of the machine waited (the blob store and the render cache are
+ * safe from several threads). */
+#define COMMIT_CHECK_THREADS 4
 
 typedef struct {
     commit_path *s;
@@ -104,7 +109,8 @@ commit_status commit_checks_run(commit_path *s, const catalog_item *it, const ca
     chk_options o = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE,
                      .cache = s->checks,
                      .render = render_cached,
-                     .render_arg = &src};
+                     .render_arg = &src,
+                     .threads = COMMIT_CHECK_THREADS};
     json_t *findings = NULL;
     chk_status rc = chk_run(&item, &o, &findings, err);
     free(cf);

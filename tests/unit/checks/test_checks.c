@@ -333,10 +333,15 @@ typedef struct mem {
     size_t fail_at; /* read of this index fails; SIZE_MAX: none */
 } mem;
 
+/* chk_options.threads of run_case(); reads of the files in fail_also fail
+ * too (a bit per index). */
+static unsigned run_threads;
+static unsigned fail_also;
+
 static int mem_read(void *arg, size_t index, size_t max, char **data, size_t *len, cd_err *err)
 {
     mem *m = arg;
-    if (index == m->fail_at)
+    if (index == m->fail_at || (index < 32 && (fail_also >> index & 1)))
         return cd_err_set(err, -1, "cannot read %s", m->tc->files[index].path);
     const tfile *f = &m->tc->files[index];
     size_t n = file_len(f) < max ? file_len(f) : max;
@@ -366,7 +371,8 @@ static json_t *run_case(const tcase *tc, size_t fail_at, int *rc, char **text, c
     chk_components *known =
         tc->components ? chk_components_parse(tc->components, strlen(tc->components)) : NULL;
     chk_options o = {.components = known,
-                     .max_file_size = tc->max_size ? tc->max_size : CHK_DEFAULT_MAX_FILE_SIZE};
+                     .max_file_size = tc->max_size ? tc->max_size : CHK_DEFAULT_MAX_FILE_SIZE,
+                     .threads = run_threads};
     json_t *findings = NULL;
     *rc = chk_run(&item, &o, &findings, err);
     chk_components_free(known);
@@ -456,6 +462,44 @@ static void test_read_failure_fails_the_run(void **state)
     free(text);
 }
 
+/* Facts made several files at a time: the same findings for every case,
+ * and of two unreadable files the failure names the first by path. */
+static void test_threads_give_the_same_findings(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc1, rc4;
+        char *one, *four;
+        cd_err err;
+        run_threads = 1;
+        json_t *a = run_case(&cases[i], SIZE_MAX, &rc1, &one, &err);
+        run_threads = 4;
+        json_t *b = run_case(&cases[i], SIZE_MAX, &rc4, &four, &err);
+        run_threads = 0;
+        assert_int_equal(rc1, rc4);
+        assert_string_equal(one, four);
+        free(one);
+        free(four);
+        json_decref(a);
+        json_decref(b);
+    }
+    /* files 0 index.md, 1 01.md, 2 img/c.png: 01.md comes first by path */
+    for (int round = 0; round < 20; round++) {
+        int rc;
+        char *text;
+        cd_err err = {0};
+        run_threads = 3;
+        fail_also = 1u << 0;
+        json_t *f = run_case(find_case("a clean item has no findings"), 1, &rc, &text, &err);
+        run_threads = 0;
+        fail_also = 0;
+        assert_int_equal(rc, -1);
+        assert_null(f);
+        assert_non_null(strstr(err.msg, "cannot read 01.md"));
+        free(text);
+    }
+}
+
 static void test_components_names_match_as_nuxt_resolves_them(void **state)
 {
     (void)state;
@@ -514,7 +558,7 @@ static void test_a_document_too_deep_to_walk(void **state)
 int main(void)
 {
     size_t n = sizeof cases / sizeof cases[0];
-    struct CMUnitTest *tests = calloc(n + 6, sizeof *tests);
+    struct CMUnitTest *tests = calloc(n + 7, sizeof *tests);
     for (size_t i = 0; i < n; i++) {
         tests[i].name = cases[i].name;
         tests[i].test_func = test_case;
@@ -523,6 +567,7 @@ int main(void)
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_invalid_front_matter_names_the_line);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_json_shape);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_read_failure_fails_the_run);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_threads_give_the_same_findings);
     tests[n++] =
         (struct CMUnitTest)cmocka_unit_test(test_components_names_match_as_nuxt_resolves_them);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_text_of_a_servers_findings);
