@@ -148,6 +148,14 @@ size_t chk_source_word(chk_doc *d, size_t from, size_t to, const char *word);
 /* Unclosed fences and MDC block components. */
 void chk_source_scan(chk_doc *d);
 
+/* ---- ast.c ---------------------------------------------------------------------- */
+
+/* {"data":…,"body":…} of the AST document json: data whole, body with only
+ * each node's tag, props and children (no node with neither a tag nor
+ * children).  NULL when json is not an AST document or is nested deeper
+ * than JSON_PARSER_MAX_DEPTH. */
+json_t *chk_ast_load(const char *json, size_t len);
+
 /* ---- facts.c, links.c, front.c, tasks.c ------------------------------------- */
 
 chk_facts *chk_facts_new(void);

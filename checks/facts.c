@@ -2,7 +2,7 @@
 /*
  * The facts of one file, from its bytes and path alone: for a document,
  * it is read, its lines indexed, rendered with md_render() and the AST
- * walked (links.c), its front matter read (front.c, tasks.c) and its
+ * read (ast.c) and walked (links.c), its front matter read (front.c, tasks.c) and its
  * source scanned for open fences and components (source.c); for an image,
  * its first bytes are sniffed (assets.c).  Everything here may be cached
  * and shared by later runs, so nothing depends on the rest of the item.
@@ -63,8 +63,7 @@ static void render(const chk_ctx *c, chk_doc *d, const char *sha)
                 "frontmatter-invalid", "this document cannot be rendered: %s", me.message);
         return;
     }
-    json_error_t je;
-    d->ast = json_loadb(out, out_len, 0, &je);
+    d->ast = chk_ast_load(out, out_len);
     free(out);
     if (!d->ast)
         chk_add(d->f->local, d->path, 0, CHK_WARNING, "check-skipped",

@@ -13,7 +13,7 @@ CONTENTD_RUN_PACKAGES=(
     libcmark-gfm-dev libcmark-gfm-extensions-dev
     libgumbo-dev libyaml-dev libsqlite3-dev libssl-dev libutf8proc-dev
     libinotifytools0-dev
-    libmicrohttpd-dev libjansson-dev zlib1g-dev
+    libmicrohttpd-dev libjansson-dev libyajl-dev zlib1g-dev
     libmongoc-dev libbson-dev
     libcurl4-openssl-dev libxml2-dev curl
 )
