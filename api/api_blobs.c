@@ -105,8 +105,28 @@ void api_blob_chunk(http_req *r, const char *p, size_t n)
     }
 }
 
+/* The longest Content-Path taken as a hint (percent-encoded). */
+#define HINT_PATH_MAX 4096
+
+/* Content-Path: the path the client uploads the blob for, percent-encoded
+ * (docs/api.md).  A markdown document is then rendered and its check facts
+ * made in the background, for the commit that follows; a hint that cannot
+ * be read is ignored, and the upload's answer does not depend on it. */
+static void hint_path(http_req *r)
+{
+    const char *h = http_header(r, "Content-Path");
+    size_t n = h ? strlen(h) : 0;
+    char *path = NULL;
+    size_t len = 0;
+    if (!n || n > HINT_PATH_MAX || !http_pct_decode(h, n, &path, &len))
+        return;
+    (void)commit_warm_document(API(r)->commit, r->sha, path);
+    free(path);
+}
+
 static enum MHD_Result reply_stored(http_req *r, unsigned status, bool created)
 {
+    hint_path(r);
     cd_buf b = CD_BUF_INIT;
     cd_buf_printf(&b, "{\"sha256\":\"%s\",\"size\":%llu,\"created\":%s}", r->sha,
                   (unsigned long long)r->received, created ? "true" : "false");

@@ -27,8 +27,8 @@ typedef enum {
 typedef struct {
     frame_kind kind;
     bool map;
-    json_t *v;   /* F_BUILD: the container built; F_NODE: the node kept; F_CHILDREN: array */
-    char *key;   /* the key whose value comes next (maps) */
+    json_t *v; /* F_BUILD: the container built; F_NODE: the node kept; F_CHILDREN: array */
+    char *key; /* the key whose value comes next (maps) */
     size_t klen;
 } frame;
 

@@ -198,6 +198,17 @@ static int passes(chk_ctx *c, cd_err *err)
     return chk_unused(c, err);
 }
 
+chk_status chk_facts_warm(const chk_item *item, size_t index, const chk_options *o, cd_err *err)
+{
+    if (!o || !o->cache || index >= item->nfiles || !item->files[index].sha256)
+        return CHK_OK;
+    chk_ctx c = {.item = item, .o = o, .facts = cd_xcalloc(item->nfiles, sizeof *c.facts)};
+    int rc = facts_of(&c, index, err);
+    chk_cache_release(o->cache, c.facts[index]);
+    free(c.facts);
+    return rc == 0 ? CHK_OK : CHK_UNREAD;
+}
+
 chk_status chk_run(const chk_item *item, const chk_options *o, json_t **findings, cd_err *err)
 {
     static const chk_options defaults = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE};

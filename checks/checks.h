@@ -121,6 +121,14 @@ typedef struct chk_item {
 chk_status chk_run(const chk_item *item, const chk_options *o, json_t **findings,
                    cd_err *err) CD_WUR;
 
+/* Makes the facts of item->files[index] into o->cache, as chk_run() would
+ * for that file, so that a later run of a version holding it finds them
+ * there (a server warms the cache with a document while the rest of the
+ * push is still arriving).  Nothing to do without a cache or a sha256, or
+ * when the cache has them.  Returns CHK_UNREAD with err when the file
+ * could not be read.  Safe from any number of threads. */
+chk_status chk_facts_warm(const chk_item *item, size_t index, const chk_options *o, cd_err *err);
+
 /* How many findings of that severity ("error" or "warning") the array
  * holds. */
 size_t chk_count(const json_t *findings, const char *severity);

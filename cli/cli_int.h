@@ -81,6 +81,13 @@ char *cli_http_escape_path(const char *s);
 CURL *cli_http_easy(cli_http *h, char errbuf[CURL_ERROR_SIZE]);
 /* Resets e for a blob upload: the common options, PUT, the blob headers. */
 void cli_http_put_options(cli_http *h, CURL *e, char errbuf[CURL_ERROR_SIZE]);
+/* cli_http_put_options() for PUT /api/v1/blobs/SHA256 of the file at path:
+ * a markdown file also names its path (Content-Path, docs/api.md), so the
+ * server can make it ready before the commit.  *hdrs receives the header
+ * list the transfer uses (NULL when it is the shared one); the caller frees
+ * it with curl_slist_free_all() once the transfer is over. */
+void cli_http_blob_put_options(cli_http *h, CURL *e, char errbuf[CURL_ERROR_SIZE], const char *path,
+                               struct curl_slist **hdrs);
 /* cd_err.code of a failed request: whether running the same command again
  * can succeed (the connection was lost, the server was down, busy or
  * failed, the user interrupted) or cannot until something is changed (the

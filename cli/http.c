@@ -163,6 +163,24 @@ void cli_http_put_options(cli_http *h, CURL *e, char errbuf[CURL_ERROR_SIZE])
     curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 }
 
+void cli_http_blob_put_options(cli_http *h, CURL *e, char errbuf[CURL_ERROR_SIZE], const char *path,
+                               struct curl_slist **hdrs)
+{
+    cli_http_put_options(h, e, errbuf);
+    *hdrs = NULL;
+    if (!cd_path_is_markdown(path))
+        return;
+    for (const struct curl_slist *l = h->hdrs_put; l; l = l->next)
+        *hdrs = curl_slist_append(*hdrs, l->data);
+    char *esc = cli_http_escape_path(path);
+    cd_buf line = CD_BUF_INIT;
+    cd_buf_printf(&line, "Content-Path: %s", esc);
+    *hdrs = curl_slist_append(*hdrs, line.data);
+    cd_buf_free(&line);
+    free(esc);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, *hdrs);
+}
+
 char *cli_http_url(const cli_http *h, const char *path)
 {
     cd_buf b = CD_BUF_INIT;

@@ -24,9 +24,10 @@ typedef struct slot {
     char errbuf[CURL_ERROR_SIZE];
     const folder_file *file;
     int fd;
-    int64_t read_bytes; /* sent so far, for the progress bar */
-    bool short_read;    /* the file shrank since it was hashed */
-    cd_buf body;        /* the answer, shown if it is an error */
+    int64_t read_bytes;      /* sent so far, for the progress bar */
+    bool short_read;         /* the file shrank since it was hashed */
+    struct curl_slist *hdrs; /* this transfer's headers, when not the shared ones */
+    cd_buf body;             /* the answer, shown if it is an error */
 } slot;
 
 typedef struct uploader {
@@ -79,7 +80,7 @@ static int start(uploader *u, slot *s, cd_err *err)
     s->read_bytes = 0;
     s->short_read = false;
     cd_buf_reset(&s->body);
-    cli_http_put_options(u->h, s->easy, s->errbuf);
+    cli_http_blob_put_options(u->h, s->easy, s->errbuf, f->path, &s->hdrs);
     char path[96];
     snprintf(path, sizeof path, "/api/v1/blobs/%s", f->sha256);
     char *url = cli_http_url(u->h, path);
@@ -100,6 +101,8 @@ static void stop(uploader *u, slot *s)
     if (!s->file)
         return;
     curl_multi_remove_handle(u->multi, s->easy);
+    curl_slist_free_all(s->hdrs);
+    s->hdrs = NULL;
     close(s->fd);
     s->fd = -1;
     s->file = NULL;

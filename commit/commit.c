@@ -32,6 +32,7 @@ commit_path *commit_new(catalog *cat, blobstore *bs, md_pool *pool, size_t rende
     cp->rc = commit_render_cache_new(render_cache_bytes);
     cp->stubs = commit_render_cache_new(COMMIT_STUB_CACHE_BYTES);
     cp->checks = commit_checks_cache_new();
+    cp->warm = commit_warm_new();
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
         pthread_mutex_init(&cp->commit_mu[i], NULL);
     return cp;
@@ -41,6 +42,7 @@ void commit_free(commit_path *cp)
 {
     if (!cp)
         return;
+    commit_warm_free(cp->warm); /* its threads use the caches */
     commit_render_cache_free(cp->rc);
     commit_render_cache_free(cp->stubs);
     chk_cache_free(cp->checks);
@@ -220,6 +222,7 @@ static bool render_documents(commit_path *s, const catalog_file *files, size_t n
         if (cd_path_is_markdown(files[i].path) && (!c || strcmp(c->sha256, files[i].sha256)))
             todo[ntodo++] = files[i].sha256;
     }
+    commit_warm_settle(s);
     commit_render_prefetch(s, todo, ntodo);
     free(todo);
     for (size_t i = 0; i < n; i++) {

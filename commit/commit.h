@@ -98,14 +98,26 @@ commit_status commit_review_record(commit_path *cp, const catalog_item *it, cd_e
 extern const char *const commit_outcomes[COMMIT_OUTCOMES];
 uint64_t commit_count(commit_path *cp, int outcome);
 
+/* ---- documents made ready before their commit (render_warm.c) ---------- */
+
+typedef struct commit_warm commit_warm;
+/* Queues the markdown blob sha, uploaded for path (a client's hint), to be
+ * rendered and its check facts made in the background, so that the commit
+ * of a version holding it finds them ready.  false when it is not queued:
+ * path is not a markdown path, sha is not a digest, or the queue is full.
+ * The blob must be stored already. */
+bool commit_warm_document(commit_path *cp, const char *sha, const char *path);
+/* Waits until every queued document is made (for tests). */
+void commit_warm_wait(commit_path *cp);
+
 /* ---- the render cache (render_cache.c) -------------------------------- */
 
 /* A rendered AST document, shared by reference count. */
 typedef struct commit_ast {
     atomic_int refs;
     size_t len;
-    char *json;  /* NUL-terminated, one line (md_render's output) */
-    char *title; /* data.title as the renderer saw it ("" when none) */
+    char *json;             /* NUL-terminated, one line (md_render's output) */
+    char *title;            /* data.title as the renderer saw it ("" when none) */
     size_t toc_at, toc_len; /* where json holds its toc (md_result); toc_len 0: none */
     pthread_mutex_t gz_mu;
     char *gz; /* its gzip form, made once by commit_ast_gzip() */

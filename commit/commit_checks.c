@@ -88,6 +88,21 @@ static md_status render_cached(void *arg, const char *sha, const char *src, size
     return MD_OK;
 }
 
+void commit_checks_warm(commit_path *s, const char *sha, const char *path)
+{
+    catalog_file file = {.path = (char *)path};
+    memcpy(file.sha256, sha, CD_SHA256_HEX);
+    chk_file cf = {.path = path, .sha256 = file.sha256};
+    blob_source src = {.s = s, .files = &file};
+    chk_item item = {.files = &cf, .nfiles = 1, .read = read_blob_prefix, .read_arg = &src};
+    chk_options o = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE,
+                     .cache = s->checks,
+                     .render = render_cached,
+                     .render_arg = &src};
+    cd_err err = {0};
+    (void)chk_facts_warm(&item, 0, &o, &err);
+}
+
 chk_cache *commit_checks_cache_new(void)
 {
     return chk_cache_new(COMMIT_CHECKS_CACHE_FILES);

@@ -17,9 +17,21 @@ struct commit_path {
     commit_render_cache *rc;
     commit_render_cache *stubs;    /* the {title, toc} of each AST */
     chk_cache *checks;             /* shared by every commit (commit_checks.c) */
+    commit_warm *warm;             /* documents made ready before their commit */
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     atomic_uint_fast64_t outcomes[COMMIT_OUTCOMES];
 };
+
+/* The documents made ready in the background (render_warm.c). */
+commit_warm *commit_warm_new(void);
+void commit_warm_free(commit_warm *w);
+/* Before a commit renders its documents: drops the documents still
+ * waiting (the commit makes them itself, several at once) and waits for
+ * those being made, so that no document is made twice at once. */
+void commit_warm_settle(commit_path *s);
+/* Makes the check facts of blob sha at path into the shared checks cache
+ * (commit_checks.c); a failure is left for the commit to meet. */
+void commit_checks_warm(commit_path *s, const char *sha, const char *path);
 
 /* Renders the documents shas[0..n) into the render cache, several at
  * once (render_prefetch.c); what fails is left for the caller to meet. */

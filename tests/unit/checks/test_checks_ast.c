@@ -132,7 +132,7 @@ static void test_depth_as_jansson(void **state)
         free(s);
     }
     assert_null(chk_ast_load("{\"data\":", 8)); /* cut short */
-    assert_null(chk_ast_load("[1,2]", 5));     /* not an AST document */
+    assert_null(chk_ast_load("[1,2]", 5));      /* not an AST document */
 }
 
 int main(void)

@@ -139,6 +139,41 @@ static void test_cache_keys_by_path_too(void **state)
     chk_cache_free(cache);
 }
 
+/* Facts warmed one file at a time (chk_facts_warm()) serve the run of a
+ * version holding those files, which then reads none of them again, and
+ * give the findings of a run that made them itself. */
+static void test_warmed_facts_serve_the_run(void **state)
+{
+    (void)state;
+    cached_item it;
+    cached_init(&it, course, 3);
+    chk_cache *cache = chk_cache_new(100);
+    chk_item item = {"course", "c", it.cf, it.n, counting_read, &it};
+    chk_options o = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE, .cache = cache};
+    cd_err err;
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(chk_facts_warm(&item, i, &o, &err), CHK_OK);
+    assert_true(it.reads[0] == 1 && it.reads[1] == 1 && it.reads[2] == 1);
+    assert_int_equal(chk_facts_warm(&item, 1, &o, &err), CHK_OK); /* there already */
+    assert_int_equal(it.reads[1], 1);
+    char *text = cached_run(&it, cache);
+    assert_string_equal(text, course_want);
+    assert_true(it.reads[0] == 1 && it.reads[1] == 1 && it.reads[2] == 1);
+    free(text);
+    /* warmed under another path, the same bytes are another document */
+    chk_file moved = it.cf[1];
+    moved.path = "other/one.md";
+    chk_item elsewhere = {"course", "c", &moved, 1, counting_read, &it};
+    it.reads[0] = 0; /* counting_read counts index 0 for the one file */
+    assert_int_equal(chk_facts_warm(&elsewhere, 0, &o, &err), CHK_OK);
+    assert_int_equal(it.reads[0], 1);
+    /* nothing to do without a cache */
+    chk_options none = {.max_file_size = CHK_DEFAULT_MAX_FILE_SIZE};
+    assert_int_equal(chk_facts_warm(&item, 0, &none, &err), CHK_OK);
+    assert_int_equal(it.reads[0], 1);
+    chk_cache_free(cache);
+}
+
 typedef struct runner {
     cached_item *it;
     chk_cache *cache;
@@ -180,6 +215,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_reads_each_file_once),
         cmocka_unit_test(test_cache_keys_by_path_too),
+        cmocka_unit_test(test_warmed_facts_serve_the_run),
         cmocka_unit_test(test_cache_shared_by_threads_while_evicting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

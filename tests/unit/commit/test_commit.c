@@ -307,6 +307,32 @@ static void test_render_cache_evicts_least_recent(void **state)
         free(d[i].path);
 }
 
+/* A document queued with commit_warm_document() is rendered in the
+ * background; the commit of a version holding it renders nothing. */
+static void test_warmed_document_is_ready_for_the_commit(void **state)
+{
+    fixture *f = *state;
+    catalog_file file;
+    put(f, "index.md", "# Warm\n\n[gone](gone.md)\n", &file);
+    assert_false(commit_warm_document(f->cp, file.sha256, "pic.png")); /* not markdown */
+    assert_false(commit_warm_document(f->cp, "not-a-digest", "index.md"));
+    assert_true(commit_warm_document(f->cp, file.sha256, "index.md"));
+    commit_warm_wait(f->cp);
+    uint64_t hits, misses, bytes, entries;
+    commit_render_stats(f->cp, &hits, &misses, &bytes, &entries);
+    assert_int_equal(misses, 1);
+    assert_int_equal(entries, 1);
+    commit_result res = {0};
+    run(f, 0, &file, 1, &res);
+    assert_int_equal(res.status, COMMIT_OK);
+    assert_non_null(strstr(res.checks.data, "broken-link"));
+    uint64_t misses2;
+    commit_render_stats(f->cp, &hits, &misses2, &bytes, &entries);
+    assert_int_equal(misses2, misses);
+    commit_result_clear(&res);
+    free(file.path);
+}
+
 /* A document's stub is {"title":data.title,"toc":toc} of its AST (made
  * with the render from the place of the toc the renderer gives). */
 static void test_stub_is_title_and_toc(void **state)
@@ -357,6 +383,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_render_source_then_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_cache_evicts_least_recent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stub_is_title_and_toc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_warmed_document_is_ready_for_the_commit, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
