@@ -275,6 +275,8 @@ def test_client_lists_adds_answers_and_resolves_comments(team):
         "      Elsewhere?\n"), p.stdout
     p = content(e, "bob", "comments", item, "--path", "other.md")
     assert p.returncode == 0 and "#2" in p.stdout and "#1" not in p.stdout, p
+    # --flag=VALUE works for the command's own flags too (docs/client.md)
+    assert content(e, "bob", "comments", item, "--path=other.md").stdout == p.stdout
     got = ok_json(content(e, "bob", "comments", item, "--output", "json"))
     assert got == e.bob.get(base + "/comments").json()
     p = content(e, "carol", "comments", item, "--reopen", 1)
