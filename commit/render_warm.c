@@ -32,6 +32,7 @@ struct commit_warm {
     pthread_cond_t cv, idle;
     warm_job q[WARM_QUEUE];
     size_t head, len, busy;
+    uint64_t taken, finished; /* documents taken from the queue, and made */
     bool stop;
     pthread_t th[WARM_THREADS];
     unsigned started;
@@ -61,13 +62,14 @@ static void *warm_worker(void *arg)
         w->head = (w->head + 1) % WARM_QUEUE;
         w->len--;
         w->busy++;
+        w->taken++;
         pthread_mutex_unlock(&w->mu);
         warm_one(s, &j);
         free(j.path);
         pthread_mutex_lock(&w->mu);
         w->busy--;
-        if (!w->len && !w->busy)
-            pthread_cond_broadcast(&w->idle);
+        w->finished++;
+        pthread_cond_broadcast(&w->idle);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -137,7 +139,10 @@ void commit_warm_settle(commit_path *s)
     for (size_t i = 0; i < w->len; i++)
         free(w->q[(w->head + i) % WARM_QUEUE].path);
     w->len = 0;
-    while (w->busy)
+    /* only the documents being made now: not those another push's
+     * uploads queue meanwhile */
+    uint64_t target = w->taken;
+    while (w->finished < target)
         pthread_cond_wait(&w->idle, &w->mu);
     pthread_mutex_unlock(&w->mu);
 }
