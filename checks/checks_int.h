@@ -188,6 +188,8 @@ void chk_mentions_unlock(void);
 
 /* ---- cache.c ------------------------------------------------------------------ */
 
+/* The cache's key of a file: "SHA-256 path" (hex holds no space). */
+void chk_cache_key(cd_buf *key, const char *sha256, const char *path);
 /* The facts stored under key, with a reference for the caller; NULL. */
 chk_facts *chk_cache_get(chk_cache *cache, const char *key);
 /* Stores f under key (which it takes a reference of) unless another run

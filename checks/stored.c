@@ -41,11 +41,6 @@ const char *chk_facts_stamp(void)
     return stamp_text;
 }
 
-static void cache_key(cd_buf *key, const char *sha256, const char *path)
-{
-    cd_buf_printf(key, "%s %s", sha256, path); /* as checks.c keys the cache */
-}
-
 static json_t *pair(const char *s, size_t line)
 {
     return json_pack("[sI]", s, (json_int_t)line);
@@ -81,7 +76,7 @@ static json_t *to_json(const chk_facts *f)
 json_t *chk_cache_export(chk_cache *cache, const char *sha256, const char *path)
 {
     cd_buf key = CD_BUF_INIT;
-    cache_key(&key, sha256, path);
+    chk_cache_key(&key, sha256, path);
     chk_facts *f = chk_cache_get(cache, key.data);
     cd_buf_free(&key);
     if (!f)
@@ -94,7 +89,7 @@ json_t *chk_cache_export(chk_cache *cache, const char *sha256, const char *path)
 bool chk_cache_has(chk_cache *cache, const char *sha256, const char *path)
 {
     cd_buf key = CD_BUF_INIT;
-    cache_key(&key, sha256, path);
+    chk_cache_key(&key, sha256, path);
     chk_facts *f = chk_cache_get(cache, key.data);
     cd_buf_free(&key);
     chk_cache_release(cache, f);
@@ -236,7 +231,7 @@ int chk_cache_import(chk_cache *cache, const char *sha256, const char *path, con
     if (!f)
         return -1;
     cd_buf key = CD_BUF_INIT;
-    cache_key(&key, sha256, path);
+    chk_cache_key(&key, sha256, path);
     chk_cache_release(cache, chk_cache_put(cache, key.data, f));
     cd_buf_free(&key);
     return 0;

@@ -122,7 +122,8 @@ static json_t *load_one(commit_path *s, const catalog_item *it, int64_t v, const
     json_t *facts = json_object_get(m, "facts"), *from = json_object_get(facts, "from");
     const char *stamp = json_string_value(json_object_get(facts, "stamp"));
     json_t *docs = json_object_get(facts, "docs");
-    if (!stamp || strcmp(stamp, chk_facts_stamp()) || !json_is_array(from) || !json_is_object(docs)) {
+    if (!stamp || strcmp(stamp, chk_facts_stamp()) || !json_is_array(from) ||
+        !json_is_object(docs)) {
         json_decref(m);
         return json_null();
     }

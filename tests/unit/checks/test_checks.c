@@ -376,8 +376,8 @@ static json_t *run_cached(const tcase *tc, size_t fail_at, chk_cache *cache, int
     size_t n = nfiles(tc);
     for (size_t i = 0; i < n; i++) {
         fake_sha(&tc->files[i], shas[i]);
-        files[i] = (chk_file){tc->files[i].path, cache ? shas[i] : NULL,
-                              (int64_t)file_len(&tc->files[i])};
+        files[i] =
+            (chk_file){tc->files[i].path, cache ? shas[i] : NULL, (int64_t)file_len(&tc->files[i])};
     }
     mem m = {tc, fail_at, 0};
     chk_item item = {tc->kind, tc->item, files, n, mem_read, &m};
@@ -441,8 +441,8 @@ static void check_stored_facts(const tcase *tc, const char *cold)
     json_decref(run_cached(tc, SIZE_MAX, back, &rc, &second, &reads, &err));
     assert_int_equal(rc, 0);
     if (strcmp(second, cold) || reads)
-        print_message("case: %s, from stored facts (%zu reads)\n--- cold\n%s--- got\n%s",
-                      tc->name, reads, cold, second);
+        print_message("case: %s, from stored facts (%zu reads)\n--- cold\n%s--- got\n%s", tc->name,
+                      reads, cold, second);
     assert_string_equal(second, cold);
     assert_int_equal(reads, 0);
     free(first);
