@@ -11,7 +11,8 @@
  * the facts of the files it kept; every FACTS_CHAIN_MAX versions (and for
  * a version whose base has no stored facts) a manifest holds them all and
  * names none.  So a version's facts are read back with at most
- * FACTS_CHAIN_MAX + 1 manifests, once per item and process, into the
+ * FACTS_CHAIN_MAX + 1 manifests (the current one, then the others all at
+ * once), once per item and process, into the
  * checks' cache (chk_cache_import()), where they stay like facts the
  * checks made themselves.
  *
@@ -23,6 +24,7 @@
  */
 #include "commit_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,10 +104,12 @@ static bool kept_uncached(commit_path *s, const catalog_file *files, size_t n,
     return false;
 }
 
-/* Imports, from version v's manifest, the facts of the files of files;
- * returns its "from" (a new reference), json_null() when it has no facts
- * of this release, NULL when it could not be read. */
-static json_t *load_one(commit_path *s, const catalog_item *it, int64_t v, const json_t *wanted)
+/* Imports, from version v's manifest, the facts of the files of wanted
+ * ("sha path" → path), counting them in *got; returns its "from" (a new
+ * reference), json_null() when it has no facts of this release, NULL
+ * when it could not be read. */
+static json_t *load_one(commit_path *s, const catalog_item *it, int64_t v, const json_t *wanted,
+                        size_t *got)
 {
     char *key = blobstore_manifest_key(it->kind, it->name, v);
     cd_buf b = CD_BUF_INIT;
@@ -129,7 +133,6 @@ static json_t *load_one(commit_path *s, const catalog_item *it, int64_t v, const
     }
     const char *k;
     json_t *j;
-    size_t got = 0;
     json_object_foreach(docs, k, j)
     {
         const char *path = json_string_value(json_object_get(wanted, k));
@@ -137,14 +140,52 @@ static json_t *load_one(commit_path *s, const catalog_item *it, int64_t v, const
             char sha[CD_SHA256_HEX];
             memcpy(sha, k, CD_SHA256_HEX - 1);
             sha[CD_SHA256_HEX - 1] = '\0';
-            got += chk_cache_import(s->checks, sha, path, j) == 0;
+            *got += chk_cache_import(s->checks, sha, path, j) == 0;
         }
     }
-    cd_log("debug", "commit", "msg=\"stored facts read\" item=%s/%s version=%lld files=%zu",
-           it->kind, it->name, (long long)v, got);
     json_incref(from);
     json_decref(m);
     return from;
+}
+
+typedef struct {
+    commit_path *s;
+    const catalog_item *it;
+    int64_t version;
+    const json_t *wanted; /* read-only while the threads run */
+    size_t got;
+} older_load;
+
+static void *load_older(void *arg)
+{
+    older_load *o = arg;
+    json_decref(load_one(o->s, o->it, o->version, o->wanted, &o->got));
+    return NULL;
+}
+
+/* Reads the manifests of the versions in from, all at once (each a GET
+ * from S3); returns how many files' facts they gave. */
+static size_t load_chain(commit_path *s, const catalog_item *it, const json_t *from,
+                         const json_t *wanted)
+{
+    older_load o[FACTS_CHAIN_MAX];
+    pthread_t th[FACTS_CHAIN_MAX];
+    bool started[FACTS_CHAIN_MAX] = {false};
+    size_t n = json_array_size(from) < FACTS_CHAIN_MAX ? json_array_size(from) : FACTS_CHAIN_MAX;
+    size_t got = 0;
+    for (size_t i = 0; i < n; i++) {
+        o[i] = (older_load){s, it, json_integer_value(json_array_get(from, i)), wanted, 0};
+        started[i] = i > 0 && pthread_create(&th[i], NULL, load_older, &o[i]) == 0;
+    }
+    for (size_t i = 0; i < n; i++) /* the first, and any a thread was refused for */
+        if (!started[i])
+            load_older(&o[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        got += o[i].got;
+    }
+    return got;
 }
 
 void commit_facts_load(commit_path *s, const catalog_item *it, const catalog_file *files, size_t n,
@@ -154,11 +195,10 @@ void commit_facts_load(commit_path *s, const catalog_item *it, const catalog_fil
         return;
     json_t *known = chain_get(s, it, it->version);
     bool need = kept_uncached(s, files, n, cur, ncur);
-    if (known && !need) {
-        json_decref(known);
-        return;
-    }
     json_decref(known);
+    if (known && !need)
+        return;
+    int64_t t0 = cd_mono_ms();
     json_t *wanted = json_object(); /* "sha path" → path, of the new version's files */
     cd_buf k = CD_BUF_INIT;
     for (size_t i = 0; i < n; i++) {
@@ -167,17 +207,16 @@ void commit_facts_load(commit_path *s, const catalog_item *it, const catalog_fil
         json_object_set_new(wanted, k.data, json_string(files[i].path));
     }
     cd_buf_free(&k);
-    json_t *from = load_one(s, it, it->version, wanted);
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_is_array(from) ? from : NULL, i, v)
-    {
-        if (!kept_uncached(s, files, n, cur, ncur))
-            break;
-        json_t *older = load_one(s, it, json_integer_value(v), wanted);
-        json_decref(older);
+    size_t got = 0, read = 1;
+    json_t *from = load_one(s, it, it->version, wanted, &got);
+    if (json_is_array(from) && kept_uncached(s, files, n, cur, ncur)) {
+        got += load_chain(s, it, from, wanted);
+        read += json_array_size(from);
     }
     json_decref(wanted);
+    cd_log("info", "commit",
+           "msg=\"stored facts read\" item=%s/%s version=%lld manifests=%zu files=%zu dur_ms=%lld",
+           it->kind, it->name, (long long)it->version, read, got, (long long)(cd_mono_ms() - t0));
     if (from)
         chain_set(s, it, it->version, from);
 }

@@ -178,13 +178,19 @@ def cold_pushes(cluster: rgw.Rgw, tmp: Path, bucket: str, i: int, push_argv: lis
             f.write_text(f.read_text() + f"\nChanged {'after a restart' if restart else 'later'} "
                          f"in round {r}.\n")
             before = store_calls(server)
-            took = timed(push_argv, push_env, "content push (one file changed, cold)")
+            at = server.log_path.stat().st_size
+            env = dict(push_env, CONTENT_SERVER=server.base_url)  # a new port each start
+            took = timed(push_argv, env, "content push (one file changed, cold)")
             after = store_calls(server)
             out.append((took, after.get("open", 0) - before.get("open", 0),
                         after.get("get_object", 0) - before.get("get_object", 0)))
     finally:
         if server:
             server.stop()
+    last = server.log_path.read_bytes()[at:]
+    facts = [m.decode() for m in re.findall(rb'msg="stored facts read"[^\n]*', last)]
+    print(f"server side of the last push ({'after a restart' if restart else 'expired'}): "
+          f"{server_share(last)}" + (f"; {facts[-1]}" if facts else ""))
     return out
 
 
