@@ -137,7 +137,8 @@ typedef struct chk_item {
  * o may be NULL (the defaults: no components list, the default size
  * limit, no cache).  Files are read through item->read only when their
  * facts are not in o->cache: documents whole, images' first 4 KiB, and
- * documents again only when an asset may be unused.  Safe to call from
+ * documents again only when an asset may be unused and their facts do not
+ * yet say whether their source names its path.  Safe to call from
  * any number of threads at once. */
 chk_status chk_run(const chk_item *item, const chk_options *o, json_t **findings,
                    cd_err *err) CD_WUR;
