@@ -176,8 +176,9 @@ sync_status sync_folder_item(const sync_config *cfg, const char *dir, sync_item_
     rc = index_data(cfg, &src, &data, err);
     if (rc == SYNC_OK)
         rc = item_of(data, dir, kind, name, err);
-    if (memo) {
+    if (memo)
         memo->known = rc == SYNC_OK;
+    if (memo && rc == SYNC_OK) {
         memcpy(memo->front_sha, front, sizeof front);
         memcpy(memo->kind, kind, sizeof memo->kind);
         memcpy(memo->name, name, sizeof memo->name);
