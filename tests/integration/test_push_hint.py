@@ -70,3 +70,49 @@ def test_findings_are_those_of_the_committed_path(api, name):
     broken = [(c["path"], c["line"], c["code"]) for c in r.json()["checks"]]
     assert broken == [("index.md", 3, "broken-link")], r.json()["checks"]
     assert "gone.md" in r.json()["checks"][0]["message"]
+
+
+def test_content_push_names_the_path_of_each_markdown_upload(start_server, tmp_path):
+    """`content push` sends Content-Path with every markdown blob it uploads,
+    percent-encoded and naming the file's path in the folder, and with no
+    other blob; seen by a recording proxy between the client and the server."""
+    import subprocess
+    from urllib.parse import unquote
+
+    from helpers.server import clean_env, content_binary
+    from s3support import Proxy
+
+    s = start_server()
+    d = tmp_path / "course"
+    (d / "dir é").mkdir(parents=True)
+    docs = {
+        "index.md": "---\nkind: tutorial\nname: hint-client\n---\n# Course\n\n[p](dir é/page.md)\n",
+        "dir é/page.md": "# Page\n\n![pic](../pic.png)\n",
+        "NOTES.MD": "# Notes\n",
+    }
+    for path, text in docs.items():
+        (d / path).write_text(text)
+    (d / "pic.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    (d / "data.json").write_text('{"a": 1}\n')
+    (d / "notes.markdown").write_text("# Not a document here\n")
+    proxy = Proxy(s.port).start()
+    try:
+        p = subprocess.run([str(content_binary()), "push", str(d)], capture_output=True,
+                           encoding="utf-8", errors="replace", timeout=120,
+                           env=clean_env({"CONTENT_SERVER": proxy.endpoint}))
+    finally:
+        proxy.stop()
+    assert p.returncode == 0, p.stdout + p.stderr
+    files = {path: (d / path).read_bytes() for path in [*docs, "pic.png", "data.json", "notes.markdown"]}
+    by_sha = {sha256(data): path for path, data in files.items()}
+    puts = {c.target.rsplit("/", 1)[1]: c for c in proxy.captured
+            if c.method == "PUT" and c.target.startswith("/api/v1/blobs/")}
+    assert set(puts) == set(by_sha), (sorted(puts), by_sha)
+    for sha, path in by_sha.items():
+        hint = puts[sha].header("Content-Path")
+        if path.lower().endswith(".md"):  # what the server renders: .md, any case
+            assert hint is not None, f"{path} was uploaded without Content-Path"
+            assert hint.isascii() and " " not in hint, hint
+            assert unquote(hint) == path, (hint, path)
+        else:
+            assert hint is None, f"{path} (not markdown) was uploaded with Content-Path {hint!r}"
