@@ -25,9 +25,10 @@ typedef struct cli_config {
     const char *server; /* base URL, no trailing '/' kept when used */
     const char *token;  /* NULL: no Authorization header */
     cli_output output;
+    bool debug; /* CONTENT_LOG_LEVEL=debug: write the debug lines (push --watch) */
 } cli_config;
 
-/* The defaults, then CONTENT_SERVER and CONTENT_TOKEN. */
+/* The defaults, then CONTENT_SERVER, CONTENT_TOKEN and CONTENT_LOG_LEVEL. */
 void cli_config_init(cli_config *cfg);
 
 /* If argv[*i] is a global option (--server, --token, --output, as

@@ -252,6 +252,12 @@ typedef struct cli_push_known {
     json_t *item;
 } cli_push_known;
 
+/* push --watch: the watcher's batches a push answers, for its debug line. */
+typedef struct cli_push_round {
+    uint64_t first, last; /* batch numbers, counted from 1; 0: none (first push, retry) */
+    int64_t event_ns;     /* CLOCK_MONOTONIC of the first batch's first event, else 0 */
+} cli_push_round;
+
 typedef struct cli_push_opts {
     const char *dir;  /* the content folder */
     const char *kind; /* from the flags, else NULL: from index.md */
@@ -271,6 +277,8 @@ typedef struct cli_push_opts {
     cli_check_opts checks;
     /* Blob uploads in flight at once (--parallel; 0: CLI_UPLOAD_PARALLEL). */
     unsigned parallel;
+    /* Watch mode: the batches this push answers (for the debug line). */
+    const cli_push_round *round;
 } cli_push_opts;
 
 /* Scans dir, creates the item if it does not exist, uploads the missing
@@ -298,6 +306,19 @@ typedef struct cli_push_diff {
 void cli_push_diff_compute(const folder_tree *t, json_t *server_files, cli_push_diff *d);
 void cli_push_diff_clear(cli_push_diff *d);
 bool cli_push_diff_empty(const cli_push_diff *d);
+
+/* When the steps of one push ended (CLOCK_MONOTONIC ns; 0: not reached). */
+typedef struct cli_push_times {
+    int64_t started, hashed, put, posted;
+} cli_push_times;
+
+/* push_trace.c: the per-save debug line of push --watch (docs/watch.md,
+ * "Diagnosing a save"): item, status, version, batches, what changed
+ * (path:size:sha256[0:12] of each file sent), the first event on the wall
+ * clock and each step in ms after it.  Written only with cfg->debug. */
+void cli_push_trace(const char *kind, const char *name, int rc, int64_t version,
+                    const folder_tree *t, const cli_push_diff *d, const cli_push_round *round,
+                    const cli_push_times *times);
 
 /* The outcome of a push, reported by cli_push_report(). */
 typedef struct cli_push_result {

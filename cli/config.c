@@ -7,6 +7,8 @@
  */
 #include "cli.h"
 
+#include "common.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,9 @@ void cli_config_init(cli_config *cfg)
     cfg->server = server && *server ? server : DEFAULT_SERVER;
     cfg->token = token && *token ? token : NULL;
     cfg->output = CLI_OUT_TEXT;
+    const char *level = getenv("CONTENT_LOG_LEVEL");
+    cfg->debug = level && !strcmp(level, "debug");
+    cd_log_set_debug(cfg->debug);
 }
 
 /* If argv[*i] is --name or --name=VALUE, sets *value and returns 1 (-1 when

@@ -43,6 +43,8 @@ typedef struct push {
     json_t *checks;    /* the findings: the server's (commit answer), else ours */
     size_t sent_files;
     int64_t sent_bytes;
+    int64_t version;     /* the version the push left the item at, when it got one */
+    cli_push_times when; /* for push --watch's debug line */
     cd_err err;
 } push;
 
@@ -455,6 +457,7 @@ static int run(push *p)
     int rc = identify(p);
     if (rc == 0)
         rc = scan(p);
+    p->when.hashed = cd_mono_ns();
     if (rc == 0)
         rc = check_limits(p);
     if (rc != 0)
@@ -468,6 +471,7 @@ static int run(push *p)
             report(p, p->base, true);
         }
         remember(p, p->base);
+        p->version = p->base;
         return CLI_OK;
     }
     if (cli_blobs_missing(p->h, &p->tree, server_files(p), p->o->watch && !p->o->dry_run, &p->blobs,
@@ -477,11 +481,16 @@ static int run(push *p)
         report(p, p->base, false);
         return CLI_OK;
     }
-    if (upload(p) != 0)
+    rc = upload(p);
+    if (p->blobs.n)
+        p->when.put = cd_mono_ns();
+    if (rc != 0)
         return fail_stays(p);
     int64_t version = p->base;
     rc = commit(p, &version);
+    p->when.posted = cd_mono_ns();
     if (rc == CLI_OK) {
+        p->version = version;
         report(p, version, version == p->base);
         remember(p, version);
     }
@@ -495,7 +504,10 @@ int cli_push(cli_http *h, const cli_config *cfg, const cli_push_opts *o, bool *r
         p.known = o->known->item;
         o->known->item = NULL;
     }
+    p.when.started = cd_mono_ns();
     int rc = run(&p);
+    if (o->watch && cfg->debug)
+        cli_push_trace(p.kind, p.name, rc, p.version, &p.tree, &p.diff, o->round, &p.when);
     /* A transfer or server failure leaves CLI_ERR_TRANSIENT in p.err (http.c,
      * upload.c, a 409); a refusal or a local problem (bad names, front
      * matter, limits) anything else. */

@@ -37,6 +37,8 @@ typedef struct watcher {
     ignore_rules *ig;
     bool pending, rules_changed, gone, back;
     char *incomplete; /* the watcher's message, to print */
+    uint64_t batches; /* delivered so far */
+    cli_push_round round; /* the batches since the last push was due */
     int efd;
 } watcher;
 
@@ -53,6 +55,12 @@ static void batch_cb(void *arg, const watch_batch *b)
 {
     watcher *w = arg;
     pthread_mutex_lock(&w->mu);
+    w->batches++;
+    if (!w->pending) {
+        w->round.first = w->batches;
+        w->round.event_ns = b->first_event_ns;
+    }
+    w->round.last = w->batches;
     w->pending = true;
     for (size_t i = 0; i < b->npaths; i++)
         if (!strcmp(b->paths[i], ".contentignore"))
@@ -103,11 +111,14 @@ static void wait_event(watcher *w, int delay_ms)
     }
 }
 
-/* Takes what the callbacks recorded; true when a push is due. */
-static bool take_state(watcher *w, watch_folder *wf)
+/* Takes what the callbacks recorded; true when a push is due (its
+ * batches then in *round). */
+static bool take_state(watcher *w, watch_folder *wf, cli_push_round *round)
 {
     pthread_mutex_lock(&w->mu);
     bool due = w->pending, reload = w->rules_changed, gone = w->gone, back = w->back;
+    *round = due ? w->round : (cli_push_round){0};
+    w->round = (cli_push_round){0};
     char *incomplete = w->incomplete;
     w->pending = w->rules_changed = w->back = false;
     w->incomplete = NULL;
@@ -133,9 +144,11 @@ static int next_delay(int previous)
     return previous * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : previous * 2;
 }
 
-static int loop(cli_http *h, const cli_config *cfg, const cli_push_opts *o, watcher *w,
+static int loop(cli_http *h, const cli_config *cfg, cli_push_opts *o, watcher *w,
                 watch_folder *wf)
 {
+    cli_push_round round = {0};
+    o->round = &round;
     int delay = -1; /* retry delay after a failed push, in ms */
     bool retry = false, pushed = true;
     int rc = cli_push(h, cfg, o, &retry);
@@ -152,7 +165,7 @@ static int loop(cli_http *h, const cli_config *cfg, const cli_push_opts *o, watc
         wait_event(w, delay);
         if (cli_interrupted())
             return CLI_OK;
-        if (take_state(w, wf) || delay >= 0) {
+        if (take_state(w, wf, &round) || delay >= 0) {
             rc = cli_push(h, cfg, o, &retry);
             pushed = true;
         }

@@ -8,10 +8,12 @@ keeps editing is reported, and the watch catches up when it returns.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -31,11 +33,12 @@ class Pusher:
     """`content push --watch DIR` as a child process; its stderr is read
     line by line as it comes (for the messages a test waits for)."""
 
-    def __init__(self, server, folder: Path):
+    def __init__(self, server, folder: Path, env=None):
         self.proc = subprocess.Popen(
             [str(content_binary()), "push", "--watch", str(folder)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            env=clean_env({"CONTENT_SERVER": server.base_url}), text=True, errors="replace")
+            env=clean_env({"CONTENT_SERVER": server.base_url, **(env or {})}), text=True,
+            errors="replace")
         self.err: list = []
         self.out: list = []
         self._readers = [threading.Thread(target=self._read, args=(s, d), daemon=True)
@@ -66,12 +69,12 @@ class Pusher:
 class ClientWatch:
     """The folder doc/ watched by `content push --watch`, the item followed."""
 
-    def __init__(self, start_server, tmp_path: Path, files=None, before_start=None):
+    def __init__(self, start_server, tmp_path: Path, files=None, before_start=None, env=None):
         self.doc = write_tree(tmp_path / "doc", files or DOC)
         if before_start:
             before_start(self)
         self.server = start_server()
-        self.pusher = Pusher(self.server, self.doc)
+        self.pusher = Pusher(self.server, self.doc, env)
         self.item = Followed(self.server, self.doc, KIND, "doc")
         assert self.item.converge() == 1
         self.item.subscribe()
@@ -206,6 +209,46 @@ def test_a_small_save_is_sent_with_the_commit_alone(cw):
     sent = [(m, p) for m, p in requests_since(cw.server, start) if not p.endswith("/events")]
     assert [m for m, _ in sent] == ["PUT", "POST"], sent
     assert sent[0][1].startswith("/api/v1/blobs/") and sent[1][1] == f"/api/v1/content/{KIND}/doc/versions"
+
+
+SAVE_LINE = re.compile(r"level=debug mod=push msg=save item=(\S+) status=(\w+) version=(\d+) "
+                       r"changed=(\w+) batches=(\S+) changes=(\S+) event_at=([\d.]+)(.*)$")
+
+
+def test_debug_line_names_each_save(start_server, tmp_path, content_bin, contentd_bin):
+    """With CONTENT_LOG_LEVEL=debug, each save's push writes one line: the
+    version the server made, the watcher's batch, the saved file's size
+    and SHA-256 as the bytes written, and its steps in order."""
+    w = ClientWatch(start_server, tmp_path, env={"CONTENT_LOG_LEVEL": "debug"})
+    try:
+        body = b"# Lesson\n\n" + b"traced save " * 200 + b"\n"
+        before = time.time() * 1e3
+        v = w.step(lambda: (w.doc / "lesson.md").write_bytes(body))
+        line = w.pusher.wait_err(f"msg=save item={KIND}/doc status=ok version={v} ")
+        after = time.time() * 1e3
+        m = SAVE_LINE.search(line)
+        assert m, line
+        item, status, version, changed, batches, changes, at, rest = m.groups()
+        assert (item, status, int(version), changed) == (f"{KIND}/doc", "ok", v, "true")
+        first, last = (int(n) for n in batches.split("-"))
+        assert 1 <= first <= last, batches
+        sha = hashlib.sha256(body).hexdigest()
+        assert changes == f"lesson.md:{len(body)}:{sha[:12]}", changes
+        steps = dict((k, float(ms)) for k, ms in re.findall(r"(\w+)_ms=([\d.]+)", rest))
+        assert list(steps) == ["started", "hashed", "put", "posted"], rest
+        assert 0 <= steps["started"] <= steps["hashed"] <= steps["put"] <= steps["posted"], steps
+        # The first event was the test's write (both clocks are the wall
+        # clock; 1 ms for the line's rounding).
+        assert before - 1 <= float(at) <= after, (before, at, after)
+        # The initial push answered no batch.
+        assert any("version=1 changed=true batches=none " in e for e in w.pusher.err), w.pusher.err
+    finally:
+        w.close()
+
+
+def test_no_debug_line_by_default(cw):
+    cw.step(lambda: (cw.doc / "lesson.md").write_bytes(b"# Lesson\n\nquiet\n"))
+    assert not any("msg=save" in e for e in cw.pusher.err), cw.pusher.err
 
 
 def test_a_push_by_someone_else_does_not_stop_the_watch(cw, tmp_path):
