@@ -230,7 +230,7 @@ class Watch:
 
     def _start(self, m: str) -> bool:
         # the per-save debug lines give the server's steps (server_steps.py)
-        env = {"CONTENTD_LOG_LEVEL": "debug"}
+        env = {"CONTENTD_LOG_LEVEL": "debug", "CONTENT_LOG_LEVEL": "debug"}
         if self.quiet_ms is not None:
             env.update({"CONTENTD_WATCH_QUIET_MS": str(self.quiet_ms),
                         "CONTENT_WATCH_QUIET_MS": str(self.quiet_ms)})
@@ -428,7 +428,7 @@ def run(args) -> dict:
         events.stop()
         if events_a:
             events_a.stop()
-        server_steps.attach(samples, watch.server.log_path)
+        server_steps.attach(samples, watch.server.log_path, watch.tmp / "push.log")
         offset1, unc1 = handshake(d)
         violations = d.execute_script("return window.__cspViolations")
         res = {
@@ -468,7 +468,8 @@ def report(res: dict) -> str:
     for key, label in server_steps.STEPS:
         xs = [s[key] for s in res["samples"] if s.get(key) is not None]
         if xs:
-            rows.append(f"| *server:* {label} | {percentile(xs, 50):.1f} | "
+            who = "" if key.startswith("c_") else "*server:* "
+            rows.append(f"| {who}{label} | {percentile(xs, 50):.1f} | "
                         f"{percentile(xs, 99):.1f} | {statistics.mean(xs):.1f} | "
                         f"{min(xs):.1f} | {max(xs):.1f} |")
     for key, label in (("event", "update event at a plain SSE client"),

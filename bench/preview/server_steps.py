@@ -2,7 +2,8 @@
 """The server's share of each save, from contentd's own debug lines
 (CONTENTD_LOG_LEVEL=debug; docs/watch.md, "Diagnosing a save"): the watch's
 `msg=save` line (the first inotify event on the wall clock, then when each
-step ended) and the hub's `msg="update queued"` line (when the version was
+step ended), in push mode `content push --watch`'s own `mod=push msg=save`
+line (CONTENT_LOG_LEVEL=debug: hashed, PUT and POST answered) and the hub's `msg="update queued"` line (when the version was
 queued to its subscribers), joined to the bench's samples by version.
 
 Each step becomes a time after the save, on the bench's clock (the log's
@@ -15,6 +16,9 @@ from pathlib import Path
 
 SAVE = re.compile(r"mod=watch msg=save .*?status=ok version=(\d+) changed=true .*?"
                   r"event_at=([\d.]+)(.*)$")
+# `content push --watch`'s own line (CONTENT_LOG_LEVEL=debug, the client)
+PUSH = re.compile(r"mod=push msg=save .*?status=ok version=(\d+) changed=true .*?"
+                  r"event_at=([\d.]+)(.*)$")
 QUEUED = re.compile(r'mod=sse msg="update queued" item=\S+ version=(\d+) .*?at=([\d.]+)')
 STEP = re.compile(r"(\w+)_ms=([\d.]+)")
 
@@ -24,28 +28,38 @@ STEPS = (
     ("s_delivered", "batch delivered by the watcher"),
     ("s_taken", "batch taken by the folder's worker"),
     ("s_item", "item known (index.md's front matter)"),
+    ("c_started", "client: push started (main thread)"),
+    ("c_hashed", "client: folder scanned and hashed"),
+    ("c_put", "client: blob PUT answered"),
     ("s_scanned", "folder read and hashed"),
     ("s_stored", "new blobs stored"),
     ("s_committed", "committed (catalog durable)"),
+    ("c_posted", "client: version POST answered"),
     ("s_queued", "update queued to the subscribers (hub)"),
 )
 
 
-def read(log: Path) -> dict:
-    """version → {step: wall-clock ms} from the server's log."""
+def read(log: Path, client_log: Path | None = None) -> dict:
+    """version → {step: wall-clock ms} from the server's log (and push
+    --watch's, when given)."""
     out: dict = {}
-    try:
-        lines = log.read_text(errors="replace").splitlines()
-    except OSError:
-        return out
+    lines = []
+    for path in (log, client_log):
+        try:
+            lines += path.read_text(errors="replace").splitlines() if path else []
+        except OSError:
+            pass
     for line in lines:
-        m = SAVE.search(line)
+        for regex, prefix in ((SAVE, "s_"), (PUSH, "c_")):
+            m = regex.search(line)
+            if m:
+                at = float(m.group(2))
+                steps = {"s_event": at}
+                for key, ms in STEP.findall(m.group(3)):
+                    steps[prefix + key] = at + float(ms)
+                out.setdefault(int(m.group(1)), {}).update(steps)
+                break
         if m:
-            at = float(m.group(2))
-            steps = {"s_event": at}
-            for key, ms in STEP.findall(m.group(3)):
-                steps["s_" + key] = at + float(ms)
-            out.setdefault(int(m.group(1)), {}).update(steps)
             continue
         m = QUEUED.search(line)
         if m:
@@ -53,10 +67,10 @@ def read(log: Path) -> dict:
     return out
 
 
-def attach(samples: list, log: Path) -> None:
+def attach(samples: list, log: Path, client_log: Path | None = None) -> None:
     """Adds each step (ms after the save) to the samples that name a
     version (sample["version"]) and the save's time (sample["t0"])."""
-    by_version = read(log)
+    by_version = read(log, client_log)
     for s in samples:
         steps = by_version.get(s.get("version"))
         if not steps or "t0" not in s:
