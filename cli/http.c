@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * HTTP to the contentd server on libcurl.  One easy handle serves the
- * sequential calls of a command, so they share one kept-alive connection;
- * upload.c makes more handles through cli_http_easy() for parallel PUTs.
+ * sequential calls of a command; upload.c makes more handles through
+ * cli_http_easy() for parallel PUTs.  Every handle keeps its connections in
+ * one cache (a curl share), so the kept-alive connections outlive a batch
+ * of uploads: push --watch's PUT and POST of a save, and the next save's,
+ * travel on connections already open.
  *
  * Every failure becomes one sentence: the server's `message` for an error
  * answer, or for a transfer that did not complete, what happened in words
@@ -24,6 +27,7 @@
 
 struct cli_http {
     CURL *easy;
+    CURLSH *share; /* the connection (and DNS) cache of every handle */
     char *base;  /* without a trailing '/' */
     char *given; /* as the user wrote it */
     /* plain: downloads; put: blob uploads; get and post: JSON calls. */
@@ -89,6 +93,14 @@ cli_http *cli_http_new(const cli_config *cfg)
     while (n > 0 && cfg->server[n - 1] == '/')
         n--;
     h->base = cd_xstrndup(cfg->server, n);
+    /* One thread uses the handles: the share needs no lock functions. */
+    h->share = curl_share_init();
+    if (!h->share) {
+        fputs("content: out of memory\n", stderr);
+        abort();
+    }
+    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     struct curl_slist **lists[] = {&h->hdrs_plain, &h->hdrs_put, &h->hdrs_get, &h->hdrs_post};
     for (size_t i = 0; i < 4; i++) {
         if (cfg->token && *cfg->token) {
@@ -113,6 +125,7 @@ void cli_http_free(cli_http *h)
     if (!h)
         return;
     curl_easy_cleanup(h->easy);
+    curl_share_cleanup(h->share); /* after every handle that used it */
     curl_slist_free_all(h->hdrs_plain);
     curl_slist_free_all(h->hdrs_put);
     curl_slist_free_all(h->hdrs_get);
@@ -142,6 +155,7 @@ static void common_options(cli_http *h, CURL *e, char *errbuf)
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xferinfo);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->hdrs_plain);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_SHARE, h->share);
 }
 
 CURL *cli_http_easy(cli_http *h, char errbuf[CURL_ERROR_SIZE])

@@ -194,6 +194,8 @@ int cli_upload(cli_http *h, const folder_file *files, const size_t *idx, size_t 
         total += files[idx[i]].size;
     uploader u = {.h = h, .files = files, .idx = idx, .n = n};
     u.nslots = parallel ? parallel : 1;
+    if (u.nslots > n) /* a save of one file: one handle, not a pool of them */
+        u.nslots = n ? (unsigned)n : 1;
     u.multi = curl_multi_init();
     curl_multi_setopt(u.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)u.nslots);
     curl_multi_setopt(u.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)u.nslots);

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -249,6 +250,69 @@ def test_debug_line_names_each_save(start_server, tmp_path, content_bin, content
 def test_no_debug_line_by_default(cw):
     cw.step(lambda: (cw.doc / "lesson.md").write_bytes(b"# Lesson\n\nquiet\n"))
     assert not any("msg=save" in e for e in cw.pusher.err), cw.pusher.err
+
+
+class CountingRelay:
+    """A TCP relay on a free loopback port in front of the server that
+    counts the connections made through it."""
+
+    def __init__(self, port: int):
+        self.upstream = port
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            u = socket.create_connection(("127.0.0.1", self.upstream))
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+
+
+def test_saves_travel_on_the_connections_already_open(start_server, tmp_path, content_bin,
+                                                      contentd_bin):
+    """A save's PUT and POST, and the next save's, reuse the connections the
+    watch has open: after the first push, saves open no new connection."""
+    doc = write_tree(tmp_path / "doc", DOC)
+    server = start_server()
+    relay = CountingRelay(server.port)
+    pusher = Pusher(server, doc, {"CONTENT_SERVER": f"http://127.0.0.1:{relay.port}"})
+    item = Followed(server, doc, KIND, "doc")
+    try:
+        assert item.converge() == 1
+        opened = relay.accepted
+        for i in range(3):
+            before = item.version()
+            (doc / "lesson.md").write_bytes(f"# Lesson\n\nsave {i}\n".encode() + b"x" * 2000)
+            assert item.converge() == before + 1
+        assert relay.accepted == opened, f"{relay.accepted - opened} connections opened by 3 saves"
+    finally:
+        item.close()
+        assert pusher.stop() == 0, pusher.err
+        relay.close()
 
 
 def test_a_push_by_someone_else_does_not_stop_the_watch(cw, tmp_path):
