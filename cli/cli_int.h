@@ -217,6 +217,23 @@ void cli_blobs_named(const folder_tree *t, json_t *answer, cli_blobset *out);
  * caller frees with free().  A missing file is not an error. */
 int cli_front_matter(const char *path, char **kind, char **name, char **title, cd_err *err) CD_WUR;
 
+/* push --watch: the front matter block of index.md as last read (its bytes,
+ * from the leading "---" to the closing one) and the kind and name it gave.
+ * Owned by the watch; free with cli_front_memo_clear(). */
+typedef struct cli_front_memo {
+    cd_buf head;
+    char *kind, *name;
+    bool valid;
+} cli_front_memo;
+
+/* As cli_front_matter(), but when the front matter block of path is the
+ * same bytes as m's, kind and name are m's, without rendering the document
+ * again (*title is then NULL: only a push that creates the item needs it,
+ * and the caller does not pass m then).  Updates m after each full read. */
+int cli_front_matter_memo(const char *path, cli_front_memo *m, char **kind, char **name,
+                          char **title, cd_err *err) CD_WUR;
+void cli_front_memo_clear(cli_front_memo *m);
+
 /* ---- check.c: the checks (checks/) on a scanned folder -------------------- */
 
 typedef struct cli_check_opts {
@@ -279,6 +296,8 @@ typedef struct cli_push_opts {
     unsigned parallel;
     /* Watch mode: the batches this push answers (for the debug line). */
     const cli_push_round *round;
+    /* Watch mode: index.md's front matter as last read, else NULL. */
+    cli_front_memo *front;
 } cli_push_opts;
 
 /* Scans dir, creates the item if it does not exist, uploads the missing

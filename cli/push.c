@@ -98,7 +98,11 @@ static int identify(push *p)
     char *kind = NULL, *name = NULL;
     cd_buf index = CD_BUF_INIT;
     cd_buf_printf(&index, "%s/index.md", p->o->dir);
-    int rc = cli_front_matter(index.data, &kind, &name, &p->title, &p->err);
+    /* The watch reads the front matter again only when it changed, or
+     * when this push may create the item (which takes its title). */
+    int rc = p->o->front && p->known
+                 ? cli_front_matter_memo(index.data, p->o->front, &kind, &name, &p->title, &p->err)
+                 : cli_front_matter(index.data, &kind, &name, &p->title, &p->err);
     cd_buf_free(&index);
     if (rc != 0)
         return fail(p, "%s", p->err.msg);

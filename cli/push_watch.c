@@ -176,9 +176,11 @@ int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts
 {
     folder_tree cache = {0};
     cli_push_known known = {0};
+    cli_front_memo front = {0};
     cli_push_opts o = *opts;
     o.cache = &cache;
     o.known = &known;
+    o.front = &front;
     o.quiet_unchanged = true;
     o.watch = true;
     o.checks.cache = chk_cache_new(CHECKS_CACHE_FILES); /* each push renders what changed */
@@ -209,6 +211,7 @@ int cli_push_watch(cli_http *h, const cli_config *cfg, const cli_push_opts *opts
     pthread_mutex_destroy(&w.mu);
     folder_tree_clear(&cache);
     json_decref(known.item);
+    cli_front_memo_clear(&front);
     chk_cache_free(o.checks.cache);
     return rc;
 }

@@ -315,6 +315,26 @@ def test_saves_travel_on_the_connections_already_open(start_server, tmp_path, co
         relay.close()
 
 
+def test_front_matter_read_again_when_it_changes(cw):
+    """A save of index.md's body keeps the item; a save that changes the
+    name in its front matter pushes the folder as the item it now names
+    (the watch reads the front matter again only when its bytes changed)."""
+    index = cw.doc / "index.md"
+    cw.step(lambda: index.write_bytes(index_md("doc", body="Body edited.")))
+    cw.step(lambda: index.write_bytes(index_md("doc", body="Edited again.")))
+    index.write_bytes(index_md("doc-renamed", body="Renamed."))
+    other = Followed(cw.server, cw.doc, KIND, "doc-renamed")
+    try:
+        assert other.converge() == 1
+    finally:
+        other.close()
+    # Back to the first name, with a body-only edit after it: the old item.
+    before = cw.item.version()
+    index.write_bytes(index_md("doc", body="Back."))
+    assert cw.item.converge() == before + 1
+    cw.step(lambda: index.write_bytes(index_md("doc", body="Back, edited.")))
+
+
 def test_a_push_by_someone_else_does_not_stop_the_watch(cw, tmp_path):
     """The version push --watch last committed is not current any more
     (another push came in): the next save reads the item again and commits
