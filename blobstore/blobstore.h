@@ -70,7 +70,7 @@ void blobstore_close_reader(blobstore *s, blob_reader *r);
 blob_status blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n,
                                  cd_err *err) CD_WUR;
 blob_status blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_err *err) CD_WUR;
-/* Durable in one step (docs/storage.md, "What is synced when").  A blob
+/* Durable in one step (docs/operations.md, "What is synced when").  A blob
  * stored by put_finish(), or an object by stage_object(), is readable at
  * once but a backend may make it durable only when blobstore_settle()
  * names its key, so that the objects of one version are synced together:

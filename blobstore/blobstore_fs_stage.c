@@ -6,7 +6,7 @@
  * before the catalog names them, not one after the other as each is stored.
  *
  * A separate fsync per object costs a journal commit each, and on a busy
- * disk each commit waits its turn (docs/storage.md, "What is synced when").
+ * disk each commit waits its turn (docs/operations.md, "What is synced when").
  * fs_settle() starts the write-back of every staged object it is given,
  * waits for each with fdatasync() (the first one's journal commit carries
  * the others' block allocations, so theirs find little left to do), renames
@@ -211,8 +211,8 @@ void fs_stage_free(fs_store *s, fs_stage *st)
         cd_err err = {0};
         staged_obj *o = &st->v[i];
         if (blobstore_fs_publish(s, o->fd, o->name, o->key, &err) != BLOB_OK) {
-            cd_log("warn", "blobstore", "msg=\"a staged object is lost\" key=%s err=\"%s\"",
-                   o->key, err.msg);
+            cd_log("warn", "blobstore", "msg=\"a staged object is lost\" key=%s err=\"%s\"", o->key,
+                   err.msg);
             unlinkat(s->tmp, o->name, 0);
         }
         close(o->fd);

@@ -3,7 +3,7 @@
  * Crash points: named places in a multi-step write (the commit of a
  * version) where the crash tests make the process die as kill -9 would,
  * to check that what a restart finds is the old state or the new one
- * (docs/storage.md, "What is synced when").  The environment variable
+ * (docs/operations.md, "What is synced when").  The environment variable
  * CONTENTD_TEST_CRASH_AT names the one point that kills; unset, a crash
  * point costs one comparison of a pointer read once.
  */

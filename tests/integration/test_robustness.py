@@ -457,7 +457,7 @@ def test_kill9_during_commit_leaves_old_or_new(start_server, name):
 
 
 # The commit of a version syncs its new blobs and its manifest together,
-# just before the catalog names them (docs/storage.md, "What is synced
+# just before the catalog names them (docs/operations.md, "What is synced
 # when").  CONTENTD_TEST_CRASH_AT kills the server, as kill -9 would,
 # between two steps of that commit: after the staged objects' bytes are
 # synced, after the first of them is moved into place, after all are, after

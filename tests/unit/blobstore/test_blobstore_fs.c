@@ -532,8 +532,8 @@ static void test_stage_and_settle(void **state)
     /* Settle two blobs (one named twice), the manifest, and a key that is
      * not staged; the third blob stays staged. */
     char *names[5] = {blobstore_blob_key(sha[0]), blobstore_blob_key(sha[1]),
-                     blobstore_blob_key(sha[0]), cd_xstrdup(mkey),
-                     cd_xstrdup("manifests/tutorial/t/9.json")};
+                      blobstore_blob_key(sha[0]), cd_xstrdup(mkey),
+                      cd_xstrdup("manifests/tutorial/t/9.json")};
     assert_int_equal(blobstore_settle(s, (const char *const *)names, 5, NULL), BLOB_OK);
     assert_int_equal(entries(f, ".tmp"), 1);
     char path[256];
