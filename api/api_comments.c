@@ -68,7 +68,7 @@ static int doc_blocks(api_ctx *a, const char *kind, const char *name, int64_t v,
     *n = 0;
     catalog_file *files = NULL;
     size_t nf = 0;
-    int rc = catalog_files(a->cat, kind, name, v, &files, &nf, err);
+    catalog_status rc = catalog_files(a->cat, kind, name, v, &files, &nf, err);
     if (rc != CAT_OK)
         return rc == CAT_NOT_FOUND ? 404 : 503;
     const char *sha = NULL;
@@ -208,7 +208,7 @@ static void record_restore(http_req *r, int64_t id)
 {
     catalog_comment now;
     cd_err err = {0};
-    int rc = catalog_comment_get(API(r)->cat, r->kind, r->name, id, &now, &err);
+    catalog_status rc = catalog_comment_get(API(r)->cat, r->kind, r->name, id, &now, &err);
     blob_status brc = BLOB_OK;
     if (rc == CAT_OK || rc == CAT_NOT_FOUND)
         brc = put_record(r, id, rc == CAT_OK ? &now : NULL, &err);
@@ -219,11 +219,11 @@ static void record_restore(http_req *r, int64_t id)
 }
 
 /* The item's next comment id as the catalog has it now. */
-static int next_id(http_req *r, int64_t *id, cd_err *err)
+static catalog_status next_id(http_req *r, int64_t *id, cd_err *err)
 {
     catalog_comment *list = NULL;
     size_t n = 0;
-    int rc = catalog_comment_list(API(r)->cat, r->kind, r->name, NULL, &list, &n, err);
+    catalog_status rc = catalog_comment_list(API(r)->cat, r->kind, r->name, NULL, &list, &n, err);
     *id = 1;
     for (size_t i = 0; i < n; i++)
         if (list[i].id >= *id)
@@ -238,9 +238,9 @@ static int next_id(http_req *r, int64_t *id, cd_err *err)
  * catalog and the next one is tried.  Returns the catalog's status; *brc is
  * the record's (when it is not BLOB_OK, the catalog was left alone).
  * Called under the item's commit lock. */
-static int add_recorded(http_req *r, catalog_comment *cm, blob_status *brc, cd_err *err)
+static catalog_status add_recorded(http_req *r, catalog_comment *cm, blob_status *brc, cd_err *err)
 {
-    int rc = CAT_EXISTS;
+    catalog_status rc = CAT_EXISTS;
     *brc = BLOB_OK;
     cm->created_at = cd_now_ms();
     for (int i = 0; i < COMMENT_ID_ATTEMPTS && rc == CAT_EXISTS; i++) {
@@ -330,7 +330,8 @@ static bool comment_body(http_req *r, json_t *body, catalog_comment *cm, json_in
 static bool reply_anchor(http_req *r, catalog_comment *cm, catalog_comment *parent)
 {
     cd_err err = {0};
-    int rc = catalog_comment_get(API(r)->cat, r->kind, r->name, cm->reply_to, parent, &err);
+    catalog_status rc =
+        catalog_comment_get(API(r)->cat, r->kind, r->name, cm->reply_to, parent, &err);
     if (rc != CAT_OK && rc != CAT_NOT_FOUND)
         return http_reply_cat_error(r, rc, &err), false;
     if (rc == CAT_NOT_FOUND || (cm->path && strcmp(cm->path, parent->path)))
@@ -414,7 +415,7 @@ enum MHD_Result api_comments_post(http_req *r)
     blob_status brc = BLOB_OK;
     pthread_mutex_t *mu = commit_lock(API(r)->commit, r->kind, r->name);
     pthread_mutex_lock(mu);
-    int rc = add_recorded(r, &cm, &brc, &err);
+    catalog_status rc = add_recorded(r, &cm, &brc, &err);
     pthread_mutex_unlock(mu);
     if (brc != BLOB_OK)
         ret = http_reply_blob_error(r, brc, &err);
@@ -444,7 +445,7 @@ enum MHD_Result api_comments_get(http_req *r)
     catalog_comment *list = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = catalog_comment_list(API(r)->cat, r->kind, r->name, path, &list, &n, &err);
+    catalog_status rc = catalog_comment_list(API(r)->cat, r->kind, r->name, path, &list, &n, &err);
     free(path);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
@@ -491,7 +492,7 @@ enum MHD_Result api_comment_patch(http_req *r)
     catalog_comment cm;
     cd_err err = {0};
     blob_status brc = BLOB_OK;
-    int rc = catalog_comment_get(API(r)->cat, r->kind, r->name, id, &cm, &err);
+    catalog_status rc = catalog_comment_get(API(r)->cat, r->kind, r->name, id, &cm, &err);
     bool allowed = rc == CAT_OK && (may || !strcmp(cm.user, r->user));
     if (allowed) {
         cm.resolved = resolved;

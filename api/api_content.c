@@ -55,7 +55,7 @@ int64_t api_version_for(http_req *r, const catalog_item *it, bool *others)
 bool api_item_visible(http_req *r, catalog_item *it)
 {
     cd_err err = {0};
-    int rc = api_item_get_as(r, it, &err);
+    catalog_status rc = api_item_get_as(r, it, &err);
     if (rc == CAT_OK)
         return true;
     if (rc == CAT_NOT_FOUND)
@@ -90,7 +90,7 @@ enum MHD_Result api_content_list(http_req *r)
     catalog_item *items = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = catalog_item_list(API(r)->cat, kind, &items, &n, &err);
+    catalog_status rc = catalog_item_list(API(r)->cat, kind, &items, &n, &err);
     free(kind);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
@@ -138,7 +138,8 @@ enum MHD_Result api_reply_item(http_req *r, unsigned status, bool with_files)
     cd_err err = {0};
     it.version = catalog_version_for(r->user, &it); /* readers: the published one */
     if (with_files && it.version > 0) {
-        int rc = catalog_files(API(r)->cat, r->kind, r->name, it.version, &files, &n, &err);
+        catalog_status rc =
+            catalog_files(API(r)->cat, r->kind, r->name, it.version, &files, &n, &err);
         if (rc != CAT_OK) {
             catalog_item_clear(&it);
             return http_reply_cat_error(r, rc, &err);
@@ -187,7 +188,7 @@ enum MHD_Result api_content_create(http_req *r)
     it.visibility = vis == CAT_PUBLIC ? CAT_PUBLIC : CAT_PRIVATE;
     it.created_at = it.updated_at = cd_now_ms();
     cd_err err = {0};
-    int rc = catalog_item_create(API(r)->cat, &it, &err);
+    catalog_status rc = catalog_item_create(API(r)->cat, &it, &err);
     json_decref(body);
     if (rc == CAT_EXISTS)
         return http_reply_error(r, 409, "already_exists", "The content item %s/%s exists already.",
@@ -299,7 +300,7 @@ enum MHD_Result api_versions_get(http_req *r)
     catalog_version *v = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = catalog_versions(API(r)->cat, r->kind, r->name, &v, &n, &err);
+    catalog_status rc = catalog_versions(API(r)->cat, r->kind, r->name, &v, &n, &err);
     if (rc != CAT_OK)
         return http_reply_cat_error(r, rc, &err);
     cd_buf b = CD_BUF_INIT;

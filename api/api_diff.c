@@ -38,7 +38,7 @@ static int blocks_of(void *arg, const char *path, const char *sha256, rv_block *
 static rv_file *version_files(http_req *r, int64_t v, catalog_file **files, size_t *n)
 {
     cd_err err = {0};
-    int rc = catalog_files(API(r)->cat, r->kind, r->name, v, files, n, &err);
+    catalog_status rc = catalog_files(API(r)->cat, r->kind, r->name, v, files, n, &err);
     if (rc == CAT_NOT_FOUND)
         (void)http_reply_error(r, 404, "not_found", "%s/%s no longer has version %lld.", r->kind,
                                r->name, (long long)v);

@@ -52,7 +52,8 @@ static bool find_file(http_req *r, catalog_file *out, int64_t *version)
     catalog_file *files = NULL;
     size_t n = 0;
     cd_err err = {0};
-    int rc = v > 0 ? catalog_files(API(r)->cat, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
+    catalog_status rc =
+        v > 0 ? catalog_files(API(r)->cat, r->kind, r->name, v, &files, &n, &err) : CAT_OK;
     if (rc == CAT_NOT_FOUND) {
         (void)http_reply_error(r, 404, "not_found", "%s/%s no longer has version %lld.", r->kind,
                                r->name, (long long)v);
@@ -312,7 +313,7 @@ enum MHD_Result api_file_get(http_req *r)
     bs->s = API(r);
     int64_t size = 0;
     cd_err err = {0};
-    int rc = blobstore_open(API(r)->bs, f.sha256, &bs->rd, &size, &err);
+    blob_status rc = blobstore_open(API(r)->bs, f.sha256, &bs->rd, &size, &err);
     if (rc != BLOB_OK) {
         free(bs);
         ret = http_reply_blob_error(r, rc == BLOB_NOT_FOUND ? BLOB_ERROR : rc, &err);

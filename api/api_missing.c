@@ -55,7 +55,7 @@ typedef struct {
     size_t n, nunits;
     atomic_size_t next;
     pthread_mutex_t mu;
-    int rc; /* the first failure */
+    blob_status rc; /* the first failure */
     cd_err err;
 } lookups;
 
@@ -90,13 +90,13 @@ static int listed(void *arg, const char *key)
     return 0;
 }
 
-static int run_unit(lookups *l, const unit *u, cd_err *err)
+static blob_status run_unit(lookups *l, const unit *u, cd_err *err)
 {
     if (u->list) {
         char prefix[16];
         snprintf(prefix, sizeof prefix, "blobs/%.2s/", l->shas[l->order[u->first]]);
         listing g = {.l = l, .u = u};
-        int rc = blobstore_list(l->bs, prefix, listed, &g, err);
+        blob_status rc = blobstore_list(l->bs, prefix, listed, &g, err);
         if (rc != BLOB_OK || g.keys <= LIST_MAX_KEYS)
             return rc;
         for (size_t k = 0; k < u->count; k++) /* start again, one by one */
@@ -104,7 +104,7 @@ static int run_unit(lookups *l, const unit *u, cd_err *err)
     }
     for (size_t k = 0; k < u->count; k++) {
         size_t i = l->order[u->first + k];
-        int rc = blobstore_has(l->bs, l->shas[i], &l->present[i], err);
+        blob_status rc = blobstore_has(l->bs, l->shas[i], &l->present[i], err);
         if (rc != BLOB_OK)
             return rc;
     }
@@ -116,7 +116,7 @@ static void *lookup_worker(void *arg)
     lookups *l = arg;
     for (size_t i; (i = atomic_fetch_add(&l->next, 1)) < l->nunits;) {
         cd_err err = {0};
-        int rc = run_unit(l, &l->units[i], &err);
+        blob_status rc = run_unit(l, &l->units[i], &err);
         if (rc == BLOB_OK)
             continue;
         pthread_mutex_lock(&l->mu);
@@ -186,26 +186,31 @@ static int listed_any(void *arg, const char *key)
 
 /* A bucket that holds fewer blobs than a few pages per listing planned is
  * learnt whole, in those few pages (one, for a new bucket), rather than a
- * prefix at a time.  Returns 1 when that answered every blob, 0 when the
- * bucket turned out larger (remembered: it only grows), or a failure. */
-static int list_whole(lookups *l, size_t listings, cd_err *err)
+ * prefix at a time.  *answered says whether that answered every blob
+ * (false also when the bucket turned out larger: remembered, it only
+ * grows); BLOB_OK or the listing's failure (err). */
+static blob_status list_whole(lookups *l, size_t listings, bool *answered, cd_err *err)
 {
+    *answered = false;
     if (listings < 4 * LIST_WHOLE_PAGE_RATIO || blobstore_known_crowded(l->bs))
-        return 0;
+        return BLOB_OK;
     whole w = {.l = l, .budget = listings / LIST_WHOLE_PAGE_RATIO * LIST_MAX_KEYS};
-    int rc = blobstore_list(l->bs, "blobs/", listed_any, &w, err);
+    blob_status rc = blobstore_list(l->bs, "blobs/", listed_any, &w, err);
     if (rc != BLOB_OK)
         return rc;
-    if (w.keys <= w.budget)
-        return 1;
+    if (w.keys <= w.budget) {
+        *answered = true;
+        return BLOB_OK;
+    }
     for (size_t i = 0; i < l->n; i++)
         l->present[i] = false; /* the units find them again */
     blobstore_known_set_crowded(l->bs);
-    return 0;
+    return BLOB_OK;
 }
 
 /* Looks up shas[0..n) in parallel; BLOB_OK or the first failure (err). */
-static int lookup_all(blobstore *bs, const char **shas, bool *present, size_t n, cd_err *err)
+static blob_status lookup_all(blobstore *bs, const char **shas, bool *present, size_t n,
+                              cd_err *err)
 {
     lookups l = {.bs = bs, .shas = shas, .present = present, .n = n, .rc = BLOB_OK};
     l.order = cd_xmalloc((n + 1) * sizeof *l.order);
@@ -214,11 +219,12 @@ static int lookup_all(blobstore *bs, const char **shas, bool *present, size_t n,
     size_t listings = 0;
     for (size_t i = 0; i < l.nunits; i++)
         listings += l.units[i].list;
-    int whole_rc = list_whole(&l, listings, err);
-    if (whole_rc != 0) {
+    bool answered;
+    blob_status whole_rc = list_whole(&l, listings, &answered, err);
+    if (whole_rc != BLOB_OK || answered) {
         free(l.order);
         free(l.units);
-        return whole_rc == 1 ? BLOB_OK : whole_rc;
+        return whole_rc;
     }
     atomic_init(&l.next, 0);
     pthread_mutex_init(&l.mu, NULL);
@@ -317,7 +323,7 @@ enum MHD_Result api_blobs_missing(http_req *r)
             ask[nask++] = shas[i];
     present = cd_xcalloc(nask + 1, sizeof *present);
     cd_err err = {0};
-    int rc = lookup_all(API(r)->bs, ask, present, nask, &err);
+    blob_status rc = lookup_all(API(r)->bs, ask, present, nask, &err);
     if (rc != BLOB_OK) {
         ret = http_reply_blob_error(r, rc, &err);
         goto out;

@@ -22,7 +22,7 @@
  * last.  A change the catalog refuses writes the record again from what
  * the catalog holds. */
 
-typedef int (*store_fn)(http_req *r, const void *arg, cd_err *err);
+typedef catalog_status (*store_fn)(http_req *r, const void *arg, cd_err *err);
 
 static pthread_mutex_t *item_lock(http_req *r)
 {
@@ -47,13 +47,13 @@ static void record_restore(http_req *r)
 /* Writes the record of `it` (the change made on it), then store()s the
  * change in the catalog.  Returns the catalog's status; *brc is the record's
  * (when it is not COMMIT_OK, the catalog was left alone). */
-static int record_then_store(http_req *r, const catalog_item *it, store_fn store, const void *arg,
-                             commit_status *brc, cd_err *err)
+static catalog_status record_then_store(http_req *r, const catalog_item *it, store_fn store,
+                                        const void *arg, commit_status *brc, cd_err *err)
 {
     *brc = commit_review_record(API(r)->commit, it, err);
     if (*brc != COMMIT_OK)
         return CAT_OK;
-    int rc = store(r, arg, err);
+    catalog_status rc = store(r, arg, err);
     if (rc != CAT_OK)
         record_restore(r);
     return rc;
@@ -61,7 +61,7 @@ static int record_then_store(http_req *r, const catalog_item *it, store_fn store
 
 /* ---- publishing ------------------------------------------------------------ */
 
-static int store_publish(http_req *r, const void *arg, cd_err *err)
+static catalog_status store_publish(http_req *r, const void *arg, cd_err *err)
 {
     return catalog_publish(API(r)->cat, r->kind, r->name, *(const int64_t *)arg, err);
 }
@@ -88,7 +88,7 @@ enum MHD_Result api_publish(http_req *r)
     if (!want)
         want = latest;
     it.published_version = want;
-    int rc = CAT_OK;
+    catalog_status rc = CAT_OK;
     commit_status brc = COMMIT_OK;
     cd_err err = {0};
     if (latest)
@@ -155,7 +155,7 @@ static bool members_change(catalog_item *it, const char *user, catalog_role role
     return true;
 }
 
-static int store_role(http_req *r, const void *arg, cd_err *err)
+static catalog_status store_role(http_req *r, const void *arg, cd_err *err)
 {
     return catalog_member_set(API(r)->cat, r->kind, r->name, r->file_path,
                               *(const catalog_role *)arg, err);
@@ -172,7 +172,7 @@ static enum MHD_Result set_role(http_req *r, catalog_role role)
         return MHD_YES;
     }
     bool is_owner = catalog_is_owner(r->file_path, &it);
-    int rc = is_owner ? CAT_OK : CAT_NOT_FOUND;
+    catalog_status rc = is_owner ? CAT_OK : CAT_NOT_FOUND;
     commit_status brc = COMMIT_OK;
     cd_err err = {0};
     if (!is_owner && members_change(&it, r->file_path, role))
@@ -268,12 +268,12 @@ static bool link_body(http_req *r, int64_t *version, int64_t *expires_s)
     return ok_v && ok_e;
 }
 
-static int store_link_add(http_req *r, const void *arg, cd_err *err)
+static catalog_status store_link_add(http_req *r, const void *arg, cd_err *err)
 {
     return catalog_link_add(API(r)->cat, r->kind, r->name, arg, err);
 }
 
-static int store_link_delete(http_req *r, const void *arg, cd_err *err)
+static catalog_status store_link_delete(http_req *r, const void *arg, cd_err *err)
 {
     (void)arg;
     return catalog_link_delete(API(r)->cat, r->kind, r->name, r->file_path, err);
@@ -305,7 +305,7 @@ enum MHD_Result api_links_post(http_req *r)
         return MHD_YES;
     }
     bool known = version <= it.version;
-    int rc = CAT_OK;
+    catalog_status rc = CAT_OK;
     commit_status brc = COMMIT_OK;
     cd_err err = {0};
     if (known) {
@@ -362,7 +362,7 @@ enum MHD_Result api_link_delete(http_req *r)
     size_t i = 0;
     while (i < it.n_links && strcmp(it.links[i].id, r->file_path))
         i++;
-    int rc = CAT_NOT_FOUND;
+    catalog_status rc = CAT_NOT_FOUND;
     commit_status brc = COMMIT_OK;
     cd_err err = {0};
     if (i < it.n_links) {

@@ -146,7 +146,7 @@ enum MHD_Result api_preview(http_req *r)
     catalog_item it;
     memset(&it, 0, sizeof it);
     cd_err err = {0};
-    int rc = api_item_get_as(r, &it, &err);
+    catalog_status rc = api_item_get_as(r, &it, &err);
     catalog_item_clear(&it);
     if (rc == CAT_OK)
         return reply_shell(r, 200);

@@ -44,8 +44,9 @@ void cli_check_opts_init(cli_check_opts *o)
     o->max_file_size = CHK_DEFAULT_MAX_FILE_SIZE;
 }
 
-int cli_check_flag(const char *cmd, int argc, char **argv, int *i, cli_check_opts *o)
+int cli_check_flag(void *opts, const char *cmd, int argc, char **argv, int *i)
 {
+    cli_check_opts *o = opts;
     int g = cli_flag(cmd, "--components", argc, argv, i, &o->components_file);
     if (g != 0)
         return g;

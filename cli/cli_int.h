@@ -6,7 +6,8 @@
  * (http.c), parallel blob uploads (upload.c), the progress display
  * (progress.c), index.md front matter (frontmatter.c) and the push engine
  * that `push` and `push --watch` share (push.c, push_report.c), and the
- * checks on a folder that `check` and `push` share (check.c).
+ * checks on a folder that `check` and `push` share (check.c); each
+ * command reads its command line with cli_args_parse() (cli_opts.c).
  */
 #ifndef CONTENTD_CLI_INT_H
 #define CONTENTD_CLI_INT_H
@@ -33,6 +34,45 @@ const char *cli_path_problem(const char *path, size_t n);
  * CLI_USAGE with err saying why. */
 int cli_parse_id(const char *id, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
                  cd_err *err) CD_WUR;
+
+/* ---- cli_opts.c: a command's command line --------------------------------- */
+
+/* One option of a command: `NAME VALUE` or `NAME=VALUE` when value is set
+ * (*value then points into argv), else a flag, NAME or its alias (NULL:
+ * none), that sets *flag. */
+typedef struct cli_opt {
+    const char *name;
+    const char *alias;
+    const char **value;
+    bool *flag;
+} cli_opt;
+
+#define CLI_WORDS_MAX 4 /* the most words a command takes */
+
+/* What cli_args_parse() is told about a command, and what it fills in. */
+typedef struct cli_args {
+    const char *cmd;   /* names the command in messages: "comments" */
+    const char *usage; /* the usage line, quoted in messages */
+    const char *help;  /* what --help and -h print */
+    int max_words;     /* at most CLI_WORDS_MAX */
+    bool id;           /* the first word is the item, KIND/NAME: required, checked */
+    /* Options no table can hold (a value to check): returns as cli_flag()
+     * does; NULL: none. */
+    int (*more)(void *more_arg, const char *cmd, int argc, char **argv, int *i);
+    void *more_arg;
+    /* Filled in: the words (pointing into argv), and the item when id. */
+    const char *words[CLI_WORDS_MAX];
+    int n_words;
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+} cli_args;
+
+/* Parses argv[1..argc) for command a: the global options into cfg (NULL:
+ * the command takes none), --help / -h, the options of opts (ended by
+ * {NULL}; NULL: none) and the words.  Returns -1 to go on; else the exit
+ * status, after printing the help (CLI_OK) or one line on what is wrong
+ * (CLI_USAGE: an unknown option, a missing value, a word too many, a
+ * missing or bad KIND/NAME). */
+int cli_args_parse(cli_config *cfg, int argc, char **argv, const cli_opt *opts, cli_args *a) CD_WUR;
 
 /* ---- the folder as a sorted file list (folder/folder.h) ----------------- */
 
@@ -180,9 +220,10 @@ typedef struct cli_check_opts {
 
 /* The defaults: no components list, CHK_DEFAULT_MAX_FILE_SIZE. */
 void cli_check_opts_init(cli_check_opts *o);
-/* If argv[*i] is --components or --max-file-size, applies it as
- * cli_flag() does (1, 0, or CLI_USAGE after printing why). */
-int cli_check_flag(const char *cmd, int argc, char **argv, int *i, cli_check_opts *o);
+/* If argv[*i] is --components or --max-file-size, applies it to opts (a
+ * cli_check_opts) as cli_flag() does (1, 0, or CLI_USAGE after printing
+ * why): a cli_args.more for the commands that run the checks. */
+int cli_check_flag(void *opts, const char *cmd, int argc, char **argv, int *i);
 /* Runs the checks on the folder t as item kind/name (either may be NULL).
  * Returns 0 with *findings a new array (json_decref() it), or -1 (err). */
 int cli_check_tree(const folder_tree *t, const char *kind, const char *name,

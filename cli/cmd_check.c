@@ -39,33 +39,18 @@ typedef struct check_args {
 /* Parses argv into a; returns -1 when it is all good, else an exit status. */
 static int parse(cli_config *cfg, int argc, char **argv, check_args *a)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        int g = cli_config_option(cfg, "check", argc, argv, &i);
-        if (g == 0)
-            g = cli_flag("check", "--kind", argc, argv, &i, &a->kind);
-        if (g == 0)
-            g = cli_flag("check", "--name", argc, argv, &i, &a->name);
-        if (g == 0)
-            g = cli_check_flag("check", argc, argv, &i, &a->checks);
-        if (g == CLI_USAGE)
-            return CLI_USAGE;
-        if (g == 1)
-            continue;
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            fputs(check_help, stdout);
-            return CLI_OK;
-        } else if (arg[0] == '-' && arg[1] != '\0') {
-            cli_error("check: unknown option '%s' (run `content check --help`)", arg);
-            return CLI_USAGE;
-        } else if (!a->dir) {
-            a->dir = arg;
-        } else {
-            cli_error("check: only one DIR may be given");
-            return CLI_USAGE;
-        }
-    }
-    return -1;
+    const cli_opt opts[] = {{"--kind", .value = &a->kind}, {"--name", .value = &a->name}, {NULL}};
+    cli_args c = {.cmd = "check",
+                  .usage = "content check [DIR] [--components FILE] [--max-file-size N] "
+                           "[--kind K] [--name N]",
+                  .help = check_help,
+                  .max_words = 1,
+                  .more = cli_check_flag,
+                  .more_arg = &a->checks};
+    int rc = cli_args_parse(cfg, argc, argv, opts, &c);
+    if (rc < 0 && c.n_words)
+        a->dir = c.words[0];
+    return rc;
 }
 
 /* The folder's files, as `content push` would send them. */

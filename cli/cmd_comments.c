@@ -35,55 +35,18 @@ static const char help[] =
     "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
 
 typedef struct comments_args {
-    const char *pos[4];
-    int n_pos;
+    cli_args c; /* words: KIND/NAME [PATH BLOCK TEXT | TEXT] */
     const char *path, *version, *reply, *resolve, *reopen;
-    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
 } comments_args;
 
 /* Returns -1 to go on, else the exit status. */
 static int parse(cli_config *cfg, int argc, char **argv, comments_args *a)
 {
-    for (int i = 1; i < argc; i++) {
-        int g = cli_config_option(cfg, "comments", argc, argv, &i);
-        if (g == CLI_USAGE)
-            return CLI_USAGE;
-        if (g == 1)
-            continue;
-        const char *o = argv[i];
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            fputs(help, stdout);
-            return CLI_OK;
-        }
-        const char **slot = !strcmp(o, "--path")      ? &a->path
-                            : !strcmp(o, "--version") ? &a->version
-                            : !strcmp(o, "--reply")   ? &a->reply
-                            : !strcmp(o, "--resolve") ? &a->resolve
-                            : !strcmp(o, "--reopen")  ? &a->reopen
-                                                      : NULL;
-        if (slot && i + 1 < argc) {
-            *slot = argv[++i];
-        } else if (slot || (o[0] == '-' && o[1] != '\0')) {
-            cli_error("comments: %s '%s' (usage: %s)",
-                      slot ? "missing the value of" : "unknown option", o, usage);
-            return CLI_USAGE;
-        } else if (a->n_pos < 4) {
-            a->pos[a->n_pos++] = o;
-        } else {
-            cli_error("comments: too many arguments (usage: %s)", usage);
-            return CLI_USAGE;
-        }
-    }
-    cd_err err;
-    if (!a->n_pos) {
-        cli_error("comments: missing KIND/NAME (usage: %s)", usage);
-        return CLI_USAGE;
-    }
-    if (cli_parse_id(a->pos[0], a->kind, a->name, &err) != 0) {
-        cli_error("comments: %s", err.msg);
-        return CLI_USAGE;
-    }
-    return -1;
+    const cli_opt opts[] = {{"--path", .value = &a->path},     {"--version", .value = &a->version},
+                            {"--reply", .value = &a->reply},   {"--resolve", .value = &a->resolve},
+                            {"--reopen", .value = &a->reopen}, {NULL}};
+    a->c = (cli_args){.cmd = "comments", .usage = usage, .help = help, .max_words = 4, .id = true};
+    return cli_args_parse(cfg, argc, argv, opts, &a->c);
 }
 
 /* ---- the list, in threads -------------------------------------------------- */
@@ -127,7 +90,7 @@ static void list_text(const comments_args *a, json_t *body)
 {
     json_t *all = json_object_get(body, "comments");
     if (!json_array_size(all)) {
-        printf("%s/%s has no comments%s%s\n", a->kind, a->name, a->path ? " on " : "",
+        printf("%s/%s has no comments%s%s\n", a->c.kind, a->c.name, a->path ? " on " : "",
                a->path ? a->path : "");
         return;
     }
@@ -148,12 +111,12 @@ static void list_text(const comments_args *a, json_t *body)
 static void added_text(const comments_args *a, json_t *c)
 {
     printf("comment #%lld on %s %s of %s/%s (version %lld)\n", num(c, "id"), str(c, "path"),
-           str(c, "block"), a->kind, a->name, num(c, "version"));
+           str(c, "block"), a->c.kind, a->c.name, num(c, "version"));
 }
 
 static void resolved_text(const comments_args *a, json_t *c)
 {
-    printf("comment #%lld of %s/%s is %s\n", num(c, "id"), a->kind, a->name,
+    printf("comment #%lld of %s/%s is %s\n", num(c, "id"), a->c.kind, a->c.name,
            json_is_true(json_object_get(c, "resolved")) ? "resolved" : "open");
 }
 
@@ -167,7 +130,7 @@ static int request(cli_config *cfg, const comments_args *a, const char *method, 
         return rc;
     }
     cd_buf path = CD_BUF_INIT;
-    cd_buf_printf(&path, "/api/v1/content/%s/%s/comments%s", a->kind, a->name, sub);
+    cd_buf_printf(&path, "/api/v1/content/%s/%s/comments%s", a->c.kind, a->c.name, sub);
     cli_http *h = cli_http_new(cfg);
     cli_reply r = {0};
     cd_err err;
@@ -201,7 +164,7 @@ static int resolve(cli_config *cfg, const comments_args *a)
 {
     int64_t id;
     const char *s = a->resolve ? a->resolve : a->reopen;
-    if ((a->resolve && a->reopen) || a->n_pos != 1) {
+    if ((a->resolve && a->reopen) || a->c.n_words != 1) {
         cli_error("comments: --resolve and --reopen take only the comment's ID (usage: %s)", usage);
         return CLI_USAGE;
     }
@@ -223,16 +186,16 @@ int cmd_comments(cli_config *cfg, int argc, char **argv)
         return resolve(cfg, &a);
     int64_t id = 0, v = 0;
     if (a.reply) {
-        if (a.n_pos != 2) {
+        if (a.c.n_words != 2) {
             cli_error("comments: --reply ID takes the TEXT only (usage: %s)", usage);
             return CLI_USAGE;
         }
         if (!number_arg("a comment ID", a.reply, &id))
             return CLI_USAGE;
-        json_t *body = json_pack("{sIss}", "reply_to", (json_int_t)id, "body", a.pos[1]);
+        json_t *body = json_pack("{sIss}", "reply_to", (json_int_t)id, "body", a.c.words[1]);
         return request(cfg, &a, "POST", "", body, added_text);
     }
-    if (a.n_pos == 1) {
+    if (a.c.n_words == 1) {
         if (!a.path)
             return request(cfg, &a, "GET", "", NULL, list_text);
         char *esc = cli_http_escape_path(a.path);
@@ -243,13 +206,14 @@ int cmd_comments(cli_config *cfg, int argc, char **argv)
         cd_buf_free(&q);
         return rc;
     }
-    if (a.n_pos != 4) {
+    if (a.c.n_words != 4) {
         cli_error("comments: a comment needs PATH, BLOCK and TEXT (usage: %s)", usage);
         return CLI_USAGE;
     }
     if (a.version && !number_arg("a version number", a.version, &v))
         return CLI_USAGE;
-    json_t *body = json_pack("{ssssss}", "path", a.pos[1], "block", a.pos[2], "body", a.pos[3]);
+    json_t *body =
+        json_pack("{ssssss}", "path", a.c.words[1], "block", a.c.words[2], "body", a.c.words[3]);
     if (v)
         json_object_set_new(body, "version", json_integer(v));
     return request(cfg, &a, "POST", "", body, added_text);

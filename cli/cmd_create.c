@@ -30,32 +30,15 @@ typedef struct create_args {
 
 static int parse(cli_config *cfg, int argc, char **argv, create_args *a)
 {
-    for (int i = 1; i < argc; i++) {
-        int g = cli_config_option(cfg, "create", argc, argv, &i);
-        if (g == 0)
-            g = cli_flag("create", "--dir", argc, argv, &i, &a->dir);
-        if (g == 0)
-            g = cli_flag("create", "--title", argc, argv, &i, &a->title);
-        if (g == CLI_USAGE)
-            return CLI_USAGE;
-        if (g == 1)
-            continue;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(create_help, stdout);
-            return CLI_OK;
-        }
-        if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("create: unknown option '%s' (run `content create --help`)", argv[i]);
-            return CLI_USAGE;
-        }
-        const char **slot = !a->kind ? &a->kind : !a->name ? &a->name : NULL;
-        if (!slot) {
-            cli_error("create: too many arguments (usage: content create KIND NAME)");
-            return CLI_USAGE;
-        }
-        *slot = argv[i];
-    }
-    return -1;
+    const cli_opt opts[] = {{"--dir", .value = &a->dir}, {"--title", .value = &a->title}, {NULL}};
+    cli_args c = {.cmd = "create",
+                  .usage = "content create KIND NAME [--dir DIR] [--title TITLE]",
+                  .help = create_help,
+                  .max_words = 2};
+    int rc = cli_args_parse(cfg, argc, argv, opts, &c);
+    a->kind = c.n_words > 0 ? c.words[0] : NULL;
+    a->name = c.n_words > 1 ? c.words[1] : NULL;
+    return rc;
 }
 
 static int check(create_args *a)

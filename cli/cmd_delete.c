@@ -15,47 +15,18 @@ static const char delete_help[] =
     "\n"
     "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
 
-static int parse(cli_config *cfg, int argc, char **argv, const char **id)
-{
-    for (int i = 1; i < argc; i++) {
-        int g = cli_config_option(cfg, "delete", argc, argv, &i);
-        if (g == CLI_USAGE)
-            return CLI_USAGE;
-        if (g == 1)
-            continue;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(delete_help, stdout);
-            return CLI_OK;
-        }
-        if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("delete: unknown option '%s' (run `content delete --help`)", argv[i]);
-            return CLI_USAGE;
-        }
-        if (*id) {
-            cli_error("delete: only one KIND/NAME may be given");
-            return CLI_USAGE;
-        }
-        *id = argv[i];
-    }
-    if (!*id) {
-        cli_error("delete: missing KIND/NAME (usage: content delete KIND/NAME)");
-        return CLI_USAGE;
-    }
-    return -1;
-}
-
 int cmd_delete(cli_config *cfg, int argc, char **argv)
 {
-    const char *id = NULL;
-    int rc = parse(cfg, argc, argv, &id);
+    cli_args a = {.cmd = "delete",
+                  .usage = "content delete KIND/NAME",
+                  .help = delete_help,
+                  .max_words = 1,
+                  .id = true};
+    int rc = cli_args_parse(cfg, argc, argv, NULL, &a);
     if (rc >= 0)
         return rc;
-    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+    const char *kind = a.kind, *name = a.name;
     cd_err err;
-    if (cli_parse_id(id, kind, name, &err) != 0) {
-        cli_error("delete: %s", err.msg);
-        return CLI_USAGE;
-    }
     if ((rc = cli_config_check(cfg, "delete")) != 0)
         return rc;
     char path[128];

@@ -120,24 +120,11 @@ static void print_table(json_t *items)
 
 static int parse(cli_config *cfg, int argc, char **argv, const char **kind)
 {
-    for (int i = 1; i < argc; i++) {
-        int g = cli_config_option(cfg, "list", argc, argv, &i);
-        if (g == 0)
-            g = cli_flag("list", "--kind", argc, argv, &i, kind);
-        if (g == CLI_USAGE)
-            return CLI_USAGE;
-        if (g == 1)
-            continue;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(list_help, stdout);
-            return CLI_OK;
-        }
-        if (argv[i][0] == '-')
-            cli_error("list: unknown option '%s' (run `content list --help`)", argv[i]);
-        else
-            cli_error("list: unexpected argument '%s' (use --kind to filter)", argv[i]);
-        return CLI_USAGE;
-    }
+    const cli_opt opts[] = {{"--kind", .value = kind}, {NULL}};
+    cli_args a = {.cmd = "list", .usage = "content list [--kind KIND]", .help = list_help};
+    int rc = cli_args_parse(cfg, argc, argv, opts, &a);
+    if (rc >= 0)
+        return rc;
     if (*kind && !cd_kind_valid(*kind)) {
         cli_error("list: unknown kind '%s' (%s)", *kind, CD_KINDS_TEXT);
         return CLI_USAGE;

@@ -246,37 +246,17 @@ static void report(const cli_config *cfg, const pull *p)
 
 static int parse(cli_config *cfg, int argc, char **argv, pull *p)
 {
-    const char *id = NULL;
-    for (int i = 1; i < argc; i++) {
-        int g = cli_config_option(cfg, "pull", argc, argv, &i);
-        if (g == CLI_USAGE)
-            return CLI_USAGE;
-        if (g == 1)
-            continue;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(pull_help, stdout);
-            return CLI_OK;
-        }
-        if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("pull: unknown option '%s' (run `content pull --help`)", argv[i]);
-            return CLI_USAGE;
-        }
-        if (id && p->dir) {
-            cli_error("pull: too many arguments (usage: content pull KIND/NAME [DIR])");
-            return CLI_USAGE;
-        }
-        *(id ? &p->dir : &id) = argv[i];
-    }
-    if (!id) {
-        cli_error("pull: missing KIND/NAME (usage: content pull KIND/NAME [DIR])");
-        return CLI_USAGE;
-    }
-    if (cli_parse_id(id, p->kind, p->name, &p->err) != 0) {
-        cli_error("pull: %s", p->err.msg);
-        return CLI_USAGE;
-    }
-    if (!p->dir)
-        p->dir = p->name;
+    cli_args a = {.cmd = "pull",
+                  .usage = "content pull KIND/NAME [DIR]",
+                  .help = pull_help,
+                  .max_words = 2,
+                  .id = true};
+    int rc = cli_args_parse(cfg, argc, argv, NULL, &a);
+    if (rc >= 0)
+        return rc;
+    memcpy(p->kind, a.kind, sizeof p->kind);
+    memcpy(p->name, a.name, sizeof p->name);
+    p->dir = a.n_words == 2 ? a.words[1] : p->name;
     return -1;
 }
 

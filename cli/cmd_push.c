@@ -92,49 +92,33 @@ static int watch_env(cli_push_opts *o)
 /* Parses argv into o; returns -1 when it is all good, else an exit status. */
 static int parse(cli_config *cfg, int argc, char **argv, cli_push_opts *o, bool *watch)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int g = cli_config_option(cfg, "push", argc, argv, &i);
-        if (g == 0)
-            g = cli_flag("push", "--kind", argc, argv, &i, &o->kind);
-        if (g == 0)
-            g = cli_flag("push", "--name", argc, argv, &i, &o->name);
-        if (g == 0)
-            g = cli_check_flag("push", argc, argv, &i, &o->checks);
-        const char *ms = NULL;
-        if (g == 0 && (g = cli_flag("push", "--watch-quiet-ms", argc, argv, &i, &ms)) == 1 &&
-            parse_ms("--watch-quiet-ms", ms, &o->quiet_ms) >= 0)
-            return CLI_USAGE;
-        if (g == 0 && (g = cli_flag("push", "--watch-max-delay-ms", argc, argv, &i, &ms)) == 1 &&
-            parse_ms("--watch-max-delay-ms", ms, &o->max_delay_ms) >= 0)
-            return CLI_USAGE;
-        if (g == 0 && (g = cli_flag("push", "--parallel", argc, argv, &i, &ms)) == 1 &&
-            parse_parallel("--parallel", ms, &o->parallel) >= 0)
-            return CLI_USAGE;
-        if (g == CLI_USAGE)
-            return CLI_USAGE;
-        if (g == 1)
-            continue;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(push_help, stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "--dry-run") || !strcmp(a, "-n")) {
-            o->dry_run = true;
-        } else if (!strcmp(a, "--force") || !strcmp(a, "-f")) {
-            o->force = true;
-        } else if (!strcmp(a, "--watch") || !strcmp(a, "-w")) {
-            *watch = true;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            cli_error("push: unknown option '%s' (run `content push --help`)", a);
-            return CLI_USAGE;
-        } else if (!o->dir) {
-            o->dir = a;
-        } else {
-            cli_error("push: only one DIR may be given");
-            return CLI_USAGE;
-        }
-    }
-    return -1;
+    const char *quiet = NULL, *max_delay = NULL, *parallel = NULL;
+    const cli_opt opts[] = {{"--kind", .value = &o->kind},
+                            {"--name", .value = &o->name},
+                            {"--watch-quiet-ms", .value = &quiet},
+                            {"--watch-max-delay-ms", .value = &max_delay},
+                            {"--parallel", .value = &parallel},
+                            {"--dry-run", "-n", .flag = &o->dry_run},
+                            {"--force", "-f", .flag = &o->force},
+                            {"--watch", "-w", .flag = watch},
+                            {NULL}};
+    cli_args a = {.cmd = "push",
+                  .usage = "content push [DIR] [--dry-run] [--force] [--watch] [--kind K] "
+                           "[--name N]",
+                  .help = push_help,
+                  .max_words = 1,
+                  .more = cli_check_flag,
+                  .more_arg = &o->checks};
+    int rc = cli_args_parse(cfg, argc, argv, opts, &a);
+    if (rc < 0 && quiet)
+        rc = parse_ms("--watch-quiet-ms", quiet, &o->quiet_ms);
+    if (rc < 0 && max_delay)
+        rc = parse_ms("--watch-max-delay-ms", max_delay, &o->max_delay_ms);
+    if (rc < 0 && parallel)
+        rc = parse_parallel("--parallel", parallel, &o->parallel);
+    if (rc < 0 && a.n_words)
+        o->dir = a.words[0];
+    return rc;
 }
 
 /* The folder must exist before its front matter or files mean anything:

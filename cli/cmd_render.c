@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `content render FILE [--pretty]`: the AST document of a local file, no server. */
-#include "cli.h"
+#include "cli_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,24 +20,17 @@ static const char render_help[] =
 
 int cmd_render(int argc, char **argv)
 {
-    const char *path = NULL;
-    unsigned flags = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(render_help, stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--pretty")) {
-            flags |= MD_PRETTY;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("render: unknown option '%s'", argv[i]);
-            return CLI_USAGE;
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            cli_error("render: only one FILE may be given");
-            return CLI_USAGE;
-        }
-    }
+    bool pretty = false;
+    const cli_opt opts[] = {{"--pretty", .flag = &pretty}, {NULL}};
+    cli_args a = {.cmd = "render",
+                  .usage = "content render FILE [--pretty]",
+                  .help = render_help,
+                  .max_words = 1};
+    int parsed = cli_args_parse(NULL, argc, argv, opts, &a);
+    if (parsed >= 0)
+        return parsed;
+    const char *path = a.n_words ? a.words[0] : NULL;
+    unsigned flags = pretty ? MD_PRETTY : 0;
     if (!path) {
         cli_error("render: missing FILE (use - for standard input)");
         return CLI_USAGE;

@@ -16,79 +16,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#define POS_MAX 3
-
 /* The words and options of one of these commands. */
 typedef struct review_args {
-    const char *cmd;
-    const char *usage;
-    const char *pos[POS_MAX];
-    int n_pos;
+    cli_args c; /* words: KIND/NAME and what the command takes after it */
     const char *version, *expires, *revoke, *remove;
     bool list;
-    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
 } review_args;
-
-/* The value of option argv[*i] (moving *i past it), or NULL after a usage
- * error. */
-static const char *option_value(review_args *a, int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        cli_error("%s: %s needs a value (usage: %s)", a->cmd, argv[*i], a->usage);
-        return NULL;
-    }
-    return argv[++*i];
-}
 
 /* Returns -1 to go on, else the exit status (help printed, usage error). */
 static int parse(cli_config *cfg, int argc, char **argv, review_args *a, const char *help,
-                 const char *const *opts)
+                 const cli_opt *opts)
 {
-    for (int i = 1; i < argc; i++) {
-        int g = cli_config_option(cfg, a->cmd, argc, argv, &i);
-        if (g == CLI_USAGE)
-            return CLI_USAGE;
-        if (g == 1)
-            continue;
-        const char *o = argv[i];
-        if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
-            fputs(help, stdout);
-            return CLI_OK;
-        }
-        bool known = false;
-        for (size_t k = 0; opts && opts[k] && !known; k++)
-            known = !strcmp(o, opts[k]);
-        if (o[0] == '-' && o[1] != '\0' && !known) {
-            cli_error("%s: unknown option '%s' (run `content %s --help`)", a->cmd, o, a->cmd);
-            return CLI_USAGE;
-        }
-        const char **slot = !strcmp(o, "--version")   ? &a->version
-                            : !strcmp(o, "--expires") ? &a->expires
-                            : !strcmp(o, "--revoke")  ? &a->revoke
-                            : !strcmp(o, "--remove")  ? &a->remove
-                                                      : NULL;
-        if (slot) {
-            if (!(*slot = option_value(a, argc, argv, &i)))
-                return CLI_USAGE;
-        } else if (!strcmp(o, "--list")) {
-            a->list = true;
-        } else if (a->n_pos < POS_MAX) {
-            a->pos[a->n_pos++] = o;
-        } else {
-            cli_error("%s: too many arguments (usage: %s)", a->cmd, a->usage);
-            return CLI_USAGE;
-        }
-    }
-    cd_err err;
-    if (!a->n_pos) {
-        cli_error("%s: missing KIND/NAME (usage: %s)", a->cmd, a->usage);
-        return CLI_USAGE;
-    }
-    if (cli_parse_id(a->pos[0], a->kind, a->name, &err) != 0) {
-        cli_error("%s: %s", a->cmd, err.msg);
-        return CLI_USAGE;
-    }
-    return -1;
+    a->c.help = help;
+    a->c.id = true;
+    return cli_args_parse(cfg, argc, argv, opts, &a->c);
 }
 
 /* A version number argument: false (after a usage error) when it is not
@@ -97,7 +38,7 @@ static bool version_arg(const review_args *a, const char *s, int64_t *v)
 {
     if (cd_parse_i64(s, v) && *v >= 1)
         return true;
-    cli_error("%s: '%s' is not a version number (usage: %s)", a->cmd, s, a->usage);
+    cli_error("%s: '%s' is not a version number (usage: %s)", a->c.cmd, s, a->c.usage);
     return false;
 }
 
@@ -107,19 +48,19 @@ static bool version_arg(const review_args *a, const char *s, int64_t *v)
 static int call(cli_config *cfg, const review_args *a, const char *method, const char *sub,
                 json_t *body, void (*text)(const review_args *, json_t *))
 {
-    int rc = cli_config_check(cfg, a->cmd);
+    int rc = cli_config_check(cfg, a->c.cmd);
     if (rc != 0) {
         json_decref(body);
         return rc;
     }
     char path[256];
-    snprintf(path, sizeof path, "/api/v1/content/%s/%s%s", a->kind, a->name, sub);
+    snprintf(path, sizeof path, "/api/v1/content/%s/%s%s", a->c.kind, a->c.name, sub);
     cli_http *h = cli_http_new(cfg);
     cli_reply r = {0};
     cd_err err;
     rc = cli_http_json(h, method, path, body, &r, &err);
     if (rc != 0) {
-        cli_error("%s: %s", a->cmd, err.msg);
+        cli_error("%s: %s", a->c.cmd, err.msg);
     } else if (cfg->output == CLI_OUT_JSON) {
         char *s = r.json ? json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
         puts(s ? s : "{}");
@@ -157,18 +98,19 @@ static const char publish_help[] =
 
 static void publish_text(const review_args *a, json_t *item)
 {
-    printf("%s/%s: published version %lld (latest %lld)\n", a->kind, a->name,
+    printf("%s/%s: published version %lld (latest %lld)\n", a->c.kind, a->c.name,
            num(item, "published_version"), num(item, "version"));
 }
 
 int cmd_publish(cli_config *cfg, int argc, char **argv)
 {
-    review_args a = {.cmd = "publish", .usage = "content publish KIND/NAME [N]"};
+    review_args a = {
+        .c = {.cmd = "publish", .usage = "content publish KIND/NAME [N]", .max_words = 2}};
     int rc = parse(cfg, argc, argv, &a, publish_help, NULL);
     if (rc >= 0)
         return rc;
     int64_t v = 0;
-    if (a.n_pos > 2 || (a.n_pos == 2 && !version_arg(&a, a.pos[1], &v)))
+    if (a.c.n_words == 2 && !version_arg(&a, a.c.words[1], &v))
         return CLI_USAGE;
     json_t *body = v ? json_pack("{sI}", "version", (json_int_t)v) : json_object();
     return call(cfg, &a, "POST", "/publish", body, publish_text);
@@ -190,7 +132,7 @@ static void members_text(const review_args *a, json_t *body)
 {
     json_t *m = json_object_get(body, "members");
     if (!json_array_size(m))
-        printf("%s/%s has no members\n", a->kind, a->name);
+        printf("%s/%s has no members\n", a->c.kind, a->c.name);
     size_t i;
     json_t *e;
     json_array_foreach(m, i, e) printf("%-32s %s\n", str(e, "user"), str(e, "role"));
@@ -198,38 +140,39 @@ static void members_text(const review_args *a, json_t *body)
 
 static void removed_text(const review_args *a, json_t *body)
 {
-    printf("%s is no longer a member of %s/%s\n", a->remove, a->kind, a->name);
+    printf("%s is no longer a member of %s/%s\n", a->remove, a->c.kind, a->c.name);
 }
 
 int cmd_members(cli_config *cfg, int argc, char **argv)
 {
-    static const char *const opts[] = {"--remove", NULL};
-    review_args a = {.cmd = "members",
-                     .usage = "content members KIND/NAME [USER ROLE | --remove USER]"};
+    review_args a = {.c = {.cmd = "members",
+                           .usage = "content members KIND/NAME [USER ROLE | --remove USER]",
+                           .max_words = 3}};
+    const cli_opt opts[] = {{"--remove", .value = &a.remove}, {NULL}};
     int rc = parse(cfg, argc, argv, &a, members_help, opts);
     if (rc >= 0)
         return rc;
     char sub[160];
     if (a.remove) {
-        if (a.n_pos != 1) {
-            cli_error("members: --remove USER takes no other USER (usage: %s)", a.usage);
+        if (a.c.n_words != 1) {
+            cli_error("members: --remove USER takes no other USER (usage: %s)", a.c.usage);
             return CLI_USAGE;
         }
         snprintf(sub, sizeof sub, "/members/%s", a.remove);
         return call(cfg, &a, "DELETE", sub, NULL, removed_text);
     }
-    if (a.n_pos == 1)
+    if (a.c.n_words == 1)
         return call(cfg, &a, "GET", "/members", NULL, members_text);
-    if (a.n_pos != 3) {
-        cli_error("members: USER needs a ROLE (usage: %s)", a.usage);
+    if (a.c.n_words != 3) {
+        cli_error("members: USER needs a ROLE (usage: %s)", a.c.usage);
         return CLI_USAGE;
     }
-    if (strlen(a.pos[1]) > 64 || strchr(a.pos[1], '/')) {
-        cli_error("members: '%s' is not a user name", a.pos[1]);
+    if (strlen(a.c.words[1]) > 64 || strchr(a.c.words[1], '/')) {
+        cli_error("members: '%s' is not a user name", a.c.words[1]);
         return CLI_USAGE;
     }
-    snprintf(sub, sizeof sub, "/members/%s", a.pos[1]);
-    return call(cfg, &a, "PUT", sub, json_pack("{ss}", "role", a.pos[2]), members_text);
+    snprintf(sub, sizeof sub, "/members/%s", a.c.words[1]);
+    return call(cfg, &a, "PUT", sub, json_pack("{ss}", "role", a.c.words[2]), members_text);
 }
 
 /* ---- share -------------------------------------------------------------- */
@@ -276,7 +219,7 @@ static void link_text(const review_args *a, json_t *l)
         snprintf(ver, sizeof ver, "version %lld", (long long)json_integer_value(v));
     else
         snprintf(ver, sizeof ver, "the latest version");
-    printf("link %s to %s of %s/%s, until %s:\n%s\n", str(l, "id"), ver, a->kind, a->name,
+    printf("link %s to %s of %s/%s, until %s:\n%s\n", str(l, "id"), ver, a->c.kind, a->c.name,
            str(l, "expires_at"), str(l, "url"));
 }
 
@@ -284,7 +227,7 @@ static void links_text(const review_args *a, json_t *body)
 {
     json_t *links = json_object_get(body, "links");
     if (!json_array_size(links)) {
-        printf("%s/%s has no share links\n", a->kind, a->name);
+        printf("%s/%s has no share links\n", a->c.kind, a->c.name);
         return;
     }
     printf("%-16s  %-8s  %-24s  %s\n", "ID", "VERSION", "EXPIRES", "CREATED");
@@ -303,21 +246,26 @@ static void links_text(const review_args *a, json_t *body)
 
 static void revoked_text(const review_args *a, json_t *body)
 {
-    printf("revoked link %s of %s/%s\n", a->revoke, a->kind, a->name);
+    printf("revoked link %s of %s/%s\n", a->revoke, a->c.kind, a->c.name);
 }
 
 int cmd_share(cli_config *cfg, int argc, char **argv)
 {
-    static const char *const opts[] = {"--version", "--expires", "--list", "--revoke", NULL};
-    review_args a = {.cmd = "share",
-                     .usage = "content share KIND/NAME [--version N] [--expires 7d] | --list | "
-                              "--revoke ID"};
+    review_args a = {.c = {.cmd = "share",
+                           .usage = "content share KIND/NAME [--version N] [--expires 7d] | "
+                                    "--list | --revoke ID",
+                           .max_words = 1}};
+    const cli_opt opts[] = {{"--version", .value = &a.version},
+                            {"--expires", .value = &a.expires},
+                            {"--list", .flag = &a.list},
+                            {"--revoke", .value = &a.revoke},
+                            {NULL}};
     int rc = parse(cfg, argc, argv, &a, share_help, opts);
     if (rc >= 0)
         return rc;
     int modes = a.list + (a.revoke != NULL) + (a.version || a.expires);
-    if (a.n_pos != 1 || modes > 1) {
-        cli_error("share: make, --list or --revoke, one at a time (usage: %s)", a.usage);
+    if (modes > 1) {
+        cli_error("share: make, --list or --revoke, one at a time (usage: %s)", a.c.usage);
         return CLI_USAGE;
     }
     if (a.list)
@@ -353,25 +301,26 @@ static const char rollback_help[] =
 static void rollback_text(const review_args *a, json_t *body)
 {
     if (json_is_true(json_object_get(body, "created")))
-        printf("%s/%s: version %lld has the files of version %s\n", a->kind, a->name,
-               num(body, "version"), a->pos[1]);
+        printf("%s/%s: version %lld has the files of version %s\n", a->c.kind, a->c.name,
+               num(body, "version"), a->c.words[1]);
     else
-        printf("%s/%s: version %lld already has the files of version %s\n", a->kind, a->name,
-               num(body, "version"), a->pos[1]);
+        printf("%s/%s: version %lld already has the files of version %s\n", a->c.kind, a->c.name,
+               num(body, "version"), a->c.words[1]);
 }
 
 int cmd_rollback(cli_config *cfg, int argc, char **argv)
 {
-    review_args a = {.cmd = "rollback", .usage = "content rollback KIND/NAME N"};
+    review_args a = {
+        .c = {.cmd = "rollback", .usage = "content rollback KIND/NAME N", .max_words = 2}};
     int rc = parse(cfg, argc, argv, &a, rollback_help, NULL);
     if (rc >= 0)
         return rc;
     int64_t v = 0;
-    if (a.n_pos != 2) {
-        cli_error("rollback: missing the version N (usage: %s)", a.usage);
+    if (a.c.n_words != 2) {
+        cli_error("rollback: missing the version N (usage: %s)", a.c.usage);
         return CLI_USAGE;
     }
-    if (!version_arg(&a, a.pos[1], &v))
+    if (!version_arg(&a, a.c.words[1], &v))
         return CLI_USAGE;
     return call(cfg, &a, "POST", "/rollback", json_pack("{sI}", "to", (json_int_t)v),
                 rollback_text);
@@ -426,7 +375,7 @@ static void diff_document(bool colour, const char *path, json_t *d)
 static void diff_text(const review_args *a, json_t *body)
 {
     bool colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-    printf("%s/%s: from version %lld to version %lld\n", a->kind, a->name, num(body, "from"),
+    printf("%s/%s: from version %lld to version %lld\n", a->c.kind, a->c.name, num(body, "from"),
            num(body, "to"));
     size_t shown = 0;
     const char *path;
@@ -456,16 +405,17 @@ static void diff_text(const review_args *a, json_t *body)
 
 int cmd_diff(cli_config *cfg, int argc, char **argv)
 {
-    review_args a = {.cmd = "diff", .usage = "content diff KIND/NAME N [M]"};
+    review_args a = {.c = {.cmd = "diff", .usage = "content diff KIND/NAME N [M]", .max_words = 3}};
     int rc = parse(cfg, argc, argv, &a, diff_help, NULL);
     if (rc >= 0)
         return rc;
     int64_t from = 0, to = 0;
-    if (a.n_pos < 2) {
-        cli_error("diff: missing the version N (usage: %s)", a.usage);
+    if (a.c.n_words < 2) {
+        cli_error("diff: missing the version N (usage: %s)", a.c.usage);
         return CLI_USAGE;
     }
-    if (!version_arg(&a, a.pos[1], &from) || (a.n_pos == 3 && !version_arg(&a, a.pos[2], &to)))
+    if (!version_arg(&a, a.c.words[1], &from) ||
+        (a.c.n_words == 3 && !version_arg(&a, a.c.words[2], &to)))
         return CLI_USAGE;
     char sub[96];
     if (to)

@@ -17,45 +17,23 @@ static const char visibility_help[] =
     "\n"
     "  --server URL, --token TOKEN, --output text|json   (see content --help)\n";
 
-typedef struct vis_args {
-    const char *id;
-    const char *visibility;
-} vis_args;
-
 /* Returns -1 to go on, else the exit status (help printed, usage error). */
-static int parse(cli_config *cfg, int argc, char **argv, vis_args *a)
+static int parse(cli_config *cfg, int argc, char **argv, cli_args *a)
 {
-    for (int i = 1; i < argc; i++) {
-        int g = cli_config_option(cfg, "visibility", argc, argv, &i);
-        if (g == CLI_USAGE)
-            return CLI_USAGE;
-        if (g == 1)
-            continue;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(visibility_help, stdout);
-            return CLI_OK;
-        }
-        if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("visibility: unknown option '%s' (run `content visibility --help`)", argv[i]);
-            return CLI_USAGE;
-        }
-        if (!a->id) {
-            a->id = argv[i];
-        } else if (!a->visibility) {
-            a->visibility = argv[i];
-        } else {
-            cli_error("visibility: too many arguments (usage: content visibility KIND/NAME "
-                      "public|private)");
-            return CLI_USAGE;
-        }
-    }
-    if (!a->visibility) {
-        cli_error("visibility: missing %s (usage: content visibility KIND/NAME public|private)",
-                  a->id ? "public or private" : "KIND/NAME");
+    *a = (cli_args){.cmd = "visibility",
+                    .usage = "content visibility KIND/NAME public|private",
+                    .help = visibility_help,
+                    .max_words = 2,
+                    .id = true};
+    int rc = cli_args_parse(cfg, argc, argv, NULL, a);
+    if (rc >= 0)
+        return rc;
+    if (a->n_words < 2) {
+        cli_error("visibility: missing public or private (usage: %s)", a->usage);
         return CLI_USAGE;
     }
-    if (strcmp(a->visibility, "public") != 0 && strcmp(a->visibility, "private") != 0) {
-        cli_error("visibility: '%s' is neither public nor private", a->visibility);
+    if (strcmp(a->words[1], "public") != 0 && strcmp(a->words[1], "private") != 0) {
+        cli_error("visibility: '%s' is neither public nor private", a->words[1]);
         return CLI_USAGE;
     }
     return -1;
@@ -75,21 +53,17 @@ static void print_item(const cli_config *cfg, const char *kind, const char *name
 
 int cmd_visibility(cli_config *cfg, int argc, char **argv)
 {
-    vis_args a = {0};
+    cli_args a;
     int rc = parse(cfg, argc, argv, &a);
     if (rc >= 0)
         return rc;
-    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+    const char *kind = a.kind, *name = a.name;
     cd_err err;
-    if (cli_parse_id(a.id, kind, name, &err) != 0) {
-        cli_error("visibility: %s", err.msg);
-        return CLI_USAGE;
-    }
     if ((rc = cli_config_check(cfg, "visibility")) != 0)
         return rc;
     char path[128];
     snprintf(path, sizeof path, "/api/v1/content/%s/%s", kind, name);
-    json_t *body = json_pack("{ss}", "visibility", a.visibility);
+    json_t *body = json_pack("{ss}", "visibility", a.words[1]);
     cli_http *h = cli_http_new(cfg);
     cli_reply r = {0};
     rc = cli_http_json(h, "PATCH", path, body, &r, &err);

@@ -127,13 +127,13 @@ void ignore_add_line(ignore_rules *ig, const char *line, size_t n)
     ig->rules[ig->n++] = r;
 }
 
-int ignore_load(ignore_rules *ig, const char *file, cd_err *err)
+ignore_status ignore_load(ignore_rules *ig, const char *file, cd_err *err)
 {
     FILE *f = fopen(file, "rb");
     if (!f) {
         if (errno == ENOENT)
-            return 0;
-        return cd_err_set(err, -1, "cannot read %s: %s", file, strerror(errno));
+            return IGNORE_OK;
+        return cd_err_set(err, IGNORE_UNREADABLE, "cannot read %s: %s", file, strerror(errno));
     }
     char *line = NULL;
     size_t cap = 0;
@@ -152,19 +152,19 @@ int ignore_load(ignore_rules *ig, const char *file, cd_err *err)
     free(line);
     fclose(f);
     if (failed)
-        return cd_err_set(err, -1, "cannot read %s", file);
-    return 0;
+        return cd_err_set(err, IGNORE_UNREADABLE, "cannot read %s", file);
+    return IGNORE_OK;
 }
 
-int ignore_load_folder(const char *dir, ignore_rules **out, cd_err *err)
+ignore_status ignore_load_folder(const char *dir, ignore_rules **out, cd_err *err)
 {
     *out = ignore_new(true);
     cd_buf file = CD_BUF_INIT;
     cd_buf_printf(&file, "%s/.contentignore", dir);
-    int rc = ignore_load(*out, file.data, err);
+    ignore_status rc = ignore_load(*out, file.data, err);
     cd_buf_free(&file);
-    if (rc == 0)
-        return 0;
+    if (rc == IGNORE_OK)
+        return IGNORE_OK;
     ignore_free(*out); /* a half-read file: the built-in rules alone */
     *out = ignore_new(true);
     return rc;

@@ -20,19 +20,29 @@
 
 typedef struct ignore_rules ignore_rules;
 
+/* What ignore_load() and ignore_load_folder() return; err->code is the
+ * same status. */
+typedef enum ignore_status {
+    IGNORE_OK = 0,
+    IGNORE_UNREADABLE = -1, /* the file exists but cannot be read */
+} ignore_status;
+
 /* An empty rule set; `builtins` adds the hard `.git` rule and the
  * editor-file rules.  Free it with ignore_free(). */
 ignore_rules *ignore_new(bool builtins);
 void ignore_free(ignore_rules *ig);
 /* Adds one line of .contentignore syntax (comments and blanks are skipped). */
 void ignore_add_line(ignore_rules *ig, const char *line, size_t n);
-/* Adds every line of file; a missing file adds nothing and is not an error. */
-int ignore_load(ignore_rules *ig, const char *file, cd_err *err) CD_WUR;
+/* Adds every line of file; a missing file adds nothing and is not an
+ * error.  IGNORE_UNREADABLE (err says why) leaves the lines read before
+ * the failure in ig. */
+ignore_status ignore_load(ignore_rules *ig, const char *file, cd_err *err) CD_WUR;
 /* The rules of the content folder dir: the built-in ones, then
  * dir/.contentignore.  *out is always set (the caller frees it with
  * ignore_free()); when the file exists but cannot be read, it holds the
- * built-in rules only and the call returns -1 with err saying why. */
-int ignore_load_folder(const char *dir, ignore_rules **out, cd_err *err) CD_WUR;
+ * built-in rules only and the call returns IGNORE_UNREADABLE with err
+ * saying why. */
+ignore_status ignore_load_folder(const char *dir, ignore_rules **out, cd_err *err) CD_WUR;
 /* Whether the rules exclude path itself (relative, '/'-separated),
  * without looking at its parent directories. */
 bool ignore_match(const ignore_rules *ig, const char *path, bool is_dir);

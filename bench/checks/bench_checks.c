@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_args.h"
 #include "checks.h"
 #include "common.h"
 #include "markdown.h"
@@ -171,18 +172,11 @@ static void measure(const char *what, size_t (*fn)(const chk_item *), const chk_
 
 int main(int argc, char **argv)
 {
-    double seconds = 2;
-    const char *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
-            seconds = atof(argv[++i]);
-        else
-            dir = argv[i];
-    }
-    if (!dir) {
-        fprintf(stderr, "usage: bench_checks DIR [--seconds S]\n");
-        return 2;
-    }
+    double seconds;
+    const char *dir;
+    int rc = bench_dir_args("bench_checks", argc, argv, &dir, &seconds);
+    if (rc != 0)
+        return rc;
     root_len = strlen(dir);
     while (root_len > 1 && dir[root_len - 1] == '/')
         root_len--;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_args.h"
 #include "common.h"
 #include "folder.h"
 #include "ignore.h"
@@ -146,18 +147,11 @@ static void measure(const char *what, size_t (*fn)(const rv_file *), const rv_fi
 
 int main(int argc, char **argv)
 {
-    double seconds = 2;
-    const char *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
-            seconds = atof(argv[++i]);
-        else
-            dir = argv[i];
-    }
-    if (!dir) {
-        fprintf(stderr, "usage: bench_diff DIR [--seconds S]\n");
-        return 2;
-    }
+    double seconds;
+    const char *dir;
+    int rc = bench_dir_args("bench_diff", argc, argv, &dir, &seconds);
+    if (rc != 0)
+        return rc;
     folder_tree t = {0};
     cd_err err;
     ignore_rules *ig = ignore_new(true);

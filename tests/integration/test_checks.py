@@ -279,7 +279,7 @@ def test_max_file_size_0_is_no_limit(content_bin, tmp_path):
     (["--max-file-size", "ten"], USAGE, "--max-file-size: 'ten' is not a size"),
     (["--max-file-size", "-1"], USAGE, "is not a size"),
     (["--bogus"], USAGE, "unknown option '--bogus'"),
-    (["a", "b"], USAGE, "only one DIR"),
+    (["a", "b"], USAGE, "unexpected argument 'b'"),
     (["--components"], USAGE, "--components"),
     (["--components", "/nonexistent/list"], FAIL, "cannot read the components list"),
     (["/nonexistent/folder"], FAIL, "/nonexistent/folder"),

@@ -13,15 +13,20 @@ catalogs — SQLite and MongoDB (the wire-protocol test server):
   it moved within its section) keeps its comment beside it (its current key
   and index); a changed or removed block marks it outdated;
 - `event: comment` on the item's stream, for the owner and members only;
-- the record review/KIND/NAME/comments/ID.json that a rebuild restores.
+- the record review/KIND/NAME/comments/ID.json that a rebuild restores;
+- an id another writer takes between reading the next id and adding the
+  comment under it is retried with the next (SQLite here; two replicas on
+  MongoDB in test_replicas.py).
 """
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 
 import pytest
 
-from helpers.api import Client, assert_error
+from helpers.api import Client, assert_error, wait_until
 from test_review import DEADLINE, content, env, make_link, name, ok_json, put_role  # noqa: F401
 
 
@@ -242,6 +247,49 @@ def test_each_comment_is_recorded_in_the_blob_store_for_a_rebuild(team):
     assert json.loads(rec.read_bytes())["resolved"] is True
 
 
+def record_body(e, name, cid):
+    """The body in comment cid's record, or None while there is none."""
+    rec = e.server.data_dir / f"review/tutorial/{name}/comments/{cid}.json"
+    try:
+        return json.loads(rec.read_bytes()).get("body")
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+@pytest.mark.parametrize("env", ["sqlite"], indirect=True)
+def test_an_id_taken_by_another_writer_is_retried(team):
+    """Another writer on catalog.db (a second process, here the test) holds
+    the write lock and adds comment 2 while the server is between reading
+    the next id (2), writing its record, and adding the comment under it:
+    the add meets the id taken, rewrites record 2 from the catalog and adds
+    the comment as 3."""
+    e, base, name = team
+    first = say_ok(e.carol, base, body=f"first of {name}")
+    db = sqlite3.connect(e.server.data_dir / "catalog.db", timeout=10, isolation_level=None)
+    try:
+        cols = [r[1] for r in db.execute("PRAGMA table_info(comments)")]
+        copy = ["2" if c == "id" else "'taken elsewhere'" if c == "body" else c for c in cols]
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(f"INSERT INTO comments ({', '.join(cols)}) SELECT {', '.join(copy)} "
+                   "FROM comments WHERE id = 1 AND body = ?", (first["body"],))
+        answer = {}
+        t = threading.Thread(target=lambda: answer.setdefault("r", say(e.carol, base,
+                                                                       body="mine")))
+        t.start()
+        # Its record written, the server waits for the write lock.
+        wait_until(lambda: record_body(e, name, 2) == "mine", DEADLINE, "record 2 to be written")
+        db.execute("COMMIT")
+        t.join(timeout=60)
+    finally:
+        db.close()
+    assert answer["r"].status == 201, answer["r"]
+    assert answer["r"].json()["id"] == 3
+    assert [(c["id"], c["body"]) for c in listed(e.carol, base)] == \
+        [(1, first["body"]), (2, "taken elsewhere"), (3, "mine")]
+    assert record_body(e, name, 2) == "taken elsewhere"
+    assert record_body(e, name, 3) == "mine"
+
+
 # ---- the client ---------------------------------------------------------------
 
 def test_client_lists_adds_answers_and_resolves_comments(team):
@@ -275,6 +323,8 @@ def test_client_lists_adds_answers_and_resolves_comments(team):
         "      Elsewhere?\n"), p.stdout
     p = content(e, "bob", "comments", item, "--path", "other.md")
     assert p.returncode == 0 and "#2" in p.stdout and "#1" not in p.stdout, p
+    # --flag=VALUE works for the command's own flags too (docs/client.md)
+    assert content(e, "bob", "comments", item, "--path=other.md").stdout == p.stdout
     got = ok_json(content(e, "bob", "comments", item, "--output", "json"))
     assert got == e.bob.get(base + "/comments").json()
     p = content(e, "carol", "comments", item, "--reopen", 1)

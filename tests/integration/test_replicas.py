@@ -446,6 +446,48 @@ def test_rebuild_catalog_on_mongodb_keeps_latest_visibility(cluster):
 # Faults (wire-protocol server only)
 
 
+def comment_on(api, name: str, body: str):
+    return api.post(f"/api/v1/content/tutorial/{name}/comments",
+                    {"path": "index.md", "index": 1, "body": body})
+
+
+def test_comment_id_taken_by_the_other_replica_is_retried(faulty, cluster):
+    """Two replicas take the same comment id at once: A reads the item's
+    comments (none: its next id is 1) but the answer is held back (a slow
+    MongoDB) while B adds its comment as id 1.  A then writes record 1 over
+    B's, meets the id taken when it adds the comment, rewrites record 1 from
+    the catalog and adds its comment as id 2.  Both answers are 201, each
+    comment keeps its own text, and a rebuild from the bucket's records
+    gives the same two."""
+    a, b = cluster.pair()
+    api_a, api_b = a.api(), b.api()
+    api_a.create_ok("tutorial", "ids")
+    assert api_a.push_ok("tutorial", "ids", doc("ids")) == 1
+    faulty.peer.fault(action="delay", command="find", collection="comments", when="after",
+                      ms=4000)
+    answers = {}
+    t = threading.Thread(target=lambda: answers.setdefault("A", comment_on(api_a, "ids", "from A")))
+    t.start()
+    faulty.peer.wait_fired()  # A has read the comments; its answer is held back
+    answers["B"] = comment_on(api_b, "ids", "from B")
+    t.join(timeout=60)
+    assert not t.is_alive()
+    assert answers["B"].status == 201, answers["B"]
+    assert answers["B"].json()["id"] == 1
+    assert answers["A"].status == 201, answers["A"]
+    assert answers["A"].json()["id"] == 2
+    want = [(1, "from B"), (2, "from A")]
+    for api in (api_a, api_b):
+        r = api.get("/api/v1/content/tutorial/ids/comments")
+        assert [(c["id"], c["body"]) for c in r.json()["comments"]] == want, r.json()
+    db2 = fresh_db_name()
+    p = cluster.contentd("rebuild-catalog", db=db2)
+    assert p.returncode == 0, p.stderr
+    r = cluster.replica("C", db=db2).api().get("/api/v1/content/tutorial/ids/comments")
+    assert [(c["id"], c["body"]) for c in r.json()["comments"]] == want, r.json()
+
+
+
 FAULT_KINDS = [
     # the connection dies in the middle of a getMore
     [dict(action="drop", ms=20, command="getMore", changeStream=True)],

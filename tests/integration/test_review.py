@@ -644,6 +644,8 @@ def test_client_publish_members_share_rollback(env, name):
     ("publish",), ("publish", "tutorial/x", "zero"), ("members", "tutorial/x", "bob"),
     ("share", "tutorial/x", "--list", "--revoke", "abc"), ("share", "tutorial/x", "--expires", "7y"),
     ("rollback", "tutorial/x"), ("rollback", "nokind/x", "1"), ("publish", "tutorial/x", "--bogus"),
+    ("publish", "tutorial/x", "1", "2"), ("rollback", "tutorial/x", "1", "2"),
+    ("share", "tutorial/x", "extra"), ("members", "tutorial/x", "--remove"),
 ])
 def test_client_usage_errors_exit_2(env, args):
     p = content(env, "alice", *args)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -200,14 +201,43 @@ static void test_load_file(void **state)
     close(fd);
     ignore_rules *ig = ignore_new(false);
     cd_err err;
-    assert_int_equal(ignore_load(ig, path, &err), 0);
+    assert_int_equal(ignore_load(ig, path, &err), IGNORE_OK);
     unlink(path);
     assert_true(ignore_path(ig, "a.log", false));
     assert_false(ignore_path(ig, "keep.log", false));
     assert_true(ignore_path(ig, "build", true));
     assert_false(ignore_path(ig, "# comment", false));
-    assert_int_equal(ignore_load(ig, "/nonexistent/.contentignore", &err), 0);
+    assert_int_equal(ignore_load(ig, "/nonexistent/.contentignore", &err), IGNORE_OK);
     ignore_free(ig);
+}
+
+/* A .contentignore that exists but cannot be read (here a directory):
+ * IGNORE_UNREADABLE, err.code the same, and the folder's rules are the
+ * built-in ones alone. */
+static void test_unreadable_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_ignore_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    cd_buf sub = CD_BUF_INIT;
+    cd_buf_printf(&sub, "%s/.contentignore", dir);
+    assert_int_equal(mkdir(sub.data, 0755), 0);
+    ignore_rules *ig = ignore_new(false);
+    cd_err err = {0};
+    assert_int_equal(ignore_load(ig, sub.data, &err), IGNORE_UNREADABLE);
+    assert_int_equal(err.code, IGNORE_UNREADABLE);
+    assert_non_null(strstr(err.msg, "cannot read"));
+    ignore_free(ig);
+    ignore_rules *folder = NULL;
+    err = (cd_err){0};
+    assert_int_equal(ignore_load_folder(dir, &folder, &err), IGNORE_UNREADABLE);
+    assert_int_equal(err.code, IGNORE_UNREADABLE);
+    assert_non_null(folder);
+    assert_true(ignore_path(folder, ".git", true)); /* the built-in rules */
+    ignore_free(folder);
+    rmdir(sub.data);
+    rmdir(dir);
+    cd_buf_free(&sub);
 }
 
 /* Degenerate lines add no rule and match nothing. */
@@ -246,7 +276,7 @@ int main(void)
         cmocka_unit_test(test_gitignore_table), cmocka_unit_test(test_match_ignores_parents),
         cmocka_unit_test(test_builtins),        cmocka_unit_test(test_builtins_negation),
         cmocka_unit_test(test_load_file),       cmocka_unit_test(test_degenerate_lines),
-        cmocka_unit_test(test_many_globstars),
+        cmocka_unit_test(test_many_globstars),  cmocka_unit_test(test_unreadable_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -395,6 +395,7 @@ static bool hold_at_gate(void *arg, const char *rel, bool is_dir)
     return false;
 }
 
+/* The kernel's inotify queue length, or -1 when it cannot be read. */
 static int max_queued_events(void)
 {
     FILE *fp = fopen("/proc/sys/fs/inotify/max_queued_events", "r");
@@ -410,11 +411,7 @@ static int max_queued_events(void)
 static void test_overflow_rescans(void **state)
 {
     fx *f = *state;
-    int q = max_queued_events();
-    if (q <= 0 || q > 200000) {
-        print_message("# max_queued_events is %d: overflow test skipped\n", q);
-        skip();
-    }
+    int q = max_queued_events(); /* in range: main() leaves the test out otherwise */
     watch_options opt = {.ignore = hold_at_gate};
     fx_start(f, &opt);
     put(f, "root/gate", "hold\n");
@@ -470,8 +467,18 @@ int main(void)
         T(test_burst_after_save_folds),
         T(test_slow_temp_file_never_delivered),
         T(test_new_file_closed_in_a_later_batch_waits),
-        T(test_overflow_rescans),
+        T(test_overflow_rescans), /* last: left out when the queue is out of range */
     };
     /* clang-format on */
-    return cmocka_run_group_tests_name("watch_debounce", tests, NULL, NULL);
+    size_t n = sizeof tests / sizeof *tests;
+    /* cmocka reports a skipped test as "not ok # SKIP", which meson counts
+     * as a failure: the overflow test needs q / 2 + 2000 files to overflow a
+     * queue of q events, so with no readable or a very large queue it is
+     * left out, saying why. */
+    int q = max_queued_events();
+    if (q <= 0 || q > 200000) {
+        printf("# skipped test_overflow_rescans: max_queued_events is %d, not in 1..200000\n", q);
+        n--;
+    }
+    return _cmocka_run_group_tests("watch_debounce", tests, n, NULL, NULL);
 }
