@@ -508,6 +508,22 @@ def test_crash_inside_a_batched_commit_leaves_old_or_new(start_server, name, poi
     assert_consistent(api, "tutorial", name, after + 1, v3)
 
 
+def test_stop_makes_uploaded_blobs_durable(start_server):
+    """An uploaded blob that no commit named yet waits in .tmp/; an orderly
+    stop moves it into place, so the next start has it."""
+    s = start_server()
+    data = random_bytes(5000)
+    r = Client(s.port).put_blob(data)
+    assert 200 <= r.status < 300, r
+    where = s.data_dir / "blobs" / sha256(data)[:2] / sha256(data)
+    s.signal(signal.SIGTERM)
+    assert s.wait_exit(10) == 0, s.log_tail()
+    assert where.read_bytes() == data
+    assert [p.name for p in (s.data_dir / ".tmp").iterdir()] == []
+    s2 = start_server(data_dir=s.data_dir)
+    assert Client(s2.port).missing([sha256(data)]).json()["missing"] == []
+
+
 # --------------------------------------------------------------------------
 # Orderly stop
 
