@@ -54,7 +54,8 @@ blob_status blobstore_put_begin(blobstore *s, const char *sha, int64_t max_size,
  * repeats the error). */
 blob_status blobstore_put_write(blobstore *s, blob_writer *w, const void *p, size_t n,
                                 cd_err *err) CD_WUR;
-/* Verifies and publishes; frees w whatever the outcome. */
+/* Verifies and publishes (readable at once; durable once settled, see
+ * blobstore_settle()); frees w whatever the outcome. */
 blob_status blobstore_put_finish(blobstore *s, blob_writer *w, cd_err *err) CD_WUR;
 /* Drops the upload; frees w. */
 void blobstore_put_abort(blobstore *s, blob_writer *w);
