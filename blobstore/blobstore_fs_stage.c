@@ -17,8 +17,9 @@
  * it yet, and `.tmp/` is swept at the next start.
  *
  * The stage holds at most STAGE_MAX objects, each with an open descriptor
- * (which also keeps the temporary file's lock); past that, objects are made
- * durable as they are stored, as they were before the stage.  Closing the
+ * (which also keeps the temporary file's lock); a full stage makes the
+ * oldest one durable to make room (or, when every one is being settled,
+ * the new object is made durable as it is stored, as before the stage).  Closing the
  * store makes every staged object durable.
  */
 #include "blobstore_int.h"
@@ -37,6 +38,7 @@ typedef struct staged_obj {
     char *key;
     char name[40]; /* in .tmp/ */
     int fd;
+    uint64_t seq;      /* the order of staging: the oldest makes room */
     const void *owner; /* the fs_settle() call making it durable, or NULL */
 } staged_obj;
 
@@ -45,6 +47,7 @@ struct fs_stage {
     pthread_cond_t settled; /* an owner let go of its objects */
     staged_obj v[STAGE_MAX];
     size_t n;
+    uint64_t next_seq;
 };
 
 fs_stage *fs_stage_new(void)
@@ -76,28 +79,55 @@ static void drop(fs_store *s, fs_stage *st, size_t i, bool moved)
     st->v[i] = st->v[--st->n];
 }
 
+/* The key (a copy, which the caller frees) of the oldest staged object no
+ * settle owns, or NULL.  Under st->mu. */
+static char *oldest_free(const fs_stage *st)
+{
+    const staged_obj *old = NULL;
+    for (size_t i = 0; i < st->n; i++)
+        if (!st->v[i].owner && (!old || st->v[i].seq < old->seq))
+            old = &st->v[i];
+    return old ? cd_xstrdup(old->key) : NULL;
+}
+
+/* A full stage makes room by settling its oldest object (one that no
+ * commit named, as after a push whose commit was refused), so that a few
+ * uploads nobody committed do not leave every later save to be synced on
+ * its own. */
 bool fs_stage_add(fs_store *s, int fd, const char *name, const char *key)
 {
     fs_stage *st = s->stage;
     int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dup_fd < 0)
         return false;
-    pthread_mutex_lock(&st->mu);
-    ssize_t i = find(st, key);
-    bool room = i < 0 ? st->n < STAGE_MAX : !st->v[i].owner;
-    if (room && i >= 0) /* written again (a manifest after a failed commit) */
-        drop(s, st, (size_t)i, false);
-    if (room) {
-        staged_obj *o = &st->v[st->n++];
-        o->key = cd_xstrdup(key);
-        snprintf(o->name, sizeof o->name, "%s", name);
-        o->fd = dup_fd;
-        o->owner = NULL;
+    for (int tries = 0;; tries++) {
+        pthread_mutex_lock(&st->mu);
+        ssize_t i = find(st, key);
+        bool room = i < 0 ? st->n < STAGE_MAX : !st->v[i].owner;
+        char *evict = !room && i < 0 && tries < 2 ? oldest_free(st) : NULL;
+        if (room && i >= 0) /* written again (a manifest after a failed commit) */
+            drop(s, st, (size_t)i, false);
+        if (room) {
+            staged_obj *o = &st->v[st->n++];
+            o->key = cd_xstrdup(key);
+            snprintf(o->name, sizeof o->name, "%s", name);
+            o->fd = dup_fd;
+            o->seq = st->next_seq++;
+            o->owner = NULL;
+        }
+        pthread_mutex_unlock(&st->mu);
+        if (room)
+            return true;
+        if (!evict) {
+            close(dup_fd);
+            return false;
+        }
+        cd_err err = {0};
+        if (fs_settle(&s->base, (const char *const *)&evict, 1, &err) != BLOB_OK)
+            cd_log("warn", "blobstore", "msg=\"cannot make room in the stage\" key=%s err=\"%s\"",
+                   evict, err.msg);
+        free(evict);
     }
-    pthread_mutex_unlock(&st->mu);
-    if (!room)
-        close(dup_fd);
-    return room;
 }
 
 int fs_stage_dup(fs_store *s, const char *key)

@@ -559,18 +559,25 @@ static void test_stage_and_settle(void **state)
     assert_int_equal(entries(f, ".tmp"), 0);
 }
 
-/* Past its room the stage makes objects durable as they are stored. */
+/* A full stage makes the oldest object durable to make room: what no
+ * commit named does not leave later saves without a stage. */
 static void test_stage_full(void **state)
 {
     fixture *f = *state;
+    char sha[70][CD_SHA256_HEX];
     for (int i = 0; i < 70; i++) {
-        char text[16], sha[CD_SHA256_HEX];
+        char text[16];
         snprintf(text, sizeof text, "blob %d", i);
-        sha_of(text, strlen(text), sha);
-        assert_int_equal(put(f->s, sha, text, strlen(text), 4, -1), BLOB_OK);
-        assert_true(has(f->s, sha));
+        sha_of(text, strlen(text), sha[i]);
+        assert_int_equal(put(f->s, sha[i], text, strlen(text), 4, -1), BLOB_OK);
+        assert_true(has(f->s, sha[i]));
     }
     assert_int_equal(entries(f, ".tmp"), 64);
+    for (int i = 0; i < 70; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/blobs/%.2s/%s", f->dir, sha[i], sha[i]);
+        assert_int_equal(access(path, F_OK), i < 6 ? 0 : -1);
+    }
 }
 
 typedef struct settler {
