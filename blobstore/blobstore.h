@@ -115,6 +115,11 @@ blobstore *blobstore_open_s3(const char *endpoint, const char *bucket, const cha
  * CONTENTD_KNOWN_BLOBS variable sets it at start-up.  Close with
  * blobstore_close(). */
 blobstore *blobstore_known_wrap(blobstore *inner, size_t max_blobs);
+/* How long s keeps the bytes of the blobs it uploaded (default 10 minutes;
+ * 0: it keeps none, and every read goes to the store below); the
+ * CONTENTD_RECENT_BYTES_SECONDS variable sets it at start-up.  Call it
+ * before s is used.  No-op on a store without a known set. */
+void blobstore_known_set_fresh_ms(blobstore *s, int64_t ms);
 /* True when s keeps a known set (blobstore_known_wrap()). */
 bool blobstore_knows(blobstore *s);
 /* 1 when s knows blob sha to be stored, 0 when it does not know, -1 when s

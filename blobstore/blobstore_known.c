@@ -9,7 +9,7 @@
  *   the server feeds from the catalog).  has() answers from it without a
  *   request, and asks the store below only for the rest.
  * - the *recent bytes*: small blobs (up to KNOWN_CACHE_BLOB) this process
- *   uploaded in the last KNOWN_FRESH_MS, kept in memory (at most
+ *   uploaded in the last KNOWN_FRESH_MS (CONTENTD_RECENT_BYTES_SECONDS), kept in memory (at most
  *   KNOWN_CACHE_BYTES, the oldest dropped first).  open() serves them, so
  *   the commit that follows an upload renders, checks and verifies the new
  *   documents without reading them back from S3.
@@ -65,6 +65,7 @@ typedef struct known_store {
     recent *buckets[KNOWN_CACHE_BUCKETS];
     recent *newest, *oldest;
     size_t cached_bytes;
+    int64_t fresh_ms;    /* how long recent bytes are kept (0: none are) */
     atomic_bool loading; /* blobstore_known_first() answered true */
     atomic_bool crowded; /* blobs/ once listed past a caller's budget */
 } known_store;
@@ -229,7 +230,7 @@ static char *recent_get(known_store *k, const unsigned char d[32], size_t *len)
     for (recent *x = *bucket_of(k, d); x; x = x->chain) {
         if (memcmp(x->d, d, 32))
             continue;
-        if (cd_mono_ms() - x->at_ms > KNOWN_FRESH_MS) {
+        if (cd_mono_ms() - x->at_ms > k->fresh_ms) {
             recent_drop(k, x);
         } else {
             out = cd_xmalloc(x->len + 1);
@@ -277,7 +278,7 @@ static int k_put_begin(blobstore *bs, const char *sha, int64_t max_size, blob_wr
     kw->inner = inner;
     kw->s = k;
     memcpy(kw->sha, sha, CD_SHA256_HEX);
-    kw->keep = true;
+    kw->keep = k->fresh_ms > 0;
     *w = kw;
     return BLOB_OK;
 }
@@ -436,6 +437,7 @@ blobstore *blobstore_known_wrap(blobstore *inner, size_t max_blobs)
     blobstore_init(&k->base, &k->ops);
     k->inner = inner;
     k->max = max_blobs ? max_blobs : KNOWN_DEFAULT_MAX;
+    k->fresh_ms = KNOWN_FRESH_MS;
     k->cap = 4096;
     k->slots = new_slots(k->cap);
     pthread_mutex_init(&k->mu, NULL);
@@ -445,6 +447,13 @@ blobstore *blobstore_known_wrap(blobstore *inner, size_t max_blobs)
 static known_store *known_of(blobstore *s)
 {
     return s && s->ops->has == k_has ? KS(s) : NULL;
+}
+
+void blobstore_known_set_fresh_ms(blobstore *s, int64_t ms)
+{
+    known_store *k = known_of(s);
+    if (k && ms >= 0)
+        k->fresh_ms = ms; /* before the store is shared: set at start-up */
 }
 
 bool blobstore_knows(blobstore *s)

@@ -12,6 +12,7 @@
  */
 #include "checks_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,11 @@ static img sniff(const unsigned char *p, size_t n)
     return sniff_svg(p, n);
 }
 
+bool chk_file_has_facts(const char *path)
+{
+    return chk_is_markdown(path) || expected(path) != IMG_NONE;
+}
+
 int chk_image_facts(const chk_ctx *c, size_t index, chk_facts *f, bool *is_image, cd_err *err)
 {
     const char *path = c->item->files[index].path;
@@ -170,27 +176,83 @@ static bool candidate(const chk_ctx *c, size_t i)
  * it quadratic.  Past it, the remaining candidates are not reported. */
 #define MENTION_BUDGET ((size_t)1 << 28)
 
+static pthread_mutex_t mentions_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void chk_mentions_lock(void)
+{
+    pthread_mutex_lock(&mentions_mu);
+}
+
+void chk_mentions_unlock(void)
+{
+    pthread_mutex_unlock(&mentions_mu);
+}
+
+/* Clears cand[] for the paths that f's mentions say its source holds;
+ * true when some candidate is not among its mentions (the source must be
+ * searched).  f may be NULL: nothing is known. */
+static bool mentions_known(const chk_ctx *c, const chk_facts *f, bool *cand)
+{
+    bool unknown = false;
+    chk_mentions_lock();
+    for (size_t j = 0; j < c->item->nfiles; j++) {
+        if (!cand[j])
+            continue;
+        json_t *v = f ? json_object_get(f->mentions, c->item->files[j].path) : NULL;
+        if (!v)
+            unknown = true;
+        else if (json_is_true(v))
+            cand[j] = false;
+    }
+    chk_mentions_unlock();
+    return unknown;
+}
+
+/* Searches the source of document i for each candidate path, clearing
+ * cand[] for those it holds, and remembers what it found in the
+ * document's mentions (a search given up for the budget is not
+ * remembered). */
+static void search(chk_ctx *c, size_t i, const char *src, size_t len, bool *cand, size_t *budget)
+{
+    chk_facts *f = c->facts[i];
+    chk_mentions_lock();
+    for (size_t j = 0; j < c->item->nfiles; j++) {
+        const char *p = c->item->files[j].path;
+        if (!cand[j])
+            continue;
+        json_t *v = f ? json_object_get(f->mentions, p) : NULL;
+        bool found;
+        if (v) {
+            found = json_is_true(v);
+        } else if (*budget < len) {
+            cand[j] = false; /* given up on: not reported */
+            continue;
+        } else {
+            *budget -= len;
+            found = memmem(src, len, p, strlen(p)) != NULL;
+            if (f && json_object_size(f->mentions) < CHK_MENTIONS_MAX)
+                json_object_set_new(f->mentions, p, json_boolean(found));
+        }
+        if (found)
+            cand[j] = false;
+    }
+    chk_mentions_unlock();
+}
+
 /* Clears candidate[] for every path some document's source names; with
- * the budget spent, every one. */
+ * the budget spent, every one.  A document is read only when its facts do
+ * not already say whether it names every remaining candidate. */
 static int mentioned(chk_ctx *c, bool *cand, cd_err *err)
 {
     size_t budget = MENTION_BUDGET;
     for (size_t i = 0; i < c->item->nfiles; i++) {
-        if (!chk_is_markdown(c->item->files[i].path))
+        if (!chk_is_markdown(c->item->files[i].path) || !mentions_known(c, c->facts[i], cand))
             continue;
         char *src = NULL;
         size_t len = 0;
         if (c->item->read(c->item->read_arg, i, SIZE_MAX, &src, &len, err) != 0)
             return -1;
-        for (size_t j = 0; j < c->item->nfiles; j++) {
-            const char *p = c->item->files[j].path;
-            if (!cand[j])
-                continue;
-            if (budget < len)
-                cand[j] = false; /* given up on: not reported */
-            else if (budget -= len, memmem(src, len, p, strlen(p)))
-                cand[j] = false;
-        }
+        search(c, i, src, len, cand, &budget);
         free(src);
     }
     return 0;

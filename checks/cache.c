@@ -59,6 +59,11 @@ static void drop(chk_cache *c, chk_facts *f)
         chk_facts_free(f);
 }
 
+void chk_cache_key(cd_buf *key, const char *sha256, const char *path)
+{
+    cd_buf_printf(key, "%s %s", sha256, path);
+}
+
 chk_facts *chk_cache_get(chk_cache *c, const char *key)
 {
     pthread_mutex_lock(&c->mu);

@@ -95,7 +95,7 @@ static int facts_of(chk_ctx *c, size_t index, cd_err *err)
     chk_cache *cache = c->o->cache;
     cd_buf key = CD_BUF_INIT;
     if (cache && file->sha256) {
-        cd_buf_printf(&key, "%s %s", file->sha256, file->path); /* hex holds no space */
+        chk_cache_key(&key, file->sha256, file->path);
         c->facts[index] = chk_cache_get(cache, key.data);
     }
     int rc = 0;

@@ -75,6 +75,30 @@ typedef struct chk_cache chk_cache;
 chk_cache *chk_cache_new(size_t max_files);
 void chk_cache_free(chk_cache *cache);
 
+/* Storing the cache's facts (stored.c): a server keeps them with a
+ * version, so that after a restart the checks of the next version need
+ * not read the files that did not change.  Facts depend on a file's bytes
+ * and path alone, so they are keyed by its SHA-256 and path and are right
+ * in any version of any item, provided they were made by the same code:
+ * keep them with chk_facts_stamp() and read them back only under an equal
+ * stamp.  Bump CHK_FACTS_FORMAT whenever what the facts hold changes. */
+#define CHK_FACTS_FORMAT 1
+/* The release, renderer and facts format that make the facts; static. */
+const char *chk_facts_stamp(void);
+/* The facts cache holds for the file (sha256, path), as a new JSON object
+ * the caller releases with json_decref(); NULL when it holds none (a file
+ * that is neither a document nor an image has none). */
+json_t *chk_cache_export(chk_cache *cache, const char *sha256, const char *path);
+/* True for a file the checks make facts of (a document, an image). */
+bool chk_file_has_facts(const char *path);
+/* True when the cache holds facts for (sha256, path). */
+bool chk_cache_has(chk_cache *cache, const char *sha256, const char *path);
+/* Puts facts that chk_cache_export() gave, for the same (sha256, path),
+ * into the cache (kept when it has some already).  Returns 0, or -1 when
+ * j is not facts of this form for path (nothing is stored).  j stays the
+ * caller's. */
+int chk_cache_import(chk_cache *cache, const char *sha256, const char *path, const json_t *j);
+
 /* The default of chk_options.max_file_size: 10 MiB. */
 #define CHK_DEFAULT_MAX_FILE_SIZE ((int64_t)10 << 20)
 
@@ -113,7 +137,8 @@ typedef struct chk_item {
  * o may be NULL (the defaults: no components list, the default size
  * limit, no cache).  Files are read through item->read only when their
  * facts are not in o->cache: documents whole, images' first 4 KiB, and
- * documents again only when an asset may be unused.  Safe to call from
+ * documents again only when an asset may be unused and their facts do not
+ * yet say whether their source names its path.  Safe to call from
  * any number of threads at once. */
 chk_status chk_run(const chk_item *item, const chk_options *o, json_t **findings,
                    cd_err *err) CD_WUR;

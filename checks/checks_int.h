@@ -62,6 +62,10 @@ typedef struct chk_facts {
     size_t ncomps, cap_comps;
     char *kind, *name; /* the front matter's, when strings */
     size_t kind_line, name_line;
+    /* The one mutable part, under chk_mentions_lock(): which asset paths
+     * the source holds ({path: true|false}), learnt by the runs that
+     * looked for unused assets (assets.c), at most CHK_MENTIONS_MAX. */
+    json_t *mentions;
     /* the cache's */
     char *key;
     unsigned refcount;
@@ -176,8 +180,16 @@ int chk_unused(chk_ctx *c, cd_err *err);
 /* A document's facts against this version: references, kind, components. */
 void chk_resolve_doc(chk_ctx *c, size_t index);
 
+/* How many paths a document's mentions remember. */
+#define CHK_MENTIONS_MAX 1024
+/* The lock of every facts' mentions. */
+void chk_mentions_lock(void);
+void chk_mentions_unlock(void);
+
 /* ---- cache.c ------------------------------------------------------------------ */
 
+/* The cache's key of a file: "SHA-256 path" (hex holds no space). */
+void chk_cache_key(cd_buf *key, const char *sha256, const char *path);
 /* The facts stored under key, with a reference for the caller; NULL. */
 chk_facts *chk_cache_get(chk_cache *cache, const char *key);
 /* Stores f under key (which it takes a reference of) unless another run

@@ -22,6 +22,7 @@ chk_facts *chk_facts_new(void)
     chk_facts *f = cd_xcalloc(1, sizeof *f);
     f->local = json_array();
     f->ids = json_object();
+    f->mentions = json_object();
     f->refcount = 1;
     return f;
 }
@@ -32,6 +33,7 @@ void chk_facts_free(chk_facts *f)
         return;
     json_decref(f->local);
     json_decref(f->ids);
+    json_decref(f->mentions);
     for (size_t i = 0; i < f->nrefs; i++) {
         free(f->refs[i].ref);
         free(f->refs[i].what);

@@ -32,6 +32,7 @@ commit_path *commit_new(catalog *cat, blobstore *bs, md_pool *pool, size_t rende
     cp->rc = commit_render_cache_new(render_cache_bytes);
     cp->stubs = commit_render_cache_new(COMMIT_STUB_CACHE_BYTES);
     cp->checks = commit_checks_cache_new();
+    commit_facts_init(cp);
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
         pthread_mutex_init(&cp->commit_mu[i], NULL);
     return cp;
@@ -44,6 +45,7 @@ void commit_free(commit_path *cp)
     commit_render_cache_free(cp->rc);
     commit_render_cache_free(cp->stubs);
     chk_cache_free(cp->checks);
+    commit_facts_free(cp);
     for (size_t i = 0; i < sizeof cp->commit_mu / sizeof cp->commit_mu[0]; i++)
         pthread_mutex_destroy(&cp->commit_mu[i]);
     free(cp);
@@ -285,10 +287,14 @@ commit_status commit_item_record(commit_path *s, const catalog_item *it, const c
     return commit_status_of_blob(rc, err);
 }
 
-static blob_status write_manifest(commit_path *s, const catalog_item *it, int64_t version,
-                                  const catalog_file *files, size_t n, const char *title,
-                                  const char *checks, cd_err *err)
+/* Writes the manifest of the next version of it (files, on top of cur)
+ * with the checks' findings and facts; *from is the facts' chain
+ * (commit_facts_section()). */
+static blob_status write_manifest(commit_path *s, const catalog_item *it, const catalog_file *files,
+                                  size_t n, const catalog_file *cur, size_t ncur, const char *title,
+                                  const char *checks, json_t **from, cd_err *err)
 {
+    int64_t version = catalog_next_version(it);
     cd_buf b = CD_BUF_INIT;
     kind_name(&b, it);
     cd_buf_printf(&b, ",\"version\":%lld,\"base_version\":%lld", (long long)version,
@@ -300,6 +306,7 @@ static blob_status write_manifest(commit_path *s, const catalog_item *it, int64_
     catalog_json_files(&b, files, n);
     cd_buf_puts(&b, ",\"checks\":");
     cd_buf_puts(&b, checks);
+    *from = commit_facts_section(s, it, files, n, cur, ncur, &b);
     cd_buf_puts(&b, "}\n");
     char *key = blobstore_manifest_key(it->kind, it->name, version);
     blob_status rc = blobstore_stage_object(s->bs, key, b.data, b.len, err);
@@ -373,6 +380,7 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     catalog_file *cur = NULL;
     size_t ncur = 0;
     char *title = NULL, *checks = NULL;
+    json_t *from = NULL;
     cd_err err = {0};
     catalog_status rc;
     blob_status brc;
@@ -389,12 +397,14 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
         goto out;
     }
     if (!blobs_present(s, files, n, cur, ncur, res) ||
-        !render_documents(s, files, n, cur, ncur, &title, res) ||
-        !checks_pass(s, it, files, n, &checks, res))
+        !render_documents(s, files, n, cur, ncur, &title, res))
         goto out;
-    int64_t next = catalog_next_version(it);
-    if ((brc = write_manifest(s, it, next, files, n, title, checks, &err)) != BLOB_OK ||
-        (brc = settle_version(s, it, next, files, n, cur, ncur, &err)) != BLOB_OK) {
+    commit_facts_load(s, it, files, n, cur, ncur); /* what the checks need not read again */
+    if (!checks_pass(s, it, files, n, &checks, res))
+        goto out;
+    if ((brc = write_manifest(s, it, files, n, cur, ncur, title, checks, &from, &err)) != BLOB_OK ||
+        (brc = settle_version(s, it, catalog_next_version(it), files, n, cur, ncur, &err)) !=
+            BLOB_OK) {
         fail(res, brc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR,
              brc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
              "The manifest could not be stored: %s", err.msg);
@@ -418,11 +428,14 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     cd_crash_point("commit-cataloged");
     for (size_t i = 0; i < n; i++) /* checked above, or in the version before */
         blobstore_known_add(s->bs, files[i].sha256, files[i].size);
+    commit_facts_committed(s, it, nv, from);
+    from = NULL;
     res->status = COMMIT_OK;
     res->version = nv;
     res->created = created;
     cd_buf_puts(&res->checks, checks);
 out:
+    json_decref(from);
     catalog_files_free(cur, ncur);
     free(title);
     free(checks);

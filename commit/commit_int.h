@@ -17,6 +17,8 @@ struct commit_path {
     commit_render_cache *rc;
     commit_render_cache *stubs;    /* the {title, toc} of each AST */
     chk_cache *checks;             /* shared by every commit (commit_checks.c) */
+    pthread_mutex_t facts_mu;      /* guards facts_chains */
+    json_t *facts_chains;          /* "KIND/NAME" → [version, its "from"] (commit_facts.c) */
     pthread_mutex_t commit_mu[64]; /* per item (hashed): one commit at a time */
     atomic_uint_fast64_t outcomes[COMMIT_OUTCOMES];
 };
@@ -37,6 +39,23 @@ chk_cache *commit_checks_cache_new(void);
  * file could not be read, COMMIT_ERROR when the findings cannot be written. */
 commit_status commit_checks_run(commit_path *s, const catalog_item *it, const catalog_file *files,
                                 size_t n, char **json, size_t *errors, cd_err *err) CD_WUR;
+
+/* The facts kept with the versions (commit_facts.c). */
+void commit_facts_init(commit_path *s);
+void commit_facts_free(commit_path *s);
+/* Before the checks of files[0..n) on top of it's current version (files
+ * cur[0..ncur)): when the facts cache lacks some kept file's facts, or
+ * the current version's chain is not known, reads the facts stored with
+ * the current version's manifest (and those it names) into the cache. */
+void commit_facts_load(commit_path *s, const catalog_item *it, const catalog_file *files, size_t n,
+                       const catalog_file *cur, size_t ncur);
+/* After the checks: appends `,"facts":{...}` for the next version of it to
+ * the manifest in b, and returns its "from" array (a new reference: the
+ * caller hands it to commit_facts_committed() or releases it). */
+json_t *commit_facts_section(commit_path *s, const catalog_item *it, const catalog_file *files,
+                             size_t n, const catalog_file *cur, size_t ncur, cd_buf *b);
+/* Once the version is made: remembers its chain (takes the reference). */
+void commit_facts_committed(commit_path *s, const catalog_item *it, int64_t version, json_t *from);
 
 /* Where a store's status leaves through this module's functions: the
  * commit path's status for a catalog or blob store one (NOT_FOUND,

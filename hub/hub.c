@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gz.h"
 
@@ -59,6 +60,7 @@ void hub_on_change(void *arg, catalog_event ev, const char *kind, const char *na
     snprintf(c->kind, sizeof c->kind, "%s", kind);
     snprintf(c->name, sizeof c->name, "%s", name);
     c->version = version;
+    c->noted_ns = cd_mono_ns();
     pthread_mutex_lock(&h->mu);
     if (h->q_tail)
         h->q_tail->next = c;
@@ -238,8 +240,10 @@ static void cache_version(hub_item *st, int64_t v, hub_event *upd, hub_event *sn
  * item (version 0), not the deleted one's last version.  A subscriber that
  * wants some documents only gets the update of its list; when it is
  * further behind, its stream ends and it reconnects with Last-Event-ID. */
-static void apply_version(hub *h, const catalog_item *it, int64_t v)
+static void apply_version(hub *h, const catalog_item *it, int64_t v, int64_t noted_ns)
 {
+    int64_t taken_ns = cd_mono_ns();
+    size_t updated = 0, caught_up = 0, closed = 0;
     int64_t from = v - 1 == it->deleted_version ? 0 : v - 1;
     hub_event *upd = hub_build_update(h, it, from, v, NULL);
     part_update *parts = NULL;
@@ -255,17 +259,33 @@ static void apply_version(hub *h, const catalog_item *it, int64_t v)
         if (!hub_follows_latest(sub, it))
             continue; /* a reader: it follows the published version (a link: its own) */
         hub_event *u = update_for(sub, upd, parts, nparts);
-        if (u && sub->version == from && hub_push(h, sub, u))
+        if (u && sub->version == from && hub_push(h, sub, u)) {
             sub->version = v;
-        else if (snap && !sub->docs && snap->version > sub->version &&
-                 hub_push_snapshot(h, sub, snap))
+            updated++;
+        } else if (snap && !sub->docs && snap->version > sub->version &&
+                   hub_push_snapshot(h, sub, snap)) {
             sub->version = snap->version;
-        else if (sub->version != from || !u)
+            caught_up++;
+        } else if (sub->version != from || !u) {
             hub_close_sub(h, sub); /* cannot be brought up to date: it reconnects */
+            closed++;
+        }
     }
     hub_publish_views(h, "version", it, false);
     h->seq++;
     pthread_mutex_unlock(&h->mu);
+    /* the per-save debug line's other half (docs/watch.md, "Diagnosing a
+     * save"): when the version was queued to its subscribers, after the
+     * catalog announced it */
+    int64_t now = cd_mono_ns();
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    cd_log("debug", "sse",
+           "msg=\"update queued\" item=%s/%s version=%lld updated=%zu caught_up=%zu closed=%zu "
+           "at=%.3f taken_ms=%.2f queued_ms=%.2f",
+           it->kind, it->name, (long long)v, updated, caught_up, closed,
+           (double)rt.tv_sec * 1e3 + (double)rt.tv_nsec / 1e6, (double)(taken_ns - noted_ns) / 1e6,
+           (double)(now - noted_ns) / 1e6);
     hub_event_unref(upd);
     hub_event_unref(snap);
     free_parts(parts, nparts);
@@ -328,7 +348,7 @@ static bool apply(hub *h, hub_change *c)
         cd_log("info", "sse", "msg=\"change applied after retries\" item=%s/%s attempts=%u",
                c->kind, c->name, c->attempts);
     if (c->ev == CAT_EV_VERSION)
-        apply_version(h, &it, c->version);
+        apply_version(h, &it, c->version, c->noted_ns);
     else if (c->ev == CAT_EV_UPDATED)
         hub_apply_updated(h, &it);
     else

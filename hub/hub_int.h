@@ -169,6 +169,7 @@ typedef struct hub_change {
     int64_t due_ms;     /* the hub's clock: not before (a retry) */
     int64_t backoff_ms; /* the wait before the next retry */
     unsigned attempts;
+    int64_t noted_ns; /* CLOCK_MONOTONIC: when the listener queued it */
 } hub_change;
 
 struct hub {

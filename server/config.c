@@ -306,6 +306,16 @@ static size_t known_blobs_max(void)
     return v && *v && end && !*end ? (size_t)n : 0;
 }
 
+/* CONTENTD_RECENT_BYTES_SECONDS: how long the recent bytes are kept, in
+ * seconds (unset or not a number: the default, 600). */
+static int64_t recent_bytes_ms(void)
+{
+    const char *v = getenv("CONTENTD_RECENT_BYTES_SECONDS");
+    char *end = NULL;
+    long long n = v ? strtoll(v, &end, 10) : -1;
+    return v && *v && end && !*end && n >= 0 && n <= INT64_MAX / 1000 ? n * 1000 : -1;
+}
+
 int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err *err)
 {
     *cat = NULL;
@@ -327,6 +337,7 @@ int srv_stores_open(const srv_config *cfg, catalog **cat, blobstore **bs, cd_err
     if (*bs && s3) {
         blobstore_s3_upload_unasked(*bs); /* blobs/missing asked already */
         *bs = blobstore_known_wrap(*bs, known_blobs_max());
+        blobstore_known_set_fresh_ms(*bs, recent_bytes_ms());
     }
     if (!*bs) {
         catalog_close(*cat);

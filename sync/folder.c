@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,48 +72,50 @@ static void folder_name(const char *dir, char *out, size_t cap)
     free(real);
 }
 
-/* The front matter of index.md at path.  Rendered through the commit
+void sync_item_memo_clear(sync_item_memo *m)
+{
+    cd_buf_free(&m->unrendered);
+    memset(m, 0, sizeof *m);
+}
+
+/* How many leading bytes of src decide its front matter, split as the
+ * renderer splits it (markdown/render.c: "---" at the very start, up to
+ * the first "\n---"): none when src cannot have one, all of src when it
+ * opens one that does not end (what follows may end it). */
+static size_t front_len(const char *s, size_t len)
+{
+    if (len < 3 || memcmp(s, "---", 3))
+        return 0;
+    for (size_t i = 3; i + 4 <= len; i++)
+        if (s[i] == '\n' && !memcmp(s + i + 1, "---", 3))
+            return i + 4;
+    return len;
+}
+
+/* The front matter of index.md's bytes src.  Rendered through the commit
  * path's render cache (in the worker pool), so that the commit of the same
  * bytes that follows finds the AST rendered: one render per save. */
-static sync_status index_data(const sync_config *cfg, const char *path, json_t **data, cd_err *err)
+static sync_status index_data(const sync_config *cfg, const cd_buf *src, json_t **data, cd_err *err)
 {
-    cd_buf src = CD_BUF_INIT;
-    bool missing = false;
     commit_ast *ast = NULL;
-    int rc = folder_read_index(path, &src, &missing, err) == FOLDER_OK ? 0 : -1;
-    if (rc == 0 && missing)
-        rc = cd_err_set(err, SYNC_REFUSED, "cannot read %s: %s", path, strerror(ENOENT));
-    if (rc != 0)
-        goto out;
-    if (commit_render_source(cfg->commit, src.data ? src.data : "", src.len, &ast, err) !=
+    if (commit_render_source(cfg->commit, src->data ? src->data : "", src->len, &ast, err) !=
         COMMIT_RENDER_OK) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
-        rc = cd_err_set(err, SYNC_REFUSED, "index.md: %s", msg);
-        goto out;
+        return cd_err_set(err, SYNC_REFUSED, "index.md: %s", msg);
     }
     json_t *doc = json_loadb(ast->json, ast->len, 0, NULL);
     json_t *d = json_object_get(doc, "data");
     *data = json_is_object(d) ? json_incref(d) : json_object();
     json_decref(doc);
-out:
-    if (rc != 0)
-        err->code = SYNC_REFUSED;
     commit_ast_unref(ast);
-    cd_buf_free(&src);
-    return rc ? SYNC_REFUSED : SYNC_OK;
+    return SYNC_OK;
 }
 
-sync_status sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_MAX],
-                             char name[CD_NAME_MAX], cd_err *err)
+/* kind and name from the front matter data of the folder dir. */
+static sync_status item_of(json_t *data, const char *dir, char kind[CD_KIND_MAX],
+                           char name[CD_NAME_MAX], cd_err *err)
 {
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/index.md", dir);
-    json_t *data = NULL;
-    sync_status rc = index_data(cfg, path, &data, err);
-    if (rc != SYNC_OK)
-        return rc;
-
     char kbuf[32], nbuf[32], fname[256];
     const char *k = fm_text(data, "kind", kbuf), *n = fm_text(data, "name", nbuf);
     if (!k)
@@ -120,28 +123,122 @@ sync_status sync_folder_item(const sync_config *cfg, const char *dir, char kind[
     if (!n)
         folder_name(dir, fname, sizeof fname);
     if (!cd_kind_valid(k))
-        rc = cd_err_set(err, SYNC_REFUSED,
-                        "index.md: kind '%s' is not one of tutorial, challenge, course, "
-                        "skill-path, roadmap",
-                        k);
-    else if (n && !cd_name_valid(n))
-        rc = cd_err_set(err, SYNC_REFUSED,
-                        "index.md: name '%s' is not a valid item name (lower-case letters, "
-                        "digits and '-', 1 to 63, not starting with '-')",
-                        n);
-    else if (!n && !cd_name_valid(fname))
-        rc = cd_err_set(err, SYNC_REFUSED,
-                        "the folder name '%s' is not a valid item name: set `name:` in "
-                        "index.md's front matter",
-                        fname);
-    if (rc == 0) {
-        /* both valid, so they fit: 15 and 63 bytes at most */
-        memcpy(kind, k, strlen(k) + 1);
-        const char *nm = n ? n : fname;
-        memcpy(name, nm, strlen(nm) + 1);
+        return cd_err_set(err, SYNC_REFUSED,
+                          "index.md: kind '%s' is not one of tutorial, challenge, course, "
+                          "skill-path, roadmap",
+                          k);
+    if (n && !cd_name_valid(n))
+        return cd_err_set(err, SYNC_REFUSED,
+                          "index.md: name '%s' is not a valid item name (lower-case letters, "
+                          "digits and '-', 1 to 63, not starting with '-')",
+                          n);
+    if (!n && !cd_name_valid(fname))
+        return cd_err_set(err, SYNC_REFUSED,
+                          "the folder name '%s' is not a valid item name: set `name:` in "
+                          "index.md's front matter",
+                          fname);
+    /* both valid, so they fit: 15 and 63 bytes at most */
+    memcpy(kind, k, strlen(k) + 1);
+    const char *nm = n ? n : fname;
+    memcpy(name, nm, strlen(nm) + 1);
+    return SYNC_OK;
+}
+
+sync_status sync_folder_item(const sync_config *cfg, const char *dir, sync_item_memo *memo,
+                             char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/index.md", dir);
+    cd_buf src = CD_BUF_INIT;
+    bool missing = false;
+    json_t *data = NULL;
+    char front[CD_SHA256_HEX];
+    sync_status rc = SYNC_OK;
+    if (memo)
+        memo->render_due = false;
+    if (folder_read_index(path, &src, &missing, err) != FOLDER_OK) {
+        rc = SYNC_REFUSED;
+        if (err)
+            err->code = rc;
+    } else if (missing)
+        rc = cd_err_set(err, SYNC_REFUSED, "cannot read %s: %s", path, strerror(ENOENT));
+    if (rc != SYNC_OK)
+        goto out;
+    cd_sha256_hex(src.data ? src.data : "", front_len(src.data, src.len), front);
+    if (memo && memo->known && !strcmp(memo->front_sha, front)) {
+        memcpy(kind, memo->kind, sizeof memo->kind);
+        memcpy(name, memo->name, sizeof memo->name);
+        cd_buf_free(&memo->unrendered);
+        memo->unrendered = src; /* rendered by sync_commit_folder() */
+        memo->render_due = true;
+        return SYNC_OK;
     }
+    rc = index_data(cfg, &src, &data, err);
+    if (rc == SYNC_OK)
+        rc = item_of(data, dir, kind, name, err);
+    if (memo)
+        memo->known = rc == SYNC_OK;
+    if (memo && rc == SYNC_OK) {
+        memcpy(memo->front_sha, front, sizeof front);
+        memcpy(memo->kind, kind, sizeof memo->kind);
+        memcpy(memo->name, name, sizeof memo->name);
+    }
+out:
     json_decref(data);
+    cd_buf_free(&src);
     return rc;
+}
+
+/* ---- index.md rendered beside the commit's first steps ------------------ */
+
+typedef struct index_render {
+    const sync_config *cfg;
+    cd_buf src;
+    pthread_t thread;
+    bool due, started;
+    commit_render_status st;
+    cd_err err;
+} index_render;
+
+static void *render_index(void *arg)
+{
+    index_render *r = arg;
+    commit_ast *a = NULL;
+    r->st = commit_render_source(r->cfg->commit, r->src.data ? r->src.data : "", r->src.len, &a,
+                                 &r->err);
+    commit_ast_unref(a);
+    return NULL;
+}
+
+/* Starts rendering the bytes memo holds unrendered, if any (taking them). */
+static void render_start(index_render *r, const sync_config *cfg, sync_item_memo *memo)
+{
+    memset(r, 0, sizeof *r);
+    if (!memo || !memo->render_due)
+        return;
+    r->cfg = cfg;
+    r->src = memo->unrendered;
+    memset(&memo->unrendered, 0, sizeof memo->unrendered);
+    memo->render_due = false;
+    r->due = true;
+    r->started = pthread_create(&r->thread, NULL, render_index, r) == 0;
+}
+
+/* Waits for the render (or renders now, when no thread could start it):
+ * SYNC_REFUSED with err when index.md cannot be rendered. */
+static sync_status render_finish(index_render *r, cd_err *err)
+{
+    if (!r->due)
+        return SYNC_OK;
+    if (r->started)
+        pthread_join(r->thread, NULL);
+    else
+        render_index(r);
+    r->due = false;
+    cd_buf_free(&r->src);
+    if (r->st == COMMIT_RENDER_OK)
+        return SYNC_OK;
+    return cd_err_set(err, SYNC_REFUSED, "index.md: %s", r->err.msg);
 }
 
 /* ---- the folder as a file list ------------------------------------------ */
@@ -281,19 +378,65 @@ static sync_status sync_status_of(commit_status st)
     }
 }
 
+void sync_result_clear(sync_result *r)
+{
+    cd_buf_free(&r->changes);
+    memset(r, 0, sizeof *r);
+}
+
+/* One entry of sync_result.changes (f new or changed, or removed), or
+ * only counted past the listed ones. */
+static void note_change(cd_buf *b, size_t *n, const catalog_file *f, bool removed)
+{
+    if ((*n)++ >= SYNC_CHANGES_LISTED)
+        return;
+    if (b->len)
+        cd_buf_putc(b, ',');
+    if (removed)
+        cd_buf_printf(b, "-%s", f->path);
+    else
+        cd_buf_printf(b, "%s:%lld:%.12s", f->path, (long long)f->size, f->sha256);
+}
+
+/* out->changes: list (sorted by path) against cur (sorted by path). */
+static void describe_changes(const file_list *list, const catalog_file *cur, size_t ncur,
+                             sync_result *out)
+{
+    size_t i = 0, j = 0, n = 0;
+    cd_buf_free(&out->changes);
+    while (i < list->n || j < ncur) {
+        int c = i == list->n ? 1 : j == ncur ? -1 : strcmp(list->files[i].path, cur[j].path);
+        if (c < 0 || (c == 0 && strcmp(list->files[i].sha256, cur[j].sha256)))
+            note_change(&out->changes, &n, &list->files[i], false);
+        else if (c > 0)
+            note_change(&out->changes, &n, &cur[j], true);
+        i += c <= 0;
+        j += c >= 0;
+    }
+    if (n > SYNC_CHANGES_LISTED)
+        cd_buf_printf(&out->changes, ",+%zu", n - SYNC_CHANGES_LISTED);
+}
+
 /* One attempt: 1 when another commit won the race (try again). */
 static int commit_once(const sync_config *s, const char *dir, const char *kind, const char *name,
-                       const char *user, file_list *list, sync_result *out, cd_err *err)
+                       const char *user, file_list *list, index_render *ir, sync_result *out,
+                       cd_err *err)
 {
     catalog_item it = {0};
     catalog_file *cur = NULL;
     size_t ncur = 0;
     int rc = load_item(s, kind, name, user, &it, &cur, &ncur, &out->item_created, err);
-    if (rc == 0)
+    if (rc == 0) {
+        describe_changes(list, cur, ncur, out);
         rc = store_new_blobs(s, dir, list, cur, ncur, err);
+        out->stored_ns = cd_mono_ns();
+    }
+    if (rc == 0)
+        rc = render_finish(ir, err);
     if (rc == 0) {
         commit_result res;
         commit_run(s->commit, user, kind, name, it.version, list->files, list->n, &res);
+        out->committed_ns = cd_mono_ns();
         commit_result_clear(&res);
         out->version = res.version;
         out->changed = res.status == COMMIT_OK && res.created;
@@ -309,24 +452,32 @@ static int commit_once(const sync_config *s, const char *dir, const char *kind, 
 
 sync_status sync_commit_folder(const sync_config *s, const char *dir, const char *kind,
                                const char *name, const char *user, const ignore_rules *ig,
-                               sync_result *out, cd_err *err)
+                               sync_item_memo *memo, sync_result *out, cd_err *err)
 {
     memset(out, 0, sizeof *out);
+    index_render ir;
+    render_start(&ir, s, memo);
     file_list list = {0};
     int rc = list_folder(s, dir, ig, &list, err);
     out->files = list.n;
+    out->scanned_ns = cd_mono_ns();
+    if (rc == 0) /* the commit sorts it too; describe_changes() needs it first */
+        qsort(list.files, list.n, sizeof *list.files, by_path);
     for (int attempt = 0; rc == 0; attempt++) {
         if (attempt == COMMIT_RETRIES) {
             rc = cd_err_set(err, SYNC_RETRY, "%d commits in a row lost to concurrent ones",
                             COMMIT_RETRIES);
             break;
         }
-        rc = commit_once(s, dir, kind, name, user, &list, out, err);
+        rc = commit_once(s, dir, kind, name, user, &list, &ir, out, err);
         if (rc == 1)
             rc = 0; /* someone else committed meanwhile: on top of theirs */
         else if (rc == 0)
             break;
     }
+    cd_err rerr = {0};
+    if (render_finish(&ir, &rerr) != SYNC_OK && rc == 0) /* not reached the commit */
+        rc = cd_err_set(err, SYNC_REFUSED, "%s", rerr.msg);
     catalog_files_free(list.files, list.n);
     return rc;
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS   5000
@@ -132,8 +133,9 @@ static fw_item *item_new(const fw_dir *d, const char *key)
     return it;
 }
 
-static void item_free(fw_item *it)
+void fw_item_free(fw_item *it)
 {
+    sync_item_memo_clear(&it->memo);
     ignore_free(it->ig);
     free(it->key);
     free(it->path);
@@ -179,7 +181,7 @@ static void table_remove(fw_dir *d, fw_item *it, const char *why)
     memmove(&d->items[i], &d->items[i + 1], (d->nitems - i - 1) * sizeof *d->items);
     d->nitems--;
     pthread_rwlock_unlock(&d->rules_mu);
-    item_free(it);
+    fw_item_free(it);
 }
 
 void fw_table_clear(fw_dir *d)
@@ -231,7 +233,7 @@ void fw_table_load(fw_dir *d)
 static int resolve(fw_dir *d, fw_item *it, char kind[CD_KIND_MAX], char name[CD_NAME_MAX],
                    cd_err *err)
 {
-    int rc = sync_folder_item(&d->sw->cfg, it->path, kind, name, err);
+    int rc = sync_folder_item(&d->sw->cfg, it->path, &it->memo, kind, name, err);
     if (rc != 0 || (!strcmp(it->kind, kind) && !strcmp(it->name, name)))
         return rc;
     char id[96];
@@ -308,6 +310,50 @@ static bool outcome(fw_item *it, const char *id, int rc, const cd_err *err, cons
     return false;
 }
 
+/* ` KEY=MS`: the time from t0 to t (monotonic ns) in ms, when t was
+ * reached. */
+static void log_ms(cd_buf *b, const char *key, int64_t t0, int64_t t)
+{
+    if (t)
+        cd_buf_printf(b, " %s=%.2f", key, (double)(t - t0) / 1e6);
+}
+
+/* The per-save debug line (docs/watch.md, "Diagnosing a save"): which
+ * batches the commit of this item answered, what it changed (path, size,
+ * SHA-256 prefix), the version it made, and when each step ended, in ms
+ * after the batches' first inotify event (after the round began when no
+ * batch started it: the initial sync, a retry).  event_at is that first
+ * event on the wall clock, to line it up with a writer's own times. */
+static void log_save(const fw_dir *d, const char *id, int rc, const sync_result *res,
+                     int64_t resolved_ns)
+{
+    const fw_batches *bt = &d->round;
+    int64_t t0 = bt->first ? bt->event_ns : bt->taken_ns;
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    double at_ms =
+        (double)rt.tv_sec * 1e3 + (double)rt.tv_nsec / 1e6 - (double)(cd_mono_ns() - t0) / 1e6;
+    cd_buf b = CD_BUF_INIT;
+    cd_log_kv(&b, "item", id ? id : "");
+    cd_buf_printf(&b, " status=%s version=%lld changed=%s", rc == 0 ? "ok" : "failed",
+                  (long long)res->version, res->changed ? "true" : "false");
+    if (bt->first)
+        cd_buf_printf(&b, " batches=%llu-%llu", (unsigned long long)bt->first,
+                      (unsigned long long)bt->last);
+    else
+        cd_buf_puts(&b, " batches=none");
+    cd_log_kv(&b, "changes", res->changes.len ? res->changes.data : "");
+    cd_buf_printf(&b, " event_at=%.3f", at_ms);
+    if (bt->first)
+        log_ms(&b, "delivered_ms", t0, bt->delivered_ns);
+    log_ms(&b, "taken_ms", t0, bt->taken_ns);
+    log_ms(&b, "item_ms", t0, resolved_ns);
+    log_ms(&b, "scanned_ms", t0, res->scanned_ns);
+    log_ms(&b, "stored_ms", t0, res->stored_ns);
+    log_ms(&b, "committed_ms", t0, res->committed_ns);
+    fw_log("debug", "save", &b);
+}
+
 /* Commits one item folder; returns whether it succeeded. */
 static bool commit_item(fw_dir *d, fw_item *it, bool initial)
 {
@@ -315,13 +361,19 @@ static bool commit_item(fw_dir *d, fw_item *it, bool initial)
     cd_err err = {0};
     sync_result res = {0};
     int rc = resolve(d, it, kind, name, &err);
+    int64_t resolved_ns = cd_mono_ns();
     if (rc == 0)
-        rc = sync_commit_folder(&d->sw->cfg, it->path, kind, name, FW_USER, it->ig, &res, &err);
+        rc = sync_commit_folder(&d->sw->cfg, it->path, kind, name, FW_USER, it->ig, &it->memo, &res,
+                                &err);
     if (kind[0])
         snprintf(id, sizeof id, "%s/%s", kind, name);
     else if (it->kind[0])
         item_id(it, id);
-    return outcome(it, kind[0] || it->kind[0] ? id : NULL, rc, &err, &res, initial);
+    const char *known = kind[0] || it->kind[0] ? id : NULL;
+    log_save(d, known, rc, &res, resolved_ns);
+    bool ok = outcome(it, known, rc, &err, &res, initial);
+    sync_result_clear(&res);
+    return ok;
 }
 
 /* One key of a round: the subfolder `key` (or "" for DIR itself). */

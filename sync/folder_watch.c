@@ -85,7 +85,14 @@ static bool ignore_cb(void *arg, const char *rel, bool is_dir)
 static void batch_cb(void *arg, const watch_batch *b)
 {
     fw_dir *d = arg;
+    int64_t now = cd_mono_ns();
     pthread_mutex_lock(&d->mu);
+    d->batches.last = ++d->nbatches;
+    if (!d->batches.first) {
+        d->batches.first = d->batches.last;
+        d->batches.event_ns = b->first_event_ns;
+    }
+    d->batches.delivered_ns = now;
     for (size_t i = 0; i < b->npaths; i++) {
         const char *p = b->paths[i], *slash = strchr(p, '/');
         size_t len = slash ? (size_t)(slash - p) : strlen(p);
@@ -158,6 +165,9 @@ static bool next_round(fw_dir *d, fw_round *r, bool initial)
     memset(&d->rules_changed, 0, sizeof d->rules_changed);
     d->all = d->gone = d->back = false;
     d->incomplete = NULL;
+    d->round = d->batches;
+    d->round.taken_ns = cd_mono_ns();
+    memset(&d->batches, 0, sizeof d->batches);
     pthread_mutex_unlock(&d->mu);
     if (!d->was_gone)
         fw_due_retries(d, cd_mono_ms(), &r->dirty);
@@ -284,12 +294,8 @@ static void dir_stop(fw_dir *d)
         pthread_join(d->thread, NULL); /* a commit in progress finishes */
     }
     watch_free(d->wf); /* after the worker: it may have called watch_rescan() */
-    for (size_t i = 0; i < d->nitems; i++) {
-        ignore_free(d->items[i]->ig);
-        free(d->items[i]->key);
-        free(d->items[i]->path);
-        free(d->items[i]);
-    }
+    for (size_t i = 0; i < d->nitems; i++)
+        fw_item_free(d->items[i]);
     free(d->items);
     fw_keys_clear(&d->dirty);
     fw_keys_clear(&d->rules_changed);

@@ -47,7 +47,17 @@ typedef struct fw_item {
     char last_err[sizeof(((cd_err *)0)->msg)]; /* the last error logged */
     int retry_ms;                              /* after SYNC_RETRY: the delay, doubling */
     int64_t retry_at_ms;                       /* and when (CLOCK_MONOTONIC, ms) */
+    sync_item_memo memo;                       /* the front matter last read */
 } fw_item;
+
+/* The watcher's batches one round works on, for the per-save debug line
+ * (docs/watch.md, "Diagnosing a save"). */
+typedef struct fw_batches {
+    uint64_t first, last; /* their numbers (from 1, per folder); 0: none */
+    int64_t event_ns;     /* CLOCK_MONOTONIC: the first event of the first */
+    int64_t delivered_ns; /* the last one handed to batch_cb */
+    int64_t taken_ns;     /* the worker took them */
+} fw_batches;
 
 typedef struct sync_watch sync_watch;
 
@@ -66,7 +76,9 @@ typedef struct fw_dir {
     fw_keys rules_changed; /* "" or KEY: whose .contentignore changed */
     bool all;              /* every item folder (a rescan, the folder back) */
     bool gone, back, stop;
-    char *incomplete; /* the watcher's message about a part it cannot watch */
+    char *incomplete;   /* the watcher's message about a part it cannot watch */
+    uint64_t nbatches;  /* batches delivered so far */
+    fw_batches batches; /* those not yet taken by a round */
 
     /* The item table, sorted by key.  Written by the worker only, under
      * rules_mu (write); read by the ignore callback under rules_mu (read). */
@@ -75,7 +87,8 @@ typedef struct fw_dir {
     fw_item **items;
     size_t nitems, cap;
 
-    bool was_gone; /* worker only: the folder was gone at the last round */
+    bool was_gone;    /* worker only: the folder was gone at the last round */
+    fw_batches round; /* worker only: the batches of the round in progress */
 } fw_dir;
 
 /* An item claimed by one folder: two folders naming the same item would
@@ -102,6 +115,8 @@ struct sync_watch {
 bool fw_is_item_folder(const char *dir);
 /* The item of key, or NULL (the caller holds rules_mu or is the worker). */
 fw_item *fw_find(const fw_dir *d, const char *key, size_t len);
+/* Frees one entry of the item table (its item is left as it is). */
+void fw_item_free(fw_item *it);
 /* Builds the item table from the folder as it is now (at start-up). */
 void fw_table_load(fw_dir *d);
 /* Empties the table, releasing the items' claims (items are kept). */

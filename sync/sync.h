@@ -48,26 +48,63 @@ typedef enum sync_status {
     SYNC_RETRY = -2,
 } sync_status;
 
+/* What sync_folder_item() keeps of one item folder between saves: the
+ * front matter it last read the item from.  A save that leaves index.md's
+ * front matter byte for byte as it was names the same item, so the item is
+ * known without waiting for a render; index.md is then rendered by
+ * sync_commit_folder() while the folder is read and its blobs stored.
+ * Zero-initialise; free with sync_item_memo_clear(). */
+typedef struct sync_item_memo {
+    bool known;                    /* kind and name below were read from… */
+    char front_sha[CD_SHA256_HEX]; /* …the front matter with this SHA-256 */
+    char kind[CD_KIND_MAX], name[CD_NAME_MAX];
+    bool render_due;   /* the last call did not render… */
+    cd_buf unrendered; /* …these bytes of index.md */
+} sync_item_memo;
+
+/* Frees what m holds, leaving it zeroed (nothing known). */
+void sync_item_memo_clear(sync_item_memo *m);
+
 /* The item the content folder dir stands for: `kind` and `name` from its
  * index.md front matter; without `kind`, a tutorial; without `name`, the
- * folder's own name (which must then be a valid item name). */
-sync_status sync_folder_item(const sync_config *cfg, const char *dir, char kind[CD_KIND_MAX],
-                             char name[CD_NAME_MAX], cd_err *err) CD_WUR;
+ * folder's own name (which must then be a valid item name).  With a memo
+ * (NULL: none) whose front matter index.md still has, no render: the bytes
+ * are left in memo->unrendered for sync_commit_folder(). */
+sync_status sync_folder_item(const sync_config *cfg, const char *dir, sync_item_memo *memo,
+                             char kind[CD_KIND_MAX], char name[CD_NAME_MAX], cd_err *err) CD_WUR;
 
 typedef struct sync_result {
     int64_t version;   /* the item's version afterwards */
     bool changed;      /* a new version was made */
     bool item_created; /* the item did not exist */
     size_t files;      /* files in the folder's list */
+    /* What the folder's list changed against the version it was committed
+     * on: `path:size:sha256[0:12]` per new or changed file, `-path` per
+     * removed one, comma-separated (at most SYNC_CHANGES_LISTED, then
+     * `+N`); empty when nothing changed.  Freed by sync_result_clear(). */
+    cd_buf changes;
+    /* CLOCK_MONOTONIC ns when each step ended (0: not reached): the folder
+     * read and hashed, the new blobs stored, the commit returned. */
+    int64_t scanned_ns, stored_ns, committed_ns;
 } sync_result;
+
+#define SYNC_CHANGES_LISTED 8
+
+/* Frees what r holds (its changes), leaving it zeroed. */
+void sync_result_clear(sync_result *r);
 
 /* Commits the content folder dir as the new version of kind/name on behalf
  * of `user`, creating the item (owned by user) when it does not exist, with
  * the ignore rules ig (a folder equal to the current version makes no
- * version).  Fills *out. */
+ * version).  When memo (or NULL) holds index.md's bytes unrendered, they
+ * are rendered on another thread while the folder is read and the new
+ * blobs stored, before the commit (which finds them in the render cache);
+ * a render that fails refuses the commit as sync_folder_item() would have.
+ * Overwrites *out: free what it then holds with sync_result_clear(),
+ * whatever the outcome. */
 sync_status sync_commit_folder(const sync_config *cfg, const char *dir, const char *kind,
                                const char *name, const char *user, const ignore_rules *ig,
-                               sync_result *out, cd_err *err) CD_WUR;
+                               sync_item_memo *memo, sync_result *out, cd_err *err) CD_WUR;
 
 typedef struct sync_watch sync_watch;
 

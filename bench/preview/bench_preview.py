@@ -61,6 +61,7 @@ from machine import machine  # noqa: E402
 from helpers import server as srv  # noqa: E402
 from helpers.api import Client  # noqa: E402
 from helpers.sse import SSEStream  # noqa: E402
+import server_steps  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "hello-tutorial"
 KIND, NAME = "tutorial", "hello-tutorial"
@@ -71,7 +72,7 @@ EDIT_DEADLINE = 10.0
 OBSERVER = r"""
 const root = document.querySelector('.cp-content');
 const now = () => performance.timeOrigin + performance.now();
-window.__bench = {want: null, seen: null, results: []};
+window.__bench = {want: null, seen: null, results: [], waiter: null};
 new MutationObserver(() => {
   const b = window.__bench;
   if (!b.want || b.seen === b.want || !root.textContent.includes(b.want)) return;
@@ -79,9 +80,25 @@ new MutationObserver(() => {
   b.seen = want;
   requestAnimationFrame(() => {
     const frame = now();
-    setTimeout(() => b.results.push({want, dom, frame, paint: now()}), 0);
+    setTimeout(() => {
+      b.results.push({want, dom, frame, paint: now()});
+      if (b.waiter) b.waiter();
+    }, 0);
   });
 }).observe(root, {subtree: true, childList: true, characterData: true});
+"""
+
+# Resolves with the result of edit arguments[0] once the page has it: the
+# bench waits in one asynchronous script per edit instead of asking the
+# page every 10 ms (each ask a round trip through chromedriver to the tab's
+# main thread, 100 a second, on the CPUs the measured pipeline needs).
+WAIT_RESULT = r"""
+const [want, done] = arguments;
+const b = window.__bench;
+const find = () => b.results.find((r) => r.want === want);
+const check = () => { const r = find(); if (r) { b.waiter = null; done(r); } };
+b.waiter = check;
+check();
 """
 
 
@@ -212,10 +229,11 @@ class Watch:
         sys.exit("bench: no watch mode worked (see the logs above)")
 
     def _start(self, m: str) -> bool:
-        env = {}
+        # the per-save debug lines give the server's steps (server_steps.py)
+        env = {"CONTENTD_LOG_LEVEL": "debug"}
         if self.quiet_ms is not None:
-            env = {"CONTENTD_WATCH_QUIET_MS": str(self.quiet_ms),
-                   "CONTENT_WATCH_QUIET_MS": str(self.quiet_ms)}
+            env.update({"CONTENTD_WATCH_QUIET_MS": str(self.quiet_ms),
+                        "CONTENT_WATCH_QUIET_MS": str(self.quiet_ms)})
         args = ["--watch", str(self.watched)] if m == "serve" else []
         store = self.mongo_args()
         log = self.tmp / f"contentd-{m}.log"
@@ -325,9 +343,10 @@ def measure(d, index: Path, edits: int, gap_ms: int, events=None, events_a=None)
     page's DOM and paint; the page must be loaded.  Saves are at least
     GAP_MS apart (an author's pace: a save within the watcher's quiet window
     of the previous one is a burst, folded on purpose, docs/watch.md)."""
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import TimeoutException
 
     d.execute_script(OBSERVER)
+    d.set_script_timeout(EDIT_DEADLINE)
     offset, _ = handshake(d)
     original = index.read_text(encoding="utf-8")
     samples = []
@@ -341,11 +360,11 @@ def measure(d, index: Path, edits: int, gap_ms: int, events=None, events_a=None)
             time.sleep(pause)  # the author's pace, not a wait for a result
         last = time.monotonic()
         t0 = edit(index, original, marker) / 1e6
-        r = WebDriverWait(d, EDIT_DEADLINE, poll_frequency=0.01).until(
-            lambda d: d.execute_script(
-                "return window.__bench.results.find((r) => r.want === arguments[0]) || null",
-                marker),
-            message=f"edit {i} did not reach the page within {EDIT_DEADLINE} s")
+        try:
+            r = d.execute_async_script(WAIT_RESULT, marker)
+        except TimeoutException:
+            raise TimeoutException(
+                f"edit {i} did not reach the page within {EDIT_DEADLINE} s") from None
         if i >= WARMUP:
             sample = {k: r[k] - offset - t0 for k in ("dom", "frame", "paint")}
             arrived = events.arrivals.get(marker) if events else None
@@ -354,6 +373,7 @@ def measure(d, index: Path, edits: int, gap_ms: int, events=None, events_a=None)
                 at_a = events_a.arrivals.get(marker)
                 sample["event_a"] = at_a / 1e6 - t0 if at_a else None
             v = events.versions.get(marker) if events else None
+            sample["version"], sample["t0"] = v, t0
             port = d.execute_script(
                 "return (window.__benchPort || []).find((m) => m.version === arguments[0]) || null",
                 v) if v is not None else None
@@ -408,6 +428,7 @@ def run(args) -> dict:
         events.stop()
         if events_a:
             events_a.stop()
+        server_steps.attach(samples, watch.server.log_path)
         offset1, unc1 = handshake(d)
         violations = d.execute_script("return window.__cspViolations")
         res = {
@@ -444,6 +465,12 @@ def report(res: dict) -> str:
         rows.append(f"| update event at a plain SSE client of replica A (the watch's) | "
                     f"{percentile(xs, 50):.1f} | {percentile(xs, 99):.1f} | "
                     f"{statistics.mean(xs):.1f} | {min(xs):.1f} | {max(xs):.1f} |")
+    for key, label in server_steps.STEPS:
+        xs = [s[key] for s in res["samples"] if s.get(key) is not None]
+        if xs:
+            rows.append(f"| *server:* {label} | {percentile(xs, 50):.1f} | "
+                        f"{percentile(xs, 99):.1f} | {statistics.mean(xs):.1f} | "
+                        f"{min(xs):.1f} | {max(xs):.1f} |")
     for key, label in (("event", "update event at a plain SSE client"),
                        ("message", "update message in the tab (from the shared worker)"),
                        ("patched", "the tab's handler done (blocks patched)"),

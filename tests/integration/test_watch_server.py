@@ -13,7 +13,9 @@ with a deadline.
 """
 from __future__ import annotations
 
+import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -33,13 +35,14 @@ class Watch:
     """A folder `w/` watched by a running server, with the item folder
     w/doc (tutorial/doc) committed and followed."""
 
-    def __init__(self, start_server, tmp_path: Path, files=None, args=(), before_start=None):
+    def __init__(self, start_server, tmp_path: Path, files=None, args=(), before_start=None,
+                 env=None):
         self.tmp = tmp_path
         self.root = tmp_path / "w"
         self.doc = write_tree(self.root / "doc", files or DOC)
         if before_start:
             before_start(self)
-        self.server = start_server(args=["--watch", str(self.root), *args])
+        self.server = start_server(args=["--watch", str(self.root), *args], env=env)
         self.item = Followed(self.server, self.doc, KIND, "doc")
         wait_until(lambda: self.item.version() >= 1, DEADLINE, "the initial sync")
         self.item.converge()
@@ -227,6 +230,67 @@ def test_contentignore_rules(watch):
 
 
 # --------------------------------------------------------------------------
+# diagnosing a save: the per-save debug line (docs/watch.md)
+
+FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
+
+
+def fields(line: str) -> dict:
+    return {k: v[1:-1] if v.startswith('"') else v for k, v in FIELD.findall(line)}
+
+
+def logged(watch, text: str, version: int) -> dict:
+    """The fields of the log line with text for version, once written."""
+    def find():
+        for line in watch.log().splitlines():
+            f = fields(line)
+            if text in line and f.get("version") == str(version):
+                return f
+        return None
+    return wait_until(find, DEADLINE, f"a log line with {text!r} for version {version}")
+
+
+def test_each_save_logs_what_it_committed_and_when(start_server, tmp_path, content_bin):
+    w = Watch(start_server, tmp_path, env={"CONTENTD_LOG_LEVEL": "debug"})
+    try:
+        body = index_md("doc", body="saved once more")
+        before = time.time() * 1000
+        v = w.step(lambda: (w.doc / "index.md").write_bytes(body))
+        after = time.time() * 1000
+        f = logged(w, "msg=save", v)
+        assert (f["level"], f["item"], f["status"], f["changed"]) == \
+            ("debug", "tutorial/doc", "ok", "true"), f
+        assert f["changes"] == f"index.md:{len(body)}:{sha(body)[:12]}", f
+        first, last = (int(x) for x in f["batches"].split("-"))
+        assert 1 <= first <= last, f
+        # the first inotify event of the save, on the wall clock
+        assert before - 5 <= float(f["event_at"]) <= after, (before, f, after)
+        steps = [float(f[k]) for k in ("delivered_ms", "taken_ms", "item_ms", "scanned_ms",
+                                       "stored_ms", "committed_ms")]
+        assert steps == sorted(steps) and steps[0] >= 0, f
+        assert float(f["event_at"]) + steps[-1] <= after + 5, (f, after)
+        q = logged(w, 'msg="update queued"', v)
+        assert (q["item"], q["updated"], q["closed"]) == ("tutorial/doc", "1", "0"), q
+        assert float(f["event_at"]) + steps[-1] <= float(q["at"]) + 1, (f, q)
+        # a removed file, and a save of the same bytes (no version)
+        v = w.step(lambda: (w.doc / "lesson.md").unlink())
+        assert logged(w, "msg=save", v)["changes"] == "-lesson.md"
+        (w.doc / "index.md").write_bytes(body)
+        same = wait_until(lambda: [fields(x) for x in w.log().splitlines()
+                                   if "msg=save" in x and "changed=false" in x] or None,
+                          DEADLINE, "the save of the same bytes")
+        assert same[0]["version"] == str(v) and same[0]["changes"] == "", same
+    finally:
+        w.item.close()
+
+
+def test_the_per_save_line_is_not_written_by_default(watch):
+    v = watch.step(lambda: (watch.doc / "lesson.md").write_bytes(b"# Lesson\n\nnew\n"))
+    watch.wait_log(f"version={v} changed=true")
+    assert "msg=save" not in watch.log() and "update queued" not in watch.log()
+
+
+# --------------------------------------------------------------------------
 # failures are logged and retried; the watch goes on
 
 
@@ -312,6 +376,26 @@ def test_new_item_folder_and_removed_item_folder(watch, tmp_path):
     assert Followed(watch.server, watch.root / "later", KIND, "later").converge() == 1
     # the other item was never disturbed
     assert watch.item.version() == 1
+
+
+def test_a_front_matter_naming_another_item_moves_the_folder_and_back(watch):
+    # the item is read from index.md's front matter on every save that
+    # changes it; saves that leave it as it was keep the item it names
+    watch.doc.joinpath("index.md").write_bytes(index_md("renamed", body="moved"))
+    renamed = Followed(watch.server, watch.doc, KIND, "renamed")
+    assert renamed.converge() == 1
+    watch.wait_log("folder names another item now")
+    (watch.doc / "lesson.md").write_bytes(b"# Lesson\n\nnew text\n")
+    assert renamed.converge() == 2
+    watch.doc.joinpath("index.md").write_bytes(index_md("renamed", body="only the body"))
+    assert renamed.converge() == 3
+    watch.doc.joinpath("index.md").write_bytes(index_md("doc", kind="course", body="a course"))
+    course = Followed(watch.server, watch.doc, "course", "doc")
+    assert course.converge() == 1
+    watch.doc.joinpath("index.md").write_bytes(index_md("doc", body="back"))
+    assert watch.item.converge() == 2
+    assert item_of(watch.server, KIND, "renamed")["version"] == 3
+    assert item_of(watch.server, "course", "doc")["version"] == 1
 
 
 def test_two_folders_naming_one_item(watch):

@@ -5,7 +5,9 @@
  * chk_format_text() prints for its findings, in the order chk_run() sorts
  * them.  A clean case expects "".  Then the pieces that are not data: the
  * components list, a read that fails, the JSON shape, the text of a
- * server's findings, a document too deep for the AST walk.  The facts
+ * server's findings, a document too deep for the AST walk.  Every case
+ * also runs again on its facts stored and read back (chk_cache_export(),
+ * chk_cache_import()): the same findings, and no file read.  The facts
  * cache has its own tests: test_checks_cache.c.
  */
 #include <setjmp.h>
@@ -331,6 +333,7 @@ static const tcase cases[] = {
 typedef struct mem {
     const tcase *tc;
     size_t fail_at; /* read of this index fails; SIZE_MAX: none */
+    size_t reads;
 } mem;
 
 static int mem_read(void *arg, size_t index, size_t max, char **data, size_t *len, cd_err *err)
@@ -339,6 +342,7 @@ static int mem_read(void *arg, size_t index, size_t max, char **data, size_t *le
     if (index == m->fail_at)
         return cd_err_set(err, -1, "cannot read %s", m->tc->files[index].path);
     const tfile *f = &m->tc->files[index];
+    m->reads++;
     size_t n = file_len(f) < max ? file_len(f) : max;
     *data = malloc(n + 1);
     memcpy(*data, f->data, n);
@@ -354,19 +358,34 @@ static size_t nfiles(const tcase *tc)
     return n;
 }
 
-/* Runs tc; returns the findings (json_decref them) and their text in *text. */
-static json_t *run_case(const tcase *tc, size_t fail_at, int *rc, char **text, cd_err *err)
+/* A stand-in SHA-256 of a file, for the facts cache's keys. */
+static void fake_sha(const tfile *f, char out[65])
+{
+    uint64_t h = cd_hash_more(CD_HASH_SEED, f->data, file_len(f));
+    snprintf(out, 65, "%016llx%048d", (unsigned long long)h, 0);
+}
+
+/* Runs tc with cache (NULL: none; the files then have no SHA-256);
+ * returns the findings (json_decref them) and their text in *text, and
+ * how many reads the run made in *reads (may be NULL). */
+static json_t *run_cached(const tcase *tc, size_t fail_at, chk_cache *cache, int *rc, char **text,
+                          size_t *reads, cd_err *err)
 {
     chk_file files[8];
+    char shas[8][65];
     size_t n = nfiles(tc);
-    for (size_t i = 0; i < n; i++)
-        files[i] = (chk_file){tc->files[i].path, NULL, (int64_t)file_len(&tc->files[i])};
-    mem m = {tc, fail_at};
+    for (size_t i = 0; i < n; i++) {
+        fake_sha(&tc->files[i], shas[i]);
+        files[i] =
+            (chk_file){tc->files[i].path, cache ? shas[i] : NULL, (int64_t)file_len(&tc->files[i])};
+    }
+    mem m = {tc, fail_at, 0};
     chk_item item = {tc->kind, tc->item, files, n, mem_read, &m};
     chk_components *known =
         tc->components ? chk_components_parse(tc->components, strlen(tc->components)) : NULL;
     chk_options o = {.components = known,
-                     .max_file_size = tc->max_size ? tc->max_size : CHK_DEFAULT_MAX_FILE_SIZE};
+                     .max_file_size = tc->max_size ? tc->max_size : CHK_DEFAULT_MAX_FILE_SIZE,
+                     .cache = cache};
     json_t *findings = NULL;
     *rc = chk_run(&item, &o, &findings, err);
     chk_components_free(known);
@@ -374,7 +393,62 @@ static json_t *run_case(const tcase *tc, size_t fail_at, int *rc, char **text, c
     if (findings)
         chk_format_text(findings, &b);
     *text = cd_buf_steal(&b, NULL);
+    if (reads)
+        *reads = m.reads;
     return findings;
+}
+
+static json_t *run_case(const tcase *tc, size_t fail_at, int *rc, char **text, cd_err *err)
+{
+    return run_cached(tc, fail_at, NULL, rc, text, NULL, err);
+}
+
+/* The facts a run left in from, as stored text (chk_cache_export()) and
+ * read back into a new cache (chk_cache_import()), as a server does across
+ * a restart. */
+static chk_cache *stored_and_read_back(const tcase *tc, chk_cache *from)
+{
+    chk_cache *to = chk_cache_new(100);
+    for (size_t i = 0; i < nfiles(tc); i++) {
+        char sha[65];
+        fake_sha(&tc->files[i], sha);
+        json_t *j = chk_cache_export(from, sha, tc->files[i].path);
+        assert_true(!j == !chk_file_has_facts(tc->files[i].path));
+        char *stored = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        json_t *back = stored ? json_loads(stored, 0, NULL) : NULL;
+        if (back)
+            assert_int_equal(chk_cache_import(to, sha, tc->files[i].path, back), 0);
+        json_decref(back);
+        free(stored);
+    }
+    return to;
+}
+
+/* Runs tc cold and then on facts stored and read back: the same text,
+ * and the second run reads no file. */
+static void check_stored_facts(const tcase *tc, const char *cold)
+{
+    chk_cache *cache = chk_cache_new(100);
+    int rc;
+    char *first, *second;
+    cd_err err;
+    json_decref(run_cached(tc, SIZE_MAX, cache, &rc, &first, NULL, &err));
+    assert_int_equal(rc, 0);
+    assert_string_equal(first, cold);
+    chk_cache *back = stored_and_read_back(tc, cache);
+    size_t reads = 0;
+    json_decref(run_cached(tc, SIZE_MAX, back, &rc, &second, &reads, &err));
+    assert_int_equal(rc, 0);
+    if (strcmp(second, cold) || reads)
+        print_message("case: %s, from stored facts (%zu reads)\n--- cold\n%s--- got\n%s", tc->name,
+                      reads, cold, second);
+    assert_string_equal(second, cold);
+    assert_int_equal(reads, 0);
+    free(first);
+    free(second);
+    chk_cache_free(back);
+    chk_cache_free(cache);
 }
 
 static void test_case(void **state)
@@ -390,6 +464,7 @@ static void test_case(void **state)
             print_message("case: %s\n--- want\n%s--- got\n%s", tc->name, tc->want, text);
         assert_string_equal(text, tc->want);
     }
+    check_stored_facts(tc, text);
     free(text);
     json_decref(f);
 }
