@@ -210,6 +210,22 @@ blob_status blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_
     return rc ? rc : TIMED(s, get_object, s, key, out, err);
 }
 
+blob_status blobstore_stage_object(blobstore *s, const char *key, const void *p, size_t n,
+                                   cd_err *err)
+{
+    blob_status rc = blobstore_check_key(key, err);
+    if (rc)
+        return rc;
+    if (!s->ops->stage_object)
+        return TIMED(s, put_object, s, key, p, n, err);
+    return CD_DOOR_CALL(&s->door, BLOBSTORE_OP_put_object, s->ops->stage_object(s, key, p, n, err));
+}
+
+blob_status blobstore_settle(blobstore *s, const char *const *keys, size_t n, cd_err *err)
+{
+    return s->ops->settle ? TIMED(s, settle, s, keys, n, err) : BLOB_OK;
+}
+
 blob_status blobstore_list(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
                            void *arg, cd_err *err)
 {

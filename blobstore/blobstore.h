@@ -34,7 +34,7 @@ typedef struct blob_reader blob_reader;
 /* The calls, each through blobstore.c: it checks the arguments and times
  * the call (blobstore_door()).  Thread-safe. */
 #define BLOBSTORE_OPS(X)                                                                           \
-    X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object) X(get_object) X(list)
+    X(ping) X(has) X(put_begin) X(put_finish) X(open) X(put_object) X(get_object) X(list) X(settle)
 #define BLOBSTORE_OP_(n) BLOBSTORE_OP_##n,
 typedef enum blobstore_op { BLOBSTORE_OPS(BLOBSTORE_OP_) BLOBSTORE_OP_COUNT } blobstore_op;
 /* The door's record of the calls since the store was opened: the backend
@@ -54,7 +54,8 @@ blob_status blobstore_put_begin(blobstore *s, const char *sha, int64_t max_size,
  * repeats the error). */
 blob_status blobstore_put_write(blobstore *s, blob_writer *w, const void *p, size_t n,
                                 cd_err *err) CD_WUR;
-/* Verifies and publishes; frees w whatever the outcome. */
+/* Verifies and publishes (readable at once; durable once settled, see
+ * blobstore_settle()); frees w whatever the outcome. */
 blob_status blobstore_put_finish(blobstore *s, blob_writer *w, cd_err *err) CD_WUR;
 /* Drops the upload; frees w. */
 void blobstore_put_abort(blobstore *s, blob_writer *w);
@@ -70,6 +71,19 @@ void blobstore_close_reader(blobstore *s, blob_reader *r);
 blob_status blobstore_put_object(blobstore *s, const char *key, const void *p, size_t n,
                                  cd_err *err) CD_WUR;
 blob_status blobstore_get_object(blobstore *s, const char *key, cd_buf *out, cd_err *err) CD_WUR;
+/* Durable in one step (docs/operations.md, "What is synced when").  A blob
+ * stored by put_finish(), or an object by stage_object(), is readable at
+ * once but a backend may make it durable only when blobstore_settle()
+ * names its key, so that the objects of one version are synced together:
+ * the folder store keeps up to a few dozen such objects in this process
+ * (more are made durable as they are stored); S3 makes each one durable
+ * when stored.  stage_object: as put_object, with that deferral. */
+blob_status blobstore_stage_object(blobstore *s, const char *key, const void *p, size_t n,
+                                   cd_err *err) CD_WUR;
+/* Makes every key of keys[0..n) that is stored durable, bytes and name,
+ * before it returns: what the catalog is about to name.  Keys that are not
+ * stored are skipped (the caller checked what it needs). */
+blob_status blobstore_settle(blobstore *s, const char *const *keys, size_t n, cd_err *err) CD_WUR;
 /* Calls cb for every key under prefix, in lexical order; a non-zero return
  * from cb stops the listing. */
 blob_status blobstore_list(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),

@@ -5,9 +5,12 @@
  * the layout of the S3 bucket).
  *
  * Nothing is ever visible half-written.  Every write goes to a temporary file
- * in `<data>/.tmp/`, is fsynced, renamed into place, and the directory that
- * received it is fsynced, so that after a crash a key holds either its old
- * bytes or its new ones.  A writer holds flock() on its temporary file; at
+ * in `<data>/.tmp/`, is synced (fdatasync), renamed into place, and the
+ * directory that received it is fsynced, so that after a crash a key holds
+ * either its old bytes or its new ones.  Blobs and manifests are staged
+ * first (blobstore_fs_stage.c): their temporary file is synced and moved
+ * together with the rest of their version's when the commit settles them,
+ * or at once when the stage is full.  A writer holds flock() on its temporary file; at
  * open, the temporary files nobody holds are the leftovers of a dead process
  * and are removed (a live writer in another process keeps its lock, and one
  * that loses the creation race notices its file was unlinked and retries).
@@ -65,9 +68,7 @@ blob_status blobstore_fs_io_err(cd_err *err, const char *what, const char *key)
 
 /* Files and folders ------------------------------------------------------ */
 
-/* fsync of folder rel ("" for the root) so that a rename or mkdir in it
- * survives a crash. */
-static int fsync_dir(int root, const char *rel)
+int blobstore_fs_sync_dir(int root, const char *rel)
 {
     int fd = openat(root, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -91,7 +92,7 @@ static int mkdir_parents(int root, const char *key)
             char *up = strrchr(path, '/');
             if (up)
                 *up = '\0';
-            int rc = fsync_dir(root, up ? path : "");
+            int rc = blobstore_fs_sync_dir(root, up ? path : "");
             if (up)
                 *up = '/';
             if (rc < 0)
@@ -118,7 +119,7 @@ static void make_fanout(fs_store *s)
             made = true;
     }
     if (made)
-        (void)fsync_dir(s->root, "blobs");
+        (void)blobstore_fs_sync_dir(s->root, "blobs");
 }
 
 static void random_name(char out[40])
@@ -184,22 +185,40 @@ static void tmp_cleanup(fs_store *s)
     closedir(d);
 }
 
-/* Makes the temporary file `name` (open as fd) the object `key`: fsync,
- * rename, fsync of the receiving folder. */
-static blob_status publish(fs_store *s, int fd, const char *name, const char *key, cd_err *err)
+blob_status blobstore_fs_move(fs_store *s, const char *name, const char *key, cd_err *err)
 {
-    if (fsync(fd) < 0)
-        return blobstore_fs_io_err(err, "cannot fsync the upload of", key);
     if (mkdir_parents(s->root, key) < 0)
         return blobstore_fs_io_err(err, "cannot create the folder of", key);
     if (renameat(s->tmp, name, s->root, key) < 0)
         return blobstore_fs_io_err(err, "cannot move into place", key);
+    return BLOB_OK;
+}
+
+/* fdatasync, not fsync: what it leaves out is the file's times, which no
+ * reader of the store looks at; its size and blocks are synced. */
+blob_status blobstore_fs_publish(fs_store *s, int fd, const char *name, const char *key,
+                                 cd_err *err)
+{
+    if (fdatasync(fd) < 0)
+        return blobstore_fs_io_err(err, "cannot fsync the upload of", key);
+    blob_status rc = blobstore_fs_move(s, name, key, err);
+    if (rc)
+        return rc;
     char parent[BLOB_KEY_MAX + 1];
     snprintf(parent, sizeof parent, "%s", key);
     *strrchr(parent, '/') = '\0'; /* keys always have a folder */
-    if (fsync_dir(s->root, parent) < 0)
+    if (blobstore_fs_sync_dir(s->root, parent) < 0)
         return blobstore_fs_io_err(err, "cannot fsync the folder of", key);
     return BLOB_OK;
+}
+
+/* Stages the temporary file `name` (fd) as key, or when the stage is full
+ * publishes it at once.  *staged says which. */
+static blob_status stage_or_publish(fs_store *s, int fd, const char *name, const char *key,
+                                    bool *staged, cd_err *err)
+{
+    *staged = fs_stage_add(s, fd, name, key);
+    return *staged ? BLOB_OK : blobstore_fs_publish(s, fd, name, key, err);
 }
 
 /* The store's namespaces: a key outside them is refused.  review/ holds
@@ -232,7 +251,11 @@ static blob_status fs_has(blobstore *bs, const char *sha, bool *present, cd_err 
     blob_status rc = BLOB_OK;
     char *key = blobstore_blob_key(sha);
     struct stat st;
-    if (fstatat(s->root, key, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    int staged = fs_stage_dup(s, key);
+    if (staged >= 0) {
+        close(staged);
+        *present = true;
+    } else if (fstatat(s->root, key, &st, AT_SYMLINK_NOFOLLOW) == 0)
         *present = S_ISREG(st.st_mode);
     else if (errno != ENOENT && errno != ENOTDIR)
         rc = blobstore_fs_io_err(err, "cannot stat", key);
@@ -285,9 +308,10 @@ static blob_status fs_put_finish(blob_writer *w, cd_err *err)
     blob_status rc = blob_upload_verify(&w->up, err);
     if (rc == BLOB_OK && w->up.fd >= 0) {
         char *key = blobstore_blob_key(w->up.sha);
-        rc = publish(w->s, w->up.fd, w->tmp_name, key, err);
+        bool staged = false;
+        rc = stage_or_publish(w->s, w->up.fd, w->tmp_name, key, &staged, err);
         if (rc == BLOB_OK)
-            w->tmp_name[0] = '\0';
+            w->tmp_name[0] = '\0'; /* the stage's or in place */
         free(key);
     }
     writer_free(w);
@@ -306,7 +330,9 @@ static blob_status fs_open(blobstore *bs, const char *sha, blob_reader **r, int6
     *r = NULL;
     blob_status rc = BLOB_OK;
     char *key = blobstore_blob_key(sha);
-    int fd = openat(s->root, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = fs_stage_dup(s, key);
+    if (fd < 0)
+        fd = openat(s->root, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
         rc = cd_err_set(err, BLOB_NOT_FOUND, "blob store: no blob %s", sha);
@@ -345,30 +371,48 @@ static void fs_close_reader(blob_reader *r)
     free(r);
 }
 
-static blob_status fs_put_object(blobstore *bs, const char *key, const void *p, size_t n,
-                                 cd_err *err)
+/* Writes an object to a temporary file, then publishes it (durable at
+ * once) or, when stage, stages it if the stage has room. */
+static blob_status write_object(fs_store *s, const char *key, const void *p, size_t n, bool stage,
+                                cd_err *err)
 {
-    fs_store *s = (fs_store *)bs;
     blob_status rc = BLOB_OK;
     char name[40];
     int fd = tmp_create(s, name, err);
     if (fd < 0)
         return fd;
+    bool staged = false;
     if (cd_write_all(fd, p, n) < 0)
         rc = blobstore_fs_io_err(err, "cannot write", key);
+    else if (stage)
+        rc = stage_or_publish(s, fd, name, key, &staged, err);
     else
-        rc = publish(s, fd, name, key, err);
+        rc = blobstore_fs_publish(s, fd, name, key, err);
     if (rc)
         unlinkat(s->tmp, name, 0);
     close(fd);
     return rc;
 }
 
+static blob_status fs_put_object(blobstore *bs, const char *key, const void *p, size_t n,
+                                 cd_err *err)
+{
+    return write_object((fs_store *)bs, key, p, n, false, err);
+}
+
+static blob_status fs_stage_object(blobstore *bs, const char *key, const void *p, size_t n,
+                                   cd_err *err)
+{
+    return write_object((fs_store *)bs, key, p, n, true, err);
+}
+
 static blob_status fs_get_object(blobstore *bs, const char *key, cd_buf *out, cd_err *err)
 {
     fs_store *s = (fs_store *)bs;
     blob_status rc = BLOB_OK;
-    int fd = openat(s->root, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = fs_stage_dup(s, key);
+    if (fd < 0)
+        fd = openat(s->root, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
         return cd_err_set(err, BLOB_NOT_FOUND, "blob store: no object %s", key);
@@ -384,7 +428,8 @@ static blob_status fs_get_object(blobstore *bs, const char *key, cd_buf *out, cd
     cd_buf_grow(out, (size_t)st.st_size);
     for (;;) {
         cd_buf_grow(out, 4096);
-        ssize_t got = read(fd, out->data + out->len, out->cap - out->len - 1);
+        /* pread: a staged object's descriptor shares its offset with the stage's */
+        ssize_t got = pread(fd, out->data + out->len, out->cap - out->len - 1, (off_t)out->len);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -407,6 +452,7 @@ static void fs_close(blobstore *bs)
     fs_store *s = (fs_store *)bs;
     if (!s)
         return;
+    fs_stage_free(s, s->stage);
     close(s->tmp);
     close(s->root);
     free(s);
@@ -425,6 +471,8 @@ static const struct blobstore_ops fs_ops = {
     .close_reader = fs_close_reader,
     .put_object = fs_put_object,
     .get_object = fs_get_object,
+    .stage_object = fs_stage_object,
+    .settle = fs_settle,
     .list = blobstore_fs_list,
     .close = fs_close,
 };
@@ -447,13 +495,14 @@ blobstore *blobstore_open_fs(const char *data_dir, cd_err *err)
         else if (errno != EEXIST)
             goto fail;
     }
-    if (made && fsync_dir(s->root, "") < 0)
+    if (made && blobstore_fs_sync_dir(s->root, "") < 0)
         goto fail;
     s->tmp = openat(s->root, TMP_PATH, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (s->tmp < 0)
         goto fail;
     tmp_cleanup(s);
     make_fanout(s);
+    s->stage = fs_stage_new();
     return &s->base;
 fail:
     blobstore_fs_io_err(err, "cannot open the data folder", data_dir);

@@ -37,6 +37,12 @@ struct blobstore_ops {
      * replaces the contents of out, which stays the caller's. */
     blob_status (*put_object)(blobstore *s, const char *key, const void *p, size_t n, cd_err *err);
     blob_status (*get_object)(blobstore *s, const char *key, cd_buf *out, cd_err *err);
+    /* As put_object, but the key may be durable only once settle() names
+     * it; NULL: put_object. */
+    blob_status (*stage_object)(blobstore *s, const char *key, const void *p, size_t n,
+                                cd_err *err);
+    /* Makes keys[0..n) durable; NULL: they are once stored. */
+    blob_status (*settle)(blobstore *s, const char *const *keys, size_t n, cd_err *err);
     /* Calls cb for every key under prefix, in lexical order; a non-zero
      * return from cb stops the listing. */
     blob_status (*list)(blobstore *s, const char *prefix, int (*cb)(void *arg, const char *key),
@@ -100,12 +106,43 @@ blob_status blob_upload_verify(blob_upload *u, cd_err *err);
  * caller's. */
 void blob_upload_release(blob_upload *u);
 
-/* The folder backend, shared by blobstore_fs.c and blobstore_fs_list.c. */
+/* The folder backend, shared by blobstore_fs.c, blobstore_fs_list.c and
+ * blobstore_fs_stage.c. */
+typedef struct fs_stage fs_stage;
 typedef struct fs_store {
     blobstore base;
-    int root; /* the data folder */
-    int tmp;  /* <data>/.tmp, the temporary files */
+    int root;        /* the data folder */
+    int tmp;         /* <data>/.tmp, the temporary files */
+    fs_stage *stage; /* the staged objects (blobstore_fs_stage.c) */
 } fs_store;
+
+/* fsync of folder rel ("" for the root) of root, so that a rename or mkdir
+ * in it survives a crash.  0 or -1 with errno. */
+int blobstore_fs_sync_dir(int root, const char *rel);
+/* Makes the temporary file `name` (open as fd) the object `key`, durable
+ * before it returns: fdatasync, rename, fsync of the receiving folder. */
+blob_status blobstore_fs_publish(fs_store *s, int fd, const char *name, const char *key,
+                                 cd_err *err);
+/* Moves the durable temporary file `name` to key, making key's folders
+ * that are missing (each made durable); the rename itself is durable only
+ * once key's folder is fsynced. */
+blob_status blobstore_fs_move(fs_store *s, const char *name, const char *key, cd_err *err);
+
+/* The staged objects of the folder store (blobstore_fs_stage.c): written
+ * to their temporary file and not yet synced, readable at once, durable
+ * when fs_settle() names them (or when the store is closed). */
+fs_stage *fs_stage_new(void);
+/* Publishes every staged object (blobstore_fs_publish()) and frees st. */
+void fs_stage_free(fs_store *s, fs_stage *st);
+/* Stages the temporary file `name` (fd, which stays the caller's: the
+ * stage keeps a duplicate, and with it the file's lock) as key.  Returns
+ * false, staging nothing, when the stage is full: the caller publishes. */
+bool fs_stage_add(fs_store *s, int fd, const char *name, const char *key);
+/* A new descriptor (the caller closes it) of the staged object key, or -1
+ * when key is not staged. */
+int fs_stage_dup(fs_store *s, const char *key);
+/* The settle op of the folder store. */
+blob_status fs_settle(blobstore *bs, const char *const *keys, size_t n, cd_err *err);
 
 /* Fills err from errno for an operation on key and returns the status:
  * BLOB_UNAVAILABLE for a full or failing disk, BLOB_ERROR otherwise. */

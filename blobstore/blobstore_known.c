@@ -376,6 +376,16 @@ static int k_put_object(blobstore *bs, const char *key, const void *p, size_t n,
     return blobstore_put_object(KS(bs)->inner, key, p, n, err);
 }
 
+static int k_stage_object(blobstore *bs, const char *key, const void *p, size_t n, cd_err *err)
+{
+    return blobstore_stage_object(KS(bs)->inner, key, p, n, err);
+}
+
+static int k_settle(blobstore *bs, const char *const *keys, size_t n, cd_err *err)
+{
+    return blobstore_settle(KS(bs)->inner, keys, n, err);
+}
+
 static int k_get_object(blobstore *bs, const char *key, cd_buf *out, cd_err *err)
 {
     return blobstore_get_object(KS(bs)->inner, key, out, err);
@@ -411,6 +421,8 @@ static const struct blobstore_ops known_ops = {
     .close_reader = k_close_reader,
     .put_object = k_put_object,
     .get_object = k_get_object,
+    .stage_object = k_stage_object,
+    .settle = k_settle,
     .list = k_list,
     .close = k_close,
 };

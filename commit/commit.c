@@ -312,9 +312,31 @@ static blob_status write_manifest(commit_path *s, const catalog_item *it, const 
     *from = commit_facts_section(s, it, files, n, cur, ncur, &b);
     cd_buf_puts(&b, "}\n");
     char *key = blobstore_manifest_key(it->kind, it->name, version);
-    blob_status rc = blobstore_put_object(s->bs, key, b.data, b.len, err);
+    blob_status rc = blobstore_stage_object(s->bs, key, b.data, b.len, err);
     free(key);
     cd_buf_free(&b);
+    return rc;
+}
+
+/* Makes the version's new blobs and its manifest durable, together, before
+ * the catalog names them (blobstore_settle()): a blob the current version
+ * has at the same path was made durable by the commit that first named it. */
+static blob_status settle_version(commit_path *s, const catalog_item *it, int64_t version,
+                                  const catalog_file *files, size_t n, const catalog_file *cur,
+                                  size_t ncur, cd_err *err)
+{
+    char **keys = cd_xmalloc((n + 1) * sizeof *keys);
+    size_t nk = 0;
+    for (size_t i = 0; i < n; i++) {
+        const catalog_file *c = find_path(cur, ncur, files[i].path);
+        if (!c || strcmp(c->sha256, files[i].sha256))
+            keys[nk++] = blobstore_blob_key(files[i].sha256);
+    }
+    keys[nk++] = blobstore_manifest_key(it->kind, it->name, version);
+    blob_status rc = blobstore_settle(s->bs, (const char *const *)keys, nk, err);
+    for (size_t i = 0; i < nk; i++)
+        free(keys[i]);
+    free(keys);
     return rc;
 }
 
@@ -383,12 +405,15 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
     commit_facts_load(s, it, files, n, cur, ncur); /* what the checks need not read again */
     if (!checks_pass(s, it, files, n, &checks, res))
         goto out;
-    if ((brc = write_manifest(s, it, files, n, cur, ncur, title, checks, &from, &err)) != BLOB_OK) {
+    if ((brc = write_manifest(s, it, files, n, cur, ncur, title, checks, &from, &err)) != BLOB_OK ||
+        (brc = settle_version(s, it, catalog_next_version(it), files, n, cur, ncur, &err)) !=
+            BLOB_OK) {
         fail(res, brc == BLOB_UNAVAILABLE ? COMMIT_UNAVAILABLE : COMMIT_ERROR,
              brc == BLOB_UNAVAILABLE ? "blobstore_unavailable" : "internal_error",
              "The manifest could not be stored: %s", err.msg);
         goto out;
     }
+    cd_crash_point("commit-settled");
     int64_t nv = it->version;
     bool created = false;
     rc = catalog_commit(s->cat, it->kind, it->name, it->version, files, n, title, checks, &nv,
@@ -403,6 +428,7 @@ static void commit_locked(commit_path *s, const catalog_item *it, catalog_file *
         fail_cat(res, rc, &err);
         goto out;
     }
+    cd_crash_point("commit-cataloged");
     for (size_t i = 0; i < n; i++) /* checked above, or in the version before */
         blobstore_known_add(s->bs, files[i].sha256, files[i].size);
     commit_facts_committed(s, it, nv, from);

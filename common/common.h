@@ -323,6 +323,11 @@ void cd_door_text(cd_buf *b, const char *metric, const char *help, const cd_door
 
 /* ---- the log (log.c) ------------------------------------------------- */
 
+/* Dies here, as kill -9 would, when the environment variable
+ * CONTENTD_TEST_CRASH_AT is `name` (common/crash.c): the crash tests' way
+ * to stop a commit between two of its steps.  A no-op otherwise. */
+void cd_crash_point(const char *name);
+
 /* One line on stderr: `ts=… level=… mod=… ` followed by fmt (key=value
  * pairs).  Values that may hold spaces go through cd_log_kv(). */
 void cd_log(const char *level, const char *mod, const char *fmt, ...) CD_PRINTF(3, 4);

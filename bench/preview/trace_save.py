@@ -93,7 +93,10 @@ def steps_of(calls, me: int, ino: set, mode: str) -> list:
             elif "inotify" in s and "start" not in s and c["name"] == "openat" \
                     and c["comm"] != "MHD-worker" and c["tid"] != me:
                 s["start"] = c["t"]
-            if c["name"] in ("fsync", "fdatasync") and "inotify" in s:
+            # the syncs of this save's commit: up to its event (a window that
+            # runs into another commit, a save whose truncation was missed,
+            # keeps the first); the catalog's fdatasync is the last of them
+            if c["name"] in ("fsync", "fdatasync") and "inotify" in s and "sent" not in s:
                 s["fsync"].append((c["t"], c["dur"], c["name"], c["comm"]))
                 if c["name"] == "fdatasync":
                     s["durable"] = c["t"] + c["dur"]

@@ -17,6 +17,16 @@ def blob_file(server, sha):
     return server.data_dir / "blobs" / sha[:2] / sha
 
 
+def named_blob_file(api, server, name, data):
+    """The file of blob `data` once a version names it.  An uploaded blob is
+    stored at once (readable, not missing) but moved into blobs/ when the
+    commit that names it makes it durable (docs/operations.md, "What is
+    synced when")."""
+    api.create_ok("tutorial", name)
+    api.push_ok("tutorial", name, {"index.md": b"# Stored\n", "data.bin": data})
+    return blob_file(server, sha256(data))
+
+
 def missing_of(api, shas):
     r = api.missing(shas)
     assert r.status == 200, r
@@ -39,15 +49,16 @@ def history(api, kind, name):
 # blobs/missing and PUT blobs
 
 
-def test_missing_lists_only_what_the_server_lacks(api, server):
+def test_missing_lists_only_what_the_server_lacks(api, server, name):
     have, lack = random_bytes(300), random_bytes(301)
     r = api.put_blob(have)
     assert 200 <= r.status < 300, r
-    assert blob_file(server, sha256(have)).read_bytes() == have, \
-        "the stored blob is not at blobs/<sha[0:2]>/<sha> with the uploaded bytes"
     assert missing_of(api, [sha256(have), sha256(lack)]) == [sha256(lack)]
     assert missing_of(api, []) == []
     assert missing_of(api, [sha256(have)]) == []
+    assert named_blob_file(api, server, name, have).read_bytes() == have, \
+        "the stored blob is not at blobs/<sha[0:2]>/<sha> with the uploaded bytes"
+    assert missing_of(api, [sha256(have), sha256(lack)]) == [sha256(lack)]
 
 
 @pytest.mark.parametrize("body", [
@@ -62,21 +73,24 @@ def test_missing_bad_input_is_400(api, body):
     assert_error(api.post("/api/v1/blobs/missing", body), 400)
 
 
-def test_put_blob_is_idempotent(api, server):
+def test_put_blob_is_idempotent(api, server, name):
     data = random_bytes(1000)
     for _ in range(2):
         r = api.put_blob(data)
         assert 200 <= r.status < 300, r
+    assert named_blob_file(api, server, name, data).read_bytes() == data
+    r = api.put_blob(data)  # and again once it is in place
+    assert 200 <= r.status < 300, r
     assert blob_file(server, sha256(data)).read_bytes() == data
 
 
-def test_put_blob_chunked(api, server):
+def test_put_blob_chunked(api, server, name):
     data = random_bytes(300_000)
     r = api.req("PUT", f"/api/v1/blobs/{sha256(data)}", [data[:1000], data[1000:]],
                 content_type="application/octet-stream", chunked=True)
     assert 200 <= r.status < 300, r
     assert missing_of(api, [sha256(data)]) == []
-    assert blob_file(server, sha256(data)).read_bytes() == data
+    assert named_blob_file(api, server, name, data).read_bytes() == data
 
 
 def test_put_empty_blob(api):

@@ -456,6 +456,74 @@ def test_kill9_during_commit_leaves_old_or_new(start_server, name):
     version = api.push_ok("tutorial", name, {"index.md": b"# after the crashes\n"})
 
 
+# The commit of a version syncs its new blobs and its manifest together,
+# just before the catalog names them (docs/operations.md, "What is synced
+# when").  CONTENTD_TEST_CRASH_AT kills the server, as kill -9 would,
+# between two steps of that commit: after the staged objects' bytes are
+# synced, after the first of them is moved into place, after all are, after
+# their folders are synced (the catalog not yet written), and after the
+# catalog names the version.  Until the catalog is written the old version
+# must be served whole; after, the new one; and whatever is served, every
+# blob and manifest the catalog names is stored.
+CRASH_POINTS = [("settle-synced", 1), ("settle-moving", 1), ("settle-moved", 1),
+                ("commit-settled", 1), ("commit-cataloged", 2)]
+
+
+@pytest.mark.parametrize("point,after", CRASH_POINTS, ids=[p for p, _ in CRASH_POINTS])
+def test_crash_inside_a_batched_commit_leaves_old_or_new(start_server, name, point, after):
+    s = start_server()
+    data_dir = s.data_dir
+    api = Client(s.port)
+    v1 = {"index.md": b"# v1\n\nFirst.\n", "img.png": PNG}
+    api.create_ok("tutorial", name)
+    api.push_ok("tutorial", name, v1)
+    s.stop()
+
+    s = start_server(data_dir=data_dir, env={"CONTENTD_TEST_CRASH_AT": point})
+    api = Client(s.port)
+    # several objects in several folders: two blobs, one blob named twice, the manifest
+    shared = random_bytes(3000)
+    v2 = {"index.md": b"# v2\n\nSecond.\n", "img.png": PNG, "a.bin": shared,
+          "copy.bin": shared, "b.bin": random_bytes(7000)}
+    listing = api.upload(v2)
+    body = json.dumps({"base_version": 1, "files": listing}).encode()
+    sock = open_request(s.port, "POST", f"/api/v1/content/tutorial/{name}/versions",
+                        {"Content-Type": JSON, "Content-Length": str(len(body))})
+    sock.sendall(body)
+    assert s.wait_exit(30) == -signal.SIGKILL, f"no crash at {point}; log:\n{s.log_tail()}"
+    s.kill9()  # reaped already: marks it stopped on purpose
+    sock.close()
+
+    s = start_server(data_dir=data_dir)
+    api = Client(s.port)
+    want = {1: v1, 2: v2}[after]
+    assert_consistent(api, "tutorial", name, after, want)
+    assert_store_consistent(data_dir, "tutorial", name, {v: {1: v1, 2: v2}[v]
+                                                         for v in range(1, after + 1)})
+    leftovers = [p.name for p in (data_dir / ".tmp").iterdir()]
+    assert leftovers == [], f"temporary files left after the restart: {leftovers}"
+    # and the item takes commits again, the same bytes among them
+    v3 = dict(v2, **{"index.md": b"# v3\n"})
+    assert api.push_ok("tutorial", name, v3, base=after) == after + 1
+    assert_consistent(api, "tutorial", name, after + 1, v3)
+
+
+def test_stop_makes_uploaded_blobs_durable(start_server):
+    """An uploaded blob that no commit named yet waits in .tmp/; an orderly
+    stop moves it into place, so the next start has it."""
+    s = start_server()
+    data = random_bytes(5000)
+    r = Client(s.port).put_blob(data)
+    assert 200 <= r.status < 300, r
+    where = s.data_dir / "blobs" / sha256(data)[:2] / sha256(data)
+    s.signal(signal.SIGTERM)
+    assert s.wait_exit(10) == 0, s.log_tail()
+    assert where.read_bytes() == data
+    assert [p.name for p in (s.data_dir / ".tmp").iterdir()] == []
+    s2 = start_server(data_dir=s.data_dir)
+    assert Client(s2.port).missing([sha256(data)]).json()["missing"] == []
+
+
 # --------------------------------------------------------------------------
 # Orderly stop
 

@@ -94,6 +94,15 @@ static int put(blobstore *s, const char *sha, const void *p, size_t n, size_t ch
     return blobstore_put_finish(s, w, &err);
 }
 
+/* Settles blob sha: durable and in place. */
+static int settle_blob(blobstore *s, const char *sha)
+{
+    char *key = blobstore_blob_key(sha);
+    int rc = blobstore_settle(s, (const char *const *)&key, 1, NULL);
+    free(key);
+    return rc;
+}
+
 static bool has(blobstore *s, const char *sha)
 {
     bool present = true;
@@ -177,12 +186,17 @@ static void test_roundtrip(void **state)
     assert_false(has(s, sha));
     assert_int_equal(put(s, sha, data, n, 7919, -1), BLOB_OK);
     assert_true(has(s, sha));
-    assert_int_equal(entries(f, ".tmp"), 0);
+    /* Staged: readable here, in place once settled. */
     char path[256];
     snprintf(path, sizeof path, "%s/blobs/%.2s/%s", f->dir, sha, sha);
     struct stat st;
+    assert_int_equal(entries(f, ".tmp"), 1);
+    assert_int_equal(stat(path, &st), -1);
+    assert_int_equal(settle_blob(s, sha), BLOB_OK);
+    assert_int_equal(entries(f, ".tmp"), 0);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_size, (off_t)n);
+    assert_int_equal(settle_blob(s, sha), BLOB_OK); /* not staged any more: nothing to do */
 
     blob_reader *r;
     int64_t size;
@@ -359,6 +373,7 @@ static void test_manifests(void **state)
     char sha[CD_SHA256_HEX];
     sha_of("x", 1, sha);
     assert_int_equal(put(s, sha, "x", 1, 1, -1), BLOB_OK);
+    assert_int_equal(settle_blob(s, sha), BLOB_OK);
     char path[128];
     snprintf(path, sizeof path, "%s/catalog.db", f->dir);
     FILE *fp = fopen(path, "w");
@@ -436,6 +451,12 @@ static void test_stale_temporaries(void **state)
     /* The live upload was left alone and completes. */
     assert_int_equal(blobstore_put_write(f->s, w, text + 3, strlen(text) - 3, NULL), BLOB_OK);
     assert_int_equal(blobstore_put_finish(f->s, w, NULL), BLOB_OK);
+    /* Staged, its file still locked: another handle's sweep leaves it. */
+    blobstore *third = open_or_fail(f->dir);
+    blobstore_close(third);
+    assert_int_equal(entries(f, ".tmp"), 1);
+    assert_false(has(again, sha)); /* staged objects are this handle's until settled */
+    assert_int_equal(settle_blob(f->s, sha), BLOB_OK);
     assert_true(has(again, sha));
     assert_int_equal(entries(f, ".tmp"), 0);
     blobstore_close(again);
@@ -474,8 +495,128 @@ static void test_concurrent_puts(void **state)
         assert_int_equal(p[i].rc, BLOB_OK);
     }
     assert_true(has(f->s, sha));
+    assert_int_equal(settle_blob(f->s, sha), BLOB_OK);
     assert_int_equal(entries(f, ".tmp"), 0);
     free(data);
+}
+
+/* The stage: a version's objects are synced together by settle(); until
+ * then they are readable through the store and absent from their place. */
+static void test_stage_and_settle(void **state)
+{
+    fixture *f = *state;
+    blobstore *s = f->s;
+    char sha[3][CD_SHA256_HEX];
+    const char *text[3] = {"one", "two", "three"};
+    for (int i = 0; i < 3; i++) {
+        sha_of(text[i], strlen(text[i]), sha[i]);
+        assert_int_equal(put(s, sha[i], text[i], strlen(text[i]), 2, -1), BLOB_OK);
+    }
+    const char *mkey = "manifests/tutorial/t/1.json";
+    assert_int_equal(blobstore_stage_object(s, mkey, "{\"v\":1}", 7, NULL), BLOB_OK);
+    assert_int_equal(blobstore_stage_object(s, mkey, "{\"v\":2}", 7, NULL), BLOB_OK); /* again */
+    assert_int_equal(entries(f, ".tmp"), 4);
+    assert_int_equal(entries(f, "manifests"), 0);
+    cd_buf b = CD_BUF_INIT;
+    assert_int_equal(blobstore_get_object(s, mkey, &b, NULL), BLOB_OK);
+    assert_string_equal(b.data, "{\"v\":2}");
+    blob_reader *r;
+    int64_t size;
+    assert_int_equal(blobstore_open(s, sha[2], &r, &size, NULL), BLOB_OK);
+    assert_int_equal(size, 5);
+    char back[8] = {0};
+    assert_int_equal(blobstore_read(s, r, 0, back, sizeof back), 5);
+    assert_string_equal(back, "three");
+    blobstore_close_reader(s, r);
+
+    /* Settle two blobs (one named twice), the manifest, and a key that is
+     * not staged; the third blob stays staged. */
+    char *names[5] = {blobstore_blob_key(sha[0]), blobstore_blob_key(sha[1]),
+                      blobstore_blob_key(sha[0]), cd_xstrdup(mkey),
+                      cd_xstrdup("manifests/tutorial/t/9.json")};
+    assert_int_equal(blobstore_settle(s, (const char *const *)names, 5, NULL), BLOB_OK);
+    assert_int_equal(entries(f, ".tmp"), 1);
+    char path[256];
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/blobs/%.2s/%s", f->dir, sha[i], sha[i]);
+        assert_int_equal(access(path, F_OK), i < 2 ? 0 : -1);
+    }
+    snprintf(path, sizeof path, "%s/%s", f->dir, mkey);
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_non_null(fgets(back, sizeof back, fp));
+    fclose(fp);
+    assert_string_equal(back, "{\"v\":2}");
+    for (int i = 0; i < 5; i++)
+        free(names[i]);
+    cd_buf_free(&b);
+
+    /* Closing the store makes what is still staged durable and in place. */
+    blobstore_close(s);
+    f->s = open_or_fail(f->dir);
+    snprintf(path, sizeof path, "%s/blobs/%.2s/%s", f->dir, sha[2], sha[2]);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(entries(f, ".tmp"), 0);
+}
+
+/* A full stage makes the oldest object durable to make room: what no
+ * commit named does not leave later saves without a stage. */
+static void test_stage_full(void **state)
+{
+    fixture *f = *state;
+    char sha[70][CD_SHA256_HEX];
+    for (int i = 0; i < 70; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "blob %d", i);
+        sha_of(text, strlen(text), sha[i]);
+        assert_int_equal(put(f->s, sha[i], text, strlen(text), 4, -1), BLOB_OK);
+        assert_true(has(f->s, sha[i]));
+    }
+    assert_int_equal(entries(f, ".tmp"), 64);
+    for (int i = 0; i < 70; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/blobs/%.2s/%s", f->dir, sha[i], sha[i]);
+        assert_int_equal(access(path, F_OK), i < 6 ? 0 : -1);
+    }
+}
+
+typedef struct settler {
+    blobstore *s;
+    const char *sha;
+    int rc;
+} settler;
+
+static void *settle_thread(void *arg)
+{
+    settler *t = arg;
+    t->rc = settle_blob(t->s, t->sha);
+    return NULL;
+}
+
+/* Two commits naming the same staged blob: each settle returns only once
+ * the blob is in place, whichever of them moved it. */
+static void test_concurrent_settles(void **state)
+{
+    fixture *f = *state;
+    for (int round = 0; round < 20; round++) {
+        char text[16], sha[CD_SHA256_HEX], path[256];
+        snprintf(text, sizeof text, "shared %d", round);
+        sha_of(text, strlen(text), sha);
+        assert_int_equal(put(f->s, sha, text, strlen(text), 4, -1), BLOB_OK);
+        settler t[3];
+        pthread_t th[3];
+        for (int i = 0; i < 3; i++) {
+            t[i] = (settler){f->s, sha, -99};
+            pthread_create(&th[i], NULL, settle_thread, &t[i]);
+        }
+        snprintf(path, sizeof path, "%s/blobs/%.2s/%s", f->dir, sha, sha);
+        for (int i = 0; i < 3; i++) {
+            pthread_join(th[i], NULL);
+            assert_int_equal(t[i].rc, BLOB_OK);
+            assert_int_equal(access(path, F_OK), 0);
+        }
+    }
+    assert_int_equal(entries(f, ".tmp"), 0);
 }
 
 static void test_reopen(void **state)
@@ -514,6 +655,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_each_manifest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_temporaries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_puts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stage_and_settle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stage_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_settles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,7 +80,14 @@ static int put(blobstore *s, const char *data, const char *sha)
     assert_int_equal(rc, BLOB_OK);
     rc = blobstore_put_write(s, w, data, strlen(data), &err);
     assert_int_equal(rc, BLOB_OK);
-    return blobstore_put_finish(s, w, &err);
+    rc = blobstore_put_finish(s, w, &err);
+    if (rc != BLOB_OK)
+        return rc;
+    /* in place in the folder, as once a version names it */
+    char *key = blobstore_blob_key(sha ? sha : own);
+    rc = blobstore_settle(s, (const char *const *)&key, 1, &err);
+    free(key);
+    return rc;
 }
 
 static bool has(blobstore *s, const char *sha)
