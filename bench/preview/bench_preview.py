@@ -468,7 +468,10 @@ def report(res: dict) -> str:
     for key, label in server_steps.STEPS:
         xs = [s[key] for s in res["samples"] if s.get(key) is not None]
         if xs:
-            who = "" if key.startswith("c_") else "*server:* "
+            client = any(s.get("c_posted") is not None for s in res["samples"])
+            # push mode: the event is the client's watcher's
+            who = "" if key.startswith("c_") or (client and key == "s_event") else "*server:* "
+            label = "client: " + label if client and key == "s_event" else label
             rows.append(f"| {who}{label} | {percentile(xs, 50):.1f} | "
                         f"{percentile(xs, 99):.1f} | {statistics.mean(xs):.1f} | "
                         f"{min(xs):.1f} | {max(xs):.1f} |")
