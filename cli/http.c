@@ -28,8 +28,8 @@
 struct cli_http {
     CURL *easy;
     CURLSH *share; /* the connection (and DNS) cache of every handle */
-    char *base;  /* without a trailing '/' */
-    char *given; /* as the user wrote it */
+    char *base;    /* without a trailing '/' */
+    char *given;   /* as the user wrote it */
     /* plain: downloads; put: blob uploads; get and post: JSON calls. */
     struct curl_slist *hdrs_plain, *hdrs_put, *hdrs_get, *hdrs_post;
     char errbuf[CURL_ERROR_SIZE];

@@ -36,8 +36,8 @@ typedef struct watcher {
     pthread_mutex_t mu; /* guards what follows; never held across watch_* */
     ignore_rules *ig;
     bool pending, rules_changed, gone, back;
-    char *incomplete; /* the watcher's message, to print */
-    uint64_t batches; /* delivered so far */
+    char *incomplete;     /* the watcher's message, to print */
+    uint64_t batches;     /* delivered so far */
     cli_push_round round; /* the batches since the last push was due */
     int efd;
 } watcher;
@@ -144,8 +144,7 @@ static int next_delay(int previous)
     return previous * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : previous * 2;
 }
 
-static int loop(cli_http *h, const cli_config *cfg, cli_push_opts *o, watcher *w,
-                watch_folder *wf)
+static int loop(cli_http *h, const cli_config *cfg, cli_push_opts *o, watcher *w, watch_folder *wf)
 {
     cli_push_round round = {0};
     o->round = &round;
