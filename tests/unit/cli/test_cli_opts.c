@@ -116,7 +116,7 @@ static void test_cases(void **state)
                       .more_arg = &num};
         last_error[0] = '\0';
         int rc = cli_args_parse(&cfg, argc, argv, opts, &a);
-        print_message("case %zu: %s ...\n", k, c->argv[0] ? c->argv[0] : "");
+        print_message("# case %zu: %s\n", k, c->argv[0] ? c->argv[0] : "");
         assert_int_equal(rc, c->rc);
         if (rc == CLI_USAGE) {
             assert_non_null(strstr(last_error, c->error));
