@@ -397,6 +397,14 @@ def test_resumable_faults_during_500_commits(faulty):
     for tool in (a, b):
         wait_version(tool, "tutorial", "busy", 500, timeout=60)
         assert versions_seen(tool, "tutorial", "busy") == list(range(1, 501))
+    # The last round's getMore rule was once left unfired 20 s after both
+    # watchers had all 500 versions (a full CI run, under load): nothing
+    # came to the streams after it.  One more version, which both must see,
+    # shows that both streams are still alive and gives the rule a getMore.
+    a.ok("commit", "tutorial", "busy", 500, f"index.md={500:064x}:500")
+    for tool in (a, b):
+        wait_version(tool, "tutorial", "busy", 501, timeout=60)
+        assert versions_seen(tool, "tutorial", "busy") == list(range(1, 502))
     peer.wait_fired()
     # The last fault may just have fired: wait for the streams to be back.
     sa, sb = a.wait_stat("connected"), b.wait_stat("connected")
