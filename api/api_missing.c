@@ -228,14 +228,8 @@ static blob_status lookup_all(blobstore *bs, const char **shas, bool *present, s
     }
     atomic_init(&l.next, 0);
     pthread_mutex_init(&l.mu, NULL);
-    pthread_t th[MISSING_PARALLEL];
-    size_t nth = l.nunits < MISSING_PARALLEL ? l.nunits : MISSING_PARALLEL, started = 0;
-    for (size_t i = 1; i < nth; i++) /* this thread is the first worker */
-        if (pthread_create(&th[started], NULL, lookup_worker, &l) == 0)
-            started++;
-    lookup_worker(&l);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    cd_run_workers(l.nunits < MISSING_PARALLEL ? (unsigned)l.nunits : MISSING_PARALLEL,
+                   lookup_worker, &l);
     pthread_mutex_destroy(&l.mu);
     free(l.order);
     free(l.units);

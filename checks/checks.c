@@ -161,14 +161,7 @@ static int all_facts(chk_ctx *c, cd_err *err)
     facts_run r = {.c = c, .failed = item->nfiles};
     atomic_init(&r.next, 0);
     pthread_mutex_init(&r.mu, NULL);
-    pthread_t th[FACTS_THREADS_MAX];
-    unsigned started = 0;
-    for (unsigned i = 1; i < threads; i++)
-        if (pthread_create(&th[started], NULL, facts_worker, &r) == 0)
-            started++;
-    facts_worker(&r);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    cd_run_workers(threads, facts_worker, &r);
     pthread_mutex_destroy(&r.mu);
     if (r.failed == item->nfiles)
         return 0;

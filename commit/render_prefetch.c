@@ -41,12 +41,5 @@ void commit_render_prefetch(commit_path *s, const char *const *shas, size_t n)
         return;
     prefetch p = {.s = s, .shas = shas, .n = n};
     atomic_init(&p.next, 0);
-    pthread_t th[PREFETCH_THREADS];
-    size_t started = 0;
-    for (size_t i = 1; i < PREFETCH_THREADS; i++)
-        if (pthread_create(&th[started], NULL, prefetch_worker, &p) == 0)
-            started++;
-    prefetch_worker(&p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    cd_run_workers(PREFETCH_THREADS, prefetch_worker, &p);
 }

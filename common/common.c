@@ -284,3 +284,17 @@ bool cd_parse_i64(const char *s, int64_t *out)
     *out = v;
     return true;
 }
+
+void cd_run_workers(unsigned n, void *(*fn)(void *), void *arg)
+{
+    pthread_t th[CD_WORKERS_MAX];
+    unsigned started = 0;
+    if (n > CD_WORKERS_MAX)
+        n = CD_WORKERS_MAX;
+    for (unsigned i = 1; i < n; i++) /* this thread is the first worker */
+        if (pthread_create(&th[started], NULL, fn, arg) == 0)
+            started++;
+    fn(arg);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+}

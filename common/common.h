@@ -201,6 +201,15 @@ void cd_cond_init_mono(pthread_cond_t *cv);
  * or cd_mono_ms() reaches deadline_ms; false when the deadline passed. */
 bool cd_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ms);
 
+/* ---- workers (common.c) ---------------------------------------------- */
+
+#define CD_WORKERS_MAX 64
+/* Runs fn(arg) on n threads at once (at most CD_WORKERS_MAX), the calling
+ * thread among them, and returns once every one has returned.  Fewer run
+ * when a thread cannot be started, so fn must take its work from arg's
+ * shared state until none is left. */
+void cd_run_workers(unsigned n, void *(*fn)(void *), void *arg);
+
 /* ---- hashing (hash.c) ------------------------------------------------ */
 
 /* FNV-1a: cd_hash_more(CD_HASH_SEED, p, n) hashes p[0..n); chain calls to
